@@ -1,0 +1,606 @@
+#!/usr/bin/env node
+// Chart test for charts/cinode, run from the repo root: `node charts/cinode/test/chart-test.mjs`.
+//
+// For the chart defaults and every ci/*.yaml variant it runs real `helm lint --strict` and
+// `helm template`, parses every rendered manifest, validates it against the Kubernetes OpenAPI
+// schemas (kubernetes-models) and asserts what the chart promises: hardened security contexts,
+// gRPC probes, migration hooks that only reference resources existing at hook time, selectors that
+// match, and so on. Negative tests prove values.schema.json rejects typos. Exits non-zero on any
+// failure; the last line is always `N passed, M failed`.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureHelm } from './helm.mjs';
+
+const chartDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(chartDir, '../..');
+const RELEASE = 'cinode-test';
+const NAMESPACE = 'cinode-test';
+
+// `yaml` is not a direct dependency: it is hoisted into node_modules by nx and
+// @opentelemetry/configuration. Resolve it from the repo root and fail with a clear message.
+let YAML;
+try {
+  YAML = await import(createRequire(join(repoRoot, 'package.json')).resolve('yaml'));
+} catch {
+  console.error(
+    'chart-test: the `yaml` package is not in node_modules (run `npm ci` at the repo root)',
+  );
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`  ok    ${name}`);
+  } catch (err) {
+    failed++;
+    console.log(
+      `  FAIL  ${name}\n        ${String(err?.message ?? err)
+        .split('\n')
+        .join('\n        ')}`,
+    );
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const helmBin = ensureHelm();
+function helm(args) {
+  const r = spawnSync(helmBin, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { ok: r.status === 0, stdout: r.stdout, output: `${r.stdout}${r.stderr}`.trim() };
+}
+const valuesArgs = (file) => (file ? ['-f', file] : []);
+const template = (args) => helm(['template', RELEASE, chartDir, '--namespace', NAMESPACE, ...args]);
+
+// --- Kubernetes schema validation -------------------------------------------------------------
+
+const modelCache = new Map();
+async function modelFor(apiVersion, kind) {
+  const key = `${apiVersion}/${kind}`;
+  if (!modelCache.has(key)) {
+    // kubernetes-models lays its ESM modules out as <group>/<version>/<Kind> (core: v1/<Kind>).
+    modelCache.set(
+      key,
+      await import(`kubernetes-models/${apiVersion}/${kind}`)
+        .then((m) => m[kind])
+        .catch(() => null),
+    );
+  }
+  return modelCache.get(key);
+}
+
+/** ServiceMonitor is a CRD without a model: check the structure Prometheus Operator relies on. */
+function checkServiceMonitor(doc) {
+  const spec = doc.spec ?? {};
+  assert(doc.metadata?.name, 'ServiceMonitor without metadata.name');
+  assert(
+    spec.selector?.matchLabels && Object.keys(spec.selector.matchLabels).length,
+    'ServiceMonitor needs spec.selector.matchLabels',
+  );
+  assert(
+    Array.isArray(spec.endpoints) && spec.endpoints.length,
+    'ServiceMonitor needs spec.endpoints',
+  );
+  for (const ep of spec.endpoints) {
+    assert(typeof ep.port === 'string' && ep.port, 'ServiceMonitor endpoint needs a named port');
+    for (const d of ['interval', 'scrapeTimeout']) {
+      if (ep[d] !== undefined)
+        assert(/^[0-9]+(ms|s|m|h)$/.test(ep[d]), `ServiceMonitor ${d} ${ep[d]} is not a duration`);
+    }
+  }
+  const known = new Set([
+    'selector',
+    'endpoints',
+    'namespaceSelector',
+    'jobLabel',
+    'targetLabels',
+    'podTargetLabels',
+    'sampleLimit',
+  ]);
+  for (const k of Object.keys(spec))
+    assert(known.has(k), `ServiceMonitor spec has unexpected field ${k}`);
+}
+
+async function validateDoc(doc) {
+  if (doc.kind === 'ServiceMonitor' && doc.apiVersion === 'monitoring.coreos.com/v1')
+    return checkServiceMonitor(doc);
+  const Model = await modelFor(doc.apiVersion, doc.kind);
+  if (!Model) throw new Error(`no kubernetes-models model for ${doc.apiVersion} ${doc.kind}`);
+  new Model(doc).validate();
+}
+
+// --- Assertions on what the chart promises ----------------------------------------------------
+
+const podSpecOf = (doc) => doc.spec?.template?.spec;
+const isHook = (doc) => Boolean(doc.metadata?.annotations?.['helm.sh/hook']);
+const matches = (selector, labels) =>
+  Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+const id = (doc) => `${doc.kind}/${doc.metadata?.name}`;
+const envOf = (container) => Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+
+function assertHardened(doc) {
+  const pod = podSpecOf(doc);
+  const psc = pod.securityContext ?? {};
+  assert(psc.runAsNonRoot === true, `${id(doc)}: pod securityContext.runAsNonRoot must be true`);
+  assert(
+    Number.isInteger(psc.runAsUser) && psc.runAsUser > 0,
+    `${id(doc)}: pod runAsUser must be a non-zero uid`,
+  );
+  assert(
+    psc.seccompProfile?.type === 'RuntimeDefault',
+    `${id(doc)}: pod seccompProfile must be RuntimeDefault`,
+  );
+  assert(
+    pod.automountServiceAccountToken === false,
+    `${id(doc)}: automountServiceAccountToken must be false`,
+  );
+  const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    const where = `${id(doc)} container ${c.name}`;
+    const sc = c.securityContext ?? {};
+    assert(
+      sc.allowPrivilegeEscalation === false,
+      `${where}: allowPrivilegeEscalation must be false`,
+    );
+    assert(sc.readOnlyRootFilesystem === true, `${where}: readOnlyRootFilesystem must be true`);
+    assert(sc.privileged !== true, `${where}: must not be privileged`);
+    assert(sc.capabilities?.drop?.includes('ALL'), `${where}: must drop ALL capabilities`);
+    assert(!sc.capabilities?.add?.length, `${where}: must not add capabilities`);
+    assert(sc.runAsUser !== 0, `${where}: must not run as root`);
+    assert(
+      c.resources?.requests?.memory && c.resources?.limits?.memory,
+      `${where}: needs memory request and limit`,
+    );
+    // A read-only root filesystem needs a writable /tmp for Node and libpq.
+    const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === '/tmp');
+    assert(tmp && volumes.get(tmp.name)?.emptyDir, `${where}: /tmp must be an emptyDir mount`);
+  }
+}
+
+function assertServiceDeployment(doc, ctx) {
+  const pod = podSpecOf(doc);
+  const c = pod.containers[0];
+  const grpcPort = c.ports?.find((p) => p.name === 'grpc')?.containerPort;
+  assert(grpcPort, `${id(doc)}: container has no grpc port`);
+  assert(
+    c.ports.some((p) => p.name === 'metrics'),
+    `${id(doc)}: container has no metrics port`,
+  );
+  for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+    const probe = c[kind];
+    assert(probe, `${id(doc)}: missing ${kind}`);
+    if (ctx.tls) {
+      assert(
+        probe.tcpSocket?.port === 'grpc',
+        `${id(doc)}: ${kind} must be tcpSocket on grpc with TLS (kubelet gRPC probes are plaintext)`,
+      );
+    } else {
+      assert(
+        probe.grpc?.port === grpcPort,
+        `${id(doc)}: ${kind} must be a gRPC health probe on port ${grpcPort}`,
+      );
+    }
+    assert(
+      probe.periodSeconds > 0 && probe.failureThreshold > 0,
+      `${id(doc)}: ${kind} needs period and threshold`,
+    );
+  }
+  assert(
+    c.command?.[0] === 'node' &&
+      /^dist\/services\/[a-z-]+\/src\/main\.js$/.test(c.command[1] ?? ''),
+    `${id(doc)}: unexpected command ${c.command}`,
+  );
+  const env = envOf(c);
+  for (const name of [
+    'NODE_ENV',
+    'GRPC_HOST',
+    'GRPC_PORT',
+    'METRICS_PORT',
+    'DATABASE_URL',
+    'NATS_URL',
+    'LOG_LEVEL',
+    'GRPC_REFLECTION',
+    'OTEL_SERVICE_NAME',
+    'DB_MIGRATE_ON_START',
+  ]) {
+    assert(env[name], `${id(doc)}: env ${name} missing`);
+  }
+  assert(
+    env.NODE_ENV.value === 'production' && env.GRPC_HOST.value === '0.0.0.0',
+    `${id(doc)}: NODE_ENV/GRPC_HOST wrong`,
+  );
+  assert(
+    env.GRPC_PORT.value === String(grpcPort),
+    `${id(doc)}: GRPC_PORT does not match the container port`,
+  );
+  // DATABASE_URL is a secret whenever it carries the password inline.
+  assert(
+    env.DATABASE_URL.valueFrom?.secretKeyRef ||
+      env.DATABASE_URL.value?.includes('$(DATABASE_PASSWORD)'),
+    `${id(doc)}: DATABASE_URL must come from a secret`,
+  );
+  const component = doc.spec.template.metadata.labels['app.kubernetes.io/component'];
+  const job = ctx.docs.find(
+    (d) =>
+      d.kind === 'Job' &&
+      d.spec.template.metadata.labels['app.kubernetes.io/component'] === `${component}-migration`,
+  );
+  assert(
+    env.DB_MIGRATE_ON_START.value === (job ? 'false' : 'true'),
+    `${id(doc)}: DB_MIGRATE_ON_START must be ${job ? 'false (hook Job migrates)' : 'true (no Job)'}`,
+  );
+  if (ctx.tls) {
+    assert(env.GRPC_TLS_CERT_FILE && env.GRPC_TLS_KEY_FILE, `${id(doc)}: TLS env missing`);
+    assert(
+      (pod.volumes ?? []).some((v) => v.secret),
+      `${id(doc)}: TLS secret not mounted`,
+    );
+  }
+  assert(
+    matches(doc.spec.selector.matchLabels, doc.spec.template.metadata.labels),
+    `${id(doc)}: selector does not match pod labels`,
+  );
+  const hpa = ctx.docs.find(
+    (d) => d.kind === 'HorizontalPodAutoscaler' && d.spec.scaleTargetRef.name === doc.metadata.name,
+  );
+  assert(
+    hpa ? doc.spec.replicas === undefined : Number.isInteger(doc.spec.replicas),
+    `${id(doc)}: replicas must be unset with an HPA and set without`,
+  );
+  const svc = ctx.docs.find(
+    (d) => d.kind === 'Service' && matches(d.spec.selector, doc.spec.template.metadata.labels),
+  );
+  assert(svc, `${id(doc)}: no Service selects its pods`);
+  assert(
+    svc.spec.ports.some((p) => p.name === 'grpc' && p.targetPort === 'grpc'),
+    `${id(doc)}: Service has no grpc port`,
+  );
+  const pdb = ctx.docs.find(
+    (d) =>
+      d.kind === 'PodDisruptionBudget' &&
+      matches(d.spec.selector.matchLabels, doc.spec.template.metadata.labels),
+  );
+  assert(pdb, `${id(doc)}: no PodDisruptionBudget covers it`);
+}
+
+function assertMigrationJob(doc, ctx) {
+  const a = doc.metadata.annotations ?? {};
+  assert(
+    a['helm.sh/hook'] === 'pre-install,pre-upgrade',
+    `${id(doc)}: must be a pre-install,pre-upgrade hook`,
+  );
+  assert(
+    /^-?[0-9]+$/.test(a['helm.sh/hook-weight'] ?? ''),
+    `${id(doc)}: needs a helm.sh/hook-weight`,
+  );
+  assert(
+    (a['helm.sh/hook-delete-policy'] ?? '').includes('before-hook-creation'),
+    `${id(doc)}: delete policy must include before-hook-creation`,
+  );
+  const pod = podSpecOf(doc);
+  assert(pod.restartPolicy === 'Never', `${id(doc)}: restartPolicy must be Never`);
+  assert(pod.containers[0].args?.[0] === 'migrate', `${id(doc)}: must run "main.js migrate"`);
+  assert(
+    !pod.serviceAccountName ||
+      !ctx.docs.some(
+        (d) =>
+          d.kind === 'ServiceAccount' && !isHook(d) && d.metadata.name === pod.serviceAccountName,
+      ),
+    `${id(doc)}: uses a ServiceAccount that does not exist yet at pre-install`,
+  );
+  // Hooks run before the release's ordinary resources exist: every Secret the Job reads must be
+  // a hook itself (with a lower weight) or supplied from outside the chart.
+  for (const e of pod.containers[0].env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (!ref) continue;
+    const rendered = ctx.docs.find((d) => d.kind === 'Secret' && d.metadata.name === ref.name);
+    if (!rendered) continue; // an existingSecret
+    assert(
+      isHook(rendered),
+      `${id(doc)}: env ${e.name} reads Secret ${ref.name}, which is not created until after the hooks`,
+    );
+    assert(
+      Number(rendered.metadata.annotations['helm.sh/hook-weight']) <
+        Number(a['helm.sh/hook-weight']),
+      `${id(doc)}: Secret ${ref.name} must have a lower hook weight`,
+    );
+    assert(
+      ref.key in (rendered.stringData ?? rendered.data ?? {}),
+      `${id(doc)}: Secret ${ref.name} has no key ${ref.key}`,
+    );
+  }
+  const labels = doc.spec.template.metadata.labels;
+  assert(
+    !ctx.docs.some(
+      (d) =>
+        (d.kind === 'Service' && matches(d.spec.selector, labels)) ||
+        (d.kind === 'PodDisruptionBudget' && matches(d.spec.selector.matchLabels, labels)),
+    ),
+    `${id(doc)}: a Service or PDB selects the migration pod`,
+  );
+}
+
+/** Every secretKeyRef of an ordinary workload names a rendered Secret with that key, or an existing one. */
+function assertSecretRefs(doc, ctx) {
+  for (const c of [...(podSpecOf(doc).initContainers ?? []), ...podSpecOf(doc).containers]) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (!ref) continue;
+      const rendered = ctx.docs.find(
+        (d) => d.kind === 'Secret' && !isHook(d) && d.metadata.name === ref.name,
+      );
+      if (rendered)
+        assert(
+          ref.key in (rendered.stringData ?? rendered.data ?? {}),
+          `${id(doc)}: Secret ${ref.name} has no key ${ref.key}`,
+        );
+      else
+        assert(
+          ctx.externalSecrets.has(ref.name),
+          `${id(doc)}: env ${e.name} reads Secret ${ref.name}, which is neither rendered nor declared as existing`,
+        );
+    }
+  }
+}
+
+// --- Variants ---------------------------------------------------------------------------------
+
+const ciDir = join(chartDir, 'ci');
+const variants = [
+  { name: 'chart defaults', file: null },
+  ...readdirSync(ciDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ name: `ci/${f}`, file: join(ciDir, f) })),
+];
+
+/** What each variant must render, beyond the generic checks (keys: kinds present or absent). */
+const expectations = {
+  'chart defaults': { Deployment: 0, Job: 0 },
+  'ci/default-values.yaml': { Deployment: 0, Job: 0 },
+  'ci/minimal-values.yaml': {
+    Deployment: 1,
+    Job: 1,
+    HorizontalPodAutoscaler: 0,
+    ServiceMonitor: 0,
+    StatefulSet: 0,
+  },
+  'ci/production-values.yaml': {
+    Deployment: 1,
+    Job: 1,
+    HorizontalPodAutoscaler: 1,
+    ServiceMonitor: 1,
+    NetworkPolicy: 1,
+    StatefulSet: 0,
+  },
+  'ci/full-values.yaml': {
+    Deployment: 1,
+    Job: 0,
+    HorizontalPodAutoscaler: 1,
+    ServiceMonitor: 1,
+    StatefulSet: 2,
+    NetworkPolicy: 3,
+  },
+};
+
+console.log(`helm: ${helm(['version', '--short']).stdout.trim()} (${helmBin})`);
+
+for (const variant of variants) {
+  console.log(`\n${variant.name}`);
+  const overrides = variant.file ? (YAML.parse(readFileSync(variant.file, 'utf8')) ?? {}) : {};
+
+  await check(`helm lint --strict`, () => {
+    const r = helm(['lint', '--strict', chartDir, ...valuesArgs(variant.file)]);
+    assert(r.ok, r.output);
+  });
+
+  let docs = [];
+  await check('helm template renders', () => {
+    const r = template(valuesArgs(variant.file));
+    assert(r.ok, r.output);
+    docs = YAML.parseAllDocuments(r.stdout)
+      .map((d) => {
+        if (d.errors.length) throw new Error(`YAML error: ${d.errors[0].message}`);
+        return d.toJS();
+      })
+      .filter(Boolean);
+    assert(docs.length > 0, 'rendered nothing');
+  });
+  if (!docs.length) continue;
+
+  const ctx = {
+    docs,
+    tls: Boolean(overrides.tls?.enabled),
+    // Secrets the variant says exist outside the chart (values keys named existingSecret).
+    externalSecrets: new Set(
+      JSON.stringify(overrides)
+        .match(/"existingSecret":"[^"]+"/g)
+        ?.map((s) => s.split(':')[1].replaceAll('"', '')) ?? [],
+    ),
+  };
+
+  await check(
+    `${docs.length} manifests validate against the Kubernetes schemas (kubernetes-models)`,
+    async () => {
+      const errors = [];
+      for (const d of docs)
+        await validateDoc(d).catch((e) => errors.push(`${id(d)}: ${e.message}`));
+      assert(!errors.length, errors.join('\n'));
+    },
+  );
+
+  await check('every resource has a name, namespace and the standard labels', () => {
+    for (const d of docs) {
+      assert(d.metadata?.name && d.metadata.name.length <= 63, `${id(d)}: bad name`);
+      assert(
+        d.metadata.namespace === NAMESPACE,
+        `${id(d)}: namespace must be set to the release namespace`,
+      );
+      for (const l of [
+        'app.kubernetes.io/name',
+        'app.kubernetes.io/instance',
+        'app.kubernetes.io/managed-by',
+        'helm.sh/chart',
+      ]) {
+        assert(d.metadata.labels?.[l], `${id(d)}: label ${l} missing`);
+      }
+    }
+    const names = docs.map(id);
+    assert(
+      new Set(names).size === names.length,
+      `duplicate resources: ${names.filter((n, i) => names.indexOf(n) !== i)}`,
+    );
+  });
+
+  const workloads = docs.filter((d) => ['Deployment', 'StatefulSet', 'Job'].includes(d.kind));
+  if (workloads.length) {
+    await check(`security contexts of ${workloads.length} workloads are hardened`, () =>
+      workloads.forEach(assertHardened),
+    );
+    await check('secret references resolve', () =>
+      workloads.filter((d) => !isHook(d)).forEach((d) => assertSecretRefs(d, ctx)),
+    );
+  }
+  const deployments = docs.filter((d) => d.kind === 'Deployment');
+  if (deployments.length) {
+    await check(
+      `probes, env, selectors, Service and PDB of ${deployments.length} Deployments`,
+      () => deployments.forEach((d) => assertServiceDeployment(d, ctx)),
+    );
+  }
+  const jobs = docs.filter((d) => d.kind === 'Job');
+  if (jobs.length)
+    await check(`${jobs.length} migration Jobs are well-formed pre-install/pre-upgrade hooks`, () =>
+      jobs.forEach((d) => assertMigrationJob(d, ctx)),
+    );
+  for (const sts of docs.filter((d) => d.kind === 'StatefulSet')) {
+    await check(`${id(sts)} has probes and a matching selector`, () => {
+      const c = podSpecOf(sts).containers[0];
+      assert(c.startupProbe && c.livenessProbe && c.readinessProbe, 'probes missing');
+      assert(
+        matches(sts.spec.selector.matchLabels, sts.spec.template.metadata.labels),
+        'selector does not match',
+      );
+    });
+  }
+  const expected = expectations[variant.name];
+  if (expected) {
+    await check(
+      `renders the expected kinds (${Object.entries(expected)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(', ')})`,
+      () => {
+        for (const [kind, n] of Object.entries(expected)) {
+          const count = docs.filter((d) => d.kind === kind).length;
+          assert(count === n, `expected ${n} ${kind}, got ${count}`);
+        }
+      },
+    );
+  } else {
+    console.log(`  (no kind expectations for ${variant.name}; add them to chart-test.mjs)`);
+  }
+}
+
+// --- Negative tests: values the chart must refuse ---------------------------------------------
+
+console.log('\nvalues the chart must reject');
+// schema: true marks values.schema.json violations, which `helm lint` must also report. The other
+// cases are `fail`/`required` guards in the templates, which helm deliberately downgrades to log
+// lines in lint mode, so for them only `helm template` (and install) can fail.
+const rejects = [
+  {
+    what: 'typo in a service key (nationalNodeMock.replicaCont)',
+    args: ['--set', 'nationalNodeMock.replicaCont=2'],
+    expect: /replicaCont/,
+    schema: true,
+  },
+  {
+    what: 'typo in a top-level key (imagee.tag)',
+    args: ['--set', 'imagee.tag=x'],
+    expect: /imagee/,
+    schema: true,
+  },
+  {
+    what: 'typo in a nested key (postgresql.external.hots)',
+    args: ['--set', 'postgresql.external.hots=db'],
+    expect: /hots/,
+    schema: true,
+  },
+  {
+    what: 'wrong type (nationalNodeMock.grpcPort=abc)',
+    args: ['--set', 'nationalNodeMock.grpcPort=abc'],
+    expect: /grpcPort/,
+    schema: true,
+  },
+  {
+    what: 'out-of-range port (nationalNodeMock.metricsPort=70000)',
+    args: ['--set', 'nationalNodeMock.metricsPort=70000'],
+    expect: /metricsPort/,
+    schema: true,
+  },
+  {
+    what: 'bad enum (nationalNodeMock.service.type=Internal)',
+    args: ['--set', 'nationalNodeMock.service.type=Internal'],
+    expect: /type/,
+    schema: true,
+  },
+  {
+    what: 'bad log level (logLevel=verbose)',
+    args: ['--set', 'logLevel=verbose'],
+    expect: /logLevel/,
+    schema: true,
+  },
+  {
+    what: 'enabled service without database credentials',
+    args: ['--set', 'nationalNodeMock.enabled=true'],
+    expect: /postgresql\.external\.password/,
+  },
+  {
+    what: 'TLS without a secret',
+    args: [
+      '--set',
+      'nationalNodeMock.enabled=true',
+      '--set',
+      'postgresql.external.existingSecret=pg',
+      '--set',
+      'tls.enabled=true',
+    ],
+    expect: /tls\.existingSecret is required/,
+  },
+  {
+    what: 'HPA with min > max',
+    args: [
+      '--set',
+      'nationalNodeMock.enabled=true',
+      '--set',
+      'postgresql.external.existingSecret=pg',
+      '--set',
+      'nationalNodeMock.autoscaling.enabled=true',
+      '--set',
+      'nationalNodeMock.autoscaling.minReplicas=5',
+    ],
+    expect: /minReplicas > maxReplicas/,
+  },
+];
+for (const r of rejects) {
+  await check(`rejects ${r.what}`, () => {
+    const t = template(r.args);
+    assert(!t.ok, 'helm template accepted it');
+    assert(r.expect.test(t.output), `failed for another reason:\n${t.output}`);
+    if (r.schema) {
+      assert(/schema/i.test(t.output), `not rejected by values.schema.json:\n${t.output}`);
+      assert(!helm(['lint', '--strict', chartDir, ...r.args]).ok, 'helm lint --strict accepted it');
+    }
+  });
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,18 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Role } from './roles';
+
+export const ACCESS_METADATA = 'cinode:access';
+
+export type AccessRule =
+  | { kind: 'roles'; roles: readonly Role[] }
+  | { kind: 'authenticated' }
+  | { kind: 'public' };
+
+/** The RPC may be called by callers holding any of these roles. */
+export const AllowRoles = (...roles: Role[]) => SetMetadata(ACCESS_METADATA, { kind: 'roles', roles } satisfies AccessRule);
+
+/** The RPC may be called by any authenticated caller. */
+export const AllowAuthenticated = () => SetMetadata(ACCESS_METADATA, { kind: 'authenticated' } satisfies AccessRule);
+
+/** The RPC needs no token at all. Use sparingly: discovery and token exchange only. */
+export const AllowPublic = () => SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule);

@@ -1,0 +1,4 @@
+export * from './assert';
+export * from './errors';
+export * from './field-checks';
+export * from './pagination';

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: { key: string; problem: string }[],
+  ) {
+    super(
+      `${service}: invalid configuration:\n` +
+        problems.map((p) => `  ${p.key}: ${p.problem}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Boolean env var ("true"/"false"/"1"/"0"/"yes"/"no") with a default. */
+export const envBoolean = (defaultValue: boolean) =>
+  booleanString.optional().transform((v) => v ?? defaultValue);
+
+/** Integer env var within a range, with a default. */
+export const envInt = (defaultValue: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(defaultValue);
+
+/** Optional non-empty string: an empty variable counts as unset. */
+export const envOptional = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+/** Postgres URL. */
+export const envPostgresUrl = () =>
+  z
+    .string({ required_error: 'is required' })
+    .url()
+    .refine((v) => /^postgres(ql)?:/.test(v), 'must be a postgres:// URL');
+
+/** Settings every cinode service shares; services extend this with their own keys. */
+export const baseServiceSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  GRPC_HOST: z.string().default('127.0.0.1'),
+  GRPC_PORT: envInt(50051, 0, 65535),
+  /** 0 disables the Prometheus endpoint. */
+  METRICS_PORT: envInt(9464, 0, 65535),
+  GRPC_REFLECTION: envBoolean(true),
+  GRPC_MAX_MESSAGE_BYTES: envInt(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** Deadline applied to calls that arrive without one. */
+  GRPC_DEFAULT_DEADLINE_MS: envInt(30_000, 100, 600_000),
+  /** Longest deadline honoured; longer ones are cut to this. */
+  GRPC_MAX_DEADLINE_MS: envInt(120_000, 100, 3_600_000),
+  GRPC_KEEPALIVE_TIME_MS: envInt(60_000, 1_000, 3_600_000),
+  GRPC_KEEPALIVE_TIMEOUT_MS: envInt(20_000, 1_000, 600_000),
+  GRPC_TLS_CERT_FILE: envOptional(),
+  GRPC_TLS_KEY_FILE: envOptional(),
+  /** When set, clients must present a certificate signed by this CA (mTLS). */
+  GRPC_TLS_CA_FILE: envOptional(),
+  SHUTDOWN_GRACE_MS: envInt(10_000, 0, 120_000),
+  DATABASE_URL: envPostgresUrl(),
+  DB_POOL_MAX: envInt(10, 1, 200),
+  DB_MIGRATE_ON_START: envBoolean(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: envOptional(),
+  /** JWKS (JSON) with the Ed25519 public keys that sign caller tokens. */
+  AUTH_JWT_PUBLIC_KEYS: z.string({ required_error: 'is required' }).min(2),
+  AUTH_JWT_ISSUER: z.string().default('cinode'),
+  AUTH_JWT_AUDIENCE: z.string().default('cinode'),
+});
+
+export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;
+
+/** Keys of the base schema that hold secrets. */
+export const BASE_SECRET_KEYS = ['DATABASE_URL'] as const;
+
+export interface ServiceConfigDefinition<S extends z.AnyZodObject> {
+  service: string;
+  schema: S;
+  /** Keys never to print; DATABASE_URL is always one. */
+  secrets?: readonly string[];
+}
+
+/**
+ * Validates the environment against a service's schema. Every bad key is reported at once; the
+ * caller (main.ts) prints the error and exits before Nest starts.
+ */
+export function loadConfig<S extends z.AnyZodObject>(
+  definition: ServiceConfigDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const result = definition.schema.safeParse(env);
+  if (!result.success) {
+    const hidden = new Set<string>([...BASE_SECRET_KEYS, ...(definition.secrets ?? [])]);
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      let problem = issue.message === 'Required' ? 'is required' : issue.message;
+      const raw = env[key];
+      if (hidden.has(key) && raw) problem = problem.split(raw).join('[redacted]');
+      return { key, problem };
+    });
+    throw new ConfigError(definition.service, problems);
+  }
+  return result.data as z.infer<S>;
+}
+
+/** The config with secrets replaced, safe to log. */
+export function redactConfig<T extends Record<string, unknown>>(
+  config: T,
+  secrets: readonly string[],
+): Record<string, unknown> {
+  const hidden = new Set<string>([...BASE_SECRET_KEYS, ...secrets]);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[key] = hidden.has(key) || /SECRET|PASSWORD|PRIVATE|TOKEN/i.test(key)
+      ? value === undefined ? undefined : '[redacted]'
+      : value;
+  }
+  return out;
+}

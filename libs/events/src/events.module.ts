@@ -1,0 +1,143 @@
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  InjectionToken,
+  Logger,
+  Module,
+  ModuleMetadata,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OptionalFactoryDependency,
+} from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { NatsConnection, connect } from 'nats';
+import { DataSource } from 'typeorm';
+import { EventConsumerRegistry } from './consumer/event-consumer.registry';
+import { OutboxPublisher } from './outbox/outbox.publisher';
+import { OutboxRelay, OutboxRelayOptions } from './outbox/outbox.relay';
+import { StreamDeclaration, deadLetterStream, ensureStreams } from './streams';
+
+export interface EventsModuleOptions {
+  /** Defaults to the NATS_URL environment variable. */
+  natsUrl?: string;
+  /** This service's name: the `source` of every event it produces and its NATS connection name. */
+  source: string;
+  /** Streams this service owns; created or updated at start-up. */
+  streams: StreamDeclaration[];
+  /** The dead-letter stream to ensure (default `DLQ` on `cinode.dlq.>`); false if another service owns it. */
+  deadLetterStream?: StreamDeclaration | false;
+  /** The relay runs unless `enabled: false` (e.g. a service that only consumes). */
+  relay?: OutboxRelayOptions & { enabled?: boolean };
+}
+
+export interface EventsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => EventsModuleOptions | Promise<EventsModuleOptions>;
+}
+
+export const EVENTS_MODULE_OPTIONS = Symbol('EVENTS_MODULE_OPTIONS');
+/** Injection token of the service's NatsConnection. */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+
+async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConnection> {
+  const servers = options.natsUrl ?? process.env.NATS_URL;
+  if (!servers) throw new Error('EventsModule: natsUrl is not set and NATS_URL is empty');
+  const nc = await connect({
+    servers: servers.split(','),
+    name: options.source,
+    // A node outlives NATS restarts: keep reconnecting; the outbox holds events meanwhile.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1_000,
+  });
+  const dlq = options.deadLetterStream === undefined ? deadLetterStream() : options.deadLetterStream;
+  try {
+    await ensureStreams(await nc.jetstreamManager(), dlq ? [...options.streams, dlq] : options.streams);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return nc;
+}
+
+@Injectable()
+export class EventsLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Events');
+
+  constructor(
+    @Inject(EVENTS_MODULE_OPTIONS) private readonly options: EventsModuleOptions,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly relay: OutboxRelay,
+    private readonly consumers: EventConsumerRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.relay?.enabled !== false) this.relay.start();
+    await this.consumers.startAll();
+  }
+
+  /** Runs before any onApplicationShutdown, i.e. while the data source is still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumers.stopAll();
+    await this.relay.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch (error) {
+      this.logger.warn(`NATS drain failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/**
+ * Global: import once in the root module (after DatabaseModule); then inject OutboxPublisher to emit
+ * and EventConsumerRegistry to consume anywhere.
+ */
+@Module({})
+export class EventsModule {
+  static forRoot(options: EventsModuleOptions): DynamicModule {
+    return EventsModule.forRootAsync({ useFactory: () => options });
+  }
+
+  static forRootAsync(options: EventsModuleAsyncOptions): DynamicModule {
+    return {
+      module: EventsModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: EVENTS_MODULE_OPTIONS,
+          inject: options.inject ?? [],
+          useFactory: (...args: unknown[]) => options.useFactory(...(args as never[])),
+        },
+        {
+          provide: NATS_CONNECTION,
+          inject: [EVENTS_MODULE_OPTIONS],
+          useFactory: connectAndDeclare,
+        },
+        {
+          provide: OutboxPublisher,
+          inject: [EVENTS_MODULE_OPTIONS],
+          useFactory: (o: EventsModuleOptions) => new OutboxPublisher(o.source, o.relay?.channel),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [getDataSourceToken(), NATS_CONNECTION, EVENTS_MODULE_OPTIONS],
+          useFactory: (dataSource: DataSource, nc: NatsConnection, o: EventsModuleOptions) =>
+            new OutboxRelay(dataSource, nc.jetstream(), o.relay),
+        },
+        {
+          provide: EventConsumerRegistry,
+          inject: [getDataSourceToken(), NATS_CONNECTION],
+          useFactory: (dataSource: DataSource, nc: NatsConnection) => new EventConsumerRegistry(dataSource, nc),
+        },
+        EventsLifecycle,
+      ],
+      exports: [NATS_CONNECTION, OutboxPublisher, OutboxRelay, EventConsumerRegistry],
+    };
+  }
+}

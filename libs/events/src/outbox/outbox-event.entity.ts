@@ -1,0 +1,41 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { TraceContext } from '../envelope';
+
+/** One event waiting for (or done with) publication; written in the transaction of the state change. */
+@Entity({ name: 'outbox_event' })
+@Index('ix_outbox_event_unpublished', ['createdAt'], { where: 'published_at IS NULL' })
+@Index('ix_outbox_event_published_at', ['publishedAt'])
+export class OutboxEventEntity {
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_outbox_event' })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  type!: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  source!: string;
+
+  @Column({ name: 'schema_version', type: 'integer' })
+  schemaVersion!: number;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ type: 'jsonb' })
+  data!: unknown;
+
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceContext | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt!: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+}

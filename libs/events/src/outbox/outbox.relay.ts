@@ -1,0 +1,275 @@
+import { Logger } from '@nestjs/common';
+import { eventsPublished, outboxPending } from '@cinode/telemetry';
+import { JetStreamClient, PubAck } from 'nats';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { BackoffPolicy, DEFAULT_RELAY_BACKOFF, computeBackoff } from '../backoff';
+import { EventEnvelope, TraceContext, encodeEnvelope } from '../envelope';
+import { envelopeHeaders } from '../nats-headers';
+import { DEFAULT_OUTBOX_CHANNEL } from './outbox.publisher';
+
+export interface OutboxRelayOptions {
+  /** Rows claimed per round (default 100). */
+  batchSize?: number;
+  /** Longest sleep when idle; NOTIFY normally wakes the relay much sooner (default 1 s). */
+  pollIntervalMs?: number;
+  /** LISTEN for the publisher's NOTIFY (default true). */
+  listen?: boolean;
+  channel?: string;
+  /** Delay between rounds while publishing fails, e.g. NATS is down. */
+  backoff?: BackoffPolicy;
+  publishTimeoutMs?: number;
+  /** Published rows older than this are deleted (default 7 days; 0 keeps them). */
+  retentionMs?: number;
+}
+
+export interface RelayRound {
+  claimed: number;
+  published: number;
+  duplicates: number;
+  failed: number;
+}
+
+export interface OutboxRow {
+  id: string;
+  type: string;
+  source: string;
+  schema_version: number;
+  occurred_at: Date;
+  data: unknown;
+  trace_context: TraceContext | null;
+}
+
+export function envelopeFromRow(row: OutboxRow): EventEnvelope {
+  const envelope: EventEnvelope = {
+    id: row.id,
+    type: row.type,
+    time: new Date(row.occurred_at).toISOString(),
+    source: row.source,
+    schemaVersion: row.schema_version,
+    data: row.data,
+  };
+  if (row.trace_context) envelope.traceContext = row.trace_context;
+  return envelope;
+}
+
+/** Publishes one envelope with Nats-Msg-Id = event id, so JetStream drops a re-publish within the duplicate window. */
+export async function publishEnvelope(js: JetStreamClient, envelope: EventEnvelope, timeoutMs = 5_000): Promise<PubAck> {
+  return js.publish(envelope.type, encodeEnvelope(envelope), {
+    msgID: envelope.id,
+    headers: envelopeHeaders(envelope),
+    timeout: timeoutMs,
+  });
+}
+
+const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data, trace_context
+  FROM outbox_event WHERE published_at IS NULL
+  ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Moves committed outbox rows to JetStream. Several replicas may run it: each claims rows with
+ * FOR UPDATE SKIP LOCKED, so a row is in flight in one relay at a time, and if a relay dies after
+ * publishing but before marking, the row is published again and JetStream's de-duplication by
+ * Nats-Msg-Id keeps the stream to one copy. Order is by creation within one relay's batch; across
+ * replicas events may interleave, so consumers must not rely on global order.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly channel: string;
+  private readonly backoff: BackoffPolicy;
+  private readonly publishTimeoutMs: number;
+  private readonly retentionMs: number;
+  private running?: Promise<void>;
+  private stopping = false;
+  private notified = false;
+  private wake?: () => void;
+  private listener?: Client;
+  private lastPrune = 0;
+  private notifyWaiter?: () => void;
+  private readonly totals = { rounds: 0, published: 0, duplicates: 0, failed: 0 };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly js: JetStreamClient,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.channel = options.channel ?? DEFAULT_OUTBOX_CHANNEL;
+    this.backoff = options.backoff ?? DEFAULT_RELAY_BACKOFF;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+  }
+
+  /** Counts since construction; `duplicates` are re-publishes JetStream recognised and dropped. */
+  get stats(): Readonly<{ rounds: number; published: number; duplicates: number; failed: number }> {
+    return { ...this.totals };
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Finishes the round in progress (its publishes and marks), then closes the LISTEN connection. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    await this.closeListener();
+  }
+
+  /** One claim-publish-mark round in one transaction. */
+  async relayOnce(): Promise<RelayRound> {
+    const round = await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<OutboxRow[]>(CLAIM, [this.batchSize]);
+      const result: RelayRound = { claimed: rows.length, published: 0, duplicates: 0, failed: 0 };
+      if (rows.length === 0) return result;
+      // Issued together on one connection, so JetStream stores them in claim order.
+      const acks = await Promise.allSettled(
+        rows.map((row) => publishEnvelope(this.js, envelopeFromRow(row), this.publishTimeoutMs)),
+      );
+      const done: string[] = [];
+      for (const [i, ack] of acks.entries()) {
+        const row = rows[i];
+        if (ack.status === 'fulfilled') {
+          done.push(row.id);
+          if (ack.value.duplicate) result.duplicates++;
+          else result.published++;
+          eventsPublished.inc({ subject: row.type, result: ack.value.duplicate ? 'duplicate' : 'published' });
+        } else {
+          result.failed++;
+          eventsPublished.inc({ subject: row.type, result: 'failed' });
+          await manager.query(`UPDATE outbox_event SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+            row.id,
+            errorMessage(ack.reason).slice(0, 2000),
+          ]);
+        }
+      }
+      if (done.length > 0) {
+        await manager.query(
+          `UPDATE outbox_event SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`,
+          [done],
+        );
+      }
+      return result;
+    });
+    this.totals.rounds++;
+    this.totals.published += round.published;
+    this.totals.duplicates += round.duplicates;
+    this.totals.failed += round.failed;
+    await this.refreshPending();
+    return round;
+  }
+
+  /** Rows not yet published; also sets the outboxPending gauge. */
+  async refreshPending(): Promise<number> {
+    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`,
+    );
+    outboxPending.set(n);
+    return n;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let busy = false;
+      try {
+        if (this.options.listen !== false && !this.listener) await this.openListener();
+        this.notified = false;
+        const round = await this.relayOnce();
+        if (round.failed > 0) {
+          failures++;
+          this.logger.warn(`${round.failed} event(s) could not be published; retrying`);
+        } else {
+          failures = 0;
+          busy = round.claimed === this.batchSize;
+        }
+        await this.prune();
+      } catch (error) {
+        failures++;
+        this.logger.warn(`outbox round failed: ${errorMessage(error)}`);
+      }
+      if (this.stopping) break;
+      if (failures > 0) await this.sleep(computeBackoff(failures, this.backoff), false);
+      else if (!busy) await this.sleep(this.pollIntervalMs, true);
+    }
+  }
+
+  /** Waits for the delay, a stop, or (if allowed) a NOTIFY, whichever comes first. */
+  private async sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    if (wakeOnNotify && this.notified) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      if (wakeOnNotify) this.notifyWaiter = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    this.wake = undefined;
+    this.notifyWaiter = undefined;
+  }
+
+  private async openListener(): Promise<void> {
+    const options = this.dataSource.options as PostgresConnectionOptions;
+    const client = new Client({
+      connectionString: options.url,
+      host: options.host,
+      port: options.port,
+      user: options.username,
+      password: typeof options.password === 'string' ? options.password : undefined,
+      database: options.database,
+      application_name: 'outbox-relay-listen',
+    });
+    client.on('notification', () => {
+      this.notified = true;
+      this.notifyWaiter?.();
+    });
+    client.on('error', (error) => {
+      this.logger.warn(`outbox LISTEN connection lost: ${error.message}; falling back to polling until it reconnects`);
+      if (this.listener === client) this.listener = undefined;
+      client.end().catch(() => undefined);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
+      this.listener = client;
+    } catch (error) {
+      client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async closeListener(): Promise<void> {
+    const client = this.listener;
+    this.listener = undefined;
+    if (client) await client.end();
+  }
+
+  /** Deletes long-published rows at most once an hour; the consumers' side keeps its own history. */
+  private async prune(): Promise<void> {
+    if (this.retentionMs <= 0 || Date.now() - this.lastPrune < 3_600_000) return;
+    this.lastPrune = Date.now();
+    await this.dataSource.query(
+      `DELETE FROM outbox_event WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)`,
+      [this.retentionMs / 1000],
+    );
+  }
+}

@@ -1,0 +1,154 @@
+import { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from 'nats';
+import { DataSource } from 'typeorm';
+import { OutboxPublisher, OutboxRelay, OutboxRow, decodeEnvelope, envelopeFromRow, publishEnvelope } from '../src';
+import { TestStreams, connectNats, deleteStreams, migratedDataSource, streamMessages, testStreams, waitFor } from './support';
+
+describe('transactional outbox', () => {
+  let dataSource: DataSource;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let streams: TestStreams;
+  const relays: OutboxRelay[] = [];
+  const publisher = new OutboxPublisher('outbox-test');
+
+  beforeEach(async () => {
+    streams = testStreams();
+    dataSource = await migratedDataSource('events_outbox');
+    ({ nc, jsm } = await connectNats(streams));
+  });
+
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    await deleteStreams(jsm, streams);
+    await nc.drain();
+    await dataSource.destroy();
+  });
+
+  function relay(options: ConstructorParameters<typeof OutboxRelay>[2] = {}, js: JetStreamClient = nc.jetstream()): OutboxRelay {
+    const r = new OutboxRelay(dataSource, js, { pollIntervalMs: 200, ...options });
+    relays.push(r);
+    return r;
+  }
+
+  async function createThing(id: string): Promise<string> {
+    const envelope = await dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO thing (id) VALUES ($1)`, [id]);
+      return publisher.enqueue(manager, { type: streams.subject('thing', 'created'), data: { id } });
+    });
+    return envelope.id;
+  }
+
+  async function count(sql: string): Promise<number> {
+    const [{ n }] = await dataSource.query<{ n: number }[]>(sql);
+    return n;
+  }
+
+  async function unpublished(): Promise<number> {
+    return count(`SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`);
+  }
+
+  it('commits the state change and the event together, and a rollback leaves neither', async () => {
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await manager.query(`INSERT INTO thing (id) VALUES ('rolled-back')`);
+        await publisher.enqueue(manager, { type: streams.subject('thing', 'created'), data: { id: 'rolled-back' } });
+        throw new Error('business rule failed after the event was enqueued');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect(await count(`SELECT count(*)::int AS n FROM thing`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM outbox_event`)).toBe(0);
+
+    const id = await createThing('kept');
+    expect(await count(`SELECT count(*)::int AS n FROM thing`)).toBe(1);
+    const [row] = await dataSource.query<{ id: string; source: string; data: unknown }[]>(`SELECT id, source, data FROM outbox_event`);
+    expect(row).toEqual({ id, source: 'outbox-test', data: { id: 'kept' } });
+
+    // A rolled-back transaction must also not have woken anyone or published anything.
+    expect(await relay().relayOnce()).toEqual({ claimed: 1, published: 1, duplicates: 0, failed: 0 });
+    const messages = await streamMessages(jsm, streams.stream.name);
+    expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
+  });
+
+  it('refuses to enqueue outside a transaction', async () => {
+    await expect(publisher.enqueue(dataSource.manager, { type: streams.subject('thing', 'created'), data: {} })).rejects.toThrow(
+      /open transaction/,
+    );
+  });
+
+  it('publishes once when a relay died after publishing but before marking the row', async () => {
+    const id = await createThing('crash');
+
+    // What a relay does up to the crash: claim, publish, then lose its transaction before commit.
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    const rows: OutboxRow[] = await runner.query(
+      `SELECT id, type, source, schema_version, occurred_at, data, trace_context FROM outbox_event WHERE published_at IS NULL FOR UPDATE SKIP LOCKED`,
+    );
+    const ack: PubAck = await publishEnvelope(nc.jetstream(), envelopeFromRow(rows[0]));
+    expect(ack.duplicate).toBe(false);
+    await runner.rollbackTransaction();
+    await runner.release();
+    expect(await unpublished()).toBe(1);
+
+    const fresh = relay();
+    expect(await fresh.relayOnce()).toEqual({ claimed: 1, published: 0, duplicates: 1, failed: 0 });
+    expect(await unpublished()).toBe(0);
+    const messages = await streamMessages(jsm, streams.stream.name);
+    expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
+    expect(messages[0].header.get('Nats-Msg-Id')).toBe(id);
+  });
+
+  it('a fresh relay picks up a row that was never published, woken by NOTIFY rather than its poll', async () => {
+    const id = await createThing('never-published');
+    // The poll interval is far beyond the wait below, so only the start-up round or NOTIFY can publish.
+    const r = relay({ pollIntervalMs: 120_000 });
+    r.start();
+    await waitFor('the existing row to be published', async () => ((await unpublished()) === 0 ? true : undefined));
+
+    const second = await createThing('after-start');
+    await waitFor('the NOTIFY-woken round', async () => ((await unpublished()) === 0 ? true : undefined), 5_000);
+    const messages = await streamMessages(jsm, streams.stream.name);
+    expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id, second]);
+  });
+
+  it('keeps rows and records the error while NATS rejects publishes, then publishes them', async () => {
+    const id = await createThing('nats-down');
+    const down: Pick<JetStreamClient, 'publish'> = {
+      publish: () => Promise.reject(new Error('503 no responders')),
+    };
+    const failing = relay({}, down as JetStreamClient);
+    expect(await failing.relayOnce()).toEqual({ claimed: 1, published: 0, duplicates: 0, failed: 1 });
+    const [row] = await dataSource.query<{ attempts: number; last_error: string; published_at: Date | null }[]>(
+      `SELECT attempts, last_error, published_at FROM outbox_event WHERE id = $1`,
+      [id],
+    );
+    expect(row).toEqual({ attempts: 1, last_error: '503 no responders', published_at: null });
+
+    expect(await relay().relayOnce()).toMatchObject({ published: 1, failed: 0 });
+    expect(await unpublished()).toBe(0);
+  });
+
+  it('two relays running concurrently publish each event exactly once', async () => {
+    const a = relay({ batchSize: 7 });
+    const b = relay({ batchSize: 7 });
+    a.start();
+    b.start();
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, writer) => {
+        for (let i = 0; i < 40; i++) ids.push(await createThing(`w${writer}-${i}`));
+      }),
+    );
+    await waitFor('every row to be published', async () => ((await unpublished()) === 0 ? true : undefined), 30_000);
+
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published).toHaveLength(160);
+    expect(new Set(published.map((m) => decodeEnvelope(m.data).id))).toEqual(new Set(ids));
+    // Not even a deduplicated second publish: SKIP LOCKED kept the relays on disjoint rows.
+    expect(a.stats.published + b.stats.published).toBe(160);
+    expect(a.stats.duplicates + b.stats.duplicates).toBe(0);
+    expect(a.stats.published).toBeGreaterThan(0);
+    expect(b.stats.published).toBeGreaterThan(0);
+  });
+});

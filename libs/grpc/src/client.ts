@@ -1,0 +1,101 @@
+import {
+  ChannelCredentials,
+  Metadata,
+  credentials as grpcCredentials,
+  loadPackageDefinition,
+  type Client,
+  type GrpcObject,
+  type ServiceClientConstructor,
+  type ServiceError,
+  type status as GrpcStatus,
+} from '@grpc/grpc-js';
+import { cinodePackageDefinition } from '@cinode/proto';
+import type { Observable } from 'rxjs';
+
+/** Per-call options of a generated client. */
+export interface CallOptions {
+  /** Overrides the client's default timeout for this call. */
+  timeoutMs?: number;
+  metadata?: Metadata;
+}
+
+/**
+ * A promise-based client typed from a ts-proto `...ServiceClient` interface: every unary method
+ * takes the request and optional call options and resolves with the response.
+ */
+export type PromiseClient<C> = {
+  [K in keyof C]: C[K] extends (request: infer Req, metadata?: Metadata) => Observable<infer Res>
+    ? (request: Req, options?: CallOptions) => Promise<Res>
+    : never;
+};
+
+export interface ClientSettings {
+  /** host:port */
+  address: string;
+  /** Deadline applied to every call that does not set its own; always set, never infinite. */
+  defaultTimeoutMs?: number;
+  credentials?: ChannelCredentials;
+  /** Supplies the bearer token sent with every call, e.g. a service identity token. */
+  token?: () => string | Promise<string>;
+  channelOptions?: Record<string, string | number>;
+}
+
+export interface GrpcClient<C> {
+  api: PromiseClient<C>;
+  raw: Client;
+  close(): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+let grpcRoot: GrpcObject | undefined;
+
+function serviceConstructor(fullName: string): ServiceClientConstructor {
+  grpcRoot ??= loadPackageDefinition(cinodePackageDefinition());
+  let node: unknown = grpcRoot;
+  for (const part of fullName.split('.')) {
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  }
+  if (typeof node !== 'function') throw new Error(`unknown gRPC service ${fullName}`);
+  return node as ServiceClientConstructor;
+}
+
+/**
+ * Creates a client for a cinode gRPC service by its fully qualified name. Every call carries a
+ * deadline (the per-call timeout or the client's default), so nothing waits forever on a peer.
+ */
+export function createGrpcClient<C>(fullServiceName: string, settings: ClientSettings): GrpcClient<C> {
+  const Ctor = serviceConstructor(fullServiceName);
+  const raw = new Ctor(settings.address, settings.credentials ?? grpcCredentials.createInsecure(), {
+    'grpc.keepalive_time_ms': 60_000,
+    ...settings.channelOptions,
+  });
+  const defaultTimeout = settings.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const api: Record<string, unknown> = {};
+  for (const [rpcName, definition] of Object.entries(Ctor.service)) {
+    if (definition.requestStream || definition.responseStream) continue;
+    const methodName = definition.originalName ?? rpcName;
+    type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: unknown) => void) => void;
+    const method = (raw as unknown as Record<string, UnaryMethod>)[rpcName];
+    api[methodName] = async (request: unknown, options: CallOptions = {}) => {
+      const metadata = options.metadata?.clone() ?? new Metadata();
+      if (settings.token && !metadata.get('authorization').length) {
+        metadata.set('authorization', `Bearer ${await settings.token()}`);
+      }
+      const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeout));
+      return new Promise((resolve, reject) => {
+        method.call(raw, request, metadata, { deadline }, (error: ServiceError | null, response: unknown) => {
+          if (error) reject(error);
+          else resolve(response);
+        });
+      });
+    };
+  }
+  return { api: api as PromiseClient<C>, raw, close: () => raw.close() };
+}
+
+/** True when a rejection is a gRPC error with the given status code. */
+export function isGrpcError(error: unknown, code?: GrpcStatus): error is ServiceError {
+  if (typeof error !== 'object' || error === null || !('code' in error) || !('metadata' in error)) return false;
+  return code === undefined || (error as ServiceError).code === code;
+}

@@ -1,0 +1,38 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK. Must run before @grpc/grpc-js, pg and Nest are first required, or
+ * their instrumentation silently records nothing; `@cinode/telemetry/register` does that as the
+ * first import of every main.ts. Spans are always recorded (so logs carry trace ids); they are
+ * exported over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ */
+export function startTracing(serviceName: string): void {
+  if (sdk) return;
+  const env = process.env;
+  env.OTEL_SERVICE_NAME ??= serviceName;
+  env.OTEL_TRACES_EXPORTER ??= env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none';
+  env.OTEL_EXPORTER_OTLP_PROTOCOL ??= 'grpc';
+  // Metrics are scraped from /metrics (prom-client); OTLP logs are not used.
+  env.OTEL_METRICS_EXPORTER ??= 'none';
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  sdk = new NodeSDK({
+    instrumentations: [
+      new GrpcInstrumentation(),
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' }),
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  sdk.start();
+}
+
+/** Flushes and stops the SDK; called on shutdown. */
+export async function stopTracing(): Promise<void> {
+  const running = sdk;
+  sdk = undefined;
+  await running?.shutdown();
+}

@@ -1,0 +1,27 @@
+import { baseServiceSchema, envBoolean, envInt, type ServiceConfigDefinition } from '@cinode/config';
+import { z } from 'zod';
+
+export const SERVICE_NAME = 'national-node-mock';
+
+const schema = baseServiceSchema.extend({
+  GRPC_PORT: envInt(50070, 0, 65535),
+  METRICS_PORT: envInt(9470, 0, 65535),
+  /** The national identifier prefix put in front of every node code. */
+  NATIONAL_PREFIX: z.string().regex(/^[A-Z]{2,8}$/, 'must be 2 to 8 upper-case letters').default('CN'),
+  /** Share of NationalNodeService calls answered UNAVAILABLE at start-up (0 to 1). */
+  FAULT_UNAVAILABLE_RATIO: z.coerce.number().min(0).max(1).default(0),
+  /** Latency added to every NationalNodeService call at start-up. */
+  FAULT_LATENCY_MS: envInt(0, 0, 60_000),
+  /** Start in full outage. */
+  FAULT_OUTAGE: envBoolean(false),
+});
+
+export type MockConfig = z.infer<typeof schema>;
+
+export const mockConfigDefinition: ServiceConfigDefinition<typeof schema> = {
+  service: SERVICE_NAME,
+  schema,
+};
+
+/** Injection token of the validated config. */
+export const MOCK_CONFIG = Symbol('MOCK_CONFIG');

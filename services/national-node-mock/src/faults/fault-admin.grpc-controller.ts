@@ -1,0 +1,46 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { AllowRoles } from '@cinode/auth';
+import { required } from '@cinode/common';
+import { durationToMs, msToDuration } from '@cinode/grpc';
+import type {
+  FaultInjection,
+  GetFaultInjectionResponse,
+  NationalNodeAdminServiceController,
+  SetFaultInjectionRequest,
+  SetFaultInjectionResponse,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { FaultInjectionService, type Faults } from './fault-injection.service';
+
+const SERVICE = 'NationalNodeAdminService';
+
+function toMessage(faults: Faults): FaultInjection {
+  return {
+    unavailableRatio: faults.unavailableRatio,
+    addedLatency: msToDuration(faults.addedLatencyMs),
+    outage: faults.outage,
+  };
+}
+
+@Controller()
+export class FaultAdminGrpcController implements NationalNodeAdminServiceController {
+  constructor(private readonly faults: FaultInjectionService) {}
+
+  @GrpcMethod(SERVICE, 'GetFaultInjection')
+  @AllowRoles('operator')
+  getFaultInjection(): GetFaultInjectionResponse {
+    return { faults: toMessage(this.faults.current()) };
+  }
+
+  @GrpcMethod(SERVICE, 'SetFaultInjection')
+  @AllowRoles('operator')
+  setFaultInjection(request: SetFaultInjectionRequest): SetFaultInjectionResponse {
+    const faults = required('faults', request.faults);
+    const set = this.faults.set({
+      unavailableRatio: faults.unavailableRatio,
+      addedLatencyMs: durationToMs(faults.addedLatency),
+      outage: faults.outage,
+    });
+    return { faults: toMessage(set) };
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, UseInterceptors } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { AllowRoles } from '@cinode/auth';
+import type {
+  FileIdentifierRequest,
+  FileIdentifierResponse,
+  GetIdentifierFilingRequest,
+  GetIdentifierFilingResponse,
+  ListIdentifierFilingsRequest,
+  ListIdentifierFilingsResponse,
+  NationalNodeServiceController,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { FaultInterceptor } from '../faults/fault.interceptor';
+import { toFilingMessage } from './filings.mapper';
+import { FilingsService } from './filings.service';
+
+const SERVICE = 'NationalNodeService';
+
+@Controller()
+@UseInterceptors(FaultInterceptor)
+export class FilingsGrpcController
+  implements Pick<NationalNodeServiceController, 'fileIdentifier' | 'getIdentifierFiling' | 'listIdentifierFilings'>
+{
+  constructor(private readonly filings: FilingsService) {}
+
+  @GrpcMethod(SERVICE, 'FileIdentifier')
+  @AllowRoles('service')
+  async fileIdentifier(request: FileIdentifierRequest): Promise<FileIdentifierResponse> {
+    const { filing, created } = await this.filings.file(request);
+    return { filing: toFilingMessage(filing), created };
+  }
+
+  @GrpcMethod(SERVICE, 'GetIdentifierFiling')
+  @AllowRoles('service', 'operator', 'regulator')
+  async getIdentifierFiling(request: GetIdentifierFilingRequest): Promise<GetIdentifierFilingResponse> {
+    return { filing: toFilingMessage(await this.filings.get(request.identifier)) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListIdentifierFilings')
+  @AllowRoles('service', 'operator', 'regulator')
+  async listIdentifierFilings(request: ListIdentifierFilingsRequest): Promise<ListIdentifierFilingsResponse> {
+    const { filings, nextPageToken } = await this.filings.list(request.nodeCode, request.pageSize, request.pageToken);
+    return { filings: filings.map(toFilingMessage), nextPageToken };
+  }
+}

@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  FieldChecks,
+  NotFoundError,
+  decodePageToken,
+  encodePageToken,
+  resolvePageSize,
+} from '@cinode/common';
+import { fromTimestamp } from '@cinode/grpc';
+import {
+  IdentifiedObjectType,
+  type FileIdentifierRequest,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { contentSha256 } from '../content-hash';
+import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
+import { NodesRepository } from '../nodes/nodes.repository';
+import { FilingsRepository } from './filings.repository';
+import type { IdentifierFilingEntity } from './identifier-filing.entity';
+
+export enum FilingErrorReason {
+  NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
+  IDENTIFIER_OUTSIDE_PREFIX = 'IDENTIFIER_OUTSIDE_PREFIX',
+  IDENTIFIER_ALREADY_FILED = 'IDENTIFIER_ALREADY_FILED',
+  FILING_NOT_FOUND = 'FILING_NOT_FOUND',
+}
+
+const IDENTIFIER_PATTERN = /^[A-Za-z0-9.-]+$/;
+const CREDIT_CODE_PATTERN = /^[0-9A-HJ-NPQRTUWXY]{18}$/;
+const OBJECT_TYPES = [
+  IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_RESOURCE_POOL,
+  IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_PARTICIPANT,
+  IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_LINE,
+  IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_APPLICATION_SERVICE,
+];
+
+@Injectable()
+export class FilingsService {
+  constructor(
+    private readonly filings: FilingsRepository,
+    private readonly nodes: NodesRepository,
+  ) {}
+
+  async file(request: FileIdentifierRequest): Promise<{ filing: IdentifierFilingEntity; created: boolean }> {
+    const checks = new FieldChecks()
+      .text('node_code', request.nodeCode, { max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .text('identifier', request.identifier, {
+        max: 128,
+        pattern: IDENTIFIER_PATTERN,
+        patternHint: "must be letters, digits, '.' or '-'",
+      })
+      .enumValue('object_type', request.objectType, OBJECT_TYPES)
+      .text('object_name', request.objectName, { max: 200 })
+      .text('owner_name', request.ownerName, { max: 200 })
+      .text('owner_credit_code', request.ownerCreditCode, {
+        required: false,
+        max: 18,
+        pattern: CREDIT_CODE_PATTERN,
+        patternHint: 'must be an 18-character unified social credit code',
+      })
+      .present('allocated_at', request.allocatedAt);
+    const attributes = Object.entries(request.attributes);
+    if (attributes.length > 32) checks.add('attributes', 'must have at most 32 entries');
+    for (const [key, value] of attributes) {
+      if (key.length === 0 || key.length > 64) checks.add(`attributes[${key}]`, 'key must be 1 to 64 characters');
+      if (value.length > 1024) checks.add(`attributes[${key}]`, 'value must be at most 1024 characters');
+    }
+    checks.throwIfAny();
+
+    const node = await this.nodes.findByCode(request.nodeCode);
+    if (!node) {
+      throw new FailedPreconditionError(FilingErrorReason.NODE_NOT_REGISTERED, `node ${request.nodeCode} is not registered`);
+    }
+    const identifier = request.identifier.toUpperCase();
+    if (!identifier.startsWith(`${node.identifierPrefix}.`) || identifier.length <= node.identifierPrefix.length + 1) {
+      throw new FailedPreconditionError(
+        FilingErrorReason.IDENTIFIER_OUTSIDE_PREFIX,
+        `identifier ${identifier} does not start with the node's prefix ${node.identifierPrefix}.`,
+        { metadata: { identifier_prefix: node.identifierPrefix } },
+      );
+    }
+    const allocatedAt = fromTimestamp(request.allocatedAt!);
+    const content = {
+      nodeCode: node.nodeCode,
+      identifier,
+      objectType: request.objectType,
+      objectName: request.objectName,
+      ownerName: request.ownerName,
+      ownerCreditCode: request.ownerCreditCode,
+      attributes: request.attributes,
+      allocatedAt,
+    };
+    const hash = contentSha256(content);
+    const inserted = await this.filings.insertIfAbsent({ ...content, contentSha256: hash });
+    if (inserted) return { filing: inserted, created: true };
+
+    const existing = await this.filings.find(identifier);
+    if (!existing) throw new Error(`filing of ${identifier} conflicted on insert but cannot be read`);
+    if (existing.contentSha256 !== hash) {
+      throw new AlreadyExistsError(
+        FilingErrorReason.IDENTIFIER_ALREADY_FILED,
+        `identifier ${identifier} is already filed as ${existing.filingNumber} with different content`,
+        { metadata: { filing_number: existing.filingNumber } },
+      );
+    }
+    return { filing: existing, created: false };
+  }
+
+  async get(identifier: string): Promise<IdentifierFilingEntity> {
+    new FieldChecks()
+      .text('identifier', identifier, { max: 128, pattern: IDENTIFIER_PATTERN, patternHint: "must be letters, digits, '.' or '-'" })
+      .throwIfAny();
+    const filing = await this.filings.find(identifier.toUpperCase());
+    if (!filing) throw new NotFoundError(FilingErrorReason.FILING_NOT_FOUND, `identifier ${identifier} is not filed`);
+    return filing;
+  }
+
+  async list(
+    nodeCode: string,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ filings: IdentifierFilingEntity[]; nextPageToken: string }> {
+    new FieldChecks()
+      .text('node_code', nodeCode, { required: false, max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .throwIfAny();
+    const limit = resolvePageSize(pageSize);
+    const filterKey = `filings:${nodeCode}`;
+    const rows = await this.filings.list(nodeCode, limit, decodePageToken(pageToken, filterKey));
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextPageToken =
+      rows.length > limit && last
+        ? encodePageToken({ after: last.filedAt.toISOString(), afterId: last.identifier }, filterKey)
+        : '';
+    return { filings: page, nextPageToken };
+  }
+}

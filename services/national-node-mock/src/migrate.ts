@@ -1,0 +1,20 @@
+import { createDataSource, migrationLockNameFor, runMigrations } from '@cinode/database';
+import type { Logger } from 'pino';
+import { SERVICE_NAME, type MockConfig } from './config';
+import { MOCK_ENTITIES, MOCK_MIGRATIONS } from './schema';
+
+/** `main.js migrate`: what the chart's migration Job runs before a rollout. */
+export async function runMigrationsOnly(config: MockConfig, logger: Logger): Promise<void> {
+  const dataSource = await createDataSource({
+    url: config.DATABASE_URL,
+    entities: MOCK_ENTITIES,
+    migrations: MOCK_MIGRATIONS,
+    applicationName: `${SERVICE_NAME}-migrate`,
+  }).initialize();
+  try {
+    const applied = await runMigrations(dataSource, migrationLockNameFor(config.DATABASE_URL));
+    logger.info({ applied: applied.map((m) => m.name) }, 'migrations complete');
+  } finally {
+    await dataSource.destroy();
+  }
+}

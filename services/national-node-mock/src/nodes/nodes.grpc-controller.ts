@@ -1,0 +1,43 @@
+import { Controller, UseInterceptors } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { AllowRoles } from '@cinode/auth';
+import type {
+  GetNodeRequest,
+  GetNodeResponse,
+  ListNodesRequest,
+  ListNodesResponse,
+  NationalNodeServiceController,
+  RegisterNodeRequest,
+  RegisterNodeResponse,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { FaultInterceptor } from '../faults/fault.interceptor';
+import { toNodeMessage } from './nodes.mapper';
+import { NodesService } from './nodes.service';
+
+const SERVICE = 'NationalNodeService';
+
+@Controller()
+@UseInterceptors(FaultInterceptor)
+export class NodesGrpcController implements Pick<NationalNodeServiceController, 'registerNode' | 'getNode' | 'listNodes'> {
+  constructor(private readonly nodes: NodesService) {}
+
+  @GrpcMethod(SERVICE, 'RegisterNode')
+  @AllowRoles('service')
+  async registerNode(request: RegisterNodeRequest): Promise<RegisterNodeResponse> {
+    const { node, created } = await this.nodes.register(request);
+    return { node: toNodeMessage(node), created };
+  }
+
+  @GrpcMethod(SERVICE, 'GetNode')
+  @AllowRoles('service', 'operator', 'regulator')
+  async getNode(request: GetNodeRequest): Promise<GetNodeResponse> {
+    return { node: toNodeMessage(await this.nodes.get(request.nodeCode)) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListNodes')
+  @AllowRoles('service', 'operator', 'regulator')
+  async listNodes(request: ListNodesRequest): Promise<ListNodesResponse> {
+    const { nodes, nextPageToken } = await this.nodes.list(request.pageSize, request.pageToken);
+    return { nodes: nodes.map(toNodeMessage), nextPageToken };
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PagePosition } from '@cinode/common';
+import { DataSource } from 'typeorm';
+import { NodeEntity } from './node.entity';
+
+export type NewNode = Omit<NodeEntity, 'nodeCode' | 'identifierPrefix' | 'registeredAt'>;
+
+@Injectable()
+export class NodesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts the node unless its key is taken; the code comes from a sequence, so codes are never
+   * reused. Returns undefined when the key already exists.
+   */
+  async insertIfAbsent(node: NewNode, nationalPrefix: string, typeLetter: string): Promise<NodeEntity | undefined> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH code AS (SELECT $1::text || lpad(nextval('national_node_code_seq')::text, 4, '0') AS value)
+       INSERT INTO national_node
+         (node_code, identifier_prefix, node_key, name, node_type, region_code, operator_name, endpoint, registered_at)
+       SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, now() FROM code
+       ON CONFLICT (node_key) DO NOTHING
+       RETURNING node_code`,
+      [typeLetter, nationalPrefix, node.nodeKey, node.name, node.nodeType, node.regionCode, node.operatorName, node.endpoint],
+    );
+    const code = (rows[0] as { node_code?: string } | undefined)?.node_code;
+    return code ? this.findByCode(code) : undefined;
+  }
+
+  findByKey(nodeKey: string): Promise<NodeEntity | null> {
+    return this.dataSource.getRepository(NodeEntity).findOneBy({ nodeKey });
+  }
+
+  async findByCode(nodeCode: string): Promise<NodeEntity | undefined> {
+    return (await this.dataSource.getRepository(NodeEntity).findOneBy({ nodeCode })) ?? undefined;
+  }
+
+  /** One page in registration order; fetches one extra row to know whether another page exists. */
+  list(limit: number, after: PagePosition | undefined): Promise<NodeEntity[]> {
+    const query = this.dataSource
+      .getRepository(NodeEntity)
+      .createQueryBuilder('n')
+      .orderBy('n.registered_at', 'ASC')
+      .addOrderBy('n.node_code', 'ASC')
+      .limit(limit + 1);
+    if (after) {
+      query.where('(n.registered_at, n.node_code) > (:after, :afterId)', { after: after.after, afterId: after.afterId });
+    }
+    return query.getMany();
+  }
+}

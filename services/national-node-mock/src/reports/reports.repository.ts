@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PagePosition } from '@cinode/common';
+import { DataSource } from 'typeorm';
+import { ReportEntity } from './report.entity';
+
+export type NewReport = Omit<ReportEntity, 'receiptNumber' | 'receivedAt'>;
+
+@Injectable()
+export class ReportsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Stores the report unless its id was received before; undefined when it was. */
+  async insertIfAbsent(report: NewReport): Promise<ReportEntity | undefined> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO received_report
+         (report_id, node_code, kind, special_request_id, period_start, period_end, generated_at,
+          schema_version, content_type, payload, payload_size, payload_sha256, receipt_number,
+          received_at, content_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+               'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
+                    || lpad(nextval('received_report_seq')::text, 6, '0'),
+               now(), $13)
+       ON CONFLICT (report_id) DO NOTHING
+       RETURNING report_id`,
+      [
+        report.reportId,
+        report.nodeCode,
+        report.kind,
+        report.specialRequestId,
+        report.periodStart,
+        report.periodEnd,
+        report.generatedAt,
+        report.schemaVersion,
+        report.contentType,
+        report.payload,
+        report.payloadSize,
+        report.payloadSha256,
+        report.contentSha256,
+      ],
+    );
+    return rows.length > 0 ? this.find(report.reportId, false) : undefined;
+  }
+
+  async find(reportId: string, withPayload: boolean): Promise<ReportEntity | undefined> {
+    const query = this.dataSource
+      .getRepository(ReportEntity)
+      .createQueryBuilder('r')
+      .where('r.report_id = :reportId', { reportId });
+    if (withPayload) query.addSelect('r.payload');
+    return (await query.getOne()) ?? undefined;
+  }
+
+  list(nodeCode: string, kind: number, limit: number, after: PagePosition | undefined): Promise<ReportEntity[]> {
+    const query = this.dataSource
+      .getRepository(ReportEntity)
+      .createQueryBuilder('r')
+      .orderBy('r.received_at', 'ASC')
+      .addOrderBy('r.report_id', 'ASC')
+      .limit(limit + 1);
+    if (nodeCode) query.andWhere('r.node_code = :nodeCode', { nodeCode });
+    if (kind) query.andWhere('r.kind = :kind', { kind });
+    if (after) {
+      query.andWhere('(r.received_at, r.report_id) > (:after, :afterId)', { after: after.after, afterId: after.afterId });
+    }
+    return query.getMany();
+  }
+}

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  FieldChecks,
+  NotFoundError,
+  decodePageToken,
+  encodePageToken,
+  resolvePageSize,
+} from '@cinode/common';
+import { fromTimestamp } from '@cinode/grpc';
+import { ReportKind, type SubmitReportRequest } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { contentSha256 } from '../content-hash';
+import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
+import { NodesRepository } from '../nodes/nodes.repository';
+import type { ReportEntity } from './report.entity';
+import { ReportsRepository } from './reports.repository';
+
+export enum ReportErrorReason {
+  NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
+  REPORT_ID_CONFLICT = 'REPORT_ID_CONFLICT',
+  REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
+}
+
+export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KINDS = [ReportKind.REPORT_KIND_DAILY, ReportKind.REPORT_KIND_SPECIAL];
+
+@Injectable()
+export class ReportsService {
+  constructor(
+    private readonly reports: ReportsRepository,
+    private readonly nodes: NodesRepository,
+  ) {}
+
+  async submit(request: SubmitReportRequest): Promise<{ report: ReportEntity; created: boolean }> {
+    const checks = new FieldChecks()
+      .text('report_id', request.reportId, { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' })
+      .text('node_code', request.nodeCode, { max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .enumValue('kind', request.kind, KINDS)
+      .present('period_start', request.periodStart)
+      .present('period_end', request.periodEnd)
+      .present('generated_at', request.generatedAt)
+      .text('schema_version', request.schemaVersion, { max: 32 });
+    if (request.kind === ReportKind.REPORT_KIND_SPECIAL) {
+      checks.text('special_request_id', request.specialRequestId, { max: 64 });
+    } else if (request.specialRequestId !== '') {
+      checks.add('special_request_id', 'must be empty for daily reports');
+    }
+    if (request.contentType !== 'application/json') checks.add('content_type', 'must be "application/json"');
+    if (request.periodStart && request.periodEnd && fromTimestamp(request.periodStart) >= fromTimestamp(request.periodEnd)) {
+      checks.add('period_end', 'must be after period_start');
+    }
+    const payload = Buffer.from(request.payload);
+    if (payload.length === 0) checks.add('payload', 'is required');
+    else if (payload.length > MAX_PAYLOAD_BYTES) checks.add('payload', `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
+    else if (!isJsonObject(payload)) checks.add('payload', 'must be a JSON object');
+    checks.throwIfAny();
+
+    const node = await this.nodes.findByCode(request.nodeCode);
+    if (!node) {
+      throw new FailedPreconditionError(ReportErrorReason.NODE_NOT_REGISTERED, `node ${request.nodeCode} is not registered`);
+    }
+    const reportId = request.reportId.toLowerCase();
+    const envelope = {
+      reportId,
+      nodeCode: request.nodeCode,
+      kind: request.kind,
+      specialRequestId: request.specialRequestId,
+      periodStart: fromTimestamp(request.periodStart!),
+      periodEnd: fromTimestamp(request.periodEnd!),
+      generatedAt: fromTimestamp(request.generatedAt!),
+      schemaVersion: request.schemaVersion,
+      contentType: request.contentType,
+    };
+    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+    const hash = contentSha256({ ...envelope, payloadSha256 });
+    const inserted = await this.reports.insertIfAbsent({
+      ...envelope,
+      payload,
+      payloadSize: payload.length,
+      payloadSha256,
+      contentSha256: hash,
+    });
+    if (inserted) return { report: inserted, created: true };
+
+    const existing = await this.reports.find(reportId, false);
+    if (!existing) throw new Error(`report ${reportId} conflicted on insert but cannot be read`);
+    if (existing.contentSha256 !== hash) {
+      throw new AlreadyExistsError(
+        ReportErrorReason.REPORT_ID_CONFLICT,
+        `report ${reportId} was received before with different content`,
+        { metadata: { receipt_number: existing.receiptNumber } },
+      );
+    }
+    return { report: existing, created: false };
+  }
+
+  async get(reportId: string): Promise<ReportEntity> {
+    new FieldChecks().text('report_id', reportId, { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' }).throwIfAny();
+    const report = await this.reports.find(reportId.toLowerCase(), true);
+    if (!report) throw new NotFoundError(ReportErrorReason.REPORT_NOT_FOUND, `report ${reportId} was not received`);
+    return report;
+  }
+
+  async list(
+    nodeCode: string,
+    kind: ReportKind,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ reports: ReportEntity[]; nextPageToken: string }> {
+    const checks = new FieldChecks().text('node_code', nodeCode, {
+      required: false,
+      max: 5,
+      pattern: NODE_CODE_PATTERN,
+      patternHint: 'must look like R0001',
+    });
+    if (kind !== ReportKind.REPORT_KIND_UNSPECIFIED && !KINDS.includes(kind)) checks.add('kind', `unknown value ${kind}`);
+    checks.throwIfAny();
+    const limit = resolvePageSize(pageSize);
+    const filterKey = `reports:${nodeCode}:${kind}`;
+    const rows = await this.reports.list(nodeCode, kind, limit, decodePageToken(pageToken, filterKey));
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextPageToken =
+      rows.length > limit && last
+        ? encodePageToken({ after: last.receivedAt.toISOString(), afterId: last.reportId }, filterKey)
+        : '';
+    return { reports: page, nextPageToken };
+  }
+}
+
+function isJsonObject(payload: Buffer): boolean {
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

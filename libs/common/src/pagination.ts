@@ -14,7 +14,9 @@ export function resolvePageSize(pageSize: number, field = 'page_size'): number {
 }
 
 /**
- * A keyset position: the sort key and id of the last row of a page. Tokens are opaque to callers
+ * A keyset position: the sort key and id of the last row of a page. The sort key must survive the
+ * round trip through the token exactly: timestamps used as keys are stored at millisecond precision
+ * (`date_trunc('milliseconds', now())`), since JavaScript Dates drop Postgres' microseconds. Tokens are opaque to callers
  * (base64url JSON) and bound to the filter they were issued for, so a token cannot be replayed
  * against a different query.
  */

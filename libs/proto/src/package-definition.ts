@@ -1,6 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema, type FileDescriptorSet } from '@bufbuild/protobuf/wkt';
-import { loadFileDescriptorSetFromBuffer, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import { DESCRIPTOR_SET_BASE64 } from './gen/descriptor-set';
 
 /**
@@ -34,8 +36,40 @@ export function descriptorSet(): FileDescriptorSet {
   return parsedDescriptorSet;
 }
 
-/** One package definition for every service of the workspace, shared by servers and clients. */
+/**
+ * The folder holding the .proto sources: the nearest `proto/` above this file, which is the
+ * repository's in development and tests and the image's (deploy/Dockerfile copies it) in production.
+ */
+export function protoRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'cinode'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no proto/ folder found above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+function protoFiles(root: string, dir = root): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) files.push(...protoFiles(root, full));
+    else if (entry.endsWith('.proto')) files.push(relative(root, full));
+  }
+  return files.sort();
+}
+
+/**
+ * One package definition for every service of the workspace, shared by servers and clients. It is
+ * parsed from the .proto sources rather than from the descriptor set: protobufjs only applies
+ * camelCase field names when it parses source, and the generated types use camelCase.
+ */
 export function cinodePackageDefinition(): PackageDefinition {
-  packageDefinition ??= loadFileDescriptorSetFromBuffer(descriptorSetBytes(), PROTO_LOADER_OPTIONS);
+  if (!packageDefinition) {
+    const root = protoRoot();
+    packageDefinition = loadSync(protoFiles(root), { ...PROTO_LOADER_OPTIONS, includeDirs: [root] });
+  }
   return packageDefinition;
 }

@@ -1,1 +1,4 @@
+export * from './auth';
+export * from './grpc';
 export * from './infra';
+export { findFreePort } from '@cinode/local-infra';

@@ -5,8 +5,8 @@ import { createLogger } from '@cinode/logging';
 import { runMigrationsOnly } from './migrate';
 import { SERVICE_NAME, mockConfigDefinition, type MockConfig } from './config';
 import { NationalNodeMockModule } from './app.module';
+import { SERVED_SERVICES } from './served-services';
 
-export const SERVED_SERVICES = ['cinode.national.v1.NationalNodeService', 'cinode.national.v1.NationalNodeAdminService'];
 
 function configOrExit(): MockConfig {
   try {

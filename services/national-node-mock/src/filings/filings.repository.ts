@@ -18,7 +18,7 @@ export class FilingsRepository {
           attributes, allocated_at, filed_at, content_sha256)
        VALUES ($1, 'NF' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                     || lpad(nextval('identifier_filing_seq')::text, 6, '0'),
-               $2, $3, $4, $5, $6, $7, $8, now(), $9)
+               $2, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()), $9)
        ON CONFLICT (identifier) DO NOTHING
        RETURNING identifier`,
       [

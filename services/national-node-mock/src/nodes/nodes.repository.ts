@@ -19,7 +19,7 @@ export class NodesRepository {
       `WITH code AS (SELECT $1::text || lpad(nextval('national_node_code_seq')::text, 4, '0') AS value)
        INSERT INTO national_node
          (node_code, identifier_prefix, node_key, name, node_type, region_code, operator_name, endpoint, registered_at)
-       SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, now() FROM code
+       SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()) FROM code
        ON CONFLICT (node_key) DO NOTHING
        RETURNING node_code`,
       [typeLetter, nationalPrefix, node.nodeKey, node.name, node.nodeType, node.regionCode, node.operatorName, node.endpoint],

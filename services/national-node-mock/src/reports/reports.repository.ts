@@ -20,7 +20,7 @@ export class ReportsRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                     || lpad(nextval('received_report_seq')::text, 6, '0'),
-               now(), $13)
+               date_trunc('milliseconds', now()), $13)
        ON CONFLICT (report_id) DO NOTHING
        RETURNING report_id`,
       [

@@ -1,0 +1,78 @@
+import { loadConfig } from '@cinode/config';
+import { createGrpcClient, startGrpcService, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { createLogger } from '@cinode/logging';
+import type {
+  NationalNodeAdminServiceClient,
+  NationalNodeServiceClient,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { findFreePort, type TestAuth } from '@cinode/testing';
+import { NationalNodeMockModule } from '../src/app.module';
+import { SERVICE_NAME, mockConfigDefinition } from '../src/config';
+import { SERVED_SERVICES } from '../src/served-services';
+
+export interface MockUnderTest {
+  service: RunningGrpcService;
+  address: string;
+  /** Client acting as a regional node's internal service. */
+  node: GrpcClient<NationalNodeServiceClient>;
+  /** Client acting as an operator. */
+  admin: GrpcClient<NationalNodeAdminServiceClient>;
+  operatorReads: GrpcClient<NationalNodeServiceClient>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real mock, in process, on its own database and a free loopback port. */
+export async function startMock(
+  databaseUrl: string,
+  auth: TestAuth,
+  env: Record<string, string> = {},
+): Promise<MockUnderTest> {
+  const port = await findFreePort();
+  const config = loadConfig(mockConfigDefinition, {
+    DATABASE_URL: databaseUrl,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+    GRPC_PORT: String(port),
+    METRICS_PORT: '0',
+    SHUTDOWN_GRACE_MS: '1000',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const service = await startGrpcService({
+    name: SERVICE_NAME,
+    module: NationalNodeMockModule.forConfig(config),
+    services: SERVED_SERVICES,
+    config,
+    logger: createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const address = `127.0.0.1:${port}`;
+  const serviceToken = await auth.token(['service'], 'identifier', 'R-node');
+  const operatorToken = await auth.token(['operator'], 'op-1');
+  const node = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
+    address,
+    token: () => serviceToken,
+    defaultTimeoutMs: 15_000,
+  });
+  const operatorReads = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
+    address,
+    token: () => operatorToken,
+    defaultTimeoutMs: 15_000,
+  });
+  const admin = createGrpcClient<NationalNodeAdminServiceClient>('cinode.national.v1.NationalNodeAdminService', {
+    address,
+    token: () => operatorToken,
+    defaultTimeoutMs: 15_000,
+  });
+  return {
+    service,
+    address,
+    node,
+    admin,
+    operatorReads,
+    stop: async () => {
+      node.close();
+      admin.close();
+      operatorReads.close();
+      await service.stop();
+    },
+  };
+}

@@ -1,0 +1,391 @@
+import { randomUUID } from 'node:crypto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { createGrpcClient, toTimestamp } from '@cinode/grpc';
+import {
+  IdentifiedObjectType,
+  NodeType,
+  ReportKind,
+  type FileIdentifierRequest,
+  type NationalNodeAdminServiceClient,
+  type NationalNodeServiceClient,
+  type SubmitReportRequest,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { createTestAuth, createTestDatabase, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { startMock, type MockUnderTest } from './mock-harness';
+
+let auth: TestAuth;
+let databaseUrl: string;
+let mock: MockUnderTest;
+let nodeSeq = 0;
+
+beforeAll(async () => {
+  auth = await createTestAuth();
+  databaseUrl = await createTestDatabase('national_mock');
+  mock = await startMock(databaseUrl, auth);
+});
+
+afterAll(async () => {
+  await mock?.stop();
+});
+
+afterEach(async () => {
+  await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: false } });
+});
+
+async function registerNode(overrides: Partial<{ nodeKey: string; regionCode: string }> = {}) {
+  nodeSeq += 1;
+  const response = await mock.node.api.registerNode({
+    nodeKey: overrides.nodeKey ?? `install-${nodeSeq}-${randomUUID()}`,
+    name: `Test node ${nodeSeq}`,
+    nodeType: NodeType.NODE_TYPE_REGIONAL,
+    regionCode: overrides.regionCode ?? '310000',
+    operatorName: 'Shanghai Compute Operations Co.',
+    endpoint: '',
+  });
+  return response.node!;
+}
+
+function filingRequest(nodeCode: string, identifier: string, objectName = 'GPU pool A'): FileIdentifierRequest {
+  return {
+    nodeCode,
+    identifier,
+    objectType: IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_RESOURCE_POOL,
+    objectName,
+    ownerName: 'Example Cloud Ltd.',
+    ownerCreditCode: '91310000MA1FL0000X',
+    attributes: { region: 'east' },
+    allocatedAt: toTimestamp(new Date('2026-11-23T08:00:00Z')),
+  };
+}
+
+function reportRequest(nodeCode: string, reportId: string, payload: object): SubmitReportRequest {
+  return {
+    reportId,
+    nodeCode,
+    kind: ReportKind.REPORT_KIND_DAILY,
+    specialRequestId: '',
+    periodStart: toTimestamp(new Date('2026-11-22T00:00:00+08:00')),
+    periodEnd: toTimestamp(new Date('2026-11-23T00:00:00+08:00')),
+    generatedAt: toTimestamp(new Date('2026-11-23T07:10:00+08:00')),
+    schemaVersion: '1',
+    contentType: 'application/json',
+    payload: Buffer.from(JSON.stringify(payload)),
+  };
+}
+
+describe('national node mock: RegisterNode', () => {
+  it('assigns a node code and identifier prefix, and returns the same registration for the same key', async () => {
+    const key = `install-${randomUUID()}`;
+    const first = await mock.node.api.registerNode({
+      nodeKey: key,
+      name: 'East node',
+      nodeType: NodeType.NODE_TYPE_REGIONAL,
+      regionCode: '310000',
+      operatorName: 'Operator Co.',
+      endpoint: 'grpcs://node.example:443',
+    });
+    expect(first.created).toBe(true);
+    expect(first.node?.nodeCode).toMatch(/^R\d{4}$/);
+    expect(first.node?.identifierPrefix).toBe(`CN.${first.node?.nodeCode}`);
+
+    const again = await mock.node.api.registerNode({
+      nodeKey: key,
+      name: 'East node',
+      nodeType: NodeType.NODE_TYPE_REGIONAL,
+      regionCode: '310000',
+      operatorName: 'Operator Co.',
+      endpoint: 'grpcs://node.example:443',
+    });
+    expect(again.created).toBe(false);
+    expect(again.node?.nodeCode).toBe(first.node?.nodeCode);
+  });
+
+  it('rejects the same key with a different region as ALREADY_EXISTS', async () => {
+    const node = await registerNode({ nodeKey: `install-${randomUUID()}` });
+    const error = await expectGrpcError(
+      mock.node.api.registerNode({
+        nodeKey: node.nodeKey,
+        name: node.name,
+        nodeType: NodeType.NODE_TYPE_REGIONAL,
+        regionCode: '440000',
+        operatorName: node.operatorName,
+        endpoint: '',
+      }),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('NODE_KEY_CONFLICT');
+    expect(error.status?.errorInfo?.metadata.node_code).toBe(node.nodeCode);
+  });
+
+  it('lists every bad field of an invalid registration', async () => {
+    const error = await expectGrpcError(
+      mock.node.api.registerNode({
+        nodeKey: 'has spaces',
+        name: '',
+        nodeType: NodeType.NODE_TYPE_UNSPECIFIED,
+        regionCode: '31',
+        operatorName: 'x',
+        endpoint: '',
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
+      ['name', 'node_key', 'node_type', 'region_code'].sort(),
+    );
+    expect(error.status?.errorInfo?.domain).toBe('national-node-mock.cinode');
+  });
+
+  it('never hands out the same code twice under concurrent registrations', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, () => registerNode()));
+    expect(new Set(results.map((n) => n.nodeCode)).size).toBe(8);
+  });
+});
+
+describe('national node mock: FileIdentifier', () => {
+  it('files an identifier once and is idempotent by identifier, in any letter case', async () => {
+    const node = await registerNode();
+    const identifier = `${node.identifierPrefix}.RP.000001`;
+    const first = await mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier));
+    expect(first.created).toBe(true);
+    expect(first.filing?.filingNumber).toMatch(/^NF\d{8}\d{6}$/);
+
+    const retry = await mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier.toLowerCase()));
+    expect(retry.created).toBe(false);
+    expect(retry.filing?.filingNumber).toBe(first.filing?.filingNumber);
+
+    const resolved = await mock.operatorReads.api.getIdentifierFiling({ identifier: identifier.toLowerCase() });
+    expect(resolved.filing?.identifier).toBe(identifier.toUpperCase());
+    expect(resolved.filing?.attributes).toEqual({ region: 'east' });
+  });
+
+  it('files exactly once when the same filing races with itself', async () => {
+    const node = await registerNode();
+    const identifier = `${node.identifierPrefix}.RP.000777`;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.filing?.filingNumber)).size).toBe(1);
+    const listed = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 0, pageToken: '' });
+    expect(listed.filings).toHaveLength(1);
+  });
+
+  it('refuses a second filing of the same identifier with different content', async () => {
+    const node = await registerNode();
+    const identifier = `${node.identifierPrefix}.RP.000002`;
+    await mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier));
+    const error = await expectGrpcError(
+      mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier, 'Another pool')),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('IDENTIFIER_ALREADY_FILED');
+  });
+
+  it("refuses identifiers outside the node's prefix and filings from unknown nodes", async () => {
+    const node = await registerNode();
+    const outside = await expectGrpcError(
+      mock.node.api.fileIdentifier(filingRequest(node.nodeCode, 'CN.R9999.RP.1')),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(outside.status?.errorInfo?.reason).toBe('IDENTIFIER_OUTSIDE_PREFIX');
+    const unknown = await expectGrpcError(
+      mock.node.api.fileIdentifier(filingRequest('I9998', 'CN.I9998.RP.1')),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(unknown.status?.errorInfo?.reason).toBe('NODE_NOT_REGISTERED');
+  });
+
+  it('validates every field of a filing', async () => {
+    const error = await expectGrpcError(
+      mock.node.api.fileIdentifier({
+        ...filingRequest('R0001', 'bad identifier!'),
+        objectType: IdentifiedObjectType.IDENTIFIED_OBJECT_TYPE_UNSPECIFIED,
+        ownerCreditCode: 'short',
+        allocatedAt: undefined,
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
+      ['allocated_at', 'identifier', 'object_type', 'owner_credit_code'].sort(),
+    );
+  });
+
+  it('pages through filings in filing order without gaps or repeats', async () => {
+    const node = await registerNode();
+    const identifiers: string[] = [];
+    for (let i = 1; i <= 7; i += 1) {
+      const identifier = `${node.identifierPrefix}.RP.${String(i).padStart(6, '0')}`;
+      identifiers.push(identifier);
+      await mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier));
+    }
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    let pageToken = '';
+    for (let page = 0; page < 10; page += 1) {
+      const response = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 3, pageToken });
+      pageSizes.push(response.filings.length);
+      seen.push(...response.filings.map((f) => f.identifier));
+      pageToken = response.nextPageToken;
+      if (!pageToken) break;
+    }
+    expect(pageSizes).toEqual([3, 3, 1]);
+    expect(seen).toEqual(identifiers);
+
+    const first = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 3, pageToken: '' });
+    const misuse = await expectGrpcError(
+      mock.operatorReads.api.listIdentifierFilings({ nodeCode: '', pageSize: 3, pageToken: first.nextPageToken }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(misuse.status?.fieldViolations[0]?.field).toBe('page_token');
+  });
+});
+
+describe('national node mock: SubmitReport', () => {
+  it('stores a report once and returns the same receipt for a retry', async () => {
+    const node = await registerNode();
+    const reportId = randomUUID();
+    const payload = { base_info: { organization_name: 'Example' }, compute_info: { cpu_cores_total: 1024 } };
+    const first = await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, payload));
+    expect(first.created).toBe(true);
+    expect(first.receiptNumber).toMatch(/^RR\d{14}$/);
+
+    const retry = await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, payload));
+    expect(retry).toEqual({ ...first, created: false });
+
+    const stored = await mock.operatorReads.api.getReport({ reportId });
+    expect(JSON.parse(Buffer.from(stored.report!.payload).toString('utf8'))).toEqual(payload);
+    expect(stored.report?.payloadSize).toBe(Buffer.byteLength(JSON.stringify(payload)));
+
+    const listed = await mock.operatorReads.api.listReports({ nodeCode: node.nodeCode, kind: 0, pageSize: 10, pageToken: '' });
+    expect(listed.reports.map((r) => r.reportId)).toEqual([reportId]);
+    expect(listed.reports[0]?.payload).toHaveLength(0);
+  });
+
+  it('refuses a different report under an id already used', async () => {
+    const node = await registerNode();
+    const reportId = randomUUID();
+    await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, { n: 1 }));
+    const error = await expectGrpcError(
+      mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, { n: 2 })),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('REPORT_ID_CONFLICT');
+  });
+
+  it('validates the envelope and the payload', async () => {
+    const node = await registerNode();
+    const request = reportRequest(node.nodeCode, 'not-a-uuid', {});
+    const error = await expectGrpcError(
+      mock.node.api.submitReport({
+        ...request,
+        kind: ReportKind.REPORT_KIND_SPECIAL,
+        contentType: 'text/plain',
+        payload: Buffer.from('[1,2'),
+        periodEnd: request.periodStart,
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
+      ['content_type', 'payload', 'period_end', 'report_id', 'special_request_id'].sort(),
+    );
+  });
+});
+
+describe('national node mock: access', () => {
+  it('lets only operators change fault injection and only declared roles call', async () => {
+    const serviceToken = await auth.token(['service']);
+    const asService = createGrpcClient<NationalNodeAdminServiceClient>(
+      'cinode.national.v1.NationalNodeAdminService',
+      { address: mock.address, token: () => serviceToken },
+    );
+    const providerToken = await auth.token(['provider']);
+    const asProvider = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
+      address: mock.address,
+      token: () => providerToken,
+    });
+    try {
+      await expectGrpcError(asService.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: true } }), GrpcStatus.PERMISSION_DENIED);
+      await expectGrpcError(
+        asProvider.api.listNodes({ pageSize: 1, pageToken: '' }),
+        GrpcStatus.PERMISSION_DENIED,
+      );
+      const anonymous = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
+        address: mock.address,
+      });
+      await expectGrpcError(anonymous.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAUTHENTICATED);
+      anonymous.close();
+    } finally {
+      asService.close();
+      asProvider.close();
+    }
+  });
+});
+
+describe('national node mock: fault injection', () => {
+  it('answers every call UNAVAILABLE during a full outage and stores nothing', async () => {
+    const node = await registerNode();
+    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: true } });
+    const identifier = `${node.identifierPrefix}.RP.900001`;
+    const error = await expectGrpcError(
+      mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier)),
+      GrpcStatus.UNAVAILABLE,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('INJECTED_OUTAGE');
+    expect(error.status?.retryDelaySeconds).toBe(1);
+    await expectGrpcError(mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAVAILABLE);
+
+    const current = await mock.admin.api.getFaultInjection({});
+    expect(current.faults?.outage).toBe(true);
+    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: false } });
+    await expectGrpcError(mock.operatorReads.api.getIdentifierFiling({ identifier }), GrpcStatus.NOT_FOUND);
+  });
+
+  it('fails about the configured share of calls', async () => {
+    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0.5, addedLatency: undefined, outage: false } });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 200 }, () => mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' })),
+    );
+    const failed = outcomes.filter((o) => o.status === 'rejected').length;
+    // Binomial(200, 0.5): 60..140 holds with probability above 1 - 1e-8.
+    expect(failed).toBeGreaterThanOrEqual(60);
+    expect(failed).toBeLessThanOrEqual(140);
+
+    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 1, addedLatency: undefined, outage: false } });
+    await expectGrpcError(mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAVAILABLE);
+  });
+
+  it('adds the configured latency before answering', async () => {
+    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 400_000_000 }, outage: false } });
+    const started = Date.now();
+    await mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    // A caller whose deadline is shorter than the latency sees DEADLINE_EXCEEDED, as against a slow upstream.
+    await expectGrpcError(
+      mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }, { timeoutMs: 100 }),
+      GrpcStatus.DEADLINE_EXCEEDED,
+    );
+  });
+
+  it('rejects out-of-range fault settings', async () => {
+    const error = await expectGrpcError(
+      mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 1.5, addedLatency: { seconds: 61, nanos: 0 }, outage: false } }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
+      ['faults.added_latency', 'faults.unavailable_ratio'].sort(),
+    );
+  });
+
+  it('takes its initial faults from configuration and keeps data across restarts', async () => {
+    const node = await registerNode();
+    const second = await startMock(databaseUrl, auth, { FAULT_OUTAGE: 'true' });
+    try {
+      await expectGrpcError(second.node.api.getNode({ nodeCode: node.nodeCode }), GrpcStatus.UNAVAILABLE);
+      await second.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: false } });
+      const found = await second.node.api.getNode({ nodeCode: node.nodeCode });
+      expect(found.node?.nodeKey).toBe(node.nodeKey);
+    } finally {
+      await second.stop();
+    }
+  });
+});

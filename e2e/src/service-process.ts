@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitForGrpcServing } from '@cinode/local-infra';
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../..');
+
+/** Path of a built service's entry point; end-to-end tests run what `npm run build` produced. */
+export function serviceEntry(service: string): string {
+  const entry = join(WORKSPACE_ROOT, 'dist/services', service, 'src/main.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does it for you)`);
+  }
+  return entry;
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+export function spawnService(service: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
+  let output = '';
+  const child = spawn(process.execPath, [serviceEntry(service), ...args], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Waits until the service answers SERVING, failing at once (with its output) if it exits. */
+export async function waitForServing(address: string, timeoutMs: number, proc: ServiceProcess): Promise<void> {
+  const abort = new AbortController();
+  void proc.exited.then(() => abort.abort());
+  try {
+    await waitForGrpcServing(address, { timeoutMs, signal: abort.signal });
+  } catch (error) {
+    throw new Error(`${String(error)}\n--- service output ---\n${proc.output()}`);
+  }
+}

@@ -52,3 +52,19 @@ function isTokenBody(value: unknown): value is TokenBody {
   const v = value as Record<string, unknown>;
   return typeof v.after === 'string' && typeof v.afterId === 'string' && typeof v.f === 'string';
 }
+
+/**
+ * Cuts a keyset query's result (fetched with `limit + 1` rows) into the page and the token of the
+ * next one; the extra row only tells that another page exists.
+ */
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  positionOf: (row: T) => PagePosition,
+  filterKey: string,
+): { page: T[]; nextPageToken: string } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextPageToken = rows.length > limit && last ? encodePageToken(positionOf(last), filterKey) : '';
+  return { page, nextPageToken };
+}

@@ -5,7 +5,7 @@ import {
   FieldChecks,
   NotFoundError,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   resolvePageSize,
 } from '@cinode/common';
 import { fromTimestamp } from '@cinode/grpc';
@@ -127,12 +127,12 @@ export class FilingsService {
     const limit = resolvePageSize(pageSize);
     const filterKey = `filings:${nodeCode}`;
     const rows = await this.filings.list(nodeCode, limit, decodePageToken(pageToken, filterKey));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextPageToken =
-      rows.length > limit && last
-        ? encodePageToken({ after: last.filedAt.toISOString(), afterId: last.identifier }, filterKey)
-        : '';
+    const { page, nextPageToken } = pageOf(
+      rows,
+      limit,
+      (f) => ({ after: f.filedAt.toISOString(), afterId: f.identifier }),
+      filterKey,
+    );
     return { filings: page, nextPageToken };
   }
 }

@@ -5,7 +5,7 @@ import {
   NotFoundError,
   assertUnreachable,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   resolvePageSize,
 } from '@cinode/common';
 import {
@@ -92,12 +92,12 @@ export class NodesService {
     const limit = resolvePageSize(pageSize);
     const after = decodePageToken(pageToken, 'nodes');
     const rows = await this.nodes.list(limit, after);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextPageToken =
-      rows.length > limit && last
-        ? encodePageToken({ after: last.registeredAt.toISOString(), afterId: last.nodeCode }, 'nodes')
-        : '';
+    const { page, nextPageToken } = pageOf(
+      rows,
+      limit,
+      (n) => ({ after: n.registeredAt.toISOString(), afterId: n.nodeCode }),
+      'nodes',
+    );
     return { nodes: page, nextPageToken };
   }
 }

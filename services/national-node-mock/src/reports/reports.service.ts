@@ -6,7 +6,7 @@ import {
   FieldChecks,
   NotFoundError,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   resolvePageSize,
 } from '@cinode/common';
 import { fromTimestamp } from '@cinode/grpc';
@@ -121,12 +121,12 @@ export class ReportsService {
     const limit = resolvePageSize(pageSize);
     const filterKey = `reports:${nodeCode}:${kind}`;
     const rows = await this.reports.list(nodeCode, kind, limit, decodePageToken(pageToken, filterKey));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextPageToken =
-      rows.length > limit && last
-        ? encodePageToken({ after: last.receivedAt.toISOString(), afterId: last.reportId }, filterKey)
-        : '';
+    const { page, nextPageToken } = pageOf(
+      rows,
+      limit,
+      (r) => ({ after: r.receivedAt.toISOString(), afterId: r.reportId }),
+      filterKey,
+    );
     return { reports: page, nextPageToken };
   }
 }

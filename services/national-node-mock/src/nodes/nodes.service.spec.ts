@@ -1,0 +1,71 @@
+import { AlreadyExistsError, ValidationError } from '@cinode/common';
+import { NodeType, type RegisterNodeRequest } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import type { MockConfig } from '../config';
+import type { NodeEntity } from './node.entity';
+import type { NewNode, NodesRepository } from './nodes.repository';
+import { NodesService } from './nodes.service';
+
+/** An in-memory fake of the repository: enough to test the service's rules, nothing more. */
+class FakeNodesRepository {
+  readonly rows: NodeEntity[] = [];
+  private seq = 0;
+
+  insertIfAbsent(node: NewNode, prefix: string, letter: string): Promise<NodeEntity | undefined> {
+    this.seq += 1;
+    if (this.rows.some((r) => r.nodeKey === node.nodeKey)) return Promise.resolve(undefined);
+    const code = `${letter}${String(this.seq).padStart(4, '0')}`;
+    const row: NodeEntity = { ...node, nodeCode: code, identifierPrefix: `${prefix}.${code}`, registeredAt: new Date() };
+    this.rows.push(row);
+    return Promise.resolve(row);
+  }
+
+  findByKey(nodeKey: string): Promise<NodeEntity | null> {
+    return Promise.resolve(this.rows.find((r) => r.nodeKey === nodeKey) ?? null);
+  }
+}
+
+const request: RegisterNodeRequest = {
+  nodeKey: 'install-1',
+  name: 'Node',
+  nodeType: NodeType.NODE_TYPE_INDUSTRY,
+  regionCode: '110000',
+  operatorName: 'Operator',
+  endpoint: '',
+};
+
+function subject(): { nodes: NodesService; repository: FakeNodesRepository } {
+  const repository = new FakeNodesRepository();
+  const nodes = new NodesService(repository as unknown as NodesRepository, { NATIONAL_PREFIX: 'CN' } as MockConfig);
+  return { nodes, repository };
+}
+
+describe(NodesService.name, () => {
+  it('gives industry nodes an I code under the national prefix', async () => {
+    const { nodes } = subject();
+    const { node, created } = await nodes.register(request);
+    expect(created).toBe(true);
+    expect(node.nodeCode).toBe('I0001');
+    expect(node.identifierPrefix).toBe('CN.I0001');
+  });
+
+  it('returns the existing registration for a retried key', async () => {
+    const { nodes, repository } = subject();
+    await nodes.register(request);
+    const again = await nodes.register(request);
+    expect(again.created).toBe(false);
+    expect(repository.rows).toHaveLength(1);
+  });
+
+  it('rejects a retried key with a different node type', async () => {
+    const { nodes } = subject();
+    await nodes.register(request);
+    await expect(nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL })).rejects.toBeInstanceOf(
+      AlreadyExistsError,
+    );
+  });
+
+  it('rejects an unknown node type value', async () => {
+    const { nodes } = subject();
+    await expect(nodes.register({ ...request, nodeType: 9 as NodeType })).rejects.toBeInstanceOf(ValidationError);
+  });
+});

@@ -45,7 +45,7 @@ export const baseServiceSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GRPC_HOST: z.string().default('127.0.0.1'),
-  GRPC_PORT: envInt(50051, 0, 65535),
+  GRPC_PORT: envInt(50051, 1, 65535),
   /** 0 disables the Prometheus endpoint. */
   METRICS_PORT: envInt(9464, 0, 65535),
   GRPC_REFLECTION: envBoolean(true),

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
 import { ReflectionService } from './reflection';
+import { rpcMetricsInterceptor } from './rpc-metrics';
 import { RpcInterceptor } from './rpc.interceptor';
 import { serverCredentials } from './server-credentials';
 
@@ -66,6 +67,8 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     url: `${config.GRPC_HOST}:${port}`,
     package: packagesOf(spec.services),
     packageDefinition,
+    // Nest passes channelOptions into the grpc-js Server constructor, which takes interceptors.
+    channelOptions: { interceptors: [rpcMetricsInterceptor] },
     maxReceiveMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
     maxSendMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
     keepalive: {

@@ -7,3 +7,4 @@ export * from './rich-status';
 export * from './rpc.interceptor';
 export * from './server-credentials';
 export * from './timestamps';
+export * from './rpc-metrics';

@@ -39,8 +39,10 @@ export class PinoNestLogger implements LoggerService {
     if (message instanceof Error) {
       this.logger[level]({ err: message, context }, message.message);
     } else if (typeof message === 'object' && message !== null) {
+      // logger.error({ fields }, 'text') through Nest's Logger arrives as (fields, 'text', context).
       const { msg, ...fields } = message as Record<string, unknown>;
-      this.logger[level]({ ...fields, context }, typeof msg === 'string' ? msg : '');
+      const text = typeof msg === 'string' ? msg : rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : '';
+      this.logger[level]({ ...fields, context }, text);
     } else {
       this.logger[level]({ context, stack }, String(message));
     }

@@ -1,0 +1,145 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Metadata } from '@grpc/grpc-js';
+import { DomainError, UnauthenticatedError } from '@cinode/common';
+import { AuthGuard, callerOf } from './auth.guard';
+import { AllowAuthenticated, AllowPublic, AllowRoles } from './decorators';
+import { TokenIssuer, TokenVerifier, generateSigningKey } from './tokens';
+
+const SETTINGS = { issuer: 'cinode', audience: 'cinode' };
+
+class Handlers {
+  @AllowPublic()
+  discover(): void {}
+
+  @AllowAuthenticated()
+  whoAmI(): void {}
+
+  @AllowRoles('operator')
+  certify(): void {}
+
+  undeclared(): void {}
+}
+
+@AllowRoles('regulator')
+class RegulatorOnly {
+  report(): void {}
+
+  @AllowPublic()
+  ping(): void {}
+}
+
+function contextOf(
+  cls: new () => object,
+  handler: (...args: never[]) => unknown,
+  metadata: Metadata,
+): ExecutionContext {
+  const context: Partial<ExecutionContext> = {
+    getClass: <T>() => cls as T,
+    getHandler: () => handler,
+    switchToRpc: () => ({ getContext: <T>() => metadata as T, getData: <T>() => ({}) as T }),
+  };
+  return context as ExecutionContext;
+}
+
+function withToken(token?: string): Metadata {
+  const metadata = new Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+async function denial(promise: Promise<unknown>): Promise<{ kind: string; reason: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return { kind: error.kind, reason: error.reason };
+    throw error;
+  }
+  throw new Error('the guard let the call in');
+}
+
+describe(AuthGuard.name, () => {
+  let guard: AuthGuard;
+  let issuer: TokenIssuer;
+
+  beforeAll(async () => {
+    const key = await generateSigningKey('k1');
+    issuer = new TokenIssuer(key, SETTINGS);
+    guard = new AuthGuard(new Reflector(), new TokenVerifier({ keys: [key.publicJwk] }, SETTINGS));
+  });
+
+  const token = (roles: Parameters<TokenIssuer['issue']>[0]['roles']) =>
+    issuer.issue({ subject: 's-1', roles, ttlSeconds: 60 });
+  const { prototype: h } = Handlers;
+
+  it('lets anyone call a public RPC, with or without a token', async () => {
+    await expect(guard.canActivate(contextOf(Handlers, h.discover, withToken()))).resolves.toBe(
+      true,
+    );
+    await expect(
+      guard.canActivate(contextOf(Handlers, h.discover, withToken('garbage'))),
+    ).resolves.toBe(true);
+  });
+
+  it('lets any authenticated caller call an AllowAuthenticated RPC and attaches the caller', async () => {
+    const metadata = withToken(await token(['user']));
+    await expect(guard.canActivate(contextOf(Handlers, h.whoAmI, metadata))).resolves.toBe(true);
+    expect(callerOf(metadata)).toMatchObject({ subject: 's-1', roles: ['user'] });
+    expect(await denial(guard.canActivate(contextOf(Handlers, h.whoAmI, withToken())))).toEqual({
+      kind: 'UNAUTHENTICATED',
+      reason: 'TOKEN_MISSING',
+    });
+  });
+
+  it('checks roles for an AllowRoles RPC', async () => {
+    await expect(
+      guard.canActivate(contextOf(Handlers, h.certify, withToken(await token(['operator'])))),
+    ).resolves.toBe(true);
+    expect(
+      await denial(
+        guard.canActivate(contextOf(Handlers, h.certify, withToken(await token(['user'])))),
+      ),
+    ).toEqual({
+      kind: 'PERMISSION_DENIED',
+      reason: 'ROLE_NOT_ALLOWED',
+    });
+  });
+
+  it('denies an undeclared RPC before looking at the token', async () => {
+    expect(
+      await denial(
+        guard.canActivate(contextOf(Handlers, h.undeclared, withToken(await token(['operator'])))),
+      ),
+    ).toEqual({
+      kind: 'PERMISSION_DENIED',
+      reason: 'RPC_NOT_DECLARED',
+    });
+  });
+
+  it('applies a class-level rule to every method, and a method rule overrides it', async () => {
+    const { prototype: r } = RegulatorOnly;
+    await expect(
+      guard.canActivate(contextOf(RegulatorOnly, r.report, withToken(await token(['regulator'])))),
+    ).resolves.toBe(true);
+    expect(
+      (
+        await denial(
+          guard.canActivate(
+            contextOf(RegulatorOnly, r.report, withToken(await token(['operator']))),
+          ),
+        )
+      ).reason,
+    ).toBe('ROLE_NOT_ALLOWED');
+    await expect(guard.canActivate(contextOf(RegulatorOnly, r.ping, withToken()))).resolves.toBe(
+      true,
+    );
+  });
+});
+
+describe(callerOf.name, () => {
+  it('refuses metadata the guard never verified', () => {
+    const metadata = new Metadata();
+    metadata.set('authorization', 'Bearer looks-valid');
+    expect(() => callerOf(metadata)).toThrow(UnauthenticatedError);
+  });
+});

@@ -1,0 +1,181 @@
+import { SignJWT, importJWK } from 'jose';
+import { UnauthenticatedError } from '@cinode/common';
+import {
+  TokenIssuer,
+  TokenVerifier,
+  generateSigningKey,
+  parseJwks,
+  type SigningKey,
+} from './tokens';
+
+const SETTINGS = { issuer: 'cinode', audience: 'cinode' };
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) return error.reason;
+    throw error;
+  }
+  throw new Error('the token was accepted');
+}
+
+describe(TokenVerifier.name, () => {
+  let key: SigningKey;
+  let issuer: TokenIssuer;
+  let verifier: TokenVerifier;
+
+  beforeAll(async () => {
+    key = await generateSigningKey('k1');
+    issuer = new TokenIssuer(key, SETTINGS);
+    verifier = new TokenVerifier({ keys: [key.publicJwk] }, SETTINGS);
+  });
+
+  it('verifies what the issuer signs, round-tripping subject, roles, tenant and expiry', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const token = await issuer.issue({
+      subject: 'p-1',
+      roles: ['provider', 'user'],
+      tenant: 't-9',
+      ttlSeconds: 120,
+    });
+    const caller = await verifier.verify(token);
+    expect(caller).toMatchObject({ subject: 'p-1', roles: ['provider', 'user'], tenant: 't-9' });
+    expect(caller.tokenId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(caller.expiresAt.getTime() / 1000).toBeGreaterThanOrEqual(before + 120);
+    expect(caller.expiresAt.getTime() / 1000).toBeLessThanOrEqual(
+      Math.floor(Date.now() / 1000) + 120,
+    );
+  });
+
+  it('defaults the tenant to the subject', async () => {
+    const caller = await verifier.verify(
+      await issuer.issue({ subject: 'p-2', roles: ['user'], ttlSeconds: 60 }),
+    );
+    expect(caller.tenant).toBe('p-2');
+  });
+
+  it('gives every token its own id', async () => {
+    const claims = { subject: 'p-3', roles: ['user' as const], ttlSeconds: 60 };
+    const [a, b] = await Promise.all([issuer.issue(claims), issuer.issue(claims)]);
+    expect((await verifier.verify(a)).tokenId).not.toBe((await verifier.verify(b)).tokenId);
+  });
+
+  it('rejects an expired token as TOKEN_EXPIRED', async () => {
+    const token = await issuer.issue({ subject: 'p-1', roles: ['user'], ttlSeconds: -5 });
+    expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_EXPIRED');
+  });
+
+  it('rejects another key, another issuer or audience, and garbage as TOKEN_INVALID', async () => {
+    const other = await generateSigningKey('k1');
+    const tokens = [
+      await new TokenIssuer(other, SETTINGS).issue({
+        subject: 'p',
+        roles: ['user'],
+        ttlSeconds: 60,
+      }),
+      await new TokenIssuer(key, { ...SETTINGS, issuer: 'elsewhere' }).issue({
+        subject: 'p',
+        roles: ['user'],
+        ttlSeconds: 60,
+      }),
+      await new TokenIssuer(key, { ...SETTINGS, audience: 'elsewhere' }).issue({
+        subject: 'p',
+        roles: ['user'],
+        ttlSeconds: 60,
+      }),
+      'not.a.jwt',
+    ];
+    for (const token of tokens)
+      expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_INVALID');
+  });
+
+  it('rejects a token whose payload was altered after signing', async () => {
+    const token = await issuer.issue({ subject: 'p-1', roles: ['user'], ttlSeconds: 60 });
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const forged = Buffer.from(JSON.stringify({ ...claims, roles: ['operator'] })).toString(
+      'base64url',
+    );
+    expect(await reasonOf(verifier.verify(`${header}.${forged}.${signature}`))).toBe(
+      'TOKEN_INVALID',
+    );
+  });
+
+  it('drops unknown roles and rejects a token left with none', async () => {
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const sign = (roles: unknown) =>
+      new SignJWT({ roles })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setIssuer(SETTINGS.issuer)
+        .setAudience(SETTINGS.audience)
+        .setSubject('p-4')
+        .setJti('j-1')
+        .setExpirationTime('1m')
+        .sign(privateKey);
+    expect((await verifier.verify(await sign(['user', 'superuser']))).roles).toEqual(['user']);
+    expect(await reasonOf(verifier.verify(await sign(['superuser'])))).toBe('TOKEN_INVALID');
+    expect(await reasonOf(verifier.verify(await sign('operator')))).toBe('TOKEN_INVALID');
+  });
+
+  it('requires sub, exp and jti', async () => {
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const base = () =>
+      new SignJWT({ roles: ['user'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setIssuer(SETTINGS.issuer)
+        .setAudience(SETTINGS.audience);
+    const missing = [
+      await base().setJti('j').setExpirationTime('1m').sign(privateKey),
+      await base().setSubject('s').setExpirationTime('1m').sign(privateKey),
+      await base().setSubject('s').setJti('j').sign(privateKey),
+    ];
+    for (const token of missing)
+      expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_INVALID');
+  });
+
+  it('accepts tokens from every published key, so keys rotate without downtime', async () => {
+    const next = await generateSigningKey('k2');
+    const rotating = new TokenVerifier({ keys: [key.publicJwk, next.publicJwk] }, SETTINGS);
+    for (const signingKey of [key, next]) {
+      const token = await new TokenIssuer(signingKey, SETTINGS).issue({
+        subject: signingKey.kid,
+        roles: ['user'],
+        ttlSeconds: 60,
+      });
+      expect((await rotating.verify(token)).subject).toBe(signingKey.kid);
+    }
+  });
+});
+
+describe(parseJwks.name, () => {
+  let key: SigningKey;
+
+  beforeAll(async () => {
+    key = await generateSigningKey('k1');
+  });
+
+  it('reads a JWKS document', () => {
+    expect(parseJwks(JSON.stringify({ keys: [key.publicJwk] }))).toEqual({ keys: [key.publicJwk] });
+  });
+
+  it('wraps a single JWK into a key set', () => {
+    expect(parseJwks(JSON.stringify(key.publicJwk))).toEqual({ keys: [key.publicJwk] });
+  });
+
+  it('rejects anything else', () => {
+    for (const bad of ['{}', '[]', 'null', '"k"', '{"keys":{}}']) {
+      expect(() => parseJwks(bad)).toThrow(/JWKS/);
+    }
+    expect(() => parseJwks('not json')).toThrow();
+  });
+
+  it('publishes only public material', () => {
+    expect(key.publicJwk).not.toHaveProperty('d');
+    expect(key.privateJwk).toHaveProperty('d');
+    expect(key.publicJwk).toMatchObject({ kid: 'k1', alg: 'EdDSA', crv: 'Ed25519', use: 'sig' });
+  });
+});

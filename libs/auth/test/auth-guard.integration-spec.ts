@@ -1,0 +1,225 @@
+import { Controller, Module, type DynamicModule } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
+import {
+  createGrpcClient,
+  startGrpcService,
+  type GrpcClient,
+  type RunningGrpcService,
+} from '@cinode/grpc';
+import { createLogger } from '@cinode/logging';
+import type {
+  ProbeRequest,
+  ProbeResponse,
+  ProbeServiceClient,
+  UndeclaredRequest,
+  UndeclaredResponse,
+} from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import {
+  bearer,
+  createTestAuth,
+  expectGrpcError,
+  findFreePort,
+  type TestAuth,
+} from '@cinode/testing';
+import {
+  AllowRoles,
+  AuthGuard,
+  AuthModule,
+  TokenIssuer,
+  callerOf,
+  generateSigningKey,
+  parseJwks,
+  type SigningKey,
+} from '@cinode/auth';
+
+const SERVICE_NAME = 'auth-probe';
+const DOMAIN = `${SERVICE_NAME}.cinode`;
+
+@Controller()
+class AuthProbeGrpcController {
+  @GrpcMethod('ProbeService', 'Probe')
+  @AllowRoles('operator', 'regulator')
+  probe(request: ProbeRequest, metadata: Metadata): ProbeResponse {
+    return { message: request.message, callerSubject: callerOf(metadata).subject };
+  }
+
+  @GrpcMethod('ProbeService', 'Undeclared')
+  undeclared(request: UndeclaredRequest): UndeclaredResponse {
+    return { message: request.message };
+  }
+}
+
+@Module({})
+class AuthProbeModule {
+  static forRoot(config: BaseServiceConfig): DynamicModule {
+    return {
+      module: AuthProbeModule,
+      imports: [
+        AuthModule.forRoot({
+          publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
+          issuer: config.AUTH_JWT_ISSUER,
+          audience: config.AUTH_JWT_AUDIENCE,
+        }),
+      ],
+      controllers: [AuthProbeGrpcController],
+    };
+  }
+}
+
+const request = { message: 'hello', behaviour: '', delayMs: 0 };
+
+describe(AuthGuard.name, () => {
+  let auth: TestAuth;
+  /** A second trusted key, as during a key rotation. */
+  let rotated: SigningKey;
+  let service: RunningGrpcService;
+  let client: GrpcClient<ProbeServiceClient>;
+
+  beforeAll(async () => {
+    auth = await createTestAuth();
+    rotated = await generateSigningKey('rotated-key');
+    const trusted = { keys: [...parseJwks(auth.publicKeys).keys, rotated.publicJwk] };
+    const config = loadConfig(
+      { service: SERVICE_NAME, schema: baseServiceSchema },
+      {
+        DATABASE_URL: 'postgres://u:p@127.0.0.1:1/unused',
+        AUTH_JWT_PUBLIC_KEYS: JSON.stringify(trusted),
+        GRPC_PORT: String(await findFreePort()),
+        METRICS_PORT: '0',
+        SHUTDOWN_GRACE_MS: '1000',
+      },
+    );
+    service = await startGrpcService({
+      name: SERVICE_NAME,
+      module: AuthProbeModule.forRoot(config),
+      services: ['cinode.testing.v1.ProbeService'],
+      config,
+      logger: createLogger({ service: SERVICE_NAME, level: 'silent' }),
+    });
+    client = createGrpcClient<ProbeServiceClient>('cinode.testing.v1.ProbeService', {
+      address: `127.0.0.1:${service.port}`,
+      defaultTimeoutMs: 5_000,
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await service?.stop();
+  });
+
+  const withToken = (token: string) => ({ metadata: bearer(token) });
+
+  it('lets an allowed caller in and hands the handler its verified identity', async () => {
+    const token = await auth.token(['operator'], 'op-7');
+    await expect(client.api.probe(request, withToken(token))).resolves.toEqual({
+      message: 'hello',
+      callerSubject: 'op-7',
+    });
+    const regulator = await auth.token(['user', 'regulator'], 'reg-1');
+    await expect(client.api.probe(request, withToken(regulator))).resolves.toMatchObject({
+      callerSubject: 'reg-1',
+    });
+  });
+
+  it('rejects a call without a token as UNAUTHENTICATED', async () => {
+    const { status } = await expectGrpcError(client.api.probe(request), GrpcStatus.UNAUTHENTICATED);
+    expect(status?.errorInfo).toMatchObject({ reason: 'TOKEN_MISSING', domain: DOMAIN });
+  });
+
+  it('rejects an authorization header that is not a bearer token as UNAUTHENTICATED', async () => {
+    const metadata = new Metadata();
+    metadata.set('authorization', 'Basic b3A6c2VjcmV0');
+    const { status } = await expectGrpcError(
+      client.api.probe(request, { metadata }),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(status?.errorInfo?.reason).toBe('TOKEN_MISSING');
+  });
+
+  it('rejects a caller whose roles are not allowed as PERMISSION_DENIED with ROLE_NOT_ALLOWED', async () => {
+    const token = await auth.token(['user', 'provider'], 'u-1');
+    const { status } = await expectGrpcError(
+      client.api.probe(request, withToken(token)),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(status?.errorInfo).toMatchObject({
+      reason: 'ROLE_NOT_ALLOWED',
+      domain: DOMAIN,
+      metadata: { allowed_roles: 'operator,regulator' },
+    });
+  });
+
+  it('rejects an expired token as UNAUTHENTICATED', async () => {
+    const token = await auth.token(['operator'], 'op-7', undefined, -60);
+    const { status } = await expectGrpcError(
+      client.api.probe(request, withToken(token)),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(status?.errorInfo?.reason).toBe('TOKEN_EXPIRED');
+  });
+
+  it('rejects a token signed by another key, even one reusing a trusted key id, as UNAUTHENTICATED', async () => {
+    // createTestAuth always names its key "test-key", so this token points at a trusted kid.
+    const impostor = await createTestAuth();
+    const token = await impostor.token(['operator'], 'op-7');
+    const { status } = await expectGrpcError(
+      client.api.probe(request, withToken(token)),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(status?.errorInfo?.reason).toBe('TOKEN_INVALID');
+
+    const stranger = new TokenIssuer(await generateSigningKey('unknown-kid'), {
+      issuer: 'cinode',
+      audience: 'cinode',
+    });
+    const strangerToken = await stranger.issue({
+      subject: 'op-7',
+      roles: ['operator'],
+      ttlSeconds: 60,
+    });
+    await expectGrpcError(
+      client.api.probe(request, withToken(strangerToken)),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+  });
+
+  it('accepts tokens signed by any trusted key, so signing keys can rotate', async () => {
+    const token = await new TokenIssuer(rotated, { issuer: 'cinode', audience: 'cinode' }).issue({
+      subject: 'op-rotated',
+      roles: ['operator'],
+      ttlSeconds: 60,
+    });
+    await expect(client.api.probe(request, withToken(token))).resolves.toMatchObject({
+      callerSubject: 'op-rotated',
+    });
+  });
+
+  it('rejects a token from a trusted key for another audience or issuer as UNAUTHENTICATED', async () => {
+    for (const settings of [
+      { issuer: 'cinode', audience: 'somewhere-else' },
+      { issuer: 'someone-else', audience: 'cinode' },
+    ]) {
+      const token = await new TokenIssuer(rotated, settings).issue({
+        subject: 'op-7',
+        roles: ['operator'],
+        ttlSeconds: 60,
+      });
+      const { status } = await expectGrpcError(
+        client.api.probe(request, withToken(token)),
+        GrpcStatus.UNAUTHENTICATED,
+      );
+      expect(status?.errorInfo?.reason).toBe('TOKEN_INVALID');
+    }
+  });
+
+  it('denies an RPC that declares no access rule, even to an operator', async () => {
+    const token = await auth.token(['operator'], 'op-7');
+    const { status } = await expectGrpcError(
+      client.api.undeclared({ message: 'sneaky' }, withToken(token)),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(status?.errorInfo).toMatchObject({ reason: 'RPC_NOT_DECLARED', domain: DOMAIN });
+  });
+});

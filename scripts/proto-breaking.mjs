@@ -28,7 +28,9 @@ if (!against) {
   process.exit(0);
 }
 // A revision from before proto/ existed has no module to compare with.
-if (git('cat-file', '-e', `${against.endsWith('HEAD~1') ? 'HEAD~1' : 'main'}:buf.yaml`) === undefined) {
+if (
+  git('cat-file', '-e', `${against.endsWith('HEAD~1') ? 'HEAD~1' : 'main'}:buf.yaml`) === undefined
+) {
   console.log(`proto:breaking: ${against} has no buf.yaml yet; skipped`);
   process.exit(0);
 }

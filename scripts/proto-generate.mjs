@@ -3,7 +3,16 @@
 // gRPC reflection, into libs/proto/src/gen. With --check it generates into a temporary folder and
 // fails when the committed output differs, so stale generated code cannot land.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, cpSync, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+  cpSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +65,9 @@ try {
     const fresh = new Map(listFiles(out).map((f) => [relative(out, f), readFileSync(f, 'utf8')]));
     let committed = new Map();
     try {
-      committed = new Map(listFiles(target).map((f) => [relative(target, f), readFileSync(f, 'utf8')]));
+      committed = new Map(
+        listFiles(target).map((f) => [relative(target, f), readFileSync(f, 'utf8')]),
+      );
     } catch {
       // A missing folder is reported below as every file missing.
     }
@@ -76,7 +87,9 @@ try {
   } else {
     rmSync(target, { recursive: true, force: true });
     cpSync(out, target, { recursive: true });
-    console.log(`proto: generated ${listFiles(target).length} files into ${relative(root, target)}`);
+    console.log(
+      `proto: generated ${listFiles(target).length} files into ${relative(root, target)}`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

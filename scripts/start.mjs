@@ -5,6 +5,7 @@
 //   npm start [-- --fresh] [-- --no-build]
 //   DATABASE_URL=postgres://admin@host/postgres NATS_URL=nats://host:4222 npm start   (external servers)
 //   CINODE_POSTGRES_PORT / CINODE_NATS_PORT move the embedded servers (defaults 54329 / 4229).
+//   Tokens for calling the services: npm run -s token -- --role <role>
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
@@ -24,10 +25,12 @@ import { linePrinter, paint, pipeLines, table } from './lib/output.mjs';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
+  // The opening comment block of this file is the help text.
+  const lines = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  const end = lines.findIndex((l) => !l.startsWith('//'));
   console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('//'))
+    lines
+      .slice(0, end)
       .map((l) => l.slice(3))
       .join('\n'),
   );
@@ -47,6 +50,8 @@ const externalNats = nonEmpty(process.env.NATS_URL);
 
 const running = { services: [], nats: undefined, postgres: undefined };
 let shuttingDown = false;
+let shutdownAt = 0;
+const DUPLICATE_SIGNAL_MS = 1000;
 let started = false;
 
 process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
@@ -163,7 +168,9 @@ async function main() {
   console.log(
     `nats      ${natsUrl}${externalNats ? ' (external)' : ` (JetStream store in ${join(DATA, 'nats')})`}`,
   );
-  console.log(`tokens    signing key in ${join(DATA, 'auth')}`);
+  console.log(
+    `tokens    npm run -s token -- --role <role>   (signed with the key in ${join(DATA, 'auth')})`,
+  );
   console.log(
     paint(
       32,
@@ -302,7 +309,9 @@ async function launch(infra, service, env, print) {
 
 async function shutdown(code, signal) {
   if (shuttingDown) {
-    if (signal) {
+    // One Ctrl-C can arrive twice: from the terminal and forwarded by npm (when the npm script
+    // execs node). Only a signal noticeably later than the first means "kill now".
+    if (signal && performance.now() - shutdownAt > DUPLICATE_SIGNAL_MS) {
       console.error('second signal: killing everything now');
       for (const { child } of running.services) killGroup(child, 'SIGKILL');
       process.exit(1);
@@ -310,6 +319,7 @@ async function shutdown(code, signal) {
     return;
   }
   shuttingDown = true;
+  shutdownAt = performance.now();
   if (signal) console.log(`\n${signal}: stopping services, then NATS and Postgres`);
   await Promise.all(running.services.map(({ child }) => stopProcess(child)));
   for (const [name, thing] of [

@@ -1,4 +1,5 @@
-// `npm test`: every Jest suite of the workspace (unit, integration, end-to-end), then the Helm chart
+// `npm test`: builds the workspace (end-to-end tests run the built services; Nx's cache makes an
+// unchanged tree cheap), then every Jest suite (unit, integration, end-to-end), then the Helm chart
 // test when the chart has one. Extra arguments go to Jest: `npm test -- libs/testing -t database`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +20,8 @@ function step(name, command, args) {
   if (result.error) console.error(result.error.message);
 }
 
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+step('build', npm, ['run', 'build', '--silent']);
 step('jest', process.platform === 'win32' ? 'npx.cmd' : 'npx', ['jest', ...process.argv.slice(2)]);
 const chartTest = join(ROOT, 'charts', 'cinode', 'test', 'chart-test.mjs');
 if (existsSync(chartTest)) step('chart test', process.execPath, [chartTest]);

@@ -39,8 +39,31 @@ export function ensureDependencies() {
   if (existsSync(join(ROOT, 'node_modules')) && current === wanted) return;
   // npm ci refuses lockfiles that lack other platforms' optional dependencies (npm/cli#4828);
   // npm install --no-save then installs the same versions without rewriting the lockfile.
-  if (run(NPM, ['ci']) !== 0) {
-    console.warn('npm ci failed; falling back to npm install --no-save');
+  // npm's own complaint about that is a page of usage text, so it is summarised instead.
+  console.log(`$ ${NPM} ci`);
+  const ci = spawnSync(NPM, ['ci'], {
+    cwd: ROOT,
+    stdio: ['inherit', 'inherit', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (ci.error) throw ci.error;
+  const ciErrors = ci.stderr ?? '';
+  if (ci.status === 0) {
+    process.stderr.write(ciErrors);
+  } else {
+    if (/package\.json and package-lock\.json .*in sync/s.test(ciErrors)) {
+      const missing = ciErrors.match(/^npm error Missing: /gm)?.length ?? 0;
+      console.warn(
+        `npm ci refused the lockfile (${missing} other-platform optional package(s) not in it, npm/cli#4828)`,
+      );
+    } else {
+      process.stderr.write(ciErrors);
+      console.warn('npm ci failed');
+    }
+    console.warn(
+      'falling back to npm install --no-save (same versions; the lockfile is not rewritten)',
+    );
     if (run(NPM, ['install', '--no-save']) !== 0) fail('npm install failed');
   }
   writeFileSync(STAMP, `${wanted}\n`);

@@ -32,7 +32,7 @@ export class AuthGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    const rpcName = `${context.getClass().name}.${context.getHandler().name}`;
+    const rpcName = rpcPathOf(context) ?? `${context.getClass().name}.${context.getHandler().name}`;
     if (!rule) {
       throw new PermissionDeniedError('RPC_NOT_DECLARED', `${rpcName} declares no access rule and is denied`);
     }
@@ -63,4 +63,12 @@ function bearerToken(metadata: Metadata | undefined): string {
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthenticatedError('TOKEN_MISSING', 'missing bearer token in authorization metadata');
   return match[1];
+}
+
+/** The RPC's path as callers know it ("/pkg.Service/Method"), from the grpc-js call. */
+function rpcPathOf(context: ExecutionContext): string | undefined {
+  const call: unknown = context.getArgByIndex(2);
+  if (typeof call !== 'object' || call === null || !('getPath' in call)) return undefined;
+  const getPath = (call as { getPath: unknown }).getPath;
+  return typeof getPath === 'function' ? String((getPath as () => string).call(call)) : undefined;
 }

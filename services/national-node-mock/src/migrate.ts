@@ -1,10 +1,13 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { createDataSource, migrationLockNameFor, runMigrations } from '@cinode/database';
+import { PinoNestLogger } from '@cinode/logging';
 import type { Logger } from 'pino';
 import { SERVICE_NAME, type MockConfig } from './config';
 import { MOCK_ENTITIES, MOCK_MIGRATIONS } from './schema';
 
 /** `main.js migrate`: what the chart's migration Job runs before a rollout. */
 export async function runMigrationsOnly(config: MockConfig, logger: Logger): Promise<void> {
+  NestLogger.overrideLogger(new PinoNestLogger(logger));
   const dataSource = await createDataSource({
     url: config.DATABASE_URL,
     entities: MOCK_ENTITIES,

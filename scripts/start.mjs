@@ -116,7 +116,7 @@ async function main() {
   ]);
   await infra.waitForPostgres(adminUrl, 30_000);
   for (const service of services) await infra.ensureDatabase(adminUrl, service.database);
-  const jwks = localSigningKeys();
+  const { jwks, serviceSigningKey } = localSigningKeys();
 
   const envFor = (service) => ({
     ...process.env,
@@ -129,6 +129,7 @@ async function main() {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     GRPC_REFLECTION: 'true',
     AUTH_JWT_PUBLIC_KEYS: jwks,
+    AUTH_SERVICE_SIGNING_KEY: serviceSigningKey,
   });
 
   await Promise.all(
@@ -217,14 +218,27 @@ async function checkPortsFree(infra, services) {
   }
 }
 
-/** Ed25519 key pair for local tokens, generated once; returns the public JWKS for AUTH_JWT_PUBLIC_KEYS. */
+/**
+ * Local token keys, generated once (docs/adr/0001): a development participant key (tokens for
+ * people, minted by `npm run token`) and the node's service key (marked `cinode_scope: service`),
+ * with which services mint their own `service`-role tokens. Returns the public JWKS of both and the
+ * service key's private JWK.
+ */
 function localSigningKeys() {
   const dir = join(DATA, 'auth');
-  const privateFile = join(dir, 'signing-key.jwk.json');
-  const publicFile = join(dir, 'jwks.json');
-  if (!existsSync(privateFile) || !existsSync(publicFile)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const participant = ensureKey(join(dir, 'signing-key.jwk.json'), {});
+  const service = ensureKey(join(dir, 'service-signing-key.jwk.json'), { cinode_scope: 'service' });
+  const publicOf = (jwk) => Object.fromEntries(Object.entries(jwk).filter(([k]) => k !== 'd'));
+  return {
+    jwks: JSON.stringify({ keys: [publicOf(participant), publicOf(service)] }),
+    serviceSigningKey: JSON.stringify(service),
+  };
+}
+
+function ensureKey(file, extra) {
+  if (!existsSync(file)) {
     const { privateKey } = generateKeyPairSync('ed25519');
     const jwk = privateKey.export({ format: 'jwk' });
     // RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order.
@@ -232,14 +246,14 @@ function localSigningKeys() {
       .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
       .digest('base64url');
     writeFileSync(
-      privateFile,
-      `${JSON.stringify({ ...jwk, kid, alg: 'EdDSA', use: 'sig' }, null, 2)}\n`,
-      { mode: 0o600 },
+      file,
+      `${JSON.stringify({ ...jwk, kid, alg: 'EdDSA', use: 'sig', ...extra }, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
     );
-    const publicJwk = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' };
-    writeFileSync(publicFile, `${JSON.stringify({ keys: [publicJwk] }, null, 2)}\n`);
   }
-  return JSON.stringify(JSON.parse(readFileSync(publicFile, 'utf8')));
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 function runToCompletion(service, extraArgs, env, print) {

@@ -31,6 +31,8 @@ const ROLES = [
   'service',
 ];
 const DEFAULT_KEY = join(ROOT, '.data', 'auth', 'signing-key.jwk.json');
+// Service-role tokens are signed with the node's service key, which may sign nothing else.
+const SERVICE_KEY = join(ROOT, '.data', 'auth', 'service-signing-key.jwk.json');
 
 /** The opening comment block of this file. */
 function usage() {
@@ -94,7 +96,9 @@ const tenant = values.tenant ?? subject;
 const issuer = values.issuer ?? nonEmpty(process.env.AUTH_JWT_ISSUER) ?? 'cinode';
 const audience = values.audience ?? nonEmpty(process.env.AUTH_JWT_AUDIENCE) ?? 'cinode';
 
-const keyFile = values.key ?? DEFAULT_KEY;
+if (roles.includes('service') && roles.length > 1)
+  fail('the service role cannot be combined with others', 2);
+const keyFile = values.key ?? (roles.includes('service') ? SERVICE_KEY : DEFAULT_KEY);
 if (!existsSync(keyFile)) {
   fail(
     values.key

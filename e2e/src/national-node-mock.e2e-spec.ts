@@ -1,8 +1,15 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { createGrpcClient, type PromiseClient } from '@cinode/grpc';
 import { NodeType, type NationalNodeServiceClient } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { createTestAuth, createTestDatabase, expectGrpcError, findFreePort, type TestAuth } from '@cinode/testing';
-import { spawnService, waitForServing } from './service-process';
+import {
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  findFreePort,
+  spawnService,
+  waitForServing,
+  type TestAuth,
+} from '@cinode/testing';
 
 type NationalApi = PromiseClient<NationalNodeServiceClient>;
 

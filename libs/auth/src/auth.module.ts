@@ -1,29 +1,70 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
-import { TokenVerifier, parseJwks, type TokenSettings } from './tokens';
+import { KeyRing } from './key-ring';
+import { ServiceCenterJwks } from './service-center-jwks';
+import { ServiceTokenSource, TokenVerifier, parseJwks, signingKeyFromPrivateJwk, type TokenSettings } from './tokens';
 
 export interface AuthModuleOptions extends TokenSettings {
-  /** AUTH_JWT_PUBLIC_KEYS: JWKS JSON. */
+  /** AUTH_JWT_PUBLIC_KEYS: JWKS JSON of statically trusted keys (service keys among them). */
   publicKeys: string;
+  /** AUTH_JWKS_ADDRESS: the service center's gRPC address, to fetch its signing keys from. */
+  jwksAddress?: string;
+  /** This service's name: the subject of the tokens it presents to others. */
+  serviceName?: string;
+  /** AUTH_SERVICE_SIGNING_KEY: private JWK of the node's service key, for calling other services. */
+  serviceSigningKey?: string;
 }
 
-/** Installs the global AuthGuard with a local token verifier. */
+@Injectable()
+class RemoteJwksLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ServiceCenterJwks) private readonly remote: ServiceCenterJwks | null) {}
+
+  onApplicationShutdown(): void {
+    this.remote?.close();
+  }
+}
+
+/**
+ * Installs the global AuthGuard with a local token verifier, and provides ServiceTokenSource for
+ * calls this service makes to others.
+ */
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
+    const settings: TokenSettings = { issuer: options.issuer, audience: options.audience };
     return {
       module: AuthModule,
       global: true,
       providers: [
         {
-          provide: TokenVerifier,
-          useFactory: () =>
-            new TokenVerifier(parseJwks(options.publicKeys), { issuer: options.issuer, audience: options.audience }),
+          provide: ServiceCenterJwks,
+          useFactory: () => (options.jwksAddress ? new ServiceCenterJwks(options.jwksAddress) : null),
         },
+        {
+          provide: KeyRing,
+          inject: [ServiceCenterJwks],
+          useFactory: (remote: ServiceCenterJwks | null) =>
+            new KeyRing(parseJwks(options.publicKeys).keys, remote ?? undefined),
+        },
+        {
+          provide: TokenVerifier,
+          inject: [KeyRing],
+          useFactory: (ring: KeyRing) => new TokenVerifier(ring, settings),
+        },
+        {
+          provide: ServiceTokenSource,
+          useFactory: () =>
+            new ServiceTokenSource(
+              options.serviceName ?? 'cinode',
+              options.serviceSigningKey ? signingKeyFromPrivateJwk(options.serviceSigningKey) : undefined,
+              settings,
+            ),
+        },
+        RemoteJwksLifecycle,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [TokenVerifier],
+      exports: [TokenVerifier, KeyRing, ServiceTokenSource],
     };
   }
 }

@@ -1,5 +1,7 @@
 export * from './auth.guard';
 export * from './auth.module';
 export * from './decorators';
+export * from './key-ring';
 export * from './roles';
+export * from './service-center-jwks';
 export * from './tokens';

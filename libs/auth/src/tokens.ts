@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { UnauthenticatedError } from '@cinode/common';
 import {
   SignJWT,
-  createLocalJWKSet,
   errors as joseErrors,
   exportJWK,
   generateKeyPair,
@@ -13,6 +12,7 @@ import {
   type JWK,
   type KeyLike,
 } from 'jose';
+import { KeyRing, SERVICE_SCOPE_MEMBER, type KeyScope, type ResolvedKey } from './key-ring';
 import { isRole, type Caller, type Role } from './roles';
 
 const ALGORITHM = 'EdDSA';
@@ -33,34 +33,48 @@ export function parseJwks(json: string): JSONWebKeySet {
 }
 
 /**
- * Verifies caller tokens locally against the published Ed25519 keys. Several keys may be active at
- * once, selected by `kid`, so signing keys rotate without downtime.
+ * Verifies caller tokens locally. Keys are selected by `kid` from a KeyRing (several may be valid at
+ * once, so signing keys rotate without downtime), and a key's scope limits what it may sign:
+ * service keys only `service`-role tokens, participant keys never the `service` role.
  */
 export class TokenVerifier {
-  private readonly keySet: ReturnType<typeof createLocalJWKSet>;
+  private readonly ring: KeyRing;
 
   constructor(
-    jwks: JSONWebKeySet,
+    keys: KeyRing | JSONWebKeySet,
     private readonly settings: TokenSettings,
   ) {
-    this.keySet = createLocalJWKSet(jwks);
+    this.ring = keys instanceof KeyRing ? keys : new KeyRing(keys.keys);
   }
 
   async verify(token: string): Promise<Caller> {
     let payload: JWTPayload;
+    let signer: ResolvedKey | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.keySet, {
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        algorithms: [ALGORITHM],
-        requiredClaims: ['sub', 'exp', 'jti'],
-      }));
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          signer = await this.ring.resolve(header.kid);
+          if (!signer) throw new joseErrors.JWKSNoMatchingKey();
+          return signer.key;
+        },
+        {
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          algorithms: [ALGORITHM],
+          requiredClaims: ['sub', 'exp', 'jti'],
+        },
+      ));
     } catch (error) {
       const reason = error instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
       throw new UnauthenticatedError(reason, reason === 'TOKEN_EXPIRED' ? 'token expired' : 'invalid token');
     }
     const roles: Role[] = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
     if (roles.length === 0) throw new UnauthenticatedError('TOKEN_INVALID', 'token carries no known role');
+    const serviceToken = roles.includes('service');
+    if (signer?.scope === 'service' ? !(serviceToken && roles.length === 1) : serviceToken) {
+      throw new UnauthenticatedError('TOKEN_SCOPE_MISMATCH', 'token carries roles its signing key may not grant');
+    }
     return {
       subject: String(payload.sub),
       roles,
@@ -77,12 +91,23 @@ export interface SigningKey {
   publicJwk: JWK;
 }
 
-/** A new Ed25519 key pair as JWKs. */
-export async function generateSigningKey(kid: string = randomUUID()): Promise<SigningKey> {
+/** A new Ed25519 key pair as JWKs; a service key's public half is marked with its scope. */
+export async function generateSigningKey(kid: string = randomUUID(), scope: KeyScope = 'participant'): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM, use: 'sig' };
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' };
+  const marker = scope === 'service' ? { [SERVICE_SCOPE_MEMBER]: 'service' } : {};
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM, use: 'sig', ...marker };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig', ...marker };
   return { kid, privateJwk, publicJwk };
+}
+
+/** A signing key from its private JWK (e.g. AUTH_SERVICE_SIGNING_KEY); the public half is derived. */
+export function signingKeyFromPrivateJwk(json: string): SigningKey {
+  const privateJwk = JSON.parse(json) as JWK;
+  if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || !privateJwk.d || !privateJwk.x || !privateJwk.kid) {
+    throw new Error('a signing key must be an Ed25519 private JWK with kid, x and d');
+  }
+  const { d: _private, ...publicJwk } = privateJwk;
+  return { kid: privateJwk.kid, privateJwk, publicJwk };
 }
 
 export interface TokenClaims {
@@ -114,5 +139,33 @@ export class TokenIssuer {
       .setExpirationTime(now + claims.ttlSeconds)
       .setJti(randomUUID())
       .sign(await this.key);
+  }
+}
+
+/**
+ * The token a service presents when it calls another service (or the national node): signed with
+ * the node's service key, role `service`, subject = the service's name. Reused until a minute before
+ * it expires.
+ */
+export class ServiceTokenSource {
+  private cached: { token: string; refreshAt: number } | undefined;
+  private readonly issuer: TokenIssuer | undefined;
+
+  constructor(
+    private readonly serviceName: string,
+    signingKey: SigningKey | undefined,
+    settings: TokenSettings,
+    private readonly ttlSeconds = 300,
+  ) {
+    this.issuer = signingKey ? new TokenIssuer(signingKey, settings) : undefined;
+  }
+
+  async token(): Promise<string> {
+    if (!this.issuer) throw new Error('AUTH_SERVICE_SIGNING_KEY is not configured: this service cannot call others');
+    const now = Date.now();
+    if (this.cached && now < this.cached.refreshAt) return this.cached.token;
+    const token = await this.issuer.issue({ subject: this.serviceName, roles: ['service'], ttlSeconds: this.ttlSeconds });
+    this.cached = { token, refreshAt: now + Math.max(this.ttlSeconds - 60, this.ttlSeconds / 2) * 1000 };
+    return token;
   }
 }

@@ -67,6 +67,10 @@ export const baseServiceSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: envOptional(),
   /** JWKS (JSON) with the Ed25519 public keys that sign caller tokens. */
   AUTH_JWT_PUBLIC_KEYS: z.string({ required_error: 'is required' }).min(2),
+  /** The service center's gRPC address, whose signing keys (GetJwks) are trusted too. */
+  AUTH_JWKS_ADDRESS: envOptional(),
+  /** Private JWK of the node's service key: lets this service call others as role `service`. */
+  AUTH_SERVICE_SIGNING_KEY: envOptional(),
   AUTH_JWT_ISSUER: z.string().default('cinode'),
   AUTH_JWT_AUDIENCE: z.string().default('cinode'),
 });
@@ -74,7 +78,7 @@ export const baseServiceSchema = z.object({
 export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;
 
 /** Keys of the base schema that hold secrets. */
-export const BASE_SECRET_KEYS = ['DATABASE_URL'] as const;
+export const BASE_SECRET_KEYS = ['DATABASE_URL', 'AUTH_SERVICE_SIGNING_KEY'] as const;
 
 export interface ServiceConfigDefinition<S extends z.AnyZodObject> {
   service: string;

@@ -2,3 +2,4 @@ export * from './auth';
 export * from './grpc';
 export * from './infra';
 export { findFreePort } from '@cinode/local-infra';
+export * from './service-process';

@@ -35,6 +35,8 @@ export class NationalNodeMockModule {
           publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
           issuer: config.AUTH_JWT_ISSUER,
           audience: config.AUTH_JWT_AUDIENCE,
+          jwksAddress: config.AUTH_JWKS_ADDRESS,
+          serviceName: SERVICE_NAME,
         }),
       ],
       controllers: [NodesGrpcController, FilingsGrpcController, ReportsGrpcController, FaultAdminGrpcController],

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { waitForGrpcServing } from '@cinode/local-infra';
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../..');
+export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
 
-/** Path of a built service's entry point; end-to-end tests run what `npm run build` produced. */
+/** Path of a built service's entry point; tests that run services as processes use what `npm run build` produced. */
 export function serviceEntry(service: string): string {
   const entry = join(WORKSPACE_ROOT, 'dist/services', service, 'src/main.js');
   if (!existsSync(entry)) {

@@ -7,7 +7,7 @@
 //   CINODE_POSTGRES_PORT / CINODE_NATS_PORT move the embedded servers (defaults 54329 / 4229).
 //   Tokens for calling the services: npm run -s token -- --role <role>
 import { spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -118,6 +118,8 @@ async function main() {
   for (const service of services) await infra.ensureDatabase(adminUrl, service.database);
   const { jwks, serviceSigningKey } = localSigningKeys();
 
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const serviceCenter = byName.get('service-center');
   const envFor = (service) => ({
     ...process.env,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
@@ -130,6 +132,8 @@ async function main() {
     GRPC_REFLECTION: 'true',
     AUTH_JWT_PUBLIC_KEYS: jwks,
     AUTH_SERVICE_SIGNING_KEY: serviceSigningKey,
+    ...(serviceCenter ? { AUTH_JWKS_ADDRESS: `127.0.0.1:${serviceCenter.grpcPort}` } : {}),
+    ...serviceEnv(service, byName),
   });
 
   await Promise.all(
@@ -254,6 +258,53 @@ function ensureKey(file, extra) {
     );
   }
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/**
+ * A service's own settings from the "env" of its service.json. Values may name another service's
+ * gRPC address, `\${grpc:<service>}`, or a local secret generated once under .data/secrets/,
+ * `\${secret:<name>:base64-32}` (32 random bytes) or `\${secret:<name>:api-key}` (a cinode API key).
+ */
+function serviceEnv(service, byName) {
+  const out = {};
+  for (const [key, template] of Object.entries(service.env ?? {})) {
+    out[key] = String(template).replace(
+      /\$\{(grpc|secret):([a-z0-9-]+)(?::([a-z0-9-]+))?\}/g,
+      (_, kind, name, format) => {
+        if (kind === 'grpc') {
+          const target = byName.get(name);
+          if (!target)
+            fatal(`${service.name}: service.json env ${key} names unknown service ${name}`);
+          return `127.0.0.1:${target.grpcPort}`;
+        }
+        return localSecret(name, format);
+      },
+    );
+  }
+  return out;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function localSecret(name, format) {
+  const dir = join(DATA, 'secrets');
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Rejection sampling: bytes of 248 and above would bias the first eight characters.
+    const base62 = (n) => {
+      let out = '';
+      while (out.length < n)
+        for (const b of randomBytes(n)) if (b < 248 && out.length < n) out += BASE62[b % 62];
+      return out;
+    };
+    let value;
+    if (format === 'base64-32') value = randomBytes(32).toString('base64');
+    else if (format === 'api-key') value = `cin_${base62(8)}_${base62(32)}`;
+    else fatal(`unknown secret format ${format} for ${name}`);
+    writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 function runToCompletion(service, extraArgs, env, print) {

@@ -6,7 +6,9 @@ const { pathsToModuleNameMapper } = require('./scripts/jest-paths.cjs');
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/{libs,services,e2e,charts,scripts}/**/*.{spec,integration-spec,e2e-spec}.ts'],
+  testMatch: [
+    '<rootDir>/{libs,services,e2e,charts,scripts}/**/*.{spec,integration-spec,e2e-spec}.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/', '/.cache/'],
   transform: {
     '^.+\\.ts$': [

@@ -175,6 +175,11 @@ async function main() {
   );
   console.log(
     `tokens    npm run -s token -- --role <role>   (signed with the key in ${join(DATA, 'auth')})`,
+    ...(existsSync(join(DATA, 'secrets', 'operator-bootstrap-key'))
+      ? [
+          `operator  API key of the bootstrap operator: ${join(DATA, 'secrets', 'operator-bootstrap-key')} (exchange it with TokenService/IssueToken)`,
+        ]
+      : []),
   );
   console.log(
     paint(

@@ -8,6 +8,12 @@ import { performance } from 'node:perf_hooks';
 export interface Side {
   name: string;
   op: () => Promise<unknown>;
+  /**
+   * Untimed work after each of this side's rounds (warm-up included), e.g. waiting until background
+   * work its operations started (an outbox, a consumer) has finished, so that it does not land on
+   * the next round, which may be another side's.
+   */
+  settle?: () => Promise<void>;
 }
 
 export interface LoadSettings {
@@ -144,6 +150,12 @@ function median(values: readonly number[]): number {
   );
 }
 
+async function sideRound(side: Side, count: number, load: LoadSettings): Promise<RoundResult> {
+  const result = await runRound(side.op, count, load.concurrency, load.roundTimeLimitMs);
+  await side.settle?.();
+  return result;
+}
+
 /**
  * Warms both sides up, then runs `rounds` rounds of each, alternating which side goes first
  * (A B, B A, A B, ...) so that drift in the machine's load and the GC debt one side leaves behind
@@ -151,8 +163,7 @@ function median(values: readonly number[]): number {
  */
 export async function compare(scenario: Scenario): Promise<ScenarioResult> {
   const { load, candidate, baseline } = scenario;
-  const round = (side: Side, count: number) =>
-    runRound(side.op, count, load.concurrency, load.roundTimeLimitMs);
+  const round = (side: Side, count: number) => sideRound(side, count, load);
 
   await round(candidate, load.warmupOps);
   await round(baseline, load.warmupOps);
@@ -217,6 +228,16 @@ function table(rows: string[][]): string {
 }
 
 const ms = (value: number) => value.toFixed(3);
+
+function printHeader(title: string): void {
+  const load = loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ');
+  console.log(`\n== ${title}`);
+  console.log(
+    `node ${process.version}, ${cpus().length} cpus, load average ${load} (noise: read the ratios, not the figures)\n`,
+  );
+}
 const ratio = (value: number) => `${value.toFixed(2)}x`;
 
 /** The results table, the ratios, and one verdict line per target. */
@@ -253,13 +274,7 @@ export function report(
       '',
     ]);
   }
-  const load = loadavg()
-    .map((v) => v.toFixed(1))
-    .join(' ');
-  console.log(`\n== ${title}`);
-  console.log(
-    `node ${process.version}, ${cpus().length} cpus, load average ${load} (noise: read the ratios, not the figures)\n`,
-  );
+  printHeader(title);
   console.log(table(rows));
   console.log('');
   for (const r of results) {
@@ -274,21 +289,212 @@ export function report(
   for (const target of targets) {
     const result = results.find((r) => r.scenario === target.scenario);
     const measured = result?.ratios[target.metric];
-    const checks: string[] = [];
-    let ok = measured !== undefined && Number.isFinite(measured);
-    if (target.max !== undefined) {
-      checks.push(`<= ${target.max.toFixed(2)}`);
-      ok &&= measured !== undefined && measured <= target.max;
+    pass = checkTarget(`${target.scenario} ${target.metric} ratio`, measured, target) && pass;
+  }
+  return pass;
+}
+
+/** Prints one verdict line and says whether the measured ratio is within the bounds. */
+function checkTarget(
+  label: string,
+  measured: number | undefined,
+  bounds: { max?: number; min?: number },
+): boolean {
+  const checks: string[] = [];
+  let ok = measured !== undefined && Number.isFinite(measured);
+  if (bounds.max !== undefined) {
+    checks.push(`<= ${bounds.max.toFixed(2)}`);
+    ok &&= measured !== undefined && measured <= bounds.max;
+  }
+  if (bounds.min !== undefined) {
+    checks.push(`>= ${bounds.min.toFixed(2)}`);
+    ok &&= measured !== undefined && measured >= bounds.min;
+  }
+  const seen = measured === undefined ? 'not measured' : `measured ${measured.toFixed(2)}`;
+  console.log(`target: ${label} ${checks.join(' and ')} ... ${seen} ... ${ok ? 'PASS' : 'FAIL'}`);
+  return ok;
+}
+
+// More than two sides: a candidate judged against several baselines, or against the sum of the
+// baselines it is built from (one RPC plus one SELECT, say), all timed in the same run.
+
+/** Several sides timed in the same rounds, under the same load settings. */
+export interface MultiScenario {
+  name: string;
+  sides: Side[];
+  load: LoadSettings;
+}
+
+export interface SideResult {
+  name: string;
+  summary: Summary;
+  /** The p50 of each of its rounds, in round order. */
+  roundP50s: number[];
+}
+
+export interface MultiScenarioResult {
+  scenario: string;
+  concurrency: number;
+  sides: SideResult[];
+  /** Highest RSS sampled after any round of this scenario. */
+  peakRssBytes: number;
+}
+
+/**
+ * The order of the sides in round `round`: rotated by one every two rounds and reversed in odd
+ * rounds (A B C D, D C B A, B C D A, A D C B, ...), so over 2n rounds each of n sides runs in each
+ * place equally often and after different neighbours.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = Math.floor(round / 2) % Math.max(1, items.length);
+  const rotated = [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 0 ? rotated : rotated.reverse();
+}
+
+/** Like compare, for any number of sides: warm-up of each, then interleaved rounds (roundOrder). */
+export async function compareAll(scenario: MultiScenario): Promise<MultiScenarioResult> {
+  const { load, sides } = scenario;
+  if (new Set(sides.map((s) => s.name)).size !== sides.length)
+    throw new Error(`${scenario.name}: side names must be unique`);
+  for (const side of sides) await sideRound(side, load.warmupOps, load);
+
+  const rounds = new Map<Side, RoundResult[]>(sides.map((side) => [side, []]));
+  let peakRssBytes = process.memoryUsage().rss;
+  for (let i = 0; i < load.rounds; i += 1) {
+    for (const side of roundOrder(sides, i)) {
+      rounds.get(side)?.push(await sideRound(side, load.opsPerRound, load));
+      peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
     }
-    if (target.min !== undefined) {
-      checks.push(`>= ${target.min.toFixed(2)}`);
-      ok &&= measured !== undefined && measured >= target.min;
+  }
+  return {
+    scenario: scenario.name,
+    concurrency: load.concurrency,
+    sides: sides.map((side) => {
+      const own = rounds.get(side) ?? [];
+      return {
+        name: side.name,
+        summary: summarize(own),
+        roundP50s: own.map((r) => median(r.latenciesMs)),
+      };
+    }),
+    peakRssBytes,
+  };
+}
+
+/**
+ * candidate / baseline, where the baseline may be the sum of several sides (a name may repeat):
+ * their latencies add up and their throughputs compose as 1 / sum(1 / t), i.e. as if each
+ * operation did one after the other.
+ */
+export interface Comparison {
+  candidate: string;
+  baseline: string[];
+}
+
+export function comparisonLabel(comparison: Comparison): string {
+  const { candidate, baseline } = comparison;
+  return baseline.length === 1
+    ? `${candidate}/${baseline[0]}`
+    : `${candidate}/(${baseline.join(' + ')})`;
+}
+
+function sideNamed(result: MultiScenarioResult, name: string): SideResult {
+  const side = result.sides.find((s) => s.name === name);
+  if (!side) throw new Error(`${result.scenario} has no side named ${name}`);
+  return side;
+}
+
+function composed(values: readonly number[], metric: Metric): number {
+  return metric === 'throughput'
+    ? 1 / values.reduce((sum, v) => sum + 1 / v, 0)
+    : values.reduce((sum, v) => sum + v, 0);
+}
+
+export function comparisonRatio(
+  result: MultiScenarioResult,
+  comparison: Comparison,
+  metric: Metric,
+): number {
+  const candidate = sideNamed(result, comparison.candidate).summary[metric];
+  const baseline = composed(
+    comparison.baseline.map((name) => sideNamed(result, name).summary[metric]),
+    metric,
+  );
+  return candidate / baseline;
+}
+
+/** The p50 ratio of each round (the sides' i-th rounds), to show how much it moved during the run. */
+export function comparisonRoundP50Ratios(
+  result: MultiScenarioResult,
+  comparison: Comparison,
+): number[] {
+  const candidate = sideNamed(result, comparison.candidate).roundP50s;
+  const baselines = comparison.baseline.map((name) => sideNamed(result, name).roundP50s);
+  return candidate.map((p50, i) => p50 / composed(baselines.map((b) => b[i]), 'p50'));
+}
+
+/** A bound on one comparison's ratio in one scenario; missing it fails the run. */
+export interface ComparisonTarget {
+  scenario: string;
+  comparison: Comparison;
+  metric: Metric;
+  max?: number;
+  min?: number;
+}
+
+/** The table of every side, the ratio of every comparison, and one verdict line per target. */
+export function reportAll(
+  title: string,
+  results: readonly MultiScenarioResult[],
+  comparisons: readonly Comparison[],
+  targets: readonly ComparisonTarget[],
+): boolean {
+  const rows = [['scenario', 'side', 'ops', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms']];
+  for (const r of results) {
+    for (const { name, summary: s } of r.sides) {
+      rows.push([
+        r.scenario,
+        name,
+        String(s.ops),
+        s.throughput.toFixed(0),
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99),
+        ms(s.max),
+      ]);
     }
-    pass &&= ok;
-    const seen = measured === undefined ? 'not measured' : `measured ${measured.toFixed(2)}`;
-    console.log(
-      `target: ${target.scenario} ${target.metric} ratio ${checks.join(' and ')} ... ${seen} ... ${ok ? 'PASS' : 'FAIL'}`,
-    );
+    for (const c of comparisons) {
+      rows.push([
+        r.scenario,
+        `ratio ${comparisonLabel(c)}`,
+        '',
+        ...(['throughput', 'p50', 'p95', 'p99'] as const).map((m) =>
+          ratio(comparisonRatio(r, c, m)),
+        ),
+        '',
+      ]);
+    }
+  }
+  printHeader(title);
+  console.log(table(rows));
+  console.log('');
+  for (const r of results) {
+    console.log(`${r.scenario}: peak RSS ${mib(r.peakRssBytes)}; p50 ratio per round:`);
+    for (const c of comparisons) {
+      const spread = comparisonRoundP50Ratios(r, c)
+        .map((v) => v.toFixed(2))
+        .join(' ');
+      console.log(`  ${comparisonLabel(c)}: ${spread}`);
+    }
+  }
+  console.log('');
+
+  let pass = true;
+  for (const target of targets) {
+    const result = results.find((r) => r.scenario === target.scenario);
+    const measured = result ? comparisonRatio(result, target.comparison, target.metric) : undefined;
+    const label = `${target.scenario} ${comparisonLabel(target.comparison)} ${target.metric} ratio`;
+    pass = checkTarget(label, measured, target) && pass;
   }
   return pass;
 }

@@ -1,6 +1,9 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { createGrpcClient, type PromiseClient } from '@cinode/grpc';
-import { NodeType, type NationalNodeServiceClient } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import {
+  NodeType,
+  type NationalNodeServiceClient,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import {
   createTestAuth,
   createTestDatabase,
@@ -41,10 +44,13 @@ describe('national-node-mock process', () => {
   async function withService(use: (api: NationalApi) => Promise<void>): Promise<string> {
     const proc = spawnService('national-node-mock', env);
     const token = await auth.token(['service'], 'identifier');
-    const client = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
-      address,
-      token: () => token,
-    });
+    const client = createGrpcClient<NationalNodeServiceClient>(
+      'cinode.national.v1.NationalNodeService',
+      {
+        address,
+        token: () => token,
+      },
+    );
     try {
       await waitForServing(address, 30_000, proc);
       await use(client.api);
@@ -85,8 +91,12 @@ describe('national-node-mock process', () => {
       await expectGrpcError(api.getNode({ nodeCode: 'bad' }), GrpcStatus.INVALID_ARGUMENT);
 
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="RegisterNode",grpc_code="OK"[^}]*\} 1/);
-      expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="GetNode",grpc_code="INVALID_ARGUMENT"/);
+      expect(metrics).toMatch(
+        /grpc_server_handled_total\{[^}]*grpc_method="RegisterNode",grpc_code="OK"[^}]*\} 1/,
+      );
+      expect(metrics).toMatch(
+        /grpc_server_handled_total\{[^}]*grpc_method="GetNode",grpc_code="INVALID_ARGUMENT"/,
+      );
       expect(metrics).toContain('cinode_db_pool_connections');
     });
     expect(firstRun).toContain('applied 1 migration');

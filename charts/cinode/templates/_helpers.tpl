@@ -8,7 +8,9 @@ per-service template is a single include. Helpers that concern one service take 
 
 {{/* Every service the chart knows, in start-up order. Add a new service here (see README.md). */}}
 {{- define "cinode.components" -}}
+service-center
 national-node-mock
+identifier
 {{- end -}}
 
 {{- define "cinode.name" -}}
@@ -138,6 +140,9 @@ an advisory lock). Returns "true" or "". Args: ctx, component.
 {{- define "cinode.authSecretName" -}}
 {{- printf "%s-auth" (include "cinode.fullname" .) -}}
 {{- end -}}
+{{- define "cinode.serviceCenterSecretName" -}}
+{{- printf "%s-service-center" (include "cinode.fullname" .) -}}
+{{- end -}}
 {{- define "cinode.postgresql.fullname" -}}
 {{- printf "%s-postgresql" (include "cinode.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -161,6 +166,43 @@ an advisory lock). Returns "true" or "". Args: ctx, component.
 {{- printf "postgresql://%s:%s@%s:%d/%s" ($e.username | urlquery) .password $e.host (int $e.port) $values.database.name -}}
 {{- with $e.sslMode }}?sslmode={{ . }}{{ end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The service center's in-cluster gRPC address (AUTH_JWKS_ADDRESS of every service: the JWKS of
+participant tokens), or "" when it is disabled. Args: the root context.
+*/}}
+{{- define "cinode.jwksAddress" -}}
+{{- if .Values.serviceCenter.enabled -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "service-center")) (int .Values.serviceCenter.grpcPort) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* nationalNode.endpoint, else the in-cluster mock's Service when it is enabled, else "". */}}
+{{- define "cinode.nationalNodeAddress" -}}
+{{- if .Values.nationalNode.endpoint -}}
+{{- .Values.nationalNode.endpoint -}}
+{{- else if .Values.nationalNodeMock.enabled -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "national-node-mock")) (int .Values.nationalNodeMock.grpcPort) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An env var read from a secret: the user's existing secret when named, else the chart-managed one
+(`<managed>-migration` in the hook Job). Args: name, existingSecret, existingSecretKey, managed,
+managedKey, migration (bool).
+*/}}
+{{- define "cinode.secretEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      {{- if .existingSecret }}
+      name: {{ .existingSecret }}
+      key: {{ .existingSecretKey }}
+      {{- else }}
+      name: {{ .managed }}{{ .migration | ternary "-migration" "" }}
+      key: {{ .managedKey }}
+      {{- end }}
 {{- end -}}
 
 {{/* A password percent-encoded for the userinfo part of a URL (urlquery writes spaces as '+'). */}}
@@ -244,25 +286,19 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 - name: AUTH_JWT_ISSUER
   value: {{ . | quote }}
 {{- end }}
-{{- if or $v.auth.existingSecret $v.auth.jwtPublicKeys }}
-- name: AUTH_JWT_PUBLIC_KEYS
-  valueFrom:
-    secretKeyRef:
-      {{- if $v.auth.existingSecret }}
-      name: {{ $v.auth.existingSecret }}
-      key: {{ $v.auth.existingSecretKey }}
-      {{- else }}
-      name: {{ include "cinode.authSecretName" .ctx }}{{ $suffix }}
-      key: jwt-public-keys
-      {{- end }}
+{{- $a := $v.auth }}
+{{- if or $a.existingSecret $a.jwtPublicKeys }}
+{{ include "cinode.secretEnv" (dict "name" "AUTH_JWT_PUBLIC_KEYS" "existingSecret" $a.existingSecret "existingSecretKey" $a.existingSecretKey "managed" (include "cinode.authSecretName" .ctx) "managedKey" "jwt-public-keys" "migration" .migration) }}
 {{- end }}
-{{- $endpoint := $v.nationalNode.endpoint }}
-{{- if and (not $endpoint) $v.nationalNodeMock.enabled }}
-{{- $endpoint = printf "%s:%d" (include "cinode.componentName" (dict "ctx" .ctx "component" "national-node-mock")) (int $v.nationalNodeMock.grpcPort) }}
+{{- if or $a.existingServiceKeySecret $a.serviceSigningKey }}
+{{ include "cinode.secretEnv" (dict "name" "AUTH_SERVICE_SIGNING_KEY" "existingSecret" $a.existingServiceKeySecret "existingSecretKey" $a.existingServiceKeySecretKey "managed" (include "cinode.authSecretName" .ctx) "managedKey" "service-signing-key" "migration" .migration) }}
 {{- end }}
-{{- if and $endpoint (ne .component "national-node-mock") }}
-- name: NATIONAL_NODE_ENDPOINT
-  value: {{ $endpoint | quote }}
+{{- /* Empty when the service center is off: then only the static JWKS is trusted. */}}
+- name: AUTH_JWKS_ADDRESS
+  value: {{ include "cinode.jwksAddress" .ctx | quote }}
+{{- /* The service's own settings (_service-settings.tpl). */}}
+{{- with include (printf "cinode.env.%s" .component) . | trim }}
+{{ . }}
 {{- end }}
 - name: DB_MIGRATE_ON_START
   value: {{ eq (include "cinode.migrationJobEnabled" .) "true" | ternary "false" "true" | quote }}

@@ -313,7 +313,9 @@ spec:
 
 {{/*
 NetworkPolicy of a service: gRPC from anywhere (allowExternal) or only from this release's pods,
-metrics from the selected namespaces; egress open unless allowExternalEgress is false.
+metrics from the selected namespaces; egress open unless allowExternalEgress is false, and then
+DNS, this release's pods (the service center's gRPC port stated explicitly), the service's own
+rules (`cinode.egress.<service>`, e.g. the identifier's to the national node) and extraEgress.
 */}}
 {{- define "cinode.service.networkpolicy" -}}
 {{- $values := index .ctx.Values (include "cinode.valuesKey" .component) -}}
@@ -362,6 +364,19 @@ spec:
         - podSelector:
             matchLabels:
               {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "") | nindent 14 }}
+    {{- /* Stated on its own so it outlives a narrower release-wide rule: the JWKS (AUTH_JWKS_ADDRESS). */}}
+    {{- if and .ctx.Values.serviceCenter.enabled (ne .component "service-center") }}
+    - to:
+        - podSelector:
+            matchLabels:
+              {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "service-center") | nindent 14 }}
+      ports:
+        - port: {{ .ctx.Values.serviceCenter.grpcPort }}
+          protocol: TCP
+    {{- end }}
+    {{- with include (printf "cinode.egress.%s" .component) . | trim }}
+    {{- . | nindent 4 }}
+    {{- end }}
     {{- with $np.extraEgress }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -237,6 +237,13 @@ function assertServiceDeployment(doc, ctx) {
     env.DB_MIGRATE_ON_START.value === (job ? 'false' : 'true'),
     `${id(doc)}: DB_MIGRATE_ON_START must be ${job ? 'false (hook Job migrates)' : 'true (no Job)'}`,
   );
+  assertAuthEnv(doc, env, ctx);
+  if (component === 'identifier') assertIdentifierEnv(doc, env, ctx);
+  if (component === 'service-center') assertServiceCenterEnv(doc, env, ctx);
+  assert(
+    !env.NATIONAL_NODE_ENDPOINT,
+    `${id(doc)}: NATIONAL_NODE_ENDPOINT is gone (NATIONAL_NODE_ADDRESS)`,
+  );
   if (ctx.tls) {
     assert(env.GRPC_TLS_CERT_FILE && env.GRPC_TLS_KEY_FILE, `${id(doc)}: TLS env missing`);
     assert(
@@ -271,6 +278,167 @@ function assertServiceDeployment(doc, ctx) {
   assert(pdb, `${id(doc)}: no PodDisruptionBudget covers it`);
 }
 
+/** The Service of a component, and its in-cluster gRPC address (`<name>:<port>`). */
+function serviceOf(ctx, component) {
+  return ctx.docs.find(
+    (d) => d.kind === 'Service' && d.spec.selector?.['app.kubernetes.io/component'] === component,
+  );
+}
+function addressOf(ctx, component) {
+  const svc = serviceOf(ctx, component);
+  return svc ? `${svc.metadata.name}:${svc.spec.ports.find((p) => p.name === 'grpc').port}` : '';
+}
+
+/** docs/adr/0001: the service key from a secret, the service center's JWKS address when it runs. */
+function assertAuthEnv(doc, env, ctx) {
+  const auth = ctx.overrides.auth ?? {};
+  const ref = env.AUTH_SERVICE_SIGNING_KEY?.valueFrom?.secretKeyRef;
+  if (auth.existingServiceKeySecret || auth.serviceSigningKey) {
+    assert(ref, `${id(doc)}: AUTH_SERVICE_SIGNING_KEY must come from a secretKeyRef`);
+    const want = auth.existingServiceKeySecret
+      ? [auth.existingServiceKeySecret, auth.existingServiceKeySecretKey ?? 'service-signing-key']
+      : [`${ctx.fullname}-auth${isHook(doc) ? '-migration' : ''}`, 'service-signing-key'];
+    assert(
+      ref.name === want[0] && ref.key === want[1],
+      `${id(doc)}: AUTH_SERVICE_SIGNING_KEY reads ${ref.name}/${ref.key}, expected ${want.join('/')}`,
+    );
+  } else {
+    assert(!env.AUTH_SERVICE_SIGNING_KEY, `${id(doc)}: AUTH_SERVICE_SIGNING_KEY set without a key`);
+  }
+  const jwks = addressOf(ctx, 'service-center');
+  assert(
+    env.AUTH_JWKS_ADDRESS && env.AUTH_JWKS_ADDRESS.value === jwks,
+    `${id(doc)}: AUTH_JWKS_ADDRESS must be ${jwks ? jwks : 'empty (no service center)'}, got ${env.AUTH_JWKS_ADDRESS?.value}`,
+  );
+  if (jwks)
+    assert(/-service-center:50061$/.test(jwks), `unexpected service center address ${jwks}`);
+}
+
+function assertIdentifierEnv(doc, env, ctx) {
+  const want = ctx.overrides.nationalNode?.endpoint || addressOf(ctx, 'national-node-mock');
+  assert(
+    want && env.NATIONAL_NODE_ADDRESS?.value === want,
+    `${id(doc)}: NATIONAL_NODE_ADDRESS must be ${want}, got ${env.NATIONAL_NODE_ADDRESS?.value}`,
+  );
+  const node = ctx.overrides.node ?? {};
+  const expect = {
+    NODE_KEY: node.key || `${NAMESPACE}-${RELEASE}`,
+    NODE_NAME: node.name,
+    NODE_TYPE: node.type ?? 'regional',
+    NODE_REGION_CODE: String(node.regionCode),
+    NODE_OPERATOR_NAME: node.operatorName,
+    NODE_CODE: node.code || undefined,
+    IDENTIFIER_PREFIX: node.identifierPrefix || undefined,
+  };
+  for (const [name, value] of Object.entries(expect))
+    assert(
+      env[name]?.value === value,
+      `${id(doc)}: ${name} must be ${value ?? 'unset'}, got ${env[name]?.value}`,
+    );
+  assert(
+    /^[0-9]{6}$/.test(env.NODE_REGION_CODE.value),
+    `${id(doc)}: NODE_REGION_CODE not 6 digits`,
+  );
+}
+
+function assertServiceCenterEnv(doc, env, ctx) {
+  const settings = ctx.overrides.serviceCenter?.settings ?? {};
+  assert(
+    env.TOKEN_TTL_SECONDS?.value === String(settings.tokenTtlSeconds ?? 300),
+    `${id(doc)}: TOKEN_TTL_SECONDS wrong (${env.TOKEN_TTL_SECONDS?.value})`,
+  );
+  for (const [name, key, managedKey] of [
+    ['SIGNING_KEY_ENCRYPTION_KEY', 'signingKeyEncryptionKey', 'signing-key-encryption-key'],
+    ['OPERATOR_BOOTSTRAP_KEY', 'operatorBootstrapKey', 'operator-bootstrap-key'],
+  ]) {
+    const ref = env[name]?.valueFrom?.secretKeyRef;
+    assert(ref, `${id(doc)}: ${name} must come from a secretKeyRef`);
+    const existing = settings[key]?.existingSecret;
+    const want = existing
+      ? [existing, settings[key].existingSecretKey ?? managedKey]
+      : [`${ctx.fullname}-service-center${isHook(doc) ? '-migration' : ''}`, managedKey];
+    assert(
+      ref.name === want[0] && ref.key === want[1],
+      `${id(doc)}: ${name} reads ${ref.name}/${ref.key}, expected ${want.join('/')}`,
+    );
+  }
+}
+
+/** Chart-managed service-center keys are well-formed, and the hook copy holds the same ones. */
+function assertServiceCenterSecret(ctx) {
+  const secret = ctx.docs.find(
+    (d) => d.kind === 'Secret' && d.metadata.name === `${ctx.fullname}-service-center`,
+  );
+  const settings = ctx.overrides.serviceCenter?.settings ?? {};
+  const managed = ['signingKeyEncryptionKey', 'operatorBootstrapKey'].filter(
+    (k) => !settings[k]?.existingSecret,
+  );
+  if (!managed.length) return assert(!secret, 'service-center secret rendered but nothing to keep');
+  assert(secret, `Secret ${ctx.fullname}-service-center missing`);
+  assert(
+    secret.metadata.annotations?.['helm.sh/resource-policy'] === 'keep',
+    'the service-center secret must survive uninstall (helm.sh/resource-policy: keep)',
+  );
+  const data = Object.fromEntries(
+    Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+  );
+  if (managed.includes('signingKeyEncryptionKey')) {
+    const key = data['signing-key-encryption-key'];
+    assert(
+      key && Buffer.from(key, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(key),
+      `signing-key-encryption-key must be base64 of 32 bytes, got ${key}`,
+    );
+    if (settings.signingKeyEncryptionKey?.value)
+      assert(key === settings.signingKeyEncryptionKey.value, 'encryption key value not used');
+  }
+  if (managed.includes('operatorBootstrapKey')) {
+    const key = data['operator-bootstrap-key'];
+    assert(
+      /^cin_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/.test(key ?? ''),
+      `operator-bootstrap-key must be cin_<8 base62>_<32 base62>, got ${key}`,
+    );
+  }
+  const copy = ctx.docs.find(
+    (d) => d.kind === 'Secret' && d.metadata.name === `${secret.metadata.name}-migration`,
+  );
+  if (copy)
+    assert(
+      JSON.stringify(copy.data) === JSON.stringify(secret.data),
+      'the hook copy of the service-center secret holds other (generated) keys than the secret',
+    );
+}
+
+/** Locked-down egress still reaches the service center (JWKS) and the national node. */
+function assertNetworkPolicies(ctx) {
+  const np = ctx.overrides.networkPolicy ?? {};
+  if (np.allowExternalEgress !== false) return;
+  const sc = serviceOf(ctx, 'service-center');
+  for (const policy of ctx.docs.filter(
+    (d) => d.kind === 'NetworkPolicy' && d.spec.policyTypes.includes('Egress'),
+  )) {
+    const component = policy.spec.podSelector.matchLabels['app.kubernetes.io/component'];
+    if (sc && component !== 'service-center')
+      assert(
+        policy.spec.egress.some(
+          (r) =>
+            r.to?.some((t) => matches(t.podSelector?.matchLabels, sc.spec.selector)) &&
+            r.ports?.some((p) => p.port === sc.spec.ports.find((q) => q.name === 'grpc').port),
+        ),
+        `${id(policy)}: no egress to the service center's gRPC port (JWKS)`,
+      );
+    const endpoint = ctx.overrides.nationalNode?.endpoint;
+    if (component === 'identifier' && endpoint) {
+      const port = Number(endpoint.split(':').pop());
+      const rule = policy.spec.egress.find((r) => r.ports?.some((p) => p.port === port));
+      assert(rule, `${id(policy)}: no egress to the national node's port ${port}`);
+      assert(
+        JSON.stringify(rule.to ?? []) === JSON.stringify(np.nationalNodePeers ?? []),
+        `${id(policy)}: national-node egress must go to networkPolicy.nationalNodePeers`,
+      );
+    }
+  }
+}
+
 function assertMigrationJob(doc, ctx) {
   const a = doc.metadata.annotations ?? {};
   assert(
@@ -287,6 +455,11 @@ function assertMigrationJob(doc, ctx) {
   );
   const pod = podSpecOf(doc);
   assert(pod.restartPolicy === 'Never', `${id(doc)}: restartPolicy must be Never`);
+  const env = envOf(pod.containers[0]);
+  assertAuthEnv(doc, env, ctx);
+  const component = doc.spec.template.metadata.labels['app.kubernetes.io/component'];
+  if (component === 'identifier-migration') assertIdentifierEnv(doc, env, ctx);
+  if (component === 'service-center-migration') assertServiceCenterEnv(doc, env, ctx);
   assert(pod.containers[0].args?.[0] === 'migrate', `${id(doc)}: must run "main.js migrate"`);
   assert(
     !pod.serviceAccountName ||
@@ -363,31 +536,45 @@ const variants = [
 ];
 
 /** What each variant must render, beyond the generic checks (keys: kinds present or absent). */
+// `templateFails`: the variant lints, but rendering must stop with that message.
 const expectations = {
-  'chart defaults': { Deployment: 0, Job: 0 },
-  'ci/default-values.yaml': { Deployment: 0, Job: 0 },
+  // The service center and identifier are on by default and need database credentials (and the
+  // node's identity): bare defaults must fail loudly rather than install pods that crash.
+  'chart defaults': { templateFails: /service-center: set postgresql\.external\.password/ },
+  'ci/default-values.yaml': {
+    Deployment: 2,
+    Job: 2,
+    Secret: 2,
+    HorizontalPodAutoscaler: 0,
+    ServiceMonitor: 0,
+    NetworkPolicy: 0,
+    StatefulSet: 0,
+  },
   'ci/minimal-values.yaml': {
-    Deployment: 1,
-    Job: 1,
+    Deployment: 3,
+    Job: 3,
+    Secret: 0,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
     StatefulSet: 0,
   },
   'ci/production-values.yaml': {
-    Deployment: 1,
-    Job: 1,
-    HorizontalPodAutoscaler: 1,
-    ServiceMonitor: 1,
-    NetworkPolicy: 1,
+    Deployment: 3,
+    Job: 3,
+    Secret: 6,
+    HorizontalPodAutoscaler: 2,
+    ServiceMonitor: 3,
+    NetworkPolicy: 3,
     StatefulSet: 0,
   },
   'ci/full-values.yaml': {
-    Deployment: 1,
+    Deployment: 3,
     Job: 0,
+    Secret: 3,
     HorizontalPodAutoscaler: 1,
-    ServiceMonitor: 1,
+    ServiceMonitor: 3,
     StatefulSet: 2,
-    NetworkPolicy: 3,
+    NetworkPolicy: 5,
   },
 };
 
@@ -401,6 +588,16 @@ for (const variant of variants) {
     const r = helm(['lint', '--strict', chartDir, ...valuesArgs(variant.file)]);
     assert(r.ok, r.output);
   });
+
+  const expected = expectations[variant.name];
+  if (expected?.templateFails) {
+    await check(`helm template fails with ${expected.templateFails}`, () => {
+      const r = template(valuesArgs(variant.file));
+      assert(!r.ok, 'helm template accepted it');
+      assert(expected.templateFails.test(r.output), `failed for another reason:\n${r.output}`);
+    });
+    continue;
+  }
 
   let docs = [];
   await check('helm template renders', () => {
@@ -418,11 +615,14 @@ for (const variant of variants) {
 
   const ctx = {
     docs,
+    overrides,
+    // cinode.fullname: the release name alone when it contains the chart name.
+    fullname: RELEASE.includes('cinode') ? RELEASE : `${RELEASE}-cinode`,
     tls: Boolean(overrides.tls?.enabled),
-    // Secrets the variant says exist outside the chart (values keys named existingSecret).
+    // Secrets the variant says exist outside the chart (values keys named existing...Secret).
     externalSecrets: new Set(
       JSON.stringify(overrides)
-        .match(/"existingSecret":"[^"]+"/g)
+        .match(/"existing[A-Za-z]*Secret":"[^"]+"/g)
         ?.map((s) => s.split(':')[1].replaceAll('"', '')) ?? [],
     ),
   };
@@ -491,7 +691,14 @@ for (const variant of variants) {
       );
     });
   }
-  const expected = expectations[variant.name];
+  if (docs.some((d) => d.kind === 'Deployment' && /-service-center$/.test(d.metadata.name)))
+    await check('service-center keys: well-formed, kept on uninstall, same in the hook copy', () =>
+      assertServiceCenterSecret(ctx),
+    );
+  if (docs.some((d) => d.kind === 'NetworkPolicy'))
+    await check('NetworkPolicies let services reach the service center and the national node', () =>
+      assertNetworkPolicies(ctx),
+    );
   if (expected) {
     await check(
       `renders the expected kinds (${Object.entries(expected)
@@ -515,6 +722,8 @@ console.log('\nvalues the chart must reject');
 // schema: true marks values.schema.json violations, which `helm lint` must also report. The other
 // cases are `fail`/`required` guards in the templates, which helm deliberately downgrades to log
 // lines in lint mode, so for them only `helm template` (and install) can fail.
+// Renders as is: the chart's required inputs, each case then breaks one thing.
+const valid = ['-f', join(ciDir, 'default-values.yaml')];
 const rejects = [
   {
     what: 'typo in a service key (nationalNodeMock.replicaCont)',
@@ -559,35 +768,113 @@ const rejects = [
     schema: true,
   },
   {
-    what: 'enabled service without database credentials',
-    args: ['--set', 'nationalNodeMock.enabled=true'],
-    expect: /postgresql\.external\.password/,
+    what: 'an enabled service without database credentials',
+    args: [
+      ...['--set', 'serviceCenter.enabled=false', '--set', 'identifier.enabled=false'],
+      ...['--set', 'nationalNodeMock.enabled=true'],
+    ],
+    expect: /national-node-mock: set postgresql\.external\.password/,
   },
   {
     what: 'TLS without a secret',
-    args: [
-      '--set',
-      'nationalNodeMock.enabled=true',
-      '--set',
-      'postgresql.external.existingSecret=pg',
-      '--set',
-      'tls.enabled=true',
-    ],
+    args: [...valid, '--set', 'tls.enabled=true'],
     expect: /tls\.existingSecret is required/,
   },
   {
     what: 'HPA with min > max',
     args: [
-      '--set',
-      'nationalNodeMock.enabled=true',
-      '--set',
-      'postgresql.external.existingSecret=pg',
-      '--set',
-      'nationalNodeMock.autoscaling.enabled=true',
-      '--set',
-      'nationalNodeMock.autoscaling.minReplicas=5',
+      ...valid,
+      ...['--set', 'serviceCenter.autoscaling.enabled=true'],
+      ...['--set', 'serviceCenter.autoscaling.minReplicas=7'],
     ],
     expect: /minReplicas > maxReplicas/,
+  },
+  {
+    what: 'a five-digit node.regionCode',
+    args: [...valid, '--set-string', 'node.regionCode=31000'],
+    expect: /regionCode/,
+    schema: true,
+  },
+  {
+    what: 'a non-numeric node.regionCode',
+    args: [...valid, '--set', 'node.regionCode=shanghai'],
+    expect: /regionCode/,
+    schema: true,
+  },
+  {
+    what: 'a bad node type (node.type=national)',
+    args: [...valid, '--set', 'node.type=national'],
+    expect: /node\/type/,
+    schema: true,
+  },
+  {
+    what: 'a malformed node.code (node.code=0001)',
+    args: [...valid, '--set', 'node.code=0001', '--set', 'node.identifierPrefix=CN.R0001'],
+    expect: /node\/code/,
+    schema: true,
+  },
+  {
+    what: 'node.code without node.identifierPrefix',
+    args: [...valid, '--set', 'node.code=R0001'],
+    expect: /set both/,
+  },
+  {
+    what: 'node.identifierPrefix not ending in node.code',
+    args: [...valid, '--set', 'node.code=R0001', '--set', 'node.identifierPrefix=CN.R0002'],
+    expect: /must end with "\.R0001"/,
+  },
+  {
+    what: 'the identifier without node.name',
+    args: [...valid, '--set', 'node.name='],
+    expect: /node\.name is required/,
+  },
+  {
+    what: 'the identifier without a national node',
+    args: [...valid, '--set', 'nationalNode.endpoint='],
+    expect: /set nationalNode\.endpoint/,
+  },
+  {
+    what: 'a typo in serviceCenter.settings (tokenTtl)',
+    args: [...valid, '--set', 'serviceCenter.settings.tokenTtl=60'],
+    expect: /tokenTtl/,
+    schema: true,
+  },
+  {
+    what: 'serviceCenter.settings.tokenTtlSeconds out of range (5)',
+    args: [...valid, '--set', 'serviceCenter.settings.tokenTtlSeconds=5'],
+    expect: /tokenTtlSeconds/,
+    schema: true,
+  },
+  {
+    what: 'settings on a service that has none (identifier.settings.x)',
+    args: [...valid, '--set', 'identifier.settings.x=1'],
+    expect: /identifier\/settings/,
+    schema: true,
+  },
+  {
+    what: 'a malformed operator bootstrap key',
+    args: [...valid, '--set', 'serviceCenter.settings.operatorBootstrapKey.value=cin_short_key'],
+    expect: /operatorBootstrapKey/,
+    schema: true,
+  },
+  {
+    what: 'an encryption key that is not base64 of 32 bytes',
+    args: [...valid, '--set', 'serviceCenter.settings.signingKeyEncryptionKey.value=c2hvcnQ='],
+    expect: /signingKeyEncryptionKey/,
+    schema: true,
+  },
+  {
+    what: 'a service signing key that is not an Ed25519 private JWK',
+    args: [...valid, '--set-string', 'auth.serviceSigningKey=not-a-jwk'],
+    expect: /auth\.serviceSigningKey must be an Ed25519 private JWK/,
+  },
+  {
+    what: "a JWKS without the service key's public half",
+    args: [
+      ...['-f', join(ciDir, 'production-values.yaml')],
+      ...['--set-json', `auth.jwtPublicKeys=${JSON.stringify('{"keys":[]}')}`],
+    ],
+    expect: /must contain the public half of auth\.serviceSigningKey/,
   },
 ];
 for (const r of rejects) {

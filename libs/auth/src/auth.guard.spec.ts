@@ -39,7 +39,8 @@ function contextOf(
     getHandler: () => handler,
     switchToRpc: () => ({ getContext: <T>() => metadata as T, getData: <T>() => ({}) as T }),
     // The grpc-js call, from which the guard names the RPC in its errors.
-    getArgByIndex: <T>(index: number) => (index === 2 ? { getPath: () => `/test.v1.Handlers/${handler.name}` } : undefined) as T,
+    getArgByIndex: <T>(index: number) =>
+      (index === 2 ? { getPath: () => `/test.v1.Handlers/${handler.name}` } : undefined) as T,
   };
   return context as ExecutionContext;
 }

@@ -11,7 +11,8 @@ const callers = new WeakMap<object, Caller>();
 /** The verified caller of the current RPC, from its metadata. Throws if the RPC had none. */
 export function callerOf(metadata: Metadata): Caller {
   const caller = callers.get(metadata);
-  if (!caller) throw new UnauthenticatedError('NO_CALLER', 'the call carries no authenticated caller');
+  if (!caller)
+    throw new UnauthenticatedError('NO_CALLER', 'the call carries no authenticated caller');
   return caller;
 }
 
@@ -34,7 +35,10 @@ export class AuthGuard implements CanActivate {
     ]);
     const rpcName = rpcPathOf(context) ?? `${context.getClass().name}.${context.getHandler().name}`;
     if (!rule) {
-      throw new PermissionDeniedError('RPC_NOT_DECLARED', `${rpcName} declares no access rule and is denied`);
+      throw new PermissionDeniedError(
+        'RPC_NOT_DECLARED',
+        `${rpcName} declares no access rule and is denied`,
+      );
     }
     if (rule.kind === 'public') return true;
     const metadata = context.switchToRpc().getContext<Metadata>();
@@ -44,9 +48,13 @@ export class AuthGuard implements CanActivate {
         break;
       case 'roles':
         if (!caller.roles.some((r) => rule.roles.includes(r))) {
-          throw new PermissionDeniedError('ROLE_NOT_ALLOWED', `caller's roles may not call ${rpcName}`, {
-            metadata: { allowed_roles: rule.roles.join(',') },
-          });
+          throw new PermissionDeniedError(
+            'ROLE_NOT_ALLOWED',
+            `caller's roles may not call ${rpcName}`,
+            {
+              metadata: { allowed_roles: rule.roles.join(',') },
+            },
+          );
         }
         break;
       default:
@@ -61,7 +69,11 @@ function bearerToken(metadata: Metadata | undefined): string {
   const values = metadata?.get('authorization') ?? [];
   const header = typeof values[0] === 'string' ? values[0] : '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new UnauthenticatedError('TOKEN_MISSING', 'missing bearer token in authorization metadata');
+  if (!match)
+    throw new UnauthenticatedError(
+      'TOKEN_MISSING',
+      'missing bearer token in authorization metadata',
+    );
   return match[1];
 }
 

@@ -1,9 +1,21 @@
-import { DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
 import { KeyRing } from './key-ring';
 import { ServiceCenterJwks } from './service-center-jwks';
-import { ServiceTokenSource, TokenVerifier, parseJwks, signingKeyFromPrivateJwk, type TokenSettings } from './tokens';
+import {
+  ServiceTokenSource,
+  TokenVerifier,
+  parseJwks,
+  signingKeyFromPrivateJwk,
+  type TokenSettings,
+} from './tokens';
 
 export interface AuthModuleOptions extends TokenSettings {
   /** AUTH_JWT_PUBLIC_KEYS: JWKS JSON of statically trusted keys (service keys among them). */
@@ -39,7 +51,8 @@ export class AuthModule {
       providers: [
         {
           provide: ServiceCenterJwks,
-          useFactory: () => (options.jwksAddress ? new ServiceCenterJwks(options.jwksAddress) : null),
+          useFactory: () =>
+            options.jwksAddress ? new ServiceCenterJwks(options.jwksAddress) : null,
         },
         {
           provide: KeyRing,
@@ -57,7 +70,9 @@ export class AuthModule {
           useFactory: () =>
             new ServiceTokenSource(
               options.serviceName ?? 'cinode',
-              options.serviceSigningKey ? signingKeyFromPrivateJwk(options.serviceSigningKey) : undefined,
+              options.serviceSigningKey
+                ? signingKeyFromPrivateJwk(options.serviceSigningKey)
+                : undefined,
               settings,
             ),
         },

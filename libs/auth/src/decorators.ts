@@ -9,10 +9,13 @@ export type AccessRule =
   | { kind: 'public' };
 
 /** The RPC may be called by callers holding any of these roles. */
-export const AllowRoles = (...roles: Role[]) => SetMetadata(ACCESS_METADATA, { kind: 'roles', roles } satisfies AccessRule);
+export const AllowRoles = (...roles: Role[]) =>
+  SetMetadata(ACCESS_METADATA, { kind: 'roles', roles } satisfies AccessRule);
 
 /** The RPC may be called by any authenticated caller. */
-export const AllowAuthenticated = () => SetMetadata(ACCESS_METADATA, { kind: 'authenticated' } satisfies AccessRule);
+export const AllowAuthenticated = () =>
+  SetMetadata(ACCESS_METADATA, { kind: 'authenticated' } satisfies AccessRule);
 
 /** The RPC needs no token at all. Use sparingly: discovery and token exchange only. */
-export const AllowPublic = () => SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule);
+export const AllowPublic = () =>
+  SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule);

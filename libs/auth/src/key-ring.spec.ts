@@ -43,14 +43,47 @@ describe(KeyRing.name, () => {
   });
 
   it('lets a service key sign only service tokens, and a participant key never the service role', async () => {
-    const verifier = new TokenVerifier(new KeyRing([participant.publicJwk, service.publicJwk]), settings);
+    const verifier = new TokenVerifier(
+      new KeyRing([participant.publicJwk, service.publicJwk]),
+      settings,
+    );
     const byService = new TokenIssuer(service, settings);
     const byParticipant = new TokenIssuer(participant, settings);
-    expect(await reason(verifier.verify(await byService.issue({ subject: 'identifier', roles: ['service'], ttlSeconds: 60 })))).toBe('accepted');
-    expect(await reason(verifier.verify(await byService.issue({ subject: 'x', roles: ['operator'], ttlSeconds: 60 })))).toBe('TOKEN_SCOPE_MISMATCH');
-    expect(await reason(verifier.verify(await byService.issue({ subject: 'x', roles: ['service', 'operator'], ttlSeconds: 60 })))).toBe('TOKEN_SCOPE_MISMATCH');
-    expect(await reason(verifier.verify(await byParticipant.issue({ subject: 'x', roles: ['service'], ttlSeconds: 60 })))).toBe('TOKEN_SCOPE_MISMATCH');
-    expect(await reason(verifier.verify(await byParticipant.issue({ subject: 'p', roles: ['provider'], ttlSeconds: 60 })))).toBe('accepted');
+    expect(
+      await reason(
+        verifier.verify(
+          await byService.issue({ subject: 'identifier', roles: ['service'], ttlSeconds: 60 }),
+        ),
+      ),
+    ).toBe('accepted');
+    expect(
+      await reason(
+        verifier.verify(
+          await byService.issue({ subject: 'x', roles: ['operator'], ttlSeconds: 60 }),
+        ),
+      ),
+    ).toBe('TOKEN_SCOPE_MISMATCH');
+    expect(
+      await reason(
+        verifier.verify(
+          await byService.issue({ subject: 'x', roles: ['service', 'operator'], ttlSeconds: 60 }),
+        ),
+      ),
+    ).toBe('TOKEN_SCOPE_MISMATCH');
+    expect(
+      await reason(
+        verifier.verify(
+          await byParticipant.issue({ subject: 'x', roles: ['service'], ttlSeconds: 60 }),
+        ),
+      ),
+    ).toBe('TOKEN_SCOPE_MISMATCH');
+    expect(
+      await reason(
+        verifier.verify(
+          await byParticipant.issue({ subject: 'p', roles: ['provider'], ttlSeconds: 60 }),
+        ),
+      ),
+    ).toBe('accepted');
   });
 
   it('fetches a rotated-in remote key when a token names it, and never trusts a remote key as a service key', async () => {
@@ -59,7 +92,11 @@ describe(KeyRing.name, () => {
     remote.keys = [participant.publicJwk];
     const verifier = new TokenVerifier(new KeyRing([], remote, () => clock), settings);
     const first = new TokenIssuer(participant, settings);
-    expect(await reason(verifier.verify(await first.issue({ subject: 'p', roles: ['user'], ttlSeconds: 60 })))).toBe('accepted');
+    expect(
+      await reason(
+        verifier.verify(await first.issue({ subject: 'p', roles: ['user'], ttlSeconds: 60 })),
+      ),
+    ).toBe('accepted');
     expect(remote.fetches).toBe(1);
 
     const rotated = await generateSigningKey('p-2');
@@ -75,7 +112,11 @@ describe(KeyRing.name, () => {
     const sneaky = await generateSigningKey('s-remote', 'service');
     remote.keys = [sneaky.publicJwk];
     clock += 6_000;
-    const forged = await new TokenIssuer(sneaky, settings).issue({ subject: 'x', roles: ['service'], ttlSeconds: 60 });
+    const forged = await new TokenIssuer(sneaky, settings).issue({
+      subject: 'x',
+      roles: ['service'],
+      ttlSeconds: 60,
+    });
     expect(await reason(verifier.verify(forged))).toBe('TOKEN_SCOPE_MISMATCH');
   });
 
@@ -84,7 +125,11 @@ describe(KeyRing.name, () => {
     const remote = new FakeRemote();
     remote.keys = [participant.publicJwk];
     const verifier = new TokenVerifier(new KeyRing([], remote, () => clock), settings);
-    const token = await new TokenIssuer(participant, settings).issue({ subject: 'p', roles: ['user'], ttlSeconds: 600 });
+    const token = await new TokenIssuer(participant, settings).issue({
+      subject: 'p',
+      roles: ['user'],
+      ttlSeconds: 600,
+    });
     expect(await reason(verifier.verify(token))).toBe('accepted');
     remote.failing = true;
     clock += 120_000;
@@ -95,7 +140,11 @@ describe(KeyRing.name, () => {
 describe(ServiceTokenSource.name, () => {
   it('mints service tokens from the private JWK and reuses them', async () => {
     const key = await generateSigningKey('s-2', 'service');
-    const source = new ServiceTokenSource('identifier', signingKeyFromPrivateJwk(JSON.stringify(key.privateJwk)), settings);
+    const source = new ServiceTokenSource(
+      'identifier',
+      signingKeyFromPrivateJwk(JSON.stringify(key.privateJwk)),
+      settings,
+    );
     const token = await source.token();
     expect(await source.token()).toBe(token);
     const caller = await new TokenVerifier({ keys: [key.publicJwk] }, settings).verify(token);
@@ -103,7 +152,9 @@ describe(ServiceTokenSource.name, () => {
   });
 
   it('says clearly when no service key is configured', async () => {
-    await expect(new ServiceTokenSource('x', undefined, settings).token()).rejects.toThrow('AUTH_SERVICE_SIGNING_KEY');
+    await expect(new ServiceTokenSource('x', undefined, settings).token()).rejects.toThrow(
+      'AUTH_SERVICE_SIGNING_KEY',
+    );
   });
 
   it('refuses a public JWK as a signing key', async () => {

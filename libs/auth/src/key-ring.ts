@@ -24,7 +24,9 @@ export interface RemoteKeySource {
 const MIN_REFRESH_INTERVAL_MS = 5_000;
 
 function scopeOf(jwk: JWK): KeyScope {
-  return (jwk as unknown as Record<string, unknown>)[SERVICE_SCOPE_MEMBER] === 'service' ? 'service' : 'participant';
+  return (jwk as unknown as Record<string, unknown>)[SERVICE_SCOPE_MEMBER] === 'service'
+    ? 'service'
+    : 'participant';
 }
 
 /**
@@ -55,7 +57,11 @@ export class KeyRing {
   async resolve(kid: string | undefined): Promise<ResolvedKey | undefined> {
     if (!kid) return undefined;
     let jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
-    if (this.remote && (this.now() >= this.remoteFreshUntil || (!jwk && this.now() - this.remoteFetchedAt >= MIN_REFRESH_INTERVAL_MS))) {
+    if (
+      this.remote &&
+      (this.now() >= this.remoteFreshUntil ||
+        (!jwk && this.now() - this.remoteFetchedAt >= MIN_REFRESH_INTERVAL_MS))
+    ) {
       await this.refresh();
       jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
     }
@@ -64,7 +70,11 @@ export class KeyRing {
     let entry = this.imported.get(kid);
     if (!entry) {
       const source = jwk;
-      entry = importJWK(source, source.alg ?? 'EdDSA').then((key) => ({ kid, scope: scopeOf(source), key }));
+      entry = importJWK(source, source.alg ?? 'EdDSA').then((key) => ({
+        kid,
+        scope: scopeOf(source),
+        key,
+      }));
       this.imported.set(kid, entry);
     }
     return entry;
@@ -74,11 +84,18 @@ export class KeyRing {
     this.refreshing ??= (async () => {
       try {
         const { keys, cacheForMs } = await this.remote!.fetch();
-        this.remoteKeys = new Map(keys.filter((k) => k.kid).map((k) => [k.kid!, { ...k, [SERVICE_SCOPE_MEMBER]: undefined }]));
+        this.remoteKeys = new Map(
+          keys
+            .filter((k) => k.kid)
+            .map((k) => [k.kid!, { ...k, [SERVICE_SCOPE_MEMBER]: undefined }]),
+        );
         this.remoteFreshUntil = this.now() + cacheForMs;
       } catch (error) {
         // Keep verifying with the keys already known; try again after the minimum interval.
-        this.logger.warn({ err: error }, 'could not refresh the remote JWKS; keeping the keys already known');
+        this.logger.warn(
+          { err: error },
+          'could not refresh the remote JWKS; keeping the keys already known',
+        );
         this.remoteFreshUntil = this.now() + MIN_REFRESH_INTERVAL_MS;
       } finally {
         this.remoteFetchedAt = this.now();

@@ -19,7 +19,14 @@ export class ServiceCenterJwks implements RemoteKeySource {
   async fetch(): Promise<{ keys: JWK[]; cacheForMs: number }> {
     const response = await this.client.api.getJwks({});
     return {
-      keys: response.keys.map((k) => ({ kid: k.kid, kty: k.kty, crv: k.crv, x: k.x, alg: k.alg, use: k.use })),
+      keys: response.keys.map((k) => ({
+        kid: k.kid,
+        kty: k.kty,
+        crv: k.crv,
+        x: k.x,
+        alg: k.alg,
+        use: k.use,
+      })),
       cacheForMs: durationToMs(response.cacheFor) || DEFAULT_CACHE_MS,
     };
   }

@@ -25,10 +25,15 @@ export interface TokenSettings {
 /** Parses AUTH_JWT_PUBLIC_KEYS: a JWKS document, or a single JWK. */
 export function parseJwks(json: string): JSONWebKeySet {
   const parsed: unknown = JSON.parse(json);
-  if (typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as JSONWebKeySet).keys)) {
+  if (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    Array.isArray((parsed as JSONWebKeySet).keys)
+  ) {
     return parsed as JSONWebKeySet;
   }
-  if (typeof parsed === 'object' && parsed !== null && 'kty' in parsed) return { keys: [parsed as JWK] };
+  if (typeof parsed === 'object' && parsed !== null && 'kty' in parsed)
+    return { keys: [parsed as JWK] };
   throw new Error('AUTH_JWT_PUBLIC_KEYS must be a JWKS ({"keys":[...]}) or a single JWK');
 }
 
@@ -67,13 +72,20 @@ export class TokenVerifier {
       ));
     } catch (error) {
       const reason = error instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
-      throw new UnauthenticatedError(reason, reason === 'TOKEN_EXPIRED' ? 'token expired' : 'invalid token');
+      throw new UnauthenticatedError(
+        reason,
+        reason === 'TOKEN_EXPIRED' ? 'token expired' : 'invalid token',
+      );
     }
     const roles: Role[] = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    if (roles.length === 0) throw new UnauthenticatedError('TOKEN_INVALID', 'token carries no known role');
+    if (roles.length === 0)
+      throw new UnauthenticatedError('TOKEN_INVALID', 'token carries no known role');
     const serviceToken = roles.includes('service');
     if (signer?.scope === 'service' ? !(serviceToken && roles.length === 1) : serviceToken) {
-      throw new UnauthenticatedError('TOKEN_SCOPE_MISMATCH', 'token carries roles its signing key may not grant');
+      throw new UnauthenticatedError(
+        'TOKEN_SCOPE_MISMATCH',
+        'token carries roles its signing key may not grant',
+      );
     }
     return {
       subject: String(payload.sub),
@@ -92,10 +104,22 @@ export interface SigningKey {
 }
 
 /** A new Ed25519 key pair as JWKs; a service key's public half is marked with its scope. */
-export async function generateSigningKey(kid: string = randomUUID(), scope: KeyScope = 'participant'): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
+export async function generateSigningKey(
+  kid: string = randomUUID(),
+  scope: KeyScope = 'participant',
+): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, {
+    crv: 'Ed25519',
+    extractable: true,
+  });
   const marker = scope === 'service' ? { [SERVICE_SCOPE_MEMBER]: 'service' } : {};
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM, use: 'sig', ...marker };
+  const privateJwk = {
+    ...(await exportJWK(privateKey)),
+    kid,
+    alg: ALGORITHM,
+    use: 'sig',
+    ...marker,
+  };
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig', ...marker };
   return { kid, privateJwk, publicJwk };
 }
@@ -103,7 +127,13 @@ export async function generateSigningKey(kid: string = randomUUID(), scope: KeyS
 /** A signing key from its private JWK (e.g. AUTH_SERVICE_SIGNING_KEY); the public half is derived. */
 export function signingKeyFromPrivateJwk(json: string): SigningKey {
   const privateJwk = JSON.parse(json) as JWK;
-  if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || !privateJwk.d || !privateJwk.x || !privateJwk.kid) {
+  if (
+    privateJwk.kty !== 'OKP' ||
+    privateJwk.crv !== 'Ed25519' ||
+    !privateJwk.d ||
+    !privateJwk.x ||
+    !privateJwk.kid
+  ) {
     throw new Error('a signing key must be an Ed25519 private JWK with kid, x and d');
   }
   const { d: _private, ...publicJwk } = privateJwk;
@@ -161,11 +191,21 @@ export class ServiceTokenSource {
   }
 
   async token(): Promise<string> {
-    if (!this.issuer) throw new Error('AUTH_SERVICE_SIGNING_KEY is not configured: this service cannot call others');
+    if (!this.issuer)
+      throw new Error(
+        'AUTH_SERVICE_SIGNING_KEY is not configured: this service cannot call others',
+      );
     const now = Date.now();
     if (this.cached && now < this.cached.refreshAt) return this.cached.token;
-    const token = await this.issuer.issue({ subject: this.serviceName, roles: ['service'], ttlSeconds: this.ttlSeconds });
-    this.cached = { token, refreshAt: now + Math.max(this.ttlSeconds - 60, this.ttlSeconds / 2) * 1000 };
+    const token = await this.issuer.issue({
+      subject: this.serviceName,
+      roles: ['service'],
+      ttlSeconds: this.ttlSeconds,
+    });
+    this.cached = {
+      token,
+      refreshAt: now + Math.max(this.ttlSeconds - 60, this.ttlSeconds / 2) * 1000,
+    };
     return token;
   }
 }

@@ -52,7 +52,9 @@ export class DomainError extends Error {
 export class ValidationError extends DomainError {
   constructor(violations: FieldViolation[], reason = 'INVALID_REQUEST') {
     const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
-    super('INVALID_ARGUMENT', reason, `invalid request: ${summary}`, { fieldViolations: violations });
+    super('INVALID_ARGUMENT', reason, `invalid request: ${summary}`, {
+      fieldViolations: violations,
+    });
   }
 }
 

@@ -16,7 +16,13 @@ export class FieldChecks {
   text(
     field: string,
     value: string,
-    rules: { required?: boolean; min?: number; max: number; pattern?: RegExp; patternHint?: string },
+    rules: {
+      required?: boolean;
+      min?: number;
+      max: number;
+      pattern?: RegExp;
+      patternHint?: string;
+    },
   ): this {
     const required = rules.required ?? true;
     if (value.length === 0) {
@@ -67,6 +73,7 @@ export class FieldChecks {
 
 /** Returns a required message field, or fails with INVALID_ARGUMENT naming it. */
 export function required<T>(field: string, value: T | undefined | null): T {
-  if (value === undefined || value === null) throw new ValidationError([{ field, description: 'is required' }]);
+  if (value === undefined || value === null)
+    throw new ValidationError([{ field, description: 'is required' }]);
   return value;
 }

@@ -1,5 +1,12 @@
 import { ValidationError } from './errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodePageToken, encodePageToken, pageOf, resolvePageSize } from './pagination';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  decodePageToken,
+  encodePageToken,
+  pageOf,
+  resolvePageSize,
+} from './pagination';
 
 describe(resolvePageSize.name, () => {
   it('uses the default for 0 and clamps to the maximum', () => {
@@ -16,7 +23,10 @@ describe(resolvePageSize.name, () => {
 describe('page tokens', () => {
   it('round-trip a position for the same filter', () => {
     const token = encodePageToken({ after: '2026-11-23T00:00:00.123Z', afterId: 'x' }, 'f');
-    expect(decodePageToken(token, 'f')).toEqual({ after: '2026-11-23T00:00:00.123Z', afterId: 'x' });
+    expect(decodePageToken(token, 'f')).toEqual({
+      after: '2026-11-23T00:00:00.123Z',
+      afterId: 'x',
+    });
     expect(decodePageToken('', 'f')).toBeUndefined();
   });
 

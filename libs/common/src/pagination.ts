@@ -34,9 +34,14 @@ export function encodePageToken(position: PagePosition, filterKey: string): stri
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
-export function decodePageToken(token: string, filterKey: string, field = 'page_token'): PagePosition | undefined {
+export function decodePageToken(
+  token: string,
+  filterKey: string,
+  field = 'page_token',
+): PagePosition | undefined {
   if (token === '') return undefined;
-  const invalid = () => new ValidationError([{ field, description: 'is not a token issued for this query' }]);
+  const invalid = () =>
+    new ValidationError([{ field, description: 'is not a token issued for this query' }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -65,6 +70,7 @@ export function pageOf<T>(
 ): { page: T[]; nextPageToken: string } {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  const nextPageToken = rows.length > limit && last ? encodePageToken(positionOf(last), filterKey) : '';
+  const nextPageToken =
+    rows.length > limit && last ? encodePageToken(positionOf(last), filterKey) : '';
   return { page, nextPageToken };
 }

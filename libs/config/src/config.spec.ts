@@ -14,7 +14,11 @@ const validEnv = {
 
 describe(loadConfig.name, () => {
   it('applies defaults and coerces numbers and booleans', () => {
-    const config = loadConfig(definition, { ...validEnv, GRPC_PORT: '50099', GRPC_REFLECTION: 'false' });
+    const config = loadConfig(definition, {
+      ...validEnv,
+      GRPC_PORT: '50099',
+      GRPC_REFLECTION: 'false',
+    });
     expect(config.GRPC_PORT).toBe(50099);
     expect(config.GRPC_REFLECTION).toBe(false);
     expect(config.DEMO_LIMIT).toBe(5);
@@ -31,7 +35,14 @@ describe(loadConfig.name, () => {
     expect(error).toBeInstanceOf(ConfigError);
     const keys = (error as ConfigError).problems.map((p) => p.key).sort();
     expect(keys).toEqual(
-      ['AUTH_JWT_PUBLIC_KEYS', 'DATABASE_URL', 'DEMO_LIMIT', 'DEMO_SECRET', 'GRPC_PORT', 'LOG_LEVEL'].sort(),
+      [
+        'AUTH_JWT_PUBLIC_KEYS',
+        'DATABASE_URL',
+        'DEMO_LIMIT',
+        'DEMO_SECRET',
+        'GRPC_PORT',
+        'LOG_LEVEL',
+      ].sort(),
     );
   });
 

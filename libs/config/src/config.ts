@@ -118,9 +118,12 @@ export function redactConfig<T extends Record<string, unknown>>(
   const hidden = new Set<string>([...BASE_SECRET_KEYS, ...secrets]);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    out[key] = hidden.has(key) || /SECRET|PASSWORD|PRIVATE|TOKEN/i.test(key)
-      ? value === undefined ? undefined : '[redacted]'
-      : value;
+    out[key] =
+      hidden.has(key) || /SECRET|PASSWORD|PRIVATE|TOKEN/i.test(key)
+        ? value === undefined
+          ? undefined
+          : '[redacted]'
+        : value;
   }
   return out;
 }

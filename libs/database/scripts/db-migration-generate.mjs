@@ -15,12 +15,15 @@ const { Client } = createRequire(import.meta.url)('pg');
 
 const [dataSourceFile, outputPath, ...rest] = process.argv.slice(2);
 if (!dataSourceFile || !outputPath || rest.length > 0) {
-  console.error('usage: db-migration-generate.mjs <path/to/data-source.ts> <path/to/migrations/Name>');
+  console.error(
+    'usage: db-migration-generate.mjs <path/to/data-source.ts> <path/to/migrations/Name>',
+  );
   process.exit(2);
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const adminUrl = process.env.MIGRATION_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const adminUrl =
+  process.env.MIGRATION_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const database = `migration_gen_${Date.now()}_${randomBytes(3).toString('hex')}`;
 const url = new URL(adminUrl);
 url.pathname = `/${database}`;
@@ -38,7 +41,12 @@ async function admin(sql) {
 function typeorm(...args) {
   const result = spawnSync(
     process.execPath,
-    ['--import', pathToFileURL(path.join(root, 'libs/database/scripts/register-ts.mjs')).href, path.join(root, 'node_modules/typeorm/cli.js'), ...args],
+    [
+      '--import',
+      pathToFileURL(path.join(root, 'libs/database/scripts/register-ts.mjs')).href,
+      path.join(root, 'node_modules/typeorm/cli.js'),
+      ...args,
+    ],
     { stdio: 'inherit', cwd: root, env: { ...process.env, DATABASE_URL: url.toString() } },
   );
   return result.status ?? 1;
@@ -48,7 +56,8 @@ await admin(`CREATE DATABASE "${database}"`);
 let status = 1;
 try {
   status = typeorm('migration:run', '-d', dataSourceFile);
-  if (status === 0) status = typeorm('migration:generate', '-d', dataSourceFile, '--pretty', outputPath);
+  if (status === 0)
+    status = typeorm('migration:generate', '-d', dataSourceFile, '--pretty', outputPath);
 } finally {
   await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
 }

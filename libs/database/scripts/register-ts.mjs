@@ -8,7 +8,9 @@ import swc from '@swc/core';
 import tsconfigPaths from 'tsconfig-paths';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const { compilerOptions } = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8'));
+const { compilerOptions } = JSON.parse(
+  fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8'),
+);
 tsconfigPaths.register({ baseUrl: root, paths: compilerOptions.paths });
 
 // The TypeORM CLI require()s a data source from a CommonJS package, so a CommonJS extension hook is enough.

@@ -29,13 +29,16 @@ export const DEFAULT_MIGRATIONS_TABLE = 'migrations';
  * Options for TypeORM's Postgres driver. `synchronize` and `migrationsRun` are always off: schema
  * changes go through reviewed migrations, run explicitly under an advisory lock (see runMigrations).
  */
-export function buildDataSourceOptions(options: DatabaseConnectionOptions): PostgresConnectionOptions {
+export function buildDataSourceOptions(
+  options: DatabaseConnectionOptions,
+): PostgresConnectionOptions {
   const extra: Record<string, unknown> = {
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   };
-  if (options.statementTimeoutMs !== undefined) extra.statement_timeout = options.statementTimeoutMs;
+  if (options.statementTimeoutMs !== undefined)
+    extra.statement_timeout = options.statementTimeoutMs;
   return {
     type: 'postgres',
     url: options.url,

@@ -77,11 +77,15 @@ export class DatabaseModule {
         };
       },
       dataSourceFactory: async (dataSourceOptions) => {
-        if (!dataSourceOptions || !resolved) throw new Error('DatabaseModule: options were not resolved');
+        if (!dataSourceOptions || !resolved)
+          throw new Error('DatabaseModule: options were not resolved');
         const dataSource = await new DataSource(dataSourceOptions).initialize();
         if (resolved.migrateOnStart) {
           try {
-            await runMigrations(dataSource, resolved.migrationLockName ?? migrationLockNameFor(resolved.url));
+            await runMigrations(
+              dataSource,
+              resolved.migrationLockName ?? migrationLockNameFor(resolved.url),
+            );
           } catch (error) {
             await dataSource.destroy();
             throw error;

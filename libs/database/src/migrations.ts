@@ -22,13 +22,17 @@ export async function runMigrations(
   await runner.connect();
   try {
     await runner.query(`SET statement_timeout = 0`);
-    await runner.query(`SELECT set_config('lock_timeout', $1, false)`, [`${options.lockTimeoutMs ?? 600_000}ms`]);
+    await runner.query(`SELECT set_config('lock_timeout', $1, false)`, [
+      `${options.lockTimeoutMs ?? 600_000}ms`,
+    ]);
     // hashtextextended gives a stable 64-bit key from the name, computed by the server itself.
     await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [lockName]);
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       if (applied.length > 0) {
-        logger.log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+        logger.log(
+          `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,
+        );
       }
       return applied;
     } finally {

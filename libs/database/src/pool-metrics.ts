@@ -17,7 +17,11 @@ interface PgPoolLike {
 function isPgPool(value: unknown): value is PgPoolLike {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.totalCount === 'number' && typeof v.idleCount === 'number' && typeof v.waitingCount === 'number';
+  return (
+    typeof v.totalCount === 'number' &&
+    typeof v.idleCount === 'number' &&
+    typeof v.waitingCount === 'number'
+  );
 }
 
 /** Reads the pg Pool under TypeORM's Postgres driver; undefined before initialize() or for other drivers. */

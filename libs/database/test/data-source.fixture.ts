@@ -9,4 +9,8 @@ export class Gadget {
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
-export default createDataSource({ url: process.env.DATABASE_URL ?? '', entities: [Gadget], migrations: [] });
+export default createDataSource({
+  url: process.env.DATABASE_URL ?? '',
+  entities: [Gadget],
+  migrations: [],
+});

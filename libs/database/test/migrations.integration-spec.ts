@@ -2,9 +2,23 @@ import { createTestDatabase } from '@cinode/testing';
 import { Test } from '@nestjs/testing';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Injectable } from '@nestjs/common';
-import { Column, DataSource, Entity, MigrationInterface, PrimaryColumn, QueryRunner, Repository } from 'typeorm';
+import {
+  Column,
+  DataSource,
+  Entity,
+  MigrationInterface,
+  PrimaryColumn,
+  QueryRunner,
+  Repository,
+} from 'typeorm';
 import { metricsRegistry } from '@cinode/telemetry';
-import { DatabaseModule, createDataSource, readPoolFigures, refreshPoolMetrics, runMigrations } from '../src';
+import {
+  DatabaseModule,
+  createDataSource,
+  readPoolFigures,
+  refreshPoolMetrics,
+  runMigrations,
+} from '../src';
 
 // The migration holds the transaction open for a moment so that two unsynchronised runners would
 // both see it pending; with the advisory lock the second must wait and then find nothing to do.
@@ -64,7 +78,11 @@ describe('runMigrations', () => {
   });
 
   async function replica(url: string): Promise<DataSource> {
-    const ds = await createDataSource({ url, entities: [Widget], migrations: [RecordRun1763900000001] }).initialize();
+    const ds = await createDataSource({
+      url,
+      entities: [Widget],
+      migrations: [RecordRun1763900000001],
+    }).initialize();
     sources.push(ds);
     return ds;
   }
@@ -74,7 +92,10 @@ describe('runMigrations', () => {
     await prepare(url);
     const [a, b] = await Promise.all([replica(url), replica(url)]);
 
-    const results = await Promise.all([runMigrations(a, 'test-lock'), runMigrations(b, 'test-lock')]);
+    const results = await Promise.all([
+      runMigrations(a, 'test-lock'),
+      runMigrations(b, 'test-lock'),
+    ]);
 
     expect(results.map((r) => r.length).sort()).toEqual([0, 1]);
     expect(await countRuns(url)).toEqual({ runs: 1, recorded: 1 });
@@ -85,7 +106,10 @@ describe('runMigrations', () => {
     await prepare(url);
     const [a, b] = await Promise.all([replica(url), replica(url)]);
 
-    await Promise.allSettled([a.runMigrations({ transaction: 'each' }), b.runMigrations({ transaction: 'each' })]);
+    await Promise.allSettled([
+      a.runMigrations({ transaction: 'each' }),
+      b.runMigrations({ transaction: 'each' }),
+    ]);
 
     expect((await countRuns(url)).runs).toBe(2);
   });

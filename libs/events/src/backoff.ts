@@ -9,14 +9,28 @@ export interface BackoffPolicy {
   jitter?: number;
 }
 
-export const DEFAULT_RELAY_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 30_000, multiplier: 2, jitter: 0.2 };
-export const DEFAULT_CONSUMER_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 60_000, multiplier: 2, jitter: 0.2 };
+export const DEFAULT_RELAY_BACKOFF: BackoffPolicy = {
+  initialMs: 200,
+  maxMs: 30_000,
+  multiplier: 2,
+  jitter: 0.2,
+};
+export const DEFAULT_CONSUMER_BACKOFF: BackoffPolicy = {
+  initialMs: 1_000,
+  maxMs: 60_000,
+  multiplier: 2,
+  jitter: 0.2,
+};
 
 /**
  * Delay before retry number `attempt` (1 = first retry): initial * multiplier^(attempt-1), capped at
  * max, then reduced by up to `jitter` of itself. `random` is injectable so tests are deterministic.
  */
-export function computeBackoff(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function computeBackoff(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const n = Math.max(1, Math.floor(attempt));
   const multiplier = policy.multiplier ?? 2;
   const jitter = Math.min(1, Math.max(0, policy.jitter ?? 0.2));

@@ -17,7 +17,9 @@ describe('event envelope', () => {
     expect(isValidEventType('cinode.Resource.pool.updated')).toBe(false);
     expect(isValidEventType('other.resource.pool.updated')).toBe(false);
     expect(isValidEventType('cinode.resource.pool.*')).toBe(false);
-    expect(() => createEnvelope('svc', { type: 'cinode.resource', data: {} })).toThrow(InvalidEnvelopeError);
+    expect(() => createEnvelope('svc', { type: 'cinode.resource', data: {} })).toThrow(
+      InvalidEnvelopeError,
+    );
   });
 
   it('generates time-ordered UUID v7 ids', () => {
@@ -74,11 +76,15 @@ describe('event envelope', () => {
       const envelope = context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () =>
         createEnvelope('svc', { type: 'cinode.a.b.created', data: null }),
       );
-      expect(envelope.traceContext?.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      expect(envelope.traceContext?.traceparent).toBe(
+        '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      );
     });
 
     it('omits it when there is no active trace', () => {
-      expect(createEnvelope('svc', { type: 'cinode.a.b.created', data: null }).traceContext).toBeUndefined();
+      expect(
+        createEnvelope('svc', { type: 'cinode.a.b.created', data: null }).traceContext,
+      ).toBeUndefined();
     });
   });
 });

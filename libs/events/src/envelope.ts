@@ -65,12 +65,16 @@ export function captureTraceContext(): TraceContext | undefined {
 
 export function createEnvelope<T>(source: string, event: NewEvent<T>): EventEnvelope<T> {
   if (!isValidEventType(event.type)) {
-    throw new InvalidEnvelopeError(`event type "${event.type}" is not cinode.<domain>.<entity>.<past-tense-verb>`);
+    throw new InvalidEnvelopeError(
+      `event type "${event.type}" is not cinode.<domain>.<entity>.<past-tense-verb>`,
+    );
   }
   if (!source) throw new InvalidEnvelopeError('event source is empty');
   const schemaVersion = event.schemaVersion ?? 1;
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
-    throw new InvalidEnvelopeError(`schemaVersion must be a positive integer, got ${schemaVersion}`);
+    throw new InvalidEnvelopeError(
+      `schemaVersion must be a positive integer, got ${schemaVersion}`,
+    );
   }
   const envelope: EventEnvelope<T> = {
     id: event.id ?? uuidv7(),
@@ -101,10 +105,14 @@ export function decodeEnvelope(bytes: Uint8Array): EventEnvelope<unknown> {
     throw new InvalidEnvelopeError('message body is not a JSON object');
   }
   const o = parsed as Record<string, unknown>;
-  if (typeof o.id !== 'string' || !UUID.test(o.id)) throw new InvalidEnvelopeError('envelope id is not a UUID');
-  if (typeof o.type !== 'string' || !isValidEventType(o.type)) throw new InvalidEnvelopeError('envelope type is invalid');
-  if (typeof o.time !== 'string' || Number.isNaN(Date.parse(o.time))) throw new InvalidEnvelopeError('envelope time is invalid');
-  if (typeof o.source !== 'string' || o.source === '') throw new InvalidEnvelopeError('envelope source is missing');
+  if (typeof o.id !== 'string' || !UUID.test(o.id))
+    throw new InvalidEnvelopeError('envelope id is not a UUID');
+  if (typeof o.type !== 'string' || !isValidEventType(o.type))
+    throw new InvalidEnvelopeError('envelope type is invalid');
+  if (typeof o.time !== 'string' || Number.isNaN(Date.parse(o.time)))
+    throw new InvalidEnvelopeError('envelope time is invalid');
+  if (typeof o.source !== 'string' || o.source === '')
+    throw new InvalidEnvelopeError('envelope source is missing');
   if (typeof o.schemaVersion !== 'number' || !Number.isInteger(o.schemaVersion)) {
     throw new InvalidEnvelopeError('envelope schemaVersion is invalid');
   }

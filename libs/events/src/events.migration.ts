@@ -25,13 +25,17 @@ export class CreateEventTables1763900000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "ix_outbox_event_unpublished" ON "outbox_event" ("created_at") WHERE published_at IS NULL`,
     );
-    await queryRunner.query(`CREATE INDEX "ix_outbox_event_published_at" ON "outbox_event" ("published_at")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_outbox_event_published_at" ON "outbox_event" ("published_at")`,
+    );
     await queryRunner.query(`CREATE TABLE "processed_event" (
       "consumer" character varying(100) NOT NULL,
       "event_id" uuid NOT NULL,
       "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
       CONSTRAINT "pk_processed_event" PRIMARY KEY ("consumer", "event_id"))`);
-    await queryRunner.query(`CREATE INDEX "ix_processed_event_processed_at" ON "processed_event" ("processed_at")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_processed_event_processed_at" ON "processed_event" ("processed_at")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

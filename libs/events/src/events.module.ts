@@ -51,9 +51,13 @@ async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConn
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1_000,
   });
-  const dlq = options.deadLetterStream === undefined ? deadLetterStream() : options.deadLetterStream;
+  const dlq =
+    options.deadLetterStream === undefined ? deadLetterStream() : options.deadLetterStream;
   try {
-    await ensureStreams(await nc.jetstreamManager(), dlq ? [...options.streams, dlq] : options.streams);
+    await ensureStreams(
+      await nc.jetstreamManager(),
+      dlq ? [...options.streams, dlq] : options.streams,
+    );
   } catch (error) {
     await nc.close();
     throw error;
@@ -62,7 +66,9 @@ async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConn
 }
 
 @Injectable()
-export class EventsLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class EventsLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('Events');
 
   constructor(
@@ -88,7 +94,9 @@ export class EventsLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     try {
       await this.nc.drain();
     } catch (error) {
-      this.logger.warn(`NATS drain failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `NATS drain failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }
@@ -133,7 +141,8 @@ export class EventsModule {
         {
           provide: EventConsumerRegistry,
           inject: [getDataSourceToken(), NATS_CONNECTION],
-          useFactory: (dataSource: DataSource, nc: NatsConnection) => new EventConsumerRegistry(dataSource, nc),
+          useFactory: (dataSource: DataSource, nc: NatsConnection) =>
+            new EventConsumerRegistry(dataSource, nc),
         },
         EventsLifecycle,
       ],

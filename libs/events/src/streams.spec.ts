@@ -3,18 +3,29 @@ import { deadLetterStream, deadLetterSubject, defineStream, toStreamConfig } fro
 
 describe('stream declarations', () => {
   it('rejects names with dots and empty subject lists', () => {
-    expect(() => defineStream({ name: 'resource.pool', subjects: ['cinode.resource.>'] })).toThrow(/no dots/);
+    expect(() => defineStream({ name: 'resource.pool', subjects: ['cinode.resource.>'] })).toThrow(
+      /no dots/,
+    );
     expect(() => defineStream({ name: 'RESOURCE', subjects: [] })).toThrow(/no subjects/);
   });
 
   it('rejects a duplicate window longer than the retention', () => {
     expect(() =>
-      defineStream({ name: 'X', subjects: ['cinode.x.>'], maxAgeMs: 1_000, duplicateWindowMs: 2_000 }),
+      defineStream({
+        name: 'X',
+        subjects: ['cinode.x.>'],
+        maxAgeMs: 1_000,
+        duplicateWindowMs: 2_000,
+      }),
     ).toThrow(/duplicate window/);
   });
 
   it('maps to a JetStream config with defaults', () => {
-    const config = toStreamConfig({ name: 'RESOURCE', subjects: ['cinode.resource.>'], duplicateWindowMs: 60_000 });
+    const config = toStreamConfig({
+      name: 'RESOURCE',
+      subjects: ['cinode.resource.>'],
+      duplicateWindowMs: 60_000,
+    });
     expect(config).toMatchObject({
       name: 'RESOURCE',
       subjects: ['cinode.resource.>'],

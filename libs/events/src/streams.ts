@@ -36,9 +36,12 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 /** Checks a declaration up front, so a typo fails at start-up with a clear message. */
 export function defineStream(declaration: StreamDeclaration): StreamDeclaration {
   if (!NAME.test(declaration.name)) {
-    throw new Error(`stream name "${declaration.name}" must be short and contain no dots, spaces or wildcards`);
+    throw new Error(
+      `stream name "${declaration.name}" must be short and contain no dots, spaces or wildcards`,
+    );
   }
-  if (declaration.subjects.length === 0) throw new Error(`stream ${declaration.name} declares no subjects`);
+  if (declaration.subjects.length === 0)
+    throw new Error(`stream ${declaration.name} declares no subjects`);
   const maxAge = declaration.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS;
   const window = declaration.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
   if (maxAge > 0 && window > maxAge) {
@@ -48,7 +51,10 @@ export function defineStream(declaration: StreamDeclaration): StreamDeclaration 
 }
 
 /** Dead-letter subject of one consumer. */
-export function deadLetterSubject(consumer: string, prefix: string = DEAD_LETTER_SUBJECT_PREFIX): string {
+export function deadLetterSubject(
+  consumer: string,
+  prefix: string = DEAD_LETTER_SUBJECT_PREFIX,
+): string {
   return `${prefix}.${consumer}`;
 }
 
@@ -58,7 +64,12 @@ export function deadLetterStream(
   subjects: string[] = [`${DEAD_LETTER_SUBJECT_PREFIX}.>`],
   maxAgeMs = 30 * 24 * 3600 * 1000,
 ): StreamDeclaration {
-  return defineStream({ name, subjects, maxAgeMs, description: 'Parked poison messages, by consumer' });
+  return defineStream({
+    name,
+    subjects,
+    maxAgeMs,
+    description: 'Parked poison messages, by consumer',
+  });
 }
 
 function retention(value: StreamDeclaration['retention']): RetentionPolicy {
@@ -96,10 +107,14 @@ export function isNotFound(error: unknown, apiCode: number): boolean {
   return error instanceof NatsError && error.api_error?.err_code === apiCode;
 }
 export const isStreamNotFound = (error: unknown): boolean => isNotFound(error, STREAM_NOT_FOUND);
-export const isConsumerNotFound = (error: unknown): boolean => isNotFound(error, CONSUMER_NOT_FOUND);
+export const isConsumerNotFound = (error: unknown): boolean =>
+  isNotFound(error, CONSUMER_NOT_FOUND);
 
 /** Creates missing streams and updates existing ones to match the declarations; safe to run on every start. */
-export async function ensureStreams(jsm: JetStreamManager, declarations: StreamDeclaration[]): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  declarations: StreamDeclaration[],
+): Promise<void> {
   const logger = new Logger('Streams');
   for (const declaration of declarations) {
     const config = toStreamConfig(defineStream(declaration));

@@ -9,7 +9,15 @@ import {
   encodeEnvelope,
   publishEnvelope,
 } from '../src';
-import { TestStreams, connectNats, deleteStreams, migratedDataSource, streamMessages, testStreams, waitFor } from './support';
+import {
+  TestStreams,
+  connectNats,
+  deleteStreams,
+  migratedDataSource,
+  streamMessages,
+  testStreams,
+  waitFor,
+} from './support';
 
 describe(EventConsumer.name, () => {
   let dataSource: DataSource;
@@ -31,7 +39,9 @@ describe(EventConsumer.name, () => {
     await dataSource.destroy();
   });
 
-  async function startConsumer(definition: Omit<ConsumerDefinition, 'name' | 'stream'>): Promise<EventConsumer> {
+  async function startConsumer(
+    definition: Omit<ConsumerDefinition, 'name' | 'stream'>,
+  ): Promise<EventConsumer> {
     const consumer = new EventConsumer(dataSource, nc, {
       name: streams.consumerName,
       stream: streams.stream.name,
@@ -48,12 +58,18 @@ describe(EventConsumer.name, () => {
   }
 
   async function handledCount(id: string): Promise<number | undefined> {
-    const rows = await dataSource.query<{ handled_count: number }[]>(`SELECT handled_count FROM thing WHERE id = $1`, [id]);
+    const rows = await dataSource.query<{ handled_count: number }[]>(
+      `SELECT handled_count FROM thing WHERE id = $1`,
+      [id],
+    );
     return rows[0]?.handled_count;
   }
 
   /** The handler's state change: counts how often it committed for this thing. */
-  async function recordHandled(envelope: EventEnvelope<unknown>, manager: EntityManager): Promise<void> {
+  async function recordHandled(
+    envelope: EventEnvelope<unknown>,
+    manager: EntityManager,
+  ): Promise<void> {
     const { id } = envelope.data as { id: string };
     await manager.query(
       `INSERT INTO thing (id, handled_count) VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET handled_count = thing.handled_count + 1`,
@@ -147,7 +163,9 @@ describe(EventConsumer.name, () => {
 
   it('parks a malformed message at once', async () => {
     await startConsumer({ handle: async () => undefined });
-    await nc.jetstream().publish(streams.subject('thing', 'created'), Buffer.from('{"not":"an envelope"}'));
+    await nc
+      .jetstream()
+      .publish(streams.subject('thing', 'created'), Buffer.from('{"not":"an envelope"}'));
     const parked = await waitFor('the malformed message', async () => {
       const messages = await streamMessages(jsm, streams.dlq.name);
       return messages.length > 0 ? messages : undefined;

@@ -5,7 +5,14 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { createTestDatabase, testNatsUrl } from '@cinode/testing';
 import { DatabaseModule } from '@cinode/database';
-import { EVENT_ENTITIES, EventConsumerRegistry, EventEnvelope, EventsModule, NATS_CONNECTION, OutboxPublisher } from '../src';
+import {
+  EVENT_ENTITIES,
+  EventConsumerRegistry,
+  EventEnvelope,
+  EventsModule,
+  NATS_CONNECTION,
+  OutboxPublisher,
+} from '../src';
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { TEST_MIGRATIONS, TestStreams, testStreams, waitFor } from './support';
@@ -44,7 +51,8 @@ describe(EventsModule.name, () => {
           name: s.consumerName,
           stream: s.stream.name,
           filterSubject: s.subject('thing', 'created'),
-          handle: async (envelope) => deliver({ envelope, traceId: trace.getSpanContext(context.active())?.traceId }),
+          handle: async (envelope) =>
+            deliver({ envelope, traceId: trace.getSpanContext(context.active())?.traceId }),
         });
       }
     }
@@ -55,7 +63,12 @@ describe(EventsModule.name, () => {
     const url = await createTestDatabase('events_module');
     app = await Test.createTestingModule({
       imports: [
-        DatabaseModule.forRoot({ url, entities: EVENT_ENTITIES, migrations: TEST_MIGRATIONS, migrateOnStart: true }),
+        DatabaseModule.forRoot({
+          url,
+          entities: EVENT_ENTITIES,
+          migrations: TEST_MIGRATIONS,
+          migrateOnStart: true,
+        }),
         EventsModule.forRoot({
           natsUrl: testNatsUrl(),
           source: 'module-test',
@@ -86,19 +99,25 @@ describe(EventsModule.name, () => {
     const sent = await context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () =>
       dataSource.transaction(async (manager) => {
         await manager.query(`INSERT INTO thing (id) VALUES ('via-module')`);
-        return publisher.enqueue(manager, { type: streams.subject('thing', 'created'), data: { id: 'via-module' } });
+        return publisher.enqueue(manager, {
+          type: streams.subject('thing', 'created'),
+          data: { id: 'via-module' },
+        });
       }),
     );
 
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event within 10 s')), 10_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no event within 10 s')), 10_000).unref(),
+    );
     const got = await Promise.race([received, timeout]);
     expect(got.envelope).toEqual(sent);
     expect(got.envelope.source).toBe('module-test');
     expect(got.traceId).toBe(traceId);
     await waitFor('the outbox row to be marked', async () => {
-      const [{ n }] = await dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`);
+      const [{ n }] = await dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`,
+      );
       return n === 0 ? true : undefined;
     });
   });
 });
-

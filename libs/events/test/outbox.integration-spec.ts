@@ -1,7 +1,22 @@
 import { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from 'nats';
 import { DataSource } from 'typeorm';
-import { OutboxPublisher, OutboxRelay, OutboxRow, decodeEnvelope, envelopeFromRow, publishEnvelope } from '../src';
-import { TestStreams, connectNats, deleteStreams, migratedDataSource, streamMessages, testStreams, waitFor } from './support';
+import {
+  OutboxPublisher,
+  OutboxRelay,
+  OutboxRow,
+  decodeEnvelope,
+  envelopeFromRow,
+  publishEnvelope,
+} from '../src';
+import {
+  TestStreams,
+  connectNats,
+  deleteStreams,
+  migratedDataSource,
+  streamMessages,
+  testStreams,
+  waitFor,
+} from './support';
 
 describe('transactional outbox', () => {
   let dataSource: DataSource;
@@ -24,7 +39,10 @@ describe('transactional outbox', () => {
     await dataSource.destroy();
   });
 
-  function relay(options: ConstructorParameters<typeof OutboxRelay>[2] = {}, js: JetStreamClient = nc.jetstream()): OutboxRelay {
+  function relay(
+    options: ConstructorParameters<typeof OutboxRelay>[2] = {},
+    js: JetStreamClient = nc.jetstream(),
+  ): OutboxRelay {
     const r = new OutboxRelay(dataSource, js, { pollIntervalMs: 200, ...options });
     relays.push(r);
     return r;
@@ -33,7 +51,10 @@ describe('transactional outbox', () => {
   async function createThing(id: string): Promise<string> {
     const envelope = await dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO thing (id) VALUES ($1)`, [id]);
-      return publisher.enqueue(manager, { type: streams.subject('thing', 'created'), data: { id } });
+      return publisher.enqueue(manager, {
+        type: streams.subject('thing', 'created'),
+        data: { id },
+      });
     });
     return envelope.id;
   }
@@ -51,7 +72,10 @@ describe('transactional outbox', () => {
     await expect(
       dataSource.transaction(async (manager) => {
         await manager.query(`INSERT INTO thing (id) VALUES ('rolled-back')`);
-        await publisher.enqueue(manager, { type: streams.subject('thing', 'created'), data: { id: 'rolled-back' } });
+        await publisher.enqueue(manager, {
+          type: streams.subject('thing', 'created'),
+          data: { id: 'rolled-back' },
+        });
         throw new Error('business rule failed after the event was enqueued');
       }),
     ).rejects.toThrow('business rule failed');
@@ -60,19 +84,29 @@ describe('transactional outbox', () => {
 
     const id = await createThing('kept');
     expect(await count(`SELECT count(*)::int AS n FROM thing`)).toBe(1);
-    const [row] = await dataSource.query<{ id: string; source: string; data: unknown }[]>(`SELECT id, source, data FROM outbox_event`);
+    const [row] = await dataSource.query<{ id: string; source: string; data: unknown }[]>(
+      `SELECT id, source, data FROM outbox_event`,
+    );
     expect(row).toEqual({ id, source: 'outbox-test', data: { id: 'kept' } });
 
     // A rolled-back transaction must also not have woken anyone or published anything.
-    expect(await relay().relayOnce()).toEqual({ claimed: 1, published: 1, duplicates: 0, failed: 0 });
+    expect(await relay().relayOnce()).toEqual({
+      claimed: 1,
+      published: 1,
+      duplicates: 0,
+      failed: 0,
+    });
     const messages = await streamMessages(jsm, streams.stream.name);
     expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
   });
 
   it('refuses to enqueue outside a transaction', async () => {
-    await expect(publisher.enqueue(dataSource.manager, { type: streams.subject('thing', 'created'), data: {} })).rejects.toThrow(
-      /open transaction/,
-    );
+    await expect(
+      publisher.enqueue(dataSource.manager, {
+        type: streams.subject('thing', 'created'),
+        data: {},
+      }),
+    ).rejects.toThrow(/open transaction/);
   });
 
   it('publishes once when a relay died after publishing but before marking the row', async () => {
@@ -104,10 +138,16 @@ describe('transactional outbox', () => {
     // The poll interval is far beyond the wait below, so only the start-up round or NOTIFY can publish.
     const r = relay({ pollIntervalMs: 120_000 });
     r.start();
-    await waitFor('the existing row to be published', async () => ((await unpublished()) === 0 ? true : undefined));
+    await waitFor('the existing row to be published', async () =>
+      (await unpublished()) === 0 ? true : undefined,
+    );
 
     const second = await createThing('after-start');
-    await waitFor('the NOTIFY-woken round', async () => ((await unpublished()) === 0 ? true : undefined), 5_000);
+    await waitFor(
+      'the NOTIFY-woken round',
+      async () => ((await unpublished()) === 0 ? true : undefined),
+      5_000,
+    );
     const messages = await streamMessages(jsm, streams.stream.name);
     expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id, second]);
   });
@@ -118,11 +158,15 @@ describe('transactional outbox', () => {
       publish: () => Promise.reject(new Error('503 no responders')),
     };
     const failing = relay({}, down as JetStreamClient);
-    expect(await failing.relayOnce()).toEqual({ claimed: 1, published: 0, duplicates: 0, failed: 1 });
-    const [row] = await dataSource.query<{ attempts: number; last_error: string; published_at: Date | null }[]>(
-      `SELECT attempts, last_error, published_at FROM outbox_event WHERE id = $1`,
-      [id],
-    );
+    expect(await failing.relayOnce()).toEqual({
+      claimed: 1,
+      published: 0,
+      duplicates: 0,
+      failed: 1,
+    });
+    const [row] = await dataSource.query<
+      { attempts: number; last_error: string; published_at: Date | null }[]
+    >(`SELECT attempts, last_error, published_at FROM outbox_event WHERE id = $1`, [id]);
     expect(row).toEqual({ attempts: 1, last_error: '503 no responders', published_at: null });
 
     expect(await relay().relayOnce()).toMatchObject({ published: 1, failed: 0 });
@@ -140,7 +184,11 @@ describe('transactional outbox', () => {
         for (let i = 0; i < 40; i++) ids.push(await createThing(`w${writer}-${i}`));
       }),
     );
-    await waitFor('every row to be published', async () => ((await unpublished()) === 0 ? true : undefined), 30_000);
+    await waitFor(
+      'every row to be published',
+      async () => ((await unpublished()) === 0 ? true : undefined),
+      30_000,
+    );
 
     const published = await streamMessages(jsm, streams.stream.name);
     expect(published).toHaveLength(160);

@@ -3,12 +3,19 @@ import { createDataSource, runMigrations } from '@cinode/database';
 import { randomBytes } from 'node:crypto';
 import { JetStreamManager, NatsConnection, StoredMsg, connect } from 'nats';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { CreateEventTables1763900000000, EVENT_ENTITIES, StreamDeclaration, ensureStreams } from '../src';
+import {
+  CreateEventTables1763900000000,
+  EVENT_ENTITIES,
+  StreamDeclaration,
+  ensureStreams,
+} from '../src';
 
 /** A table standing for a service's own state, changed in the same transaction as the event. */
 export class CreateThing1763900000100 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE thing (id text PRIMARY KEY, handled_count integer NOT NULL DEFAULT 0)`);
+    await queryRunner.query(
+      `CREATE TABLE thing (id text PRIMARY KEY, handled_count integer NOT NULL DEFAULT 0)`,
+    );
   }
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE thing`);
@@ -22,19 +29,29 @@ export function uniqueSuffix(): string {
 }
 
 /** Polls `probe` until it returns a value, failing after `timeoutMs`; for conditions with no event to await. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
 export async function migratedDataSource(prefix: string): Promise<DataSource> {
   const url = await createTestDatabase(prefix);
-  const dataSource = await createDataSource({ url, entities: EVENT_ENTITIES, migrations: TEST_MIGRATIONS, poolSize: 20 }).initialize();
+  const dataSource = await createDataSource({
+    url,
+    entities: EVENT_ENTITIES,
+    migrations: TEST_MIGRATIONS,
+    poolSize: 20,
+  }).initialize();
   await runMigrations(dataSource, 'events-test');
   return dataSource;
 }
@@ -64,7 +81,9 @@ export function testStreams(): TestStreams {
   };
 }
 
-export async function connectNats(streams: TestStreams): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
+export async function connectNats(
+  streams: TestStreams,
+): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
   const nc = await connect({ servers: testNatsUrl(), name: `test-${streams.suffix}` });
   const jsm = await nc.jetstreamManager();
   await ensureStreams(jsm, [streams.stream, streams.dlq]);
@@ -80,7 +99,11 @@ export async function deleteStreams(jsm: JetStreamManager, streams: TestStreams)
 export async function streamMessages(jsm: JetStreamManager, stream: string): Promise<StoredMsg[]> {
   const info = await jsm.streams.info(stream);
   const messages: StoredMsg[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+  for (
+    let seq = info.state.first_seq;
+    seq <= info.state.last_seq && info.state.messages > 0;
+    seq++
+  ) {
     messages.push(await jsm.streams.getMessage(stream, { seq }));
   }
   return messages;

@@ -5,7 +5,12 @@ import type { Server, ServiceDefinition } from '@grpc/grpc-js';
 import type { BaseServiceConfig } from '@cinode/config';
 import { PinoNestLogger, createLogger } from '@cinode/logging';
 import { cinodePackageDefinition, descriptorSet } from '@cinode/proto';
-import { collectProcessMetrics, startMetricsServer, stopTracing, type MetricsServer } from '@cinode/telemetry';
+import {
+  collectProcessMetrics,
+  startMetricsServer,
+  stopTracing,
+  type MetricsServer,
+} from '@cinode/telemetry';
 import type { Logger } from 'pino';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
@@ -15,7 +20,10 @@ import { RpcInterceptor } from './rpc.interceptor';
 import { serverCredentials } from './server-credentials';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
-const REFLECTION_SERVICES = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+const REFLECTION_SERVICES = [
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+];
 
 export interface GrpcServiceSpec {
   /** Service name for logs, metrics and errors, e.g. "national-node-mock". */
@@ -57,7 +65,11 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
   const domain = `${spec.name}.cinode`;
   const health = new HealthService(spec.services);
   const reflection = config.GRPC_REFLECTION
-    ? new ReflectionService(descriptorSet(), [...spec.services, HEALTH_SERVICE, ...REFLECTION_SERVICES])
+    ? new ReflectionService(descriptorSet(), [
+        ...spec.services,
+        HEALTH_SERVICE,
+        ...REFLECTION_SERVICES,
+      ])
     : undefined;
   const packageDefinition = cinodePackageDefinition();
   let grpcServer: Server | undefined;
@@ -85,10 +97,16 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     gracefulShutdown: false,
     onLoadPackageDefinition: (_pkg: unknown, server: Server) => {
       grpcServer = server;
-      server.addService(packageDefinition[HEALTH_SERVICE] as ServiceDefinition, health.implementation());
+      server.addService(
+        packageDefinition[HEALTH_SERVICE] as ServiceDefinition,
+        health.implementation(),
+      );
       if (reflection) {
         for (const name of REFLECTION_SERVICES) {
-          server.addService(packageDefinition[name] as ServiceDefinition, reflection.implementation());
+          server.addService(
+            packageDefinition[name] as ServiceDefinition,
+            reflection.implementation(),
+          );
         }
       }
     },
@@ -101,12 +119,18 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
   });
   app.useGlobalFilters(new GrpcExceptionFilter(domain));
   app.useGlobalInterceptors(
-    new RpcInterceptor({ defaultMs: config.GRPC_DEFAULT_DEADLINE_MS, maxMs: config.GRPC_MAX_DEADLINE_MS }, domain),
+    new RpcInterceptor(
+      { defaultMs: config.GRPC_DEFAULT_DEADLINE_MS, maxMs: config.GRPC_MAX_DEADLINE_MS },
+      domain,
+    ),
   );
   await app.listen();
 
   collectProcessMetrics(spec.name);
-  const metrics = config.METRICS_PORT > 0 ? await startMetricsServer(config.GRPC_HOST, config.METRICS_PORT) : undefined;
+  const metrics =
+    config.METRICS_PORT > 0
+      ? await startMetricsServer(config.GRPC_HOST, config.METRICS_PORT)
+      : undefined;
   health.setAll(ServingStatus.SERVING);
   logger.info(
     { grpc: options.url, metricsPort: metrics?.port, reflection: Boolean(reflection) },

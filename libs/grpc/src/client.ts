@@ -64,7 +64,10 @@ function serviceConstructor(fullName: string): ServiceClientConstructor {
  * Creates a client for a cinode gRPC service by its fully qualified name. Every call carries a
  * deadline (the per-call timeout or the client's default), so nothing waits forever on a peer.
  */
-export function createGrpcClient<C>(fullServiceName: string, settings: ClientSettings): GrpcClient<C> {
+export function createGrpcClient<C>(
+  fullServiceName: string,
+  settings: ClientSettings,
+): GrpcClient<C> {
   const Ctor = serviceConstructor(fullServiceName);
   const raw = new Ctor(settings.address, settings.credentials ?? grpcCredentials.createInsecure(), {
     'grpc.keepalive_time_ms': 60_000,
@@ -75,7 +78,12 @@ export function createGrpcClient<C>(fullServiceName: string, settings: ClientSet
   for (const [rpcName, definition] of Object.entries(Ctor.service)) {
     if (definition.requestStream || definition.responseStream) continue;
     const methodName = definition.originalName ?? rpcName;
-    type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: unknown) => void) => void;
+    type UnaryMethod = (
+      request: unknown,
+      metadata: Metadata,
+      options: { deadline: Date },
+      callback: (error: ServiceError | null, response: unknown) => void,
+    ) => void;
     const method = (raw as unknown as Record<string, UnaryMethod>)[rpcName];
     api[methodName] = async (request: unknown, options: CallOptions = {}) => {
       const metadata = options.metadata?.clone() ?? new Metadata();
@@ -84,10 +92,16 @@ export function createGrpcClient<C>(fullServiceName: string, settings: ClientSet
       }
       const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeout));
       return new Promise((resolve, reject) => {
-        method.call(raw, request, metadata, { deadline }, (error: ServiceError | null, response: unknown) => {
-          if (error) reject(error);
-          else resolve(response);
-        });
+        method.call(
+          raw,
+          request,
+          metadata,
+          { deadline },
+          (error: ServiceError | null, response: unknown) => {
+            if (error) reject(error);
+            else resolve(response);
+          },
+        );
       });
     };
   }
@@ -96,6 +110,7 @@ export function createGrpcClient<C>(fullServiceName: string, settings: ClientSet
 
 /** True when a rejection is a gRPC error with the given status code. */
 export function isGrpcError(error: unknown, code?: GrpcStatus): error is ServiceError {
-  if (typeof error !== 'object' || error === null || !('code' in error) || !('metadata' in error)) return false;
+  if (typeof error !== 'object' || error === null || !('code' in error) || !('metadata' in error))
+    return false;
   return code === undefined || (error as ServiceError).code === code;
 }

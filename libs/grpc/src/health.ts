@@ -1,4 +1,10 @@
-import { status as GrpcStatus, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status as GrpcStatus,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
   type HealthCheckRequest,
@@ -13,7 +19,10 @@ export { ServingStatus };
  */
 export class HealthService {
   private readonly statuses = new Map<string, ServingStatus>();
-  private readonly watchers = new Map<string, Set<ServerWritableStream<HealthCheckRequest, HealthCheckResponse>>>();
+  private readonly watchers = new Map<
+    string,
+    Set<ServerWritableStream<HealthCheckRequest, HealthCheckResponse>>
+  >();
 
   constructor(services: readonly string[]) {
     this.statuses.set('', ServingStatus.NOT_SERVING);
@@ -42,10 +51,16 @@ export class HealthService {
 
   implementation(): UntypedServiceImplementation {
     return {
-      Check: (call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) => {
+      Check: (
+        call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>,
+        callback: sendUnaryData<HealthCheckResponse>,
+      ) => {
         const status = this.statuses.get(call.request.service);
         if (status === undefined) {
-          callback({ code: GrpcStatus.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+          callback({
+            code: GrpcStatus.NOT_FOUND,
+            details: `unknown service "${call.request.service}"`,
+          });
           return;
         }
         callback(null, { status });

@@ -30,7 +30,8 @@ export class ReflectionService {
   ) {
     for (const file of set.file) this.index(file);
     for (const service of services) {
-      if (!this.symbolFile.has(service)) throw new Error(`reflection: no descriptor for service ${service}`);
+      if (!this.symbolFile.has(service))
+        throw new Error(`reflection: no descriptor for service ${service}`);
     }
   }
 
@@ -49,7 +50,8 @@ export class ReflectionService {
     for (const e of file.enumType) this.symbolFile.set(prefix + e.name, file.name);
     for (const service of file.service) {
       this.symbolFile.set(prefix + service.name, file.name);
-      for (const method of service.method) this.symbolFile.set(`${prefix}${service.name}.${method.name}`, file.name);
+      for (const method of service.method)
+        this.symbolFile.set(`${prefix}${service.name}.${method.name}`, file.name);
     }
     for (const ext of file.extension) this.addExtension(ext.extendee, ext.number, file.name);
   }
@@ -91,7 +93,10 @@ export class ReflectionService {
         : notFound(what);
 
     if (request.listServices !== undefined) {
-      return { ...base, listServicesResponse: { service: this.services.map((name) => ({ name })) } };
+      return {
+        ...base,
+        listServicesResponse: { service: this.services.map((name) => ({ name })) },
+      };
     }
     if (request.fileByFilename !== undefined) {
       return files(request.fileByFilename, `file ${request.fileByFilename}`);
@@ -109,18 +114,26 @@ export class ReflectionService {
       if (!this.symbolFile.has(type)) return notFound(`type ${type}`);
       return {
         ...base,
-        allExtensionNumbersResponse: { baseTypeName: type, extensionNumber: this.extensionNumbers.get(type) ?? [] },
+        allExtensionNumbersResponse: {
+          baseTypeName: type,
+          extensionNumber: this.extensionNumbers.get(type) ?? [],
+        },
       };
     }
     return {
       ...base,
-      errorResponse: { errorCode: GrpcStatus.UNIMPLEMENTED, errorMessage: 'unsupported reflection request' },
+      errorResponse: {
+        errorCode: GrpcStatus.UNIMPLEMENTED,
+        errorMessage: 'unsupported reflection request',
+      },
     };
   }
 
   implementation(): UntypedServiceImplementation {
     return {
-      ServerReflectionInfo: (call: ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>) => {
+      ServerReflectionInfo: (
+        call: ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>,
+      ) => {
         call.on('data', (request: ServerReflectionRequest) => call.write(this.answer(request)));
         call.on('end', () => call.end());
         call.on('error', () => call.end());

@@ -1,7 +1,17 @@
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { DomainError, type ErrorKind, type FieldViolation, assertUnreachable } from '@cinode/common';
+import {
+  DomainError,
+  type ErrorKind,
+  type FieldViolation,
+  assertUnreachable,
+} from '@cinode/common';
 import { Any } from '@cinode/proto/gen/google/protobuf/any';
-import { BadRequest, ErrorInfo, RequestInfo, RetryInfo } from '@cinode/proto/gen/google/rpc/error_details';
+import {
+  BadRequest,
+  ErrorInfo,
+  RequestInfo,
+  RetryInfo,
+} from '@cinode/proto/gen/google/rpc/error_details';
 import { Status } from '@cinode/proto/gen/google/rpc/status';
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -66,7 +76,9 @@ export function domainErrorToGrpc(error: DomainError, domain: string): GrpcError
     details.push(
       pack(
         'google.rpc.RetryInfo',
-        RetryInfo.encode({ retryDelay: { seconds: Math.ceil(error.retryAfterSeconds), nanos: 0 } }).finish(),
+        RetryInfo.encode({
+          retryDelay: { seconds: Math.ceil(error.retryAfterSeconds), nanos: 0 },
+        }).finish(),
       ),
     );
   }
@@ -76,8 +88,14 @@ export function domainErrorToGrpc(error: DomainError, domain: string): GrpcError
 /** INTERNAL with a correlation id and nothing else: the stack stays in the server log. */
 export function internalErrorToGrpc(correlationId: string, domain: string): GrpcErrorPayload {
   return withStatus(GrpcStatus.INTERNAL, `internal error (correlation id ${correlationId})`, [
-    pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: 'INTERNAL', domain, metadata: {} }).finish()),
-    pack('google.rpc.RequestInfo', RequestInfo.encode({ requestId: correlationId, servingData: '' }).finish()),
+    pack(
+      'google.rpc.ErrorInfo',
+      ErrorInfo.encode({ reason: 'INTERNAL', domain, metadata: {} }).finish(),
+    ),
+    pack(
+      'google.rpc.RequestInfo',
+      RequestInfo.encode({ requestId: correlationId, servingData: '' }).finish(),
+    ),
   ]);
 }
 
@@ -114,7 +132,11 @@ export function decodeRichStatus(error: Pick<ServiceError, 'metadata'>): Decoded
   const raw = error.metadata?.get(STATUS_DETAILS_KEY)[0];
   if (!raw || typeof raw === 'string') return undefined;
   const status = Status.decode(raw);
-  const decoded: DecodedStatus = { code: status.code, message: status.message, fieldViolations: [] };
+  const decoded: DecodedStatus = {
+    code: status.code,
+    message: status.message,
+    fieldViolations: [],
+  };
   for (const detail of status.details) {
     switch (detail.typeUrl.slice(detail.typeUrl.lastIndexOf('/') + 1)) {
       case 'google.rpc.ErrorInfo':

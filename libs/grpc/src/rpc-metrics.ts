@@ -1,4 +1,8 @@
-import { ServerInterceptingCall, status as GrpcStatus, type ServerInterceptor } from '@grpc/grpc-js';
+import {
+  ServerInterceptingCall,
+  status as GrpcStatus,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import { rpcServerDuration, rpcServerHandled } from '@cinode/telemetry';
 
 /**
@@ -11,7 +15,11 @@ export const rpcMetricsInterceptor: ServerInterceptor = (method, call) => {
   const [, service = 'unknown', name = 'unknown'] = method.path.split('/');
   return new ServerInterceptingCall(call, {
     sendStatus(status, next) {
-      const labels = { grpc_service: service, grpc_method: name, grpc_code: GrpcStatus[status.code] ?? String(status.code) };
+      const labels = {
+        grpc_service: service,
+        grpc_method: name,
+        grpc_code: GrpcStatus[status.code] ?? String(status.code),
+      };
       rpcServerHandled.inc(labels);
       rpcServerDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       next(status);

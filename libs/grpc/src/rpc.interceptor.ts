@@ -15,7 +15,11 @@ interface CallLike {
 }
 
 /** Milliseconds a call may run: the caller's deadline, capped, or the default when it set none. */
-export function effectiveBudgetMs(deadline: Date | number | undefined, policy: DeadlinePolicy, now: number): number {
+export function effectiveBudgetMs(
+  deadline: Date | number | undefined,
+  policy: DeadlinePolicy,
+  now: number,
+): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (at === undefined || !Number.isFinite(at)) return policy.defaultMs;
   return Math.max(0, Math.min(at - now, policy.maxMs));
@@ -40,7 +44,12 @@ export class RpcInterceptor implements NestInterceptor {
       catchError((error: unknown) =>
         throwError(() =>
           error instanceof TimeoutError
-            ? statusToGrpc(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${budget} ms exceeded`, 'DEADLINE_EXCEEDED', this.domain)
+            ? statusToGrpc(
+                GrpcStatus.DEADLINE_EXCEEDED,
+                `deadline of ${budget} ms exceeded`,
+                'DEADLINE_EXCEEDED',
+                this.domain,
+              )
             : error,
         ),
       ),

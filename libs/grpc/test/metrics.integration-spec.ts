@@ -94,7 +94,9 @@ describe(`${rpcMetricsInterceptor.name} (installed by the bootstrap)`, () => {
     // The server's 300 ms cap fires long before the client's 5 s deadline.
     await expectGrpcError(client.api.probe(probe('slow', 2_000)), GrpcStatus.DEADLINE_EXCEEDED);
     // Refused by the auth guard before any Nest interceptor runs: still counted.
-    const anonymous = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, { address: server.address });
+    const anonymous = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
+      address: server.address,
+    });
     await expectGrpcError(anonymous.api.probe(probe('')), GrpcStatus.UNAUTHENTICATED);
     anonymous.close();
 

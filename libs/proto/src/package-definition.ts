@@ -69,7 +69,10 @@ function protoFiles(root: string, dir = root): string[] {
 export function cinodePackageDefinition(): PackageDefinition {
   if (!packageDefinition) {
     const root = protoRoot();
-    packageDefinition = loadSync(protoFiles(root), { ...PROTO_LOADER_OPTIONS, includeDirs: [root] });
+    packageDefinition = loadSync(protoFiles(root), {
+      ...PROTO_LOADER_OPTIONS,
+      includeDirs: [root],
+    });
   }
   return packageDefinition;
 }

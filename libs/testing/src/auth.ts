@@ -29,6 +29,11 @@ export async function createTestAuth(): Promise<TestAuth> {
     serviceSigningKey: JSON.stringify(serviceKey.privateJwk),
     issuer,
     token: (roles, subject = `test-${roles.join('-')}`, tenant, ttlSeconds = 300) =>
-      (roles.includes('service') ? serviceIssuer : issuer).issue({ subject, roles, tenant, ttlSeconds }),
+      (roles.includes('service') ? serviceIssuer : issuer).issue({
+        subject,
+        roles,
+        tenant,
+        ttlSeconds,
+      }),
   };
 }

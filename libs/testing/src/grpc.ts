@@ -15,7 +15,10 @@ export interface ExpectedGrpcError {
 }
 
 /** Awaits a call that must fail with the given status code and returns what the client saw. */
-export async function expectGrpcError(call: Promise<unknown>, code: GrpcStatus): Promise<ExpectedGrpcError> {
+export async function expectGrpcError(
+  call: Promise<unknown>,
+  code: GrpcStatus,
+): Promise<ExpectedGrpcError> {
   let outcome: unknown;
   try {
     outcome = await call;
@@ -28,5 +31,7 @@ export async function expectGrpcError(call: Promise<unknown>, code: GrpcStatus):
     }
     return { code: error.code, details: error.details, status: decodeRichStatus(error) };
   }
-  throw new Error(`expected ${GrpcStatus[code]} but the call succeeded with ${JSON.stringify(outcome)}`);
+  throw new Error(
+    `expected ${GrpcStatus[code]} but the call succeeded with ${JSON.stringify(outcome)}`,
+  );
 }

@@ -3,3 +3,5 @@ export * from './grpc';
 export * from './infra';
 export { findFreePort } from '@cinode/local-infra';
 export * from './service-process';
+export * from './schema';
+export * from './test-nats';

@@ -21,7 +21,11 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnService(service: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
+export function spawnService(
+  service: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): ServiceProcess {
   let output = '';
   const child = spawn(process.execPath, [serviceEntry(service), ...args], {
     cwd: WORKSPACE_ROOT,
@@ -30,12 +34,18 @@ export function spawnService(service: string, env: Record<string, string>, args:
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code) => resolveExit(code)),
+  );
   return { child, output: () => output, exited };
 }
 
 /** Waits until the service answers SERVING, failing at once (with its output) if it exits. */
-export async function waitForServing(address: string, timeoutMs: number, proc: ServiceProcess): Promise<void> {
+export async function waitForServing(
+  address: string,
+  timeoutMs: number,
+  proc: ServiceProcess,
+): Promise<void> {
   const abort = new AbortController();
   void proc.exited.then(() => abort.abort());
   try {

@@ -39,7 +39,12 @@ export class NationalNodeMockModule {
           serviceName: SERVICE_NAME,
         }),
       ],
-      controllers: [NodesGrpcController, FilingsGrpcController, ReportsGrpcController, FaultAdminGrpcController],
+      controllers: [
+        NodesGrpcController,
+        FilingsGrpcController,
+        ReportsGrpcController,
+        FaultAdminGrpcController,
+      ],
       providers: [
         { provide: MOCK_CONFIG, useValue: config },
         NodesRepository,

@@ -1,4 +1,9 @@
-import { baseServiceSchema, envBoolean, envInt, type ServiceConfigDefinition } from '@cinode/config';
+import {
+  baseServiceSchema,
+  envBoolean,
+  envInt,
+  type ServiceConfigDefinition,
+} from '@cinode/config';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'national-node-mock';
@@ -7,7 +12,10 @@ const schema = baseServiceSchema.extend({
   GRPC_PORT: envInt(50070, 0, 65535),
   METRICS_PORT: envInt(9470, 0, 65535),
   /** The national identifier prefix put in front of every node code. */
-  NATIONAL_PREFIX: z.string().regex(/^[A-Z]{2,8}$/, 'must be 2 to 8 upper-case letters').default('CN'),
+  NATIONAL_PREFIX: z
+    .string()
+    .regex(/^[A-Z]{2,8}$/, 'must be 2 to 8 upper-case letters')
+    .default('CN'),
   /** Share of NationalNodeService calls answered UNAVAILABLE at start-up (0 to 1). */
   FAULT_UNAVAILABLE_RATIO: z.coerce.number().min(0).max(1).default(0),
   /** Latency added to every NationalNodeService call at start-up. */

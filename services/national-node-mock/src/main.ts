@@ -7,7 +7,6 @@ import { SERVICE_NAME, mockConfigDefinition, type MockConfig } from './config';
 import { NationalNodeMockModule } from './app.module';
 import { SERVED_SERVICES } from './served-services';
 
-
 function configOrExit(): MockConfig {
   try {
     return loadConfig(mockConfigDefinition);

@@ -1,5 +1,10 @@
 import { loadConfig } from '@cinode/config';
-import { createGrpcClient, startGrpcService, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import {
+  createGrpcClient,
+  startGrpcService,
+  type GrpcClient,
+  type RunningGrpcService,
+} from '@cinode/grpc';
 import { createLogger } from '@cinode/logging';
 import type {
   NationalNodeAdminServiceClient,
@@ -47,21 +52,30 @@ export async function startMock(
   const address = `127.0.0.1:${port}`;
   const serviceToken = await auth.token(['service'], 'identifier', 'R-node');
   const operatorToken = await auth.token(['operator'], 'op-1');
-  const node = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
-    address,
-    token: () => serviceToken,
-    defaultTimeoutMs: 15_000,
-  });
-  const operatorReads = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
-    address,
-    token: () => operatorToken,
-    defaultTimeoutMs: 15_000,
-  });
-  const admin = createGrpcClient<NationalNodeAdminServiceClient>('cinode.national.v1.NationalNodeAdminService', {
-    address,
-    token: () => operatorToken,
-    defaultTimeoutMs: 15_000,
-  });
+  const node = createGrpcClient<NationalNodeServiceClient>(
+    'cinode.national.v1.NationalNodeService',
+    {
+      address,
+      token: () => serviceToken,
+      defaultTimeoutMs: 15_000,
+    },
+  );
+  const operatorReads = createGrpcClient<NationalNodeServiceClient>(
+    'cinode.national.v1.NationalNodeService',
+    {
+      address,
+      token: () => operatorToken,
+      defaultTimeoutMs: 15_000,
+    },
+  );
+  const admin = createGrpcClient<NationalNodeAdminServiceClient>(
+    'cinode.national.v1.NationalNodeAdminService',
+    {
+      address,
+      token: () => operatorToken,
+      defaultTimeoutMs: 15_000,
+    },
+  );
   return {
     service,
     address,

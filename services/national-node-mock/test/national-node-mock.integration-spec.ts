@@ -10,7 +10,12 @@ import {
   type NationalNodeServiceClient,
   type SubmitReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { createTestAuth, createTestDatabase, expectGrpcError, type TestAuth } from '@cinode/testing';
+import {
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  type TestAuth,
+} from '@cinode/testing';
 import { startMock, type MockUnderTest } from './mock-harness';
 
 let auth: TestAuth;
@@ -29,7 +34,9 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: false } });
+  await mock.admin.api.setFaultInjection({
+    faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: false },
+  });
 });
 
 async function registerNode(overrides: Partial<{ nodeKey: string; regionCode: string }> = {}) {
@@ -45,7 +52,11 @@ async function registerNode(overrides: Partial<{ nodeKey: string; regionCode: st
   return response.node!;
 }
 
-function filingRequest(nodeCode: string, identifier: string, objectName = 'GPU pool A'): FileIdentifierRequest {
+function filingRequest(
+  nodeCode: string,
+  identifier: string,
+  objectName = 'GPU pool A',
+): FileIdentifierRequest {
   return {
     nodeCode,
     identifier,
@@ -149,11 +160,15 @@ describe('national node mock: FileIdentifier', () => {
     expect(first.created).toBe(true);
     expect(first.filing?.filingNumber).toMatch(/^NF\d{8}\d{6}$/);
 
-    const retry = await mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier.toLowerCase()));
+    const retry = await mock.node.api.fileIdentifier(
+      filingRequest(node.nodeCode, identifier.toLowerCase()),
+    );
     expect(retry.created).toBe(false);
     expect(retry.filing?.filingNumber).toBe(first.filing?.filingNumber);
 
-    const resolved = await mock.operatorReads.api.getIdentifierFiling({ identifier: identifier.toLowerCase() });
+    const resolved = await mock.operatorReads.api.getIdentifierFiling({
+      identifier: identifier.toLowerCase(),
+    });
     expect(resolved.filing?.identifier).toBe(identifier.toUpperCase());
     expect(resolved.filing?.attributes).toEqual({ region: 'east' });
   });
@@ -162,11 +177,17 @@ describe('national node mock: FileIdentifier', () => {
     const node = await registerNode();
     const identifier = `${node.identifierPrefix}.RP.000777`;
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier))),
+      Array.from({ length: 10 }, () =>
+        mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier)),
+      ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.filing?.filingNumber)).size).toBe(1);
-    const listed = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 0, pageToken: '' });
+    const listed = await mock.operatorReads.api.listIdentifierFilings({
+      nodeCode: node.nodeCode,
+      pageSize: 0,
+      pageToken: '',
+    });
     expect(listed.filings).toHaveLength(1);
   });
 
@@ -222,7 +243,11 @@ describe('national node mock: FileIdentifier', () => {
     const pageSizes: number[] = [];
     let pageToken = '';
     for (let page = 0; page < 10; page += 1) {
-      const response = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 3, pageToken });
+      const response = await mock.operatorReads.api.listIdentifierFilings({
+        nodeCode: node.nodeCode,
+        pageSize: 3,
+        pageToken,
+      });
       pageSizes.push(response.filings.length);
       seen.push(...response.filings.map((f) => f.identifier));
       pageToken = response.nextPageToken;
@@ -231,9 +256,17 @@ describe('national node mock: FileIdentifier', () => {
     expect(pageSizes).toEqual([3, 3, 1]);
     expect(seen).toEqual(identifiers);
 
-    const first = await mock.operatorReads.api.listIdentifierFilings({ nodeCode: node.nodeCode, pageSize: 3, pageToken: '' });
+    const first = await mock.operatorReads.api.listIdentifierFilings({
+      nodeCode: node.nodeCode,
+      pageSize: 3,
+      pageToken: '',
+    });
     const misuse = await expectGrpcError(
-      mock.operatorReads.api.listIdentifierFilings({ nodeCode: '', pageSize: 3, pageToken: first.nextPageToken }),
+      mock.operatorReads.api.listIdentifierFilings({
+        nodeCode: '',
+        pageSize: 3,
+        pageToken: first.nextPageToken,
+      }),
       GrpcStatus.INVALID_ARGUMENT,
     );
     expect(misuse.status?.fieldViolations[0]?.field).toBe('page_token');
@@ -244,7 +277,10 @@ describe('national node mock: SubmitReport', () => {
   it('stores a report once and returns the same receipt for a retry', async () => {
     const node = await registerNode();
     const reportId = randomUUID();
-    const payload = { base_info: { organization_name: 'Example' }, compute_info: { cpu_cores_total: 1024 } };
+    const payload = {
+      base_info: { organization_name: 'Example' },
+      compute_info: { cpu_cores_total: 1024 },
+    };
     const first = await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, payload));
     expect(first.created).toBe(true);
     expect(first.receiptNumber).toMatch(/^RR\d{14}$/);
@@ -256,7 +292,12 @@ describe('national node mock: SubmitReport', () => {
     expect(JSON.parse(Buffer.from(stored.report!.payload).toString('utf8'))).toEqual(payload);
     expect(stored.report?.payloadSize).toBe(Buffer.byteLength(JSON.stringify(payload)));
 
-    const listed = await mock.operatorReads.api.listReports({ nodeCode: node.nodeCode, kind: 0, pageSize: 10, pageToken: '' });
+    const listed = await mock.operatorReads.api.listReports({
+      nodeCode: node.nodeCode,
+      kind: 0,
+      pageSize: 10,
+      pageToken: '',
+    });
     expect(listed.reports.map((r) => r.reportId)).toEqual([reportId]);
     expect(listed.reports[0]?.payload).toHaveLength(0);
   });
@@ -299,20 +340,34 @@ describe('national node mock: access', () => {
       { address: mock.address, token: () => serviceToken },
     );
     const providerToken = await auth.token(['provider']);
-    const asProvider = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
-      address: mock.address,
-      token: () => providerToken,
-    });
+    const asProvider = createGrpcClient<NationalNodeServiceClient>(
+      'cinode.national.v1.NationalNodeService',
+      {
+        address: mock.address,
+        token: () => providerToken,
+      },
+    );
     try {
-      await expectGrpcError(asService.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: true } }), GrpcStatus.PERMISSION_DENIED);
+      await expectGrpcError(
+        asService.api.setFaultInjection({
+          faults: { unavailableRatio: 0, addedLatency: undefined, outage: true },
+        }),
+        GrpcStatus.PERMISSION_DENIED,
+      );
       await expectGrpcError(
         asProvider.api.listNodes({ pageSize: 1, pageToken: '' }),
         GrpcStatus.PERMISSION_DENIED,
       );
-      const anonymous = createGrpcClient<NationalNodeServiceClient>('cinode.national.v1.NationalNodeService', {
-        address: mock.address,
-      });
-      await expectGrpcError(anonymous.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAUTHENTICATED);
+      const anonymous = createGrpcClient<NationalNodeServiceClient>(
+        'cinode.national.v1.NationalNodeService',
+        {
+          address: mock.address,
+        },
+      );
+      await expectGrpcError(
+        anonymous.api.listNodes({ pageSize: 1, pageToken: '' }),
+        GrpcStatus.UNAUTHENTICATED,
+      );
       anonymous.close();
     } finally {
       asService.close();
@@ -324,7 +379,9 @@ describe('national node mock: access', () => {
 describe('national node mock: fault injection', () => {
   it('answers every call UNAVAILABLE during a full outage and stores nothing', async () => {
     const node = await registerNode();
-    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: true } });
+    await mock.admin.api.setFaultInjection({
+      faults: { unavailableRatio: 0, addedLatency: undefined, outage: true },
+    });
     const identifier = `${node.identifierPrefix}.RP.900001`;
     const error = await expectGrpcError(
       mock.node.api.fileIdentifier(filingRequest(node.nodeCode, identifier)),
@@ -332,30 +389,53 @@ describe('national node mock: fault injection', () => {
     );
     expect(error.status?.errorInfo?.reason).toBe('INJECTED_OUTAGE');
     expect(error.status?.retryDelaySeconds).toBe(1);
-    await expectGrpcError(mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAVAILABLE);
+    await expectGrpcError(
+      mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }),
+      GrpcStatus.UNAVAILABLE,
+    );
 
     const current = await mock.admin.api.getFaultInjection({});
     expect(current.faults?.outage).toBe(true);
-    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: false } });
-    await expectGrpcError(mock.operatorReads.api.getIdentifierFiling({ identifier }), GrpcStatus.NOT_FOUND);
+    await mock.admin.api.setFaultInjection({
+      faults: { unavailableRatio: 0, addedLatency: undefined, outage: false },
+    });
+    await expectGrpcError(
+      mock.operatorReads.api.getIdentifierFiling({ identifier }),
+      GrpcStatus.NOT_FOUND,
+    );
   });
 
   it('fails about the configured share of calls', async () => {
-    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0.5, addedLatency: undefined, outage: false } });
+    await mock.admin.api.setFaultInjection({
+      faults: { unavailableRatio: 0.5, addedLatency: undefined, outage: false },
+    });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 200 }, () => mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' })),
+      Array.from({ length: 200 }, () =>
+        mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }),
+      ),
     );
     const failed = outcomes.filter((o) => o.status === 'rejected').length;
     // Binomial(200, 0.5): 60..140 holds with probability above 1 - 1e-8.
     expect(failed).toBeGreaterThanOrEqual(60);
     expect(failed).toBeLessThanOrEqual(140);
 
-    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 1, addedLatency: undefined, outage: false } });
-    await expectGrpcError(mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }), GrpcStatus.UNAVAILABLE);
+    await mock.admin.api.setFaultInjection({
+      faults: { unavailableRatio: 1, addedLatency: undefined, outage: false },
+    });
+    await expectGrpcError(
+      mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }),
+      GrpcStatus.UNAVAILABLE,
+    );
   });
 
   it('adds the configured latency before answering', async () => {
-    await mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 400_000_000 }, outage: false } });
+    await mock.admin.api.setFaultInjection({
+      faults: {
+        unavailableRatio: 0,
+        addedLatency: { seconds: 0, nanos: 400_000_000 },
+        outage: false,
+      },
+    });
     const started = Date.now();
     await mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
@@ -368,7 +448,9 @@ describe('national node mock: fault injection', () => {
 
   it('rejects out-of-range fault settings', async () => {
     const error = await expectGrpcError(
-      mock.admin.api.setFaultInjection({ faults: { unavailableRatio: 1.5, addedLatency: { seconds: 61, nanos: 0 }, outage: false } }),
+      mock.admin.api.setFaultInjection({
+        faults: { unavailableRatio: 1.5, addedLatency: { seconds: 61, nanos: 0 }, outage: false },
+      }),
       GrpcStatus.INVALID_ARGUMENT,
     );
     expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
@@ -380,8 +462,13 @@ describe('national node mock: fault injection', () => {
     const node = await registerNode();
     const second = await startMock(databaseUrl, auth, { FAULT_OUTAGE: 'true' });
     try {
-      await expectGrpcError(second.node.api.getNode({ nodeCode: node.nodeCode }), GrpcStatus.UNAVAILABLE);
-      await second.admin.api.setFaultInjection({ faults: { unavailableRatio: 0, addedLatency: undefined, outage: false } });
+      await expectGrpcError(
+        second.node.api.getNode({ nodeCode: node.nodeCode }),
+        GrpcStatus.UNAVAILABLE,
+      );
+      await second.admin.api.setFaultInjection({
+        faults: { unavailableRatio: 0, addedLatency: undefined, outage: false },
+      });
       const found = await second.node.api.getNode({ nodeCode: node.nodeCode });
       expect(found.node?.nodeKey).toBe(node.nodeKey);
     } finally {

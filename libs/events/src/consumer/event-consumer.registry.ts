@@ -16,7 +16,8 @@ export class EventConsumerRegistry {
   ) {}
 
   async register(definition: ConsumerDefinition): Promise<EventConsumer> {
-    if (this.consumers.has(definition.name)) throw new Error(`consumer ${definition.name} is registered twice`);
+    if (this.consumers.has(definition.name))
+      throw new Error(`consumer ${definition.name} is registered twice`);
     const consumer = new EventConsumer(this.dataSource, this.nc, definition);
     this.consumers.set(definition.name, consumer);
     if (this.started) await consumer.start();

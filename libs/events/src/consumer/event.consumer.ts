@@ -27,7 +27,10 @@ export interface EventHandlerContext {
   streamSequence: number;
 }
 
-export type EventHandler = (envelope: EventEnvelope<unknown>, context: EventHandlerContext) => Promise<void>;
+export type EventHandler = (
+  envelope: EventEnvelope<unknown>,
+  context: EventHandlerContext,
+) => Promise<void>;
 
 export interface ConsumerDefinition {
   /** Durable consumer name: short, no dots; also the key in processed_event. */
@@ -79,7 +82,10 @@ export function consumerConfig(definition: ConsumerDefinition): Partial<Consumer
 }
 
 /** Creates the durable consumer, or updates the settings an existing one may change. */
-export async function ensureConsumer(jsm: JetStreamManager, definition: ConsumerDefinition): Promise<void> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  definition: ConsumerDefinition,
+): Promise<void> {
   const config = consumerConfig(definition);
   try {
     await jsm.consumers.info(definition.stream, definition.name);
@@ -116,7 +122,8 @@ export class EventConsumer {
     private readonly nc: NatsConnection,
     readonly definition: ConsumerDefinition,
   ) {
-    if (!NAME.test(definition.name)) throw new Error(`consumer name "${definition.name}" must contain no dots or spaces`);
+    if (!NAME.test(definition.name))
+      throw new Error(`consumer name "${definition.name}" must contain no dots or spaces`);
     this.logger = new Logger(`EventConsumer:${definition.name}`);
     this.maxDeliver = definition.maxDeliver ?? 5;
     this.backoff = definition.backoff ?? DEFAULT_CONSUMER_BACKOFF;
@@ -127,7 +134,9 @@ export class EventConsumer {
     if (this.loop) return;
     this.stopping = false;
     await ensureConsumer(await this.nc.jetstreamManager(), this.definition);
-    const consumer = await this.nc.jetstream().consumers.get(this.definition.stream, this.definition.name);
+    const consumer = await this.nc
+      .jetstream()
+      .consumers.get(this.definition.stream, this.definition.name);
     const messages = await consumer.consume({ max_messages: this.definition.prefetch ?? 10 });
     this.messages = messages;
     this.loop = this.consumeAll(messages);
@@ -164,7 +173,10 @@ export class EventConsumer {
     const parent = propagation.extract(ROOT_CONTEXT, message.headers, natsHeadersGetter);
     return tracer.startActiveSpan(
       `${message.subject} process`,
-      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject } },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject },
+      },
       parent,
       async (span) => {
         try {
@@ -239,7 +251,9 @@ export class EventConsumer {
         msgID: `${this.definition.name}:${message.info.stream}:${message.info.streamSequence}`,
       });
     } catch (publishError) {
-      this.logger.error(`could not park message ${message.seq} on ${this.dlqSubject}: ${errorMessage(publishError)}`);
+      this.logger.error(
+        `could not park message ${message.seq} on ${this.dlqSubject}: ${errorMessage(publishError)}`,
+      );
       message.nak(computeBackoff(message.info.deliveryCount, this.backoff));
       return 'retried';
     }

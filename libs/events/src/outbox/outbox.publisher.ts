@@ -21,13 +21,23 @@ export class OutboxPublisher {
 
   async enqueueMany<T>(manager: EntityManager, events: NewEvent<T>[]): Promise<EventEnvelope<T>[]> {
     if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error('OutboxPublisher.enqueue must be called with the EntityManager of an open transaction');
+      throw new Error(
+        'OutboxPublisher.enqueue must be called with the EntityManager of an open transaction',
+      );
     }
     const envelopes = events.map((event) => createEnvelope(this.source, event));
     if (envelopes.length === 0) return envelopes;
     const values: unknown[] = [];
     const rows = envelopes.map((e, i) => {
-      values.push(e.id, e.type, e.source, e.schemaVersion, e.time, JSON.stringify(e.data), e.traceContext ? JSON.stringify(e.traceContext) : null);
+      values.push(
+        e.id,
+        e.type,
+        e.source,
+        e.schemaVersion,
+        e.time,
+        JSON.stringify(e.data),
+        e.traceContext ? JSON.stringify(e.traceContext) : null,
+      );
       const p = i * 7;
       return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}::jsonb, $${p + 7}::jsonb)`;
     });

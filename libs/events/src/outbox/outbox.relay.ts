@@ -55,7 +55,11 @@ export function envelopeFromRow(row: OutboxRow): EventEnvelope {
 }
 
 /** Publishes one envelope with Nats-Msg-Id = event id, so JetStream drops a re-publish within the duplicate window. */
-export async function publishEnvelope(js: JetStreamClient, envelope: EventEnvelope, timeoutMs = 5_000): Promise<PubAck> {
+export async function publishEnvelope(
+  js: JetStreamClient,
+  envelope: EventEnvelope,
+  timeoutMs = 5_000,
+): Promise<PubAck> {
   return js.publish(envelope.type, encodeEnvelope(envelope), {
     msgID: envelope.id,
     headers: envelopeHeaders(envelope),
@@ -150,14 +154,17 @@ export class OutboxRelay {
           done.push(row.id);
           if (ack.value.duplicate) result.duplicates++;
           else result.published++;
-          eventsPublished.inc({ subject: row.type, result: ack.value.duplicate ? 'duplicate' : 'published' });
+          eventsPublished.inc({
+            subject: row.type,
+            result: ack.value.duplicate ? 'duplicate' : 'published',
+          });
         } else {
           result.failed++;
           eventsPublished.inc({ subject: row.type, result: 'failed' });
-          await manager.query(`UPDATE outbox_event SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
-            row.id,
-            errorMessage(ack.reason).slice(0, 2000),
-          ]);
+          await manager.query(
+            `UPDATE outbox_event SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+            [row.id, errorMessage(ack.reason).slice(0, 2000)],
+          );
         }
       }
       if (done.length > 0) {
@@ -243,7 +250,9 @@ export class OutboxRelay {
       this.notifyWaiter?.();
     });
     client.on('error', (error) => {
-      this.logger.warn(`outbox LISTEN connection lost: ${error.message}; falling back to polling until it reconnects`);
+      this.logger.warn(
+        `outbox LISTEN connection lost: ${error.message}; falling back to polling until it reconnects`,
+      );
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => undefined);
     });

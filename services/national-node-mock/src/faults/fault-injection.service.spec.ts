@@ -36,7 +36,9 @@ describe(FaultInjectionService.name, () => {
 
   it('rejects out-of-range settings and keeps the old ones', () => {
     const faults = service();
-    expect(() => faults.set({ unavailableRatio: -0.1, addedLatencyMs: 0, outage: false })).toThrow(ValidationError);
+    expect(() => faults.set({ unavailableRatio: -0.1, addedLatencyMs: 0, outage: false })).toThrow(
+      ValidationError,
+    );
     expect(faults.current()).toEqual({ unavailableRatio: 0, addedLatencyMs: 0, outage: false });
   });
 });

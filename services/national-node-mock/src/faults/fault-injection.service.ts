@@ -50,14 +50,22 @@ export class FaultInjectionService {
     const { addedLatencyMs, outage, unavailableRatio } = this.faults;
     if (addedLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, addedLatencyMs));
     if (outage) {
-      throw new UnavailableError('INJECTED_OUTAGE', 'national node is unavailable (injected outage)', {
-        retryAfterSeconds: 1,
-      });
+      throw new UnavailableError(
+        'INJECTED_OUTAGE',
+        'national node is unavailable (injected outage)',
+        {
+          retryAfterSeconds: 1,
+        },
+      );
     }
     if (unavailableRatio > 0 && this.random() < unavailableRatio) {
-      throw new UnavailableError('INJECTED_UNAVAILABLE', 'national node is unavailable (injected fault)', {
-        retryAfterSeconds: 1,
-      });
+      throw new UnavailableError(
+        'INJECTED_UNAVAILABLE',
+        'national node is unavailable (injected fault)',
+        {
+          retryAfterSeconds: 1,
+        },
+      );
     }
   }
 }

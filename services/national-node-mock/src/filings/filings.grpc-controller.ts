@@ -19,7 +19,11 @@ const SERVICE = 'NationalNodeService';
 @Controller()
 @UseInterceptors(FaultInterceptor)
 export class FilingsGrpcController
-  implements Pick<NationalNodeServiceController, 'fileIdentifier' | 'getIdentifierFiling' | 'listIdentifierFilings'>
+  implements
+    Pick<
+      NationalNodeServiceController,
+      'fileIdentifier' | 'getIdentifierFiling' | 'listIdentifierFilings'
+    >
 {
   constructor(private readonly filings: FilingsService) {}
 
@@ -32,14 +36,22 @@ export class FilingsGrpcController
 
   @GrpcMethod(SERVICE, 'GetIdentifierFiling')
   @AllowRoles('service', 'operator', 'regulator')
-  async getIdentifierFiling(request: GetIdentifierFilingRequest): Promise<GetIdentifierFilingResponse> {
+  async getIdentifierFiling(
+    request: GetIdentifierFilingRequest,
+  ): Promise<GetIdentifierFilingResponse> {
     return { filing: toFilingMessage(await this.filings.get(request.identifier)) };
   }
 
   @GrpcMethod(SERVICE, 'ListIdentifierFilings')
   @AllowRoles('service', 'operator', 'regulator')
-  async listIdentifierFilings(request: ListIdentifierFilingsRequest): Promise<ListIdentifierFilingsResponse> {
-    const { filings, nextPageToken } = await this.filings.list(request.nodeCode, request.pageSize, request.pageToken);
+  async listIdentifierFilings(
+    request: ListIdentifierFilingsRequest,
+  ): Promise<ListIdentifierFilingsResponse> {
+    const { filings, nextPageToken } = await this.filings.list(
+      request.nodeCode,
+      request.pageSize,
+      request.pageToken,
+    );
     return { filings: filings.map(toFilingMessage), nextPageToken };
   }
 }

@@ -37,10 +37,17 @@ export class FilingsRepository {
   }
 
   async find(identifier: string): Promise<IdentifierFilingEntity | undefined> {
-    return (await this.dataSource.getRepository(IdentifierFilingEntity).findOneBy({ identifier })) ?? undefined;
+    return (
+      (await this.dataSource.getRepository(IdentifierFilingEntity).findOneBy({ identifier })) ??
+      undefined
+    );
   }
 
-  list(nodeCode: string, limit: number, after: PagePosition | undefined): Promise<IdentifierFilingEntity[]> {
+  list(
+    nodeCode: string,
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<IdentifierFilingEntity[]> {
     const query = this.dataSource
       .getRepository(IdentifierFilingEntity)
       .createQueryBuilder('f')
@@ -49,7 +56,10 @@ export class FilingsRepository {
       .limit(limit + 1);
     if (nodeCode) query.andWhere('f.node_code = :nodeCode', { nodeCode });
     if (after) {
-      query.andWhere('(f.filed_at, f.identifier) > (:after, :afterId)', { after: after.after, afterId: after.afterId });
+      query.andWhere('(f.filed_at, f.identifier) > (:after, :afterId)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
     }
     return query.getMany();
   }

@@ -42,9 +42,15 @@ export class FilingsService {
     private readonly nodes: NodesRepository,
   ) {}
 
-  async file(request: FileIdentifierRequest): Promise<{ filing: IdentifierFilingEntity; created: boolean }> {
+  async file(
+    request: FileIdentifierRequest,
+  ): Promise<{ filing: IdentifierFilingEntity; created: boolean }> {
     const checks = new FieldChecks()
-      .text('node_code', request.nodeCode, { max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .text('node_code', request.nodeCode, {
+        max: 5,
+        pattern: NODE_CODE_PATTERN,
+        patternHint: 'must look like R0001',
+      })
       .text('identifier', request.identifier, {
         max: 128,
         pattern: IDENTIFIER_PATTERN,
@@ -63,17 +69,25 @@ export class FilingsService {
     const attributes = Object.entries(request.attributes);
     if (attributes.length > 32) checks.add('attributes', 'must have at most 32 entries');
     for (const [key, value] of attributes) {
-      if (key.length === 0 || key.length > 64) checks.add(`attributes[${key}]`, 'key must be 1 to 64 characters');
-      if (value.length > 1024) checks.add(`attributes[${key}]`, 'value must be at most 1024 characters');
+      if (key.length === 0 || key.length > 64)
+        checks.add(`attributes[${key}]`, 'key must be 1 to 64 characters');
+      if (value.length > 1024)
+        checks.add(`attributes[${key}]`, 'value must be at most 1024 characters');
     }
     checks.throwIfAny();
 
     const node = await this.nodes.findByCode(request.nodeCode);
     if (!node) {
-      throw new FailedPreconditionError(FilingErrorReason.NODE_NOT_REGISTERED, `node ${request.nodeCode} is not registered`);
+      throw new FailedPreconditionError(
+        FilingErrorReason.NODE_NOT_REGISTERED,
+        `node ${request.nodeCode} is not registered`,
+      );
     }
     const identifier = request.identifier.toUpperCase();
-    if (!identifier.startsWith(`${node.identifierPrefix}.`) || identifier.length <= node.identifierPrefix.length + 1) {
+    if (
+      !identifier.startsWith(`${node.identifierPrefix}.`) ||
+      identifier.length <= node.identifierPrefix.length + 1
+    ) {
       throw new FailedPreconditionError(
         FilingErrorReason.IDENTIFIER_OUTSIDE_PREFIX,
         `identifier ${identifier} does not start with the node's prefix ${node.identifierPrefix}.`,
@@ -96,7 +110,8 @@ export class FilingsService {
     if (inserted) return { filing: inserted, created: true };
 
     const existing = await this.filings.find(identifier);
-    if (!existing) throw new Error(`filing of ${identifier} conflicted on insert but cannot be read`);
+    if (!existing)
+      throw new Error(`filing of ${identifier} conflicted on insert but cannot be read`);
     if (existing.contentSha256 !== hash) {
       throw new AlreadyExistsError(
         FilingErrorReason.IDENTIFIER_ALREADY_FILED,
@@ -109,10 +124,18 @@ export class FilingsService {
 
   async get(identifier: string): Promise<IdentifierFilingEntity> {
     new FieldChecks()
-      .text('identifier', identifier, { max: 128, pattern: IDENTIFIER_PATTERN, patternHint: "must be letters, digits, '.' or '-'" })
+      .text('identifier', identifier, {
+        max: 128,
+        pattern: IDENTIFIER_PATTERN,
+        patternHint: "must be letters, digits, '.' or '-'",
+      })
       .throwIfAny();
     const filing = await this.filings.find(identifier.toUpperCase());
-    if (!filing) throw new NotFoundError(FilingErrorReason.FILING_NOT_FOUND, `identifier ${identifier} is not filed`);
+    if (!filing)
+      throw new NotFoundError(
+        FilingErrorReason.FILING_NOT_FOUND,
+        `identifier ${identifier} is not filed`,
+      );
     return filing;
   }
 
@@ -122,7 +145,12 @@ export class FilingsService {
     pageToken: string,
   ): Promise<{ filings: IdentifierFilingEntity[]; nextPageToken: string }> {
     new FieldChecks()
-      .text('node_code', nodeCode, { required: false, max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .text('node_code', nodeCode, {
+        required: false,
+        max: 5,
+        pattern: NODE_CODE_PATTERN,
+        patternHint: 'must look like R0001',
+      })
       .throwIfAny();
     const limit = resolvePageSize(pageSize);
     const filterKey = `filings:${nodeCode}`;

@@ -7,7 +7,12 @@ import { NodeEntity } from '../nodes/node.entity';
 @Index('ix_identifier_filing_node_filed_at', ['nodeCode', 'filedAt', 'identifier'])
 export class IdentifierFilingEntity {
   /** Canonical (upper-case) identifier. */
-  @PrimaryColumn({ name: 'identifier', type: 'varchar', length: 128, primaryKeyConstraintName: 'pk_identifier_filing' })
+  @PrimaryColumn({
+    name: 'identifier',
+    type: 'varchar',
+    length: 128,
+    primaryKeyConstraintName: 'pk_identifier_filing',
+  })
   identifier!: string;
 
   @Column({ name: 'filing_number', type: 'varchar', length: 32 })

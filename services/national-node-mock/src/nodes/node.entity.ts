@@ -4,7 +4,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('uq_national_node_node_key', ['nodeKey'], { unique: true })
 @Index('ix_national_node_registered_at', ['registeredAt', 'nodeCode'])
 export class NodeEntity {
-  @PrimaryColumn({ name: 'node_code', type: 'varchar', length: 8, primaryKeyConstraintName: 'pk_national_node' })
+  @PrimaryColumn({
+    name: 'node_code',
+    type: 'varchar',
+    length: 8,
+    primaryKeyConstraintName: 'pk_national_node',
+  })
   nodeCode!: string;
 
   @Column({ name: 'identifier_prefix', type: 'varchar', length: 32 })

@@ -18,7 +18,9 @@ const SERVICE = 'NationalNodeService';
 
 @Controller()
 @UseInterceptors(FaultInterceptor)
-export class NodesGrpcController implements Pick<NationalNodeServiceController, 'registerNode' | 'getNode' | 'listNodes'> {
+export class NodesGrpcController
+  implements Pick<NationalNodeServiceController, 'registerNode' | 'getNode' | 'listNodes'>
+{
   constructor(private readonly nodes: NodesService) {}
 
   @GrpcMethod(SERVICE, 'RegisterNode')

@@ -14,7 +14,11 @@ export class NodesRepository {
    * Inserts the node unless its key is taken; the code comes from a sequence, so codes are never
    * reused. Returns undefined when the key already exists.
    */
-  async insertIfAbsent(node: NewNode, nationalPrefix: string, typeLetter: string): Promise<NodeEntity | undefined> {
+  async insertIfAbsent(
+    node: NewNode,
+    nationalPrefix: string,
+    typeLetter: string,
+  ): Promise<NodeEntity | undefined> {
     const rows: unknown[] = await this.dataSource.query(
       `WITH code AS (SELECT $1::text || lpad(nextval('national_node_code_seq')::text, 4, '0') AS value)
        INSERT INTO national_node
@@ -22,7 +26,16 @@ export class NodesRepository {
        SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()) FROM code
        ON CONFLICT (node_key) DO NOTHING
        RETURNING node_code`,
-      [typeLetter, nationalPrefix, node.nodeKey, node.name, node.nodeType, node.regionCode, node.operatorName, node.endpoint],
+      [
+        typeLetter,
+        nationalPrefix,
+        node.nodeKey,
+        node.name,
+        node.nodeType,
+        node.regionCode,
+        node.operatorName,
+        node.endpoint,
+      ],
     );
     const code = (rows[0] as { node_code?: string } | undefined)?.node_code;
     return code ? this.findByCode(code) : undefined;
@@ -45,7 +58,10 @@ export class NodesRepository {
       .addOrderBy('n.node_code', 'ASC')
       .limit(limit + 1);
     if (after) {
-      query.where('(n.registered_at, n.node_code) > (:after, :afterId)', { after: after.after, afterId: after.afterId });
+      query.where('(n.registered_at, n.node_code) > (:after, :afterId)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
     }
     return query.getMany();
   }

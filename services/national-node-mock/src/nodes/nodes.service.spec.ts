@@ -1,5 +1,8 @@
 import { AlreadyExistsError, ValidationError } from '@cinode/common';
-import { NodeType, type RegisterNodeRequest } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import {
+  NodeType,
+  type RegisterNodeRequest,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import type { MockConfig } from '../config';
 import type { NodeEntity } from './node.entity';
 import type { NewNode, NodesRepository } from './nodes.repository';
@@ -14,7 +17,12 @@ class FakeNodesRepository {
     this.seq += 1;
     if (this.rows.some((r) => r.nodeKey === node.nodeKey)) return Promise.resolve(undefined);
     const code = `${letter}${String(this.seq).padStart(4, '0')}`;
-    const row: NodeEntity = { ...node, nodeCode: code, identifierPrefix: `${prefix}.${code}`, registeredAt: new Date() };
+    const row: NodeEntity = {
+      ...node,
+      nodeCode: code,
+      identifierPrefix: `${prefix}.${code}`,
+      registeredAt: new Date(),
+    };
     this.rows.push(row);
     return Promise.resolve(row);
   }
@@ -35,7 +43,10 @@ const request: RegisterNodeRequest = {
 
 function subject(): { nodes: NodesService; repository: FakeNodesRepository } {
   const repository = new FakeNodesRepository();
-  const nodes = new NodesService(repository as unknown as NodesRepository, { NATIONAL_PREFIX: 'CN' } as MockConfig);
+  const nodes = new NodesService(
+    repository as unknown as NodesRepository,
+    { NATIONAL_PREFIX: 'CN' } as MockConfig,
+  );
   return { nodes, repository };
 }
 
@@ -59,13 +70,15 @@ describe(NodesService.name, () => {
   it('rejects a retried key with a different node type', async () => {
     const { nodes } = subject();
     await nodes.register(request);
-    await expect(nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL })).rejects.toBeInstanceOf(
-      AlreadyExistsError,
-    );
+    await expect(
+      nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL }),
+    ).rejects.toBeInstanceOf(AlreadyExistsError);
   });
 
   it('rejects an unknown node type value', async () => {
     const { nodes } = subject();
-    await expect(nodes.register({ ...request, nodeType: 9 as NodeType })).rejects.toBeInstanceOf(ValidationError);
+    await expect(nodes.register({ ...request, nodeType: 9 as NodeType })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 });

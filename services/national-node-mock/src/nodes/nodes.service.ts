@@ -52,8 +52,15 @@ export class NodesService {
         patternHint: "must be letters, digits, '.', '_' or '-'",
       })
       .text('name', request.name, { max: 200 })
-      .enumValue('node_type', request.nodeType, [NodeType.NODE_TYPE_REGIONAL, NodeType.NODE_TYPE_INDUSTRY])
-      .text('region_code', request.regionCode, { max: 6, pattern: /^\d{6}$/, patternHint: 'must be a six-digit division code' })
+      .enumValue('node_type', request.nodeType, [
+        NodeType.NODE_TYPE_REGIONAL,
+        NodeType.NODE_TYPE_INDUSTRY,
+      ])
+      .text('region_code', request.regionCode, {
+        max: 6,
+        pattern: /^\d{6}$/,
+        patternHint: 'must be a six-digit division code',
+      })
       .text('operator_name', request.operatorName, { max: 200 })
       .text('endpoint', request.endpoint, { required: false, max: 512 })
       .throwIfAny();
@@ -66,12 +73,20 @@ export class NodesService {
       operatorName: request.operatorName,
       endpoint: request.endpoint,
     };
-    const inserted = await this.nodes.insertIfAbsent(candidate, this.config.NATIONAL_PREFIX, typeLetter(request.nodeType));
+    const inserted = await this.nodes.insertIfAbsent(
+      candidate,
+      this.config.NATIONAL_PREFIX,
+      typeLetter(request.nodeType),
+    );
     if (inserted) return { node: inserted, created: true };
 
     const existing = await this.nodes.findByKey(request.nodeKey);
-    if (!existing) throw new Error(`node ${request.nodeKey} conflicted on insert but cannot be read`);
-    if (existing.nodeType !== (request.nodeType as number) || existing.regionCode !== request.regionCode) {
+    if (!existing)
+      throw new Error(`node ${request.nodeKey} conflicted on insert but cannot be read`);
+    if (
+      existing.nodeType !== (request.nodeType as number) ||
+      existing.regionCode !== request.regionCode
+    ) {
       throw new AlreadyExistsError(
         NodeErrorReason.NODE_KEY_CONFLICT,
         `node key ${request.nodeKey} is registered as node ${existing.nodeCode} with a different type or region`,
@@ -82,13 +97,23 @@ export class NodesService {
   }
 
   async get(nodeCode: string): Promise<NodeEntity> {
-    new FieldChecks().text('node_code', nodeCode, { max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' }).throwIfAny();
+    new FieldChecks()
+      .text('node_code', nodeCode, {
+        max: 5,
+        pattern: NODE_CODE_PATTERN,
+        patternHint: 'must look like R0001',
+      })
+      .throwIfAny();
     const node = await this.nodes.findByCode(nodeCode);
-    if (!node) throw new NotFoundError(NodeErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
+    if (!node)
+      throw new NotFoundError(NodeErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
     return node;
   }
 
-  async list(pageSize: number, pageToken: string): Promise<{ nodes: NodeEntity[]; nextPageToken: string }> {
+  async list(
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ nodes: NodeEntity[]; nextPageToken: string }> {
     const limit = resolvePageSize(pageSize);
     const after = decodePageToken(pageToken, 'nodes');
     const rows = await this.nodes.list(limit, after);

@@ -6,7 +6,11 @@ import { NodeEntity } from '../nodes/node.entity';
 @Index('ix_received_report_received_at', ['receivedAt', 'reportId'])
 @Index('ix_received_report_node_received_at', ['nodeCode', 'receivedAt', 'reportId'])
 export class ReportEntity {
-  @PrimaryColumn({ name: 'report_id', type: 'uuid', primaryKeyConstraintName: 'pk_received_report' })
+  @PrimaryColumn({
+    name: 'report_id',
+    type: 'uuid',
+    primaryKeyConstraintName: 'pk_received_report',
+  })
   reportId!: string;
 
   @Column({ name: 'node_code', type: 'varchar', length: 8 })

@@ -28,7 +28,11 @@ export class ReportsGrpcController
   @AllowRoles('service')
   async submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse> {
     const { report, created } = await this.reports.submit(request);
-    return { receiptNumber: report.receiptNumber, receivedAt: toTimestamp(report.receivedAt), created };
+    return {
+      receiptNumber: report.receiptNumber,
+      receivedAt: toTimestamp(report.receivedAt),
+      created,
+    };
   }
 
   @GrpcMethod(SERVICE, 'ListReports')

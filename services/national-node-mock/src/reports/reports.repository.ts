@@ -51,7 +51,12 @@ export class ReportsRepository {
     return (await query.getOne()) ?? undefined;
   }
 
-  list(nodeCode: string, kind: number, limit: number, after: PagePosition | undefined): Promise<ReportEntity[]> {
+  list(
+    nodeCode: string,
+    kind: number,
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<ReportEntity[]> {
     const query = this.dataSource
       .getRepository(ReportEntity)
       .createQueryBuilder('r')
@@ -61,7 +66,10 @@ export class ReportsRepository {
     if (nodeCode) query.andWhere('r.node_code = :nodeCode', { nodeCode });
     if (kind) query.andWhere('r.kind = :kind', { kind });
     if (after) {
-      query.andWhere('(r.received_at, r.report_id) > (:after, :afterId)', { after: after.after, afterId: after.afterId });
+      query.andWhere('(r.received_at, r.report_id) > (:after, :afterId)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
     }
     return query.getMany();
   }

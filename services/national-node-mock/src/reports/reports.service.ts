@@ -10,7 +10,10 @@ import {
   resolvePageSize,
 } from '@cinode/common';
 import { fromTimestamp } from '@cinode/grpc';
-import { ReportKind, type SubmitReportRequest } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import {
+  ReportKind,
+  type SubmitReportRequest,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
 import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
@@ -36,8 +39,16 @@ export class ReportsService {
 
   async submit(request: SubmitReportRequest): Promise<{ report: ReportEntity; created: boolean }> {
     const checks = new FieldChecks()
-      .text('report_id', request.reportId, { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' })
-      .text('node_code', request.nodeCode, { max: 5, pattern: NODE_CODE_PATTERN, patternHint: 'must look like R0001' })
+      .text('report_id', request.reportId, {
+        max: 36,
+        pattern: UUID_PATTERN,
+        patternHint: 'must be a UUID',
+      })
+      .text('node_code', request.nodeCode, {
+        max: 5,
+        pattern: NODE_CODE_PATTERN,
+        patternHint: 'must look like R0001',
+      })
       .enumValue('kind', request.kind, KINDS)
       .present('period_start', request.periodStart)
       .present('period_end', request.periodEnd)
@@ -48,19 +59,28 @@ export class ReportsService {
     } else if (request.specialRequestId !== '') {
       checks.add('special_request_id', 'must be empty for daily reports');
     }
-    if (request.contentType !== 'application/json') checks.add('content_type', 'must be "application/json"');
-    if (request.periodStart && request.periodEnd && fromTimestamp(request.periodStart) >= fromTimestamp(request.periodEnd)) {
+    if (request.contentType !== 'application/json')
+      checks.add('content_type', 'must be "application/json"');
+    if (
+      request.periodStart &&
+      request.periodEnd &&
+      fromTimestamp(request.periodStart) >= fromTimestamp(request.periodEnd)
+    ) {
       checks.add('period_end', 'must be after period_start');
     }
     const payload = Buffer.from(request.payload);
     if (payload.length === 0) checks.add('payload', 'is required');
-    else if (payload.length > MAX_PAYLOAD_BYTES) checks.add('payload', `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
+    else if (payload.length > MAX_PAYLOAD_BYTES)
+      checks.add('payload', `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
     else if (!isJsonObject(payload)) checks.add('payload', 'must be a JSON object');
     checks.throwIfAny();
 
     const node = await this.nodes.findByCode(request.nodeCode);
     if (!node) {
-      throw new FailedPreconditionError(ReportErrorReason.NODE_NOT_REGISTERED, `node ${request.nodeCode} is not registered`);
+      throw new FailedPreconditionError(
+        ReportErrorReason.NODE_NOT_REGISTERED,
+        `node ${request.nodeCode} is not registered`,
+      );
     }
     const reportId = request.reportId.toLowerCase();
     const envelope = {
@@ -98,9 +118,19 @@ export class ReportsService {
   }
 
   async get(reportId: string): Promise<ReportEntity> {
-    new FieldChecks().text('report_id', reportId, { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' }).throwIfAny();
+    new FieldChecks()
+      .text('report_id', reportId, {
+        max: 36,
+        pattern: UUID_PATTERN,
+        patternHint: 'must be a UUID',
+      })
+      .throwIfAny();
     const report = await this.reports.find(reportId.toLowerCase(), true);
-    if (!report) throw new NotFoundError(ReportErrorReason.REPORT_NOT_FOUND, `report ${reportId} was not received`);
+    if (!report)
+      throw new NotFoundError(
+        ReportErrorReason.REPORT_NOT_FOUND,
+        `report ${reportId} was not received`,
+      );
     return report;
   }
 
@@ -116,11 +146,17 @@ export class ReportsService {
       pattern: NODE_CODE_PATTERN,
       patternHint: 'must look like R0001',
     });
-    if (kind !== ReportKind.REPORT_KIND_UNSPECIFIED && !KINDS.includes(kind)) checks.add('kind', `unknown value ${kind}`);
+    if (kind !== ReportKind.REPORT_KIND_UNSPECIFIED && !KINDS.includes(kind))
+      checks.add('kind', `unknown value ${kind}`);
     checks.throwIfAny();
     const limit = resolvePageSize(pageSize);
     const filterKey = `reports:${nodeCode}:${kind}`;
-    const rows = await this.reports.list(nodeCode, kind, limit, decodePageToken(pageToken, filterKey));
+    const rows = await this.reports.list(
+      nodeCode,
+      kind,
+      limit,
+      decodePageToken(pageToken, filterKey),
+    );
     const { page, nextPageToken } = pageOf(
       rows,
       limit,

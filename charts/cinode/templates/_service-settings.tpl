@@ -1,0 +1,112 @@
+{{/*
+What one service needs beyond the shared shape: its own environment (`cinode.env.<service>`, appended
+to cinode.env) and its own NetworkPolicy egress rules (`cinode.egress.<service>`, used when
+networkPolicy.allowExternalEgress is false). Every service in cinode.components defines both, empty
+when it has nothing of its own. Args: ctx, component, migration (bool: the hook Job's env).
+*/}}
+
+{{/* ---- service-center ------------------------------------------------------------------- */}}
+
+{{- define "cinode.env.service-center" -}}
+{{- $s := .ctx.Values.serviceCenter.settings -}}
+- name: TOKEN_TTL_SECONDS
+  value: {{ $s.tokenTtlSeconds | quote }}
+{{ include "cinode.secretEnv" (dict "name" "SIGNING_KEY_ENCRYPTION_KEY" "existingSecret" $s.signingKeyEncryptionKey.existingSecret "existingSecretKey" $s.signingKeyEncryptionKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "signing-key-encryption-key" "migration" .migration) }}
+{{ include "cinode.secretEnv" (dict "name" "OPERATOR_BOOTSTRAP_KEY" "existingSecret" $s.operatorBootstrapKey.existingSecret "existingSecretKey" $s.operatorBootstrapKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "operator-bootstrap-key" "migration" .migration) }}
+{{- end -}}
+
+{{- define "cinode.egress.service-center" -}}
+{{- end -}}
+
+{{/*
+Data of the chart-managed service-center secret (JSON: key -> plain text), for the keys that do not
+come from an existingSecret: the value when given, else the live secret's (so a generated key is
+kept across upgrades), else a new random one. The result is cached in the render (under .Values,
+which every template shares) so the secret and its hook copy always agree. Args: the root context.
+*/}}
+{{- define "cinode.serviceCenter.secretData" -}}
+{{- if not (hasKey .Values "__cinodeServiceCenterSecretData") -}}
+{{- $s := .Values.serviceCenter.settings -}}
+{{- $live := (lookup "v1" "Secret" .Release.Namespace (include "cinode.serviceCenterSecretName" .)).data | default dict -}}
+{{- $data := dict -}}
+{{- with $s.signingKeyEncryptionKey -}}
+{{- if not .existingSecret -}}
+{{- /* randBytes: base64 of 32 bytes from crypto/rand, exactly the AES-256 key the service expects. */ -}}
+{{- $_ := set $data "signing-key-encryption-key" (.value | default ($live | dig "signing-key-encryption-key" "" | b64dec) | default (randBytes 32)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $s.operatorBootstrapKey -}}
+{{- if not .existingSecret -}}
+{{- $_ := set $data "operator-bootstrap-key" (.value | default ($live | dig "operator-bootstrap-key" "" | b64dec) | default (printf "cin_%s_%s" (randAlphaNum 8) (randAlphaNum 32))) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set .Values "__cinodeServiceCenterSecretData" $data -}}
+{{- end -}}
+{{- index .Values "__cinodeServiceCenterSecretData" | toJson -}}
+{{- end -}}
+
+{{/* ---- identifier ------------------------------------------------------------------------ */}}
+
+{{- define "cinode.env.identifier" -}}
+{{- $ctx := .ctx -}}
+{{- $n := $ctx.Values.node -}}
+{{- if ne (empty $n.code) (empty $n.identifierPrefix) -}}
+{{- fail "node.code and node.identifierPrefix: set both (a node registered already) or neither" -}}
+{{- end -}}
+{{- if and $n.code (not (hasSuffix (printf ".%s" $n.code) $n.identifierPrefix)) -}}
+{{- fail (printf "node.identifierPrefix %q must end with \".%s\" (node.code)" $n.identifierPrefix $n.code) -}}
+{{- end -}}
+{{- /* --set makes a number of 310000; the schema allows that, the service wants the string. */ -}}
+{{- $regionCode := $n.regionCode -}}
+{{- if and $regionCode (not (kindIs "string" $regionCode)) -}}
+{{- $regionCode = printf "%d" (int64 $regionCode) -}}
+{{- end -}}
+- name: NATIONAL_NODE_ADDRESS
+  value: {{ include "cinode.nationalNodeAddress" $ctx | required "identifier: set nationalNode.endpoint (or nationalNodeMock.enabled for a test install)" | quote }}
+- name: NODE_KEY
+  value: {{ $n.key | default (printf "%s-%s" $ctx.Release.Namespace $ctx.Release.Name) | quote }}
+- name: NODE_NAME
+  value: {{ required "identifier: node.name is required" $n.name | quote }}
+- name: NODE_TYPE
+  value: {{ $n.type | quote }}
+- name: NODE_REGION_CODE
+  value: {{ required "identifier: node.regionCode is required (six digits, e.g. 310000)" $regionCode | quote }}
+- name: NODE_OPERATOR_NAME
+  value: {{ required "identifier: node.operatorName is required" $n.operatorName | quote }}
+{{- if $n.code }}
+- name: NODE_CODE
+  value: {{ $n.code | quote }}
+- name: IDENTIFIER_PREFIX
+  value: {{ $n.identifierPrefix | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The national node outside the cluster: its port to networkPolicy.nationalNodePeers (any destination
+when empty). The in-cluster mock is a release pod, reachable already.
+*/}}
+{{- define "cinode.egress.identifier" -}}
+{{- $v := .ctx.Values -}}
+{{- with $v.nationalNode.endpoint }}
+{{- $port := regexFind ":[0-9]+$" . | trimPrefix ":" }}
+- ports:
+    {{- if $port }}
+    - port: {{ int $port }}
+      protocol: TCP
+    {{- else }}
+    {{- fail (printf "nationalNode.endpoint %q: expected host:port" .) }}
+    {{- end }}
+  {{- with $v.networkPolicy.nationalNodePeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* ---- national-node-mock ---------------------------------------------------------------- */}}
+
+{{- define "cinode.env.national-node-mock" -}}
+{{- end -}}
+
+{{- define "cinode.egress.national-node-mock" -}}
+{{- end -}}

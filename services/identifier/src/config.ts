@@ -1,0 +1,94 @@
+import {
+  ConfigError,
+  baseServiceSchema,
+  envInt,
+  envOptional,
+  loadConfig,
+  type ServiceConfigDefinition,
+} from '@cinode/config';
+import { z } from 'zod';
+
+export const SERVICE_NAME = 'identifier';
+
+const schema = baseServiceSchema.extend({
+  GRPC_PORT: envInt(50064, 1, 65535),
+  METRICS_PORT: envInt(9464, 0, 65535),
+  NATS_URL: z.string({ required_error: 'is required' }).min(1),
+  /** host:port of the national node (the national-node-mock in development). */
+  NATIONAL_NODE_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** Deadline of each call to the national node. Must stay well under the consumer's ack wait. */
+  NATIONAL_NODE_TIMEOUT_MS: envInt(10_000, 100, 25_000),
+  /** Stable installation key the node registers with; never change it after the first start. */
+  NODE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1 to 128 letters, digits, '.', '_' or '-'")
+    .default('cinode-dev-node'),
+  NODE_NAME: z.string().min(1).max(200).default('cinode development node'),
+  NODE_TYPE: z.enum(['regional', 'industry']).default('regional'),
+  NODE_REGION_CODE: z
+    .string()
+    .regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 division code')
+    .default('310000'),
+  NODE_OPERATOR_NAME: z.string().min(1).max(200).default('cinode development operator'),
+  /** For a node registered already: its code ("R0001") and identifier prefix ("CN.R0001"); set both or neither. */
+  NODE_CODE: envOptional().pipe(
+    z
+      .string()
+      .regex(/^[RI]\d{4}$/, 'must look like R0001')
+      .optional(),
+  ),
+  IDENTIFIER_PREFIX: envOptional().pipe(
+    z
+      .string()
+      .regex(/^[A-Z]{2,8}\.[RI]\d{4}$/, 'must look like CN.R0001')
+      .optional(),
+  ),
+  /** Delays between node registration attempts while the national node is unreachable. */
+  REGISTRATION_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
+  REGISTRATION_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+  /** Nak delays of the filing consumer while the national node is down or slow. */
+  FILING_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
+  FILING_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+});
+
+export type IdentifierConfig = z.infer<typeof schema>;
+
+export const identifierConfigDefinition: ServiceConfigDefinition<typeof schema> = {
+  service: SERVICE_NAME,
+  schema,
+  secrets: ['AUTH_SERVICE_SIGNING_KEY'],
+};
+
+/** Injection token of the validated config. */
+export const IDENTIFIER_CONFIG = Symbol('IDENTIFIER_CONFIG');
+
+/**
+ * Loads and validates the config, including the rules that span keys (kept out of the zod object so
+ * it stays a plain object schema), and reports every problem at once like loadConfig does.
+ */
+export function loadIdentifierConfig(env: NodeJS.ProcessEnv = process.env): IdentifierConfig {
+  const config = loadConfig(identifierConfigDefinition, env);
+  const problems: { key: string; problem: string }[] = [];
+  if ((config.NODE_CODE === undefined) !== (config.IDENTIFIER_PREFIX === undefined)) {
+    problems.push({
+      key: 'NODE_CODE',
+      problem: 'set NODE_CODE and IDENTIFIER_PREFIX together, or neither',
+    });
+  } else if (config.NODE_CODE && !config.IDENTIFIER_PREFIX?.endsWith(`.${config.NODE_CODE}`)) {
+    problems.push({ key: 'IDENTIFIER_PREFIX', problem: 'must end with "." and NODE_CODE' });
+  }
+  if (config.REGISTRATION_RETRY_MAX_MS < config.REGISTRATION_RETRY_INITIAL_MS) {
+    problems.push({
+      key: 'REGISTRATION_RETRY_MAX_MS',
+      problem: 'must not be below REGISTRATION_RETRY_INITIAL_MS',
+    });
+  }
+  if (config.FILING_RETRY_MAX_MS < config.FILING_RETRY_INITIAL_MS) {
+    problems.push({
+      key: 'FILING_RETRY_MAX_MS',
+      problem: 'must not be below FILING_RETRY_INITIAL_MS',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(SERVICE_NAME, problems);
+  return config;
+}

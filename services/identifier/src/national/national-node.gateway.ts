@@ -1,0 +1,45 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import type {
+  FileIdentifierRequest,
+  FileIdentifierResponse,
+  NationalNodeServiceClient,
+  RegisterNodeRequest,
+  RegisterNodeResponse,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { IDENTIFIER_CONFIG, type IdentifierConfig } from '../config';
+import { ServiceTokenSource } from '@cinode/auth';
+
+/** The national node calls this service makes; an interface so unit tests can fake it. */
+export interface NationalNode {
+  registerNode(request: RegisterNodeRequest): Promise<RegisterNodeResponse>;
+  fileIdentifier(request: FileIdentifierRequest): Promise<FileIdentifierResponse>;
+}
+
+@Injectable()
+export class NationalNodeGateway implements NationalNode, OnApplicationShutdown {
+  private readonly client: GrpcClient<NationalNodeServiceClient>;
+
+  constructor(@Inject(IDENTIFIER_CONFIG) config: IdentifierConfig, token: ServiceTokenSource) {
+    this.client = createGrpcClient<NationalNodeServiceClient>(
+      'cinode.national.v1.NationalNodeService',
+      {
+        address: config.NATIONAL_NODE_ADDRESS,
+        defaultTimeoutMs: config.NATIONAL_NODE_TIMEOUT_MS,
+        token: () => token.token(),
+      },
+    );
+  }
+
+  registerNode(request: RegisterNodeRequest): Promise<RegisterNodeResponse> {
+    return this.client.api.registerNode(request);
+  }
+
+  fileIdentifier(request: FileIdentifierRequest): Promise<FileIdentifierResponse> {
+    return this.client.api.fileIdentifier(request);
+  }
+
+  onApplicationShutdown(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,39 @@
+import { hasRole, type Caller } from '@cinode/auth';
+import { PermissionDeniedError } from '@cinode/common';
+
+export const AccessErrorReason = {
+  NOT_OWN_RECORD: 'NOT_OWN_RECORD',
+  READ_ONLY_ROLE: 'READ_ONLY_ROLE',
+} as const;
+
+/** Operators, regulators and cinode's own services read every participant's records. */
+export function readsEverything(caller: Caller): boolean {
+  return hasRole(caller, 'operator', 'regulator', 'service');
+}
+
+/**
+ * Participants read only their own records. Refused as PERMISSION_DENIED before any lookup (AIP-211):
+ * the answer is the same whether or not the other participant exists, so it reveals nothing, and a
+ * caller that mistyped its own id learns why instead of seeing a misleading NOT_FOUND.
+ */
+export function assertMayRead(caller: Caller, participantId: string): void {
+  if (readsEverything(caller) || caller.tenant === participantId) return;
+  throw new PermissionDeniedError(
+    AccessErrorReason.NOT_OWN_RECORD,
+    'participants may read only their own records',
+  );
+}
+
+/** Operators change any participant's records; a participant changes only its own. */
+export function assertMayChange(caller: Caller, participantId: string): void {
+  if (hasRole(caller, 'operator') || caller.tenant === participantId) return;
+  throw new PermissionDeniedError(
+    AccessErrorReason.NOT_OWN_RECORD,
+    'participants may change only their own records',
+  );
+}
+
+/** Who did it, for transition rows and audit records. */
+export function actorOf(caller: Caller | undefined): string {
+  return caller?.subject ?? 'anonymous';
+}

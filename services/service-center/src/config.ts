@@ -1,0 +1,85 @@
+import {
+  ConfigError,
+  baseServiceSchema,
+  envInt,
+  envOptional,
+  loadConfig,
+  type ServiceConfigDefinition,
+} from '@cinode/config';
+import { z } from 'zod';
+import { API_KEY_PATTERN } from './api-keys/api-key-format';
+
+export const SERVICE_NAME = 'service-center';
+
+const schema = baseServiceSchema.extend({
+  GRPC_PORT: envInt(50061, 1, 65535),
+  METRICS_PORT: envInt(9461, 0, 65535),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Lifetime of issued participant tokens; bounds how long a revoked participant's tokens work. */
+  TOKEN_TTL_SECONDS: envInt(300, 30, 3600),
+  /** Failed IssueToken attempts allowed per key prefix within the window. */
+  TOKEN_FAILED_ATTEMPT_LIMIT: envInt(10, 1, 10_000),
+  /**
+   * Failed attempts allowed per source address within the window: higher than per prefix, since
+   * many legitimate clients can share one address behind a NAT or load balancer.
+   */
+  TOKEN_FAILED_ADDRESS_LIMIT: envInt(100, 1, 100_000),
+  TOKEN_FAILED_ATTEMPT_WINDOW_SECONDS: envInt(300, 1, 86_400),
+  /**
+   * Base64 of 32 random bytes: the AES-256-GCM key that encrypts signing keys at rest. Required in
+   * production; elsewhere a fixed development key is used (with a warning) so `npm start` works.
+   */
+  SIGNING_KEY_ENCRYPTION_KEY: envOptional().refine(
+    (v) => v === undefined || Buffer.from(v, 'base64').length === 32,
+    'must be the base64 encoding of exactly 32 bytes',
+  ),
+  /** A full API key ("cin_<prefix>_<secret>") that the bootstrap operator is ensured to hold. */
+  OPERATOR_BOOTSTRAP_KEY: envOptional().refine(
+    (v) => v === undefined || API_KEY_PATTERN.test(v),
+    'must be a full API key: cin_<8 base62>_<32 base62>',
+  ),
+  OPERATOR_BOOTSTRAP_NAME: z.string().min(1).max(200).default('Node operator'),
+  /** How often the qualification expiry sweep runs; 0 turns it off (expiry is still honoured on read). */
+  QUALIFICATION_SWEEP_INTERVAL_MS: envInt(30_000, 0, 3_600_000),
+  /** How long verifiers may cache GetJwks, and how often this service re-reads its own keys. */
+  JWKS_CACHE_SECONDS: envInt(60, 1, 3600),
+});
+
+export type ServiceCenterConfig = z.infer<typeof schema>;
+
+export const SECRET_KEYS = ['SIGNING_KEY_ENCRYPTION_KEY', 'OPERATOR_BOOTSTRAP_KEY'] as const;
+
+export const serviceCenterConfigDefinition: ServiceConfigDefinition<typeof schema> = {
+  service: SERVICE_NAME,
+  schema,
+  secrets: SECRET_KEYS,
+};
+
+/** Injection token of the validated config. */
+export const SERVICE_CENTER_CONFIG = Symbol('SERVICE_CENTER_CONFIG');
+
+/**
+ * Publicly known, so it protects nothing: it exists only so a development node starts without
+ * secrets. Production refuses to start without SIGNING_KEY_ENCRYPTION_KEY.
+ */
+const DEVELOPMENT_ENCRYPTION_KEY = Buffer.alloc(32, 'cinode-development-only-key!!!!!');
+
+/** Loads the config, adding the cross-field rules a zod object schema cannot carry. */
+export function loadServiceCenterConfig(env: NodeJS.ProcessEnv = process.env): ServiceCenterConfig {
+  const config = loadConfig(serviceCenterConfigDefinition, env);
+  if (config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined) {
+    throw new ConfigError(SERVICE_NAME, [
+      { key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' },
+    ]);
+  }
+  return config;
+}
+
+export function encryptionKeyOf(config: ServiceCenterConfig): {
+  key: Buffer;
+  development: boolean;
+} {
+  if (config.SIGNING_KEY_ENCRYPTION_KEY === undefined)
+    return { key: DEVELOPMENT_ENCRYPTION_KEY, development: true };
+  return { key: Buffer.from(config.SIGNING_KEY_ENCRYPTION_KEY, 'base64'), development: false };
+}

@@ -1,0 +1,109 @@
+import {
+  createGrpcClient,
+  startGrpcService,
+  type GrpcClient,
+  type RunningGrpcService,
+} from '@cinode/grpc';
+import { createLogger } from '@cinode/logging';
+import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
+import type {
+  ApiKeyServiceClient,
+  CertificationServiceClient,
+  ParticipantServiceClient,
+  QualificationServiceClient,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { findFreePort, type TestAuth } from '@cinode/testing';
+import { ServiceCenterModule } from '../src/app.module';
+import { SERVICE_NAME, loadServiceCenterConfig } from '../src/config';
+import { SERVED_SERVICES } from '../src/served-services';
+
+export interface Clients {
+  participants: GrpcClient<ParticipantServiceClient>;
+  certification: GrpcClient<CertificationServiceClient>;
+  qualifications: GrpcClient<QualificationServiceClient>;
+  apiKeys: GrpcClient<ApiKeyServiceClient>;
+  tokens: GrpcClient<TokenServiceClient>;
+  close(): void;
+}
+
+export interface ServiceCenterUnderTest {
+  service: RunningGrpcService;
+  address: string;
+  /** Clients sending the token `token()` returns (none when it returns ""). */
+  clientsAs(token?: () => string | Promise<string>): Clients;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service center, in process, on its own database, NATS and a free port. */
+export async function startServiceCenter(
+  databaseUrl: string,
+  natsUrl: string,
+  auth: TestAuth,
+  env: Record<string, string> = {},
+): Promise<ServiceCenterUnderTest> {
+  const port = await findFreePort();
+  const config = loadServiceCenterConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+    GRPC_PORT: String(port),
+    METRICS_PORT: '0',
+    SHUTDOWN_GRACE_MS: '1000',
+    LOG_LEVEL: 'warn',
+    SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    QUALIFICATION_SWEEP_INTERVAL_MS: '0',
+    ...env,
+  });
+  const service = await startGrpcService({
+    name: SERVICE_NAME,
+    module: ServiceCenterModule.forConfig(config),
+    services: SERVED_SERVICES,
+    config,
+    logger: createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const address = `127.0.0.1:${port}`;
+  const open: Clients[] = [];
+  const clientsAs = (token?: () => string | Promise<string>): Clients => {
+    const settings = { address, token, defaultTimeoutMs: 15_000 };
+    const clients: Clients = {
+      participants: createGrpcClient<ParticipantServiceClient>(
+        'cinode.participant.v1.ParticipantService',
+        settings,
+      ),
+      certification: createGrpcClient<CertificationServiceClient>(
+        'cinode.participant.v1.CertificationService',
+        settings,
+      ),
+      qualifications: createGrpcClient<QualificationServiceClient>(
+        'cinode.participant.v1.QualificationService',
+        settings,
+      ),
+      apiKeys: createGrpcClient<ApiKeyServiceClient>(
+        'cinode.participant.v1.ApiKeyService',
+        settings,
+      ),
+      tokens: createGrpcClient<TokenServiceClient>('cinode.credential.v1.TokenService', settings),
+      close: () => {
+        for (const c of [
+          clients.participants,
+          clients.certification,
+          clients.qualifications,
+          clients.apiKeys,
+          clients.tokens,
+        ])
+          c.close();
+      },
+    };
+    open.push(clients);
+    return clients;
+  };
+  return {
+    service,
+    address,
+    clientsAs,
+    stop: async () => {
+      for (const c of open) c.close();
+      await service.stop();
+    },
+  };
+}

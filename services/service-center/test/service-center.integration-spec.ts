@@ -1,0 +1,488 @@
+import { randomUUID } from 'node:crypto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { TokenVerifier } from '@cinode/auth';
+import { decodeEnvelope, type EventEnvelope } from '@cinode/events';
+import {
+  ParticipantKind,
+  ParticipantState,
+  QualificationState,
+  UserCategory,
+  type CreateParticipantRequest,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import {
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  startTestNats,
+  type TestAuth,
+  type TestNats,
+} from '@cinode/testing';
+import { connect, type NatsConnection } from 'nats';
+import type { Clients, ServiceCenterUnderTest } from './service-center-harness';
+import { startServiceCenter } from './service-center-harness';
+
+let auth: TestAuth;
+let center: ServiceCenterUnderTest;
+let operator: Clients;
+let anonymous: Clients;
+let nc: NatsConnection;
+const FAILED_ATTEMPT_LIMIT = 5;
+
+let natsServer: TestNats;
+
+beforeAll(async () => {
+  natsServer = await startTestNats();
+  auth = await createTestAuth();
+  center = await startServiceCenter(
+    await createTestDatabase('service_center'),
+    natsServer.url,
+    auth,
+    {
+      TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
+      TOKEN_FAILED_ADDRESS_LIMIT: '1000',
+    },
+  );
+  operator = center.clientsAs(() => auth.token(['operator'], 'op-alice'));
+  anonymous = center.clientsAs();
+  nc = await connect({ servers: natsServer.url });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await center?.stop();
+  await natsServer?.stop();
+});
+
+function organisation(
+  kind: ParticipantKind,
+  overrides: Partial<CreateParticipantRequest> = {},
+): CreateParticipantRequest {
+  return {
+    requestId: randomUUID(),
+    kind,
+    userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
+    name: `Example Compute ${randomUUID().slice(0, 8)}`,
+    organization: {
+      creditCode: '91440300708461136T',
+      address: 'Nanshan District, Shenzhen',
+      contactPerson: {
+        name: 'Li Lei',
+        title: 'Manager',
+        mobile: '13800138000',
+        email: 'li.lei@example.cn',
+      },
+      responsiblePerson: {
+        name: 'Han Meimei',
+        title: 'CEO',
+        mobile: '13900139000',
+        email: 'han@example.cn',
+      },
+    },
+    individual: undefined,
+    ...overrides,
+  };
+}
+
+/** Registers and certifies a participant; returns its id and first API key. */
+async function certified(
+  kind: ParticipantKind,
+): Promise<{ id: string; key: string; keyId: string }> {
+  const { participant } = await anonymous.participants.api.createParticipant(organisation(kind));
+  const id = participant!.id;
+  await operator.certification.api.startReview({ participantId: id, reason: 'documents received' });
+  const certifiedResponse = await operator.certification.api.certifyParticipant({
+    participantId: id,
+    reason: 'documents verified',
+  });
+  return {
+    id,
+    key: certifiedResponse.issuedApiKey!.apiKeySecret,
+    keyId: certifiedResponse.issuedApiKey!.apiKey!.id,
+  };
+}
+
+async function verifierFromJwks(): Promise<TokenVerifier> {
+  const { keys } = await anonymous.tokens.api.getJwks({});
+  return new TokenVerifier(
+    { keys: keys.map((k) => ({ ...k })) },
+    { issuer: 'cinode', audience: 'cinode' },
+  );
+}
+
+/** Waits (bounded) for an event on the PARTICIPANT stream matching the predicate. */
+async function awaitEvent(
+  subject: string,
+  matches: (e: EventEnvelope) => boolean,
+  timeoutMs = 10_000,
+): Promise<EventEnvelope> {
+  const js = nc.jetstream();
+  const consumer = await js.consumers.get('PARTICIPANT', { filterSubjects: subject });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const messages = await consumer.fetch({ max_messages: 100, expires: 1_000 });
+    for await (const message of messages) {
+      const envelope = decodeEnvelope(message.data);
+      if (matches(envelope)) return envelope;
+    }
+  }
+  throw new Error(`no ${subject} event matched within ${timeoutMs} ms`);
+}
+
+const about = (id: string) => (e: EventEnvelope) =>
+  (e.data as { participantId?: string }).participantId === id;
+
+describe('service center: registration and certification', () => {
+  it('registers, reviews, certifies, issues a key, and exchanges it for a token that verifies with the JWKS', async () => {
+    const { participant } = await anonymous.participants.api.createParticipant(
+      organisation(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER),
+    );
+    expect(participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_SUBMITTED);
+    const id = participant!.id;
+    await operator.certification.api.startReview({
+      participantId: id,
+      reason: 'documents received',
+    });
+    const response = await operator.certification.api.certifyParticipant({
+      participantId: id,
+      reason: 'verified',
+    });
+    expect(response.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
+    const secret = response.issuedApiKey!.apiKeySecret;
+    expect(secret).toMatch(/^cin_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/);
+    expect(secret.slice(4, 12)).toBe(response.issuedApiKey!.apiKey!.prefix);
+
+    const issued = await anonymous.tokens.api.issueToken({ apiKey: secret });
+    expect(issued.participantId).toBe(id);
+    expect(issued.roles).toEqual(['provider']);
+    const caller = await (await verifierFromJwks()).verify(issued.accessToken);
+    expect(caller).toMatchObject({ subject: id, tenant: id, roles: ['provider'] });
+
+    // The token works against the service itself: the provider reads its own record.
+    const self = center.clientsAs(() => issued.accessToken);
+    expect(
+      (await self.participants.api.getParticipant({ participantId: id })).participant?.name,
+    ).toBe(participant?.name);
+
+    const { events } = await operator.certification.api.listCertificationEvents({
+      participantId: id,
+      pageSize: 0,
+      pageToken: '',
+    });
+    expect(events.map((e) => [e.fromState, e.toState, e.actor])).toEqual([
+      [
+        ParticipantState.PARTICIPANT_STATE_UNSPECIFIED,
+        ParticipantState.PARTICIPANT_STATE_SUBMITTED,
+        'anonymous',
+      ],
+      [
+        ParticipantState.PARTICIPANT_STATE_SUBMITTED,
+        ParticipantState.PARTICIPANT_STATE_UNDER_REVIEW,
+        'op-alice',
+      ],
+      [
+        ParticipantState.PARTICIPANT_STATE_UNDER_REVIEW,
+        ParticipantState.PARTICIPANT_STATE_CERTIFIED,
+        'op-alice',
+      ],
+    ]);
+    expect(events[2].reason).toBe('verified');
+
+    const certifiedEvent = await awaitEvent('cinode.participant.participant.certified', about(id));
+    expect(certifiedEvent.data).toEqual({
+      participantId: id,
+      kind: 'COMPUTE_PROVIDER',
+      state: 'CERTIFIED',
+      previousState: 'UNDER_REVIEW',
+      reason: 'verified',
+      actor: 'op-alice',
+    });
+    await awaitEvent('cinode.participant.participant.registered', about(id));
+    await awaitEvent('cinode.participant.key.issued', about(id));
+  });
+
+  it('creates one participant for the same request_id twice', async () => {
+    const request = organisation(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER);
+    const [a, b] = await Promise.all([
+      anonymous.participants.api.createParticipant(request),
+      anonymous.participants.api.createParticipant(request),
+    ]);
+    expect(a.participant?.id).toBe(b.participant?.id);
+    const { participants } = await operator.participants.api.listParticipants({
+      pageSize: 0,
+      pageToken: '',
+      kind: ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER,
+      state: ParticipantState.PARTICIPANT_STATE_UNSPECIFIED,
+      nameContains: request.name,
+    });
+    expect(participants).toHaveLength(1);
+  });
+
+  it('rejects a bad credit code as INVALID_ARGUMENT naming the field', async () => {
+    const request = organisation(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    request.organization!.creditCode = '91440300708461136A';
+    const error = await expectGrpcError(
+      anonymous.participants.api.createParticipant(request),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations).toEqual([
+      { field: 'organization.credit_code', description: 'has a wrong check character' },
+    ]);
+  });
+
+  it('validates an individual user by identity number', async () => {
+    const request: CreateParticipantRequest = {
+      ...organisation(ParticipantKind.PARTICIPANT_KIND_USER),
+      userCategory: UserCategory.USER_CATEGORY_INDIVIDUAL,
+      organization: undefined,
+      individual: {
+        identityNumber: '11010519491231002x',
+        mobile: '13700137000',
+        email: 'zhang@example.cn',
+      },
+    };
+    const { participant } = await anonymous.participants.api.createParticipant(request);
+    expect(participant?.individual?.identityNumber).toBe('11010519491231002X');
+    const bad = {
+      ...request,
+      requestId: randomUUID(),
+      individual: { ...request.individual!, identityNumber: '110105194912310021' },
+    };
+    const error = await expectGrpcError(
+      anonymous.participants.api.createParticipant(bad),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field)).toEqual([
+      'individual.identity_number',
+    ]);
+  });
+
+  it('denies a provider calling an operator RPC', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const token = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const asProvider = center.clientsAs(() => token);
+    const error = await expectGrpcError(
+      asProvider.certification.api.suspendParticipant({
+        participantId: provider.id,
+        reason: 'self-suspend',
+      }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('ROLE_NOT_ALLOWED');
+  });
+
+  it("denies a reseller reading another participant's record", async () => {
+    const reseller = await certified(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    const other = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const token = (await anonymous.tokens.api.issueToken({ apiKey: reseller.key })).accessToken;
+    const asReseller = center.clientsAs(() => token);
+    const error = await expectGrpcError(
+      asReseller.participants.api.getParticipant({ participantId: other.id }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('NOT_OWN_RECORD');
+    await expectGrpcError(
+      asReseller.apiKeys.api.listApiKeys({ participantId: other.id, pageSize: 0, pageToken: '' }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    const own = await asReseller.participants.api.listParticipants({
+      pageSize: 0,
+      pageToken: '',
+      kind: ParticipantKind.PARTICIPANT_KIND_UNSPECIFIED,
+      state: ParticipantState.PARTICIPANT_STATE_UNSPECIFIED,
+      nameContains: '',
+    });
+    expect(own.participants.map((p) => p.id)).toEqual([reseller.id]);
+  });
+
+  it('refuses an illegal transition with FAILED_PRECONDITION naming the current state', async () => {
+    const { participant } = await anonymous.participants.api.createParticipant(
+      organisation(ParticipantKind.PARTICIPANT_KIND_APPLICATION_PROVIDER),
+    );
+    const error = await expectGrpcError(
+      operator.certification.api.certifyParticipant({
+        participantId: participant!.id,
+        reason: 'skip review',
+      }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('INVALID_TRANSITION');
+    expect(error.status?.errorInfo?.metadata.current_state).toBe('PARTICIPANT_STATE_SUBMITTED');
+  });
+
+  it('lets a rejected participant resubmit, back to SUBMITTED', async () => {
+    const { participant } = await anonymous.participants.api.createParticipant(
+      organisation(ParticipantKind.PARTICIPANT_KIND_RESELLER),
+    );
+    const id = participant!.id;
+    await operator.certification.api.startReview({ participantId: id, reason: 'review' });
+    await operator.certification.api.rejectParticipant({
+      participantId: id,
+      reason: 'address missing',
+    });
+    const again = await operator.participants.api.resubmitParticipant({
+      participantId: id,
+      name: participant!.name,
+      userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
+      organization: { ...participant!.organization!, address: 'No. 1 Keji Road, Shenzhen' },
+      individual: undefined,
+      reason: 'address added',
+    });
+    expect(again.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_SUBMITTED);
+    expect(again.participant?.organization?.address).toBe('No. 1 Keji Road, Shenzhen');
+    await awaitEvent('cinode.participant.participant.rejected', about(id));
+  });
+});
+
+describe('service center: tokens and keys', () => {
+  it('stops new tokens at once when a participant is suspended, and again after reinstatement works', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    await anonymous.tokens.api.issueToken({ apiKey: provider.key });
+    await operator.certification.api.suspendParticipant({
+      participantId: provider.id,
+      reason: 'unpaid fees',
+    });
+    const error = await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: provider.key }),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('PARTICIPANT_NOT_CERTIFIED');
+    const suspended = await awaitEvent(
+      'cinode.participant.participant.suspended',
+      about(provider.id),
+    );
+    expect(suspended.data).toMatchObject({
+      state: 'SUSPENDED',
+      previousState: 'CERTIFIED',
+      reason: 'unpaid fees',
+    });
+    await operator.certification.api.reinstateParticipant({
+      participantId: provider.id,
+      reason: 'paid',
+    });
+    await anonymous.tokens.api.issueToken({ apiKey: provider.key });
+    await awaitEvent('cinode.participant.participant.reinstated', about(provider.id));
+  });
+
+  it('revocation revokes the keys and is final', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER);
+    await operator.certification.api.revokeParticipant({
+      participantId: provider.id,
+      reason: 'fraud',
+    });
+    await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: provider.key }),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    const error = await expectGrpcError(
+      operator.certification.api.reinstateParticipant({
+        participantId: provider.id,
+        reason: 'undo',
+      }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(error.status?.errorInfo?.metadata.current_state).toBe('PARTICIPANT_STATE_REVOKED');
+    await awaitEvent('cinode.participant.key.revoked', about(provider.id));
+    await awaitEvent('cinode.participant.participant.revoked', about(provider.id));
+  });
+
+  it('rotates a signing key while tokens signed by the old one keep verifying', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const before = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const requestId = randomUUID();
+    const rotated = await operator.tokens.api.rotateSigningKey({ requestId });
+    const retried = await operator.tokens.api.rotateSigningKey({ requestId });
+    expect(retried.activeKid).toBe(rotated.activeKid);
+    expect(rotated.publishedKids.length).toBeGreaterThanOrEqual(1);
+    const after = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const verifier = await verifierFromJwks();
+    expect((await verifier.verify(before)).subject).toBe(provider.id);
+    expect((await verifier.verify(after)).subject).toBe(provider.id);
+    const headerKid = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    expect(headerKid(after)).toBe(rotated.activeKid);
+    expect(headerKid(before)).not.toBe(rotated.activeKid);
+    // The service itself still accepts the old token.
+    const asOld = center.clientsAs(() => before);
+    await asOld.participants.api.getParticipant({ participantId: provider.id });
+  });
+
+  it('rate-limits failed attempts per key prefix with RESOURCE_EXHAUSTED and a retry delay', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_APPLICATION_PROVIDER);
+    const wrong = `${provider.key.slice(0, 13)}${'A'.repeat(32)}`;
+    for (let i = 0; i < FAILED_ATTEMPT_LIMIT; i += 1) {
+      await expectGrpcError(
+        anonymous.tokens.api.issueToken({ apiKey: wrong }),
+        GrpcStatus.UNAUTHENTICATED,
+      );
+    }
+    const error = await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: provider.key }),
+      GrpcStatus.RESOURCE_EXHAUSTED,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('TOO_MANY_FAILED_ATTEMPTS');
+    expect(error.status?.retryDelaySeconds).toBeGreaterThan(0);
+  });
+
+  it('rotates an API key: the new one works, the old one stops', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const token = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const self = center.clientsAs(() => token);
+    const rotated = await self.apiKeys.api.rotateApiKey({
+      requestId: randomUUID(),
+      apiKeyId: provider.keyId,
+    });
+    const fresh = rotated.issuedApiKey!.apiKeySecret;
+    await anonymous.tokens.api.issueToken({ apiKey: fresh });
+    await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: provider.key }),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    const { apiKeys } = await self.apiKeys.api.listApiKeys({
+      participantId: provider.id,
+      pageSize: 0,
+      pageToken: '',
+    });
+    expect(apiKeys.map((k) => k.state).sort()).toEqual([1, 2]);
+  });
+});
+
+describe('service center: resale qualifications', () => {
+  it('grants a validity period, honours it at read time, and emits granted', async () => {
+    const reseller = await certified(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    const now = Date.now();
+    const seconds = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: 0 });
+    const granted = await operator.qualifications.api.grantResaleQualification({
+      requestId: randomUUID(),
+      participantId: reseller.id,
+      validFrom: seconds(now - 60_000),
+      validUntil: seconds(now + 3_000),
+      reason: 'licence 2026-001',
+    });
+    expect(granted.qualification?.state).toBe(QualificationState.QUALIFICATION_STATE_VALID);
+    expect(
+      (await operator.qualifications.api.checkResaleQualification({ participantId: reseller.id }))
+        .allowed,
+    ).toBe(true);
+    await awaitEvent('cinode.participant.qualification.granted', about(reseller.id));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, now + 3_500 - Date.now())));
+    const check = await operator.qualifications.api.checkResaleQualification({
+      participantId: reseller.id,
+    });
+    expect(check).toMatchObject({ allowed: false, denialReason: 'NO_VALID_QUALIFICATION' });
+  });
+
+  it('refuses a qualification for a participant that is not a reseller', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const error = await expectGrpcError(
+      operator.qualifications.api.grantResaleQualification({
+        requestId: randomUUID(),
+        participantId: provider.id,
+        validFrom: { seconds: Math.floor(Date.now() / 1000), nanos: 0 },
+        validUntil: { seconds: Math.floor(Date.now() / 1000) + 3600, nanos: 0 },
+        reason: 'x',
+      }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('NOT_A_RESELLER');
+  });
+});

@@ -430,7 +430,14 @@ export function comparisonRoundP50Ratios(
 ): number[] {
   const candidate = sideNamed(result, comparison.candidate).roundP50s;
   const baselines = comparison.baseline.map((name) => sideNamed(result, name).roundP50s);
-  return candidate.map((p50, i) => p50 / composed(baselines.map((b) => b[i]), 'p50'));
+  return candidate.map(
+    (p50, i) =>
+      p50 /
+      composed(
+        baselines.map((b) => b[i]),
+        'p50',
+      ),
+  );
 }
 
 /** A bound on one comparison's ratio in one scenario; missing it fails the run. */

@@ -3,6 +3,7 @@ import { FileDescriptorSetSchema, type FileDescriptorSet } from '@bufbuild/proto
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { wrappers, type IConversionOptions, type Message, type Type } from 'protobufjs';
 import { DESCRIPTOR_SET_BASE64 } from './gen/descriptor-set';
 
 /**
@@ -68,6 +69,7 @@ function protoFiles(root: string, dir = root): string[] {
  */
 export function cinodePackageDefinition(): PackageDefinition {
   if (!packageDefinition) {
+    registerFieldMaskWrapper();
     const root = protoRoot();
     packageDefinition = loadSync(protoFiles(root), {
       ...PROTO_LOADER_OPTIONS,
@@ -75,4 +77,21 @@ export function cinodePackageDefinition(): PackageDefinition {
     });
   }
   return packageDefinition;
+}
+
+/**
+ * ts-proto types google.protobuf.FieldMask as its `paths` (string[]); protobufjs, which encodes for
+ * proto-loader, would otherwise expect and produce `{ paths: [...] }`. This wrapper makes the wire
+ * objects match the generated types in both directions.
+ */
+function registerFieldMaskWrapper(): void {
+  wrappers['.google.protobuf.FieldMask'] = {
+    fromObject(this: Type, object: Record<string, unknown> | string[]): Message {
+      return this.fromObject(Array.isArray(object) ? { paths: object } : object);
+    },
+    toObject(this: Type, message: Message, options?: IConversionOptions): Record<string, unknown> {
+      const plain = this.toObject(message, options) as { paths?: string[] };
+      return (plain.paths ?? []) as unknown as Record<string, unknown>;
+    },
+  };
 }

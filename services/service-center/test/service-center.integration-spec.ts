@@ -309,6 +309,32 @@ describe('service center: registration and certification', () => {
     expect(error.status?.errorInfo?.metadata.current_state).toBe('PARTICIPANT_STATE_SUBMITTED');
   });
 
+  it('updates only the fields named in the update mask, and rejects unknown paths', async () => {
+    const { participant } = await anonymous.participants.api.createParticipant(
+      organisation(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER),
+    );
+    const original = participant!;
+    const renamed = `${original.name} (renamed)`;
+    const updated = await operator.participants.api.updateParticipant({
+      participant: {
+        ...original,
+        name: renamed,
+        organization: { ...original.organization!, address: 'must not change' },
+      },
+      updateMask: ['name'],
+    });
+    expect(updated.participant?.name).toBe(renamed);
+    const fetched = await operator.participants.api.getParticipant({ participantId: original.id });
+    expect(fetched.participant?.name).toBe(renamed);
+    expect(fetched.participant?.organization?.address).toBe(original.organization?.address);
+
+    const error = await expectGrpcError(
+      operator.participants.api.updateParticipant({ participant: original, updateMask: ['state'] }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field)).toContain('update_mask');
+  });
+
   it('lets a rejected participant resubmit, back to SUBMITTED', async () => {
     const { participant } = await anonymous.participants.api.createParticipant(
       organisation(ParticipantKind.PARTICIPANT_KIND_RESELLER),

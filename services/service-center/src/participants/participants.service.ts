@@ -70,19 +70,6 @@ export function checkRequestId(checks: FieldChecks, value: string): void {
   });
 }
 
-/**
- * FieldMask paths. The generated types unwrap google.protobuf.FieldMask to string[], but the
- * runtime (proto-loader) hands over the message `{ paths: [...] }`; accept both shapes.
- */
-export function maskPaths(mask: unknown): string[] {
-  if (Array.isArray(mask)) return mask.filter((p): p is string => typeof p === 'string');
-  if (typeof mask === 'object' && mask !== null && 'paths' in mask) {
-    const paths = (mask as { paths: unknown }).paths;
-    if (Array.isArray(paths)) return paths.filter((p): p is string => typeof p === 'string');
-  }
-  return [];
-}
-
 @Injectable()
 export class ParticipantsService {
   constructor(private readonly participants: ParticipantsRepository) {}
@@ -213,13 +200,14 @@ export class ParticipantsService {
 
   async update(
     patch: Participant | undefined,
-    updateMask: unknown,
+    updateMask: string[] | undefined,
     caller: Caller,
   ): Promise<ParticipantEntity> {
     if (!patch) throw new ValidationError([{ field: 'participant', description: 'is required' }]);
     checkParticipantId(patch.id, 'participant.id');
     assertMayChange(caller, patch.id);
-    const paths = maskPaths(updateMask);
+    // FieldMask arrives as its paths: @cinode/proto maps it to the string[] the generated types declare.
+    const paths = updateMask ?? [];
     const checks = new FieldChecks();
     if (paths.length === 0) checks.add('update_mask', 'must name at least one field');
     const operator = hasRole(caller, 'operator');

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Metadata } from '@grpc/grpc-js';
 import { DomainError, UnauthenticatedError } from '@cinode/common';
-import { AuthGuard, callerOf } from './auth.guard';
+import { AuthGuard, callerOf, optionalCallerOf } from './auth.guard';
 import { AllowAuthenticated, AllowPublic, AllowRoles } from './decorators';
 import { TokenIssuer, TokenVerifier, generateSigningKey } from './tokens';
 
@@ -75,13 +75,23 @@ describe(AuthGuard.name, () => {
     issuer.issue({ subject: 's-1', roles, ttlSeconds: 60 });
   const { prototype: h } = Handlers;
 
-  it('lets anyone call a public RPC, with or without a token', async () => {
-    await expect(guard.canActivate(contextOf(Handlers, h.discover, withToken()))).resolves.toBe(
+  it('lets anyone call a public RPC without a token, and knows the caller when one is presented', async () => {
+    const anonymous = withToken();
+    await expect(guard.canActivate(contextOf(Handlers, h.discover, anonymous))).resolves.toBe(true);
+    expect(optionalCallerOf(anonymous)).toBeUndefined();
+    const identified = withToken(await token(['operator']));
+    await expect(guard.canActivate(contextOf(Handlers, h.discover, identified))).resolves.toBe(
       true,
     );
-    await expect(
-      guard.canActivate(contextOf(Handlers, h.discover, withToken('garbage'))),
-    ).resolves.toBe(true);
+    expect(optionalCallerOf(identified)).toMatchObject({ subject: 's-1', roles: ['operator'] });
+  });
+
+  it('refuses a public RPC called with a bad token rather than treating it as anonymous', async () => {
+    expect(
+      await denial(guard.canActivate(contextOf(Handlers, h.discover, withToken('garbage')))),
+    ).toMatchObject({
+      kind: 'UNAUTHENTICATED',
+    });
   });
 
   it('lets any authenticated caller call an AllowAuthenticated RPC and attaches the caller', async () => {

@@ -8,6 +8,11 @@ import { TokenVerifier } from './tokens';
 
 const callers = new WeakMap<object, Caller>();
 
+/** The verified caller of a public RPC that was called with a token, if it was. */
+export function optionalCallerOf(metadata: Metadata): Caller | undefined {
+  return callers.get(metadata);
+}
+
 /** The verified caller of the current RPC, from its metadata. Throws if the RPC had none. */
 export function callerOf(metadata: Metadata): Caller {
   const caller = callers.get(metadata);
@@ -19,7 +24,8 @@ export function callerOf(metadata: Metadata): Caller {
 /**
  * Global guard: every RPC must declare who may call it (AllowRoles, AllowAuthenticated or
  * AllowPublic); undeclared RPCs are denied. The bearer token in `authorization` is verified locally
- * and the caller attached to the call's metadata for handlers (`callerOf`).
+ * and the caller attached to the call's metadata for handlers (`callerOf`, or `optionalCallerOf` in
+ * public RPCs).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -40,8 +46,14 @@ export class AuthGuard implements CanActivate {
         `${rpcName} declares no access rule and is denied`,
       );
     }
-    if (rule.kind === 'public') return true;
     const metadata = context.switchToRpc().getContext<Metadata>();
+    if (rule.kind === 'public') {
+      // A public RPC needs no token, but one that is presented must be valid, and then the handler
+      // knows who called (e.g. an operator registering a participant on its behalf).
+      if (metadata?.get('authorization').length)
+        callers.set(metadata, await this.verifier.verify(bearerToken(metadata)));
+      return true;
+    }
     const caller = await this.verifier.verify(bearerToken(metadata));
     switch (rule.kind) {
       case 'authenticated':

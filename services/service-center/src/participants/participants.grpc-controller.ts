@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
-import { AllowPublic, AllowRoles, callerOf } from '@cinode/auth';
+import { AllowPublic, AllowRoles, callerOf, optionalCallerOf } from '@cinode/auth';
 import type {
   CreateParticipantRequest,
   CreateParticipantResponse,
@@ -29,9 +29,14 @@ export class ParticipantsGrpcController implements ParticipantServiceController 
   @GrpcMethod(SERVICE, 'CreateParticipant')
   @AllowPublic()
   @Audited('participant', 'requestId', 'participant.id')
-  async createParticipant(request: CreateParticipantRequest): Promise<CreateParticipantResponse> {
+  async createParticipant(
+    request: CreateParticipantRequest,
+    metadata: Metadata,
+  ): Promise<CreateParticipantResponse> {
     return {
-      participant: toParticipantMessage(await this.participants.create(request, undefined)),
+      participant: toParticipantMessage(
+        await this.participants.create(request, optionalCallerOf(metadata)),
+      ),
     };
   }
 

@@ -1,44 +1,17 @@
 import '@cinode/telemetry/register';
-import { ConfigError, loadConfig, redactConfig } from '@cinode/config';
-import { runUntilSignalled, startGrpcService } from '@cinode/grpc';
-import { createLogger } from '@cinode/logging';
-import { runMigrationsOnly } from './migrate';
-import { SERVICE_NAME, mockConfigDefinition, type MockConfig } from './config';
+import { loadConfig } from '@cinode/config';
+import { runServiceMain } from '@cinode/runtime';
 import { NationalNodeMockModule } from './app.module';
+import { SERVICE_NAME, mockConfigDefinition } from './config';
+import { MOCK_ENTITIES, MOCK_MIGRATIONS } from './schema';
 import { SERVED_SERVICES } from './served-services';
 
-function configOrExit(): MockConfig {
-  try {
-    return loadConfig(mockConfigDefinition);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
-const config = configOrExit();
-const logger = createLogger({ service: SERVICE_NAME, level: config.LOG_LEVEL });
-
-if (process.argv[2] === 'migrate') {
-  runMigrationsOnly(config, logger).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error({ err: error }, 'migrations failed');
-      process.exit(1);
-    },
-  );
-} else {
-  logger.info({ config: redactConfig(config, mockConfigDefinition.secrets ?? []) }, 'starting');
-  runUntilSignalled(() =>
-    startGrpcService({
-      name: SERVICE_NAME,
-      module: NationalNodeMockModule.forConfig(config),
-      services: SERVED_SERVICES,
-      config,
-      logger,
-    }),
-  );
-}
+runServiceMain({
+  name: SERVICE_NAME,
+  loadConfig: () => loadConfig(mockConfigDefinition),
+  secrets: mockConfigDefinition.secrets ?? [],
+  module: (config) => NationalNodeMockModule.forConfig(config),
+  services: SERVED_SERVICES,
+  entities: MOCK_ENTITIES,
+  migrations: MOCK_MIGRATIONS,
+});

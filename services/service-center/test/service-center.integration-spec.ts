@@ -19,6 +19,7 @@ import {
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
 import type { Clients, ServiceCenterUnderTest } from './service-center-harness';
+import { QualificationsService } from '../src/qualifications/qualifications.service';
 import { startServiceCenter } from './service-center-harness';
 
 let auth: TestAuth;
@@ -490,11 +491,38 @@ describe('service center: resale qualifications', () => {
         .allowed,
     ).toBe(true);
     await awaitEvent('cinode.participant.qualification.granted', about(reseller.id));
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, now + 3_500 - Date.now())));
-    const check = await operator.qualifications.api.checkResaleQualification({
+    // No job runs in this harness: the denial comes from the read itself once valid_until passes.
+    const deadline = Date.now() + 10_000;
+    let check = await operator.qualifications.api.checkResaleQualification({
       participantId: reseller.id,
     });
+    while (check.allowed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      check = await operator.qualifications.api.checkResaleQualification({
+        participantId: reseller.id,
+      });
+    }
     expect(check).toMatchObject({ allowed: false, denialReason: 'NO_VALID_QUALIFICATION' });
+    expect(Date.now()).toBeGreaterThanOrEqual(now + 3_000 - 1_000);
+  });
+
+  it('records each expiry once and emits qualification.expired, however often the sweep runs', async () => {
+    const reseller = await certified(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    const now = Date.now();
+    const seconds = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: 0 });
+    await operator.qualifications.api.grantResaleQualification({
+      requestId: randomUUID(),
+      participantId: reseller.id,
+      validFrom: seconds(now - 60_000),
+      validUntil: seconds(now + 60_000),
+      reason: 'licence 2026-002',
+    });
+    const sweeper = center.service.app.get(QualificationsService);
+    const later = new Date(now + 120_000);
+    const swept = await Promise.all([sweeper.sweepExpired(later), sweeper.sweepExpired(later)]);
+    expect(swept.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    await awaitEvent('cinode.participant.qualification.expired', about(reseller.id));
+    expect(await sweeper.sweepExpired(later)).toBe(0);
   });
 
   it('refuses a qualification for a participant that is not a reseller', async () => {

@@ -27,6 +27,15 @@ if (process.argv[2] === '--child') {
     console.error(`no bench matches ${filters.join(', ')}`);
     process.exit(1);
   }
+  // Benches that run services start the built ones, as production does: build first (Nx caches).
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
+    cwd: path.join(here, '..'),
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) {
+    console.error('build failed');
+    process.exit(1);
+  }
   const results = [];
   for (const file of files) {
     console.log(`\n==> ${file}`);

@@ -148,11 +148,18 @@ async function main() {
   );
 
   const tServices = performance.now();
-  await Promise.all(
-    services.map((service, i) =>
-      launch(infra, service, envFor(service), linePrinter(service.name, i + 2, width)),
-    ),
-  );
+  // Waves by "startOrder" in service.json (default 1): the service center (0) serves the keys every
+  // other service verifies tokens with, so it is SERVING before they start.
+  const waves = [...new Set(services.map((s) => s.startOrder ?? 1))].sort((a, b) => a - b);
+  for (const wave of waves) {
+    await Promise.all(
+      services.map((service, i) =>
+        (service.startOrder ?? 1) === wave
+          ? launch(infra, service, envFor(service), linePrinter(service.name, i + 2, width))
+          : undefined,
+      ),
+    );
+  }
   started = true;
   const tReady = performance.now();
 
@@ -175,12 +182,12 @@ async function main() {
   );
   console.log(
     `tokens    npm run -s token -- --role <role>   (signed with the key in ${join(DATA, 'auth')})`,
-    ...(existsSync(join(DATA, 'secrets', 'operator-bootstrap-key'))
-      ? [
-          `operator  API key of the bootstrap operator: ${join(DATA, 'secrets', 'operator-bootstrap-key')} (exchange it with TokenService/IssueToken)`,
-        ]
-      : []),
   );
+  if (existsSync(join(DATA, 'secrets', 'operator-bootstrap-key'))) {
+    console.log(
+      `operator  API key of the bootstrap operator: ${join(DATA, 'secrets', 'operator-bootstrap-key')} (exchange it with TokenService/IssueToken; npm run demo walks the flow)`,
+    );
+  }
   console.log(
     paint(
       32,
@@ -289,9 +296,8 @@ function serviceEnv(service, byName) {
   return out;
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
 function localSecret(name, format) {
+  const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   const dir = join(DATA, 'secrets');
   const file = join(dir, name);
   if (!existsSync(file)) {

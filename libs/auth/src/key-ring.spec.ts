@@ -120,6 +120,23 @@ describe(KeyRing.name, () => {
     expect(await reason(verifier.verify(forged))).toBe('TOKEN_SCOPE_MISMATCH');
   });
 
+  it('asks again soon for an unknown key when the last fetch failed (the service center was starting)', async () => {
+    let clock = 0;
+    const remote = new FakeRemote();
+    remote.failing = true;
+    const verifier = new TokenVerifier(new KeyRing([], remote, () => clock), settings);
+    const token = await new TokenIssuer(participant, settings).issue({
+      subject: 'p',
+      roles: ['user'],
+      ttlSeconds: 600,
+    });
+    expect(await reason(verifier.verify(token))).toBe('TOKEN_INVALID');
+    remote.failing = false;
+    remote.keys = [participant.publicJwk];
+    clock += 300;
+    expect(await reason(verifier.verify(token))).toBe('accepted');
+  });
+
   it('keeps the keys it knows when the remote cannot be reached', async () => {
     let clock = 0;
     const remote = new FakeRemote();

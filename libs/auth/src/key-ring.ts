@@ -22,6 +22,8 @@ export interface RemoteKeySource {
 }
 
 const MIN_REFRESH_INTERVAL_MS = 5_000;
+/** After a failed fetch (e.g. the service center still starting), an unknown kid retries sooner. */
+const RETRY_AFTER_FAILURE_MS = 250;
 
 function scopeOf(jwk: JWK): KeyScope {
   return (jwk as unknown as Record<string, unknown>)[SERVICE_SCOPE_MEMBER] === 'service'
@@ -41,6 +43,7 @@ export class KeyRing {
   private remoteKeys = new Map<string, JWK>();
   private remoteFetchedAt = 0;
   private remoteFreshUntil = 0;
+  private lastFetchFailed = false;
   private refreshing: Promise<void> | undefined;
 
   constructor(
@@ -57,10 +60,13 @@ export class KeyRing {
   async resolve(kid: string | undefined): Promise<ResolvedKey | undefined> {
     if (!kid) return undefined;
     let jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
+    const unknownKidInterval = this.lastFetchFailed
+      ? RETRY_AFTER_FAILURE_MS
+      : MIN_REFRESH_INTERVAL_MS;
     if (
       this.remote &&
       (this.now() >= this.remoteFreshUntil ||
-        (!jwk && this.now() - this.remoteFetchedAt >= MIN_REFRESH_INTERVAL_MS))
+        (!jwk && this.now() - this.remoteFetchedAt >= unknownKidInterval))
     ) {
       await this.refresh();
       jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
@@ -90,13 +96,14 @@ export class KeyRing {
             .map((k) => [k.kid!, { ...k, [SERVICE_SCOPE_MEMBER]: undefined }]),
         );
         this.remoteFreshUntil = this.now() + cacheForMs;
+        this.lastFetchFailed = false;
       } catch (error) {
         // Keep verifying with the keys already known; try again after the minimum interval.
         this.logger.warn(
-          { err: error },
-          'could not refresh the remote JWKS; keeping the keys already known',
+          `could not refresh the remote JWKS (${error instanceof Error ? error.message : String(error)}); keeping the keys already known`,
         );
         this.remoteFreshUntil = this.now() + MIN_REFRESH_INTERVAL_MS;
+        this.lastFetchFailed = true;
       } finally {
         this.remoteFetchedAt = this.now();
         this.refreshing = undefined;

@@ -60,7 +60,7 @@ export class TokenVerifier {
         token,
         async (header) => {
           signer = await this.ring.resolve(header.kid);
-          if (!signer) throw new joseErrors.JWKSNoMatchingKey();
+          if (!signer) throw new UnknownSigningKey();
           return signer.key;
         },
         {
@@ -96,6 +96,8 @@ export class TokenVerifier {
     };
   }
 }
+
+class UnknownSigningKey extends Error {}
 
 export interface SigningKey {
   kid: string;

@@ -37,11 +37,8 @@ export default tseslint.config(
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
             { sourceTag: 'type:api', onlyDependOnLibsWithTags: [] },
-            // Tests and benchmarks may start a service's module in process; nothing else imports a service.
-            {
-              sourceTag: 'type:test',
-              onlyDependOnLibsWithTags: ['type:lib', 'type:api', 'type:service'],
-            },
+            // Tests and benchmarks run services as built processes; they import libraries only.
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
           ],
         },
       ],

@@ -131,7 +131,13 @@ export class ParticipantsService {
     const existing = await this.participants.findByRequestId(request.requestId);
     if (!existing)
       throw new Error(`participant request ${request.requestId} conflicted but cannot be read`);
-    if (existing.kind !== (request.kind as number) || existing.name !== details.name) {
+    const sameRequest =
+      existing.kind === (request.kind as number) &&
+      existing.userCategory === details.userCategory &&
+      existing.name === details.name &&
+      canonicalJson(existing.organization) === canonicalJson(details.organization) &&
+      canonicalJson(existing.individual) === canonicalJson(details.individual);
+    if (!sameRequest) {
       throw new AlreadyExistsError(
         ParticipantErrorReason.REQUEST_ID_REUSED,
         `request_id ${request.requestId} already registered a different participant`,
@@ -326,4 +332,17 @@ function mergeDetails(
     organization: org,
     individual: ind,
   };
+}
+
+/** JSON with keys sorted and absent values dropped: jsonb does not keep key order or undefined. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined && x !== null)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
 }

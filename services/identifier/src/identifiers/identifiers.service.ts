@@ -297,6 +297,15 @@ export class IdentifiersService {
       reason.trim(),
       IDENTIFIER_EVENTS.reinstated,
       async (entity, manager) => {
+        // Only a suspension is lifted: pending_filing -> filed belongs to the filing consumer, and an
+        // identifier moved there by hand would resolve as filed without ever reaching the national node.
+        if (entity.state !== 'suspended') {
+          throw new FailedPreconditionError(
+            IdentifierErrorReason.INVALID_TRANSITION,
+            `identifier ${entity.identifier} is ${entity.state.toUpperCase()}; only a suspended identifier is reinstated`,
+            { metadata: { current_state: entity.state.toUpperCase(), requested_state: 'FILED' } },
+          );
+        }
         const owner = await this.participants.find(entity.ownerParticipantId, manager);
         if (owner && !isActiveOwnerState(owner.state)) {
           throw new FailedPreconditionError(

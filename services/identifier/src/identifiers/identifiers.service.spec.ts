@@ -209,14 +209,26 @@ describe(IdentifiersService.name, () => {
     it('returns the first identifier when the same caller repeats a request_id, without a second record or event', async () => {
       const { service, identifiers, outbox } = subject();
       const first = await service.issue(providerA, issueRequest());
-      const again = await service.issue(
-        providerA,
-        issueRequest({ objectName: 'something else', objectType: ObjectType.OBJECT_TYPE_LINE }),
-      );
+      const again = await service.issue(providerA, issueRequest());
       expect(again.created).toBe(false);
       expect(again.record.entity.identifier).toBe(first.record.entity.identifier);
-      expect(again.record.entity.objectName).toBe('GPU pool east-1');
       expect(again.record.transitions).toHaveLength(2);
+      expect(identifiers.rows.size).toBe(1);
+      expect(outbox.events).toHaveLength(1);
+    });
+
+    it('refuses the same request_id with other content as ALREADY_EXISTS naming the first identifier', async () => {
+      const { service, identifiers, outbox } = subject();
+      const first = await service.issue(providerA, issueRequest());
+      const error = await failure(
+        service.issue(
+          providerA,
+          issueRequest({ objectName: 'something else', objectType: ObjectType.OBJECT_TYPE_LINE }),
+        ),
+      );
+      expect(error.kind).toBe('ALREADY_EXISTS');
+      expect(error.reason).toBe('REQUEST_ID_REUSED');
+      expect(error.metadata).toEqual({ identifier: first.record.entity.identifier });
       expect(identifiers.rows.size).toBe(1);
       expect(outbox.events).toHaveLength(1);
     });
@@ -247,6 +259,7 @@ describe(IdentifiersService.name, () => {
     it('answers with the winner when a concurrent call with the same request_id commits first', async () => {
       const { service, identifiers, outbox } = subject();
       const winner = seedIdentifier(identifiers, usableSerial(500), {
+        objectName: 'GPU pool east-1',
         state: 'pending_filing',
         filingNumber: null,
         filedAt: null,

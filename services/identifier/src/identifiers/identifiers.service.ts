@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AlreadyExistsError,
   FieldChecks,
   NotFoundError,
   PermissionDeniedError,
@@ -133,7 +134,7 @@ export class IdentifiersService {
     const idempotencyKey = request.requestId ? `${caller.subject}:${request.requestId}` : null;
     if (idempotencyKey) {
       const existing = await this.identifiers.findByIdempotencyKey(idempotencyKey);
-      if (existing) return { record: await this.withHistory(existing), created: false };
+      if (existing) return this.retried(existing, request, objectType, owner);
     }
     const projection = await this.participants.find(owner);
     if (!isPrivileged(caller) && !isCertifiedState(projection?.state)) {
@@ -212,7 +213,31 @@ export class IdentifiersService {
       : undefined;
     if (!winner)
       throw new Error('identifier insert conflicted but no identifier holds the request id');
-    return { record: await this.withHistory(winner), created: false };
+    return this.retried(winner, request, objectType, owner);
+  }
+
+  /** A retry answers with the first identifier; the same request_id with other content is refused. */
+  private async retried(
+    existing: IdentifierEntity,
+    request: IssueIdentifierRequest,
+    objectType: IdentifierEntity['objectType'],
+    owner: string,
+  ): Promise<{ record: IdentifierWithHistory; created: boolean }> {
+    const same =
+      existing.objectType === objectType &&
+      existing.objectName === request.objectName.trim() &&
+      existing.ownerParticipantId === owner &&
+      existing.ownerName === request.ownerName.trim() &&
+      existing.ownerCreditCode === request.ownerCreditCode &&
+      sameAttributes(existing.attributes, request.attributes);
+    if (!same) {
+      throw new AlreadyExistsError(
+        IdentifierErrorReason.REQUEST_ID_REUSED,
+        `request_id ${request.requestId} already issued ${existing.identifier} for different content`,
+        { metadata: { identifier: existing.identifier } },
+      );
+    }
+    return { record: await this.withHistory(existing), created: false };
   }
 
   async resolve(caller: Caller, input: string): Promise<IdentifierWithHistory> {
@@ -591,4 +616,9 @@ export class IdentifiersService {
   private async withHistory(entity: IdentifierEntity): Promise<IdentifierWithHistory> {
     return { entity, transitions: await this.identifiers.transitions(entity.identifier) };
   }
+}
+
+function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }

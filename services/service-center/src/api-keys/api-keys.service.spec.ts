@@ -1,5 +1,6 @@
 import type { Caller } from '@cinode/auth';
 import {
+  AlreadyExistsError,
   FailedPreconditionError,
   NotFoundError,
   PermissionDeniedError,
@@ -179,6 +180,15 @@ describe(ApiKeysService.name, () => {
       expect(error).toBeInstanceOf(FailedPreconditionError);
       expect((error as FailedPreconditionError).reason).toBe(ApiKeyErrorReason.API_KEY_REVOKED);
       expect(repository.keys.size).toBe(3);
+    });
+
+    it("refuses a request id already used for another participant's rotation as ALREADY_EXISTS", async () => {
+      const { repository, service } = subject();
+      await service.rotate('rot-shared', OTHER_KEY_ID, operator);
+      const error = await failure(service.rotate('rot-shared', KEY_ID, owner));
+      expect(error).toBeInstanceOf(AlreadyExistsError);
+      expect((error as AlreadyExistsError).reason).toBe(ApiKeyErrorReason.REQUEST_ID_REUSED);
+      expect(repository.keys.get(KEY_ID)?.state).toBe(ACTIVE);
     });
 
     it("refuses rotating another participant's key and changes nothing", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import {
+  AlreadyExistsError,
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
@@ -20,6 +21,7 @@ import { ApiKeysRepository, type ApiKeysTx } from './api-keys.repository';
 export const ApiKeyErrorReason = {
   API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
   API_KEY_REVOKED: 'API_KEY_REVOKED',
+  REQUEST_ID_REUSED: 'REQUEST_ID_REUSED',
 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,6 +71,14 @@ export class ApiKeysService {
       const earlier = await tx.findByRotationRequestId(requestId);
       if (earlier && earlier.participantId === old.participantId)
         return { entity: earlier, key: '' };
+      // request_id is unique across participants: another's rotation under it is a conflict, not
+      // a unique-index violation surfacing as INTERNAL.
+      if (earlier) {
+        throw new AlreadyExistsError(
+          ApiKeyErrorReason.REQUEST_ID_REUSED,
+          `request_id ${requestId} was used for another rotation`,
+        );
+      }
       if (old.state !== (ApiKeyState.API_KEY_STATE_ACTIVE as number)) {
         throw new FailedPreconditionError(
           ApiKeyErrorReason.API_KEY_REVOKED,

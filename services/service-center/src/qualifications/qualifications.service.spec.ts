@@ -306,6 +306,16 @@ describe(QualificationsService.name, () => {
       expect(error).toBeInstanceOf(AlreadyExistsError);
       expect((error as AlreadyExistsError).reason).toBe(QualificationErrorReason.REQUEST_ID_REUSED);
     });
+    it('answers a retried grant with the first one even after the reseller was suspended', async () => {
+      const { repository, service } = subject();
+      const first = await service.grant(grantRequest(), operator, NOW);
+      const row = repository.participants.get(RESELLER);
+      if (!row) throw new Error('reseller missing');
+      row.state = S.PARTICIPANT_STATE_SUSPENDED;
+      const again = await service.grant(grantRequest(), operator, NOW);
+      expect(again.id).toBe(first.id);
+      expect(repository.events).toHaveLength(1);
+    });
   });
 
   describe('check', () => {

@@ -7,6 +7,7 @@ import {
   FieldChecks,
   NotFoundError,
   PermissionDeniedError,
+  ValidationError,
   decodePageToken,
   pageOf,
   resolvePageSize,
@@ -91,10 +92,16 @@ export class QualificationsService {
     const validUntil = request.validUntil ? fromTimestamp(request.validUntil) : undefined;
     if (validFrom && validUntil && validUntil.getTime() <= validFrom.getTime())
       checks.add('valid_until', 'must be after valid_from');
-    if (validUntil && validUntil.getTime() <= now.getTime())
-      checks.add('valid_until', 'must be in the future');
     checks.throwIfAny();
     if (!validFrom || !validUntil) throw new Error('validity checked above');
+
+    // A retry of a grant that succeeded answers with it even if the reseller has since been
+    // suspended or the period has begun to run out: it describes what was done, not a new grant.
+    const earlier = await this.qualifications.findByRequestId(request.requestId);
+    if (earlier) return this.retried(earlier, request, validFrom, validUntil);
+    if (validUntil.getTime() <= now.getTime()) {
+      throw new ValidationError([{ field: 'valid_until', description: 'must be in the future' }]);
+    }
 
     const actor = actorOf(caller);
     const candidate: QualificationEntity = {
@@ -147,7 +154,22 @@ export class QualificationsService {
     });
     if (inserted) return candidate;
     const existing = await this.qualifications.findByRequestId(request.requestId);
-    if (!existing || existing.participantId !== request.participantId) {
+    if (!existing)
+      throw new Error(`qualification request ${request.requestId} conflicted but cannot be read`);
+    return this.retried(existing, request, validFrom, validUntil);
+  }
+
+  private retried(
+    existing: QualificationEntity,
+    request: GrantResaleQualificationRequest,
+    validFrom: Date,
+    validUntil: Date,
+  ): QualificationEntity {
+    if (
+      existing.participantId !== request.participantId ||
+      existing.validFrom.getTime() !== validFrom.getTime() ||
+      existing.validUntil.getTime() !== validUntil.getTime()
+    ) {
       throw new AlreadyExistsError(
         QualificationErrorReason.REQUEST_ID_REUSED,
         `request_id ${request.requestId} was used for another grant`,

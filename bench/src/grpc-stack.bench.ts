@@ -2,30 +2,19 @@
 // verifying an Ed25519 JWT, deadline/metrics interceptor, exception filter, createGrpcClient)
 // compared with a bare @grpc/grpc-js server and client exchanging the same messages, the same
 // bearer header and the same deadline, in the same process and the same run.
-import {
-  Client,
-  Metadata,
-  Server,
-  ServerCredentials,
-  credentials,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type ServiceError,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
-import type { MethodDefinition } from '@grpc/proto-loader';
+import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AllowRoles, AuthModule, callerOf } from '@cinode/auth';
 import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
 import { createGrpcClient, startGrpcService, type RunningGrpcService } from '@cinode/grpc';
-import { cinodePackageDefinition } from '@cinode/proto';
 import type {
   ProbeRequest,
   ProbeResponse,
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, findFreePort } from '@cinode/testing';
+import { PROBE_SERVICE, bareProbe, shutdown, startEchoServer } from './bare-grpc';
 import {
   benchScale,
   compare,
@@ -37,7 +26,6 @@ import {
   type Target,
 } from './harness';
 
-const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
 const SUBJECT = 'bench-client';
 const CALL_TIMEOUT_MS = 10_000;
 const REQUEST: ProbeRequest = { message: 'ping', behaviour: '', delayMs: 0 };
@@ -107,82 +95,6 @@ async function startStack(publicKeys: string): Promise<RunningGrpcService> {
   });
 }
 
-/** The Probe method as proto-loader defines it: the codecs both sides of the bench use. */
-function probeMethod(): MethodDefinition<ProbeRequest, ProbeResponse> {
-  const service = cinodePackageDefinition()[PROBE_SERVICE];
-  if (!service || 'format' in service)
-    throw new Error(`${PROBE_SERVICE} is not a service in the package definition`);
-  const method = service.Probe;
-  if (!method) throw new Error(`${PROBE_SERVICE} has no Probe method`);
-  return method as MethodDefinition<ProbeRequest, ProbeResponse>;
-}
-
-interface BareServer {
-  server: Server;
-  port: number;
-}
-
-/** A bare grpc-js server answering Probe with the same response the stack gives. */
-async function startBareServer(): Promise<BareServer> {
-  const method = probeMethod();
-  const server = new Server();
-  const definition: ServiceDefinition = { Probe: method };
-  server.addService(definition, {
-    Probe: (
-      call: ServerUnaryCall<ProbeRequest, ProbeResponse>,
-      callback: sendUnaryData<ProbeResponse>,
-    ) => {
-      callback(null, { message: call.request.message, callerSubject: SUBJECT });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
-  });
-  return { server, port };
-}
-
-/** Calls Probe over a bare grpc-js client with the same metadata and deadline createGrpcClient sends. */
-function bareProbe(
-  client: Client,
-  method: MethodDefinition<ProbeRequest, ProbeResponse>,
-  token: string,
-) {
-  return (): Promise<ProbeResponse> => {
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${token}`);
-    return new Promise<ProbeResponse>((resolve, reject) => {
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        REQUEST,
-        metadata,
-        { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
-        (error: ServiceError | null, response?: ProbeResponse) => {
-          if (error) reject(error);
-          else if (response) resolve(response);
-          else reject(new Error('Probe returned neither a response nor an error'));
-        },
-      );
-    });
-  };
-}
-
-function shutdownBare(server: Server, graceMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 async function expectEcho(side: string, call: () => Promise<ProbeResponse>): Promise<void> {
   const response = await call();
   if (response.message !== REQUEST.message || response.callerSubject !== SUBJECT) {
@@ -200,14 +112,13 @@ async function main(): Promise<boolean> {
 
   try {
     const atStart = memory();
-    const bare = await startBareServer();
-    cleanups.push(() => shutdownBare(bare.server, 2_000));
+    const bare = await startEchoServer(SUBJECT);
+    cleanups.push(() => shutdown(bare.server, 2_000));
     const withBare = memory();
     const stack = await startStack(auth.publicKeys);
     cleanups.push(() => stack.stop());
     const withStack = memory();
 
-    const method = probeMethod();
     const bareClient = new Client(`127.0.0.1:${bare.port}`, credentials.createInsecure());
     cleanups.push(() => bareClient.close());
     const stackClient = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
@@ -219,9 +130,12 @@ async function main(): Promise<boolean> {
 
     const api = stackClient.api;
     const candidate: Side = { name: 'cinode stack', op: () => api.probe(REQUEST) };
-    const baseline: Side = { name: 'bare grpc-js', op: bareProbe(bareClient, method, token) };
+    const baseline: Side = {
+      name: 'bare grpc-js',
+      op: bareProbe(bareClient, token, REQUEST, CALL_TIMEOUT_MS),
+    };
     await expectEcho(candidate.name, () => api.probe(REQUEST));
-    await expectEcho(baseline.name, bareProbe(bareClient, method, token));
+    await expectEcho(baseline.name, bareProbe(bareClient, token, REQUEST, CALL_TIMEOUT_MS));
 
     const results = [
       await compare({

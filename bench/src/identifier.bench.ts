@@ -1,5 +1,5 @@
-// What IssueIdentifier and ResolveIdentifier cost through the real identifier service (in process,
-// with its own Postgres and NATS), next to the two things each is built from, timed in the same run:
+// What IssueIdentifier and ResolveIdentifier cost through the real identifier service (its built
+// process, with the bench's own Postgres and NATS), next to the two things each is built from, timed in the same run:
 // a bare @grpc/grpc-js unary echo (the RPC without cinode's stack or any database work) and a bare
 // primary-key SELECT with `pg` on the identifier table of the same database.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -7,16 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   Client,
-  Metadata,
   Server,
-  ServerCredentials,
   credentials,
   type ServerUnaryCall,
   type ServiceDefinition,
-  type ServiceError,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import type { MethodDefinition } from '@grpc/proto-loader';
 import { createEnvelope, encodeEnvelope } from '@cinode/events';
 import { createGrpcClient, toTimestamp } from '@cinode/grpc';
 import {
@@ -25,7 +21,6 @@ import {
   startEmbeddedPostgres,
   startNatsServer,
 } from '@cinode/local-infra';
-import { cinodePackageDefinition } from '@cinode/proto';
 import {
   ObjectType,
   type IdentifierServiceClient,
@@ -35,11 +30,9 @@ import type {
   FileIdentifierRequest,
   FileIdentifierResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import type {
-  ProbeRequest,
-  ProbeResponse,
-} from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import type { ProbeRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, spawnService, waitForServing } from '@cinode/testing';
+import { bareProbe, listen, methodOf, shutdown, startEchoServer } from './bare-grpc';
 import { connect } from 'nats';
 import { Pool } from 'pg';
 import {
@@ -56,7 +49,6 @@ import {
 } from './harness';
 
 const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
-const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
 const NATIONAL_SERVICE = 'cinode.national.v1.NationalNodeService';
 const CALL_TIMEOUT_MS = 10_000;
 const PROVIDER = 'bench-provider';
@@ -104,76 +96,6 @@ const TARGETS: ComparisonTarget[] = [
   { scenario: 'c=8', comparison: ISSUE_FLOOR, metric: 'p50', max: 16 },
   { scenario: 'c=8', comparison: ISSUE_FLOOR, metric: 'throughput', min: 0.07 },
 ];
-
-/** A method of the shared package definition: the codecs both the stack and the bare sides use. */
-function methodOf<Req, Res>(service: string, name: string): MethodDefinition<Req, Res> {
-  const definition = cinodePackageDefinition()[service];
-  if (!definition || 'format' in definition)
-    throw new Error(`${service} is not a service in the package definition`);
-  const method = definition[name];
-  if (!method) throw new Error(`${service} has no ${name} method`);
-  return method as unknown as MethodDefinition<Req, Res>;
-}
-
-async function listen(server: Server): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
-      error ? reject(error) : resolve(port),
-    );
-  });
-}
-
-function shutdown(server: Server, graceMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** The echo baseline: a bare grpc-js server answering Probe, as in grpc-stack.bench.ts. */
-async function startEchoServer(): Promise<{ server: Server; port: number }> {
-  const server = new Server();
-  const definition: ServiceDefinition = {
-    Probe: methodOf<ProbeRequest, ProbeResponse>(PROBE_SERVICE, 'Probe'),
-  };
-  server.addService(definition, {
-    Probe: (
-      call: ServerUnaryCall<ProbeRequest, ProbeResponse>,
-      callback: sendUnaryData<ProbeResponse>,
-    ) => callback(null, { message: call.request.message, callerSubject: PROVIDER }),
-  });
-  return { server, port: await listen(server) };
-}
-
-/** Calls Probe over a bare client with the bearer header and deadline createGrpcClient sends. */
-function bareEcho(client: Client, token: string): () => Promise<ProbeResponse> {
-  const method = methodOf<ProbeRequest, ProbeResponse>(PROBE_SERVICE, 'Probe');
-  return () => {
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${token}`);
-    return new Promise<ProbeResponse>((resolve, reject) => {
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        PROBE,
-        metadata,
-        { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
-        (error: ServiceError | null, response?: ProbeResponse) => {
-          if (error) reject(error);
-          else if (response?.message === PROBE.message) resolve(response);
-          else reject(new Error(`Probe answered ${JSON.stringify(response)}`));
-        },
-      );
-    });
-  };
-}
 
 /**
  * The national node, as far as filing goes: a bare grpc-js server that accepts every
@@ -276,7 +198,7 @@ async function main(): Promise<boolean> {
 
     const national = await startNationalStub();
     cleanups.push(() => shutdown(national.server, 2_000));
-    const echo = await startEchoServer();
+    const echo = await startEchoServer(PROVIDER);
     cleanups.push(() => shutdown(echo.server, 2_000));
 
     const auth = await createTestAuth();
@@ -390,7 +312,7 @@ async function main(): Promise<boolean> {
             throw new Error(`ResolveIdentifier(${id}) answered ${JSON.stringify(record)}`);
         },
       },
-      { name: ECHO, op: bareEcho(echoClient, token) },
+      { name: ECHO, op: bareProbe(echoClient, token, PROBE, CALL_TIMEOUT_MS) },
       {
         name: SELECT,
         op: async () => {

@@ -1,19 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** `n` uniformly random base62 characters. */
-function base62(n: number): string {
-  let out = '';
-  while (out.length < n) out += BASE62[randomInt(62)];
-  return out;
-}
-
-/** A full cinode API key, as an installer generates the bootstrap operator's: `cin_<8>_<32>`. */
-export function generateApiKey(): string {
-  return `cin_${base62(8)}_${base62(32)}`;
-}
-
 /** Base64 of 32 random bytes, e.g. for SIGNING_KEY_ENCRYPTION_KEY. */
 export function generateKey32(): string {
   return randomBytes(32).toString('base64');

@@ -22,7 +22,8 @@ import {
   type TestNats,
 } from '@cinode/testing';
 import type { Metadata } from '@grpc/grpc-js';
-import { generateApiKey, generateKey32 } from './fixtures';
+import { generateApiKey } from '@cinode/common';
+import { generateKey32 } from './fixtures';
 
 /** One built service running as a process. */
 export interface RunningService {
@@ -86,7 +87,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
   };
   try {
     const auth = await createTestAuth();
-    const operatorBootstrapKey = generateApiKey();
+    const operatorBootstrapKey = generateApiKey().key;
     const centerPort = await findFreePort();
     const centerAddress = `127.0.0.1:${centerPort}`;
     const common = {

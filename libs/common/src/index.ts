@@ -2,3 +2,4 @@ export * from './assert';
 export * from './errors';
 export * from './field-checks';
 export * from './pagination';
+export * from './api-key';

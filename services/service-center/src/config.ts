@@ -7,7 +7,7 @@ import {
   type ServiceConfigDefinition,
 } from '@cinode/config';
 import { z } from 'zod';
-import { API_KEY_PATTERN } from './api-keys/api-key-format';
+import { API_KEY_PATTERN } from '@cinode/common';
 
 export const SERVICE_NAME = 'service-center';
 

@@ -11,7 +11,7 @@ import {
   ParticipantKind,
   ParticipantState,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { hashApiKey, parseApiKey } from './api-keys/api-key-format';
+import { hashApiKey, parseApiKey } from '@cinode/common';
 import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { SERVICE_CENTER_CONFIG, type ServiceCenterConfig } from './config';
 import { ParticipantsRepository } from './participants/participants.repository';

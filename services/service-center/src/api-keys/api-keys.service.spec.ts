@@ -9,7 +9,7 @@ import {
 import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { AccessErrorReason } from '../access';
 import type { PendingEvent } from '../outbox-events';
-import { apiKeyMatches, generateApiKey, parseApiKey } from './api-key-format';
+import { apiKeyMatches, generateApiKey, parseApiKey } from '@cinode/common';
 import type { ApiKeyEntity } from './api-key.entity';
 import type { ApiKeysRepository, ApiKeysTx } from './api-keys.repository';
 import { ApiKeyErrorReason, ApiKeysService } from './api-keys.service';

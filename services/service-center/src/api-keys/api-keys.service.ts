@@ -14,7 +14,7 @@ import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant
 import { actorOf, assertMayChange, assertMayRead } from '../access';
 import { ParticipantEvents } from '../outbox-events';
 import { checkParticipantId, checkRequestId } from '../participants/participants.service';
-import { generateApiKey } from './api-key-format';
+import { generateApiKey } from '@cinode/common';
 import type { ApiKeyEntity } from './api-key.entity';
 import { ApiKeysRepository, type ApiKeysTx } from './api-keys.repository';
 

@@ -13,7 +13,7 @@ import {
   ParticipantState,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { actorOf, assertMayRead } from '../access';
-import { generateApiKey } from '../api-keys/api-key-format';
+import { generateApiKey } from '@cinode/common';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity';
 import { ParticipantEvents, type PendingEvent } from '../outbox-events';
 import { kindName } from '../participants/participant-roles';

@@ -6,7 +6,7 @@ import {
   ParticipantState,
   UserCategory,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { generateApiKey } from '../api-keys/api-key-format';
+import { generateApiKey } from '@cinode/common';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity';
 import type { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import type { ServiceCenterConfig } from '../config';

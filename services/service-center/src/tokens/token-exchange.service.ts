@@ -5,7 +5,7 @@ import {
   ParticipantState,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import type { Role } from '@cinode/auth';
-import { apiKeyMatches, parseApiKey } from '../api-keys/api-key-format';
+import { apiKeyMatches, parseApiKey } from '@cinode/common';
 import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { SERVICE_CENTER_CONFIG, type ServiceCenterConfig } from '../config';
 import { rolesOfKind } from '../participants/participant-roles';

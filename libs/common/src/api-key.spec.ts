@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  API_KEY_PATTERN,
-  apiKeyMatches,
-  generateApiKey,
-  hashApiKey,
-  parseApiKey,
-} from './api-key-format';
+import { API_KEY_PATTERN, apiKeyMatches, generateApiKey, hashApiKey, parseApiKey } from './api-key';
 
 describe('API key format', () => {
   it('generates cin_<prefix8>_<secret32> in base62 with the prefix in clear', () => {

@@ -1,10 +1,41 @@
-// Flat ESLint config for the whole workspace. Module boundaries are enforced with Nx tags:
-// services may use libs and generated API types, libs may use libs and API types, and nothing
-// may import a service.
+// Flat ESLint config for the whole workspace. Module boundaries are enforced with Nx tags, one
+// layer per project:
+//   layer:shared    code any project may import (common, contracts, generated API types)
+//   layer:platform  Node backend libraries services stand on (config, database, events, kit, ...)
+//   layer:service   the services; nothing imports a service
+//   layer:test      test and local-infrastructure code (testing, local-infra, test projects, e2e,
+//                   bench): production code never imports it; a service's own tests may.
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+/** What each layer's production code may import. */
+const PRODUCTION_LAYERS = {
+  'layer:shared': ['layer:shared'],
+  'layer:platform': ['layer:shared', 'layer:platform'],
+  'layer:service': ['layer:shared', 'layer:platform'],
+  // Tests and benchmarks run services as built processes; they import libraries only.
+  'layer:test': ['layer:shared', 'layer:platform', 'layer:test'],
+};
+
+/** A service's and a library's own unit and integration tests may also use the test layer. */
+const TEST_FILE_LAYERS = {
+  ...PRODUCTION_LAYERS,
+  'layer:service': ['layer:shared', 'layer:platform', 'layer:test'],
+  'layer:platform': ['layer:shared', 'layer:platform', 'layer:test'],
+};
+
+function moduleBoundaries(layers) {
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: Object.entries(layers).map(([sourceTag, onlyDependOnLibsWithTags]) => ({
+      sourceTag,
+      onlyDependOnLibsWithTags,
+    })),
+  };
+}
 
 export default tseslint.config(
   {
@@ -28,20 +59,7 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
-            { sourceTag: 'type:api', onlyDependOnLibsWithTags: [] },
-            // Tests and benchmarks run services as built processes; they import libraries only.
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:api'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries(PRODUCTION_LAYERS)],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': [
@@ -61,10 +79,12 @@ export default tseslint.config(
       '**/*.spec.ts',
       '**/*.integration-spec.ts',
       '**/*.e2e-spec.ts',
+      'services/*/test/**/*.ts',
       'bench/**/*.ts',
       'e2e/**/*.ts',
     ],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries(TEST_FILE_LAYERS)],
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

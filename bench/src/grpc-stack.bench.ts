@@ -5,9 +5,11 @@
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { AllowRoles, AuthModule, callerOf } from '@cinode/auth';
+import { ReadOnly } from '@cinode/audit';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
 import { createGrpcClient, startGrpcService, type RunningGrpcService } from '@cinode/grpc';
+import { PlatformModule } from '@cinode/kit';
 import type {
   ProbeRequest,
   ProbeResponse,
@@ -50,6 +52,7 @@ const TARGETS: Target[] = [
 class ProbeBenchController {
   @GrpcMethod('ProbeService', 'Probe')
   @AllowRoles('service')
+  @ReadOnly()
   probe(request: ProbeRequest, metadata: Metadata): ProbeResponse {
     return { message: request.message, callerSubject: callerOf(metadata).subject };
   }
@@ -60,13 +63,8 @@ class ProbeBenchModule {
   static forRoot(config: BaseServiceConfig): DynamicModule {
     return {
       module: ProbeBenchModule,
-      imports: [
-        AuthModule.forRoot({
-          publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
-          issuer: config.AUTH_JWT_ISSUER,
-          audience: config.AUTH_JWT_AUDIENCE,
-        }),
-      ],
+      // The platform's call pipeline (deadline, authorization) without a database.
+      imports: [PlatformModule.forService({ service: 'bench', config })],
       controllers: [ProbeBenchController],
     };
   }
@@ -166,7 +164,7 @@ async function main(): Promise<boolean> {
     const atEnd = memory();
 
     console.log(
-      `candidate: ${candidate.name} (startGrpcService + AuthModule + createGrpcClient, tracing off)`,
+      `candidate: ${candidate.name} (startGrpcService + PlatformModule call pipeline + createGrpcClient, tracing off)`,
     );
     console.log(`baseline:  ${baseline.name} (same package definition, metadata and deadline)`);
     console.log(

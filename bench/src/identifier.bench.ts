@@ -2,6 +2,7 @@
 // process, with the bench's own Postgres and NATS), next to the two things each is built from, timed in the same run:
 // a bare @grpc/grpc-js unary echo (the RPC without cinode's stack or any database work) and a bare
 // primary-key SELECT with `pg` on the identifier table of the same database.
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
   type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
+import { ParticipantCertified, eventOf } from '@cinode/contracts';
 import { createEnvelope, encodeEnvelope } from '@cinode/events';
 import { createGrpcClient, toTimestamp } from '@cinode/grpc';
 import {
@@ -51,7 +53,7 @@ import {
 const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
 const NATIONAL_SERVICE = 'cinode.national.v1.NationalNodeService';
 const CALL_TIMEOUT_MS = 10_000;
-const PROVIDER = 'bench-provider';
+const PROVIDER = randomUUID();
 const PROBE: ProbeRequest = { message: 'ping', behaviour: '', delayMs: 0 };
 /** Identifiers issued (and filed) before the runs, which the resolve and SELECT sides read in turn. */
 const RESOLVE_POOL = 256;
@@ -143,17 +145,20 @@ async function startNationalStub(): Promise<{ server: Server; port: number; fili
 async function certify(natsUrl: string, participantId: string): Promise<void> {
   const nc = await connect({ servers: natsUrl });
   try {
-    const envelope = createEnvelope('service-center', {
-      type: 'cinode.participant.participant.certified',
-      data: {
+    const envelope = createEnvelope(
+      'service-center',
+      eventOf(ParticipantCertified, {
         participantId,
-        kind: 'compute_provider',
-        state: 'certified',
-        previousState: 'under_review',
+        version: 3,
+        kind: 'COMPUTE_PROVIDER',
+        state: 'CERTIFIED',
+        previousState: 'UNDER_REVIEW',
+        legalName: 'Example Cloud Ltd.',
+        creditCode: '91310000MA1FL0000X',
         reason: 'bench',
         actor: 'bench-operator',
-      },
-    });
+      }),
+    );
     await nc.jetstream().publish(envelope.type, encodeEnvelope(envelope), { msgID: envelope.id });
   } finally {
     await nc.close();
@@ -251,7 +256,7 @@ async function main(): Promise<boolean> {
       async () =>
         (
           await db.query(
-            `SELECT 1 FROM participant_projection WHERE participant_id = $1 AND state = 'certified'`,
+            `SELECT 1 FROM participant_projection WHERE participant_id = $1 AND state = 'CERTIFIED'`,
             [PROVIDER],
           )
         ).rowCount === 1,

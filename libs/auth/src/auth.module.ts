@@ -5,8 +5,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { AuthGuard } from './auth.guard';
+import { Authorizer } from './authorizer';
 import { KeyRing } from './key-ring';
 import { ServiceCenterJwks } from './service-center-jwks';
 import {
@@ -26,6 +25,11 @@ export interface AuthModuleOptions extends TokenSettings {
   serviceName?: string;
   /** AUTH_SERVICE_SIGNING_KEY: private JWK of the node's service key, for calling other services. */
   serviceSigningKey?: string;
+  /**
+   * The service provides TokenVerifier itself, from a global module of its own (the service center,
+   * which trusts the signing keys in its database); this module then provides none.
+   */
+  ownTokenVerifier?: boolean;
 }
 
 @Injectable()
@@ -38,8 +42,8 @@ class RemoteJwksLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * Installs the global AuthGuard with a local token verifier, and provides ServiceTokenSource for
- * calls this service makes to others.
+ * Token verification (static keys and the service center's JWKS), the Authorizer the platform's
+ * call pipeline runs for every call, and ServiceTokenSource for calls this service makes to others.
  */
 @Module({})
 export class AuthModule {
@@ -60,11 +64,15 @@ export class AuthModule {
           useFactory: (remote: ServiceCenterJwks | null) =>
             new KeyRing(parseJwks(options.publicKeys).keys, remote ?? undefined),
         },
-        {
-          provide: TokenVerifier,
-          inject: [KeyRing],
-          useFactory: (ring: KeyRing) => new TokenVerifier(ring, settings),
-        },
+        ...(options.ownTokenVerifier
+          ? []
+          : [
+              {
+                provide: TokenVerifier,
+                inject: [KeyRing],
+                useFactory: (ring: KeyRing) => new TokenVerifier(ring, settings),
+              },
+            ]),
         {
           provide: ServiceTokenSource,
           useFactory: () =>
@@ -77,9 +85,14 @@ export class AuthModule {
             ),
         },
         RemoteJwksLifecycle,
-        { provide: APP_GUARD, useClass: AuthGuard },
+        Authorizer,
       ],
-      exports: [TokenVerifier, KeyRing, ServiceTokenSource],
+      exports: [
+        ...(options.ownTokenVerifier ? [] : [TokenVerifier]),
+        KeyRing,
+        ServiceTokenSource,
+        Authorizer,
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { Role } from './roles';
 
 export const ACCESS_METADATA = 'cinode:access';
@@ -19,3 +20,15 @@ export const AllowAuthenticated = () =>
 /** The RPC needs no token at all. Use sparingly: discovery and token exchange only. */
 export const AllowPublic = () =>
   SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule);
+
+/** The rule of a handler: its own, else its controller's (what every call is checked against). */
+export function accessRuleOf(
+  reflector: Reflector,
+  handler: (...args: never[]) => unknown,
+  controller: abstract new (...args: never[]) => unknown,
+): AccessRule | undefined {
+  return reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [
+    handler,
+    controller,
+  ]);
+}

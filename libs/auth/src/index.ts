@@ -1,4 +1,4 @@
-export * from './auth.guard';
+export * from './authorizer';
 export * from './auth.module';
 export * from './decorators';
 export * from './key-ring';

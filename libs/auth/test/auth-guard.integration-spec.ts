@@ -25,14 +25,15 @@ import {
 } from '@cinode/testing';
 import {
   AllowRoles,
-  AuthGuard,
-  AuthModule,
+  Authorizer,
   TokenIssuer,
   callerOf,
   generateSigningKey,
   parseJwks,
   type SigningKey,
 } from '@cinode/auth';
+import { ReadOnly } from '@cinode/audit';
+import { PlatformModule } from '@cinode/kit';
 
 const SERVICE_NAME = 'auth-probe';
 const DOMAIN = `${SERVICE_NAME}.cinode`;
@@ -41,11 +42,17 @@ const DOMAIN = `${SERVICE_NAME}.cinode`;
 class AuthProbeGrpcController {
   @GrpcMethod('ProbeService', 'Probe')
   @AllowRoles('operator', 'regulator')
+  @ReadOnly()
   probe(request: ProbeRequest, metadata: Metadata): ProbeResponse {
     return { message: request.message, callerSubject: callerOf(metadata).subject };
   }
+}
 
+/** Implements an RPC that declares no access rule: the service must refuse to start. */
+@Controller()
+class UndeclaredGrpcController {
   @GrpcMethod('ProbeService', 'Undeclared')
+  @ReadOnly()
   undeclared(request: UndeclaredRequest): UndeclaredResponse {
     return { message: request.message };
   }
@@ -53,35 +60,32 @@ class AuthProbeGrpcController {
 
 @Module({})
 class AuthProbeModule {
-  static forRoot(config: BaseServiceConfig): DynamicModule {
+  static forRoot(config: BaseServiceConfig, undeclared = false): DynamicModule {
     return {
       module: AuthProbeModule,
-      imports: [
-        AuthModule.forRoot({
-          publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
-          issuer: config.AUTH_JWT_ISSUER,
-          audience: config.AUTH_JWT_AUDIENCE,
-        }),
-      ],
-      controllers: [AuthProbeGrpcController],
+      imports: [PlatformModule.forService({ service: SERVICE_NAME, config })],
+      controllers: undeclared
+        ? [AuthProbeGrpcController, UndeclaredGrpcController]
+        : [AuthProbeGrpcController],
     };
   }
 }
 
 const request = { message: 'hello', behaviour: '', delayMs: 0 };
 
-describe(AuthGuard.name, () => {
+describe(`${Authorizer.name} in the call pipeline`, () => {
   let auth: TestAuth;
   /** A second trusted key, as during a key rotation. */
   let rotated: SigningKey;
   let service: RunningGrpcService;
   let client: GrpcClient<ProbeServiceClient>;
+  let config: BaseServiceConfig;
 
   beforeAll(async () => {
     auth = await createTestAuth();
     rotated = await generateSigningKey('rotated-key');
     const trusted = { keys: [...parseJwks(auth.publicKeys).keys, rotated.publicJwk] };
-    const config = loadConfig(
+    config = loadConfig(
       { service: SERVICE_NAME, schema: baseServiceSchema },
       {
         DATABASE_URL: 'postgres://u:p@127.0.0.1:1/unused',
@@ -214,12 +218,15 @@ describe(AuthGuard.name, () => {
     }
   });
 
-  it('denies an RPC that declares no access rule, even to an operator', async () => {
-    const token = await auth.token(['operator'], 'op-7');
-    const { status } = await expectGrpcError(
-      client.api.undeclared({ message: 'sneaky' }, withToken(token)),
-      GrpcStatus.PERMISSION_DENIED,
-    );
-    expect(status?.errorInfo).toMatchObject({ reason: 'RPC_NOT_DECLARED', domain: DOMAIN });
+  it('refuses to start a service with an RPC that declares no access rule', async () => {
+    await expect(
+      startGrpcService({
+        name: SERVICE_NAME,
+        module: AuthProbeModule.forRoot({ ...config, GRPC_PORT: await findFreePort() }, true),
+        services: ['cinode.testing.v1.ProbeService'],
+        config: { ...config, GRPC_PORT: await findFreePort() },
+        logger: createLogger({ service: SERVICE_NAME, level: 'silent' }),
+      }),
+    ).rejects.toThrow(/UndeclaredGrpcController.undeclared declares no access rule/);
   });
 });

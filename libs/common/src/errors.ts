@@ -13,7 +13,8 @@ export type ErrorKind =
   | 'RESOURCE_EXHAUSTED'
   | 'ABORTED'
   | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED';
 
 /** One bad field of a request; `field` is the dotted path using proto field names. */
 export interface FieldViolation {

@@ -77,6 +77,23 @@ export const baseServiceSchema = z.object({
 
 export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;
 
+/** Keys of every service that publishes or consumes events; spread into its schema. */
+export const eventsConfigShape = {
+  NATS_URL: z.string({ required_error: 'is required' }).min(1),
+  /** First nak delay of a consumer after a transient failure; doubles up to the maximum. */
+  EVENT_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
+  /** Longest nak delay: retries continue at this pace for as long as the failure lasts. */
+  EVENT_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+};
+
+export type EventsConfig = z.infer<z.ZodObject<typeof eventsConfigShape>>;
+
+/** A problem with one key, found by a rule that spans keys. */
+export interface ConfigProblem {
+  key: string;
+  problem: string;
+}
+
 /** Keys of the base schema that hold secrets. */
 export const BASE_SECRET_KEYS = ['DATABASE_URL', 'AUTH_SERVICE_SIGNING_KEY'] as const;
 
@@ -85,6 +102,21 @@ export interface ServiceConfigDefinition<S extends z.AnyZodObject> {
   schema: S;
   /** Keys never to print; DATABASE_URL is always one. */
   secrets?: readonly string[];
+  /** Rules that span keys (a zod object schema stays a plain object schema without them). */
+  rules?: (config: z.infer<S>) => ConfigProblem[];
+}
+
+/** Rules every service's config obeys, whichever of these keys it has. */
+function sharedRules(config: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const pairs: [string, string][] = [['EVENT_RETRY_INITIAL_MS', 'EVENT_RETRY_MAX_MS']];
+  for (const [low, high] of pairs) {
+    const a = config[low];
+    const b = config[high];
+    if (typeof a === 'number' && typeof b === 'number' && b < a)
+      problems.push({ key: high, problem: `must not be below ${low}` });
+  }
+  return problems;
 }
 
 /**
@@ -107,7 +139,13 @@ export function loadConfig<S extends z.AnyZodObject>(
     });
     throw new ConfigError(definition.service, problems);
   }
-  return result.data as z.infer<S>;
+  const config = result.data as z.infer<S>;
+  const problems = [
+    ...sharedRules(config as Record<string, unknown>),
+    ...(definition.rules?.(config) ?? []),
+  ];
+  if (problems.length > 0) throw new ConfigError(definition.service, problems);
+  return config;
 }
 
 /** The config with secrets replaced, safe to log. */

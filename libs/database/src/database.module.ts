@@ -14,6 +14,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseConnectionOptions, buildDataSourceOptions } from './data-source.factory';
 import { runMigrations } from './migrations';
 import { observePoolMetrics } from './pool-metrics';
+import { TransactionExtensions, UnitOfWork } from './unit-of-work';
 
 export interface DatabaseModuleOptions extends DatabaseConnectionOptions {
   /** Run pending migrations (under the advisory lock) before the data source is handed out. */
@@ -50,9 +51,8 @@ class PoolMetricsLifecycle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /**
- * One database per service: `DatabaseModule.forRoot(...)` in the root module, then
- * `TypeOrmModule.forFeature([Entity])` (re-exported as `DatabaseModule.forFeature`) in feature modules
- * to inject repositories with `@InjectRepository(Entity)`.
+ * One database per service: `DatabaseModule.forRoot(...)` once (the platform module does it), then
+ * inject UnitOfWork anywhere: `uow.run(tx => ...)` for changes, repositories taking the Tx.
  */
 @Module({})
 export class DatabaseModule {
@@ -96,9 +96,10 @@ export class DatabaseModule {
     });
     return {
       module: DatabaseModule,
+      global: true,
       imports: [typeorm],
-      providers: [PoolMetricsLifecycle],
-      exports: [typeorm],
+      providers: [PoolMetricsLifecycle, TransactionExtensions, UnitOfWork],
+      exports: [typeorm, TransactionExtensions, UnitOfWork],
     };
   }
 

@@ -2,3 +2,14 @@ export * from './data-source.factory';
 export * from './migrations';
 export * from './pool-metrics';
 export * from './database.module';
+export * from './database.migration';
+export * from './idempotency-key.entity';
+export * from './transaction';
+export * from './unit-of-work';
+
+import { CreateIdempotencyKeys1796000000000 } from './database.migration';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
+
+/** List these among a service's entities and migrations (the platform's schema does it). */
+export const DATABASE_ENTITIES = [IdempotencyKeyEntity];
+export const DATABASE_MIGRATIONS = [CreateIdempotencyKeys1796000000000];

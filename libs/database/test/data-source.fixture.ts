@@ -1,7 +1,7 @@
 // A service-shaped data source for trying db-migration-generate.mjs (see README): the CLI loads it
 // with DATABASE_URL pointing at a throwaway database.
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { createDataSource } from '../src';
+import { createDataSource } from '@cinode/database';
 
 @Entity({ name: 'gadget' })
 export class Gadget {

@@ -18,7 +18,7 @@ import {
   readPoolFigures,
   refreshPoolMetrics,
   runMigrations,
-} from '../src';
+} from '@cinode/database';
 
 // The migration holds the transaction open for a moment so that two unsynchronised runners would
 // both see it pending; with the advisory lock the second must wait and then find nothing to do.

@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { randomBytes } from 'node:crypto';
+import { uuidv7 } from '@cinode/common';
 
 /** W3C trace context as carried in NATS headers. */
 export interface TraceContext {
@@ -39,18 +39,10 @@ export class InvalidEnvelopeError extends Error {
 const EVENT_TYPE = /^cinode\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+export { uuidv7 };
+
 export function isValidEventType(type: string): boolean {
   return EVENT_TYPE.test(type);
-}
-
-/** RFC 9562 UUID version 7 (48-bit Unix ms timestamp, then random bits). */
-export function uuidv7(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The active trace context, serialised with the globally registered propagator (W3C by default in the SDK). */

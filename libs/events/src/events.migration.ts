@@ -43,5 +43,3 @@ export class CreateEventTables1763900000000 implements MigrationInterface {
     await queryRunner.query(`DROP TABLE "outbox_event"`);
   }
 }
-
-export const EVENT_ENTITIES_MIGRATIONS = [CreateEventTables1763900000000];

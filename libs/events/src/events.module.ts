@@ -9,27 +9,33 @@ import {
   ModuleMetadata,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleInit,
   OptionalFactoryDependency,
 } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { DEAD_LETTER_STREAM, type StreamContract } from '@cinode/contracts';
+import { TransactionExtensions, UnitOfWork } from '@cinode/database';
 import { NatsConnection, connect } from 'nats';
 import { DataSource } from 'typeorm';
+import type { BackoffPolicy } from './backoff';
 import { EventConsumerRegistry } from './consumer/event-consumer.registry';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { OutboxRelay, OutboxRelayOptions } from './outbox/outbox.relay';
-import { StreamDeclaration, deadLetterStream, ensureStreams } from './streams';
+import { ensureConsumedStreams, ensureOwnedStreams, type StreamOptions } from './streams';
 
 export interface EventsModuleOptions {
   /** Defaults to the NATS_URL environment variable. */
   natsUrl?: string;
   /** This service's name: the `source` of every event it produces and its NATS connection name. */
   source: string;
-  /** Streams this service owns; created or updated at start-up. */
-  streams: StreamDeclaration[];
-  /** The dead-letter stream to ensure (default `DLQ` on `cinode.dlq.>`); false if another service owns it. */
-  deadLetterStream?: StreamDeclaration | false;
+  /** Streams this service owns (from @cinode/contracts); created or updated at start-up. */
+  owns: readonly StreamContract[];
+  /** Retry policy of this service's consumers (capped backoff; deliveries are unlimited). */
+  consumerBackoff?: BackoffPolicy;
   /** The relay runs unless `enabled: false` (e.g. a service that only consumes). */
   relay?: OutboxRelayOptions & { enabled?: boolean };
+  /** Tests: memory-backed streams. */
+  streamOptions?: StreamOptions;
 }
 
 export interface EventsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -51,13 +57,10 @@ async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConn
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1_000,
   });
-  const dlq =
-    options.deadLetterStream === undefined ? deadLetterStream() : options.deadLetterStream;
   try {
-    await ensureStreams(
-      await nc.jetstreamManager(),
-      dlq ? [...options.streams, dlq] : options.streams,
-    );
+    const jsm = await nc.jetstreamManager();
+    await ensureOwnedStreams(jsm, options.owns, options.streamOptions);
+    await ensureConsumedStreams(jsm, [DEAD_LETTER_STREAM], options.streamOptions);
   } catch (error) {
     await nc.close();
     throw error;
@@ -67,7 +70,7 @@ async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConn
 
 @Injectable()
 export class EventsLifecycle
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('Events');
 
@@ -76,7 +79,13 @@ export class EventsLifecycle
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly relay: OutboxRelay,
     private readonly consumers: EventConsumerRegistry,
+    private readonly publisher: OutboxPublisher,
+    private readonly extensions: TransactionExtensions,
   ) {}
+
+  onModuleInit(): void {
+    this.extensions.setOutbox(this.publisher);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.relay?.enabled !== false) this.relay.start();
@@ -102,8 +111,9 @@ export class EventsLifecycle
 }
 
 /**
- * Global: import once in the root module (after DatabaseModule); then inject OutboxPublisher to emit
- * and EventConsumerRegistry to consume anywhere.
+ * Global: import once in the root module (after DatabaseModule; the platform module does both).
+ * Services emit through `tx.emit(...)` of a unit of work and consume by registering with
+ * EventConsumerRegistry.
  */
 @Module({})
 export class EventsModule {
@@ -140,9 +150,9 @@ export class EventsModule {
         },
         {
           provide: EventConsumerRegistry,
-          inject: [getDataSourceToken(), NATS_CONNECTION],
-          useFactory: (dataSource: DataSource, nc: NatsConnection) =>
-            new EventConsumerRegistry(dataSource, nc),
+          inject: [UnitOfWork, NATS_CONNECTION, EVENTS_MODULE_OPTIONS],
+          useFactory: (uow: UnitOfWork, nc: NatsConnection, o: EventsModuleOptions) =>
+            new EventConsumerRegistry(uow, nc, o.consumerBackoff),
         },
         EventsLifecycle,
       ],

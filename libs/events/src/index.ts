@@ -1,4 +1,5 @@
 export * from './backoff';
+export * from './dead-letters';
 export * from './envelope';
 export * from './nats-headers';
 export * from './streams';
@@ -12,7 +13,9 @@ export * from './events.migration';
 export * from './events.module';
 
 import { ProcessedEventEntity } from './consumer/processed-event.entity';
+import { CreateEventTables1763900000000 } from './events.migration';
 import { OutboxEventEntity } from './outbox/outbox-event.entity';
 
-/** List these among a service's entities (alongside CreateEventTables1763900000000 among its migrations). */
+/** List these among a service's entities and migrations (the platform's schema does it). */
 export const EVENT_ENTITIES = [OutboxEventEntity, ProcessedEventEntity];
+export const EVENT_MIGRATIONS = [CreateEventTables1763900000000];

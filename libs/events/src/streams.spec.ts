@@ -1,31 +1,30 @@
+import { DEAD_LETTER_STREAM, defineStream } from '@cinode/contracts';
 import { RetentionPolicy, StorageType, nanos } from 'nats';
-import { deadLetterStream, deadLetterSubject, defineStream, toStreamConfig } from './streams';
+import { toStreamConfig } from './streams';
 
-describe('stream declarations', () => {
-  it('rejects names with dots and empty subject lists', () => {
-    expect(() => defineStream({ name: 'resource.pool', subjects: ['cinode.resource.>'] })).toThrow(
-      /no dots/,
-    );
-    expect(() => defineStream({ name: 'RESOURCE', subjects: [] })).toThrow(/no subjects/);
-  });
-
+describe('stream configs', () => {
   it('rejects a duplicate window longer than the retention', () => {
-    expect(() =>
-      defineStream({
-        name: 'X',
-        subjects: ['cinode.x.>'],
-        maxAgeMs: 1_000,
-        duplicateWindowMs: 2_000,
-      }),
-    ).toThrow(/duplicate window/);
+    const stream = defineStream({
+      name: 'X',
+      subjects: ['cinode.x.>'],
+      owner: 'x',
+      description: '',
+      maxAgeMs: 1_000,
+      duplicateWindowMs: 2_000,
+    });
+    expect(() => toStreamConfig(stream)).toThrow(/duplicate window/);
   });
 
-  it('maps to a JetStream config with defaults', () => {
-    const config = toStreamConfig({
-      name: 'RESOURCE',
-      subjects: ['cinode.resource.>'],
-      duplicateWindowMs: 60_000,
-    });
+  it('maps a contract to a JetStream config with defaults', () => {
+    const config = toStreamConfig(
+      defineStream({
+        name: 'RESOURCE',
+        subjects: ['cinode.resource.>'],
+        owner: 'resource-aggregation',
+        description: 'pools',
+        duplicateWindowMs: 60_000,
+      }),
+    );
     expect(config).toMatchObject({
       name: 'RESOURCE',
       subjects: ['cinode.resource.>'],
@@ -33,11 +32,14 @@ describe('stream declarations', () => {
       storage: StorageType.File,
       duplicate_window: nanos(60_000),
       max_age: nanos(7 * 24 * 3600 * 1000),
+      num_replicas: 1,
     });
   });
 
-  it('names dead-letter subjects by consumer', () => {
-    expect(deadLetterSubject('selection-pools')).toBe('cinode.dlq.selection-pools');
-    expect(deadLetterStream().subjects).toEqual(['cinode.dlq.>']);
+  it('keeps parked messages for 30 days', () => {
+    expect(toStreamConfig(DEAD_LETTER_STREAM)).toMatchObject({
+      subjects: ['cinode.dlq.>'],
+      max_age: nanos(30 * 24 * 3600 * 1000),
+    });
   });
 });

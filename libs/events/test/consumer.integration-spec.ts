@@ -1,22 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { eventOf } from '@cinode/contracts';
+import type { Tx } from '@cinode/database';
 import { JetStreamManager, NatsConnection } from 'nats';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   ConsumerDefinition,
   EventConsumer,
-  EventEnvelope,
+  OutboxPublisher,
+  PermanentEventError,
   createEnvelope,
   decodeEnvelope,
   encodeEnvelope,
   publishEnvelope,
-} from '../src';
+  replayDeadLetter,
+  type EventEnvelope,
+} from '@cinode/events';
 import {
   TestStreams,
   connectNats,
   deleteStreams,
   migratedDataSource,
-  streamMessages,
+  parkedFor,
   testStreams,
+  unitOfWork,
   waitFor,
+  type ThingContract,
 } from './support';
 
 describe(EventConsumer.name, () => {
@@ -24,7 +32,7 @@ describe(EventConsumer.name, () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let streams: TestStreams;
-  const consumers: EventConsumer[] = [];
+  const consumers: EventConsumer<ThingContract>[] = [];
 
   beforeEach(async () => {
     streams = testStreams();
@@ -40,12 +48,12 @@ describe(EventConsumer.name, () => {
   });
 
   async function startConsumer(
-    definition: Omit<ConsumerDefinition, 'name' | 'stream'>,
-  ): Promise<EventConsumer> {
-    const consumer = new EventConsumer(dataSource, nc, {
+    definition: Omit<ConsumerDefinition<ThingContract>, 'name' | 'source'>,
+    verbs: string[] = ['created', 'poisoned'],
+  ): Promise<EventConsumer<ThingContract>> {
+    const consumer = new EventConsumer<ThingContract>(unitOfWork(dataSource), nc, {
       name: streams.consumerName,
-      stream: streams.stream.name,
-      deadLetterSubject: `cinode.dlq.${streams.consumerName}`,
+      source: streams.things(...verbs),
       ...definition,
     });
     consumers.push(consumer);
@@ -54,7 +62,8 @@ describe(EventConsumer.name, () => {
   }
 
   function event(id: string, verb = 'created'): EventEnvelope<{ id: string }> {
-    return createEnvelope('consumer-test', { type: streams.subject('thing', verb), data: { id } });
+    const message = eventOf(streams.thing(verb), { id });
+    return createEnvelope('consumer-test', message);
   }
 
   async function handledCount(id: string): Promise<number | undefined> {
@@ -66,23 +75,26 @@ describe(EventConsumer.name, () => {
   }
 
   /** The handler's state change: counts how often it committed for this thing. */
-  async function recordHandled(
-    envelope: EventEnvelope<unknown>,
-    manager: EntityManager,
-  ): Promise<void> {
-    const { id } = envelope.data as { id: string };
-    await manager.query(
+  async function recordHandled(id: string, tx: Tx): Promise<void> {
+    await tx.manager.query(
       `INSERT INTO thing (id, handled_count) VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET handled_count = thing.handled_count + 1`,
       [id],
     );
   }
 
+  async function parked(count: number) {
+    return waitFor(`${count} dead-lettered message(s)`, async () => {
+      const messages = await parkedFor(jsm, streams);
+      return messages.length >= count ? messages : undefined;
+    });
+  }
+
   it('processes a redelivered event once', async () => {
     const seen: number[] = [];
     await startConsumer({
-      handle: async (envelope, { manager, deliveryCount }) => {
+      handle: async (e, { tx, deliveryCount }) => {
         seen.push(deliveryCount);
-        await recordHandled(envelope, manager);
+        await recordHandled(e.data.id, tx);
       },
     });
     const first = event('dup');
@@ -91,8 +103,7 @@ describe(EventConsumer.name, () => {
     const js = nc.jetstream();
     await js.publish(first.type, encodeEnvelope(first), { msgID: `${first.id}-a` });
     await js.publish(first.type, encodeEnvelope(first), { msgID: `${first.id}-b` });
-    const marker = event('marker');
-    await publishEnvelope(js, marker);
+    await publishEnvelope(js, event('marker'));
 
     await waitFor('the marker after both copies', () => handledCount('marker'));
     expect(await handledCount('dup')).toBe(1);
@@ -104,74 +115,119 @@ describe(EventConsumer.name, () => {
     expect(processed[0].n).toBe(1);
   });
 
-  it('rolls back a failed attempt, so a retry after a failure applies the change once', async () => {
-    await startConsumer({
-      backoff: { initialMs: 50, maxMs: 50, jitter: 0 },
-      handle: async (envelope, { manager, deliveryCount }) => {
-        await recordHandled(envelope, manager);
-        if (deliveryCount === 1) throw new Error('transient failure after writing');
-      },
-    });
-    await publishEnvelope(nc.jetstream(), event('retry'));
-    await waitFor('the second delivery to succeed', () => handledCount('retry'));
-    expect(await handledCount('retry')).toBe(1);
-  });
-
-  it('parks an always-failing event on the dead-letter subject after N attempts with growing delays, and goes on', async () => {
+  it('retries a transient failure with growing, capped delays and no delivery limit', async () => {
     const attempts: number[] = [];
     await startConsumer({
-      maxDeliver: 3,
-      backoff: { initialMs: 200, maxMs: 5_000, multiplier: 2, jitter: 0 },
-      handle: async (envelope, { manager }) => {
-        if (envelope.type.endsWith('.poisoned')) {
-          attempts.push(Date.now());
-          throw new Error('cannot handle\nthis event');
-        }
-        await recordHandled(envelope, manager);
+      backoff: { initialMs: 100, maxMs: 300, multiplier: 2, jitter: 0 },
+      handle: async (e, { tx, deliveryCount }) => {
+        await recordHandled(e.data.id, tx);
+        if (e.data.id !== 'flaky') return;
+        attempts.push(Date.now());
+        // More failures than any former delivery limit; each attempt's write is rolled back.
+        if (deliveryCount <= 6) throw new Error('database unavailable');
       },
     });
     const js = nc.jetstream();
-    const poison = event('poison', 'poisoned');
-    await publishEnvelope(js, poison);
-    await publishEnvelope(js, event('after-poison'));
+    await publishEnvelope(js, event('flaky'));
+    await publishEnvelope(js, event('behind-flaky'));
 
-    // The message behind the poison one is not held up by its retries.
-    await waitFor('the later event', () => handledCount('after-poison'), 5_000);
-    const parked = await waitFor('the dead-lettered message', async () => {
-      const messages = await streamMessages(jsm, streams.dlq.name);
-      return messages.length > 0 ? messages : undefined;
+    // The message behind the failing one is not held up by its retries.
+    await waitFor('the later event', () => handledCount('behind-flaky'), 5_000);
+    await waitFor('the seventh delivery to succeed', () => handledCount('flaky'), 15_000);
+    expect(await handledCount('flaky')).toBe(1);
+    const delays = attempts.slice(1).map((t, i) => t - attempts[i]);
+    expect(delays[0]).toBeGreaterThanOrEqual(90);
+    expect(delays[1]).toBeGreaterThanOrEqual(190);
+    // Capped at 300 ms: later retries do not keep doubling.
+    expect(Math.max(...delays)).toBeLessThan(2_000);
+    expect(await parkedFor(jsm, streams)).toHaveLength(0);
+  });
+
+  it('dead-letters a handler verdict of PermanentEventError on its first delivery', async () => {
+    const attempts: number[] = [];
+    await startConsumer({
+      handle: async (e, { tx, deliveryCount }) => {
+        if (e.type.endsWith('.poisoned')) {
+          attempts.push(deliveryCount);
+          throw new PermanentEventError('refers to a thing that\ncannot exist');
+        }
+        await recordHandled(e.data.id, tx);
+      },
     });
-
-    expect(parked).toHaveLength(1);
-    expect(parked[0].subject).toBe(`cinode.dlq.${streams.consumerName}`);
-    expect(decodeEnvelope(parked[0].data)).toEqual(poison);
-    expect(parked[0].header.get('Cinode-Dlq-Deliveries')).toBe('3');
-    expect(parked[0].header.get('Cinode-Dlq-Error')).toBe('Error: cannot handle this event');
-    expect(parked[0].header.get('Cinode-Dlq-Subject')).toBe(poison.type);
-    expect(attempts).toHaveLength(3);
-    // Nak delays of 200 ms then 400 ms are lower bounds the server honours.
-    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(190);
-    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(390);
-
-    // Terminated, not redelivered: a later event is still processed and the poison one never again.
-    await publishEnvelope(js, event('later'));
-    await waitFor('an event after parking', () => handledCount('later'), 5_000);
-    expect(attempts).toHaveLength(3);
+    const poison = event('poison', 'poisoned');
+    await publishEnvelope(nc.jetstream(), poison);
+    await publishEnvelope(nc.jetstream(), event('after-poison'));
+    await waitFor('the later event', () => handledCount('after-poison'), 5_000);
+    const [letter] = await parked(1);
+    expect(letter.subject).toBe(poison.type);
+    expect(letter.deliveries).toBe(1);
+    expect(letter.eventId).toBe(poison.id);
+    expect(letter.error).toBe('PermanentEventError: refers to a thing that cannot exist');
+    expect(decodeEnvelope(letter.data)).toEqual(poison);
+    expect(attempts).toEqual([1]);
     const info = await jsm.consumers.info(streams.stream.name, streams.consumerName);
     expect(info.num_ack_pending).toBe(0);
   });
 
-  it('parks a malformed message at once', async () => {
-    await startConsumer({ handle: async () => undefined });
-    await nc
-      .jetstream()
-      .publish(streams.subject('thing', 'created'), Buffer.from('{"not":"an envelope"}'));
-    const parked = await waitFor('the malformed message', async () => {
-      const messages = await streamMessages(jsm, streams.dlq.name);
-      return messages.length > 0 ? messages : undefined;
+  it('dead-letters a body that is no envelope, and data that breaks its contract, at once', async () => {
+    const handled: string[] = [];
+    await startConsumer({ handle: async (e) => void handled.push(e.data.id) });
+    const js = nc.jetstream();
+    await js.publish(streams.subject('thing', 'created'), Buffer.from('{"not":"an envelope"}'));
+    const badData = createEnvelope('consumer-test', {
+      type: streams.subject('thing', 'created'),
+      data: { id: '' },
     });
-    expect(parked[0].header.get('Cinode-Dlq-Deliveries')).toBe('1');
-    expect(parked[0].header.get('Cinode-Dlq-Error')).toMatch(/InvalidEnvelopeError/);
+    await publishEnvelope(js, badData);
+    const letters = await parked(2);
+    expect(letters.map((l) => l.deliveries)).toEqual([1, 1]);
+    expect(letters[0].error).toMatch(/InvalidEnvelopeError/);
+    expect(letters[1].error).toMatch(/MalformedEventError: .*id/);
+    expect(handled).toEqual([]);
+  });
+
+  it('acks event types the consumer does not list without handling them', async () => {
+    const handled: string[] = [];
+    await startConsumer({ handle: async (e) => void handled.push(e.data.id) }, ['created']);
+    await publishEnvelope(nc.jetstream(), event('unknown-kind', 'archived'));
+    await publishEnvelope(nc.jetstream(), event('known'));
+    await waitFor('the known event', async () => (handled.length > 0 ? true : undefined));
+    expect(handled).toEqual(['known']);
+    expect(await parkedFor(jsm, streams)).toHaveLength(0);
+  });
+
+  it("parks a handler's deadLetter copy and commits the handler's own change", async () => {
+    await startConsumer({
+      handle: async (e, { tx, deadLetter }) => {
+        await recordHandled(e.data.id, tx);
+        await deadLetter('the national node refused it for good');
+      },
+    });
+    await publishEnvelope(nc.jetstream(), event('refused'));
+    const [letter] = await parked(1);
+    expect(letter.error).toBe('the national node refused it for good');
+    expect(await handledCount('refused')).toBe(1);
+  });
+
+  it('a replayed dead letter reaches its consumer again, corrected if need be', async () => {
+    const handled: string[] = [];
+    await startConsumer({ handle: async (e) => void handled.push(e.data.id) });
+    const broken = createEnvelope('consumer-test', {
+      type: streams.subject('thing', 'created'),
+      data: { id: '' },
+    });
+    await publishEnvelope(nc.jetstream(), broken);
+    const [letter] = await parked(1);
+
+    const fixed = { ...broken, data: { id: 'fixed' } };
+    const replayed = await replayDeadLetter(nc, letter.seq, {
+      data: encodeEnvelope(fixed),
+    });
+    expect(replayed.eventId).toBe(broken.id);
+    await waitFor('the replayed event', async () => (handled.length > 0 ? true : undefined));
+    expect(handled).toEqual(['fixed']);
+    expect(await parkedFor(jsm, streams)).toHaveLength(0);
+    await expect(replayDeadLetter(nc, letter.seq)).rejects.toThrow(/no message/);
   });
 
   it('stops gracefully: the in-flight handler finishes and its message is acked', async () => {
@@ -180,10 +236,10 @@ describe(EventConsumer.name, () => {
     let entered!: () => void;
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
     const consumer = await startConsumer({
-      handle: async (envelope, { manager }) => {
+      handle: async (e, { tx }) => {
         entered();
         await gate;
-        await recordHandled(envelope, manager);
+        await recordHandled(e.data.id, tx);
       },
     });
     await publishEnvelope(nc.jetstream(), event('in-flight'));
@@ -195,5 +251,22 @@ describe(EventConsumer.name, () => {
     const info = await jsm.consumers.info(streams.stream.name, streams.consumerName);
     expect(info.num_ack_pending).toBe(0);
     expect(info.delivered.consumer_seq).toBe(1);
+  });
+
+  it('writes events through tx.emit only when the unit of work commits', async () => {
+    const publisher = new OutboxPublisher('consumer-test');
+    const uow = unitOfWork(dataSource, publisher);
+    const id = randomUUID();
+    await expect(
+      uow.run(async (tx) => {
+        await tx.emit(eventOf(streams.thing('created'), { id }));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await uow.run((tx) => tx.emit(eventOf(streams.thing('created'), { id })));
+    const rows = await dataSource.query<{ data: { id: string } }[]>(
+      `SELECT data FROM outbox_event`,
+    );
+    expect(rows.map((r) => r.data.id)).toEqual([id]);
   });
 });

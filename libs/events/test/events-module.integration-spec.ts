@@ -4,21 +4,22 @@ import { ROOT_CONTEXT, TraceFlags, context, propagation, trace } from '@opentele
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { createTestDatabase, testNatsUrl } from '@cinode/testing';
-import { DatabaseModule } from '@cinode/database';
+import { eventOf } from '@cinode/contracts';
+import { DatabaseModule, UnitOfWork } from '@cinode/database';
 import {
   EVENT_ENTITIES,
   EventConsumerRegistry,
   EventEnvelope,
   EventsModule,
   NATS_CONNECTION,
-  OutboxPublisher,
-} from '../src';
+} from '@cinode/events';
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { TEST_MIGRATIONS, TestStreams, testStreams, waitFor } from './support';
 
 interface Received {
   envelope: EventEnvelope<unknown>;
+  data: unknown;
   traceId: string | undefined;
 }
 
@@ -49,10 +50,13 @@ describe(EventsModule.name, () => {
       async onModuleInit(): Promise<void> {
         await this.consumers.register({
           name: s.consumerName,
-          stream: s.stream.name,
-          filterSubject: s.subject('thing', 'created'),
-          handle: async (envelope) =>
-            deliver({ envelope, traceId: trace.getSpanContext(context.active())?.traceId }),
+          source: s.things('created'),
+          handle: async (event, { envelope }) =>
+            deliver({
+              envelope,
+              data: event.data,
+              traceId: trace.getSpanContext(context.active())?.traceId,
+            }),
         });
       }
     }
@@ -72,8 +76,8 @@ describe(EventsModule.name, () => {
         EventsModule.forRoot({
           natsUrl: testNatsUrl(),
           source: 'module-test',
-          streams: [streams.stream],
-          deadLetterStream: streams.dlq,
+          owns: [streams.stream],
+          streamOptions: { storage: 'memory' },
         }),
         ListenerModule,
       ],
@@ -85,24 +89,21 @@ describe(EventsModule.name, () => {
   afterEach(async () => {
     const nc = app.get<NatsConnection>(NATS_CONNECTION);
     const jsm = await nc.jetstreamManager();
-    for (const name of [streams.stream.name, streams.dlq.name]) await jsm.streams.delete(name);
+    await jsm.streams.delete(streams.stream.name);
     await app.close();
     expect(nc.isClosed()).toBe(true);
   });
 
   it('carries an event from the outbox to a registered consumer, with its trace context', async () => {
     const dataSource = app.get(DataSource);
-    const publisher = app.get(OutboxPublisher);
+    const uow = app.get(UnitOfWork);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const spanContext = { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
 
-    const sent = await context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () =>
-      dataSource.transaction(async (manager) => {
-        await manager.query(`INSERT INTO thing (id) VALUES ('via-module')`);
-        return publisher.enqueue(manager, {
-          type: streams.subject('thing', 'created'),
-          data: { id: 'via-module' },
-        });
+    await context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () =>
+      uow.run(async (tx) => {
+        await tx.manager.query(`INSERT INTO thing (id) VALUES ('via-module')`);
+        await tx.emit(eventOf(streams.thing('created'), { id: 'via-module' }));
       }),
     );
 
@@ -110,7 +111,8 @@ describe(EventsModule.name, () => {
       setTimeout(() => reject(new Error('no event within 10 s')), 10_000).unref(),
     );
     const got = await Promise.race([received, timeout]);
-    expect(got.envelope).toEqual(sent);
+    expect(got.envelope.type).toBe(streams.subject('thing', 'created'));
+    expect(got.data).toEqual({ id: 'via-module' });
     expect(got.envelope.source).toBe('module-test');
     expect(got.traceId).toBe(traceId);
     await waitFor('the outbox row to be marked', async () => {

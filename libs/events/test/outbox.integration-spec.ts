@@ -7,11 +7,12 @@ import {
   decodeEnvelope,
   envelopeFromRow,
   publishEnvelope,
-} from '../src';
+} from '@cinode/events';
 import {
   TestStreams,
   connectNats,
   deleteStreams,
+  enqueue,
   migratedDataSource,
   streamMessages,
   testStreams,
@@ -51,7 +52,7 @@ describe('transactional outbox', () => {
   async function createThing(id: string): Promise<string> {
     const envelope = await dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO thing (id) VALUES ($1)`, [id]);
-      return publisher.enqueue(manager, {
+      return enqueue(publisher, manager, {
         type: streams.subject('thing', 'created'),
         data: { id },
       });
@@ -72,7 +73,7 @@ describe('transactional outbox', () => {
     await expect(
       dataSource.transaction(async (manager) => {
         await manager.query(`INSERT INTO thing (id) VALUES ('rolled-back')`);
-        await publisher.enqueue(manager, {
+        await enqueue(publisher, manager, {
           type: streams.subject('thing', 'created'),
           data: { id: 'rolled-back' },
         });
@@ -102,11 +103,11 @@ describe('transactional outbox', () => {
 
   it('refuses to enqueue outside a transaction', async () => {
     await expect(
-      publisher.enqueue(dataSource.manager, {
+      enqueue(publisher, dataSource.manager, {
         type: streams.subject('thing', 'created'),
         data: {},
       }),
-    ).rejects.toThrow(/open transaction/);
+    ).rejects.toThrow(/only inside a transaction/);
   });
 
   it('publishes once when a relay died after publishing but before marking the row', async () => {

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { CreateEventTables1763900000000 } from '../src';
+import { CreateEventTables1763900000000 } from '@cinode/events';
 import { migratedDataSource } from './support';
 
 describe(CreateEventTables1763900000000.name, () => {

@@ -16,7 +16,6 @@ import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
 import { ReflectionService } from './reflection';
 import { rpcMetricsInterceptor } from './rpc-metrics';
-import { RpcInterceptor } from './rpc.interceptor';
 import { serverCredentials } from './server-credentials';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -118,12 +117,6 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     logger: new PinoNestLogger(logger),
   });
   app.useGlobalFilters(new GrpcExceptionFilter(domain));
-  app.useGlobalInterceptors(
-    new RpcInterceptor(
-      { defaultMs: config.GRPC_DEFAULT_DEADLINE_MS, maxMs: config.GRPC_MAX_DEADLINE_MS },
-      domain,
-    ),
-  );
   await app.listen();
 
   collectProcessMetrics(spec.name);

@@ -3,13 +3,29 @@ import { ArgumentsHost, Catch, Logger, type RpcExceptionFilter } from '@nestjs/c
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DomainError } from '@cinode/common';
 import { Observable, throwError } from 'rxjs';
-import { domainErrorToGrpc, internalErrorToGrpc, type GrpcErrorPayload } from './rich-status';
+import {
+  decodeRichStatus,
+  domainErrorToGrpc,
+  internalErrorToGrpc,
+  type GrpcErrorPayload,
+} from './rich-status';
 
 /** Already a gRPC status (e.g. raised by the auth guard or the deadline cap): passed through. */
 export function isGrpcErrorPayload(value: unknown): value is GrpcErrorPayload {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.code === 'number' && v.code >= 0 && v.code <= 16 && typeof v.details === 'string';
+}
+
+/** The status code and ErrorInfo reason an error reaches the caller with (audit records keep both). */
+export function describeError(error: unknown): { code: GrpcStatus; reason: string } {
+  if (error instanceof DomainError)
+    return { code: domainErrorToGrpc(error, '').code, reason: error.reason };
+  if (isGrpcErrorPayload(error)) {
+    const status = decodeRichStatus(error);
+    return { code: error.code, reason: status?.errorInfo?.reason ?? '' };
+  }
+  return { code: GrpcStatus.INTERNAL, reason: 'INTERNAL' };
 }
 
 /** Maps any error to the gRPC status it will reach the caller as; used by metrics too. */

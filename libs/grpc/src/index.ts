@@ -4,7 +4,7 @@ export * from './grpc-exception.filter';
 export * from './health';
 export * from './reflection';
 export * from './rich-status';
-export * from './rpc.interceptor';
+export * from './deadlines';
 export * from './server-credentials';
 export * from './timestamps';
 export * from './rpc-metrics';

@@ -44,6 +44,8 @@ export function grpcCodeOf(kind: ErrorKind): GrpcStatus {
       return GrpcStatus.ABORTED;
     case 'UNAVAILABLE':
       return GrpcStatus.UNAVAILABLE;
+    case 'CANCELLED':
+      return GrpcStatus.CANCELLED;
     case 'DEADLINE_EXCEEDED':
       return GrpcStatus.DEADLINE_EXCEEDED;
     default:

@@ -1,5 +1,6 @@
 import { status as GrpcStatus, type Client } from '@grpc/grpc-js';
-import { RpcInterceptor, createGrpcClient } from '@cinode/grpc';
+import { createGrpcClient } from '@cinode/grpc';
+import { CallPipeline } from '@cinode/kit';
 import type { ProbeServiceClient } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { bearer, createTestAuth, expectGrpcError, type TestAuth } from '@cinode/testing';
 import {
@@ -13,7 +14,7 @@ import {
 
 const SLOW = { message: 'slow', behaviour: 'slow', delayMs: 2_000 };
 
-describe(`${RpcInterceptor.name} deadlines`, () => {
+describe(`${CallPipeline.name} deadlines`, () => {
   let auth: TestAuth;
   let token: string;
   /** Calls without a deadline get 300 ms; long client deadlines are honoured. */

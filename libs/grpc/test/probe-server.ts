@@ -12,17 +12,14 @@ import {
   type ServerUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { AllowRoles, AuthModule, callerOf } from '@cinode/auth';
+import { ReadOnly } from '@cinode/audit';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import { NotFoundError, ValidationError } from '@cinode/common';
 import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
 import { startGrpcService, type RunningGrpcService } from '@cinode/grpc';
+import { PlatformModule, currentCall } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
-import {
-  ProbeRequest,
-  ProbeResponse,
-  type UndeclaredRequest,
-  type UndeclaredResponse,
-} from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import { ProbeRequest, ProbeResponse } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { findFreePort, type TestAuth } from '@cinode/testing';
 
 export const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
@@ -52,6 +49,7 @@ export class ProbeGrpcController {
 
   @GrpcMethod('ProbeService', 'Probe')
   @AllowRoles('operator', 'service')
+  @ReadOnly()
   async probe(
     request: ProbeRequest,
     metadata: Metadata,
@@ -68,18 +66,19 @@ export class ProbeGrpcController {
         throw new Error(CRASH_TEXT);
       case 'slow':
         this.observations.events.emit('slow-started');
-        await sleep(request.delayMs, undefined, { signal: this.observations.stopping.signal });
+        // A handler that waits listens to its call too: the call's deadline or cancellation ends it.
+        await sleep(request.delayMs, undefined, {
+          signal: AbortSignal.any(
+            [this.observations.stopping.signal, currentCall()?.signal].filter(
+              (signal): signal is AbortSignal => signal !== undefined,
+            ),
+          ),
+        });
         break;
       default:
         break;
     }
     return { message: request.message, callerSubject: callerOf(metadata).subject };
-  }
-
-  /** Implemented but declares no access rule: the guard must deny it. */
-  @GrpcMethod('ProbeService', 'Undeclared')
-  undeclared(request: UndeclaredRequest): UndeclaredResponse {
-    return { message: request.message };
   }
 }
 
@@ -88,13 +87,8 @@ export class ProbeModule {
   static forRoot(config: BaseServiceConfig, observations: ProbeObservations): DynamicModule {
     return {
       module: ProbeModule,
-      imports: [
-        AuthModule.forRoot({
-          publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
-          issuer: config.AUTH_JWT_ISSUER,
-          audience: config.AUTH_JWT_AUDIENCE,
-        }),
-      ],
+      // No database: the platform without the audit trail, which no read-only probe needs.
+      imports: [PlatformModule.forService({ service: PROBE_SERVICE_NAME, config })],
       controllers: [ProbeGrpcController],
       providers: [{ provide: ProbeObservations, useValue: observations }],
     };

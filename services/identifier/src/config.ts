@@ -1,9 +1,10 @@
 import {
-  ConfigError,
   baseServiceSchema,
   envInt,
   envOptional,
+  eventsConfigShape,
   loadConfig,
+  type ConfigProblem,
   type ServiceConfigDefinition,
 } from '@cinode/config';
 import { z } from 'zod';
@@ -11,9 +12,9 @@ import { z } from 'zod';
 export const SERVICE_NAME = 'identifier';
 
 const schema = baseServiceSchema.extend({
+  ...eventsConfigShape,
   GRPC_PORT: envInt(50064, 1, 65535),
   METRICS_PORT: envInt(9464, 0, 65535),
-  NATS_URL: z.string({ required_error: 'is required' }).min(1),
   /** host:port of the national node (the national-node-mock in development). */
   NATIONAL_NODE_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each call to the national node. Must stay well under the consumer's ack wait. */
@@ -46,29 +47,19 @@ const schema = baseServiceSchema.extend({
   /** Delays between node registration attempts while the national node is unreachable. */
   REGISTRATION_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
   REGISTRATION_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
-  /** Nak delays of the filing consumer while the national node is down or slow. */
+  /**
+   * Nak delays of the filing consumer while the national node is down or slow. Kept apart from the
+   * platform's EVENT_RETRY_* (which the participant consumer uses): these pace calls to an outside
+   * party through its outages, which an operator may want gentler than retries of a local failure.
+   */
   FILING_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
   FILING_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
 });
 
 export type IdentifierConfig = z.infer<typeof schema>;
 
-export const identifierConfigDefinition: ServiceConfigDefinition<typeof schema> = {
-  service: SERVICE_NAME,
-  schema,
-  secrets: ['AUTH_SERVICE_SIGNING_KEY'],
-};
-
-/** Injection token of the validated config. */
-export const IDENTIFIER_CONFIG = Symbol('IDENTIFIER_CONFIG');
-
-/**
- * Loads and validates the config, including the rules that span keys (kept out of the zod object so
- * it stays a plain object schema), and reports every problem at once like loadConfig does.
- */
-export function loadIdentifierConfig(env: NodeJS.ProcessEnv = process.env): IdentifierConfig {
-  const config = loadConfig(identifierConfigDefinition, env);
-  const problems: { key: string; problem: string }[] = [];
+function rules(config: IdentifierConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   if ((config.NODE_CODE === undefined) !== (config.IDENTIFIER_PREFIX === undefined)) {
     problems.push({
       key: 'NODE_CODE',
@@ -77,18 +68,24 @@ export function loadIdentifierConfig(env: NodeJS.ProcessEnv = process.env): Iden
   } else if (config.NODE_CODE && !config.IDENTIFIER_PREFIX?.endsWith(`.${config.NODE_CODE}`)) {
     problems.push({ key: 'IDENTIFIER_PREFIX', problem: 'must end with "." and NODE_CODE' });
   }
-  if (config.REGISTRATION_RETRY_MAX_MS < config.REGISTRATION_RETRY_INITIAL_MS) {
-    problems.push({
-      key: 'REGISTRATION_RETRY_MAX_MS',
-      problem: 'must not be below REGISTRATION_RETRY_INITIAL_MS',
-    });
+  const ranges = [
+    ['REGISTRATION_RETRY_INITIAL_MS', 'REGISTRATION_RETRY_MAX_MS'],
+    ['FILING_RETRY_INITIAL_MS', 'FILING_RETRY_MAX_MS'],
+  ] as const;
+  for (const [initial, max] of ranges) {
+    if (config[max] < config[initial])
+      problems.push({ key: max, problem: `must not be below ${initial}` });
   }
-  if (config.FILING_RETRY_MAX_MS < config.FILING_RETRY_INITIAL_MS) {
-    problems.push({
-      key: 'FILING_RETRY_MAX_MS',
-      problem: 'must not be below FILING_RETRY_INITIAL_MS',
-    });
-  }
-  if (problems.length > 0) throw new ConfigError(SERVICE_NAME, problems);
-  return config;
+  return problems;
+}
+
+export const identifierConfig: ServiceConfigDefinition<typeof schema> = {
+  service: SERVICE_NAME,
+  schema,
+  rules,
+};
+
+/** Validates the environment; throws ConfigError listing every bad key, cross-key rules included. */
+export function loadIdentifierConfig(env: NodeJS.ProcessEnv = process.env): IdentifierConfig {
+  return loadConfig(identifierConfig, env);
 }

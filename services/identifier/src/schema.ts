@@ -1,18 +1,24 @@
-import { CreateEventTables1763900000000, EVENT_ENTITIES } from '@cinode/events';
+import { serviceSchema } from '@cinode/kit';
 import { IdentifierTransitionEntity } from './identifiers/identifier-transition.entity';
 import { IdentifierEntity } from './identifiers/identifier.entity';
 import { IdentifierInitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { VersionsAndCallerScopedRequestIds1796100000000 } from './migrations/1796100000000-versions-and-caller-scoped-request-ids';
 import { NodeRegistrationEntity } from './node/node-registration.entity';
-import { ParticipantProjectionEntity } from './participants/participant.entity';
+import { ParticipantProjectionEntity } from './participants/participant-projection.entity';
 
-export const IDENTIFIER_ENTITIES = [
-  ...EVENT_ENTITIES,
-  NodeRegistrationEntity,
-  IdentifierEntity,
-  IdentifierTransitionEntity,
-  ParticipantProjectionEntity,
-];
-export const IDENTIFIER_MIGRATIONS = [
-  CreateEventTables1763900000000,
-  IdentifierInitialSchema1764000000000,
-];
+/** The service's tables with the platform's (idempotency keys, audit log, outbox, processed events). */
+export const IDENTIFIER_SCHEMA = serviceSchema(
+  {
+    entities: [
+      NodeRegistrationEntity,
+      IdentifierEntity,
+      IdentifierTransitionEntity,
+      ParticipantProjectionEntity,
+    ],
+    migrations: [
+      IdentifierInitialSchema1764000000000,
+      VersionsAndCallerScopedRequestIds1796100000000,
+    ],
+  },
+  { events: true },
+);

@@ -1,90 +1,81 @@
-import { UnavailableError } from '@cinode/common';
 import type { Caller, Role } from '@cinode/auth';
-import type { EventEnvelope, NewEvent, OutboxPublisher } from '@cinode/events';
-import type { EntityManager } from 'typeorm';
+import { UnavailableError } from '@cinode/common';
+import {
+  parseEvent,
+  type EventContract,
+  type EventMessage,
+  type EventSource,
+  type ParticipantKindName,
+  type ParticipantStateName,
+} from '@cinode/contracts';
+import type { Tx } from '@cinode/database';
+import { createEnvelope, type EventHandler } from '@cinode/events';
+import { FakeUnitOfWork, type Transactional } from '@cinode/testing';
 import { formatIdentifier, isUsableSerial } from '../src/format/identifier-format';
-import type { IdentifierStateName } from '../src/identifiers/identifier-lifecycle';
+import type {
+  IdentifierStateName,
+  SuspensionCauseName,
+} from '../src/identifiers/identifier-states';
 import type { IdentifierTransitionEntity } from '../src/identifiers/identifier-transition.entity';
 import type { IdentifierEntity } from '../src/identifiers/identifier.entity';
 import type {
   IdentifierFilter,
   IdentifierPatch,
+  IdentifierRecord,
   IdentifiersRepository,
   NewTransition,
 } from '../src/identifiers/identifiers.repository';
-import { IdentifiersService } from '../src/identifiers/identifiers.service';
+import { IdentifierLifecycle } from '../src/lifecycle/identifier-lifecycle.service';
 import type { NodeIdentity, NodeRegistrationService } from '../src/node/node-registration.service';
-import type { ParticipantProjectionEntity } from '../src/participants/participant.entity';
+import type { ParticipantProjectionEntity } from '../src/participants/participant-projection.entity';
 import type { ParticipantsRepository } from '../src/participants/participants.repository';
 
-/** Unit-test doubles for IdentifiersService's collaborators: in-memory, no database, no NATS. */
-
-/** Stands in for a transaction's EntityManager; fakes only compare it by identity. */
-class FakeTransaction {
-  constructor(readonly id: number) {}
-}
-
-export function fakeManager(id = 0): EntityManager {
-  return new FakeTransaction(id) as unknown as EntityManager;
-}
+/**
+ * Unit-test doubles of the identifier service's repositories: in memory, no database, no NATS.
+ * FakeUnitOfWork rolls them back when a unit of work fails, so a test sees what a real transaction
+ * would have committed. Reads return copies, like rows from a database.
+ */
 
 function clone(entity: IdentifierEntity): IdentifierEntity {
   return { ...entity, attributes: { ...entity.attributes } };
 }
 
-/**
- * In-memory IdentifiersRepository. `inTransaction` rolls every write back when the work throws, so a
- * test sees what a real transaction would have committed. Reads return copies, like rows from a DB.
- */
-export class FakeIdentifiersRepository {
+export class FakeIdentifiersRepository implements Transactional {
   rows = new Map<string, IdentifierEntity>();
   history: IdentifierTransitionEntity[] = [];
   /** Serials nextSerial hands out, in order; afterwards it counts up from the last one. */
   serials: number[] = [];
   private lastSerial = 0;
-  private transactions = 0;
-  /** Managers of the transactions opened, in order. */
-  managers: EntityManager[] = [];
-  /** Before the next insert, pretend a concurrent call committed this row first. */
-  concurrentWinner: IdentifierEntity | undefined;
+  /** Every list() call, so tests can check the filter the service asked for. */
+  listCalls: { filter: IdentifierFilter; limit: number; afterSerial: number | undefined }[] = [];
 
-  async inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const manager = fakeManager(++this.transactions);
-    this.managers.push(manager);
-    const rows = new Map([...this.rows].map(([k, v]) => [k, clone(v)]));
-    const history = [...this.history];
-    const lastSerial = this.lastSerial;
-    try {
-      return await work(manager);
-    } catch (error) {
-      this.rows = rows;
-      this.history = history;
-      this.lastSerial = lastSerial;
-      throw error;
-    }
+  get asRepository(): IdentifiersRepository {
+    return this as unknown as IdentifiersRepository;
   }
 
-  async nextSerial(): Promise<number> {
+  snapshot(): unknown {
+    return {
+      rows: new Map([...this.rows].map(([k, v]) => [k, clone(v)])),
+      history: [...this.history],
+    };
+  }
+
+  restore(snapshot: unknown): void {
+    ({ rows: this.rows, history: this.history } = snapshot as {
+      rows: Map<string, IdentifierEntity>;
+      history: IdentifierTransitionEntity[];
+    });
+  }
+
+  // Like a database sequence, serials drawn by a failed transaction stay used.
+  async nextSerial(_tx: Tx): Promise<number> {
     this.lastSerial = this.serials.shift() ?? this.lastSerial + 1;
     return this.lastSerial;
   }
 
-  async insertIfAbsent(_manager: EntityManager, entity: IdentifierEntity): Promise<boolean> {
-    if (this.concurrentWinner) {
-      this.rows.set(this.concurrentWinner.identifier, clone(this.concurrentWinner));
-      this.concurrentWinner = undefined;
-    }
-    const taken =
-      entity.idempotencyKey !== null &&
-      [...this.rows.values()].some((row) => row.idempotencyKey === entity.idempotencyKey);
-    if (taken || this.rows.has(entity.identifier)) return false;
+  async insert(_tx: Tx, entity: IdentifierEntity): Promise<void> {
+    if (this.rows.has(entity.identifier)) throw new Error(`duplicate key ${entity.identifier}`);
     this.rows.set(entity.identifier, clone(entity));
-    return true;
-  }
-
-  async findByIdempotencyKey(key: string): Promise<IdentifierEntity | undefined> {
-    const row = [...this.rows.values()].find((r) => r.idempotencyKey === key);
-    return row && clone(row);
   }
 
   async find(identifier: string): Promise<IdentifierEntity | undefined> {
@@ -92,18 +83,15 @@ export class FakeIdentifiersRepository {
     return row && clone(row);
   }
 
-  async findForUpdate(
-    _manager: EntityManager,
-    identifier: string,
-  ): Promise<IdentifierEntity | undefined> {
+  findForUpdate(_tx: Tx, identifier: string): Promise<IdentifierEntity | undefined> {
     return this.find(identifier);
   }
 
   async findOwnedForUpdate(
-    _manager: EntityManager,
+    _tx: Tx,
     ownerParticipantId: string,
     state: IdentifierStateName,
-    causes?: string[],
+    causes?: readonly SuspensionCauseName[],
   ): Promise<IdentifierEntity[]> {
     return [...this.rows.values()]
       .filter(
@@ -116,12 +104,12 @@ export class FakeIdentifiersRepository {
       .map(clone);
   }
 
-  async update(_manager: EntityManager, identifier: string, patch: IdentifierPatch): Promise<void> {
+  async update(_tx: Tx, identifier: string, patch: IdentifierPatch): Promise<void> {
     const row = this.rows.get(identifier);
     if (row) this.rows.set(identifier, { ...row, ...patch });
   }
 
-  async addTransitions(_manager: EntityManager, transitions: NewTransition[]): Promise<void> {
+  async addTransitions(_tx: Tx, transitions: NewTransition[]): Promise<void> {
     for (const t of transitions) this.history.push({ ...t, id: String(this.history.length + 1) });
   }
 
@@ -129,8 +117,9 @@ export class FakeIdentifiersRepository {
     return this.history.filter((t) => t.identifier === identifier);
   }
 
-  /** Records every call, so tests can check the filter the service asked for. */
-  listCalls: { filter: IdentifierFilter; limit: number; afterSerial: number | undefined }[] = [];
+  async record(entity: IdentifierEntity): Promise<IdentifierRecord> {
+    return { entity, transitions: await this.transitions(entity.identifier) };
+  }
 
   async list(
     filter: IdentifierFilter,
@@ -152,55 +141,62 @@ export class FakeIdentifiersRepository {
   }
 }
 
-export class FakeParticipantsRepository {
+export const LEGAL_NAME = 'Example Cloud Ltd.';
+export const CREDIT_CODE = '91310000MA1FL0000X';
+
+export class FakeParticipantsRepository implements Transactional {
   rows = new Map<string, ParticipantProjectionEntity>();
 
-  set(participantId: string, state: string): void {
+  get asRepository(): ParticipantsRepository {
+    return this as unknown as ParticipantsRepository;
+  }
+
+  snapshot(): unknown {
+    return new Map([...this.rows].map(([k, v]) => [k, { ...v }]));
+  }
+
+  restore(snapshot: unknown): void {
+    this.rows = snapshot as Map<string, ParticipantProjectionEntity>;
+  }
+
+  /** Projects a participant as its events would have: certified name and code by default. */
+  set(
+    participantId: string,
+    state: ParticipantStateName,
+    overrides: Partial<ParticipantProjectionEntity> = {},
+  ): void {
+    const kind: ParticipantKindName = 'COMPUTE_PROVIDER';
     this.rows.set(participantId, {
       participantId,
-      kind: 'compute_provider',
+      version: (this.rows.get(participantId)?.version ?? 0) + 1,
+      kind,
       state,
-      eventTime: new Date(),
-      eventId: '00000000-0000-0000-0000-000000000000',
+      legalName: LEGAL_NAME,
+      creditCode: CREDIT_CODE,
+      eventId: '00000000-0000-7000-8000-000000000000',
+      ...overrides,
     });
   }
 
   async find(participantId: string): Promise<ParticipantProjectionEntity | undefined> {
-    return this.rows.get(participantId);
-  }
-}
-
-export interface EnqueuedEvent {
-  manager: EntityManager;
-  type: string;
-  data: unknown;
-}
-
-export class FakeOutbox {
-  events: EnqueuedEvent[] = [];
-
-  async enqueue<T>(manager: EntityManager, event: NewEvent<T>): Promise<EventEnvelope<T>> {
-    const [envelope] = await this.enqueueMany(manager, [event]);
-    return envelope;
+    const row = this.rows.get(participantId);
+    return row && { ...row };
   }
 
-  async enqueueMany<T>(manager: EntityManager, events: NewEvent<T>[]): Promise<EventEnvelope<T>[]> {
-    return events.map((event) => {
-      this.events.push({ manager, type: event.type, data: event.data });
-      return {
-        id: `event-${this.events.length}`,
-        type: event.type,
-        time: new Date().toISOString(),
-        source: 'identifier',
-        schemaVersion: 1,
-        data: event.data,
-      };
-    });
+  async applyIfNewer(_tx: Tx, row: ParticipantProjectionEntity): Promise<boolean> {
+    const stored = this.rows.get(row.participantId);
+    if (stored && stored.version >= row.version) return false;
+    this.rows.set(row.participantId, { ...row });
+    return true;
   }
 }
 
 export class FakeNode {
   constructor(public identity: NodeIdentity | undefined) {}
+
+  get asService(): NodeRegistrationService {
+    return this as unknown as NodeRegistrationService;
+  }
 
   require(): NodeIdentity {
     if (this.identity) return this.identity;
@@ -224,26 +220,25 @@ export function caller(subject: string, roles: Role[], tenant = subject): Caller
   };
 }
 
-export interface ServiceUnderTest {
-  service: IdentifiersService;
+/** The repositories, the unit of work over them, and the lifecycle primitive every feature shares. */
+export interface Fakes {
   identifiers: FakeIdentifiersRepository;
   participants: FakeParticipantsRepository;
-  outbox: FakeOutbox;
+  uow: FakeUnitOfWork;
   node: FakeNode;
+  lifecycle: IdentifierLifecycle;
 }
 
-export function identifiersService(): ServiceUnderTest {
+export function fakes(): Fakes {
   const identifiers = new FakeIdentifiersRepository();
   const participants = new FakeParticipantsRepository();
-  const outbox = new FakeOutbox();
-  const node = new FakeNode({ nodeCode: 'R0001', identifierPrefix: NODE_PREFIX });
-  const service = new IdentifiersService(
-    identifiers as unknown as IdentifiersRepository,
-    participants as unknown as ParticipantsRepository,
-    node as unknown as NodeRegistrationService,
-    outbox as unknown as OutboxPublisher,
-  );
-  return { service, identifiers, participants, outbox, node };
+  return {
+    identifiers,
+    participants,
+    uow: new FakeUnitOfWork(identifiers, participants),
+    node: new FakeNode({ nodeCode: 'R0001', identifierPrefix: NODE_PREFIX }),
+    lifecycle: new IdentifierLifecycle(identifiers.asRepository),
+  };
 }
 
 /** Stores an identifier directly, as if issued earlier, in the given state. */
@@ -260,8 +255,8 @@ export function seedIdentifier(
     objectType: 'RP',
     objectName: 'GPU pool',
     ownerParticipantId: 'prov-a',
-    ownerName: 'Example Cloud Ltd.',
-    ownerCreditCode: '91310000MA1FL0000X',
+    ownerName: LEGAL_NAME,
+    ownerCreditCode: CREDIT_CODE,
     attributes: { region: 'east' },
     state: 'filed',
     suspensionCause: null,
@@ -271,7 +266,7 @@ export function seedIdentifier(
     issuedBy: 'prov-a',
     issuedAt,
     stateChangedAt: issuedAt,
-    idempotencyKey: null,
+    version: 2,
     ...overrides,
   };
   identifiers.rows.set(entity.identifier, clone(entity));
@@ -290,4 +285,38 @@ export function unusableSerial(from: number): number {
   let serial = from;
   while (isUsableSerial(NODE_PREFIX, 'RP', serial)) serial++;
   return serial;
+}
+
+/** What a handler did with its delivery besides its transaction: the reasons it parked it for. */
+export interface Delivery {
+  deadLettered: string[];
+}
+
+/**
+ * Delivers an event to a consumer's handler the way the platform's EventConsumer does: parsed
+ * against the source's contracts, in one unit of work that commits when the handler returns and
+ * rolls back when it throws.
+ */
+export async function deliver<E extends EventContract>(
+  uow: FakeUnitOfWork,
+  source: EventSource<E>,
+  handle: EventHandler<E>,
+  message: EventMessage,
+  deliveryCount = 1,
+): Promise<Delivery> {
+  const event = parseEvent(source, message);
+  if (!event) throw new Error(`${message.type} is not an event of this source`);
+  const delivery: Delivery = { deadLettered: [] };
+  const envelope = createEnvelope('test', message);
+  await uow.run((tx) =>
+    handle(event, {
+      tx,
+      envelope,
+      deliveryCount,
+      subject: message.type,
+      streamSequence: 42,
+      deadLetter: async (reason) => void delivery.deadLettered.push(reason),
+    }),
+  );
+  return delivery;
 }

@@ -1,11 +1,13 @@
-import { generateSigningKey } from '@cinode/auth';
-import { createEnvelope, encodeEnvelope } from '@cinode/events';
 import {
-  createGrpcClient,
-  startGrpcService,
-  type GrpcClient,
-  type RunningGrpcService,
-} from '@cinode/grpc';
+  eventOf,
+  type EventContract,
+  type EventMessage,
+  type ParticipantEventData,
+  type ParticipantStateName,
+} from '@cinode/contracts';
+import { createEnvelope, encodeEnvelope } from '@cinode/events';
+import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type {
@@ -13,7 +15,6 @@ import type {
   NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import {
-  createTestAuth,
   createTestDatabase,
   findFreePort,
   spawnService,
@@ -22,27 +23,7 @@ import {
   type TestAuth,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
-import { IdentifierModule } from '../src/app.module';
-import { SERVICE_NAME, loadIdentifierConfig } from '../src/config';
-import { SERVED_SERVICES } from '../src/served-services';
-
-/** Test auth plus the node's service key, trusted by the mock and used by the identifier service. */
-export interface HarnessAuth extends TestAuth {
-  /** JWKS with the participant test key and the service key. */
-  allPublicKeys: string;
-  serviceSigningKey: string;
-}
-
-export async function createHarnessAuth(): Promise<HarnessAuth> {
-  const auth = await createTestAuth();
-  const serviceKey = await generateSigningKey('node-service-key', 'service');
-  const keys = (JSON.parse(auth.publicKeys) as { keys: unknown[] }).keys;
-  return {
-    ...auth,
-    allPublicKeys: JSON.stringify({ keys: [...keys, serviceKey.publicJwk] }),
-    serviceSigningKey: JSON.stringify(serviceKey.privateJwk),
-  };
-}
+import { identifierService } from '../src/service';
 
 /** The national node mock, run as the built process, as in production. */
 export interface MockProcess {
@@ -54,12 +35,13 @@ export interface MockProcess {
   stop(): Promise<void>;
 }
 
-export async function startMockProcess(auth: HarnessAuth): Promise<MockProcess> {
+/** The mock trusts the test keys, the node's service key among them. */
+export async function startMockProcess(auth: TestAuth): Promise<MockProcess> {
   const port = await findFreePort();
   const address = `127.0.0.1:${port}`;
   const proc = spawnService('national-node-mock', {
     DATABASE_URL: await createTestDatabase('identifier_mock'),
-    AUTH_JWT_PUBLIC_KEYS: auth.allPublicKeys,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
     GRPC_PORT: String(port),
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
@@ -67,19 +49,14 @@ export async function startMockProcess(auth: HarnessAuth): Promise<MockProcess> 
   });
   await waitForServing(address, 30_000, proc);
   const operatorToken = await auth.token(['operator'], 'mock-operator');
+  const settings = { address, token: () => operatorToken };
   const operatorReads = createGrpcClient<NationalNodeServiceClient>(
     'cinode.national.v1.NationalNodeService',
-    {
-      address,
-      token: () => operatorToken,
-    },
+    settings,
   );
   const admin = createGrpcClient<NationalNodeAdminServiceClient>(
     'cinode.national.v1.NationalNodeAdminService',
-    {
-      address,
-      token: () => operatorToken,
-    },
+    settings,
   );
   return {
     address,
@@ -106,19 +83,19 @@ export interface IdentifierUnderTest {
   stop(): Promise<void>;
 }
 
-/** Starts the real identifier service in process. */
+/** Starts the real identifier service in process, from its service definition. */
 export async function startIdentifier(
   databaseUrl: string,
-  auth: HarnessAuth,
+  auth: TestAuth,
   nationalNodeAddress: string,
   natsUrl: string,
   env: Record<string, string> = {},
 ): Promise<IdentifierUnderTest> {
   const port = await findFreePort();
-  const config = loadIdentifierConfig({
+  const config = identifierService.loadConfig({
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
-    AUTH_JWT_PUBLIC_KEYS: auth.allPublicKeys,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
     AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
     NATIONAL_NODE_ADDRESS: nationalNodeAddress,
     NATIONAL_NODE_TIMEOUT_MS: '2000',
@@ -131,15 +108,18 @@ export async function startIdentifier(
     REGISTRATION_RETRY_MAX_MS: '500',
     FILING_RETRY_INITIAL_MS: '100',
     FILING_RETRY_MAX_MS: '500',
+    EVENT_RETRY_INITIAL_MS: '100',
+    EVENT_RETRY_MAX_MS: '500',
     ...env,
   });
-  const service = await startGrpcService({
-    name: SERVICE_NAME,
-    module: IdentifierModule.forConfig(config),
-    services: SERVED_SERVICES,
+  const service = await startService(
+    identifierService,
     config,
-    logger: createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
+    createLogger({
+      service: identifierService.name,
+      level: process.env.TEST_LOG_LEVEL ?? 'silent',
+    }),
+  );
   return { service, address: `127.0.0.1:${port}`, stop: () => service.stop() };
 }
 
@@ -154,28 +134,65 @@ export function identifierClient(
   });
 }
 
-/** Publishes participant events the way the service center's outbox relay does. */
+/** A participant as the service center's record holds it. */
+export interface ParticipantRecord {
+  legalName: string;
+  creditCode: string | null;
+}
+
+/**
+ * Publishes participant lifecycle events the way the service center's outbox relay does: each one
+ * checked against its contract, in an envelope, with the participant's next version (1 for its
+ * first event) unless a test sets one.
+ */
 export class ParticipantEvents {
+  private readonly last = new Map<
+    string,
+    { version: number; state: ParticipantStateName; record: ParticipantRecord }
+  >();
+
   private constructor(private readonly nc: NatsConnection) {}
 
   static async connect(natsUrl: string): Promise<ParticipantEvents> {
     return new ParticipantEvents(await connect({ servers: natsUrl }));
   }
 
+  /**
+   * The participant's next event, leaving it in `state`; returns the data published (its version
+   * included) and the envelope id. `record` sets the legal name and credit code from now on.
+   */
   async publish(
-    verb: string,
+    contract: EventContract<ParticipantEventData>,
     participantId: string,
-    state: string,
-    previousState = '',
-    kind = 'compute_provider',
-  ): Promise<void> {
-    const envelope = createEnvelope('service-center', {
-      type: `cinode.participant.participant.${verb}`,
-      data: { participantId, kind, state, previousState, reason: `test ${verb}`, actor: 'op-1' },
-    });
+    state: ParticipantStateName,
+    options: { record?: ParticipantRecord; version?: number } = {},
+  ): Promise<{ data: ParticipantEventData; eventId: string }> {
+    const before = this.last.get(participantId);
+    const record = options.record ??
+      before?.record ?? { legalName: 'Example Cloud Ltd.', creditCode: '91310000MA1FL0000X' };
+    const data: ParticipantEventData = {
+      participantId,
+      version: options.version ?? (before?.version ?? 0) + 1,
+      kind: 'COMPUTE_PROVIDER',
+      state,
+      previousState: before?.state ?? null,
+      legalName: record.legalName,
+      creditCode: record.creditCode,
+      reason: `test ${contract.type.split('.').at(-1) ?? ''}`,
+      actor: 'op-1',
+    };
+    if (data.version > (before?.version ?? 0))
+      this.last.set(participantId, { version: data.version, state, record });
+    return { data, eventId: await this.publishMessage(eventOf(contract, data)) };
+  }
+
+  /** Any message in an envelope, contract or not (for events a consumer must refuse). */
+  async publishMessage(message: EventMessage): Promise<string> {
+    const envelope = createEnvelope('service-center', message);
     await this.nc
       .jetstream()
       .publish(envelope.type, encodeEnvelope(envelope), { msgID: envelope.id });
+    return envelope.id;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  ParticipantCertified,
+  ParticipantReinstated,
+  ParticipantRevoked,
+  ParticipantSuspended,
+  ParticipantUpdated,
+  type EventContract,
+  type ParticipantEventData,
+  type ParticipantStateName,
+} from '@cinode/contracts';
+import { listDeadLetters } from '@cinode/events';
 import { isGrpcError, type GrpcClient } from '@cinode/grpc';
 import {
   IdentifierState,
@@ -9,23 +20,31 @@ import {
   type IdentifierServiceClient,
   type IssueIdentifierRequest,
 } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
-import { createTestDatabase, expectGrpcError, startTestNats, type TestNats } from '@cinode/testing';
+import {
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  startTestNats,
+  type TestAuth,
+  type TestNats,
+} from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { parseIdentifier } from '../src/format/identifier-format';
+import { PARTICIPANT_CONSUMER } from '../src/participant-events/participant-events.consumer';
 import {
   ParticipantEvents,
-  createHarnessAuth,
   eventually,
   identifierClient,
   startIdentifier,
   startMockProcess,
-  type HarnessAuth,
   type IdentifierUnderTest,
   type MockProcess,
+  type ParticipantRecord,
 } from './identifier-harness';
 
-let auth: HarnessAuth;
+let natsServer: TestNats;
+let auth: TestAuth;
 let mock: MockProcess;
 let databaseUrl: string;
 let identifier: IdentifierUnderTest;
@@ -35,9 +54,14 @@ let nc: NatsConnection;
 let operator: GrpcClient<IdentifierServiceClient>;
 let providerA: GrpcClient<IdentifierServiceClient>;
 let providerB: GrpcClient<IdentifierServiceClient>;
-const run = randomUUID().slice(0, 8);
-const A = `prov-a-${run}`;
-const B = `prov-b-${run}`;
+const A = randomUUID();
+const B = randomUUID();
+const RECORD_A: ParticipantRecord = {
+  legalName: 'Example Cloud Ltd.',
+  creditCode: '91310000MA1FL0000X',
+};
+const RECORD_B: ParticipantRecord = { legalName: 'Jane Doe', creditCode: null };
+const METHOD = (rpc: string) => `/cinode.identifier.v1.IdentifierService/${rpc}`;
 
 async function clients(address: string): Promise<void> {
   operator?.close();
@@ -54,33 +78,51 @@ function issueRequest(overrides: Partial<IssueIdentifierRequest> = {}): IssueIde
     objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
     objectName: 'GPU pool east-1',
     ownerParticipantId: '',
-    ownerName: 'Example Cloud Ltd.',
-    ownerCreditCode: '91310000MA1FL0000X',
+    ownerName: '',
+    ownerCreditCode: '',
     attributes: { region: 'east' },
     ...overrides,
   };
 }
 
-async function projectedState(participantId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ state: string }>(
-    'SELECT state FROM participant_projection WHERE participant_id = $1',
-    [participantId],
-  );
-  return rows[0]?.state;
+interface ProjectionRow {
+  version: number;
+  state: string;
+  legal_name: string | null;
 }
 
-/** Publishes a participant event and waits until the projection shows its state. */
-async function participantEvent(
-  verb: string,
-  participantId: string,
-  state: string,
-  previousState = '',
-): Promise<void> {
-  await events.publish(verb, participantId, state, previousState);
-  await eventually(
-    async () => ((await projectedState(participantId)) === state ? true : undefined),
-    `${participantId} ${state}`,
+async function projection(participantId: string): Promise<ProjectionRow | undefined> {
+  const { rows } = await db.query<ProjectionRow>(
+    'SELECT version, state, legal_name FROM participant_projection WHERE participant_id = $1',
+    [participantId],
   );
+  return rows[0];
+}
+
+/** Publishes a participant's next event and waits until the projection holds its version. */
+async function participantEvent(
+  contract: EventContract<ParticipantEventData>,
+  participantId: string,
+  state: ParticipantStateName,
+  options: { record?: ParticipantRecord; version?: number } = {},
+): Promise<ParticipantEventData> {
+  const { data } = await events.publish(contract, participantId, state, options);
+  await eventually(
+    async () => ((await projection(participantId))?.version === data.version ? true : undefined),
+    `${participantId} version ${data.version} (${state})`,
+  );
+  return data;
+}
+
+/** Waits until the participant consumer has handled an event, whatever it made of it. */
+async function processed(eventId: string): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await db.query(
+      'SELECT 1 FROM processed_event WHERE consumer = $1 AND event_id = $2',
+      [PARTICIPANT_CONSUMER, eventId],
+    );
+    return rows.length > 0 ? true : undefined;
+  }, `event ${eventId} to be processed`);
 }
 
 async function resolveAs(
@@ -128,11 +170,19 @@ async function issueWhenRegistered(request: IssueIdentifierRequest): Promise<Ide
   }, 'the node to register with the national node');
 }
 
-let natsServer: TestNats;
+/** A certified owner of its own, with a client acting as it. */
+async function certifiedOwner(): Promise<{
+  id: string;
+  client: GrpcClient<IdentifierServiceClient>;
+}> {
+  const id = randomUUID();
+  await participantEvent(ParticipantCertified, id, 'CERTIFIED');
+  return { id, client: identifierClient(identifier.address, await auth.token(['provider'], id)) };
+}
 
 beforeAll(async () => {
   natsServer = await startTestNats();
-  auth = await createHarnessAuth();
+  auth = await createTestAuth();
   mock = await startMockProcess(auth);
   databaseUrl = await createTestDatabase('identifier');
   identifier = await startIdentifier(databaseUrl, auth, mock.address, natsServer.url);
@@ -141,8 +191,8 @@ beforeAll(async () => {
   await db.connect();
   nc = await connect({ servers: natsServer.url });
   events = await ParticipantEvents.connect(natsServer.url);
-  await participantEvent('certified', A, 'certified', 'under_review');
-  await participantEvent('certified', B, 'certified', 'under_review');
+  await participantEvent(ParticipantCertified, A, 'CERTIFIED', { record: RECORD_A });
+  await participantEvent(ParticipantCertified, B, 'CERTIFIED', { record: RECORD_B });
 }, 90_000);
 
 afterAll(async () => {
@@ -158,11 +208,16 @@ afterAll(async () => {
 });
 
 describe('identifier service', () => {
-  it('registers the node, issues a well-formed identifier and files it exactly once at the national node', async () => {
+  it("registers the node, issues a well-formed identifier with the owner's certified name and files it exactly once", async () => {
     const issued = await issueWhenRegistered(issueRequest({ ownerParticipantId: A }));
     const parsed = parseIdentifier(issued.identifier);
     expect(parsed.ok).toBe(true);
     expect(issued.identifier).toMatch(/^CN\.R\d{4}\.RP\.\d{8}[0-9A-Z]$/);
+    expect(issued).toMatchObject({
+      ownerParticipantId: A,
+      ownerName: RECORD_A.legalName,
+      ownerCreditCode: RECORD_A.creditCode,
+    });
     expect(issued.transitions.map((t) => IdentifierState[t.toState])).toEqual([
       'IDENTIFIER_STATE_RESERVED',
       'IDENTIFIER_STATE_PENDING_FILING',
@@ -177,30 +232,50 @@ describe('identifier service', () => {
     const atNational = await mock.operatorReads.api.getIdentifierFiling({
       identifier: issued.identifier.toLowerCase(),
     });
-    expect(atNational.filing?.filingNumber).toBe(filed.filingNumber);
-    expect(atNational.filing?.nodeCode).toBe(rows[0].node_code);
+    expect(atNational.filing).toMatchObject({
+      filingNumber: filed.filingNumber,
+      nodeCode: rows[0].node_code,
+      ownerName: RECORD_A.legalName,
+    });
     expect(await filingsOf(issued.identifier)).toBe(1);
+    const { rows: versions } = await db.query<{ version: number }>(
+      'SELECT version FROM identifier WHERE identifier = $1',
+      [issued.identifier],
+    );
+    expect(versions).toEqual([{ version: 2 }]);
     // Resolution is case-insensitive and public once filed.
     expect((await resolveAs(providerB, issued.identifier.toLowerCase())).filingNumber).toBe(
       filed.filingNumber,
     );
   });
 
-  it('returns the first identifier when the same request_id is sent twice', async () => {
+  it('answers a repeated request_id, even sent twice at once, with the first identifier, and refuses it for other content', async () => {
     const request = issueRequest({
       objectType: ObjectType.OBJECT_TYPE_LINE,
       objectName: 'Line SH-BJ',
     });
-    const first = await providerA.api.issueIdentifier(request);
-    const second = await providerA.api.issueIdentifier(request);
-    expect(first.created).toBe(true);
-    expect(second.created).toBe(false);
-    expect(second.identifier?.identifier).toBe(first.identifier?.identifier);
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM identifier WHERE idempotency_key = $1`,
-      [`${A}:${request.requestId}`],
+    const both = await Promise.all([
+      providerA.api.issueIdentifier(request),
+      providerA.api.issueIdentifier(request),
+    ]);
+    expect(both.map((r) => r.created).sort()).toEqual([false, true]);
+    const id = both[0].identifier?.identifier;
+    expect(both[1].identifier?.identifier).toBe(id);
+    const again = await providerA.api.issueIdentifier(request);
+    expect(again).toMatchObject({ created: false, identifier: { identifier: id } });
+
+    const reused = await expectGrpcError(
+      providerA.api.issueIdentifier({ ...request, objectName: 'Line SH-GZ' }),
+      GrpcStatus.ALREADY_EXISTS,
     );
-    expect(rows[0].n).toBe(1);
+    expect(reused.status?.errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+    const { rows } = await db.query(
+      `SELECT scope, operation, object_id FROM idempotency_key WHERE request_id = $1`,
+      [request.requestId],
+    );
+    expect(rows).toEqual([{ scope: A, operation: 'IssueIdentifier', object_id: id }]);
+    // The same request id is another request when another caller sends it.
+    expect((await providerB.api.issueIdentifier(request)).created).toBe(true);
   });
 
   it('keeps an identifier pending through a national node outage and a restart, then files it exactly once', async () => {
@@ -270,13 +345,11 @@ describe('identifier service', () => {
   }, 90_000);
 
   it("suspends an owner's identifiers when it is suspended, restores them on reinstatement, but not an operator's suspension", async () => {
-    const owner = `prov-c-${run}`;
-    await participantEvent('certified', owner, 'certified', 'under_review');
-    const asOwner = identifierClient(identifier.address, await auth.token(['provider'], owner));
+    const owner = await certifiedOwner();
     try {
-      const one = (await asOwner.api.issueIdentifier(issueRequest())).identifier!;
+      const one = (await owner.client.api.issueIdentifier(issueRequest())).identifier!;
       const two = (
-        await asOwner.api.issueIdentifier(
+        await owner.client.api.issueIdentifier(
           issueRequest({ objectType: ObjectType.OBJECT_TYPE_APPLICATION_SERVICE }),
         )
       ).identifier!;
@@ -287,34 +360,35 @@ describe('identifier service', () => {
         reason: 'misleading name',
       });
 
-      await participantEvent('suspended', owner, 'suspended', 'certified');
+      await participantEvent(ParticipantSuspended, owner.id, 'SUSPENDED');
       const cascaded = await until(one.identifier, IdentifierState.IDENTIFIER_STATE_SUSPENDED);
       expect(cascaded.suspensionCause).toBe(SuspensionCause.SUSPENSION_CAUSE_OWNER_SUSPENDED);
       expect(cascaded.transitions.at(-1)?.actor).toBe('system:participant-events');
       const blocked = await expectGrpcError(
-        asOwner.api.issueIdentifier(issueRequest()),
+        owner.client.api.issueIdentifier(issueRequest()),
         GrpcStatus.FAILED_PRECONDITION,
       );
-      expect(blocked.status?.errorInfo?.metadata.current_state).toBe('SUSPENDED');
+      expect(blocked.status?.errorInfo).toMatchObject({
+        reason: 'OWNER_NOT_CERTIFIED',
+        metadata: { current_state: 'SUSPENDED' },
+      });
 
-      await participantEvent('reinstated', owner, 'certified', 'suspended');
+      await participantEvent(ParticipantReinstated, owner.id, 'CERTIFIED');
       await until(one.identifier, IdentifierState.IDENTIFIER_STATE_FILED);
       const stillSuspended = await resolveAs(operator, two.identifier);
       expect(stillSuspended.state).toBe(IdentifierState.IDENTIFIER_STATE_SUSPENDED);
       expect(stillSuspended.suspensionCause).toBe(SuspensionCause.SUSPENSION_CAUSE_OPERATOR);
     } finally {
-      asOwner.close();
+      owner.client.close();
     }
   }, 60_000);
 
   it("suspends a revoked owner's identifiers for good", async () => {
-    const owner = `prov-d-${run}`;
-    await participantEvent('certified', owner, 'certified', 'under_review');
-    const asOwner = identifierClient(identifier.address, await auth.token(['provider'], owner));
+    const owner = await certifiedOwner();
     try {
-      const issued = (await asOwner.api.issueIdentifier(issueRequest())).identifier!;
+      const issued = (await owner.client.api.issueIdentifier(issueRequest())).identifier!;
       await until(issued.identifier, IdentifierState.IDENTIFIER_STATE_FILED);
-      await participantEvent('revoked', owner, 'revoked', 'certified');
+      await participantEvent(ParticipantRevoked, owner.id, 'REVOKED');
       const revoked = await until(issued.identifier, IdentifierState.IDENTIFIER_STATE_SUSPENDED);
       expect(revoked.suspensionCause).toBe(SuspensionCause.SUSPENSION_CAUSE_OWNER_REVOKED);
       const reinstate = await expectGrpcError(
@@ -323,24 +397,96 @@ describe('identifier service', () => {
       );
       expect(reinstate.status?.errorInfo?.reason).toBe('OWNER_NOT_ACTIVE');
     } finally {
-      asOwner.close();
+      owner.client.close();
     }
   }, 60_000);
 
-  it('refuses uncertified participants, issuing for others, and illegal transitions', async () => {
+  it('changes nothing for an older version of a participant arriving after a newer one', async () => {
+    const owner = await certifiedOwner();
+    try {
+      const issued = (await owner.client.api.issueIdentifier(issueRequest())).identifier!;
+      await until(issued.identifier, IdentifierState.IDENTIFIER_STATE_FILED);
+      // Version 3 overtakes version 2 (another relay replica was faster).
+      await participantEvent(ParticipantSuspended, owner.id, 'SUSPENDED', { version: 3 });
+      await until(issued.identifier, IdentifierState.IDENTIFIER_STATE_SUSPENDED);
+      const late = await events.publish(ParticipantUpdated, owner.id, 'CERTIFIED', {
+        version: 2,
+        record: { legalName: 'Renamed Cloud Ltd.', creditCode: null },
+      });
+      await processed(late.eventId);
+
+      expect(await projection(owner.id)).toEqual({
+        version: 3,
+        state: 'SUSPENDED',
+        legal_name: 'Example Cloud Ltd.',
+      });
+      const after = await resolveAs(operator, issued.identifier);
+      expect(after.state).toBe(IdentifierState.IDENTIFIER_STATE_SUSPENDED);
+      expect(after.transitions.at(-1)?.toState).toBe(IdentifierState.IDENTIFIER_STATE_SUSPENDED);
+    } finally {
+      owner.client.close();
+    }
+  }, 60_000);
+
+  it('dead-letters a malformed participant event on its first delivery, leaving the projection untouched', async () => {
+    const owner = await certifiedOwner();
+    owner.client.close();
+    const before = await projection(owner.id);
+    const eventId = await events.publishMessage({
+      type: ParticipantSuspended.type,
+      schemaVersion: 1,
+      // No version, name or kind: nothing this consumer could order or apply.
+      data: { participantId: owner.id, state: 'SUSPENDED' },
+    });
+    const jsm = await nc.jetstreamManager();
+    const parked = await eventually(async () => {
+      const letters = await listDeadLetters(jsm, { consumer: PARTICIPANT_CONSUMER, limit: 1_000 });
+      return letters.find((letter) => letter.eventId === eventId);
+    }, `event ${eventId} on the dead-letter stream`);
+    expect(parked).toMatchObject({ deliveries: 1, subject: ParticipantSuspended.type });
+    expect(parked.error).toMatch(/version/);
+    expect(await projection(owner.id)).toEqual(before);
+  });
+
+  it('refuses uncertified owners to anyone, contradicting owner fields, issuing for others, and illegal transitions', async () => {
+    const strangerId = randomUUID();
     const stranger = identifierClient(
       identifier.address,
-      await auth.token(['provider'], `stranger-${run}`),
+      await auth.token(['provider'], strangerId),
     );
     try {
       const notCertified = await expectGrpcError(
         stranger.api.issueIdentifier(issueRequest()),
         GrpcStatus.FAILED_PRECONDITION,
       );
-      expect(notCertified.status?.errorInfo?.reason).toBe('OWNER_NOT_CERTIFIED');
+      expect(notCertified.status?.errorInfo).toMatchObject({
+        reason: 'OWNER_NOT_CERTIFIED',
+        metadata: { current_state: 'UNKNOWN' },
+      });
     } finally {
       stranger.close();
     }
+    const byOperator = await expectGrpcError(
+      operator.api.issueIdentifier(issueRequest({ ownerParticipantId: strangerId })),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(byOperator.status?.errorInfo?.reason).toBe('OWNER_NOT_CERTIFIED');
+
+    const mismatch = await expectGrpcError(
+      providerA.api.issueIdentifier(
+        issueRequest({ ownerName: 'Someone Else Ltd.', ownerCreditCode: RECORD_A.creditCode! }),
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(mismatch.status?.errorInfo?.reason).toBe('OWNER_RECORD_MISMATCH');
+    expect(mismatch.status?.fieldViolations).toEqual([
+      { field: 'owner_name', description: "does not match the owner's certified record" },
+    ]);
+    const matching = await providerA.api.issueIdentifier(
+      issueRequest({ ownerName: RECORD_A.legalName, ownerCreditCode: RECORD_A.creditCode! }),
+    );
+    expect(matching.created).toBe(true);
+
     const forOther = await expectGrpcError(
       providerA.api.issueIdentifier(issueRequest({ ownerParticipantId: B })),
       GrpcStatus.PERMISSION_DENIED,
@@ -378,4 +524,120 @@ describe('identifier service', () => {
     );
     expect(mistyped.status?.errorInfo?.reason).toBe('IDENTIFIER_CHECK_CHARACTER');
   }, 60_000);
+
+  describe('audit trail', () => {
+    interface AuditRow {
+      object_id: string;
+      actor: string;
+      outcome: string;
+      reason: string;
+      committed: boolean;
+    }
+
+    /** The audit records of one RPC about one identifier or request id, oldest first. */
+    async function recordsOf(rpc: string, objectOrRequestId: string): Promise<AuditRow[]> {
+      const { rows } = await db.query<AuditRow>(
+        `SELECT object_id, actor, outcome, reason, committed FROM audit_log
+          WHERE service = 'identifier' AND object_type = 'identifier' AND method = $1
+            AND (object_id = $2 OR request_id = $2)
+          ORDER BY sequence`,
+        [METHOD(rpc), objectOrRequestId],
+      );
+      return rows;
+    }
+
+    it('records exactly one audit record per IssueIdentifier call, allowed or refused', async () => {
+      const regulator = identifierClient(
+        identifier.address,
+        await auth.token(['regulator'], 'reg-1'),
+      );
+      try {
+        const refused = issueRequest();
+        await expectGrpcError(regulator.api.issueIdentifier(refused), GrpcStatus.PERMISSION_DENIED);
+        expect(await recordsOf('IssueIdentifier', refused.requestId)).toEqual([
+          {
+            object_id: '',
+            actor: 'reg-1',
+            outcome: 'PERMISSION_DENIED',
+            reason: 'ROLE_NOT_ALLOWED',
+            committed: false,
+          },
+        ]);
+      } finally {
+        regulator.close();
+      }
+
+      const allowed = issueRequest();
+      const issued = (await providerA.api.issueIdentifier(allowed)).identifier!;
+      expect(await recordsOf('IssueIdentifier', allowed.requestId)).toEqual([
+        { object_id: issued.identifier, actor: A, outcome: 'OK', reason: '', committed: true },
+      ]);
+      // A refusal by the service's own rules is one record too.
+      const forOther = issueRequest({ ownerParticipantId: B });
+      await expectGrpcError(providerA.api.issueIdentifier(forOther), GrpcStatus.PERMISSION_DENIED);
+      expect(await recordsOf('IssueIdentifier', forOther.requestId)).toEqual([
+        expect.objectContaining({
+          outcome: 'PERMISSION_DENIED',
+          reason: 'NOT_OWNER',
+          committed: false,
+        }),
+      ]);
+    });
+
+    it('records exactly one audit record per Suspend, Reinstate and Retire call, allowed or refused', async () => {
+      const issued = (await providerA.api.issueIdentifier(issueRequest())).identifier!;
+      const id = issued.identifier;
+      await until(id, IdentifierState.IDENTIFIER_STATE_FILED);
+      const regulator = identifierClient(
+        identifier.address,
+        await auth.token(['regulator'], 'reg-1'),
+      );
+      const refusedByRole = (actor: string) => ({
+        object_id: id,
+        actor,
+        outcome: 'PERMISSION_DENIED',
+        reason: 'ROLE_NOT_ALLOWED',
+        committed: false,
+      });
+      const ok = (actor: string) => ({
+        object_id: id,
+        actor,
+        outcome: 'OK',
+        reason: '',
+        committed: true,
+      });
+      try {
+        await expectGrpcError(
+          providerA.api.suspendIdentifier({ identifier: id, reason: 'self' }),
+          GrpcStatus.PERMISSION_DENIED,
+        );
+        await operator.api.suspendIdentifier({ identifier: id, reason: 'check' });
+        expect(await recordsOf('SuspendIdentifier', id)).toEqual([refusedByRole(A), ok('op-1')]);
+
+        await expectGrpcError(
+          providerA.api.reinstateIdentifier({ identifier: id, reason: 'self' }),
+          GrpcStatus.PERMISSION_DENIED,
+        );
+        await operator.api.reinstateIdentifier({ identifier: id, reason: 'checked' });
+        expect(await recordsOf('ReinstateIdentifier', id)).toEqual([refusedByRole(A), ok('op-1')]);
+
+        await expectGrpcError(
+          regulator.api.retireIdentifier({ identifier: id, reason: 'no' }),
+          GrpcStatus.PERMISSION_DENIED,
+        );
+        await expectGrpcError(
+          providerB.api.retireIdentifier({ identifier: id, reason: 'not mine' }),
+          GrpcStatus.PERMISSION_DENIED,
+        );
+        await providerA.api.retireIdentifier({ identifier: id, reason: 'done' });
+        expect(await recordsOf('RetireIdentifier', id)).toEqual([
+          refusedByRole('reg-1'),
+          { ...refusedByRole(B), reason: 'NOT_OWNER' },
+          ok(A),
+        ]);
+      } finally {
+        regulator.close();
+      }
+    }, 60_000);
+  });
 });

@@ -30,6 +30,3 @@ export const mockConfigDefinition: ServiceConfigDefinition<typeof schema> = {
   service: SERVICE_NAME,
   schema,
 };
-
-/** Injection token of the validated config. */
-export const MOCK_CONFIG = Symbol('MOCK_CONFIG');

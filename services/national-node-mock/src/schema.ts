@@ -1,7 +1,15 @@
+import { serviceSchema } from '@cinode/kit';
 import { IdentifierFilingEntity } from './filings/identifier-filing.entity';
 import { InitialSchema1763913600000 } from './migrations/1763913600000-initial-schema';
+import { KitAlignment1796100000000 } from './migrations/1796100000000-kit-alignment';
 import { NodeEntity } from './nodes/node.entity';
 import { ReportEntity } from './reports/report.entity';
 
-export const MOCK_ENTITIES = [NodeEntity, IdentifierFilingEntity, ReportEntity];
-export const MOCK_MIGRATIONS = [InitialSchema1763913600000];
+/** The mock's tables with the platform's (idempotency keys, audit log); it has no events. */
+export const MOCK_SCHEMA = serviceSchema(
+  {
+    entities: [NodeEntity, IdentifierFilingEntity, ReportEntity],
+    migrations: [InitialSchema1763913600000, KitAlignment1796100000000],
+  },
+  { events: false },
+);

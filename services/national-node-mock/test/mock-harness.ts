@@ -1,19 +1,13 @@
-import { loadConfig } from '@cinode/config';
-import {
-  createGrpcClient,
-  startGrpcService,
-  type GrpcClient,
-  type RunningGrpcService,
-} from '@cinode/grpc';
+import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type {
   NationalNodeAdminServiceClient,
   NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { findFreePort, type TestAuth } from '@cinode/testing';
-import { NationalNodeMockModule } from '../src/app.module';
-import { SERVICE_NAME, mockConfigDefinition } from '../src/config';
-import { SERVED_SERVICES } from '../src/served-services';
+import { SERVICE_NAME } from '../src/config';
+import { nationalNodeMock } from '../src/service';
 
 export interface MockUnderTest {
   service: RunningGrpcService;
@@ -33,7 +27,7 @@ export async function startMock(
   env: Record<string, string> = {},
 ): Promise<MockUnderTest> {
   const port = await findFreePort();
-  const config = loadConfig(mockConfigDefinition, {
+  const config = nationalNodeMock.loadConfig({
     DATABASE_URL: databaseUrl,
     AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
     GRPC_PORT: String(port),
@@ -42,13 +36,11 @@ export async function startMock(
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const service = await startGrpcService({
-    name: SERVICE_NAME,
-    module: NationalNodeMockModule.forConfig(config),
-    services: SERVED_SERVICES,
+  const service = await startService(
+    nationalNodeMock,
     config,
-    logger: createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
+    createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  );
   const address = `127.0.0.1:${port}`;
   const serviceToken = await auth.token(['service'], 'identifier', 'R-node');
   const operatorToken = await auth.token(['operator'], 'op-1');

@@ -1,8 +1,8 @@
 import { pendingSchemaChanges } from '@cinode/testing';
-import { MOCK_ENTITIES, MOCK_MIGRATIONS } from '../src/schema';
+import { MOCK_SCHEMA } from '../src/schema';
 
 describe('national-node-mock schema', () => {
   it('is exactly what the migrations create', async () => {
-    expect(await pendingSchemaChanges(MOCK_ENTITIES, MOCK_MIGRATIONS)).toEqual([]);
+    expect(await pendingSchemaChanges(MOCK_SCHEMA.entities, MOCK_SCHEMA.migrations)).toEqual([]);
   });
 });

@@ -1,10 +1,6 @@
 import { hasRole, type Caller } from '@cinode/auth';
 import { PermissionDeniedError } from '@cinode/common';
-
-export const AccessErrorReason = {
-  NOT_OWN_RECORD: 'NOT_OWN_RECORD',
-  READ_ONLY_ROLE: 'READ_ONLY_ROLE',
-} as const;
+import { ErrorReason } from './errors';
 
 /** Operators, regulators and cinode's own services read every participant's records. */
 export function readsEverything(caller: Caller): boolean {
@@ -19,7 +15,7 @@ export function readsEverything(caller: Caller): boolean {
 export function assertMayRead(caller: Caller, participantId: string): void {
   if (readsEverything(caller) || caller.tenant === participantId) return;
   throw new PermissionDeniedError(
-    AccessErrorReason.NOT_OWN_RECORD,
+    ErrorReason.NOT_OWN_RECORD,
     'participants may read only their own records',
   );
 }
@@ -28,12 +24,17 @@ export function assertMayRead(caller: Caller, participantId: string): void {
 export function assertMayChange(caller: Caller, participantId: string): void {
   if (hasRole(caller, 'operator') || caller.tenant === participantId) return;
   throw new PermissionDeniedError(
-    AccessErrorReason.NOT_OWN_RECORD,
+    ErrorReason.NOT_OWN_RECORD,
     'participants may change only their own records',
   );
 }
 
-/** Who did it, for transition rows and audit records. */
+/** Who did it, for transition rows and events. */
 export function actorOf(caller: Caller | undefined): string {
+  return caller?.subject ?? 'anonymous';
+}
+
+/** The idempotency scope of a caller: request ids are unique per caller (docs in the protos). */
+export function requestScopeOf(caller: Caller | undefined): string {
   return caller?.subject ?? 'anonymous';
 }

@@ -1,20 +1,20 @@
+import { API_KEY_PATTERN } from '@cinode/common';
 import {
-  ConfigError,
   baseServiceSchema,
   envInt,
   envOptional,
+  eventsConfigShape,
   loadConfig,
   type ServiceConfigDefinition,
 } from '@cinode/config';
 import { z } from 'zod';
-import { API_KEY_PATTERN } from '@cinode/common';
 
 export const SERVICE_NAME = 'service-center';
 
 const schema = baseServiceSchema.extend({
   GRPC_PORT: envInt(50061, 1, 65535),
   METRICS_PORT: envInt(9461, 0, 65535),
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  ...eventsConfigShape,
   /** Lifetime of issued participant tokens; bounds how long a revoked participant's tokens work. */
   TOKEN_TTL_SECONDS: envInt(300, 30, 3600),
   /** Failed IssueToken attempts allowed per key prefix within the window. */
@@ -53,10 +53,11 @@ export const serviceCenterConfigDefinition: ServiceConfigDefinition<typeof schem
   service: SERVICE_NAME,
   schema,
   secrets: SECRET_KEYS,
+  rules: (config) =>
+    config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
+      ? [{ key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' }]
+      : [],
 };
-
-/** Injection token of the validated config. */
-export const SERVICE_CENTER_CONFIG = Symbol('SERVICE_CENTER_CONFIG');
 
 /**
  * Publicly known, so it protects nothing: it exists only so a development node starts without
@@ -64,15 +65,8 @@ export const SERVICE_CENTER_CONFIG = Symbol('SERVICE_CENTER_CONFIG');
  */
 const DEVELOPMENT_ENCRYPTION_KEY = Buffer.alloc(32, 'cinode-development-only-key!!!!!');
 
-/** Loads the config, adding the cross-field rules a zod object schema cannot carry. */
 export function loadServiceCenterConfig(env: NodeJS.ProcessEnv = process.env): ServiceCenterConfig {
-  const config = loadConfig(serviceCenterConfigDefinition, env);
-  if (config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined) {
-    throw new ConfigError(SERVICE_NAME, [
-      { key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' },
-    ]);
-  }
-  return config;
+  return loadConfig(serviceCenterConfigDefinition, env);
 }
 
 export function encryptionKeyOf(config: ServiceCenterConfig): {

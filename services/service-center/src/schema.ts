@@ -1,24 +1,25 @@
-import { CreateEventTables1763900000000, EVENT_ENTITIES } from '@cinode/events';
-import { InitialSchema1795452564844 } from './migrations/1795452564844-InitialSchema';
+import { serviceSchema } from '@cinode/kit';
 import { ApiKeyEntity } from './api-keys/api-key.entity';
-import { AuditRecordEntity } from './audit/audit-record.entity';
-import { CertificationEventEntity } from './certification/certification-event.entity';
+import { InitialSchema1795452564844 } from './migrations/1795452564844-InitialSchema';
+import { KitAlignment1796100000000 } from './migrations/1796100000000-KitAlignment';
+import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
 import { SigningKeyEntity } from './tokens/signing-key.entity';
 import { TokenAttemptFailureEntity } from './tokens/token-attempt-failure.entity';
 
-export const SERVICE_CENTER_ENTITIES = [
-  ParticipantEntity,
-  CertificationEventEntity,
-  ApiKeyEntity,
-  QualificationEntity,
-  SigningKeyEntity,
-  TokenAttemptFailureEntity,
-  AuditRecordEntity,
-  ...EVENT_ENTITIES,
-];
-export const SERVICE_CENTER_MIGRATIONS = [
-  CreateEventTables1763900000000,
-  InitialSchema1795452564844,
-];
+/** The service center's tables with the platform's (outbox, idempotency keys, audit log). */
+export const SERVICE_CENTER_SCHEMA = serviceSchema(
+  {
+    entities: [
+      ParticipantEntity,
+      ParticipantTransitionEntity,
+      ApiKeyEntity,
+      QualificationEntity,
+      SigningKeyEntity,
+      TokenAttemptFailureEntity,
+    ],
+    migrations: [InitialSchema1795452564844, KitAlignment1796100000000],
+  },
+  { events: true },
+);

@@ -1,10 +1,10 @@
 import { pendingSchemaChanges } from '@cinode/testing';
-import { SERVICE_CENTER_ENTITIES, SERVICE_CENTER_MIGRATIONS } from '../src/schema';
+import { SERVICE_CENTER_SCHEMA } from '../src/schema';
 
 describe('service-center schema', () => {
   it('is exactly what the migrations create', async () => {
-    expect(await pendingSchemaChanges(SERVICE_CENTER_ENTITIES, SERVICE_CENTER_MIGRATIONS)).toEqual(
-      [],
-    );
+    expect(
+      await pendingSchemaChanges(SERVICE_CENTER_SCHEMA.entities, SERVICE_CENTER_SCHEMA.migrations),
+    ).toEqual([]);
   });
 });

@@ -1,9 +1,5 @@
-import {
-  createGrpcClient,
-  startGrpcService,
-  type GrpcClient,
-  type RunningGrpcService,
-} from '@cinode/grpc';
+import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type {
@@ -13,9 +9,8 @@ import type {
   QualificationServiceClient,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { findFreePort, type TestAuth } from '@cinode/testing';
-import { ServiceCenterModule } from '../src/app.module';
-import { SERVICE_NAME, loadServiceCenterConfig } from '../src/config';
-import { SERVED_SERVICES } from '../src/served-services';
+import { SERVICE_NAME } from '../src/config';
+import { serviceCenter } from '../src/service';
 
 export interface Clients {
   participants: GrpcClient<ParticipantServiceClient>;
@@ -42,7 +37,7 @@ export async function startServiceCenter(
   env: Record<string, string> = {},
 ): Promise<ServiceCenterUnderTest> {
   const port = await findFreePort();
-  const config = loadServiceCenterConfig({
+  const config = serviceCenter.loadConfig({
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
@@ -54,13 +49,11 @@ export async function startServiceCenter(
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
     ...env,
   });
-  const service = await startGrpcService({
-    name: SERVICE_NAME,
-    module: ServiceCenterModule.forConfig(config),
-    services: SERVED_SERVICES,
+  const service = await startService(
+    serviceCenter,
     config,
-    logger: createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
+    createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  );
   const address = `127.0.0.1:${port}`;
   const open: Clients[] = [];
   const clientsAs = (token?: () => string | Promise<string>): Clients => {

@@ -189,14 +189,22 @@ describe('service center: registration and certification', () => {
     expect(events[2].reason).toBe('verified');
 
     const certifiedEvent = await awaitEvent('cinode.participant.participant.certified', about(id));
+    // What consumers need, without calling back: the certified record's name and credit code, and
+    // the participant's version (registered 1, review started 2, certified 3) to order by.
     expect(certifiedEvent.data).toEqual({
       participantId: id,
+      version: 3,
       kind: 'COMPUTE_PROVIDER',
       state: 'CERTIFIED',
       previousState: 'UNDER_REVIEW',
+      legalName: participant!.name,
+      creditCode: participant!.organization?.creditCode,
       reason: 'verified',
       actor: 'op-alice',
     });
+    expect(
+      (await awaitEvent('cinode.participant.participant.review-started', about(id))).data,
+    ).toMatchObject({ version: 2, state: 'UNDER_REVIEW' });
     await awaitEvent('cinode.participant.participant.registered', about(id));
     await awaitEvent('cinode.participant.key.issued', about(id));
   });

@@ -1,5 +1,7 @@
-import { DataSource } from 'typeorm';
-import { NatsConnection } from 'nats';
+import type { EventContract } from '@cinode/contracts';
+import type { UnitOfWork } from '@cinode/database';
+import type { NatsConnection } from 'nats';
+import type { BackoffPolicy } from '../backoff';
 import { ConsumerDefinition, EventConsumer } from './event.consumer';
 
 /**
@@ -11,15 +13,22 @@ export class EventConsumerRegistry {
   private started = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly nc: NatsConnection,
+    /** The service's retry policy for consumers that set none. */
+    private readonly defaultBackoff?: BackoffPolicy,
   ) {}
 
-  async register(definition: ConsumerDefinition): Promise<EventConsumer> {
+  async register<E extends EventContract>(
+    definition: ConsumerDefinition<E>,
+  ): Promise<EventConsumer<E>> {
     if (this.consumers.has(definition.name))
       throw new Error(`consumer ${definition.name} is registered twice`);
-    const consumer = new EventConsumer(this.dataSource, this.nc, definition);
-    this.consumers.set(definition.name, consumer);
+    const consumer = new EventConsumer<E>(this.uow, this.nc, {
+      ...definition,
+      backoff: definition.backoff ?? this.defaultBackoff,
+    });
+    this.consumers.set(definition.name, consumer as unknown as EventConsumer);
     if (this.started) await consumer.start();
     return consumer;
   }

@@ -1,4 +1,12 @@
 import { Logger } from '@nestjs/common';
+import {
+  MalformedEventError,
+  parseEvent,
+  type EventContract,
+  type EventSource,
+  type ReceivedEvent,
+} from '@cinode/contracts';
+import type { Tx, UnitOfWork } from '@cinode/database';
 import { eventsConsumed } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import {
@@ -9,51 +17,61 @@ import {
   JetStreamManager,
   JsMsg,
   NatsConnection,
-  headers,
   nanos,
 } from 'nats';
-import { DataSource, EntityManager } from 'typeorm';
 import { BackoffPolicy, DEFAULT_CONSUMER_BACKOFF, computeBackoff } from '../backoff';
-import { EventEnvelope, decodeEnvelope } from '../envelope';
+import { publishDeadLetter } from '../dead-letters';
+import { EventEnvelope, InvalidEnvelopeError, decodeEnvelope } from '../envelope';
 import { natsHeadersGetter } from '../nats-headers';
-import { deadLetterSubject, isConsumerNotFound } from '../streams';
+import { ensureConsumedStreams, isConsumerNotFound } from '../streams';
 
 export interface EventHandlerContext {
   /** The transaction that also records the event as processed: make the state change through it. */
-  manager: EntityManager;
+  tx: Tx;
+  /** The envelope around the event: id, producer, time (for logs; order by the data's version). */
+  envelope: EventEnvelope<unknown>;
   /** 1 on first delivery. */
   deliveryCount: number;
   subject: string;
   streamSequence: number;
+  /**
+   * Parks a copy of this message on the consumer's dead-letter subject for a person to look at,
+   * e.g. after recording that a downstream system refused it for good. The handler then returns
+   * normally: its transaction commits and the message is acked.
+   */
+  deadLetter(reason: string): Promise<void>;
 }
 
-export type EventHandler = (
-  envelope: EventEnvelope<unknown>,
+export type EventHandler<E extends EventContract> = (
+  event: ReceivedEvent<E>,
   context: EventHandlerContext,
 ) => Promise<void>;
 
-export interface ConsumerDefinition {
+export interface ConsumerDefinition<E extends EventContract = EventContract> {
   /** Durable consumer name: short, no dots; also the key in processed_event. */
   name: string;
-  stream: string;
-  /** One subject filter (nats-server 2.9 supports one per consumer), e.g. `cinode.resource.pool.>`. */
-  filterSubject?: string;
-  handle: EventHandler;
-  /** Deliveries before a failing message is parked on the dead-letter subject (default 5). */
-  maxDeliver?: number;
-  /** Nak delay growing with the delivery count. */
+  /** The stream, subject filter and contracts of the events this consumer handles. */
+  source: EventSource<E>;
+  handle: EventHandler<E>;
+  /** Nak delay growing with the delivery count, capped; there is no delivery limit. */
   backoff?: BackoffPolicy;
   /** Time the server waits for an ack before redelivering (default 30 s). */
   ackWaitMs?: number;
   /** Messages pulled ahead of processing (default 10). */
   prefetch?: number;
-  /** Default `cinode.dlq.<name>`. */
-  deadLetterSubject?: string;
   /** Where a new durable starts (default all: nothing in the stream is skipped). */
   deliverPolicy?: 'all' | 'new';
 }
 
-export type ConsumeResult = 'processed' | 'duplicate' | 'retried' | 'dead_lettered';
+/**
+ * The handler's verdict that an event can never be handled (a reference to something that cannot
+ * exist, a contradiction in the data): the message is dead-lettered at once instead of retried.
+ */
+export class PermanentEventError extends Error {
+  override readonly name = 'PermanentEventError';
+}
+
+export type ConsumeResult = 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const tracer = trace.getTracer('@cinode/events');
@@ -62,9 +80,12 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Header values must be one line; keep them short too. */
-function headerValue(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 1024);
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof MalformedEventError ||
+    error instanceof InvalidEnvelopeError ||
+    error instanceof PermanentEventError
+  );
 }
 
 export function consumerConfig(definition: ConsumerDefinition): Partial<ConsumerConfig> {
@@ -72,11 +93,11 @@ export function consumerConfig(definition: ConsumerDefinition): Partial<Consumer
     durable_name: definition.name,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(definition.ackWaitMs ?? 30_000),
-    // Parking is done by this code at maxDeliver; the server must not give up first and drop the
-    // message silently, so its own limit stays off.
+    // Retries are unbounded on purpose: a transient failure (the database down for minutes) must
+    // lose nothing. Permanent failures are dead-lettered by this code, never by the server.
     max_deliver: -1,
     deliver_policy: definition.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
-    filter_subject: definition.filterSubject,
+    filter_subject: definition.source.filterSubject,
     max_ack_pending: 1_000,
   };
 }
@@ -87,14 +108,15 @@ export async function ensureConsumer(
   definition: ConsumerDefinition,
 ): Promise<void> {
   const config = consumerConfig(definition);
+  const stream = definition.source.stream.name;
   try {
-    await jsm.consumers.info(definition.stream, definition.name);
+    await jsm.consumers.info(stream, definition.name);
   } catch (error) {
     if (!isConsumerNotFound(error)) throw error;
-    await jsm.consumers.add(definition.stream, config);
+    await jsm.consumers.add(stream, config);
     return;
   }
-  await jsm.consumers.update(definition.stream, definition.name, {
+  await jsm.consumers.update(stream, definition.name, {
     ack_wait: config.ack_wait,
     max_deliver: config.max_deliver,
     max_ack_pending: config.max_ack_pending,
@@ -102,42 +124,47 @@ export async function ensureConsumer(
 }
 
 /**
- * A durable JetStream pull consumer with explicit acks. Each message is handled in a database
- * transaction that first inserts (consumer, event id) into processed_event: a redelivered event finds
- * its row and is acked without running the handler again. A failing handler rolls back, the message
- * is nak'ed with a growing delay, and at `maxDeliver` it is copied (with the error in headers) to the
- * dead-letter subject and terminated, so one poison message cannot block the ones after it.
+ * A durable JetStream pull consumer with explicit acks, typed by event contracts. Each message is
+ * handled in one unit of work that first inserts (consumer, event id) into processed_event: a
+ * redelivered event finds its row and is acked without running the handler again.
+ *
+ * Failures are of two kinds. A permanent one — the body is no envelope, the data breaks its
+ * contract, or the handler throws PermanentEventError — goes to the dead-letter subject on that
+ * very delivery (`npm run dlq` lists and replays them). Anything else is taken as transient (the
+ * database or a peer is down): the transaction rolls back and the message is nak'ed with a growing,
+ * capped delay, with no limit on deliveries, so an outage of any length loses nothing.
  */
-export class EventConsumer {
+export class EventConsumer<E extends EventContract = EventContract> {
   private readonly logger: Logger;
-  private readonly maxDeliver: number;
   private readonly backoff: BackoffPolicy;
-  private readonly dlqSubject: string;
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly nc: NatsConnection,
-    readonly definition: ConsumerDefinition,
+    readonly definition: ConsumerDefinition<E>,
   ) {
     if (!NAME.test(definition.name))
       throw new Error(`consumer name "${definition.name}" must contain no dots or spaces`);
     this.logger = new Logger(`EventConsumer:${definition.name}`);
-    this.maxDeliver = definition.maxDeliver ?? 5;
     this.backoff = definition.backoff ?? DEFAULT_CONSUMER_BACKOFF;
-    this.dlqSubject = definition.deadLetterSubject ?? deadLetterSubject(definition.name);
   }
 
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopping = false;
-    await ensureConsumer(await this.nc.jetstreamManager(), this.definition);
+    const definition = this.definition as unknown as ConsumerDefinition;
+    const jsm = await this.nc.jetstreamManager();
+    // The source may be another service's stream: create it from its contract if that service has
+    // not started yet (never changing it), so services start in any order.
+    await ensureConsumedStreams(jsm, [definition.source.stream]);
+    await ensureConsumer(jsm, definition);
     const consumer = await this.nc
       .jetstream()
-      .consumers.get(this.definition.stream, this.definition.name);
-    const messages = await consumer.consume({ max_messages: this.definition.prefetch ?? 10 });
+      .consumers.get(definition.source.stream.name, definition.name);
+    const messages = await consumer.consume({ max_messages: definition.prefetch ?? 10 });
     this.messages = messages;
     this.loop = this.consumeAll(messages);
   }
@@ -197,68 +224,84 @@ export class EventConsumer {
   private async settle(message: JsMsg): Promise<ConsumeResult> {
     const deliveryCount = message.info.deliveryCount;
     let envelope: EventEnvelope<unknown>;
+    let event: ReceivedEvent<E> | undefined;
     try {
       envelope = decodeEnvelope(message.data);
+      event = parseEvent(this.definition.source, envelope);
     } catch (error) {
-      // Retrying cannot fix a malformed message.
       return this.deadLetter(message, error);
     }
+    if (!event) {
+      // A type this consumer does not know (a newer producer's addition): not for it.
+      this.logger.debug?.(
+        `ignored ${envelope.type} ${envelope.id}: not a type this consumer handles`,
+      );
+      message.ack();
+      return 'ignored';
+    }
+    const received = event;
     try {
-      const outcome = await this.dataSource.transaction(async (manager): Promise<ConsumeResult> => {
-        const inserted = await manager.query<unknown[]>(
+      const outcome = await this.uow.run(async (tx): Promise<ConsumeResult> => {
+        const inserted = await tx.manager.query<unknown[]>(
           `INSERT INTO processed_event (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
           [this.definition.name, envelope.id],
         );
         if (inserted.length === 0) return 'duplicate';
-        await this.definition.handle(envelope, {
-          manager,
+        let parked = false;
+        await this.definition.handle(received, {
+          tx,
+          envelope,
           deliveryCount,
           subject: message.subject,
           streamSequence: message.info.streamSequence,
+          deadLetter: async (reason) => {
+            await this.park(message, reason);
+            parked = true;
+          },
         });
-        return 'processed';
+        return parked ? 'dead_lettered' : 'processed';
       });
       message.ack();
       return outcome;
     } catch (error) {
-      if (deliveryCount >= this.maxDeliver) return this.deadLetter(message, error);
+      if (isPermanent(error)) return this.deadLetter(message, error);
       const delay = computeBackoff(deliveryCount, this.backoff);
       this.logger.warn(
-        `event ${envelope.id} (${envelope.type}) failed on delivery ${deliveryCount}/${this.maxDeliver}, retrying in ${delay} ms: ${errorMessage(error)}`,
+        `event ${envelope.id} (${envelope.type}) failed on delivery ${deliveryCount}, retrying in ${delay} ms: ${errorMessage(error)}`,
       );
       message.nak(delay);
       return 'retried';
     }
   }
 
+  private park(message: JsMsg, reason: string): Promise<void> {
+    return publishDeadLetter(
+      this.nc.jetstream(),
+      {
+        consumer: this.definition.name,
+        stream: message.info.stream,
+        subject: message.subject,
+        streamSequence: message.info.streamSequence,
+        deliveries: message.info.deliveryCount,
+        data: message.data,
+        headers: message.headers,
+      },
+      reason,
+    );
+  }
+
   private async deadLetter(message: JsMsg, error: unknown): Promise<ConsumeResult> {
-    const h = headers();
-    for (const key of message.headers?.keys() ?? []) {
-      if (key.toLowerCase() === 'nats-msg-id') continue;
-      for (const value of message.headers?.values(key) ?? []) h.append(key, value);
-    }
-    h.set('Cinode-Dlq-Consumer', this.definition.name);
-    h.set('Cinode-Dlq-Stream', message.info.stream);
-    h.set('Cinode-Dlq-Subject', message.subject);
-    h.set('Cinode-Dlq-Stream-Sequence', String(message.info.streamSequence));
-    h.set('Cinode-Dlq-Deliveries', String(message.info.deliveryCount));
-    h.set('Cinode-Dlq-Error', headerValue(errorMessage(error)));
-    h.set('Cinode-Dlq-Time', new Date().toISOString());
     try {
-      await this.nc.jetstream().publish(this.dlqSubject, message.data, {
-        headers: h,
-        // A retried parking of the same stream message is stored once.
-        msgID: `${this.definition.name}:${message.info.stream}:${message.info.streamSequence}`,
-      });
+      await this.park(message, errorMessage(error));
     } catch (publishError) {
       this.logger.error(
-        `could not park message ${message.seq} on ${this.dlqSubject}: ${errorMessage(publishError)}`,
+        `could not park message ${message.seq}: ${errorMessage(publishError)}; retrying`,
       );
       message.nak(computeBackoff(message.info.deliveryCount, this.backoff));
       return 'retried';
     }
     this.logger.error(
-      `parked message ${message.info.streamSequence} (${message.subject}) on ${this.dlqSubject} after ${message.info.deliveryCount} deliveries: ${errorMessage(error)}`,
+      `dead-lettered message ${message.info.streamSequence} (${message.subject}) on delivery ${message.info.deliveryCount}: ${errorMessage(error)}`,
     );
     message.term();
     return 'dead_lettered';

@@ -1,29 +1,24 @@
-import { EntityManager } from 'typeorm';
-import { EventEnvelope, NewEvent, createEnvelope } from '../envelope';
+import type { EventMessage } from '@cinode/contracts';
+import type { OutboxWriter } from '@cinode/database';
+import type { EntityManager } from 'typeorm';
+import { EventEnvelope, createEnvelope } from '../envelope';
 
 export const DEFAULT_OUTBOX_CHANNEL = 'outbox_event';
 
 /**
  * Writes events into the outbox inside the caller's transaction, so an event exists if and only if
- * the state change it describes committed. Publication is the relay's job.
+ * the state change it describes committed. Publication is the relay's job. Services reach it
+ * through `tx.emit(...)` of a unit of work.
  */
-export class OutboxPublisher {
+export class OutboxPublisher implements OutboxWriter {
   constructor(
     readonly source: string,
     private readonly channel: string = DEFAULT_OUTBOX_CHANNEL,
   ) {}
 
-  /** `manager` must be the transaction's EntityManager (e.g. from `dataSource.transaction(m => ...)`). */
-  async enqueue<T>(manager: EntityManager, event: NewEvent<T>): Promise<EventEnvelope<T>> {
-    const [envelope] = await this.enqueueMany(manager, [event]);
-    return envelope;
-  }
-
-  async enqueueMany<T>(manager: EntityManager, events: NewEvent<T>[]): Promise<EventEnvelope<T>[]> {
+  async write(manager: EntityManager, events: readonly EventMessage[]): Promise<EventEnvelope[]> {
     if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error(
-        'OutboxPublisher.enqueue must be called with the EntityManager of an open transaction',
-      );
+      throw new Error('the outbox is written only inside a transaction');
     }
     const envelopes = events.map((event) => createEnvelope(this.source, event));
     if (envelopes.length === 0) return envelopes;

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { eventsPublished, outboxPending } from '@cinode/telemetry';
 import { JetStreamClient, PubAck } from 'nats';
-import { Client } from 'pg';
+import { openSideConnection } from '@cinode/database';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { BackoffPolicy, DEFAULT_RELAY_BACKOFF, computeBackoff } from '../backoff';
 import { EventEnvelope, TraceContext, encodeEnvelope } from '../envelope';
 import { envelopeHeaders } from '../nats-headers';
@@ -235,16 +235,7 @@ export class OutboxRelay {
   }
 
   private async openListener(): Promise<void> {
-    const options = this.dataSource.options as PostgresConnectionOptions;
-    const client = new Client({
-      connectionString: options.url,
-      host: options.host,
-      port: options.port,
-      user: options.username,
-      password: typeof options.password === 'string' ? options.password : undefined,
-      database: options.database,
-      application_name: 'outbox-relay-listen',
-    });
+    const client = openSideConnection(this.dataSource, 'outbox-relay-listen');
     client.on('notification', () => {
       this.notified = true;
       this.notifyWaiter?.();

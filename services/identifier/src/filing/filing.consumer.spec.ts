@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import {
-  createEnvelope,
-  deadLetterSubject,
-  type ConsumerDefinition,
-  type EventConsumerRegistry,
-  type EventEnvelope,
-  type EventHandlerContext,
-} from '@cinode/events';
+  IdentifierFiled,
+  IdentifierIssuance,
+  IdentifierIssued,
+  IdentifierSuspended,
+  eventOf,
+  type EventMessage,
+} from '@cinode/contracts';
+import type { ConsumerDefinition, EventConsumerRegistry } from '@cinode/events';
 import { toTimestamp } from '@cinode/grpc';
 import {
   IdentifiedObjectType,
@@ -15,18 +16,15 @@ import {
   type FileIdentifierResponse,
   type RegisterNodeResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import type { JetStreamPublishOptions, NatsConnection } from 'nats';
-import type { EntityManager } from 'typeorm';
 import {
-  identifiersService,
+  deliver,
+  fakes,
   seedIdentifier,
   usableSerial,
   type FakeIdentifiersRepository,
 } from '../../test/identifier-fakes';
 import type { IdentifierConfig } from '../config';
-import { IDENTIFIER_EVENTS, type IdentifierIssuedData } from '../identifiers/identifier-events';
 import type { IdentifierEntity } from '../identifiers/identifier.entity';
-import type { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import type { NationalNode } from '../national/national-node.gateway';
 import { FILING_CONSUMER, FilingConsumer, isPermanentFilingError } from './filing.consumer';
 
@@ -71,29 +69,6 @@ class FakeNationalNode implements NationalNode {
   }
 }
 
-interface Published {
-  subject: string;
-  payload: string;
-  options: Partial<JetStreamPublishOptions> | undefined;
-}
-
-class FakeNats {
-  published: Published[] = [];
-
-  jetstream() {
-    return {
-      publish: (
-        subject: string,
-        payload: Uint8Array,
-        options?: Partial<JetStreamPublishOptions>,
-      ) => {
-        this.published.push({ subject, payload: Buffer.from(payload).toString('utf8'), options });
-        return Promise.resolve({ stream: 'DLQ', seq: this.published.length, duplicate: false });
-      },
-    };
-  }
-}
-
 class FakeRegistry {
   definitions: ConsumerDefinition[] = [];
 
@@ -112,20 +87,22 @@ const config = {
 } as IdentifierConfig;
 
 function subject(script: (Error | string)[] = []) {
-  const under = identifiersService();
-  under.participants.set('prov-a', 'certified');
+  const under = fakes();
+  under.participants.set('prov-a', 'CERTIFIED');
   const national = new FakeNationalNode(script);
-  const nats = new FakeNats();
   const registry = new FakeRegistry();
   const consumer = new FilingConsumer(
     registry as unknown as EventConsumerRegistry,
-    under.identifiers as unknown as IdentifiersRepository,
-    under.service,
+    under.identifiers.asRepository,
+    under.participants.asRepository,
+    under.lifecycle,
     national,
-    nats as unknown as NatsConnection,
     config,
   );
-  return { ...under, consumer, national, nats, registry };
+  /** Delivers an event the way the platform's consumer does: one unit of work, committed on return. */
+  const deliverIssued = (message: EventMessage, deliveryCount = 1) =>
+    deliver(under.uow, IdentifierIssuance, (e, c) => consumer.handle(e, c), message, deliveryCount);
+  return { ...under, consumer, national, registry, deliverIssued };
 }
 
 function pending(identifiers: FakeIdentifiersRepository, from = 1): IdentifierEntity {
@@ -133,40 +110,17 @@ function pending(identifiers: FakeIdentifiersRepository, from = 1): IdentifierEn
     state: 'pending_filing',
     filingNumber: null,
     filedAt: null,
+    version: 1,
   });
 }
 
-function issuedEvent(entity: IdentifierEntity): EventEnvelope<IdentifierIssuedData> {
-  return createEnvelope('identifier', {
-    type: IDENTIFIER_EVENTS.issued,
-    data: {
-      identifier: entity.identifier,
-      nodeCode: entity.nodeCode,
-      objectType: entity.objectType,
-      ownerParticipantId: entity.ownerParticipantId,
-    },
-  });
-}
-
-/**
- * Delivers the event the way EventConsumer does: in one transaction that commits on return (ack)
- * and rolls back on throw (nak). Returns the transaction's manager.
- */
-async function deliver(
-  consumer: FilingConsumer,
-  identifiers: FakeIdentifiersRepository,
-  envelope: EventEnvelope<unknown>,
-  deliveryCount = 1,
-): Promise<EntityManager> {
-  return identifiers.inTransaction(async (manager) => {
-    const context: EventHandlerContext = {
-      manager,
-      deliveryCount,
-      subject: envelope.type,
-      streamSequence: 42,
-    };
-    await consumer.handle(envelope, context);
-    return manager;
+function issuedEvent(entity: IdentifierEntity): EventMessage {
+  return eventOf(IdentifierIssued, {
+    identifier: entity.identifier,
+    version: 1,
+    nodeCode: entity.nodeCode,
+    objectType: entity.objectType,
+    ownerParticipantId: entity.ownerParticipantId,
   });
 }
 
@@ -186,10 +140,10 @@ describe(FilingConsumer.name, () => {
   });
 
   it('files with the national node, then stores the filing number and moves to FILED with the filed event', async () => {
-    const { consumer, identifiers, national, outbox, nats } = subject(['NF20260304000001']);
+    const { identifiers, national, uow, deliverIssued } = subject(['NF20260304000001']);
     const entity = pending(identifiers);
 
-    const manager = await deliver(consumer, identifiers, issuedEvent(entity));
+    const { deadLettered } = await deliverIssued(issuedEvent(entity));
 
     expect(national.calls).toEqual([
       {
@@ -208,6 +162,7 @@ describe(FilingConsumer.name, () => {
       filingNumber: 'NF20260304000001',
       filedAt: FILED_AT,
       filingError: null,
+      version: 2,
     });
     expect(identifiers.history).toEqual([
       expect.objectContaining({
@@ -216,15 +171,42 @@ describe(FilingConsumer.name, () => {
         actor: 'system:filing',
       }),
     ]);
-    expect(outbox.events).toEqual([
-      {
-        manager,
-        type: IDENTIFIER_EVENTS.filed,
-        data: { identifier: entity.identifier, filingNumber: 'NF20260304000001' },
-      },
+    expect(uow.events).toEqual([
+      eventOf(IdentifierFiled, {
+        identifier: entity.identifier,
+        version: 2,
+        filingNumber: 'NF20260304000001',
+      }),
     ]);
-    expect(nats.published).toHaveLength(0);
+    expect(deadLettered).toEqual([]);
   });
+
+  it.each([
+    ['SUSPENDED', 'owner_suspended'],
+    ['REVOKED', 'owner_revoked'],
+  ] as const)(
+    'suspends a newly filed identifier at once when its owner was %s during the filing',
+    async (ownerState, cause) => {
+      const { identifiers, participants, uow, deliverIssued } = subject(['NF1']);
+      participants.set('prov-a', ownerState);
+      const entity = pending(identifiers);
+      await deliverIssued(issuedEvent(entity));
+      expect(identifiers.rows.get(entity.identifier)).toMatchObject({
+        state: 'suspended',
+        suspensionCause: cause,
+        filingNumber: 'NF1',
+        version: 3,
+      });
+      expect(identifiers.history.map((t) => [t.fromState, t.toState])).toEqual([
+        ['pending_filing', 'filed'],
+        ['filed', 'suspended'],
+      ]);
+      expect(uow.events.map((e) => e.type)).toEqual([
+        IdentifierFiled.type,
+        IdentifierSuspended.type,
+      ]);
+    },
+  );
 
   it.each(
     [
@@ -240,30 +222,29 @@ describe(FilingConsumer.name, () => {
     ].map((code) => [GrpcStatus[code], code] as const),
   )('rethrows %s for a retry, leaving the record untouched', async (_name, code) => {
     const failure = grpcError(code, 'national node trouble');
-    const { consumer, identifiers, national, outbox, nats } = subject([failure]);
+    const { identifiers, national, uow, deliverIssued } = subject([failure]);
     const entity = pending(identifiers);
 
-    expect(await rejectionOf(deliver(consumer, identifiers, issuedEvent(entity)))).toBe(failure);
+    expect(await rejectionOf(deliverIssued(issuedEvent(entity)))).toBe(failure);
 
     expect(isPermanentFilingError(failure)).toBe(false);
     expect(national.calls).toHaveLength(1);
     expect(identifiers.rows.get(entity.identifier)).toEqual(entity);
     expect(identifiers.history).toHaveLength(0);
-    expect(outbox.events).toHaveLength(0);
-    expect(nats.published).toHaveLength(0);
+    expect(uow.events).toHaveLength(0);
   });
 
   it('retries an error that is not a gRPC status rather than parking the filing', async () => {
     const failure = new Error('could not sign the service token');
-    const { consumer, identifiers, nats } = subject([failure]);
+    const { identifiers, deliverIssued } = subject([failure]);
     const entity = pending(identifiers);
-    expect(await rejectionOf(deliver(consumer, identifiers, issuedEvent(entity)))).toBe(failure);
+    expect(isPermanentFilingError(failure)).toBe(false);
+    expect(await rejectionOf(deliverIssued(issuedEvent(entity)))).toBe(failure);
     expect(identifiers.rows.get(entity.identifier)).toEqual(entity);
-    expect(nats.published).toHaveLength(0);
   });
 
   it('files on the delivery after an outage with identical content, recording one FILED transition', async () => {
-    const { consumer, identifiers, national } = subject([
+    const { identifiers, national, deliverIssued } = subject([
       grpcError(GrpcStatus.UNAVAILABLE, 'down'),
       grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'slow'),
       'NF2',
@@ -271,14 +252,17 @@ describe(FilingConsumer.name, () => {
     const entity = pending(identifiers);
     const event = issuedEvent(entity);
 
-    await rejectionOf(deliver(consumer, identifiers, event, 1));
-    await rejectionOf(deliver(consumer, identifiers, event, 2));
-    await deliver(consumer, identifiers, event, 3);
+    await rejectionOf(deliverIssued(event, 1));
+    await rejectionOf(deliverIssued(event, 2));
+    await deliverIssued(event, 3);
 
     expect(national.calls).toHaveLength(3);
     expect(national.calls[1]).toEqual(national.calls[0]);
     expect(national.calls[2]).toEqual(national.calls[0]);
-    expect(identifiers.rows.get(entity.identifier)?.filingNumber).toBe('NF2');
+    expect(identifiers.rows.get(entity.identifier)).toMatchObject({
+      filingNumber: 'NF2',
+      version: 2,
+    });
     expect(identifiers.history.filter((t) => t.toState === 'filed')).toHaveLength(1);
   });
 
@@ -287,54 +271,52 @@ describe(FilingConsumer.name, () => {
       (code) => [GrpcStatus[code], code] as const,
     ),
   )(
-    'marks a %s rejection as filing_error, parks a copy on the dead-letter subject and acks',
+    'marks a %s rejection as filing_error, dead-letters the event and commits',
     async (_name, code) => {
-      const rejection = grpcError(code, 'owner credit code\r\nis invalid');
-      const { consumer, identifiers, national, outbox, nats } = subject([rejection]);
+      const rejection = grpcError(code, 'owner credit code is invalid');
+      const { identifiers, national, uow, deliverIssued } = subject([rejection]);
       const entity = pending(identifiers);
       const event = issuedEvent(entity);
 
-      await deliver(consumer, identifiers, event, 3);
+      const { deadLettered } = await deliverIssued(event, 3);
 
       expect(isPermanentFilingError(rejection)).toBe(true);
       expect(national.calls).toHaveLength(1);
       const row = identifiers.rows.get(entity.identifier);
-      expect(row).toMatchObject({ state: 'pending_filing', filingNumber: null });
+      expect(row).toMatchObject({ state: 'pending_filing', filingNumber: null, version: 1 });
       expect(row?.filingError).toBe(rejection.message);
       expect(identifiers.history).toHaveLength(0);
-      expect(outbox.events).toHaveLength(0);
-
-      expect(nats.published).toHaveLength(1);
-      const [parked] = nats.published;
-      expect(parked.subject).toBe(deadLetterSubject(FILING_CONSUMER));
-      expect(JSON.parse(parked.payload)).toEqual(JSON.parse(JSON.stringify(event)));
-      expect(parked.options?.msgID).toBe(`${FILING_CONSUMER}:${event.id}`);
-      const headers = parked.options?.headers;
-      expect(headers?.get('Cinode-Dlq-Consumer')).toBe(FILING_CONSUMER);
-      expect(headers?.get('Cinode-Dlq-Subject')).toBe(IDENTIFIER_EVENTS.issued);
-      expect(headers?.get('Cinode-Dlq-Stream-Sequence')).toBe('42');
-      expect(headers?.get('Cinode-Dlq-Error')).toBe(rejection.message.replace(/[\r\n]+/g, ' '));
+      expect(uow.events).toHaveLength(0);
+      expect(deadLettered).toEqual([rejection.message]);
 
       // A redelivery of the rejected filing does not ask the national node again.
-      await deliver(consumer, identifiers, event, 4);
+      const again = await deliverIssued(event, 4);
       expect(national.calls).toHaveLength(1);
-      expect(nats.published).toHaveLength(1);
+      expect(again.deadLettered).toEqual([]);
     },
   );
 
+  it('truncates a long rejection to 2000 characters on the record', async () => {
+    const rejection = grpcError(GrpcStatus.INVALID_ARGUMENT, 'e'.repeat(3000));
+    const { identifiers, deliverIssued } = subject([rejection]);
+    const entity = pending(identifiers);
+    await deliverIssued(issuedEvent(entity));
+    expect(identifiers.rows.get(entity.identifier)?.filingError).toHaveLength(2000);
+  });
+
   it('does not call the national node again for a redelivered event of a filed identifier', async () => {
-    const { consumer, identifiers, national, outbox } = subject(['NF3']);
+    const { identifiers, national, uow, deliverIssued } = subject(['NF3']);
     const entity = pending(identifiers);
     const event = issuedEvent(entity);
 
-    await deliver(consumer, identifiers, event, 1);
+    await deliverIssued(event, 1);
     const afterFirst = identifiers.rows.get(entity.identifier);
-    await deliver(consumer, identifiers, event, 2);
+    await deliverIssued(event, 2);
 
     expect(national.calls).toHaveLength(1);
     expect(identifiers.rows.get(entity.identifier)).toEqual(afterFirst);
     expect(identifiers.history).toHaveLength(1);
-    expect(outbox.events).toHaveLength(1);
+    expect(uow.events).toHaveLength(1);
   });
 
   it.each([
@@ -345,51 +327,39 @@ describe(FilingConsumer.name, () => {
   ] as const)(
     'leaves a %s identifier alone without calling the national node',
     async (_what, overrides) => {
-      const { consumer, identifiers, national, outbox } = subject();
+      const { identifiers, national, uow, deliverIssued } = subject();
       const entity = seedIdentifier(identifiers, usableSerial(1), overrides);
-      await deliver(consumer, identifiers, issuedEvent(entity));
+      await deliverIssued(issuedEvent(entity));
       expect(national.calls).toHaveLength(0);
       expect(identifiers.rows.get(entity.identifier)).toEqual(entity);
-      expect(outbox.events).toHaveLength(0);
+      expect(uow.events).toHaveLength(0);
     },
   );
 
   it('skips an event naming an identifier it does not hold', async () => {
-    const { consumer, identifiers, national } = subject();
+    const { identifiers, national, deliverIssued } = subject();
     const stranger = pending(identifiers);
     identifiers.rows.clear();
-    await deliver(consumer, identifiers, issuedEvent(stranger));
+    const { deadLettered } = await deliverIssued(issuedEvent(stranger));
     expect(national.calls).toHaveLength(0);
-  });
-
-  it('fails an event that carries no identifier', async () => {
-    const { consumer, identifiers, national } = subject();
-    const envelope = createEnvelope('identifier', {
-      type: IDENTIFIER_EVENTS.issued,
-      data: { nodeCode: 'R0001' },
-    });
-    const error = await rejectionOf(deliver(consumer, identifiers, envelope));
-    expect(error).toBeInstanceOf(Error);
-    expect(national.calls).toHaveLength(0);
+    expect(deadLettered).toEqual([]);
   });
 
   it('retries, without recording anything, when the national node answers without a filing number', async () => {
-    const { consumer, identifiers } = subject(['']);
+    const { identifiers, deliverIssued } = subject(['']);
     const entity = pending(identifiers);
-    await rejectionOf(deliver(consumer, identifiers, issuedEvent(entity)));
+    await rejectionOf(deliverIssued(issuedEvent(entity)));
     expect(identifiers.rows.get(entity.identifier)).toEqual(entity);
   });
 
-  it('registers a durable consumer of issued events that never dead-letters and outwaits a national node call', async () => {
+  it('registers a durable consumer of issued events with its own backoff that outwaits a national node call', async () => {
     const { consumer, registry } = subject();
     await consumer.onModuleInit();
     expect(registry.definitions).toHaveLength(1);
     const [definition] = registry.definitions;
     expect(definition).toMatchObject({
       name: FILING_CONSUMER,
-      stream: 'IDENTIFIER',
-      filterSubject: IDENTIFIER_EVENTS.issued,
-      maxDeliver: Number.MAX_SAFE_INTEGER,
+      source: IdentifierIssuance,
       backoff: { initialMs: 100, maxMs: 500 },
     });
     expect(definition.ackWaitMs).toBeGreaterThan(config.NATIONAL_NODE_TIMEOUT_MS);

@@ -1,23 +1,28 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { IdentifierIssuance, type ReceivedEvent } from '@cinode/contracts';
 import {
   EventConsumerRegistry,
-  NATS_CONNECTION,
-  deadLetterSubject,
-  type EventEnvelope,
+  type ConsumerDefinition,
   type EventHandlerContext,
 } from '@cinode/events';
 import { fromTimestamp, isGrpcError, toTimestamp } from '@cinode/grpc';
-import { headers, type NatsConnection } from 'nats';
-import { IDENTIFIER_CONFIG, type IdentifierConfig } from '../config';
-import { IDENTIFIER_EVENTS } from '../identifiers/identifier-events';
+import { InjectConfig } from '@cinode/kit';
+import type { FileIdentifierResponse } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import type { IdentifierConfig } from '../config';
 import { nationalObjectTypeOf } from '../identifiers/identifiers.mapper';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
-import { IdentifiersService } from '../identifiers/identifiers.service';
+import {
+  IdentifierLifecycle,
+  ownerSuspensionCause,
+} from '../lifecycle/identifier-lifecycle.service';
 import { NationalNodeGateway, type NationalNode } from '../national/national-node.gateway';
+import { ParticipantsRepository } from '../participants/participants.repository';
 
 export const FILING_CONSUMER = 'identifier-filing';
 const ACTOR = 'system:filing';
+
+type IssuedEvent = ReceivedEvent<(typeof IdentifierIssuance.events)[number]>;
 
 /**
  * National node answers worth waiting out: it is down, slow, overloaded, or not yet trusting our
@@ -40,16 +45,8 @@ export function isPermanentFilingError(error: unknown): boolean {
   return isGrpcError(error) && !TRANSIENT.has(error.code);
 }
 
-function identifierOf(envelope: EventEnvelope<unknown>): string {
-  const data = envelope.data;
-  if (
-    typeof data !== 'object' ||
-    data === null ||
-    typeof (data as { identifier?: unknown }).identifier !== 'string'
-  ) {
-    throw new Error(`event ${envelope.id} carries no identifier`);
-  }
-  return (data as { identifier: string }).identifier;
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -60,9 +57,9 @@ function identifierOf(envelope: EventEnvelope<unknown>): string {
  * commit, the redelivered event files again and FileIdentifier — idempotent on the identifier, and
  * sent the identical content (allocated_at is the stored issue time) — returns the same filing.
  *
- * Transient failures are thrown: the consumer naks with a growing, jittered delay and, with
- * maxDeliver effectively unbounded, never dead-letters them. A rejection is recorded on the record
- * (filing_error), copied to the dead-letter subject for a person to look at, and acked.
+ * Transient failures are thrown: the platform's consumer naks them with this consumer's growing,
+ * capped delay (FILING_RETRY_*), with no limit on deliveries. A rejection is recorded on the record
+ * (filing_error), the event parked on the dead-letter subject for a person to look at, and acked.
  */
 @Injectable()
 export class FilingConsumer implements OnModuleInit {
@@ -71,44 +68,44 @@ export class FilingConsumer implements OnModuleInit {
   constructor(
     private readonly registry: EventConsumerRegistry,
     private readonly identifiers: IdentifiersRepository,
-    private readonly service: IdentifiersService,
+    private readonly participants: ParticipantsRepository,
+    private readonly lifecycle: IdentifierLifecycle,
     @Inject(NationalNodeGateway) private readonly nationalNode: NationalNode,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(IDENTIFIER_CONFIG) private readonly config: IdentifierConfig,
+    @InjectConfig() private readonly config: IdentifierConfig,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.registry.register({
+  definition(): ConsumerDefinition<(typeof IdentifierIssuance.events)[number]> {
+    return {
       name: FILING_CONSUMER,
-      stream: 'IDENTIFIER',
-      filterSubject: IDENTIFIER_EVENTS.issued,
-      handle: (envelope, context) => this.handle(envelope, context),
-      maxDeliver: Number.MAX_SAFE_INTEGER,
+      source: IdentifierIssuance,
+      handle: (event, context) => this.handle(event, context),
       backoff: {
         initialMs: this.config.FILING_RETRY_INITIAL_MS,
         maxMs: this.config.FILING_RETRY_MAX_MS,
-        multiplier: 2,
-        jitter: 0.2,
       },
       // Longer than a national node call's deadline, so a slow call is not redelivered mid-flight.
       ackWaitMs: this.config.NATIONAL_NODE_TIMEOUT_MS + 20_000,
       prefetch: 10,
-    });
+    };
   }
 
-  async handle(envelope: EventEnvelope<unknown>, context: EventHandlerContext): Promise<void> {
-    const { manager } = context;
-    const identifier = identifierOf(envelope);
-    const entity = await this.identifiers.findForUpdate(manager, identifier);
+  async onModuleInit(): Promise<void> {
+    await this.registry.register(this.definition());
+  }
+
+  async handle(event: IssuedEvent, context: EventHandlerContext): Promise<void> {
+    const { tx } = context;
+    const identifier = event.data.identifier;
+    const entity = await this.identifiers.findForUpdate(tx, identifier);
     if (!entity) {
       // An event from another installation sharing the stream, or a deleted database: nothing to file.
       this.logger.warn(
-        `issued event ${envelope.id} names unknown identifier ${identifier}; skipped`,
+        `issued event ${context.envelope.id} names unknown identifier ${identifier}; skipped`,
       );
       return;
     }
     if (entity.filingNumber || entity.state !== 'pending_filing' || entity.filingError) return;
-    let response;
+    let response: FileIdentifierResponse;
     try {
       response = await this.nationalNode.fileIdentifier({
         nodeCode: entity.nodeCode,
@@ -123,45 +120,39 @@ export class FilingConsumer implements OnModuleInit {
     } catch (error) {
       if (!isPermanentFilingError(error)) {
         this.logger.warn(
-          `filing ${identifier} failed (delivery ${context.deliveryCount}), will retry: ${error instanceof Error ? error.message : String(error)}`,
+          `filing ${identifier} failed (delivery ${context.deliveryCount}), will retry: ${messageOf(error)}`,
         );
         throw error;
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       this.logger.error(`the national node rejected the filing of ${identifier}: ${message}`);
-      await this.service.recordFilingRejected(manager, identifier, message);
-      await this.park(envelope, context, message);
+      // Not a state change: the identifier stays PENDING_FILING, marked, until someone retires it.
+      await this.identifiers.update(tx, identifier, { filingError: message.slice(0, 2000) });
+      await context.deadLetter(message);
       return;
     }
     const filing = response.filing;
     if (!filing?.filingNumber)
       throw new Error(`the national node filed ${identifier} without a filing number`);
-    await this.service.recordFiled(
-      manager,
-      entity,
-      filing.filingNumber,
-      filing.filedAt ? fromTimestamp(filing.filedAt) : new Date(),
-      ACTOR,
-    );
-  }
-
-  /** A copy on the dead-letter subject, like the consumer's own parking, for an operator to review. */
-  private async park(
-    envelope: EventEnvelope<unknown>,
-    context: EventHandlerContext,
-    error: string,
-  ): Promise<void> {
-    const h = headers();
-    h.set('Cinode-Dlq-Consumer', FILING_CONSUMER);
-    h.set('Cinode-Dlq-Subject', context.subject);
-    h.set('Cinode-Dlq-Stream-Sequence', String(context.streamSequence));
-    h.set('Cinode-Dlq-Error', error.replace(/[\r\n]+/g, ' ').slice(0, 1024));
-    h.set('Cinode-Dlq-Time', new Date().toISOString());
-    await this.nc
-      .jetstream()
-      .publish(deadLetterSubject(FILING_CONSUMER), Buffer.from(JSON.stringify(envelope)), {
-        headers: h,
-        msgID: `${FILING_CONSUMER}:${envelope.id}`,
+    const filed = await this.lifecycle.transition(tx, entity, {
+      to: 'filed',
+      actor: ACTOR,
+      reason: `filed with the national node as ${filing.filingNumber}`,
+      filing: {
+        filingNumber: filing.filingNumber,
+        filedAt: filing.filedAt ? fromTimestamp(filing.filedAt) : new Date(),
+      },
+    });
+    // An owner suspended or revoked while the filing was in flight: its new identifier follows it at once.
+    const owner = await this.participants.find(entity.ownerParticipantId, tx);
+    const cause = owner && ownerSuspensionCause(owner.state);
+    if (owner && cause) {
+      await this.lifecycle.transition(tx, filed, {
+        to: 'suspended',
+        cause,
+        actor: ACTOR,
+        reason: `owner ${owner.state.toLowerCase()}`,
       });
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { IdentifierEntity } from './identifier.entity';
-import type { IdentifierStateName } from './identifier-lifecycle';
+import type { IdentifierStateName } from './identifier-states';
 
 /** Append-only history: one row per state change, with who, why and when. */
 @Entity({ name: 'identifier_transition' })

@@ -1,6 +1,6 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { ObjectTypeCode } from '../format/identifier-format';
-import type { IdentifierStateName, SuspensionCauseName } from './identifier-lifecycle';
+import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 
 @Entity({ name: 'identifier' })
 @Check(
@@ -8,10 +8,6 @@ import type { IdentifierStateName, SuspensionCauseName } from './identifier-life
   `"state" IN ('reserved', 'pending_filing', 'filed', 'suspended', 'retired')`,
 )
 @Index('uq_identifier_serial', ['serial'], { unique: true })
-@Index('uq_identifier_idempotency_key', ['idempotencyKey'], {
-  unique: true,
-  where: 'idempotency_key IS NOT NULL',
-})
 @Index('ix_identifier_owner_serial', ['ownerParticipantId', 'serial'])
 export class IdentifierEntity {
   /** Canonical (upper-case) identifier. */
@@ -77,7 +73,10 @@ export class IdentifierEntity {
   @Column({ name: 'state_changed_at', type: 'timestamptz' })
   stateChangedAt!: Date;
 
-  /** `<caller subject>:<request_id>`, so retried IssueIdentifier calls find their first result. */
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
-  idempotencyKey!: string | null;
+  /**
+   * 1 when issued, one more for each state change after: the `version` every identifier event
+   * carries, so consumers order an identifier's events by it.
+   */
+  @Column({ name: 'version', type: 'integer' })
+  version!: number;
 }

@@ -9,7 +9,7 @@ import {
   type StateTransition,
 } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type { ObjectTypeCode } from '../format/identifier-format';
-import type { IdentifierStateName, SuspensionCauseName } from './identifier-lifecycle';
+import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 import type { IdentifierTransitionEntity } from './identifier-transition.entity';
 import type { IdentifierEntity } from './identifier.entity';
 

@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import type { ObjectTypeCode } from '../format/identifier-format';
-import type { IdentifierStateName, SuspensionCauseName } from './identifier-lifecycle';
+import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 import { IdentifierTransitionEntity } from './identifier-transition.entity';
 import { IdentifierEntity } from './identifier.entity';
 
-export type NewTransition = Omit<IdentifierTransitionEntity, 'id'>;
+export type NewTransition = Omit<IdentifierTransitionEntity, 'id' | 'identifierRecord'>;
+
+/** An identifier with its whole history, as Issue, Resolve and the lifecycle RPCs answer it. */
+export interface IdentifierRecord {
+  entity: IdentifierEntity;
+  transitions: IdentifierTransitionEntity[];
+}
 
 export interface IdentifierFilter {
   ownerParticipantId?: string;
@@ -17,63 +22,47 @@ export interface IdentifierFilter {
 export type IdentifierPatch = Partial<
   Pick<
     IdentifierEntity,
-    'state' | 'suspensionCause' | 'filingNumber' | 'filingError' | 'filedAt' | 'stateChangedAt'
+    | 'state'
+    | 'suspensionCause'
+    | 'filingNumber'
+    | 'filingError'
+    | 'filedAt'
+    | 'stateChangedAt'
+    | 'version'
   >
 >;
 
-/** Every query of identifiers and their history. Methods taking a manager run in the caller's transaction. */
+/**
+ * Every query of identifiers and their history. Writes take the unit of work's Tx; reads take an
+ * optional one (without it they read from the pool).
+ */
 @Injectable()
 export class IdentifiersRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
-
-  async nextSerial(manager: EntityManager): Promise<number> {
-    const [row] = await manager.query<{ serial: string }[]>(
-      `SELECT nextval('identifier_serial_seq') AS serial`,
-    );
+  async nextSerial(tx: Tx): Promise<number> {
+    const [row] = await this.uow
+      .manager(tx)
+      .query<{ serial: string }[]>(`SELECT nextval('identifier_serial_seq') AS serial`);
     return Number(row.serial);
   }
 
-  /** Inserts the record; false when its idempotency key is taken (a concurrent retry won). */
-  async insertIfAbsent(manager: EntityManager, entity: IdentifierEntity): Promise<boolean> {
-    const result = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(IdentifierEntity)
-      .values(entity)
-      .orIgnore()
-      .returning(['identifier'])
-      .execute();
-    return result.raw instanceof Array && result.raw.length > 0;
+  async insert(tx: Tx, entity: IdentifierEntity): Promise<void> {
+    await this.uow.manager(tx).getRepository(IdentifierEntity).insert(entity);
   }
 
-  async findByIdempotencyKey(
-    key: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<IdentifierEntity | undefined> {
+  async find(identifier: string, tx?: Tx): Promise<IdentifierEntity | undefined> {
     return (
-      (await manager.getRepository(IdentifierEntity).findOneBy({ idempotencyKey: key })) ??
+      (await this.uow.manager(tx).getRepository(IdentifierEntity).findOneBy({ identifier })) ??
       undefined
     );
   }
 
-  async find(
-    identifier: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<IdentifierEntity | undefined> {
-    return (await manager.getRepository(IdentifierEntity).findOneBy({ identifier })) ?? undefined;
-  }
-
   /** Reads and row-locks one identifier until the transaction ends. */
-  async findForUpdate(
-    manager: EntityManager,
-    identifier: string,
-  ): Promise<IdentifierEntity | undefined> {
+  async findForUpdate(tx: Tx, identifier: string): Promise<IdentifierEntity | undefined> {
     return (
-      (await manager
+      (await this.uow
+        .manager(tx)
         .getRepository(IdentifierEntity)
         .createQueryBuilder('i')
         .setLock('pessimistic_write')
@@ -82,40 +71,44 @@ export class IdentifiersRepository {
     );
   }
 
-  /** Row-locks an owner's identifiers in a state (and suspension cause), for cascades. */
+  /** Row-locks an owner's identifiers in a state (and suspension cause), in serial order, for cascades. */
   findOwnedForUpdate(
-    manager: EntityManager,
+    tx: Tx,
     ownerParticipantId: string,
     state: IdentifierStateName,
-    causes?: SuspensionCauseName[],
+    causes?: readonly SuspensionCauseName[],
   ): Promise<IdentifierEntity[]> {
-    const query = manager
+    const query = this.uow
+      .manager(tx)
       .getRepository(IdentifierEntity)
       .createQueryBuilder('i')
       .setLock('pessimistic_write')
       .where('i.owner_participant_id = :owner', { owner: ownerParticipantId })
       .andWhere('i.state = :state', { state })
       .orderBy('i.serial', 'ASC');
-    if (causes) query.andWhere('i.suspension_cause IN (:...causes)', { causes });
+    if (causes) query.andWhere('i.suspension_cause IN (:...causes)', { causes: [...causes] });
     return query.getMany();
   }
 
-  async update(manager: EntityManager, identifier: string, patch: IdentifierPatch): Promise<void> {
-    await manager.getRepository(IdentifierEntity).update({ identifier }, patch);
+  async update(tx: Tx, identifier: string, patch: IdentifierPatch): Promise<void> {
+    await this.uow.manager(tx).getRepository(IdentifierEntity).update({ identifier }, patch);
   }
 
-  async addTransitions(manager: EntityManager, transitions: NewTransition[]): Promise<void> {
+  async addTransitions(tx: Tx, transitions: NewTransition[]): Promise<void> {
     if (transitions.length > 0)
-      await manager.getRepository(IdentifierTransitionEntity).insert(transitions);
+      await this.uow.manager(tx).getRepository(IdentifierTransitionEntity).insert(transitions);
   }
 
-  transitions(
-    identifier: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<IdentifierTransitionEntity[]> {
-    return manager
+  transitions(identifier: string, tx?: Tx): Promise<IdentifierTransitionEntity[]> {
+    return this.uow
+      .manager(tx)
       .getRepository(IdentifierTransitionEntity)
       .find({ where: { identifier }, order: { id: 'ASC' } });
+  }
+
+  /** The identifier with its history. */
+  async record(entity: IdentifierEntity, tx?: Tx): Promise<IdentifierRecord> {
+    return { entity, transitions: await this.transitions(entity.identifier, tx) };
   }
 
   /** One page in serial (= issue) order; fetches one extra row to know whether another page exists. */
@@ -124,7 +117,8 @@ export class IdentifiersRepository {
     limit: number,
     afterSerial: number | undefined,
   ): Promise<IdentifierEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(IdentifierEntity)
       .createQueryBuilder('i')
       .orderBy('i.serial', 'ASC')

@@ -1,5 +1,7 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ServiceTokenSource } from '@cinode/auth';
 import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import { InjectConfig } from '@cinode/kit';
 import type {
   FileIdentifierRequest,
   FileIdentifierResponse,
@@ -7,8 +9,7 @@ import type {
   RegisterNodeRequest,
   RegisterNodeResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { IDENTIFIER_CONFIG, type IdentifierConfig } from '../config';
-import { ServiceTokenSource } from '@cinode/auth';
+import type { IdentifierConfig } from '../config';
 
 /** The national node calls this service makes; an interface so unit tests can fake it. */
 export interface NationalNode {
@@ -20,7 +21,7 @@ export interface NationalNode {
 export class NationalNodeGateway implements NationalNode, OnApplicationShutdown {
   private readonly client: GrpcClient<NationalNodeServiceClient>;
 
-  constructor(@Inject(IDENTIFIER_CONFIG) config: IdentifierConfig, token: ServiceTokenSource) {
+  constructor(@InjectConfig() config: IdentifierConfig, token: ServiceTokenSource) {
     this.client = createGrpcClient<NationalNodeServiceClient>(
       'cinode.national.v1.NationalNodeService',
       {

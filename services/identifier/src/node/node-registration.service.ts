@@ -5,12 +5,12 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { UnavailableError } from '@cinode/common';
 import { computeBackoff } from '@cinode/events';
+import { InjectConfig } from '@cinode/kit';
 import { NodeType } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { IDENTIFIER_CONFIG, type IdentifierConfig } from '../config';
+import type { IdentifierConfig } from '../config';
+import { nodeNotRegistered } from '../errors';
 import { isValidNodePrefix } from '../format/identifier-format';
-import { IdentifierErrorReason } from '../identifiers/identifier-lifecycle';
 import { NationalNodeGateway, type NationalNode } from '../national/national-node.gateway';
 import { NodeRegistrationRepository } from './node-registration.repository';
 
@@ -39,7 +39,7 @@ export class NodeRegistrationService implements OnApplicationBootstrap, OnApplic
   private wake: (() => void) | undefined;
 
   constructor(
-    @Inject(IDENTIFIER_CONFIG) private readonly config: IdentifierConfig,
+    @InjectConfig() private readonly config: IdentifierConfig,
     private readonly repository: NodeRegistrationRepository,
     @Inject(NationalNodeGateway) private readonly nationalNode: NationalNode,
   ) {}
@@ -86,11 +86,7 @@ export class NodeRegistrationService implements OnApplicationBootstrap, OnApplic
   /** The node identity; UNAVAILABLE (retryable) until the national node has registered the node. */
   require(): NodeIdentity {
     if (this.identity) return this.identity;
-    throw new UnavailableError(
-      IdentifierErrorReason.NODE_NOT_REGISTERED,
-      'the node is not yet registered with the national node; identifiers cannot be issued yet',
-      { retryAfterSeconds: Math.ceil(this.config.REGISTRATION_RETRY_INITIAL_MS / 1000) },
-    );
+    throw nodeNotRegistered(Math.ceil(this.config.REGISTRATION_RETRY_INITIAL_MS / 1000));
   }
 
   /** One RegisterNode call; stores and adopts the result. Exposed for tests. */

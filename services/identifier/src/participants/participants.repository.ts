@@ -1,36 +1,44 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
-import { ParticipantProjectionEntity } from './participant.entity';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { ParticipantProjectionEntity } from './participant-projection.entity';
 
 @Injectable()
 export class ParticipantsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  async find(
-    participantId: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<ParticipantProjectionEntity | undefined> {
+  async find(participantId: string, tx?: Tx): Promise<ParticipantProjectionEntity | undefined> {
     return (
-      (await manager.getRepository(ParticipantProjectionEntity).findOneBy({ participantId })) ??
-      undefined
+      (await this.uow
+        .manager(tx)
+        .getRepository(ParticipantProjectionEntity)
+        .findOneBy({ participantId })) ?? undefined
     );
   }
 
   /**
-   * Applies an event's view of a participant unless a later event already did (events of one
-   * participant may arrive out of order across relay replicas). True when the row changed.
+   * Stores an event's view of a participant unless the row already holds this version or a later
+   * one (a participant's events may arrive out of order, or again). True when the row advanced.
    */
-  async upsertIfNewer(manager: EntityManager, row: ParticipantProjectionEntity): Promise<boolean> {
-    const result = await manager.query<unknown[]>(
-      `INSERT INTO participant_projection (participant_id, kind, state, event_time, event_id)
-       VALUES ($1, $2, $3, $4, $5)
+  async applyIfNewer(tx: Tx, row: ParticipantProjectionEntity): Promise<boolean> {
+    const result = await this.uow.manager(tx).query<unknown[]>(
+      `INSERT INTO participant_projection
+         (participant_id, version, kind, state, legal_name, credit_code, event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (participant_id) DO UPDATE
-         SET kind = EXCLUDED.kind, state = EXCLUDED.state, event_time = EXCLUDED.event_time, event_id = EXCLUDED.event_id
-         WHERE (participant_projection.event_time, participant_projection.event_id::text)
-             < (EXCLUDED.event_time, EXCLUDED.event_id::text)
+         SET version = EXCLUDED.version, kind = EXCLUDED.kind, state = EXCLUDED.state,
+             legal_name = EXCLUDED.legal_name, credit_code = EXCLUDED.credit_code,
+             event_id = EXCLUDED.event_id
+         WHERE participant_projection.version < EXCLUDED.version
        RETURNING participant_id`,
-      [row.participantId, row.kind, row.state, row.eventTime, row.eventId],
+      [
+        row.participantId,
+        row.version,
+        row.kind,
+        row.state,
+        row.legalName,
+        row.creditCode,
+        row.eventId,
+      ],
     );
     return result.length > 0;
   }

@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles } from '@cinode/auth';
 import { required } from '@cinode/common';
 import { durationToMs, msToDuration } from '@cinode/grpc';
@@ -28,12 +29,14 @@ export class FaultAdminGrpcController implements NationalNodeAdminServiceControl
 
   @GrpcMethod(SERVICE, 'GetFaultInjection')
   @AllowRoles('operator')
+  @ReadOnly()
   getFaultInjection(): GetFaultInjectionResponse {
     return { faults: toMessage(this.faults.current()) };
   }
 
   @GrpcMethod(SERVICE, 'SetFaultInjection')
   @AllowRoles('operator')
+  @Audited('fault_injection', 'faults')
   setFaultInjection(request: SetFaultInjectionRequest): SetFaultInjectionResponse {
     const faults = required('faults', request.faults);
     const set = this.faults.set({

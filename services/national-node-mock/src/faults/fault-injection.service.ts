@@ -1,6 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { FieldChecks, UnavailableError } from '@cinode/common';
-import { MOCK_CONFIG, type MockConfig } from '../config';
+import { InjectConfig } from '@cinode/kit';
+import type { MockConfig } from '../config';
+import { ErrorReason } from '../errors';
 
 export interface Faults {
   unavailableRatio: number;
@@ -23,7 +25,7 @@ export class FaultInjectionService {
   /** Source of randomness for the UNAVAILABLE ratio; unit tests replace it. */
   random: () => number = Math.random;
 
-  constructor(@Inject(MOCK_CONFIG) config: MockConfig) {
+  constructor(@InjectConfig() config: MockConfig) {
     this.faults = {
       unavailableRatio: config.FAULT_UNAVAILABLE_RATIO,
       addedLatencyMs: config.FAULT_LATENCY_MS,
@@ -51,7 +53,7 @@ export class FaultInjectionService {
     if (addedLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, addedLatencyMs));
     if (outage) {
       throw new UnavailableError(
-        'INJECTED_OUTAGE',
+        ErrorReason.INJECTED_OUTAGE,
         'national node is unavailable (injected outage)',
         {
           retryAfterSeconds: 1,
@@ -60,7 +62,7 @@ export class FaultInjectionService {
     }
     if (unavailableRatio > 0 && this.random() < unavailableRatio) {
       throw new UnavailableError(
-        'INJECTED_UNAVAILABLE',
+        ErrorReason.INJECTED_UNAVAILABLE,
         'national node is unavailable (injected fault)',
         {
           retryAfterSeconds: 1,

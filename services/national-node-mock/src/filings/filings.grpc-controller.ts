@@ -1,5 +1,6 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles } from '@cinode/auth';
 import type {
   FileIdentifierRequest,
@@ -29,6 +30,7 @@ export class FilingsGrpcController
 
   @GrpcMethod(SERVICE, 'FileIdentifier')
   @AllowRoles('service')
+  @Audited('identifier', 'identifier')
   async fileIdentifier(request: FileIdentifierRequest): Promise<FileIdentifierResponse> {
     const { filing, created } = await this.filings.file(request);
     return { filing: toFilingMessage(filing), created };
@@ -36,6 +38,7 @@ export class FilingsGrpcController
 
   @GrpcMethod(SERVICE, 'GetIdentifierFiling')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async getIdentifierFiling(
     request: GetIdentifierFilingRequest,
   ): Promise<GetIdentifierFilingResponse> {
@@ -44,6 +47,7 @@ export class FilingsGrpcController
 
   @GrpcMethod(SERVICE, 'ListIdentifierFilings')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async listIdentifierFilings(
     request: ListIdentifierFilingsRequest,
   ): Promise<ListIdentifierFilingsResponse> {

@@ -1,26 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { DataSource } from 'typeorm';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import { IdentifierFilingEntity } from './identifier-filing.entity';
 
 export type NewFiling = Omit<IdentifierFilingEntity, 'filingNumber' | 'filedAt'>;
 
 @Injectable()
 export class FilingsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  /** Inserts the filing unless the identifier is filed already; undefined when it was. */
-  async insertIfAbsent(filing: NewFiling): Promise<IdentifierFilingEntity | undefined> {
-    const rows: unknown[] = await this.dataSource.query(
+  /** Inserts the filing, numbering it from a sequence. */
+  async insert(tx: Tx, filing: NewFiling): Promise<IdentifierFilingEntity> {
+    await tx.manager.query(
       `INSERT INTO identifier_filing
          (identifier, filing_number, node_code, object_type, object_name, owner_name, owner_credit_code,
           attributes, allocated_at, filed_at, content_sha256)
        VALUES ($1, 'NF' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                     || lpad(nextval('identifier_filing_seq')::text, 6, '0'),
-               $2, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()), $9)
-       ON CONFLICT (identifier) DO NOTHING
-       RETURNING identifier`,
+               $2, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()), $9)`,
       [
         filing.identifier,
         filing.nodeCode,
@@ -33,13 +30,17 @@ export class FilingsRepository {
         filing.contentSha256,
       ],
     );
-    return rows.length > 0 ? this.find(filing.identifier) : undefined;
+    const stored = await this.find(filing.identifier, tx);
+    if (!stored) throw new Error(`filing of ${filing.identifier} was inserted but cannot be read`);
+    return stored;
   }
 
-  async find(identifier: string): Promise<IdentifierFilingEntity | undefined> {
+  async find(identifier: string, tx?: Tx): Promise<IdentifierFilingEntity | undefined> {
     return (
-      (await this.dataSource.getRepository(IdentifierFilingEntity).findOneBy({ identifier })) ??
-      undefined
+      (await this.uow
+        .manager(tx)
+        .getRepository(IdentifierFilingEntity)
+        .findOneBy({ identifier })) ?? undefined
     );
   }
 
@@ -48,7 +49,8 @@ export class FilingsRepository {
     limit: number,
     after: PagePosition | undefined,
   ): Promise<IdentifierFilingEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(IdentifierFilingEntity)
       .createQueryBuilder('f')
       .orderBy('f.filed_at', 'ASC')

@@ -8,23 +8,18 @@ import {
   pageOf,
   resolvePageSize,
 } from '@cinode/common';
+import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import {
   IdentifiedObjectType,
   type FileIdentifierRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
+import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { FilingsRepository } from './filings.repository';
 import type { IdentifierFilingEntity } from './identifier-filing.entity';
-
-export enum FilingErrorReason {
-  NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
-  IDENTIFIER_OUTSIDE_PREFIX = 'IDENTIFIER_OUTSIDE_PREFIX',
-  IDENTIFIER_ALREADY_FILED = 'IDENTIFIER_ALREADY_FILED',
-  FILING_NOT_FOUND = 'FILING_NOT_FOUND',
-}
 
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9.-]+$/;
 const CREDIT_CODE_PATTERN = /^[0-9A-HJ-NPQRTUWXY]{18}$/;
@@ -38,6 +33,7 @@ const OBJECT_TYPES = [
 @Injectable()
 export class FilingsService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly filings: FilingsRepository,
     private readonly nodes: NodesRepository,
   ) {}
@@ -79,7 +75,7 @@ export class FilingsService {
     const node = await this.nodes.findByCode(request.nodeCode);
     if (!node) {
       throw new FailedPreconditionError(
-        FilingErrorReason.NODE_NOT_REGISTERED,
+        ErrorReason.NODE_NOT_REGISTERED,
         `node ${request.nodeCode} is not registered`,
       );
     }
@@ -89,7 +85,7 @@ export class FilingsService {
       identifier.length <= node.identifierPrefix.length + 1
     ) {
       throw new FailedPreconditionError(
-        FilingErrorReason.IDENTIFIER_OUTSIDE_PREFIX,
+        ErrorReason.IDENTIFIER_OUTSIDE_PREFIX,
         `identifier ${identifier} does not start with the node's prefix ${node.identifierPrefix}.`,
         { metadata: { identifier_prefix: node.identifierPrefix } },
       );
@@ -106,20 +102,31 @@ export class FilingsService {
       allocatedAt,
     };
     const hash = contentSha256(content);
-    const inserted = await this.filings.insertIfAbsent({ ...content, contentSha256: hash });
-    if (inserted) return { filing: inserted, created: true };
-
-    const existing = await this.filings.find(identifier);
-    if (!existing)
-      throw new Error(`filing of ${identifier} conflicted on insert but cannot be read`);
-    if (existing.contentSha256 !== hash) {
-      throw new AlreadyExistsError(
-        FilingErrorReason.IDENTIFIER_ALREADY_FILED,
-        `identifier ${identifier} is already filed as ${existing.filingNumber} with different content`,
-        { metadata: { filing_number: existing.filingNumber } },
-      );
-    }
-    return { filing: existing, created: false };
+    // Filing the same identifier with the same content again is the same filing.
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: NATIONAL_SCOPE,
+        requestId: `filing:${identifier}`,
+        operation: 'FileIdentifier',
+        fingerprint: hash,
+      },
+      async (tx) => {
+        const filing = await this.filings.insert(tx, { ...content, contentSha256: hash });
+        return { result: filing, objectId: filing.identifier };
+      },
+      {
+        conflict: async () => {
+          const existing = await this.filings.find(identifier);
+          return new AlreadyExistsError(
+            ErrorReason.IDENTIFIER_ALREADY_FILED,
+            `identifier ${identifier} is already filed as ${existing?.filingNumber ?? '?'} with different content`,
+            { metadata: { filing_number: existing?.filingNumber ?? '' } },
+          );
+        },
+      },
+    );
+    if (outcome.created) return { filing: outcome.result, created: true };
+    return { filing: await this.get(outcome.objectId), created: false };
   }
 
   async get(identifier: string): Promise<IdentifierFilingEntity> {
@@ -133,7 +140,7 @@ export class FilingsService {
     const filing = await this.filings.find(identifier.toUpperCase());
     if (!filing)
       throw new NotFoundError(
-        FilingErrorReason.FILING_NOT_FOUND,
+        ErrorReason.FILING_NOT_FOUND,
         `identifier ${identifier} is not filed`,
       );
     return filing;

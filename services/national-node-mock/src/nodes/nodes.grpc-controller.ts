@@ -1,5 +1,6 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles } from '@cinode/auth';
 import type {
   GetNodeRequest,
@@ -25,6 +26,7 @@ export class NodesGrpcController
 
   @GrpcMethod(SERVICE, 'RegisterNode')
   @AllowRoles('service')
+  @Audited('node', 'created', 'node.nodeCode')
   async registerNode(request: RegisterNodeRequest): Promise<RegisterNodeResponse> {
     const { node, created } = await this.nodes.register(request);
     return { node: toNodeMessage(node), created };
@@ -32,12 +34,14 @@ export class NodesGrpcController
 
   @GrpcMethod(SERVICE, 'GetNode')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async getNode(request: GetNodeRequest): Promise<GetNodeResponse> {
     return { node: toNodeMessage(await this.nodes.get(request.nodeCode)) };
   }
 
   @GrpcMethod(SERVICE, 'ListNodes')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async listNodes(request: ListNodesRequest): Promise<ListNodesResponse> {
     const { nodes, nextPageToken } = await this.nodes.list(request.pageSize, request.pageToken);
     return { nodes: nodes.map(toNodeMessage), nextPageToken };

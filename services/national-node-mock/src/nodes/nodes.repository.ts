@@ -1,30 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { DataSource } from 'typeorm';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import { NodeEntity } from './node.entity';
 
 export type NewNode = Omit<NodeEntity, 'nodeCode' | 'identifierPrefix' | 'registeredAt'>;
 
 @Injectable()
 export class NodesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  /**
-   * Inserts the node unless its key is taken; the code comes from a sequence, so codes are never
-   * reused. Returns undefined when the key already exists.
-   */
-  async insertIfAbsent(
+  /** Inserts the node; its code comes from a sequence, so codes are never reused. */
+  async insert(
+    tx: Tx,
     node: NewNode,
     nationalPrefix: string,
     typeLetter: string,
-  ): Promise<NodeEntity | undefined> {
-    const rows: unknown[] = await this.dataSource.query(
+  ): Promise<NodeEntity> {
+    const rows: unknown[] = await tx.manager.query(
       `WITH code AS (SELECT $1::text || lpad(nextval('national_node_code_seq')::text, 4, '0') AS value)
        INSERT INTO national_node
          (node_code, identifier_prefix, node_key, name, node_type, region_code, operator_name, endpoint, registered_at)
        SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()) FROM code
-       ON CONFLICT (node_key) DO NOTHING
        RETURNING node_code`,
       [
         typeLetter,
@@ -38,20 +34,21 @@ export class NodesRepository {
       ],
     );
     const code = (rows[0] as { node_code?: string } | undefined)?.node_code;
-    return code ? this.findByCode(code) : undefined;
+    const stored = code ? await this.findByCode(code, tx) : undefined;
+    if (!stored) throw new Error(`node ${code} was inserted but cannot be read`);
+    return stored;
   }
 
-  findByKey(nodeKey: string): Promise<NodeEntity | null> {
-    return this.dataSource.getRepository(NodeEntity).findOneBy({ nodeKey });
-  }
-
-  async findByCode(nodeCode: string): Promise<NodeEntity | undefined> {
-    return (await this.dataSource.getRepository(NodeEntity).findOneBy({ nodeCode })) ?? undefined;
+  async findByCode(nodeCode: string, tx?: Tx): Promise<NodeEntity | undefined> {
+    return (
+      (await this.uow.manager(tx).getRepository(NodeEntity).findOneBy({ nodeCode })) ?? undefined
+    );
   }
 
   /** One page in registration order; fetches one extra row to know whether another page exists. */
   list(limit: number, after: PagePosition | undefined): Promise<NodeEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(NodeEntity)
       .createQueryBuilder('n')
       .orderBy('n.registered_at', 'ASC')

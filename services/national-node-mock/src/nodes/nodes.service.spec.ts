@@ -7,15 +7,16 @@ import type { MockConfig } from '../config';
 import type { NodeEntity } from './node.entity';
 import type { NewNode, NodesRepository } from './nodes.repository';
 import { NodesService } from './nodes.service';
+import { FakeUnitOfWork } from '@cinode/testing';
 
 /** An in-memory fake of the repository: enough to test the service's rules, nothing more. */
 class FakeNodesRepository {
   readonly rows: NodeEntity[] = [];
   private seq = 0;
 
-  insertIfAbsent(node: NewNode, prefix: string, letter: string): Promise<NodeEntity | undefined> {
+  insert(_tx: unknown, node: NewNode, prefix: string, letter: string): Promise<NodeEntity> {
     this.seq += 1;
-    if (this.rows.some((r) => r.nodeKey === node.nodeKey)) return Promise.resolve(undefined);
+    if (this.rows.some((r) => r.nodeKey === node.nodeKey)) throw new Error('duplicate node key');
     const code = `${letter}${String(this.seq).padStart(4, '0')}`;
     const row: NodeEntity = {
       ...node,
@@ -27,8 +28,8 @@ class FakeNodesRepository {
     return Promise.resolve(row);
   }
 
-  findByKey(nodeKey: string): Promise<NodeEntity | null> {
-    return Promise.resolve(this.rows.find((r) => r.nodeKey === nodeKey) ?? null);
+  findByCode(nodeCode: string): Promise<NodeEntity | undefined> {
+    return Promise.resolve(this.rows.find((r) => r.nodeCode === nodeCode));
   }
 }
 
@@ -44,6 +45,7 @@ const request: RegisterNodeRequest = {
 function subject(): { nodes: NodesService; repository: FakeNodesRepository } {
   const repository = new FakeNodesRepository();
   const nodes = new NodesService(
+    new FakeUnitOfWork().asUnitOfWork,
     repository as unknown as NodesRepository,
     { NATIONAL_PREFIX: 'CN' } as MockConfig,
   );
@@ -67,12 +69,15 @@ describe(NodesService.name, () => {
     expect(repository.rows).toHaveLength(1);
   });
 
-  it('rejects a retried key with a different node type', async () => {
+  it('rejects a retried key with a different node type, naming the registered node', async () => {
     const { nodes } = subject();
-    await nodes.register(request);
-    await expect(
-      nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL }),
-    ).rejects.toBeInstanceOf(AlreadyExistsError);
+    const first = await nodes.register(request);
+    const refused = nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL });
+    await expect(refused).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(refused).rejects.toMatchObject({
+      reason: 'NODE_KEY_CONFLICT',
+      metadata: { node_code: first.node.nodeCode },
+    });
   });
 
   it('rejects an unknown node type value', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   AlreadyExistsError,
   FieldChecks,
@@ -12,17 +12,16 @@ import {
   NodeType,
   type RegisterNodeRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { MOCK_CONFIG, type MockConfig } from '../config';
+import { UnitOfWork } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
+import type { MockConfig } from '../config';
+import { contentSha256 } from '../content-hash';
+import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import type { NodeEntity } from './node.entity';
 import { NodesRepository } from './nodes.repository';
 
 export const NODE_KEY_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const NODE_CODE_PATTERN = /^[RI]\d{4}$/;
-
-export enum NodeErrorReason {
-  NODE_NOT_FOUND = 'NODE_NOT_FOUND',
-  NODE_KEY_CONFLICT = 'NODE_KEY_CONFLICT',
-}
 
 function typeLetter(type: NodeType): string {
   switch (type) {
@@ -40,8 +39,9 @@ function typeLetter(type: NodeType): string {
 @Injectable()
 export class NodesService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly nodes: NodesRepository,
-    @Inject(MOCK_CONFIG) private readonly config: MockConfig,
+    @InjectConfig() private readonly config: MockConfig,
   ) {}
 
   async register(request: RegisterNodeRequest): Promise<{ node: NodeEntity; created: boolean }> {
@@ -73,27 +73,34 @@ export class NodesService {
       operatorName: request.operatorName,
       endpoint: request.endpoint,
     };
-    const inserted = await this.nodes.insertIfAbsent(
-      candidate,
-      this.config.NATIONAL_PREFIX,
-      typeLetter(request.nodeType),
+    // The same key again is the same node, as long as its type and region agree (names may change).
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: NATIONAL_SCOPE,
+        requestId: `node:${request.nodeKey}`,
+        operation: 'RegisterNode',
+        fingerprint: contentSha256({ nodeType: request.nodeType, regionCode: request.regionCode }),
+      },
+      async (tx) => {
+        const node = await this.nodes.insert(
+          tx,
+          candidate,
+          this.config.NATIONAL_PREFIX,
+          typeLetter(request.nodeType),
+        );
+        return { result: node, objectId: node.nodeCode };
+      },
+      {
+        conflict: (nodeCode) =>
+          new AlreadyExistsError(
+            ErrorReason.NODE_KEY_CONFLICT,
+            `node key ${request.nodeKey} is registered as node ${nodeCode} with a different type or region`,
+            { metadata: { node_code: nodeCode } },
+          ),
+      },
     );
-    if (inserted) return { node: inserted, created: true };
-
-    const existing = await this.nodes.findByKey(request.nodeKey);
-    if (!existing)
-      throw new Error(`node ${request.nodeKey} conflicted on insert but cannot be read`);
-    if (
-      existing.nodeType !== (request.nodeType as number) ||
-      existing.regionCode !== request.regionCode
-    ) {
-      throw new AlreadyExistsError(
-        NodeErrorReason.NODE_KEY_CONFLICT,
-        `node key ${request.nodeKey} is registered as node ${existing.nodeCode} with a different type or region`,
-        { metadata: { node_code: existing.nodeCode } },
-      );
-    }
-    return { node: existing, created: false };
+    if (outcome.created) return { node: outcome.result, created: true };
+    return { node: await this.get(outcome.objectId), created: false };
   }
 
   async get(nodeCode: string): Promise<NodeEntity> {
@@ -106,7 +113,7 @@ export class NodesService {
       .throwIfAny();
     const node = await this.nodes.findByCode(nodeCode);
     if (!node)
-      throw new NotFoundError(NodeErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
+      throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
     return node;
   }
 

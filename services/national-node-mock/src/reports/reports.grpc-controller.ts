@@ -1,5 +1,6 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import type {
@@ -26,6 +27,7 @@ export class ReportsGrpcController
 
   @GrpcMethod(SERVICE, 'SubmitReport')
   @AllowRoles('service')
+  @Audited('report', 'reportId')
   async submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse> {
     const { report, created } = await this.reports.submit(request);
     return {
@@ -37,6 +39,7 @@ export class ReportsGrpcController
 
   @GrpcMethod(SERVICE, 'ListReports')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async listReports(request: ListReportsRequest): Promise<ListReportsResponse> {
     const { reports, nextPageToken } = await this.reports.list(
       request.nodeCode,
@@ -49,6 +52,7 @@ export class ReportsGrpcController
 
   @GrpcMethod(SERVICE, 'GetReport')
   @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
   async getReport(request: GetReportRequest): Promise<GetReportResponse> {
     return { report: toReportMessage(await this.reports.get(request.reportId)) };
   }

@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { DataSource } from 'typeorm';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import { ReportEntity } from './report.entity';
 
 export type NewReport = Omit<ReportEntity, 'receiptNumber' | 'receivedAt'>;
 
 @Injectable()
 export class ReportsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  /** Stores the report unless its id was received before; undefined when it was. */
-  async insertIfAbsent(report: NewReport): Promise<ReportEntity | undefined> {
-    const rows: unknown[] = await this.dataSource.query(
+  /** Stores the report, numbering its receipt from a sequence. */
+  async insert(tx: Tx, report: NewReport): Promise<ReportEntity> {
+    await tx.manager.query(
       `INSERT INTO received_report
          (report_id, node_code, kind, special_request_id, period_start, period_end, generated_at,
           schema_version, content_type, payload, payload_size, payload_sha256, receipt_number,
@@ -20,9 +19,7 @@ export class ReportsRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                     || lpad(nextval('received_report_seq')::text, 6, '0'),
-               date_trunc('milliseconds', now()), $13)
-       ON CONFLICT (report_id) DO NOTHING
-       RETURNING report_id`,
+               date_trunc('milliseconds', now()), $13)`,
       [
         report.reportId,
         report.nodeCode,
@@ -39,11 +36,14 @@ export class ReportsRepository {
         report.contentSha256,
       ],
     );
-    return rows.length > 0 ? this.find(report.reportId, false) : undefined;
+    const stored = await this.find(report.reportId, false, tx);
+    if (!stored) throw new Error(`report ${report.reportId} was inserted but cannot be read`);
+    return stored;
   }
 
-  async find(reportId: string, withPayload: boolean): Promise<ReportEntity | undefined> {
-    const query = this.dataSource
+  async find(reportId: string, withPayload: boolean, tx?: Tx): Promise<ReportEntity | undefined> {
+    const query = this.uow
+      .manager(tx)
       .getRepository(ReportEntity)
       .createQueryBuilder('r')
       .where('r.report_id = :reportId', { reportId });
@@ -57,7 +57,8 @@ export class ReportsRepository {
     limit: number,
     after: PagePosition | undefined,
   ): Promise<ReportEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(ReportEntity)
       .createQueryBuilder('r')
       .orderBy('r.received_at', 'ASC')

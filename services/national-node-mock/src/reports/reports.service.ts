@@ -9,22 +9,18 @@ import {
   pageOf,
   resolvePageSize,
 } from '@cinode/common';
+import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import {
   ReportKind,
   type SubmitReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
+import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import type { ReportEntity } from './report.entity';
 import { ReportsRepository } from './reports.repository';
-
-export enum ReportErrorReason {
-  NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
-  REPORT_ID_CONFLICT = 'REPORT_ID_CONFLICT',
-  REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
-}
 
 export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,6 +29,7 @@ const KINDS = [ReportKind.REPORT_KIND_DAILY, ReportKind.REPORT_KIND_SPECIAL];
 @Injectable()
 export class ReportsService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly reports: ReportsRepository,
     private readonly nodes: NodesRepository,
   ) {}
@@ -78,7 +75,7 @@ export class ReportsService {
     const node = await this.nodes.findByCode(request.nodeCode);
     if (!node) {
       throw new FailedPreconditionError(
-        ReportErrorReason.NODE_NOT_REGISTERED,
+        ErrorReason.NODE_NOT_REGISTERED,
         `node ${request.nodeCode} is not registered`,
       );
     }
@@ -96,24 +93,38 @@ export class ReportsService {
     };
     const payloadSha256 = createHash('sha256').update(payload).digest('hex');
     const hash = contentSha256({ ...envelope, payloadSha256 });
-    const inserted = await this.reports.insertIfAbsent({
-      ...envelope,
-      payload,
-      payloadSize: payload.length,
-      payloadSha256,
-      contentSha256: hash,
-    });
-    if (inserted) return { report: inserted, created: true };
-
-    const existing = await this.reports.find(reportId, false);
-    if (!existing) throw new Error(`report ${reportId} conflicted on insert but cannot be read`);
-    if (existing.contentSha256 !== hash) {
-      throw new AlreadyExistsError(
-        ReportErrorReason.REPORT_ID_CONFLICT,
-        `report ${reportId} was received before with different content`,
-        { metadata: { receipt_number: existing.receiptNumber } },
-      );
-    }
+    // The same report id with the same content again is a retried delivery: the same receipt.
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: NATIONAL_SCOPE,
+        requestId: `report:${reportId}`,
+        operation: 'SubmitReport',
+        fingerprint: hash,
+      },
+      async (tx) => {
+        const report = await this.reports.insert(tx, {
+          ...envelope,
+          payload,
+          payloadSize: payload.length,
+          payloadSha256,
+          contentSha256: hash,
+        });
+        return { result: report, objectId: report.reportId };
+      },
+      {
+        conflict: async () => {
+          const existing = await this.reports.find(reportId, false);
+          return new AlreadyExistsError(
+            ErrorReason.REPORT_ID_CONFLICT,
+            `report ${reportId} was received before with different content`,
+            { metadata: { receipt_number: existing?.receiptNumber ?? '' } },
+          );
+        },
+      },
+    );
+    if (outcome.created) return { report: outcome.result, created: true };
+    const existing = await this.reports.find(outcome.objectId, false);
+    if (!existing) throw new Error(`report ${reportId} was received but cannot be read`);
     return { report: existing, created: false };
   }
 
@@ -127,10 +138,7 @@ export class ReportsService {
       .throwIfAny();
     const report = await this.reports.find(reportId.toLowerCase(), true);
     if (!report)
-      throw new NotFoundError(
-        ReportErrorReason.REPORT_NOT_FOUND,
-        `report ${reportId} was not received`,
-      );
+      throw new NotFoundError(ErrorReason.REPORT_NOT_FOUND, `report ${reportId} was not received`);
     return report;
   }
 

@@ -3,7 +3,6 @@ import { ParticipantEntity } from '../participants/participant.entity';
 
 @Entity({ name: 'api_key' })
 @Index('uq_api_key_prefix', ['prefix'], { unique: true })
-@Index('uq_api_key_rotation_request_id', ['rotationRequestId'], { unique: true })
 @Index('ix_api_key_participant', ['participantId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryColumn({ name: 'id', type: 'uuid', primaryKeyConstraintName: 'pk_api_key' })
@@ -43,7 +42,7 @@ export class ApiKeyEntity {
   @Column({ name: 'revoke_reason', type: 'varchar', length: 500, nullable: true })
   revokeReason!: string | null;
 
-  /** request_id of the RotateApiKey call that issued this key, for idempotent retries. */
-  @Column({ name: 'rotation_request_id', type: 'varchar', length: 80, nullable: true })
-  rotationRequestId!: string | null;
+  /** 1 when issued, 2 once revoked: the `version` of the key's events. */
+  @Column({ name: 'version', type: 'integer' })
+  version!: number;
 }

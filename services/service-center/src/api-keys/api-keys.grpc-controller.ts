@@ -11,7 +11,7 @@ import type {
   RotateApiKeyRequest,
   RotateApiKeyResponse,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { Audited } from '../audit/audit.interceptor';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { PARTICIPANT_ROLES, READ_ROLES } from '../roles';
 import { toApiKeyMessage } from './api-keys.mapper';
 import { ApiKeysService } from './api-keys.service';
@@ -24,6 +24,7 @@ export class ApiKeysGrpcController implements ApiKeyServiceController {
 
   @GrpcMethod(SERVICE, 'ListApiKeys')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async listApiKeys(request: ListApiKeysRequest, metadata: Metadata): Promise<ListApiKeysResponse> {
     const { keys, nextPageToken } = await this.keys.list(
       request.participantId,
@@ -36,7 +37,7 @@ export class ApiKeysGrpcController implements ApiKeyServiceController {
 
   @GrpcMethod(SERVICE, 'RotateApiKey')
   @AllowRoles('operator', ...PARTICIPANT_ROLES)
-  @Audited('api_key', 'apiKeyId', 'issuedApiKey.apiKey.id')
+  @Audited('api_key', 'apiKeyId')
   async rotateApiKey(
     request: RotateApiKeyRequest,
     metadata: Metadata,

@@ -1,28 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { OutboxPublisher } from '@cinode/events';
-import { DataSource, type EntityManager } from 'typeorm';
-import { inTransaction, type EventSink } from '../transaction';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { ApiKeyEntity } from './api-key.entity';
 
-export interface ApiKeysTx extends EventSink {
-  lockById(id: string): Promise<ApiKeyEntity | undefined>;
-  findByRotationRequestId(requestId: string): Promise<ApiKeyEntity | undefined>;
-  insert(key: ApiKeyEntity): Promise<void>;
-  save(key: ApiKeyEntity): Promise<void>;
-}
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly uow: UnitOfWork) {}
 
-class TypeOrmApiKeysTx implements ApiKeysTx {
-  constructor(
-    private readonly manager: EntityManager,
-    private readonly sink: EventSink,
-  ) {}
+  async findById(id: string, tx?: Tx): Promise<ApiKeyEntity | undefined> {
+    return (await this.uow.manager(tx).getRepository(ApiKeyEntity).findOneBy({ id })) ?? undefined;
+  }
 
-  emit: EventSink['emit'] = (events) => this.sink.emit(events);
+  async findByPrefix(prefix: string, tx?: Tx): Promise<ApiKeyEntity | undefined> {
+    return (
+      (await this.uow.manager(tx).getRepository(ApiKeyEntity).findOneBy({ prefix })) ?? undefined
+    );
+  }
 
-  async lockById(id: string): Promise<ApiKeyEntity | undefined> {
-    const row = await this.manager
+  /** Reads and row-locks one key until the transaction ends. */
+  async lock(tx: Tx, id: string): Promise<ApiKeyEntity | undefined> {
+    const row = await tx.manager
       .getRepository(ApiKeyEntity)
       .createQueryBuilder('k')
       .setLock('pessimistic_write')
@@ -31,47 +29,27 @@ class TypeOrmApiKeysTx implements ApiKeysTx {
     return row ?? undefined;
   }
 
-  async findByRotationRequestId(rotationRequestId: string): Promise<ApiKeyEntity | undefined> {
-    return (
-      (await this.manager.getRepository(ApiKeyEntity).findOneBy({ rotationRequestId })) ?? undefined
-    );
+  /** A participant's active keys, row-locked. */
+  lockActive(tx: Tx, participantId: string): Promise<ApiKeyEntity[]> {
+    return tx.manager
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder('k')
+      .setLock('pessimistic_write')
+      .where('k.participant_id = :participantId AND k.state = :state', {
+        participantId,
+        state: ApiKeyState.API_KEY_STATE_ACTIVE,
+      })
+      .orderBy('k.created_at', 'ASC')
+      .getMany();
   }
 
-  async insert(key: ApiKeyEntity): Promise<void> {
-    await this.manager.getRepository(ApiKeyEntity).insert(key);
+  async insert(tx: Tx, key: ApiKeyEntity): Promise<void> {
+    await tx.manager.getRepository(ApiKeyEntity).insert(key);
   }
 
-  async save(key: ApiKeyEntity): Promise<void> {
-    await this.manager.getRepository(ApiKeyEntity).save(key);
-  }
-}
-
-@Injectable()
-export class ApiKeysRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxPublisher,
-  ) {}
-
-  transaction<T>(work: (tx: ApiKeysTx) => Promise<T>): Promise<T> {
-    return inTransaction(
-      this.dataSource,
-      this.outbox,
-      (m, sink) => new TypeOrmApiKeysTx(m, sink),
-      work,
-    );
-  }
-
-  async findById(id: string): Promise<ApiKeyEntity | undefined> {
-    return (await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ id })) ?? undefined;
-  }
-
-  async findByPrefix(prefix: string): Promise<ApiKeyEntity | undefined> {
-    return (await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ prefix })) ?? undefined;
-  }
-
-  async insertIfPrefixAbsent(key: ApiKeyEntity): Promise<boolean> {
-    const result = await this.dataSource
+  /** Inserts unless the prefix is taken; false when it was. */
+  async insertIfPrefixAbsent(tx: Tx, key: ApiKeyEntity): Promise<boolean> {
+    const result = await tx.manager
       .createQueryBuilder()
       .insert()
       .into(ApiKeyEntity)
@@ -82,8 +60,12 @@ export class ApiKeysRepository {
     return Array.isArray(result.raw) && result.raw.length > 0;
   }
 
-  async touchLastUsed(id: string, at: Date): Promise<void> {
-    await this.dataSource.getRepository(ApiKeyEntity).update({ id }, { lastUsedAt: at });
+  async save(tx: Tx, key: ApiKeyEntity): Promise<void> {
+    await tx.manager.getRepository(ApiKeyEntity).save(key);
+  }
+
+  async touchLastUsed(tx: Tx, id: string, at: Date): Promise<void> {
+    await tx.manager.getRepository(ApiKeyEntity).update({ id }, { lastUsedAt: at });
   }
 
   /** Newest first; one extra row tells whether another page exists. */
@@ -92,7 +74,8 @@ export class ApiKeysRepository {
     limit: number,
     after: PagePosition | undefined,
   ): Promise<ApiKeyEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(ApiKeyEntity)
       .createQueryBuilder('k')
       .where('k.participant_id = :participantId', { participantId })

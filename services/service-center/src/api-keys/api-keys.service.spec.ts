@@ -6,55 +6,23 @@ import {
   PermissionDeniedError,
   ValidationError,
 } from '@cinode/common';
-import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { AccessErrorReason } from '../access';
-import type { PendingEvent } from '../outbox-events';
 import { apiKeyMatches, generateApiKey, parseApiKey } from '@cinode/common';
+import { IdempotencyErrorReason } from '@cinode/database';
+import {
+  ApiKeyState,
+  ParticipantKind,
+  ParticipantState,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { asReal, fakeStore } from '../../test/fakes';
+import { ErrorReason } from '../errors';
+import type { ParticipantsRepository } from '../participants/participants.repository';
+import { ApiKeyIssuer } from './api-key-issuer';
 import type { ApiKeyEntity } from './api-key.entity';
-import type { ApiKeysRepository, ApiKeysTx } from './api-keys.repository';
-import { ApiKeyErrorReason, ApiKeysService } from './api-keys.service';
+import type { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
 
 const ACTIVE = ApiKeyState.API_KEY_STATE_ACTIVE;
 const REVOKED = ApiKeyState.API_KEY_STATE_REVOKED;
-
-/** In memory; rows change only when the work succeeds, like a transaction. */
-class FakeApiKeysRepository {
-  keys = new Map<string, ApiKeyEntity>();
-  events: PendingEvent[] = [];
-  listedFor: string[] = [];
-
-  async transaction<T>(work: (tx: ApiKeysTx) => Promise<T>): Promise<T> {
-    const copies = new Map([...this.keys].map(([id, k]) => [id, { ...k }]));
-    const staged: PendingEvent[] = [];
-    const tx: ApiKeysTx = {
-      lockById: (id) => Promise.resolve(copies.get(id)),
-      findByRotationRequestId: (requestId) =>
-        Promise.resolve([...copies.values()].find((k) => k.rotationRequestId === requestId)),
-      insert: (k) => {
-        if ([...copies.values()].some((c) => c.id === k.id || c.prefix === k.prefix))
-          return Promise.reject(new Error('duplicate key'));
-        copies.set(k.id, { ...k });
-        return Promise.resolve();
-      },
-      save: (k) => Promise.resolve(void copies.set(k.id, { ...k })),
-      emit: (events) => Promise.resolve(void staged.push(...events)),
-    };
-    const result = await work(tx);
-    this.keys = copies;
-    this.events.push(...staged);
-    return result;
-  }
-
-  list(participantId: string, limit: number): Promise<ApiKeyEntity[]> {
-    this.listedFor.push(participantId);
-    return Promise.resolve(
-      [...this.keys.values()]
-        .filter((k) => k.participantId === participantId)
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-        .slice(0, limit + 1),
-    );
-  }
-}
 
 const OWNER = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
 const STRANGER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -83,18 +51,58 @@ function keyRow(id: string, participantId: string, createdAt: Date): ApiKeyEntit
     lastUsedAt: null,
     revokedAt: null,
     revokeReason: null,
-    rotationRequestId: null,
+    version: 1,
   };
 }
 
-function subject() {
-  const repository = new FakeApiKeysRepository();
-  repository.keys.set(KEY_ID, keyRow(KEY_ID, OWNER, new Date('2026-01-01T00:00:00Z')));
-  repository.keys.set(
+function subject(ownerState = ParticipantState.PARTICIPANT_STATE_CERTIFIED) {
+  const store = fakeStore();
+  for (const [id, state] of [
+    [OWNER, ownerState],
+    [STRANGER, ParticipantState.PARTICIPANT_STATE_CERTIFIED],
+  ] as const) {
+    store.participants.participants.set(id, {
+      id,
+      kind: ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
+      userCategory: 0,
+      name: `participant ${id}`,
+      state,
+      version: 1,
+      organization: null,
+      individual: null,
+      createdBy: 'anonymous',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+  }
+  store.keys.keys.set(KEY_ID, keyRow(KEY_ID, OWNER, new Date('2026-01-01T00:00:00Z')));
+  store.keys.keys.set(
     OTHER_KEY_ID,
     keyRow(OTHER_KEY_ID, STRANGER, new Date('2026-01-02T00:00:00Z')),
   );
-  const service = new ApiKeysService(repository as unknown as ApiKeysRepository);
+  const keys = asReal<ApiKeysRepository>(store.keys);
+  const listedFor: string[] = [];
+  const list = keys.list.bind(keys);
+  keys.list = (participantId, limit, after) => {
+    listedFor.push(participantId);
+    return list(participantId, limit, after);
+  };
+  const service = new ApiKeysService(
+    store.uow.asUnitOfWork,
+    keys,
+    new ApiKeyIssuer(keys),
+    asReal<ParticipantsRepository>(store.participants),
+  );
+  /** What the tests look at: the keys table, the committed events, who was listed. */
+  const repository = {
+    get keys() {
+      return store.keys.keys;
+    },
+    get events() {
+      return store.events as { type: string; data: { reason: string; actor: string } }[];
+    },
+    listedFor,
+  };
   return { repository, service };
 }
 
@@ -127,7 +135,7 @@ describe(ApiKeysService.name, () => {
       const { repository, service } = subject();
       const error = await failure(service.list(STRANGER, 0, '', owner));
       expect(error).toBeInstanceOf(PermissionDeniedError);
-      expect((error as PermissionDeniedError).reason).toBe(AccessErrorReason.NOT_OWN_RECORD);
+      expect((error as PermissionDeniedError).reason).toBe(ErrorReason.NOT_OWN_RECORD);
       expect(repository.listedFor).toEqual([]);
     });
 
@@ -149,17 +157,18 @@ describe(ApiKeysService.name, () => {
       expect(repository.keys.get(entity.id)).toMatchObject({
         participantId: OWNER,
         state: ACTIVE,
-        rotationRequestId: 'rot-1',
+        version: 1,
         createdBy: OWNER,
       });
       expect(repository.keys.get(KEY_ID)).toMatchObject({
         state: REVOKED,
+        version: 2,
         revokeReason: `rotated to ${entity.prefix}`,
       });
       expect(repository.keys.get(KEY_ID)?.revokedAt).toBeInstanceOf(Date);
       expect(repository.events.map((e) => [e.type, e.data.reason])).toEqual([
         ['cinode.participant.key.issued', 'rotation'],
-        ['cinode.participant.key.revoked', 'rotation'],
+        ['cinode.participant.key.revoked', `rotated to ${entity.prefix}`],
       ]);
     });
 
@@ -178,17 +187,33 @@ describe(ApiKeysService.name, () => {
       await service.rotate('rot-1', KEY_ID, owner);
       const error = await failure(service.rotate('rot-2', KEY_ID, owner));
       expect(error).toBeInstanceOf(FailedPreconditionError);
-      expect((error as FailedPreconditionError).reason).toBe(ApiKeyErrorReason.API_KEY_REVOKED);
+      expect((error as FailedPreconditionError).reason).toBe(ErrorReason.API_KEY_REVOKED);
       expect(repository.keys.size).toBe(3);
     });
 
-    it("refuses a request id already used for another participant's rotation as ALREADY_EXISTS", async () => {
+    it('refuses a request id the caller already used for another rotation as ALREADY_EXISTS', async () => {
       const { repository, service } = subject();
       await service.rotate('rot-shared', OTHER_KEY_ID, operator);
-      const error = await failure(service.rotate('rot-shared', KEY_ID, owner));
+      const error = await failure(service.rotate('rot-shared', KEY_ID, operator));
       expect(error).toBeInstanceOf(AlreadyExistsError);
-      expect((error as AlreadyExistsError).reason).toBe(ApiKeyErrorReason.REQUEST_ID_REUSED);
+      expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
       expect(repository.keys.get(KEY_ID)?.state).toBe(ACTIVE);
+    });
+
+    it("keeps request ids apart per caller: another caller's id is no conflict", async () => {
+      const { repository, service } = subject();
+      await service.rotate('rot-shared', OTHER_KEY_ID, operator);
+      const { entity } = await service.rotate('rot-shared', KEY_ID, owner);
+      expect(entity.participantId).toBe(OWNER);
+      expect(repository.keys.get(KEY_ID)?.state).toBe(REVOKED);
+    });
+
+    it('gives a revoked participant no new key', async () => {
+      const { repository, service } = subject(ParticipantState.PARTICIPANT_STATE_REVOKED);
+      const error = await failure(service.rotate('rot-1', KEY_ID, operator));
+      expect((error as FailedPreconditionError).reason).toBe(ErrorReason.PARTICIPANT_REVOKED);
+      expect(repository.keys.size).toBe(2);
+      expect(repository.events).toHaveLength(0);
     });
 
     it("refuses rotating another participant's key and changes nothing", async () => {
@@ -211,7 +236,7 @@ describe(ApiKeysService.name, () => {
       const { service } = subject();
       const missing = await failure(service.rotate('rot-1', MISSING_KEY_ID, operator));
       expect(missing).toBeInstanceOf(NotFoundError);
-      expect((missing as NotFoundError).reason).toBe(ApiKeyErrorReason.API_KEY_NOT_FOUND);
+      expect((missing as NotFoundError).reason).toBe(ErrorReason.API_KEY_NOT_FOUND);
       const invalid = await failure(service.rotate('bad id', 'nope', operator));
       expect((invalid as ValidationError).fieldViolations.map((v) => v.field)).toEqual([
         'request_id',
@@ -232,6 +257,7 @@ describe(ApiKeysService.name, () => {
           data: {
             apiKeyId: KEY_ID,
             participantId: OWNER,
+            version: 2,
             prefix: revoked.prefix,
             reason: 'leaked',
             actor: OWNER,

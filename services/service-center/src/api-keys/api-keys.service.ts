@@ -1,34 +1,35 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import {
-  AlreadyExistsError,
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
   decodePageToken,
+  fingerprintOf,
   pageOf,
   resolvePageSize,
 } from '@cinode/common';
-import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { actorOf, assertMayChange, assertMayRead } from '../access';
-import { ParticipantEvents } from '../outbox-events';
-import { checkParticipantId, checkRequestId } from '../participants/participants.service';
-import { generateApiKey } from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import {
+  ApiKeyState,
+  ParticipantState,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { actorOf, assertMayChange, assertMayRead, requestScopeOf } from '../access';
+import { ErrorReason } from '../errors';
+import { ParticipantsRepository } from '../participants/participants.repository';
+import { checkParticipantId, checkRequestId, checkUuid } from '../request-checks';
+import { ApiKeyIssuer } from './api-key-issuer';
 import type { ApiKeyEntity } from './api-key.entity';
-import { ApiKeysRepository, type ApiKeysTx } from './api-keys.repository';
-
-export const ApiKeyErrorReason = {
-  API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
-  API_KEY_REVOKED: 'API_KEY_REVOKED',
-  REQUEST_ID_REUSED: 'REQUEST_ID_REUSED',
-} as const;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { ApiKeysRepository } from './api-keys.repository';
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly keys: ApiKeysRepository) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly keys: ApiKeysRepository,
+    private readonly issuer: ApiKeyIssuer,
+    private readonly participants: ParticipantsRepository,
+  ) {}
 
   async list(
     participantId: string,
@@ -50,7 +51,10 @@ export class ApiKeysService {
     return { keys: page, nextPageToken };
   }
 
-  /** Issues a replacement and revokes the old key in one transaction; idempotent on request_id. */
+  /**
+   * Issues a replacement and revokes the old key in one transaction. A retry with the caller's
+   * request id answers with the replacement the first call issued, without its secret (shown once).
+   */
   async rotate(
     requestId: string,
     apiKeyId: string,
@@ -58,116 +62,61 @@ export class ApiKeysService {
   ): Promise<{ entity: ApiKeyEntity; key: string }> {
     const checks = new FieldChecks();
     checkRequestId(checks, requestId);
-    checks
-      .text('api_key_id', apiKeyId, {
-        max: 36,
-        pattern: UUID,
-        patternHint: 'must be an API key id (UUID)',
-      })
-      .throwIfAny();
+    checkUuid(checks, 'api_key_id', apiKeyId, 'an API key id');
+    checks.throwIfAny();
     const actor = actorOf(caller);
-    return this.keys.transaction(async (tx) => {
-      const old = await this.lock(tx, apiKeyId, caller);
-      const earlier = await tx.findByRotationRequestId(requestId);
-      if (earlier && earlier.participantId === old.participantId)
-        return { entity: earlier, key: '' };
-      // request_id is unique across participants: another's rotation under it is a conflict, not
-      // a unique-index violation surfacing as INTERNAL.
-      if (earlier) {
-        throw new AlreadyExistsError(
-          ApiKeyErrorReason.REQUEST_ID_REUSED,
-          `request_id ${requestId} was used for another rotation`,
-        );
-      }
-      if (old.state !== (ApiKeyState.API_KEY_STATE_ACTIVE as number)) {
-        throw new FailedPreconditionError(
-          ApiKeyErrorReason.API_KEY_REVOKED,
-          `API key ${apiKeyId} is already revoked`,
-        );
-      }
-      const now = new Date();
-      const generated = generateApiKey();
-      const entity: ApiKeyEntity = {
-        id: randomUUID(),
-        participantId: old.participantId,
-        prefix: generated.prefix,
-        secretHash: generated.hash,
-        state: ApiKeyState.API_KEY_STATE_ACTIVE,
-        createdBy: actor,
-        createdAt: now,
-        lastUsedAt: null,
-        revokedAt: null,
-        revokeReason: null,
-        rotationRequestId: requestId,
-      };
-      await tx.insert(entity);
-      old.state = ApiKeyState.API_KEY_STATE_REVOKED;
-      old.revokedAt = now;
-      old.revokeReason = `rotated to ${entity.prefix}`;
-      await tx.save(old);
-      await tx.emit([
-        {
-          type: ParticipantEvents.KEY_ISSUED,
-          data: {
-            apiKeyId: entity.id,
-            participantId: entity.participantId,
-            prefix: entity.prefix,
-            reason: 'rotation',
-            actor,
-          },
-        },
-        {
-          type: ParticipantEvents.KEY_REVOKED,
-          data: {
-            apiKeyId: old.id,
-            participantId: old.participantId,
-            prefix: old.prefix,
-            reason: 'rotation',
-            actor,
-          },
-        },
-      ]);
-      return { entity, key: generated.key };
-    });
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: requestScopeOf(caller),
+        requestId,
+        operation: 'RotateApiKey',
+        fingerprint: fingerprintOf({ apiKeyId }),
+      },
+      async (tx) => {
+        const old = await this.lock(tx, apiKeyId, caller);
+        // FOR SHARE: a revocation of the participant (which revokes its keys under FOR UPDATE) cannot
+        // commit between this check and the new key.
+        const participant = await this.participants.lock(tx, old.participantId, 'share');
+        if (participant?.state === (ParticipantState.PARTICIPANT_STATE_REVOKED as number)) {
+          throw new FailedPreconditionError(
+            ErrorReason.PARTICIPANT_REVOKED,
+            'a revoked participant gets no new keys',
+          );
+        }
+        if (old.state !== (ApiKeyState.API_KEY_STATE_ACTIVE as number)) {
+          throw new FailedPreconditionError(
+            ErrorReason.API_KEY_REVOKED,
+            `API key ${apiKeyId} is already revoked`,
+          );
+        }
+        const now = new Date();
+        const issued = await this.issuer.issue(tx, old.participantId, actor, 'rotation', now);
+        await this.issuer.revoke(tx, old, actor, `rotated to ${issued.entity.prefix}`, now);
+        return { result: issued, objectId: issued.entity.id };
+      },
+    );
+    if (outcome.created) return outcome.result;
+    const earlier = await this.keys.findById(outcome.objectId);
+    if (!earlier)
+      throw new Error(`rotation ${requestId} issued key ${outcome.objectId}, now missing`);
+    return { entity: earlier, key: '' };
   }
 
   async revoke(apiKeyId: string, reason: string, caller: Caller): Promise<ApiKeyEntity> {
-    new FieldChecks()
-      .text('api_key_id', apiKeyId, {
-        max: 36,
-        pattern: UUID,
-        patternHint: 'must be an API key id (UUID)',
-      })
-      .text('reason', reason.trim(), { max: 500 })
-      .throwIfAny();
-    const actor = actorOf(caller);
-    return this.keys.transaction(async (tx) => {
+    const checks = new FieldChecks();
+    checkUuid(checks, 'api_key_id', apiKeyId, 'an API key id');
+    checks.text('reason', reason.trim(), { max: 500 }).throwIfAny();
+    return this.uow.run(async (tx) => {
       const key = await this.lock(tx, apiKeyId, caller);
-      if (key.state === (ApiKeyState.API_KEY_STATE_REVOKED as number)) return key;
-      key.state = ApiKeyState.API_KEY_STATE_REVOKED;
-      key.revokedAt = new Date();
-      key.revokeReason = reason.trim();
-      await tx.save(key);
-      await tx.emit([
-        {
-          type: ParticipantEvents.KEY_REVOKED,
-          data: {
-            apiKeyId: key.id,
-            participantId: key.participantId,
-            prefix: key.prefix,
-            reason: reason.trim(),
-            actor,
-          },
-        },
-      ]);
+      await this.issuer.revoke(tx, key, actorOf(caller), reason.trim(), new Date());
       return key;
     });
   }
 
-  private async lock(tx: ApiKeysTx, id: string, caller: Caller): Promise<ApiKeyEntity> {
-    const key = await tx.lockById(id);
+  private async lock(tx: Tx, id: string, caller: Caller): Promise<ApiKeyEntity> {
+    const key = await this.keys.lock(tx, id);
     if (!key)
-      throw new NotFoundError(ApiKeyErrorReason.API_KEY_NOT_FOUND, `API key ${id} does not exist`);
+      throw new NotFoundError(ErrorReason.API_KEY_NOT_FOUND, `API key ${id} does not exist`);
     assertMayChange(caller, key.participantId);
     return key;
   }

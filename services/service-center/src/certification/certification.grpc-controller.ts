@@ -20,14 +20,13 @@ import type {
   SuspendParticipantResponse,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { toApiKeyMessage } from '../api-keys/api-keys.mapper';
-import { Audited } from '../audit/audit.interceptor';
+import { Audited, ReadOnly } from '@cinode/audit';
 import {
   toCertificationEventMessage,
   toParticipantMessage,
 } from '../participants/participants.mapper';
 import { READ_ROLES } from '../roles';
-import type { CertificationAction } from './certification-state';
-import { CertificationService } from './certification.service';
+import { CertificationService, type CertificationAction } from './certification.service';
 
 const SERVICE = 'CertificationService';
 
@@ -129,6 +128,7 @@ export class CertificationGrpcController implements CertificationServiceControll
 
   @GrpcMethod(SERVICE, 'ListCertificationEvents')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async listCertificationEvents(
     request: ListCertificationEventsRequest,
     metadata: Metadata,

@@ -1,51 +1,19 @@
 import type { Caller } from '@cinode/auth';
 import { FailedPreconditionError } from '@cinode/common';
 import {
+  ApiKeyState,
   ParticipantKind,
   ParticipantState,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import type { ApiKeyEntity } from '../api-keys/api-key.entity';
-import type { PendingEvent } from '../outbox-events';
+import { asReal, fakeStore } from '../../test/fakes';
+import { ApiKeyIssuer } from '../api-keys/api-key-issuer';
+import type { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { rolesOfKind } from '../participants/participant-roles';
-import type { ParticipantEntity } from '../participants/participant.entity';
-import type { CertificationEventEntity } from './certification-event.entity';
-import { nextState, type CertificationAction } from './certification-state';
-import type { CertificationRepository, CertificationTx } from './certification.repository';
+import { ParticipantTransitions } from '../participants/participant-transitions';
+import type { ParticipantsRepository } from '../participants/participants.repository';
 import { CertificationService } from './certification.service';
 
 const S = ParticipantState;
-
-/** In memory: rows change only when the work succeeds, like a transaction. */
-class FakeCertificationRepository {
-  participants = new Map<string, ParticipantEntity>();
-  transitions: CertificationEventEntity[] = [];
-  keys: ApiKeyEntity[] = [];
-  events: PendingEvent[] = [];
-
-  async transaction<T>(work: (tx: CertificationTx) => Promise<T>): Promise<T> {
-    const staged = {
-      transitions: [] as CertificationEventEntity[],
-      keys: [] as ApiKeyEntity[],
-      events: [] as PendingEvent[],
-    };
-    const copies = new Map([...this.participants].map(([id, p]) => [id, { ...p }]));
-    const tx: CertificationTx = {
-      lockParticipant: (id) => Promise.resolve(copies.get(id)),
-      saveParticipant: (p) => Promise.resolve(void copies.set(p.id, p)),
-      recordTransition: (e) => Promise.resolve(void staged.transitions.push(e)),
-      insertApiKey: (k) => Promise.resolve(void staged.keys.push(k)),
-      revokeActiveKeys: (participantId) =>
-        Promise.resolve(this.keys.filter((k) => k.participantId === participantId)),
-      emit: (events) => Promise.resolve(void staged.events.push(...events)),
-    };
-    const result = await work(tx);
-    this.participants = copies;
-    this.transitions.push(...staged.transitions);
-    this.keys.push(...staged.keys);
-    this.events.push(...staged.events);
-    return result;
-  }
-}
 
 const operator: Caller = {
   subject: 'op-1',
@@ -55,111 +23,94 @@ const operator: Caller = {
   expiresAt: new Date(),
 };
 const ID = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
+const CREDIT_CODE = '914403001922038216';
 
 function subject(state: ParticipantState) {
-  const repository = new FakeCertificationRepository();
-  repository.participants.set(ID, {
+  const store = fakeStore();
+  store.participants.participants.set(ID, {
     id: ID,
     kind: ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
     userCategory: 0,
-    name: 'Example',
+    name: 'Example Compute',
     state,
-    organization: null,
+    version: 4,
+    organization: {
+      creditCode: CREDIT_CODE,
+      address: 'Road 1',
+      contactPerson: { name: 'A', title: 'B', mobile: '13800138000', email: 'a@x.cn' },
+      responsiblePerson: { name: 'C', title: 'D', mobile: '13900139000', email: 'c@x.cn' },
+    },
     individual: null,
-    requestId: 'r',
     createdBy: 'anonymous',
     createdAt: new Date(),
     updatedAt: new Date(),
   });
-  return {
-    repository,
-    service: new CertificationService(repository as unknown as CertificationRepository),
-  };
+  const participants = asReal<ParticipantsRepository>(store.participants);
+  const service = new CertificationService(
+    store.uow.asUnitOfWork,
+    participants,
+    new ParticipantTransitions(participants),
+    new ApiKeyIssuer(asReal<ApiKeysRepository>(store.keys)),
+  );
+  return { store, service };
 }
-
-describe('certification state machine', () => {
-  const legal: [ParticipantState, CertificationAction, ParticipantState][] = [
-    [S.PARTICIPANT_STATE_SUBMITTED, 'start_review', S.PARTICIPANT_STATE_UNDER_REVIEW],
-    [S.PARTICIPANT_STATE_UNDER_REVIEW, 'certify', S.PARTICIPANT_STATE_CERTIFIED],
-    [S.PARTICIPANT_STATE_UNDER_REVIEW, 'reject', S.PARTICIPANT_STATE_REJECTED],
-    [S.PARTICIPANT_STATE_CERTIFIED, 'suspend', S.PARTICIPANT_STATE_SUSPENDED],
-    [S.PARTICIPANT_STATE_SUSPENDED, 'reinstate', S.PARTICIPANT_STATE_CERTIFIED],
-    [S.PARTICIPANT_STATE_REJECTED, 'resubmit', S.PARTICIPANT_STATE_SUBMITTED],
-    [S.PARTICIPANT_STATE_SUBMITTED, 'revoke', S.PARTICIPANT_STATE_REVOKED],
-    [S.PARTICIPANT_STATE_UNDER_REVIEW, 'revoke', S.PARTICIPANT_STATE_REVOKED],
-    [S.PARTICIPANT_STATE_CERTIFIED, 'revoke', S.PARTICIPANT_STATE_REVOKED],
-    [S.PARTICIPANT_STATE_SUSPENDED, 'revoke', S.PARTICIPANT_STATE_REVOKED],
-    [S.PARTICIPANT_STATE_REJECTED, 'revoke', S.PARTICIPANT_STATE_REVOKED],
-  ];
-
-  it.each(legal)('allows %s --%s--> %s', (from, action, to) => {
-    expect(nextState(from, action)).toBe(to);
-  });
-
-  it('refuses every other transition, naming the current state', () => {
-    const actions: CertificationAction[] = [
-      'start_review',
-      'certify',
-      'reject',
-      'suspend',
-      'reinstate',
-      'revoke',
-      'resubmit',
-    ];
-    const states = [1, 2, 3, 4, 5, 6] as ParticipantState[];
-    for (const from of states) {
-      for (const action of actions) {
-        if (legal.some(([f, a]) => f === from && a === action)) continue;
-        let error: unknown;
-        try {
-          nextState(from, action);
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(FailedPreconditionError);
-        expect((error as FailedPreconditionError).metadata.current_state).toBe(
-          ParticipantState[from],
-        );
-      }
-    }
-  });
-});
 
 describe(CertificationService.name, () => {
   it('certifies a participant under review, recording the transition and issuing one key', async () => {
-    const { repository, service } = subject(S.PARTICIPANT_STATE_UNDER_REVIEW);
+    const { store, service } = subject(S.PARTICIPANT_STATE_UNDER_REVIEW);
     const result = await service.transition(ID, 'certify', ' documents verified ', operator);
     expect(result.participant.state).toBe(S.PARTICIPANT_STATE_CERTIFIED);
     expect(result.issuedKey?.key).toMatch(/^cin_/);
-    expect(repository.keys).toHaveLength(1);
-    expect(repository.transitions[0]).toMatchObject({
+    expect(store.keys.keys.size).toBe(1);
+    expect(store.participants.transitions[0]).toMatchObject({
       fromState: 2,
       toState: 3,
       actor: 'op-1',
       reason: 'documents verified',
     });
-    expect(repository.events.map((e) => e.type)).toEqual([
+    expect(store.events.map((e) => e.type)).toEqual([
       'cinode.participant.participant.certified',
       'cinode.participant.key.issued',
     ]);
-    expect(repository.events[0].data).toEqual({
+    expect(store.events[0].data).toEqual({
       participantId: ID,
+      version: 5,
       kind: 'COMPUTE_PROVIDER',
       state: 'CERTIFIED',
       previousState: 'UNDER_REVIEW',
+      legalName: 'Example Compute',
+      creditCode: CREDIT_CODE,
       reason: 'documents verified',
       actor: 'op-1',
+    });
+    expect(store.participants.participants.get(ID)?.version).toBe(5);
+  });
+
+  it('revokes every active key with the participant, each with its own event', async () => {
+    const { store, service } = subject(S.PARTICIPANT_STATE_UNDER_REVIEW);
+    await service.transition(ID, 'certify', 'ok', operator);
+    await service.transition(ID, 'revoke', 'fraud', operator);
+    const keys = [...store.keys.keys.values()];
+    expect(keys.map((k) => [k.state, k.version])).toEqual([[ApiKeyState.API_KEY_STATE_REVOKED, 2]]);
+    expect(store.events.map((e) => e.type).slice(-2)).toEqual([
+      'cinode.participant.participant.revoked',
+      'cinode.participant.key.revoked',
+    ]);
+    expect(store.events.at(-1)?.data).toMatchObject({
+      version: 2,
+      reason: 'participant revoked: fraud',
     });
   });
 
   it('rejects certifying a rejected participant and changes nothing', async () => {
-    const { repository, service } = subject(S.PARTICIPANT_STATE_REJECTED);
+    const { store, service } = subject(S.PARTICIPANT_STATE_REJECTED);
     await expect(service.transition(ID, 'certify', 'again', operator)).rejects.toBeInstanceOf(
       FailedPreconditionError,
     );
-    expect(repository.participants.get(ID)?.state).toBe(S.PARTICIPANT_STATE_REJECTED);
-    expect(repository.transitions).toHaveLength(0);
-    expect(repository.events).toHaveLength(0);
+    expect(store.participants.participants.get(ID)?.state).toBe(S.PARTICIPANT_STATE_REJECTED);
+    expect(store.participants.participants.get(ID)?.version).toBe(4);
+    expect(store.participants.transitions).toHaveLength(0);
+    expect(store.events).toHaveLength(0);
   });
 
   it('requires a reason', async () => {

@@ -1,32 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import {
-  FieldChecks,
-  NotFoundError,
-  decodePageToken,
-  pageOf,
-  resolvePageSize,
-} from '@cinode/common';
-import {
-  ApiKeyState,
-  ParticipantState,
-} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { FieldChecks, decodePageToken, pageOf, resolvePageSize } from '@cinode/common';
+import { UnitOfWork } from '@cinode/database';
 import { actorOf, assertMayRead } from '../access';
-import { generateApiKey } from '@cinode/common';
+import { ApiKeyIssuer } from '../api-keys/api-key-issuer';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity';
-import { ParticipantEvents, type PendingEvent } from '../outbox-events';
-import { kindName } from '../participants/participant-roles';
+import type { ParticipantAction } from '../participants/participant-lifecycle';
+import type { ParticipantTransitionEntity } from '../participants/participant-transition.entity';
+import { ParticipantTransitions } from '../participants/participant-transitions';
 import type { ParticipantEntity } from '../participants/participant.entity';
-import { ParticipantErrorReason, checkParticipantId } from '../participants/participants.service';
-import type { CertificationEventEntity } from './certification-event.entity';
-import {
-  eventTypeOf,
-  nextState,
-  shortStateName,
-  type CertificationAction,
-} from './certification-state';
-import { CertificationRepository } from './certification.repository';
+import { ParticipantsRepository } from '../participants/participants.repository';
+import { notFound } from '../participants/participants.service';
+import { checkParticipantId } from '../request-checks';
+
+/** The actions operators take on a participant's certification. */
+export type CertificationAction = Exclude<ParticipantAction, 'register' | 'resubmit'>;
 
 export interface TransitionResult {
   participant: ParticipantEntity;
@@ -34,10 +22,15 @@ export interface TransitionResult {
   issuedKey?: { entity: ApiKeyEntity; key: string };
 }
 
-/** Moves participants through the certification state machine; operators only (checked by the controller). */
+/** Reviews participants: operators move them through the state machine (checked by the controller). */
 @Injectable()
 export class CertificationService {
-  constructor(private readonly certification: CertificationRepository) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly participants: ParticipantsRepository,
+    private readonly transitions: ParticipantTransitions,
+    private readonly keys: ApiKeyIssuer,
+  ) {}
 
   async transition(
     participantId: string,
@@ -50,93 +43,16 @@ export class CertificationService {
     checks.throwIfAny();
     const actor = actorOf(caller);
     const why = reason.trim();
-    return this.certification.transaction(async (tx) => {
-      const participant = await tx.lockParticipant(participantId);
-      if (!participant) {
-        throw new NotFoundError(
-          ParticipantErrorReason.PARTICIPANT_NOT_FOUND,
-          `participant ${participantId} does not exist`,
-        );
-      }
-      const from = participant.state as ParticipantState;
-      const to = nextState(from, action);
+    return this.uow.run(async (tx) => {
+      const participant = await this.participants.lock(tx, participantId);
+      if (!participant) throw notFound(participantId);
       const now = new Date();
-      participant.state = to;
-      participant.updatedAt = now;
-      await tx.saveParticipant(participant);
-      await tx.recordTransition({
-        id: randomUUID(),
-        participantId,
-        fromState: from,
-        toState: to,
-        actor,
-        reason: why,
-        createdAt: now,
-      });
-
-      const events: PendingEvent[] = [];
-      const type = eventTypeOf(action, to);
-      if (type) {
-        events.push({
-          type,
-          data: {
-            participantId,
-            kind: kindName(participant.kind),
-            state: shortStateName(to),
-            previousState: shortStateName(from),
-            reason: why,
-            actor,
-          },
-        });
-      }
+      await this.transitions.apply(tx, participant, action, actor, why, now);
       let issuedKey: TransitionResult['issuedKey'];
-      if (action === 'certify') {
-        const generated = generateApiKey();
-        const entity: ApiKeyEntity = {
-          id: randomUUID(),
-          participantId,
-          prefix: generated.prefix,
-          secretHash: generated.hash,
-          state: ApiKeyState.API_KEY_STATE_ACTIVE,
-          createdBy: actor,
-          createdAt: now,
-          lastUsedAt: null,
-          revokedAt: null,
-          revokeReason: null,
-          rotationRequestId: null,
-        };
-        await tx.insertApiKey(entity);
-        issuedKey = { entity, key: generated.key };
-        events.push({
-          type: ParticipantEvents.KEY_ISSUED,
-          data: {
-            apiKeyId: entity.id,
-            participantId,
-            prefix: entity.prefix,
-            reason: 'certified',
-            actor,
-          },
-        });
-      }
-      if (action === 'revoke') {
-        for (const key of await tx.revokeActiveKeys(
-          participantId,
-          now,
-          `participant revoked: ${why}`,
-        )) {
-          events.push({
-            type: ParticipantEvents.KEY_REVOKED,
-            data: {
-              apiKeyId: key.id,
-              participantId,
-              prefix: key.prefix,
-              reason: 'participant revoked',
-              actor,
-            },
-          });
-        }
-      }
-      await tx.emit(events);
+      if (action === 'certify')
+        issuedKey = await this.keys.issue(tx, participantId, actor, 'certified', now);
+      if (action === 'revoke')
+        await this.keys.revokeAll(tx, participantId, actor, `participant revoked: ${why}`, now);
       return { participant, issuedKey };
     });
   }
@@ -146,12 +62,12 @@ export class CertificationService {
     pageSize: number,
     pageToken: string,
     caller: Caller,
-  ): Promise<{ events: CertificationEventEntity[]; nextPageToken: string }> {
+  ): Promise<{ events: ParticipantTransitionEntity[]; nextPageToken: string }> {
     checkParticipantId(participantId);
     assertMayRead(caller, participantId);
     const limit = resolvePageSize(pageSize);
     const filterKey = `certification-events:${participantId}`;
-    const rows = await this.certification.listEvents(
+    const rows = await this.participants.listTransitions(
       participantId,
       limit,
       decodePageToken(pageToken, filterKey),

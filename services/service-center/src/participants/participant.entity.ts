@@ -21,7 +21,6 @@ export interface IndividualRecord {
 }
 
 @Entity({ name: 'participant' })
-@Index('uq_participant_request_id', ['requestId'], { unique: true })
 @Index('ix_participant_created_at', ['createdAt', 'id'])
 @Index('ix_participant_kind_state', ['kind', 'state'])
 export class ParticipantEntity {
@@ -49,9 +48,9 @@ export class ParticipantEntity {
   @Column({ name: 'individual', type: 'jsonb', nullable: true })
   individual!: IndividualRecord | null;
 
-  /** The creating call's idempotency key. */
-  @Column({ name: 'request_id', type: 'varchar', length: 80 })
-  requestId!: string;
+  /** One more with every change; the `version` of the participant's events. */
+  @Column({ name: 'version', type: 'integer' })
+  version!: number;
 
   @Column({ name: 'created_by', type: 'varchar', length: 128 })
   createdBy!: string;

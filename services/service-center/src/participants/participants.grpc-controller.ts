@@ -15,7 +15,7 @@ import type {
   UpdateParticipantRequest,
   UpdateParticipantResponse,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { Audited } from '../audit/audit.interceptor';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { PARTICIPANT_ROLES, READ_ROLES } from '../roles';
 import { toParticipantMessage } from './participants.mapper';
 import { ParticipantsService } from './participants.service';
@@ -28,7 +28,7 @@ export class ParticipantsGrpcController implements ParticipantServiceController 
 
   @GrpcMethod(SERVICE, 'CreateParticipant')
   @AllowPublic()
-  @Audited('participant', 'requestId', 'participant.id')
+  @Audited('participant', 'created', 'participant.id')
   async createParticipant(
     request: CreateParticipantRequest,
     metadata: Metadata,
@@ -42,6 +42,7 @@ export class ParticipantsGrpcController implements ParticipantServiceController 
 
   @GrpcMethod(SERVICE, 'GetParticipant')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async getParticipant(
     request: GetParticipantRequest,
     metadata: Metadata,
@@ -55,6 +56,7 @@ export class ParticipantsGrpcController implements ParticipantServiceController 
 
   @GrpcMethod(SERVICE, 'ListParticipants')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async listParticipants(
     request: ListParticipantsRequest,
     metadata: Metadata,

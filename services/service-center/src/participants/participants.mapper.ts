@@ -5,7 +5,7 @@ import type {
   OrganizationDetails,
   Participant,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import type { CertificationEventEntity } from '../certification/certification-event.entity';
+import type { ParticipantTransitionEntity } from './participant-transition.entity';
 import type { IndividualRecord, OrganizationRecord, ParticipantEntity } from './participant.entity';
 
 export function toOrganizationDetails(
@@ -40,7 +40,9 @@ export function toParticipantMessage(entity: ParticipantEntity): Participant {
   };
 }
 
-export function toCertificationEventMessage(entity: CertificationEventEntity): CertificationEvent {
+export function toCertificationEventMessage(
+  entity: ParticipantTransitionEntity,
+): CertificationEvent {
   return {
     id: entity.id,
     participantId: entity.participantId,

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { OutboxPublisher } from '@cinode/events';
-import { DataSource, type EntityManager } from 'typeorm';
-import { CertificationEventEntity } from '../certification/certification-event.entity';
-import { inTransaction, type EventSink } from '../transaction';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { ParticipantTransitionEntity } from './participant-transition.entity';
 import { ParticipantEntity } from './participant.entity';
 
 export interface ParticipantFilter {
@@ -15,78 +12,45 @@ export interface ParticipantFilter {
   onlyId?: string;
 }
 
-/** The queries a participant change runs inside its transaction. */
-export interface ParticipantsTx extends EventSink {
-  /** Inserts unless the request id is taken; returns false when it was. */
-  insertIfAbsent(participant: ParticipantEntity): Promise<boolean>;
-  lockById(id: string): Promise<ParticipantEntity | undefined>;
-  save(participant: ParticipantEntity): Promise<void>;
-  recordTransition(event: CertificationEventEntity): Promise<void>;
-}
+/** Every query of participants and their transitions; writes take the unit of work's Tx. */
+@Injectable()
+export class ParticipantsRepository {
+  constructor(private readonly uow: UnitOfWork) {}
 
-class TypeOrmParticipantsTx implements ParticipantsTx {
-  constructor(
-    private readonly manager: EntityManager,
-    private readonly sink: EventSink,
-  ) {}
-
-  emit: EventSink['emit'] = (events) => this.sink.emit(events);
-
-  async insertIfAbsent(participant: ParticipantEntity): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(ParticipantEntity)
-      .values(participant)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    return Array.isArray(result.raw) && result.raw.length > 0;
+  async findById(id: string, tx?: Tx): Promise<ParticipantEntity | undefined> {
+    return (
+      (await this.uow.manager(tx).getRepository(ParticipantEntity).findOneBy({ id })) ?? undefined
+    );
   }
 
-  async lockById(id: string): Promise<ParticipantEntity | undefined> {
-    const row = await this.manager
+  /**
+   * Reads and locks a participant until the transaction ends: FOR UPDATE to change it, FOR SHARE
+   * to act on the strength of its state (a grant, a rotation) without a change slipping in between.
+   */
+  async lock(
+    tx: Tx,
+    id: string,
+    mode: 'update' | 'share' = 'update',
+  ): Promise<ParticipantEntity | undefined> {
+    const row = await tx.manager
       .getRepository(ParticipantEntity)
       .createQueryBuilder('p')
-      .setLock('pessimistic_write')
+      .setLock(mode === 'update' ? 'pessimistic_write' : 'pessimistic_read')
       .where('p.id = :id', { id })
       .getOne();
     return row ?? undefined;
   }
 
-  async save(participant: ParticipantEntity): Promise<void> {
-    await this.manager.getRepository(ParticipantEntity).save(participant);
+  async insert(tx: Tx, participant: ParticipantEntity): Promise<void> {
+    await tx.manager.getRepository(ParticipantEntity).insert(participant);
   }
 
-  async recordTransition(event: CertificationEventEntity): Promise<void> {
-    await this.manager.getRepository(CertificationEventEntity).insert(event);
-  }
-}
-
-@Injectable()
-export class ParticipantsRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxPublisher,
-  ) {}
-
-  transaction<T>(work: (tx: ParticipantsTx) => Promise<T>): Promise<T> {
-    return inTransaction(
-      this.dataSource,
-      this.outbox,
-      (m, sink) => new TypeOrmParticipantsTx(m, sink),
-      work,
-    );
+  async save(tx: Tx, participant: ParticipantEntity): Promise<void> {
+    await tx.manager.getRepository(ParticipantEntity).save(participant);
   }
 
-  async findById(id: string): Promise<ParticipantEntity | undefined> {
-    return (await this.dataSource.getRepository(ParticipantEntity).findOneBy({ id })) ?? undefined;
-  }
-
-  async findByRequestId(requestId: string): Promise<ParticipantEntity | undefined> {
-    return (
-      (await this.dataSource.getRepository(ParticipantEntity).findOneBy({ requestId })) ?? undefined
-    );
+  async recordTransition(tx: Tx, transition: ParticipantTransitionEntity): Promise<void> {
+    await tx.manager.getRepository(ParticipantTransitionEntity).insert(transition);
   }
 
   /** Newest first; one extra row tells whether another page exists. */
@@ -95,7 +59,8 @@ export class ParticipantsRepository {
     limit: number,
     after: PagePosition | undefined,
   ): Promise<ParticipantEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(ParticipantEntity)
       .createQueryBuilder('p')
       .orderBy('p.created_at', 'DESC')
@@ -111,6 +76,28 @@ export class ParticipantsRepository {
     }
     if (after)
       query.andWhere('(p.created_at, p.id) < (:after, :afterId)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
+    return query.getMany();
+  }
+
+  /** A participant's transitions, oldest first; one extra row tells whether another page exists. */
+  listTransitions(
+    participantId: string,
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<ParticipantTransitionEntity[]> {
+    const query = this.uow
+      .manager()
+      .getRepository(ParticipantTransitionEntity)
+      .createQueryBuilder('e')
+      .where('e.participant_id = :participantId', { participantId })
+      .orderBy('e.created_at', 'ASC')
+      .addOrderBy('e.id', 'ASC')
+      .limit(limit + 1);
+    if (after)
+      query.andWhere('(e.created_at, e.id) > (:after, :afterId)', {
         after: after.after,
         afterId: after.afterId,
       });

@@ -14,57 +14,16 @@ import {
   type Participant,
   type ResubmitParticipantRequest,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { AccessErrorReason, assertMayChange, assertMayRead } from '../access';
-import type { CertificationEventEntity } from '../certification/certification-event.entity';
-import type { PendingEvent } from '../outbox-events';
-import type { ParticipantEntity } from './participant.entity';
-import type { ParticipantsRepository, ParticipantsTx } from './participants.repository';
-import { ParticipantErrorReason, ParticipantsService } from './participants.service';
+import { IdempotencyErrorReason } from '@cinode/database';
+import { asReal, fakeStore } from '../../test/fakes';
+import { assertMayChange, assertMayRead } from '../access';
+import { ErrorReason } from '../errors';
+import { ParticipantTransitions } from './participant-transitions';
+import type { ParticipantsRepository } from './participants.repository';
+import { ParticipantsService } from './participants.service';
 
 const K = ParticipantKind;
 const S = ParticipantState;
-
-/** In memory, with request_id unique; rows change only when the work succeeds, like a transaction. */
-class FakeParticipantsRepository {
-  participants = new Map<string, ParticipantEntity>();
-  transitions: CertificationEventEntity[] = [];
-  events: PendingEvent[] = [];
-
-  async transaction<T>(work: (tx: ParticipantsTx) => Promise<T>): Promise<T> {
-    const copies = new Map([...this.participants].map(([id, p]) => [id, structuredClone(p)]));
-    const staged = {
-      transitions: [] as CertificationEventEntity[],
-      events: [] as PendingEvent[],
-    };
-    const tx: ParticipantsTx = {
-      insertIfAbsent: (p) => {
-        if ([...copies.values()].some((q) => q.requestId === p.requestId))
-          return Promise.resolve(false);
-        copies.set(p.id, structuredClone(p));
-        return Promise.resolve(true);
-      },
-      lockById: (id) => Promise.resolve(copies.get(id)),
-      save: (p) => Promise.resolve(void copies.set(p.id, structuredClone(p))),
-      recordTransition: (e) => Promise.resolve(void staged.transitions.push(e)),
-      emit: (events) => Promise.resolve(void staged.events.push(...events)),
-    };
-    const result = await work(tx);
-    this.participants = copies;
-    this.transitions.push(...staged.transitions);
-    this.events.push(...staged.events);
-    return result;
-  }
-
-  findById(id: string): Promise<ParticipantEntity | undefined> {
-    const p = this.participants.get(id);
-    return Promise.resolve(p && structuredClone(p));
-  }
-
-  findByRequestId(requestId: string): Promise<ParticipantEntity | undefined> {
-    const p = [...this.participants.values()].find((q) => q.requestId === requestId);
-    return Promise.resolve(p && structuredClone(p));
-  }
-}
 
 function callerOf(tenant: string, ...roles: Caller['roles']): Caller {
   return { subject: tenant, roles, tenant, tokenId: 't', expiresAt: new Date() };
@@ -122,8 +81,25 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 }
 
 function subject() {
-  const repository = new FakeParticipantsRepository();
-  const service = new ParticipantsService(repository as unknown as ParticipantsRepository);
+  const store = fakeStore();
+  const participants = asReal<ParticipantsRepository>(store.participants);
+  const service = new ParticipantsService(
+    store.uow.asUnitOfWork,
+    participants,
+    new ParticipantTransitions(participants),
+  );
+  /** What the tests look at: the participants table, the transitions and committed events. */
+  const repository = {
+    get participants() {
+      return store.participants.participants;
+    },
+    get transitions() {
+      return store.participants.transitions;
+    },
+    get events() {
+      return store.events;
+    },
+  };
   return { repository, service };
 }
 
@@ -186,9 +162,12 @@ describe(ParticipantsService.name, () => {
           type: 'cinode.participant.participant.registered',
           data: {
             participantId: created.id,
+            version: 1,
             kind: 'RESELLER',
             state: 'SUBMITTED',
             previousState: null,
+            legalName: 'Example Reseller',
+            creditCode: OTHER_CREDIT_CODE,
             reason: 'registered',
             actor: 'anonymous',
           },
@@ -316,17 +295,17 @@ describe(ParticipantsService.name, () => {
       expect(repository.events).toHaveLength(1);
     });
 
-    it('refuses a request id reused for a different kind or name, naming the existing participant', async () => {
+    it('refuses a request id reused for a different kind or name', async () => {
       const { repository, service } = subject();
-      const first = await service.create(createRequest(), undefined);
+      await service.create(createRequest(), undefined);
       for (const changed of [
         createRequest({ name: 'Another Reseller' }),
         createRequest({ kind: K.PARTICIPANT_KIND_COMPUTE_PROVIDER }),
       ]) {
         const error = await failure(service.create(changed, undefined));
         expect(error).toBeInstanceOf(AlreadyExistsError);
-        expect((error as AlreadyExistsError).reason).toBe(ParticipantErrorReason.REQUEST_ID_REUSED);
-        expect((error as AlreadyExistsError).metadata).toEqual({ participant_id: first.id });
+        expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
+        expect((error as AlreadyExistsError).metadata).toEqual({ operation: 'CreateParticipant' });
       }
       expect(repository.participants.size).toBe(1);
       expect(repository.events).toHaveLength(1);
@@ -334,7 +313,7 @@ describe(ParticipantsService.name, () => {
 
     it('refuses a retry under the same request_id whose details differ', async () => {
       const { repository, service } = subject();
-      const first = await service.create(createRequest(), undefined);
+      await service.create(createRequest(), undefined);
       const error = await failure(
         service.create(
           createRequest({ organization: organization({ creditCode: OTHER_CREDIT_CODE }) }),
@@ -342,7 +321,7 @@ describe(ParticipantsService.name, () => {
         ),
       );
       expect(error).toBeInstanceOf(AlreadyExistsError);
-      expect((error as AlreadyExistsError).metadata.participant_id).toBe(first.id);
+      expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
       expect(repository.participants.size).toBe(1);
     });
   });
@@ -362,7 +341,7 @@ describe(ParticipantsService.name, () => {
       const missing = await failure(service.get('11111111-2222-4333-8444-555555555555', stranger));
       for (const error of [existing, missing]) {
         expect(error).toBeInstanceOf(PermissionDeniedError);
-        expect((error as PermissionDeniedError).reason).toBe(AccessErrorReason.NOT_OWN_RECORD);
+        expect((error as PermissionDeniedError).reason).toBe(ErrorReason.NOT_OWN_RECORD);
       }
       expect((existing as Error).message).toBe((missing as Error).message);
     });
@@ -424,9 +403,7 @@ describe(ParticipantsService.name, () => {
           ),
         );
         expect(error).toBeInstanceOf(PermissionDeniedError);
-        expect((error as PermissionDeniedError).reason).toBe(
-          ParticipantErrorReason.FIELD_NOT_CHANGEABLE,
-        );
+        expect((error as PermissionDeniedError).reason).toBe(ErrorReason.FIELD_NOT_CHANGEABLE);
         expect((error as Error).message).toContain(path);
         expect(repository.participants.get(id)?.name).toBe('Example Reseller');
       },
@@ -470,9 +447,7 @@ describe(ParticipantsService.name, () => {
         ),
       );
       expect(error).toBeInstanceOf(FailedPreconditionError);
-      expect((error as FailedPreconditionError).reason).toBe(
-        ParticipantErrorReason.PARTICIPANT_REVOKED,
-      );
+      expect((error as FailedPreconditionError).reason).toBe(ErrorReason.PARTICIPANT_REVOKED);
     });
 
     it("refuses changing another participant's record, even for a regulator", async () => {
@@ -486,7 +461,7 @@ describe(ParticipantsService.name, () => {
           ),
         );
         expect(error).toBeInstanceOf(PermissionDeniedError);
-        expect((error as PermissionDeniedError).reason).toBe(AccessErrorReason.NOT_OWN_RECORD);
+        expect((error as PermissionDeniedError).reason).toBe(ErrorReason.NOT_OWN_RECORD);
       }
     });
 
@@ -528,9 +503,12 @@ describe(ParticipantsService.name, () => {
         type: 'cinode.participant.participant.registered',
         data: {
           participantId: id,
+          version: 2,
           kind: 'RESELLER',
           state: 'SUBMITTED',
           previousState: 'REJECTED',
+          legalName: 'Corrected Reseller',
+          creditCode: OTHER_CREDIT_CODE,
           reason: 'fixed the credit code',
           actor: id,
         },

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { hasRole, type Caller } from '@cinode/auth';
 import {
-  AlreadyExistsError,
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
   decodePageToken,
+  fingerprintOf,
   pageOf,
   resolvePageSize,
 } from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import {
   ParticipantKind,
   ParticipantState,
@@ -21,24 +22,20 @@ import {
   type Participant,
   type ResubmitParticipantRequest,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { actorOf, assertMayChange, assertMayRead, readsEverything } from '../access';
-import { nextState, shortStateName } from '../certification/certification-state';
-import { ParticipantEvents } from '../outbox-events';
-import { kindName } from './participant-roles';
+import {
+  actorOf,
+  assertMayChange,
+  assertMayRead,
+  readsEverything,
+  requestScopeOf,
+} from '../access';
+import { ErrorReason } from '../errors';
+import { checkParticipantId, checkRequestId } from '../request-checks';
 import { REGISTRABLE_KINDS, checkDetails, type DetailsInput } from './participant-details';
+import { ParticipantTransitions } from './participant-transitions';
 import type { ParticipantEntity } from './participant.entity';
-import { ParticipantsRepository, type ParticipantsTx } from './participants.repository';
+import { ParticipantsRepository } from './participants.repository';
 import { toIndividualDetails, toOrganizationDetails } from './participants.mapper';
-
-export const ParticipantErrorReason = {
-  PARTICIPANT_NOT_FOUND: 'PARTICIPANT_NOT_FOUND',
-  REQUEST_ID_REUSED: 'REQUEST_ID_REUSED',
-  PARTICIPANT_REVOKED: 'PARTICIPANT_REVOKED',
-  FIELD_NOT_CHANGEABLE: 'FIELD_NOT_CHANGEABLE',
-} as const;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Fields a participant may change itself; the others need an operator or a resubmission. */
 const SELF_CHANGEABLE = new Set([
@@ -56,24 +53,19 @@ const OPERATOR_CHANGEABLE = new Set([
   'individual.identity_number',
 ]);
 
-export function checkParticipantId(id: string, field = 'participant_id'): void {
-  new FieldChecks()
-    .text(field, id, { max: 36, pattern: UUID, patternHint: 'must be a participant id (UUID)' })
-    .throwIfAny();
-}
-
-export function checkRequestId(checks: FieldChecks, value: string): void {
-  checks.text('request_id', value, {
-    max: 64,
-    pattern: REQUEST_ID,
-    patternHint: "must be 1 to 64 letters, digits, '.', '_', ':' or '-'",
-  });
-}
-
+/** Registration, reading and the participant's own changes (reviews are the certification's). */
 @Injectable()
 export class ParticipantsService {
-  constructor(private readonly participants: ParticipantsRepository) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly participants: ParticipantsRepository,
+    private readonly transitions: ParticipantTransitions,
+  ) {}
 
+  /**
+   * Registers a participant (SUBMITTED). A retry with the caller's request id answers with the
+   * participant the first call registered, as it is now.
+   */
   async create(
     request: CreateParticipantRequest,
     caller: Caller | undefined,
@@ -86,65 +78,33 @@ export class ParticipantsService {
     }
     const details = checkDetails(checks, request);
     if (!details) throw new ValidationError([{ field: 'name', description: 'is invalid' }]);
-    const now = new Date();
     const actor = actorOf(caller);
-    const candidate: ParticipantEntity = {
-      id: randomUUID(),
-      kind: request.kind,
-      userCategory: details.userCategory,
-      name: details.name,
-      state: ParticipantState.PARTICIPANT_STATE_SUBMITTED,
-      organization: details.organization,
-      individual: details.individual,
-      requestId: request.requestId,
-      createdBy: actor,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const inserted = await this.participants.transaction(async (tx) => {
-      if (!(await tx.insertIfAbsent(candidate))) return false;
-      await tx.recordTransition({
-        id: randomUUID(),
-        participantId: candidate.id,
-        fromState: ParticipantState.PARTICIPANT_STATE_UNSPECIFIED,
-        toState: candidate.state,
-        actor,
-        reason: 'registered',
-        createdAt: now,
-      });
-      await tx.emit([
-        {
-          type: ParticipantEvents.REGISTERED,
-          data: {
-            participantId: candidate.id,
-            kind: kindName(candidate.kind),
-            state: shortStateName(candidate.state),
-            previousState: null,
-            reason: 'registered',
-            actor,
-          },
-        },
-      ]);
-      return true;
-    });
-    if (inserted) return candidate;
-    const existing = await this.participants.findByRequestId(request.requestId);
-    if (!existing)
-      throw new Error(`participant request ${request.requestId} conflicted but cannot be read`);
-    const sameRequest =
-      existing.kind === (request.kind as number) &&
-      existing.userCategory === details.userCategory &&
-      existing.name === details.name &&
-      canonicalJson(existing.organization) === canonicalJson(details.organization) &&
-      canonicalJson(existing.individual) === canonicalJson(details.individual);
-    if (!sameRequest) {
-      throw new AlreadyExistsError(
-        ParticipantErrorReason.REQUEST_ID_REUSED,
-        `request_id ${request.requestId} already registered a different participant`,
-        { metadata: { participant_id: existing.id } },
-      );
-    }
-    return existing;
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: requestScopeOf(caller),
+        requestId: request.requestId,
+        operation: 'CreateParticipant',
+        fingerprint: fingerprintOf({ kind: request.kind, ...details }),
+      },
+      async (tx) => {
+        const participant: ParticipantEntity = {
+          id: randomUUID(),
+          kind: request.kind,
+          userCategory: details.userCategory,
+          name: details.name,
+          state: ParticipantState.PARTICIPANT_STATE_UNSPECIFIED,
+          version: 0,
+          organization: details.organization,
+          individual: details.individual,
+          createdBy: actor,
+          createdAt: new Date(),
+          updatedAt: new Date(),
+        };
+        await this.transitions.register(tx, participant, actor, new Date());
+        return { result: participant, objectId: participant.id };
+      },
+    );
+    return outcome.created ? outcome.result : this.require(outcome.objectId);
   }
 
   async get(id: string, caller: Caller): Promise<ParticipantEntity> {
@@ -155,11 +115,7 @@ export class ParticipantsService {
 
   async require(id: string): Promise<ParticipantEntity> {
     const participant = await this.participants.findById(id);
-    if (!participant)
-      throw new NotFoundError(
-        ParticipantErrorReason.PARTICIPANT_NOT_FOUND,
-        `participant ${id} does not exist`,
-      );
+    if (!participant) throw notFound(id);
     return participant;
   }
 
@@ -225,27 +181,23 @@ export class ParticipantsService {
     const forbidden = paths.filter((p) => !operator && !SELF_CHANGEABLE.has(p));
     if (forbidden.length > 0) {
       throw new PermissionDeniedError(
-        ParticipantErrorReason.FIELD_NOT_CHANGEABLE,
+        ErrorReason.FIELD_NOT_CHANGEABLE,
         `only operators change ${forbidden.join(', ')}; a rejected participant resubmits instead`,
       );
     }
-    return this.participants.transaction(async (tx) => {
+    return this.uow.run(async (tx) => {
       const current = await this.lock(tx, patch.id);
       if (current.state === (ParticipantState.PARTICIPANT_STATE_REVOKED as number)) {
         throw new FailedPreconditionError(
-          ParticipantErrorReason.PARTICIPANT_REVOKED,
+          ErrorReason.PARTICIPANT_REVOKED,
           'a revoked participant cannot change',
-          {
-            metadata: { current_state: 'PARTICIPANT_STATE_REVOKED' },
-          },
+          { metadata: { current_state: 'PARTICIPANT_STATE_REVOKED' } },
         );
       }
-      const merged = mergeDetails(current, patch, paths);
-      const details = checkDetails(new FieldChecks(), merged);
+      const details = checkDetails(new FieldChecks(), mergeDetails(current, patch, paths));
       if (!details) throw new Error('checkDetails returns details or throws');
-      Object.assign(current, details, { updatedAt: new Date() });
-      await tx.save(current);
-      return current;
+      Object.assign(current, details);
+      return this.transitions.update(tx, current, actorOf(caller), new Date());
     });
   }
 
@@ -253,51 +205,31 @@ export class ParticipantsService {
     checkParticipantId(request.participantId);
     assertMayChange(caller, request.participantId);
     const checks = new FieldChecks().text('reason', request.reason.trim(), { max: 500 });
-    return this.participants.transaction(async (tx) => {
+    return this.uow.run(async (tx) => {
       const current = await this.lock(tx, request.participantId);
       const details = checkDetails(checks, { ...request, kind: current.kind });
       if (!details) throw new Error('checkDetails returns details or throws');
-      const from = current.state as ParticipantState;
-      const to = nextState(from, 'resubmit');
-      const now = new Date();
-      const actor = actorOf(caller);
-      Object.assign(current, details, { state: to, updatedAt: now });
-      await tx.save(current);
-      await tx.recordTransition({
-        id: randomUUID(),
-        participantId: current.id,
-        fromState: from,
-        toState: to,
-        actor,
-        reason: request.reason.trim(),
-        createdAt: now,
-      });
-      await tx.emit([
-        {
-          type: ParticipantEvents.REGISTERED,
-          data: {
-            participantId: current.id,
-            kind: kindName(current.kind),
-            state: shortStateName(to),
-            previousState: shortStateName(from),
-            reason: request.reason.trim(),
-            actor,
-          },
-        },
-      ]);
-      return current;
+      return this.transitions.apply(
+        tx,
+        current,
+        'resubmit',
+        actorOf(caller),
+        request.reason.trim(),
+        new Date(),
+        details,
+      );
     });
   }
 
-  private async lock(tx: ParticipantsTx, id: string): Promise<ParticipantEntity> {
-    const participant = await tx.lockById(id);
-    if (!participant)
-      throw new NotFoundError(
-        ParticipantErrorReason.PARTICIPANT_NOT_FOUND,
-        `participant ${id} does not exist`,
-      );
+  private async lock(tx: Tx, id: string): Promise<ParticipantEntity> {
+    const participant = await this.participants.lock(tx, id);
+    if (!participant) throw notFound(id);
     return participant;
   }
+}
+
+export function notFound(id: string): NotFoundError {
+  return new NotFoundError(ErrorReason.PARTICIPANT_NOT_FOUND, `participant ${id} does not exist`);
 }
 
 /** The participant's details with the masked fields taken from the patch. */
@@ -332,17 +264,4 @@ function mergeDetails(
     organization: org,
     individual: ind,
   };
-}
-
-/** JSON with keys sorted and absent values dropped: jsonb does not keep key order or undefined. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>)
-            .filter(([, x]) => x !== undefined && x !== null)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
 }

@@ -6,7 +6,6 @@ import { ParticipantEntity } from '../participants/participant.entity';
  * expiry never depends on a job; `expiry_recorded_at` only marks that the expiry event was emitted.
  */
 @Entity({ name: 'qualification' })
-@Index('uq_qualification_request_id', ['requestId'], { unique: true })
 @Index('ix_qualification_participant', ['participantId', 'createdAt', 'id'])
 @Index('ix_qualification_created_at', ['createdAt', 'id'])
 @Index('ix_qualification_pending_expiry', ['validUntil'], {
@@ -23,8 +22,9 @@ export class QualificationEntity {
   @JoinColumn({ name: 'participant_id', foreignKeyConstraintName: 'fk_qualification_participant' })
   participant?: ParticipantEntity;
 
-  @Column({ name: 'request_id', type: 'varchar', length: 80 })
-  requestId!: string;
+  /** 1 when granted, one more when revoked or its expiry is recorded: its events' `version`. */
+  @Column({ name: 'version', type: 'integer' })
+  version!: number;
 
   @Column({ name: 'valid_from', type: 'timestamptz' })
   validFrom!: Date;

@@ -14,7 +14,7 @@ import type {
   RevokeQualificationRequest,
   RevokeQualificationResponse,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { Audited } from '../audit/audit.interceptor';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { READ_ROLES } from '../roles';
 import { toQualificationMessage } from './qualifications.mapper';
 import { QualificationsService } from './qualifications.service';
@@ -27,7 +27,7 @@ export class QualificationsGrpcController implements QualificationServiceControl
 
   @GrpcMethod(SERVICE, 'GrantResaleQualification')
   @AllowRoles('operator')
-  @Audited('qualification', 'participantId', 'qualification.id')
+  @Audited('qualification', 'created', 'qualification.id')
   async grantResaleQualification(
     request: GrantResaleQualificationRequest,
     metadata: Metadata,
@@ -41,6 +41,7 @@ export class QualificationsGrpcController implements QualificationServiceControl
 
   @GrpcMethod(SERVICE, 'ListQualifications')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async listQualifications(
     request: ListQualificationsRequest,
     metadata: Metadata,
@@ -78,6 +79,7 @@ export class QualificationsGrpcController implements QualificationServiceControl
 
   @GrpcMethod(SERVICE, 'CheckResaleQualification')
   @AllowRoles(...READ_ROLES)
+  @ReadOnly()
   async checkResaleQualification(
     request: CheckResaleQualificationRequest,
     metadata: Metadata,

@@ -1,54 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PagePosition } from '@cinode/common';
-import { OutboxPublisher } from '@cinode/events';
-import { DataSource, type EntityManager } from 'typeorm';
-import { ParticipantEntity } from '../participants/participant.entity';
-import { inTransaction, type EventSink } from '../transaction';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import { QualificationEntity } from './qualification.entity';
 
-export interface QualificationsTx extends EventSink {
-  findParticipant(id: string): Promise<ParticipantEntity | undefined>;
-  insertIfAbsent(qualification: QualificationEntity): Promise<boolean>;
-  lockById(id: string): Promise<QualificationEntity | undefined>;
-  save(qualification: QualificationEntity): Promise<void>;
-  /** Expired qualifications whose expiry is not recorded yet, locked, skipping rows another replica holds. */
-  claimExpired(now: Date, limit: number): Promise<QualificationEntity[]>;
-}
+@Injectable()
+export class QualificationsRepository {
+  constructor(private readonly uow: UnitOfWork) {}
 
-class TypeOrmQualificationsTx implements QualificationsTx {
-  constructor(
-    private readonly manager: EntityManager,
-    private readonly sink: EventSink,
-  ) {}
-
-  emit: EventSink['emit'] = (events) => this.sink.emit(events);
-
-  async findParticipant(id: string): Promise<ParticipantEntity | undefined> {
-    // FOR SHARE: a suspension or revocation cannot commit between the check and the grant.
-    const row = await this.manager
-      .getRepository(ParticipantEntity)
-      .createQueryBuilder('p')
-      .setLock('pessimistic_read')
-      .where('p.id = :id', { id })
-      .getOne();
-    return row ?? undefined;
+  async findById(id: string, tx?: Tx): Promise<QualificationEntity | undefined> {
+    return (
+      (await this.uow.manager(tx).getRepository(QualificationEntity).findOneBy({ id })) ?? undefined
+    );
   }
 
-  async insertIfAbsent(qualification: QualificationEntity): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(QualificationEntity)
-      .values(qualification)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    return Array.isArray(result.raw) && result.raw.length > 0;
+  async insert(tx: Tx, qualification: QualificationEntity): Promise<void> {
+    await tx.manager.getRepository(QualificationEntity).insert(qualification);
   }
 
-  async lockById(id: string): Promise<QualificationEntity | undefined> {
-    const row = await this.manager
+  async lock(tx: Tx, id: string): Promise<QualificationEntity | undefined> {
+    const row = await tx.manager
       .getRepository(QualificationEntity)
       .createQueryBuilder('q')
       .setLock('pessimistic_write')
@@ -57,12 +27,13 @@ class TypeOrmQualificationsTx implements QualificationsTx {
     return row ?? undefined;
   }
 
-  async save(qualification: QualificationEntity): Promise<void> {
-    await this.manager.getRepository(QualificationEntity).save(qualification);
+  async save(tx: Tx, qualification: QualificationEntity): Promise<void> {
+    await tx.manager.getRepository(QualificationEntity).save(qualification);
   }
 
-  claimExpired(now: Date, limit: number): Promise<QualificationEntity[]> {
-    return this.manager
+  /** Expired qualifications whose expiry is not recorded yet, locked, skipping rows another replica holds. */
+  claimExpired(tx: Tx, now: Date, limit: number): Promise<QualificationEntity[]> {
+    return tx.manager
       .getRepository(QualificationEntity)
       .createQueryBuilder('q')
       .setLock('pessimistic_write')
@@ -74,38 +45,11 @@ class TypeOrmQualificationsTx implements QualificationsTx {
       .limit(limit)
       .getMany();
   }
-}
-
-@Injectable()
-export class QualificationsRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxPublisher,
-  ) {}
-
-  transaction<T>(work: (tx: QualificationsTx) => Promise<T>): Promise<T> {
-    return inTransaction(
-      this.dataSource,
-      this.outbox,
-      (m, sink) => new TypeOrmQualificationsTx(m, sink),
-      work,
-    );
-  }
-
-  async findByRequestId(requestId: string): Promise<QualificationEntity | undefined> {
-    return (
-      (await this.dataSource.getRepository(QualificationEntity).findOneBy({ requestId })) ??
-      undefined
-    );
-  }
-
-  async findParticipant(id: string): Promise<ParticipantEntity | undefined> {
-    return (await this.dataSource.getRepository(ParticipantEntity).findOneBy({ id })) ?? undefined;
-  }
 
   /** Qualifications of the participant not revoked and valid at `at`, latest end first. */
   findValidAt(participantId: string, at: Date): Promise<QualificationEntity[]> {
-    return this.dataSource
+    return this.uow
+      .manager()
       .getRepository(QualificationEntity)
       .createQueryBuilder('q')
       .where('q.participant_id = :participantId AND q.revoked_at IS NULL', { participantId })
@@ -120,7 +64,8 @@ export class QualificationsRepository {
     limit: number,
     after: PagePosition | undefined,
   ): Promise<QualificationEntity[]> {
-    const query = this.dataSource
+    const query = this.uow
+      .manager()
       .getRepository(QualificationEntity)
       .createQueryBuilder('q')
       .orderBy('q.created_at', 'DESC')

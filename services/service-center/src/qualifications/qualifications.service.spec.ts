@@ -14,82 +14,18 @@ import {
   UserCategory,
   type GrantResaleQualificationRequest,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import type { PendingEvent } from '../outbox-events';
+import { IdempotencyErrorReason } from '@cinode/database';
+import { asReal, fakeStore } from '../../test/fakes';
+import { ErrorReason } from '../errors';
 import type { ParticipantEntity } from '../participants/participant.entity';
+import type { ParticipantsRepository } from '../participants/participants.repository';
 import type { QualificationEntity } from './qualification.entity';
-import type { QualificationsRepository, QualificationsTx } from './qualifications.repository';
-import {
-  QualificationErrorReason,
-  QualificationsService,
-  qualificationStateAt,
-} from './qualifications.service';
+import type { QualificationsRepository } from './qualifications.repository';
+import { QualificationsService, qualificationStateAt } from './qualifications.service';
 
 const K = ParticipantKind;
 const S = ParticipantState;
 const Q = QualificationState;
-
-/**
- * In memory, with request_id unique. findValidAt mirrors the SQL of the real repository:
- * not revoked, valid_from <= at < valid_until, latest end first.
- */
-class FakeQualificationsRepository {
-  participants = new Map<string, ParticipantEntity>();
-  qualifications = new Map<string, QualificationEntity>();
-  events: PendingEvent[] = [];
-
-  async transaction<T>(work: (tx: QualificationsTx) => Promise<T>): Promise<T> {
-    const copies = new Map([...this.qualifications].map(([id, q]) => [id, { ...q }]));
-    const staged: PendingEvent[] = [];
-    const tx: QualificationsTx = {
-      findParticipant: (id) => Promise.resolve(this.participants.get(id)),
-      insertIfAbsent: (q) => {
-        if ([...copies.values()].some((c) => c.requestId === q.requestId))
-          return Promise.resolve(false);
-        copies.set(q.id, { ...q });
-        return Promise.resolve(true);
-      },
-      lockById: (id) => Promise.resolve(copies.get(id)),
-      save: (q) => Promise.resolve(void copies.set(q.id, { ...q })),
-      claimExpired: (now, limit) =>
-        Promise.resolve(
-          [...copies.values()]
-            .filter(
-              (q) => !q.revokedAt && !q.expiryRecordedAt && q.validUntil.getTime() <= now.getTime(),
-            )
-            .slice(0, limit),
-        ),
-      emit: (events) => Promise.resolve(void staged.push(...events)),
-    };
-    const result = await work(tx);
-    this.qualifications = copies;
-    this.events.push(...staged);
-    return result;
-  }
-
-  findByRequestId(requestId: string): Promise<QualificationEntity | undefined> {
-    return Promise.resolve(
-      [...this.qualifications.values()].find((q) => q.requestId === requestId),
-    );
-  }
-
-  findParticipant(id: string): Promise<ParticipantEntity | undefined> {
-    return Promise.resolve(this.participants.get(id));
-  }
-
-  findValidAt(participantId: string, at: Date): Promise<QualificationEntity[]> {
-    return Promise.resolve(
-      [...this.qualifications.values()]
-        .filter(
-          (q) =>
-            q.participantId === participantId &&
-            !q.revokedAt &&
-            q.validFrom.getTime() <= at.getTime() &&
-            q.validUntil.getTime() > at.getTime(),
-        )
-        .sort((a, b) => b.validUntil.getTime() - a.validUntil.getTime()),
-    );
-  }
-}
 
 const RESELLER = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
 const PROVIDER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -117,9 +53,9 @@ function participant(
     userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
     name: 'Example',
     state,
+    version: 1,
     organization: null,
     individual: null,
-    requestId: `reg-${id}`,
     createdBy: 'anonymous',
     createdAt: NOW,
     updatedAt: NOW,
@@ -127,7 +63,24 @@ function participant(
 }
 
 function subject(resellerState: ParticipantState = S.PARTICIPANT_STATE_CERTIFIED) {
-  const repository = new FakeQualificationsRepository();
+  const store = fakeStore();
+  const service = new QualificationsService(
+    store.uow.asUnitOfWork,
+    asReal<QualificationsRepository>(store.qualifications),
+    asReal<ParticipantsRepository>(store.participants),
+  );
+  /** What the tests look at: the tables and the committed events. */
+  const repository = {
+    get participants() {
+      return store.participants.participants;
+    },
+    get qualifications() {
+      return store.qualifications.qualifications;
+    },
+    get events() {
+      return store.events as { type: string; data: { reason: string } }[];
+    },
+  };
   repository.participants.set(
     RESELLER,
     participant(RESELLER, K.PARTICIPANT_KIND_RESELLER, resellerState),
@@ -136,7 +89,6 @@ function subject(resellerState: ParticipantState = S.PARTICIPANT_STATE_CERTIFIED
     PROVIDER,
     participant(PROVIDER, K.PARTICIPANT_KIND_COMPUTE_PROVIDER, S.PARTICIPANT_STATE_CERTIFIED),
   );
-  const service = new QualificationsService(repository as unknown as QualificationsRepository);
   return { repository, service };
 }
 
@@ -182,6 +134,7 @@ describe(QualificationsService.name, () => {
           data: {
             qualificationId: granted.id,
             participantId: RESELLER,
+            version: 1,
             validFrom: day(0).toISOString(),
             validUntil: day(365).toISOString(),
             reason: 'contract signed',
@@ -197,9 +150,7 @@ describe(QualificationsService.name, () => {
         service.grant(grantRequest({ participantId: PROVIDER }), operator, NOW),
       );
       expect(error).toBeInstanceOf(FailedPreconditionError);
-      expect((error as FailedPreconditionError).reason).toBe(
-        QualificationErrorReason.NOT_A_RESELLER,
-      );
+      expect((error as FailedPreconditionError).reason).toBe(ErrorReason.NOT_A_RESELLER);
       expect(repository.qualifications.size).toBe(0);
     });
 
@@ -213,9 +164,7 @@ describe(QualificationsService.name, () => {
       const { repository, service } = subject(state);
       const error = await failure(service.grant(grantRequest(), operator, NOW));
       expect(error).toBeInstanceOf(FailedPreconditionError);
-      expect((error as FailedPreconditionError).reason).toBe(
-        QualificationErrorReason.PARTICIPANT_NOT_CERTIFIED,
-      );
+      expect((error as FailedPreconditionError).reason).toBe(ErrorReason.PARTICIPANT_NOT_CERTIFIED);
       expect((error as FailedPreconditionError).metadata.current_state).toBe(
         ParticipantState[state],
       );
@@ -304,7 +253,7 @@ describe(QualificationsService.name, () => {
         service.grant(grantRequest({ participantId: MISSING }), operator, NOW),
       );
       expect(error).toBeInstanceOf(AlreadyExistsError);
-      expect((error as AlreadyExistsError).reason).toBe(QualificationErrorReason.REQUEST_ID_REUSED);
+      expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
     });
     it('answers a retried grant with the first one even after the reseller was suspended', async () => {
       const { repository, service } = subject();
@@ -416,9 +365,7 @@ describe(QualificationsService.name, () => {
     it('answers NOT_FOUND for an unknown qualification and requires a reason', async () => {
       const { service } = subject();
       const missing = await failure(service.revoke(MISSING, 'breach', operator));
-      expect((missing as NotFoundError).reason).toBe(
-        QualificationErrorReason.QUALIFICATION_NOT_FOUND,
-      );
+      expect((missing as NotFoundError).reason).toBe(ErrorReason.QUALIFICATION_NOT_FOUND);
       const invalid = await failure(service.revoke(MISSING, ' ', operator));
       expect((invalid as ValidationError).fieldViolations.map((v) => v.field)).toEqual(['reason']);
     });
@@ -441,6 +388,7 @@ describe(QualificationsService.name, () => {
           type: 'cinode.participant.qualification.expired',
           data: expect.objectContaining({
             qualificationId: granted.id,
+            version: 2,
             reason: 'validity ended',
             actor: 'system',
           }),
@@ -454,7 +402,7 @@ describe(qualificationStateAt.name, () => {
   const q = (revokedAt: Date | null): QualificationEntity => ({
     id: 'q',
     participantId: RESELLER,
-    requestId: 'r',
+    version: 1,
     validFrom: day(10),
     validUntil: day(20),
     grantedBy: 'op-1',

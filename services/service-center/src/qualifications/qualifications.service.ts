@@ -2,16 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import {
-  AlreadyExistsError,
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
   decodePageToken,
+  fingerprintOf,
   pageOf,
   resolvePageSize,
 } from '@cinode/common';
+import {
+  QualificationExpired,
+  QualificationGranted,
+  QualificationRevoked,
+  eventOf,
+  type QualificationEventData,
+} from '@cinode/contracts';
+import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import {
   ParticipantKind,
@@ -19,26 +27,14 @@ import {
   QualificationState,
   type GrantResaleQualificationRequest,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { actorOf, assertMayRead, readsEverything } from '../access';
-import { ParticipantEvents, type QualificationEventData } from '../outbox-events';
-import {
-  ParticipantErrorReason,
-  checkParticipantId,
-  checkRequestId,
-} from '../participants/participants.service';
+import { actorOf, assertMayRead, readsEverything, requestScopeOf } from '../access';
+import { ErrorReason } from '../errors';
+import { ParticipantsRepository } from '../participants/participants.repository';
+import { notFound as participantNotFound } from '../participants/participants.service';
+import { checkParticipantId, checkRequestId, checkUuid } from '../request-checks';
 import type { QualificationEntity } from './qualification.entity';
 import { QualificationsRepository } from './qualifications.repository';
 
-export const QualificationErrorReason = {
-  QUALIFICATION_NOT_FOUND: 'QUALIFICATION_NOT_FOUND',
-  NOT_A_RESELLER: 'NOT_A_RESELLER',
-  PARTICIPANT_NOT_CERTIFIED: 'PARTICIPANT_NOT_CERTIFIED',
-  NO_VALID_QUALIFICATION: 'NO_VALID_QUALIFICATION',
-  QUALIFICATION_REVOKED: 'QUALIFICATION_REVOKED',
-  REQUEST_ID_REUSED: 'REQUEST_ID_REUSED',
-} as const;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SWEEP_BATCH = 100;
 
 /** A qualification's state at `now`: derived, never stored, so expiry needs no job to take effect. */
@@ -61,6 +57,7 @@ function eventData(q: QualificationEntity, reason: string, actor: string): Quali
   return {
     qualificationId: q.id,
     participantId: q.participantId,
+    version: q.version,
     validFrom: q.validFrom.toISOString(),
     validUntil: q.validUntil.toISOString(),
     reason,
@@ -70,8 +67,17 @@ function eventData(q: QualificationEntity, reason: string, actor: string): Quali
 
 @Injectable()
 export class QualificationsService {
-  constructor(private readonly qualifications: QualificationsRepository) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly qualifications: QualificationsRepository,
+    private readonly participants: ParticipantsRepository,
+  ) {}
 
+  /**
+   * Grants a certified reseller a resale qualification. A retry with the caller's request id answers
+   * with the first grant even if the reseller has since been suspended or the period has begun to
+   * run out: it describes what was done, not a new grant.
+   */
   async grant(
     request: GrantResaleQualificationRequest,
     caller: Caller,
@@ -79,12 +85,8 @@ export class QualificationsService {
   ): Promise<QualificationEntity> {
     const checks = new FieldChecks();
     checkRequestId(checks, request.requestId);
+    checkUuid(checks, 'participant_id', request.participantId, 'a participant id');
     checks
-      .text('participant_id', request.participantId, {
-        max: 36,
-        pattern: UUID,
-        patternHint: 'must be a participant id (UUID)',
-      })
       .present('valid_from', request.validFrom)
       .present('valid_until', request.validUntil)
       .text('reason', request.reason.trim(), { max: 500 });
@@ -95,87 +97,70 @@ export class QualificationsService {
     checks.throwIfAny();
     if (!validFrom || !validUntil) throw new Error('validity checked above');
 
-    // A retry of a grant that succeeded answers with it even if the reseller has since been
-    // suspended or the period has begun to run out: it describes what was done, not a new grant.
-    const earlier = await this.qualifications.findByRequestId(request.requestId);
-    if (earlier) return this.retried(earlier, request, validFrom, validUntil);
-    if (validUntil.getTime() <= now.getTime()) {
-      throw new ValidationError([{ field: 'valid_until', description: 'must be in the future' }]);
-    }
-
     const actor = actorOf(caller);
-    const candidate: QualificationEntity = {
-      id: randomUUID(),
-      participantId: request.participantId,
-      requestId: request.requestId,
-      validFrom,
-      validUntil,
-      grantedBy: actor,
-      grantReason: request.reason.trim(),
-      createdAt: now,
-      revokedAt: null,
-      revokedBy: null,
-      revokeReason: null,
-      expiryRecordedAt: null,
-    };
-    const inserted = await this.qualifications.transaction(async (tx) => {
-      const participant = await tx.findParticipant(request.participantId);
-      if (!participant) {
-        throw new NotFoundError(
-          ParticipantErrorReason.PARTICIPANT_NOT_FOUND,
-          `participant ${request.participantId} does not exist`,
-        );
-      }
-      if (participant.kind !== (ParticipantKind.PARTICIPANT_KIND_RESELLER as number)) {
-        throw new FailedPreconditionError(
-          QualificationErrorReason.NOT_A_RESELLER,
-          'resale qualifications are for resellers only',
-        );
-      }
-      if (participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)) {
-        throw new FailedPreconditionError(
-          QualificationErrorReason.PARTICIPANT_NOT_CERTIFIED,
-          'the reseller is not certified',
-          {
-            metadata: {
-              current_state: ParticipantState[participant.state] ?? String(participant.state),
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: requestScopeOf(caller),
+        requestId: request.requestId,
+        operation: 'GrantResaleQualification',
+        fingerprint: fingerprintOf({
+          participantId: request.participantId,
+          validFrom: validFrom.toISOString(),
+          validUntil: validUntil.toISOString(),
+        }),
+      },
+      async (tx) => {
+        if (validUntil.getTime() <= now.getTime()) {
+          throw new ValidationError([
+            { field: 'valid_until', description: 'must be in the future' },
+          ]);
+        }
+        // FOR SHARE: a suspension or revocation cannot commit between the check and the grant.
+        const participant = await this.participants.lock(tx, request.participantId, 'share');
+        if (!participant) throw participantNotFound(request.participantId);
+        if (participant.kind !== (ParticipantKind.PARTICIPANT_KIND_RESELLER as number)) {
+          throw new FailedPreconditionError(
+            ErrorReason.NOT_A_RESELLER,
+            'resale qualifications are for resellers only',
+          );
+        }
+        if (participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)) {
+          throw new FailedPreconditionError(
+            ErrorReason.PARTICIPANT_NOT_CERTIFIED,
+            'the reseller is not certified',
+            {
+              metadata: {
+                current_state: ParticipantState[participant.state] ?? String(participant.state),
+              },
             },
-          },
+          );
+        }
+        const qualification: QualificationEntity = {
+          id: randomUUID(),
+          participantId: request.participantId,
+          version: 1,
+          validFrom,
+          validUntil,
+          grantedBy: actor,
+          grantReason: request.reason.trim(),
+          createdAt: now,
+          revokedAt: null,
+          revokedBy: null,
+          revokeReason: null,
+          expiryRecordedAt: null,
+        };
+        await this.qualifications.insert(tx, qualification);
+        await tx.emit(
+          eventOf(QualificationGranted, eventData(qualification, qualification.grantReason, actor)),
         );
-      }
-      if (!(await tx.insertIfAbsent(candidate))) return false;
-      await tx.emit([
-        {
-          type: ParticipantEvents.QUALIFICATION_GRANTED,
-          data: eventData(candidate, candidate.grantReason, actor),
-        },
-      ]);
-      return true;
-    });
-    if (inserted) return candidate;
-    const existing = await this.qualifications.findByRequestId(request.requestId);
-    if (!existing)
-      throw new Error(`qualification request ${request.requestId} conflicted but cannot be read`);
-    return this.retried(existing, request, validFrom, validUntil);
-  }
-
-  private retried(
-    existing: QualificationEntity,
-    request: GrantResaleQualificationRequest,
-    validFrom: Date,
-    validUntil: Date,
-  ): QualificationEntity {
-    if (
-      existing.participantId !== request.participantId ||
-      existing.validFrom.getTime() !== validFrom.getTime() ||
-      existing.validUntil.getTime() !== validUntil.getTime()
-    ) {
-      throw new AlreadyExistsError(
-        QualificationErrorReason.REQUEST_ID_REUSED,
-        `request_id ${request.requestId} was used for another grant`,
-      );
-    }
-    return existing;
+        return { result: qualification, objectId: qualification.id };
+      },
+    );
+    if (outcome.created) return outcome.result;
+    const earlier = await this.qualifications.findById(outcome.objectId);
+    if (!earlier)
+      throw new Error(`grant ${request.requestId} made ${outcome.objectId}, now missing`);
+    return earlier;
   }
 
   async list(
@@ -204,46 +189,34 @@ export class QualificationsService {
   }
 
   async revoke(id: string, reason: string, caller: Caller): Promise<QualificationEntity> {
-    new FieldChecks()
-      .text('qualification_id', id, {
-        max: 36,
-        pattern: UUID,
-        patternHint: 'must be a qualification id (UUID)',
-      })
-      .text('reason', reason.trim(), { max: 500 })
-      .throwIfAny();
+    const checks = new FieldChecks();
+    checkUuid(checks, 'qualification_id', id, 'a qualification id');
+    checks.text('reason', reason.trim(), { max: 500 }).throwIfAny();
     const actor = actorOf(caller);
-    return this.qualifications.transaction(async (tx) => {
-      const q = await tx.lockById(id);
+    return this.uow.run(async (tx) => {
+      const q = await this.qualifications.lock(tx, id);
       if (!q)
         throw new NotFoundError(
-          QualificationErrorReason.QUALIFICATION_NOT_FOUND,
+          ErrorReason.QUALIFICATION_NOT_FOUND,
           `qualification ${id} does not exist`,
         );
       if (q.revokedAt) return q;
-      q.revokedAt = new Date();
-      q.revokedBy = actor;
-      q.revokeReason = reason.trim();
-      await tx.save(q);
-      await tx.emit([
-        {
-          type: ParticipantEvents.QUALIFICATION_REVOKED,
-          data: eventData(q, q.revokeReason, actor),
-        },
-      ]);
+      Object.assign(q, {
+        revokedAt: new Date(),
+        revokedBy: actor,
+        revokeReason: reason.trim(),
+        version: q.version + 1,
+      });
+      await this.qualifications.save(tx, q);
+      await tx.emit(eventOf(QualificationRevoked, eventData(q, reason.trim(), actor)));
       return q;
     });
   }
 
   /** Whether the participant may act for customers at `now`. Reads the database: no cache to go stale. */
   async check(participantId: string, now: Date = new Date()): Promise<ResaleCheck> {
-    const participant = await this.qualifications.findParticipant(participantId);
-    if (!participant) {
-      throw new NotFoundError(
-        ParticipantErrorReason.PARTICIPANT_NOT_FOUND,
-        `participant ${participantId} does not exist`,
-      );
-    }
+    const participant = await this.participants.findById(participantId);
+    if (!participant) throw participantNotFound(participantId);
     if (participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)) {
       return { allowed: false, denialReason: 'PARTICIPANT_NOT_CERTIFIED' };
     }
@@ -278,18 +251,14 @@ export class QualificationsService {
   async sweepExpired(now: Date = new Date()): Promise<number> {
     let total = 0;
     for (;;) {
-      const count = await this.qualifications.transaction(async (tx) => {
-        const expired = await tx.claimExpired(now, SWEEP_BATCH);
+      const count = await this.uow.run(async (tx) => {
+        const expired = await this.qualifications.claimExpired(tx, now, SWEEP_BATCH);
         for (const q of expired) {
           q.expiryRecordedAt = now;
-          await tx.save(q);
+          q.version += 1;
+          await this.qualifications.save(tx, q);
+          await tx.emit(eventOf(QualificationExpired, eventData(q, 'validity ended', 'system')));
         }
-        await tx.emit(
-          expired.map((q) => ({
-            type: ParticipantEvents.QUALIFICATION_EXPIRED,
-            data: eventData(q, 'validity ended', 'system'),
-          })),
-        );
         return expired.length;
       });
       total += count;

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { TokenVerifier, parseJwks, type Caller } from '@cinode/auth';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { SERVICE_CENTER_CONFIG, type ServiceCenterConfig } from '../config';
+import { InjectConfig } from '@cinode/kit';
+import type { ServiceCenterConfig } from '../config';
 import { SigningKeysRepository } from './signing-keys.repository';
 
 /** Re-reading the keys on an unknown kid is bounded to once per this interval. */
@@ -21,7 +22,7 @@ export class ServiceCenterTokenVerifier extends TokenVerifier {
 
   constructor(
     private readonly signingKeys: SigningKeysRepository,
-    @Inject(SERVICE_CENTER_CONFIG) private readonly config: ServiceCenterConfig,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
   ) {
     const jwks = parseJwks(config.AUTH_JWT_PUBLIC_KEYS);
     super(jwks, { issuer: config.AUTH_JWT_ISSUER, audience: config.AUTH_JWT_AUDIENCE });

@@ -6,7 +6,6 @@ export type SigningKeyState = 'active' | 'published' | 'retired';
 /** A token-signing key (docs/adr/0001); the private half is encrypted with AES-256-GCM. */
 @Entity({ name: 'signing_key' })
 @Index('uq_signing_key_single_active', ['state'], { unique: true, where: `"state" = 'active'` })
-@Index('uq_signing_key_rotation_request_id', ['rotationRequestId'], { unique: true })
 export class SigningKeyEntity {
   @PrimaryColumn({
     name: 'kid',
@@ -37,7 +36,4 @@ export class SigningKeyEntity {
   /** After this, no token it signed can still be valid: it leaves the JWKS. */
   @Column({ name: 'retire_after', type: 'timestamptz', nullable: true })
   retireAfter!: Date | null;
-
-  @Column({ name: 'rotation_request_id', type: 'varchar', length: 80, nullable: true })
-  rotationRequestId!: string | null;
 }

@@ -1,44 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, type EntityManager } from 'typeorm';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { Brackets } from 'typeorm';
 import { SigningKeyEntity } from './signing-key.entity';
 
-export interface SigningKeysTx {
-  findActive(): Promise<SigningKeyEntity | undefined>;
-  findByRotationRequestId(requestId: string): Promise<SigningKeyEntity | undefined>;
-  insert(key: SigningKeyEntity): Promise<void>;
-  save(key: SigningKeyEntity): Promise<void>;
-  retireExpired(now: Date): Promise<void>;
-  listPublished(now: Date): Promise<SigningKeyEntity[]>;
-}
+/** Serialises key creation and rotation across replicas. */
+const SIGNING_KEY_LOCK = 'service-center:signing-keys';
 
-class TypeOrmSigningKeysTx implements SigningKeysTx {
-  constructor(private readonly manager: EntityManager) {}
+@Injectable()
+export class SigningKeysRepository {
+  constructor(private readonly uow: UnitOfWork) {}
 
-  async findActive(): Promise<SigningKeyEntity | undefined> {
+  /** Holds the signing-key advisory lock until the transaction ends. */
+  async lockExclusive(tx: Tx): Promise<void> {
+    await tx.manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [SIGNING_KEY_LOCK]);
+  }
+
+  async findActive(tx?: Tx): Promise<SigningKeyEntity | undefined> {
     return (
-      (await this.manager.getRepository(SigningKeyEntity).findOneBy({ state: 'active' })) ??
+      (await this.uow.manager(tx).getRepository(SigningKeyEntity).findOneBy({ state: 'active' })) ??
       undefined
     );
   }
 
-  async findByRotationRequestId(rotationRequestId: string): Promise<SigningKeyEntity | undefined> {
-    return (
-      (await this.manager.getRepository(SigningKeyEntity).findOneBy({ rotationRequestId })) ??
-      undefined
-    );
+  async insert(tx: Tx, key: SigningKeyEntity): Promise<void> {
+    await tx.manager.getRepository(SigningKeyEntity).insert(key);
   }
 
-  async insert(key: SigningKeyEntity): Promise<void> {
-    await this.manager.getRepository(SigningKeyEntity).insert(key);
+  async save(tx: Tx, key: SigningKeyEntity): Promise<void> {
+    await tx.manager.getRepository(SigningKeyEntity).save(key);
   }
 
-  async save(key: SigningKeyEntity): Promise<void> {
-    await this.manager.getRepository(SigningKeyEntity).save(key);
-  }
-
-  async retireExpired(now: Date): Promise<void> {
-    await this.manager
+  async retireExpired(tx: Tx, now: Date): Promise<void> {
+    await tx.manager
       .createQueryBuilder()
       .update(SigningKeyEntity)
       .set({ state: 'retired' })
@@ -46,49 +39,19 @@ class TypeOrmSigningKeysTx implements SigningKeysTx {
       .execute();
   }
 
-  listPublished(now: Date): Promise<SigningKeyEntity[]> {
-    return listVerificationKeys(this.manager, now);
-  }
-}
-
-function listVerificationKeys(manager: EntityManager, now: Date): Promise<SigningKeyEntity[]> {
-  return manager
-    .getRepository(SigningKeyEntity)
-    .createQueryBuilder('k')
-    .where(`k.state = 'active'`)
-    .orWhere(
-      new Brackets((b) =>
-        b.where(`k.state = 'published'`).andWhere('k.retire_after > :now', { now }),
-      ),
-    )
-    .orderBy('k.created_at', 'DESC')
-    .getMany();
-}
-
-/** Serialises key creation and rotation across replicas. */
-const SIGNING_KEY_LOCK = 'service-center:signing-keys';
-
-@Injectable()
-export class SigningKeysRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /** A transaction holding the signing-key advisory lock until it ends. */
-  exclusive<T>(work: (tx: SigningKeysTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [SIGNING_KEY_LOCK]);
-      return work(new TypeOrmSigningKeysTx(manager));
-    });
-  }
-
-  async findActive(): Promise<SigningKeyEntity | undefined> {
-    return (
-      (await this.dataSource.getRepository(SigningKeyEntity).findOneBy({ state: 'active' })) ??
-      undefined
-    );
-  }
-
-  /** The active key and published keys that may still have signed a valid token. */
-  listVerificationKeys(now: Date): Promise<SigningKeyEntity[]> {
-    return listVerificationKeys(this.dataSource.manager, now);
+  /** The active key and published keys that may still have signed a valid token, newest first. */
+  listVerificationKeys(now: Date, tx?: Tx): Promise<SigningKeyEntity[]> {
+    return this.uow
+      .manager(tx)
+      .getRepository(SigningKeyEntity)
+      .createQueryBuilder('k')
+      .where(`k.state = 'active'`)
+      .orWhere(
+        new Brackets((b) =>
+          b.where(`k.state = 'published'`).andWhere('k.retire_after > :now', { now }),
+        ),
+      )
+      .orderBy('k.created_at', 'DESC')
+      .getMany();
   }
 }

@@ -1,12 +1,15 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { TokenIssuer, generateSigningKey } from '@cinode/auth';
-import { FieldChecks } from '@cinode/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { TokenIssuer, generateSigningKey, type Caller } from '@cinode/auth';
+import { FieldChecks, fingerprintOf } from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
 import type { JWK } from 'jose';
-import { SERVICE_CENTER_CONFIG, encryptionKeyOf, type ServiceCenterConfig } from '../config';
-import { checkRequestId } from '../participants/participants.service';
+import { requestScopeOf } from '../access';
+import { encryptionKeyOf, type ServiceCenterConfig } from '../config';
+import { checkRequestId } from '../request-checks';
 import { decryptSecret, encryptSecret } from './key-encryption';
 import type { SigningKeyEntity } from './signing-key.entity';
-import { SigningKeysRepository, type SigningKeysTx } from './signing-keys.repository';
+import { SigningKeysRepository } from './signing-keys.repository';
 
 /** Tokens a published key signed may outlive its demotion by the TTL; this covers clock skew on top. */
 const CLOCK_SKEW_MS = 60_000;
@@ -23,8 +26,9 @@ export class SigningKeysService {
   private readonly issuers = new Map<string, TokenIssuer>();
 
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly keys: SigningKeysRepository,
-    @Inject(SERVICE_CENTER_CONFIG) private readonly config: ServiceCenterConfig,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
   ) {
     const { key, development } = encryptionKeyOf(config);
     this.encryptionKey = key;
@@ -36,11 +40,12 @@ export class SigningKeysService {
 
   /** Creates the first active key unless one exists; safe when replicas start together. */
   async ensureActiveKey(): Promise<string> {
-    return this.keys.exclusive(async (tx) => {
-      const active = await tx.findActive();
+    return this.uow.run(async (tx) => {
+      await this.keys.lockExclusive(tx);
+      const active = await this.keys.findActive(tx);
       if (active) return active.kid;
-      const created = await this.newKey(null);
-      await tx.insert(created);
+      const created = await this.newKey();
+      await this.keys.insert(tx, created);
       this.logger.log(`created the first signing key ${created.kid}`);
       return created.kid;
     });
@@ -68,36 +73,50 @@ export class SigningKeysService {
     return (await this.keys.listVerificationKeys(now)).map((k) => k.publicJwk);
   }
 
-  /** Makes a new key active; the old one stays in the JWKS until its tokens have expired. */
-  async rotate(requestId: string): Promise<{ activeKid: string; publishedKids: string[] }> {
+  /**
+   * Makes a new key active; the old one stays in the JWKS until its tokens have expired. A retry
+   * with the caller's request id rotates nothing more and describes the keys as they are.
+   */
+  async rotate(
+    requestId: string,
+    caller: Caller,
+  ): Promise<{ activeKid: string; publishedKids: string[] }> {
     const checks = new FieldChecks();
     checkRequestId(checks, requestId);
     checks.throwIfAny();
-    return this.keys.exclusive(async (tx) => {
-      const now = new Date();
-      const earlier = await tx.findByRotationRequestId(requestId);
-      if (!earlier) {
-        const active = await tx.findActive();
+    const outcome = await this.uow.idempotentInsert(
+      {
+        scope: requestScopeOf(caller),
+        requestId,
+        operation: 'RotateSigningKey',
+        fingerprint: fingerprintOf({}),
+      },
+      async (tx) => {
+        await this.keys.lockExclusive(tx);
+        const now = new Date();
+        const active = await this.keys.findActive(tx);
         if (active) {
           active.state = 'published';
           active.demotedAt = now;
           active.retireAfter = new Date(
             now.getTime() + this.config.TOKEN_TTL_SECONDS * 1000 + CLOCK_SKEW_MS,
           );
-          await tx.save(active);
+          await this.keys.save(tx, active);
         }
-        await tx.insert(await this.newKey(requestId));
-      }
-      await tx.retireExpired(now);
-      return this.describe(tx, now);
-    });
+        const created = await this.newKey();
+        await this.keys.insert(tx, created);
+        await this.keys.retireExpired(tx, now);
+        return { result: await this.describe(now, tx), objectId: created.kid };
+      },
+    );
+    return outcome.created ? outcome.result : this.describe(new Date());
   }
 
   private async describe(
-    tx: SigningKeysTx,
     now: Date,
+    tx?: Tx,
   ): Promise<{ activeKid: string; publishedKids: string[] }> {
-    const keys = await tx.listPublished(now);
+    const keys = await this.keys.listVerificationKeys(now, tx);
     return {
       activeKid: keys.find((k) => k.state === 'active')?.kid ?? '',
       publishedKids: keys.filter((k) => k.state === 'published').map((k) => k.kid),
@@ -111,7 +130,7 @@ export class SigningKeysService {
     return active;
   }
 
-  private async newKey(rotationRequestId: string | null): Promise<SigningKeyEntity> {
+  private async newKey(): Promise<SigningKeyEntity> {
     const generated = await generateSigningKey();
     return {
       kid: generated.kid,
@@ -125,7 +144,6 @@ export class SigningKeysService {
       createdAt: new Date(),
       demotedAt: null,
       retireAfter: null,
-      rotationRequestId,
     };
   }
 }

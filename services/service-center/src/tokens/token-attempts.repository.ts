@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@cinode/database';
 import { TokenAttemptFailureEntity } from './token-attempt-failure.entity';
 
 export type AttemptScope = 'prefix' | 'address';
@@ -15,10 +14,10 @@ export interface AttemptCount {
 
 @Injectable()
 export class TokenAttemptsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   async count(scope: AttemptScope, subject: string, since: Date): Promise<AttemptCount> {
-    const rows: { failures: string; oldest: Date | null }[] = await this.dataSource.query(
+    const rows: { failures: string; oldest: Date | null }[] = await this.uow.manager().query(
       `SELECT count(*) AS failures, min(failed_at) AS oldest FROM token_attempt_failure
         WHERE scope = $1 AND subject = $2 AND failed_at > $3`,
       [scope, subject, since],
@@ -34,14 +33,15 @@ export class TokenAttemptsRepository {
 
   async record(attempts: { scope: AttemptScope; subject: string }[], at: Date): Promise<void> {
     if (attempts.length === 0) return;
-    await this.dataSource
+    await this.uow
+      .manager()
       .getRepository(TokenAttemptFailureEntity)
       .insert(attempts.map((a) => ({ ...a, failedAt: at })));
   }
 
   async deleteOlderThan(before: Date): Promise<void> {
-    await this.dataSource.query('DELETE FROM token_attempt_failure WHERE failed_at <= $1', [
-      before,
-    ]);
+    await this.uow
+      .manager()
+      .query('DELETE FROM token_attempt_failure WHERE failed_at <= $1', [before]);
   }
 }

@@ -7,6 +7,7 @@ import {
   UserCategory,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { generateApiKey } from '@cinode/common';
+import { FakeUnitOfWork } from '@cinode/testing';
 import type { ApiKeyEntity } from '../api-keys/api-key.entity';
 import type { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import type { ServiceCenterConfig } from '../config';
@@ -18,7 +19,8 @@ import type {
   AttemptScope,
   TokenAttemptsRepository,
 } from './token-attempts.repository';
-import { TokenErrorReason, TokenExchangeService, addressOfPeer } from './token-exchange.service';
+import { ErrorReason } from '../errors';
+import { TokenExchangeService, addressOfPeer } from './token-exchange.service';
 
 const S = ParticipantState;
 const PARTICIPANT = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
@@ -34,7 +36,7 @@ class FakeApiKeys {
   findByPrefix(prefix: string): Promise<ApiKeyEntity | undefined> {
     return Promise.resolve(this.keys.find((k) => k.prefix === prefix));
   }
-  touchLastUsed(id: string): Promise<void> {
+  touchLastUsed(_tx: unknown, id: string): Promise<void> {
     this.touched.push(id);
     return Promise.resolve();
   }
@@ -108,7 +110,7 @@ function subject(
     lastUsedAt: null,
     revokedAt: null,
     revokeReason: null,
-    rotationRequestId: null,
+    version: 1,
   });
   participants.participants.set(PARTICIPANT, {
     id: PARTICIPANT,
@@ -116,14 +118,15 @@ function subject(
     userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
     name: 'Example',
     state,
+    version: 1,
     organization: null,
     individual: null,
-    requestId: 'r',
     createdBy: 'anonymous',
     createdAt: new Date(),
     updatedAt: new Date(),
   });
   const service = new TokenExchangeService(
+    new FakeUnitOfWork().asUnitOfWork,
     keys as unknown as ApiKeysRepository,
     participants as unknown as ParticipantsRepository,
     attempts as unknown as TokenAttemptsRepository,
@@ -147,7 +150,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 
 function expectInvalidKey(error: unknown): void {
   expect(error).toBeInstanceOf(UnauthenticatedError);
-  expect((error as UnauthenticatedError).reason).toBe(TokenErrorReason.API_KEY_INVALID);
+  expect((error as UnauthenticatedError).reason).toBe(ErrorReason.API_KEY_INVALID);
 }
 
 describe(TokenExchangeService.name, () => {
@@ -214,9 +217,7 @@ describe(TokenExchangeService.name, () => {
       const { service, attempts, signingKeys, key } = subject(state);
       const error = await failure(service.issue(key, ADDRESS));
       expect(error).toBeInstanceOf(UnauthenticatedError);
-      expect((error as UnauthenticatedError).reason).toBe(
-        TokenErrorReason.PARTICIPANT_NOT_CERTIFIED,
-      );
+      expect((error as UnauthenticatedError).reason).toBe(ErrorReason.PARTICIPANT_NOT_CERTIFIED);
       expect((error as UnauthenticatedError).metadata.current_state).toBe(ParticipantState[state]);
       expect(attempts.failures).toHaveLength(0);
       expect(signingKeys.issued).toHaveLength(0);
@@ -229,9 +230,7 @@ describe(TokenExchangeService.name, () => {
       expectInvalidKey(await failure(service.issue(wrongSecret, ADDRESS)));
     const error = await failure(service.issue(key, ADDRESS));
     expect(error).toBeInstanceOf(ResourceExhaustedError);
-    expect((error as ResourceExhaustedError).reason).toBe(
-      TokenErrorReason.TOO_MANY_FAILED_ATTEMPTS,
-    );
+    expect((error as ResourceExhaustedError).reason).toBe(ErrorReason.TOO_MANY_FAILED_ATTEMPTS);
     expect((error as ResourceExhaustedError).metadata).toEqual({ scope: 'prefix' });
     const retryAfter = (error as ResourceExhaustedError).retryAfterSeconds ?? 0;
     expect(retryAfter).toBeGreaterThanOrEqual(WINDOW - 1);

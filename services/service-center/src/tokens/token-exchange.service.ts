@@ -1,5 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ResourceExhaustedError, UnauthenticatedError } from '@cinode/common';
+import { UnitOfWork } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
 import {
   ApiKeyState,
   ParticipantState,
@@ -7,17 +9,12 @@ import {
 import type { Role } from '@cinode/auth';
 import { apiKeyMatches, parseApiKey } from '@cinode/common';
 import { ApiKeysRepository } from '../api-keys/api-keys.repository';
-import { SERVICE_CENTER_CONFIG, type ServiceCenterConfig } from '../config';
+import type { ServiceCenterConfig } from '../config';
+import { ErrorReason } from '../errors';
 import { rolesOfKind } from '../participants/participant-roles';
 import { ParticipantsRepository } from '../participants/participants.repository';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenAttemptsRepository, type AttemptScope } from './token-attempts.repository';
-
-export const TokenErrorReason = {
-  API_KEY_INVALID: 'API_KEY_INVALID',
-  PARTICIPANT_NOT_CERTIFIED: 'PARTICIPANT_NOT_CERTIFIED',
-  TOO_MANY_FAILED_ATTEMPTS: 'TOO_MANY_FAILED_ATTEMPTS',
-} as const;
 
 export interface IssuedToken {
   accessToken: string;
@@ -43,11 +40,12 @@ export function addressOfPeer(peer: string): string {
 @Injectable()
 export class TokenExchangeService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly keys: ApiKeysRepository,
     private readonly participants: ParticipantsRepository,
     private readonly attempts: TokenAttemptsRepository,
     private readonly signingKeys: SigningKeysService,
-    @Inject(SERVICE_CENTER_CONFIG) private readonly config: ServiceCenterConfig,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
   ) {}
 
   /**
@@ -72,7 +70,7 @@ export class TokenExchangeService {
     ) {
       await this.attempts.record(subjects, now);
       throw new UnauthenticatedError(
-        TokenErrorReason.API_KEY_INVALID,
+        ErrorReason.API_KEY_INVALID,
         'the API key is unknown, revoked or malformed',
       );
     }
@@ -82,7 +80,7 @@ export class TokenExchangeService {
       participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)
     ) {
       throw new UnauthenticatedError(
-        TokenErrorReason.PARTICIPANT_NOT_CERTIFIED,
+        ErrorReason.PARTICIPANT_NOT_CERTIFIED,
         'the participant is not certified',
         {
           metadata: { current_state: ParticipantState[participant?.state ?? 0] ?? 'UNKNOWN' },
@@ -97,7 +95,11 @@ export class TokenExchangeService {
       tenant: participant.id,
       ttlSeconds: this.config.TOKEN_TTL_SECONDS,
     });
-    await this.keys.touchLastUsed(key.id, now);
+    await this.uow.run(async (tx) => {
+      // The call names no participant; its audit record is about the one the key belongs to.
+      tx.objectId = participant.id;
+      await this.keys.touchLastUsed(tx, key.id, now);
+    });
     return {
       accessToken,
       expiresAt: new Date(
@@ -123,7 +125,7 @@ export class TokenExchangeService {
       if (count.failures >= limit) {
         const freesAt = (count.oldest ?? now).getTime() + windowMs;
         throw new ResourceExhaustedError(
-          TokenErrorReason.TOO_MANY_FAILED_ATTEMPTS,
+          ErrorReason.TOO_MANY_FAILED_ATTEMPTS,
           `too many failed attempts for this ${scope === 'prefix' ? 'key' : 'address'}`,
           {
             retryAfterSeconds: Math.max(1, Math.ceil((freesAt - now.getTime()) / 1000)),

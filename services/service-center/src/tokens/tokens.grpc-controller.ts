@@ -1,7 +1,9 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import { AllowPublic, AllowRoles } from '@cinode/auth';
+import { Audited, ReadOnly } from '@cinode/audit';
+import { AllowPublic, AllowRoles, callerOf } from '@cinode/auth';
+import { InjectConfig } from '@cinode/kit';
 import { toTimestamp } from '@cinode/grpc';
 import type {
   GetJwksResponse,
@@ -11,8 +13,7 @@ import type {
   RotateSigningKeyResponse,
   TokenServiceController,
 } from '@cinode/proto/gen/cinode/credential/v1/token_service';
-import { Audited } from '../audit/audit.interceptor';
-import { SERVICE_CENTER_CONFIG, type ServiceCenterConfig } from '../config';
+import type { ServiceCenterConfig } from '../config';
 import { ServiceCenterTokenVerifier } from './service-center-token.verifier';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenExchangeService, addressOfPeer } from './token-exchange.service';
@@ -25,11 +26,12 @@ export class TokensGrpcController implements TokenServiceController {
     private readonly exchange: TokenExchangeService,
     private readonly signingKeys: SigningKeysService,
     private readonly verifier: ServiceCenterTokenVerifier,
-    @Inject(SERVICE_CENTER_CONFIG) private readonly config: ServiceCenterConfig,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
   ) {}
 
   @GrpcMethod(SERVICE, 'IssueToken')
   @AllowPublic()
+  @Audited('participant', 'created', 'participantId')
   async issueToken(
     request: IssueTokenRequest,
     _metadata?: Metadata,
@@ -46,6 +48,7 @@ export class TokensGrpcController implements TokenServiceController {
 
   @GrpcMethod(SERVICE, 'GetJwks')
   @AllowPublic()
+  @ReadOnly()
   async getJwks(): Promise<GetJwksResponse> {
     const keys = await this.signingKeys.verificationKeys();
     return {
@@ -63,9 +66,12 @@ export class TokensGrpcController implements TokenServiceController {
 
   @GrpcMethod(SERVICE, 'RotateSigningKey')
   @AllowRoles('operator')
-  @Audited('signing_key', 'requestId', 'activeKid')
-  async rotateSigningKey(request: RotateSigningKeyRequest): Promise<RotateSigningKeyResponse> {
-    const result = await this.signingKeys.rotate(request.requestId);
+  @Audited('signing_key', 'created', 'activeKid')
+  async rotateSigningKey(
+    request: RotateSigningKeyRequest,
+    metadata: Metadata,
+  ): Promise<RotateSigningKeyResponse> {
+    const result = await this.signingKeys.rotate(request.requestId, callerOf(metadata));
     await this.verifier.reload();
     return result;
   }

@@ -91,9 +91,12 @@ export interface Identifier {
   objectName: string;
   /** Participant id of the object's owner. */
   ownerParticipantId: string;
-  /** Legal name of the owner, as filed. */
+  /** Legal name of the owner as its certified record held it at issue; filed with the national node. */
   ownerName: string;
-  /** Unified social credit code of the owner, when it is an organisation; may be empty. */
+  /**
+   * Unified social credit code of the owner as its certified record held it at issue; empty for
+   * an individual.
+   */
   ownerCreditCode: string;
   /** Extra attributes, filed with the identifier. */
   attributes: { [key: string]: string };
@@ -145,8 +148,10 @@ export interface StateTransition {
 /** Request of IssueIdentifier. */
 export interface IssueIdentifierRequest {
   /**
-   * Idempotency key chosen by the caller (e.g. a UUID), 1 to 64 characters; retrying with the same
-   * key returns the first result. Scoped to the caller. Optional but strongly recommended.
+   * Idempotency key chosen by the caller (e.g. a UUID), 1 to 64 characters; optional but strongly
+   * recommended. request_id is unique per caller (token subject); a retry with the same content
+   * returns the first result; other content fails ALREADY_EXISTS, reason REQUEST_ID_REUSED. The
+   * content is the object type, object name, owner and attributes.
    */
   requestId: string;
   /** Kind of object; required. */
@@ -155,12 +160,24 @@ export interface IssueIdentifierRequest {
   objectName: string;
   /**
    * Participant id of the owner. Participants may leave it empty (it defaults to themselves) and
-   * may not name anyone else; operators must set it.
+   * may not name anyone else; operators and services must set it.
    */
   ownerParticipantId: string;
-  /** Legal name of the owner, filed with the national node; 1 to 200 characters. */
+  /**
+   * Deprecated: the owner's legal name is taken from its certified record. Leave it empty. When
+   * set (at most 200 characters), it must equal the record's legal name, or the call fails
+   * INVALID_ARGUMENT (OWNER_RECORD_MISMATCH) with a field violation on this field.
+   *
+   * @deprecated
+   */
   ownerName: string;
-  /** Unified social credit code of the owner; optional, 18 characters when set. */
+  /**
+   * Deprecated: the owner's unified social credit code is taken from its certified record. Leave
+   * it empty. When set (18 characters), it must equal the record's, or the call fails
+   * INVALID_ARGUMENT (OWNER_RECORD_MISMATCH) with a field violation on this field.
+   *
+   * @deprecated
+   */
   ownerCreditCode: string;
   /** Extra attributes; at most 32 entries, keys 1 to 64 and values at most 1024 characters. */
   attributes: { [key: string]: string };
@@ -1287,42 +1304,85 @@ export const RetireIdentifierResponse: MessageFns<RetireIdentifierResponse> = {
  * then happens asynchronously (it survives the national node being down and this service
  * restarting) and moves it to FILED. An illegal transition fails FAILED_PRECONDITION with the
  * current state in the error's metadata (`current_state`).
+ *
+ * Errors carry a google.rpc.ErrorInfo (domain "identifier.cinode") whose reason each RPC lists
+ * below. Besides those, any RPC may fail UNAUTHENTICATED (reasons TOKEN_*), PERMISSION_DENIED
+ * (ROLE_NOT_ALLOWED) for a role the RPC does not admit, DEADLINE_EXCEEDED and CANCELLED. Every
+ * call of a state-changing RPC, refused or not, leaves exactly one record in the audit trail
+ * (cinode.audit.v1.AuditService), object type "identifier".
  */
 
 export interface IdentifierServiceClient {
   /**
    * Issues a new identifier. Certified participants issue identifiers for their own objects;
-   * operators for any owner. Retrying with the same `request_id` returns the identifier the first
-   * call issued. Fails UNAVAILABLE (reason NODE_NOT_REGISTERED) while the node has not yet obtained
-   * its identifier prefix from the national node, and FAILED_PRECONDITION (reason
-   * OWNER_NOT_CERTIFIED) when a participant caller is not certified.
+   * operators and cinode's services for any owner. Whoever the caller, the owner must be a
+   * participant this service knows as CERTIFIED, and the identifier is filed with the legal name
+   * and credit code of the owner's certified record. Retrying with the same `request_id` returns
+   * the identifier the first call issued.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed field, named in the field violations.
+   * - INVALID_ARGUMENT (OWNER_RECORD_MISMATCH): a deprecated `owner_name` or `owner_credit_code`
+   *   was sent and differs from the owner's certified record.
+   * - PERMISSION_DENIED (NOT_OWNER): a participant named another owner.
+   * - FAILED_PRECONDITION (OWNER_NOT_CERTIFIED): the owner is unknown here or not CERTIFIED; its
+   *   state (or UNKNOWN) is in the metadata (`current_state`).
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the caller used the `request_id` before for another
+   *   request.
+   * - RESOURCE_EXHAUSTED (SERIALS_EXHAUSTED): the node has used every serial.
+   * - UNAVAILABLE (NODE_NOT_REGISTERED): the node has not yet obtained its identifier prefix from
+   *   the national node; retry after the RetryInfo delay.
    */
 
   issueIdentifier(request: IssueIdentifierRequest, metadata?: Metadata): Observable<IssueIdentifierResponse>;
 
   /**
    * Resolves one identifier, in any letter case, to its record and status. A FILED identifier
-   * resolves for any authenticated caller; in any other state only for its owner, operators and
-   * regulators (others get PERMISSION_DENIED). An identifier that fails the grammar or its check
-   * character is INVALID_ARGUMENT; a well-formed one this node never issued is NOT_FOUND.
+   * resolves for any authenticated caller; in any other state only for its owner, operators,
+   * regulators and cinode's services.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER):
+   *   the identifier fails the grammar, names an unknown object type, or fails its check character.
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND): a well-formed identifier this node never issued.
+   * - PERMISSION_DENIED (IDENTIFIER_NOT_VISIBLE): not FILED, and the caller is none of the above.
    */
 
   resolveIdentifier(request: ResolveIdentifierRequest, metadata?: Metadata): Observable<ResolveIdentifierResponse>;
 
   /**
-   * Lists identifiers in issue order. Participants see only their own; operators and regulators
-   * see all.
+   * Lists identifiers in issue order. Participants see only their own; operators, regulators and
+   * cinode's services see all.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed filter, page size or page token.
+   * - PERMISSION_DENIED (NOT_OWNER): a participant named another owner.
    */
 
   listIdentifiers(request: ListIdentifiersRequest, metadata?: Metadata): Observable<ListIdentifiersResponse>;
 
-  /** Suspends a FILED identifier. Operators only. */
+  /**
+   * Suspends a FILED identifier. Operators only.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): the identifier is not FILED.
+   */
 
   suspendIdentifier(request: SuspendIdentifierRequest, metadata?: Metadata): Observable<SuspendIdentifierResponse>;
 
   /**
-   * Lifts the suspension of a SUSPENDED identifier, returning it to FILED. Operators only; fails
-   * FAILED_PRECONDITION (reason OWNER_NOT_ACTIVE) while the owner is suspended or revoked.
+   * Lifts the suspension of a SUSPENDED identifier, returning it to FILED. Operators only.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): the identifier is not SUSPENDED.
+   * - FAILED_PRECONDITION (OWNER_NOT_ACTIVE): the owner is suspended or revoked; its state is in
+   *   the metadata (`owner_state`).
    */
 
   reinstateIdentifier(
@@ -1334,6 +1394,14 @@ export interface IdentifierServiceClient {
    * Retires an identifier for good; its serial is never issued again. Operators or the owner. A
    * FILED or SUSPENDED identifier may be retired, and a PENDING_FILING one whose filing the
    * national node rejected.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_OWNER): a participant retiring another's identifier.
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): RETIRED already, or PENDING_FILING without a
+   *   rejected filing.
    */
 
   retireIdentifier(request: RetireIdentifierRequest, metadata?: Metadata): Observable<RetireIdentifierResponse>;
@@ -1347,15 +1415,34 @@ export interface IdentifierServiceClient {
  * then happens asynchronously (it survives the national node being down and this service
  * restarting) and moves it to FILED. An illegal transition fails FAILED_PRECONDITION with the
  * current state in the error's metadata (`current_state`).
+ *
+ * Errors carry a google.rpc.ErrorInfo (domain "identifier.cinode") whose reason each RPC lists
+ * below. Besides those, any RPC may fail UNAUTHENTICATED (reasons TOKEN_*), PERMISSION_DENIED
+ * (ROLE_NOT_ALLOWED) for a role the RPC does not admit, DEADLINE_EXCEEDED and CANCELLED. Every
+ * call of a state-changing RPC, refused or not, leaves exactly one record in the audit trail
+ * (cinode.audit.v1.AuditService), object type "identifier".
  */
 
 export interface IdentifierServiceController {
   /**
    * Issues a new identifier. Certified participants issue identifiers for their own objects;
-   * operators for any owner. Retrying with the same `request_id` returns the identifier the first
-   * call issued. Fails UNAVAILABLE (reason NODE_NOT_REGISTERED) while the node has not yet obtained
-   * its identifier prefix from the national node, and FAILED_PRECONDITION (reason
-   * OWNER_NOT_CERTIFIED) when a participant caller is not certified.
+   * operators and cinode's services for any owner. Whoever the caller, the owner must be a
+   * participant this service knows as CERTIFIED, and the identifier is filed with the legal name
+   * and credit code of the owner's certified record. Retrying with the same `request_id` returns
+   * the identifier the first call issued.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed field, named in the field violations.
+   * - INVALID_ARGUMENT (OWNER_RECORD_MISMATCH): a deprecated `owner_name` or `owner_credit_code`
+   *   was sent and differs from the owner's certified record.
+   * - PERMISSION_DENIED (NOT_OWNER): a participant named another owner.
+   * - FAILED_PRECONDITION (OWNER_NOT_CERTIFIED): the owner is unknown here or not CERTIFIED; its
+   *   state (or UNKNOWN) is in the metadata (`current_state`).
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the caller used the `request_id` before for another
+   *   request.
+   * - RESOURCE_EXHAUSTED (SERIALS_EXHAUSTED): the node has used every serial.
+   * - UNAVAILABLE (NODE_NOT_REGISTERED): the node has not yet obtained its identifier prefix from
+   *   the national node; retry after the RetryInfo delay.
    */
 
   issueIdentifier(
@@ -1365,9 +1452,14 @@ export interface IdentifierServiceController {
 
   /**
    * Resolves one identifier, in any letter case, to its record and status. A FILED identifier
-   * resolves for any authenticated caller; in any other state only for its owner, operators and
-   * regulators (others get PERMISSION_DENIED). An identifier that fails the grammar or its check
-   * character is INVALID_ARGUMENT; a well-formed one this node never issued is NOT_FOUND.
+   * resolves for any authenticated caller; in any other state only for its owner, operators,
+   * regulators and cinode's services.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER):
+   *   the identifier fails the grammar, names an unknown object type, or fails its check character.
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND): a well-formed identifier this node never issued.
+   * - PERMISSION_DENIED (IDENTIFIER_NOT_VISIBLE): not FILED, and the caller is none of the above.
    */
 
   resolveIdentifier(
@@ -1376,8 +1468,12 @@ export interface IdentifierServiceController {
   ): Promise<ResolveIdentifierResponse> | Observable<ResolveIdentifierResponse> | ResolveIdentifierResponse;
 
   /**
-   * Lists identifiers in issue order. Participants see only their own; operators and regulators
-   * see all.
+   * Lists identifiers in issue order. Participants see only their own; operators, regulators and
+   * cinode's services see all.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed filter, page size or page token.
+   * - PERMISSION_DENIED (NOT_OWNER): a participant named another owner.
    */
 
   listIdentifiers(
@@ -1385,7 +1481,15 @@ export interface IdentifierServiceController {
     metadata?: Metadata,
   ): Promise<ListIdentifiersResponse> | Observable<ListIdentifiersResponse> | ListIdentifiersResponse;
 
-  /** Suspends a FILED identifier. Operators only. */
+  /**
+   * Suspends a FILED identifier. Operators only.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): the identifier is not FILED.
+   */
 
   suspendIdentifier(
     request: SuspendIdentifierRequest,
@@ -1393,8 +1497,15 @@ export interface IdentifierServiceController {
   ): Promise<SuspendIdentifierResponse> | Observable<SuspendIdentifierResponse> | SuspendIdentifierResponse;
 
   /**
-   * Lifts the suspension of a SUSPENDED identifier, returning it to FILED. Operators only; fails
-   * FAILED_PRECONDITION (reason OWNER_NOT_ACTIVE) while the owner is suspended or revoked.
+   * Lifts the suspension of a SUSPENDED identifier, returning it to FILED. Operators only.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): the identifier is not SUSPENDED.
+   * - FAILED_PRECONDITION (OWNER_NOT_ACTIVE): the owner is suspended or revoked; its state is in
+   *   the metadata (`owner_state`).
    */
 
   reinstateIdentifier(
@@ -1406,6 +1517,14 @@ export interface IdentifierServiceController {
    * Retires an identifier for good; its serial is never issued again. Operators or the owner. A
    * FILED or SUSPENDED identifier may be retired, and a PENDING_FILING one whose filing the
    * national node rejected.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): the reason is missing or too long.
+   * - INVALID_ARGUMENT (IDENTIFIER_GRAMMAR, IDENTIFIER_OBJECT_TYPE, IDENTIFIER_CHECK_CHARACTER).
+   * - NOT_FOUND (IDENTIFIER_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_OWNER): a participant retiring another's identifier.
+   * - FAILED_PRECONDITION (INVALID_TRANSITION): RETIRED already, or PENDING_FILING without a
+   *   rejected filing.
    */
 
   retireIdentifier(

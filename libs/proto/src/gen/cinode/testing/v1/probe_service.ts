@@ -45,6 +45,30 @@ export interface UndeclaredResponse {
   message: string;
 }
 
+/** Request of Mutate. */
+export interface MutateRequest {
+  /** Idempotency key of the change; empty for none. */
+  requestId: string;
+  /** Key of the row the change inserts. */
+  key: string;
+  /**
+   * "" (insert and commit), "validation" (refuse before any change), "slow_in_transaction" (insert,
+   * then a statement of `delay_ms`), "fail_after_commit" (commit, then fail), "sleep_after_commit"
+   * (commit, then wait `delay_ms` outside any transaction).
+   */
+  behaviour: string;
+  /** For the slow behaviours, in milliseconds. */
+  delayMs: number;
+}
+
+/** Response of Mutate. */
+export interface MutateResponse {
+  /** Key of the row the change inserted (or the first call inserted, for a retry). */
+  key: string;
+  /** False when the call was a retry answered from the first call's result. */
+  created: boolean;
+}
+
 function createBaseProbeRequest(): ProbeRequest {
   return { message: "", behaviour: "", delayMs: 0 };
 }
@@ -226,6 +250,124 @@ export const UndeclaredResponse: MessageFns<UndeclaredResponse> = {
   },
 };
 
+function createBaseMutateRequest(): MutateRequest {
+  return { requestId: "", key: "", behaviour: "", delayMs: 0 };
+}
+
+export const MutateRequest: MessageFns<MutateRequest> = {
+  encode(message: MutateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.behaviour !== "") {
+      writer.uint32(26).string(message.behaviour);
+    }
+    if (message.delayMs !== 0) {
+      writer.uint32(32).int32(message.delayMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MutateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseMutateRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.key = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.behaviour = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.delayMs = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseMutateResponse(): MutateResponse {
+  return { key: "", created: false };
+}
+
+export const MutateResponse: MessageFns<MutateResponse> = {
+  encode(message: MutateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MutateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseMutateResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.key = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.created = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /** Test-only service: its handlers are defined inside tests. */
 
 export interface ProbeServiceClient {
@@ -236,6 +378,13 @@ export interface ProbeServiceClient {
   /** Same as Probe, but declares no access rule, so the auth guard must deny it. */
 
   undeclared(request: UndeclaredRequest, metadata?: Metadata): Observable<UndeclaredResponse>;
+
+  /**
+   * Changes state in a test table, or fails at a chosen point, for tests of the audit trail,
+   * idempotency keys and deadlines.
+   */
+
+  mutate(request: MutateRequest, metadata?: Metadata): Observable<MutateResponse>;
 }
 
 /** Test-only service: its handlers are defined inside tests. */
@@ -251,11 +400,21 @@ export interface ProbeServiceController {
     request: UndeclaredRequest,
     metadata?: Metadata,
   ): Promise<UndeclaredResponse> | Observable<UndeclaredResponse> | UndeclaredResponse;
+
+  /**
+   * Changes state in a test table, or fails at a chosen point, for tests of the audit trail,
+   * idempotency keys and deadlines.
+   */
+
+  mutate(
+    request: MutateRequest,
+    metadata?: Metadata,
+  ): Promise<MutateResponse> | Observable<MutateResponse> | MutateResponse;
 }
 
 export function ProbeServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["probe", "undeclared"];
+    const grpcMethods: string[] = ["probe", "undeclared", "mutate"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ProbeService", method)(constructor.prototype[method], method, descriptor);

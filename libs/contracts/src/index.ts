@@ -1,0 +1,4 @@
+export * from './contract';
+export * from './dead-letter';
+export * from './identifier';
+export * from './participant';

@@ -1,0 +1,210 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AlreadyExistsError } from '@cinode/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import {
+  Tx,
+  backendPidOf,
+  cancelBackend,
+  type OutboxWriter,
+  type TransactionControl,
+  type TransactionHook,
+} from './transaction';
+
+/**
+ * What a retried request is recognised by. The scope is the caller (the token subject, or
+ * `anonymous` for a call without a token): one caller's request ids never collide with another's.
+ */
+export interface IdempotencyKey {
+  scope: string;
+  requestId: string;
+  /** The operation, e.g. `CreateParticipant`: the same request id on another operation is a reuse. */
+  operation: string;
+  /** `fingerprintOf(...)` the request's meaningful content. */
+  fingerprint: string;
+}
+
+export type IdempotentOutcome<T> =
+  | { created: true; result: T }
+  /** A retry: the first request created `objectId`; the caller answers with its current state. */
+  | { created: false; objectId: string };
+
+export const IdempotencyErrorReason = { REQUEST_ID_REUSED: 'REQUEST_ID_REUSED' } as const;
+
+export interface RunOptions {
+  isolation?: IsolationLevel;
+}
+
+export interface IdempotentInsertOptions extends RunOptions {
+  /**
+   * The error for a key already used for other content, given what the first request created;
+   * default ALREADY_EXISTS with reason REQUEST_ID_REUSED. For keys that are natural keys of the
+   * domain (the national node's node keys, identifiers, report ids) with reasons of their own.
+   */
+  conflict?: (objectId: string) => Error | Promise<Error>;
+}
+
+/** A concurrent request with the same key committed first. */
+class KeyTaken extends Error {}
+
+/** Where other platform libraries plug into every transaction of the service. */
+@Injectable()
+export class TransactionExtensions {
+  outbox: OutboxWriter | undefined;
+  readonly hooks: TransactionHook[] = [];
+
+  setOutbox(outbox: OutboxWriter): void {
+    this.outbox = outbox;
+  }
+
+  addHook(hook: TransactionHook): void {
+    this.hooks.push(hook);
+  }
+}
+
+/**
+ * The one way a service changes its database: `run(tx => ...)` is a transaction whose events
+ * (`tx.emit`) commit with it, whose audit record (when the call is audited) is written in it, and
+ * which a call's deadline rolls back. Repositories take the Tx as a parameter; services never see
+ * an EntityManager.
+ */
+@Injectable()
+export class UnitOfWork {
+  private readonly logger = new Logger(UnitOfWork.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly extensions: TransactionExtensions,
+  ) {}
+
+  /** The manager for a repository query: the transaction's, or the pool's for a plain read. */
+  manager(tx?: Tx): EntityManager {
+    return tx ? tx.manager : this.dataSource.manager;
+  }
+
+  async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    const tx = new Tx(runner.manager, this.extensions.outbox);
+    const cleanups: (() => Promise<void> | void)[] = [];
+    let cancelling: Promise<void> | undefined;
+    const control: TransactionControl = {
+      tx,
+      cancelRunningStatement: () => {
+        const pid = backendPidOf(runner);
+        if (pid === undefined || cancelling || !runner.isTransactionActive) return;
+        cancelling = cancelBackend(this.dataSource, pid).catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'could not cancel a running statement'),
+        );
+      },
+    };
+    try {
+      for (const hook of this.extensions.hooks) {
+        const cleanup = hook.begin?.(control);
+        if (cleanup) cleanups.push(cleanup);
+      }
+      await runner.connect();
+      await runner.startTransaction(options.isolation);
+      const result = await work(tx);
+      for (const hook of this.extensions.hooks) await hook.beforeCommit?.(tx);
+      await runner.commitTransaction();
+      for (const hook of this.extensions.hooks) hook.afterCommit?.(tx);
+      await tx.runAfterCommit(this.logger);
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) {
+        await runner
+          .rollbackTransaction()
+          .catch((rollbackError: unknown) =>
+            this.logger.warn({ err: rollbackError }, 'rollback failed'),
+          );
+      }
+      // Whatever the transaction wrote is gone, the records hooks kept of it too.
+      for (const hook of this.extensions.hooks) hook.afterRollback?.(tx);
+      throw error;
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+      // A cancel still in flight must not reach the next user of this pooled connection.
+      await cancelling;
+      await runner.release();
+    }
+  }
+
+  /**
+   * Creates something at most once per idempotency key. The key row is inserted first, in the
+   * creating transaction, so a concurrent retry waits for the first to commit and then finds it.
+   * A retry with the same content answers `{ created: false, objectId }`; the same request id with
+   * other content (or for another operation) fails ALREADY_EXISTS, reason REQUEST_ID_REUSED. A
+   * request that fails leaves no key, so it may be retried as it was. Without a key (`undefined`,
+   * the caller sent no request id) it just creates.
+   */
+  async idempotentInsert<T>(
+    key: IdempotencyKey | undefined,
+    create: (tx: Tx) => Promise<{ result: T; objectId: string }>,
+    options: IdempotentInsertOptions = {},
+  ): Promise<IdempotentOutcome<T>> {
+    if (!key) {
+      const created = await this.run(async (tx) => {
+        const outcome = await create(tx);
+        tx.objectId = outcome.objectId;
+        return outcome;
+      }, options);
+      return { created: true, result: created.result };
+    }
+    const earlier = await this.findKey(key);
+    if (earlier) return this.retried(key, earlier, options);
+    try {
+      const outcome = await this.run(async (tx) => {
+        const inserted = await tx.manager.query<unknown[]>(
+          `INSERT INTO idempotency_key (scope, request_id, operation, fingerprint, created_at)
+           VALUES ($1, $2, $3, $4, now()) ON CONFLICT (scope, request_id) DO NOTHING RETURNING scope`,
+          [key.scope, key.requestId, key.operation, key.fingerprint],
+        );
+        // Rolled back, not committed: this transaction must not count as a change (nor be audited as one).
+        if (inserted.length === 0) throw new KeyTaken();
+        const created = await create(tx);
+        tx.objectId = created.objectId;
+        await tx.manager.query(
+          `UPDATE idempotency_key SET object_id = $3 WHERE scope = $1 AND request_id = $2`,
+          [key.scope, key.requestId, created.objectId],
+        );
+        return created;
+      }, options);
+      return { created: true, result: outcome.result };
+    } catch (error) {
+      if (!(error instanceof KeyTaken)) throw error;
+    }
+    const winner = await this.findKey(key);
+    if (!winner)
+      throw new Error(`idempotency key ${key.scope}/${key.requestId} conflicted but is missing`);
+    return this.retried(key, winner, options);
+  }
+
+  private findKey(key: IdempotencyKey): Promise<IdempotencyKeyEntity | null> {
+    return this.dataSource
+      .getRepository(IdempotencyKeyEntity)
+      .findOneBy({ scope: key.scope, requestId: key.requestId });
+  }
+
+  private async retried<T>(
+    key: IdempotencyKey,
+    stored: IdempotencyKeyEntity,
+    options: IdempotentInsertOptions,
+  ): Promise<IdempotentOutcome<T>> {
+    // A key carried over from before fingerprints were kept matches on the operation alone.
+    const same =
+      stored.operation === key.operation &&
+      (stored.fingerprint === null || stored.fingerprint === key.fingerprint);
+    if (!same || stored.objectId === null) {
+      if (options.conflict && stored.objectId !== null)
+        throw await options.conflict(stored.objectId);
+      throw new AlreadyExistsError(
+        IdempotencyErrorReason.REQUEST_ID_REUSED,
+        `request_id ${key.requestId} was already used for a different request`,
+        { metadata: { operation: stored.operation } },
+      );
+    }
+    return { created: false, objectId: stored.objectId };
+  }
+}

@@ -1,0 +1,66 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AuditedCall } from '@cinode/audit';
+import { DomainError } from '@cinode/common';
+
+export type AbortReason = 'deadline' | 'cancelled';
+
+/**
+ * One gRPC call as the platform follows it from arrival to its audit record. Units of work started
+ * while handling the call see it (through AsyncLocalStorage): they stop when it is aborted and
+ * write its audit record in their transaction.
+ */
+export class CallContext {
+  private readonly controller = new AbortController();
+  private why: AbortReason | undefined;
+  audit: AuditedCall | undefined;
+
+  constructor(
+    readonly method: string,
+    /** The capped deadline budget of the call. */
+    readonly budgetMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get abortReason(): AbortReason | undefined {
+    return this.why;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.controller.signal.aborted) return;
+    this.why = reason;
+    this.controller.abort();
+  }
+
+  /** Resolves when the call is aborted (deadline or caller gone). */
+  aborted(): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) =>
+      this.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  }
+
+  /** What the caller gets, and what stops this call's units of work, once it is aborted. */
+  abortError(): DomainError {
+    return this.why === 'cancelled'
+      ? new DomainError('CANCELLED', 'CANCELLED', 'the caller cancelled the call')
+      : new DomainError(
+          'DEADLINE_EXCEEDED',
+          'DEADLINE_EXCEEDED',
+          `deadline of ${this.budgetMs} ms exceeded`,
+        );
+  }
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/** The call being handled, when there is one (undefined in consumers and start-up work). */
+export function currentCall(): CallContext | undefined {
+  return storage.getStore();
+}
+
+export function runInCall<T>(context: CallContext, work: () => T): T {
+  return storage.run(context, work);
+}

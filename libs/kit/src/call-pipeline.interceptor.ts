@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CallHandler,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NestInterceptor,
+  Optional,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Metadata } from '@grpc/grpc-js';
+import {
+  AUDIT_METADATA,
+  AuditTrail,
+  type CallAuditDeclaration,
+  type CallResult,
+} from '@cinode/audit';
+import { Authorizer, accessRuleOf } from '@cinode/auth';
+import { effectiveBudgetMs, type DeadlinePolicy } from '@cinode/grpc';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { Observable, lastValueFrom } from 'rxjs';
+import { CallContext, runInCall } from './call-context';
+
+/** How long an aborted call's handler may take to let go before the caller is answered anyway. */
+export const ABORT_GRACE_MS = 1_000;
+
+export interface CallPipelineOptions {
+  deadlines: DeadlinePolicy;
+}
+
+export const CALL_PIPELINE_OPTIONS = Symbol('CALL_PIPELINE_OPTIONS');
+
+/** The parts of a grpc-js server call the pipeline uses. */
+interface CallLike {
+  getPath?: () => string;
+  getPeer?: () => string;
+  getDeadline?: () => Date | number;
+  on?: (event: 'cancelled', listener: () => void) => unknown;
+  off?: (event: 'cancelled', listener: () => void) => unknown;
+}
+
+/**
+ * Every call of every service passes here, in this order:
+ * 1. its context is set up: method, capped deadline, and — for an `@Audited` RPC — its audit record;
+ * 2. the caller is authenticated and authorized (a refusal is an outcome like any other, so it is
+ *    audited too);
+ * 3. the handler runs. At the deadline, or when the caller cancels, the call is aborted: the
+ *    statement its unit of work is running is cancelled and the transaction rolls back rather than
+ *    commits. The caller is answered DEADLINE_EXCEEDED once the handler has let go (at most
+ *    ABORT_GRACE_MS later); if its change committed before the abort took hold, the call succeeded
+ *    and is answered so;
+ * 4. the audit record is settled with the outcome the caller got (for a handler that outlives the
+ *    grace period, when it finally settles, so the record tells what really happened).
+ */
+@Injectable()
+export class CallPipeline implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authorizer: Authorizer,
+    @Inject(CALL_PIPELINE_OPTIONS) private readonly options: CallPipelineOptions,
+    @Optional() private readonly trail?: AuditTrail,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'rpc') return next.handle();
+    const handler = context.getHandler() as (...args: never[]) => unknown;
+    const controller = context.getClass();
+    const access = accessRuleOf(this.reflector, handler, controller);
+    const declaration = this.reflector.get<CallAuditDeclaration | undefined>(
+      AUDIT_METADATA,
+      handler,
+    );
+    const rpc = context.switchToRpc();
+    const metadata = rpc.getContext<Metadata | undefined>();
+    const request = rpc.getData<unknown>();
+    const grpcCall = context.getArgByIndex<CallLike | undefined>(2) ?? {};
+    const method = grpcCall.getPath?.() ?? `${controller.name}.${handler.name}`;
+    const startedAt = new Date();
+    const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, Date.now());
+    const call = new CallContext(method, budget);
+    if (declaration?.kind === 'audited' && this.trail) {
+      call.audit = this.trail.begin({
+        method,
+        rule: declaration,
+        request,
+        peer: grpcCall.getPeer?.() ?? '',
+        traceId: trace.getSpanContext(otelContext.active())?.traceId ?? '',
+        startedAt,
+      });
+    }
+
+    return new Observable((subscriber) => {
+      const onCancelled = (): void => call.abort('cancelled');
+      grpcCall.on?.('cancelled', onCancelled);
+      const timer = setTimeout(() => call.abort('deadline'), budget);
+      runInCall(call, () => this.run(call, access, metadata, next))
+        .then(
+          (result) => {
+            if (result.ok) {
+              subscriber.next(result.response);
+              subscriber.complete();
+            } else subscriber.error(result.error);
+          },
+          (error: unknown) => subscriber.error(error),
+        )
+        .finally(() => {
+          clearTimeout(timer);
+          grpcCall.off?.('cancelled', onCancelled);
+        });
+    });
+  }
+
+  private async run(
+    call: CallContext,
+    access: ReturnType<typeof accessRuleOf>,
+    metadata: Metadata | undefined,
+    next: CallHandler,
+  ): Promise<CallResult> {
+    let result: CallResult;
+    let lateSettle: Promise<CallResult> | undefined;
+    try {
+      const caller = await this.authorizer.authenticate(access, metadata, call.method);
+      // Known before the role check, so a refused caller is recorded by name.
+      if (call.audit) call.audit.caller = caller;
+      this.authorizer.permit(access, caller, metadata, call.method);
+      ({ result, lateSettle } = await this.invoke(call, next));
+    } catch (error) {
+      result = { ok: false, error };
+    }
+    const audit = call.audit;
+    if (audit && this.trail) {
+      const trail = this.trail;
+      const settle = (outcome: CallResult) =>
+        audit.settle(outcome).catch((error: unknown) => trail.reportLost(error, audit.start));
+      // A handler still running after the caller was answered: record the answer it got, once the
+      // handler has settled (and its change, if any, is known).
+      if (lateSettle) void lateSettle.then(() => settle(result));
+      else await settle(result);
+    }
+    return result;
+  }
+
+  private async invoke(
+    call: CallContext,
+    next: CallHandler,
+  ): Promise<{ result: CallResult; lateSettle?: Promise<CallResult> }> {
+    const handled = next.handle() as Observable<unknown>;
+    const settled: Promise<CallResult> = lastValueFrom(handled, { defaultValue: undefined }).then(
+      (response) => ({ ok: true as const, response }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    const first = await Promise.race([settled, call.aborted().then(() => undefined)]);
+    if (first) return { result: first };
+    const late = await Promise.race([settled, sleep(ABORT_GRACE_MS).then(() => undefined)]);
+    // Committed before the abort took hold: that is what happened, and what the caller hears.
+    if (late?.ok) return { result: late };
+    const aborted: CallResult = { ok: false, error: call.abortError() };
+    return late ? { result: aborted } : { result: aborted, lateSettle: settled };
+  }
+}

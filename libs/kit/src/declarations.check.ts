@@ -1,0 +1,47 @@
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { AUDIT_METADATA, AuditTrail, type CallAuditDeclaration } from '@cinode/audit';
+import { accessRuleOf } from '@cinode/auth';
+
+/**
+ * Refuses to start a service with an RPC that does not say who may call it and whether it changes
+ * state (`@Audited` or `@ReadOnly`): the audit trail can only be complete if no RPC is forgotten.
+ */
+@Injectable()
+export class DeclarationsCheck implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Optional() private readonly trail?: AuditTrail,
+  ) {}
+
+  onModuleInit(): void {
+    const problems: string[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      const controller = instance.constructor as abstract new (...args: never[]) => unknown;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler !== 'function') continue;
+        const method = handler as (...args: never[]) => unknown;
+        if (this.reflector.get(PATTERN_METADATA, method) === undefined) continue;
+        const where = `${controller.name}.${name}`;
+        if (!accessRuleOf(this.reflector, method, controller))
+          problems.push(
+            `${where} declares no access rule (@AllowRoles, @AllowAuthenticated or @AllowPublic)`,
+          );
+        const audit = this.reflector.get<CallAuditDeclaration | undefined>(AUDIT_METADATA, method);
+        if (!audit) problems.push(`${where} declares neither @Audited nor @ReadOnly`);
+        else if (audit.kind === 'audited' && !this.trail)
+          problems.push(`${where} is @Audited, but the service has no database for its trail`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new Error(`RPCs without declarations:\n  ${problems.join('\n  ')}`);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { AuditModule } from '@cinode/audit';
+import { AuthModule } from '@cinode/auth';
+import type { BaseServiceConfig, EventsConfig } from '@cinode/config';
+import type { StreamContract } from '@cinode/contracts';
+import { DatabaseModule, TransactionExtensions } from '@cinode/database';
+import { EventsModule } from '@cinode/events';
+import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
+import { DeclarationsCheck } from './declarations.check';
+import type { ServiceSchema } from './schema';
+import { callTransactionHook } from './transaction-hooks';
+
+/** Injection token of the service's validated config. */
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+
+/** Injects the service's validated config. */
+export const InjectConfig = (): ParameterDecorator => Inject(SERVICE_CONFIG);
+
+export interface PlatformOptions {
+  /** The service's name: logs, metrics, event source, audit records, error domain. */
+  service: string;
+  config: BaseServiceConfig & Partial<EventsConfig>;
+  /**
+   * Its entities and migrations with the platform's (serviceSchema). Without one the service has no
+   * database, hence no audit trail: only `@ReadOnly` RPCs (test probes).
+   */
+  schema?: ServiceSchema;
+  /** Streams the service owns; set for a service that publishes or consumes events. */
+  events?: { owns: readonly StreamContract[] };
+  /**
+   * The service provides its own TokenVerifier from a global module (the service center trusts
+   * the signing keys in its own database); otherwise the platform's verifies static keys and the
+   * service center's JWKS.
+   */
+  ownTokenVerifier?: boolean;
+}
+
+@Injectable()
+class PlatformHooks implements OnModuleInit {
+  constructor(private readonly extensions: TransactionExtensions) {}
+
+  onModuleInit(): void {
+    this.extensions.addHook(callTransactionHook);
+  }
+}
+
+/**
+ * Everything a cinode service stands on, in one import: its database (migrations, unit of work,
+ * idempotency keys), token verification, events (outbox, relay, consumers) when it has any, the
+ * audit trail and AuditService, and the call pipeline every RPC passes through. A service's root
+ * module imports this and declares only its own features.
+ */
+@Module({})
+export class PlatformModule {
+  static forService(options: PlatformOptions): DynamicModule {
+    const { config, service } = options;
+    if (options.events && !config.NATS_URL)
+      throw new Error(`${service}: events need NATS_URL in the config schema (eventsConfigShape)`);
+    if (options.events && !options.schema)
+      throw new Error(`${service}: events need a database (the outbox and processed events)`);
+    const imports: DynamicModule[] = [
+      DiscoveryModule as unknown as DynamicModule,
+      AuthModule.forRoot({
+        publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
+        issuer: config.AUTH_JWT_ISSUER,
+        audience: config.AUTH_JWT_AUDIENCE,
+        jwksAddress: config.AUTH_JWKS_ADDRESS,
+        serviceName: service,
+        serviceSigningKey: config.AUTH_SERVICE_SIGNING_KEY,
+        ownTokenVerifier: options.ownTokenVerifier,
+      }),
+    ];
+    if (options.schema) {
+      imports.push(
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          entities: options.schema.entities,
+          migrations: options.schema.migrations,
+          migrateOnStart: config.DB_MIGRATE_ON_START,
+          applicationName: service,
+          poolSize: config.DB_POOL_MAX,
+        }),
+        AuditModule.forService(service),
+      );
+    }
+    if (options.events) {
+      imports.push(
+        EventsModule.forRoot({
+          natsUrl: config.NATS_URL,
+          source: service,
+          owns: options.events.owns,
+          consumerBackoff: {
+            initialMs: config.EVENT_RETRY_INITIAL_MS ?? 1_000,
+            maxMs: config.EVENT_RETRY_MAX_MS ?? 60_000,
+          },
+        }),
+      );
+    }
+    const providers: Provider[] = [
+      { provide: SERVICE_CONFIG, useValue: config },
+      {
+        provide: CALL_PIPELINE_OPTIONS,
+        useValue: {
+          deadlines: {
+            defaultMs: config.GRPC_DEFAULT_DEADLINE_MS,
+            maxMs: config.GRPC_MAX_DEADLINE_MS,
+          },
+        },
+      },
+      { provide: APP_INTERCEPTOR, useClass: CallPipeline },
+      DeclarationsCheck,
+      ...(options.schema ? [PlatformHooks] : []),
+    ];
+    return {
+      module: PlatformModule,
+      global: true,
+      imports,
+      providers,
+      exports: [SERVICE_CONFIG],
+    };
+  }
+}

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CallPipeline } from '@cinode/kit';
+import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import { createTestAuth, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { Client } from 'pg';
+import { startKitProbe, type KitProbeServer } from './kit-probe';
+
+interface AuditRow {
+  method: string;
+  object_type: string;
+  object_id: string;
+  actor: string;
+  actor_roles: string;
+  tenant: string;
+  request_id: string;
+  outcome: string;
+  reason: string;
+  committed: boolean;
+  xmin: string;
+}
+
+const MUTATE = '/cinode.testing.v1.ProbeService/Mutate';
+
+describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () => {
+  let auth: TestAuth;
+  /** GRPC_MAX_DEADLINE_MS 500: every call is cut at half a second. */
+  let server: KitProbeServer;
+  let db: Client;
+  let operator: ReturnType<KitProbeServer['clientAs']>;
+
+  beforeAll(async () => {
+    auth = await createTestAuth();
+    server = await startKitProbe(auth, { GRPC_MAX_DEADLINE_MS: '500' });
+    db = new Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    operator = server.clientAs(await auth.token(['operator'], 'op-1'));
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await server?.stop();
+  });
+
+  function mutation(overrides: Partial<MutateRequest> = {}): MutateRequest {
+    return { requestId: '', key: randomUUID(), behaviour: '', delayMs: 0, ...overrides };
+  }
+
+  async function recordsFor(key: string, requestId = ''): Promise<AuditRow[]> {
+    const { rows } = await db.query<AuditRow>(
+      `SELECT method, object_type, object_id, actor, actor_roles, tenant, request_id, outcome,
+              reason, committed, xmin::text AS xmin
+         FROM audit_log WHERE object_id = $1 OR ($2 <> '' AND request_id = $2) ORDER BY sequence`,
+      [key, requestId],
+    );
+    return rows;
+  }
+
+  async function thingXmin(key: string): Promise<string | undefined> {
+    const { rows } = await db.query<{ xmin: string }>(
+      `SELECT xmin::text AS xmin FROM thing WHERE key = $1`,
+      [key],
+    );
+    return rows[0]?.xmin;
+  }
+
+  /** Polls for records of a call whose record is settled after the answer. */
+  async function eventuallyRecords(
+    key: string,
+    accept: (rows: AuditRow[]) => boolean,
+  ): Promise<AuditRow[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const rows = await recordsFor(key);
+      if (accept(rows)) return rows;
+      if (Date.now() > deadline) throw new Error(`records of ${key}: ${JSON.stringify(rows)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('writes exactly one record for a change, in the transaction of the change', async () => {
+    const request = mutation();
+    await expect(operator.probe.api.mutate(request)).resolves.toEqual({
+      key: request.key,
+      created: true,
+    });
+    const rows = await recordsFor(request.key);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        method: MUTATE,
+        object_type: 'thing',
+        object_id: request.key,
+        actor: 'op-1',
+        actor_roles: 'operator',
+        tenant: 'op-1',
+        outcome: 'OK',
+        reason: '',
+        committed: true,
+      }),
+    ]);
+    // xmin is the id of the transaction that inserted a row: the record and the change share one.
+    expect(rows[0].xmin).toBe(await thingXmin(request.key));
+  });
+
+  it('records refused and invalid calls, one record each, none of them committed', async () => {
+    const anonymous = server.clientAs('');
+    const user = server.clientAs(await auth.token(['user'], 'u-9'));
+    const cases = [
+      {
+        client: anonymous,
+        behaviour: '',
+        code: GrpcStatus.UNAUTHENTICATED,
+        reason: 'TOKEN_MISSING',
+        actor: '',
+      },
+      {
+        client: user,
+        behaviour: '',
+        code: GrpcStatus.PERMISSION_DENIED,
+        reason: 'ROLE_NOT_ALLOWED',
+        actor: 'u-9',
+      },
+      {
+        client: operator,
+        behaviour: 'validation',
+        code: GrpcStatus.INVALID_ARGUMENT,
+        reason: 'INVALID_REQUEST',
+        actor: 'op-1',
+      },
+    ];
+    for (const { client, behaviour, code, reason, actor } of cases) {
+      const request = mutation({ requestId: randomUUID(), behaviour });
+      await expectGrpcError(client.probe.api.mutate(request), code);
+      expect(await recordsFor('-', request.requestId)).toEqual([
+        expect.objectContaining({
+          method: MUTATE,
+          actor,
+          request_id: request.requestId,
+          outcome: GrpcStatus[code],
+          reason,
+          committed: false,
+        }),
+      ]);
+      expect(await thingXmin(request.key)).toBeUndefined();
+    }
+  });
+
+  it('answers a retry from the first result, and refuses the request id for other content', async () => {
+    const request = mutation({ requestId: randomUUID() });
+    const [first, second] = await Promise.all([
+      operator.probe.api.mutate(request),
+      operator.probe.api.mutate(request),
+    ]);
+    expect([first, second].map((r) => r.key)).toEqual([request.key, request.key]);
+    expect([first.created, second.created].sort()).toEqual([false, true]);
+    const again = await operator.probe.api.mutate(request);
+    expect(again).toEqual({ key: request.key, created: false });
+    const { status } = await expectGrpcError(
+      operator.probe.api.mutate({ ...request, key: randomUUID() }),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(status?.errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+
+    const rows = await recordsFor(request.key, request.requestId);
+    expect(rows.map((r) => [r.object_id, r.outcome, r.committed])).toEqual([
+      [request.key, 'OK', true],
+      [request.key, 'OK', false],
+      [request.key, 'OK', false],
+      ['', 'ALREADY_EXISTS', false],
+    ]);
+    // Another caller's identical request id is its own.
+    const provider = server.clientAs(await auth.token(['provider'], 'p-2'));
+    const other = await provider.probe.api.mutate({ ...request, key: randomUUID() });
+    expect(other.created).toBe(true);
+  });
+
+  it('rolls back work its deadline cuts off, at once, and records that nothing changed', async () => {
+    const request = mutation({
+      requestId: randomUUID(),
+      behaviour: 'slow_in_transaction',
+      delayMs: 10_000,
+    });
+    const started = Date.now();
+    const { details } = await expectGrpcError(
+      operator.probe.api.mutate(request),
+      GrpcStatus.DEADLINE_EXCEEDED,
+    );
+    const elapsed = Date.now() - started;
+    expect(details).toBe('deadline of 500 ms exceeded');
+    // The statement was cancelled, not waited out (pg_sleep would take 10 s).
+    expect(elapsed).toBeLessThan(1_400);
+    expect(await thingXmin(request.key)).toBeUndefined();
+    expect(await recordsFor('-', request.requestId)).toEqual([
+      expect.objectContaining({ outcome: 'DEADLINE_EXCEEDED', committed: false, object_id: '' }),
+    ]);
+  });
+
+  it('tells the truth about a change that committed before the call failed', async () => {
+    const failing = mutation({ behaviour: 'fail_after_commit' });
+    await expectGrpcError(operator.probe.api.mutate(failing), GrpcStatus.INTERNAL);
+    expect(await thingXmin(failing.key)).toBeDefined();
+    expect(await recordsFor(failing.key)).toEqual([
+      expect.objectContaining({ outcome: 'INTERNAL', reason: 'INTERNAL', committed: true }),
+    ]);
+
+    // Committed, then still busy past the deadline and the grace period: the caller hears
+    // DEADLINE_EXCEEDED, and once the handler is done the record says so, and that it committed.
+    const lingering = mutation({ behaviour: 'sleep_after_commit', delayMs: 2_500 });
+    await expectGrpcError(operator.probe.api.mutate(lingering), GrpcStatus.DEADLINE_EXCEEDED);
+    expect(await thingXmin(lingering.key)).toBeDefined();
+    const rows = await eventuallyRecords(
+      lingering.key,
+      (r) => r.length === 1 && r[0].outcome !== 'OK',
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ outcome: 'DEADLINE_EXCEEDED', committed: true }),
+    ]);
+  });
+
+  it('lets operators and regulators page through the trail, newest first, and nobody else', async () => {
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    for (const key of keys) await operator.probe.api.mutate(mutation({ key }));
+    const regulator = server.clientAs(await auth.token(['regulator'], 'reg-1'));
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await regulator.audit.api.listAuditRecords({
+        pageSize: 2,
+        pageToken,
+        actor: 'op-1',
+        objectType: 'thing',
+        objectId: '',
+        method: MUTATE,
+        outcome: 'OK',
+        startTime: undefined,
+        endTime: undefined,
+      });
+      expect(page.records.length).toBeLessThanOrEqual(2);
+      seen.push(...page.records.map((r) => r.objectId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(seen.slice(0, 3)).toEqual([...keys].reverse());
+    const provider = server.clientAs(await auth.token(['provider'], 'p-3'));
+    await expectGrpcError(
+      provider.audit.api.listAuditRecords({
+        pageSize: 0,
+        pageToken: '',
+        actor: '',
+        objectType: '',
+        objectId: '',
+        method: '',
+        outcome: '',
+        startTime: undefined,
+        endTime: undefined,
+      }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+  });
+});

@@ -1,0 +1,145 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Controller, Module, type DynamicModule } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { Audited } from '@cinode/audit';
+import { AllowRoles, callerOf } from '@cinode/auth';
+import { ValidationError, fingerprintOf } from '@cinode/common';
+import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
+import { UnitOfWork } from '@cinode/database';
+import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { PlatformModule, serviceSchema, startService, type ServiceDefinition } from '@cinode/kit';
+import { createLogger } from '@cinode/logging';
+import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
+import type {
+  MutateRequest,
+  MutateResponse,
+  ProbeServiceClient,
+} from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import { createTestDatabase, findFreePort, type TestAuth } from '@cinode/testing';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export const KIT_PROBE = 'kit-probe';
+
+export class CreateThing1796000001000 implements MigrationInterface {
+  name = 'CreateThing1796000001000';
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE TABLE thing (key text PRIMARY KEY)`);
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE thing`);
+  }
+}
+
+const schema = serviceSchema(
+  { entities: [], migrations: [CreateThing1796000001000] },
+  { events: false },
+);
+
+/** A state-changing RPC with every way a call can end, for the platform's audit and deadline rules. */
+@Controller()
+class MutateGrpcController {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  @GrpcMethod('ProbeService', 'Mutate')
+  @AllowRoles('operator', 'provider')
+  @Audited('thing', 'created', 'key')
+  async mutate(request: MutateRequest, metadata: Metadata): Promise<MutateResponse> {
+    const caller = callerOf(metadata);
+    if (request.behaviour === 'validation')
+      throw new ValidationError([{ field: 'key', description: 'is not acceptable' }]);
+    const key = request.requestId
+      ? {
+          scope: caller.subject,
+          requestId: request.requestId,
+          operation: 'Mutate',
+          fingerprint: fingerprintOf({ key: request.key }),
+        }
+      : undefined;
+    const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      await tx.manager.query(`INSERT INTO thing (key) VALUES ($1)`, [request.key]);
+      if (request.behaviour === 'slow_in_transaction')
+        await tx.manager.query(`SELECT pg_sleep($1)`, [request.delayMs / 1000]);
+      return { result: request.key, objectId: request.key };
+    });
+    if (request.behaviour === 'fail_after_commit') throw new Error('failed after its commit');
+    if (request.behaviour === 'sleep_after_commit') await sleep(request.delayMs);
+    return outcome.created
+      ? { key: outcome.result, created: true }
+      : { key: outcome.objectId, created: false };
+  }
+}
+
+@Module({})
+class KitProbeModule {
+  static forConfig(config: BaseServiceConfig): DynamicModule {
+    return {
+      module: KitProbeModule,
+      imports: [PlatformModule.forService({ service: KIT_PROBE, config, schema })],
+      controllers: [MutateGrpcController],
+    };
+  }
+}
+
+export const kitProbe: ServiceDefinition<BaseServiceConfig> = {
+  name: KIT_PROBE,
+  loadConfig: (env) => loadConfig({ service: KIT_PROBE, schema: baseServiceSchema }, env),
+  secrets: [],
+  module: (config) => KitProbeModule.forConfig(config),
+  services: ['cinode.testing.v1.ProbeService'],
+  schema,
+};
+
+export interface KitProbeServer {
+  service: RunningGrpcService;
+  databaseUrl: string;
+  clientAs(token: string): {
+    probe: GrpcClient<ProbeServiceClient>;
+    audit: GrpcClient<AuditServiceClient>;
+  };
+  stop(): Promise<void>;
+}
+
+export async function startKitProbe(
+  auth: TestAuth,
+  env: Record<string, string> = {},
+): Promise<KitProbeServer> {
+  const databaseUrl = await createTestDatabase('kit_probe');
+  const port = await findFreePort();
+  const config = kitProbe.loadConfig({
+    DATABASE_URL: databaseUrl,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+    GRPC_PORT: String(port),
+    METRICS_PORT: '0',
+    SHUTDOWN_GRACE_MS: '3000',
+    ...env,
+  });
+  const service = await startService(
+    kitProbe,
+    config,
+    createLogger({ service: KIT_PROBE, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  );
+  const clients: { close(): void }[] = [];
+  return {
+    service,
+    databaseUrl,
+    clientAs: (token) => {
+      const settings = {
+        address: `127.0.0.1:${port}`,
+        token: () => token,
+        defaultTimeoutMs: 10_000,
+      };
+      const probe = createGrpcClient<ProbeServiceClient>(
+        'cinode.testing.v1.ProbeService',
+        settings,
+      );
+      const audit = createGrpcClient<AuditServiceClient>('cinode.audit.v1.AuditService', settings);
+      clients.push(probe, audit);
+      return { probe, audit };
+    },
+    stop: async () => {
+      for (const client of clients) client.close();
+      await service.stop();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { ReadOnly } from '@cinode/audit';
+import { AllowAuthenticated, callerOf } from '@cinode/auth';
+import type {
+  IdentifierServiceController,
+  ListIdentifiersRequest,
+  ListIdentifiersResponse,
+  ResolveIdentifierRequest,
+  ResolveIdentifierResponse,
+} from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
+import { toIdentifierMessage } from '../identifiers/identifiers.mapper';
+import { QueriesService } from './queries.service';
+
+const SERVICE = 'IdentifierService';
+
+@Controller()
+export class QueriesGrpcController
+  implements Pick<IdentifierServiceController, 'resolveIdentifier' | 'listIdentifiers'>
+{
+  constructor(private readonly queries: QueriesService) {}
+
+  @GrpcMethod(SERVICE, 'ResolveIdentifier')
+  @AllowAuthenticated()
+  @ReadOnly()
+  async resolveIdentifier(
+    request: ResolveIdentifierRequest,
+    metadata: Metadata,
+  ): Promise<ResolveIdentifierResponse> {
+    const record = await this.queries.resolve(callerOf(metadata), request.identifier);
+    return { identifier: toIdentifierMessage(record.entity, record.transitions) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListIdentifiers')
+  @AllowAuthenticated()
+  @ReadOnly()
+  async listIdentifiers(
+    request: ListIdentifiersRequest,
+    metadata: Metadata,
+  ): Promise<ListIdentifiersResponse> {
+    const { identifiers, nextPageToken } = await this.queries.list(callerOf(metadata), request);
+    return { identifiers: identifiers.map((i) => toIdentifierMessage(i)), nextPageToken };
+  }
+}

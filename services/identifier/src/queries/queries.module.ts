@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { IdentifiersModule } from '../identifiers/identifiers.module';
+import { QueriesGrpcController } from './queries.grpc-controller';
+import { QueriesService } from './queries.service';
+
+/** Resolving and listing identifiers. */
+@Module({
+  imports: [IdentifiersModule],
+  controllers: [QueriesGrpcController],
+  providers: [QueriesService],
+})
+export class QueriesModule {}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '@cinode/auth';
+import {
+  FieldChecks,
+  ValidationError,
+  decodePageToken,
+  pageOf,
+  resolvePageSize,
+} from '@cinode/common';
+import {
+  ObjectType,
+  type ListIdentifiersRequest,
+} from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
+import { assertMayResolve, listedOwner } from '../access/identifier-access';
+import { identifierNotFound } from '../errors';
+import { canonicalIdentifier } from '../identifiers/identifier-input';
+import type { IdentifierEntity } from '../identifiers/identifier.entity';
+import { objectTypeCodeOf, stateNameOf } from '../identifiers/identifiers.mapper';
+import {
+  IdentifiersRepository,
+  type IdentifierRecord,
+} from '../identifiers/identifiers.repository';
+
+/** ResolveIdentifier and ListIdentifiers. */
+@Injectable()
+export class QueriesService {
+  constructor(private readonly identifiers: IdentifiersRepository) {}
+
+  async resolve(caller: Caller, input: string): Promise<IdentifierRecord> {
+    const canonical = canonicalIdentifier(input);
+    const entity = await this.identifiers.find(canonical);
+    if (!entity) throw identifierNotFound(canonical);
+    assertMayResolve(caller, entity);
+    return this.identifiers.record(entity);
+  }
+
+  async list(
+    caller: Caller,
+    request: ListIdentifiersRequest,
+  ): Promise<{ identifiers: IdentifierEntity[]; nextPageToken: string }> {
+    const limit = resolvePageSize(request.pageSize);
+    const checks = new FieldChecks().text('owner_participant_id', request.ownerParticipantId, {
+      required: false,
+      max: 128,
+    });
+    const objectType = objectTypeCodeOf(request.objectType);
+    if (request.objectType !== ObjectType.OBJECT_TYPE_UNSPECIFIED && !objectType)
+      checks.add('object_type', `unknown value ${request.objectType}`);
+    checks.throwIfAny();
+    const owner = listedOwner(caller, request.ownerParticipantId);
+    const state = stateNameOf(request.state);
+    const filterKey = `identifiers:${owner ?? ''}:${objectType ?? ''}:${state ?? ''}`;
+    const after = decodePageToken(request.pageToken, filterKey);
+    const afterSerial = after ? Number(after.after) : undefined;
+    if (afterSerial !== undefined && !Number.isSafeInteger(afterSerial)) {
+      throw new ValidationError([
+        { field: 'page_token', description: 'is not a token issued for this query' },
+      ]);
+    }
+    const rows = await this.identifiers.list(
+      { ownerParticipantId: owner, objectType, state },
+      limit,
+      afterSerial,
+    );
+    const { page, nextPageToken } = pageOf(
+      rows,
+      limit,
+      (i) => ({ after: String(i.serial), afterId: i.identifier }),
+      filterKey,
+    );
+    return { identifiers: page, nextPageToken };
+  }
+}

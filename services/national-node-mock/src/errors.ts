@@ -1,0 +1,25 @@
+/**
+ * Every ErrorInfo reason the national node mock answers with, besides the platform's. The proto
+ * comments of each RPC list the ones it may return.
+ */
+export enum ErrorReason {
+  NODE_NOT_FOUND = 'NODE_NOT_FOUND',
+  /** RegisterNode: the node key is registered with another type or region. */
+  NODE_KEY_CONFLICT = 'NODE_KEY_CONFLICT',
+  NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
+  IDENTIFIER_OUTSIDE_PREFIX = 'IDENTIFIER_OUTSIDE_PREFIX',
+  /** FileIdentifier: the identifier is filed already with other content. */
+  IDENTIFIER_ALREADY_FILED = 'IDENTIFIER_ALREADY_FILED',
+  FILING_NOT_FOUND = 'FILING_NOT_FOUND',
+  /** SubmitReport: the report id was received before with other content. */
+  REPORT_ID_CONFLICT = 'REPORT_ID_CONFLICT',
+  REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
+  INJECTED_OUTAGE = 'INJECTED_OUTAGE',
+  INJECTED_UNAVAILABLE = 'INJECTED_UNAVAILABLE',
+}
+
+/**
+ * The national node's writes are idempotent on natural keys (a node key, an identifier, a report
+ * id) whoever sends them: their idempotency keys share one scope.
+ */
+export const NATIONAL_SCOPE = 'national';

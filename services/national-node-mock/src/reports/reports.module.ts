@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { FaultsModule } from '../faults/faults.module';
+import { NodesModule } from '../nodes/nodes.module';
+import { ReportsGrpcController } from './reports.grpc-controller';
+import { ReportsRepository } from './reports.repository';
+import { ReportsService } from './reports.service';
+
+/** Reports nodes submit, with receipts. */
+@Module({
+  imports: [FaultsModule, NodesModule],
+  controllers: [ReportsGrpcController],
+  providers: [ReportsRepository, ReportsService],
+})
+export class ReportsModule {}

@@ -1,0 +1,20 @@
+import type { ServiceDefinition } from '@cinode/kit';
+import { ServiceCenterModule } from './app.module';
+import {
+  SECRET_KEYS,
+  SERVICE_NAME,
+  loadServiceCenterConfig,
+  type ServiceCenterConfig,
+} from './config';
+import { SERVICE_CENTER_SCHEMA } from './schema';
+import { SERVED_SERVICES } from './served-services';
+
+/** The service center as main.ts runs it and tests start it. */
+export const serviceCenter: ServiceDefinition<ServiceCenterConfig> = {
+  name: SERVICE_NAME,
+  loadConfig: loadServiceCenterConfig,
+  secrets: SECRET_KEYS,
+  module: (config) => ServiceCenterModule.forConfig(config),
+  services: SERVED_SERVICES,
+  schema: SERVICE_CENTER_SCHEMA,
+};

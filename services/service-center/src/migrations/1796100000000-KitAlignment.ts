@@ -52,6 +52,27 @@ export class KitAlignment1796100000000 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "public"."uq_signing_key_rotation_request_id"`);
     await queryRunner.query(`ALTER TABLE "signing_key" DROP COLUMN "rotation_request_id"`);
 
+    // Consumers keep projections of participants ordered by version, which older events lacked:
+    // announce every participant (but the operators) once more, as it is now, at a new version.
+    await queryRunner.query(
+      `UPDATE "participant" SET "version" = "version" + 1 WHERE "kind" <> 6`,
+    );
+    await queryRunner.query(`INSERT INTO "outbox_event" ("id", "type", "source", "schema_version", "occurred_at", "data", "trace_context")
+      SELECT gen_random_uuid(), 'cinode.participant.participant.updated', 'service-center', 1, now(),
+             jsonb_build_object(
+               'participantId', "id",
+               'version', "version",
+               'kind', (ARRAY['COMPUTE_PROVIDER','RESELLER','APPLICATION_PROVIDER','LINE_PROVIDER','USER','OPERATOR'])["kind"],
+               'state', (ARRAY['SUBMITTED','UNDER_REVIEW','CERTIFIED','REJECTED','SUSPENDED','REVOKED'])["state"],
+               'previousState', (ARRAY['SUBMITTED','UNDER_REVIEW','CERTIFIED','REJECTED','SUSPENDED','REVOKED'])["state"],
+               'legalName', "name",
+               'creditCode', "organization"->>'creditCode',
+               'reason', 'announced again at the upgrade to versioned events',
+               'actor', 'system:upgrade'),
+             NULL
+        FROM "participant" WHERE "kind" <> 6 ORDER BY "created_at"`);
+    await queryRunner.query(`SELECT pg_notify('outbox_event', '')`);
+
     // The old trail's records, oldest first so their sequence follows time. The RPC path was not
     // kept, only the method's name; failures were "KIND:REASON" and nothing then committed.
     await queryRunner.query(`INSERT INTO "audit_log" ("id", "service", "method", "object_type", "object_id", "actor",

@@ -147,7 +147,7 @@ export class UnitOfWork {
     if (!key) {
       const created = await this.run(async (tx) => {
         const outcome = await create(tx);
-        tx.objectId = outcome.objectId;
+        tx.objectId ??= outcome.objectId;
         return outcome;
       }, options);
       return { created: true, result: created.result };
@@ -164,7 +164,7 @@ export class UnitOfWork {
         // Rolled back, not committed: this transaction must not count as a change (nor be audited as one).
         if (inserted.length === 0) throw new KeyTaken();
         const created = await create(tx);
-        tx.objectId = created.objectId;
+        tx.objectId ??= created.objectId;
         await tx.manager.query(
           `UPDATE idempotency_key SET object_id = $3 WHERE scope = $1 AND request_id = $2`,
           [key.scope, key.requestId, created.objectId],

@@ -73,6 +73,8 @@ export class ApiKeysService {
         fingerprint: fingerprintOf({ apiKeyId }),
       },
       async (tx) => {
+        // The call is about the key it rotates (the audit record's object), not the new one.
+        tx.objectId = apiKeyId;
         const old = await this.lock(tx, apiKeyId, caller);
         // FOR SHARE: a revocation of the participant (which revokes its keys under FOR UPDATE) cannot
         // commit between this check and the new key.

@@ -167,6 +167,16 @@ describe(validateManifests.name, () => {
     ]);
   });
 
+  it('rejects one secret name used with two formats', () => {
+    const input = sources(
+      manifest('alpha', { localEnv: { KEY: '${secret:shared:api-key}' } }),
+      manifest('beta', { localEnv: { OTHER: 'x-${secret:shared:base64-32}' } }),
+    );
+    expect(problemsOf(input)).toEqual([
+      'services/beta/service.json: localEnv.OTHER names secret shared as base64-32, but services/alpha/service.json localEnv.KEY as api-key',
+    ]);
+  });
+
   it('rejects a dependency cycle, capabilities included', () => {
     const input = sources(
       manifest('center', {

@@ -3,6 +3,7 @@ import {
   CAPABILITIES,
   CAPABILITY_ENV,
   RUNNER_ENV,
+  secretReferences,
   serviceManifestSchema,
   type ServiceManifest,
 } from './service-manifest';
@@ -122,6 +123,22 @@ function crossFileProblems(
       claimEnv(dependency.env, `${key}.env`);
     });
     for (const name of Object.keys(manifest.localEnv ?? {})) claimEnv(name, `localEnv.${name}`);
+  }
+
+  // Secrets live in one directory per node, so one name must mean one kind of secret.
+  const secretFormats = new Map<string, { format: string; where: string }>();
+  for (const { file, manifest } of entries) {
+    for (const [key, value] of Object.entries(manifest.localEnv ?? {})) {
+      for (const { name, format } of secretReferences(value)) {
+        const earlier = secretFormats.get(name);
+        if (earlier === undefined)
+          secretFormats.set(name, { format, where: `${file} localEnv.${key}` });
+        else if (earlier.format !== format)
+          problems.push(
+            `${file}: localEnv.${key} names secret ${name} as ${format}, but ${earlier.where} as ${earlier.format}`,
+          );
+      }
+    }
   }
 
   const cycle = findDependencyCycle(entries.map((entry) => entry.manifest));

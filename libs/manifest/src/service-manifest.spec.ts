@@ -1,4 +1,4 @@
-import { expandLocalEnvValue } from './service-manifest';
+import { expandLocalEnvValue, secretReferences } from './service-manifest';
 
 describe(expandLocalEnvValue.name, () => {
   it('replaces each secret reference and keeps the rest', () => {
@@ -16,5 +16,15 @@ describe(expandLocalEnvValue.name, () => {
 
   it('leaves a value without references alone', () => {
     expect(expandLocalEnvValue('cinode-local-dev', () => 'never')).toBe('cinode-local-dev');
+  });
+});
+
+describe(secretReferences.name, () => {
+  it('lists the secrets a value names', () => {
+    expect(secretReferences('${secret:a:api-key}-${secret:b:base64-32}')).toEqual([
+      { name: 'a', format: 'api-key' },
+      { name: 'b', format: 'base64-32' },
+    ]);
+    expect(secretReferences('plain')).toEqual([]);
   });
 });

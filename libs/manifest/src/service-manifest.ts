@@ -180,6 +180,16 @@ export function expandLocalEnvValue(
   );
 }
 
+/** The secrets a localEnv value names, in order. */
+export function secretReferences(value: string): { name: string; format: SecretFormat }[] {
+  const references: { name: string; format: SecretFormat }[] = [];
+  expandLocalEnvValue(value, (name, format) => {
+    references.push({ name, format });
+    return '';
+  });
+  return references;
+}
+
 function isSecretFormat(value: string): value is SecretFormat {
   return SECRET_FORMATS.some((format) => format === value);
 }

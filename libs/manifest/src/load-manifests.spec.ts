@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { manifest } from '../test/manifest-fixtures';
-import { loadManifests } from './load-manifests';
+import { loadManifests, manifestPath } from './load-manifests';
 import { ManifestError } from './manifest-validation';
 
 describe(loadManifests.name, () => {
@@ -44,5 +44,20 @@ describe(loadManifests.name, () => {
 
   it('returns no manifests when there is no services directory', () => {
     expect(loadManifests(root)).toEqual([]);
+  });
+
+  it("loads this repository's manifests, each naming the JSON Schema for editors", () => {
+    const workspaceRoot = join(__dirname, '..', '..', '..');
+    const manifests = loadManifests(workspaceRoot);
+    expect(manifests.map((m) => m.name)).toEqual([
+      'identifier',
+      'national-node-mock',
+      'service-center',
+    ]);
+    for (const manifest of manifests) {
+      const file = join(workspaceRoot, manifestPath(manifest.name));
+      expect(manifest.$schema).toBe('../../libs/manifest/service-manifest.schema.json');
+      expect(existsSync(join(dirname(file), manifest.$schema ?? 'missing'))).toBe(true);
+    }
   });
 });

@@ -1,5 +1,6 @@
 -- One database per service (each service owns its own). Runs once, on an empty data directory.
--- Add a line here when a service joins deploy/compose.yaml.
+-- Exactly the "database" of each services/<name>/service.json; libs/manifest's agreement test
+-- (test/topology-agreement.spec.ts) fails when a line is missing or left over.
 CREATE DATABASE national_node_mock;
 CREATE DATABASE service_center;
 CREATE DATABASE identifier;

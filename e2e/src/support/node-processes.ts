@@ -1,4 +1,6 @@
 import { createGrpcClient, fromTimestamp, type PromiseClient } from '@cinode/grpc';
+import { newSecret, planNode, type ServicePlan, type ServicePorts } from '@cinode/launcher';
+import { loadManifests, serverOf } from '@cinode/manifest';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type {
@@ -18,12 +20,11 @@ import {
   spawnService,
   startTestNats,
   waitForServing,
+  WORKSPACE_ROOT,
   type ServiceProcess,
   type TestNats,
 } from '@cinode/testing';
 import type { Metadata } from '@grpc/grpc-js';
-import { generateApiKey } from '@cinode/common';
-import { generateKey32 } from './fixtures';
 
 /** One built service running as a process. */
 export interface RunningService {
@@ -61,13 +62,49 @@ export interface NodeSettings {
   tokenTtlSeconds: number;
 }
 
+/** Settings only the tests want: short timeouts and retries, and a token lifetime of their choosing. */
+function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, string> {
+  const common = { SHUTDOWN_GRACE_MS: '2000' };
+  switch (service.name) {
+    case 'service-center':
+      return { ...common, TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds) };
+    case 'identifier':
+      return {
+        ...common,
+        NATIONAL_NODE_TIMEOUT_MS: '2000',
+        // Unique per run, as a node key is per installation.
+        NODE_KEY: `e2e-entry-to-market-${service.grpcPort}`,
+        REGISTRATION_RETRY_INITIAL_MS: '100',
+        REGISTRATION_RETRY_MAX_MS: '1000',
+        FILING_RETRY_INITIAL_MS: '200',
+        FILING_RETRY_MAX_MS: '1000',
+      };
+    default:
+      return common;
+  }
+}
+
+/** A free port not handed out already in this node (the kernel may offer a port twice). */
+async function distinctFreePort(taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = await findFreePort();
+    if (!taken.has(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no distinct free port after 20 attempts');
+}
+
 /**
- * The service center, the identifier service and the national node mock as BUILT processes, each
- * with its own database, sharing a NATS server of the calling file's own and the test keys. Every
- * service verifies participant tokens with the service center's JWKS (AUTH_JWKS_ADDRESS) and the
- * static test keys, the service key among them, as `npm start` wires it.
+ * Every service of services/*\/service.json as a BUILT process, each with its own database, sharing
+ * a NATS server of the calling file's own and the test keys. Which services run, the addresses they
+ * call each other on (AUTH_JWKS_ADDRESS of the JWKS provider, NATIONAL_NODE_ADDRESS, ...) and the
+ * start waves come from the manifests through planNode, as for `npm start`; only the ports (free
+ * ones), databases, keys and the test settings above differ.
  */
 export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> {
+  const manifests = loadManifests(WORKSPACE_ROOT);
   const started: RunningService[] = [];
   const closers: (() => void)[] = [];
   const nats = await startTestNats();
@@ -87,76 +124,76 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
   };
   try {
     const auth = await createTestAuth();
-    const operatorBootstrapKey = generateApiKey().key;
-    const centerPort = await findFreePort();
-    const centerAddress = `127.0.0.1:${centerPort}`;
-    const common = {
-      AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-      AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
-      AUTH_JWKS_ADDRESS: centerAddress,
-      NATS_URL: nats.url,
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_GRACE_MS: '2000',
-    };
-
-    const launch = async (
-      name: string,
-      port: number,
-      env: Record<string, string>,
-    ): Promise<RunningService> => {
-      const metricsPort = await findFreePort();
-      const address = `127.0.0.1:${port}`;
-      const proc = spawnService(name, {
-        ...common,
-        DATABASE_URL: await createTestDatabase(`e2e_${name}`),
-        GRPC_PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        ...env,
+    const taken = new Set<number>();
+    const ports = new Map<string, ServicePorts>();
+    const databases = new Map<string, string>();
+    for (const manifest of manifests) {
+      ports.set(manifest.name, {
+        grpcPort: await distinctFreePort(taken),
+        metricsPort: await distinctFreePort(taken),
       });
-      const service = { name, address, metricsPort, proc };
-      started.push(service);
-      await waitForServing(address, 60_000, proc);
-      return service;
-    };
-
-    // The service center first: the others fetch its JWKS.
-    const serviceCenter = await launch('service-center', centerPort, {
-      TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds),
-      SIGNING_KEY_ENCRYPTION_KEY: generateKey32(),
-      OPERATOR_BOOTSTRAP_KEY: operatorBootstrapKey,
+      databases.set(manifest.name, await createTestDatabase(`e2e_${manifest.name}`));
+    }
+    const secrets = new Map<string, string>();
+    const plan = planNode({
+      manifests,
+      host: '127.0.0.1',
+      ports: (manifest) => required(ports, manifest.name),
+      databaseUrl: (manifest) => required(databases, manifest.name),
+      natsUrl: nats.url,
+      keys: { publicKeys: auth.publicKeys, serviceSigningKey: auth.serviceSigningKey },
+      secret: (name, format) => {
+        if (!secrets.has(name)) secrets.set(name, newSecret(format));
+        return required(secrets, name);
+      },
+      nodeEnv: 'test',
+      logLevel: 'warn',
     });
-    const nationalPort = await findFreePort();
-    const [nationalNode, identifier] = await Promise.all([
-      launch('national-node-mock', nationalPort, {}),
-      launch('identifier', await findFreePort(), {
-        NATIONAL_NODE_ADDRESS: `127.0.0.1:${nationalPort}`,
-        NATIONAL_NODE_TIMEOUT_MS: '2000',
-        NODE_KEY: `e2e-entry-to-market-${nationalPort}`,
-        REGISTRATION_RETRY_INITIAL_MS: '100',
-        REGISTRATION_RETRY_MAX_MS: '1000',
-        FILING_RETRY_INITIAL_MS: '200',
-        FILING_RETRY_MAX_MS: '1000',
-      }),
-    ]);
 
-    const client = <C>(service: string, address: string): PromiseClient<C> => {
-      const created = createGrpcClient<C>(service, { address });
+    const launch = async (service: ServicePlan): Promise<RunningService> => {
+      const proc = spawnService(service.name, { ...service.env, ...testEnv(service, settings) });
+      const running = {
+        name: service.name,
+        address: service.grpcAddress,
+        metricsPort: service.metricsPort,
+        proc,
+      };
+      started.push(running);
+      await waitForServing(service.grpcAddress, 60_000, proc);
+      return running;
+    };
+    const running = new Map<string, RunningService>();
+    for (const wave of plan.waves) {
+      for (const service of await Promise.all(wave.map(launch))) running.set(service.name, service);
+    }
+
+    const client = <C>(grpcService: string): PromiseClient<C> => {
+      const server = serverOf(manifests, grpcService);
+      if (server === undefined) throw new Error(`no service.json lists ${grpcService}`);
+      const created = createGrpcClient<C>(grpcService, {
+        address: required(running, server.name).address,
+      });
       closers.push(() => created.close());
       return created.api;
     };
     const clients: NodeClients = {
-      participants: client('cinode.participant.v1.ParticipantService', serviceCenter.address),
-      certification: client('cinode.participant.v1.CertificationService', serviceCenter.address),
-      apiKeys: client('cinode.participant.v1.ApiKeyService', serviceCenter.address),
-      tokens: client('cinode.credential.v1.TokenService', serviceCenter.address),
-      identifiers: client('cinode.identifier.v1.IdentifierService', identifier.address),
-      national: client('cinode.national.v1.NationalNodeService', nationalNode.address),
-      nationalAdmin: client('cinode.national.v1.NationalNodeAdminService', nationalNode.address),
+      participants: client('cinode.participant.v1.ParticipantService'),
+      certification: client('cinode.participant.v1.CertificationService'),
+      apiKeys: client('cinode.participant.v1.ApiKeyService'),
+      tokens: client('cinode.credential.v1.TokenService'),
+      identifiers: client('cinode.identifier.v1.IdentifierService'),
+      national: client('cinode.national.v1.NationalNodeService'),
+      nationalAdmin: client('cinode.national.v1.NationalNodeAdminService'),
     };
+    const serviceCenter = required(running, 'service-center');
+    const operatorBootstrapKey = plan.services.find((s) => s.name === serviceCenter.name)?.env
+      .OPERATOR_BOOTSTRAP_KEY;
+    if (operatorBootstrapKey === undefined)
+      throw new Error('service-center has no OPERATOR_BOOTSTRAP_KEY in its service.json localEnv');
     return {
       serviceCenter,
-      identifier,
-      nationalNode,
+      identifier: required(running, 'identifier'),
+      nationalNode: required(running, 'national-node-mock'),
       nats,
       operatorBootstrapKey,
       tokenTtlSeconds: settings.tokenTtlSeconds,
@@ -168,6 +205,13 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
     await stop();
     throw new Error(`${String(error)}\n${logs}`);
   }
+}
+
+function required<V>(map: ReadonlyMap<string, V>, key: string): V {
+  const value = map.get(key);
+  if (value === undefined)
+    throw new Error(`${key}: not in this node (see services/*/service.json)`);
+  return value;
 }
 
 /** Call options carrying a bearer token. */

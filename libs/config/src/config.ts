@@ -77,6 +77,17 @@ export const baseServiceSchema = z.object({
 
 export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;
 
+/**
+ * A service's default ports, from its manifest (services/<name>/service.json): spread into its
+ * schema, so the defaults are written once.
+ */
+export function serviceAddressShape(manifest: { grpcPort: number; metricsPort: number }) {
+  return {
+    GRPC_PORT: envInt(manifest.grpcPort, 0, 65535),
+    METRICS_PORT: envInt(manifest.metricsPort, 0, 65535),
+  };
+}
+
 /** Keys of every service that publishes or consumes events; spread into its schema. */
 export const eventsConfigShape = {
   NATS_URL: z.string({ required_error: 'is required' }).min(1),

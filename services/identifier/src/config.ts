@@ -1,3 +1,4 @@
+import manifest from '../service.json';
 import {
   baseServiceSchema,
   envInt,
@@ -6,15 +7,15 @@ import {
   loadConfig,
   type ConfigProblem,
   type ServiceConfigDefinition,
+  serviceAddressShape,
 } from '@cinode/config';
 import { z } from 'zod';
 
-export const SERVICE_NAME = 'identifier';
+export const SERVICE_NAME = manifest.name;
 
 const schema = baseServiceSchema.extend({
   ...eventsConfigShape,
-  GRPC_PORT: envInt(50064, 1, 65535),
-  METRICS_PORT: envInt(9464, 0, 65535),
+  ...serviceAddressShape(manifest),
   /** host:port of the national node (the national-node-mock in development). */
   NATIONAL_NODE_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each call to the national node. Must stay well under the consumer's ack wait. */

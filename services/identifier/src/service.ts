@@ -1,3 +1,4 @@
+import manifest from '../service.json';
 import type { ServiceDefinition } from '@cinode/kit';
 import { IdentifierModule } from './app.module';
 import {
@@ -14,6 +15,6 @@ export const identifierService: ServiceDefinition<IdentifierConfig> = {
   loadConfig: loadIdentifierConfig,
   secrets: identifierConfig.secrets ?? [],
   module: (config) => IdentifierModule.forConfig(config),
-  services: ['cinode.identifier.v1.IdentifierService'],
+  services: manifest.grpcServices,
   schema: IDENTIFIER_SCHEMA,
 };

@@ -1,16 +1,17 @@
+import manifest from '../service.json';
 import {
   baseServiceSchema,
   envBoolean,
   envInt,
   type ServiceConfigDefinition,
+  serviceAddressShape,
 } from '@cinode/config';
 import { z } from 'zod';
 
-export const SERVICE_NAME = 'national-node-mock';
+export const SERVICE_NAME = manifest.name;
 
 const schema = baseServiceSchema.extend({
-  GRPC_PORT: envInt(50070, 0, 65535),
-  METRICS_PORT: envInt(9470, 0, 65535),
+  ...serviceAddressShape(manifest),
   /** The national identifier prefix put in front of every node code. */
   NATIONAL_PREFIX: z
     .string()

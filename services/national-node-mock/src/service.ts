@@ -1,9 +1,9 @@
+import manifest from '../service.json';
 import { loadConfig } from '@cinode/config';
 import type { ServiceDefinition } from '@cinode/kit';
 import { NationalNodeMockModule } from './app.module';
 import { SERVICE_NAME, mockConfigDefinition, type MockConfig } from './config';
 import { MOCK_SCHEMA } from './schema';
-import { SERVED_SERVICES } from './served-services';
 
 /** The national node mock as main.ts runs it and tests start it. */
 export const nationalNodeMock: ServiceDefinition<MockConfig> = {
@@ -11,6 +11,6 @@ export const nationalNodeMock: ServiceDefinition<MockConfig> = {
   loadConfig: (env = process.env) => loadConfig(mockConfigDefinition, env),
   secrets: mockConfigDefinition.secrets ?? [],
   module: (config) => NationalNodeMockModule.forConfig(config),
-  services: SERVED_SERVICES,
+  services: manifest.grpcServices,
   schema: MOCK_SCHEMA,
 };

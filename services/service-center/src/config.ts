@@ -1,3 +1,4 @@
+import manifest from '../service.json';
 import { API_KEY_PATTERN } from '@cinode/common';
 import {
   baseServiceSchema,
@@ -6,14 +7,14 @@ import {
   eventsConfigShape,
   loadConfig,
   type ServiceConfigDefinition,
+  serviceAddressShape,
 } from '@cinode/config';
 import { z } from 'zod';
 
-export const SERVICE_NAME = 'service-center';
+export const SERVICE_NAME = manifest.name;
 
 const schema = baseServiceSchema.extend({
-  GRPC_PORT: envInt(50061, 1, 65535),
-  METRICS_PORT: envInt(9461, 0, 65535),
+  ...serviceAddressShape(manifest),
   ...eventsConfigShape,
   /** Lifetime of issued participant tokens; bounds how long a revoked participant's tokens work. */
   TOKEN_TTL_SECONDS: envInt(300, 30, 3600),

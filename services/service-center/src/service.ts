@@ -1,3 +1,4 @@
+import manifest from '../service.json';
 import type { ServiceDefinition } from '@cinode/kit';
 import { ServiceCenterModule } from './app.module';
 import {
@@ -7,7 +8,6 @@ import {
   type ServiceCenterConfig,
 } from './config';
 import { SERVICE_CENTER_SCHEMA } from './schema';
-import { SERVED_SERVICES } from './served-services';
 
 /** The service center as main.ts runs it and tests start it. */
 export const serviceCenter: ServiceDefinition<ServiceCenterConfig> = {
@@ -15,6 +15,6 @@ export const serviceCenter: ServiceDefinition<ServiceCenterConfig> = {
   loadConfig: loadServiceCenterConfig,
   secrets: SECRET_KEYS,
   module: (config) => ServiceCenterModule.forConfig(config),
-  services: SERVED_SERVICES,
+  services: manifest.grpcServices,
   schema: SERVICE_CENTER_SCHEMA,
 };

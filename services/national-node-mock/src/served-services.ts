@@ -1,5 +1,0 @@
-/** The gRPC services this process serves (plus health and reflection, added by the bootstrap). */
-export const SERVED_SERVICES = [
-  'cinode.national.v1.NationalNodeService',
-  'cinode.national.v1.NationalNodeAdminService',
-];

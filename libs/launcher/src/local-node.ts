@@ -17,6 +17,7 @@ import {
   waitForPostgres,
   type StartedNats,
   type StartedPostgres,
+  removeDataDir,
 } from '@cinode/local-infra';
 import { loadManifests, type ServiceManifest } from '@cinode/manifest';
 import { linePrinter, paint, table } from './console-output';
@@ -131,6 +132,8 @@ class LocalNode {
     const tInfra = performance.now();
     if (settings.fresh) {
       console.log(`--fresh: removing ${settings.dataDir}`);
+      // The cluster may live elsewhere behind a link (a root user's clone under /root).
+      removeDataDir(join(settings.dataDir, 'postgres'));
       rmSync(settings.dataDir, { recursive: true, force: true });
     }
     // 0755: when we are root, Postgres runs as an unprivileged user that must reach its data.

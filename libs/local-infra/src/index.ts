@@ -5,3 +5,4 @@ export * from './grpc-health';
 export * from './nats-server';
 export * from './ports';
 export * from './postgres-admin';
+export { removeDataDir } from './reachable-paths';

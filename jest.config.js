@@ -7,7 +7,7 @@ module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
   testMatch: [
-    '<rootDir>/{libs,services,e2e,charts,scripts}/**/*.{spec,integration-spec,e2e-spec}.ts',
+    '<rootDir>/{libs,services,e2e,charts,scripts,tools}/**/*.{spec,integration-spec,e2e-spec}.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/', '/.cache/'],
   transform: {

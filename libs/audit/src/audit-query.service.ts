@@ -35,6 +35,10 @@ export class AuditQueryService {
       });
     if (request.objectId && !request.objectType)
       checks.add('object_type', 'is required with object_id');
+    checks
+      .timestamp('start_time', request.startTime, { required: false })
+      .timestamp('end_time', request.endTime, { required: false });
+    checks.throwIfAny();
     const start = request.startTime ? fromTimestamp(request.startTime) : undefined;
     const end = request.endTime ? fromTimestamp(request.endTime) : undefined;
     if (start && end && end.getTime() <= start.getTime())

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Caller } from '@cinode/auth';
-import { uuidv7 } from '@cinode/common';
+import { sanitizeText, uuidv7 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { describeError } from '@cinode/grpc';
 import type { EntityManager } from 'typeorm';
@@ -22,9 +22,12 @@ export interface AuditedCallStart {
 
 export type CallResult = { ok: true; response: unknown } | { ok: false; error: unknown };
 
-function clip(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max) : value;
-}
+/**
+ * A caller-controlled string made safe to store: control characters (NUL above all, which Postgres
+ * refuses — an insert failing on one would erase the record of a hostile call) and lone surrogates
+ * replaced, cut to `max` characters.
+ */
+const clip = sanitizeText;
 
 /**
  * The audit record of one call. The first unit of work that commits during the call writes it

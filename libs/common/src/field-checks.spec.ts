@@ -30,6 +30,30 @@ describe(FieldChecks.name, () => {
     expect(new FieldChecks().text('name', '算力互联互通节点', { max: 8 }).ok).toBe(true);
   });
 
+  it('refuses text Postgres cannot store: NUL and lone surrogates', () => {
+    const ok = (value: string): boolean => new FieldChecks().text('name', value, { max: 50 }).ok;
+    expect(ok('a\u0000b')).toBe(false);
+    expect(ok('a\uD800b')).toBe(false);
+    expect(ok('a\uDC00')).toBe(false);
+    expect(ok('emoji \uD83D\uDE00 is fine')).toBe(true);
+  });
+
+  it('takes timestamps Postgres can hold, and absent ones only when optional', () => {
+    const at = (seconds: number, nanos = 0) => ({ seconds, nanos });
+    const ok = (value: { seconds: number; nanos: number } | undefined, required = true): boolean =>
+      new FieldChecks().timestamp('at', value, { required }).ok;
+    expect(ok(at(1_800_000_000))).toBe(true);
+    expect(ok(at(-62_135_596_800))).toBe(true); // 0001-01-01T00:00:00Z
+    expect(ok(at(253_402_300_799, 999_999_999))).toBe(true); // 9999-12-31T23:59:59.999999999Z
+    expect(ok(at(-62_135_596_801))).toBe(false);
+    expect(ok(at(253_402_300_800))).toBe(false);
+    expect(ok(at(Number.MAX_SAFE_INTEGER + 2))).toBe(false);
+    expect(ok(at(0, -1))).toBe(false);
+    expect(ok(at(0, 1_000_000_000))).toBe(false);
+    expect(ok(undefined)).toBe(false);
+    expect(ok(undefined, false)).toBe(true);
+  });
+
   it('accepts an absent optional field', () => {
     expect(new FieldChecks().text('endpoint', '', { required: false, max: 5 }).ok).toBe(true);
   });

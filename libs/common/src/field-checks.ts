@@ -1,4 +1,9 @@
 import { ValidationError, type FieldViolation } from './errors';
+import { hasLoneSurrogate } from './text';
+
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
 
 /**
  * Collects every problem with a request before failing, so a caller learns all bad fields in one
@@ -29,6 +34,15 @@ export class FieldChecks {
       if (required) this.add(field, 'is required');
       return this;
     }
+    // Postgres stores neither; refused here they are INVALID_ARGUMENT, not INTERNAL.
+    if (value.includes('\u0000')) {
+      this.add(field, 'must not contain NUL characters');
+      return this;
+    }
+    if (hasLoneSurrogate(value)) {
+      this.add(field, 'must be well-formed Unicode');
+      return this;
+    }
     const length = [...value].length;
     if (rules.min !== undefined && length < rules.min) {
       this.add(field, `must be at least ${rules.min} characters`);
@@ -51,6 +65,30 @@ export class FieldChecks {
   range(field: string, value: number, min: number, max: number): this {
     if (!Number.isFinite(value) || value < min || value > max) {
       this.add(field, `must be between ${min} and ${max}`);
+    }
+    return this;
+  }
+
+  /** Checks a timestamp a caller sent: present when required, between years 1 and 9999. */
+  timestamp(
+    field: string,
+    value: { seconds: number; nanos: number } | undefined | null,
+    rules: { required?: boolean } = {},
+  ): this {
+    // Unset message fields arrive as null from the wire, undefined from TypeScript callers.
+    if (value === undefined || value === null) {
+      if (rules.required ?? true) this.add(field, 'is required');
+      return this;
+    }
+    if (
+      !Number.isSafeInteger(value.seconds) ||
+      value.seconds < MIN_TIMESTAMP_SECONDS ||
+      value.seconds > MAX_TIMESTAMP_SECONDS ||
+      !Number.isInteger(value.nanos) ||
+      value.nanos < 0 ||
+      value.nanos > 999_999_999
+    ) {
+      this.add(field, 'must be a time between years 1 and 9999');
     }
     return this;
   }

@@ -5,3 +5,4 @@ export * from './pagination';
 export * from './api-key';
 export * from './canonical-json';
 export * from './ids';
+export * from './text';

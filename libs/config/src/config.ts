@@ -62,7 +62,8 @@ export const baseServiceSchema = z.object({
   GRPC_TLS_CA_FILE: envOptional(),
   SHUTDOWN_GRACE_MS: envInt(10_000, 0, 120_000),
   DATABASE_URL: envPostgresUrl(),
-  DB_POOL_MAX: envInt(10, 1, 200),
+  /** At least 2: migrations at start-up hold one connection for their lock and use another. */
+  DB_POOL_MAX: envInt(10, 2, 200),
   DB_MIGRATE_ON_START: envBoolean(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: envOptional(),
   /** JWKS (JSON) with the Ed25519 public keys that sign caller tokens. */

@@ -53,6 +53,17 @@ export type ReceivedEvent<E> =
 
 export type DataOf<E> = E extends EventContract<infer T> ? T : never;
 
+/**
+ * A string of `min` to `max` characters counted as the services count them (and as varchar does):
+ * by code point, not UTF-16 unit, so a name the service accepted always fits its event.
+ */
+export function textOf(min: number, max: number) {
+  return z.string().refine((v) => {
+    const length = [...v].length;
+    return length >= min && length <= max;
+  }, `must be ${min} to ${max} characters`);
+}
+
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/;
 const EVENT_TYPE = /^cinode\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/;
 
@@ -126,11 +137,16 @@ export function defineEventSource<const E extends EventContract>(source: {
 export function eventOf<T>(contract: EventContract<T>, data: T): EventMessage<T> {
   const parsed = contract.schema.safeParse(data);
   if (!parsed.success) {
-    throw new Error(
+    throw new ContractViolationError(
       `${contract.type}: data does not match its contract: ${describeIssues(parsed.error)}`,
     );
   }
   return { type: contract.type, schemaVersion: contract.schemaVersion, data: parsed.data };
+}
+
+/** A producer tried to emit data its contract refuses: a bug, or input the service let through. */
+export class ContractViolationError extends Error {
+  override readonly name = 'ContractViolationError';
 }
 
 /** A received event that cannot be what its contract says: retrying cannot fix it. */

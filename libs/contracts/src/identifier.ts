@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, defineEventSource, defineStream } from './contract';
+import { defineEvent, defineEventSource, defineStream, textOf } from './contract';
 
 /** The identifier service's stream: identifier lifecycle events. */
 export const IDENTIFIER_STREAM = defineStream({
@@ -19,7 +19,7 @@ export const IDENTIFIER_STATES = [
 export const SUSPENSION_CAUSES = ['operator', 'owner_suspended', 'owner_revoked'] as const;
 export const OBJECT_TYPE_CODES = ['RP', 'PT', 'LN', 'AS'] as const;
 
-const identifier = z.string().min(1).max(64);
+const identifier = textOf(1, 64);
 /** Per-identifier sequence: 1 when issued, one more for each change after. */
 const version = z.number().int().positive().safe();
 
@@ -28,25 +28,25 @@ export const identifierIssuedData = z.object({
   version,
   nodeCode: z.string().regex(/^[RI]\d{4}$/),
   objectType: z.enum(OBJECT_TYPE_CODES),
-  ownerParticipantId: z.string().min(1).max(128),
+  ownerParticipantId: textOf(1, 128),
 });
 export type IdentifierIssuedData = z.infer<typeof identifierIssuedData>;
 
 export const identifierFiledData = z.object({
   identifier,
   version,
-  filingNumber: z.string().min(1).max(32),
+  filingNumber: textOf(1, 32),
 });
 export type IdentifierFiledData = z.infer<typeof identifierFiledData>;
 
 export const identifierStateChangedData = z.object({
   identifier,
   version,
-  ownerParticipantId: z.string().min(1).max(128),
+  ownerParticipantId: textOf(1, 128),
   state: z.enum(IDENTIFIER_STATES),
   suspensionCause: z.enum(SUSPENSION_CAUSES).nullable(),
-  reason: z.string().max(500),
-  actor: z.string().min(1).max(128),
+  reason: textOf(0, 500),
+  actor: textOf(1, 128),
 });
 export type IdentifierStateChangedData = z.infer<typeof identifierStateChangedData>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, defineEventSource, defineStream } from './contract';
+import { defineEvent, defineEventSource, defineStream, textOf } from './contract';
 
 /** The service center's stream: participants, certification, qualifications and API keys. */
 export const PARTICIPANT_STREAM = defineStream({
@@ -31,8 +31,8 @@ export type ParticipantStateName = (typeof PARTICIPANT_STATES)[number];
 
 /** Per-aggregate sequence: 1 for the first event of an aggregate, one more for each change after. */
 const version = z.number().int().positive().safe();
-const actor = z.string().min(1).max(128);
-const reason = z.string().max(500);
+const actor = textOf(1, 128);
+const reason = textOf(0, 500);
 
 /**
  * Data of every participant lifecycle event. It carries what consumers need to act without
@@ -48,7 +48,7 @@ export const participantEventData = z.object({
   /** null for a first registration. */
   previousState: z.enum(PARTICIPANT_STATES).nullable(),
   /** The organisation's legal name, or the individual's name. */
-  legalName: z.string().min(1).max(200),
+  legalName: textOf(1, 200),
   /** GB 32100 unified social credit code; null for individuals. */
   creditCode: z
     .string()

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { TypeOrmLogger } from './typeorm-logger';
 
 /** What a service says about its own database; everything else is decided here, once. */
 export interface DatabaseConnectionOptions {
@@ -51,6 +52,7 @@ export function buildDataSourceOptions(
     migrationsRun: false,
     dropSchema: false,
     logging: options.logging ?? ['error', 'warn', 'migration'],
+    logger: new TypeOrmLogger(),
     applicationName: options.applicationName,
     ssl: options.ssl,
     extra,

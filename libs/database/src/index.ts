@@ -5,6 +5,7 @@ export * from './database.module';
 export * from './database.migration';
 export * from './idempotency-key.entity';
 export * from './transaction';
+export * from './typeorm-logger';
 export * from './unit-of-work';
 
 import { CreateIdempotencyKeys1796000000000 } from './database.migration';

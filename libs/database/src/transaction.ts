@@ -17,6 +17,8 @@ export interface OutboxWriter {
 export interface TransactionHook {
   /** Before the transaction starts; the returned function runs when it has ended either way. */
   begin?(control: TransactionControl): (() => Promise<void> | void) | void;
+  /** Right after BEGIN, inside the transaction (e.g. to bound its statements); may throw. */
+  started?(control: TransactionControl): Promise<void>;
   /** After the work, before COMMIT, inside the transaction. */
   beforeCommit?(tx: Tx): Promise<void>;
   /** After COMMIT succeeded. */
@@ -95,9 +97,15 @@ export function backendPidOf(runner: QueryRunner): number | undefined {
  * A short-lived connection of its own (never one from the pool, which a cancel must not wait for)
  * with the data source's connection settings.
  */
-export function openSideConnection(dataSource: DataSource, applicationName: string): Client {
+export function openSideConnection(
+  dataSource: DataSource,
+  applicationName: string,
+  timeoutMs?: number,
+): Client {
   const options = dataSource.options as PostgresConnectionOptions;
   return new Client({
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
     connectionString: options.url,
     host: options.host,
     port: options.port,
@@ -109,13 +117,26 @@ export function openSideConnection(dataSource: DataSource, applicationName: stri
   });
 }
 
-/** Sends pg_cancel_backend for one backend over a side connection; resolves when it was sent. */
-export async function cancelBackend(dataSource: DataSource, pid: number): Promise<void> {
-  const client = openSideConnection(dataSource, 'cinode-cancel');
+/** Cancels in flight at once, per process: an abort storm must not exhaust the server's connections. */
+const MAX_CONCURRENT_CANCELS = 4;
+let cancelsInFlight = 0;
+
+/**
+ * Sends pg_cancel_backend for one backend over a side connection; resolves when it was sent (or
+ * given up: at most MAX_CONCURRENT_CANCELS at once, each bounded in time — the statement timeout a
+ * call's transaction carries ends the statement anyway, this only makes it sooner).
+ */
+export async function cancelBackend(dataSource: DataSource, pid: number): Promise<boolean> {
+  if (cancelsInFlight >= MAX_CONCURRENT_CANCELS) return false;
+  cancelsInFlight++;
+  const client = openSideConnection(dataSource, 'cinode-cancel', 2_000);
+  client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('SELECT pg_cancel_backend($1)', [pid]);
+    return true;
   } finally {
+    cancelsInFlight--;
     await client.end().catch(() => undefined);
   }
 }

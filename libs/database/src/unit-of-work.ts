@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AlreadyExistsError } from '@cinode/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import {
@@ -33,6 +33,9 @@ export type IdempotentOutcome<T> =
 
 export const IdempotencyErrorReason = { REQUEST_ID_REUSED: 'REQUEST_ID_REUSED' } as const;
 
+/** The scope of callers without a token: shared by all of them. */
+export const ANONYMOUS_SCOPE = 'anonymous';
+
 export interface RunOptions {
   isolation?: IsolationLevel;
 }
@@ -44,6 +47,18 @@ export interface IdempotentInsertOptions extends RunOptions {
    * domain (the national node's node keys, identifiers, report ids) with reasons of their own.
    */
   conflict?: (objectId: string) => Error | Promise<Error>;
+}
+
+/** Gives the connection back to the pool, or has the pool destroy it when it may be unusable. */
+async function releaseRunner(runner: QueryRunner, broken: Error | undefined): Promise<void> {
+  // release() takes no error; the Postgres runner's releasePostgresConnection passes one on to pg's
+  // pool release, which then ends the client instead of pooling it.
+  const postgres = runner as unknown as {
+    releasePostgresConnection?: (error?: Error) => Promise<void>;
+  };
+  if (broken && typeof postgres.releasePostgresConnection === 'function')
+    await postgres.releasePostgresConnection(broken);
+  else await runner.release();
 }
 
 /** A concurrent request with the same key committed first. */
@@ -89,13 +104,17 @@ export class UnitOfWork {
     const tx = new Tx(runner.manager, this.extensions.outbox);
     const cleanups: (() => Promise<void> | void)[] = [];
     let cancelling: Promise<void> | undefined;
+    /** A connection whose ROLLBACK failed is not given back to the pool (it may be mid-transaction). */
+    let broken: Error | undefined;
     const control: TransactionControl = {
       tx,
       cancelRunningStatement: () => {
         const pid = backendPidOf(runner);
         if (pid === undefined || cancelling || !runner.isTransactionActive) return;
-        cancelling = cancelBackend(this.dataSource, pid).catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'could not cancel a running statement'),
+        cancelling = cancelBackend(this.dataSource, pid).then(
+          () => undefined,
+          (error: unknown) =>
+            this.logger.warn({ err: error }, 'could not cancel a running statement'),
         );
       },
     };
@@ -106,6 +125,7 @@ export class UnitOfWork {
       }
       await runner.connect();
       await runner.startTransaction(options.isolation);
+      for (const hook of this.extensions.hooks) await hook.started?.(control);
       const result = await work(tx);
       for (const hook of this.extensions.hooks) await hook.beforeCommit?.(tx);
       await runner.commitTransaction();
@@ -114,11 +134,11 @@ export class UnitOfWork {
       return result;
     } catch (error) {
       if (runner.isTransactionActive) {
-        await runner
-          .rollbackTransaction()
-          .catch((rollbackError: unknown) =>
-            this.logger.warn({ err: rollbackError }, 'rollback failed'),
-          );
+        await runner.rollbackTransaction().catch((rollbackError: unknown) => {
+          broken =
+            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+          this.logger.warn({ err: rollbackError }, 'rollback failed; the connection is discarded');
+        });
       }
       // Whatever the transaction wrote is gone, the records hooks kept of it too.
       for (const hook of this.extensions.hooks) hook.afterRollback?.(tx);
@@ -127,7 +147,7 @@ export class UnitOfWork {
       for (const cleanup of cleanups) await cleanup();
       // A cancel still in flight must not reach the next user of this pooled connection.
       await cancelling;
-      await runner.release();
+      await releaseRunner(runner, broken);
     }
   }
 
@@ -192,10 +212,12 @@ export class UnitOfWork {
     stored: IdempotencyKeyEntity,
     options: IdempotentInsertOptions,
   ): Promise<IdempotentOutcome<T>> {
-    // A key carried over from before fingerprints were kept matches on the operation alone.
+    // A key carried over from before fingerprints were kept matches on the operation alone, but
+    // never in the scope callers without a token share: there it could answer a stranger.
     const same =
       stored.operation === key.operation &&
-      (stored.fingerprint === null || stored.fingerprint === key.fingerprint);
+      (stored.fingerprint === key.fingerprint ||
+        (stored.fingerprint === null && key.scope !== ANONYMOUS_SCOPE));
     if (!same || stored.objectId === null) {
       if (options.conflict && stored.objectId !== null)
         throw await options.conflict(stored.objectId);

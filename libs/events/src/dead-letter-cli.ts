@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { connect } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import {
   discardDeadLetter,
+  getDeadLetter,
   listDeadLetters,
   replayDeadLetter,
   type DeadLetter,
@@ -14,13 +15,17 @@ export const DEAD_LETTER_USAGE = `Dead-lettered events: list, show, replay, disc
 
   npm run dlq -- list [--consumer NAME] [--limit N] [--json]
   npm run dlq -- show SEQ
-  npm run dlq -- replay SEQ [--data FILE]     put it back where it came from (FILE: a corrected envelope)
+  npm run dlq -- replay SEQ [--data FILE] [--force]
+                                              put it back where it came from (FILE: a corrected
+                                              envelope; --force: also a handler's verdict)
   npm run dlq -- replay --consumer NAME --all replay every message parked by one consumer
   npm run dlq -- discard SEQ                  drop it for good
 
 SEQ is the message's sequence in the dead-letter stream (the first column of list). A replayed
 message reaches its consumer again; consumers that handled it before recognise its event id and
-skip it. NATS_URL selects the server (default ${DEFAULT_NATS_URL}, the one npm start runs).`;
+skip it. Messages of kind "verdict" were handled (a consumer parked a copy of an outcome for a
+person, e.g. a refused filing): replay refuses them unless --force, since nothing would change.
+NATS_URL selects the server (default ${DEFAULT_NATS_URL}, the one npm start runs).`;
 
 interface Output {
   out(line: string): void;
@@ -46,6 +51,7 @@ function row(letter: DeadLetter): string {
     letter.consumer.padEnd(28),
     (letter.eventType ?? letter.subject).padEnd(44),
     String(letter.deliveries).padStart(3),
+    letter.kind.padEnd(7),
     letter.parkedAt,
     letter.error,
   ].join('  ');
@@ -65,11 +71,9 @@ export async function runDeadLetterCli(
     io.out(DEAD_LETTER_USAGE);
     return command ? 0 : 2;
   }
-  const nc = await connect({
-    servers: (env.NATS_URL || DEFAULT_NATS_URL).split(','),
-    name: 'dlq-cli',
-  });
+  let nc: NatsConnection | undefined;
   try {
+    nc = await connect({ servers: (env.NATS_URL || DEFAULT_NATS_URL).split(','), name: 'dlq-cli' });
     const jsm = await nc.jetstreamManager();
     switch (command) {
       case 'list': {
@@ -91,7 +95,7 @@ export async function runDeadLetterCli(
           );
         } else {
           io.out(
-            `${'seq'.padStart(6)}  ${'consumer'.padEnd(28)}  ${'event'.padEnd(44)}  dlv  parked at  error`,
+            `${'seq'.padStart(6)}  ${'consumer'.padEnd(28)}  ${'event'.padEnd(44)}  dlv  kind     parked at  error`,
           );
           for (const letter of letters) io.out(row(letter));
           io.out(`${letters.length} message(s)`);
@@ -100,9 +104,7 @@ export async function runDeadLetterCli(
       }
       case 'show': {
         const seq = sequence(rest[0]);
-        const [letter] = (await listDeadLetters(jsm, { limit: Number.MAX_SAFE_INTEGER })).filter(
-          (l) => l.seq === seq,
-        );
+        const letter = await getDeadLetter(jsm, seq);
         if (!letter) throw new Error(`no dead-lettered message ${seq}`);
         const { data, ...fields } = letter;
         io.out(JSON.stringify({ ...fields, body: Buffer.from(data).toString('utf8') }, null, 2));
@@ -121,6 +123,7 @@ export async function runDeadLetterCli(
         const file = flag(rest, '--data');
         const letter = await replayDeadLetter(nc, seq, {
           data: file === undefined ? undefined : readFileSync(file),
+          force: rest.includes('--force'),
         });
         io.out(`replayed ${seq} onto ${letter.subject}${file ? ` with the body of ${file}` : ''}`);
         return 0;
@@ -140,7 +143,7 @@ export async function runDeadLetterCli(
     if (error instanceof UsageError) io.err(DEAD_LETTER_USAGE);
     return error instanceof UsageError ? 2 : 1;
   } finally {
-    await nc.close();
+    await nc?.close();
   }
 }
 

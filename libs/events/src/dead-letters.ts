@@ -19,7 +19,16 @@ export const DLQ_HEADERS = {
   deliveries: 'Cinode-Dlq-Deliveries',
   error: 'Cinode-Dlq-Error',
   time: 'Cinode-Dlq-Time',
+  kind: 'Cinode-Dlq-Kind',
 } as const;
+
+/**
+ * `failure`: the consumer could not handle the message (malformed, refused by a rule); replaying it
+ * (corrected, or after a fix) runs the handler again. `verdict`: the handler did handle it and parked
+ * a copy for a person (e.g. a filing the national node refused); its outcome is recorded, and a
+ * replay would be recognised as handled and change nothing.
+ */
+export type DeadLetterKind = 'failure' | 'verdict';
 
 export const REPLAYED_FROM_HEADER = 'Cinode-Replayed-From';
 
@@ -47,6 +56,7 @@ export async function publishDeadLetter(
   js: JetStreamClient,
   origin: DeadLetterOrigin,
   error: string,
+  kind: DeadLetterKind = 'failure',
 ): Promise<void> {
   const h = natsHeaders();
   for (const key of origin.headers?.keys() ?? []) {
@@ -60,6 +70,7 @@ export async function publishDeadLetter(
   h.set(DLQ_HEADERS.deliveries, String(origin.deliveries));
   h.set(DLQ_HEADERS.error, headerValue(error));
   h.set(DLQ_HEADERS.time, new Date().toISOString());
+  h.set(DLQ_HEADERS.kind, kind);
   await js.publish(deadLetterSubject(origin.consumer), origin.data, {
     headers: h,
     msgID: `${origin.consumer}:${origin.stream}:${origin.streamSequence}`,
@@ -78,6 +89,7 @@ export interface DeadLetter {
   deliveries: number;
   error: string;
   parkedAt: string;
+  kind: DeadLetterKind;
   /** From the envelope, when the body is one. */
   eventId?: string;
   eventType?: string;
@@ -95,6 +107,7 @@ function toDeadLetter(message: StoredMsg): DeadLetter {
     deliveries: Number(h(DLQ_HEADERS.deliveries)) || 0,
     error: h(DLQ_HEADERS.error),
     parkedAt: h(DLQ_HEADERS.time),
+    kind: h(DLQ_HEADERS.kind) === 'verdict' ? 'verdict' : 'failure',
     data: message.data,
   };
   try {
@@ -120,6 +133,16 @@ async function storedMessage(
     if (isNotFound(error, NO_MESSAGE)) return undefined;
     throw error;
   }
+}
+
+/** One parked message by its sequence, or undefined. */
+export async function getDeadLetter(
+  jsm: JetStreamManager,
+  seq: number,
+  stream: string = DEAD_LETTER_STREAM.name,
+): Promise<DeadLetter | undefined> {
+  const message = await storedMessage(jsm, seq, stream);
+  return message ? toDeadLetter(message) : undefined;
 }
 
 export interface ListDeadLettersOptions {
@@ -151,6 +174,8 @@ export async function listDeadLetters(
 export interface ReplayOptions {
   /** A corrected message body (an event envelope) to publish instead of the parked one. */
   data?: Uint8Array;
+  /** Replay a `verdict` too (its consumer will see it as handled unless the body is changed). */
+  force?: boolean;
   stream?: string;
 }
 
@@ -170,6 +195,11 @@ export async function replayDeadLetter(
   if (!message) throw new Error(`no message ${seq} in stream ${stream}`);
   const letter = toDeadLetter(message);
   if (!letter.subject) throw new Error(`message ${seq} names no original subject`);
+  if (letter.kind === 'verdict' && !options.force) {
+    throw new Error(
+      `message ${seq} is a verdict ${letter.consumer} recorded (${letter.error}); it was handled, and a replay would change nothing. Fix the cause in the service, or replay with --force`,
+    );
+  }
   const data = options.data ?? message.data;
   if (options.data) decodeEnvelope(options.data);
   const h = natsHeaders();

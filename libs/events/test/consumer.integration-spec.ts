@@ -206,7 +206,11 @@ describe(EventConsumer.name, () => {
     await publishEnvelope(nc.jetstream(), event('refused'));
     const [letter] = await parked(1);
     expect(letter.error).toBe('the national node refused it for good');
+    expect(letter.kind).toBe('verdict');
     expect(await handledCount('refused')).toBe(1);
+    // Handled already: a plain replay would change nothing, so it takes --force.
+    await expect(replayDeadLetter(nc, letter.seq)).rejects.toThrow(/is a verdict .*--force/);
+    expect(await parkedFor(jsm, streams)).toHaveLength(1);
   });
 
   it('a replayed dead letter reaches its consumer again, corrected if need be', async () => {
@@ -218,6 +222,7 @@ describe(EventConsumer.name, () => {
     });
     await publishEnvelope(nc.jetstream(), broken);
     const [letter] = await parked(1);
+    expect(letter.kind).toBe('failure');
 
     const fixed = { ...broken, data: { id: 'fixed' } };
     const replayed = await replayDeadLetter(nc, letter.seq, {

@@ -14,11 +14,22 @@ export class CallContext {
   private why: AbortReason | undefined;
   audit: AuditedCall | undefined;
 
+  /** When the capped deadline passes (ms since the epoch). */
+  readonly deadlineAt: number;
+
   constructor(
     readonly method: string,
     /** The capped deadline budget of the call. */
     readonly budgetMs: number,
-  ) {}
+    startedAt: number = Date.now(),
+  ) {
+    this.deadlineAt = startedAt + budgetMs;
+  }
+
+  /** Milliseconds until the deadline (0 or less once it passed). */
+  remainingMs(now: number = Date.now()): number {
+    return this.deadlineAt - now;
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;

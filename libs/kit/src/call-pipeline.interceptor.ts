@@ -24,6 +24,9 @@ import { CallContext, runInCall } from './call-context';
 /** How long an aborted call's handler may take to let go before the caller is answered anyway. */
 export const ABORT_GRACE_MS = 1_000;
 
+/** A cancellation this close to the deadline is the deadline (timers fire a little late or early). */
+const CLOCK_SLACK_MS = 50;
+
 export interface CallPipelineOptions {
   deadlines: DeadlinePolicy;
 }
@@ -77,7 +80,7 @@ export class CallPipeline implements NestInterceptor {
     const method = grpcCall.getPath?.() ?? `${controller.name}.${handler.name}`;
     const startedAt = new Date();
     const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, Date.now());
-    const call = new CallContext(method, budget);
+    const call = new CallContext(method, budget, startedAt.getTime());
     if (declaration?.kind === 'audited' && this.trail) {
       call.audit = this.trail.begin({
         method,
@@ -90,7 +93,10 @@ export class CallPipeline implements NestInterceptor {
     }
 
     return new Observable((subscriber) => {
-      const onCancelled = (): void => call.abort('cancelled');
+      // grpc-js cancels the call at the caller's own deadline too: that is a deadline, not a
+      // caller walking away.
+      const onCancelled = (): void =>
+        call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
       grpcCall.on?.('cancelled', onCancelled);
       const timer = setTimeout(() => call.abort('deadline'), budget);
       runInCall(call, () => this.run(call, access, metadata, next))

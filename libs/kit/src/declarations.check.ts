@@ -20,10 +20,14 @@ export class DeclarationsCheck implements OnModuleInit {
   onModuleInit(): void {
     const problems: string[] = [];
     for (const wrapper of this.discovery.getControllers()) {
-      const instance = wrapper.instance as object | undefined;
-      if (!instance) continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-      const controller = instance.constructor as abstract new (...args: never[]) => unknown;
+      // Request-scoped controllers have no static instance: their class still carries the metadata.
+      const metatype = (wrapper.metatype ??
+        (wrapper.instance as object | undefined)?.constructor) as
+        | (abstract new (...args: never[]) => unknown)
+        | undefined;
+      if (typeof metatype !== 'function') continue;
+      const prototype = metatype.prototype as Record<string, unknown>;
+      const controller = metatype;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
         if (typeof handler !== 'function') continue;

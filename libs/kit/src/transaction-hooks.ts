@@ -18,6 +18,20 @@ export const callTransactionHook: TransactionHook = {
     return () => call.signal.removeEventListener('abort', onAbort);
   },
 
+  /**
+   * Bounds every statement of the transaction by what is left of the call's deadline, enforced by
+   * Postgres itself: work cut off by the deadline stops even when no cancel can be sent.
+   */
+  async started(control) {
+    const call = currentCall();
+    if (!call) return;
+    const remaining = call.remainingMs();
+    if (call.signal.aborted || remaining <= 0) throw call.abortError();
+    await control.tx.manager.query(`SELECT set_config('statement_timeout', $1, true)`, [
+      `${Math.ceil(remaining)}ms`,
+    ]);
+  },
+
   async beforeCommit(tx) {
     const call = currentCall();
     if (!call) return;

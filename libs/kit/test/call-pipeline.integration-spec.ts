@@ -145,6 +145,27 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     }
   });
 
+  it('keeps the record of a call whose fields Postgres could not store as sent', async () => {
+    // NUL and a lone surrogate: an insert carrying either fails, which would erase the record.
+    const requestId = `${randomUUID()}\u0000\uD800`;
+    await expectGrpcError(
+      operator.probe.api.mutate(mutation({ requestId, behaviour: 'validation' })),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    const { rows } = await db.query<AuditRow>(
+      `SELECT request_id, outcome, actor FROM audit_log WHERE starts_with(request_id, $1)`,
+      [requestId.slice(0, 36)],
+    );
+    // The wire already turns the lone surrogate into U+FFFD (one per byte); the trail does the NUL.
+    expect(rows).toEqual([
+      {
+        request_id: expect.stringMatching(new RegExp(`^${requestId.slice(0, 36)}\uFFFD+$`)),
+        outcome: 'INVALID_ARGUMENT',
+        actor: 'op-1',
+      },
+    ]);
+  });
+
   it('answers a retry from the first result, and refuses the request id for other content', async () => {
     const request = mutation({ requestId: randomUUID() });
     const [first, second] = await Promise.all([

@@ -41,14 +41,19 @@ export function canTraverse(owner: Owner, target: string): boolean {
  * CINODE_REACHABLE_DIR), else a directory under the system temp dir.
  */
 export function reachableRoot(owner: Owner): string {
+  const uid = process.getuid?.() ?? 0;
   const candidates = [
     process.env['CINODE_REACHABLE_DIR'],
     '/var/lib/cinode',
-    path.join(os.tmpdir(), 'cinode-reachable'),
+    path.join(os.tmpdir(), `cinode-reachable-${uid}`),
   ].filter((c): c is string => typeof c === 'string' && c !== '');
   for (const candidate of candidates) {
     try {
       fs.mkdirSync(candidate, { recursive: true, mode: 0o755 });
+      // Ours alone: a directory someone else made (or a link planted in a shared /tmp) would let
+      // them swap what root later runs or deletes there.
+      const stat = fs.lstatSync(candidate);
+      if (!stat.isDirectory() || stat.uid !== uid) continue;
       fs.chmodSync(candidate, 0o755);
       if (canTraverse(owner, candidate)) return candidate;
     } catch {

@@ -183,6 +183,13 @@ export class FakeParticipantsRepository implements Transactional {
     return row && { ...row };
   }
 
+  async lockShared(
+    _tx: Tx,
+    participantId: string,
+  ): Promise<ParticipantProjectionEntity | undefined> {
+    return this.find(participantId);
+  }
+
   async applyIfNewer(_tx: Tx, row: ParticipantProjectionEntity): Promise<boolean> {
     const stored = this.rows.get(row.participantId);
     if (stored && stored.version >= row.version) return false;

@@ -1,5 +1,6 @@
 import { hasRole, type Caller } from '@cinode/auth';
 import { PermissionDeniedError } from '@cinode/common';
+import { ANONYMOUS_SCOPE } from '@cinode/database';
 import { ErrorReason } from './errors';
 
 /** Operators, regulators and cinode's own services read every participant's records. */
@@ -36,5 +37,5 @@ export function actorOf(caller: Caller | undefined): string {
 
 /** The idempotency scope of a caller: request ids are unique per caller (docs in the protos). */
 export function requestScopeOf(caller: Caller | undefined): string {
-  return caller?.subject ?? 'anonymous';
+  return caller?.subject ?? ANONYMOUS_SCOPE;
 }

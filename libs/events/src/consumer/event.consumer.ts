@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import {
+  ContractViolationError,
   MalformedEventError,
   parseEvent,
   type EventContract,
   type EventSource,
   type ReceivedEvent,
 } from '@cinode/contracts';
+import { DomainError, type ErrorKind } from '@cinode/common';
 import type { Tx, UnitOfWork } from '@cinode/database';
 import { eventsConsumed } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
@@ -20,7 +22,7 @@ import {
   nanos,
 } from 'nats';
 import { BackoffPolicy, DEFAULT_CONSUMER_BACKOFF, computeBackoff } from '../backoff';
-import { publishDeadLetter } from '../dead-letters';
+import { publishDeadLetter, type DeadLetterKind } from '../dead-letters';
 import { EventEnvelope, InvalidEnvelopeError, decodeEnvelope } from '../envelope';
 import { natsHeadersGetter } from '../nats-headers';
 import { ensureConsumedStreams, isConsumerNotFound } from '../streams';
@@ -76,16 +78,54 @@ export type ConsumeResult = 'processed' | 'duplicate' | 'ignored' | 'retried' | 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const tracer = trace.getTracer('@cinode/events');
 
+function ageOf(envelope: EventEnvelope<unknown>): string {
+  const minutes = Math.round((Date.now() - Date.parse(envelope.time)) / 60_000);
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function isPermanent(error: unknown): boolean {
-  return (
+/** Domain errors that say the service is busy or away, not that the event is wrong. */
+const TRANSIENT_KINDS = new Set<ErrorKind>([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'RESOURCE_EXHAUSTED',
+  'ABORTED',
+  'CANCELLED',
+]);
+/** Postgres refusing the data itself (SQLSTATE class 22, not-null and check violations). */
+const PERMANENT_SQLSTATE = /^(22...|23502|23514)$/;
+
+/**
+ * Whether retrying cannot help: the message is not an event, its data breaks the contract, the
+ * handler said so (PermanentEventError), the handler's domain rules refuse it (a DomainError other
+ * than busy/away), or Postgres refuses the data. Everything else — above all a database or peer
+ * that is down — is transient and retried without limit.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  if (
     error instanceof MalformedEventError ||
+    error instanceof ContractViolationError ||
     error instanceof InvalidEnvelopeError ||
     error instanceof PermanentEventError
-  );
+  )
+    return true;
+  if (error instanceof DomainError) return !TRANSIENT_KINDS.has(error.kind);
+  const code = sqlState(error);
+  return code !== undefined && PERMANENT_SQLSTATE.test(code);
+}
+
+function sqlState(error: unknown): string | undefined {
+  const source = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  const code = (source as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** 10, 100, 1000, ...: when a message still failing is worth an error line (and an alert). */
+function isMilestone(deliveryCount: number): boolean {
+  return deliveryCount >= 10 && /^10+$/.test(String(deliveryCount));
 }
 
 export function consumerConfig(definition: ConsumerDefinition): Partial<ConsumerConfig> {
@@ -255,7 +295,7 @@ export class EventConsumer<E extends EventContract = EventContract> {
           subject: message.subject,
           streamSequence: message.info.streamSequence,
           deadLetter: async (reason) => {
-            await this.park(message, reason);
+            await this.park(message, reason, 'verdict');
             parked = true;
           },
         });
@@ -264,17 +304,20 @@ export class EventConsumer<E extends EventContract = EventContract> {
       message.ack();
       return outcome;
     } catch (error) {
-      if (isPermanent(error)) return this.deadLetter(message, error);
+      if (isPermanentFailure(error)) return this.deadLetter(message, error);
       const delay = computeBackoff(deliveryCount, this.backoff);
-      this.logger.warn(
-        `event ${envelope.id} (${envelope.type}) failed on delivery ${deliveryCount}, retrying in ${delay} ms: ${errorMessage(error)}`,
-      );
+      const line = `event ${envelope.id} (${envelope.type}) failed on delivery ${deliveryCount}, retrying in ${delay} ms: ${errorMessage(error)}`;
+      // Still failing after many tries: the stream drops messages older than its max age, so a
+      // person must look before then.
+      if (isMilestone(deliveryCount))
+        this.logger.error(`${line} (the event is ${ageOf(envelope)} old)`);
+      else this.logger.warn(line);
       message.nak(delay);
       return 'retried';
     }
   }
 
-  private park(message: JsMsg, reason: string): Promise<void> {
+  private park(message: JsMsg, reason: string, kind: DeadLetterKind): Promise<void> {
     return publishDeadLetter(
       this.nc.jetstream(),
       {
@@ -287,12 +330,13 @@ export class EventConsumer<E extends EventContract = EventContract> {
         headers: message.headers,
       },
       reason,
+      kind,
     );
   }
 
   private async deadLetter(message: JsMsg, error: unknown): Promise<ConsumeResult> {
     try {
-      await this.park(message, errorMessage(error));
+      await this.park(message, errorMessage(error), 'failure');
     } catch (publishError) {
       this.logger.error(
         `could not park message ${message.seq}: ${errorMessage(publishError)}; retrying`,

@@ -144,7 +144,7 @@ export class FilingConsumer implements OnModuleInit {
       },
     });
     // An owner suspended or revoked while the filing was in flight: its new identifier follows it at once.
-    const owner = await this.participants.find(entity.ownerParticipantId, tx);
+    const owner = await this.participants.lockShared(tx, entity.ownerParticipantId);
     const cause = owner && ownerSuspensionCause(owner.state);
     if (owner && cause) {
       await this.lifecycle.transition(tx, filed, {

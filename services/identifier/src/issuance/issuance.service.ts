@@ -149,7 +149,7 @@ export class IssuanceService {
   ): Promise<IdentifierEntity> {
     const owner = certifiedRecordOf(
       content.ownerParticipantId,
-      await this.participants.find(content.ownerParticipantId, tx),
+      await this.participants.lockShared(tx, content.ownerParticipantId),
     );
     // Callers written before the owner fields were deprecated may still send them: what they send
     // must be what the certified record says, or the caller believes something that is not filed.

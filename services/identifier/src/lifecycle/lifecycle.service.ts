@@ -54,7 +54,7 @@ export class LifecycleService {
           `identifier ${entity.identifier} is ${entity.state.toUpperCase()}; only a suspended identifier is reinstated`,
         );
       }
-      const owner = await this.participants.find(entity.ownerParticipantId, tx);
+      const owner = await this.participants.lockShared(tx, entity.ownerParticipantId);
       if (owner && ownerSuspensionCause(owner.state))
         throw ownerNotActive(
           entity.identifier,

@@ -1,3 +1,4 @@
+import { truncateChars } from '@cinode/common';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   ParticipantCertified,
@@ -99,8 +100,10 @@ export class ParticipantEventsConsumer implements OnModuleInit {
       );
       return;
     }
-    const reason =
-      `owner ${data.state.toLowerCase()}${data.reason ? `: ${data.reason}` : ''}`.slice(0, 500);
+    const reason = truncateChars(
+      `owner ${data.state.toLowerCase()}${data.reason ? `: ${data.reason}` : ''}`,
+      500,
+    );
     const cause = ownerSuspensionCause(data.state);
     if (cause) {
       await this.lifecycle.suspendOwned(context.tx, data.participantId, cause, ACTOR, reason);

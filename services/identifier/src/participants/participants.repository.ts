@@ -16,6 +16,25 @@ export class ParticipantsRepository {
   }
 
   /**
+   * Reads the owner's projection FOR SHARE: a participant event that would change it (and cascade
+   * to the owner's identifiers) waits until this transaction ends, so a change made on the strength
+   * of the owner's state (a filing, a reinstatement) cannot slip past a suspension.
+   */
+  async lockShared(
+    tx: Tx,
+    participantId: string,
+  ): Promise<ParticipantProjectionEntity | undefined> {
+    return (
+      (await tx.manager
+        .getRepository(ParticipantProjectionEntity)
+        .createQueryBuilder('p')
+        .setLock('pessimistic_read')
+        .where('p.participant_id = :participantId', { participantId })
+        .getOne()) ?? undefined
+    );
+  }
+
+  /**
    * Stores an event's view of a participant unless the row already holds this version or a later
    * one (a participant's events may arrive out of order, or again). True when the row advanced.
    */

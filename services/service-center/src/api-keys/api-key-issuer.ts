@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { generateApiKey } from '@cinode/common';
+import { generateApiKey, truncateChars } from '@cinode/common';
 import { ApiKeyIssued, ApiKeyRevoked, eventOf } from '@cinode/contracts';
 import type { Tx } from '@cinode/database';
 import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
@@ -46,7 +46,7 @@ export class ApiKeyIssuer {
       state: ApiKeyState.API_KEY_STATE_REVOKED,
       version: key.version + 1,
       revokedAt: now,
-      revokeReason: reason.slice(0, 500),
+      revokeReason: truncateChars(reason, 500),
     });
     await this.keys.save(tx, key);
     await tx.emit(eventOf(ApiKeyRevoked, keyEventData(key, reason, actor)));
@@ -71,7 +71,7 @@ function keyEventData(key: ApiKeyEntity, reason: string, actor: string) {
     participantId: key.participantId,
     version: key.version,
     prefix: key.prefix,
-    reason: reason.slice(0, 500),
-    actor: actor.slice(0, 128),
+    reason: truncateChars(reason, 500),
+    actor: truncateChars(actor, 128),
   };
 }

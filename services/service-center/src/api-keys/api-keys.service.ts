@@ -75,10 +75,18 @@ export class ApiKeysService {
       async (tx) => {
         // The call is about the key it rotates (the audit record's object), not the new one.
         tx.objectId = apiKeyId;
+        // The participant first, then its key: the order RevokeParticipant locks them in, so the
+        // two cannot deadlock. FOR SHARE: a revocation (which revokes the keys under FOR UPDATE)
+        // cannot commit between this check and the new key.
+        const unlocked = await this.keys.findById(apiKeyId, tx);
+        if (!unlocked)
+          throw new NotFoundError(
+            ErrorReason.API_KEY_NOT_FOUND,
+            `API key ${apiKeyId} does not exist`,
+          );
+        assertMayChange(caller, unlocked.participantId);
+        const participant = await this.participants.lock(tx, unlocked.participantId, 'share');
         const old = await this.lock(tx, apiKeyId, caller);
-        // FOR SHARE: a revocation of the participant (which revokes its keys under FOR UPDATE) cannot
-        // commit between this check and the new key.
-        const participant = await this.participants.lock(tx, old.participantId, 'share');
         if (participant?.state === (ParticipantState.PARTICIPANT_STATE_REVOKED as number)) {
           throw new FailedPreconditionError(
             ErrorReason.PARTICIPANT_REVOKED,

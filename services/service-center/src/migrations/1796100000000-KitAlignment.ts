@@ -26,13 +26,16 @@ export class KitAlignment1796100000000 implements MigrationInterface {
     await queryRunner.query(`UPDATE "api_key" SET "version" = 2 WHERE "state" = 2`);
     await queryRunner.query(`ALTER TABLE "api_key" ALTER COLUMN "version" DROP DEFAULT`);
 
-    // Request ids into idempotency keys, scoped to who sent them.
+    // Request ids into idempotency keys, scoped to who sent them. Self-registrations (no token) are
+    // not carried over: their keys could only match on the operation (no fingerprint was kept), and
+    // in the shared anonymous scope that would answer a stranger's guessed request id with the
+    // registrant's record.
     await queryRunner.query(`INSERT INTO "idempotency_key" ("scope", "request_id", "operation", "fingerprint", "object_id", "created_at")
       SELECT CASE WHEN "request_id" = 'install:bootstrap-operator' THEN 'install' ELSE "created_by" END,
              CASE WHEN "request_id" = 'install:bootstrap-operator' THEN 'bootstrap-operator' ELSE "request_id" END,
              CASE WHEN "request_id" = 'install:bootstrap-operator' THEN 'BootstrapOperator' ELSE 'CreateParticipant' END,
              NULL, "id"::text, "created_at"
-        FROM "participant" ON CONFLICT DO NOTHING`);
+        FROM "participant" WHERE "created_by" <> 'anonymous' ON CONFLICT DO NOTHING`);
     await queryRunner.query(`INSERT INTO "idempotency_key" ("scope", "request_id", "operation", "fingerprint", "object_id", "created_at")
       SELECT "granted_by", "request_id", 'GrantResaleQualification', NULL, "id"::text, "created_at"
         FROM "qualification" ON CONFLICT DO NOTHING`);

@@ -1,3 +1,4 @@
+import { truncateChars } from '@cinode/common';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
@@ -120,7 +121,7 @@ export function eventData(
         : (shortStateName(previous) as ParticipantStateName),
     legalName: participant.name,
     creditCode: participant.organization?.creditCode ?? null,
-    reason: reason.slice(0, 500),
-    actor: actor.slice(0, 128),
+    reason: truncateChars(reason, 500),
+    actor: truncateChars(actor, 128),
   };
 }

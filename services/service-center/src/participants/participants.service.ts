@@ -104,7 +104,13 @@ export class ParticipantsService {
         return { result: participant, objectId: participant.id };
       },
     );
-    return outcome.created ? outcome.result : this.require(outcome.objectId);
+    if (outcome.created) return outcome.result;
+    const existing = await this.require(outcome.objectId);
+    if (caller) return existing;
+    // A caller without a token proves nothing but knowing the registration it repeats: it gets that
+    // back (the same content, or the fingerprint would not have matched) with the id and state, not
+    // the record as it is now, which may hold details changed since by the participant.
+    return { ...existing, ...details, kind: request.kind };
   }
 
   async get(id: string, caller: Caller): Promise<ParticipantEntity> {

@@ -87,11 +87,13 @@ export class QualificationsService {
     checkRequestId(checks, request.requestId);
     checkUuid(checks, 'participant_id', request.participantId, 'a participant id');
     checks
-      .present('valid_from', request.validFrom)
-      .present('valid_until', request.validUntil)
+      .timestamp('valid_from', request.validFrom)
+      .timestamp('valid_until', request.validUntil)
       .text('reason', request.reason.trim(), { max: 500 });
-    const validFrom = request.validFrom ? fromTimestamp(request.validFrom) : undefined;
-    const validUntil = request.validUntil ? fromTimestamp(request.validUntil) : undefined;
+    const inRange = checks.ok;
+    const validFrom = request.validFrom && inRange ? fromTimestamp(request.validFrom) : undefined;
+    const validUntil =
+      request.validUntil && inRange ? fromTimestamp(request.validUntil) : undefined;
     if (validFrom && validUntil && validUntil.getTime() <= validFrom.getTime())
       checks.add('valid_until', 'must be after valid_from');
     checks.throwIfAny();

@@ -1,0 +1,16 @@
+import { hasLoneSurrogate, sanitizeText } from './text';
+
+describe(sanitizeText.name, () => {
+  it('replaces NUL, other control characters and lone surrogates, and counts code points', () => {
+    expect(sanitizeText('a\u0000b\nc\u007f', 100)).toBe('a\uFFFDb\uFFFDc\uFFFD');
+    expect(sanitizeText('x\uD800y', 100)).toBe('x\uFFFDy');
+    expect(sanitizeText('𠀀𠀁𠀂', 2)).toBe('𠀀𠀁');
+    expect(sanitizeText('plain', 100)).toBe('plain');
+  });
+
+  it('tells well-formed strings from ones with a lone surrogate', () => {
+    expect(hasLoneSurrogate('𠀀 ok')).toBe(false);
+    expect(hasLoneSurrogate('bad \uDC00')).toBe(true);
+    expect(hasLoneSurrogate('bad \uD800')).toBe(true);
+  });
+});

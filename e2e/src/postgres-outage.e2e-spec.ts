@@ -35,6 +35,7 @@ import {
   type ServiceProcess,
   type TestAuth,
   type TestNats,
+  eventually,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -79,21 +80,6 @@ async function query<T>(database: string, sql: string, params: unknown[] = []): 
     return (await client.query(sql, params)).rows as T[];
   } finally {
     await client.end();
-  }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await sleep(200);
   }
 }
 

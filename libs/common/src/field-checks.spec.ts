@@ -54,6 +54,32 @@ describe(FieldChecks.name, () => {
     expect(ok(undefined, false)).toBe(true);
   });
 
+  it('checks a map of attributes entry by entry, naming the entry', () => {
+    const limits = { maxEntries: 3, maxKeyChars: 4, maxValueChars: 5 };
+    const violations = (value: Record<string, string>) => {
+      try {
+        new FieldChecks().stringMap('attributes', value, limits).throwIfAny();
+        return [];
+      } catch (error) {
+        return (error as ValidationError).fieldViolations;
+      }
+    };
+    expect(violations({ a: '', 区域: '华东一区' })).toEqual([]);
+    expect(violations({ a: '1', b: '2', c: '3', d: '4' })).toEqual([
+      { field: 'attributes', description: 'must have at most 3 entries' },
+    ]);
+    expect(violations({ '': 'x', toolong: 'x', k: 'sixsix', n: 'a\u0000' })).toEqual([
+      { field: 'attributes', description: 'must have at most 3 entries' },
+      { field: 'attributes[]', description: 'key is required' },
+      { field: 'attributes[toolong]', description: 'key must be at most 4 characters' },
+      { field: 'attributes[k]', description: 'must be at most 5 characters' },
+      { field: 'attributes[n]', description: 'must not contain NUL characters' },
+    ]);
+    expect(violations({ 'a\u0000': 'x' })).toEqual([
+      { field: 'attributes[a\uFFFD]', description: 'key must not contain NUL characters' },
+    ]);
+  });
+
   it('accepts an absent optional field', () => {
     expect(new FieldChecks().text('endpoint', '', { required: false, max: 5 }).ok).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { ValidationError, type FieldViolation } from './errors';
-import { hasLoneSurrogate } from './text';
+import { hasLoneSurrogate, sanitizeText } from './text';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
 const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
@@ -50,6 +50,30 @@ export class FieldChecks {
       this.add(field, `must be at most ${rules.max} characters`);
     } else if (rules.pattern && !rules.pattern.test(value)) {
       this.add(field, rules.patternHint ?? `must match ${rules.pattern.source}`);
+    }
+    return this;
+  }
+
+  /**
+   * Checks a `map<string, string>` of free-form attributes: how many entries, and each key and
+   * value as text (keys required, values may be empty), up to one entry past the limit.
+   * Violations name the entry as `field[key]`, the key made printable.
+   */
+  stringMap(
+    field: string,
+    value: Record<string, string>,
+    rules: { maxEntries: number; maxKeyChars: number; maxValueChars: number },
+  ): this {
+    const entries = Object.entries(value);
+    if (entries.length > rules.maxEntries)
+      this.add(field, `must have at most ${rules.maxEntries} entries`);
+    // Entries past the limit are not looked at: a huge map gets one violation, not one per entry.
+    for (const [key, entryValue] of entries.slice(0, rules.maxEntries + 1)) {
+      const name = `${field}[${sanitizeText(key, 64)}]`;
+      const keyChecks = new FieldChecks().text(name, key, { max: rules.maxKeyChars });
+      for (const violation of keyChecks.violations)
+        this.add(violation.field, `key ${violation.description}`);
+      this.text(name, entryValue, { required: false, max: rules.maxValueChars });
     }
     return this;
   }

@@ -1,3 +1,4 @@
+import { eventually } from '@cinode/testing';
 import { randomUUID } from 'node:crypto';
 import { eventOf } from '@cinode/contracts';
 import type { Tx } from '@cinode/database';
@@ -23,7 +24,6 @@ import {
   parkedFor,
   testStreams,
   unitOfWork,
-  waitFor,
   type ThingContract,
 } from './support';
 
@@ -83,7 +83,7 @@ describe(EventConsumer.name, () => {
   }
 
   async function parked(count: number) {
-    return waitFor(`${count} dead-lettered message(s)`, async () => {
+    return eventually(`${count} dead-lettered message(s)`, async () => {
       const messages = await parkedFor(jsm, streams);
       return messages.length >= count ? messages : undefined;
     });
@@ -105,7 +105,7 @@ describe(EventConsumer.name, () => {
     await js.publish(first.type, encodeEnvelope(first), { msgID: `${first.id}-b` });
     await publishEnvelope(js, event('marker'));
 
-    await waitFor('the marker after both copies', () => handledCount('marker'));
+    await eventually('the marker after both copies', () => handledCount('marker'));
     expect(await handledCount('dup')).toBe(1);
     expect(seen).toHaveLength(2);
     const processed = await dataSource.query<{ n: number }[]>(
@@ -132,8 +132,8 @@ describe(EventConsumer.name, () => {
     await publishEnvelope(js, event('behind-flaky'));
 
     // The message behind the failing one is not held up by its retries.
-    await waitFor('the later event', () => handledCount('behind-flaky'), 5_000);
-    await waitFor('the seventh delivery to succeed', () => handledCount('flaky'), 15_000);
+    await eventually('the later event', () => handledCount('behind-flaky'), 5_000);
+    await eventually('the seventh delivery to succeed', () => handledCount('flaky'), 15_000);
     expect(await handledCount('flaky')).toBe(1);
     const delays = attempts.slice(1).map((t, i) => t - attempts[i]);
     expect(delays[0]).toBeGreaterThanOrEqual(90);
@@ -157,7 +157,7 @@ describe(EventConsumer.name, () => {
     const poison = event('poison', 'poisoned');
     await publishEnvelope(nc.jetstream(), poison);
     await publishEnvelope(nc.jetstream(), event('after-poison'));
-    await waitFor('the later event', () => handledCount('after-poison'), 5_000);
+    await eventually('the later event', () => handledCount('after-poison'), 5_000);
     const [letter] = await parked(1);
     expect(letter.subject).toBe(poison.type);
     expect(letter.deliveries).toBe(1);
@@ -191,7 +191,7 @@ describe(EventConsumer.name, () => {
     await startConsumer({ handle: async (e) => void handled.push(e.data.id) }, ['created']);
     await publishEnvelope(nc.jetstream(), event('unknown-kind', 'archived'));
     await publishEnvelope(nc.jetstream(), event('known'));
-    await waitFor('the known event', async () => (handled.length > 0 ? true : undefined));
+    await eventually('the known event', async () => (handled.length > 0 ? true : undefined));
     expect(handled).toEqual(['known']);
     expect(await parkedFor(jsm, streams)).toHaveLength(0);
   });
@@ -229,7 +229,7 @@ describe(EventConsumer.name, () => {
       data: encodeEnvelope(fixed),
     });
     expect(replayed.eventId).toBe(broken.id);
-    await waitFor('the replayed event', async () => (handled.length > 0 ? true : undefined));
+    await eventually('the replayed event', async () => (handled.length > 0 ? true : undefined));
     expect(handled).toEqual(['fixed']);
     expect(await parkedFor(jsm, streams)).toHaveLength(0);
     await expect(replayDeadLetter(nc, letter.seq)).rejects.toThrow(/no message/);

@@ -3,7 +3,7 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { ROOT_CONTEXT, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { createTestDatabase, testNatsUrl } from '@cinode/testing';
+import { createTestDatabase, testNatsUrl, eventually } from '@cinode/testing';
 import { eventOf } from '@cinode/contracts';
 import { DatabaseModule, UnitOfWork } from '@cinode/database';
 import {
@@ -15,7 +15,7 @@ import {
 } from '@cinode/events';
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { TEST_MIGRATIONS, TestStreams, testStreams, waitFor } from './support';
+import { TEST_MIGRATIONS, TestStreams, testStreams } from './support';
 
 interface Received {
   envelope: EventEnvelope<unknown>;
@@ -115,7 +115,7 @@ describe(EventsModule.name, () => {
     expect(got.data).toEqual({ id: 'via-module' });
     expect(got.envelope.source).toBe('module-test');
     expect(got.traceId).toBe(traceId);
-    await waitFor('the outbox row to be marked', async () => {
+    await eventually('the outbox row to be marked', async () => {
       const [{ n }] = await dataSource.query<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`,
       );

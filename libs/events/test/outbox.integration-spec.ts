@@ -1,3 +1,4 @@
+import { eventually } from '@cinode/testing';
 import { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from 'nats';
 import { DataSource } from 'typeorm';
 import {
@@ -16,7 +17,6 @@ import {
   migratedDataSource,
   streamMessages,
   testStreams,
-  waitFor,
 } from './support';
 
 describe('transactional outbox', () => {
@@ -139,12 +139,12 @@ describe('transactional outbox', () => {
     // The poll interval is far beyond the wait below, so only the start-up round or NOTIFY can publish.
     const r = relay({ pollIntervalMs: 120_000 });
     r.start();
-    await waitFor('the existing row to be published', async () =>
+    await eventually('the existing row to be published', async () =>
       (await unpublished()) === 0 ? true : undefined,
     );
 
     const second = await createThing('after-start');
-    await waitFor(
+    await eventually(
       'the NOTIFY-woken round',
       async () => ((await unpublished()) === 0 ? true : undefined),
       5_000,
@@ -185,7 +185,7 @@ describe('transactional outbox', () => {
         for (let i = 0; i < 40; i++) ids.push(await createThing(`w${writer}-${i}`));
       }),
     );
-    await waitFor(
+    await eventually(
       'every row to be published',
       async () => ((await unpublished()) === 0 ? true : undefined),
       30_000,

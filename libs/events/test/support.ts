@@ -44,22 +44,6 @@ export function uniqueSuffix(): string {
   return randomBytes(5).toString('hex');
 }
 
-/** Polls `probe` until it returns a value, failing after `timeoutMs`; for conditions with no event to await. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 export async function migratedDataSource(prefix: string): Promise<DataSource> {
   const url = await createTestDatabase(prefix);
   const dataSource = await createDataSource({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CallPipeline } from '@cinode/kit';
 import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { createTestAuth, eventually, expectGrpcError, type TestAuth } from '@cinode/testing';
 import { Client } from 'pg';
 import { startKitProbe, type KitProbeServer } from './kit-probe';
 
@@ -62,20 +62,6 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
       [key],
     );
     return rows[0]?.xmin;
-  }
-
-  /** Polls for records of a call whose record is settled after the answer. */
-  async function eventuallyRecords(
-    key: string,
-    accept: (rows: AuditRow[]) => boolean,
-  ): Promise<AuditRow[]> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const rows = await recordsFor(key);
-      if (accept(rows)) return rows;
-      if (Date.now() > deadline) throw new Error(`records of ${key}: ${JSON.stringify(rows)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 
   it('writes exactly one record for a change, in the transaction of the change', async () => {
@@ -229,10 +215,11 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     const lingering = mutation({ behaviour: 'sleep_after_commit', delayMs: 2_500 });
     await expectGrpcError(operator.probe.api.mutate(lingering), GrpcStatus.DEADLINE_EXCEEDED);
     expect(await thingXmin(lingering.key)).toBeDefined();
-    const rows = await eventuallyRecords(
-      lingering.key,
-      (r) => r.length === 1 && r[0].outcome !== 'OK',
-    );
+    // The record is settled after the answer, once the handler lets go.
+    const rows = await eventually('the settled record', async () => {
+      const r = await recordsFor(lingering.key);
+      return r.length === 1 && r[0].outcome !== 'OK' ? r : undefined;
+    });
     expect(rows).toEqual([
       expect.objectContaining({ outcome: 'DEADLINE_EXCEEDED', committed: true }),
     ]);

@@ -6,3 +6,5 @@ export * from './service-process';
 export * from './schema';
 export * from './test-nats';
 export * from './fake-unit-of-work';
+export * from './domain-errors';
+export * from './eventually';

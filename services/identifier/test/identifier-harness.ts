@@ -199,27 +199,3 @@ export class ParticipantEvents {
     await this.nc.close();
   }
 }
-
-/** Polls until `probe` returns a value, failing after the bound with the last error or value seen. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 20_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}

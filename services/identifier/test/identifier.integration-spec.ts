@@ -23,6 +23,7 @@ import {
 import {
   createTestAuth,
   createTestDatabase,
+  eventually,
   expectGrpcError,
   startTestNats,
   type TestAuth,
@@ -34,7 +35,6 @@ import { parseIdentifier } from '../src/format/identifier-format';
 import { PARTICIPANT_CONSUMER } from '../src/participant-events/participant-events.consumer';
 import {
   ParticipantEvents,
-  eventually,
   identifierClient,
   startIdentifier,
   startMockProcess,
@@ -107,22 +107,21 @@ async function participantEvent(
   options: { record?: ParticipantRecord; version?: number } = {},
 ): Promise<ParticipantEventData> {
   const { data } = await events.publish(contract, participantId, state, options);
-  await eventually(
-    async () => ((await projection(participantId))?.version === data.version ? true : undefined),
-    `${participantId} version ${data.version} (${state})`,
+  await eventually(`${participantId} version ${data.version} (${state})`, async () =>
+    (await projection(participantId))?.version === data.version ? true : undefined,
   );
   return data;
 }
 
 /** Waits until the participant consumer has handled an event, whatever it made of it. */
 async function processed(eventId: string): Promise<void> {
-  await eventually(async () => {
+  await eventually(`event ${eventId} to be processed`, async () => {
     const { rows } = await db.query(
       'SELECT 1 FROM processed_event WHERE consumer = $1 AND event_id = $2',
       [PARTICIPANT_CONSUMER, eventId],
     );
     return rows.length > 0 ? true : undefined;
-  }, `event ${eventId} to be processed`);
+  });
 }
 
 async function resolveAs(
@@ -134,11 +133,11 @@ async function resolveAs(
 
 async function until(id: string, state: IdentifierState, timeoutMs = 20_000): Promise<Identifier> {
   return eventually(
+    `${id} to be ${IdentifierState[state]}`,
     async () => {
       const record = await resolveAs(operator, id);
       return record.state === state ? record : undefined;
     },
-    `${id} to be ${IdentifierState[state]}`,
     timeoutMs,
   );
 }
@@ -160,14 +159,14 @@ async function filingsOf(id: string): Promise<number> {
 
 /** Issues as operator, waiting out the UNAVAILABLE answered until the node is registered. */
 async function issueWhenRegistered(request: IssueIdentifierRequest): Promise<Identifier> {
-  return eventually(async () => {
+  return eventually('the node to register with the national node', async () => {
     try {
       return (await operator.api.issueIdentifier(request)).identifier;
     } catch (error) {
       if (isGrpcError(error, GrpcStatus.UNAVAILABLE)) return undefined;
       throw error;
     }
-  }, 'the node to register with the national node');
+  });
 }
 
 /** A certified owner of its own, with a client acting as it. */
@@ -285,10 +284,10 @@ describe('identifier service', () => {
     ).identifier!;
     const jsm = await nc.jetstreamManager();
     // Attempts are being made and failing (redeliveries), yet the record stays pending.
-    await eventually(async () => {
+    await eventually('filing retries during the outage', async () => {
       const info = await jsm.consumers.info('IDENTIFIER', 'identifier-filing');
       return info.num_redelivered > 0 ? true : undefined;
-    }, 'filing retries during the outage');
+    });
     expect((await resolveAs(operator, issued.identifier)).state).toBe(
       IdentifierState.IDENTIFIER_STATE_PENDING_FILING,
     );
@@ -326,10 +325,10 @@ describe('identifier service', () => {
       IdentifierState.IDENTIFIER_STATE_PENDING_FILING,
     );
     expect(
-      await eventually(async () => {
+      await eventually('the filing still queued after the restart', async () => {
         const info = await jsm.consumers.info('IDENTIFIER', 'identifier-filing');
         return info.num_ack_pending > 0 || info.num_pending > 0 ? true : undefined;
-      }, 'the filing still queued after the restart'),
+      }),
     ).toBe(true);
 
     await mock.setOutage(false);
@@ -439,10 +438,10 @@ describe('identifier service', () => {
       data: { participantId: owner.id, state: 'SUSPENDED' },
     });
     const jsm = await nc.jetstreamManager();
-    const parked = await eventually(async () => {
+    const parked = await eventually(`event ${eventId} on the dead-letter stream`, async () => {
       const letters = await listDeadLetters(jsm, { consumer: PARTICIPANT_CONSUMER, limit: 1_000 });
       return letters.find((letter) => letter.eventId === eventId);
-    }, `event ${eventId} on the dead-letter stream`);
+    });
     expect(parked).toMatchObject({ deliveries: 1, subject: ParticipantSuspended.type });
     expect(parked.error).toMatch(/version/);
     expect(await projection(owner.id)).toEqual(before);

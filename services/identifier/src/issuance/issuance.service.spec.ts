@@ -1,4 +1,3 @@
-import { DomainError } from '@cinode/common';
 import { IdentifierIssued, type ParticipantStateName } from '@cinode/contracts';
 import {
   ObjectType,
@@ -13,6 +12,7 @@ import {
   unusableSerial,
   usableSerial,
 } from '../../test/identifier-fakes';
+import { expectDomainError } from '@cinode/testing';
 import { formatIdentifier, parseIdentifier } from '../format/identifier-format';
 import { ISSUE_OPERATION, IssuanceService } from './issuance.service';
 
@@ -35,17 +35,6 @@ function issueRequest(overrides: Partial<IssueIdentifierRequest> = {}): IssueIde
     attributes: { region: 'east' },
     ...overrides,
   };
-}
-
-/** The DomainError the promise rejects with; fails the test when it resolves or throws anything else. */
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  const outcome: unknown = await promise.then(
-    () => 'resolved',
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof DomainError))
-    throw new Error(`expected a DomainError, got ${String(outcome)}`);
-  return outcome;
 }
 
 /** Certified providers A and B, with the service and its fakes. */
@@ -135,7 +124,7 @@ describe(IssuanceService.name, () => {
 
   it('refuses deprecated owner fields that contradict the certified record, naming each field, and stores nothing', async () => {
     const { service, identifiers, uow } = subject();
-    const error = await failure(
+    const error = await expectDomainError(
       service.issue(
         providerA,
         issueRequest({ ownerName: 'Other Ltd.', ownerCreditCode: '91110000MA0000000X' }),
@@ -147,7 +136,7 @@ describe(IssuanceService.name, () => {
       { field: 'owner_name', description: "does not match the owner's certified record" },
       { field: 'owner_credit_code', description: "does not match the owner's certified record" },
     ]);
-    const forIndividual = await failure(
+    const forIndividual = await expectDomainError(
       service.issue(providerB, issueRequest({ ownerCreditCode: CREDIT_CODE })),
     );
     expect(forIndividual.fieldViolations.map((v) => v.field)).toEqual(['owner_credit_code']);
@@ -169,7 +158,7 @@ describe(IssuanceService.name, () => {
       if (state) participants.set('prov-a', state);
       else participants.rows.delete('prov-a');
 
-      const error = await failure(service.issue(providerA, issueRequest()));
+      const error = await expectDomainError(service.issue(providerA, issueRequest()));
 
       expect(error.kind).toBe('FAILED_PRECONDITION');
       expect(error.reason).toBe('OWNER_NOT_CERTIFIED');
@@ -197,7 +186,7 @@ describe(IssuanceService.name, () => {
       ['prov-gone', 'SUSPENDED'],
       ['prov-unknown', 'UNKNOWN'],
     ]) {
-      const error = await failure(
+      const error = await expectDomainError(
         service.issue(privileged, issueRequest({ requestId: owner, ownerParticipantId: owner })),
       );
       expect([owner, error.reason, error.metadata.current_state]).toEqual([
@@ -211,14 +200,14 @@ describe(IssuanceService.name, () => {
   it('refuses an owner whose certified record has not reached the projection yet', async () => {
     const { service, participants } = subject();
     participants.set('prov-a', 'CERTIFIED', { version: 0, legalName: null, creditCode: null });
-    const error = await failure(service.issue(providerA, issueRequest()));
+    const error = await expectDomainError(service.issue(providerA, issueRequest()));
     expect(error.reason).toBe('OWNER_NOT_CERTIFIED');
     expect(error.message).toContain('certified record');
   });
 
   it('refuses a certified participant issuing for another owner', async () => {
     const { service, identifiers } = subject();
-    const error = await failure(
+    const error = await expectDomainError(
       service.issue(providerA, issueRequest({ ownerParticipantId: 'prov-b' })),
     );
     expect(error.kind).toBe('PERMISSION_DENIED');
@@ -237,7 +226,7 @@ describe(IssuanceService.name, () => {
 
   it('requires an operator to name the owner', async () => {
     const { service } = subject();
-    const error = await failure(service.issue(operator, issueRequest()));
+    const error = await expectDomainError(service.issue(operator, issueRequest()));
     expect(error.kind).toBe('INVALID_ARGUMENT');
     expect(error.fieldViolations.map((v) => v.field)).toEqual(['owner_participant_id']);
   });
@@ -271,7 +260,7 @@ describe(IssuanceService.name, () => {
     async (_what, change) => {
       const { service, identifiers, uow } = subject();
       await service.issue(providerA, issueRequest());
-      const error = await failure(service.issue(providerA, issueRequest(change)));
+      const error = await expectDomainError(service.issue(providerA, issueRequest(change)));
       expect(error.kind).toBe('ALREADY_EXISTS');
       expect(error.reason).toBe('REQUEST_ID_REUSED');
       expect(identifiers.rows.size).toBe(1);
@@ -282,7 +271,7 @@ describe(IssuanceService.name, () => {
   it('binds the request_id to the owner it resolved to', async () => {
     const { service } = subject();
     await service.issue(operator, issueRequest({ ownerParticipantId: 'prov-a' }));
-    const error = await failure(
+    const error = await expectDomainError(
       service.issue(operator, issueRequest({ ownerParticipantId: 'prov-b' })),
     );
     expect(error.reason).toBe('REQUEST_ID_REUSED');
@@ -323,7 +312,7 @@ describe(IssuanceService.name, () => {
   it('answers RESOURCE_EXHAUSTED once every serial is used, storing nothing, not even the request id', async () => {
     const { service, identifiers, uow } = subject();
     identifiers.serials = [100_000_000];
-    const error = await failure(service.issue(providerA, issueRequest()));
+    const error = await expectDomainError(service.issue(providerA, issueRequest()));
     expect(error.kind).toBe('RESOURCE_EXHAUSTED');
     expect(error.reason).toBe('SERIALS_EXHAUSTED');
     expect(identifiers.rows.size).toBe(0);
@@ -334,7 +323,7 @@ describe(IssuanceService.name, () => {
   it('answers UNAVAILABLE until the node is registered', async () => {
     const { service, node, identifiers } = subject();
     node.identity = undefined;
-    const error = await failure(service.issue(providerA, issueRequest()));
+    const error = await expectDomainError(service.issue(providerA, issueRequest()));
     expect(error.kind).toBe('UNAVAILABLE');
     expect(error.reason).toBe('NODE_NOT_REGISTERED');
     expect(identifiers.rows.size).toBe(0);
@@ -344,7 +333,7 @@ describe(IssuanceService.name, () => {
     const { service, identifiers } = subject();
     const attributes: Record<string, string> = { big: 'x'.repeat(1025) };
     for (let i = 0; i < 32; i++) attributes[`k${i}`] = 'v';
-    const error = await failure(
+    const error = await expectDomainError(
       service.issue(
         providerA,
         issueRequest({
@@ -378,7 +367,7 @@ describe(IssuanceService.name, () => {
 
   it('rejects an object type this build does not know', async () => {
     const { service } = subject();
-    const error = await failure(
+    const error = await expectDomainError(
       service.issue(providerA, issueRequest({ objectType: NEWER_OBJECT_TYPE })),
     );
     expect(error.fieldViolations).toEqual([

@@ -25,6 +25,9 @@ import { NodeRegistrationService } from '../node/node-registration.service';
 import type { ParticipantProjectionEntity } from '../participants/participant-projection.entity';
 import { ParticipantsRepository } from '../participants/participants.repository';
 
+/** The attribute limits identifier_service.proto documents. */
+const ATTRIBUTE_LIMITS = { maxEntries: 32, maxKeyChars: 64, maxValueChars: 1024 };
+
 /** The idempotency key's operation. */
 export const ISSUE_OPERATION = 'IssueIdentifier';
 
@@ -67,14 +70,7 @@ function checkRequest(caller: Caller, request: IssueIdentifierRequest): ObjectTy
         ? 'is required'
         : `unknown value ${request.objectType}`,
     );
-  const attributes = Object.entries(request.attributes);
-  if (attributes.length > 32) checks.add('attributes', 'must have at most 32 entries');
-  for (const [key, value] of attributes) {
-    if (key.length === 0 || key.length > 64)
-      checks.add(`attributes[${key}]`, 'key must be 1 to 64 characters');
-    if (value.length > 1024)
-      checks.add(`attributes[${key}]`, 'value must be at most 1024 characters');
-  }
+  checks.stringMap('attributes', request.attributes, ATTRIBUTE_LIMITS);
   checks.throwIfAny();
   if (!objectType) throw new Error('object type checked above');
   return objectType;

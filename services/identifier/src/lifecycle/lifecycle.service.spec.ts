@@ -1,4 +1,3 @@
-import { DomainError } from '@cinode/common';
 import { IdentifierReinstated, IdentifierRetired, IdentifierSuspended } from '@cinode/contracts';
 import {
   NODE_PREFIX,
@@ -7,22 +6,13 @@ import {
   seedIdentifier,
   usableSerial,
 } from '../../test/identifier-fakes';
+import { expectDomainError } from '@cinode/testing';
 import { formatIdentifier } from '../format/identifier-format';
 import { LifecycleService } from './lifecycle.service';
 
 const providerA = caller('prov-a', ['provider']);
 const providerB = caller('prov-b', ['provider']);
 const operator = caller('op-1', ['operator'], 'cinode');
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  const outcome: unknown = await promise.then(
-    () => 'resolved',
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof DomainError))
-    throw new Error(`expected a DomainError, got ${String(outcome)}`);
-  return outcome;
-}
 
 function subject() {
   const under = fakes();
@@ -109,7 +99,9 @@ describe(LifecycleService.name, () => {
         state: 'suspended',
         suspensionCause: 'owner_suspended',
       });
-      const error = await failure(service.reinstate(operator, suspended.identifier, 'try'));
+      const error = await expectDomainError(
+        service.reinstate(operator, suspended.identifier, 'try'),
+      );
       expect(error.kind).toBe('FAILED_PRECONDITION');
       expect(error.reason).toBe('OWNER_NOT_ACTIVE');
       expect(error.metadata).toEqual({ current_state: 'SUSPENDED', owner_state: ownerState });
@@ -142,7 +134,7 @@ describe(LifecycleService.name, () => {
   it('refuses another participant retiring an identifier', async () => {
     const { service, identifiers } = subject();
     const filed = seedIdentifier(identifiers, usableSerial(150));
-    const error = await failure(service.retire(providerB, filed.identifier, 'not mine'));
+    const error = await expectDomainError(service.retire(providerB, filed.identifier, 'not mine'));
     expect(error.kind).toBe('PERMISSION_DENIED');
     expect(error.reason).toBe('NOT_OWNER');
     expect(identifiers.rows.get(filed.identifier)?.state).toBe('filed');
@@ -156,7 +148,7 @@ describe(LifecycleService.name, () => {
       filedAt: null,
       version: 1,
     });
-    const error = await failure(service.retire(providerA, pending.identifier, 'give up'));
+    const error = await expectDomainError(service.retire(providerA, pending.identifier, 'give up'));
     expect(error.kind).toBe('FAILED_PRECONDITION');
     expect(error.reason).toBe('INVALID_TRANSITION');
     expect(error.metadata).toEqual({
@@ -192,7 +184,9 @@ describe(LifecycleService.name, () => {
         state,
         suspensionCause: state === 'suspended' ? 'operator' : null,
       });
-      const error = await failure(service[action](operator, seeded.identifier, 'because'));
+      const error = await expectDomainError(
+        service[action](operator, seeded.identifier, 'because'),
+      );
       expect(error.kind).toBe('FAILED_PRECONDITION');
       expect(error.reason).toBe('INVALID_TRANSITION');
       expect(error.metadata).toEqual({ current_state: current, requested_state: requested });
@@ -209,7 +203,7 @@ describe(LifecycleService.name, () => {
       const { service, identifiers } = subject();
       const filed = seedIdentifier(identifiers, usableSerial(180));
       for (const reason of ['  ', 'x'.repeat(501)]) {
-        const error = await failure(service[action](operator, filed.identifier, reason));
+        const error = await expectDomainError(service[action](operator, filed.identifier, reason));
         expect(error.kind).toBe('INVALID_ARGUMENT');
         expect(error.fieldViolations.map((v) => v.field)).toEqual(['reason']);
       }
@@ -219,7 +213,7 @@ describe(LifecycleService.name, () => {
 
   it('answers NOT_FOUND for a transition of an identifier never issued', async () => {
     const { service } = subject();
-    const error = await failure(
+    const error = await expectDomainError(
       service.suspend(operator, formatIdentifier(NODE_PREFIX, 'RP', usableSerial(190)), 'x'),
     );
     expect(error.kind).toBe('NOT_FOUND');

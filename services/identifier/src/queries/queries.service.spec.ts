@@ -1,4 +1,3 @@
-import { DomainError } from '@cinode/common';
 import {
   IdentifierState,
   ObjectType,
@@ -11,6 +10,7 @@ import {
   seedIdentifier,
   usableSerial,
 } from '../../test/identifier-fakes';
+import { expectDomainError } from '@cinode/testing';
 import { formatIdentifier } from '../format/identifier-format';
 import { QueriesService } from './queries.service';
 
@@ -32,16 +32,6 @@ function listRequest(overrides: Partial<ListIdentifiersRequest> = {}): ListIdent
     pageToken: '',
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  const outcome: unknown = await promise.then(
-    () => 'resolved',
-    (error: unknown) => error,
-  );
-  if (!(outcome instanceof DomainError))
-    throw new Error(`expected a DomainError, got ${String(outcome)}`);
-  return outcome;
 }
 
 function subject() {
@@ -75,7 +65,7 @@ describe(QueriesService.name, () => {
         const { service, identifiers } = subject();
         const hidden = seedIdentifier(identifiers, usableSerial(20), { state });
 
-        const error = await failure(service.resolve(providerB, hidden.identifier));
+        const error = await expectDomainError(service.resolve(providerB, hidden.identifier));
         expect(error.kind).toBe('PERMISSION_DENIED');
         expect(error.reason).toBe('IDENTIFIER_NOT_VISIBLE');
 
@@ -97,7 +87,7 @@ describe(QueriesService.name, () => {
 
     it('answers NOT_FOUND for a well-formed identifier this node never issued', async () => {
       const { service } = subject();
-      const error = await failure(
+      const error = await expectDomainError(
         service.resolve(providerA, formatIdentifier(NODE_PREFIX, 'RP', usableSerial(40))),
       );
       expect(error.kind).toBe('NOT_FOUND');
@@ -108,10 +98,10 @@ describe(QueriesService.name, () => {
       const { service, identifiers } = subject();
       const filed = seedIdentifier(identifiers, usableSerial(50));
       const typo = filed.identifier.slice(0, -1) + (filed.identifier.endsWith('0') ? '1' : '0');
-      const mistyped = await failure(service.resolve(providerA, typo));
+      const mistyped = await expectDomainError(service.resolve(providerA, typo));
       expect(mistyped.kind).toBe('INVALID_ARGUMENT');
       expect(mistyped.reason).toBe('IDENTIFIER_CHECK_CHARACTER');
-      const malformed = await failure(service.resolve(providerA, 'not an identifier'));
+      const malformed = await expectDomainError(service.resolve(providerA, 'not an identifier'));
       expect(malformed.reason).toBe('IDENTIFIER_GRAMMAR');
       expect(malformed.fieldViolations.map((v) => v.field)).toEqual(['identifier']);
     });
@@ -131,7 +121,7 @@ describe(QueriesService.name, () => {
       expect(own.identifiers).toHaveLength(3);
       expect(identifiers.listCalls[0].filter.ownerParticipantId).toBe('prov-a');
 
-      const error = await failure(
+      const error = await expectDomainError(
         service.list(providerA, listRequest({ ownerParticipantId: 'prov-b' })),
       );
       expect(error.kind).toBe('PERMISSION_DENIED');
@@ -164,7 +154,7 @@ describe(QueriesService.name, () => {
       expect(second.identifiers[0].serial).toBeGreaterThan(first.identifiers[1].serial);
 
       // Another participant (hence another owner filter) may not replay A's token.
-      const replay = await failure(
+      const replay = await expectDomainError(
         service.list(providerB, listRequest({ pageSize: 2, pageToken: first.nextPageToken })),
       );
       expect(replay.fieldViolations.map((v) => v.field)).toEqual(['page_token']);
@@ -184,7 +174,7 @@ describe(QueriesService.name, () => {
         objectType: 'LN',
         state: 'suspended',
       });
-      const error = await failure(
+      const error = await expectDomainError(
         service.list(operator, listRequest({ objectType: NEWER_OBJECT_TYPE })),
       );
       expect(error.fieldViolations.map((v) => v.field)).toEqual(['object_type']);

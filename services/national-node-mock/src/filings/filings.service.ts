@@ -21,6 +21,9 @@ import { NodesRepository } from '../nodes/nodes.repository';
 import { FilingsRepository } from './filings.repository';
 import type { IdentifierFilingEntity } from './identifier-filing.entity';
 
+/** The attribute limits national_node_service.proto documents. */
+const ATTRIBUTE_LIMITS = { maxEntries: 32, maxKeyChars: 64, maxValueChars: 1024 };
+
 const IDENTIFIER_PATTERN = /^[A-Za-z0-9.-]+$/;
 const CREDIT_CODE_PATTERN = /^[0-9A-HJ-NPQRTUWXY]{18}$/;
 const OBJECT_TYPES = [
@@ -62,14 +65,7 @@ export class FilingsService {
         patternHint: 'must be an 18-character unified social credit code',
       })
       .present('allocated_at', request.allocatedAt);
-    const attributes = Object.entries(request.attributes);
-    if (attributes.length > 32) checks.add('attributes', 'must have at most 32 entries');
-    for (const [key, value] of attributes) {
-      if (key.length === 0 || key.length > 64)
-        checks.add(`attributes[${key}]`, 'key must be 1 to 64 characters');
-      if (value.length > 1024)
-        checks.add(`attributes[${key}]`, 'value must be at most 1024 characters');
-    }
+    checks.stringMap('attributes', request.attributes, ATTRIBUTE_LIMITS);
     checks.throwIfAny();
 
     const node = await this.nodes.findByCode(request.nodeCode);

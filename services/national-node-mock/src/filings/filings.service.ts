@@ -16,7 +16,7 @@ import {
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
-import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
+import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { FilingsRepository } from './filings.repository';
 import type { IdentifierFilingEntity } from './identifier-filing.entity';
@@ -45,11 +45,7 @@ export class FilingsService {
     request: FileIdentifierRequest,
   ): Promise<{ filing: IdentifierFilingEntity; created: boolean }> {
     const checks = new FieldChecks()
-      .text('node_code', request.nodeCode, {
-        max: 5,
-        pattern: NODE_CODE_PATTERN,
-        patternHint: 'must look like R0001',
-      })
+      .text('node_code', request.nodeCode, NODE_CODE_RULES)
       .text('identifier', request.identifier, {
         max: 128,
         pattern: IDENTIFIER_PATTERN,
@@ -148,12 +144,7 @@ export class FilingsService {
     pageToken: string,
   ): Promise<{ filings: IdentifierFilingEntity[]; nextPageToken: string }> {
     new FieldChecks()
-      .text('node_code', nodeCode, {
-        required: false,
-        max: 5,
-        pattern: NODE_CODE_PATTERN,
-        patternHint: 'must look like R0001',
-      })
+      .text('node_code', nodeCode, { ...NODE_CODE_RULES, required: false })
       .throwIfAny();
     const limit = resolvePageSize(pageSize);
     const filterKey = `filings:${nodeCode}`;

@@ -23,6 +23,13 @@ import { NodesRepository } from './nodes.repository';
 export const NODE_KEY_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const NODE_CODE_PATTERN = /^[RI]\d{4}$/;
 
+/** The FieldChecks.text rules of a node code (R0001 for a regional node, I0001 for an industry one). */
+export const NODE_CODE_RULES = {
+  max: 5,
+  pattern: NODE_CODE_PATTERN,
+  patternHint: 'must look like R0001',
+} as const;
+
 function typeLetter(type: NodeType): string {
   switch (type) {
     case NodeType.NODE_TYPE_REGIONAL:
@@ -104,13 +111,7 @@ export class NodesService {
   }
 
   async get(nodeCode: string): Promise<NodeEntity> {
-    new FieldChecks()
-      .text('node_code', nodeCode, {
-        max: 5,
-        pattern: NODE_CODE_PATTERN,
-        patternHint: 'must look like R0001',
-      })
-      .throwIfAny();
+    new FieldChecks().text('node_code', nodeCode, NODE_CODE_RULES).throwIfAny();
     const node = await this.nodes.findByCode(nodeCode);
     if (!node)
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);

@@ -17,7 +17,7 @@ import {
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
-import { NODE_CODE_PATTERN } from '../nodes/nodes.service';
+import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import type { ReportEntity } from './report.entity';
 import { ReportsRepository } from './reports.repository';
@@ -41,11 +41,7 @@ export class ReportsService {
         pattern: UUID_PATTERN,
         patternHint: 'must be a UUID',
       })
-      .text('node_code', request.nodeCode, {
-        max: 5,
-        pattern: NODE_CODE_PATTERN,
-        patternHint: 'must look like R0001',
-      })
+      .text('node_code', request.nodeCode, NODE_CODE_RULES)
       .enumValue('kind', request.kind, KINDS)
       .present('period_start', request.periodStart)
       .present('period_end', request.periodEnd)
@@ -149,10 +145,8 @@ export class ReportsService {
     pageToken: string,
   ): Promise<{ reports: ReportEntity[]; nextPageToken: string }> {
     const checks = new FieldChecks().text('node_code', nodeCode, {
+      ...NODE_CODE_RULES,
       required: false,
-      max: 5,
-      pattern: NODE_CODE_PATTERN,
-      patternHint: 'must look like R0001',
     });
     if (kind !== ReportKind.REPORT_KIND_UNSPECIFIED && !KINDS.includes(kind))
       checks.add('kind', `unknown value ${kind}`);

@@ -53,6 +53,20 @@ describe('reachable paths for the unprivileged Postgres user', () => {
     expect(fs.existsSync(asked)).toBe(false);
   });
 
+  it('starts over when the link is gone (rm -rf .data, or a new clone in the same place)', () => {
+    const closed = path.join(root, 'home');
+    const asked = path.join(closed, 'clone', '.data', 'postgres');
+    fs.mkdirSync(path.dirname(asked), { recursive: true });
+    fs.chmodSync(closed, 0o700);
+    const real = reachableDataDir(stranger, asked);
+    fs.mkdirSync(real);
+    fs.writeFileSync(path.join(real, 'PG_VERSION'), '17');
+    fs.rmSync(path.join(closed, 'clone', '.data'), { recursive: true });
+
+    expect(reachableDataDir(stranger, asked)).toBe(real);
+    expect(fs.existsSync(real)).toBe(false);
+  });
+
   it('leaves reachable paths in place', () => {
     const open = path.join(root, 'open', 'postgres');
     expect(reachableDataDir(stranger, open)).toBe(open);

@@ -122,6 +122,9 @@ export function reachableDataDir(owner: Owner, dataDir: string): string {
   if (isLink(resolved)) return fs.realpathSync(resolved);
   if (fs.existsSync(resolved) || canTraverse(owner, path.dirname(resolved))) return resolved;
   const target = path.join(reachableRoot(owner), `data-${shortHash(resolved)}`);
+  // No link, yet a cluster for this path: left by a clone deleted from here, or by `rm -rf .data`.
+  // Whoever removed the link meant to start over, so the orphan goes too.
+  fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(resolved), { recursive: true });
   fs.symlinkSync(target, resolved, 'dir');
   return target;

@@ -5,6 +5,9 @@ import { hasLoneSurrogate, sanitizeText } from './text';
 const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
 const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
 
+/** How much of a map key a violation's field name shows (the key itself may be far longer). */
+const KEY_IN_FIELD_NAME_CHARS = 64;
+
 /**
  * Collects every problem with a request before failing, so a caller learns all bad fields in one
  * round trip. Field names are proto field names (snake_case), as the caller wrote them.
@@ -69,7 +72,7 @@ export class FieldChecks {
       this.add(field, `must have at most ${rules.maxEntries} entries`);
     // Entries past the limit are not looked at: a huge map gets one violation, not one per entry.
     for (const [key, entryValue] of entries.slice(0, rules.maxEntries + 1)) {
-      const name = `${field}[${sanitizeText(key, 64)}]`;
+      const name = `${field}[${sanitizeText(key, KEY_IN_FIELD_NAME_CHARS)}]`;
       const keyChecks = new FieldChecks().text(name, key, { max: rules.maxKeyChars });
       for (const violation of keyChecks.violations)
         this.add(violation.field, `key ${violation.description}`);

@@ -8,6 +8,14 @@ describe(sanitizeText.name, () => {
     expect(sanitizeText('plain', 100)).toBe('plain');
   });
 
+  it('replaces what would change how a logged line reads: C1 controls, separators, bidi overrides', () => {
+    expect(sanitizeText('a\u0085b\u2028c\u2029d', 100)).toBe('a\uFFFDb\uFFFDc\uFFFDd');
+    expect(sanitizeText('user\u202Egnp.exe\u2066x\u2069', 100)).toBe(
+      'user\uFFFDgnp.exe\uFFFDx\uFFFD',
+    );
+    expect(sanitizeText('算力互联 Ü é', 100)).toBe('算力互联 Ü é');
+  });
+
   it('tells well-formed strings from ones with a lone surrogate', () => {
     expect(hasLoneSurrogate('𠀀 ok')).toBe(false);
     expect(hasLoneSurrogate('bad \uDC00')).toBe(true);

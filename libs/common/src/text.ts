@@ -7,17 +7,32 @@ export function hasLoneSurrogate(value: string): boolean {
 }
 
 /**
- * The string with lone surrogates and control characters (U+0000–U+001F, U+007F) replaced by
- * U+FFFD, cut to `max` characters (code points, not UTF-16 units): safe to store and to log,
- * whatever a caller sent.
+ * Characters that change how a line reads rather than what it says: C0 and C1 controls, DEL, the
+ * line and paragraph separators, and the bidirectional embeddings, overrides and isolates (which
+ * can make a logged value display reversed).
+ */
+function isDisruptive(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/**
+ * The string with lone surrogates, controls and display-disrupting characters (see isDisruptive)
+ * replaced by U+FFFD, cut to `max` characters (code points, not UTF-16 units): safe to store and
+ * to log, whatever a caller sent.
  */
 export function sanitizeText(value: string, max: number): string {
   let out = '';
   let count = 0;
   for (const char of value.replace(LONE_SURROGATE, '\uFFFD')) {
     if (count === max) break;
-    const code = char.codePointAt(0) ?? 0;
-    out += code < 0x20 || code === 0x7f ? '\uFFFD' : char;
+    out += isDisruptive(char.codePointAt(0) ?? 0) ? '\uFFFD' : char;
     count++;
   }
   return out;

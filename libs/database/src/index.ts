@@ -4,6 +4,7 @@ export * from './pool-metrics';
 export * from './database.module';
 export * from './database.migration';
 export * from './idempotency-key.entity';
+export * from './sql-state';
 export * from './transaction';
 export * from './typeorm-logger';
 export * from './unit-of-work';

@@ -122,21 +122,40 @@ const MAX_CONCURRENT_CANCELS = 4;
 let cancelsInFlight = 0;
 
 /**
- * Sends pg_cancel_backend for one backend over a side connection; resolves when it was sent (or
- * given up: at most MAX_CONCURRENT_CANCELS at once, each bounded in time — the statement timeout a
- * call's transaction carries ends the statement anyway, this only makes it sooner).
+ * What became of a cancel: `sent` (Postgres answered), `not_sent` (skipped — too many in flight —
+ * or no connection to send it over), or `unknown` (the request went out but no answer came back in
+ * time: it may still arrive, so the connection it targets must not be reused).
  */
-export async function cancelBackend(dataSource: DataSource, pid: number): Promise<boolean> {
-  if (cancelsInFlight >= MAX_CONCURRENT_CANCELS) return false;
+export type CancelOutcome = 'sent' | 'not_sent' | 'unknown';
+
+/**
+ * Sends pg_cancel_backend for one backend over a side connection: at most MAX_CONCURRENT_CANCELS
+ * at once, each bounded in time (the statement timeout a call's transaction carries ends the
+ * statement anyway; this only makes it sooner).
+ */
+export async function cancelBackend(dataSource: DataSource, pid: number): Promise<CancelOutcome> {
+  if (cancelsInFlight >= MAX_CONCURRENT_CANCELS) return 'not_sent';
   cancelsInFlight++;
-  const client = openSideConnection(dataSource, 'cinode-cancel', 2_000);
+  const client = openSideConnection(dataSource, 'cinode-cancel', CANCEL_TIMEOUT_MS);
   client.on('error', () => undefined);
+  let outcome: CancelOutcome = 'not_sent';
   try {
     await client.connect();
+    outcome = 'unknown';
     await client.query('SELECT pg_cancel_backend($1)', [pid]);
-    return true;
+    outcome = 'sent';
+  } catch {
+    // outcome says how far it got
   } finally {
+    // Counted until the side connection is closed, and the close is bounded too.
+    await Promise.race([client.end().catch(() => undefined), delay(CANCEL_TIMEOUT_MS)]);
     cancelsInFlight--;
-    await client.end().catch(() => undefined);
   }
+  return outcome;
+}
+
+const CANCEL_TIMEOUT_MS = 2_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AlreadyExistsError } from '@cinode/common';
+import { asConflictError } from './sql-state';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
@@ -33,7 +34,7 @@ export type IdempotentOutcome<T> =
 
 export const IdempotencyErrorReason = { REQUEST_ID_REUSED: 'REQUEST_ID_REUSED' } as const;
 
-/** The scope of callers without a token: shared by all of them. */
+/** The scope (or its prefix) of callers without a token, whom nothing tells apart. */
 export const ANONYMOUS_SCOPE = 'anonymous';
 
 export interface RunOptions {
@@ -111,11 +112,11 @@ export class UnitOfWork {
       cancelRunningStatement: () => {
         const pid = backendPidOf(runner);
         if (pid === undefined || cancelling || !runner.isTransactionActive) return;
-        cancelling = cancelBackend(this.dataSource, pid).then(
-          () => undefined,
-          (error: unknown) =>
-            this.logger.warn({ err: error }, 'could not cancel a running statement'),
-        );
+        cancelling = cancelBackend(this.dataSource, pid).then((outcome) => {
+          // A cancel that may still arrive would hit the next statement on this connection.
+          if (outcome === 'unknown')
+            broken = new Error('a cancel of its statement may still arrive');
+        });
       },
     };
     try {
@@ -133,6 +134,8 @@ export class UnitOfWork {
       await tx.runAfterCommit(this.logger);
       return result;
     } catch (error) {
+      // The cancel lands before the ROLLBACK, never on it.
+      await cancelling;
       if (runner.isTransactionActive) {
         await runner.rollbackTransaction().catch((rollbackError: unknown) => {
           broken =
@@ -142,7 +145,7 @@ export class UnitOfWork {
       }
       // Whatever the transaction wrote is gone, the records hooks kept of it too.
       for (const hook of this.extensions.hooks) hook.afterRollback?.(tx);
-      throw error;
+      throw asConflictError(error);
     } finally {
       for (const cleanup of cleanups) await cleanup();
       // A cancel still in flight must not reach the next user of this pooled connection.
@@ -217,7 +220,7 @@ export class UnitOfWork {
     const same =
       stored.operation === key.operation &&
       (stored.fingerprint === key.fingerprint ||
-        (stored.fingerprint === null && key.scope !== ANONYMOUS_SCOPE));
+        (stored.fingerprint === null && !key.scope.startsWith(ANONYMOUS_SCOPE)));
     if (!same || stored.objectId === null) {
       if (options.conflict && stored.objectId !== null)
         throw await options.conflict(stored.objectId);

@@ -15,16 +15,16 @@ export const DEAD_LETTER_USAGE = `Dead-lettered events: list, show, replay, disc
 
   npm run dlq -- list [--consumer NAME] [--limit N] [--json]
   npm run dlq -- show SEQ
-  npm run dlq -- replay SEQ [--data FILE] [--force]
-                                              put it back where it came from (FILE: a corrected
-                                              envelope; --force: also a handler's verdict)
-  npm run dlq -- replay --consumer NAME --all replay every message parked by one consumer
+  npm run dlq -- replay SEQ [--data FILE]     put it back where it came from (FILE: a corrected
+                                              envelope with the same event id and type)
+  npm run dlq -- replay --consumer NAME --all replay every failure parked by one consumer
   npm run dlq -- discard SEQ                  drop it for good
 
 SEQ is the message's sequence in the dead-letter stream (the first column of list). A replayed
 message reaches its consumer again; consumers that handled it before recognise its event id and
 skip it. Messages of kind "verdict" were handled (a consumer parked a copy of an outcome for a
-person, e.g. a refused filing): replay refuses them unless --force, since nothing would change.
+person, e.g. a refused filing): the consumer would skip a replay, so replay refuses them (and
+--all passes over them); deal with the cause in the service, then discard them.
 NATS_URL selects the server (default ${DEFAULT_NATS_URL}, the one npm start runs).`;
 
 interface Output {
@@ -115,15 +115,21 @@ export async function runDeadLetterCli(
           const consumer = flag(rest, '--consumer');
           if (!consumer) throw new UsageError('replay --all needs --consumer NAME');
           const letters = await listDeadLetters(jsm, { consumer, limit: Number.MAX_SAFE_INTEGER });
-          for (const letter of letters) await replayDeadLetter(nc, letter.seq);
-          io.out(`replayed ${letters.length} message(s) of ${consumer}`);
+          const failures = letters.filter((letter) => letter.kind === 'failure');
+          for (const letter of failures) await replayDeadLetter(nc, letter.seq);
+          const verdicts = letters.length - failures.length;
+          io.out(
+            `replayed ${failures.length} message(s) of ${consumer}` +
+              (verdicts > 0
+                ? `; left ${verdicts} verdict(s) in place (discard them when dealt with)`
+                : ''),
+          );
           return 0;
         }
         const seq = sequence(rest[0]);
         const file = flag(rest, '--data');
         const letter = await replayDeadLetter(nc, seq, {
           data: file === undefined ? undefined : readFileSync(file),
-          force: rest.includes('--force'),
         });
         io.out(`replayed ${seq} onto ${letter.subject}${file ? ` with the body of ${file}` : ''}`);
         return 0;

@@ -172,10 +172,11 @@ export async function listDeadLetters(
 }
 
 export interface ReplayOptions {
-  /** A corrected message body (an event envelope) to publish instead of the parked one. */
+  /**
+   * A corrected message body to publish instead of the parked one: an event envelope with the
+   * parked event's id and type (a new id would be a new event to every consumer of the subject).
+   */
   data?: Uint8Array;
-  /** Replay a `verdict` too (its consumer will see it as handled unless the body is changed). */
-  force?: boolean;
   stream?: string;
 }
 
@@ -195,13 +196,23 @@ export async function replayDeadLetter(
   if (!message) throw new Error(`no message ${seq} in stream ${stream}`);
   const letter = toDeadLetter(message);
   if (!letter.subject) throw new Error(`message ${seq} names no original subject`);
-  if (letter.kind === 'verdict' && !options.force) {
+  if (letter.kind === 'verdict') {
     throw new Error(
-      `message ${seq} is a verdict ${letter.consumer} recorded (${letter.error}); it was handled, and a replay would change nothing. Fix the cause in the service, or replay with --force`,
+      `message ${seq} is a verdict ${letter.consumer} recorded (${letter.error}); it was handled, so ${letter.consumer} would skip a replay. Deal with the cause in the service, then discard it`,
     );
   }
   const data = options.data ?? message.data;
-  if (options.data) decodeEnvelope(options.data);
+  if (options.data) {
+    const corrected = decodeEnvelope(options.data);
+    if (letter.eventId !== undefined && corrected.id !== letter.eventId)
+      throw new Error(
+        `the corrected body has event id ${corrected.id}; it must keep ${letter.eventId}`,
+      );
+    if (corrected.type !== letter.subject)
+      throw new Error(
+        `the corrected body has type ${corrected.type}; it must keep ${letter.subject}`,
+      );
+  }
   const h = natsHeaders();
   for (const key of message.header?.keys() ?? []) {
     if (key.startsWith('Cinode-Dlq-') || key.toLowerCase() === 'nats-msg-id') continue;

@@ -8,6 +8,7 @@ export * from './outbox/outbox.publisher';
 export * from './outbox/outbox.relay';
 export * from './consumer/processed-event.entity';
 export * from './consumer/event.consumer';
+export * from './consumer/failure-classes';
 export * from './consumer/event-consumer.registry';
 export * from './events.migration';
 export * from './events.module';

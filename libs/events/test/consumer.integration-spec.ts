@@ -12,6 +12,7 @@ import {
   createEnvelope,
   decodeEnvelope,
   encodeEnvelope,
+  ensureOwnedStreams,
   publishEnvelope,
   replayDeadLetter,
   type EventEnvelope,
@@ -115,7 +116,7 @@ describe(EventConsumer.name, () => {
     expect(processed[0].n).toBe(1);
   });
 
-  it('retries a transient failure with growing, capped delays and no delivery limit', async () => {
+  it('retries an outage with growing, capped delays and no delivery limit', async () => {
     const attempts: number[] = [];
     await startConsumer({
       backoff: { initialMs: 100, maxMs: 300, multiplier: 2, jitter: 0 },
@@ -124,7 +125,7 @@ describe(EventConsumer.name, () => {
         if (e.data.id !== 'flaky') return;
         attempts.push(Date.now());
         // More failures than any former delivery limit; each attempt's write is rolled back.
-        if (deliveryCount <= 6) throw new Error('database unavailable');
+        if (deliveryCount <= 6) throw new Error('Connection terminated unexpectedly');
       },
     });
     const js = nc.jetstream();
@@ -141,6 +142,47 @@ describe(EventConsumer.name, () => {
     // Capped at 300 ms: later retries do not keep doubling.
     expect(Math.max(...delays)).toBeLessThan(2_000);
     expect(await parkedFor(jsm, streams)).toHaveLength(0);
+  });
+
+  it('dead-letters a failure nothing explains after its bounded retries', async () => {
+    const attempts: number[] = [];
+    await startConsumer({
+      backoff: { initialMs: 20, maxMs: 50, multiplier: 2, jitter: 0 },
+      maxUnexplainedDeliveries: 4,
+      handle: async (e, { deliveryCount }) => {
+        attempts.push(deliveryCount);
+        if (e.data.id === 'buggy') throw new TypeError('a bug in the handler');
+      },
+    });
+    const buggy = event('buggy');
+    await publishEnvelope(nc.jetstream(), buggy);
+    const [letter] = await parked(1);
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(letter).toMatchObject({ eventId: buggy.id, deliveries: 4, kind: 'failure' });
+    expect(letter.error).toBe(
+      'TypeError: a bug in the handler (failed 4 times for no reason an outage explains)',
+    );
+  });
+
+  it('parks even an outage before the stream would drop the event for its age', async () => {
+    // A stream keeping events 2.5 s: an outage retried past 80% of that (2 s) is parked.
+    await deleteStreams(jsm, streams);
+    streams = testStreams({ maxAgeMs: 2_500, duplicateWindowMs: 1_000 });
+    await ensureOwnedStreams(jsm, [streams.stream], { storage: 'memory' });
+    await startConsumer({
+      backoff: { initialMs: 100, maxMs: 200, multiplier: 2, jitter: 0 },
+      handle: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    });
+    const started = Date.now();
+    await publishEnvelope(nc.jetstream(), event('aging'));
+    const [letter] = await parked(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(letter.deliveries).toBeGreaterThan(5);
+    expect(letter.error).toMatch(
+      /^Error: connect ECONNREFUSED 127\.0\.0\.1:5432 \(still failing after \d+ deliveries over 0 min; parked before the stream's age limit drops it\)$/,
+    );
   });
 
   it('dead-letters a handler verdict of PermanentEventError on its first delivery', async () => {
@@ -208,8 +250,10 @@ describe(EventConsumer.name, () => {
     expect(letter.error).toBe('the national node refused it for good');
     expect(letter.kind).toBe('verdict');
     expect(await handledCount('refused')).toBe(1);
-    // Handled already: a plain replay would change nothing, so it takes --force.
-    await expect(replayDeadLetter(nc, letter.seq)).rejects.toThrow(/is a verdict .*--force/);
+    // Handled already: the consumer would skip a replay, so there is none.
+    await expect(replayDeadLetter(nc, letter.seq)).rejects.toThrow(
+      /is a verdict .*then discard it/,
+    );
     expect(await parkedFor(jsm, streams)).toHaveLength(1);
   });
 
@@ -224,6 +268,14 @@ describe(EventConsumer.name, () => {
     const [letter] = await parked(1);
     expect(letter.kind).toBe('failure');
 
+    // A "correction" that is another event (new id) or another type is refused.
+    for (const other of [
+      { ...broken, id: randomUUID() },
+      { ...broken, type: streams.subject('thing', 'poisoned') },
+    ])
+      await expect(
+        replayDeadLetter(nc, letter.seq, { data: encodeEnvelope(other) }),
+      ).rejects.toThrow(/must keep/);
     const fixed = { ...broken, data: { id: 'fixed' } };
     const replayed = await replayDeadLetter(nc, letter.seq, {
       data: encodeEnvelope(fixed),

@@ -73,7 +73,9 @@ export interface TestStreams {
 }
 
 /** Streams unique to one test, so parallel suites never share subjects. */
-export function testStreams(): TestStreams {
+export function testStreams(
+  limits: { maxAgeMs?: number; duplicateWindowMs?: number } = {},
+): TestStreams {
   const suffix = uniqueSuffix();
   const domain = `t${suffix}`;
   const consumerName = `c_${suffix}`;
@@ -82,6 +84,7 @@ export function testStreams(): TestStreams {
     subjects: [`cinode.${domain}.>`],
     owner: 'events-test',
     description: 'test events',
+    ...limits,
   });
   const subject = (entity: string, verb: string) => `cinode.${domain}.${entity}.${verb}`;
   const thing = (verb: string): ThingContract =>

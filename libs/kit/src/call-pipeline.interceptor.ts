@@ -17,6 +17,7 @@ import {
 } from '@cinode/audit';
 import { Authorizer, accessRuleOf } from '@cinode/auth';
 import { effectiveBudgetMs, type DeadlinePolicy } from '@cinode/grpc';
+import { isStatementCancelled } from '@cinode/database';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { Observable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
@@ -156,7 +157,15 @@ export class CallPipeline implements NestInterceptor {
       (error: unknown) => ({ ok: false as const, error }),
     );
     const first = await Promise.race([settled, call.aborted().then(() => undefined)]);
-    if (first) return { result: first };
+    if (first) {
+      // Postgres' statement_timeout (set from this deadline) can fire before the deadline's timer
+      // does when the event loop is busy: still the deadline, not an internal error.
+      if (!first.ok && isStatementCancelled(first.error) && call.remainingMs() <= CLOCK_SLACK_MS) {
+        call.abort('deadline');
+        return { result: { ok: false, error: call.abortError() } };
+      }
+      return { result: first };
+    }
     const late = await Promise.race([settled, sleep(ABORT_GRACE_MS).then(() => undefined)]);
     // Committed before the abort took hold: that is what happened, and what the caller hears.
     if (late?.ok) return { result: late };

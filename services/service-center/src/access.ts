@@ -36,6 +36,16 @@ export function actorOf(caller: Caller | undefined): string {
 }
 
 /** The idempotency scope of a caller: request ids are unique per caller (docs in the protos). */
-export function requestScopeOf(caller: Caller | undefined): string {
-  return caller?.subject ?? ANONYMOUS_SCOPE;
+export function requestScopeOf(caller: Caller): string {
+  return caller.subject;
+}
+
+/**
+ * The idempotency scope of a request without a token. Such callers cannot be told apart, so the
+ * scope is the content itself: a retry of the same registration finds its key, and nobody can
+ * squat a request id another registrant might pick, or learn from REQUEST_ID_REUSED that it is
+ * in use.
+ */
+export function anonymousRequestScope(fingerprint: string): string {
+  return `${ANONYMOUS_SCOPE}:${fingerprint}`;
 }

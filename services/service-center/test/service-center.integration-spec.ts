@@ -224,6 +224,16 @@ describe('service center: registration and certification', () => {
       nameContains: request.name,
     });
     expect(participants).toHaveLength(1);
+
+    // Anonymous callers cannot be told apart: another registration under the same request id is
+    // its own (nobody can squat request ids, nor learn one is in use), and is answered as such.
+    const other = organisation(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER);
+    const { participant } = await anonymous.participants.api.createParticipant({
+      ...other,
+      requestId: request.requestId,
+    });
+    expect(participant?.id).not.toBe(a.participant?.id);
+    expect(participant?.name).toBe(other.name);
   });
 
   it('rejects a bad credit code as INVALID_ARGUMENT naming the field', async () => {

@@ -1,13 +1,10 @@
 import { Logger } from '@nestjs/common';
 import {
-  ContractViolationError,
-  MalformedEventError,
   parseEvent,
   type EventContract,
   type EventSource,
   type ReceivedEvent,
 } from '@cinode/contracts';
-import { DomainError, type ErrorKind } from '@cinode/common';
 import type { Tx, UnitOfWork } from '@cinode/database';
 import { eventsConsumed } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
@@ -23,9 +20,10 @@ import {
 } from 'nats';
 import { BackoffPolicy, DEFAULT_CONSUMER_BACKOFF, computeBackoff } from '../backoff';
 import { publishDeadLetter, type DeadLetterKind } from '../dead-letters';
-import { EventEnvelope, InvalidEnvelopeError, decodeEnvelope } from '../envelope';
+import { EventEnvelope, decodeEnvelope } from '../envelope';
 import { natsHeadersGetter } from '../nats-headers';
-import { ensureConsumedStreams, isConsumerNotFound } from '../streams';
+import { DEFAULT_STREAM_MAX_AGE_MS, ensureConsumedStreams, isConsumerNotFound } from '../streams';
+import { classifyFailure } from './failure-classes';
 
 export interface EventHandlerContext {
   /** The transaction that also records the event as processed: make the state change through it. */
@@ -55,8 +53,13 @@ export interface ConsumerDefinition<E extends EventContract = EventContract> {
   /** The stream, subject filter and contracts of the events this consumer handles. */
   source: EventSource<E>;
   handle: EventHandler<E>;
-  /** Nak delay growing with the delivery count, capped; there is no delivery limit. */
+  /** Nak delay growing with the delivery count, capped. */
   backoff?: BackoffPolicy;
+  /**
+   * Deliveries an `unexplained` failure (see FailureClass) gets before it is dead-lettered
+   * (default 30: about half an hour with the default backoff). Outages have no limit.
+   */
+  maxUnexplainedDeliveries?: number;
   /** Time the server waits for an ack before redelivering (default 30 s). */
   ackWaitMs?: number;
   /** Messages pulled ahead of processing (default 10). */
@@ -65,62 +68,25 @@ export interface ConsumerDefinition<E extends EventContract = EventContract> {
   deliverPolicy?: 'all' | 'new';
 }
 
-/**
- * The handler's verdict that an event can never be handled (a reference to something that cannot
- * exist, a contradiction in the data): the message is dead-lettered at once instead of retried.
- */
-export class PermanentEventError extends Error {
-  override readonly name = 'PermanentEventError';
-}
-
 export type ConsumeResult = 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const tracer = trace.getTracer('@cinode/events');
 
-function ageOf(envelope: EventEnvelope<unknown>): string {
-  const minutes = Math.round((Date.now() - Date.parse(envelope.time)) / 60_000);
+/** A failure still retried at this share of the stream's max age is dead-lettered. */
+const PARK_AT_SHARE_OF_MAX_AGE = 0.8;
+
+function formatAge(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
   return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
+function ageOf(envelope: EventEnvelope<unknown>): string {
+  return formatAge(Date.now() - Date.parse(envelope.time));
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** Domain errors that say the service is busy or away, not that the event is wrong. */
-const TRANSIENT_KINDS = new Set<ErrorKind>([
-  'UNAVAILABLE',
-  'DEADLINE_EXCEEDED',
-  'RESOURCE_EXHAUSTED',
-  'ABORTED',
-  'CANCELLED',
-]);
-/** Postgres refusing the data itself (SQLSTATE class 22, not-null and check violations). */
-const PERMANENT_SQLSTATE = /^(22...|23502|23514)$/;
-
-/**
- * Whether retrying cannot help: the message is not an event, its data breaks the contract, the
- * handler said so (PermanentEventError), the handler's domain rules refuse it (a DomainError other
- * than busy/away), or Postgres refuses the data. Everything else — above all a database or peer
- * that is down — is transient and retried without limit.
- */
-export function isPermanentFailure(error: unknown): boolean {
-  if (
-    error instanceof MalformedEventError ||
-    error instanceof ContractViolationError ||
-    error instanceof InvalidEnvelopeError ||
-    error instanceof PermanentEventError
-  )
-    return true;
-  if (error instanceof DomainError) return !TRANSIENT_KINDS.has(error.kind);
-  const code = sqlState(error);
-  return code !== undefined && PERMANENT_SQLSTATE.test(code);
-}
-
-function sqlState(error: unknown): string | undefined {
-  const source = (error as { driverError?: unknown } | null)?.driverError ?? error;
-  const code = (source as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
 /** 10, 100, 1000, ...: when a message still failing is worth an error line (and an alert). */
@@ -133,8 +99,8 @@ export function consumerConfig(definition: ConsumerDefinition): Partial<Consumer
     durable_name: definition.name,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(definition.ackWaitMs ?? 30_000),
-    // Retries are unbounded on purpose: a transient failure (the database down for minutes) must
-    // lose nothing. Permanent failures are dead-lettered by this code, never by the server.
+    // No server-side limit: an outage (the database down for minutes) must lose nothing, and what
+    // is given up on is dead-lettered by this code, never dropped by the server.
     max_deliver: -1,
     deliver_policy: definition.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
     filter_subject: definition.source.filterSubject,
@@ -168,15 +134,20 @@ export async function ensureConsumer(
  * handled in one unit of work that first inserts (consumer, event id) into processed_event: a
  * redelivered event finds its row and is acked without running the handler again.
  *
- * Failures are of two kinds. A permanent one — the body is no envelope, the data breaks its
- * contract, or the handler throws PermanentEventError — goes to the dead-letter subject on that
- * very delivery (`npm run dlq` lists and replays them). Anything else is taken as transient (the
- * database or a peer is down): the transaction rolls back and the message is nak'ed with a growing,
- * capped delay, with no limit on deliveries, so an outage of any length loses nothing.
+ * Failures are classed by classifyFailure. A permanent one (the body is no envelope, the data
+ * breaks its contract, the handler throws PermanentEventError or a domain refusal) goes to the
+ * dead-letter subject on that very delivery (`npm run dlq` lists and replays them). An outage (the
+ * database or a peer down or busy) rolls back and is nak'ed with a growing, capped delay and no
+ * delivery limit, so an outage of any length loses nothing. An unexplained failure is retried the
+ * same way up to `maxUnexplainedDeliveries`, then dead-lettered; and any failure still retried at
+ * 80% of the stream's max age is dead-lettered, so no event ages out of its stream unseen.
  */
 export class EventConsumer<E extends EventContract = EventContract> {
   private readonly logger: Logger;
   private readonly backoff: BackoffPolicy;
+  private readonly maxUnexplainedDeliveries: number;
+  /** Any failure still retried at this age is parked (the stream drops messages at its max age). */
+  private readonly parkAfterAgeMs: number;
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
@@ -190,6 +161,9 @@ export class EventConsumer<E extends EventContract = EventContract> {
       throw new Error(`consumer name "${definition.name}" must contain no dots or spaces`);
     this.logger = new Logger(`EventConsumer:${definition.name}`);
     this.backoff = definition.backoff ?? DEFAULT_CONSUMER_BACKOFF;
+    this.maxUnexplainedDeliveries = definition.maxUnexplainedDeliveries ?? 30;
+    const maxAge = definition.source.stream.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS;
+    this.parkAfterAgeMs = maxAge > 0 ? maxAge * PARK_AT_SHARE_OF_MAX_AGE : Infinity;
   }
 
   async start(): Promise<void> {
@@ -304,7 +278,22 @@ export class EventConsumer<E extends EventContract = EventContract> {
       message.ack();
       return outcome;
     } catch (error) {
-      if (isPermanentFailure(error)) return this.deadLetter(message, error);
+      const failure = classifyFailure(error);
+      if (failure === 'permanent') return this.deadLetter(message, error);
+      const ageMs = Date.now() - message.info.timestampNanos / 1e6;
+      if (ageMs >= this.parkAfterAgeMs) {
+        // The stream would drop it soon: parked, it stays listable and replayable.
+        return this.deadLetter(
+          message,
+          `${errorMessage(error)} (still failing after ${deliveryCount} deliveries over ${formatAge(ageMs)}; parked before the stream's age limit drops it)`,
+        );
+      }
+      if (failure === 'unexplained' && deliveryCount >= this.maxUnexplainedDeliveries) {
+        return this.deadLetter(
+          message,
+          `${errorMessage(error)} (failed ${deliveryCount} times for no reason an outage explains)`,
+        );
+      }
       const delay = computeBackoff(deliveryCount, this.backoff);
       const line = `event ${envelope.id} (${envelope.type}) failed on delivery ${deliveryCount}, retrying in ${delay} ms: ${errorMessage(error)}`;
       // Still failing after many tries: the stream drops messages older than its max age, so a
@@ -336,7 +325,7 @@ export class EventConsumer<E extends EventContract = EventContract> {
 
   private async deadLetter(message: JsMsg, error: unknown): Promise<ConsumeResult> {
     try {
-      await this.park(message, errorMessage(error), 'failure');
+      await this.park(message, typeof error === 'string' ? error : errorMessage(error), 'failure');
     } catch (publishError) {
       this.logger.error(
         `could not park message ${message.seq}: ${errorMessage(publishError)}; retrying`,
@@ -345,7 +334,7 @@ export class EventConsumer<E extends EventContract = EventContract> {
       return 'retried';
     }
     this.logger.error(
-      `dead-lettered message ${message.info.streamSequence} (${message.subject}) on delivery ${message.info.deliveryCount}: ${errorMessage(error)}`,
+      `dead-lettered message ${message.info.streamSequence} (${message.subject}) on delivery ${message.info.deliveryCount}: ${typeof error === 'string' ? error : errorMessage(error)}`,
     );
     message.term();
     return 'dead_lettered';

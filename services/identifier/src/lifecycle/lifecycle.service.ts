@@ -10,6 +10,7 @@ import {
   IdentifiersRepository,
   type IdentifierRecord,
 } from '../identifiers/identifiers.repository';
+import type { ParticipantProjectionEntity } from '../participants/participant-projection.entity';
 import { ParticipantsRepository } from '../participants/participants.repository';
 import { IdentifierLifecycle, ownerSuspensionCause } from './identifier-lifecycle.service';
 
@@ -31,7 +32,7 @@ export class LifecycleService {
 
   async suspend(caller: Caller, input: string, reason: string): Promise<IdentifierRecord> {
     const why = checkedReason(reason);
-    return this.change(input, (tx, entity) =>
+    return this.change(input, {}, (tx, entity) =>
       this.lifecycle.transition(tx, entity, {
         to: 'suspended',
         cause: 'operator',
@@ -43,7 +44,7 @@ export class LifecycleService {
 
   async reinstate(caller: Caller, input: string, reason: string): Promise<IdentifierRecord> {
     const why = checkedReason(reason);
-    return this.change(input, async (tx, entity) => {
+    return this.change(input, { lockOwnerFirst: true }, async (tx, entity, owner) => {
       // Only a suspension is lifted: pending_filing -> filed belongs to the filing consumer, and an
       // identifier moved there by hand would resolve as filed without ever reaching the national node.
       if (entity.state !== 'suspended') {
@@ -54,7 +55,6 @@ export class LifecycleService {
           `identifier ${entity.identifier} is ${entity.state.toUpperCase()}; only a suspended identifier is reinstated`,
         );
       }
-      const owner = await this.participants.lockShared(tx, entity.ownerParticipantId);
       if (owner && ownerSuspensionCause(owner.state))
         throw ownerNotActive(
           entity.identifier,
@@ -72,7 +72,7 @@ export class LifecycleService {
 
   async retire(caller: Caller, input: string, reason: string): Promise<IdentifierRecord> {
     const why = checkedReason(reason);
-    return this.change(input, (tx, entity) => {
+    return this.change(input, {}, (tx, entity) => {
       assertMayRetire(caller, entity);
       if (entity.state === 'pending_filing' && !entity.filingError) {
         throw invalidTransition(
@@ -90,16 +90,33 @@ export class LifecycleService {
     });
   }
 
-  /** One caller-driven change of one identifier, under its row lock; answers with its history. */
+  /**
+   * One caller-driven change of one identifier, under its row lock; answers with its history.
+   * With `lockOwnerFirst` the owner's projection is share-locked before the identifier row, the
+   * order the participant-events consumer takes them in (projection, then the owner's
+   * identifiers), so the two never deadlock. An identifier's owner never changes, so reading it
+   * before the lock is safe.
+   */
   private async change(
     input: string,
-    apply: (tx: Tx, entity: IdentifierEntity) => Promise<IdentifierEntity>,
+    options: { lockOwnerFirst?: boolean },
+    apply: (
+      tx: Tx,
+      entity: IdentifierEntity,
+      owner: ParticipantProjectionEntity | undefined,
+    ) => Promise<IdentifierEntity>,
   ): Promise<IdentifierRecord> {
     const canonical = canonicalIdentifier(input);
     return this.uow.run(async (tx) => {
+      let owner: ParticipantProjectionEntity | undefined;
+      if (options.lockOwnerFirst) {
+        const unlocked = await this.identifiers.find(canonical, tx);
+        if (!unlocked) throw identifierNotFound(canonical);
+        owner = await this.participants.lockShared(tx, unlocked.ownerParticipantId);
+      }
       const entity = await this.identifiers.findForUpdate(tx, canonical);
       if (!entity) throw identifierNotFound(canonical);
-      return this.identifiers.record(await apply(tx, entity), tx);
+      return this.identifiers.record(await apply(tx, entity, owner), tx);
     });
   }
 }

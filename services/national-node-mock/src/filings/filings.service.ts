@@ -60,7 +60,7 @@ export class FilingsService {
         pattern: CREDIT_CODE_PATTERN,
         patternHint: 'must be an 18-character unified social credit code',
       })
-      .present('allocated_at', request.allocatedAt);
+      .timestamp('allocated_at', request.allocatedAt);
     checks.stringMap('attributes', request.attributes, ATTRIBUTE_LIMITS);
     checks.throwIfAny();
 

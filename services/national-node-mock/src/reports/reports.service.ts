@@ -43,9 +43,9 @@ export class ReportsService {
       })
       .text('node_code', request.nodeCode, NODE_CODE_RULES)
       .enumValue('kind', request.kind, KINDS)
-      .present('period_start', request.periodStart)
-      .present('period_end', request.periodEnd)
-      .present('generated_at', request.generatedAt)
+      .timestamp('period_start', request.periodStart)
+      .timestamp('period_end', request.periodEnd)
+      .timestamp('generated_at', request.generatedAt)
       .text('schema_version', request.schemaVersion, { max: 32 });
     if (request.kind === ReportKind.REPORT_KIND_SPECIAL) {
       checks.text('special_request_id', request.specialRequestId, { max: 64 });

@@ -297,12 +297,12 @@ describe(ParticipantsService.name, () => {
 
     it('refuses a request id reused for a different kind or name', async () => {
       const { repository, service } = subject();
-      await service.create(createRequest(), undefined);
+      await service.create(createRequest(), operator);
       for (const changed of [
         createRequest({ name: 'Another Reseller' }),
         createRequest({ kind: K.PARTICIPANT_KIND_COMPUTE_PROVIDER }),
       ]) {
-        const error = await failure(service.create(changed, undefined));
+        const error = await failure(service.create(changed, operator));
         expect(error).toBeInstanceOf(AlreadyExistsError);
         expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
         expect((error as AlreadyExistsError).metadata).toEqual({ operation: 'CreateParticipant' });
@@ -313,16 +313,26 @@ describe(ParticipantsService.name, () => {
 
     it('refuses a retry under the same request_id whose details differ', async () => {
       const { repository, service } = subject();
-      await service.create(createRequest(), undefined);
+      await service.create(createRequest(), operator);
       const error = await failure(
         service.create(
           createRequest({ organization: organization({ creditCode: OTHER_CREDIT_CODE }) }),
-          undefined,
+          operator,
         ),
       );
       expect(error).toBeInstanceOf(AlreadyExistsError);
       expect((error as AlreadyExistsError).reason).toBe(IdempotencyErrorReason.REQUEST_ID_REUSED);
       expect(repository.participants.size).toBe(1);
+    });
+
+    it('takes the same request id with other content from callers without a token as another registration', async () => {
+      const { repository, service } = subject();
+      const first = await service.create(createRequest(), undefined);
+      const again = await service.create(createRequest(), undefined);
+      const other = await service.create(createRequest({ name: 'Another Reseller' }), undefined);
+      expect(again.id).toBe(first.id);
+      expect(other.id).not.toBe(first.id);
+      expect(repository.participants.size).toBe(2);
     });
   });
 

@@ -27,6 +27,7 @@ import {
   assertMayChange,
   assertMayRead,
   readsEverything,
+  anonymousRequestScope,
   requestScopeOf,
 } from '../access';
 import { ErrorReason } from '../errors';
@@ -79,12 +80,13 @@ export class ParticipantsService {
     const details = checkDetails(checks, request);
     if (!details) throw new ValidationError([{ field: 'name', description: 'is invalid' }]);
     const actor = actorOf(caller);
+    const fingerprint = fingerprintOf({ kind: request.kind, ...details });
     const outcome = await this.uow.idempotentInsert(
       {
-        scope: requestScopeOf(caller),
+        scope: caller ? requestScopeOf(caller) : anonymousRequestScope(fingerprint),
         requestId: request.requestId,
         operation: 'CreateParticipant',
-        fingerprint: fingerprintOf({ kind: request.kind, ...details }),
+        fingerprint,
       },
       async (tx) => {
         const participant: ParticipantEntity = {
@@ -107,9 +109,9 @@ export class ParticipantsService {
     if (outcome.created) return outcome.result;
     const existing = await this.require(outcome.objectId);
     if (caller) return existing;
-    // A caller without a token proves nothing but knowing the registration it repeats: it gets that
-    // back (the same content, or the fingerprint would not have matched) with the id and state, not
-    // the record as it is now, which may hold details changed since by the participant.
+    // A caller without a token proves nothing but knowing the registration it repeats (all of its
+    // content and its request id): it gets that content back with the participant's id and where
+    // the registration stands (state, version, times), not details the participant changed since.
     return { ...existing, ...details, kind: request.kind };
   }
 

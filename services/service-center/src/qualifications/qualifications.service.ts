@@ -83,6 +83,10 @@ export class QualificationsService {
     caller: Caller,
     now: Date = new Date(),
   ): Promise<QualificationEntity> {
+    // The period is compared only once both ends are known to be valid times.
+    const inRange = new FieldChecks()
+      .timestamp('valid_from', request.validFrom)
+      .timestamp('valid_until', request.validUntil).ok;
     const checks = new FieldChecks();
     checkRequestId(checks, request.requestId);
     checkUuid(checks, 'participant_id', request.participantId, 'a participant id');
@@ -90,7 +94,6 @@ export class QualificationsService {
       .timestamp('valid_from', request.validFrom)
       .timestamp('valid_until', request.validUntil)
       .text('reason', request.reason.trim(), { max: 500 });
-    const inRange = checks.ok;
     const validFrom = request.validFrom && inRange ? fromTimestamp(request.validFrom) : undefined;
     const validUntil =
       request.validUntil && inRange ? fromTimestamp(request.validUntil) : undefined;

@@ -172,7 +172,8 @@ export interface Participant {
 export interface CreateParticipantRequest {
   /**
    * Idempotency key chosen by the caller (1 to 64 characters): a retry with the same id returns
-   * the participant the first call created.
+   * the participant the first call created. Unique per caller; without a token, per caller and
+   * content (the same id with other content is another registration, not REQUEST_ID_REUSED).
    */
   requestId: string;
   /** Kind of participant; OPERATOR is refused. */

@@ -8,3 +8,4 @@ export * from './deadlines';
 export * from './server-credentials';
 export * from './timestamps';
 export * from './rpc-metrics';
+export * from './undecodable-request';

@@ -11,12 +11,18 @@ import { AuditModule } from '@cinode/audit';
 import { AuthModule } from '@cinode/auth';
 import type { BaseServiceConfig, EventsConfig } from '@cinode/config';
 import type { StreamContract } from '@cinode/contracts';
-import { DatabaseModule, TransactionExtensions } from '@cinode/database';
+import { PageTokens } from '@cinode/common';
+import { DatabaseModule, TransactionExtensions, platformSecret } from '@cinode/database';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { EventsModule } from '@cinode/events';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { DeclarationsCheck } from './declarations.check';
 import type { ServiceSchema } from './schema';
 import { callTransactionHook } from './transaction-hooks';
+
+/** The platform secret page tokens are signed with. */
+const PAGE_TOKEN_SECRET = 'page-token-key';
 
 /** Injection token of the service's validated config. */
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -118,13 +124,23 @@ export class PlatformModule {
       { provide: APP_INTERCEPTOR, useClass: CallPipeline },
       DeclarationsCheck,
       ...(options.schema ? [PlatformHooks] : []),
+      options.schema
+        ? {
+            provide: PageTokens,
+            // One key for all replicas, kept in the service's database: tokens survive restarts
+            // and work on any replica, and no other service's tokens pass.
+            useFactory: async (dataSource: DataSource) =>
+              new PageTokens(await platformSecret(dataSource, PAGE_TOKEN_SECRET)),
+            inject: [getDataSourceToken()],
+          }
+        : { provide: PageTokens, useFactory: () => PageTokens.ephemeral() },
     ];
     return {
       module: PlatformModule,
       global: true,
       imports,
       providers,
-      exports: [SERVICE_CONFIG],
+      exports: [SERVICE_CONFIG, PageTokens],
     };
   }
 }

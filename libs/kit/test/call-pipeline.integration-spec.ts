@@ -294,6 +294,33 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(seen.slice(0, 3)).toEqual([...keys].reverse());
+
+    // A token is the service's signed word: an altered or made-up one is INVALID_ARGUMENT.
+    const listing = {
+      pageSize: 1,
+      actor: 'op-1',
+      objectType: '',
+      objectId: '',
+      method: '',
+      outcome: '',
+      startTime: undefined,
+      endTime: undefined,
+    };
+    const { nextPageToken } = await regulator.audit.api.listAuditRecords({
+      ...listing,
+      pageToken: '',
+    });
+    const [body, mac] = nextPageToken.split('.');
+    const forged = Buffer.from(JSON.stringify({ a: 'not-a-number', i: 'x' })).toString('base64url');
+    for (const pageToken of [`${forged}.${mac}`, `${body}.${mac.slice(1)}`, body]) {
+      const { status } = await expectGrpcError(
+        regulator.audit.api.listAuditRecords({ ...listing, pageToken }),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(status?.fieldViolations).toEqual([
+        { field: 'page_token', description: 'is not a token issued for this query' },
+      ]);
+    }
     const provider = server.clientAs(await auth.token(['provider'], 'p-3'));
     await expectGrpcError(
       provider.audit.api.listAuditRecords({

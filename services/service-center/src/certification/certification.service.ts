@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import { FieldChecks, decodePageToken, pageOf, resolvePageSize } from '@cinode/common';
+import { FieldChecks, resolvePageSize, PageTokens } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { actorOf, assertMayRead } from '../access';
 import { ApiKeyIssuer } from '../api-keys/api-key-issuer';
@@ -30,6 +30,7 @@ export class CertificationService {
     private readonly participants: ParticipantsRepository,
     private readonly transitions: ParticipantTransitions,
     private readonly keys: ApiKeyIssuer,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async transition(
@@ -70,9 +71,9 @@ export class CertificationService {
     const rows = await this.participants.listTransitions(
       participantId,
       limit,
-      decodePageToken(pageToken, filterKey),
+      this.pageTokens.decode(pageToken, filterKey),
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (e) => ({ after: e.createdAt.toISOString(), afterId: e.id }),

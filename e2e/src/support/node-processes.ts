@@ -22,6 +22,7 @@ import {
   waitForServing,
   WORKSPACE_ROOT,
   type ServiceProcess,
+  type TestAuth,
   type TestNats,
 } from '@cinode/testing';
 import type { Metadata } from '@grpc/grpc-js';
@@ -54,6 +55,10 @@ export interface NodeUnderTest {
   operatorBootstrapKey: string;
   tokenTtlSeconds: number;
   clients: NodeClients;
+  /** The test keys every service trusts (AUTH_JWT_PUBLIC_KEYS): tokens of any role and subject. */
+  auth: TestAuth;
+  /** Where each gRPC service of the node is served. */
+  addressOf(grpcService: string): string;
   /** SIGTERMs every service, closes the clients, stops NATS; resolves with each exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
@@ -167,12 +172,13 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       for (const service of await Promise.all(wave.map(launch))) running.set(service.name, service);
     }
 
-    const client = <C>(grpcService: string): PromiseClient<C> => {
+    const addressOf = (grpcService: string): string => {
       const server = serverOf(manifests, grpcService);
       if (server === undefined) throw new Error(`no service.json lists ${grpcService}`);
-      const created = createGrpcClient<C>(grpcService, {
-        address: required(running, server.name).address,
-      });
+      return required(running, server.name).address;
+    };
+    const client = <C>(grpcService: string): PromiseClient<C> => {
+      const created = createGrpcClient<C>(grpcService, { address: addressOf(grpcService) });
       closers.push(() => created.close());
       return created.api;
     };
@@ -198,6 +204,8 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       operatorBootstrapKey,
       tokenTtlSeconds: settings.tokenTtlSeconds,
       clients,
+      auth,
+      addressOf,
       stop,
     };
   } catch (error) {

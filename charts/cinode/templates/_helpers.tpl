@@ -282,6 +282,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 - name: NATS_URL
   value: {{ required "nats.external.url (or nats.external.existingSecret, or nats.bundled.enabled) is required" $v.nats.external.url | quote }}
 {{- end }}
+- name: EVENT_STREAM_REPLICAS
+  value: {{ $v.nats.streamReplicas | quote }}
 {{- with $v.auth.jwtIssuer }}
 - name: AUTH_JWT_ISSUER
   value: {{ . | quote }}

@@ -206,6 +206,7 @@ function assertServiceDeployment(doc, ctx) {
     'METRICS_PORT',
     'DATABASE_URL',
     'NATS_URL',
+    'EVENT_STREAM_REPLICAS',
     'LOG_LEVEL',
     'GRPC_REFLECTION',
     'OTEL_SERVICE_NAME',
@@ -725,6 +726,12 @@ console.log('\nvalues the chart must reject');
 // Renders as is: the chart's required inputs, each case then breaks one thing.
 const valid = ['-f', join(ciDir, 'default-values.yaml')];
 const rejects = [
+  {
+    what: 'nats.streamReplicas above 5',
+    args: ['--set', 'nats.streamReplicas=7'],
+    expect: /streamReplicas/,
+    schema: true,
+  },
   {
     what: 'typo in a service key (nationalNodeMock.replicaCont)',
     args: ['--set', 'nationalNodeMock.replicaCont=2'],

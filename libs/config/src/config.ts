@@ -89,6 +89,8 @@ export function serviceAddressShape(manifest: { grpcPort: number; metricsPort: n
   };
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** Keys of every service that publishes or consumes events; spread into its schema. */
 export const eventsConfigShape = {
   NATS_URL: z.string({ required_error: 'is required' }).min(1),
@@ -96,6 +98,22 @@ export const eventsConfigShape = {
   EVENT_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
   /** Longest nak delay: retries continue at this pace for as long as the failure lasts. */
   EVENT_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+  /**
+   * Copies JetStream keeps of the streams this service creates (3 on a clustered NATS). A stream
+   * an operator scaled above this is never scaled back down.
+   */
+  EVENT_STREAM_REPLICAS: envInt(1, 1, 5),
+  /**
+   * How long a consumer remembers an event it handled, to skip its redeliveries and replays. At
+   * least 31 days: longer than the dead-letter stream keeps a message (30 days), so a replay never
+   * reaches a consumer that has forgotten it handled the event.
+   */
+  PROCESSED_EVENT_RETENTION_MS: envInt(35 * DAY_MS, 31 * DAY_MS, 3_650 * DAY_MS),
+  /**
+   * Attempts to publish one outbox row that fail while NATS otherwise works, before the row is
+   * parked (set aside, counted in cinode_outbox_parked, listed and requeued with `npm run outbox`).
+   */
+  OUTBOX_MAX_ATTEMPTS: envInt(20, 1, 1_000_000),
 };
 
 export type EventsConfig = z.infer<z.ZodObject<typeof eventsConfigShape>>;

@@ -107,6 +107,9 @@ export class PlatformModule {
             initialMs: config.EVENT_RETRY_INITIAL_MS ?? 1_000,
             maxMs: config.EVENT_RETRY_MAX_MS ?? 60_000,
           },
+          relay: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
+          streamOptions: { replicas: config.EVENT_STREAM_REPLICAS },
+          processedEventRetentionMs: config.PROCESSED_EVENT_RETENTION_MS,
         }),
       );
     }

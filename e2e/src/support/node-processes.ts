@@ -17,6 +17,7 @@ import {
   createTestAuth,
   createTestDatabase,
   findFreePort,
+  plaintext,
   spawnService,
   startTestNats,
   waitForServing,
@@ -178,7 +179,10 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       return required(running, server.name).address;
     };
     const client = <C>(grpcService: string): PromiseClient<C> => {
-      const created = createGrpcClient<C>(grpcService, { address: addressOf(grpcService) });
+      const created = createGrpcClient<C>(grpcService, {
+        address: addressOf(grpcService),
+        credentials: plaintext(),
+      });
       closers.push(() => created.close());
       return created.api;
     };

@@ -12,6 +12,7 @@ import {
   spawnService,
   waitForServing,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 
 type NationalApi = PromiseClient<NationalNodeServiceClient>;
@@ -48,6 +49,7 @@ describe('national-node-mock process', () => {
       'cinode.national.v1.NationalNodeService',
       {
         address,
+        credentials: plaintext(),
         token: () => token,
       },
     );

@@ -313,6 +313,18 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 - name: GRPC_TLS_CA_FILE
   value: /etc/cinode/tls/ca.crt
 {{- end }}
+{{- /* Calls to the other services (the JWKS among them): TLS verified with the same CA, and with
+mTLS the same certificate as the client's. */}}
+- name: GRPC_CLIENT_TLS
+  value: "true"
+- name: GRPC_CLIENT_TLS_CA_FILE
+  value: /etc/cinode/tls/ca.crt
+{{- if $v.tls.mtls }}
+- name: GRPC_CLIENT_TLS_CERT_FILE
+  value: /etc/cinode/tls/tls.crt
+- name: GRPC_CLIENT_TLS_KEY_FILE
+  value: /etc/cinode/tls/tls.key
+{{- end }}
 {{- end }}
 {{- with $v.extraEnv }}
 {{ toYaml . }}
@@ -355,6 +367,7 @@ so with TLS on the chart falls back to TCP checks of the gRPC port. Args: ctx, c
     secretName: {{ required "tls.existingSecret is required when tls.enabled" .ctx.Values.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- include "cinode.serviceVolumes" . }}
 {{- end -}}
 
 {{- define "cinode.volumeMounts" -}}
@@ -365,6 +378,7 @@ so with TLS on the chart falls back to TCP checks of the gRPC port. Args: ctx, c
   mountPath: /etc/cinode/tls
   readOnly: true
 {{- end }}
+{{- include "cinode.serviceVolumeMounts" . }}
 {{- end -}}
 
 {{/* Command running one service from the shared image (see deploy/Dockerfile). */}}

@@ -5,6 +5,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Authorizer } from './authorizer';
 import { KeyRing } from './key-ring';
 import { ServiceCenterJwks } from './service-center-jwks';
@@ -21,6 +22,8 @@ export interface AuthModuleOptions extends TokenSettings {
   publicKeys: string;
   /** AUTH_JWKS_ADDRESS: the service center's gRPC address, to fetch its signing keys from. */
   jwksAddress?: string;
+  /** How this service calls the node's other services, the JWKS among them (GRPC_CLIENT_TLS_*). */
+  peerCredentials: ChannelCredentials;
   /** This service's name: the subject of the tokens it presents to others. */
   serviceName?: string;
   /** AUTH_SERVICE_SIGNING_KEY: private JWK of the node's service key, for calling other services. */
@@ -56,7 +59,9 @@ export class AuthModule {
         {
           provide: ServiceCenterJwks,
           useFactory: () =>
-            options.jwksAddress ? new ServiceCenterJwks(options.jwksAddress) : null,
+            options.jwksAddress
+              ? new ServiceCenterJwks(options.jwksAddress, options.peerCredentials)
+              : null,
         },
         {
           provide: KeyRing,

@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './client';
+export * from './client-credentials';
 export * from './grpc-exception.filter';
 export * from './health';
 export * from './reflection';

@@ -9,13 +9,14 @@ import {
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AuditModule } from '@cinode/audit';
 import { AuthModule } from '@cinode/auth';
-import type { BaseServiceConfig, EventsConfig } from '@cinode/config';
+import { grpcClientTransport, type BaseServiceConfig, type EventsConfig } from '@cinode/config';
 import type { StreamContract } from '@cinode/contracts';
 import { PageTokens } from '@cinode/common';
 import { DatabaseModule, TransactionExtensions, platformSecret } from '@cinode/database';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EventsModule } from '@cinode/events';
+import { clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { DeclarationsCheck } from './declarations.check';
 import type { ServiceSchema } from './schema';
@@ -29,6 +30,15 @@ export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 
 /** Injects the service's validated config. */
 export const InjectConfig = (): ParameterDecorator => Inject(SERVICE_CONFIG);
+
+/**
+ * Injection token of the channel credentials for calls to the node's other services, built once at
+ * start-up from GRPC_CLIENT_TLS_* (files read then): pass them to createGrpcClient.
+ */
+export const PEER_CREDENTIALS = Symbol('PEER_CREDENTIALS');
+
+/** Injects the channel credentials for calls to the node's other services. */
+export const InjectPeerCredentials = (): ParameterDecorator => Inject(PEER_CREDENTIALS);
 
 export interface PlatformOptions {
   /** The service's name: logs, metrics, event source, audit records, error domain. */
@@ -72,6 +82,7 @@ export class PlatformModule {
       throw new Error(`${service}: events need NATS_URL in the config schema (eventsConfigShape)`);
     if (options.events && !options.schema)
       throw new Error(`${service}: events need a database (the outbox and processed events)`);
+    const peerCredentials = clientCredentials(grpcClientTransport(config));
     const imports: DynamicModule[] = [
       DiscoveryModule as unknown as DynamicModule,
       AuthModule.forRoot({
@@ -79,6 +90,7 @@ export class PlatformModule {
         issuer: config.AUTH_JWT_ISSUER,
         audience: config.AUTH_JWT_AUDIENCE,
         jwksAddress: config.AUTH_JWKS_ADDRESS,
+        peerCredentials,
         serviceName: service,
         serviceSigningKey: config.AUTH_SERVICE_SIGNING_KEY,
         ownTokenVerifier: options.ownTokenVerifier,
@@ -115,6 +127,7 @@ export class PlatformModule {
     }
     const providers: Provider[] = [
       { provide: SERVICE_CONFIG, useValue: config },
+      { provide: PEER_CREDENTIALS, useValue: peerCredentials },
       {
         provide: CALL_PIPELINE_OPTIONS,
         useValue: {
@@ -143,7 +156,7 @@ export class PlatformModule {
       global: true,
       imports,
       providers,
-      exports: [SERVICE_CONFIG, PageTokens],
+      exports: [SERVICE_CONFIG, PageTokens, PEER_CREDENTIALS],
     };
   }
 }

@@ -15,6 +15,7 @@ import {
   createTestDatabase,
   expectGrpcError,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 import { startMock, type MockUnderTest } from './mock-harness';
 
@@ -337,13 +338,14 @@ describe('national node mock: access', () => {
     const serviceToken = await auth.token(['service']);
     const asService = createGrpcClient<NationalNodeAdminServiceClient>(
       'cinode.national.v1.NationalNodeAdminService',
-      { address: mock.address, token: () => serviceToken },
+      { address: mock.address, credentials: plaintext(), token: () => serviceToken },
     );
     const providerToken = await auth.token(['provider']);
     const asProvider = createGrpcClient<NationalNodeServiceClient>(
       'cinode.national.v1.NationalNodeService',
       {
         address: mock.address,
+        credentials: plaintext(),
         token: () => providerToken,
       },
     );
@@ -362,6 +364,7 @@ describe('national node mock: access', () => {
         'cinode.national.v1.NationalNodeService',
         {
           address: mock.address,
+          credentials: plaintext(),
         },
       );
       await expectGrpcError(

@@ -230,6 +230,11 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $values.logLevel | default $v.logLevel | quote }}
 - name: GRPC_REFLECTION
   value: {{ $v.grpcReflection | quote }}
+{{- if lt (int $values.terminationGracePeriodSeconds) (add (int $v.shutdownDrainDelaySeconds) 15) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least shutdownDrainDelaySeconds + 15 (%v): the drain delay, 10 s for calls in flight, and time to close" (include "cinode.valuesKey" .component) $values.terminationGracePeriodSeconds (add (int $v.shutdownDrainDelaySeconds) 15)) }}
+{{- end }}
+- name: SHUTDOWN_DRAIN_DELAY_MS
+  value: {{ mul (int $v.shutdownDrainDelaySeconds) 1000 | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ .component | quote }}
 {{- with $v.observability.otlpEndpoint }}

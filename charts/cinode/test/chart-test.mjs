@@ -207,6 +207,7 @@ function assertServiceDeployment(doc, ctx) {
     'DATABASE_URL',
     'NATS_URL',
     'EVENT_STREAM_REPLICAS',
+    'SHUTDOWN_DRAIN_DELAY_MS',
     'LOG_LEVEL',
     'GRPC_REFLECTION',
     'OTEL_SERVICE_NAME',
@@ -788,6 +789,17 @@ console.log('\nvalues the chart must reject');
 // Renders as is: the chart's required inputs, each case then breaks one thing.
 const valid = ['-f', join(ciDir, 'default-values.yaml')];
 const rejects = [
+  {
+    what: 'a termination grace period shorter than the drain delay plus 15 s',
+    args: [
+      '--set',
+      'shutdownDrainDelaySeconds=20',
+      '--set',
+      'identifier.terminationGracePeriodSeconds=30',
+    ],
+    expect:
+      /terminationGracePeriodSeconds \(30\) must be at least shutdownDrainDelaySeconds \+ 15 \(35\)/,
+  },
   {
     what: 'nats.streamReplicas above 5',
     args: ['--set', 'nats.streamReplicas=7'],

@@ -124,6 +124,12 @@ export const baseServiceSchema = z.object({
    * service serves TLS: a node never falls back to plaintext unless GRPC_CLIENT_TLS=false says so.
    */
   ...clientTlsShape('GRPC_CLIENT'),
+  /**
+   * After turning NOT_SERVING, how long the service goes on accepting calls before it closes its
+   * listener, so load balancers and readiness probes see it leave first (the chart sets 5 s).
+   */
+  SHUTDOWN_DRAIN_DELAY_MS: envInt(0, 0, 60_000),
+  /** Then how long calls in flight may take to finish before they are cut off. */
   SHUTDOWN_GRACE_MS: envInt(10_000, 0, 120_000),
   DATABASE_URL: envPostgresUrl(),
   /** At least 2: migrations at start-up hold one connection for their lock and use another. */

@@ -136,6 +136,11 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     stopping ??= (async () => {
       health.setAll(ServingStatus.NOT_SERVING);
       health.endWatches();
+      // Still accepting calls: whoever routes to this instance learns it is leaving first.
+      if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) {
+        logger.info(`not serving; closing in ${config.SHUTDOWN_DRAIN_DELAY_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY_MS));
+      }
       const server = grpcServer;
       if (server) await drain(server, config.SHUTDOWN_GRACE_MS);
       await app.close();

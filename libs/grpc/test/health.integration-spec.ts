@@ -94,6 +94,42 @@ describe(`${HealthService.name} over gRPC`, () => {
     );
   });
 
+  it('keeps answering for SHUTDOWN_DRAIN_DELAY_MS after it turned NOT_SERVING, then closes', async () => {
+    const leaving = await startProbeServer(auth, { SHUTDOWN_DRAIN_DELAY_MS: '1500' });
+    const token = await auth.token(['service'], 'drain-tester');
+    const settings = {
+      address: leaving.address,
+      credentials: plaintext(),
+      defaultTimeoutMs: 2_000,
+    };
+    const probe = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
+      ...settings,
+      token: () => token,
+    });
+    const itsHealth = createGrpcClient<HealthClient>(HEALTH, settings);
+    try {
+      const stopping = leaving.service.stop();
+      // Readiness says leave, yet the calls a load balancer still sends are answered.
+      await expect(itsHealth.api.check({ service: '' })).resolves.toEqual({
+        status: ServingStatus.NOT_SERVING,
+      });
+      await expect(
+        probe.api.probe({ message: 'still here', behaviour: '', delayMs: 0 }),
+      ).resolves.toMatchObject({
+        message: 'still here',
+      });
+      await withTimeout(stopping, 10_000, 'stop() to finish');
+      await expectGrpcError(
+        probe.api.probe({ message: 'too late', behaviour: '', delayMs: 0 }),
+        GrpcStatus.UNAVAILABLE,
+      );
+    } finally {
+      probe.close();
+      itsHealth.close();
+      await leaving.stop();
+    }
+  });
+
   it('goes NOT_SERVING when stop begins, drains the call in flight, then refuses connections', async () => {
     const watcher = rawClient(server.address);
     const token = await auth.token(['service'], 'drain-tester');

@@ -9,11 +9,10 @@ import {
 import {
   ParticipantKind,
   ParticipantState,
-  UserCategory,
-  type CreateParticipantRequest,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { expectGrpcError } from '@cinode/testing';
 import { creditCodeWithWrongCheck, validCreditCode } from './support/fixtures';
+import { SETTLE_MS, issueResourcePool, organisation, registerAndCertify } from './support/market';
 import {
   KeyHolder,
   as,
@@ -22,7 +21,7 @@ import {
   type NodeClients,
   type NodeUnderTest,
 } from './support/node-processes';
-import { pollUntil, retryWhile, statusOf } from './support/waiting';
+import { pollUntil, statusOf } from './support/waiting';
 
 /**
  * Issue 3, "Done when": the entry-to-market flow through gRPC only, against the BUILT service
@@ -37,8 +36,6 @@ import { pollUntil, retryWhile, statusOf } from './support/waiting';
  * revocation test waits up to about 30 s for a pre-revocation token to expire.
  */
 const TOKEN_TTL_SECONDS = 30;
-/** Bound of waits for asynchronous work (events, filing) that normally takes well under a second. */
-const SETTLE_MS = 20_000;
 
 let node: NodeUnderTest;
 let api: NodeClients;
@@ -57,87 +54,6 @@ const provider = {
   /** The identifier issued during the national node outage. */
   outageIdentifier: '',
 };
-
-function organisation(
-  kind: ParticipantKind,
-  name: string,
-  creditCode = validCreditCode(),
-  requestId = randomUUID(),
-): CreateParticipantRequest {
-  return {
-    requestId,
-    kind,
-    userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
-    name,
-    organization: {
-      creditCode,
-      address: '88 Zhangjiang Road, Pudong New Area, Shanghai',
-      contactPerson: {
-        name: 'Li Lei',
-        title: 'Operations manager',
-        mobile: '13800138000',
-        email: 'li.lei@example.cn',
-      },
-      responsiblePerson: {
-        name: 'Han Meimei',
-        title: 'General manager',
-        mobile: '13900139000',
-        email: 'han.meimei@example.cn',
-      },
-    },
-    individual: undefined,
-  };
-}
-
-/** Registers, reviews and certifies a participant as the operator; returns its id and first key. */
-async function registerAndCertify(
-  request: CreateParticipantRequest,
-): Promise<{ id: string; apiKey: string; keyPrefix: string }> {
-  const { participant } = await api.participants.createParticipant(request);
-  expect(participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_SUBMITTED);
-  const id = participant!.id;
-  const reviewed = await api.certification.startReview(
-    { participantId: id, reason: 'business licence received' },
-    await operator.options(),
-  );
-  expect(reviewed.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_UNDER_REVIEW);
-  const certified = await api.certification.certifyParticipant(
-    { participantId: id, reason: 'licence and credit code verified' },
-    await operator.options(),
-  );
-  expect(certified.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
-  const issued = certified.issuedApiKey!;
-  return { id, apiKey: issued.apiKeySecret, keyPrefix: issued.apiKey!.prefix };
-}
-
-/**
- * Issues a resource-pool identifier as the participant holding `token`. Retried while the
- * identifier service has not yet registered the node (UNAVAILABLE) or not yet seen the owner's
- * certification event (FAILED_PRECONDITION); the same request_id makes retries safe.
- */
-async function issueResourcePool(token: string, objectName: string): Promise<Identifier> {
-  const requestId = randomUUID();
-  const response = await retryWhile(
-    'the identifier service to accept IssueIdentifier',
-    [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
-    () =>
-      api.identifiers.issueIdentifier(
-        {
-          requestId,
-          objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
-          objectName,
-          ownerParticipantId: '',
-          ownerName: provider.name,
-          ownerCreditCode: provider.creditCode,
-          attributes: { region: '310115', accelerator: 'GPU', capacity_pflops: '120' },
-        },
-        as(token),
-      ),
-    SETTLE_MS,
-  );
-  expect(response.created).toBe(true);
-  return response.identifier!;
-}
 
 async function resolveAsOperator(identifier: string): Promise<Identifier> {
   const { identifier: record } = await api.identifiers.resolveIdentifier(
@@ -193,6 +109,8 @@ describe('entry to market (issue 3)', () => {
     provider.name = `East China Compute Co. ${randomUUID().slice(0, 8)}`;
     provider.creditCode = validCreditCode();
     const certified = await registerAndCertify(
+      api,
+      operator,
       organisation(
         ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
         provider.name,
@@ -211,11 +129,28 @@ describe('entry to market (issue 3)', () => {
     expect(providerToken.roles).toEqual(['provider']);
 
     // It issues an identifier for a resource pool it owns.
-    const issued = await issueResourcePool(providerToken.accessToken, 'Shanghai GPU pool A');
+    const issued = await issueResourcePool(
+      api,
+      providerToken.accessToken,
+      provider,
+      'Shanghai GPU pool A',
+    );
     expect(issued.ownerParticipantId).toBe(provider.id);
     expect(issued.objectType).toBe(ObjectType.OBJECT_TYPE_RESOURCE_POOL);
     expect(issued.identifier).toMatch(/^[A-Z]{2,8}\.[RI]\d{4}\.RP\.\d{8}[0-9A-Z]$/);
     provider.identifier = issued.identifier;
+
+    // The call was traced although no exporter is configured: its audit record (written inside
+    // the call, like every log line there) carries a real trace id, not the no-op 000…0.
+    const { records } = await api.identifierAudit.listAuditRecords(
+      { method: '/cinode.identifier.v1.IdentifierService/IssueIdentifier', actor: provider.id },
+      as(operatorToken.accessToken),
+    );
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) {
+      expect(record.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(record.traceId).not.toBe('0'.repeat(32));
+    }
 
     // Filing happens asynchronously; resolution (in any letter case) shows it filed.
     const { value: filed } = await pollUntil(
@@ -284,6 +219,8 @@ describe('entry to market (issue 3)', () => {
 
   it("a reseller cannot read another participant's records", async () => {
     const reseller = await registerAndCertify(
+      api,
+      operator,
       organisation(
         ParticipantKind.PARTICIPANT_KIND_RESELLER,
         `Compute Resale Ltd. ${randomUUID().slice(0, 8)}`,
@@ -429,7 +366,12 @@ describe('entry to market (issue 3)', () => {
 
     await setOutage(true);
     try {
-      const issued = await issueResourcePool(accessToken, 'Shanghai GPU pool B (outage)');
+      const issued = await issueResourcePool(
+        api,
+        accessToken,
+        provider,
+        'Shanghai GPU pool B (outage)',
+      );
       expect(issued.state).toBe(IdentifierState.IDENTIFIER_STATE_PENDING_FILING);
       provider.outageIdentifier = issued.identifier;
 

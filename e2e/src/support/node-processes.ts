@@ -6,6 +6,7 @@ import {
 } from '@cinode/grpc';
 import { newSecret, planNode, type ServicePlan, type ServicePorts } from '@cinode/launcher';
 import { loadManifests, serverOf } from '@cinode/manifest';
+import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type {
@@ -53,6 +54,8 @@ export interface NodeClients {
   identifiers: PromiseClient<IdentifierServiceClient>;
   national: PromiseClient<NationalNodeServiceClient>;
   nationalAdmin: PromiseClient<NationalNodeAdminServiceClient>;
+  /** The identifier's audit trail (every service serves one; this is the identifier's). */
+  identifierAudit: PromiseClient<AuditServiceClient>;
 }
 
 export interface NodeUnderTest {
@@ -83,6 +86,8 @@ export interface NodeSettings {
    * client) and one for the test's clients; every service requires client certificates.
    */
   tls?: boolean;
+  /** More environment for every service (e.g. where to export traces). */
+  env?: Record<string, string>;
 }
 
 /** Settings only the tests want: short timeouts and retries, and a token lifetime of their choosing. */
@@ -184,7 +189,11 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
     });
 
     const launch = async (service: ServicePlan): Promise<RunningService> => {
-      const proc = spawnService(service.name, { ...service.env, ...testEnv(service, settings) });
+      const proc = spawnService(service.name, {
+        ...service.env,
+        ...testEnv(service, settings),
+        ...settings.env,
+      });
       const running = {
         name: service.name,
         address: service.grpcAddress,
@@ -205,9 +214,9 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       if (server === undefined) throw new Error(`no service.json lists ${grpcService}`);
       return required(running, server.name).address;
     };
-    const client = <C>(grpcService: string): PromiseClient<C> => {
+    const client = <C>(grpcService: string, address = addressOf(grpcService)): PromiseClient<C> => {
       const created = createGrpcClient<C>(grpcService, {
-        address: addressOf(grpcService),
+        address,
         credentials,
       });
       closers.push(() => created.close());
@@ -221,6 +230,10 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       identifiers: client('cinode.identifier.v1.IdentifierService'),
       national: client('cinode.national.v1.NationalNodeService'),
       nationalAdmin: client('cinode.national.v1.NationalNodeAdminService'),
+      identifierAudit: client(
+        'cinode.audit.v1.AuditService',
+        required(running, 'identifier').address,
+      ),
     };
     const serviceCenter = required(running, 'service-center');
     const operatorBootstrapKey = plan.services.find((s) => s.name === serviceCenter.name)?.env

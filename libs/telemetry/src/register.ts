@@ -5,4 +5,11 @@
  */
 import { startTracing } from './tracing';
 
-startTracing(process.env.OTEL_SERVICE_NAME ?? process.env.CINODE_SERVICE ?? 'cinode');
+/** The service a built main.js belongs to: dist/services/<name>/src/main.js. */
+function serviceOfMainModule(): string | undefined {
+  return /[/\\]services[/\\]([a-z][a-z0-9-]*)[/\\]/.exec(require.main?.filename ?? '')?.[1];
+}
+
+startTracing(
+  process.env.OTEL_SERVICE_NAME ?? process.env.CINODE_SERVICE ?? serviceOfMainModule() ?? 'cinode',
+);

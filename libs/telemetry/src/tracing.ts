@@ -1,4 +1,4 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -15,12 +15,20 @@ export function startTracing(serviceName: string): void {
   if (sdk) return;
   const env = process.env;
   env.OTEL_SERVICE_NAME ??= serviceName;
-  env.OTEL_TRACES_EXPORTER ??= env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none';
+  const exporting =
+    Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ||
+    (env.OTEL_TRACES_EXPORTER !== undefined && env.OTEL_TRACES_EXPORTER !== 'none');
+  env.OTEL_TRACES_EXPORTER ??= 'otlp';
   env.OTEL_EXPORTER_OTLP_PROTOCOL ??= 'grpc';
   // Metrics are scraped from /metrics (prom-client); OTLP logs are not used.
   env.OTEL_METRICS_EXPORTER ??= 'none';
   env.OTEL_LOGS_EXPORTER ??= 'none';
   sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME,
+    // Exporting nowhere still needs a tracer provider, or every span (and every log line's trace
+    // id) is the no-op one: spans are recorded and dropped. With an exporter configured, the SDK
+    // builds its processors from the environment.
+    ...(exporting ? {} : { spanProcessors: [new tracing.NoopSpanProcessor()] }),
     instrumentations: [
       new GrpcInstrumentation(),
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' }),

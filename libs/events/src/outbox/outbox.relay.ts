@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { JetStreamClient, PubAck } from 'nats';
 import { openSideConnection } from '@cinode/database';
 import type { Client } from 'pg';
@@ -64,17 +65,56 @@ export function envelopeFromRow(row: OutboxRow): EventEnvelope {
   return envelope;
 }
 
-/** Publishes one envelope with Nats-Msg-Id = event id, so JetStream drops a re-publish within the duplicate window. */
+const tracer = trace.getTracer('@cinode/events');
+
+/**
+ * Publishes one envelope with Nats-Msg-Id = event id, so JetStream drops a re-publish within the
+ * duplicate window. The publish is a producer span, child of the context the event was enqueued
+ * in (the call that made the change), and the message carries the publish span's context, so a
+ * consumer's span hangs below it in the same trace.
+ */
 export async function publishEnvelope(
   js: JetStreamClient,
   envelope: EventEnvelope,
   timeoutMs = 5_000,
 ): Promise<PubAck> {
-  return js.publish(envelope.type, encodeEnvelope(envelope), {
-    msgID: envelope.id,
-    headers: envelopeHeaders(envelope),
-    timeout: timeoutMs,
-  });
+  const enqueuedIn = propagation.extract(ROOT_CONTEXT, { ...envelope.traceContext });
+  return tracer.startActiveSpan(
+    `${envelope.type} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.destination.name': envelope.type,
+        'messaging.message.id': envelope.id,
+      },
+    },
+    enqueuedIn,
+    async (span) => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(enqueuedIn, span), carrier);
+      const published: EventEnvelope = { ...envelope };
+      if (carrier.traceparent) {
+        published.traceContext = { traceparent: carrier.traceparent };
+        if (carrier.tracestate) published.traceContext.tracestate = carrier.tracestate;
+      }
+      try {
+        return await js.publish(envelope.type, encodeEnvelope(envelope), {
+          msgID: envelope.id,
+          headers: envelopeHeaders(published),
+          timeout: timeoutMs,
+        });
+      } catch (error) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? error.message : String(error),
+        });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data, trace_context, attempts

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
 import {
   IdentifierState,
   ObjectType,
@@ -15,6 +15,7 @@ import {
 import { expectGrpcError } from '@cinode/testing';
 import { creditCodeWithWrongCheck, validCreditCode } from './support/fixtures';
 import {
+  E2E_CLOCK_TOLERANCE_SECONDS,
   KeyHolder,
   as,
   counterValue,
@@ -37,6 +38,8 @@ import { pollUntil, retryWhile, statusOf } from './support/waiting';
  * revocation test waits up to about 30 s for a pre-revocation token to expire.
  */
 const TOKEN_TTL_SECONDS = 30;
+/** What every service allows for clock skew past `exp` (the e2e node's AUTH_JWT_CLOCK_TOLERANCE_SECONDS). */
+const CLOCK_TOLERANCE_SECONDS = E2E_CLOCK_TOLERANCE_SECONDS;
 /** Bound of waits for asynchronous work (events, filing) that normally takes well under a second. */
 const SETTLE_MS = 20_000;
 
@@ -147,6 +150,11 @@ async function resolveAsOperator(identifier: string): Promise<Identifier> {
   return record!;
 }
 
+/** Call options of an operator at the national node: a token minted for its audience. */
+async function nationalOperator(): Promise<{ metadata: Metadata }> {
+  return as(await node.nationalToken(['operator']));
+}
+
 /** Every filing the national node mock holds for this identifier (all pages of the node's filings). */
 async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber: string }[]> {
   const nodeCode = identifier.split('.')[1];
@@ -155,7 +163,7 @@ async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber
   do {
     const page = await api.national.listIdentifierFilings(
       { nodeCode, pageSize: 500, pageToken },
-      await operator.options(),
+      await nationalOperator(),
     );
     found.push(...page.filings.filter((f) => f.identifier === identifier));
     pageToken = page.nextPageToken;
@@ -166,7 +174,7 @@ async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber
 async function setOutage(outage: boolean): Promise<void> {
   const { faults } = await api.nationalAdmin.setFaultInjection(
     { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage } },
-    await operator.options(),
+    await nationalOperator(),
   );
   expect(faults?.outage).toBe(outage);
 }
@@ -234,11 +242,19 @@ describe('entry to market (issue 3)', () => {
     expect(filed.filedAt).toBeDefined();
     provider.filingNumber = filed.filingNumber;
 
-    // The national node mock has exactly that one filing. The operator token the service center
-    // signed works there: the mock trusts the service center's JWKS.
+    // The national node mock has exactly that one filing. The operator's node token is refused
+    // there (it names the node's audience); a token minted for the national node reads it.
+    const refused = await expectGrpcError(
+      api.national.getIdentifierFiling(
+        { identifier: issued.identifier },
+        as(operatorToken.accessToken),
+      ),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(refused.status?.errorInfo?.reason).toBe('TOKEN_AUDIENCE_MISMATCH');
     const { filing } = await api.national.getIdentifierFiling(
       { identifier: issued.identifier },
-      as(operatorToken.accessToken),
+      await nationalOperator(),
     );
     expect(filing).toMatchObject({
       filingNumber: filed.filingNumber,
@@ -273,12 +289,13 @@ describe('entry to market (issue 3)', () => {
       ),
       GrpcStatus.PERMISSION_DENIED,
     );
+    // At the national node a node token is no token at all.
     await expectGrpcError(
       api.nationalAdmin.setFaultInjection(
         { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: true } },
         as(accessToken),
       ),
-      GrpcStatus.PERMISSION_DENIED,
+      GrpcStatus.UNAUTHENTICATED,
     );
   }, 30_000);
 
@@ -448,7 +465,7 @@ describe('entry to market (issue 3)', () => {
       await expectGrpcError(
         api.national.getIdentifierFiling(
           { identifier: issued.identifier },
-          await operator.options(),
+          await nationalOperator(),
         ),
         GrpcStatus.UNAVAILABLE,
       );
@@ -511,7 +528,7 @@ describe('entry to market (issue 3)', () => {
         ),
       ],
       (codes) => codes.every((code) => code === GrpcStatus.UNAUTHENTICATED),
-      TOKEN_TTL_SECONDS * 1000 + 5_000,
+      (TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000 + 5_000,
     );
     console.info(
       `pre-revocation token refused everywhere ${elapsedMs} ms after polling began, ` +

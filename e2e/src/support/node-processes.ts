@@ -1,3 +1,4 @@
+import type { Role } from '@cinode/auth';
 import { createGrpcClient, fromTimestamp, type PromiseClient } from '@cinode/grpc';
 import { newSecret, planNode, type ServicePlan, type ServicePorts } from '@cinode/launcher';
 import { loadManifests, serverOf } from '@cinode/manifest';
@@ -53,6 +54,11 @@ export interface NodeUnderTest {
   /** The bootstrap operator's API key (OPERATOR_BOOTSTRAP_KEY). */
   operatorBootstrapKey: string;
   tokenTtlSeconds: number;
+  /**
+   * A token minted for the national node (its audience), signed with the test keys the mock
+   * trusts: what a national-node operator would hold. Node tokens are refused there.
+   */
+  nationalToken(roles: Role[]): Promise<string>;
   clients: NodeClients;
   /** SIGTERMs every service, closes the clients, stops NATS; resolves with each exit code. */
   stop(): Promise<Record<string, number | null>>;
@@ -62,9 +68,15 @@ export interface NodeSettings {
   tokenTtlSeconds: number;
 }
 
+/** Clock skew every service of the e2e node allows past `exp`: small, so expiry tests stay short. */
+export const E2E_CLOCK_TOLERANCE_SECONDS = 2;
+
 /** Settings only the tests want: short timeouts and retries, and a token lifetime of their choosing. */
 function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, string> {
-  const common = { SHUTDOWN_GRACE_MS: '2000' };
+  const common = {
+    SHUTDOWN_GRACE_MS: '2000',
+    AUTH_JWT_CLOCK_TOLERANCE_SECONDS: String(E2E_CLOCK_TOLERANCE_SECONDS),
+  };
   switch (service.name) {
     case 'service-center':
       return { ...common, TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds) };
@@ -197,6 +209,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       nats,
       operatorBootstrapKey,
       tokenTtlSeconds: settings.tokenTtlSeconds,
+      nationalToken: (roles) => auth.nationalToken(roles, 'national-e2e'),
       clients,
       stop,
     };

@@ -14,9 +14,10 @@ import {
   parseJwks,
   signingKeyFromPrivateJwk,
   type TokenSettings,
+  type VerificationLimits,
 } from './tokens';
 
-export interface AuthModuleOptions extends TokenSettings {
+export interface AuthModuleOptions extends TokenSettings, VerificationLimits {
   /** AUTH_JWT_PUBLIC_KEYS: JWKS JSON of statically trusted keys (service keys among them). */
   publicKeys: string;
   /** AUTH_JWKS_ADDRESS: the service center's gRPC address, to fetch its signing keys from. */
@@ -31,6 +32,8 @@ export interface AuthModuleOptions extends TokenSettings {
    */
   ownTokenVerifier?: boolean;
 }
+
+const SERVICE_TOKEN_TTL_SECONDS = 300;
 
 @Injectable()
 class RemoteJwksLifecycle implements OnApplicationShutdown {
@@ -70,7 +73,12 @@ export class AuthModule {
               {
                 provide: TokenVerifier,
                 inject: [KeyRing],
-                useFactory: (ring: KeyRing) => new TokenVerifier(ring, settings),
+                useFactory: (ring: KeyRing) =>
+                  new TokenVerifier(ring, {
+                    ...settings,
+                    maxLifetimeSeconds: options.maxLifetimeSeconds,
+                    clockToleranceSeconds: options.clockToleranceSeconds,
+                  }),
               },
             ]),
         {
@@ -82,6 +90,8 @@ export class AuthModule {
                 ? signingKeyFromPrivateJwk(options.serviceSigningKey)
                 : undefined,
               settings,
+              // A service's own tokens never outlive what its peers accept.
+              Math.min(SERVICE_TOKEN_TTL_SECONDS, options.maxLifetimeSeconds),
             ),
         },
         RemoteJwksLifecycle,

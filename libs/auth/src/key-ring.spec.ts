@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import { KeyRing, type RemoteKeySource } from './key-ring';
 import {
+  NATIONAL_NODE_AUDIENCE,
   ServiceTokenSource,
   TokenIssuer,
   TokenVerifier,
@@ -166,6 +167,24 @@ describe(ServiceTokenSource.name, () => {
     expect(await source.token()).toBe(token);
     const caller = await new TokenVerifier({ keys: [key.publicJwk] }, settings).verify(token);
     expect(caller).toMatchObject({ subject: 'identifier', roles: ['service'] });
+  });
+
+  it("mints one token per audience, the node's own unless another is named", async () => {
+    const key = await generateSigningKey('s-4', 'service');
+    const source = new ServiceTokenSource('identifier', key, settings);
+    const own = await source.token();
+    const national = await source.token(NATIONAL_NODE_AUDIENCE);
+    expect(national).not.toBe(own);
+    expect(await source.token(NATIONAL_NODE_AUDIENCE)).toBe(national);
+    const node = new TokenVerifier({ keys: [key.publicJwk] }, settings);
+    const nationalNode = new TokenVerifier(
+      { keys: [key.publicJwk] },
+      { ...settings, audience: NATIONAL_NODE_AUDIENCE },
+    );
+    expect((await node.verify(own)).subject).toBe('identifier');
+    expect((await nationalNode.verify(national)).subject).toBe('identifier');
+    expect(await reason(node.verify(national))).toBe('TOKEN_AUDIENCE_MISMATCH');
+    expect(await reason(nationalNode.verify(own))).toBe('TOKEN_AUDIENCE_MISMATCH');
   });
 
   it('says clearly when no service key is configured', async () => {

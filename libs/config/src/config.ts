@@ -73,7 +73,12 @@ export const baseServiceSchema = z.object({
   /** Private JWK of the node's service key: lets this service call others as role `service`. */
   AUTH_SERVICE_SIGNING_KEY: envOptional(),
   AUTH_JWT_ISSUER: z.string().default('cinode'),
-  AUTH_JWT_AUDIENCE: z.string().default('cinode'),
+  /** The audience caller tokens must name (exactly this one); `cinode` inside a node. */
+  AUTH_JWT_AUDIENCE: z.string().min(1).default('cinode'),
+  /** Longest caller-token lifetime (`exp` - `iat`) accepted; older tokens are refused too. */
+  AUTH_JWT_MAX_TTL_SECONDS: envInt(3600, 60, 86_400),
+  /** Leeway for clocks that disagree when checking `exp`, `iat` and `nbf`. */
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS: envInt(10, 0, 300),
 });
 
 export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;

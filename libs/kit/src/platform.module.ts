@@ -72,6 +72,8 @@ export class PlatformModule {
         publicKeys: config.AUTH_JWT_PUBLIC_KEYS,
         issuer: config.AUTH_JWT_ISSUER,
         audience: config.AUTH_JWT_AUDIENCE,
+        maxLifetimeSeconds: config.AUTH_JWT_MAX_TTL_SECONDS,
+        clockToleranceSeconds: config.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
         jwksAddress: config.AUTH_JWKS_ADDRESS,
         serviceName: service,
         serviceSigningKey: config.AUTH_SERVICE_SIGNING_KEY,

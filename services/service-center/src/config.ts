@@ -54,10 +54,15 @@ export const serviceCenterConfigDefinition: ServiceConfigDefinition<typeof schem
   service: SERVICE_NAME,
   schema,
   secrets: SECRET_KEYS,
-  rules: (config) =>
-    config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
+  rules: (config) => [
+    ...(config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
       ? [{ key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' }]
-      : [],
+      : []),
+    // Every service refuses tokens living longer than its AUTH_JWT_MAX_TTL_SECONDS.
+    ...(config.TOKEN_TTL_SECONDS > config.AUTH_JWT_MAX_TTL_SECONDS
+      ? [{ key: 'TOKEN_TTL_SECONDS', problem: 'must not exceed AUTH_JWT_MAX_TTL_SECONDS' }]
+      : []),
+  ],
 };
 
 /**

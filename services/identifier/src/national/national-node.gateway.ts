@@ -27,7 +27,8 @@ export class NationalNodeGateway implements NationalNode, OnApplicationShutdown 
       {
         address: config.NATIONAL_NODE_ADDRESS,
         defaultTimeoutMs: config.NATIONAL_NODE_TIMEOUT_MS,
-        token: () => token.token(),
+        // Minted for the national node's audience: node services refuse it if it is replayed.
+        token: () => token.token(config.NATIONAL_NODE_AUDIENCE),
       },
     );
   }

@@ -25,7 +25,7 @@ export class ServiceCenterTokenVerifier extends TokenVerifier {
     @InjectConfig() private readonly config: ServiceCenterConfig,
   ) {
     const jwks = parseJwks(config.AUTH_JWT_PUBLIC_KEYS);
-    super(jwks, { issuer: config.AUTH_JWT_ISSUER, audience: config.AUTH_JWT_AUDIENCE });
+    super(jwks, verificationSettingsOf(config));
     this.staticKeys = jwks.keys;
     this.current = new TokenVerifier(jwks, this.tokenSettings());
   }
@@ -50,6 +50,15 @@ export class ServiceCenterTokenVerifier extends TokenVerifier {
   }
 
   private tokenSettings() {
-    return { issuer: this.config.AUTH_JWT_ISSUER, audience: this.config.AUTH_JWT_AUDIENCE };
+    return verificationSettingsOf(this.config);
   }
+}
+
+function verificationSettingsOf(config: ServiceCenterConfig) {
+  return {
+    issuer: config.AUTH_JWT_ISSUER,
+    audience: config.AUTH_JWT_AUDIENCE,
+    maxLifetimeSeconds: config.AUTH_JWT_MAX_TTL_SECONDS,
+    clockToleranceSeconds: config.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
+  };
 }

@@ -308,6 +308,7 @@ function assertAuthEnv(doc, env, ctx) {
   for (const [name, value] of [
     ['AUTH_JWT_MAX_TTL_SECONDS', auth.maxTokenTtlSeconds ?? 3600],
     ['AUTH_JWT_CLOCK_TOLERANCE_SECONDS', auth.clockToleranceSeconds ?? 10],
+    ['AUTH_JWKS_MAX_STALE_SECONDS', auth.jwksMaxStaleSeconds ?? 600],
   ])
     assert(
       env[name]?.value === String(value),

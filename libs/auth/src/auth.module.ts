@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   Module,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Authorizer } from './authorizer';
@@ -22,6 +23,8 @@ export interface AuthModuleOptions extends TokenSettings, VerificationLimits {
   publicKeys: string;
   /** AUTH_JWKS_ADDRESS: the service center's gRPC address, to fetch its signing keys from. */
   jwksAddress?: string;
+  /** AUTH_JWKS_MAX_STALE_SECONDS: how long fetched keys are trusted without a successful refresh. */
+  jwksMaxStaleSeconds?: number;
   /** This service's name: the subject of the tokens it presents to others. */
   serviceName?: string;
   /** AUTH_SERVICE_SIGNING_KEY: private JWK of the node's service key, for calling other services. */
@@ -35,11 +38,20 @@ export interface AuthModuleOptions extends TokenSettings, VerificationLimits {
 
 const SERVICE_TOKEN_TTL_SECONDS = 300;
 
+/** Fetches the service center's keys before the service serves, and keeps them fresh until it stops. */
 @Injectable()
-class RemoteJwksLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(ServiceCenterJwks) private readonly remote: ServiceCenterJwks | null) {}
+class RemoteJwksLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(ServiceCenterJwks) private readonly remote: ServiceCenterJwks | null,
+    private readonly ring: KeyRing,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ring.start();
+  }
 
   onApplicationShutdown(): void {
+    this.ring.stop();
     this.remote?.close();
   }
 }
@@ -65,7 +77,13 @@ export class AuthModule {
           provide: KeyRing,
           inject: [ServiceCenterJwks],
           useFactory: (remote: ServiceCenterJwks | null) =>
-            new KeyRing(parseJwks(options.publicKeys).keys, remote ?? undefined),
+            new KeyRing(parseJwks(options.publicKeys).keys, {
+              remote: remote ?? undefined,
+              maxStaleMs:
+                options.jwksMaxStaleSeconds === undefined
+                  ? undefined
+                  : options.jwksMaxStaleSeconds * 1000,
+            }),
         },
         ...(options.ownTokenVerifier
           ? []

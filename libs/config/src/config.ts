@@ -70,6 +70,11 @@ export const baseServiceSchema = z.object({
   AUTH_JWT_PUBLIC_KEYS: z.string({ required_error: 'is required' }).min(2),
   /** The service center's gRPC address, whose signing keys (GetJwks) are trusted too. */
   AUTH_JWKS_ADDRESS: envOptional(),
+  /**
+   * How long keys fetched from AUTH_JWKS_ADDRESS (the service center: read from its database) stay
+   * trusted without a successful refresh; then tokens they signed are refused until one succeeds.
+   */
+  AUTH_JWKS_MAX_STALE_SECONDS: envInt(600, 30, 86_400),
   /** Private JWK of the node's service key: lets this service call others as role `service`. */
   AUTH_SERVICE_SIGNING_KEY: envOptional(),
   AUTH_JWT_ISSUER: z.string().default('cinode'),

@@ -75,6 +75,7 @@ export class PlatformModule {
         maxLifetimeSeconds: config.AUTH_JWT_MAX_TTL_SECONDS,
         clockToleranceSeconds: config.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
         jwksAddress: config.AUTH_JWKS_ADDRESS,
+        jwksMaxStaleSeconds: config.AUTH_JWKS_MAX_STALE_SECONDS,
         serviceName: service,
         serviceSigningKey: config.AUTH_SERVICE_SIGNING_KEY,
         ownTokenVerifier: options.ownTokenVerifier,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TokenVerifier } from '@cinode/auth';
+import { fromTimestamp } from '@cinode/grpc';
 import { decodeEnvelope, type EventEnvelope } from '@cinode/events';
 import {
   ParticipantKind,
@@ -12,6 +13,7 @@ import {
 import {
   createTestAuth,
   createTestDatabase,
+  eventually,
   expectGrpcError,
   startTestNats,
   type TestAuth,
@@ -28,6 +30,7 @@ let operator: Clients;
 let anonymous: Clients;
 let nc: NatsConnection;
 const FAILED_ATTEMPT_LIMIT = 5;
+const JWKS_CACHE_SECONDS = 1;
 
 let natsServer: TestNats;
 
@@ -41,6 +44,8 @@ beforeAll(async () => {
     {
       TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
       TOKEN_FAILED_ADDRESS_LIMIT: '1000',
+      // A rotated key is published twice this long before it signs.
+      JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS),
     },
   );
   operator = center.clientsAs(() => auth.token(['operator'], 'op-alice'));
@@ -430,25 +435,44 @@ describe('service center: tokens and keys', () => {
     await awaitEvent('cinode.participant.participant.revoked', about(provider.id));
   });
 
-  it('rotates a signing key while tokens signed by the old one keep verifying', async () => {
+  it('publishes a rotated-in signing key before it signs, while tokens signed by the old one keep verifying', async () => {
     const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
-    const before = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const headerKid = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const issue = async () =>
+      (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const before = await issue();
     const requestId = randomUUID();
+    const rotatedAt = Date.now();
     const rotated = await operator.tokens.api.rotateSigningKey({ requestId });
     const retried = await operator.tokens.api.rotateSigningKey({ requestId });
-    expect(retried.activeKid).toBe(rotated.activeKid);
-    expect(rotated.publishedKids.length).toBeGreaterThanOrEqual(1);
-    const after = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    expect(retried).toEqual(rotated);
+    expect(rotated.publishedKids).toContain(headerKid(before));
+    const signsFrom = fromTimestamp(rotated.signsFrom!).getTime();
+    expect(signsFrom - rotatedAt).toBeGreaterThanOrEqual(2 * JWKS_CACHE_SECONDS * 1000 - 1_000);
+
+    // Published at once, in the JWKS every verifier fetches...
+    const { keys } = await anonymous.tokens.api.getJwks({});
+    expect(keys.map((k) => k.kid)).toEqual(
+      expect.arrayContaining([rotated.activeKid, headerKid(before)]),
+    );
+    // ...but tokens are still signed with the old key until then.
+    const meanwhile = await issue();
+    if (Date.now() < signsFrom) expect(headerKid(meanwhile)).toBe(headerKid(before));
+
+    const after = await eventually('a token signed with the new key', async () => {
+      const token = await issue();
+      return headerKid(token) === rotated.activeKid ? token : undefined;
+    });
+    expect(Date.now()).toBeGreaterThanOrEqual(signsFrom);
     const verifier = await verifierFromJwks();
     expect((await verifier.verify(before)).subject).toBe(provider.id);
     expect((await verifier.verify(after)).subject).toBe(provider.id);
-    const headerKid = (token: string) =>
-      (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
-    expect(headerKid(after)).toBe(rotated.activeKid);
-    expect(headerKid(before)).not.toBe(rotated.activeKid);
-    // The service itself still accepts the old token.
-    const asOld = center.clientsAs(() => before);
-    await asOld.participants.api.getParticipant({ participantId: provider.id });
+    // The service itself accepts both.
+    for (const token of [before, after]) {
+      const as = center.clientsAs(() => token);
+      await as.participants.api.getParticipant({ participantId: provider.id });
+    }
   });
 
   it('rate-limits failed attempts per key prefix with RESOURCE_EXHAUSTED and a retry delay', async () => {

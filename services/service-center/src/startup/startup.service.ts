@@ -12,6 +12,7 @@ import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import type { ServiceCenterConfig } from '../config';
 import { ParticipantsRepository } from '../participants/participants.repository';
 import { QualificationsService } from '../qualifications/qualifications.service';
+import { ServiceCenterTokenVerifier } from '../tokens/service-center-token.verifier';
 import { SigningKeysService } from '../tokens/signing-keys.service';
 import { TokenExchangeService } from '../tokens/token-exchange.service';
 
@@ -41,10 +42,13 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     private readonly apiKeys: ApiKeysRepository,
     private readonly qualifications: QualificationsService,
     private readonly tokens: TokenExchangeService,
+    private readonly verifier: ServiceCenterTokenVerifier,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.signingKeys.ensureActiveKey();
+    // A first key created just now signs at once: this replica verifies with it from the start.
+    await this.verifier.reload();
     await this.ensureBootstrapOperator();
     if (this.config.QUALIFICATION_SWEEP_INTERVAL_MS > 0) {
       this.timer = setInterval(

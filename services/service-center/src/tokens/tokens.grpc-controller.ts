@@ -73,6 +73,10 @@ export class TokensGrpcController implements TokenServiceController {
   ): Promise<RotateSigningKeyResponse> {
     const result = await this.signingKeys.rotate(request.requestId, callerOf(metadata));
     await this.verifier.reload();
-    return result;
+    return {
+      activeKid: result.activeKid,
+      publishedKids: result.publishedKids,
+      signsFrom: toTimestamp(result.signsFrom),
+    };
   }
 }

@@ -59,7 +59,10 @@ export interface Jwk {
 
 /** Response of GetJwks. */
 export interface GetJwksResponse {
-  /** Every key that may have signed a token still valid: the active key and published ones. */
+  /**
+   * Every key that may have signed a token still valid or is about to sign: the active key
+   * (published before it signs) and published ones.
+   */
   keys: Jwk[];
   /** How long a verifier may cache this answer before asking again. */
   cacheFor: Duration | undefined;
@@ -73,10 +76,15 @@ export interface RotateSigningKeyRequest {
 
 /** Response of RotateSigningKey. */
 export interface RotateSigningKeyResponse {
-  /** Key id of the new active key. */
+  /** Key id of the new active key: in the JWKS now, signing from `signs_from` on. */
   activeKid: string;
-  /** Key ids still published for verification. */
+  /**
+   * The other key ids still published for verification (the key signing until `signs_from` among
+   * them).
+   */
   publishedKids: string[];
+  /** When the new key starts signing tokens. */
+  signsFrom: Timestamp | undefined;
 }
 
 function createBaseIssueTokenRequest(): IssueTokenRequest {
@@ -390,7 +398,7 @@ export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
 };
 
 function createBaseRotateSigningKeyResponse(): RotateSigningKeyResponse {
-  return { activeKid: "", publishedKids: [] };
+  return { activeKid: "", publishedKids: [], signsFrom: undefined };
 }
 
 export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
@@ -400,6 +408,9 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
     }
     for (const v of message.publishedKids) {
       writer.uint32(18).string(v!);
+    }
+    if (message.signsFrom !== undefined) {
+      Timestamp.encode(message.signsFrom, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -425,6 +436,14 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
           }
 
           message.publishedKids.push(reader.string());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.signsFrom = Timestamp.decode(reader, reader.uint32());
           continue;
         }
       }
@@ -454,8 +473,10 @@ export interface TokenServiceClient {
   getJwks(request: GetJwksRequest, metadata?: Metadata): Observable<GetJwksResponse>;
 
   /**
-   * Makes a new signing key active; the previous one stays published until the tokens it signed
-   * have expired. Operators only.
+   * Publishes a new signing key at once and makes it sign from `signs_from` on: twice the JWKS
+   * cache time later, so every verifier has fetched it before the first token it signs. The key
+   * signing now signs until then and stays published until the tokens it signed have expired; a key
+   * an earlier rotation published that has not signed yet is dropped. Operators only.
    */
 
   rotateSigningKey(request: RotateSigningKeyRequest, metadata?: Metadata): Observable<RotateSigningKeyResponse>;
@@ -484,8 +505,10 @@ export interface TokenServiceController {
   ): Promise<GetJwksResponse> | Observable<GetJwksResponse> | GetJwksResponse;
 
   /**
-   * Makes a new signing key active; the previous one stays published until the tokens it signed
-   * have expired. Operators only.
+   * Publishes a new signing key at once and makes it sign from `signs_from` on: twice the JWKS
+   * cache time later, so every verifier has fetched it before the first token it signs. The key
+   * signing now signs until then and stays published until the tokens it signed have expired; a key
+   * an earlier rotation published that has not signed yet is dropped. Operators only.
    */
 
   rotateSigningKey(

@@ -14,6 +14,10 @@ when it has nothing of its own. Args: ctx, component, migration (bool: the hook 
 {{- end -}}
 - name: TOKEN_TTL_SECONDS
   value: {{ $s.tokenTtlSeconds | quote }}
+{{- with $s.trustedProxies }}
+- name: TOKEN_TRUSTED_PROXIES
+  value: {{ join "," . | quote }}
+{{- end }}
 {{ include "cinode.secretEnv" (dict "name" "SIGNING_KEY_ENCRYPTION_KEY" "existingSecret" $s.signingKeyEncryptionKey.existingSecret "existingSecretKey" $s.signingKeyEncryptionKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "signing-key-encryption-key" "migration" .migration) }}
 {{ include "cinode.secretEnv" (dict "name" "OPERATOR_BOOTSTRAP_KEY" "existingSecret" $s.operatorBootstrapKey.existingSecret "existingSecretKey" $s.operatorBootstrapKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "operator-bootstrap-key" "migration" .migration) }}
 {{- end -}}

@@ -369,6 +369,11 @@ function assertServiceCenterEnv(doc, env, ctx) {
     env.TOKEN_TTL_SECONDS?.value === String(settings.tokenTtlSeconds ?? 300),
     `${id(doc)}: TOKEN_TTL_SECONDS wrong (${env.TOKEN_TTL_SECONDS?.value})`,
   );
+  const proxies = (settings.trustedProxies ?? []).join(',') || undefined;
+  assert(
+    env.TOKEN_TRUSTED_PROXIES?.value === proxies,
+    `${id(doc)}: TOKEN_TRUSTED_PROXIES must be ${proxies ?? 'unset'}, got ${env.TOKEN_TRUSTED_PROXIES?.value}`,
+  );
   for (const [name, key, managedKey] of [
     ['SIGNING_KEY_ENCRYPTION_KEY', 'signingKeyEncryptionKey', 'signing-key-encryption-key'],
     ['OPERATOR_BOOTSTRAP_KEY', 'operatorBootstrapKey', 'operator-bootstrap-key'],
@@ -865,6 +870,12 @@ const rejects = [
     what: 'serviceCenter.settings.tokenTtlSeconds out of range (5)',
     args: [...valid, '--set', 'serviceCenter.settings.tokenTtlSeconds=5'],
     expect: /tokenTtlSeconds/,
+    schema: true,
+  },
+  {
+    what: 'a trusted proxy that is no address (a host name)',
+    args: [...valid, '--set', 'serviceCenter.settings.trustedProxies[0]=ingress.local'],
+    expect: /trustedProxies/,
     schema: true,
   },
   {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { TokenVerifier } from '@cinode/auth';
-import { fromTimestamp } from '@cinode/grpc';
+import { fromTimestamp, isGrpcError } from '@cinode/grpc';
 import { decodeEnvelope, type EventEnvelope } from '@cinode/events';
 import {
   ParticipantKind,
@@ -46,6 +46,8 @@ beforeAll(async () => {
       TOKEN_FAILED_ADDRESS_LIMIT: '1000',
       // A rotated key is published twice this long before it signs.
       JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS),
+      // The tests stand in for a load balancer: their X-Forwarded-For names the caller.
+      TOKEN_TRUSTED_PROXIES: '127.0.0.1,::1',
     },
   );
   operator = center.clientsAs(() => auth.token(['operator'], 'op-alice'));
@@ -132,6 +134,24 @@ async function awaitEvent(
     }
   }
   throw new Error(`no ${subject} event matched within ${timeoutMs} ms`);
+}
+
+/** Metadata a proxy in front of the service center would add. */
+function forwardedFor(address: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('x-forwarded-for', address);
+  return metadata;
+}
+
+/** The gRPC status code a call ended with (OK when it succeeded). */
+async function statusCodeOf(call: Promise<unknown>): Promise<GrpcStatus> {
+  try {
+    await call;
+    return GrpcStatus.OK;
+  } catch (error) {
+    if (isGrpcError(error)) return error.code;
+    throw error;
+  }
 }
 
 const about = (id: string) => (e: EventEnvelope) =>
@@ -490,6 +510,44 @@ describe('service center: tokens and keys', () => {
     );
     expect(error.status?.errorInfo?.reason).toBe('TOO_MANY_FAILED_ATTEMPTS');
     expect(error.status?.retryDelaySeconds).toBeGreaterThan(0);
+  });
+
+  it('keeps a genuine key working while another address hammers its prefix', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const wrong = `${provider.key.slice(0, 13)}${'B'.repeat(32)}`;
+    const attacker = { metadata: forwardedFor('203.0.113.7') };
+    const holder = { metadata: forwardedFor('198.51.100.9') };
+    for (let i = 0; i < FAILED_ATTEMPT_LIMIT; i += 1)
+      await expectGrpcError(
+        anonymous.tokens.api.issueToken({ apiKey: wrong }, attacker),
+        GrpcStatus.UNAUTHENTICATED,
+      );
+    await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: wrong }, attacker),
+      GrpcStatus.RESOURCE_EXHAUSTED,
+    );
+    // The prefix is public; knowing it locks out only the address that hammers it.
+    for (let i = 0; i < 3; i += 1) {
+      const issued = await anonymous.tokens.api.issueToken({ apiKey: provider.key }, holder);
+      expect(issued.participantId).toBe(provider.id);
+    }
+  });
+
+  it('lets exactly the limit of failed attempts through when they arrive all at once', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    const wrong = `${provider.key.slice(0, 13)}${'C'.repeat(32)}`;
+    const from = { metadata: forwardedFor('203.0.113.99') };
+    const codes = await Promise.all(
+      Array.from({ length: 4 * FAILED_ATTEMPT_LIMIT }, () =>
+        statusCodeOf(anonymous.tokens.api.issueToken({ apiKey: wrong }, from)),
+      ),
+    );
+    expect(codes.filter((c) => c === GrpcStatus.UNAUTHENTICATED)).toHaveLength(
+      FAILED_ATTEMPT_LIMIT,
+    );
+    expect(codes.filter((c) => c === GrpcStatus.RESOURCE_EXHAUSTED)).toHaveLength(
+      3 * FAILED_ATTEMPT_LIMIT,
+    );
   });
 
   it('rotates an API key: the new one works, the old one stops', async () => {

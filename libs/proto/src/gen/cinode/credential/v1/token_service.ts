@@ -461,9 +461,11 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
 export interface TokenServiceClient {
   /**
    * Exchanges an API key for a short-lived token. Needs no token. Fails UNAUTHENTICATED for an
-   * unknown, revoked or malformed key or a participant that is not certified, and
-   * RESOURCE_EXHAUSTED (with RetryInfo) after too many failed attempts for the key prefix or from
-   * the caller's address.
+   * unknown, revoked or malformed key (API_KEY_INVALID) or a participant that is not certified
+   * (PARTICIPANT_NOT_CERTIFIED), and RESOURCE_EXHAUSTED (TOO_MANY_FAILED_ATTEMPTS, with RetryInfo and
+   * metadata `scope`: `prefix` for the key's prefix from the caller's address, `address` for the
+   * caller's address) after too many failed attempts. The caller's address is the peer's, or the
+   * one a trusted proxy forwards (X-Forwarded-For).
    */
 
   issueToken(request: IssueTokenRequest, metadata?: Metadata): Observable<IssueTokenResponse>;
@@ -487,9 +489,11 @@ export interface TokenServiceClient {
 export interface TokenServiceController {
   /**
    * Exchanges an API key for a short-lived token. Needs no token. Fails UNAUTHENTICATED for an
-   * unknown, revoked or malformed key or a participant that is not certified, and
-   * RESOURCE_EXHAUSTED (with RetryInfo) after too many failed attempts for the key prefix or from
-   * the caller's address.
+   * unknown, revoked or malformed key (API_KEY_INVALID) or a participant that is not certified
+   * (PARTICIPANT_NOT_CERTIFIED), and RESOURCE_EXHAUSTED (TOO_MANY_FAILED_ATTEMPTS, with RetryInfo and
+   * metadata `scope`: `prefix` for the key's prefix from the caller's address, `address` for the
+   * caller's address) after too many failed attempts. The caller's address is the peer's, or the
+   * one a trusted proxy forwards (X-Forwarded-For).
    */
 
   issueToken(

@@ -173,7 +173,12 @@ async function main() {
 
   const certified = await step('The operator certifies the provider', () =>
     certification.certifyParticipant(
-      { participantId: providerId, reason: 'licence and credit code verified' },
+      // A request id makes a retried certification safe: it certifies once.
+      {
+        participantId: providerId,
+        reason: 'licence and credit code verified',
+        requestId: randomUUID(),
+      },
       asOperator,
     ),
   );

@@ -4,6 +4,7 @@ import { TokenVerifier } from '@cinode/auth';
 import { fromTimestamp, isGrpcError } from '@cinode/grpc';
 import { decodeEnvelope, type EventEnvelope } from '@cinode/events';
 import {
+  ApiKeyState,
   ParticipantKind,
   ParticipantState,
   QualificationState,
@@ -20,6 +21,7 @@ import {
   type TestNats,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import type { Clients, ServiceCenterUnderTest } from './service-center-harness';
 import { QualificationsService } from '../src/qualifications/qualifications.service';
 import { startServiceCenter } from './service-center-harness';
@@ -33,23 +35,20 @@ const FAILED_ATTEMPT_LIMIT = 5;
 const JWKS_CACHE_SECONDS = 1;
 
 let natsServer: TestNats;
+let databaseUrl: string;
 
 beforeAll(async () => {
   natsServer = await startTestNats();
   auth = await createTestAuth();
-  center = await startServiceCenter(
-    await createTestDatabase('service_center'),
-    natsServer.url,
-    auth,
-    {
-      TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
-      TOKEN_FAILED_ADDRESS_LIMIT: '1000',
-      // A rotated key is published twice this long before it signs.
-      JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS),
-      // The tests stand in for a load balancer: their X-Forwarded-For names the caller.
-      TOKEN_TRUSTED_PROXIES: '127.0.0.1,::1',
-    },
-  );
+  databaseUrl = await createTestDatabase('service_center');
+  center = await startServiceCenter(databaseUrl, natsServer.url, auth, {
+    TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
+    TOKEN_FAILED_ADDRESS_LIMIT: '1000',
+    // A rotated key is published twice this long before it signs.
+    JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS),
+    // The tests stand in for a load balancer: their X-Forwarded-For names the caller.
+    TOKEN_TRUSTED_PROXIES: '127.0.0.1,::1',
+  });
   operator = center.clientsAs(() => auth.token(['operator'], 'op-alice'));
   anonymous = center.clientsAs();
   nc = await connect({ servers: natsServer.url });
@@ -101,6 +100,7 @@ async function certified(
   const certifiedResponse = await operator.certification.api.certifyParticipant({
     participantId: id,
     reason: 'documents verified',
+    requestId: randomUUID(),
   });
   return {
     id,
@@ -171,6 +171,7 @@ describe('service center: registration and certification', () => {
     const response = await operator.certification.api.certifyParticipant({
       participantId: id,
       reason: 'verified',
+      requestId: '',
     });
     expect(response.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
     const secret = response.issuedApiKey!.apiKeySecret;
@@ -261,6 +262,38 @@ describe('service center: registration and certification', () => {
     expect(participant?.name).toBe(other.name);
   });
 
+  it('certifies once for a retried request id: the retry gets the same key, without its secret', async () => {
+    const register = async () =>
+      (
+        await anonymous.participants.api.createParticipant(
+          organisation(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER),
+        )
+      ).participant!.id;
+    const id = await register();
+    await operator.certification.api.startReview({ participantId: id, reason: 'received' });
+    const request = { participantId: id, reason: 'verified', requestId: randomUUID() };
+    const first = await operator.certification.api.certifyParticipant(request);
+    const retry = await operator.certification.api.certifyParticipant(request);
+    expect(retry.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
+    expect(retry.issuedApiKey?.apiKey?.id).toBe(first.issuedApiKey?.apiKey?.id);
+    expect(first.issuedApiKey?.apiKeySecret).toMatch(/^cin_/);
+    expect(retry.issuedApiKey?.apiKeySecret).toBe('');
+    const { apiKeys } = await operator.apiKeys.api.listApiKeys({
+      participantId: id,
+      pageSize: 0,
+      pageToken: '',
+    });
+    expect(apiKeys).toHaveLength(1);
+    // The same id for another participant is another request, refused.
+    const other = await register();
+    await operator.certification.api.startReview({ participantId: other, reason: 'received' });
+    const reused = await expectGrpcError(
+      operator.certification.api.certifyParticipant({ ...request, participantId: other }),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(reused.status?.errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+  });
+
   it('rejects a bad credit code as INVALID_ARGUMENT naming the field', async () => {
     const request = organisation(ParticipantKind.PARTICIPANT_KIND_RESELLER);
     request.organization!.creditCode = '91440300708461136A';
@@ -346,6 +379,7 @@ describe('service center: registration and certification', () => {
       operator.certification.api.certifyParticipant({
         participantId: participant!.id,
         reason: 'skip review',
+        requestId: randomUUID(),
       }),
       GrpcStatus.FAILED_PRECONDITION,
     );
@@ -431,6 +465,58 @@ describe('service center: tokens and keys', () => {
     });
     await anonymous.tokens.api.issueToken({ apiKey: provider.key });
     await awaitEvent('cinode.participant.participant.reinstated', about(provider.id));
+  });
+
+  it('leaves a revoked participant no active key when a rotation of its key races the revocation', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    /** Backends of this database waiting for a lock, other than the test's own. */
+    const waiting = async (count: number) =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          )
+        ).rows[0].n,
+      ) >= count
+        ? true
+        : undefined;
+    const holder = new Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      // The key row is held, so the interleaving is the one that matters: the rotation has read
+      // what it needs and waits for the key while the revocation comes in behind it.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM api_key WHERE id = $1 FOR UPDATE', [provider.keyId]);
+      const rotation = operator.apiKeys.api
+        .rotateApiKey({ requestId: randomUUID(), apiKeyId: provider.keyId })
+        .then(
+          () => 'rotated',
+          (error: unknown) => (isGrpcError(error) ? GrpcStatus[error.code] : String(error)),
+        );
+      await eventually('the rotation to wait for the key', () => Promise.resolve(waiting(1)));
+      const revocation = operator.certification.api.revokeParticipant({
+        participantId: provider.id,
+        reason: 'licence withdrawn',
+      });
+      await eventually('the revocation to wait too', () => Promise.resolve(waiting(2)));
+      await holder.query('ROLLBACK');
+      await revocation;
+      // The rotation went first and issued a key; the revocation, behind it, revoked that one too.
+      expect(await rotation).toBe('rotated');
+      const { apiKeys } = await operator.apiKeys.api.listApiKeys({
+        participantId: provider.id,
+        pageSize: 0,
+        pageToken: '',
+      });
+      expect(apiKeys).toHaveLength(2);
+      expect(apiKeys.filter((k) => k.state === ApiKeyState.API_KEY_STATE_ACTIVE)).toEqual([]);
+    } finally {
+      await holder.end();
+      await db.end();
+    }
   });
 
   it('revocation revokes the keys and is final', async () => {

@@ -78,6 +78,8 @@ async function main() {
     dist('grpc', 'src', 'index.js'),
   );
   const { waitForGrpcServing } = require(dist('local-infra', 'src', 'index.js'));
+  // npm start runs the node in plaintext on loopback.
+  const { credentials } = require('@grpc/grpc-js');
   const { ParticipantKind, ParticipantState, UserCategory } = require(
     dist('proto', 'src', 'gen', 'cinode', 'participant', 'v1', 'participant_service.js'),
   );
@@ -101,7 +103,11 @@ async function main() {
   }
 
   const client = (service, at) => {
-    const created = createGrpcClient(service, { address: at, defaultTimeoutMs: CALL_TIMEOUT_MS });
+    const created = createGrpcClient(service, {
+      address: at,
+      credentials: credentials.createInsecure(),
+      defaultTimeoutMs: CALL_TIMEOUT_MS,
+    });
     clients.push(created);
     return created.api;
   };

@@ -15,7 +15,7 @@ import type {
   ProbeResponse,
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, findFreePort } from '@cinode/testing';
+import { createTestAuth, findFreePort, plaintext } from '@cinode/testing';
 import { PROBE_SERVICE, bareProbe, shutdown, startEchoServer } from './bare-grpc';
 import {
   benchScale,
@@ -121,6 +121,7 @@ async function main(): Promise<boolean> {
     cleanups.push(() => bareClient.close());
     const stackClient = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: `127.0.0.1:${stack.port}`,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: CALL_TIMEOUT_MS,
     });

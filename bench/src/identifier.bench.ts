@@ -33,7 +33,7 @@ import type {
   FileIdentifierResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import type { ProbeRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, spawnService, waitForServing } from '@cinode/testing';
+import { createTestAuth, spawnService, waitForServing, plaintext } from '@cinode/testing';
 import { bareProbe, listen, methodOf, shutdown, startEchoServer } from './bare-grpc';
 import { connect } from 'nats';
 import { Pool } from 'pg';
@@ -244,6 +244,7 @@ async function main(): Promise<boolean> {
     const token = await auth.token(['provider'], PROVIDER, undefined, 900);
     const client = createGrpcClient<IdentifierServiceClient>(IDENTIFIER_SERVICE, {
       address: `127.0.0.1:${port}`,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: CALL_TIMEOUT_MS,
     });

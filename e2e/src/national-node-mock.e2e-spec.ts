@@ -12,6 +12,7 @@ import {
   spawnService,
   waitForServing,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 
 type NationalApi = PromiseClient<NationalNodeServiceClient>;
@@ -48,6 +49,7 @@ describe('national-node-mock process', () => {
       'cinode.national.v1.NationalNodeService',
       {
         address,
+        credentials: plaintext(),
         token: () => token,
       },
     );
@@ -99,7 +101,8 @@ describe('national-node-mock process', () => {
       );
       expect(metrics).toContain('cinode_db_pool_connections');
     });
-    expect(firstRun).toContain('applied 4 migration');
+    // Its own migrations and the platform's (idempotency keys, audit trail, platform secrets).
+    expect(firstRun).toMatch(/applied [5-9] migration/);
     const logLines = firstRun.split('\n').filter((line) => line.trim() !== '');
     for (const line of logLines) {
       const entry = JSON.parse(line) as Record<string, unknown>;

@@ -36,6 +36,7 @@ import {
   type TestAuth,
   type TestNats,
   eventually,
+  plaintext,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -155,6 +156,7 @@ function registration() {
     organization: {
       creditCode: '91440300708461136T',
       address: 'Road 1',
+      credentials: plaintext(),
       contactPerson: { name: 'A', title: 'B', mobile: '13800138000', email: 'a@example.cn' },
       responsiblePerson: { name: 'C', title: 'D', mobile: '13900139000', email: 'c@example.cn' },
     },
@@ -230,7 +232,11 @@ beforeAll(async () => {
     waitForServing(`127.0.0.1:${centerPort}`, 60_000, center),
     waitForServing(`127.0.0.1:${identifierPort}`, 60_000, identifier),
   ]);
-  const settings = { address: `127.0.0.1:${centerPort}`, defaultTimeoutMs: 15_000 };
+  const settings = {
+    address: `127.0.0.1:${centerPort}`,
+    credentials: plaintext(),
+    defaultTimeoutMs: 15_000,
+  };
   participants = createGrpcClient('cinode.participant.v1.ParticipantService', settings);
   certification = createGrpcClient('cinode.participant.v1.CertificationService', settings);
 });

@@ -282,6 +282,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 - name: NATS_URL
   value: {{ required "nats.external.url (or nats.external.existingSecret, or nats.bundled.enabled) is required" $v.nats.external.url | quote }}
 {{- end }}
+- name: EVENT_STREAM_REPLICAS
+  value: {{ $v.nats.streamReplicas | quote }}
 {{- with $v.auth.jwtIssuer }}
 - name: AUTH_JWT_ISSUER
   value: {{ . | quote }}
@@ -316,6 +318,18 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 {{- if $v.tls.mtls }}
 - name: GRPC_TLS_CA_FILE
   value: /etc/cinode/tls/ca.crt
+{{- end }}
+{{- /* Calls to the other services (the JWKS among them): TLS verified with the same CA, and with
+mTLS the same certificate as the client's. */}}
+- name: GRPC_CLIENT_TLS
+  value: "true"
+- name: GRPC_CLIENT_TLS_CA_FILE
+  value: /etc/cinode/tls/ca.crt
+{{- if $v.tls.mtls }}
+- name: GRPC_CLIENT_TLS_CERT_FILE
+  value: /etc/cinode/tls/tls.crt
+- name: GRPC_CLIENT_TLS_KEY_FILE
+  value: /etc/cinode/tls/tls.key
 {{- end }}
 {{- end }}
 {{- with $v.extraEnv }}
@@ -359,6 +373,7 @@ so with TLS on the chart falls back to TCP checks of the gRPC port. Args: ctx, c
     secretName: {{ required "tls.existingSecret is required when tls.enabled" .ctx.Values.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- include "cinode.serviceVolumes" . }}
 {{- end -}}
 
 {{- define "cinode.volumeMounts" -}}
@@ -369,6 +384,7 @@ so with TLS on the chart falls back to TCP checks of the gRPC port. Args: ctx, c
   mountPath: /etc/cinode/tls
   readOnly: true
 {{- end }}
+{{- include "cinode.serviceVolumeMounts" . }}
 {{- end -}}
 
 {{/* Command running one service from the shared image (see deploy/Dockerfile). */}}

@@ -90,6 +90,41 @@ which every template shares) so the secret and its hook copy always agree. Args:
 - name: IDENTIFIER_PREFIX
   value: {{ $n.identifierPrefix | quote }}
 {{- end }}
+{{- /* The real national node, outside the node: a CA and client certificate of its own. The mock is
+called with GRPC_CLIENT_TLS_* (no NATIONAL_NODE_TLS_* at all). */}}
+{{- with $ctx.Values.nationalNode.endpoint }}
+{{- $t := $ctx.Values.nationalNode.tls }}
+- name: NATIONAL_NODE_TLS
+  value: {{ $t.enabled | quote }}
+{{- if and (include "cinode.nationalNodeTlsSecret" $ctx) (not $.migration) }}
+- name: NATIONAL_NODE_TLS_CA_FILE
+  value: /etc/cinode/national-node-tls/ca.crt
+{{- if $t.mtls }}
+- name: NATIONAL_NODE_TLS_CERT_FILE
+  value: /etc/cinode/national-node-tls/tls.crt
+- name: NATIONAL_NODE_TLS_KEY_FILE
+  value: /etc/cinode/national-node-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The secret with the national node's CA (and this node's client certificate for it), when the
+identifier calls a national node outside the cluster over TLS with one; else "". Args: the root
+context.
+*/}}
+{{- define "cinode.nationalNodeTlsSecret" -}}
+{{- $n := .Values.nationalNode -}}
+{{- if and $n.tls.mtls (not $n.tls.existingSecret) -}}
+{{- fail "nationalNode.tls.mtls needs nationalNode.tls.existingSecret (with tls.crt and tls.key)" -}}
+{{- end -}}
+{{- if and $n.tls.existingSecret (not $n.tls.enabled) -}}
+{{- fail "nationalNode.tls.existingSecret is set but nationalNode.tls.enabled is false: unset one" -}}
+{{- end -}}
+{{- if and $n.endpoint $n.tls.enabled $n.tls.existingSecret -}}
+{{- $n.tls.existingSecret -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -111,6 +146,30 @@ when empty). The in-cluster mock is a release pod, reachable already.
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Volumes (and their mounts) a service needs beyond the shared ones of cinode.volumes: the
+identifier's national node TLS secret. Not in the migration Job, which calls nothing. Args: ctx,
+component, migration.
+*/}}
+{{- define "cinode.serviceVolumes" -}}
+{{- if and (eq .component "identifier") (not .migration) }}
+{{- with include "cinode.nationalNodeTlsSecret" .ctx }}
+- name: national-node-tls
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "cinode.serviceVolumeMounts" -}}
+{{- if and (eq .component "identifier") (not .migration) (include "cinode.nationalNodeTlsSecret" .ctx) }}
+- name: national-node-tls
+  mountPath: /etc/cinode/national-node-tls
+  readOnly: true
 {{- end }}
 {{- end -}}
 

@@ -147,9 +147,9 @@ spec:
           securityContext:
             {{- include "cinode.containerSecurityContext" $ctx | nindent 12 }}
           volumeMounts:
-            {{- include "cinode.volumeMounts" (dict "ctx" $ctx "migration" false) | nindent 12 }}
+            {{- include "cinode.volumeMounts" (dict "ctx" $ctx "component" .component "migration" false) | nindent 12 }}
       volumes:
-        {{- include "cinode.volumes" (dict "ctx" $ctx "migration" false) | nindent 8 }}
+        {{- include "cinode.volumes" (dict "ctx" $ctx "component" .component "migration" false) | nindent 8 }}
 {{- end }}
 {{- end -}}
 
@@ -305,9 +305,9 @@ spec:
           securityContext:
             {{- include "cinode.containerSecurityContext" $ctx | nindent 12 }}
           volumeMounts:
-            {{- include "cinode.volumeMounts" (dict "ctx" $ctx "migration" true) | nindent 12 }}
+            {{- include "cinode.volumeMounts" (dict "ctx" $ctx "component" .component "migration" true) | nindent 12 }}
       volumes:
-        {{- include "cinode.volumes" (dict "ctx" $ctx "migration" true) | nindent 8 }}
+        {{- include "cinode.volumes" (dict "ctx" $ctx "component" .component "migration" true) | nindent 8 }}
 {{- end }}
 {{- end -}}
 

@@ -206,6 +206,7 @@ function assertServiceDeployment(doc, ctx) {
     'METRICS_PORT',
     'DATABASE_URL',
     'NATS_URL',
+    'EVENT_STREAM_REPLICAS',
     'LOG_LEVEL',
     'GRPC_REFLECTION',
     'OTEL_SERVICE_NAME',
@@ -244,10 +245,10 @@ function assertServiceDeployment(doc, ctx) {
     !env.NATIONAL_NODE_ENDPOINT,
     `${id(doc)}: NATIONAL_NODE_ENDPOINT is gone (NATIONAL_NODE_ADDRESS)`,
   );
+  assertTlsEnv(doc, env, ctx);
   if (ctx.tls) {
-    assert(env.GRPC_TLS_CERT_FILE && env.GRPC_TLS_KEY_FILE, `${id(doc)}: TLS env missing`);
     assert(
-      (pod.volumes ?? []).some((v) => v.secret),
+      (pod.volumes ?? []).some((v) => v.secret?.secretName === ctx.overrides.tls.existingSecret),
       `${id(doc)}: TLS secret not mounted`,
     );
   }
@@ -287,6 +288,64 @@ function serviceOf(ctx, component) {
 function addressOf(ctx, component) {
   const svc = serviceOf(ctx, component);
   return svc ? `${svc.metadata.name}:${svc.spec.ports.find((p) => p.name === 'grpc').port}` : '';
+}
+
+/**
+ * Issue 7: TLS on the listener and on every call to the other services (the JWKS among them), from
+ * the same secret: the CA verifies the peers, and with mTLS the pod's certificate is its client's.
+ * Nothing of it without tls.enabled (the services then call each other in plaintext).
+ */
+function assertTlsEnv(doc, env, ctx) {
+  const dir = '/etc/cinode/tls';
+  const mtls = ctx.tls && Boolean(ctx.overrides.tls.mtls);
+  const expect = {
+    GRPC_TLS_CERT_FILE: ctx.tls ? `${dir}/tls.crt` : undefined,
+    GRPC_TLS_KEY_FILE: ctx.tls ? `${dir}/tls.key` : undefined,
+    GRPC_TLS_CA_FILE: mtls ? `${dir}/ca.crt` : undefined,
+    GRPC_CLIENT_TLS: ctx.tls ? 'true' : undefined,
+    GRPC_CLIENT_TLS_CA_FILE: ctx.tls ? `${dir}/ca.crt` : undefined,
+    GRPC_CLIENT_TLS_CERT_FILE: mtls ? `${dir}/tls.crt` : undefined,
+    GRPC_CLIENT_TLS_KEY_FILE: mtls ? `${dir}/tls.key` : undefined,
+  };
+  for (const [name, value] of Object.entries(expect))
+    assert(
+      env[name]?.value === value,
+      `${id(doc)}: ${name} must be ${value ?? 'unset'}, got ${env[name]?.value}`,
+    );
+}
+
+/**
+ * The identifier's calls to a national node outside the cluster: NATIONAL_NODE_TLS from
+ * nationalNode.tls.enabled, the CA (and with mtls the client certificate) from its own secret,
+ * mounted in the Deployment only. The in-cluster mock is called like the node's own services.
+ */
+function assertNationalNodeTlsEnv(doc, env, pod, ctx) {
+  const national = ctx.overrides.nationalNode ?? {};
+  const tls = national.tls ?? {};
+  const enabled = tls.enabled ?? true;
+  const secret = national.endpoint && enabled && !isHook(doc) ? tls.existingSecret : undefined;
+  const dir = '/etc/cinode/national-node-tls';
+  const expect = {
+    NATIONAL_NODE_TLS: national.endpoint ? String(enabled) : undefined,
+    NATIONAL_NODE_TLS_CA_FILE: secret ? `${dir}/ca.crt` : undefined,
+    NATIONAL_NODE_TLS_CERT_FILE: secret && tls.mtls ? `${dir}/tls.crt` : undefined,
+    NATIONAL_NODE_TLS_KEY_FILE: secret && tls.mtls ? `${dir}/tls.key` : undefined,
+  };
+  for (const [name, value] of Object.entries(expect))
+    assert(
+      env[name]?.value === value,
+      `${id(doc)}: ${name} must be ${value ?? 'unset'}, got ${env[name]?.value}`,
+    );
+  const volume = (pod.volumes ?? []).find((v) => v.name === 'national-node-tls');
+  assert(
+    secret ? volume?.secret?.secretName === secret : volume === undefined,
+    `${id(doc)}: national-node-tls volume must ${secret ? `mount ${secret}` : 'be absent'}`,
+  );
+  const mount = (pod.containers[0].volumeMounts ?? []).find((m) => m.name === 'national-node-tls');
+  assert(
+    secret ? mount?.mountPath === dir && mount.readOnly : mount === undefined,
+    `${id(doc)}: national-node-tls must be mounted read-only at ${dir}, or not at all`,
+  );
 }
 
 /** docs/adr/0001: the service key from a secret, the service center's JWKS address when it runs. */
@@ -336,6 +395,7 @@ function assertAuthEnv(doc, env, ctx) {
 }
 
 function assertIdentifierEnv(doc, env, ctx) {
+  assertNationalNodeTlsEnv(doc, env, podSpecOf(doc), ctx);
   const want = ctx.overrides.nationalNode?.endpoint || addressOf(ctx, 'national-node-mock');
   assert(
     want && env.NATIONAL_NODE_ADDRESS?.value === want,
@@ -484,6 +544,9 @@ function assertMigrationJob(doc, ctx) {
   assert(pod.restartPolicy === 'Never', `${id(doc)}: restartPolicy must be Never`);
   const env = envOf(pod.containers[0]);
   assertAuthEnv(doc, env, ctx);
+  // `migrate` calls nothing and mounts no certificates: a *_FILE it cannot read stops it.
+  const files = Object.keys(env).filter((name) => name.endsWith('_FILE'));
+  assert(files.length === 0, `${id(doc)}: no *_FILE variables in a migration Job (${files})`);
   const component = doc.spec.template.metadata.labels['app.kubernetes.io/component'];
   if (component === 'identifier-migration') assertIdentifierEnv(doc, env, ctx);
   if (component === 'service-center-migration') assertServiceCenterEnv(doc, env, ctx);
@@ -753,6 +816,12 @@ console.log('\nvalues the chart must reject');
 const valid = ['-f', join(ciDir, 'default-values.yaml')];
 const rejects = [
   {
+    what: 'nats.streamReplicas above 5',
+    args: ['--set', 'nats.streamReplicas=7'],
+    expect: /streamReplicas/,
+    schema: true,
+  },
+  {
     what: 'typo in a service key (nationalNodeMock.replicaCont)',
     args: ['--set', 'nationalNodeMock.replicaCont=2'],
     expect: /replicaCont/,
@@ -923,6 +992,26 @@ const rejects = [
       ...['--set-json', `auth.jwtPublicKeys=${JSON.stringify('{"keys":[]}')}`],
     ],
     expect: /must contain the public half of auth\.serviceSigningKey/,
+  },
+  {
+    what: 'nationalNode.tls.mtls without a secret holding the client certificate',
+    args: [...valid, '--set', 'nationalNode.tls.mtls=true'],
+    expect: /nationalNode\.tls\.mtls needs nationalNode\.tls\.existingSecret/,
+  },
+  {
+    what: 'a national node TLS secret with nationalNode.tls.enabled=false',
+    args: [
+      ...valid,
+      ...['--set', 'nationalNode.tls.enabled=false'],
+      ...['--set', 'nationalNode.tls.existingSecret=cinode-national-node-tls'],
+    ],
+    expect: /nationalNode\.tls\.existingSecret is set but nationalNode\.tls\.enabled is false/,
+  },
+  {
+    what: 'a typo in nationalNode.tls (caSecret)',
+    args: [...valid, '--set', 'nationalNode.tls.caSecret=x'],
+    expect: /caSecret/,
+    schema: true,
   },
 ];
 for (const r of rejects) {

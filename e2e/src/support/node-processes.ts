@@ -1,5 +1,10 @@
 import type { Role } from '@cinode/auth';
-import { createGrpcClient, fromTimestamp, type PromiseClient } from '@cinode/grpc';
+import {
+  clientCredentials,
+  createGrpcClient,
+  fromTimestamp,
+  type PromiseClient,
+} from '@cinode/grpc';
 import { newSecret, planNode, type ServicePlan, type ServicePorts } from '@cinode/launcher';
 import { loadManifests, serverOf } from '@cinode/manifest';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
@@ -17,15 +22,20 @@ import {
   bearer,
   createTestAuth,
   createTestDatabase,
+  createTestPki,
   findFreePort,
+  plaintext,
   spawnService,
   startTestNats,
   waitForServing,
   WORKSPACE_ROOT,
+  type IssuedCertificate,
   type ServiceProcess,
+  type TestAuth,
   type TestNats,
+  type TestPki,
 } from '@cinode/testing';
-import type { Metadata } from '@grpc/grpc-js';
+import type { ChannelCredentials, Metadata } from '@grpc/grpc-js';
 
 /** One built service running as a process. */
 export interface RunningService {
@@ -60,12 +70,25 @@ export interface NodeUnderTest {
    */
   nationalToken(roles: Role[]): Promise<string>;
   clients: NodeClients;
+  /** The test keys every service trusts (AUTH_JWT_PUBLIC_KEYS): tokens of any role and subject. */
+  auth: TestAuth;
+  /** Where each gRPC service of the node is served. */
+  addressOf(grpcService: string): string;
+  /** How the clients above reach the services: plaintext, or mTLS with the test's own certificate. */
+  credentials: ChannelCredentials;
+  /** With NodeSettings.tls: the CA that signed every certificate, and the clients' certificate. */
+  tls?: { pki: TestPki; client: IssuedCertificate };
   /** SIGTERMs every service, closes the clients, stops NATS; resolves with each exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
 
 export interface NodeSettings {
   tokenTtlSeconds: number;
+  /**
+   * TLS and mTLS everywhere: a CA made for this node signs one certificate per service (server and
+   * client) and one for the test's clients; every service requires client certificates.
+   */
+  tls?: boolean;
 }
 
 /** Clock skew every service of the e2e node allows past `exp`: small, so expiry tests stay short. */
@@ -120,6 +143,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
   const started: RunningService[] = [];
   const closers: (() => void)[] = [];
   const nats = await startTestNats();
+  let pki: TestPki | undefined;
   const stop = async (): Promise<Record<string, number | null>> => {
     for (const close of closers) close();
     const codes: Record<string, number | null> = {};
@@ -132,6 +156,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       }),
     );
     await nats.stop();
+    await pki?.remove();
     return codes;
   };
   try {
@@ -146,6 +171,11 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       });
       databases.set(manifest.name, await createTestDatabase(`e2e_${manifest.name}`));
     }
+    const tls = settings.tls ? await nodeCertificates(manifests.map((m) => m.name)) : undefined;
+    pki = tls?.pki;
+    const credentials = tls
+      ? clientCredentials({ tls: true, caFile: tls.pki.caFile, ...tls.client })
+      : plaintext();
     const secrets = new Map<string, string>();
     const plan = planNode({
       manifests,
@@ -160,6 +190,9 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       },
       nodeEnv: 'test',
       logLevel: 'warn',
+      tls:
+        tls &&
+        ((manifest) => ({ caFile: tls.pki.caFile, ...required(tls.services, manifest.name) })),
     });
 
     const launch = async (service: ServicePlan): Promise<RunningService> => {
@@ -171,7 +204,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
         proc,
       };
       started.push(running);
-      await waitForServing(service.grpcAddress, 60_000, proc);
+      await waitForServing(service.grpcAddress, 60_000, proc, credentials);
       return running;
     };
     const running = new Map<string, RunningService>();
@@ -179,11 +212,15 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       for (const service of await Promise.all(wave.map(launch))) running.set(service.name, service);
     }
 
-    const client = <C>(grpcService: string): PromiseClient<C> => {
+    const addressOf = (grpcService: string): string => {
       const server = serverOf(manifests, grpcService);
       if (server === undefined) throw new Error(`no service.json lists ${grpcService}`);
+      return required(running, server.name).address;
+    };
+    const client = <C>(grpcService: string): PromiseClient<C> => {
       const created = createGrpcClient<C>(grpcService, {
-        address: required(running, server.name).address,
+        address: addressOf(grpcService),
+        credentials,
       });
       closers.push(() => created.close());
       return created.api;
@@ -211,12 +248,33 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       tokenTtlSeconds: settings.tokenTtlSeconds,
       nationalToken: (roles) => auth.nationalToken(roles, 'national-e2e'),
       clients,
+      auth,
+      addressOf,
+      credentials,
+      tls: tls && { pki: tls.pki, client: tls.client },
       stop,
     };
   } catch (error) {
     const logs = started.map((s) => `--- ${s.name} ---\n${s.proc.output()}`).join('\n');
     await stop();
     throw new Error(`${String(error)}\n${logs}`);
+  }
+}
+
+/** A CA for one node, a certificate per service and one for the test's clients. */
+async function nodeCertificates(services: readonly string[]): Promise<{
+  pki: TestPki;
+  services: Map<string, IssuedCertificate>;
+  client: IssuedCertificate;
+}> {
+  const pki = await createTestPki('e2e-node');
+  try {
+    const issued = new Map<string, IssuedCertificate>();
+    for (const name of services) issued.set(name, await pki.issue(name));
+    return { pki, services: issued, client: await pki.issue('e2e-client') };
+  } catch (error) {
+    await pki.remove();
+    throw error;
   }
 }
 

@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  FieldChecks,
-  ValidationError,
-  decodePageToken,
-  pageOf,
-  resolvePageSize,
-} from '@cinode/common';
+import { FieldChecks, ValidationError, resolvePageSize, PageTokens } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import type { ListAuditRecordsRequest } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
@@ -16,7 +10,10 @@ const OUTCOME = /^[A-Z_]{2,32}$/;
 /** Reads the trail for operators and regulators. */
 @Injectable()
 export class AuditQueryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pageTokens: PageTokens,
+  ) {}
 
   async list(
     request: ListAuditRecordsRequest,
@@ -55,7 +52,7 @@ export class AuditQueryService {
       end: end?.toISOString() ?? '',
     };
     const filterKey = JSON.stringify(['audit', filter]);
-    const after = decodePageToken(request.pageToken, filterKey);
+    const after = this.pageTokens.decode(request.pageToken, filterKey);
     const afterSequence = after ? Number(after.after) : undefined;
     if (afterSequence !== undefined && !Number.isSafeInteger(afterSequence))
       throw new ValidationError([
@@ -78,7 +75,7 @@ export class AuditQueryService {
     if (afterSequence !== undefined)
       query.andWhere('a.sequence < :after', { after: afterSequence });
     const rows = await query.getMany();
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (r) => ({ after: String(r.sequence), afterId: r.id }),

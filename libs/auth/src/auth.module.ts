@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Authorizer } from './authorizer';
 import { KeyRing } from './key-ring';
 import { ServiceCenterJwks } from './service-center-jwks';
@@ -25,6 +26,8 @@ export interface AuthModuleOptions extends TokenSettings, VerificationLimits {
   jwksAddress?: string;
   /** AUTH_JWKS_MAX_STALE_SECONDS: how long fetched keys are trusted without a successful refresh. */
   jwksMaxStaleSeconds?: number;
+  /** How this service calls the node's other services, the JWKS among them (GRPC_CLIENT_TLS_*). */
+  peerCredentials: ChannelCredentials;
   /** This service's name: the subject of the tokens it presents to others. */
   serviceName?: string;
   /** AUTH_SERVICE_SIGNING_KEY: private JWK of the node's service key, for calling other services. */
@@ -71,7 +74,9 @@ export class AuthModule {
         {
           provide: ServiceCenterJwks,
           useFactory: () =>
-            options.jwksAddress ? new ServiceCenterJwks(options.jwksAddress) : null,
+            options.jwksAddress
+              ? new ServiceCenterJwks(options.jwksAddress, options.peerCredentials)
+              : null,
         },
         {
           provide: KeyRing,

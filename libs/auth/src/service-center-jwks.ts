@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { JWK } from 'jose';
 import { createGrpcClient, durationToMs, type GrpcClient } from '@cinode/grpc';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
@@ -9,9 +10,11 @@ const DEFAULT_CACHE_MS = 60_000;
 export class ServiceCenterJwks implements RemoteKeySource {
   private readonly client: GrpcClient<TokenServiceClient>;
 
-  constructor(address: string) {
+  /** `credentials`: how this service calls the node's other services (GRPC_CLIENT_TLS_*). */
+  constructor(address: string, credentials: ChannelCredentials) {
     this.client = createGrpcClient<TokenServiceClient>('cinode.credential.v1.TokenService', {
       address,
+      credentials,
       defaultTimeoutMs: 3_000,
     });
   }

@@ -22,6 +22,7 @@ import {
   expectGrpcError,
   findFreePort,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 import {
   AllowRoles,
@@ -104,6 +105,7 @@ describe(`${Authorizer.name} in the call pipeline`, () => {
     });
     client = createGrpcClient<ProbeServiceClient>('cinode.testing.v1.ProbeService', {
       address: `127.0.0.1:${service.port}`,
+      credentials: plaintext(),
       defaultTimeoutMs: 5_000,
     });
   });

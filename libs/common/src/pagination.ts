@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from './errors';
 
 /** Default and maximum page sizes of every List method, documented in the protos. */
@@ -16,61 +17,86 @@ export function resolvePageSize(pageSize: number, field = 'page_size'): number {
 /**
  * A keyset position: the sort key and id of the last row of a page. The sort key must survive the
  * round trip through the token exactly: timestamps used as keys are stored at millisecond precision
- * (`date_trunc('milliseconds', now())`), since JavaScript Dates drop Postgres' microseconds. Tokens are opaque to callers
- * (base64url JSON) and bound to the filter they were issued for, so a token cannot be replayed
- * against a different query.
+ * (`date_trunc('milliseconds', now())`), since JavaScript Dates drop Postgres' microseconds.
  */
 export interface PagePosition {
   after: string;
   afterId: string;
 }
 
-interface TokenBody extends PagePosition {
-  f: string;
-}
-
-export function encodePageToken(position: PagePosition, filterKey: string): string {
-  const body: TokenBody = { ...position, f: filterKey };
-  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
-}
-
-export function decodePageToken(
-  token: string,
-  filterKey: string,
-  field = 'page_token',
-): PagePosition | undefined {
-  if (token === '') return undefined;
-  const invalid = () =>
-    new ValidationError([{ field, description: 'is not a token issued for this query' }]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!isTokenBody(parsed) || parsed.f !== filterKey) throw invalid();
-  return { after: parsed.after, afterId: parsed.afterId };
-}
-
-function isTokenBody(value: unknown): value is TokenBody {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.after === 'string' && typeof v.afterId === 'string' && typeof v.f === 'string';
-}
+/** Longer tokens are refused unread (positions are short). */
+const MAX_TOKEN_CHARS = 1_024;
+const MAC_BYTES = 16;
 
 /**
- * Cuts a keyset query's result (fetched with `limit + 1` rows) into the page and the token of the
- * next one; the extra row only tells that another page exists.
+ * Page tokens of one service: opaque to callers (base64url JSON and a MAC), bound to the query's
+ * filter and signed with the service's key. A token that was altered, forged, issued by another
+ * service or for another filter is INVALID_ARGUMENT, so nothing a caller makes up reaches SQL as
+ * a position. The platform gives every service one key shared by its replicas (kept in its
+ * database); `PageTokens.ephemeral()` makes a key of its own for tests and tools.
  */
-export function pageOf<T>(
-  rows: T[],
-  limit: number,
-  positionOf: (row: T) => PagePosition,
-  filterKey: string,
-): { page: T[]; nextPageToken: string } {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextPageToken =
-    rows.length > limit && last ? encodePageToken(positionOf(last), filterKey) : '';
-  return { page, nextPageToken };
+export class PageTokens {
+  constructor(private readonly key: Uint8Array) {
+    if (key.length < 32) throw new Error('a page token key needs at least 32 bytes');
+  }
+
+  static ephemeral(): PageTokens {
+    return new PageTokens(randomBytes(32));
+  }
+
+  encode(position: PagePosition, filterKey: string): string {
+    const body = Buffer.from(
+      JSON.stringify({ a: position.after, i: position.afterId }),
+      'utf8',
+    ).toString('base64url');
+    return `${body}.${this.mac(body, filterKey).toString('base64url')}`;
+  }
+
+  /** The position a token names, undefined for '' (the first page). */
+  decode(token: string, filterKey: string, field = 'page_token'): PagePosition | undefined {
+    if (token === '') return undefined;
+    const invalid = () =>
+      new ValidationError([{ field, description: 'is not a token issued for this query' }]);
+    if (token.length > MAX_TOKEN_CHARS) throw invalid();
+    const [body, mac, extra] = token.split('.');
+    if (body === undefined || mac === undefined || extra !== undefined) throw invalid();
+    const given = Buffer.from(mac, 'base64url');
+    const expected = this.mac(body, filterKey);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid();
+    }
+    const v = parsed as Record<string, unknown> | null;
+    if (typeof v?.a !== 'string' || typeof v.i !== 'string') throw invalid();
+    return { after: v.a, afterId: v.i };
+  }
+
+  /**
+   * Cuts a keyset query's result (fetched with `limit + 1` rows) into the page and the token of the
+   * next one; the extra row only tells that another page exists.
+   */
+  pageOf<T>(
+    rows: T[],
+    limit: number,
+    positionOf: (row: T) => PagePosition,
+    filterKey: string,
+  ): { page: T[]; nextPageToken: string } {
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextPageToken =
+      rows.length > limit && last ? this.encode(positionOf(last), filterKey) : '';
+    return { page, nextPageToken };
+  }
+
+  private mac(body: string, filterKey: string): Buffer {
+    return createHmac('sha256', this.key)
+      .update(filterKey)
+      .update('\n')
+      .update(body)
+      .digest()
+      .subarray(0, MAC_BYTES);
+  }
 }

@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
@@ -33,6 +34,64 @@ export const envOptional = () =>
     .optional()
     .transform((v) => (v === undefined || v === '' ? undefined : v));
 
+/** Optional boolean env var: unset (or empty) stays undefined, for a default that depends on other keys. */
+export const envOptionalBoolean = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) =>
+      v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes',
+    );
+
+/**
+ * Optional path of a file the process must be able to read (a certificate, a key). Checked when the
+ * config loads, so a missing or unreadable file stops the start with its variable named.
+ */
+export const envFile = () =>
+  envOptional().superRefine((path, ctx) => {
+    if (path === undefined) return;
+    const problem = unreadableFile(path);
+    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
+
+function unreadableFile(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `cannot read ${path}${code ? ` (${code})` : ''}`;
+  }
+}
+
+type ClientTlsFileKey<P extends string> =
+  | `${P}_TLS_CA_FILE`
+  | `${P}_TLS_CERT_FILE`
+  | `${P}_TLS_KEY_FILE`;
+
+/** The keys of one client TLS group, e.g. GRPC_CLIENT_TLS, GRPC_CLIENT_TLS_CA_FILE, ..._CERT_FILE, ..._KEY_FILE. */
+export type ClientTlsShape<P extends string> = Record<
+  `${P}_TLS`,
+  ReturnType<typeof envOptionalBoolean>
+> &
+  Record<ClientTlsFileKey<P>, ReturnType<typeof envFile>>;
+
+/**
+ * How this service calls a peer: `<P>_TLS` (true/false; unset: on when any of the files is set),
+ * `<P>_TLS_CA_FILE` (the CA that verifies the peer; unset: the system's CAs), and
+ * `<P>_TLS_CERT_FILE` with `<P>_TLS_KEY_FILE` (the certificate this service presents: mTLS).
+ * Spread into a schema; `GRPC_CLIENT` is the base schema's group for the node's own services.
+ */
+export function clientTlsShape<P extends string>(prefix: P): ClientTlsShape<P> {
+  return {
+    [`${prefix}_TLS`]: envOptionalBoolean(),
+    [`${prefix}_TLS_CA_FILE`]: envFile(),
+    [`${prefix}_TLS_CERT_FILE`]: envFile(),
+    [`${prefix}_TLS_KEY_FILE`]: envFile(),
+  } as ClientTlsShape<P>;
+}
+
 /** Postgres URL. */
 export const envPostgresUrl = () =>
   z
@@ -56,10 +115,15 @@ export const baseServiceSchema = z.object({
   GRPC_MAX_DEADLINE_MS: envInt(120_000, 100, 3_600_000),
   GRPC_KEEPALIVE_TIME_MS: envInt(60_000, 1_000, 3_600_000),
   GRPC_KEEPALIVE_TIMEOUT_MS: envInt(20_000, 1_000, 600_000),
-  GRPC_TLS_CERT_FILE: envOptional(),
-  GRPC_TLS_KEY_FILE: envOptional(),
+  GRPC_TLS_CERT_FILE: envFile(),
+  GRPC_TLS_KEY_FILE: envFile(),
   /** When set, clients must present a certificate signed by this CA (mTLS). */
-  GRPC_TLS_CA_FILE: envOptional(),
+  GRPC_TLS_CA_FILE: envFile(),
+  /**
+   * Calls to the node's other services (and the service center's JWKS). TLS by default when this
+   * service serves TLS: a node never falls back to plaintext unless GRPC_CLIENT_TLS=false says so.
+   */
+  ...clientTlsShape('GRPC_CLIENT'),
   SHUTDOWN_GRACE_MS: envInt(10_000, 0, 120_000),
   DATABASE_URL: envPostgresUrl(),
   /** At least 2: migrations at start-up hold one connection for their lock and use another. */
@@ -99,6 +163,8 @@ export function serviceAddressShape(manifest: { grpcPort: number; metricsPort: n
   };
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** Keys of every service that publishes or consumes events; spread into its schema. */
 export const eventsConfigShape = {
   NATS_URL: z.string({ required_error: 'is required' }).min(1),
@@ -106,6 +172,22 @@ export const eventsConfigShape = {
   EVENT_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
   /** Longest nak delay: retries continue at this pace for as long as the failure lasts. */
   EVENT_RETRY_MAX_MS: envInt(60_000, 10, 3_600_000),
+  /**
+   * Copies JetStream keeps of the streams this service creates (3 on a clustered NATS). A stream
+   * an operator scaled above this is never scaled back down.
+   */
+  EVENT_STREAM_REPLICAS: envInt(1, 1, 5),
+  /**
+   * How long a consumer remembers an event it handled, to skip its redeliveries and replays. At
+   * least 31 days: longer than the dead-letter stream keeps a message (30 days), so a replay never
+   * reaches a consumer that has forgotten it handled the event.
+   */
+  PROCESSED_EVENT_RETENTION_MS: envInt(35 * DAY_MS, 31 * DAY_MS, 3_650 * DAY_MS),
+  /**
+   * Attempts to publish one outbox row that fail while NATS otherwise works, before the row is
+   * parked (set aside, counted in cinode_outbox_parked, listed and requeued with `npm run outbox`).
+   */
+  OUTBOX_MAX_ATTEMPTS: envInt(20, 1, 1_000_000),
 };
 
 export type EventsConfig = z.infer<z.ZodObject<typeof eventsConfigShape>>;
@@ -130,7 +212,10 @@ export interface ServiceConfigDefinition<S extends z.AnyZodObject> {
 
 /** Rules every service's config obeys, whichever of these keys it has. */
 function sharedRules(config: Record<string, unknown>): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [
+    ...serverTlsProblems(config),
+    ...clientTlsProblems(config, 'GRPC_CLIENT'),
+  ];
   const pairs: [string, string][] = [['EVENT_RETRY_INITIAL_MS', 'EVENT_RETRY_MAX_MS']];
   for (const [low, high] of pairs) {
     const a = config[low];
@@ -186,4 +271,128 @@ export function redactConfig<T extends Record<string, unknown>>(
         : value;
   }
   return out;
+}
+
+/** The server's TLS files: certificate and key together; a client CA (mTLS) only with them. */
+function serverTlsProblems(config: Record<string, unknown>): ConfigProblem[] {
+  const cert = config.GRPC_TLS_CERT_FILE !== undefined;
+  const key = config.GRPC_TLS_KEY_FILE !== undefined;
+  if (cert !== key) {
+    return [
+      {
+        key: cert ? 'GRPC_TLS_KEY_FILE' : 'GRPC_TLS_CERT_FILE',
+        problem: 'set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE together',
+      },
+    ];
+  }
+  if (config.GRPC_TLS_CA_FILE !== undefined && !cert) {
+    return [
+      {
+        key: 'GRPC_TLS_CA_FILE',
+        problem: 'requires TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE as well',
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * Rules of one client TLS group (clientTlsShape): the certificate and its key together, and no
+ * files with `<P>_TLS=false`. The base group's rules run for every service; a service with a group
+ * of its own adds `clientTlsProblems(config, '<P>')` to its rules.
+ */
+export function clientTlsProblems(
+  config: Readonly<Record<string, unknown>>,
+  prefix: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const certKey = `${prefix}_TLS_CERT_FILE`;
+  const keyKey = `${prefix}_TLS_KEY_FILE`;
+  const cert = config[certKey] !== undefined;
+  const key = config[keyKey] !== undefined;
+  if (cert !== key) {
+    problems.push({
+      key: cert ? keyKey : certKey,
+      problem: `set ${certKey} and ${keyKey} together`,
+    });
+  }
+  const files = [`${prefix}_TLS_CA_FILE`, certKey, keyKey].filter((k) => config[k] !== undefined);
+  if (config[`${prefix}_TLS`] === false && files.length > 0) {
+    problems.push({
+      key: `${prefix}_TLS`,
+      problem: `is false, but ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} set: unset them or turn TLS on`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * How a client reaches a peer: plaintext, or TLS verified with `caFile` (without one, the system's
+ * CAs), presenting `certFile`/`keyFile` when set (mTLS). Built into grpc-js credentials by
+ * `clientCredentials` of `@cinode/grpc`.
+ */
+export type ClientTransport =
+  | { tls: false }
+  | { tls: true; caFile?: string; certFile?: string; keyFile?: string };
+
+type ClientTlsValues<P extends string> = Partial<Record<`${P}_TLS`, boolean>> &
+  Partial<Record<ClientTlsFileKey<P>, string>>;
+
+interface ClientTlsGroup {
+  tls?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+function groupOf(config: object, prefix: string): ClientTlsGroup {
+  const values = config as Readonly<Record<string, unknown>>;
+  const file = (key: string) => {
+    const value = values[`${prefix}_TLS_${key}_FILE`];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const flag = values[`${prefix}_TLS`];
+  return {
+    tls: typeof flag === 'boolean' ? flag : undefined,
+    caFile: file('CA'),
+    certFile: file('CERT'),
+    keyFile: file('KEY'),
+  };
+}
+
+function transportOf(group: ClientTlsGroup, tlsByDefault: boolean): ClientTransport {
+  const anyFile = [group.caFile, group.certFile, group.keyFile].some((f) => f !== undefined);
+  if (!(group.tls ?? (anyFile || tlsByDefault))) return { tls: false };
+  return { tls: true, caFile: group.caFile, certFile: group.certFile, keyFile: group.keyFile };
+}
+
+/**
+ * How this service calls the node's other services (GRPC_CLIENT_TLS_*). Plaintext only when
+ * GRPC_CLIENT_TLS=false, or when nothing about TLS is configured at all (no client files and a
+ * plaintext server): a service that serves TLS calls its peers over TLS.
+ */
+export function grpcClientTransport(
+  config: Pick<BaseServiceConfig, 'GRPC_TLS_CERT_FILE'> & ClientTlsValues<'GRPC_CLIENT'>,
+): ClientTransport {
+  return transportOf(groupOf(config, 'GRPC_CLIENT'), config.GRPC_TLS_CERT_FILE !== undefined);
+}
+
+/** The prefixes of the client TLS groups a config has (clientTlsShape), e.g. NATIONAL_NODE. */
+export type ClientTlsPrefix<C> = Exclude<
+  { [K in keyof C]: K extends `${infer P}_TLS_CA_FILE` ? P : never }[keyof C],
+  'GRPC'
+>;
+
+/**
+ * How this service calls a peer with a TLS group of its own (`<P>_TLS_*`, e.g. NATIONAL_NODE): that
+ * group when any of its keys is set, else the same as the node's own services (GRPC_CLIENT_TLS_*),
+ * which suits a peer inside the node such as the national node mock.
+ */
+export function peerClientTransport<C extends BaseServiceConfig>(
+  config: C,
+  prefix: ClientTlsPrefix<C>,
+): ClientTransport {
+  const own = groupOf(config, prefix);
+  if (Object.values(own).every((v) => v === undefined)) return grpcClientTransport(config);
+  return transportOf(own, false);
 }

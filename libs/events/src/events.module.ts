@@ -21,6 +21,7 @@ import type { BackoffPolicy } from './backoff';
 import { EventConsumerRegistry } from './consumer/event-consumer.registry';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { OutboxRelay, OutboxRelayOptions } from './outbox/outbox.relay';
+import { pruneProcessedEvents } from './consumer/processed-event-pruning';
 import { ensureConsumedStreams, ensureOwnedStreams, type StreamOptions } from './streams';
 
 export interface EventsModuleOptions {
@@ -34,9 +35,14 @@ export interface EventsModuleOptions {
   consumerBackoff?: BackoffPolicy;
   /** The relay runs unless `enabled: false` (e.g. a service that only consumes). */
   relay?: OutboxRelayOptions & { enabled?: boolean };
-  /** Tests: memory-backed streams. */
+  /** Replicas of the streams it creates (EVENT_STREAM_REPLICAS); memory-backed streams in tests. */
   streamOptions?: StreamOptions;
+  /** How long consumers remember handled events (PROCESSED_EVENT_RETENTION_MS; 0 keeps them). */
+  processedEventRetentionMs?: number;
 }
+
+/** How often processed_event is pruned. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface EventsModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   inject?: (InjectionToken | OptionalFactoryDependency)[];
@@ -81,7 +87,23 @@ export class EventsLifecycle
     private readonly consumers: EventConsumerRegistry,
     private readonly publisher: OutboxPublisher,
     private readonly extensions: TransactionExtensions,
+    @Inject(getDataSourceToken()) private readonly dataSource: DataSource,
   ) {}
+
+  private pruneTimer?: NodeJS.Timeout;
+
+  private async prune(): Promise<void> {
+    const retention = this.options.processedEventRetentionMs ?? 0;
+    if (retention <= 0) return;
+    try {
+      const deleted = await pruneProcessedEvents(this.dataSource, retention);
+      if (deleted > 0) this.logger.log(`forgot ${deleted} processed event(s) past their retention`);
+    } catch (error) {
+      this.logger.warn(
+        `pruning processed events failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
 
   onModuleInit(): void {
     this.extensions.setOutbox(this.publisher);
@@ -90,10 +112,13 @@ export class EventsLifecycle
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.relay?.enabled !== false) this.relay.start();
     await this.consumers.startAll();
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
   }
 
   /** Runs before any onApplicationShutdown, i.e. while the data source is still open. */
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.pruneTimer);
     await this.consumers.stopAll();
     await this.relay.stop();
   }
@@ -146,7 +171,11 @@ export class EventsModule {
           provide: OutboxRelay,
           inject: [getDataSourceToken(), NATS_CONNECTION, EVENTS_MODULE_OPTIONS],
           useFactory: (dataSource: DataSource, nc: NatsConnection, o: EventsModuleOptions) =>
-            new OutboxRelay(dataSource, nc.jetstream(), o.relay),
+            new OutboxRelay(dataSource, nc.jetstream(), {
+              // Whether NATS answers at all: failures while it does count against the row.
+              transportCheck: () => nc.flush().then(() => true),
+              ...o.relay,
+            }),
         },
         {
           provide: EventConsumerRegistry,

@@ -36,6 +36,10 @@ describe('stream configs', () => {
     });
   });
 
+  it('takes the number of replicas from the deployment (EVENT_STREAM_REPLICAS)', () => {
+    expect(toStreamConfig(DEAD_LETTER_STREAM, { replicas: 3 })).toMatchObject({ num_replicas: 3 });
+  });
+
   it('keeps parked messages for 30 days', () => {
     expect(toStreamConfig(DEAD_LETTER_STREAM)).toMatchObject({
       subjects: ['cinode.dlq.>'],

@@ -14,9 +14,11 @@ import {
 export const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
-/** Test and tooling options on top of a contract (production streams are file-backed). */
+/** Deployment and test options on top of a contract (production streams are file-backed). */
 export interface StreamOptions {
   storage?: 'file' | 'memory';
+  /** Copies JetStream keeps of each stream (EVENT_STREAM_REPLICAS: 3 on a clustered NATS). */
+  replicas?: number;
 }
 
 export function toStreamConfig(
@@ -38,7 +40,7 @@ export function toStreamConfig(
     max_bytes: -1,
     max_msgs: -1,
     duplicate_window: nanos(window),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
   };
 }
 

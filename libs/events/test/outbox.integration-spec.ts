@@ -1,4 +1,5 @@
 import { eventually } from '@cinode/testing';
+
 import { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from 'nats';
 import { DataSource } from 'typeorm';
 import {
@@ -7,7 +8,10 @@ import {
   OutboxRow,
   decodeEnvelope,
   envelopeFromRow,
+  listParkedOutboxRows,
   publishEnvelope,
+  requeueParkedOutboxRows,
+  runOutboxCli,
 } from '@cinode/events';
 import {
   TestStreams,
@@ -96,6 +100,7 @@ describe('transactional outbox', () => {
       published: 1,
       duplicates: 0,
       failed: 0,
+      parked: 0,
     });
     const messages = await streamMessages(jsm, streams.stream.name);
     expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
@@ -127,7 +132,13 @@ describe('transactional outbox', () => {
     expect(await unpublished()).toBe(1);
 
     const fresh = relay();
-    expect(await fresh.relayOnce()).toEqual({ claimed: 1, published: 0, duplicates: 1, failed: 0 });
+    expect(await fresh.relayOnce()).toEqual({
+      claimed: 1,
+      published: 0,
+      duplicates: 1,
+      failed: 0,
+      parked: 0,
+    });
     expect(await unpublished()).toBe(0);
     const messages = await streamMessages(jsm, streams.stream.name);
     expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
@@ -158,20 +169,77 @@ describe('transactional outbox', () => {
     const down: Pick<JetStreamClient, 'publish'> = {
       publish: () => Promise.reject(new Error('503 no responders')),
     };
-    const failing = relay({}, down as JetStreamClient);
-    expect(await failing.relayOnce()).toEqual({
-      claimed: 1,
-      published: 0,
-      duplicates: 0,
-      failed: 1,
-    });
+    // Nothing publishes and NATS does not answer: an outage, which no row is charged for.
+    const failing = relay(
+      { maxAttempts: 1, transportCheck: async () => false },
+      down as JetStreamClient,
+    );
+    for (let round = 0; round < 3; round++) {
+      expect(await failing.relayOnce()).toEqual({
+        claimed: 1,
+        published: 0,
+        duplicates: 0,
+        failed: 1,
+        parked: 0,
+      });
+    }
     const [row] = await dataSource.query<
-      { attempts: number; last_error: string; published_at: Date | null }[]
-    >(`SELECT attempts, last_error, published_at FROM outbox_event WHERE id = $1`, [id]);
-    expect(row).toEqual({ attempts: 1, last_error: '503 no responders', published_at: null });
+      { attempts: number; last_error: string; published_at: Date | null; parked_at: Date | null }[]
+    >(`SELECT attempts, last_error, published_at, parked_at FROM outbox_event WHERE id = $1`, [id]);
+    expect(row).toEqual({
+      attempts: 0,
+      last_error: '503 no responders',
+      published_at: null,
+      parked_at: null,
+    });
 
     expect(await relay().relayOnce()).toMatchObject({ published: 1, failed: 0 });
     expect(await unpublished()).toBe(0);
+  });
+
+  it('sets a row NATS keeps refusing aside, without slowing the others, and requeues it on request', async () => {
+    const poison = await dataSource.transaction((manager) =>
+      // A subject no stream listens on: JetStream refuses it, every time.
+      enqueue(publisher, manager, {
+        type: `cinode.nowhere${streams.suffix}.thing.created`,
+        data: {},
+      }),
+    );
+    const good = [await createThing('good-1'), await createThing('good-2')];
+    const r = relay({
+      maxAttempts: 3,
+      backoff: { initialMs: 1, maxMs: 1, multiplier: 1, jitter: 0 },
+      transportCheck: async () => true,
+    });
+    expect(await r.relayOnce()).toMatchObject({ claimed: 3, published: 2, failed: 1, parked: 0 });
+    // The failing row waits on its own delay; the next events go out at once.
+    const later = await createThing('good-3');
+    await eventually('the poison row to be parked', async () => {
+      const round = await r.relayOnce();
+      return round.parked === 1 ? round : undefined;
+    });
+    expect(await unpublished()).toBe(1);
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual([...good, later]);
+
+    const [parked] = await listParkedOutboxRows(dataSource);
+    expect(parked).toMatchObject({ id: poison.id, attempts: 3 });
+    expect(parked.lastError).toMatch(/no responders|503/);
+    expect(await r.relayOnce()).toMatchObject({ claimed: 0 });
+    expect(await r.refreshPending()).toBe(0);
+
+    // What an operator runs: npm run outbox -- list / requeue.
+    const env = { DATABASE_URL: String((dataSource.options as { url?: string }).url) };
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await runOutboxCli(['list'], env, io)).toBe(0);
+    expect(lines.join('\n')).toContain(poison.id);
+    expect(await runOutboxCli(['requeue', 'not-a-uuid'], env, io)).toBe(2);
+    expect(await runOutboxCli(['requeue', poison.id], env, io)).toBe(0);
+    expect(lines).toContain('requeued 1 row(s)');
+    expect(await listParkedOutboxRows(dataSource)).toEqual([]);
+    expect(await requeueParkedOutboxRows(dataSource)).toBe(0);
+    expect(await r.relayOnce()).toMatchObject({ claimed: 1, failed: 1, parked: 0 });
   });
 
   it('two relays running concurrently publish each event exactly once', async () => {

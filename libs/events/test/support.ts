@@ -15,8 +15,8 @@ import {
 import { TransactionExtensions, UnitOfWork } from '@cinode/database';
 import { z } from 'zod';
 import {
-  CreateEventTables1763900000000,
   EVENT_ENTITIES,
+  EVENT_MIGRATIONS,
   OutboxPublisher,
   ensureConsumedStreams,
   ensureOwnedStreams,
@@ -38,7 +38,7 @@ export class CreateThing1763900000100 implements MigrationInterface {
   }
 }
 
-export const TEST_MIGRATIONS = [CreateEventTables1763900000000, CreateThing1763900000100];
+export const TEST_MIGRATIONS = [...EVENT_MIGRATIONS, CreateThing1763900000100];
 
 export function uniqueSuffix(): string {
   return randomBytes(5).toString('hex');

@@ -16,6 +16,7 @@ import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
 import { ReflectionService } from './reflection';
 import { rpcMetricsInterceptor } from './rpc-metrics';
+import { withTolerantRequestDecoding } from './undecodable-request';
 import { serverCredentials } from './server-credentials';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -70,7 +71,7 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
         ...REFLECTION_SERVICES,
       ])
     : undefined;
-  const packageDefinition = cinodePackageDefinition();
+  const packageDefinition = withTolerantRequestDecoding(cinodePackageDefinition(), spec.services);
   let grpcServer: Server | undefined;
 
   const port = config.GRPC_PORT;

@@ -1,7 +1,6 @@
 import {
   ChannelCredentials,
   Metadata,
-  credentials as grpcCredentials,
   loadPackageDefinition,
   type Client,
   type GrpcObject,
@@ -34,7 +33,12 @@ export interface ClientSettings {
   address: string;
   /** Deadline applied to every call that does not set its own; always set, never infinite. */
   defaultTimeoutMs?: number;
-  credentials?: ChannelCredentials;
+  /**
+   * How the channel is secured: `clientCredentials(transport)` from the config, or
+   * `credentials.createInsecure()` where plaintext is meant. Never defaulted: a forgotten setting
+   * must not quietly become plaintext.
+   */
+  credentials: ChannelCredentials;
   /** Supplies the bearer token sent with every call, e.g. a service identity token. */
   token?: () => string | Promise<string>;
   channelOptions?: Record<string, string | number>;
@@ -68,8 +72,14 @@ export function createGrpcClient<C>(
   fullServiceName: string,
   settings: ClientSettings,
 ): GrpcClient<C> {
+  if ((settings.credentials as ChannelCredentials | undefined) === undefined) {
+    throw new Error(
+      `createGrpcClient(${fullServiceName}): credentials are required ` +
+        '(clientCredentials(transport), or credentials.createInsecure() for plaintext)',
+    );
+  }
   const Ctor = serviceConstructor(fullServiceName);
-  const raw = new Ctor(settings.address, settings.credentials ?? grpcCredentials.createInsecure(), {
+  const raw = new Ctor(settings.address, settings.credentials, {
     'grpc.keepalive_time_ms': 60_000,
     ...settings.channelOptions,
   });

@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './client';
+export * from './client-credentials';
 export * from './grpc-exception.filter';
 export * from './health';
 export * from './reflection';
@@ -8,3 +9,4 @@ export * from './deadlines';
 export * from './server-credentials';
 export * from './timestamps';
 export * from './rpc-metrics';
+export * from './undecodable-request';

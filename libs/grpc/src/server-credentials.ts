@@ -10,7 +10,12 @@ export interface TlsFiles {
 
 /** Insecure unless a certificate and key are configured; mutual TLS when a client CA is too. */
 export function serverCredentials(tls: TlsFiles): ServerCredentials {
-  if (!tls.certFile && !tls.keyFile) return ServerCredentials.createInsecure();
+  if (!tls.certFile && !tls.keyFile) {
+    // The config refuses a client CA without a server certificate; this guards other callers.
+    if (tls.caFile)
+      throw new Error('GRPC_TLS_CA_FILE (mTLS) requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE');
+    return ServerCredentials.createInsecure();
+  }
   if (!tls.certFile || !tls.keyFile) {
     throw new Error('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
   }

@@ -2,7 +2,7 @@ import { status as GrpcStatus, type Client } from '@grpc/grpc-js';
 import { createGrpcClient } from '@cinode/grpc';
 import { CallPipeline } from '@cinode/kit';
 import type { ProbeServiceClient } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { bearer, createTestAuth, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { bearer, createTestAuth, expectGrpcError, type TestAuth, plaintext } from '@cinode/testing';
 import {
   PROBE_DOMAIN,
   PROBE_SERVICE,
@@ -103,6 +103,7 @@ describe(`${CallPipeline.name} deadlines`, () => {
   it('sends a deadline with every createGrpcClient call', async () => {
     const client = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: generous.address,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: 200,
     });

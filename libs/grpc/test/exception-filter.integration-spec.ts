@@ -7,7 +7,7 @@ import {
   type GrpcClient,
 } from '@cinode/grpc';
 import type { ProbeServiceClient } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, expectGrpcError } from '@cinode/testing';
+import { createTestAuth, expectGrpcError, plaintext } from '@cinode/testing';
 import {
   CRASH_TEXT,
   PROBE_DOMAIN,
@@ -38,6 +38,7 @@ describe(GrpcExceptionFilter.name, () => {
     const token = await auth.token(['operator'], 'op-1');
     client = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: server.address,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: 5_000,
     });

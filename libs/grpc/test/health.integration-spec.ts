@@ -18,7 +18,7 @@ import {
   type HealthClient,
 } from '@cinode/proto/gen/grpc/health/v1/health';
 import type { ProbeServiceClient } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { createTestAuth, expectGrpcError, type TestAuth, plaintext } from '@cinode/testing';
 import {
   PROBE_SERVICE,
   rawClient,
@@ -68,6 +68,7 @@ describe(`${HealthService.name} over gRPC`, () => {
     server = await startProbeServer(auth, { SHUTDOWN_GRACE_MS: '5000' });
     health = createGrpcClient<HealthClient>(HEALTH, {
       address: server.address,
+      credentials: plaintext(),
       defaultTimeoutMs: 2_000,
     });
   });
@@ -98,6 +99,7 @@ describe(`${HealthService.name} over gRPC`, () => {
     const token = await auth.token(['service'], 'drain-tester');
     const probe = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: server.address,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: 5_000,
     });

@@ -4,7 +4,7 @@ import type {
   ProbeRequest,
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestAuth, expectGrpcError, findFreePort } from '@cinode/testing';
+import { createTestAuth, expectGrpcError, findFreePort, plaintext } from '@cinode/testing';
 import { PROBE_SERVICE, startProbeServer, withTimeout, type ProbeServer } from './probe-server';
 
 interface Sample {
@@ -58,6 +58,7 @@ describe(`${rpcMetricsInterceptor.name} (installed by the bootstrap)`, () => {
     const token = await auth.token(['service'], 'metrics-tester');
     client = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: server.address,
+      credentials: plaintext(),
       token: () => token,
       defaultTimeoutMs: 5_000,
     });
@@ -96,6 +97,7 @@ describe(`${rpcMetricsInterceptor.name} (installed by the bootstrap)`, () => {
     // Refused by the auth guard before any Nest interceptor runs: still counted.
     const anonymous = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
       address: server.address,
+      credentials: plaintext(),
     });
     await expectGrpcError(anonymous.api.probe(probe('')), GrpcStatus.UNAUTHENTICATED);
     anonymous.close();

@@ -16,11 +16,13 @@ import {
   type CallResult,
 } from '@cinode/audit';
 import { Authorizer, accessRuleOf } from '@cinode/auth';
-import { effectiveBudgetMs, type DeadlinePolicy } from '@cinode/grpc';
+import { DomainError, ValidationError } from '@cinode/common';
+import { UndecodableRequest, effectiveBudgetMs, type DeadlinePolicy } from '@cinode/grpc';
 import { isStatementCancelled } from '@cinode/database';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { Observable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
+import { controlCharacterViolations } from './request-text';
 
 /** How long an aborted call's handler may take to let go before the caller is answered anyway. */
 export const ABORT_GRACE_MS = 1_000;
@@ -100,7 +102,7 @@ export class CallPipeline implements NestInterceptor {
         call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
       grpcCall.on?.('cancelled', onCancelled);
       const timer = setTimeout(() => call.abort('deadline'), budget);
-      runInCall(call, () => this.run(call, access, metadata, next))
+      runInCall(call, () => this.run(call, access, metadata, request, next))
         .then(
           (result) => {
             if (result.ok) {
@@ -121,6 +123,7 @@ export class CallPipeline implements NestInterceptor {
     call: CallContext,
     access: ReturnType<typeof accessRuleOf>,
     metadata: Metadata | undefined,
+    request: unknown,
     next: CallHandler,
   ): Promise<CallResult> {
     let result: CallResult;
@@ -130,6 +133,7 @@ export class CallPipeline implements NestInterceptor {
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
+      checkRequestShape(request);
       ({ result, lateSettle } = await this.invoke(call, next));
     } catch (error) {
       result = { ok: false, error };
@@ -172,4 +176,20 @@ export class CallPipeline implements NestInterceptor {
     const aborted: CallResult = { ok: false, error: call.abortError() };
     return late ? { result: aborted } : { result: aborted, lateSettle: settled };
   }
+}
+
+/**
+ * The platform's checks of any request, after the caller is known to be allowed and before the
+ * handler: bytes that are no message of the RPC's type, and strings holding control characters.
+ */
+function checkRequestShape(request: unknown): void {
+  if (request instanceof UndecodableRequest) {
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      'UNDECODABLE_REQUEST',
+      `the request is not a valid ${request.type} message: ${request.problem}`,
+    );
+  }
+  const violations = controlCharacterViolations(request);
+  if (violations.length > 0) throw new ValidationError(violations);
 }

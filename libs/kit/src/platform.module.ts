@@ -9,20 +9,36 @@ import {
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AuditModule } from '@cinode/audit';
 import { AuthModule } from '@cinode/auth';
-import type { BaseServiceConfig, EventsConfig } from '@cinode/config';
+import { grpcClientTransport, type BaseServiceConfig, type EventsConfig } from '@cinode/config';
 import type { StreamContract } from '@cinode/contracts';
-import { DatabaseModule, TransactionExtensions } from '@cinode/database';
+import { PageTokens } from '@cinode/common';
+import { DatabaseModule, TransactionExtensions, platformSecret } from '@cinode/database';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { EventsModule } from '@cinode/events';
+import { clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { DeclarationsCheck } from './declarations.check';
 import type { ServiceSchema } from './schema';
 import { callTransactionHook } from './transaction-hooks';
+
+/** The platform secret page tokens are signed with. */
+const PAGE_TOKEN_SECRET = 'page-token-key';
 
 /** Injection token of the service's validated config. */
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 
 /** Injects the service's validated config. */
 export const InjectConfig = (): ParameterDecorator => Inject(SERVICE_CONFIG);
+
+/**
+ * Injection token of the channel credentials for calls to the node's other services, built once at
+ * start-up from GRPC_CLIENT_TLS_* (files read then): pass them to createGrpcClient.
+ */
+export const PEER_CREDENTIALS = Symbol('PEER_CREDENTIALS');
+
+/** Injects the channel credentials for calls to the node's other services. */
+export const InjectPeerCredentials = (): ParameterDecorator => Inject(PEER_CREDENTIALS);
 
 export interface PlatformOptions {
   /** The service's name: logs, metrics, event source, audit records, error domain. */
@@ -66,6 +82,7 @@ export class PlatformModule {
       throw new Error(`${service}: events need NATS_URL in the config schema (eventsConfigShape)`);
     if (options.events && !options.schema)
       throw new Error(`${service}: events need a database (the outbox and processed events)`);
+    const peerCredentials = clientCredentials(grpcClientTransport(config));
     const imports: DynamicModule[] = [
       DiscoveryModule as unknown as DynamicModule,
       AuthModule.forRoot({
@@ -76,6 +93,7 @@ export class PlatformModule {
         clockToleranceSeconds: config.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
         jwksAddress: config.AUTH_JWKS_ADDRESS,
         jwksMaxStaleSeconds: config.AUTH_JWKS_MAX_STALE_SECONDS,
+        peerCredentials,
         serviceName: service,
         serviceSigningKey: config.AUTH_SERVICE_SIGNING_KEY,
         ownTokenVerifier: options.ownTokenVerifier,
@@ -104,11 +122,15 @@ export class PlatformModule {
             initialMs: config.EVENT_RETRY_INITIAL_MS ?? 1_000,
             maxMs: config.EVENT_RETRY_MAX_MS ?? 60_000,
           },
+          relay: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
+          streamOptions: { replicas: config.EVENT_STREAM_REPLICAS },
+          processedEventRetentionMs: config.PROCESSED_EVENT_RETENTION_MS,
         }),
       );
     }
     const providers: Provider[] = [
       { provide: SERVICE_CONFIG, useValue: config },
+      { provide: PEER_CREDENTIALS, useValue: peerCredentials },
       {
         provide: CALL_PIPELINE_OPTIONS,
         useValue: {
@@ -121,13 +143,23 @@ export class PlatformModule {
       { provide: APP_INTERCEPTOR, useClass: CallPipeline },
       DeclarationsCheck,
       ...(options.schema ? [PlatformHooks] : []),
+      options.schema
+        ? {
+            provide: PageTokens,
+            // One key for all replicas, kept in the service's database: tokens survive restarts
+            // and work on any replica, and no other service's tokens pass.
+            useFactory: async (dataSource: DataSource) =>
+              new PageTokens(await platformSecret(dataSource, PAGE_TOKEN_SECRET)),
+            inject: [getDataSourceToken()],
+          }
+        : { provide: PageTokens, useFactory: () => PageTokens.ephemeral() },
     ];
     return {
       module: PlatformModule,
       global: true,
       imports,
       providers,
-      exports: [SERVICE_CONFIG],
+      exports: [SERVICE_CONFIG, PageTokens, PEER_CREDENTIALS],
     };
   }
 }

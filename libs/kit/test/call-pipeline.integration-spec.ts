@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  Client as RawGrpcClient,
+  Metadata,
+  credentials,
+  status as GrpcStatus,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { decodeRichStatus } from '@cinode/grpc';
 import { CallPipeline } from '@cinode/kit';
 import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, eventually, expectGrpcError, type TestAuth } from '@cinode/testing';
@@ -28,13 +35,15 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
   let server: KitProbeServer;
   let db: Client;
   let operator: ReturnType<KitProbeServer['clientAs']>;
+  let operatorToken: string;
 
   beforeAll(async () => {
     auth = await createTestAuth();
     server = await startKitProbe(auth, { GRPC_MAX_DEADLINE_MS: '500' });
     db = new Client({ connectionString: server.databaseUrl });
     await db.connect();
-    operator = server.clientAs(await auth.token(['operator'], 'op-1'));
+    operatorToken = await auth.token(['operator'], 'op-1');
+    operator = server.clientAs(operatorToken);
   });
 
   afterAll(async () => {
@@ -152,6 +161,43 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     ]);
   });
 
+  it('refuses control characters in any string, and bytes that are no message, as INVALID_ARGUMENT', async () => {
+    const request = mutation({ requestId: randomUUID(), key: `k\u0000${randomUUID()}` });
+    const { status } = await expectGrpcError(
+      operator.probe.api.mutate(request),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(status?.fieldViolations).toEqual([
+      { field: 'key', description: 'must not contain control characters' },
+    ]);
+    expect(await recordsFor('-', request.requestId)).toEqual([
+      expect.objectContaining({ outcome: 'INVALID_ARGUMENT', reason: 'INVALID_REQUEST' }),
+    ]);
+
+    // A tag with no length or value after it.
+    const undecodable = Buffer.from([0x0a]);
+    const raw = new RawGrpcClient(`127.0.0.1:${server.service.port}`, credentials.createInsecure());
+    try {
+      const error = await new Promise<ServiceError>((resolve, reject) => {
+        const metadata = new Metadata();
+        metadata.set('authorization', `Bearer ${operatorToken}`);
+        raw.makeUnaryRequest(
+          MUTATE,
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          undecodable,
+          metadata,
+          (err) => (err ? resolve(err) : reject(new Error('an undecodable request succeeded'))),
+        );
+      });
+      expect(error.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(error.details).toMatch(/^the request is not a valid MutateRequest message: /);
+      expect(decodeRichStatus(error)?.errorInfo?.reason).toBe('UNDECODABLE_REQUEST');
+    } finally {
+      raw.close();
+    }
+  });
+
   it('answers a retry from the first result, and refuses the request id for other content', async () => {
     const request = mutation({ requestId: randomUUID() });
     const [first, second] = await Promise.all([
@@ -248,6 +294,33 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(seen.slice(0, 3)).toEqual([...keys].reverse());
+
+    // A token is the service's signed word: an altered or made-up one is INVALID_ARGUMENT.
+    const listing = {
+      pageSize: 1,
+      actor: 'op-1',
+      objectType: '',
+      objectId: '',
+      method: '',
+      outcome: '',
+      startTime: undefined,
+      endTime: undefined,
+    };
+    const { nextPageToken } = await regulator.audit.api.listAuditRecords({
+      ...listing,
+      pageToken: '',
+    });
+    const [body, mac] = nextPageToken.split('.');
+    const forged = Buffer.from(JSON.stringify({ a: 'not-a-number', i: 'x' })).toString('base64url');
+    for (const pageToken of [`${forged}.${mac}`, `${body}.${mac.slice(1)}`, body]) {
+      const { status } = await expectGrpcError(
+        regulator.audit.api.listAuditRecords({ ...listing, pageToken }),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(status?.fieldViolations).toEqual([
+        { field: 'page_token', description: 'is not a token issued for this query' },
+      ]);
+    }
     const provider = server.clientAs(await auth.token(['provider'], 'p-3'));
     await expectGrpcError(
       provider.audit.api.listAuditRecords({

@@ -16,7 +16,7 @@ import type {
   MutateResponse,
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestDatabase, findFreePort, type TestAuth } from '@cinode/testing';
+import { createTestDatabase, findFreePort, type TestAuth, plaintext } from '@cinode/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const KIT_PROBE = 'kit-probe';
@@ -126,6 +126,7 @@ export async function startKitProbe(
     clientAs: (token) => {
       const settings = {
         address: `127.0.0.1:${port}`,
+        credentials: plaintext(),
         token: () => token,
         defaultTimeoutMs: 10_000,
       };

@@ -137,4 +137,34 @@ describe(planNode.name, () => {
     expect(identifier.env.GRPC_PORT).toBe('50064');
     expect('UNSET' in identifier.env).toBe(false);
   });
+
+  it('with tls, gives each service its certificate as server and client and the CA for both ends', () => {
+    const plan = planNode(
+      input({
+        tls: (m) => ({
+          caFile: '/pki/ca.crt',
+          certFile: `/pki/${m.name}.crt`,
+          keyFile: `/pki/${m.name}.key`,
+        }),
+      }),
+    );
+    for (const service of plan.services) {
+      expect(service.env).toMatchObject({
+        GRPC_TLS_CERT_FILE: `/pki/${service.name}.crt`,
+        GRPC_TLS_KEY_FILE: `/pki/${service.name}.key`,
+        GRPC_TLS_CA_FILE: '/pki/ca.crt',
+        GRPC_CLIENT_TLS: 'true',
+        GRPC_CLIENT_TLS_CA_FILE: '/pki/ca.crt',
+        GRPC_CLIENT_TLS_CERT_FILE: `/pki/${service.name}.crt`,
+        GRPC_CLIENT_TLS_KEY_FILE: `/pki/${service.name}.key`,
+      });
+    }
+    // The mock plays the national node inside the node: the identifier calls it as its own peers.
+    expect(
+      Object.keys(plan.services[0].env).filter((k) => k.startsWith('NATIONAL_NODE_TLS')),
+    ).toEqual([]);
+    expect(Object.keys(planNode(input()).services[0].env).filter((k) => k.includes('TLS'))).toEqual(
+      [],
+    );
+  });
 });

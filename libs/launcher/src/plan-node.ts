@@ -19,6 +19,14 @@ export interface ServicePorts {
   metricsPort: number;
 }
 
+/** One service's TLS material: its certificate and key (as server and as client) and the node's CA. */
+export interface ServiceTlsFiles {
+  /** The CA that signed every service's certificate: verifies servers and, for mTLS, clients. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
 export interface PlanNodeInput {
   manifests: readonly ServiceManifest[];
   /** Address every service binds (GRPC_HOST) and is called on. */
@@ -33,6 +41,12 @@ export interface PlanNodeInput {
   secret: (name: string, format: SecretFormat) => string;
   nodeEnv: string;
   logLevel: string;
+  /**
+   * TLS and mTLS on every listener and every call between the services: each serves with its
+   * certificate, requires clients signed by the CA, and presents its certificate when it calls
+   * another (GRPC_TLS_*, GRPC_CLIENT_TLS_*). Without it the node runs in plaintext.
+   */
+  tls?: (manifest: ServiceManifest) => ServiceTlsFiles;
   /**
    * Variables every service gets beneath the planned ones: npm start passes its own environment,
    * so e.g. FAULT_LATENCY_MS=200 npm start reaches the services.
@@ -122,6 +136,7 @@ export function planNode(input: PlanNodeInput): NodePlan {
         AUTH_JWT_PUBLIC_KEYS: input.keys.publicKeys,
         AUTH_SERVICE_SIGNING_KEY: input.keys.serviceSigningKey,
         OTEL_SERVICE_NAME: manifest.name,
+        ...(input.tls ? tlsEnv(input.tls(manifest)) : {}),
         ...dependencyEnv,
         ...localEnv,
       },
@@ -136,6 +151,18 @@ export function planNode(input: PlanNodeInput): NodePlan {
   return {
     services: [...plans.values()],
     waves: startWaves(input.manifests).map((wave) => wave.map(planOf)),
+  };
+}
+
+function tlsEnv(files: ServiceTlsFiles): Record<string, string> {
+  return {
+    GRPC_TLS_CERT_FILE: files.certFile,
+    GRPC_TLS_KEY_FILE: files.keyFile,
+    GRPC_TLS_CA_FILE: files.caFile,
+    GRPC_CLIENT_TLS: 'true',
+    GRPC_CLIENT_TLS_CA_FILE: files.caFile,
+    GRPC_CLIENT_TLS_CERT_FILE: files.certFile,
+    GRPC_CLIENT_TLS_KEY_FILE: files.keyFile,
   };
 }
 

@@ -2,6 +2,7 @@ import {
   Client,
   credentials,
   Metadata,
+  type ChannelCredentials,
   status as GrpcStatus,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -37,13 +38,17 @@ function decodeResponse(bytes: Buffer): ServingStatus {
   return SERVING_STATUSES[status] ?? 'UNKNOWN';
 }
 
-/** One grpc.health.v1.Health/Check call; service '' asks about the server as a whole. */
+/**
+ * One grpc.health.v1.Health/Check call; service '' asks about the server as a whole. Plaintext
+ * unless channel credentials are given (a node running with TLS).
+ */
 export async function checkGrpcHealth(
   address: string,
   service = '',
   timeoutMs = 2000,
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
 ): Promise<ServingStatus> {
-  const client = new Client(address, credentials.createInsecure());
+  const client = new Client(address, channelCredentials);
   try {
     return await new Promise<ServingStatus>((resolve, reject) => {
       client.makeUnaryRequest(
@@ -72,6 +77,8 @@ export interface WaitForServingOptions {
   intervalMs?: number;
   /** Stops waiting early, e.g. because the process being waited for has died. */
   signal?: AbortSignal;
+  /** How to reach the server; plaintext when omitted. */
+  credentials?: ChannelCredentials;
 }
 
 /** Polls Health/Check until it reports SERVING; rejects after timeoutMs with the last answer. */
@@ -89,6 +96,7 @@ export async function waitForGrpcServing(
         address,
         options.service ?? '',
         Math.min(2000, Math.max(deadline - Date.now(), 1)),
+        options.credentials,
       );
       if (status === 'SERVING') return;
       last = status;

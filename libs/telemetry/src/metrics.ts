@@ -47,7 +47,13 @@ export const eventsConsumed = new Counter({
 
 export const outboxPending = new Gauge({
   name: 'cinode_outbox_pending',
-  help: 'Outbox rows not yet published, as last seen by the relay.',
+  help: 'Outbox rows not yet published (parked ones apart), as last seen by the relay.',
+  registers: [metricsRegistry],
+});
+
+export const outboxParked = new Gauge({
+  name: 'cinode_outbox_parked',
+  help: 'Outbox rows set aside after their last allowed attempt (npm run outbox -- list): alert on > 0.',
   registers: [metricsRegistry],
 });
 

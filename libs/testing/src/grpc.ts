@@ -1,4 +1,9 @@
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  status as GrpcStatus,
+  type ChannelCredentials,
+} from '@grpc/grpc-js';
 import { decodeRichStatus, isGrpcError, type DecodedStatus } from '@cinode/grpc';
 
 /** Metadata carrying a bearer token. */
@@ -34,4 +39,9 @@ export async function expectGrpcError(
   throw new Error(
     `expected ${GrpcStatus[code]} but the call succeeded with ${JSON.stringify(outcome)}`,
   );
+}
+
+/** Plaintext channel credentials, for tests of services that serve without TLS. */
+export function plaintext(): ChannelCredentials {
+  return credentials.createInsecure();
 }

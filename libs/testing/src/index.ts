@@ -8,3 +8,4 @@ export * from './test-nats';
 export * from './fake-unit-of-work';
 export * from './domain-errors';
 export * from './eventually';
+export * from './test-pki';

@@ -28,3 +28,30 @@ export async function pendingSchemaChanges(
     await dataSource.destroy();
   }
 }
+
+/** A data source over `url` that runs exactly `migrations`, each in its own transaction. */
+export function migrationDataSource(url: string, migrations: Migrations): Promise<DataSource> {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsTransactionMode: 'each',
+  }).initialize();
+}
+
+/**
+ * Reverts migrations, newest first, up to and including the one named `name` (later ones, such as
+ * the platform's own, go first), so a test can check what one migration's `down` restores.
+ */
+export async function undoMigrationsThrough(db: DataSource, name: string): Promise<void> {
+  for (let undone = 0; undone < 100; undone++) {
+    const rows = await db.query<{ name: string }[]>(
+      `SELECT name FROM migrations ORDER BY timestamp DESC, id DESC LIMIT 1`,
+    );
+    const last = rows[0]?.name;
+    if (last === undefined) throw new Error(`migration ${name} was never run`);
+    await db.undoLastMigration({ transaction: 'each' });
+    if (last === name) return;
+  }
+  throw new Error(`migration ${name} not reached after 100 reverts`);
+}

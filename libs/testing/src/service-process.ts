@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { waitForGrpcServing } from '@cinode/local-infra';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
@@ -40,16 +41,20 @@ export function spawnService(
   return { child, output: () => output, exited };
 }
 
-/** Waits until the service answers SERVING, failing at once (with its output) if it exits. */
+/**
+ * Waits until the service answers SERVING, failing at once (with its output) if it exits. Asks in
+ * plaintext unless given the credentials of a node running with TLS.
+ */
 export async function waitForServing(
   address: string,
   timeoutMs: number,
   proc: ServiceProcess,
+  credentials?: ChannelCredentials,
 ): Promise<void> {
   const abort = new AbortController();
   void proc.exited.then(() => abort.abort());
   try {
-    await waitForGrpcServing(address, { timeoutMs, signal: abort.signal });
+    await waitForGrpcServing(address, { timeoutMs, signal: abort.signal, credentials });
   } catch (error) {
     throw new Error(`${String(error)}\n--- service output ---\n${proc.output()}`);
   }

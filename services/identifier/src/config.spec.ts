@@ -63,4 +63,19 @@ describe('identifier configuration', () => {
         .sort(),
     ).toEqual(['NATIONAL_NODE_ADDRESS', 'NATS_URL']);
   });
+
+  it('refuses a national node client certificate without its key, naming both variables', () => {
+    expect(problemsOf({ NATIONAL_NODE_TLS_CERT_FILE: __filename })).toEqual([
+      {
+        key: 'NATIONAL_NODE_TLS_KEY_FILE',
+        problem: 'set NATIONAL_NODE_TLS_CERT_FILE and NATIONAL_NODE_TLS_KEY_FILE together',
+      },
+    ]);
+    expect(problemsOf({ NATIONAL_NODE_TLS_CA_FILE: '/nonexistent/national-ca.crt' })).toEqual([
+      {
+        key: 'NATIONAL_NODE_TLS_CA_FILE',
+        problem: 'cannot read /nonexistent/national-ca.crt (ENOENT)',
+      },
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import manifest from '../service.json';
 import {
   baseServiceSchema,
+  clientTlsProblems,
+  clientTlsShape,
   envInt,
   envOptional,
   eventsConfigShape,
@@ -26,6 +28,12 @@ const schema = baseServiceSchema.extend({
    * own AUTH_JWT_AUDIENCE: a token the national node received is then refused by every node service.
    */
   NATIONAL_NODE_AUDIENCE: z.string().min(1).default(NATIONAL_NODE_AUDIENCE),
+  /**
+   * How the national node is called (NATIONAL_NODE_TLS, _CA_FILE, _CERT_FILE, _KEY_FILE). All unset:
+   * as the node's own services (GRPC_CLIENT_TLS_*), which suits the mock inside the node; the real
+   * national node, outside it, has a CA and a client certificate of its own.
+   */
+  ...clientTlsShape('NATIONAL_NODE'),
   /** Stable installation key the node registers with; never change it after the first start. */
   NODE_KEY: z
     .string()
@@ -66,7 +74,7 @@ const schema = baseServiceSchema.extend({
 export type IdentifierConfig = z.infer<typeof schema>;
 
 function rules(config: IdentifierConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = clientTlsProblems(config, 'NATIONAL_NODE');
   if ((config.NODE_CODE === undefined) !== (config.IDENTIFIER_PREFIX === undefined)) {
     problems.push({
       key: 'NODE_CODE',

@@ -21,6 +21,7 @@ import {
   waitForServing,
   type ServiceProcess,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
 import { identifierService } from '../src/service';
@@ -49,7 +50,7 @@ export async function startMockProcess(auth: TestAuth): Promise<MockProcess> {
   });
   await waitForServing(address, 30_000, proc);
   const operatorToken = await auth.nationalToken(['operator'], 'mock-operator');
-  const settings = { address, token: () => operatorToken };
+  const settings = { address, credentials: plaintext(), token: () => operatorToken };
   const operatorReads = createGrpcClient<NationalNodeServiceClient>(
     'cinode.national.v1.NationalNodeService',
     settings,
@@ -129,6 +130,7 @@ export function identifierClient(
 ): GrpcClient<IdentifierServiceClient> {
   return createGrpcClient<IdentifierServiceClient>('cinode.identifier.v1.IdentifierService', {
     address,
+    credentials: plaintext(),
     token: () => token,
     defaultTimeoutMs: 10_000,
   });

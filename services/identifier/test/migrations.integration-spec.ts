@@ -1,22 +1,12 @@
 import { CreateEventTables1763900000000 } from '@cinode/events';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { createTestDatabase, migrationDataSource, undoMigrationsThrough } from '@cinode/testing';
 import { IdentifierInitialSchema1764000000000 } from '../src/migrations/1764000000000-initial-schema';
 import { IDENTIFIER_SCHEMA } from '../src/schema';
-
-function migrated(url: string, migrations: (new () => MigrationInterface)[]): Promise<DataSource> {
-  return new DataSource({
-    type: 'postgres',
-    url,
-    migrations,
-    migrationsTransactionMode: 'each',
-  }).initialize();
-}
 
 /** A database as the identifier service left it before the kit: the first two migrations, some rows. */
 async function legacyDatabase(): Promise<string> {
   const url = await createTestDatabase('identifier_legacy');
-  const db = await migrated(url, [
+  const db = await migrationDataSource(url, [
     CreateEventTables1763900000000,
     IdentifierInitialSchema1764000000000,
   ]);
@@ -60,7 +50,7 @@ async function legacyDatabase(): Promise<string> {
 describe('identifier migrations', () => {
   it('carry a database from before the kit over (versions, request ids, projection), and back', async () => {
     const url = await legacyDatabase();
-    const db = await migrated(url, IDENTIFIER_SCHEMA.migrations);
+    const db = await migrationDataSource(url, IDENTIFIER_SCHEMA.migrations);
     try {
       await db.runMigrations();
       expect(
@@ -95,7 +85,7 @@ describe('identifier migrations', () => {
         },
       ]);
 
-      await db.undoLastMigration({ transaction: 'each' });
+      await undoMigrationsThrough(db, 'VersionsAndCallerScopedRequestIds1796100000000');
       expect(
         await db.query(`SELECT identifier, idempotency_key FROM identifier ORDER BY identifier`),
       ).toEqual([

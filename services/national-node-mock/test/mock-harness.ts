@@ -5,7 +5,7 @@ import type {
   NationalNodeAdminServiceClient,
   NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { findFreePort, type TestAuth } from '@cinode/testing';
+import { findFreePort, type TestAuth, plaintext } from '@cinode/testing';
 import { SERVICE_NAME } from '../src/config';
 import { nationalNodeMock } from '../src/service';
 
@@ -48,6 +48,7 @@ export async function startMock(
     'cinode.national.v1.NationalNodeService',
     {
       address,
+      credentials: plaintext(),
       token: () => serviceToken,
       defaultTimeoutMs: 15_000,
     },
@@ -56,6 +57,7 @@ export async function startMock(
     'cinode.national.v1.NationalNodeService',
     {
       address,
+      credentials: plaintext(),
       token: () => operatorToken,
       defaultTimeoutMs: 15_000,
     },
@@ -64,6 +66,7 @@ export async function startMock(
     'cinode.national.v1.NationalNodeAdminService',
     {
       address,
+      credentials: plaintext(),
       token: () => operatorToken,
       defaultTimeoutMs: 15_000,
     },

@@ -15,6 +15,7 @@ import {
   createTestDatabase,
   expectGrpcError,
   type TestAuth,
+  plaintext,
 } from '@cinode/testing';
 import { startMock, type MockUnderTest } from './mock-harness';
 
@@ -340,7 +341,7 @@ describe('national node mock: access', () => {
     ]) {
       const asNode = createGrpcClient<NationalNodeServiceClient>(
         'cinode.national.v1.NationalNodeService',
-        { address: mock.address, token: () => token },
+        { address: mock.address, credentials: plaintext(), token: () => token },
       );
       try {
         const refused = await expectGrpcError(
@@ -362,13 +363,14 @@ describe('national node mock: access', () => {
     const serviceToken = await auth.nationalToken(['service']);
     const asService = createGrpcClient<NationalNodeAdminServiceClient>(
       'cinode.national.v1.NationalNodeAdminService',
-      { address: mock.address, token: () => serviceToken },
+      { address: mock.address, credentials: plaintext(), token: () => serviceToken },
     );
     const providerToken = await auth.nationalToken(['provider']);
     const asProvider = createGrpcClient<NationalNodeServiceClient>(
       'cinode.national.v1.NationalNodeService',
       {
         address: mock.address,
+        credentials: plaintext(),
         token: () => providerToken,
       },
     );
@@ -387,6 +389,7 @@ describe('national node mock: access', () => {
         'cinode.national.v1.NationalNodeService',
         {
           address: mock.address,
+          credentials: plaintext(),
         },
       );
       await expectGrpcError(

@@ -1,18 +1,8 @@
 import { CreateEventTables1763900000000 } from '@cinode/events';
 import { ParticipantLifecycle, parseEvent } from '@cinode/contracts';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { createTestDatabase, migrationDataSource, undoMigrationsThrough } from '@cinode/testing';
 import { InitialSchema1795452564844 } from '../src/migrations/1795452564844-InitialSchema';
 import { SERVICE_CENTER_SCHEMA } from '../src/schema';
-
-function migrated(url: string, migrations: (new () => MigrationInterface)[]): Promise<DataSource> {
-  return new DataSource({
-    type: 'postgres',
-    url,
-    migrations,
-    migrationsTransactionMode: 'each',
-  }).initialize();
-}
 
 const PROVIDER = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
 const OPERATOR = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -22,7 +12,10 @@ const QUALIFICATION = '22222222-3333-4444-8555-666666666666';
 /** A database as the service center left it before the kit: its first migrations and some rows. */
 async function legacyDatabase(): Promise<string> {
   const url = await createTestDatabase('service_center_legacy');
-  const db = await migrated(url, [CreateEventTables1763900000000, InitialSchema1795452564844]);
+  const db = await migrationDataSource(url, [
+    CreateEventTables1763900000000,
+    InitialSchema1795452564844,
+  ]);
   try {
     await db.runMigrations();
     const participant = (id: string, kind: number, state: number, requestId: string, by: string) =>
@@ -79,7 +72,7 @@ async function legacyDatabase(): Promise<string> {
 describe('service-center migrations', () => {
   it('carry a database from before the kit over: versions, request ids, the trail, and an announcement of every participant', async () => {
     const url = await legacyDatabase();
-    const db = await migrated(url, SERVICE_CENTER_SCHEMA.migrations);
+    const db = await migrationDataSource(url, SERVICE_CENTER_SCHEMA.migrations);
     try {
       await db.runMigrations();
       // Three transitions, then one more for the announcement; the operator is not announced.
@@ -142,9 +135,7 @@ describe('service-center migrations', () => {
         reason: 'announced again at the upgrade to versioned events',
         actor: 'system:upgrade',
       });
-      // Undone newest first: the signing keys' activation time, then the kit's alignment.
-      await db.undoLastMigration({ transaction: 'each' });
-      await db.undoLastMigration({ transaction: 'each' });
+      await undoMigrationsThrough(db, 'KitAlignment1796100000000');
       expect(await db.query(`SELECT request_id FROM participant ORDER BY kind`)).toHaveLength(2);
     } finally {
       await db.destroy();

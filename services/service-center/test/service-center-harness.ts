@@ -8,7 +8,7 @@ import type {
   ParticipantServiceClient,
   QualificationServiceClient,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { findFreePort, type TestAuth } from '@cinode/testing';
+import { findFreePort, type TestAuth, plaintext } from '@cinode/testing';
 import { SERVICE_NAME } from '../src/config';
 import { serviceCenter } from '../src/service';
 
@@ -57,7 +57,7 @@ export async function startServiceCenter(
   const address = `127.0.0.1:${port}`;
   const open: Clients[] = [];
   const clientsAs = (token?: () => string | Promise<string>): Clients => {
-    const settings = { address, token, defaultTimeoutMs: 15_000 };
+    const settings = { address, credentials: plaintext(), token, defaultTimeoutMs: 15_000 };
     const clients: Clients = {
       participants: createGrpcClient<ParticipantServiceClient>(
         'cinode.participant.v1.ParticipantService',

@@ -5,6 +5,7 @@ import { TraceContext } from '../envelope';
 @Entity({ name: 'outbox_event' })
 @Index('ix_outbox_event_unpublished', ['createdAt'], { where: 'published_at IS NULL' })
 @Index('ix_outbox_event_published_at', ['publishedAt'])
+@Index('ix_outbox_event_parked', ['parkedAt'], { where: 'parked_at IS NOT NULL' })
 export class OutboxEventEntity {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_outbox_event' })
   id!: string;
@@ -38,4 +39,12 @@ export class OutboxEventEntity {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
+
+  /** A failed row's next attempt: it waits on its own delay, the others go on. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt!: Date | null;
+
+  /** Set when the row was set aside after its last allowed attempt; requeueing clears it. */
+  @Column({ name: 'parked_at', type: 'timestamptz', nullable: true })
+  parkedAt!: Date | null;
 }

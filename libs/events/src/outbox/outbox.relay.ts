@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { eventsPublished, outboxPending } from '@cinode/telemetry';
+import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
 import { JetStreamClient, PubAck } from 'nats';
 import { openSideConnection } from '@cinode/database';
 import type { Client } from 'pg';
@@ -22,6 +22,13 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
   /** Published rows older than this are deleted (default 7 days; 0 keeps them). */
   retentionMs?: number;
+  /**
+   * Failed attempts of one row, made while NATS otherwise works, before the row is parked
+   * (default 20). Attempts during an outage (nothing publishes) do not count.
+   */
+  maxAttempts?: number;
+  /** Whether NATS answers at all, asked when every row of a round failed (default: assume not). */
+  transportCheck?: () => Promise<boolean>;
 }
 
 export interface RelayRound {
@@ -29,6 +36,8 @@ export interface RelayRound {
   published: number;
   duplicates: number;
   failed: number;
+  /** Rows set aside this round after their last allowed attempt. */
+  parked: number;
 }
 
 export interface OutboxRow {
@@ -39,6 +48,7 @@ export interface OutboxRow {
   occurred_at: Date;
   data: unknown;
   trace_context: TraceContext | null;
+  attempts?: number;
 }
 
 export function envelopeFromRow(row: OutboxRow): EventEnvelope {
@@ -67,9 +77,23 @@ export async function publishEnvelope(
   });
 }
 
-const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data, trace_context
-  FROM outbox_event WHERE published_at IS NULL
+const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data, trace_context, attempts
+  FROM outbox_event
+  WHERE published_at IS NULL AND parked_at IS NULL
+    AND (next_attempt_at IS NULL OR next_attempt_at <= now())
   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+
+/**
+ * A failed row. Counted ($2 = 1: NATS works, the row is the problem): its own next attempt later,
+ * or parked after its last allowed one. Not counted (an outage): the error only; the relay as a
+ * whole backs off.
+ */
+const RECORD_FAILURE = `UPDATE outbox_event
+  SET attempts = attempts + $2, last_error = $3,
+      next_attempt_at = CASE WHEN $2 > 0 THEN now() + make_interval(secs => $4) END,
+      parked_at = CASE WHEN $2 > 0 AND attempts + $2 >= $5 THEN now() END
+  WHERE id = $1
+  RETURNING parked_at IS NOT NULL AS parked`;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -90,6 +114,7 @@ export class OutboxRelay {
   private readonly backoff: BackoffPolicy;
   private readonly publishTimeoutMs: number;
   private readonly retentionMs: number;
+  private readonly maxAttempts: number;
   private running?: Promise<void>;
   private stopping = false;
   private notified = false;
@@ -97,7 +122,7 @@ export class OutboxRelay {
   private listener?: Client;
   private lastPrune = 0;
   private notifyWaiter?: () => void;
-  private readonly totals = { rounds: 0, published: 0, duplicates: 0, failed: 0 };
+  private readonly totals = { rounds: 0, published: 0, duplicates: 0, failed: 0, parked: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -110,10 +135,17 @@ export class OutboxRelay {
     this.backoff = options.backoff ?? DEFAULT_RELAY_BACKOFF;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+    this.maxAttempts = options.maxAttempts ?? 20;
   }
 
   /** Counts since construction; `duplicates` are re-publishes JetStream recognised and dropped. */
-  get stats(): Readonly<{ rounds: number; published: number; duplicates: number; failed: number }> {
+  get stats(): Readonly<{
+    rounds: number;
+    published: number;
+    duplicates: number;
+    failed: number;
+    parked: number;
+  }> {
     return { ...this.totals };
   }
 
@@ -137,17 +169,28 @@ export class OutboxRelay {
     await this.closeListener();
   }
 
-  /** One claim-publish-mark round in one transaction. */
+  /**
+   * One claim-publish-mark round in one transaction. A row that fails waits on its own growing
+   * delay (the others go on); its failures count only while NATS otherwise works — some row of the
+   * round published, or the transport check answers — and at `maxAttempts` it is parked.
+   */
   async relayOnce(): Promise<RelayRound> {
     const round = await this.dataSource.transaction(async (manager) => {
       const rows = await manager.query<OutboxRow[]>(CLAIM, [this.batchSize]);
-      const result: RelayRound = { claimed: rows.length, published: 0, duplicates: 0, failed: 0 };
+      const result: RelayRound = {
+        claimed: rows.length,
+        published: 0,
+        duplicates: 0,
+        failed: 0,
+        parked: 0,
+      };
       if (rows.length === 0) return result;
       // Issued together on one connection, so JetStream stores them in claim order.
       const acks = await Promise.allSettled(
         rows.map((row) => publishEnvelope(this.js, envelopeFromRow(row), this.publishTimeoutMs)),
       );
       const done: string[] = [];
+      const failed: { row: OutboxRow; reason: unknown }[] = [];
       for (const [i, ack] of acks.entries()) {
         const row = rows[i];
         if (ack.status === 'fulfilled') {
@@ -159,17 +202,39 @@ export class OutboxRelay {
             result: ack.value.duplicate ? 'duplicate' : 'published',
           });
         } else {
+          failed.push({ row, reason: ack.reason });
+        }
+      }
+      if (failed.length > 0) {
+        const rowsAreTheProblem = done.length > 0 || (await this.transportWorks());
+        for (const { row, reason } of failed) {
           result.failed++;
           eventsPublished.inc({ subject: row.type, result: 'failed' });
-          await manager.query(
-            `UPDATE outbox_event SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-            [row.id, errorMessage(ack.reason).slice(0, 2000)],
+          const counted = rowsAreTheProblem ? 1 : 0;
+          const attempts = (row.attempts ?? 0) + counted;
+          // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+          const [[{ parked }]] = await manager.query<[{ parked: boolean }[], number]>(
+            RECORD_FAILURE,
+            [
+              row.id,
+              counted,
+              errorMessage(reason).slice(0, 2000),
+              computeBackoff(Math.max(1, attempts), this.backoff) / 1000,
+              this.maxAttempts,
+            ],
           );
+          if (parked) {
+            result.parked++;
+            this.logger.error(
+              `parked outbox event ${row.id} (${row.type}) after ${attempts} failed attempts: ${errorMessage(reason)}; requeue it with npm run outbox -- requeue ${row.id}`,
+            );
+          }
         }
       }
       if (done.length > 0) {
         await manager.query(
-          `UPDATE outbox_event SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`,
+          `UPDATE outbox_event SET published_at = now(), attempts = attempts + 1, last_error = NULL,
+             next_attempt_at = NULL WHERE id = ANY($1::uuid[])`,
           [done],
         );
       }
@@ -179,17 +244,32 @@ export class OutboxRelay {
     this.totals.published += round.published;
     this.totals.duplicates += round.duplicates;
     this.totals.failed += round.failed;
+    this.totals.parked += round.parked;
     await this.refreshPending();
     return round;
   }
 
-  /** Rows not yet published; also sets the outboxPending gauge. */
+  /** Rows waiting to be published (parked ones apart); also sets the outbox gauges. */
   async refreshPending(): Promise<number> {
-    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`,
+    const [{ pending, parked }] = await this.dataSource.query<
+      { pending: number; parked: number }[]
+    >(
+      `SELECT count(*) FILTER (WHERE parked_at IS NULL)::int AS pending,
+              count(*) FILTER (WHERE parked_at IS NOT NULL)::int AS parked
+         FROM outbox_event WHERE published_at IS NULL`,
     );
-    outboxPending.set(n);
-    return n;
+    outboxPending.set(pending);
+    outboxParked.set(parked);
+    return pending;
+  }
+
+  private async transportWorks(): Promise<boolean> {
+    if (!this.options.transportCheck) return false;
+    try {
+      return await this.options.transportCheck();
+    } catch {
+      return false;
+    }
   }
 
   private async run(): Promise<void> {
@@ -200,10 +280,12 @@ export class OutboxRelay {
         if (this.options.listen !== false && !this.listener) await this.openListener();
         this.notified = false;
         const round = await this.relayOnce();
-        if (round.failed > 0) {
+        if (round.failed > 0 && round.failed === round.claimed) {
+          // Nothing went out: NATS is away. The relay backs off as a whole (each row waits too).
           failures++;
           this.logger.warn(`${round.failed} event(s) could not be published; retrying`);
         } else {
+          // A few failing rows wait on their own delays and do not slow the rest.
           failures = 0;
           busy = round.claimed === this.batchSize;
         }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork, type Tx } from '@cinode/database';
+import { UnitOfWork, sqlStateOf, type Tx } from '@cinode/database';
+import { serialsExhausted } from '../errors';
 import type { ObjectTypeCode } from '../format/identifier-format';
 import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 import { IdentifierTransitionEntity } from './identifier-transition.entity';
@@ -41,10 +42,16 @@ export class IdentifiersRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
   async nextSerial(tx: Tx): Promise<number> {
-    const [row] = await this.uow
-      .manager(tx)
-      .query<{ serial: string }[]>(`SELECT nextval('identifier_serial_seq') AS serial`);
-    return Number(row.serial);
+    try {
+      const [row] = await this.uow
+        .manager(tx)
+        .query<{ serial: string }[]>(`SELECT nextval('identifier_serial_seq') AS serial`);
+      return Number(row.serial);
+    } catch (error: unknown) {
+      // 2200H: the sequence reached its MAXVALUE (99999999, NO CYCLE).
+      if (sqlStateOf(error) === '2200H') throw serialsExhausted();
+      throw error;
+    }
   }
 
   async insert(tx: Tx, entity: IdentifierEntity): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ServiceTokenSource } from '@cinode/auth';
-import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import { peerClientTransport } from '@cinode/config';
+import { clientCredentials, createGrpcClient, type GrpcClient } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
 import type {
   FileIdentifierRequest,
@@ -26,6 +27,8 @@ export class NationalNodeGateway implements NationalNode, OnApplicationShutdown 
       'cinode.national.v1.NationalNodeService',
       {
         address: config.NATIONAL_NODE_ADDRESS,
+        // NATIONAL_NODE_TLS_*, or as the node's own services when unset (the in-node mock).
+        credentials: clientCredentials(peerClientTransport(config, 'NATIONAL_NODE')),
         defaultTimeoutMs: config.NATIONAL_NODE_TIMEOUT_MS,
         // Minted for the national node's audience: node services refuse it if it is replayed.
         token: () => token.token(config.NATIONAL_NODE_AUDIENCE),

@@ -1,3 +1,4 @@
+import { PageTokens } from '@cinode/common';
 import {
   IdentifierState,
   ObjectType,
@@ -36,7 +37,10 @@ function listRequest(overrides: Partial<ListIdentifiersRequest> = {}): ListIdent
 
 function subject() {
   const under = fakes();
-  return { ...under, service: new QueriesService(under.identifiers.asRepository) };
+  return {
+    ...under,
+    service: new QueriesService(under.identifiers.asRepository, PageTokens.ephemeral()),
+  };
 }
 
 describe(QueriesService.name, () => {

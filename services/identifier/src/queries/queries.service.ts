@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import {
-  FieldChecks,
-  ValidationError,
-  decodePageToken,
-  pageOf,
-  resolvePageSize,
-} from '@cinode/common';
+import { FieldChecks, ValidationError, resolvePageSize, PageTokens } from '@cinode/common';
 import {
   ObjectType,
   type ListIdentifiersRequest,
@@ -24,7 +18,10 @@ import {
 /** ResolveIdentifier and ListIdentifiers. */
 @Injectable()
 export class QueriesService {
-  constructor(private readonly identifiers: IdentifiersRepository) {}
+  constructor(
+    private readonly identifiers: IdentifiersRepository,
+    private readonly pageTokens: PageTokens,
+  ) {}
 
   async resolve(caller: Caller, input: string): Promise<IdentifierRecord> {
     const canonical = canonicalIdentifier(input);
@@ -50,7 +47,7 @@ export class QueriesService {
     const owner = listedOwner(caller, request.ownerParticipantId);
     const state = stateNameOf(request.state);
     const filterKey = `identifiers:${owner ?? ''}:${objectType ?? ''}:${state ?? ''}`;
-    const after = decodePageToken(request.pageToken, filterKey);
+    const after = this.pageTokens.decode(request.pageToken, filterKey);
     const afterSerial = after ? Number(after.after) : undefined;
     if (afterSerial !== undefined && !Number.isSafeInteger(afterSerial)) {
       throw new ValidationError([
@@ -62,7 +59,7 @@ export class QueriesService {
       limit,
       afterSerial,
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (i) => ({ after: String(i.serial), afterId: i.identifier }),

@@ -4,9 +4,8 @@ import {
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
-  decodePageToken,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
@@ -39,6 +38,7 @@ export class FilingsService {
     private readonly uow: UnitOfWork,
     private readonly filings: FilingsRepository,
     private readonly nodes: NodesRepository,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async file(
@@ -148,8 +148,12 @@ export class FilingsService {
       .throwIfAny();
     const limit = resolvePageSize(pageSize);
     const filterKey = `filings:${nodeCode}`;
-    const rows = await this.filings.list(nodeCode, limit, decodePageToken(pageToken, filterKey));
-    const { page, nextPageToken } = pageOf(
+    const rows = await this.filings.list(
+      nodeCode,
+      limit,
+      this.pageTokens.decode(pageToken, filterKey),
+    );
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (f) => ({ after: f.filedAt.toISOString(), afterId: f.identifier }),

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, ValidationError } from '@cinode/common';
+import { AlreadyExistsError, ValidationError, PageTokens } from '@cinode/common';
 import {
   NodeType,
   type RegisterNodeRequest,
@@ -48,6 +48,7 @@ function subject(): { nodes: NodesService; repository: FakeNodesRepository } {
     new FakeUnitOfWork().asUnitOfWork,
     repository as unknown as NodesRepository,
     { NATIONAL_PREFIX: 'CN' } as MockConfig,
+    PageTokens.ephemeral(),
   );
   return { nodes, repository };
 }

@@ -4,9 +4,8 @@ import {
   FieldChecks,
   NotFoundError,
   assertUnreachable,
-  decodePageToken,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import {
   NodeType,
@@ -49,6 +48,7 @@ export class NodesService {
     private readonly uow: UnitOfWork,
     private readonly nodes: NodesRepository,
     @InjectConfig() private readonly config: MockConfig,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async register(request: RegisterNodeRequest): Promise<{ node: NodeEntity; created: boolean }> {
@@ -123,9 +123,9 @@ export class NodesService {
     pageToken: string,
   ): Promise<{ nodes: NodeEntity[]; nextPageToken: string }> {
     const limit = resolvePageSize(pageSize);
-    const after = decodePageToken(pageToken, 'nodes');
+    const after = this.pageTokens.decode(pageToken, 'nodes');
     const rows = await this.nodes.list(limit, after);
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (n) => ({ after: n.registeredAt.toISOString(), afterId: n.nodeCode }),

@@ -5,9 +5,8 @@ import {
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
-  decodePageToken,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
@@ -32,6 +31,7 @@ export class ReportsService {
     private readonly uow: UnitOfWork,
     private readonly reports: ReportsRepository,
     private readonly nodes: NodesRepository,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async submit(request: SubmitReportRequest): Promise<{ report: ReportEntity; created: boolean }> {
@@ -157,9 +157,9 @@ export class ReportsService {
       nodeCode,
       kind,
       limit,
-      decodePageToken(pageToken, filterKey),
+      this.pageTokens.decode(pageToken, filterKey),
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (r) => ({ after: r.receivedAt.toISOString(), afterId: r.reportId }),

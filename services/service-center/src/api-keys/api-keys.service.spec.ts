@@ -5,6 +5,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
+  PageTokens,
 } from '@cinode/common';
 import { apiKeyMatches, generateApiKey, parseApiKey } from '@cinode/common';
 import { IdempotencyErrorReason } from '@cinode/database';
@@ -92,6 +93,7 @@ function subject(ownerState = ParticipantState.PARTICIPANT_STATE_CERTIFIED) {
     keys,
     new ApiKeyIssuer(keys),
     asReal<ParticipantsRepository>(store.participants),
+    PageTokens.ephemeral(),
   );
   /** What the tests look at: the keys table, the committed events, who was listed. */
   const repository = {

@@ -4,10 +4,9 @@ import {
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
-  decodePageToken,
   fingerprintOf,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import {
@@ -29,6 +28,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly issuer: ApiKeyIssuer,
     private readonly participants: ParticipantsRepository,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async list(
@@ -41,8 +41,12 @@ export class ApiKeysService {
     assertMayRead(caller, participantId);
     const limit = resolvePageSize(pageSize);
     const filterKey = `api-keys:${participantId}`;
-    const rows = await this.keys.list(participantId, limit, decodePageToken(pageToken, filterKey));
-    const { page, nextPageToken } = pageOf(
+    const rows = await this.keys.list(
+      participantId,
+      limit,
+      this.pageTokens.decode(pageToken, filterKey),
+    );
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (k) => ({ after: k.createdAt.toISOString(), afterId: k.id }),

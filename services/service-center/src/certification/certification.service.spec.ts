@@ -1,5 +1,5 @@
 import type { Caller } from '@cinode/auth';
-import { FailedPreconditionError } from '@cinode/common';
+import { FailedPreconditionError, PageTokens } from '@cinode/common';
 import {
   ApiKeyState,
   ParticipantKind,
@@ -52,6 +52,7 @@ function subject(state: ParticipantState) {
     new ParticipantTransitions(participants),
     new ApiKeyIssuer(asReal<ApiKeysRepository>(store.keys)),
     asReal<ApiKeysRepository>(store.keys),
+    PageTokens.ephemeral(),
   );
   return { store, service };
 }

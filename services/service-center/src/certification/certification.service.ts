@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import {
-  FieldChecks,
-  decodePageToken,
-  fingerprintOf,
-  pageOf,
-  resolvePageSize,
-} from '@cinode/common';
+import { FieldChecks, fingerprintOf, resolvePageSize, PageTokens } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { actorOf, assertMayRead, requestScopeOf } from '../access';
 import { ApiKeyIssuer } from '../api-keys/api-key-issuer';
@@ -38,6 +32,7 @@ export class CertificationService {
     private readonly transitions: ParticipantTransitions,
     private readonly keys: ApiKeyIssuer,
     private readonly apiKeys: ApiKeysRepository,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async transition(
@@ -130,9 +125,9 @@ export class CertificationService {
     const rows = await this.participants.listTransitions(
       participantId,
       limit,
-      decodePageToken(pageToken, filterKey),
+      this.pageTokens.decode(pageToken, filterKey),
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (e) => ({ after: e.createdAt.toISOString(), afterId: e.id }),

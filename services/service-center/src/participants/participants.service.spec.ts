@@ -4,6 +4,7 @@ import {
   FailedPreconditionError,
   PermissionDeniedError,
   ValidationError,
+  PageTokens,
 } from '@cinode/common';
 import {
   ParticipantKind,
@@ -87,6 +88,7 @@ function subject() {
     store.uow.asUnitOfWork,
     participants,
     new ParticipantTransitions(participants),
+    PageTokens.ephemeral(),
   );
   /** What the tests look at: the participants table, the transitions and committed events. */
   const repository = {

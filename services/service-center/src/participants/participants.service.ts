@@ -7,10 +7,9 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
-  decodePageToken,
   fingerprintOf,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import {
@@ -61,6 +60,7 @@ export class ParticipantsService {
     private readonly uow: UnitOfWork,
     private readonly participants: ParticipantsRepository,
     private readonly transitions: ParticipantTransitions,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   /**
@@ -157,9 +157,9 @@ export class ParticipantsService {
     const rows = await this.participants.list(
       filter,
       limit,
-      decodePageToken(request.pageToken, filterKey),
+      this.pageTokens.decode(request.pageToken, filterKey),
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (p) => ({ after: p.createdAt.toISOString(), afterId: p.id }),

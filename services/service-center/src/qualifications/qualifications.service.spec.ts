@@ -5,6 +5,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
+  PageTokens,
 } from '@cinode/common';
 import { toTimestamp } from '@cinode/grpc';
 import {
@@ -68,6 +69,7 @@ function subject(resellerState: ParticipantState = S.PARTICIPANT_STATE_CERTIFIED
     store.uow.asUnitOfWork,
     asReal<QualificationsRepository>(store.qualifications),
     asReal<ParticipantsRepository>(store.participants),
+    PageTokens.ephemeral(),
   );
   /** What the tests look at: the tables and the committed events. */
   const repository = {

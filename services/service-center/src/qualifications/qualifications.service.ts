@@ -7,10 +7,9 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ValidationError,
-  decodePageToken,
   fingerprintOf,
-  pageOf,
   resolvePageSize,
+  PageTokens,
 } from '@cinode/common';
 import {
   QualificationExpired,
@@ -71,6 +70,7 @@ export class QualificationsService {
     private readonly uow: UnitOfWork,
     private readonly qualifications: QualificationsRepository,
     private readonly participants: ParticipantsRepository,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   /**
@@ -182,9 +182,9 @@ export class QualificationsService {
     const rows = await this.qualifications.list(
       scope,
       limit,
-      decodePageToken(pageToken, filterKey),
+      this.pageTokens.decode(pageToken, filterKey),
     );
-    const { page, nextPageToken } = pageOf(
+    const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (q) => ({ after: q.createdAt.toISOString(), afterId: q.id }),

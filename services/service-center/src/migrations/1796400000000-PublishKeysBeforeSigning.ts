@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `activates_at` on. Existing keys keep NULL: they sign from their creation, as before. Expand only:
  * a pod of the previous release ignores the column.
  */
-export class PublishKeysBeforeSigning1796200000000 implements MigrationInterface {
-  name = 'PublishKeysBeforeSigning1796200000000';
+export class PublishKeysBeforeSigning1796400000000 implements MigrationInterface {
+  name = 'PublishKeysBeforeSigning1796400000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "signing_key" ADD "activates_at" TIMESTAMP WITH TIME ZONE`);

@@ -1,0 +1,61 @@
+import type { FieldViolation } from '@cinode/common';
+
+/** C0 controls but tab, line feed and carriage return, and DEL: never part of a value people mean. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f)
+      return true;
+  }
+  return false;
+}
+
+/** Most violations one request reports (a message of thousands of bad strings answers with these). */
+const MAX_VIOLATIONS = 20;
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Every string of a decoded request — field values, repeated items, map keys and values, at any
+ * depth — that holds a control character, named by its proto field path
+ * (`organization.contact_person.name`, `items[3]`, `attributes.zone`). Postgres refuses NUL
+ * outright, and no field of the node's APIs has a use for the others; refusing them here keeps
+ * every service's own checks about meaning.
+ */
+export function controlCharacterViolations(request: unknown): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const visit = (value: unknown, path: string, depth: number): void => {
+    if (violations.length >= MAX_VIOLATIONS || depth > 32) return;
+    if (typeof value === 'string') {
+      if (hasControlCharacter(value))
+        violations.push({ field: path, description: 'must not contain control characters' });
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, `${path}[${index}]`, depth + 1));
+      return;
+    }
+    if (!isPlainObject(value)) return; // bytes, numbers, booleans, null
+    for (const [key, child] of Object.entries(value)) {
+      // Keys are field names, or the caller's keys of a map field.
+      if (hasControlCharacter(key)) {
+        violations.push({
+          field: path === '' ? '(request)' : path,
+          description: 'must not have keys with control characters',
+        });
+        continue;
+      }
+      visit(child, path === '' ? snakeCase(key) : `${path}.${snakeCase(key)}`, depth + 1);
+    }
+  };
+  visit(request, '', 0);
+  return violations;
+}

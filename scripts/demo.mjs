@@ -179,7 +179,12 @@ async function main() {
 
   const certified = await step('The operator certifies the provider', () =>
     certification.certifyParticipant(
-      { participantId: providerId, reason: 'licence and credit code verified' },
+      // A request id makes a retried certification safe: it certifies once.
+      {
+        participantId: providerId,
+        reason: 'licence and credit code verified',
+        requestId: randomUUID(),
+      },
       asOperator,
     ),
   );
@@ -254,9 +259,12 @@ async function main() {
   );
 
   // --- 7. The national node's own record ---------------------------------------------------------
+  // The operator's token names the node's audience, so the national node refuses it; the mock's own
+  // operator holds a token minted for the national node (signed here with the local dev key).
   const { filing } = await step(
-    "The national node mock's own record of the filing (read with the operator's token)",
-    () => national.getIdentifierFiling({ identifier }, asOperator),
+    "The national node mock's own record of the filing (read as the national node's operator)",
+    async () =>
+      national.getIdentifierFiling({ identifier }, bearer(await nationalNodeOperatorToken())),
   );
   if (filing.filingNumber !== record.filingNumber) {
     fail(
@@ -276,6 +284,21 @@ async function main() {
 }
 
 // --- helpers ---------------------------------------------------------------------------------------
+
+/** An operator token for the national node mock's audience, signed with `npm start`'s dev key. */
+async function nationalNodeOperatorToken() {
+  const keyFile = join(ROOT, '.data', 'auth', 'signing-key.jwk.json');
+  if (!existsSync(keyFile)) fail(`${keyFile} is missing: run npm start first (it creates it)`);
+  const { NATIONAL_NODE_AUDIENCE, TokenIssuer } = require(
+    join(ROOT, 'dist', 'libs', 'auth', 'src', 'index.js'),
+  );
+  const privateJwk = JSON.parse(readFileSync(keyFile, 'utf8'));
+  const publicJwk = { ...privateJwk, d: undefined };
+  return new TokenIssuer(
+    { kid: privateJwk.kid, privateJwk, publicJwk },
+    { issuer: 'cinode', audience: NATIONAL_NODE_AUDIENCE },
+  ).issue({ subject: 'national-demo-operator', roles: ['operator'], ttlSeconds: 60 });
+}
 
 async function step(title, action) {
   console.log(`${paint(36, '→')} ${title}`);

@@ -7,9 +7,10 @@
 //   --role      a role to put in the token (repeatable, or comma-separated); required
 //   --subject   the caller id (sub claim); default dev-<first role>
 //   --tenant    the data scope (tenant claim); default the subject
-//   --ttl       lifetime in seconds; default 3600
+//   --ttl       lifetime in seconds; default 3600 (services refuse more than AUTH_JWT_MAX_TTL_SECONDS)
 //   --issuer    iss claim; default $AUTH_JWT_ISSUER or cinode (what the services expect by default)
-//   --audience  aud claim; default $AUTH_JWT_AUDIENCE or cinode
+//   --audience  aud claim; default $AUTH_JWT_AUDIENCE or cinode (the node's services);
+//               national-node for the national node mock, which refuses the node's audience
 //   --key       private JWK file; default .data/auth/signing-key.jwk.json
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

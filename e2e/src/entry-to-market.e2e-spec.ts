@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
 import {
   IdentifierState,
   ObjectType,
@@ -14,6 +14,7 @@ import { expectGrpcError } from '@cinode/testing';
 import { creditCodeWithWrongCheck, validCreditCode } from './support/fixtures';
 import { SETTLE_MS, issueResourcePool, organisation, registerAndCertify } from './support/market';
 import {
+  E2E_CLOCK_TOLERANCE_SECONDS,
   KeyHolder,
   as,
   counterValue,
@@ -36,6 +37,8 @@ import { pollUntil, statusOf } from './support/waiting';
  * revocation test waits up to about 30 s for a pre-revocation token to expire.
  */
 const TOKEN_TTL_SECONDS = 30;
+/** What every service allows for clock skew past `exp` (the e2e node's AUTH_JWT_CLOCK_TOLERANCE_SECONDS). */
+const CLOCK_TOLERANCE_SECONDS = E2E_CLOCK_TOLERANCE_SECONDS;
 
 let node: NodeUnderTest;
 let api: NodeClients;
@@ -63,6 +66,11 @@ async function resolveAsOperator(identifier: string): Promise<Identifier> {
   return record!;
 }
 
+/** Call options of an operator at the national node: a token minted for its audience. */
+async function nationalOperator(): Promise<{ metadata: Metadata }> {
+  return as(await node.nationalToken(['operator']));
+}
+
 /** Every filing the national node mock holds for this identifier (all pages of the node's filings). */
 async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber: string }[]> {
   const nodeCode = identifier.split('.')[1];
@@ -71,7 +79,7 @@ async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber
   do {
     const page = await api.national.listIdentifierFilings(
       { nodeCode, pageSize: 500, pageToken },
-      await operator.options(),
+      await nationalOperator(),
     );
     found.push(...page.filings.filter((f) => f.identifier === identifier));
     pageToken = page.nextPageToken;
@@ -82,7 +90,7 @@ async function filingsAtNationalNode(identifier: string): Promise<{ filingNumber
 async function setOutage(outage: boolean): Promise<void> {
   const { faults } = await api.nationalAdmin.setFaultInjection(
     { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage } },
-    await operator.options(),
+    await nationalOperator(),
   );
   expect(faults?.outage).toBe(outage);
 }
@@ -143,7 +151,17 @@ describe('entry to market (issue 3)', () => {
     // The call was traced although no exporter is configured: its audit record (written inside
     // the call, like every log line there) carries a real trace id, not the no-op 000…0.
     const { records } = await api.identifierAudit.listAuditRecords(
-      { method: '/cinode.identifier.v1.IdentifierService/IssueIdentifier', actor: provider.id },
+      {
+        method: '/cinode.identifier.v1.IdentifierService/IssueIdentifier',
+        actor: provider.id,
+        pageSize: 0,
+        pageToken: '',
+        objectType: '',
+        objectId: '',
+        outcome: '',
+        startTime: undefined,
+        endTime: undefined,
+      },
       as(operatorToken.accessToken),
     );
     expect(records.length).toBeGreaterThan(0);
@@ -169,11 +187,19 @@ describe('entry to market (issue 3)', () => {
     expect(filed.filedAt).toBeDefined();
     provider.filingNumber = filed.filingNumber;
 
-    // The national node mock has exactly that one filing. The operator token the service center
-    // signed works there: the mock trusts the service center's JWKS.
+    // The national node mock has exactly that one filing. The operator's node token is refused
+    // there (it names the node's audience); a token minted for the national node reads it.
+    const refused = await expectGrpcError(
+      api.national.getIdentifierFiling(
+        { identifier: issued.identifier },
+        as(operatorToken.accessToken),
+      ),
+      GrpcStatus.UNAUTHENTICATED,
+    );
+    expect(refused.status?.errorInfo?.reason).toBe('TOKEN_AUDIENCE_MISMATCH');
     const { filing } = await api.national.getIdentifierFiling(
       { identifier: issued.identifier },
-      as(operatorToken.accessToken),
+      await nationalOperator(),
     );
     expect(filing).toMatchObject({
       filingNumber: filed.filingNumber,
@@ -208,12 +234,13 @@ describe('entry to market (issue 3)', () => {
       ),
       GrpcStatus.PERMISSION_DENIED,
     );
+    // At the national node a node token is no token at all.
     await expectGrpcError(
       api.nationalAdmin.setFaultInjection(
         { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: true } },
         as(accessToken),
       ),
-      GrpcStatus.PERMISSION_DENIED,
+      GrpcStatus.UNAUTHENTICATED,
     );
   }, 30_000);
 
@@ -390,7 +417,7 @@ describe('entry to market (issue 3)', () => {
       await expectGrpcError(
         api.national.getIdentifierFiling(
           { identifier: issued.identifier },
-          await operator.options(),
+          await nationalOperator(),
         ),
         GrpcStatus.UNAVAILABLE,
       );
@@ -453,7 +480,7 @@ describe('entry to market (issue 3)', () => {
         ),
       ],
       (codes) => codes.every((code) => code === GrpcStatus.UNAUTHENTICATED),
-      TOKEN_TTL_SECONDS * 1000 + 5_000,
+      (TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000 + 5_000,
     );
     console.info(
       `pre-revocation token refused everywhere ${elapsedMs} ms after polling began, ` +

@@ -44,7 +44,7 @@ describe('national-node-mock process', () => {
   /** Starts the process, waits for SERVING, runs `use`, stops it with SIGTERM; returns its output. */
   async function withService(use: (api: NationalApi) => Promise<void>): Promise<string> {
     const proc = spawnService('national-node-mock', env);
-    const token = await auth.token(['service'], 'identifier');
+    const token = await auth.nationalToken(['service'], 'identifier');
     const client = createGrpcClient<NationalNodeServiceClient>(
       'cinode.national.v1.NationalNodeService',
       {

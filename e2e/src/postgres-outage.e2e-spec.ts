@@ -173,7 +173,10 @@ async function participantTraffic(count: number): Promise<string[]> {
     ids.push(id);
     if (i % 3 === 0) continue;
     await certification.api.startReview({ participantId: id, reason: 'review' }, operator);
-    await certification.api.certifyParticipant({ participantId: id, reason: 'ok' }, operator);
+    await certification.api.certifyParticipant(
+      { participantId: id, reason: 'ok', requestId: randomUUID() },
+      operator,
+    );
     if (i % 3 === 2)
       await certification.api.suspendParticipant({ participantId: id, reason: 'audit' }, operator);
   }

@@ -102,7 +102,7 @@ describe('the node with TLS and mTLS everywhere (issue 7)', () => {
     const participantId = participant!.id;
     await api.certification.startReview({ participantId, reason: 'documents received' }, operator);
     const certified = await api.certification.certifyParticipant(
-      { participantId, reason: 'documents verified' },
+      { participantId, reason: 'documents verified', requestId: randomUUID() },
       operator,
     );
     expect(certified.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);

@@ -293,6 +293,12 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
 - name: AUTH_JWT_ISSUER
   value: {{ . | quote }}
 {{- end }}
+- name: AUTH_JWT_MAX_TTL_SECONDS
+  value: {{ $v.auth.maxTokenTtlSeconds | quote }}
+- name: AUTH_JWT_CLOCK_TOLERANCE_SECONDS
+  value: {{ $v.auth.clockToleranceSeconds | quote }}
+- name: AUTH_JWKS_MAX_STALE_SECONDS
+  value: {{ $v.auth.jwksMaxStaleSeconds | quote }}
 {{- $a := $v.auth }}
 {{- if or $a.existingSecret $a.jwtPublicKeys }}
 {{ include "cinode.secretEnv" (dict "name" "AUTH_JWT_PUBLIC_KEYS" "existingSecret" $a.existingSecret "existingSecretKey" $a.existingSecretKey "managed" (include "cinode.authSecretName" .ctx) "managedKey" "jwt-public-keys" "migration" .migration) }}

@@ -9,8 +9,15 @@ when it has nothing of its own. Args: ctx, component, migration (bool: the hook 
 
 {{- define "cinode.env.service-center" -}}
 {{- $s := .ctx.Values.serviceCenter.settings -}}
+{{- if gt (int $s.tokenTtlSeconds) (int .ctx.Values.auth.maxTokenTtlSeconds) -}}
+{{- fail (printf "serviceCenter.settings.tokenTtlSeconds (%v) must not exceed auth.maxTokenTtlSeconds (%v): every service would refuse the tokens" $s.tokenTtlSeconds .ctx.Values.auth.maxTokenTtlSeconds) -}}
+{{- end -}}
 - name: TOKEN_TTL_SECONDS
   value: {{ $s.tokenTtlSeconds | quote }}
+{{- with $s.trustedProxies }}
+- name: TOKEN_TRUSTED_PROXIES
+  value: {{ join "," . | quote }}
+{{- end }}
 {{ include "cinode.secretEnv" (dict "name" "SIGNING_KEY_ENCRYPTION_KEY" "existingSecret" $s.signingKeyEncryptionKey.existingSecret "existingSecretKey" $s.signingKeyEncryptionKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "signing-key-encryption-key" "migration" .migration) }}
 {{ include "cinode.secretEnv" (dict "name" "OPERATOR_BOOTSTRAP_KEY" "existingSecret" $s.operatorBootstrapKey.existingSecret "existingSecretKey" $s.operatorBootstrapKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "operator-bootstrap-key" "migration" .migration) }}
 {{- end -}}
@@ -73,6 +80,10 @@ which every template shares) so the secret and its hook copy always agree. Args:
   value: {{ required "identifier: node.regionCode is required (six digits, e.g. 310000)" $regionCode | quote }}
 - name: NODE_OPERATOR_NAME
   value: {{ required "identifier: node.operatorName is required" $n.operatorName | quote }}
+{{- with $ctx.Values.nationalNode.audience }}
+- name: NATIONAL_NODE_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
 {{- if $n.code }}
 - name: NODE_CODE
   value: {{ $n.code | quote }}
@@ -165,6 +176,11 @@ component, migration.
 {{/* ---- national-node-mock ---------------------------------------------------------------- */}}
 
 {{- define "cinode.env.national-node-mock" -}}
+{{- /* The mock is the national node: it expects the audience the identifier sends it. */}}
+{{- with .ctx.Values.nationalNode.audience }}
+- name: AUTH_JWT_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "cinode.egress.national-node-mock" -}}

@@ -365,6 +365,27 @@ function assertAuthEnv(doc, env, ctx) {
   } else {
     assert(!env.AUTH_SERVICE_SIGNING_KEY, `${id(doc)}: AUTH_SERVICE_SIGNING_KEY set without a key`);
   }
+  for (const [name, value] of [
+    ['AUTH_JWT_MAX_TTL_SECONDS', auth.maxTokenTtlSeconds ?? 3600],
+    ['AUTH_JWT_CLOCK_TOLERANCE_SECONDS', auth.clockToleranceSeconds ?? 10],
+    ['AUTH_JWKS_MAX_STALE_SECONDS', auth.jwksMaxStaleSeconds ?? 600],
+  ])
+    assert(
+      env[name]?.value === String(value),
+      `${id(doc)}: ${name} must be ${value}, got ${env[name]?.value}`,
+    );
+  // A hook Job (`<service>-migration`) gets its service's environment.
+  const service = doc.spec.template.metadata.labels['app.kubernetes.io/component'].replace(
+    /-migration$/,
+    '',
+  );
+  const audience = ctx.overrides.nationalNode?.audience || undefined;
+  if (service === 'national-node-mock')
+    assert(
+      env.AUTH_JWT_AUDIENCE?.value === audience,
+      `${id(doc)}: the mock's AUTH_JWT_AUDIENCE must be ${audience ?? 'unset'}, got ${env.AUTH_JWT_AUDIENCE?.value}`,
+    );
+  else assert(!env.AUTH_JWT_AUDIENCE, `${id(doc)}: AUTH_JWT_AUDIENCE is the node's default`);
   const jwks = addressOf(ctx, 'service-center');
   assert(
     env.AUTH_JWKS_ADDRESS && env.AUTH_JWKS_ADDRESS.value === jwks,
@@ -390,6 +411,7 @@ function assertIdentifierEnv(doc, env, ctx) {
     NODE_OPERATOR_NAME: node.operatorName,
     NODE_CODE: node.code || undefined,
     IDENTIFIER_PREFIX: node.identifierPrefix || undefined,
+    NATIONAL_NODE_AUDIENCE: ctx.overrides.nationalNode?.audience || undefined,
   };
   for (const [name, value] of Object.entries(expect))
     assert(
@@ -407,6 +429,11 @@ function assertServiceCenterEnv(doc, env, ctx) {
   assert(
     env.TOKEN_TTL_SECONDS?.value === String(settings.tokenTtlSeconds ?? 300),
     `${id(doc)}: TOKEN_TTL_SECONDS wrong (${env.TOKEN_TTL_SECONDS?.value})`,
+  );
+  const proxies = (settings.trustedProxies ?? []).join(',') || undefined;
+  assert(
+    env.TOKEN_TRUSTED_PROXIES?.value === proxies,
+    `${id(doc)}: TOKEN_TRUSTED_PROXIES must be ${proxies ?? 'unset'}, got ${env.TOKEN_TRUSTED_PROXIES?.value}`,
   );
   for (const [name, key, managedKey] of [
     ['SIGNING_KEY_ENCRYPTION_KEY', 'signingKeyEncryptionKey', 'signing-key-encryption-key'],
@@ -924,6 +951,27 @@ const rejects = [
     what: 'serviceCenter.settings.tokenTtlSeconds out of range (5)',
     args: [...valid, '--set', 'serviceCenter.settings.tokenTtlSeconds=5'],
     expect: /tokenTtlSeconds/,
+    schema: true,
+  },
+  {
+    what: 'a trusted proxy that is no address (a host name)',
+    args: [...valid, '--set', 'serviceCenter.settings.trustedProxies[0]=ingress.local'],
+    expect: /trustedProxies/,
+    schema: true,
+  },
+  {
+    what: 'a token lifetime above what the services accept',
+    args: [
+      ...valid,
+      ...['--set', 'serviceCenter.settings.tokenTtlSeconds=1800'],
+      ...['--set', 'auth.maxTokenTtlSeconds=900'],
+    ],
+    expect: /tokenTtlSeconds \(1800\) must not exceed auth\.maxTokenTtlSeconds/,
+  },
+  {
+    what: "the node's own audience as the national node's",
+    args: [...valid, '--set', 'nationalNode.audience=cinode'],
+    expect: /audience/,
     schema: true,
   },
   {

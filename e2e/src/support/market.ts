@@ -63,7 +63,7 @@ export async function registerAndCertify(
   );
   expect(reviewed.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_UNDER_REVIEW);
   const certified = await api.certification.certifyParticipant(
-    { participantId: id, reason: 'licence and credit code verified' },
+    { participantId: id, reason: 'licence and credit code verified', requestId: randomUUID() },
     await operator.options(),
   );
   expect(certified.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);

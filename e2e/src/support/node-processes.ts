@@ -1,3 +1,4 @@
+import type { Role } from '@cinode/auth';
 import {
   clientCredentials,
   createGrpcClient,
@@ -66,6 +67,11 @@ export interface NodeUnderTest {
   /** The bootstrap operator's API key (OPERATOR_BOOTSTRAP_KEY). */
   operatorBootstrapKey: string;
   tokenTtlSeconds: number;
+  /**
+   * A token minted for the national node (its audience), signed with the test keys the mock
+   * trusts: what a national-node operator would hold. Node tokens are refused there.
+   */
+  nationalToken(roles: Role[]): Promise<string>;
   clients: NodeClients;
   /** The test keys every service trusts (AUTH_JWT_PUBLIC_KEYS): tokens of any role and subject. */
   auth: TestAuth;
@@ -90,9 +96,15 @@ export interface NodeSettings {
   env?: Record<string, string>;
 }
 
+/** Clock skew every service of the e2e node allows past `exp`: small, so expiry tests stay short. */
+export const E2E_CLOCK_TOLERANCE_SECONDS = 2;
+
 /** Settings only the tests want: short timeouts and retries, and a token lifetime of their choosing. */
 function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, string> {
-  const common = { SHUTDOWN_GRACE_MS: '2000' };
+  const common = {
+    SHUTDOWN_GRACE_MS: '2000',
+    AUTH_JWT_CLOCK_TOLERANCE_SECONDS: String(E2E_CLOCK_TOLERANCE_SECONDS),
+  };
   switch (service.name) {
     case 'service-center':
       return { ...common, TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds) };
@@ -247,6 +259,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       nats,
       operatorBootstrapKey,
       tokenTtlSeconds: settings.tokenTtlSeconds,
+      nationalToken: (roles) => auth.nationalToken(roles, 'national-e2e'),
       clients,
       auth,
       addressOf,

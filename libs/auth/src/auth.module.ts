@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   Module,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ChannelCredentials } from '@grpc/grpc-js';
@@ -15,13 +16,16 @@ import {
   parseJwks,
   signingKeyFromPrivateJwk,
   type TokenSettings,
+  type VerificationLimits,
 } from './tokens';
 
-export interface AuthModuleOptions extends TokenSettings {
+export interface AuthModuleOptions extends TokenSettings, VerificationLimits {
   /** AUTH_JWT_PUBLIC_KEYS: JWKS JSON of statically trusted keys (service keys among them). */
   publicKeys: string;
   /** AUTH_JWKS_ADDRESS: the service center's gRPC address, to fetch its signing keys from. */
   jwksAddress?: string;
+  /** AUTH_JWKS_MAX_STALE_SECONDS: how long fetched keys are trusted without a successful refresh. */
+  jwksMaxStaleSeconds?: number;
   /** How this service calls the node's other services, the JWKS among them (GRPC_CLIENT_TLS_*). */
   peerCredentials: ChannelCredentials;
   /** This service's name: the subject of the tokens it presents to others. */
@@ -35,11 +39,22 @@ export interface AuthModuleOptions extends TokenSettings {
   ownTokenVerifier?: boolean;
 }
 
+const SERVICE_TOKEN_TTL_SECONDS = 300;
+
+/** Fetches the service center's keys before the service serves, and keeps them fresh until it stops. */
 @Injectable()
-class RemoteJwksLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(ServiceCenterJwks) private readonly remote: ServiceCenterJwks | null) {}
+class RemoteJwksLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(ServiceCenterJwks) private readonly remote: ServiceCenterJwks | null,
+    private readonly ring: KeyRing,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ring.start();
+  }
 
   onApplicationShutdown(): void {
+    this.ring.stop();
     this.remote?.close();
   }
 }
@@ -67,7 +82,13 @@ export class AuthModule {
           provide: KeyRing,
           inject: [ServiceCenterJwks],
           useFactory: (remote: ServiceCenterJwks | null) =>
-            new KeyRing(parseJwks(options.publicKeys).keys, remote ?? undefined),
+            new KeyRing(parseJwks(options.publicKeys).keys, {
+              remote: remote ?? undefined,
+              maxStaleMs:
+                options.jwksMaxStaleSeconds === undefined
+                  ? undefined
+                  : options.jwksMaxStaleSeconds * 1000,
+            }),
         },
         ...(options.ownTokenVerifier
           ? []
@@ -75,7 +96,12 @@ export class AuthModule {
               {
                 provide: TokenVerifier,
                 inject: [KeyRing],
-                useFactory: (ring: KeyRing) => new TokenVerifier(ring, settings),
+                useFactory: (ring: KeyRing) =>
+                  new TokenVerifier(ring, {
+                    ...settings,
+                    maxLifetimeSeconds: options.maxLifetimeSeconds,
+                    clockToleranceSeconds: options.clockToleranceSeconds,
+                  }),
               },
             ]),
         {
@@ -87,6 +113,8 @@ export class AuthModule {
                 ? signingKeyFromPrivateJwk(options.serviceSigningKey)
                 : undefined,
               settings,
+              // A service's own tokens never outlive what its peers accept.
+              Math.min(SERVICE_TOKEN_TTL_SECONDS, options.maxLifetimeSeconds),
             ),
         },
         RemoteJwksLifecycle,

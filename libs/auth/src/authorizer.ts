@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { PermissionDeniedError, UnauthenticatedError, assertUnreachable } from '@cinode/common';
 import type { AccessRule } from './decorators';
+import { TokenErrorReason } from './errors';
 import type { Caller } from './roles';
 import { TokenVerifier } from './tokens';
 
@@ -16,7 +17,10 @@ export function optionalCallerOf(metadata: Metadata): Caller | undefined {
 export function callerOf(metadata: Metadata): Caller {
   const caller = callers.get(metadata);
   if (!caller)
-    throw new UnauthenticatedError('NO_CALLER', 'the call carries no authenticated caller');
+    throw new UnauthenticatedError(
+      TokenErrorReason.NO_CALLER,
+      'the call carries no authenticated caller',
+    );
   return caller;
 }
 
@@ -108,7 +112,7 @@ function bearerToken(metadata: Metadata | undefined): string {
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match)
     throw new UnauthenticatedError(
-      'TOKEN_MISSING',
+      TokenErrorReason.TOKEN_MISSING,
       'missing bearer token in authorization metadata',
     );
   return match[1];

@@ -21,9 +21,25 @@ export interface RemoteKeySource {
   fetch(): Promise<{ keys: JWK[]; cacheForMs: number }>;
 }
 
-const MIN_REFRESH_INTERVAL_MS = 5_000;
-/** After a failed fetch (e.g. the service center still starting), an unknown kid retries sooner. */
-const RETRY_AFTER_FAILURE_MS = 250;
+export interface KeyRingOptions {
+  /** Keys fetched at run time besides the static ones. */
+  remote?: RemoteKeySource;
+  /**
+   * How long remote keys stay trusted after the last successful fetch (AUTH_JWKS_MAX_STALE_SECONDS):
+   * a verifier cut off from the service center stops honouring keys it can no longer check.
+   */
+  maxStaleMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_MAX_STALE_MS = 600_000;
+/** An unknown kid asks the remote again at most this often... */
+const UNKNOWN_KID_INTERVAL_MS = 5_000;
+/** ...or this often after a failed fetch (e.g. the service center still starting). */
+const UNKNOWN_KID_INTERVAL_AFTER_FAILURE_MS = 250;
+/** Retries after a failed fetch start here and double up to the maximum. */
+const RETRY_INITIAL_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 function scopeOf(jwk: JWK): KeyScope {
   return (jwk as unknown as Record<string, unknown>)[SERVICE_SCOPE_MEMBER] === 'service'
@@ -31,54 +47,79 @@ function scopeOf(jwk: JWK): KeyScope {
     : 'participant';
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * The keys a service verifies tokens with: static ones from configuration plus, optionally, a remote
- * JWKS refreshed when its cache time passes and (at most every few seconds) when a token names a
- * key id not seen yet — so a signing-key rotation needs no restart anywhere.
+ * JWKS. A verification never waits for the remote: it is answered from the keys known, while a
+ * refresh — one at a time — runs in the background: on a timer (every cache period once started),
+ * when the cache period has passed, and (rate-limited) when a token names a key id not seen yet.
+ * Remote keys expire `maxStaleMs` after the last successful fetch. The service center publishes a
+ * key well before it signs with it, so a running ring knows every signing key in time.
  */
 export class KeyRing {
   private readonly logger = new Logger(KeyRing.name);
   private readonly imported = new Map<string, Promise<ResolvedKey>>();
   private readonly staticKeys = new Map<string, JWK>();
+  private readonly remote: RemoteKeySource | undefined;
+  private readonly maxStaleMs: number;
+  private readonly now: () => number;
   private remoteKeys = new Map<string, JWK>();
-  private remoteFetchedAt = 0;
-  private remoteFreshUntil = 0;
-  private lastFetchFailed = false;
+  private lastSuccessAt: number | undefined;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private freshUntil = Number.NEGATIVE_INFINITY;
+  private failures = 0;
+  private expiredLogged = false;
   private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
 
-  constructor(
-    keys: JWK[],
-    private readonly remote?: RemoteKeySource,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(keys: JWK[], options: KeyRingOptions = {}) {
     for (const key of keys) {
       if (!key.kid) throw new Error('every verification key needs a kid');
       this.staticKeys.set(key.kid, key);
     }
+    this.remote = options.remote;
+    this.maxStaleMs = options.maxStaleMs ?? DEFAULT_MAX_STALE_MS;
+    this.now = options.now ?? Date.now;
   }
 
+  /**
+   * Fetches the remote keys once (start-up waits for that first answer, or its failure), then keeps
+   * them fresh on a timer until `stop()`.
+   */
+  async start(): Promise<void> {
+    if (!this.remote || this.running) return;
+    this.running = true;
+    await this.refresh();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The key a token names, from what is known now; may start a background refresh. */
   async resolve(kid: string | undefined): Promise<ResolvedKey | undefined> {
     if (!kid) return undefined;
-    let jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
-    const unknownKidInterval = this.lastFetchFailed
-      ? RETRY_AFTER_FAILURE_MS
-      : MIN_REFRESH_INTERVAL_MS;
-    if (
-      this.remote &&
-      (this.now() >= this.remoteFreshUntil ||
-        (!jwk && this.now() - this.remoteFetchedAt >= unknownKidInterval))
-    ) {
-      await this.refresh();
-      jwk = this.staticKeys.get(kid) ?? this.remoteKeys.get(kid);
+    const jwk = this.staticKeys.get(kid) ?? this.liveRemoteKeys().get(kid);
+    if (this.remote) {
+      const now = this.now();
+      const unknownKidInterval =
+        this.failures > 0 ? UNKNOWN_KID_INTERVAL_AFTER_FAILURE_MS : UNKNOWN_KID_INTERVAL_MS;
+      if (now >= this.freshUntil || (!jwk && now - this.lastAttemptAt >= unknownKidInterval))
+        void this.refresh();
     }
     if (!jwk) return undefined;
     // A key id is imported once; a remote key that changes under the same kid is not honoured.
     let entry = this.imported.get(kid);
     if (!entry) {
-      const source = jwk;
-      entry = importJWK(source, source.alg ?? 'EdDSA').then((key) => ({
+      entry = importJWK(jwk, jwk.alg ?? 'EdDSA').then((key) => ({
         kid,
-        scope: scopeOf(source),
+        scope: scopeOf(jwk),
         key,
       }));
       this.imported.set(kid, entry);
@@ -86,29 +127,63 @@ export class KeyRing {
     return entry;
   }
 
-  private refresh(): Promise<void> {
+  /** Fetches the remote keys unless a fetch is under way already; never rejects. */
+  refresh(): Promise<void> {
+    if (!this.remote) return Promise.resolve();
+    const remote = this.remote;
     this.refreshing ??= (async () => {
+      this.lastAttemptAt = this.now();
+      let nextInMs: number;
       try {
-        const { keys, cacheForMs } = await this.remote!.fetch();
+        const { keys, cacheForMs } = await remote.fetch();
         this.remoteKeys = new Map(
           keys
             .filter((k) => k.kid)
+            // A remote key is never a service key, whatever it claims.
             .map((k) => [k.kid!, { ...k, [SERVICE_SCOPE_MEMBER]: undefined }]),
         );
-        this.remoteFreshUntil = this.now() + cacheForMs;
-        this.lastFetchFailed = false;
+        this.lastSuccessAt = this.now();
+        this.failures = 0;
+        this.expiredLogged = false;
+        // Refreshed often enough that keys never go stale while the remote answers.
+        nextInMs = Math.max(1, Math.min(cacheForMs, this.maxStaleMs / 3));
       } catch (error) {
-        // Keep verifying with the keys already known; try again after the minimum interval.
+        this.failures += 1;
+        nextInMs = Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
         this.logger.warn(
-          `could not refresh the remote JWKS (${error instanceof Error ? error.message : String(error)}); keeping the keys already known`,
+          `could not refresh the remote JWKS (${messageOf(error)}); keeping the keys already known, retrying in ${nextInMs} ms`,
         );
-        this.remoteFreshUntil = this.now() + MIN_REFRESH_INTERVAL_MS;
-        this.lastFetchFailed = true;
-      } finally {
-        this.remoteFetchedAt = this.now();
-        this.refreshing = undefined;
       }
-    })();
+      this.freshUntil = this.now() + nextInMs;
+      this.schedule(nextInMs);
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
     return this.refreshing;
+  }
+
+  /** Resolves once no refresh is under way (the one running, if any, has ended). */
+  async idle(): Promise<void> {
+    await this.refreshing;
+  }
+
+  /** Remote keys, unless no fetch has succeeded for longer than `maxStaleMs`. */
+  private liveRemoteKeys(): Map<string, JWK> {
+    if (this.lastSuccessAt === undefined || this.remoteKeys.size === 0) return this.remoteKeys;
+    if (this.now() - this.lastSuccessAt <= this.maxStaleMs) return this.remoteKeys;
+    if (!this.expiredLogged) {
+      this.expiredLogged = true;
+      this.logger.error(
+        `the remote JWKS could not be refreshed for ${Math.round(this.maxStaleMs / 1000)} s: its keys are no longer trusted`,
+      );
+    }
+    return new Map();
+  }
+
+  private schedule(inMs: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), inMs);
+    this.timer.unref();
   }
 }

@@ -1,6 +1,7 @@
 import { SignJWT, importJWK } from 'jose';
 import { UnauthenticatedError } from '@cinode/common';
 import {
+  NATIONAL_NODE_AUDIENCE,
   TokenIssuer,
   TokenVerifier,
   generateSigningKey,
@@ -62,11 +63,11 @@ describe(TokenVerifier.name, () => {
   });
 
   it('rejects an expired token as TOKEN_EXPIRED', async () => {
-    const token = await issuer.issue({ subject: 'p-1', roles: ['user'], ttlSeconds: -5 });
+    const token = await issuer.issue({ subject: 'p-1', roles: ['user'], ttlSeconds: -30 });
     expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_EXPIRED');
   });
 
-  it('rejects another key, another issuer or audience, and garbage as TOKEN_INVALID', async () => {
+  it('rejects another key, another issuer, and garbage as TOKEN_INVALID', async () => {
     const other = await generateSigningKey('k1');
     const tokens = [
       await new TokenIssuer(other, SETTINGS).issue({
@@ -79,15 +80,96 @@ describe(TokenVerifier.name, () => {
         roles: ['user'],
         ttlSeconds: 60,
       }),
-      await new TokenIssuer(key, { ...SETTINGS, audience: 'elsewhere' }).issue({
-        subject: 'p',
-        roles: ['user'],
-        ttlSeconds: 60,
-      }),
       'not.a.jwt',
     ];
     for (const token of tokens)
       expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_INVALID');
+  });
+
+  it('refuses a token minted for the national node, and the national node refuses node tokens', async () => {
+    const national = new TokenVerifier(
+      { keys: [key.publicJwk] },
+      { ...SETTINGS, audience: NATIONAL_NODE_AUDIENCE },
+    );
+    const forNational = await issuer.issue({
+      subject: 'p',
+      roles: ['user'],
+      ttlSeconds: 60,
+      audience: NATIONAL_NODE_AUDIENCE,
+    });
+    const forNode = await issuer.issue({ subject: 'p', roles: ['user'], ttlSeconds: 60 });
+    expect(await reasonOf(verifier.verify(forNational))).toBe('TOKEN_AUDIENCE_MISMATCH');
+    expect(await reasonOf(national.verify(forNode))).toBe('TOKEN_AUDIENCE_MISMATCH');
+    expect((await national.verify(forNational)).subject).toBe('p');
+    expect((await verifier.verify(forNode)).subject).toBe('p');
+  });
+
+  it('refuses a token naming several audiences, even when its own is among them', async () => {
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const token = await new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      .setIssuer(SETTINGS.issuer)
+      .setAudience([SETTINGS.audience, NATIONAL_NODE_AUDIENCE])
+      .setSubject('p')
+      .setJti('j')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(privateKey);
+    expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_AUDIENCE_MISMATCH');
+  });
+
+  it('refuses a lifetime above the maximum, and a token older than it', async () => {
+    const strict = new TokenVerifier(
+      { keys: [key.publicJwk] },
+      { ...SETTINGS, maxLifetimeSeconds: 600, clockToleranceSeconds: 0 },
+    );
+    const at = (ttlSeconds: number) => issuer.issue({ subject: 'p', roles: ['user'], ttlSeconds });
+    expect((await strict.verify(await at(600))).subject).toBe('p');
+    expect(await reasonOf(strict.verify(await at(601)))).toBe('TOKEN_LIFETIME_TOO_LONG');
+    // The default maximum is an hour: a ten-year token is refused without any configuration.
+    expect(await reasonOf(verifier.verify(await at(10 * 365 * 86_400)))).toBe(
+      'TOKEN_LIFETIME_TOO_LONG',
+    );
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const issuedLongAgo = await new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      .setIssuer(SETTINGS.issuer)
+      .setAudience(SETTINGS.audience)
+      .setSubject('p')
+      .setJti('j')
+      .setIssuedAt(now - 700)
+      .setExpirationTime(now - 700 + 600)
+      .sign(privateKey);
+    expect(await reasonOf(strict.verify(issuedLongAgo))).toBe('TOKEN_EXPIRED');
+  });
+
+  it('allows the configured clock tolerance around exp and iat, and no more', async () => {
+    const tolerant = new TokenVerifier(
+      { keys: [key.publicJwk] },
+      { ...SETTINGS, clockToleranceSeconds: 30 },
+    );
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (iat: number, exp: number) =>
+      new SignJWT({ roles: ['user'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setIssuer(SETTINGS.issuer)
+        .setAudience(SETTINGS.audience)
+        .setSubject('p')
+        .setJti('j')
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(privateKey);
+    // Expired 10 s ago, or issued 10 s "in the future" by a fast clock: within 30 s, accepted.
+    expect((await tolerant.verify(await signed(now - 70, now - 10))).subject).toBe('p');
+    expect((await tolerant.verify(await signed(now + 10, now + 70))).subject).toBe('p');
+    expect(await reasonOf(tolerant.verify(await signed(now - 100, now - 40)))).toBe(
+      'TOKEN_EXPIRED',
+    );
+    expect(await reasonOf(tolerant.verify(await signed(now + 60, now + 120)))).toBe(
+      'TOKEN_INVALID',
+    );
   });
 
   it('rejects a token whose payload was altered after signing', async () => {
@@ -114,6 +196,7 @@ describe(TokenVerifier.name, () => {
         .setAudience(SETTINGS.audience)
         .setSubject('p-4')
         .setJti('j-1')
+        .setIssuedAt()
         .setExpirationTime('1m')
         .sign(privateKey);
     expect((await verifier.verify(await sign(['user', 'superuser']))).roles).toEqual(['user']);
@@ -121,7 +204,7 @@ describe(TokenVerifier.name, () => {
     expect(await reasonOf(verifier.verify(await sign('operator')))).toBe('TOKEN_INVALID');
   });
 
-  it('requires sub, exp and jti', async () => {
+  it('requires sub, exp, iat and jti', async () => {
     const privateKey = await importJWK(key.privateJwk, 'EdDSA');
     const base = () =>
       new SignJWT({ roles: ['user'] })
@@ -129,10 +212,19 @@ describe(TokenVerifier.name, () => {
         .setIssuer(SETTINGS.issuer)
         .setAudience(SETTINGS.audience);
     const missing = [
-      await base().setJti('j').setExpirationTime('1m').sign(privateKey),
-      await base().setSubject('s').setExpirationTime('1m').sign(privateKey),
-      await base().setSubject('s').setJti('j').sign(privateKey),
+      await base().setJti('j').setIssuedAt().setExpirationTime('1m').sign(privateKey),
+      await base().setSubject('s').setIssuedAt().setExpirationTime('1m').sign(privateKey),
+      await base().setSubject('s').setJti('j').setIssuedAt().sign(privateKey),
+      await base().setSubject('s').setJti('j').setExpirationTime('1m').sign(privateKey),
     ];
+    // Complete, the same token verifies: each refusal above is for the missing claim.
+    const complete = await base()
+      .setSubject('s')
+      .setJti('j')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(privateKey);
+    expect((await verifier.verify(complete)).subject).toBe('s');
     for (const token of missing)
       expect(await reasonOf(verifier.verify(token))).toBe('TOKEN_INVALID');
   });

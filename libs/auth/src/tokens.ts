@@ -12,15 +12,37 @@ import {
   type JWK,
   type KeyLike,
 } from 'jose';
+import { TokenErrorReason } from './errors';
 import { KeyRing, SERVICE_SCOPE_MEMBER, type KeyScope, type ResolvedKey } from './key-ring';
 import { isRole, type Caller, type Role } from './roles';
 
 const ALGORITHM = 'EdDSA';
 
+/**
+ * The audience of tokens a node presents to the national node (its AUTH_JWT_AUDIENCE, the
+ * identifier's NATIONAL_NODE_AUDIENCE). Node services expect `cinode`, so a token one side
+ * received is worth nothing at the other.
+ */
+export const NATIONAL_NODE_AUDIENCE = 'national-node';
+
 export interface TokenSettings {
   issuer: string;
+  /** The audience tokens are minted for, and the one a verifier requires. */
   audience: string;
 }
+
+/** What a verifier accepts besides issuer and audience (AUTH_JWT_MAX_TTL_SECONDS, ..._CLOCK_...). */
+export interface VerificationLimits {
+  /** Longest lifetime (`exp` - `iat`) accepted; a token is also refused once this old. */
+  maxLifetimeSeconds: number;
+  /** Leeway for clocks that disagree, applied to `exp`, `iat` and `nbf`. */
+  clockToleranceSeconds: number;
+}
+
+export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
+  maxLifetimeSeconds: 3600,
+  clockToleranceSeconds: 10,
+};
 
 /** Parses AUTH_JWT_PUBLIC_KEYS: a JWKS document, or a single JWK. */
 export function parseJwks(json: string): JSONWebKeySet {
@@ -40,16 +62,24 @@ export function parseJwks(json: string): JSONWebKeySet {
 /**
  * Verifies caller tokens locally. Keys are selected by `kid` from a KeyRing (several may be valid at
  * once, so signing keys rotate without downtime), and a key's scope limits what it may sign:
- * service keys only `service`-role tokens, participant keys never the `service` role.
+ * service keys only `service`-role tokens, participant keys never the `service` role. A token names
+ * exactly one audience, this verifier's; its lifetime may not exceed the configured maximum.
  */
 export class TokenVerifier {
   private readonly ring: KeyRing;
+  private readonly limits: VerificationLimits;
 
   constructor(
     keys: KeyRing | JSONWebKeySet,
-    private readonly settings: TokenSettings,
+    private readonly settings: TokenSettings & Partial<VerificationLimits>,
   ) {
     this.ring = keys instanceof KeyRing ? keys : new KeyRing(keys.keys);
+    this.limits = {
+      maxLifetimeSeconds:
+        settings.maxLifetimeSeconds ?? DEFAULT_VERIFICATION_LIMITS.maxLifetimeSeconds,
+      clockToleranceSeconds:
+        settings.clockToleranceSeconds ?? DEFAULT_VERIFICATION_LIMITS.clockToleranceSeconds,
+    };
   }
 
   async verify(token: string): Promise<Caller> {
@@ -67,23 +97,32 @@ export class TokenVerifier {
           issuer: this.settings.issuer,
           audience: this.settings.audience,
           algorithms: [ALGORITHM],
-          requiredClaims: ['sub', 'exp', 'jti'],
+          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+          maxTokenAge: this.limits.maxLifetimeSeconds,
+          clockTolerance: this.limits.clockToleranceSeconds,
         },
       ));
     } catch (error) {
-      const reason = error instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID';
-      throw new UnauthenticatedError(
-        reason,
-        reason === 'TOKEN_EXPIRED' ? 'token expired' : 'invalid token',
-      );
+      throw refusalOf(error);
     }
+    if (Array.isArray(payload.aud) && payload.aud.length !== 1)
+      throw new UnauthenticatedError(
+        TokenErrorReason.TOKEN_AUDIENCE_MISMATCH,
+        'a token names exactly one audience',
+      );
+    // jose has checked both are numbers (exp and iat are required).
+    if ((payload.exp ?? 0) - (payload.iat ?? 0) > this.limits.maxLifetimeSeconds)
+      throw new UnauthenticatedError(
+        TokenErrorReason.TOKEN_LIFETIME_TOO_LONG,
+        `token lifetime exceeds ${this.limits.maxLifetimeSeconds} s`,
+      );
     const roles: Role[] = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
     if (roles.length === 0)
-      throw new UnauthenticatedError('TOKEN_INVALID', 'token carries no known role');
+      throw new UnauthenticatedError(TokenErrorReason.TOKEN_INVALID, 'token carries no known role');
     const serviceToken = roles.includes('service');
     if (signer?.scope === 'service' ? !(serviceToken && roles.length === 1) : serviceToken) {
       throw new UnauthenticatedError(
-        'TOKEN_SCOPE_MISMATCH',
+        TokenErrorReason.TOKEN_SCOPE_MISMATCH,
         'token carries roles its signing key may not grant',
       );
     }
@@ -98,6 +137,17 @@ export class TokenVerifier {
 }
 
 class UnknownSigningKey extends Error {}
+
+function refusalOf(error: unknown): UnauthenticatedError {
+  if (error instanceof joseErrors.JWTExpired)
+    return new UnauthenticatedError(TokenErrorReason.TOKEN_EXPIRED, 'token expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud')
+    return new UnauthenticatedError(
+      TokenErrorReason.TOKEN_AUDIENCE_MISMATCH,
+      'token was minted for another audience',
+    );
+  return new UnauthenticatedError(TokenErrorReason.TOKEN_INVALID, 'invalid token');
+}
 
 export interface SigningKey {
   kid: string;
@@ -147,6 +197,8 @@ export interface TokenClaims {
   roles: Role[];
   tenant?: string;
   ttlSeconds: number;
+  /** The audience, when not the issuer's own (e.g. a service token for the national node). */
+  audience?: string;
 }
 
 /** Signs caller tokens. The service center issues participants' tokens with it; tests use it too. */
@@ -165,7 +217,7 @@ export class TokenIssuer {
     return new SignJWT({ roles: claims.roles, tenant: claims.tenant ?? claims.subject })
       .setProtectedHeader({ alg: ALGORITHM, kid: this.signingKey.kid, typ: 'JWT' })
       .setIssuer(this.settings.issuer)
-      .setAudience(this.settings.audience)
+      .setAudience(claims.audience ?? this.settings.audience)
       .setSubject(claims.subject)
       .setIssuedAt(now)
       .setExpirationTime(now + claims.ttlSeconds)
@@ -176,38 +228,41 @@ export class TokenIssuer {
 
 /**
  * The token a service presents when it calls another service (or the national node): signed with
- * the node's service key, role `service`, subject = the service's name. Reused until a minute before
- * it expires.
+ * the node's service key, role `service`, subject = the service's name, for one audience — the
+ * node's own unless the caller names another (the national node's), so a token that leaves the node
+ * is worth nothing inside it. Reused until a minute before it expires.
  */
 export class ServiceTokenSource {
-  private cached: { token: string; refreshAt: number } | undefined;
+  private readonly cached = new Map<string, { token: string; refreshAt: number }>();
   private readonly issuer: TokenIssuer | undefined;
 
   constructor(
     private readonly serviceName: string,
     signingKey: SigningKey | undefined,
-    settings: TokenSettings,
+    private readonly settings: TokenSettings,
     private readonly ttlSeconds = 300,
   ) {
     this.issuer = signingKey ? new TokenIssuer(signingKey, settings) : undefined;
   }
 
-  async token(): Promise<string> {
+  async token(audience: string = this.settings.audience): Promise<string> {
     if (!this.issuer)
       throw new Error(
         'AUTH_SERVICE_SIGNING_KEY is not configured: this service cannot call others',
       );
     const now = Date.now();
-    if (this.cached && now < this.cached.refreshAt) return this.cached.token;
+    const cached = this.cached.get(audience);
+    if (cached && now < cached.refreshAt) return cached.token;
     const token = await this.issuer.issue({
       subject: this.serviceName,
       roles: ['service'],
       ttlSeconds: this.ttlSeconds,
+      audience,
     });
-    this.cached = {
+    this.cached.set(audience, {
       token,
       refreshAt: now + Math.max(this.ttlSeconds - 60, this.ttlSeconds / 2) * 1000,
-    };
+    });
     return token;
   }
 }

@@ -140,10 +140,20 @@ export const baseServiceSchema = z.object({
   AUTH_JWT_PUBLIC_KEYS: z.string({ required_error: 'is required' }).min(2),
   /** The service center's gRPC address, whose signing keys (GetJwks) are trusted too. */
   AUTH_JWKS_ADDRESS: envOptional(),
+  /**
+   * How long keys fetched from AUTH_JWKS_ADDRESS (the service center: read from its database) stay
+   * trusted without a successful refresh; then tokens they signed are refused until one succeeds.
+   */
+  AUTH_JWKS_MAX_STALE_SECONDS: envInt(600, 30, 86_400),
   /** Private JWK of the node's service key: lets this service call others as role `service`. */
   AUTH_SERVICE_SIGNING_KEY: envOptional(),
   AUTH_JWT_ISSUER: z.string().default('cinode'),
-  AUTH_JWT_AUDIENCE: z.string().default('cinode'),
+  /** The audience caller tokens must name (exactly this one); `cinode` inside a node. */
+  AUTH_JWT_AUDIENCE: z.string().min(1).default('cinode'),
+  /** Longest caller-token lifetime (`exp` - `iat`) accepted; older tokens are refused too. */
+  AUTH_JWT_MAX_TTL_SECONDS: envInt(3600, 60, 86_400),
+  /** Leeway for clocks that disagree when checking `exp`, `iat` and `nbf`. */
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS: envInt(10, 0, 300),
 });
 
 export type BaseServiceConfig = z.infer<typeof baseServiceSchema>;

@@ -1,4 +1,4 @@
-import { TokenIssuer, generateSigningKey, type Role } from '@cinode/auth';
+import { NATIONAL_NODE_AUDIENCE, TokenIssuer, generateSigningKey, type Role } from '@cinode/auth';
 
 export const TEST_TOKEN_SETTINGS = { issuer: 'cinode', audience: 'cinode' } as const;
 
@@ -17,6 +17,8 @@ export interface TestAuth {
    * tokens are signed with the service key, all others with the participant key.
    */
   token(roles: Role[], subject?: string, tenant?: string, ttlSeconds?: number): Promise<string>;
+  /** The same, minted for the national node's audience (what the national node mock accepts). */
+  nationalToken(roles: Role[], subject?: string): Promise<string>;
 }
 
 export async function createTestAuth(): Promise<TestAuth> {
@@ -34,6 +36,13 @@ export async function createTestAuth(): Promise<TestAuth> {
         roles,
         tenant,
         ttlSeconds,
+      }),
+    nationalToken: (roles, subject = `national-${roles.join('-')}`) =>
+      (roles.includes('service') ? serviceIssuer : issuer).issue({
+        subject,
+        roles,
+        ttlSeconds: 300,
+        audience: NATIONAL_NODE_AUDIENCE,
       }),
   };
 }

@@ -11,6 +11,7 @@ import {
   type ServiceConfigDefinition,
   serviceAddressShape,
 } from '@cinode/config';
+import { NATIONAL_NODE_AUDIENCE } from '@cinode/auth';
 import { z } from 'zod';
 
 export const SERVICE_NAME = manifest.name;
@@ -22,6 +23,11 @@ const schema = baseServiceSchema.extend({
   NATIONAL_NODE_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each call to the national node. Must stay well under the consumer's ack wait. */
   NATIONAL_NODE_TIMEOUT_MS: envInt(10_000, 100, 25_000),
+  /**
+   * The audience of the service tokens sent to the national node. It must differ from the node's
+   * own AUTH_JWT_AUDIENCE: a token the national node received is then refused by every node service.
+   */
+  NATIONAL_NODE_AUDIENCE: z.string().min(1).default(NATIONAL_NODE_AUDIENCE),
   /**
    * How the national node is called (NATIONAL_NODE_TLS, _CA_FILE, _CERT_FILE, _KEY_FILE). All unset:
    * as the node's own services (GRPC_CLIENT_TLS_*), which suits the mock inside the node; the real
@@ -77,6 +83,11 @@ function rules(config: IdentifierConfig): ConfigProblem[] {
   } else if (config.NODE_CODE && !config.IDENTIFIER_PREFIX?.endsWith(`.${config.NODE_CODE}`)) {
     problems.push({ key: 'IDENTIFIER_PREFIX', problem: 'must end with "." and NODE_CODE' });
   }
+  if (config.NATIONAL_NODE_AUDIENCE === config.AUTH_JWT_AUDIENCE)
+    problems.push({
+      key: 'NATIONAL_NODE_AUDIENCE',
+      problem: 'must differ from AUTH_JWT_AUDIENCE (tokens for the national node would work here)',
+    });
   const ranges = [
     ['REGISTRATION_RETRY_INITIAL_MS', 'REGISTRATION_RETRY_MAX_MS'],
     ['FILING_RETRY_INITIAL_MS', 'FILING_RETRY_MAX_MS'],

@@ -49,7 +49,7 @@ export async function startMockProcess(auth: TestAuth): Promise<MockProcess> {
     SHUTDOWN_GRACE_MS: '1000',
   });
   await waitForServing(address, 30_000, proc);
-  const operatorToken = await auth.token(['operator'], 'mock-operator');
+  const operatorToken = await auth.nationalToken(['operator'], 'mock-operator');
   const settings = { address, credentials: plaintext(), token: () => operatorToken };
   const operatorReads = createGrpcClient<NationalNodeServiceClient>(
     'cinode.national.v1.NationalNodeService',

@@ -6,12 +6,18 @@ import {
   type ServiceConfigDefinition,
   serviceAddressShape,
 } from '@cinode/config';
+import { NATIONAL_NODE_AUDIENCE } from '@cinode/auth';
 import { z } from 'zod';
 
 export const SERVICE_NAME = manifest.name;
 
 const schema = baseServiceSchema.extend({
   ...serviceAddressShape(manifest),
+  /**
+   * The national node's own audience: it accepts tokens minted for it and refuses the ones a node
+   * uses inside itself (audience `cinode`), whoever signed them.
+   */
+  AUTH_JWT_AUDIENCE: z.string().min(1).default(NATIONAL_NODE_AUDIENCE),
   /** The national identifier prefix put in front of every node code. */
   NATIONAL_PREFIX: z
     .string()

@@ -42,8 +42,8 @@ export async function startMock(
     createLogger({ service: SERVICE_NAME, level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   );
   const address = `127.0.0.1:${port}`;
-  const serviceToken = await auth.token(['service'], 'identifier', 'R-node');
-  const operatorToken = await auth.token(['operator'], 'op-1');
+  const serviceToken = await auth.nationalToken(['service'], 'identifier');
+  const operatorToken = await auth.nationalToken(['operator'], 'op-1');
   const node = createGrpcClient<NationalNodeServiceClient>(
     'cinode.national.v1.NationalNodeService',
     {

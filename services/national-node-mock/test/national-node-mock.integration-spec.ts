@@ -334,13 +334,38 @@ describe('national node mock: SubmitReport', () => {
 });
 
 describe('national node mock: access', () => {
+  it("refuses tokens minted for a node's own audience, whatever their role", async () => {
+    for (const token of [
+      await auth.token(['service'], 'identifier'),
+      await auth.token(['operator'], 'op-1'),
+    ]) {
+      const asNode = createGrpcClient<NationalNodeServiceClient>(
+        'cinode.national.v1.NationalNodeService',
+        { address: mock.address, credentials: plaintext(), token: () => token },
+      );
+      try {
+        const refused = await expectGrpcError(
+          asNode.api.listNodes({ pageSize: 1, pageToken: '' }),
+          GrpcStatus.UNAUTHENTICATED,
+        );
+        expect(refused.status?.errorInfo?.reason).toBe('TOKEN_AUDIENCE_MISMATCH');
+      } finally {
+        asNode.close();
+      }
+    }
+    // The same roles minted for the national node are let in.
+    await expect(
+      mock.operatorReads.api.listNodes({ pageSize: 1, pageToken: '' }),
+    ).resolves.toBeDefined();
+  });
+
   it('lets only operators change fault injection and only declared roles call', async () => {
-    const serviceToken = await auth.token(['service']);
+    const serviceToken = await auth.nationalToken(['service']);
     const asService = createGrpcClient<NationalNodeAdminServiceClient>(
       'cinode.national.v1.NationalNodeAdminService',
       { address: mock.address, credentials: plaintext(), token: () => serviceToken },
     );
-    const providerToken = await auth.token(['provider']);
+    const providerToken = await auth.nationalToken(['provider']);
     const asProvider = createGrpcClient<NationalNodeServiceClient>(
       'cinode.national.v1.NationalNodeService',
       {

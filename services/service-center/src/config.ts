@@ -10,6 +10,7 @@ import {
   serviceAddressShape,
 } from '@cinode/config';
 import { z } from 'zod';
+import { invalidProxyEntries } from './tokens/client-address';
 
 export const SERVICE_NAME = manifest.name;
 
@@ -18,13 +19,22 @@ const schema = baseServiceSchema.extend({
   ...eventsConfigShape,
   /** Lifetime of issued participant tokens; bounds how long a revoked participant's tokens work. */
   TOKEN_TTL_SECONDS: envInt(300, 30, 3600),
-  /** Failed IssueToken attempts allowed per key prefix within the window. */
+  /** Failed IssueToken attempts allowed per key prefix from one address within the window. */
   TOKEN_FAILED_ATTEMPT_LIMIT: envInt(10, 1, 10_000),
   /**
    * Failed attempts allowed per source address within the window: higher than per prefix, since
-   * many legitimate clients can share one address behind a NAT or load balancer.
+   * many legitimate clients can share one address behind a NAT.
    */
   TOKEN_FAILED_ADDRESS_LIMIT: envInt(100, 1, 100_000),
+  /**
+   * Comma-separated addresses or CIDR ranges of the proxies in front of the service center (load
+   * balancer, ingress) whose X-Forwarded-For names the caller for these limits. From any other peer
+   * the header is ignored. Unset: none; the peer's address counts.
+   */
+  TOKEN_TRUSTED_PROXIES: envOptional().refine(
+    (v) => v === undefined || invalidProxyEntries(v).length === 0,
+    'must be comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.0/8,fd00::/8)',
+  ),
   TOKEN_FAILED_ATTEMPT_WINDOW_SECONDS: envInt(300, 1, 86_400),
   /**
    * Base64 of 32 random bytes: the AES-256-GCM key that encrypts signing keys at rest. Required in
@@ -54,10 +64,15 @@ export const serviceCenterConfigDefinition: ServiceConfigDefinition<typeof schem
   service: SERVICE_NAME,
   schema,
   secrets: SECRET_KEYS,
-  rules: (config) =>
-    config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
+  rules: (config) => [
+    ...(config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
       ? [{ key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' }]
-      : [],
+      : []),
+    // Every service refuses tokens living longer than its AUTH_JWT_MAX_TTL_SECONDS.
+    ...(config.TOKEN_TTL_SECONDS > config.AUTH_JWT_MAX_TTL_SECONDS
+      ? [{ key: 'TOKEN_TTL_SECONDS', problem: 'must not exceed AUTH_JWT_MAX_TTL_SECONDS' }]
+      : []),
+  ],
 };
 
 /**

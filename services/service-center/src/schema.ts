@@ -2,6 +2,7 @@ import { serviceSchema } from '@cinode/kit';
 import { ApiKeyEntity } from './api-keys/api-key.entity';
 import { InitialSchema1795452564844 } from './migrations/1795452564844-InitialSchema';
 import { KitAlignment1796100000000 } from './migrations/1796100000000-KitAlignment';
+import { PublishKeysBeforeSigning1796400000000 } from './migrations/1796400000000-PublishKeysBeforeSigning';
 import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
@@ -19,7 +20,11 @@ export const SERVICE_CENTER_SCHEMA = serviceSchema(
       SigningKeyEntity,
       TokenAttemptFailureEntity,
     ],
-    migrations: [InitialSchema1795452564844, KitAlignment1796100000000],
+    migrations: [
+      InitialSchema1795452564844,
+      KitAlignment1796100000000,
+      PublishKeysBeforeSigning1796400000000,
+    ],
   },
   { events: true },
 );

@@ -101,6 +101,7 @@ async function certified(
   const { issuedApiKey } = await operator.certification.api.certifyParticipant({
     participantId: id,
     reason: 'ok',
+    requestId: randomUUID(),
   });
   return { id, key: issuedApiKey!.apiKeySecret, keyId: issuedApiKey!.apiKey!.id };
 }
@@ -226,7 +227,11 @@ const CASES: Record<
     operator.certification.api.startReview({ participantId: id, reason: 'r' }),
   ),
   CertifyParticipant: transition('CertifyParticipant', ['startReview'], (id) =>
-    operator.certification.api.certifyParticipant({ participantId: id, reason: 'r' }),
+    operator.certification.api.certifyParticipant({
+      participantId: id,
+      reason: 'r',
+      requestId: randomUUID(),
+    }),
   ),
   RejectParticipant: transition('RejectParticipant', ['startReview'], (id) =>
     operator.certification.api.rejectParticipant({ participantId: id, reason: 'r' }),
@@ -375,7 +380,11 @@ function transition(
         if (step === 'startReview')
           await operator.certification.api.startReview({ participantId: id, reason: 'r' });
         if (step === 'certify')
-          await operator.certification.api.certifyParticipant({ participantId: id, reason: 'r' });
+          await operator.certification.api.certifyParticipant({
+            participantId: id,
+            reason: 'r',
+            requestId: '',
+          });
         if (step === 'suspend')
           await operator.certification.api.suspendParticipant({ participantId: id, reason: 'r' });
       }

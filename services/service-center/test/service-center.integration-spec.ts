@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { TokenVerifier } from '@cinode/auth';
+import { fromTimestamp, isGrpcError } from '@cinode/grpc';
 import { decodeEnvelope, type EventEnvelope } from '@cinode/events';
 import {
+  ApiKeyState,
   ParticipantKind,
   ParticipantState,
   QualificationState,
@@ -12,12 +14,14 @@ import {
 import {
   createTestAuth,
   createTestDatabase,
+  eventually,
   expectGrpcError,
   startTestNats,
   type TestAuth,
   type TestNats,
 } from '@cinode/testing';
 import { connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import type { Clients, ServiceCenterUnderTest } from './service-center-harness';
 import { QualificationsService } from '../src/qualifications/qualifications.service';
 import { startServiceCenter } from './service-center-harness';
@@ -28,21 +32,23 @@ let operator: Clients;
 let anonymous: Clients;
 let nc: NatsConnection;
 const FAILED_ATTEMPT_LIMIT = 5;
+const JWKS_CACHE_SECONDS = 1;
 
 let natsServer: TestNats;
+let databaseUrl: string;
 
 beforeAll(async () => {
   natsServer = await startTestNats();
   auth = await createTestAuth();
-  center = await startServiceCenter(
-    await createTestDatabase('service_center'),
-    natsServer.url,
-    auth,
-    {
-      TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
-      TOKEN_FAILED_ADDRESS_LIMIT: '1000',
-    },
-  );
+  databaseUrl = await createTestDatabase('service_center');
+  center = await startServiceCenter(databaseUrl, natsServer.url, auth, {
+    TOKEN_FAILED_ATTEMPT_LIMIT: String(FAILED_ATTEMPT_LIMIT),
+    TOKEN_FAILED_ADDRESS_LIMIT: '1000',
+    // A rotated key is published twice this long before it signs.
+    JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS),
+    // The tests stand in for a load balancer: their X-Forwarded-For names the caller.
+    TOKEN_TRUSTED_PROXIES: '127.0.0.1,::1',
+  });
   operator = center.clientsAs(() => auth.token(['operator'], 'op-alice'));
   anonymous = center.clientsAs();
   nc = await connect({ servers: natsServer.url });
@@ -94,6 +100,7 @@ async function certified(
   const certifiedResponse = await operator.certification.api.certifyParticipant({
     participantId: id,
     reason: 'documents verified',
+    requestId: randomUUID(),
   });
   return {
     id,
@@ -129,6 +136,24 @@ async function awaitEvent(
   throw new Error(`no ${subject} event matched within ${timeoutMs} ms`);
 }
 
+/** Metadata a proxy in front of the service center would add. */
+function forwardedFor(address: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('x-forwarded-for', address);
+  return metadata;
+}
+
+/** The gRPC status code a call ended with (OK when it succeeded). */
+async function statusCodeOf(call: Promise<unknown>): Promise<GrpcStatus> {
+  try {
+    await call;
+    return GrpcStatus.OK;
+  } catch (error) {
+    if (isGrpcError(error)) return error.code;
+    throw error;
+  }
+}
+
 const about = (id: string) => (e: EventEnvelope) =>
   (e.data as { participantId?: string }).participantId === id;
 
@@ -146,6 +171,7 @@ describe('service center: registration and certification', () => {
     const response = await operator.certification.api.certifyParticipant({
       participantId: id,
       reason: 'verified',
+      requestId: '',
     });
     expect(response.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
     const secret = response.issuedApiKey!.apiKeySecret;
@@ -236,6 +262,38 @@ describe('service center: registration and certification', () => {
     expect(participant?.name).toBe(other.name);
   });
 
+  it('certifies once for a retried request id: the retry gets the same key, without its secret', async () => {
+    const register = async () =>
+      (
+        await anonymous.participants.api.createParticipant(
+          organisation(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER),
+        )
+      ).participant!.id;
+    const id = await register();
+    await operator.certification.api.startReview({ participantId: id, reason: 'received' });
+    const request = { participantId: id, reason: 'verified', requestId: randomUUID() };
+    const first = await operator.certification.api.certifyParticipant(request);
+    const retry = await operator.certification.api.certifyParticipant(request);
+    expect(retry.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
+    expect(retry.issuedApiKey?.apiKey?.id).toBe(first.issuedApiKey?.apiKey?.id);
+    expect(first.issuedApiKey?.apiKeySecret).toMatch(/^cin_/);
+    expect(retry.issuedApiKey?.apiKeySecret).toBe('');
+    const { apiKeys } = await operator.apiKeys.api.listApiKeys({
+      participantId: id,
+      pageSize: 0,
+      pageToken: '',
+    });
+    expect(apiKeys).toHaveLength(1);
+    // The same id for another participant is another request, refused.
+    const other = await register();
+    await operator.certification.api.startReview({ participantId: other, reason: 'received' });
+    const reused = await expectGrpcError(
+      operator.certification.api.certifyParticipant({ ...request, participantId: other }),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(reused.status?.errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+  });
+
   it('rejects a bad credit code as INVALID_ARGUMENT naming the field', async () => {
     const request = organisation(ParticipantKind.PARTICIPANT_KIND_RESELLER);
     request.organization!.creditCode = '91440300708461136A';
@@ -321,6 +379,7 @@ describe('service center: registration and certification', () => {
       operator.certification.api.certifyParticipant({
         participantId: participant!.id,
         reason: 'skip review',
+        requestId: randomUUID(),
       }),
       GrpcStatus.FAILED_PRECONDITION,
     );
@@ -408,6 +467,58 @@ describe('service center: tokens and keys', () => {
     await awaitEvent('cinode.participant.participant.reinstated', about(provider.id));
   });
 
+  it('leaves a revoked participant no active key when a rotation of its key races the revocation', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    /** Backends of this database waiting for a lock, other than the test's own. */
+    const waiting = async (count: number) =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          )
+        ).rows[0].n,
+      ) >= count
+        ? true
+        : undefined;
+    const holder = new Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      // The key row is held, so the interleaving is the one that matters: the rotation has read
+      // what it needs and waits for the key while the revocation comes in behind it.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM api_key WHERE id = $1 FOR UPDATE', [provider.keyId]);
+      const rotation = operator.apiKeys.api
+        .rotateApiKey({ requestId: randomUUID(), apiKeyId: provider.keyId })
+        .then(
+          () => 'rotated',
+          (error: unknown) => (isGrpcError(error) ? GrpcStatus[error.code] : String(error)),
+        );
+      await eventually('the rotation to wait for the key', () => Promise.resolve(waiting(1)));
+      const revocation = operator.certification.api.revokeParticipant({
+        participantId: provider.id,
+        reason: 'licence withdrawn',
+      });
+      await eventually('the revocation to wait too', () => Promise.resolve(waiting(2)));
+      await holder.query('ROLLBACK');
+      await revocation;
+      // The rotation went first and issued a key; the revocation, behind it, revoked that one too.
+      expect(await rotation).toBe('rotated');
+      const { apiKeys } = await operator.apiKeys.api.listApiKeys({
+        participantId: provider.id,
+        pageSize: 0,
+        pageToken: '',
+      });
+      expect(apiKeys).toHaveLength(2);
+      expect(apiKeys.filter((k) => k.state === ApiKeyState.API_KEY_STATE_ACTIVE)).toEqual([]);
+    } finally {
+      await holder.end();
+      await db.end();
+    }
+  });
+
   it('revocation revokes the keys and is final', async () => {
     const provider = await certified(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER);
     await operator.certification.api.revokeParticipant({
@@ -430,25 +541,44 @@ describe('service center: tokens and keys', () => {
     await awaitEvent('cinode.participant.participant.revoked', about(provider.id));
   });
 
-  it('rotates a signing key while tokens signed by the old one keep verifying', async () => {
+  it('publishes a rotated-in signing key before it signs, while tokens signed by the old one keep verifying', async () => {
     const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
-    const before = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const headerKid = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const issue = async () =>
+      (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    const before = await issue();
     const requestId = randomUUID();
+    const rotatedAt = Date.now();
     const rotated = await operator.tokens.api.rotateSigningKey({ requestId });
     const retried = await operator.tokens.api.rotateSigningKey({ requestId });
-    expect(retried.activeKid).toBe(rotated.activeKid);
-    expect(rotated.publishedKids.length).toBeGreaterThanOrEqual(1);
-    const after = (await anonymous.tokens.api.issueToken({ apiKey: provider.key })).accessToken;
+    expect(retried).toEqual(rotated);
+    expect(rotated.publishedKids).toContain(headerKid(before));
+    const signsFrom = fromTimestamp(rotated.signsFrom!).getTime();
+    expect(signsFrom - rotatedAt).toBeGreaterThanOrEqual(2 * JWKS_CACHE_SECONDS * 1000 - 1_000);
+
+    // Published at once, in the JWKS every verifier fetches...
+    const { keys } = await anonymous.tokens.api.getJwks({});
+    expect(keys.map((k) => k.kid)).toEqual(
+      expect.arrayContaining([rotated.activeKid, headerKid(before)]),
+    );
+    // ...but tokens are still signed with the old key until then.
+    const meanwhile = await issue();
+    if (Date.now() < signsFrom) expect(headerKid(meanwhile)).toBe(headerKid(before));
+
+    const after = await eventually('a token signed with the new key', async () => {
+      const token = await issue();
+      return headerKid(token) === rotated.activeKid ? token : undefined;
+    });
+    expect(Date.now()).toBeGreaterThanOrEqual(signsFrom);
     const verifier = await verifierFromJwks();
     expect((await verifier.verify(before)).subject).toBe(provider.id);
     expect((await verifier.verify(after)).subject).toBe(provider.id);
-    const headerKid = (token: string) =>
-      (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
-    expect(headerKid(after)).toBe(rotated.activeKid);
-    expect(headerKid(before)).not.toBe(rotated.activeKid);
-    // The service itself still accepts the old token.
-    const asOld = center.clientsAs(() => before);
-    await asOld.participants.api.getParticipant({ participantId: provider.id });
+    // The service itself accepts both.
+    for (const token of [before, after]) {
+      const as = center.clientsAs(() => token);
+      await as.participants.api.getParticipant({ participantId: provider.id });
+    }
   });
 
   it('rate-limits failed attempts per key prefix with RESOURCE_EXHAUSTED and a retry delay', async () => {
@@ -466,6 +596,44 @@ describe('service center: tokens and keys', () => {
     );
     expect(error.status?.errorInfo?.reason).toBe('TOO_MANY_FAILED_ATTEMPTS');
     expect(error.status?.retryDelaySeconds).toBeGreaterThan(0);
+  });
+
+  it('keeps a genuine key working while another address hammers its prefix', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER);
+    const wrong = `${provider.key.slice(0, 13)}${'B'.repeat(32)}`;
+    const attacker = { metadata: forwardedFor('203.0.113.7') };
+    const holder = { metadata: forwardedFor('198.51.100.9') };
+    for (let i = 0; i < FAILED_ATTEMPT_LIMIT; i += 1)
+      await expectGrpcError(
+        anonymous.tokens.api.issueToken({ apiKey: wrong }, attacker),
+        GrpcStatus.UNAUTHENTICATED,
+      );
+    await expectGrpcError(
+      anonymous.tokens.api.issueToken({ apiKey: wrong }, attacker),
+      GrpcStatus.RESOURCE_EXHAUSTED,
+    );
+    // The prefix is public; knowing it locks out only the address that hammers it.
+    for (let i = 0; i < 3; i += 1) {
+      const issued = await anonymous.tokens.api.issueToken({ apiKey: provider.key }, holder);
+      expect(issued.participantId).toBe(provider.id);
+    }
+  });
+
+  it('lets exactly the limit of failed attempts through when they arrive all at once', async () => {
+    const provider = await certified(ParticipantKind.PARTICIPANT_KIND_RESELLER);
+    const wrong = `${provider.key.slice(0, 13)}${'C'.repeat(32)}`;
+    const from = { metadata: forwardedFor('203.0.113.99') };
+    const codes = await Promise.all(
+      Array.from({ length: 4 * FAILED_ATTEMPT_LIMIT }, () =>
+        statusCodeOf(anonymous.tokens.api.issueToken({ apiKey: wrong }, from)),
+      ),
+    );
+    expect(codes.filter((c) => c === GrpcStatus.UNAUTHENTICATED)).toHaveLength(
+      FAILED_ATTEMPT_LIMIT,
+    );
+    expect(codes.filter((c) => c === GrpcStatus.RESOURCE_EXHAUSTED)).toHaveLength(
+      3 * FAILED_ATTEMPT_LIMIT,
+    );
   });
 
   it('rotates an API key: the new one works, the old one stops', async () => {

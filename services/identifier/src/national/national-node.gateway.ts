@@ -30,7 +30,8 @@ export class NationalNodeGateway implements NationalNode, OnApplicationShutdown 
         // NATIONAL_NODE_TLS_*, or as the node's own services when unset (the in-node mock).
         credentials: clientCredentials(peerClientTransport(config, 'NATIONAL_NODE')),
         defaultTimeoutMs: config.NATIONAL_NODE_TIMEOUT_MS,
-        token: () => token.token(),
+        // Minted for the national node's audience: node services refuse it if it is replayed.
+        token: () => token.token(config.NATIONAL_NODE_AUDIENCE),
       },
     );
   }

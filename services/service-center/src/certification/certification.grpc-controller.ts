@@ -65,7 +65,12 @@ export class CertificationGrpcController implements CertificationServiceControll
     request: CertifyParticipantRequest,
     metadata: Metadata,
   ): Promise<CertifyParticipantResponse> {
-    const { participant, issuedKey } = await this.move(request, 'certify', metadata);
+    const { participant, issuedKey } = await this.certification.certify(
+      request.participantId,
+      request.reason,
+      request.requestId,
+      callerOf(metadata),
+    );
     return {
       participant: toParticipantMessage(participant),
       issuedApiKey: issuedKey

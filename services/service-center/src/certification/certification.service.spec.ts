@@ -51,6 +51,7 @@ function subject(state: ParticipantState) {
     participants,
     new ParticipantTransitions(participants),
     new ApiKeyIssuer(asReal<ApiKeysRepository>(store.keys)),
+    asReal<ApiKeysRepository>(store.keys),
     PageTokens.ephemeral(),
   );
   return { store, service };
@@ -101,6 +102,29 @@ describe(CertificationService.name, () => {
       version: 2,
       reason: 'participant revoked: fraud',
     });
+  });
+
+  it('certifies once for a retried request id, answering the retry with the first key without its secret', async () => {
+    const { store, service } = subject(S.PARTICIPANT_STATE_UNDER_REVIEW);
+    const first = await service.certify(ID, 'documents verified', 'cert-1', operator);
+    expect(first.issuedKey?.key).toMatch(/^cin_/);
+    const retry = await service.certify(ID, 'documents verified', 'cert-1', operator);
+    expect(retry.participant.state).toBe(S.PARTICIPANT_STATE_CERTIFIED);
+    expect(retry.issuedKey?.entity.id).toBe(first.issuedKey?.entity.id);
+    expect(retry.issuedKey?.key).toBe('');
+    expect(store.keys.keys.size).toBe(1);
+    expect(store.participants.transitions).toHaveLength(1);
+    expect(store.events.map((e) => e.type)).toEqual([
+      'cinode.participant.participant.certified',
+      'cinode.participant.key.issued',
+    ]);
+    // The same id for another reason is another request; without an id a repeat is refused.
+    await expect(service.certify(ID, 'something else', 'cert-1', operator)).rejects.toMatchObject({
+      reason: 'REQUEST_ID_REUSED',
+    });
+    await expect(service.certify(ID, 'documents verified', '', operator)).rejects.toBeInstanceOf(
+      FailedPreconditionError,
+    );
   });
 
   it('rejects certifying a rejected participant and changes nothing', async () => {

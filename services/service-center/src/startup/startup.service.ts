@@ -8,10 +8,12 @@ import {
   ParticipantKind,
   ParticipantState,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { ApiKeyIssuer } from '../api-keys/api-key-issuer';
 import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import type { ServiceCenterConfig } from '../config';
 import { ParticipantsRepository } from '../participants/participants.repository';
 import { QualificationsService } from '../qualifications/qualifications.service';
+import { ServiceCenterTokenVerifier } from '../tokens/service-center-token.verifier';
 import { SigningKeysService } from '../tokens/signing-keys.service';
 import { TokenExchangeService } from '../tokens/token-exchange.service';
 
@@ -39,12 +41,16 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     private readonly signingKeys: SigningKeysService,
     private readonly participants: ParticipantsRepository,
     private readonly apiKeys: ApiKeysRepository,
+    private readonly keyIssuer: ApiKeyIssuer,
     private readonly qualifications: QualificationsService,
     private readonly tokens: TokenExchangeService,
+    private readonly verifier: ServiceCenterTokenVerifier,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.signingKeys.ensureActiveKey();
+    // A first key created just now signs at once: this replica verifies with it from the start.
+    await this.verifier.reload();
     await this.ensureBootstrapOperator();
     if (this.config.QUALIFICATION_SWEEP_INTERVAL_MS > 0) {
       this.timer = setInterval(
@@ -104,8 +110,11 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     });
     if (outcome.created) this.logger.log('created the bootstrap operator');
     const operatorId = outcome.created ? outcome.result : outcome.objectId;
-    await this.uow.run((tx) =>
-      this.apiKeys.insertIfPrefixAbsent(tx, {
+    const replaced = await this.uow.run(async (tx) => {
+      // Replicas starting together take turns; the one that adds a changed key revokes the rest.
+      await this.participants.lock(tx, operatorId);
+      const now = new Date();
+      const added = await this.apiKeys.insertIfPrefixAbsent(tx, {
         id: randomUUID(),
         participantId: operatorId,
         prefix,
@@ -113,12 +122,25 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
         state: ApiKeyState.API_KEY_STATE_ACTIVE,
         version: 1,
         createdBy: 'install',
-        createdAt: new Date(),
+        createdAt: now,
         lastUsedAt: null,
         revokedAt: null,
         revokeReason: null,
-      }),
-    );
+      });
+      if (!added) return 0;
+      // A new OPERATOR_BOOTSTRAP_KEY replaces the operator's credential: whatever it held before
+      // (the previous bootstrap key, keys rotated from it) stops working now.
+      const others = (await this.apiKeys.lockActive(tx, operatorId)).filter(
+        (k) => k.prefix !== prefix,
+      );
+      for (const other of others)
+        await this.keyIssuer.revoke(tx, other, 'install', 'OPERATOR_BOOTSTRAP_KEY replaced', now);
+      return others.length;
+    });
+    if (replaced > 0)
+      this.logger.warn(
+        `OPERATOR_BOOTSTRAP_KEY changed: revoked the bootstrap operator's ${replaced} previous key(s)`,
+      );
     const stored = await this.apiKeys.findByPrefix(prefix);
     if (!stored || stored.participantId !== operatorId || stored.secretHash !== hashApiKey(key)) {
       throw new Error(

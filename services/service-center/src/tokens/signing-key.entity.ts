@@ -29,7 +29,13 @@ export class SigningKeyEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
-  /** When it stopped signing; null while active. */
+  /**
+   * When it starts signing; null: from its creation (the first key). A rotated-in key is `active`
+   * (in the JWKS) from its creation but signs only from here on, so verifiers know it first.
+   */
+  @Column({ name: 'activates_at', type: 'timestamptz', nullable: true })
+  activatesAt!: Date | null;
+  /** When it stops (or stopped) signing: its successor's activates_at; null while active. */
   @Column({ name: 'demoted_at', type: 'timestamptz', nullable: true })
   demotedAt!: Date | null;
 

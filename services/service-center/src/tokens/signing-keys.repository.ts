@@ -22,6 +22,27 @@ export class SigningKeysRepository {
     );
   }
 
+  async findByKid(kid: string, tx?: Tx): Promise<SigningKeyEntity | undefined> {
+    return (
+      (await this.uow.manager(tx).getRepository(SigningKeyEntity).findOneBy({ kid })) ?? undefined
+    );
+  }
+
+  /**
+   * The key that signs at `now`: the active key once its activates_at has come, else the key it
+   * succeeds, published but still signing until then (demoted_at in the future).
+   */
+  async findSigner(now: Date, tx?: Tx): Promise<SigningKeyEntity | undefined> {
+    const candidates = await this.uow
+      .manager(tx)
+      .getRepository(SigningKeyEntity)
+      .createQueryBuilder('k')
+      .where(`k.state = 'active' AND (k.activates_at IS NULL OR k.activates_at <= :now)`, { now })
+      .orWhere(`k.state = 'published' AND k.demoted_at > :now`, { now })
+      .getMany();
+    return candidates.find((k) => k.state === 'active') ?? candidates[0];
+  }
+
   async insert(tx: Tx, key: SigningKeyEntity): Promise<void> {
     await tx.manager.getRepository(SigningKeyEntity).insert(key);
   }
@@ -39,7 +60,10 @@ export class SigningKeysRepository {
       .execute();
   }
 
-  /** The active key and published keys that may still have signed a valid token, newest first. */
+  /**
+   * The keys verifiers must know: the active key (signing, or about to) and published keys that may
+   * still have signed a valid token, newest first.
+   */
   listVerificationKeys(now: Date, tx?: Tx): Promise<SigningKeyEntity[]> {
     return this.uow
       .manager(tx)

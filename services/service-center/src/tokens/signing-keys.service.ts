@@ -11,8 +11,16 @@ import { decryptSecret, encryptSecret } from './key-encryption';
 import type { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 
-/** Tokens a published key signed may outlive its demotion by the TTL; this covers clock skew on top. */
-const CLOCK_SKEW_MS = 60_000;
+/** Tokens a published key signed may outlive its demotion by the TTL and the clock tolerance. */
+const RETIRE_MARGIN_MS = 60_000;
+
+export interface RotationResult {
+  /** The new key: in the JWKS at once, signing from `signsFrom` on. */
+  activeKid: string;
+  /** The other keys in the JWKS (the one signing until `signsFrom` among them). */
+  publishedKids: string[];
+  signsFrom: Date;
+}
 
 /** Public JWK fields that go into the JWKS; everything else (notably "d") stays inside. */
 function publicPart(jwk: JWK): JWK {
@@ -51,9 +59,20 @@ export class SigningKeysService {
     });
   }
 
-  /** The issuer of the currently active key. Read per call, so a rotation elsewhere takes effect here. */
+  /**
+   * How long a new key is published before it signs: two cache periods of the JWKS, so every
+   * verifier — each refreshing once per period — has fetched it before the first token it signs.
+   */
+  publishLeadMs(): number {
+    return 2 * this.config.JWKS_CACHE_SECONDS * 1000;
+  }
+
+  /**
+   * The issuer of the key signing now. Read per call, so a rotation elsewhere takes effect here,
+   * and a rotated-in key takes over at its activates_at without anything having to run then.
+   */
   async activeIssuer(): Promise<TokenIssuer> {
-    const active = (await this.keys.findActive()) ?? (await this.reloadAfterEnsure());
+    const active = (await this.keys.findSigner(new Date())) ?? (await this.reloadAfterEnsure());
     let issuer = this.issuers.get(active.kid);
     if (!issuer) {
       const privateJwk = JSON.parse(
@@ -68,19 +87,18 @@ export class SigningKeysService {
     return issuer;
   }
 
-  /** The public halves of the active and still-published keys. */
+  /** The public halves of the active (signing, or about to) and still-published keys. */
   async verificationKeys(now: Date = new Date()): Promise<JWK[]> {
     return (await this.keys.listVerificationKeys(now)).map((k) => k.publicJwk);
   }
 
   /**
-   * Makes a new key active; the old one stays in the JWKS until its tokens have expired. A retry
-   * with the caller's request id rotates nothing more and describes the keys as they are.
+   * Publishes a new key at once and makes it sign from `publishLeadMs()` later; the key signing now
+   * signs until then and stays in the JWKS until its tokens have expired. A key a previous rotation
+   * published but that has not signed yet is dropped. A retry with the caller's request id rotates
+   * nothing more and describes the key that rotation created.
    */
-  async rotate(
-    requestId: string,
-    caller: Caller,
-  ): Promise<{ activeKid: string; publishedKids: string[] }> {
+  async rotate(requestId: string, caller: Caller): Promise<RotationResult> {
     const checks = new FieldChecks();
     checkRequestId(checks, requestId);
     checks.throwIfAny();
@@ -94,43 +112,58 @@ export class SigningKeysService {
       async (tx) => {
         await this.keys.lockExclusive(tx);
         const now = new Date();
+        const signsFrom = new Date(now.getTime() + this.publishLeadMs());
         const active = await this.keys.findActive(tx);
-        if (active) {
-          active.state = 'published';
-          active.demotedAt = now;
-          active.retireAfter = new Date(
-            now.getTime() + this.config.TOKEN_TTL_SECONDS * 1000 + CLOCK_SKEW_MS,
-          );
+        if (active?.activatesAt && active.activatesAt > now) {
+          // Published by an earlier rotation, never signed: dropped. The key signing now keeps
+          // signing until the new one takes over.
+          Object.assign(active, { state: 'retired', demotedAt: now, retireAfter: now });
           await this.keys.save(tx, active);
+          const signing = await this.keys.findSigner(now, tx);
+          if (signing) await this.demote(tx, signing, signsFrom);
+        } else if (active) {
+          await this.demote(tx, active, signsFrom);
         }
-        const created = await this.newKey();
+        const created = await this.newKey(signsFrom);
         await this.keys.insert(tx, created);
         await this.keys.retireExpired(tx, now);
-        return { result: await this.describe(now, tx), objectId: created.kid };
+        return { result: await this.describe(created.kid, now, tx), objectId: created.kid };
       },
     );
-    return outcome.created ? outcome.result : this.describe(new Date());
+    return outcome.created ? outcome.result : this.describe(outcome.objectId, new Date());
   }
 
-  private async describe(
-    now: Date,
-    tx?: Tx,
-  ): Promise<{ activeKid: string; publishedKids: string[] }> {
+  /** The key stops signing at `until` and leaves the JWKS once every token it signed has expired. */
+  private async demote(tx: Tx, key: SigningKeyEntity, until: Date): Promise<void> {
+    key.state = 'published';
+    key.demotedAt = until;
+    key.retireAfter = new Date(
+      until.getTime() +
+        (this.config.TOKEN_TTL_SECONDS + this.config.AUTH_JWT_CLOCK_TOLERANCE_SECONDS) * 1000 +
+        RETIRE_MARGIN_MS,
+    );
+    await this.keys.save(tx, key);
+  }
+
+  private async describe(kid: string, now: Date, tx?: Tx): Promise<RotationResult> {
+    const key = await this.keys.findByKid(kid, tx);
     const keys = await this.keys.listVerificationKeys(now, tx);
     return {
-      activeKid: keys.find((k) => k.state === 'active')?.kid ?? '',
-      publishedKids: keys.filter((k) => k.state === 'published').map((k) => k.kid),
+      activeKid: kid,
+      publishedKids: keys.filter((k) => k.kid !== kid).map((k) => k.kid),
+      signsFrom: key?.activatesAt ?? key?.createdAt ?? now,
     };
   }
 
   private async reloadAfterEnsure(): Promise<SigningKeyEntity> {
     await this.ensureActiveKey();
-    const active = await this.keys.findActive();
+    // Only an inconsistent table leaves no signer besides a key not due yet: sign rather than fail.
+    const active = (await this.keys.findSigner(new Date())) ?? (await this.keys.findActive());
     if (!active) throw new Error('no active signing key after ensuring one');
     return active;
   }
 
-  private async newKey(): Promise<SigningKeyEntity> {
+  private async newKey(activatesAt: Date | null = null): Promise<SigningKeyEntity> {
     const generated = await generateSigningKey();
     return {
       kid: generated.kid,
@@ -142,6 +175,7 @@ export class SigningKeysService {
         generated.kid,
       ),
       createdAt: new Date(),
+      activatesAt,
       demotedAt: null,
       retireAfter: null,
     };

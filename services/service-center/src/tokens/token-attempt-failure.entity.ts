@@ -1,7 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * One failed IssueToken attempt, counted per key prefix and per source address in a sliding window.
+ * One failed IssueToken attempt (or one under way), counted per source address and per key prefix
+ * from that address in a sliding window.
  * In Postgres rather than memory so every replica sees the same counts (docs/adr/0001).
  */
 @Entity({ name: 'token_attempt_failure' })
@@ -15,7 +16,7 @@ export class TokenAttemptFailureEntity {
   })
   id!: string;
 
-  /** "prefix" or "address". */
+  /** "address" (subject: the address) or "prefix" (subject: `<prefix>@<address>`). */
   @Column({ name: 'scope', type: 'varchar', length: 16 })
   scope!: string;
 

@@ -16,11 +16,13 @@ import type { ParticipantsRepository } from '../participants/participants.reposi
 import type { SigningKeysService } from './signing-keys.service';
 import type {
   AttemptCount,
+  AttemptLimit,
   AttemptScope,
+  Reservation,
   TokenAttemptsRepository,
 } from './token-attempts.repository';
 import { ErrorReason } from '../errors';
-import { TokenExchangeService, addressOfPeer } from './token-exchange.service';
+import { TokenExchangeService } from './token-exchange.service';
 
 const S = ParticipantState;
 const PARTICIPANT = '6f1c2b9e-7d3a-4c5b-9e8f-0a1b2c3d4e5f';
@@ -50,17 +52,33 @@ class FakeParticipants {
 }
 
 class FakeAttempts {
-  failures: { scope: AttemptScope; subject: string; at: Date }[] = [];
-  count(scope: AttemptScope, subject: string, since: Date): Promise<AttemptCount> {
+  failures: { id: string; scope: AttemptScope; subject: string; at: Date }[] = [];
+  private nextId = 1;
+  count(scope: AttemptScope, subject: string, since: Date): AttemptCount {
     const inWindow = this.failures.filter(
       (f) => f.scope === scope && f.subject === subject && f.at.getTime() > since.getTime(),
     );
     const oldest = inWindow.map((f) => f.at).sort((a, b) => a.getTime() - b.getTime())[0];
-    return Promise.resolve({ scope, subject, failures: inWindow.length, oldest });
+    return { scope, subject, failures: inWindow.length, oldest };
   }
-  record(attempts: { scope: AttemptScope; subject: string }[], at: Date): Promise<void> {
-    this.failures.push(...attempts.map((a) => ({ ...a, at })));
+  reserve(limits: AttemptLimit[], since: Date, at: Date): Promise<Reservation> {
+    const ordered = [...limits].sort((a, b) =>
+      `${a.scope}:${a.subject}`.localeCompare(`${b.scope}:${b.subject}`),
+    );
+    for (const l of ordered) {
+      const count = this.count(l.scope, l.subject, since);
+      if (count.failures >= l.limit) return Promise.resolve({ refused: count });
+    }
+    return Promise.resolve({ reserved: this.record(ordered, at) });
+  }
+  release(ids: string[]): Promise<void> {
+    this.failures = this.failures.filter((f) => !ids.includes(f.id));
     return Promise.resolve();
+  }
+  record(attempts: { scope: AttemptScope; subject: string }[], at: Date): string[] {
+    const rows = attempts.map((a) => ({ ...a, id: String(this.nextId++), at }));
+    this.failures.push(...rows);
+    return rows.map((r) => r.id);
   }
   deleteOlderThan(before: Date): Promise<void> {
     this.failures = this.failures.filter((f) => f.at.getTime() > before.getTime());
@@ -70,7 +88,6 @@ class FakeAttempts {
     return this.failures.map((f) => `${f.scope}:${f.subject}`);
   }
 }
-
 class FakeSigningKeys {
   issued: TokenClaims[] = [];
   activeIssuer() {
@@ -178,7 +195,7 @@ describe(TokenExchangeService.name, () => {
       ApiKeyState.API_KEY_STATE_REVOKED,
     );
     expectInvalidKey(await failure(service.issue(key, ADDRESS)));
-    expect(attempts.recorded()).toEqual([`address:${ADDRESS}`, `prefix:${prefix}`]);
+    expect(attempts.recorded()).toEqual([`address:${ADDRESS}`, `prefix:${prefix}@${ADDRESS}`]);
     expect(signingKeys.issued).toHaveLength(0);
     expect(keys.touched).toHaveLength(0);
   });
@@ -193,9 +210,9 @@ describe(TokenExchangeService.name, () => {
     expect((wrong as Error).message).toBe((missing as Error).message);
     expect(attempts.recorded()).toEqual([
       `address:${ADDRESS}`,
-      `prefix:${prefix}`,
+      `prefix:${prefix}@${ADDRESS}`,
       `address:${ADDRESS}`,
-      `prefix:${unknown.prefix}`,
+      `prefix:${unknown.prefix}@${ADDRESS}`,
     ]);
   });
 
@@ -224,11 +241,12 @@ describe(TokenExchangeService.name, () => {
     },
   );
 
-  it('refuses even the genuine key once its prefix reached the limit, saying when to retry', async () => {
+  it('refuses the key at its limit from the address hammering it, saying when to retry, while its holder elsewhere keeps working', async () => {
     const { service, attempts, signingKeys, key, prefix, wrongSecret } = subject();
+    const ATTACKER = '203.0.113.7';
     for (let i = 0; i < PREFIX_LIMIT; i += 1)
-      expectInvalidKey(await failure(service.issue(wrongSecret, ADDRESS)));
-    const error = await failure(service.issue(key, ADDRESS));
+      expectInvalidKey(await failure(service.issue(wrongSecret, ATTACKER)));
+    const error = await failure(service.issue(key, ATTACKER));
     expect(error).toBeInstanceOf(ResourceExhaustedError);
     expect((error as ResourceExhaustedError).reason).toBe(ErrorReason.TOO_MANY_FAILED_ATTEMPTS);
     expect((error as ResourceExhaustedError).metadata).toEqual({ scope: 'prefix' });
@@ -237,14 +255,24 @@ describe(TokenExchangeService.name, () => {
     expect(retryAfter).toBeLessThanOrEqual(WINDOW);
     expect(signingKeys.issued).toHaveLength(0);
     // A refusal for the limit is not itself counted.
-    expect(attempts.recorded().filter((r) => r === `prefix:${prefix}`)).toHaveLength(PREFIX_LIMIT);
+    expect(attempts.recorded().filter((r) => r === `prefix:${prefix}@${ATTACKER}`)).toHaveLength(
+      PREFIX_LIMIT,
+    );
+    // The prefix is public (listings, events); knowing it locks nobody else out.
+    await expect(service.issue(key, ADDRESS)).resolves.toMatchObject({
+      participantId: PARTICIPANT,
+    });
+    expect(attempts.recorded().filter((r) => r.endsWith(`@${ADDRESS}`))).toHaveLength(0);
   });
 
   it('frees the prefix when its oldest failure leaves the window', async () => {
     const { service, attempts, key, prefix } = subject();
     const old = new Date(Date.now() - (WINDOW + 1) * 1000);
-    await attempts.record(
-      Array.from({ length: PREFIX_LIMIT }, () => ({ scope: 'prefix' as const, subject: prefix })),
+    attempts.record(
+      Array.from({ length: PREFIX_LIMIT }, () => ({
+        scope: 'prefix' as const,
+        subject: `${prefix}@${ADDRESS}`,
+      })),
       old,
     );
     await expect(service.issue(key, ADDRESS)).resolves.toMatchObject({
@@ -254,8 +282,11 @@ describe(TokenExchangeService.name, () => {
 
   it('computes the wait from the oldest failure still in the window', async () => {
     const { service, attempts, key, prefix } = subject();
-    await attempts.record(
-      Array.from({ length: PREFIX_LIMIT }, () => ({ scope: 'prefix' as const, subject: prefix })),
+    attempts.record(
+      Array.from({ length: PREFIX_LIMIT }, () => ({
+        scope: 'prefix' as const,
+        subject: `${prefix}@${ADDRESS}`,
+      })),
       new Date(Date.now() - 100_000),
     );
     const error = await failure(service.issue(key, ADDRESS));
@@ -279,24 +310,9 @@ describe(TokenExchangeService.name, () => {
   it('prunes only failures no window can count any more', async () => {
     const { service, attempts } = subject();
     const now = new Date('2026-06-01T00:00:00Z');
-    await attempts.record(
-      [{ scope: 'address', subject: 'a' }],
-      new Date(now.getTime() - WINDOW * 1000),
-    );
-    await attempts.record([{ scope: 'address', subject: 'b' }], new Date(now.getTime() - 1000));
+    attempts.record([{ scope: 'address', subject: 'a' }], new Date(now.getTime() - WINDOW * 1000));
+    attempts.record([{ scope: 'address', subject: 'b' }], new Date(now.getTime() - 1000));
     await service.pruneAttempts(now);
     expect(attempts.recorded()).toEqual(['address:b']);
-  });
-});
-
-describe(addressOfPeer.name, () => {
-  it.each([
-    ['ipv4:10.0.0.1:5123', '10.0.0.1'],
-    ['ipv6:[::1]:5123', '::1'],
-    ['ipv6:[2001:db8::7]:443', '2001:db8::7'],
-    ['10.0.0.1', '10.0.0.1'],
-    ['', 'unknown'],
-  ])('reads %j as %j', (peer, address) => {
-    expect(addressOfPeer(peer)).toBe(address);
   });
 });

@@ -14,27 +14,17 @@ import { ErrorReason } from '../errors';
 import { rolesOfKind } from '../participants/participant-roles';
 import { ParticipantsRepository } from '../participants/participants.repository';
 import { SigningKeysService } from './signing-keys.service';
-import { TokenAttemptsRepository, type AttemptScope } from './token-attempts.repository';
+import {
+  TokenAttemptsRepository,
+  type AttemptCount,
+  type AttemptLimit,
+} from './token-attempts.repository';
 
 export interface IssuedToken {
   accessToken: string;
   expiresAt: Date;
   roles: Role[];
   participantId: string;
-}
-
-/** "ipv4:10.0.0.1:5123" or "ipv6:[::1]:5123" -> the address without the port. */
-export function addressOfPeer(peer: string): string {
-  const bare = peer.replace(/^(ipv4|ipv6|unix):/, '');
-  const v6 = /^\[([^\]]+)\]/.exec(bare);
-  if (v6) return v6[1];
-  const lastColon = bare.lastIndexOf(':');
-  return (
-    (lastColon > 0 && bare.indexOf(':') === lastColon ? bare.slice(0, lastColon) : bare).slice(
-      0,
-      128,
-    ) || 'unknown'
-  );
 }
 
 @Injectable()
@@ -49,32 +39,62 @@ export class TokenExchangeService {
   ) {}
 
   /**
-   * Exchanges an API key for a token. The failure counters are checked before any hash is compared,
-   * and every failure answers the same UNAUTHENTICATED, so a guesser learns nothing about which part
-   * was wrong. A not-certified participant is told so: its key is genuine, and it needs to know.
+   * Exchanges an API key for a token. Every attempt is counted, before any hash is compared,
+   * against the caller's address and against the key's prefix from that address, atomically (no
+   * more attempts than a limit allows get through, however many arrive at once); a genuine key's
+   * attempt is taken back. Counting a prefix per address means hammering a key's public prefix
+   * locks out the hammering address, never the key's holder calling from elsewhere. Every failure
+   * answers the same UNAUTHENTICATED, so a guesser learns nothing about which part was wrong. A
+   * not-certified participant is told so: its key is genuine, and it needs to know.
    */
-  async issue(apiKey: string, peerAddress: string): Promise<IssuedToken> {
+  async issue(apiKey: string, clientAddress: string): Promise<IssuedToken> {
     const now = new Date();
     const prefix = parseApiKey(apiKey)?.prefix;
-    const subjects: { scope: AttemptScope; subject: string }[] = [
-      { scope: 'address', subject: peerAddress },
+    const limits: AttemptLimit[] = [
+      {
+        scope: 'address',
+        subject: clientAddress,
+        limit: this.config.TOKEN_FAILED_ADDRESS_LIMIT,
+      },
     ];
-    if (prefix) subjects.push({ scope: 'prefix', subject: prefix });
-    await this.refuseIfOverLimit(subjects, now);
+    if (prefix)
+      limits.push({
+        scope: 'prefix',
+        subject: `${prefix}@${clientAddress}`,
+        limit: this.config.TOKEN_FAILED_ATTEMPT_LIMIT,
+      });
+    const windowMs = this.config.TOKEN_FAILED_ATTEMPT_WINDOW_SECONDS * 1000;
+    const reservation = await this.attempts.reserve(
+      limits,
+      new Date(now.getTime() - windowMs),
+      now,
+    );
+    if ('refused' in reservation) throw tooManyFailures(reservation.refused, now, windowMs);
 
-    const key = prefix ? await this.keys.findByPrefix(prefix) : undefined;
-    if (
-      !key ||
-      !apiKeyMatches(apiKey, key.secretHash) ||
-      key.state !== (ApiKeyState.API_KEY_STATE_ACTIVE as number)
-    ) {
-      await this.attempts.record(subjects, now);
-      throw new UnauthenticatedError(
-        ErrorReason.API_KEY_INVALID,
-        'the API key is unknown, revoked or malformed',
-      );
+    let failed = false;
+    try {
+      const key = prefix ? await this.keys.findByPrefix(prefix) : undefined;
+      if (
+        !key ||
+        !apiKeyMatches(apiKey, key.secretHash) ||
+        key.state !== (ApiKeyState.API_KEY_STATE_ACTIVE as number)
+      ) {
+        // The attempts stay recorded: they are the failure.
+        failed = true;
+        throw new UnauthenticatedError(
+          ErrorReason.API_KEY_INVALID,
+          'the API key is unknown, revoked or malformed',
+        );
+      }
+      return await this.tokenFor(key.id, key.participantId, now);
+    } finally {
+      // A genuine key (its participant certified or not) is no failed attempt.
+      if (!failed) await this.attempts.release(reservation.reserved);
     }
-    const participant = await this.participants.findById(key.participantId);
+  }
+
+  private async tokenFor(keyId: string, participantId: string, now: Date): Promise<IssuedToken> {
+    const participant = await this.participants.findById(participantId);
     if (
       !participant ||
       participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)
@@ -98,7 +118,7 @@ export class TokenExchangeService {
     await this.uow.run(async (tx) => {
       // The call names no participant; its audit record is about the one the key belongs to.
       tx.objectId = participant.id;
-      await this.keys.touchLastUsed(tx, key.id, now);
+      await this.keys.touchLastUsed(tx, keyId, now);
     });
     return {
       accessToken,
@@ -110,36 +130,22 @@ export class TokenExchangeService {
     };
   }
 
-  private async refuseIfOverLimit(
-    subjects: { scope: AttemptScope; subject: string }[],
-    now: Date,
-  ): Promise<void> {
-    const windowMs = this.config.TOKEN_FAILED_ATTEMPT_WINDOW_SECONDS * 1000;
-    const since = new Date(now.getTime() - windowMs);
-    for (const { scope, subject } of subjects) {
-      const count = await this.attempts.count(scope, subject, since);
-      const limit =
-        scope === 'prefix'
-          ? this.config.TOKEN_FAILED_ATTEMPT_LIMIT
-          : this.config.TOKEN_FAILED_ADDRESS_LIMIT;
-      if (count.failures >= limit) {
-        const freesAt = (count.oldest ?? now).getTime() + windowMs;
-        throw new ResourceExhaustedError(
-          ErrorReason.TOO_MANY_FAILED_ATTEMPTS,
-          `too many failed attempts for this ${scope === 'prefix' ? 'key' : 'address'}`,
-          {
-            retryAfterSeconds: Math.max(1, Math.ceil((freesAt - now.getTime()) / 1000)),
-            metadata: { scope },
-          },
-        );
-      }
-    }
-  }
-
   /** Drops failure rows that no window can count any more. */
   async pruneAttempts(now: Date = new Date()): Promise<void> {
     await this.attempts.deleteOlderThan(
       new Date(now.getTime() - this.config.TOKEN_FAILED_ATTEMPT_WINDOW_SECONDS * 1000),
     );
   }
+}
+
+function tooManyFailures(count: AttemptCount, now: Date, windowMs: number): ResourceExhaustedError {
+  const freesAt = (count.oldest ?? now).getTime() + windowMs;
+  return new ResourceExhaustedError(
+    ErrorReason.TOO_MANY_FAILED_ATTEMPTS,
+    `too many failed attempts for this ${count.scope === 'prefix' ? 'key' : 'address'}`,
+    {
+      retryAfterSeconds: Math.max(1, Math.ceil((freesAt - now.getTime()) / 1000)),
+      metadata: { scope: count.scope },
+    },
+  );
 }

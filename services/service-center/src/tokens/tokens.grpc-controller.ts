@@ -16,28 +16,37 @@ import type {
 import type { ServiceCenterConfig } from '../config';
 import { ServiceCenterTokenVerifier } from './service-center-token.verifier';
 import { SigningKeysService } from './signing-keys.service';
-import { TokenExchangeService, addressOfPeer } from './token-exchange.service';
+import { TrustedProxies } from './client-address';
+import { TokenExchangeService } from './token-exchange.service';
 
 const SERVICE = 'TokenService';
 
 @Controller()
 export class TokensGrpcController implements TokenServiceController {
+  private readonly proxies: TrustedProxies;
+
   constructor(
     private readonly exchange: TokenExchangeService,
     private readonly signingKeys: SigningKeysService,
     private readonly verifier: ServiceCenterTokenVerifier,
     @InjectConfig() private readonly config: ServiceCenterConfig,
-  ) {}
+  ) {
+    this.proxies = new TrustedProxies(config.TOKEN_TRUSTED_PROXIES);
+  }
 
   @GrpcMethod(SERVICE, 'IssueToken')
   @AllowPublic()
   @Audited('participant', 'created', 'participantId')
   async issueToken(
     request: IssueTokenRequest,
-    _metadata?: Metadata,
+    metadata?: Metadata,
     call?: ServerUnaryCall<unknown, unknown>,
   ): Promise<IssueTokenResponse> {
-    const issued = await this.exchange.issue(request.apiKey, addressOfPeer(call?.getPeer() ?? ''));
+    const forwardedFor = (metadata?.get('x-forwarded-for') ?? []).map(String);
+    const issued = await this.exchange.issue(
+      request.apiKey,
+      this.proxies.clientAddress(call?.getPeer() ?? '', forwardedFor),
+    );
     return {
       accessToken: issued.accessToken,
       expiresAt: toTimestamp(issued.expiresAt),
@@ -73,6 +82,10 @@ export class TokensGrpcController implements TokenServiceController {
   ): Promise<RotateSigningKeyResponse> {
     const result = await this.signingKeys.rotate(request.requestId, callerOf(metadata));
     await this.verifier.reload();
-    return result;
+    return {
+      activeKid: result.activeKid,
+      publishedKids: result.publishedKids,
+      signsFrom: toTimestamp(result.signsFrom),
+    };
   }
 }

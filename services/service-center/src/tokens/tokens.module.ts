@@ -25,6 +25,6 @@ import { TokensGrpcController } from './tokens.grpc-controller';
     ServiceCenterTokenVerifier,
     { provide: TokenVerifier, useExisting: ServiceCenterTokenVerifier },
   ],
-  exports: [TokenVerifier, SigningKeysService, TokenExchangeService],
+  exports: [TokenVerifier, ServiceCenterTokenVerifier, SigningKeysService, TokenExchangeService],
 })
 export class TokensModule {}

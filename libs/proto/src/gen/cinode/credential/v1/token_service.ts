@@ -59,7 +59,10 @@ export interface Jwk {
 
 /** Response of GetJwks. */
 export interface GetJwksResponse {
-  /** Every key that may have signed a token still valid: the active key and published ones. */
+  /**
+   * Every key that may have signed a token still valid or is about to sign: the active key
+   * (published before it signs) and published ones.
+   */
   keys: Jwk[];
   /** How long a verifier may cache this answer before asking again. */
   cacheFor: Duration | undefined;
@@ -73,10 +76,15 @@ export interface RotateSigningKeyRequest {
 
 /** Response of RotateSigningKey. */
 export interface RotateSigningKeyResponse {
-  /** Key id of the new active key. */
+  /** Key id of the new active key: in the JWKS now, signing from `signs_from` on. */
   activeKid: string;
-  /** Key ids still published for verification. */
+  /**
+   * The other key ids still published for verification (the key signing until `signs_from` among
+   * them).
+   */
   publishedKids: string[];
+  /** When the new key starts signing tokens. */
+  signsFrom: Timestamp | undefined;
 }
 
 function createBaseIssueTokenRequest(): IssueTokenRequest {
@@ -390,7 +398,7 @@ export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
 };
 
 function createBaseRotateSigningKeyResponse(): RotateSigningKeyResponse {
-  return { activeKid: "", publishedKids: [] };
+  return { activeKid: "", publishedKids: [], signsFrom: undefined };
 }
 
 export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
@@ -400,6 +408,9 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
     }
     for (const v of message.publishedKids) {
       writer.uint32(18).string(v!);
+    }
+    if (message.signsFrom !== undefined) {
+      Timestamp.encode(message.signsFrom, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -427,6 +438,14 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
           message.publishedKids.push(reader.string());
           continue;
         }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.signsFrom = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -442,9 +461,11 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
 export interface TokenServiceClient {
   /**
    * Exchanges an API key for a short-lived token. Needs no token. Fails UNAUTHENTICATED for an
-   * unknown, revoked or malformed key or a participant that is not certified, and
-   * RESOURCE_EXHAUSTED (with RetryInfo) after too many failed attempts for the key prefix or from
-   * the caller's address.
+   * unknown, revoked or malformed key (API_KEY_INVALID) or a participant that is not certified
+   * (PARTICIPANT_NOT_CERTIFIED), and RESOURCE_EXHAUSTED (TOO_MANY_FAILED_ATTEMPTS, with RetryInfo and
+   * metadata `scope`: `prefix` for the key's prefix from the caller's address, `address` for the
+   * caller's address) after too many failed attempts. The caller's address is the peer's, or the
+   * one a trusted proxy forwards (X-Forwarded-For).
    */
 
   issueToken(request: IssueTokenRequest, metadata?: Metadata): Observable<IssueTokenResponse>;
@@ -454,8 +475,10 @@ export interface TokenServiceClient {
   getJwks(request: GetJwksRequest, metadata?: Metadata): Observable<GetJwksResponse>;
 
   /**
-   * Makes a new signing key active; the previous one stays published until the tokens it signed
-   * have expired. Operators only.
+   * Publishes a new signing key at once and makes it sign from `signs_from` on: twice the JWKS
+   * cache time later, so every verifier has fetched it before the first token it signs. The key
+   * signing now signs until then and stays published until the tokens it signed have expired; a key
+   * an earlier rotation published that has not signed yet is dropped. Operators only.
    */
 
   rotateSigningKey(request: RotateSigningKeyRequest, metadata?: Metadata): Observable<RotateSigningKeyResponse>;
@@ -466,9 +489,11 @@ export interface TokenServiceClient {
 export interface TokenServiceController {
   /**
    * Exchanges an API key for a short-lived token. Needs no token. Fails UNAUTHENTICATED for an
-   * unknown, revoked or malformed key or a participant that is not certified, and
-   * RESOURCE_EXHAUSTED (with RetryInfo) after too many failed attempts for the key prefix or from
-   * the caller's address.
+   * unknown, revoked or malformed key (API_KEY_INVALID) or a participant that is not certified
+   * (PARTICIPANT_NOT_CERTIFIED), and RESOURCE_EXHAUSTED (TOO_MANY_FAILED_ATTEMPTS, with RetryInfo and
+   * metadata `scope`: `prefix` for the key's prefix from the caller's address, `address` for the
+   * caller's address) after too many failed attempts. The caller's address is the peer's, or the
+   * one a trusted proxy forwards (X-Forwarded-For).
    */
 
   issueToken(
@@ -484,8 +509,10 @@ export interface TokenServiceController {
   ): Promise<GetJwksResponse> | Observable<GetJwksResponse> | GetJwksResponse;
 
   /**
-   * Makes a new signing key active; the previous one stays published until the tokens it signed
-   * have expired. Operators only.
+   * Publishes a new signing key at once and makes it sign from `signs_from` on: twice the JWKS
+   * cache time later, so every verifier has fetched it before the first token it signs. The key
+   * signing now signs until then and stays published until the tokens it signed have expired; a key
+   * an earlier rotation published that has not signed yet is dropped. Operators only.
    */
 
   rotateSigningKey(

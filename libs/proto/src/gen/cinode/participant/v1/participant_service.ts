@@ -318,6 +318,12 @@ export interface CertifyParticipantRequest {
   participantId: string;
   /** Why (1 to 500 characters). */
   reason: string;
+  /**
+   * Idempotency key (optional, 1 to 64 characters, unique per caller): a retried certification
+   * with the same id certifies once and answers with the key it issued, without the secret (shown
+   * once). Empty: no idempotency; a repeated call fails INVALID_TRANSITION.
+   */
+  requestId: string;
 }
 
 /** Response of CertifyParticipant. */
@@ -326,7 +332,10 @@ export interface CertifyParticipantResponse {
   participant:
     | Participant
     | undefined;
-  /** The participant's first API key, with the full key in `api_key_secret`. Shown only here. */
+  /**
+   * The participant's first API key, with the full key in `api_key_secret`. Shown only here: a
+   * retry (same `request_id`) returns the key without its secret.
+   */
   issuedApiKey: IssuedApiKey | undefined;
 }
 
@@ -1656,7 +1665,7 @@ export const StartReviewResponse: MessageFns<StartReviewResponse> = {
 };
 
 function createBaseCertifyParticipantRequest(): CertifyParticipantRequest {
-  return { participantId: "", reason: "" };
+  return { participantId: "", reason: "", requestId: "" };
 }
 
 export const CertifyParticipantRequest: MessageFns<CertifyParticipantRequest> = {
@@ -1666,6 +1675,9 @@ export const CertifyParticipantRequest: MessageFns<CertifyParticipantRequest> = 
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
     }
     return writer;
   },
@@ -1691,6 +1703,14 @@ export const CertifyParticipantRequest: MessageFns<CertifyParticipantRequest> = 
           }
 
           message.reason = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.requestId = reader.string();
           continue;
         }
       }
@@ -3312,7 +3332,9 @@ export interface CertificationServiceClient {
 
   /**
    * UNDER_REVIEW -> CERTIFIED. Issues the participant's first API key and returns it, the only
-   * time the full key is ever shown.
+   * time the full key is ever shown. With a `request_id`, a retry answers with the participant as
+   * it is now and the key the first call issued (without its secret) instead of
+   * INVALID_TRANSITION; the same id with other content is ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
 
   certifyParticipant(request: CertifyParticipantRequest, metadata?: Metadata): Observable<CertifyParticipantResponse>;
@@ -3367,7 +3389,9 @@ export interface CertificationServiceController {
 
   /**
    * UNDER_REVIEW -> CERTIFIED. Issues the participant's first API key and returns it, the only
-   * time the full key is ever shown.
+   * time the full key is ever shown. With a `request_id`, a retry answers with the participant as
+   * it is now and the key the first call issued (without its secret) instead of
+   * INVALID_TRANSITION; the same id with other content is ALREADY_EXISTS (REQUEST_ID_REUSED).
    */
 
   certifyParticipant(

@@ -148,8 +148,12 @@ describe('the node with TLS and mTLS everywhere (issue 7)', () => {
     );
     expect(filed.filingNumber).not.toBe('');
 
-    // The mock trusts the operator token through the service center's JWKS, fetched over mTLS.
-    const { filing } = await api.national.getIdentifierFiling({ identifier }, operator);
+    // The identifier filed it over mTLS; the mock answers a token minted for its own audience
+    // (a node token is refused there), over mTLS too.
+    const { filing } = await api.national.getIdentifierFiling(
+      { identifier },
+      as(await node.nationalToken(['operator'])),
+    );
     expect(filing).toMatchObject({ identifier, filingNumber: filed.filingNumber });
   }, 60_000);
 

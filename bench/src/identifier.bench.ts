@@ -6,17 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  Client,
-  Server,
-  credentials,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
-import { ParticipantCertified, eventOf } from '@cinode/contracts';
-import { createEnvelope, encodeEnvelope } from '@cinode/events';
-import { createGrpcClient, toTimestamp } from '@cinode/grpc';
+import { Client, credentials } from '@grpc/grpc-js';
+import { createGrpcClient } from '@cinode/grpc';
 import {
   databaseUrl,
   findFreePort,
@@ -28,14 +19,10 @@ import {
   type IdentifierServiceClient,
   type IssueIdentifierRequest,
 } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
-import type {
-  FileIdentifierRequest,
-  FileIdentifierResponse,
-} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import type { ProbeRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, spawnService, waitForServing, plaintext } from '@cinode/testing';
-import { bareProbe, listen, methodOf, shutdown, startEchoServer } from './bare-grpc';
-import { connect } from 'nats';
+import { bareProbe, shutdown, startEchoServer } from './bare-grpc';
+import { certify, startNationalStub, waitUntil } from './identifier-fixture';
 import { Pool } from 'pg';
 import {
   benchScale,
@@ -51,7 +38,6 @@ import {
 } from './harness';
 
 const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
-const NATIONAL_SERVICE = 'cinode.national.v1.NationalNodeService';
 const CALL_TIMEOUT_MS = 10_000;
 const PROVIDER = randomUUID();
 const PROBE: ProbeRequest = { message: 'ping', behaviour: '', delayMs: 0 };
@@ -98,86 +84,6 @@ const TARGETS: ComparisonTarget[] = [
   { scenario: 'c=8', comparison: ISSUE_FLOOR, metric: 'p50', max: 16 },
   { scenario: 'c=8', comparison: ISSUE_FLOOR, metric: 'throughput', min: 0.07 },
 ];
-
-/**
- * The national node, as far as filing goes: a bare grpc-js server that accepts every
- * FileIdentifier at once (it ignores the service token). The service files every identifier it
- * issues in the background; with a real, answering national node that work finishes, and the
- * bench waits for it after each issue round instead of letting it spill into other sides' rounds.
- */
-async function startNationalStub(): Promise<{ server: Server; port: number; filings(): number }> {
-  const server = new Server();
-  const fileIdentifier = methodOf<FileIdentifierRequest, FileIdentifierResponse>(
-    NATIONAL_SERVICE,
-    'FileIdentifier',
-  );
-  const filed = new Map<string, string>();
-  server.addService({ FileIdentifier: fileIdentifier } as ServiceDefinition, {
-    FileIdentifier: (
-      call: ServerUnaryCall<FileIdentifierRequest, FileIdentifierResponse>,
-      callback: sendUnaryData<FileIdentifierResponse>,
-    ) => {
-      const request = call.request;
-      const existing = filed.get(request.identifier);
-      const filingNumber = existing ?? `NF${String(20260101000000 + filed.size + 1)}`;
-      filed.set(request.identifier, filingNumber);
-      callback(null, {
-        created: existing === undefined,
-        filing: {
-          filingNumber,
-          identifier: request.identifier,
-          nodeCode: request.nodeCode,
-          objectType: request.objectType,
-          objectName: request.objectName,
-          ownerName: request.ownerName,
-          ownerCreditCode: request.ownerCreditCode,
-          attributes: request.attributes,
-          allocatedAt: request.allocatedAt,
-          filedAt: toTimestamp(new Date()),
-        },
-      });
-    },
-  });
-  return { server, port: await listen(server), filings: () => filed.size };
-}
-
-/** Marks the participant certified the way the service center's outbox relay would. */
-async function certify(natsUrl: string, participantId: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const envelope = createEnvelope(
-      'service-center',
-      eventOf(ParticipantCertified, {
-        participantId,
-        version: 3,
-        kind: 'COMPUTE_PROVIDER',
-        state: 'CERTIFIED',
-        previousState: 'UNDER_REVIEW',
-        legalName: 'Example Cloud Ltd.',
-        creditCode: '91310000MA1FL0000X',
-        reason: 'bench',
-        actor: 'bench-operator',
-      }),
-    );
-    await nc.jetstream().publish(envelope.type, encodeEnvelope(envelope), { msgID: envelope.id });
-  } finally {
-    await nc.close();
-  }
-}
-
-/** Polls until `done` holds, failing after `limitMs` with `what`. */
-async function waitUntil(
-  done: () => Promise<boolean>,
-  what: string,
-  limitMs: number,
-  intervalMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 async function main(): Promise<boolean> {
   const scale = benchScale();

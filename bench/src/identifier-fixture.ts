@@ -1,0 +1,103 @@
+// Pieces the benches that run the identifier service share: a national-node stub that accepts
+// every filing, certifying a provider the way the service center's relay would, and polling.
+import {
+  Server,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { ParticipantCertified, eventOf } from '@cinode/contracts';
+import { createEnvelope, encodeEnvelope } from '@cinode/events';
+import { toTimestamp } from '@cinode/grpc';
+import type {
+  FileIdentifierRequest,
+  FileIdentifierResponse,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { connect } from 'nats';
+import { listen, methodOf } from './bare-grpc';
+
+const NATIONAL_SERVICE = 'cinode.national.v1.NationalNodeService';
+
+/**
+ * The national node, as far as filing goes: a bare grpc-js server that accepts every
+ * FileIdentifier at once (it ignores the service token). The service files every identifier it
+ * issues in the background; with a real, answering national node that work finishes, and the
+ * bench waits for it after each issue round instead of letting it spill into other sides' rounds.
+ */
+export async function startNationalStub(): Promise<{
+  server: Server;
+  port: number;
+  filings(): number;
+}> {
+  const server = new Server();
+  const fileIdentifier = methodOf<FileIdentifierRequest, FileIdentifierResponse>(
+    NATIONAL_SERVICE,
+    'FileIdentifier',
+  );
+  const filed = new Map<string, string>();
+  server.addService({ FileIdentifier: fileIdentifier } as ServiceDefinition, {
+    FileIdentifier: (
+      call: ServerUnaryCall<FileIdentifierRequest, FileIdentifierResponse>,
+      callback: sendUnaryData<FileIdentifierResponse>,
+    ) => {
+      const request = call.request;
+      const existing = filed.get(request.identifier);
+      const filingNumber = existing ?? `NF${String(20260101000000 + filed.size + 1)}`;
+      filed.set(request.identifier, filingNumber);
+      callback(null, {
+        created: existing === undefined,
+        filing: {
+          filingNumber,
+          identifier: request.identifier,
+          nodeCode: request.nodeCode,
+          objectType: request.objectType,
+          objectName: request.objectName,
+          ownerName: request.ownerName,
+          ownerCreditCode: request.ownerCreditCode,
+          attributes: request.attributes,
+          allocatedAt: request.allocatedAt,
+          filedAt: toTimestamp(new Date()),
+        },
+      });
+    },
+  });
+  return { server, port: await listen(server), filings: () => filed.size };
+}
+
+/** Marks the participant certified the way the service center's outbox relay would. */
+export async function certify(natsUrl: string, participantId: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const envelope = createEnvelope(
+      'service-center',
+      eventOf(ParticipantCertified, {
+        participantId,
+        version: 3,
+        kind: 'COMPUTE_PROVIDER',
+        state: 'CERTIFIED',
+        previousState: 'UNDER_REVIEW',
+        legalName: 'Example Cloud Ltd.',
+        creditCode: '91310000MA1FL0000X',
+        reason: 'bench',
+        actor: 'bench-operator',
+      }),
+    );
+    await nc.jetstream().publish(envelope.type, encodeEnvelope(envelope), { msgID: envelope.id });
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Polls until `done` holds, failing after `limitMs` with `what`. */
+export async function waitUntil(
+  done: () => Promise<boolean>,
+  what: string,
+  limitMs: number,
+  intervalMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,425 @@
+// The read path under a load generator that is not the bottleneck: h2load (C, nghttp2) drives
+// ResolveIdentifier of a filed identifier through the built identifier service, the Probe RPC
+// through a service built with the kit (the whole stack, no work of its own), and a bare grpc-js
+// server answering both paths with the same reply bytes, each in a process of its own, all in one
+// run, interleaved. Targets are those of issue 7 and are never set lower here.
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createGrpcClient } from '@cinode/grpc';
+import {
+  databaseUrl,
+  findFreePort,
+  startEmbeddedPostgres,
+  startNatsServer,
+} from '@cinode/local-infra';
+import {
+  ObjectType,
+  type IdentifierServiceClient,
+  type ResolveIdentifierRequest,
+  type ResolveIdentifierResponse,
+} from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
+import type {
+  ProbeRequest,
+  ProbeResponse,
+  ProbeServiceClient,
+} from '@cinode/proto/gen/cinode/testing/v1/probe_service';
+import {
+  WORKSPACE_ROOT,
+  createTestAuth,
+  plaintext,
+  spawnService,
+  waitForServing,
+  type ServiceProcess,
+} from '@cinode/testing';
+import { methodOf, shutdown } from './bare-grpc';
+import {
+  grpcFrame,
+  h2loadAvailable,
+  quantile,
+  runH2load,
+  type H2loadLoad,
+  type H2loadRun,
+} from './h2load';
+import { benchScale, runBench } from './harness';
+import { certify, startNationalStub, waitUntil } from './identifier-fixture';
+
+const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
+const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
+const RESOLVE_PATH = `/${IDENTIFIER_SERVICE}/ResolveIdentifier`;
+const PROBE_PATH = `/${PROBE_SERVICE}/Probe`;
+const PROVIDER = randomUUID();
+
+/** The issue's load: 4 connections x 16 streams. */
+const CONNECTIONS = 4;
+const STREAMS = 16;
+
+/*
+ * Targets, fixed by issue 7 ("the read path"): ResolveIdentifier >= 0.4x the bare echo's
+ * throughput; its p99 <= 4x the echo's p99 when both are offered half the echo's saturated
+ * throughput; the Probe RPC through the whole stack >= 0.7x the echo's throughput.
+ */
+const RESOLVE_THROUGHPUT_MIN = 0.4;
+const RESOLVE_P99_AT_HALF_LOAD_MAX = 4;
+const PROBE_THROUGHPUT_MIN = 0.7;
+
+type SideName = 'echo-resolve' | 'resolve' | 'echo-probe' | 'probe';
+
+interface Target {
+  name: string;
+  measured: number;
+  bound: number;
+  kind: 'min' | 'max';
+}
+
+/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
+function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
+  let output = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
+    {
+      cwd: WORKSPACE_ROOT,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited };
+}
+
+async function stopProcess(proc: ServiceProcess): Promise<void> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/** Calls of one method by status code, from a service's /metrics. */
+async function handledByCode(metricsPort: number, method: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('grpc_server_handled_total{')) continue;
+    if (!line.includes(`grpc_method="${method}"`)) continue;
+    const code = /grpc_code="([A-Z_]+)"/.exec(line)?.[1] ?? '?';
+    counts.set(code, (counts.get(code) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function notOk(before: Map<string, number>, after: Map<string, number>): string[] {
+  const problems: string[] = [];
+  for (const [code, count] of after) {
+    if (code === 'OK') continue;
+    const added = count - (before.get(code) ?? 0);
+    if (added > 0) problems.push(`${added} x ${code}`);
+  }
+  return problems;
+}
+
+function ms(value: number): string {
+  return value.toFixed(value < 10 ? 2 : 1);
+}
+
+async function main(): Promise<boolean> {
+  if (!(await h2loadAvailable()))
+    throw new Error('h2load is not on the PATH: apt-get install -y nghttp2-client');
+  const scale = benchScale();
+  const rounds = Math.max(2, Math.round(4 * scale));
+  const seconds = Math.max(1, Math.round(3 * scale));
+  const cleanups: Array<() => unknown> = [];
+
+  try {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cinode-bench-read-path-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await chmod(dir, 0o755);
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      persistent: false,
+    });
+    cleanups.push(() => postgres.stop());
+    const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), persistent: false });
+    cleanups.push(() => nats.stop());
+    await postgres.createDatabase('identifier');
+    await postgres.createDatabase('probe');
+    const national = await startNationalStub();
+    cleanups.push(() => shutdown(national.server, 2_000));
+
+    const auth = await createTestAuth();
+    const common = {
+      AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+      GRPC_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_GRACE_MS: '2000',
+    };
+
+    // The identifier, built, as it runs in production (`npm run bench` builds first).
+    const identifierPort = await findFreePort();
+    const identifierMetrics = await findFreePort();
+    const identifier = spawnService('identifier', {
+      ...common,
+      DATABASE_URL: databaseUrl(postgres.adminUrl, 'identifier'),
+      NATS_URL: nats.url,
+      AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
+      NATIONAL_NODE_ADDRESS: `127.0.0.1:${national.port}`,
+      NATIONAL_NODE_TIMEOUT_MS: '2000',
+      NODE_CODE: 'R0001',
+      IDENTIFIER_PREFIX: 'CN.R0001',
+      NODE_KEY: 'bench-node',
+      GRPC_PORT: String(identifierPort),
+      METRICS_PORT: String(identifierMetrics),
+    });
+    cleanups.push(() => stopProcess(identifier));
+
+    // The kit's whole stack around an RPC that does nothing.
+    const probePort = await findFreePort();
+    const probeMetrics = await findFreePort();
+    const probe = spawnBenchProcess('processes/probe-server.ts', {
+      ...common,
+      DATABASE_URL: databaseUrl(postgres.adminUrl, 'probe'),
+      GRPC_PORT: String(probePort),
+      METRICS_PORT: String(probeMetrics),
+    });
+    cleanups.push(() => stopProcess(probe));
+    await waitForServing(`127.0.0.1:${identifierPort}`, 60_000, identifier);
+    await waitForServing(`127.0.0.1:${probePort}`, 60_000, probe);
+
+    // One filed identifier, resolved as its owner.
+    const token = await auth.token(['provider'], PROVIDER, undefined, 3_600);
+    const identifiers = createGrpcClient<IdentifierServiceClient>(IDENTIFIER_SERVICE, {
+      address: `127.0.0.1:${identifierPort}`,
+      credentials: plaintext(),
+      token: () => token,
+      defaultTimeoutMs: 10_000,
+    });
+    cleanups.push(() => identifiers.close());
+    const probes = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
+      address: `127.0.0.1:${probePort}`,
+      credentials: plaintext(),
+      token: () => token,
+      defaultTimeoutMs: 10_000,
+    });
+    cleanups.push(() => probes.close());
+    await certify(nats.url, PROVIDER);
+    const issued = await waitUntilIssued(identifiers.api);
+    const request: ResolveIdentifierRequest = { identifier: issued };
+    let resolved: ResolveIdentifierResponse | undefined;
+    await waitUntil(
+      async () => {
+        resolved = await identifiers.api.resolveIdentifier(request);
+        return resolved.identifier?.filingNumber !== '' && resolved.identifier !== undefined;
+      },
+      `${issued} to be filed`,
+      30_000,
+    );
+    const probeRequest: ProbeRequest = { message: 'ping', behaviour: '', delayMs: 0 };
+    const probeReply = await probes.api.probe(probeRequest);
+    if (probeReply.callerSubject !== PROVIDER)
+      throw new Error(`Probe answered ${JSON.stringify(probeReply)}`);
+
+    const resolveMethod = methodOf<ResolveIdentifierRequest, ResolveIdentifierResponse>(
+      IDENTIFIER_SERVICE,
+      'ResolveIdentifier',
+    );
+    const probeMethod = methodOf<ProbeRequest, ProbeResponse>(PROBE_SERVICE, 'Probe');
+    const resolveReplyBytes = resolveMethod.responseSerialize(resolved!);
+    const probeReplyBytes = probeMethod.responseSerialize(probeReply);
+
+    // The bare server: the same paths, answered with the same reply bytes.
+    const echo = spawnBenchProcess('processes/echo-server.ts', {
+      ECHO_ROUTES: JSON.stringify({
+        [RESOLVE_PATH]: resolveReplyBytes.toString('hex'),
+        [PROBE_PATH]: probeReplyBytes.toString('hex'),
+      }),
+    });
+    cleanups.push(() => stopProcess(echo));
+    await waitUntil(async () => /listening \d+/.test(echo.output()), 'the echo server', 30_000);
+    const echoPort = Number(/listening (\d+)/.exec(echo.output())![1]);
+
+    const bodies = {
+      resolve: grpcFrame(resolveMethod.requestSerialize(request)),
+      probe: grpcFrame(probeMethod.requestSerialize(probeRequest)),
+    };
+    const headers = { authorization: `Bearer ${token}` };
+    const url: Record<SideName, string> = {
+      'echo-resolve': `http://127.0.0.1:${echoPort}${RESOLVE_PATH}`,
+      resolve: `http://127.0.0.1:${identifierPort}${RESOLVE_PATH}`,
+      'echo-probe': `http://127.0.0.1:${echoPort}${PROBE_PATH}`,
+      probe: `http://127.0.0.1:${probePort}${PROBE_PATH}`,
+    };
+    const body: Record<SideName, Buffer> = {
+      'echo-resolve': bodies.resolve,
+      resolve: bodies.resolve,
+      'echo-probe': bodies.probe,
+      probe: bodies.probe,
+    };
+    const checks = {
+      resolve: { port: identifierMetrics, method: 'ResolveIdentifier' },
+      probe: { port: probeMetrics, method: 'Probe' },
+    };
+    const run = async (side: SideName, load: H2loadLoad): Promise<H2loadRun> => {
+      const check = side === 'resolve' || side === 'probe' ? checks[side] : undefined;
+      const before = check ? await handledByCode(check.port, check.method) : undefined;
+      const result = await runH2load(dir, url[side], body[side], headers, load);
+      if (result.failed > 0) throw new Error(`${side}: ${result.failed} requests failed`);
+      if (check && before) {
+        const problems = notOk(before, await handledByCode(check.port, check.method));
+        if (problems.length > 0) throw new Error(`${side}: answered ${problems.join(', ')}`);
+      }
+      return result;
+    };
+
+    // 1. Saturation: as fast as each server answers, rounds interleaved in rotating order.
+    const saturated: Record<SideName, H2loadRun[]> = {
+      'echo-resolve': [],
+      resolve: [],
+      'echo-probe': [],
+      probe: [],
+    };
+    const saturation: H2loadLoad = {
+      connections: CONNECTIONS,
+      streams: STREAMS,
+      seconds,
+      warmUpSeconds: 1,
+    };
+    const sides: SideName[] = ['echo-resolve', 'resolve', 'echo-probe', 'probe'];
+    for (let round = 0; round < rounds; round += 1) {
+      const shift = Math.floor(round / 2) % sides.length;
+      const order = [...sides.slice(shift), ...sides.slice(0, shift)];
+      if (round % 2 === 1) order.reverse();
+      for (const side of order) saturated[side].push(await run(side, saturation));
+    }
+    const median = (values: number[]) =>
+      quantile(
+        [...values].sort((a, b) => a - b),
+        0.5,
+      );
+    const throughput = (side: SideName) => median(saturated[side].map((r) => r.throughput));
+
+    // 2. Latency at half the echo's saturated throughput, offered to the echo and to resolve.
+    const halfLoad = throughput('echo-resolve') / 2;
+    const paced: H2loadLoad = {
+      ...saturation,
+      rpsPerConnection: Math.max(1, Math.round(halfLoad / CONNECTIONS)),
+    };
+    const pacedRuns: Record<'echo-resolve' | 'resolve', H2loadRun[]> = {
+      'echo-resolve': [],
+      resolve: [],
+    };
+    for (let round = 0; round < rounds; round += 1) {
+      const order: Array<'echo-resolve' | 'resolve'> =
+        round % 2 === 0 ? ['echo-resolve', 'resolve'] : ['resolve', 'echo-resolve'];
+      for (const side of order) pacedRuns[side].push(await run(side, paced));
+    }
+    const pooled = (runs: H2loadRun[]) => runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+
+    console.log(
+      `h2load -c ${CONNECTIONS} -m ${STREAMS} -t 1 -D ${seconds} --warm-up-time 1, ${rounds} ` +
+        `rounds per side in rotating order; then --rps ${paced.rpsPerConnection} per connection ` +
+        `(${Math.round(halfLoad)} req/s in all, half the echo's saturated throughput)\n`,
+    );
+    console.log('side           req/s (median)  rounds                          p50 ms   p99 ms');
+    for (const side of sides) {
+      const latencies = pooled(saturated[side]);
+      console.log(
+        `${side.padEnd(14)} ${throughput(side).toFixed(0).padStart(14)}  ` +
+          `${saturated[side]
+            .map((r) => r.throughput.toFixed(0))
+            .join(' ')
+            .padEnd(
+              30,
+            )}  ${ms(quantile(latencies, 0.5)).padStart(7)}  ${ms(quantile(latencies, 0.99)).padStart(7)}`,
+      );
+    }
+    const halfEcho = pooled(pacedRuns['echo-resolve']);
+    const halfResolve = pooled(pacedRuns.resolve);
+    for (const [side, latencies, runs] of [
+      ['echo-resolve', halfEcho, pacedRuns['echo-resolve']],
+      ['resolve', halfResolve, pacedRuns.resolve],
+    ] as const) {
+      console.log(
+        `at half load: ${side.padEnd(12)} ${median(runs.map((r) => r.throughput)).toFixed(0)} req/s, ` +
+          `p50 ${ms(quantile(latencies, 0.5))} ms, p99 ${ms(quantile(latencies, 0.99))} ms`,
+      );
+    }
+    const targets: Target[] = [
+      {
+        name: 'resolve / echo throughput (saturated)',
+        measured: throughput('resolve') / throughput('echo-resolve'),
+        bound: RESOLVE_THROUGHPUT_MIN,
+        kind: 'min',
+      },
+      {
+        name: 'resolve / echo p99 at half the echo load',
+        measured: quantile(halfResolve, 0.99) / quantile(halfEcho, 0.99),
+        bound: RESOLVE_P99_AT_HALF_LOAD_MAX,
+        kind: 'max',
+      },
+      {
+        name: 'probe (whole stack) / echo throughput (saturated)',
+        measured: throughput('probe') / throughput('echo-probe'),
+        bound: PROBE_THROUGHPUT_MIN,
+        kind: 'min',
+      },
+    ];
+    let pass = true;
+    console.log('');
+    for (const target of targets) {
+      const ok =
+        target.kind === 'min' ? target.measured >= target.bound : target.measured <= target.bound;
+      pass &&= ok;
+      console.log(
+        `target: ${target.name} ${target.kind === 'min' ? '>=' : '<='} ${target.bound.toFixed(2)}` +
+          ` ... measured ${target.measured.toFixed(2)} ... ${ok ? 'PASS' : 'FAIL'}`,
+      );
+    }
+    return pass;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('cleanup failed:', error instanceof Error ? error.message : error);
+      }
+    }
+  }
+}
+
+/** Issues one resource pool as the provider once its certification has reached the service. */
+async function waitUntilIssued(api: IdentifierServiceClientApi): Promise<string> {
+  let issued = '';
+  await waitUntil(
+    async () => {
+      try {
+        const response = await api.issueIdentifier({
+          requestId: 'read-path-bench',
+          objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
+          objectName: 'GPU pool for the read path',
+          ownerParticipantId: '',
+          ownerName: 'Example Cloud Ltd.',
+          ownerCreditCode: '91310000MA1FL0000X',
+          attributes: { region: 'east', accelerator: 'GPU' },
+        });
+        issued = response.identifier?.identifier ?? '';
+        return issued !== '';
+      } catch {
+        return false;
+      }
+    },
+    'IssueIdentifier to succeed',
+    30_000,
+    100,
+  );
+  return issued;
+}
+
+type IdentifierServiceClientApi = ReturnType<
+  typeof createGrpcClient<IdentifierServiceClient>
+>['api'];
+
+runBench('read-path', 170_000, main);

@@ -71,6 +71,8 @@ export class KeyRing {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private freshUntil = Number.NEGATIVE_INFINITY;
   private failures = 0;
+  /** The refresh period of the last successful fetch; retries after a failure never wait longer. */
+  private refreshEveryMs = RETRY_MAX_MS;
   private expiredLogged = false;
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -147,9 +149,16 @@ export class KeyRing {
         this.expiredLogged = false;
         // Refreshed often enough that keys never go stale while the remote answers.
         nextInMs = Math.max(1, Math.min(cacheForMs, this.maxStaleMs / 3));
+        this.refreshEveryMs = nextInMs;
       } catch (error) {
         this.failures += 1;
-        nextInMs = Math.min(RETRY_INITIAL_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
+        // Never slower than the remote's own cache period: the service center lets a new key sign
+        // two periods after publishing it, so a ring that was failing in between still fetches it.
+        nextInMs = Math.min(
+          RETRY_INITIAL_MS * 2 ** (this.failures - 1),
+          RETRY_MAX_MS,
+          this.refreshEveryMs,
+        );
         this.logger.warn(
           `could not refresh the remote JWKS (${messageOf(error)}); keeping the keys already known, retrying in ${nextInMs} ms`,
         );

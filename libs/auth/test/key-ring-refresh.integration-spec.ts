@@ -31,3 +31,33 @@ describe(`${KeyRing.name} on its timer`, () => {
     }
   });
 });
+
+describe(`${KeyRing.name} after failed fetches`, () => {
+  it('retries no slower than the remote cache period, so a key published two periods ahead is fetched in time', async () => {
+    const key = await generateSigningKey('p-1');
+    let fetches = 0;
+    let failing = false;
+    const remote: RemoteKeySource = {
+      fetch: () => {
+        fetches += 1;
+        return failing
+          ? Promise.reject(new Error('service center unreachable'))
+          : Promise.resolve({ keys: [key.publicJwk], cacheForMs: 300 });
+      },
+    };
+    const ring = new KeyRing([], { remote });
+    await ring.start();
+    try {
+      failing = true;
+      // Without the cap, the retries after failures 2, 3, ... would wait 2 s, 4 s, ... up to 30 s.
+      const started = fetches;
+      await eventually(
+        'six fetches within about two seconds',
+        () => Promise.resolve(fetches - started >= 6 ? true : undefined),
+        3_000,
+      );
+    } finally {
+      ring.stop();
+    }
+  });
+});

@@ -20,7 +20,7 @@ import { DataSource } from 'typeorm';
 import type { BackoffPolicy } from './backoff';
 import { EventConsumerRegistry } from './consumer/event-consumer.registry';
 import { OutboxPublisher } from './outbox/outbox.publisher';
-import { OutboxRelay, OutboxRelayOptions } from './outbox/outbox.relay';
+import { OutboxRelay, OutboxRelayOptions, jetStreamAccepts } from './outbox/outbox.relay';
 import { pruneProcessedEvents } from './consumer/processed-event-pruning';
 import { ensureConsumedStreams, ensureOwnedStreams, type StreamOptions } from './streams';
 
@@ -172,8 +172,10 @@ export class EventsModule {
           inject: [getDataSourceToken(), NATS_CONNECTION, EVENTS_MODULE_OPTIONS],
           useFactory: (dataSource: DataSource, nc: NatsConnection, o: EventsModuleOptions) =>
             new OutboxRelay(dataSource, nc.jetstream(), {
-              // Whether NATS answers at all: failures while it does count against the row.
-              transportCheck: () => nc.flush().then(() => true),
+              // Failures count against a row only while its stream answers (a JetStream round
+              // trip to the stream's leader, not a core NATS ping, which succeeds while JetStream
+              // or the stream has no leader).
+              transportCheck: (subject) => jetStreamAccepts(nc, subject),
               ...o.relay,
             }),
         },

@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
+import { findFreePort, findNatsServer } from '@cinode/local-infra';
 import { eventually } from '@cinode/testing';
 
-import { JetStreamClient, JetStreamManager, NatsConnection, PubAck } from 'nats';
+import { JetStreamClient, JetStreamManager, NatsConnection, PubAck, connect } from 'nats';
 import { DataSource } from 'typeorm';
 import {
   OutboxPublisher,
   OutboxRelay,
   OutboxRow,
   decodeEnvelope,
+  jetStreamAccepts,
   envelopeFromRow,
   listParkedOutboxRows,
   publishEnvelope,
@@ -197,6 +200,46 @@ describe('transactional outbox', () => {
     expect(await unpublished()).toBe(0);
   });
 
+  it('charges no row while core NATS answers but JetStream does not', async () => {
+    // A NATS server without JetStream: pings succeed, every publish to a stream fails.
+    const binary = findNatsServer();
+    if (!binary) throw new Error('nats-server is not installed');
+    const port = await findFreePort();
+    const core = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    try {
+      const coreNc = await eventually('the JetStream-less server', () =>
+        connect({ servers: `127.0.0.1:${port}` }),
+      );
+      try {
+        await coreNc.flush();
+        await expect(
+          jetStreamAccepts(coreNc, 'cinode.things.thing.created', 500),
+        ).rejects.toThrow();
+        const id = await createThing('jetstream-down');
+        const failing = relay(
+          {
+            maxAttempts: 1,
+            publishTimeoutMs: 500,
+            transportCheck: (subject) => jetStreamAccepts(coreNc, subject, 500),
+          },
+          coreNc.jetstream({ timeout: 500 }),
+        );
+        for (let round = 0; round < 2; round++) {
+          expect(await failing.relayOnce()).toMatchObject({ parked: 0 });
+        }
+        const [row] = await dataSource.query<{ attempts: number; parked_at: Date | null }[]>(
+          `SELECT attempts, parked_at FROM outbox_event WHERE id = $1`,
+          [id],
+        );
+        expect(row).toEqual({ attempts: 0, parked_at: null });
+      } finally {
+        await coreNc.close();
+      }
+    } finally {
+      core.kill('SIGTERM');
+    }
+  });
+
   it('sets a row NATS keeps refusing aside, without slowing the others, and requeues it on request', async () => {
     const poison = await dataSource.transaction((manager) =>
       // A subject no stream listens on: JetStream refuses it, every time.
@@ -206,10 +249,11 @@ describe('transactional outbox', () => {
       }),
     );
     const good = [await createThing('good-1'), await createThing('good-2')];
+    // The relay's own check: JetStream answers, and no stream takes the subject: the row's fault.
     const r = relay({
       maxAttempts: 3,
       backoff: { initialMs: 1, maxMs: 1, multiplier: 1, jitter: 0 },
-      transportCheck: async () => true,
+      transportCheck: (subject) => jetStreamAccepts(nc, subject),
     });
     expect(await r.relayOnce()).toMatchObject({ claimed: 3, published: 2, failed: 1, parked: 0 });
     // The failing row waits on its own delay; the next events go out at once.

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
-import { JetStreamClient, PubAck } from 'nats';
+import { JetStreamClient, NatsConnection, PubAck } from 'nats';
 import { openSideConnection } from '@cinode/database';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -28,8 +28,12 @@ export interface OutboxRelayOptions {
    * (default 20). Attempts during an outage (nothing publishes) do not count.
    */
   maxAttempts?: number;
-  /** Whether NATS answers at all, asked when every row of a round failed (default: assume not). */
-  transportCheck?: () => Promise<boolean>;
+  /**
+   * Whether JetStream would store an event of this subject now, asked for each subject whose rows
+   * failed in a round: true charges the failure to the row, false (or a throw) is an outage that
+   * charges nothing (default: assume an outage).
+   */
+  transportCheck?: (subject: string) => Promise<boolean>;
 }
 
 export interface RelayRound {
@@ -66,6 +70,29 @@ export function envelopeFromRow(row: OutboxRow): EventEnvelope {
 }
 
 const tracer = trace.getTracer('@cinode/events');
+
+/**
+ * Whether JetStream would store an event of `subject` now: its API answers and so does the leader
+ * of the stream that takes the subject. A subject no stream takes is the row's fault (true); no
+ * answer, or an error, is an outage. A core NATS ping is not enough: it succeeds while JetStream,
+ * or one stream (lost quorum, a leader election), cannot store anything.
+ */
+export async function jetStreamAccepts(
+  nc: NatsConnection,
+  subject: string,
+  timeoutMs = 2_000,
+): Promise<boolean> {
+  const jsm = await nc.jetstreamManager({ timeout: timeoutMs });
+  let stream: string;
+  try {
+    stream = await jsm.streams.find(subject);
+  } catch (error) {
+    if (error instanceof Error && error.message === 'no stream matches subject') return true;
+    throw error;
+  }
+  await jsm.streams.info(stream);
+  return true;
+}
 
 /**
  * Publishes one envelope with Nats-Msg-Id = event id, so JetStream drops a re-publish within the
@@ -246,11 +273,18 @@ export class OutboxRelay {
         }
       }
       if (failed.length > 0) {
-        const rowsAreTheProblem = done.length > 0 || (await this.transportWorks());
+        // Asked per subject, not inferred from other rows' success: one stream can be without a
+        // leader while another takes events, and then its rows are not at fault.
+        const transportBySubject = new Map<string, Promise<boolean>>();
+        const transportWorks = (subject: string) => {
+          let answer = transportBySubject.get(subject);
+          if (!answer) transportBySubject.set(subject, (answer = this.transportWorks(subject)));
+          return answer;
+        };
         for (const { row, reason } of failed) {
           result.failed++;
           eventsPublished.inc({ subject: row.type, result: 'failed' });
-          const counted = rowsAreTheProblem ? 1 : 0;
+          const counted = (await transportWorks(row.type)) ? 1 : 0;
           const attempts = (row.attempts ?? 0) + counted;
           // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
           const [[{ parked }]] = await manager.query<[{ parked: boolean }[], number]>(
@@ -303,10 +337,10 @@ export class OutboxRelay {
     return pending;
   }
 
-  private async transportWorks(): Promise<boolean> {
+  private async transportWorks(subject: string): Promise<boolean> {
     if (!this.options.transportCheck) return false;
     try {
-      return await this.options.transportCheck();
+      return await this.options.transportCheck(subject);
     } catch {
       return false;
     }

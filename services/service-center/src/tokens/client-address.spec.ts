@@ -12,6 +12,11 @@ describe(addressOfPeer.name, () => {
     ['ipv6:[2001:db8::7]:443', '2001:db8::7'],
     ['ipv6:[::ffff:10.0.0.9]:443', '10.0.0.9'],
     ['10.0.0.1', '10.0.0.1'],
+    // What grpc-js itself writes: remote address and port, IPv6 unbracketed.
+    ['10.0.0.1:40000', '10.0.0.1'],
+    ['::ffff:10.0.0.1:40000', '10.0.0.1'],
+    ['::1:40000', '::1'],
+    ['2001:db8::7:8080', '2001:db8::7'],
     ['', 'unknown'],
   ])('reads %j as %j', (peer, address) => {
     expect(addressOfPeer(peer)).toBe(address);

@@ -5,8 +5,20 @@ const MAX_ADDRESS_CHARS = 64;
 
 /** "ipv4:10.0.0.1:5123" or "ipv6:[::1]:5123" -> the address without the port. */
 export function addressOfPeer(peer: string): string {
-  const bare = peer.replace(/^(ipv4|ipv6|unix):/, '');
-  return normalizeAddress(bare) ?? (bare.slice(0, MAX_ADDRESS_CHARS) || 'unknown');
+  if (/^(ipv4|ipv6|unix):/.test(peer)) {
+    // The C-core spelling: "ipv4:1.2.3.4:80", "ipv6:[::1]:80".
+    const bare = peer.replace(/^(ipv4|ipv6|unix):/, '');
+    return normalizeAddress(bare) ?? (bare.slice(0, MAX_ADDRESS_CHARS) || 'unknown');
+  }
+  // grpc-js: `${remoteAddress}:${remotePort}`, an IPv6 address unbracketed ("::ffff:1.2.3.4:80",
+  // "2001:db8::7:443"). The port is always there, so it is cut at the last colon before the address
+  // is read: read whole, "2001:db8::7:443" is itself a valid IPv6 address, a different one per port.
+  const colon = peer.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(peer.slice(colon + 1))) {
+    const address = normalizeAddress(peer.slice(0, colon));
+    if (address !== undefined) return address;
+  }
+  return normalizeAddress(peer) ?? (peer.slice(0, MAX_ADDRESS_CHARS) || 'unknown');
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   WORKSPACE_ROOT,
   createTestAuth,
   plaintext,
-  spawnService,
+  serviceEntry,
   waitForServing,
   type ServiceProcess,
 } from '@cinode/testing';
@@ -74,22 +74,32 @@ interface Target {
   kind: 'min' | 'max';
 }
 
-/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
-function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
+/**
+ * A node process (node arguments, then the entry and its arguments) with this environment only.
+ * BENCH_PROFILE_DIR=/some/dir: it writes a V8 CPU profile there when it stops (Chrome DevTools or
+ * speedscope open it).
+ */
+function spawnNode(args: string[], env: Record<string, string>): ServiceProcess {
   let output = '';
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
-    {
-      cwd: WORKSPACE_ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profiling, ...args], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { child, output: () => output, exited };
+}
+
+/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
+function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
+  return spawnNode(
+    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
+    env,
+  );
 }
 
 async function stopProcess(proc: ServiceProcess): Promise<void> {
@@ -161,7 +171,7 @@ async function main(): Promise<boolean> {
     // The identifier, built, as it runs in production (`npm run bench` builds first).
     const identifierPort = await findFreePort();
     const identifierMetrics = await findFreePort();
-    const identifier = spawnService('identifier', {
+    const identifier = spawnNode([serviceEntry('identifier')], {
       ...common,
       DATABASE_URL: databaseUrl(postgres.adminUrl, 'identifier'),
       NATS_URL: nats.url,

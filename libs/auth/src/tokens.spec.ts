@@ -1,5 +1,6 @@
 import { SignJWT, importJWK } from 'jose';
 import { UnauthenticatedError } from '@cinode/common';
+import { KeyRing } from './key-ring';
 import {
   NATIONAL_NODE_AUDIENCE,
   TokenIssuer,
@@ -170,6 +171,60 @@ describe(TokenVerifier.name, () => {
     expect(await reasonOf(tolerant.verify(await signed(now + 60, now + 120)))).toBe(
       'TOKEN_INVALID',
     );
+  });
+
+  it('answers a token verified before from memory, until it expires or its key is gone', async () => {
+    const rotating = await generateSigningKey('k-mem');
+    let published = [rotating.publicJwk];
+    const ring = new KeyRing([], {
+      remote: { fetch: () => Promise.resolve({ keys: published, cacheForMs: 60_000 }) },
+    });
+    await ring.start();
+    try {
+      const remembering = new TokenVerifier(ring, SETTINGS);
+      const token = await new TokenIssuer(rotating, SETTINGS).issue({
+        subject: 'p-mem',
+        roles: ['user'],
+        ttlSeconds: 60,
+      });
+      const first = await remembering.verify(token);
+      // A caller mutating its copy does not change what the next call is told.
+      first.roles.push('operator');
+      expect(await remembering.verify(token)).toMatchObject({ subject: 'p-mem', roles: ['user'] });
+      // The key leaves the JWKS: the remembered token is refused like any other of that key.
+      published = [];
+      await ring.refresh();
+      expect(await reasonOf(remembering.verify(token))).toBe('TOKEN_INVALID');
+    } finally {
+      ring.stop();
+    }
+  });
+
+  it('never remembers a token past its expiry', async () => {
+    const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      .setIssuer(SETTINGS.issuer)
+      .setAudience(SETTINGS.audience)
+      .setSubject('p')
+      .setJti('j-short')
+      .setIssuedAt(now - 10)
+      .setExpirationTime(now + 1)
+      .sign(privateKey);
+    const strict = new TokenVerifier(
+      { keys: [key.publicJwk] },
+      { ...SETTINGS, clockToleranceSeconds: 0 },
+    );
+    expect((await strict.verify(shortLived)).subject).toBe('p');
+    // Expired (at most ~2 s from now): refused, although it was verified and remembered before.
+    const deadline = Date.now() + 4_000;
+    let reason = '';
+    while (Date.now() < deadline && reason !== 'TOKEN_EXPIRED') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      reason = await reasonOf(strict.verify(shortLived)).catch(() => '');
+    }
+    expect(reason).toBe('TOKEN_EXPIRED');
   });
 
   it('rejects a token whose payload was altered after signing', async () => {

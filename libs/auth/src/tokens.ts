@@ -17,6 +17,9 @@ import { KeyRing, SERVICE_SCOPE_MEMBER, type KeyScope, type ResolvedKey } from '
 import { isRole, type Caller, type Role } from './roles';
 
 const ALGORITHM = 'EdDSA';
+/** Verified tokens remembered (the oldest forgotten first), and for at most this long each. */
+const VERIFIED_TOKEN_CAPACITY = 10_000;
+const VERIFIED_TOKEN_TTL_MS = 60_000;
 
 /**
  * The audience of tokens a node presents to the national node (its AUTH_JWT_AUDIENCE, the
@@ -68,6 +71,10 @@ export function parseJwks(json: string): JSONWebKeySet {
 export class TokenVerifier {
   private readonly ring: KeyRing;
   private readonly limits: VerificationLimits;
+  private readonly verified = new Map<
+    string,
+    { caller: Caller; kid: string; key: ResolvedKey['key']; until: number }
+  >();
 
   constructor(
     keys: KeyRing | JSONWebKeySet,
@@ -83,6 +90,35 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    // A token verified before is answered from memory while it is valid and its key is still one
+    // the ring serves (a key dropped, rotated out or stale ends its tokens here too): the signature
+    // check is the largest cost of a small call.
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known) {
+      if (now < known.until && (await this.ring.resolve(known.kid))?.key === known.key)
+        return copyOf(known.caller);
+      this.verified.delete(token);
+    }
+    const { caller, signer } = await this.verifyAfresh(token);
+    if (signer) {
+      const until = Math.min(
+        caller.expiresAt.getTime() + this.limits.clockToleranceSeconds * 1000,
+        now + VERIFIED_TOKEN_TTL_MS,
+      );
+      if (this.verified.size >= VERIFIED_TOKEN_CAPACITY) {
+        // The oldest entry goes (a Map iterates in insertion order).
+        const oldest = this.verified.keys().next();
+        if (!oldest.done) this.verified.delete(oldest.value);
+      }
+      this.verified.set(token, { caller: copyOf(caller), kid: signer.kid, key: signer.key, until });
+    }
+    return caller;
+  }
+
+  private async verifyAfresh(
+    token: string,
+  ): Promise<{ caller: Caller; signer: ResolvedKey | undefined }> {
     let payload: JWTPayload;
     let signer: ResolvedKey | undefined;
     try {
@@ -126,17 +162,23 @@ export class TokenVerifier {
         'token carries roles its signing key may not grant',
       );
     }
-    return {
+    const caller: Caller = {
       subject: String(payload.sub),
       roles,
       tenant: typeof payload.tenant === 'string' ? payload.tenant : String(payload.sub),
       tokenId: String(payload.jti),
       expiresAt: new Date((payload.exp ?? 0) * 1000),
     };
+    return { caller, signer };
   }
 }
 
 class UnknownSigningKey extends Error {}
+
+/** A caller no one else holds: what one call does with it never reaches the next. */
+function copyOf(caller: Caller): Caller {
+  return { ...caller, roles: [...caller.roles], expiresAt: new Date(caller.expiresAt.getTime()) };
+}
 
 function refusalOf(error: unknown): UnauthenticatedError {
   if (error instanceof joseErrors.JWTExpired)

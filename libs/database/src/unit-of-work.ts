@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AlreadyExistsError } from '@cinode/common';
 import { asConflictError } from './sql-state';
+import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
@@ -98,6 +99,20 @@ export class UnitOfWork {
   /** The manager for a repository query: the transaction's, or the pool's for a plain read. */
   manager(tx?: Tx): EntityManager {
     return tx ? tx.manager : this.dataSource.manager;
+  }
+
+  /**
+   * One read statement straight on the pool, for hot read paths: no ORM query runner around it,
+   * and prepared once per connection under `name` (Postgres parses and plans it once). Like any
+   * plain read it runs under the pool's statement_timeout, outside a transaction.
+   */
+  async read<R extends QueryResultRow>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<R[]> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    return (await pool.query<R>({ name, text, values })).rows;
   }
 
   async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {

@@ -10,7 +10,10 @@ export type AbortReason = 'deadline' | 'cancelled';
  * write its audit record in their transaction.
  */
 export class CallContext {
-  private readonly controller = new AbortController();
+  // Made on first use: most calls end without anyone asking for a signal or waiting for an abort.
+  private controller: AbortController | undefined;
+  private abortedPromise: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
   private why: AbortReason | undefined;
   audit: AuditedCall | undefined;
 
@@ -32,6 +35,10 @@ export class CallContext {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.why) this.controller.abort();
+    }
     return this.controller.signal;
   }
 
@@ -40,17 +47,17 @@ export class CallContext {
   }
 
   abort(reason: AbortReason): void {
-    if (this.controller.signal.aborted) return;
+    if (this.why) return;
     this.why = reason;
-    this.controller.abort();
+    this.controller?.abort();
+    this.wake?.();
   }
 
   /** Resolves when the call is aborted (deadline or caller gone). */
   aborted(): Promise<void> {
-    if (this.signal.aborted) return Promise.resolve();
-    return new Promise((resolve) =>
-      this.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
+    if (this.why) return Promise.resolve();
+    this.abortedPromise ??= new Promise<void>((resolve) => (this.wake = resolve));
+    return this.abortedPromise;
   }
 
   /** What the caller gets, and what stops this call's units of work, once it is aborted. */

@@ -60,6 +60,15 @@ interface CallLike {
  */
 @Injectable()
 export class CallPipeline implements NestInterceptor {
+  /** Each handler's access rule and audit declaration (by controller), read from decorators once. */
+  private readonly declarations = new WeakMap<
+    object,
+    WeakMap<
+      object,
+      { access: ReturnType<typeof accessRuleOf>; declaration: CallAuditDeclaration | undefined }
+    >
+  >();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authorizer: Authorizer,
@@ -71,11 +80,17 @@ export class CallPipeline implements NestInterceptor {
     if (context.getType() !== 'rpc') return next.handle();
     const handler = context.getHandler() as (...args: never[]) => unknown;
     const controller = context.getClass();
-    const access = accessRuleOf(this.reflector, handler, controller);
-    const declaration = this.reflector.get<CallAuditDeclaration | undefined>(
-      AUDIT_METADATA,
-      handler,
-    );
+    let ofController = this.declarations.get(controller);
+    if (!ofController) this.declarations.set(controller, (ofController = new WeakMap()));
+    let declared = ofController.get(handler);
+    if (!declared) {
+      declared = {
+        access: accessRuleOf(this.reflector, handler, controller),
+        declaration: this.reflector.get<CallAuditDeclaration | undefined>(AUDIT_METADATA, handler),
+      };
+      ofController.set(handler, declared);
+    }
+    const { access, declaration } = declared;
     const rpc = context.switchToRpc();
     const metadata = rpc.getContext<Metadata | undefined>();
     const request = rpc.getData<unknown>();

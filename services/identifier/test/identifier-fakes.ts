@@ -117,6 +117,11 @@ export class FakeIdentifiersRepository implements Transactional {
     return this.history.filter((t) => t.identifier === identifier);
   }
 
+  async findRecord(identifier: string): Promise<IdentifierRecord | undefined> {
+    const entity = await this.find(identifier);
+    return entity && this.record(entity);
+  }
+
   async record(entity: IdentifierEntity): Promise<IdentifierRecord> {
     return { entity, transitions: await this.transitions(entity.identifier) };
   }

@@ -25,10 +25,10 @@ export class QueriesService {
 
   async resolve(caller: Caller, input: string): Promise<IdentifierRecord> {
     const canonical = canonicalIdentifier(input);
-    const entity = await this.identifiers.find(canonical);
-    if (!entity) throw identifierNotFound(canonical);
-    assertMayResolve(caller, entity);
-    return this.identifiers.record(entity);
+    const record = await this.identifiers.findRecord(canonical);
+    if (!record) throw identifierNotFound(canonical);
+    assertMayResolve(caller, record.entity);
+    return record;
   }
 
   async list(

@@ -80,9 +80,25 @@ export async function runOutboxCli(
         if (all === (id !== undefined)) throw new UsageError('requeue takes one ID or --all');
         if (id !== undefined && !UUID.test(id))
           throw new UsageError('ID must be an outbox row id (a UUID)');
+        // Rows older than what consumers remember of processed events (31 days at the least): one
+        // that did reach the stream before it was parked (an acknowledgement lost) is handled again.
+        const {
+          rows: [{ old }],
+        } = await client.query<{ old: number }>(
+          `SELECT count(*)::int AS old FROM outbox_event
+              WHERE published_at IS NULL AND parked_at IS NOT NULL
+                AND created_at < now() - interval '31 days' AND ($1::uuid IS NULL OR id = $1::uuid)`,
+          [id ?? null],
+        );
         const count = await requeueParkedOutboxRows(client, id);
         if (id !== undefined && count === 0) throw new Error(`no parked outbox row ${id}`);
         io.out(`requeued ${count} row(s)`);
+        if (old > 0)
+          io.err(
+            `warning: ${old} of them were enqueued more than 31 days ago, beyond what consumers ` +
+              `may remember of the events they processed: one that reached the stream before it ` +
+              `was parked may be handled a second time`,
+          );
         return 0;
       }
       default:

@@ -281,9 +281,18 @@ describe('transactional outbox', () => {
     expect(await runOutboxCli(['requeue', 'not-a-uuid'], env, io)).toBe(2);
     expect(await runOutboxCli(['requeue', poison.id], env, io)).toBe(0);
     expect(lines).toContain('requeued 1 row(s)');
+    expect(lines.join('\n')).not.toContain('warning');
     expect(await listParkedOutboxRows(dataSource)).toEqual([]);
     expect(await requeueParkedOutboxRows(dataSource)).toBe(0);
     expect(await r.relayOnce()).toMatchObject({ claimed: 1, failed: 1, parked: 0 });
+
+    // Parked again, and old: consumers may have forgotten it by now, which the CLI says.
+    await dataSource.query(
+      `UPDATE outbox_event SET parked_at = now(), created_at = now() - interval '40 days' WHERE id = $1`,
+      [poison.id],
+    );
+    expect(await runOutboxCli(['requeue', '--all'], env, io)).toBe(0);
+    expect(lines.join('\n')).toMatch(/warning: 1 of them were enqueued more than 31 days ago/);
   });
 
   it('two relays running concurrently publish each event exactly once', async () => {

@@ -357,6 +357,13 @@ async function main(): Promise<boolean> {
           `p50 ${ms(quantile(latencies, 0.5))} ms, p99 ${ms(quantile(latencies, 0.99))} ms`,
       );
     }
+    const pacedResolve = median(pacedRuns.resolve.map((r) => r.throughput));
+    const keptUp = pacedResolve >= 0.95 * halfLoad;
+    if (!keptUp)
+      console.log(
+        `resolve answered ${pacedResolve.toFixed(0)} of the ${halfLoad.toFixed(0)} req/s offered: ` +
+          `it did not keep up, so its p99 there counts as infinite`,
+      );
     const targets: Target[] = [
       {
         name: 'resolve / echo throughput (saturated)',
@@ -366,7 +373,11 @@ async function main(): Promise<boolean> {
       },
       {
         name: 'resolve / echo p99 at half the echo load',
-        measured: quantile(halfResolve, 0.99) / quantile(halfEcho, 0.99),
+        // Only a load resolve kept up with says anything about its latency there: short of it,
+        // h2load's stream limit caps the queue and the p99 looks better than the service is.
+        measured: keptUp
+          ? quantile(halfResolve, 0.99) / quantile(halfEcho, 0.99)
+          : Number.POSITIVE_INFINITY,
         bound: RESOLVE_P99_AT_HALF_LOAD_MAX,
         kind: 'max',
       },

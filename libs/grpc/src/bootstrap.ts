@@ -1,6 +1,6 @@
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import type { GrpcOptions, MicroserviceOptions } from '@nestjs/microservices';
 import type { Server, ServiceDefinition } from '@grpc/grpc-js';
 import type { BaseServiceConfig } from '@cinode/config';
 import { PinoNestLogger, createLogger } from '@cinode/logging';
@@ -12,6 +12,7 @@ import {
   type MetricsServer,
 } from '@cinode/telemetry';
 import type { Logger } from 'pino';
+import { DIRECT_DISPATCH, DispatchingGrpcServer, type DirectDispatch } from './direct-dispatch';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
 import { ReflectionService } from './reflection';
@@ -46,6 +47,15 @@ export interface RunningGrpcService {
   logger: Logger;
   /** Graceful stop: NOT_SERVING, drain calls within the grace period, then close everything. */
   stop(): Promise<void>;
+}
+
+/** The service's DirectDispatch, when its module provides one. */
+function directDispatchOf(app: INestMicroservice): DirectDispatch | undefined {
+  try {
+    return app.get<DirectDispatch>(DIRECT_DISPATCH, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function packagesOf(services: readonly string[]): string[] {
@@ -112,12 +122,16 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     },
   };
 
-  const app = await NestFactory.createMicroservice<GrpcOptions>(spec.module, {
-    transport: Transport.GRPC,
-    options,
+  const server = new DispatchingGrpcServer(options);
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(spec.module, {
+    strategy: server,
     logger: new PinoNestLogger(logger),
   });
-  app.useGlobalFilters(new GrpcExceptionFilter(domain));
+  const filter = new GrpcExceptionFilter(domain);
+  app.useGlobalFilters(filter);
+  // Unary methods the service's dispatch takes are served without Nest's per-call context.
+  server.dispatch = directDispatchOf(app);
+  server.toStatus = (error, path) => filter.toPayload(error, undefined, path);
   await app.listen();
 
   collectProcessMetrics(spec.name);

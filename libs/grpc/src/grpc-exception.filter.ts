@@ -51,11 +51,11 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
     return throwError(() => payload);
   }
 
-  toPayload(exception: unknown, host?: ArgumentsHost): GrpcErrorPayload {
+  toPayload(exception: unknown, host?: ArgumentsHost, path?: string): GrpcErrorPayload {
     if (exception instanceof DomainError) return domainErrorToGrpc(exception, this.domain);
     if (isGrpcErrorPayload(exception)) return exception;
     const correlationId = randomUUID();
-    const method = host ? describeHandler(host) : undefined;
+    const method = path ?? (host ? describeHandler(host) : undefined);
     this.logger.error(
       { err: exception, correlationId, method },
       `unexpected error in ${method ?? 'handler'} (correlation id ${correlationId})`,

@@ -1,6 +1,7 @@
 export * from './bootstrap';
 export * from './client';
 export * from './client-credentials';
+export * from './direct-dispatch';
 export * from './grpc-exception.filter';
 export * from './health';
 export * from './reflection';

@@ -36,8 +36,16 @@ export interface CallPipelineOptions {
 
 export const CALL_PIPELINE_OPTIONS = Symbol('CALL_PIPELINE_OPTIONS');
 
+/** What a handler's decorators declare, read once. */
+export interface HandlerDeclarations {
+  /** Controller.method, for calls without a gRPC path. */
+  name: string;
+  access: ReturnType<typeof accessRuleOf>;
+  declaration: CallAuditDeclaration | undefined;
+}
+
 /** The parts of a grpc-js server call the pipeline uses. */
-interface CallLike {
+export interface CallLike {
   getPath?: () => string;
   getPeer?: () => string;
   getDeadline?: () => Date | number;
@@ -60,14 +68,8 @@ interface CallLike {
  */
 @Injectable()
 export class CallPipeline implements NestInterceptor {
-  /** Each handler's access rule and audit declaration (by controller), read from decorators once. */
-  private readonly declarations = new WeakMap<
-    object,
-    WeakMap<
-      object,
-      { access: ReturnType<typeof accessRuleOf>; declaration: CallAuditDeclaration | undefined }
-    >
-  >();
+  /** Each handler's declarations (by controller), read from its decorators once. */
+  private readonly declarations = new WeakMap<object, WeakMap<object, HandlerDeclarations>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -78,24 +80,65 @@ export class CallPipeline implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
-    const handler = context.getHandler() as (...args: never[]) => unknown;
-    const controller = context.getClass();
+    const rpc = context.switchToRpc();
+    const grpcCall = context.getArgByIndex<CallLike | undefined>(2) ?? {};
+    const handling = this.handle(
+      this.declarationsOf(context.getClass(), context.getHandler()),
+      rpc.getContext<Metadata | undefined>(),
+      rpc.getData<unknown>(),
+      grpcCall,
+      () => lastValueFrom(next.handle() as Observable<unknown>, { defaultValue: undefined }),
+    );
+    return new Observable((subscriber) => {
+      handling.then(
+        (result) => {
+          if (result.ok) {
+            subscriber.next(result.response);
+            subscriber.complete();
+          } else subscriber.error(result.error);
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+    });
+  }
+
+  /** A handler's access rule and audit declaration, read from its decorators once. */
+  declarationsOf(controller: object, handler: object): HandlerDeclarations {
     let ofController = this.declarations.get(controller);
     if (!ofController) this.declarations.set(controller, (ofController = new WeakMap()));
     let declared = ofController.get(handler);
     if (!declared) {
       declared = {
-        access: accessRuleOf(this.reflector, handler, controller),
-        declaration: this.reflector.get<CallAuditDeclaration | undefined>(AUDIT_METADATA, handler),
+        name: `${(controller as { name?: string }).name ?? 'controller'}.${(handler as { name?: string }).name ?? 'handler'}`,
+        access: accessRuleOf(
+          this.reflector,
+          handler as (...args: never[]) => unknown,
+          controller as new (...args: never[]) => unknown,
+        ),
+        declaration: this.reflector.get<CallAuditDeclaration | undefined>(
+          AUDIT_METADATA,
+          handler as (...args: never[]) => unknown,
+        ),
       };
       ofController.set(handler, declared);
     }
+    return declared;
+  }
+
+  /**
+   * One call, from arrival to its audit record: the same steps whether Nest runs the handler (as
+   * an interceptor) or the grpc-js server does (DirectCallDispatcher). `invoke` runs the handler
+   * and settles with its response; the result is what the caller is answered.
+   */
+  handle(
+    declared: HandlerDeclarations,
+    metadata: Metadata | undefined,
+    request: unknown,
+    grpcCall: CallLike,
+    invoke: () => Promise<unknown>,
+  ): Promise<CallResult> {
     const { access, declaration } = declared;
-    const rpc = context.switchToRpc();
-    const metadata = rpc.getContext<Metadata | undefined>();
-    const request = rpc.getData<unknown>();
-    const grpcCall = context.getArgByIndex<CallLike | undefined>(2) ?? {};
-    const method = grpcCall.getPath?.() ?? `${controller.name}.${handler.name}`;
+    const method = grpcCall.getPath?.() ?? declared.name;
     const startedAt = new Date();
     const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, Date.now());
     const call = new CallContext(method, budget, startedAt.getTime());
@@ -109,28 +152,15 @@ export class CallPipeline implements NestInterceptor {
         startedAt,
       });
     }
-
-    return new Observable((subscriber) => {
-      // grpc-js cancels the call at the caller's own deadline too: that is a deadline, not a
-      // caller walking away.
-      const onCancelled = (): void =>
-        call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
-      grpcCall.on?.('cancelled', onCancelled);
-      const timer = setTimeout(() => call.abort('deadline'), budget);
-      runInCall(call, () => this.run(call, access, metadata, request, next))
-        .then(
-          (result) => {
-            if (result.ok) {
-              subscriber.next(result.response);
-              subscriber.complete();
-            } else subscriber.error(result.error);
-          },
-          (error: unknown) => subscriber.error(error),
-        )
-        .finally(() => {
-          clearTimeout(timer);
-          grpcCall.off?.('cancelled', onCancelled);
-        });
+    // grpc-js cancels the call at the caller's own deadline too: that is a deadline, not a caller
+    // walking away.
+    const onCancelled = (): void =>
+      call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
+    grpcCall.on?.('cancelled', onCancelled);
+    const timer = setTimeout(() => call.abort('deadline'), budget);
+    return runInCall(call, () => this.run(call, access, metadata, request, invoke)).finally(() => {
+      clearTimeout(timer);
+      grpcCall.off?.('cancelled', onCancelled);
     });
   }
 
@@ -139,7 +169,7 @@ export class CallPipeline implements NestInterceptor {
     access: ReturnType<typeof accessRuleOf>,
     metadata: Metadata | undefined,
     request: unknown,
-    next: CallHandler,
+    invoke: () => Promise<unknown>,
   ): Promise<CallResult> {
     let result: CallResult;
     let lateSettle: Promise<CallResult> | undefined;
@@ -149,7 +179,7 @@ export class CallPipeline implements NestInterceptor {
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
       checkRequestShape(request);
-      ({ result, lateSettle } = await this.invoke(call, next));
+      ({ result, lateSettle } = await this.invoke(call, invoke));
     } catch (error) {
       result = { ok: false, error };
     }
@@ -168,10 +198,9 @@ export class CallPipeline implements NestInterceptor {
 
   private async invoke(
     call: CallContext,
-    next: CallHandler,
+    invoke: () => Promise<unknown>,
   ): Promise<{ result: CallResult; lateSettle?: Promise<CallResult> }> {
-    const handled = next.handle() as Observable<unknown>;
-    const settled: Promise<CallResult> = lastValueFrom(handled, { defaultValue: undefined }).then(
+    const settled: Promise<CallResult> = invoke().then(
       (response) => ({ ok: true as const, response }),
       (error: unknown) => ({ ok: false as const, error }),
     );

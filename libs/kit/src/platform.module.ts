@@ -16,9 +16,10 @@ import { DatabaseModule, TransactionExtensions, platformSecret } from '@cinode/d
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EventsModule } from '@cinode/events';
-import { clientCredentials } from '@cinode/grpc';
+import { DIRECT_DISPATCH, clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { DeclarationsCheck } from './declarations.check';
+import { DirectCallDispatcher } from './direct-call-dispatcher';
 import type { ServiceSchema } from './schema';
 import { callTransactionHook } from './transaction-hooks';
 
@@ -140,7 +141,14 @@ export class PlatformModule {
           },
         },
       },
-      { provide: APP_INTERCEPTOR, useClass: CallPipeline },
+      CallPipeline,
+      // The same instance on both paths: Nest's (as an interceptor) and the direct one.
+      {
+        provide: APP_INTERCEPTOR,
+        useFactory: (pipeline: CallPipeline) => pipeline,
+        inject: [CallPipeline],
+      },
+      { provide: DIRECT_DISPATCH, useClass: DirectCallDispatcher },
       DeclarationsCheck,
       ...(options.schema ? [PlatformHooks] : []),
       options.schema

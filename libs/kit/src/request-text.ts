@@ -31,6 +31,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * every service's own checks about meaning.
  */
 export function controlCharacterViolations(request: unknown): FieldViolation[] {
+  // Almost every request is clean: find that out without building a single field path.
+  if (!containsControlCharacter(request, 0)) return [];
   const violations: FieldViolation[] = [];
   const visit = (value: unknown, path: string, depth: number): void => {
     if (violations.length >= MAX_VIOLATIONS || depth > 32) return;
@@ -58,4 +60,19 @@ export function controlCharacterViolations(request: unknown): FieldViolation[] {
   };
   visit(request, '', 0);
   return violations;
+}
+
+/** Whether any string (value or key) anywhere in the request holds a control character. */
+function containsControlCharacter(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return hasControlCharacter(value);
+  if (depth > 32) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (containsControlCharacter(item, depth + 1)) return true;
+    return false;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (hasControlCharacter(key) || containsControlCharacter(value[key], depth + 1)) return true;
+  }
+  return false;
 }

@@ -11,6 +11,7 @@ import { CallPipeline } from '@cinode/kit';
 import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, eventually, expectGrpcError, type TestAuth } from '@cinode/testing';
 import { Client } from 'pg';
+import { DIRECT_DISPATCH, GrpcExceptionFilter, type DirectDispatch } from '@cinode/grpc';
 import { startKitProbe, type KitProbeServer } from './kit-probe';
 
 interface AuditRow {
@@ -72,6 +73,22 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     );
     return rows[0]?.xmin;
   }
+
+  it('serves its unary RPCs from the grpc-js server directly, through this same pipeline', () => {
+    // Every test in this file then runs on the direct path: Mutate has no Nest enhancer of its own.
+    const dispatch = server.service.app.get<DirectDispatch>(DIRECT_DISPATCH, { strict: false });
+    const toStatus = (error: unknown) =>
+      new GrpcExceptionFilter('kit-probe.cinode').toPayload(error);
+    expect(dispatch.unary('/cinode.testing.v1.ProbeService/Mutate', toStatus)).toBeInstanceOf(
+      Function,
+    );
+    expect(
+      dispatch.unary('/cinode.audit.v1.AuditService/ListAuditRecords', toStatus),
+    ).toBeInstanceOf(Function);
+    expect(
+      dispatch.unary('/cinode.testing.v1.ProbeService/NoSuchMethod', toStatus),
+    ).toBeUndefined();
+  });
 
   it('writes exactly one record for a change, in the transaction of the change', async () => {
     const request = mutation();

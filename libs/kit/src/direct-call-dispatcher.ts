@@ -1,0 +1,130 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { GrpcMethodStreamingType } from '@nestjs/microservices';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import type { Metadata } from '@grpc/grpc-js';
+import type { DirectDispatch, GrpcErrorPayload, UnaryHandler } from '@cinode/grpc';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { CallPipeline, type HandlerDeclarations } from './call-pipeline.interceptor';
+
+interface GrpcPattern {
+  service?: string;
+  rpc?: string;
+  streaming?: string;
+}
+
+interface DirectMethod {
+  instance: Record<string, (...args: unknown[]) => unknown>;
+  name: string;
+  declared: HandlerDeclarations;
+}
+
+/** Nest enhancers a handler may carry itself, which only Nest's own call path applies. */
+const NEST_ENHANCERS = [
+  INTERCEPTORS_METADATA,
+  GUARDS_METADATA,
+  PIPES_METADATA,
+  EXCEPTION_FILTERS_METADATA,
+];
+
+/**
+ * Serves a service's unary RPCs from the grpc-js server through the CallPipeline, calling the
+ * controller's method directly, as Nest would with its default arguments (request, metadata, call).
+ * A handler with Nest enhancers of its own (@UseInterceptors, @UseGuards, @UsePipes, @UseFilters,
+ * on it or its controller) or parameter decorators, and request-scoped controllers, stay on Nest's
+ * path, where the same pipeline runs as an interceptor.
+ */
+@Injectable()
+export class DirectCallDispatcher implements DirectDispatch {
+  private readonly logger = new Logger(DirectCallDispatcher.name);
+  private methods: Map<string, DirectMethod> | undefined;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly pipeline: CallPipeline,
+  ) {}
+
+  unary(
+    path: string,
+    toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  ): UnaryHandler | undefined {
+    const method = this.lookup(path);
+    if (!method) return undefined;
+    const { instance, name, declared } = method;
+    return (call, callback) => {
+      const metadata: Metadata = call.metadata;
+      const request = call.request;
+      void this.pipeline
+        .handle(declared, metadata, request, call, async () => {
+          const returned = await instance[name](request, metadata, call);
+          return isObservable(returned)
+            ? lastValueFrom(returned, { defaultValue: undefined })
+            : returned;
+        })
+        .then(
+          (result) =>
+            result.ok ? callback(null, result.response) : callback(toStatus(result.error, path)),
+          (error: unknown) => callback(toStatus(error, path)),
+        );
+    };
+  }
+
+  /** `/package.Service/Method`: matched by the service's full or short name, as Nest does. */
+  private lookup(path: string): DirectMethod | undefined {
+    this.methods ??= this.collect();
+    const [, qualified = '', rpc = ''] = path.split('/');
+    const short = qualified.slice(qualified.lastIndexOf('.') + 1);
+    return this.methods.get(`${qualified}/${rpc}`) ?? this.methods.get(`${short}/${rpc}`);
+  }
+
+  private collect(): Map<string, DirectMethod> {
+    const methods = new Map<string, DirectMethod>();
+    let kept = 0;
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as DirectMethod['instance'] | undefined;
+      const controller = wrapper.metatype as (abstract new (...args: never[]) => unknown) | null;
+      if (!instance || !controller || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      const classEnhanced = NEST_ENHANCERS.some((key) =>
+        hasItems(Reflect.getMetadata(key, controller)),
+      );
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler !== 'function') continue;
+        const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as
+          | GrpcPattern[]
+          | undefined;
+        if (!patterns) continue;
+        const enhanced =
+          classEnhanced ||
+          NEST_ENHANCERS.some((key) => hasItems(Reflect.getMetadata(key, handler))) ||
+          Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) !== undefined;
+        for (const pattern of patterns) {
+          if (pattern.streaming !== GrpcMethodStreamingType.NO_STREAMING || enhanced) {
+            kept += 1;
+            continue;
+          }
+          methods.set(`${pattern.service}/${pattern.rpc}`, {
+            instance,
+            name,
+            declared: this.pipeline.declarationsOf(controller, handler),
+          });
+        }
+      }
+    }
+    this.logger.debug(`${methods.size} RPC(s) served directly, ${kept} through Nest`);
+    return methods;
+  }
+}
+
+function hasItems(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : value !== undefined;
+}

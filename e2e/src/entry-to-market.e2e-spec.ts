@@ -211,6 +211,27 @@ describe('entry to market (issue 3)', () => {
     expect(await filingsAtNationalNode(issued.identifier)).toEqual([
       expect.objectContaining({ filingNumber: filed.filingNumber }),
     ]);
+
+    // No exporter is configured, yet the trace went on: from the IssueIdentifier call through the
+    // outbox and the filing consumer to the national node mock, whose audit record of the filing
+    // carries the same trace id.
+    const issuedIn = new Set(records.filter((r) => r.outcome === 'OK').map((r) => r.traceId));
+    const { records: filings } = await api.nationalAudit.listAuditRecords(
+      {
+        method: '/cinode.national.v1.NationalNodeService/FileIdentifier',
+        actor: '',
+        pageSize: 0,
+        pageToken: '',
+        objectType: 'identifier',
+        objectId: issued.identifier,
+        outcome: 'OK',
+        startTime: undefined,
+        endTime: undefined,
+      },
+      await nationalOperator(),
+    );
+    expect(filings.length).toBeGreaterThan(0);
+    expect(filings.some((r) => issuedIn.has(r.traceId))).toBe(true);
   }, 60_000);
 
   it('a provider calling an operator RPC gets PERMISSION_DENIED', async () => {

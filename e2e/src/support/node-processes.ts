@@ -57,6 +57,8 @@ export interface NodeClients {
   nationalAdmin: PromiseClient<NationalNodeAdminServiceClient>;
   /** The identifier's audit trail (every service serves one; this is the identifier's). */
   identifierAudit: PromiseClient<AuditServiceClient>;
+  /** The national node mock's audit trail (read with a token for its audience). */
+  nationalAudit: PromiseClient<AuditServiceClient>;
 }
 
 export interface NodeUnderTest {
@@ -245,6 +247,10 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       identifierAudit: client(
         'cinode.audit.v1.AuditService',
         required(running, 'identifier').address,
+      ),
+      nationalAudit: client(
+        'cinode.audit.v1.AuditService',
+        required(running, 'national-node-mock').address,
       ),
     };
     const serviceCenter = required(running, 'service-center');

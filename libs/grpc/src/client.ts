@@ -9,6 +9,8 @@ import {
   type status as GrpcStatus,
 } from '@grpc/grpc-js';
 import { cinodePackageDefinition } from '@cinode/proto';
+import { context, propagation } from '@opentelemetry/api';
+import { METADATA_SETTER } from './trace-metadata';
 import type { Observable } from 'rxjs';
 
 /** Per-call options of a generated client. */
@@ -97,6 +99,9 @@ export function createGrpcClient<C>(
     const method = (raw as unknown as Record<string, UnaryMethod>)[rpcName];
     api[methodName] = async (request: unknown, options: CallOptions = {}) => {
       const metadata = options.metadata?.clone() ?? new Metadata();
+      // The caller's trace continues in the service called (the gRPC instrumentation, when it is
+      // on, replaces this with its own client span's context).
+      propagation.inject(context.active(), metadata, METADATA_SETTER);
       if (settings.token && !metadata.get('authorization').length) {
         metadata.set('authorization', `Bearer ${await settings.token()}`);
       }

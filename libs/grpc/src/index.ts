@@ -9,5 +9,6 @@ export * from './rich-status';
 export * from './deadlines';
 export * from './server-credentials';
 export * from './timestamps';
+export * from './trace-metadata';
 export * from './rpc-metrics';
 export * from './undecodable-request';

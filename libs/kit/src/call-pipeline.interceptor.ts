@@ -17,12 +17,19 @@ import {
 } from '@cinode/audit';
 import { Authorizer, accessRuleOf } from '@cinode/auth';
 import { DomainError, ValidationError } from '@cinode/common';
-import { UndecodableRequest, effectiveBudgetMs, type DeadlinePolicy } from '@cinode/grpc';
+import {
+  METADATA_GETTER,
+  UndecodableRequest,
+  effectiveBudgetMs,
+  type DeadlinePolicy,
+} from '@cinode/grpc';
 import { isStatementCancelled } from '@cinode/database';
-import { context as otelContext, trace } from '@opentelemetry/api';
+import { SpanKind, context as otelContext, propagation, trace } from '@opentelemetry/api';
 import { Observable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
 import { controlCharacterViolations } from './request-text';
+
+const tracer = trace.getTracer('@cinode/kit');
 
 /** How long an aborted call's handler may take to let go before the caller is answered anyway. */
 export const ABORT_GRACE_MS = 1_000;
@@ -137,8 +144,31 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => Promise<unknown>,
   ): Promise<CallResult> {
-    const { access, declaration } = declared;
     const method = grpcCall.getPath?.() ?? declared.name;
+    const active = otelContext.active();
+    // The gRPC instrumentation (on while spans are exported) opened the call's span already;
+    // without it the call's span is opened here, continuing the caller's trace, so logs and audit
+    // records inside the call carry its ids either way.
+    if (trace.getSpan(active))
+      return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke);
+    const parent = propagation.extract(active, metadata, METADATA_GETTER);
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    return otelContext
+      .with(trace.setSpan(parent, span), () =>
+        this.handleInSpan(method, declared, metadata, request, grpcCall, invoke),
+      )
+      .finally(() => span.end());
+  }
+
+  private handleInSpan(
+    method: string,
+    declared: HandlerDeclarations,
+    metadata: Metadata | undefined,
+    request: unknown,
+    grpcCall: CallLike,
+    invoke: () => Promise<unknown>,
+  ): Promise<CallResult> {
+    const { access, declaration } = declared;
     const startedAt = new Date();
     const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, Date.now());
     const call = new CallContext(method, budget, startedAt.getTime());

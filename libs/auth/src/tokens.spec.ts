@@ -200,6 +200,21 @@ describe(TokenVerifier.name, () => {
     }
   });
 
+  it('refuses any but the canonical spelling of a token, so none is verified (or remembered) twice', async () => {
+    const token = await issuer.issue({ subject: 'p-spell', roles: ['user'], ttlSeconds: 60 });
+    expect((await verifier.verify(token)).subject).toBe('p-spell');
+    // base64url decoders skip these; a lenient verifier accepts every one.
+    for (const spelling of [
+      `${token}!`,
+      `${token}=`,
+      `${token}====`,
+      `${token.slice(0, -3)}$${token.slice(-3)}`,
+    ]) {
+      expect(await reasonOf(verifier.verify(spelling))).toBe('TOKEN_INVALID');
+    }
+    expect(await reasonOf(verifier.verify(`${token}${'A'.repeat(9_000)}`))).toBe('TOKEN_INVALID');
+  });
+
   it('never remembers a token past its expiry', async () => {
     const privateKey = await importJWK(key.privateJwk, 'EdDSA');
     const now = Math.floor(Date.now() / 1000);

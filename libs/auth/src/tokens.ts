@@ -20,6 +20,9 @@ const ALGORITHM = 'EdDSA';
 /** Verified tokens remembered (the oldest forgotten first), and for at most this long each. */
 const VERIFIED_TOKEN_CAPACITY = 10_000;
 const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** header.payload.signature in unpadded base64url; an Ed25519 signature is 64 bytes, 86 characters. */
+const COMPACT_EDDSA_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}$/;
+const MAX_TOKEN_LENGTH = 8_192;
 
 /**
  * The audience of tokens a node presents to the national node (its AUTH_JWT_AUDIENCE, the
@@ -90,6 +93,10 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    // Only the canonical compact form: base64url decoding skips stray characters, so one genuine
+    // token could otherwise be sent in endless spellings, each verifying (and each remembered).
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_EDDSA_JWS.test(token))
+      throw new UnauthenticatedError(TokenErrorReason.TOKEN_INVALID, 'token is malformed');
     // A token verified before is answered from memory while it is valid and its key is still one
     // the ring serves (a key dropped, rotated out or stale ends its tokens here too): the signature
     // check is the largest cost of a small call.

@@ -1,5 +1,6 @@
 export * from './data-source.factory';
 export * from './migrations';
+export * from './notification-listener';
 export * from './pool-metrics';
 export * from './database.module';
 export * from './database.migration';

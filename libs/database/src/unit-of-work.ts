@@ -6,6 +6,7 @@ import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { NotificationListener, type NotificationHandlers } from './notification-listener';
 import {
   Tx,
   backendPidOf,
@@ -104,7 +105,9 @@ export class UnitOfWork {
   /**
    * One read statement straight on the pool, for hot read paths: no ORM query runner around it,
    * and prepared once per connection under `name` (Postgres parses and plans it once). Like any
-   * plain read it runs under the pool's statement_timeout, outside a transaction.
+   * plain read it runs under the pool's statement_timeout, outside a transaction. A name belongs to
+   * one statement text for the life of the pool (Postgres keeps the plan per connection): name it
+   * after what it reads, and give a changed statement a new name.
    */
   async read<R extends QueryResultRow>(
     name: string,
@@ -113,6 +116,11 @@ export class UnitOfWork {
   ): Promise<R[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
     return (await pool.query<R>({ name, text, values })).rows;
+  }
+
+  /** A listener for NOTIFY on `channel` over a connection of its own; start() and stop() it. */
+  listen(channel: string, handlers: NotificationHandlers): NotificationListener {
+    return new NotificationListener(this.dataSource, channel, handlers);
   }
 
   async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {

@@ -12,6 +12,7 @@ import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import type { Metadata } from '@grpc/grpc-js';
 import type { DirectDispatch, GrpcErrorPayload, UnaryHandler } from '@cinode/grpc';
 import { isObservable, lastValueFrom } from 'rxjs';
+import type { CallResult } from '@cinode/audit';
 import { CallPipeline, type HandlerDeclarations } from './call-pipeline.interceptor';
 
 interface GrpcPattern {
@@ -19,6 +20,9 @@ interface GrpcPattern {
   rpc?: string;
   streaming?: string;
 }
+
+/** Application-wide Nest enhancers other than the platform's; any of them keeps every RPC on Nest. */
+const GLOBAL_ENHANCERS = ['APP_GUARD', 'APP_PIPE', 'APP_FILTER', 'APP_INTERCEPTOR'];
 
 interface DirectMethod {
   instance: Record<string, (...args: unknown[]) => unknown>;
@@ -44,7 +48,7 @@ const NEST_ENHANCERS = [
 @Injectable()
 export class DirectCallDispatcher implements DirectDispatch {
   private readonly logger = new Logger(DirectCallDispatcher.name);
-  private methods: Map<string, DirectMethod> | undefined;
+  private methods: Map<string, DirectMethod | null> | undefined;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -62,31 +66,60 @@ export class DirectCallDispatcher implements DirectDispatch {
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
       const request = call.request;
-      void this.pipeline
-        .handle(declared, metadata, request, call, async () => {
+      let handling: Promise<CallResult>;
+      try {
+        handling = this.pipeline.handle(declared, metadata, request, call, async () => {
           const returned = await instance[name](request, metadata, call);
           return isObservable(returned)
             ? lastValueFrom(returned, { defaultValue: undefined })
             : returned;
-        })
-        .then(
-          (result) =>
-            result.ok ? callback(null, result.response) : callback(toStatus(result.error, path)),
-          (error: unknown) => callback(toStatus(error, path)),
-        );
+        });
+      } catch (error) {
+        callback(toStatus(error, path));
+        return;
+      }
+      handling.then(
+        (result) =>
+          result.ok ? callback(null, result.response) : callback(toStatus(result.error, path)),
+        (error: unknown) => callback(toStatus(error, path)),
+      );
     };
   }
 
-  /** `/package.Service/Method`: matched by the service's full or short name, as Nest does. */
+  /**
+   * `/package.Service/Method`, matched as Nest matches it: by the service's short name first, then
+   * its full one; a key whose handler Nest serves (null) is Nest's, whatever else is declared.
+   */
   private lookup(path: string): DirectMethod | undefined {
     this.methods ??= this.collect();
     const [, qualified = '', rpc = ''] = path.split('/');
     const short = qualified.slice(qualified.lastIndexOf('.') + 1);
-    return this.methods.get(`${qualified}/${rpc}`) ?? this.methods.get(`${short}/${rpc}`);
+    for (const key of [`${short}/${rpc}`, `${qualified}/${rpc}`]) {
+      const method = this.methods.get(key);
+      if (method !== undefined) return method ?? undefined;
+    }
+    return undefined;
   }
 
-  private collect(): Map<string, DirectMethod> {
-    const methods = new Map<string, DirectMethod>();
+  /** Pattern -> handler, or null where Nest must serve it; the last declaration wins, as in Nest. */
+  private collect(): Map<string, DirectMethod | null> {
+    const methods = new Map<string, DirectMethod | null>();
+    // An application-wide guard, pipe, filter or interceptor of the service's own would be skipped
+    // on the direct path: then everything stays on Nest's.
+    const globals = this.discovery
+      .getProviders()
+      .filter(
+        (wrapper) =>
+          typeof wrapper.token === 'string' &&
+          GLOBAL_ENHANCERS.some((kind) => String(wrapper.token).startsWith(`${kind} (`)) &&
+          wrapper.instance !== this.pipeline,
+      );
+    if (globals.length > 0) {
+      this.logger.warn(
+        `application-wide Nest enhancers (${globals.map((w) => String(w.token)).join(', ')}): every RPC is served through Nest`,
+      );
+      return methods;
+    }
     let kept = 0;
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as DirectMethod['instance'] | undefined;
@@ -108,11 +141,13 @@ export class DirectCallDispatcher implements DirectDispatch {
           NEST_ENHANCERS.some((key) => hasItems(Reflect.getMetadata(key, handler))) ||
           Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) !== undefined;
         for (const pattern of patterns) {
+          const key = `${pattern.service}/${pattern.rpc}`;
           if (pattern.streaming !== GrpcMethodStreamingType.NO_STREAMING || enhanced) {
             kept += 1;
+            methods.set(key, null);
             continue;
           }
-          methods.set(`${pattern.service}/${pattern.rpc}`, {
+          methods.set(key, {
             instance,
             name,
             declared: this.pipeline.declarationsOf(controller, handler),
@@ -120,7 +155,7 @@ export class DirectCallDispatcher implements DirectDispatch {
         }
       }
     }
-    this.logger.debug(`${methods.size} RPC(s) served directly, ${kept} through Nest`);
+    this.logger.debug(`${methods.size - kept} RPC(s) served directly, ${kept} through Nest`);
     return methods;
   }
 }

@@ -24,6 +24,11 @@ const schema = baseServiceSchema.extend({
   /** Deadline of each call to the national node. Must stay well under the consumer's ack wait. */
   NATIONAL_NODE_TIMEOUT_MS: envInt(10_000, 100, 25_000),
   /**
+   * How long ResolveIdentifier may answer from memory (0: never). Entries are dropped the moment
+   * their identifier changes (a trigger NOTIFYs every change); this bounds a stalled notification.
+   */
+  RESOLVE_CACHE_MS: envInt(2_000, 0, 60_000),
+  /**
    * The audience of the service tokens sent to the national node. It must differ from the node's
    * own AUTH_JWT_AUDIENCE: a token the national node received is then refused by every node service.
    */

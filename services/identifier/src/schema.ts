@@ -3,6 +3,7 @@ import { IdentifierTransitionEntity } from './identifiers/identifier-transition.
 import { IdentifierEntity } from './identifiers/identifier.entity';
 import { IdentifierInitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { VersionsAndCallerScopedRequestIds1796100000000 } from './migrations/1796100000000-versions-and-caller-scoped-request-ids';
+import { IdentifierChangeNotifications1796500000000 } from './migrations/1796500000000-identifier-change-notifications';
 import { NodeRegistrationEntity } from './node/node-registration.entity';
 import { ParticipantProjectionEntity } from './participants/participant-projection.entity';
 
@@ -18,6 +19,7 @@ export const IDENTIFIER_SCHEMA = serviceSchema(
     migrations: [
       IdentifierInitialSchema1764000000000,
       VersionsAndCallerScopedRequestIds1796100000000,
+      IdentifierChangeNotifications1796500000000,
     ],
   },
   { events: true },

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import { FieldChecks, ValidationError, resolvePageSize, PageTokens } from '@cinode/common';
 import {
@@ -10,6 +10,7 @@ import { identifierNotFound } from '../errors';
 import { canonicalIdentifier } from '../identifiers/identifier-input';
 import type { IdentifierEntity } from '../identifiers/identifier.entity';
 import { objectTypeCodeOf, stateNameOf } from '../identifiers/identifiers.mapper';
+import { ResolveCache } from './resolve-cache';
 import {
   IdentifiersRepository,
   type IdentifierRecord,
@@ -21,12 +22,18 @@ export class QueriesService {
   constructor(
     private readonly identifiers: IdentifiersRepository,
     private readonly pageTokens: PageTokens,
+    @Optional() private readonly cache?: ResolveCache,
   ) {}
 
   async resolve(caller: Caller, input: string): Promise<IdentifierRecord> {
     const canonical = canonicalIdentifier(input);
-    const record = await this.identifiers.findRecord(canonical);
-    if (!record) throw identifierNotFound(canonical);
+    let record = this.cache?.get(canonical);
+    if (!record) {
+      const mark = this.cache?.mark() ?? 0;
+      record = await this.identifiers.findRecord(canonical);
+      if (!record) throw identifierNotFound(canonical);
+      this.cache?.remember(canonical, record, mark);
+    }
     assertMayResolve(caller, record.entity);
     return record;
   }

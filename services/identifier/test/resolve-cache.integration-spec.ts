@@ -1,0 +1,135 @@
+import type { Caller } from '@cinode/auth';
+import { PageTokens } from '@cinode/common';
+import { TransactionExtensions, UnitOfWork } from '@cinode/database';
+import { createTestDatabase, eventually } from '@cinode/testing';
+import { DataSource } from 'typeorm';
+import type { IdentifierConfig } from '../src/config';
+import { formatIdentifier } from '../src/format/identifier-format';
+import { IdentifierEntity } from '../src/identifiers/identifier.entity';
+import { IdentifiersRepository } from '../src/identifiers/identifiers.repository';
+import { QueriesService } from '../src/queries/queries.service';
+import { ResolveCache } from '../src/queries/resolve-cache';
+import { IDENTIFIER_SCHEMA } from '../src/schema';
+import { NODE_PREFIX, usableSerial } from './identifier-fakes';
+
+const OPERATOR: Caller = {
+  subject: 'op-1',
+  roles: ['operator'],
+  tenant: 'op-1',
+  tokenId: 't-1',
+  expiresAt: new Date(Date.now() + 3_600_000),
+};
+
+/**
+ * ResolveIdentifier answers from memory, but never what changed: every change of an identifier or
+ * its history, by whoever makes it (here: plain SQL on another connection), drops the entry at
+ * commit. The entries' own lifetime is set to a minute so that only the notification can explain
+ * a fresh answer within the test's two seconds.
+ */
+describe('resolved identifiers remembered by ResolveCache', () => {
+  let db: DataSource;
+  let cache: ResolveCache;
+  let queries: QueriesService;
+  let repository: IdentifiersRepository;
+  let uow: UnitOfWork;
+
+  beforeAll(async () => {
+    db = await new DataSource({
+      type: 'postgres',
+      url: await createTestDatabase('identifier_resolve_cache'),
+      entities: IDENTIFIER_SCHEMA.entities,
+      migrations: IDENTIFIER_SCHEMA.migrations,
+      migrationsTransactionMode: 'each',
+    }).initialize();
+    await db.runMigrations({ transaction: 'each' });
+    uow = new UnitOfWork(db, new TransactionExtensions());
+    repository = new IdentifiersRepository(uow);
+    cache = new ResolveCache(uow, { RESOLVE_CACHE_MS: 60_000 } as IdentifierConfig);
+    await cache.onModuleInit();
+    queries = new QueriesService(repository, PageTokens.ephemeral(), cache);
+  });
+
+  afterAll(async () => {
+    await cache?.onApplicationShutdown();
+    await db?.destroy();
+  });
+
+  async function issue(identifier: string): Promise<void> {
+    await uow.run(async (tx) => {
+      const at = new Date();
+      await repository.insert(
+        tx,
+        Object.assign(new IdentifierEntity(), {
+          identifier,
+          serial: await repository.nextSerial(tx),
+          nodeCode: NODE_PREFIX.split('.')[1],
+          objectType: 'RP',
+          objectName: 'Pool',
+          ownerParticipantId: 'p-1',
+          ownerName: 'Example Cloud Ltd.',
+          ownerCreditCode: '91310000MA1FL0000X',
+          attributes: {},
+          state: 'pending_filing',
+          suspensionCause: null,
+          filingNumber: null,
+          filingError: null,
+          filedAt: null,
+          issuedBy: 'p-1',
+          issuedAt: at,
+          stateChangedAt: at,
+          version: 1,
+        }),
+      );
+    });
+  }
+
+  it('answers from memory until the identifier changes, then the change at once', async () => {
+    const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(10));
+    await issue(id);
+    const first = await queries.resolve(OPERATOR, id);
+    expect(first.entity.state).toBe('pending_filing');
+    // Remembered: the same record object comes back.
+    await eventually('the record to be remembered', async () =>
+      (await queries.resolve(OPERATOR, id)) === (await queries.resolve(OPERATOR, id))
+        ? true
+        : undefined,
+    );
+
+    await db.query(
+      `UPDATE identifier SET state = 'filed', filing_number = 'NF1' WHERE identifier = $1`,
+      [id],
+    );
+    const filed = await eventually(
+      'the change to reach the resolver',
+      async () => {
+        const record = await queries.resolve(OPERATOR, id);
+        return record.entity.state === 'filed' ? record : undefined;
+      },
+      2_000,
+    );
+    expect(filed.entity.filingNumber).toBe('NF1');
+
+    // A new transition alone (history) is a change too.
+    await db.query(
+      `INSERT INTO identifier_transition (identifier, from_state, to_state, actor, reason, changed_at)
+       VALUES ($1, 'pending_filing', 'filed', 'operator', 'by hand', now())`,
+      [id],
+    );
+    await eventually(
+      'the new transition to show',
+      async () =>
+        (await queries.resolve(OPERATOR, id)).transitions.length === 1 ? true : undefined,
+      2_000,
+    );
+  });
+
+  it('serves nothing from memory once its notifications stop', async () => {
+    const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(20));
+    await issue(id);
+    await queries.resolve(OPERATOR, id);
+    await cache.onApplicationShutdown();
+    expect(cache.get(id)).toBeUndefined();
+    await db.query(`UPDATE identifier SET state = 'filed' WHERE identifier = $1`, [id]);
+    expect((await queries.resolve(OPERATOR, id)).entity.state).toBe('filed');
+  });
+});

@@ -18,6 +18,7 @@ import { HealthService, ServingStatus } from './health';
 import { ReflectionService } from './reflection';
 import { rpcMetricsInterceptor } from './rpc-metrics';
 import { withTolerantRequestDecoding } from './undecodable-request';
+import { withFrozenResponseEncoding } from './frozen-responses';
 import { serverCredentials } from './server-credentials';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -81,7 +82,10 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
         ...REFLECTION_SERVICES,
       ])
     : undefined;
-  const packageDefinition = withTolerantRequestDecoding(cinodePackageDefinition(), spec.services);
+  const packageDefinition = withFrozenResponseEncoding(
+    withTolerantRequestDecoding(cinodePackageDefinition(), spec.services),
+    spec.services,
+  );
   let grpcServer: Server | undefined;
 
   const port = config.GRPC_PORT;

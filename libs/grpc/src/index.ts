@@ -2,6 +2,7 @@ export * from './bootstrap';
 export * from './client';
 export * from './client-credentials';
 export * from './direct-dispatch';
+export * from './frozen-responses';
 export * from './grpc-exception.filter';
 export * from './health';
 export * from './reflection';

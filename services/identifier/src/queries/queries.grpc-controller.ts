@@ -3,6 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { ReadOnly } from '@cinode/audit';
 import { AllowAuthenticated, callerOf } from '@cinode/auth';
+import { frozenResponse } from '@cinode/grpc';
 import type {
   IdentifierServiceController,
   ListIdentifiersRequest,
@@ -29,7 +30,10 @@ export class QueriesGrpcController
     metadata: Metadata,
   ): Promise<ResolveIdentifierResponse> {
     const record = await this.queries.resolve(callerOf(metadata), request.identifier);
-    return { identifier: toIdentifierMessage(record.entity, record.transitions) };
+    // A remembered record answers many calls: with one frozen response, encoded once.
+    return frozenResponse(record, () => ({
+      identifier: toIdentifierMessage(record.entity, record.transitions),
+    }));
   }
 
   @GrpcMethod(SERVICE, 'ListIdentifiers')

@@ -93,10 +93,6 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
-    // Only the canonical compact form: base64url decoding skips stray characters, so one genuine
-    // token could otherwise be sent in endless spellings, each verifying (and each remembered).
-    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_EDDSA_JWS.test(token))
-      throw new UnauthenticatedError(TokenErrorReason.TOKEN_INVALID, 'token is malformed');
     // A token verified before is answered from memory while it is valid and its key is still one
     // the ring serves (a key dropped, rotated out or stale ends its tokens here too): the signature
     // check is the largest cost of a small call.
@@ -107,6 +103,11 @@ export class TokenVerifier {
         return copyOf(known.caller);
       this.verified.delete(token);
     }
+    // Only the canonical compact form: base64url decoding skips stray characters, so one genuine
+    // token could otherwise be sent in endless spellings, each verifying (and each remembered).
+    // (A remembered token passed this check when it was first verified.)
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_EDDSA_JWS.test(token))
+      throw new UnauthenticatedError(TokenErrorReason.TOKEN_INVALID, 'token is malformed');
     const { caller, signer } = await this.verifyAfresh(token);
     if (signer) {
       const until = Math.min(

@@ -24,7 +24,13 @@ import {
   type DeadlinePolicy,
 } from '@cinode/grpc';
 import { isStatementCancelled } from '@cinode/database';
-import { SpanKind, context as otelContext, propagation, trace } from '@opentelemetry/api';
+import {
+  SpanKind,
+  context as otelContext,
+  propagation,
+  trace,
+  type Context,
+} from '@opentelemetry/api';
 import { Observable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
 import { controlCharacterViolations } from './request-text';
@@ -150,14 +156,18 @@ export class CallPipeline implements NestInterceptor {
     // without it the call's span is opened here, continuing the caller's trace, so logs and audit
     // records inside the call carry its ids either way.
     if (trace.getSpan(active))
-      return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke);
+      return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke, active);
     const parent = propagation.extract(active, metadata, METADATA_GETTER);
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
-    return otelContext
-      .with(trace.setSpan(parent, span), () =>
-        this.handleInSpan(method, declared, metadata, request, grpcCall, invoke),
-      )
-      .finally(() => span.end());
+    return this.handleInSpan(
+      method,
+      declared,
+      metadata,
+      request,
+      grpcCall,
+      invoke,
+      trace.setSpan(parent, span),
+    ).finally(() => span.end());
   }
 
   private handleInSpan(
@@ -167,6 +177,7 @@ export class CallPipeline implements NestInterceptor {
     request: unknown,
     grpcCall: CallLike,
     invoke: () => Promise<unknown>,
+    traceContext: Context,
   ): Promise<CallResult> {
     const { access, declaration } = declared;
     const startedAt = new Date();
@@ -178,7 +189,7 @@ export class CallPipeline implements NestInterceptor {
         rule: declaration,
         request,
         peer: grpcCall.getPeer?.() ?? '',
-        traceId: trace.getSpanContext(otelContext.active())?.traceId ?? '',
+        traceId: trace.getSpanContext(traceContext)?.traceId ?? '',
         startedAt,
       });
     }
@@ -188,7 +199,11 @@ export class CallPipeline implements NestInterceptor {
       call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
     grpcCall.on?.('cancelled', onCancelled);
     const timer = setTimeout(() => call.abort('deadline'), budget);
-    return runInCall(call, () => this.run(call, access, metadata, request, invoke)).finally(() => {
+    return runInCall(
+      call,
+      () => this.run(call, access, metadata, request, invoke),
+      traceContext,
+    ).finally(() => {
       clearTimeout(timer);
       grpcCall.off?.('cancelled', onCancelled);
     });

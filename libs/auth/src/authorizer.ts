@@ -68,6 +68,21 @@ export class Authorizer {
     return this.verifier.verify(bearerToken(metadata));
   }
 
+  /**
+   * The caller of a token verified before, at once; undefined when authenticate() must decide
+   * (no rule, no token, a token not remembered, a malformed header: it refuses those).
+   */
+  rememberedCaller(
+    rule: AccessRule | undefined,
+    metadata: Metadata | undefined,
+  ): Caller | undefined {
+    if (!rule) return undefined;
+    const values = metadata?.get('authorization') ?? [];
+    const header = typeof values[0] === 'string' ? values[0] : '';
+    const match = BEARER.exec(header);
+    return match ? this.verifier.remembered(match[1]) : undefined;
+  }
+
   /** Whether the authenticated caller may call the RPC; attaches it to the call when so. */
   permit(
     rule: AccessRule | undefined,
@@ -106,10 +121,12 @@ export class Authorizer {
   }
 }
 
+const BEARER = /^Bearer\s+(\S+)$/i;
+
 function bearerToken(metadata: Metadata | undefined): string {
   const values = metadata?.get('authorization') ?? [];
   const header = typeof values[0] === 'string' ? values[0] : '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const match = BEARER.exec(header);
   if (!match)
     throw new UnauthenticatedError(
       TokenErrorReason.TOKEN_MISSING,

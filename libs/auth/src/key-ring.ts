@@ -74,6 +74,8 @@ export class KeyRing {
   /** The refresh period of the last successful fetch; retries after a failure never wait longer. */
   private refreshEveryMs = RETRY_MAX_MS;
   private expiredLogged = false;
+  /** Imported keys by kid, once their import has finished. */
+  private readonly importedKeys = new Map<string, ResolvedKey>();
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -106,6 +108,31 @@ export class KeyRing {
 
   /** The key a token names, from what is known now; may start a background refresh. */
   async resolve(kid: string | undefined): Promise<ResolvedKey | undefined> {
+    const jwk = this.known(kid);
+    if (!kid || !jwk) return undefined;
+    // A key id is imported once; a remote key that changes under the same kid is not honoured.
+    let entry = this.imported.get(kid);
+    if (!entry) {
+      entry = importJWK(jwk, jwk.alg ?? 'EdDSA').then((key) => {
+        const resolved = { kid, scope: scopeOf(jwk), key };
+        this.importedKeys.set(kid, resolved);
+        return resolved;
+      });
+      this.imported.set(kid, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * Like resolve, without waiting: the key if it is known now and was imported before (by an
+   * earlier resolve), else undefined.
+   */
+  resolveNow(kid: string): ResolvedKey | undefined {
+    return this.known(kid) ? this.importedKeys.get(kid) : undefined;
+  }
+
+  /** The JWK a kid names among the keys trusted now; may start a background refresh. */
+  private known(kid: string | undefined): JWK | undefined {
     if (!kid) return undefined;
     const jwk = this.staticKeys.get(kid) ?? this.liveRemoteKeys().get(kid);
     if (this.remote) {
@@ -115,18 +142,7 @@ export class KeyRing {
       if (now >= this.freshUntil || (!jwk && now - this.lastAttemptAt >= unknownKidInterval))
         void this.refresh();
     }
-    if (!jwk) return undefined;
-    // A key id is imported once; a remote key that changes under the same kid is not honoured.
-    let entry = this.imported.get(kid);
-    if (!entry) {
-      entry = importJWK(jwk, jwk.alg ?? 'EdDSA').then((key) => ({
-        kid,
-        scope: scopeOf(jwk),
-        key,
-      }));
-      this.imported.set(kid, entry);
-    }
-    return entry;
+    return jwk;
   }
 
   /** Fetches the remote keys unless a fetch is under way already; never rejects. */

@@ -191,9 +191,12 @@ describe(TokenVerifier.name, () => {
       // A caller mutating its copy does not change what the next call is told.
       first.roles.push('operator');
       expect(await remembering.verify(token)).toMatchObject({ subject: 'p-mem', roles: ['user'] });
+      // Answered at once, without waiting for anything.
+      expect(remembering.remembered(token)).toMatchObject({ subject: 'p-mem' });
       // The key leaves the JWKS: the remembered token is refused like any other of that key.
       published = [];
       await ring.refresh();
+      expect(remembering.remembered(token)).toBeUndefined();
       expect(await reasonOf(remembering.verify(token))).toBe('TOKEN_INVALID');
     } finally {
       ring.stop();

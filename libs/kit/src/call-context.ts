@@ -20,6 +20,7 @@ export class CallContext {
   private controller: AbortController | undefined;
   private abortedPromise: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private listeners: (() => void)[] | undefined;
   private why: AbortReason | undefined;
   audit: AuditedCall | undefined;
 
@@ -57,6 +58,15 @@ export class CallContext {
     this.why = reason;
     this.controller?.abort();
     this.wake?.();
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const listener of listeners ?? []) listener();
+  }
+
+  /** Calls `listener` once when the call is aborted (at once if it was already). */
+  onAbort(listener: () => void): void {
+    if (this.why) listener();
+    else (this.listeners ??= []).push(listener);
   }
 
   /** Resolves when the call is aborted (deadline or caller gone). */

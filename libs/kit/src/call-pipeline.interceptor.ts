@@ -167,7 +167,8 @@ export class CallPipeline implements NestInterceptor {
       grpcCall,
       invoke,
       trace.setSpan(parent, span),
-    ).finally(() => span.end());
+      () => span.end(),
+    );
   }
 
   private handleInSpan(
@@ -178,6 +179,7 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => Promise<unknown>,
     traceContext: Context,
+    done?: () => void,
   ): Promise<CallResult> {
     const { access, declaration } = declared;
     const startedAt = new Date();
@@ -205,6 +207,7 @@ export class CallPipeline implements NestInterceptor {
       traceContext,
     ).finally(() => {
       clearTimeout(timer);
+      done?.();
       grpcCall.off?.('cancelled', onCancelled);
     });
   }
@@ -219,7 +222,9 @@ export class CallPipeline implements NestInterceptor {
     let result: CallResult;
     let lateSettle: Promise<CallResult> | undefined;
     try {
-      const caller = await this.authorizer.authenticate(access, metadata, call.method);
+      const caller =
+        this.authorizer.rememberedCaller(access, metadata) ??
+        (await this.authorizer.authenticate(access, metadata, call.method));
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
@@ -249,7 +254,11 @@ export class CallPipeline implements NestInterceptor {
       (response) => ({ ok: true as const, response }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const first = await Promise.race([settled, call.aborted().then(() => undefined)]);
+    // Whichever comes first: the handler settling, or the call being aborted.
+    const first = await new Promise<CallResult | undefined>((resolve) => {
+      void settled.then(resolve);
+      call.onAbort(() => resolve(undefined));
+    });
     if (first) {
       // Postgres' statement_timeout (set from this deadline) can fire before the deadline's timer
       // does when the event loop is busy: still the deadline, not an internal error.

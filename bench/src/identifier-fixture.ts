@@ -13,6 +13,15 @@ import type {
   FileIdentifierRequest,
   FileIdentifierResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  startEmbeddedPostgres,
+  startNatsServer,
+  type StartedNats,
+  type StartedPostgres,
+} from '@cinode/local-infra';
 import { connect } from 'nats';
 import { listen, methodOf } from './bare-grpc';
 
@@ -100,4 +109,28 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * A temporary directory with Postgres (not persistent: fsync off) and `nats-server -js` in it, and
+ * these databases created; each thing started is pushed on `cleanups` (stopped newest first).
+ */
+export async function startBenchInfra(
+  name: string,
+  databases: string[],
+  cleanups: Array<() => unknown>,
+): Promise<{ dir: string; postgres: StartedPostgres; nats: StartedNats }> {
+  const dir = await mkdtemp(path.join(tmpdir(), `cinode-bench-${name}-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // As root, Postgres runs as the `postgres` user, which must be able to enter the directory.
+  await chmod(dir, 0o755);
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'postgres'),
+    persistent: false,
+  });
+  cleanups.push(() => postgres.stop());
+  const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), persistent: false });
+  cleanups.push(() => nats.stop());
+  for (const database of databases) await postgres.createDatabase(database);
+  return { dir, postgres, nats };
 }

@@ -3,17 +3,9 @@
 // a bare @grpc/grpc-js unary echo (the RPC without cinode's stack or any database work) and a bare
 // primary-key SELECT with `pg` on the identifier table of the same database.
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client, credentials } from '@grpc/grpc-js';
 import { createGrpcClient } from '@cinode/grpc';
-import {
-  databaseUrl,
-  findFreePort,
-  startEmbeddedPostgres,
-  startNatsServer,
-} from '@cinode/local-infra';
+import { databaseUrl, findFreePort } from '@cinode/local-infra';
 import {
   ObjectType,
   type IdentifierServiceClient,
@@ -22,7 +14,7 @@ import {
 import type { ProbeRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, spawnService, waitForServing, plaintext } from '@cinode/testing';
 import { bareProbe, shutdown, startEchoServer } from './bare-grpc';
-import { certify, startNationalStub, waitUntil } from './identifier-fixture';
+import { certify, startBenchInfra, startNationalStub, waitUntil } from './identifier-fixture';
 import { Pool } from 'pg';
 import {
   benchScale,
@@ -95,18 +87,7 @@ async function main(): Promise<boolean> {
 
   try {
     const atStart = memory();
-    const dir = await mkdtemp(path.join(tmpdir(), 'cinode-bench-identifier-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    // As root, Postgres runs as the `postgres` user, which must be able to enter the directory.
-    await chmod(dir, 0o755);
-    const postgres = await startEmbeddedPostgres({
-      dataDir: path.join(dir, 'postgres'),
-      persistent: false,
-    });
-    cleanups.push(() => postgres.stop());
-    const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), persistent: false });
-    cleanups.push(() => nats.stop());
-    await postgres.createDatabase('identifier');
+    const { postgres, nats } = await startBenchInfra('identifier', ['identifier'], cleanups);
     const dbUrl = databaseUrl(postgres.adminUrl, 'identifier');
 
     const national = await startNationalStub();

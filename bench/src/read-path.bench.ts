@@ -5,16 +5,9 @@
 // run, interleaved. Targets are those of issue 7 and are never set lower here.
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createGrpcClient } from '@cinode/grpc';
-import {
-  databaseUrl,
-  findFreePort,
-  startEmbeddedPostgres,
-  startNatsServer,
-} from '@cinode/local-infra';
+import { databaseUrl, findFreePort } from '@cinode/local-infra';
 import {
   ObjectType,
   type IdentifierServiceClient,
@@ -44,7 +37,7 @@ import {
   type H2loadRun,
 } from './h2load';
 import { benchScale, runBench } from './harness';
-import { certify, startNationalStub, waitUntil } from './identifier-fixture';
+import { certify, startBenchInfra, startNationalStub, waitUntil } from './identifier-fixture';
 
 const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
 const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
@@ -145,18 +138,11 @@ async function main(): Promise<boolean> {
   const cleanups: Array<() => unknown> = [];
 
   try {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cinode-bench-read-path-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await chmod(dir, 0o755);
-    const postgres = await startEmbeddedPostgres({
-      dataDir: path.join(dir, 'postgres'),
-      persistent: false,
-    });
-    cleanups.push(() => postgres.stop());
-    const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), persistent: false });
-    cleanups.push(() => nats.stop());
-    await postgres.createDatabase('identifier');
-    await postgres.createDatabase('probe');
+    const { dir, postgres, nats } = await startBenchInfra(
+      'read-path',
+      ['identifier', 'probe'],
+      cleanups,
+    );
     const national = await startNationalStub();
     cleanups.push(() => shutdown(national.server, 2_000));
 

@@ -4,17 +4,13 @@ import { clientCredentials, isGrpcError } from '@cinode/grpc';
 import { checkGrpcHealth } from '@cinode/local-infra';
 import {
   IdentifierState,
-  ObjectType,
   type Identifier,
 } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
-import {
-  ParticipantKind,
-  ParticipantState,
-  UserCategory,
-} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import { createTestPki, eventually, plaintext, type TestPki } from '@cinode/testing';
 import { validCreditCode } from './support/fixtures';
-import { as, startNode, type NodeUnderTest } from './support/node-processes';
+import { SETTLE_MS, issueResourcePool, organisation, registerAndCertify } from './support/market';
+import { KeyHolder, as, startNode, type NodeUnderTest } from './support/node-processes';
 
 /**
  * Issue 7: with the chart's production settings (TLS and mTLS on every listener) the identifier could
@@ -23,9 +19,6 @@ import { as, startNode, type NodeUnderTest } from './support/node-processes';
  * between the services (a CA made by this test signs one certificate per service and one for the
  * test), the entry-to-market flow passes, and every service refuses callers it cannot verify.
  */
-
-/** Bound of waits for asynchronous work (events, registration, filing over TLS). */
-const SETTLE_MS = 20_000;
 
 let node: NodeUnderTest;
 /** A CA the node does not trust, and a certificate it signed. */
@@ -51,22 +44,6 @@ afterAll(async () => {
   expect(codes).toEqual({ 'service-center': 0, 'national-node-mock': 0, identifier: 0 });
 }, 30_000);
 
-/** Resolves `call` once it stops failing with one of the transient codes. */
-function once<T>(what: string, transient: GrpcStatus[], call: () => Promise<T>): Promise<T> {
-  return eventually(
-    what,
-    async () => {
-      try {
-        return await call();
-      } catch (error) {
-        if (isGrpcError(error) && transient.includes(error.code)) return undefined;
-        throw error;
-      }
-    },
-    SETTLE_MS,
-  );
-}
-
 describe('the node with TLS and mTLS everywhere (issue 7)', () => {
   it('an operator certifies a provider, whose resource-pool identifier is filed at the national node', async () => {
     const api = node.clients;
@@ -74,65 +51,28 @@ describe('the node with TLS and mTLS everywhere (issue 7)', () => {
       (await api.tokens.issueToken({ apiKey: node.operatorBootstrapKey })).accessToken,
     );
 
-    const name = `TLS Compute Co. ${randomUUID().slice(0, 8)}`;
-    const creditCode = validCreditCode();
-    const { participant } = await api.participants.createParticipant({
-      requestId: randomUUID(),
-      kind: ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
-      userCategory: UserCategory.USER_CATEGORY_UNSPECIFIED,
-      name,
-      organization: {
-        creditCode,
-        address: '1 Century Avenue, Pudong New Area, Shanghai',
-        contactPerson: {
-          name: 'Wang Fang',
-          title: 'Network engineer',
-          mobile: '13700137000',
-          email: 'wang.fang@example.cn',
-        },
-        responsiblePerson: {
-          name: 'Zhao Lei',
-          title: 'Director',
-          mobile: '13600136000',
-          email: 'zhao.lei@example.cn',
-        },
-      },
-      individual: undefined,
-    });
-    const participantId = participant!.id;
-    await api.certification.startReview({ participantId, reason: 'documents received' }, operator);
-    const certified = await api.certification.certifyParticipant(
-      { participantId, reason: 'documents verified', requestId: randomUUID() },
-      operator,
+    const owner = {
+      name: `TLS Compute Co. ${randomUUID().slice(0, 8)}`,
+      creditCode: validCreditCode(),
+    };
+    const provider = await registerAndCertify(
+      api,
+      new KeyHolder(api.tokens, node.operatorBootstrapKey),
+      organisation(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER, owner.name, owner.creditCode),
     );
-    expect(certified.participant?.state).toBe(ParticipantState.PARTICIPANT_STATE_CERTIFIED);
-    const providerToken = await api.tokens.issueToken({
-      apiKey: certified.issuedApiKey!.apiKeySecret,
-    });
+    const providerToken = await api.tokens.issueToken({ apiKey: provider.apiKey });
 
     // Accepted once the identifier has registered the node at the national node (over mTLS) and
     // seen the certification event; the provider's token is verified with the service center's
     // keys, which the identifier fetched over mTLS.
-    const requestId = randomUUID();
-    const issued = await once(
-      'the identifier service to accept IssueIdentifier',
-      [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
-      () =>
-        api.identifiers.issueIdentifier(
-          {
-            requestId,
-            objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
-            objectName: 'Pudong TLS pool',
-            ownerParticipantId: '',
-            ownerName: name,
-            ownerCreditCode: creditCode,
-            attributes: { region: '310115' },
-          },
-          as(providerToken.accessToken),
-        ),
+    const issued = await issueResourcePool(
+      api,
+      providerToken.accessToken,
+      owner,
+      'Pudong TLS pool',
     );
-    const identifier = issued.identifier!.identifier;
-    expect(issued.identifier!.ownerParticipantId).toBe(participantId);
+    const identifier = issued.identifier;
+    expect(issued.ownerParticipantId).toBe(provider.id);
 
     // Filed with the national node mock through the outbox, over mTLS.
     const filed = await eventually(

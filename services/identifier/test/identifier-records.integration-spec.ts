@@ -1,9 +1,8 @@
-import { TransactionExtensions, UnitOfWork } from '@cinode/database';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource } from 'typeorm';
+import type { UnitOfWork } from '@cinode/database';
+import type { DataSource } from 'typeorm';
 import { IdentifierEntity } from '../src/identifiers/identifier.entity';
-import { IdentifiersRepository } from '../src/identifiers/identifiers.repository';
-import { IDENTIFIER_SCHEMA } from '../src/schema';
+import type { IdentifiersRepository } from '../src/identifiers/identifiers.repository';
+import { openIdentifierDatabase } from './identifier-database';
 
 /**
  * ResolveIdentifier reads an identifier and its history in one query mapped by hand; it must
@@ -15,16 +14,7 @@ describe('IdentifiersRepository.findRecord', () => {
   let uow: UnitOfWork;
 
   beforeAll(async () => {
-    db = await new DataSource({
-      type: 'postgres',
-      url: await createTestDatabase('identifier_records'),
-      entities: IDENTIFIER_SCHEMA.entities,
-      migrations: IDENTIFIER_SCHEMA.migrations,
-      migrationsTransactionMode: 'each',
-    }).initialize();
-    await db.runMigrations({ transaction: 'each' });
-    uow = new UnitOfWork(db, new TransactionExtensions());
-    identifiers = new IdentifiersRepository(uow);
+    ({ db, uow, identifiers } = await openIdentifierDatabase('identifier_records'));
   });
 
   afterAll(async () => {

@@ -1,15 +1,15 @@
 import type { Caller } from '@cinode/auth';
 import { PageTokens } from '@cinode/common';
-import { TransactionExtensions, UnitOfWork } from '@cinode/database';
-import { createTestDatabase, eventually } from '@cinode/testing';
-import { DataSource } from 'typeorm';
+import type { UnitOfWork } from '@cinode/database';
+import { eventually } from '@cinode/testing';
+import type { DataSource } from 'typeorm';
 import type { IdentifierConfig } from '../src/config';
 import { formatIdentifier } from '../src/format/identifier-format';
 import { IdentifierEntity } from '../src/identifiers/identifier.entity';
-import { IdentifiersRepository } from '../src/identifiers/identifiers.repository';
+import type { IdentifiersRepository } from '../src/identifiers/identifiers.repository';
+import { openIdentifierDatabase } from './identifier-database';
 import { QueriesService } from '../src/queries/queries.service';
 import { ResolveCache } from '../src/queries/resolve-cache';
-import { IDENTIFIER_SCHEMA } from '../src/schema';
 import { NODE_PREFIX, usableSerial } from './identifier-fakes';
 
 const OPERATOR: Caller = {
@@ -34,16 +34,11 @@ describe('resolved identifiers remembered by ResolveCache', () => {
   let uow: UnitOfWork;
 
   beforeAll(async () => {
-    db = await new DataSource({
-      type: 'postgres',
-      url: await createTestDatabase('identifier_resolve_cache'),
-      entities: IDENTIFIER_SCHEMA.entities,
-      migrations: IDENTIFIER_SCHEMA.migrations,
-      migrationsTransactionMode: 'each',
-    }).initialize();
-    await db.runMigrations({ transaction: 'each' });
-    uow = new UnitOfWork(db, new TransactionExtensions());
-    repository = new IdentifiersRepository(uow);
+    ({
+      db,
+      uow,
+      identifiers: repository,
+    } = await openIdentifierDatabase('identifier_resolve_cache'));
     cache = new ResolveCache(uow, { RESOLVE_CACHE_MS: 60_000 } as IdentifierConfig);
     await cache.onModuleInit();
     queries = new QueriesService(repository, PageTokens.ephemeral(), cache);

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { ROOT_CONTEXT, context as otelContext } from '@opentelemetry/api';
 import { importJWK, type JWK, type KeyLike } from 'jose';
 
 /**
@@ -139,8 +140,10 @@ export class KeyRing {
       const now = this.now();
       const unknownKidInterval =
         this.failures > 0 ? UNKNOWN_KID_INTERVAL_AFTER_FAILURE_MS : UNKNOWN_KID_INTERVAL_MS;
+      // Started outside the caller's context: the refresh and the timers it schedules belong to
+      // no call.
       if (now >= this.freshUntil || (!jwk && now - this.lastAttemptAt >= unknownKidInterval))
-        void this.refresh();
+        void otelContext.with(ROOT_CONTEXT, () => this.refresh());
     }
     return jwk;
   }

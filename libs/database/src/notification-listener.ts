@@ -27,10 +27,14 @@ export class NotificationListener {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  private heartbeat: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly channel: string,
     private readonly handlers: NotificationHandlers,
+    /** How often the connection is checked with a round trip (a dead socket may raise nothing). */
+    private readonly heartbeatMs = 5_000,
   ) {}
 
   /** Connects in the background; resolves once the first attempt has ended either way. */
@@ -41,6 +45,7 @@ export class NotificationListener {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -51,7 +56,7 @@ export class NotificationListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = openSideConnection(this.dataSource, `listen-${this.channel}`);
+    const client = openSideConnection(this.dataSource, `listen-${this.channel}`, undefined, true);
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.handlers.notified(message.payload ?? '');
     });
@@ -73,11 +78,34 @@ export class NotificationListener {
     this.client = client;
     this.failures = 0;
     this.handlers.listening();
+    this.heartbeat = setInterval(() => void this.check(client), this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** A round trip within the heartbeat period, or the connection counts as lost. */
+  private async check(client: Client): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${this.heartbeatMs} ms`)),
+            this.heartbeatMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      this.lose(client, error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private lose(client: Client, error?: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.heartbeat);
     this.handlers.lost();
     client.end().catch(() => undefined);
     if (this.stopped) return;

@@ -101,9 +101,11 @@ export function openSideConnection(
   dataSource: DataSource,
   applicationName: string,
   timeoutMs?: number,
+  keepAlive = false,
 ): Client {
   const options = dataSource.options as PostgresConnectionOptions;
   return new Client({
+    keepAlive,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
     connectionString: options.url,

@@ -118,9 +118,16 @@ export class UnitOfWork {
     return (await pool.query<R>({ name, text, values })).rows;
   }
 
-  /** A listener for NOTIFY on `channel` over a connection of its own; start() and stop() it. */
-  listen(channel: string, handlers: NotificationHandlers): NotificationListener {
-    return new NotificationListener(this.dataSource, channel, handlers);
+  /**
+   * A listener for NOTIFY on `channel` over a connection of its own, checked every `heartbeatMs`;
+   * start() and stop() it.
+   */
+  listen(
+    channel: string,
+    heartbeatMs: number,
+    handlers: NotificationHandlers,
+  ): NotificationListener {
+    return new NotificationListener(this.dataSource, channel, handlers, heartbeatMs);
   }
 
   async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {

@@ -1,21 +1,24 @@
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { frozenResponse, withFrozenResponseEncoding } from './frozen-responses';
+import { frozenResponses, withFrozenResponseEncoding } from './frozen-responses';
 
 describe('frozen responses', () => {
-  it('builds one frozen response per source, deep', () => {
+  it('builds one frozen response per source and call site, deep', () => {
     const source = {};
     let built = 0;
-    const build = () => {
+    const itemOf = frozenResponses((_: object) => {
       built += 1;
       return { item: { name: 'a', tags: ['x'] } };
-    };
-    const first = frozenResponse(source, build);
-    expect(frozenResponse(source, build)).toBe(first);
+    });
+    const first = itemOf(source);
+    expect(itemOf(source)).toBe(first);
     expect(built).toBe(1);
     expect(Object.isFrozen(first.item.tags)).toBe(true);
     expect(() => {
       (first.item as { name: string }).name = 'b';
     }).toThrow(TypeError);
+    // Another call site, another shape, from the same object.
+    const countOf = frozenResponses((_: object) => ({ count: 1 }));
+    expect(countOf(source)).toEqual({ count: 1 });
   });
 
   it('encodes a frozen response once, and anything else every time', () => {
@@ -36,7 +39,7 @@ describe('frozen responses', () => {
         { responseSerialize: (v: unknown) => Buffer }
       >
     ).M;
-    const frozen = frozenResponse({}, () => ({ a: 1 }));
+    const frozen = frozenResponses((_: object) => ({ a: 1 }))({});
     expect(method.responseSerialize(frozen).toString()).toBe('{"a":1}');
     expect(method.responseSerialize(frozen).toString()).toBe('{"a":1}');
     expect(encodings).toBe(1);

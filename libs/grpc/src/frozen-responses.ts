@@ -2,15 +2,10 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 
 type AnyMethod = { responseSerialize: (value: unknown) => Buffer } & Record<string, unknown>;
 
-/** Deep-frozen responses by what they were built from (an object several calls share). */
-const responses = new WeakMap<object, object>();
-/** Bytes of frozen responses, encoded once. */
-const encoded = new WeakMap<object, Buffer>();
-
 function deepFreeze<T>(value: T): T {
   // Bytes cannot be frozen; a response's bytes fields are left as they are.
   if (ArrayBuffer.isView(value)) return value;
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
@@ -18,18 +13,24 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The response for `source`, built once and frozen while `source` lives: a handler answering many
- * calls from one object (a cached record) then answers each with the same response, which the
- * server encodes once (see withFrozenResponseEncoding). A frozen response cannot be changed, so
- * its bytes cannot go stale.
+ * One kind of response built from a shared object (a cached record), frozen, built once while the
+ * object lives: a handler answering many calls from one object then answers each with the same
+ * response, which the server encodes once (withFrozenResponseEncoding). A frozen response cannot be
+ * changed, so its bytes cannot go stale. One per call site: responses of different shapes built
+ * from the same object never mix.
  */
-export function frozenResponse<T extends object>(source: object, build: () => T): T {
-  let response = responses.get(source) as T | undefined;
-  if (!response) {
-    response = deepFreeze(build());
-    responses.set(source, response);
-  }
-  return response;
+export function frozenResponses<S extends object, T extends object>(
+  build: (source: S) => T,
+): (source: S) => T {
+  const built = new WeakMap<S, T>();
+  return (source) => {
+    let response = built.get(source);
+    if (!response) {
+      response = deepFreeze(build(source));
+      built.set(source, response);
+    }
+    return response;
+  };
 }
 
 /**
@@ -47,6 +48,8 @@ export function withFrozenResponseEncoding(
     const methods: Record<string, AnyMethod> = {};
     for (const [method, spec] of Object.entries(service)) {
       const encode = spec.responseSerialize;
+      // Bytes of frozen responses, per method: the same object never answers as another type.
+      const encoded = new WeakMap<object, Buffer>();
       methods[method] = {
         ...spec,
         responseSerialize: (value: unknown) => {

@@ -118,6 +118,54 @@ describe('resolved identifiers remembered by ResolveCache', () => {
     );
   });
 
+  it('drops everything when a table is truncated', async () => {
+    const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(30));
+    await issue(id);
+    await db.query(
+      `INSERT INTO identifier_transition (identifier, from_state, to_state, actor, reason, changed_at)
+       VALUES ($1, NULL, 'pending_filing', 'p-1', 'issued', now())`,
+      [id],
+    );
+    await eventually('the history to be remembered', async () =>
+      (await queries.resolve(OPERATOR, id)).transitions.length === 1 && cache.get(id) !== undefined
+        ? true
+        : undefined,
+    );
+    await db.query(`TRUNCATE identifier_transition`);
+    await eventually(
+      'the truncation to reach the resolver',
+      async () =>
+        (await queries.resolve(OPERATOR, id)).transitions.length === 0 ? true : undefined,
+      2_000,
+    );
+  });
+
+  it('stops serving from memory when its connection is cut, and resumes once it is back', async () => {
+    const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(40));
+    await issue(id);
+    await eventually('the record to be remembered', async () => {
+      await queries.resolve(OPERATOR, id);
+      return cache.get(id) !== undefined ? true : undefined;
+    });
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'listen-identifier_changed' AND datname = current_database()`,
+    );
+    await eventually('the cache to stop serving', async () =>
+      cache.get(id) === undefined ? true : undefined,
+    );
+    // Changed while nobody listened: the reconnected cache must not serve the old state.
+    await db.query(`UPDATE identifier SET state = 'filed' WHERE identifier = $1`, [id]);
+    await eventually(
+      'the cache to serve again, the new state',
+      async () => {
+        const record = await queries.resolve(OPERATOR, id);
+        return record.entity.state === 'filed' && cache.get(id) !== undefined ? true : undefined;
+      },
+      10_000,
+    );
+  });
+
   it('serves nothing from memory once its notifications stop', async () => {
     const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(20));
     await issue(id);

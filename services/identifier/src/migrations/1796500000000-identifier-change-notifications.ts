@@ -1,6 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The channel every change of an identifier or its history is announced on, payload its id. */
+/**
+ * The channel every change of an identifier or its history is announced on, payload its id (empty:
+ * a table was truncated).
+ */
 export const IDENTIFIER_CHANGED_CHANNEL = 'identifier_changed';
 
 /**
@@ -26,18 +29,31 @@ export class IdentifierChangeNotifications1796500000000 implements MigrationInte
         END IF;
         RETURN NULL;
       END $$`);
+    // TRUNCATE fires no row trigger: it announces the whole table with an empty payload.
+    await queryRunner.query(`
+      CREATE FUNCTION notify_identifiers_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${IDENTIFIER_CHANGED_CHANNEL}', '');
+        RETURN NULL;
+      END $$`);
     for (const table of ['identifier', 'identifier_transition']) {
       await queryRunner.query(
         `CREATE TRIGGER "${table}_changed" AFTER INSERT OR UPDATE OR DELETE ON "${table}"
            FOR EACH ROW EXECUTE FUNCTION notify_identifier_changed()`,
+      );
+      await queryRunner.query(
+        `CREATE TRIGGER "${table}_truncated" AFTER TRUNCATE ON "${table}"
+           FOR EACH STATEMENT EXECUTE FUNCTION notify_identifiers_truncated()`,
       );
     }
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     for (const table of ['identifier_transition', 'identifier']) {
+      await queryRunner.query(`DROP TRIGGER "${table}_truncated" ON "${table}"`);
       await queryRunner.query(`DROP TRIGGER "${table}_changed" ON "${table}"`);
     }
+    await queryRunner.query(`DROP FUNCTION notify_identifiers_truncated()`);
     await queryRunner.query(`DROP FUNCTION notify_identifier_changed()`);
   }
 }

@@ -3,7 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { ReadOnly } from '@cinode/audit';
 import { AllowAuthenticated, callerOf } from '@cinode/auth';
-import { frozenResponse } from '@cinode/grpc';
+import { frozenResponses } from '@cinode/grpc';
 import type {
   IdentifierServiceController,
   ListIdentifiersRequest,
@@ -12,7 +12,14 @@ import type {
   ResolveIdentifierResponse,
 } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import { toIdentifierMessage } from '../identifiers/identifiers.mapper';
+import type { IdentifierRecord } from '../identifiers/identifiers.repository';
 import { QueriesService } from './queries.service';
+
+const resolvedResponse = frozenResponses(
+  (record: IdentifierRecord): ResolveIdentifierResponse => ({
+    identifier: toIdentifierMessage(record.entity, record.transitions),
+  }),
+);
 
 const SERVICE = 'IdentifierService';
 
@@ -31,9 +38,7 @@ export class QueriesGrpcController
   ): Promise<ResolveIdentifierResponse> {
     const record = await this.queries.resolve(callerOf(metadata), request.identifier);
     // A remembered record answers many calls: with one frozen response, encoded once.
-    return frozenResponse(record, () => ({
-      identifier: toIdentifierMessage(record.entity, record.transitions),
-    }));
+    return resolvedResponse(record);
   }
 
   @GrpcMethod(SERVICE, 'ListIdentifiers')

@@ -35,12 +35,18 @@ export class ResolveCache implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (this.ttlMs <= 0) return;
-    this.listener = this.uow.listen(IDENTIFIER_CHANGED_CHANNEL, {
+    // The connection is checked every half lifetime, so one that died silently (a half-open
+    // socket after a partition) stops the cache within RESOLVE_CACHE_MS.
+    this.listener = this.uow.listen(IDENTIFIER_CHANGED_CHANNEL, Math.max(250, this.ttlMs / 2), {
       notified: (identifier) => {
         this.changes += 1;
-        this.records.delete(identifier);
+        // An empty payload: a whole table changed (TRUNCATE).
+        if (identifier === '') this.records.clear();
+        else this.records.delete(identifier);
       },
       listening: () => {
+        // A read that began before LISTEN was in place may have missed a change: not kept.
+        this.changes += 1;
         this.listening = true;
       },
       lost: () => {

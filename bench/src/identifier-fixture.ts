@@ -134,3 +134,34 @@ export async function startBenchInfra(
   for (const database of databases) await postgres.createDatabase(database);
   return { dir, postgres, nats };
 }
+
+/**
+ * The environment of the built identifier service in a bench: its own database, the bench's NATS
+ * and national-node stub, registered already (NODE_CODE R0001: issuance works from the first call).
+ */
+export function identifierBenchEnv(settings: {
+  databaseUrl: string;
+  natsUrl: string;
+  nationalPort: number;
+  publicKeys: string;
+  serviceSigningKey: string;
+  grpcPort: number;
+  metricsPort: number;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: settings.databaseUrl,
+    NATS_URL: settings.natsUrl,
+    AUTH_JWT_PUBLIC_KEYS: settings.publicKeys,
+    AUTH_SERVICE_SIGNING_KEY: settings.serviceSigningKey,
+    NATIONAL_NODE_ADDRESS: `127.0.0.1:${settings.nationalPort}`,
+    NATIONAL_NODE_TIMEOUT_MS: '2000',
+    NODE_CODE: 'R0001',
+    IDENTIFIER_PREFIX: 'CN.R0001',
+    NODE_KEY: 'bench-node',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(settings.grpcPort),
+    METRICS_PORT: String(settings.metricsPort),
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '2000',
+  };
+}

@@ -14,7 +14,13 @@ import {
 import type { ProbeRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, spawnService, waitForServing, plaintext } from '@cinode/testing';
 import { bareProbe, shutdown, startEchoServer } from './bare-grpc';
-import { certify, startBenchInfra, startNationalStub, waitUntil } from './identifier-fixture';
+import {
+  certify,
+  identifierBenchEnv,
+  startBenchInfra,
+  startNationalStub,
+  waitUntil,
+} from './identifier-fixture';
 import { Pool } from 'pg';
 import {
   benchScale,
@@ -100,21 +106,15 @@ async function main(): Promise<boolean> {
     // The built service as its own process, as it runs in production: client and server do not
     // share an event loop. (`npm run bench` builds first.)
     const service = spawnService('identifier', {
-      DATABASE_URL: dbUrl,
-      NATS_URL: nats.url,
-      AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-      AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
-      NATIONAL_NODE_ADDRESS: `127.0.0.1:${national.port}`,
-      NATIONAL_NODE_TIMEOUT_MS: '2000',
-      // Registered already: no RegisterNode call, issuance works from the first request.
-      NODE_CODE: 'R0001',
-      IDENTIFIER_PREFIX: 'CN.R0001',
-      NODE_KEY: 'bench-node',
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(port),
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_GRACE_MS: '2000',
+      ...identifierBenchEnv({
+        databaseUrl: dbUrl,
+        natsUrl: nats.url,
+        nationalPort: national.port,
+        publicKeys: auth.publicKeys,
+        serviceSigningKey: auth.serviceSigningKey,
+        grpcPort: port,
+        metricsPort: 0,
+      }),
       FILING_RETRY_INITIAL_MS: '100',
       FILING_RETRY_MAX_MS: '1000',
     });

@@ -4,7 +4,6 @@
 // server answering both paths with the same reply bytes, each in a process of its own, all in one
 // run, interleaved. Targets are those of issue 7 and are never set lower here.
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createGrpcClient } from '@cinode/grpc';
 import { databaseUrl, findFreePort } from '@cinode/local-infra';
@@ -24,6 +23,7 @@ import {
   createTestAuth,
   plaintext,
   serviceEntry,
+  spawnNodeProcess,
   waitForServing,
   type ServiceProcess,
 } from '@cinode/testing';
@@ -37,7 +37,13 @@ import {
   type H2loadRun,
 } from './h2load';
 import { benchScale, runBench } from './harness';
-import { certify, startBenchInfra, startNationalStub, waitUntil } from './identifier-fixture';
+import {
+  certify,
+  identifierBenchEnv,
+  startBenchInfra,
+  startNationalStub,
+  waitUntil,
+} from './identifier-fixture';
 
 const IDENTIFIER_SERVICE = 'cinode.identifier.v1.IdentifierService';
 const PROBE_SERVICE = 'cinode.testing.v1.ProbeService';
@@ -67,30 +73,21 @@ interface Target {
   kind: 'min' | 'max';
 }
 
-/**
- * A node process (node arguments, then the entry and its arguments) with this environment only.
- * BENCH_PROFILE_DIR=/some/dir: it writes a V8 CPU profile there when it stops (Chrome DevTools or
- * speedscope open it).
- */
-function spawnNode(args: string[], env: Record<string, string>): ServiceProcess {
-  let output = '';
-  const profileDir = process.env.BENCH_PROFILE_DIR;
-  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profiling, ...args], {
-    cwd: WORKSPACE_ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, output: () => output, exited };
+/** BENCH_PROFILE_DIR=/some/dir: the services write V8 CPU profiles there when they stop. */
+function profiling(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
 }
 
 /** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
 function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
-  return spawnNode(
-    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
+  return spawnNodeProcess(
+    [
+      ...profiling(),
+      path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'),
+      '--child',
+      path.join(__dirname, file),
+    ],
     env,
   );
 }
@@ -157,19 +154,18 @@ async function main(): Promise<boolean> {
     // The identifier, built, as it runs in production (`npm run bench` builds first).
     const identifierPort = await findFreePort();
     const identifierMetrics = await findFreePort();
-    const identifier = spawnNode([serviceEntry('identifier')], {
-      ...common,
-      DATABASE_URL: databaseUrl(postgres.adminUrl, 'identifier'),
-      NATS_URL: nats.url,
-      AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
-      NATIONAL_NODE_ADDRESS: `127.0.0.1:${national.port}`,
-      NATIONAL_NODE_TIMEOUT_MS: '2000',
-      NODE_CODE: 'R0001',
-      IDENTIFIER_PREFIX: 'CN.R0001',
-      NODE_KEY: 'bench-node',
-      GRPC_PORT: String(identifierPort),
-      METRICS_PORT: String(identifierMetrics),
-    });
+    const identifier = spawnNodeProcess(
+      [...profiling(), serviceEntry('identifier')],
+      identifierBenchEnv({
+        databaseUrl: databaseUrl(postgres.adminUrl, 'identifier'),
+        natsUrl: nats.url,
+        nationalPort: national.port,
+        publicKeys: auth.publicKeys,
+        serviceSigningKey: auth.serviceSigningKey,
+        grpcPort: identifierPort,
+        metricsPort: identifierMetrics,
+      }),
+    );
     cleanups.push(() => stopProcess(identifier));
 
     // The kit's whole stack around an RPC that does nothing.

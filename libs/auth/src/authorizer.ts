@@ -76,11 +76,8 @@ export class Authorizer {
     rule: AccessRule | undefined,
     metadata: Metadata | undefined,
   ): Caller | undefined {
-    if (!rule) return undefined;
-    const values = metadata?.get('authorization') ?? [];
-    const header = typeof values[0] === 'string' ? values[0] : '';
-    const match = BEARER.exec(header);
-    return match ? this.verifier.remembered(match[1]) : undefined;
+    const token = rule ? bearerOf(metadata) : undefined;
+    return token === undefined ? undefined : this.verifier.remembered(token);
   }
 
   /** Whether the authenticated caller may call the RPC; attaches it to the call when so. */
@@ -123,14 +120,19 @@ export class Authorizer {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-function bearerToken(metadata: Metadata | undefined): string {
+/** The bearer token of the authorization metadata, if it holds one. */
+function bearerOf(metadata: Metadata | undefined): string | undefined {
   const values = metadata?.get('authorization') ?? [];
   const header = typeof values[0] === 'string' ? values[0] : '';
-  const match = BEARER.exec(header);
-  if (!match)
+  return BEARER.exec(header)?.[1];
+}
+
+function bearerToken(metadata: Metadata | undefined): string {
+  const token = bearerOf(metadata);
+  if (token === undefined)
     throw new UnauthenticatedError(
       TokenErrorReason.TOKEN_MISSING,
       'missing bearer token in authorization metadata',
     );
-  return match[1];
+  return token;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnauthenticatedError } from '@cinode/common';
+import { ExpiringCache, UnauthenticatedError } from '@cinode/common';
 import {
   SignJWT,
   errors as joseErrors,
@@ -74,10 +74,10 @@ export function parseJwks(json: string): JSONWebKeySet {
 export class TokenVerifier {
   private readonly ring: KeyRing;
   private readonly limits: VerificationLimits;
-  private readonly verified = new Map<
+  private readonly verified = new ExpiringCache<
     string,
-    { caller: Caller; kid: string; key: ResolvedKey['key']; until: number }
-  >();
+    { caller: Caller; kid: string; key: ResolvedKey['key'] }
+  >(VERIFIED_TOKEN_CAPACITY);
 
   constructor(
     keys: KeyRing | JSONWebKeySet,
@@ -100,8 +100,7 @@ export class TokenVerifier {
   remembered(token: string): Caller | undefined {
     const known = this.verified.get(token);
     if (!known) return undefined;
-    if (Date.now() < known.until && this.ring.resolveNow(known.kid)?.key === known.key)
-      return copyOf(known.caller);
+    if (this.ring.resolveNow(known.kid)?.key === known.key) return copyOf(known.caller);
     this.verified.delete(token);
     return undefined;
   }
@@ -121,12 +120,7 @@ export class TokenVerifier {
         caller.expiresAt.getTime() + this.limits.clockToleranceSeconds * 1000,
         now + VERIFIED_TOKEN_TTL_MS,
       );
-      if (this.verified.size >= VERIFIED_TOKEN_CAPACITY) {
-        // The oldest entry goes (a Map iterates in insertion order).
-        const oldest = this.verified.keys().next();
-        if (!oldest.done) this.verified.delete(oldest.value);
-      }
-      this.verified.set(token, { caller: copyOf(caller), kid: signer.kid, key: signer.key, until });
+      this.verified.set(token, { caller: copyOf(caller), kid: signer.kid, key: signer.key }, until);
     }
     return caller;
   }

@@ -6,3 +6,4 @@ export * from './api-key';
 export * from './canonical-json';
 export * from './ids';
 export * from './text';
+export * from './expiring-cache';

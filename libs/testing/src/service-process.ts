@@ -27,8 +27,16 @@ export function spawnService(
   env: Record<string, string>,
   args: string[] = [],
 ): ServiceProcess {
+  return spawnNodeProcess([serviceEntry(service), ...args], env);
+}
+
+/**
+ * A node process (node's own options, then the entry and its arguments) from the workspace root,
+ * with this environment only (plus PATH and NODE_ENV=test), its output kept for failure messages.
+ */
+export function spawnNodeProcess(args: string[], env: Record<string, string>): ServiceProcess {
   let output = '';
-  const child = spawn(process.execPath, [serviceEntry(service), ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: WORKSPACE_ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

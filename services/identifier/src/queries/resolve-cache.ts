@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectConfig } from '@cinode/kit';
+import { ExpiringCache } from '@cinode/common';
 import { UnitOfWork, type NotificationListener } from '@cinode/database';
 import type { IdentifierConfig } from '../config';
 import type { IdentifierRecord } from '../identifiers/identifiers.repository';
@@ -19,7 +20,7 @@ const CAPACITY = 10_000;
  */
 @Injectable()
 export class ResolveCache implements OnModuleInit, OnApplicationShutdown {
-  private readonly records = new Map<string, { record: IdentifierRecord; until: number }>();
+  private readonly records = new ExpiringCache<string, IdentifierRecord>(CAPACITY);
   private readonly ttlMs: number;
   private listener: NotificationListener | undefined;
   private listening = false;
@@ -68,22 +69,11 @@ export class ResolveCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   get(identifier: string): IdentifierRecord | undefined {
-    if (!this.listening) return undefined;
-    const entry = this.records.get(identifier);
-    if (!entry) return undefined;
-    if (Date.now() >= entry.until) {
-      this.records.delete(identifier);
-      return undefined;
-    }
-    return entry.record;
+    return this.listening ? this.records.get(identifier) : undefined;
   }
 
   remember(identifier: string, record: IdentifierRecord, mark: number): void {
     if (!this.listening || mark !== this.changes) return;
-    if (this.records.size >= CAPACITY && !this.records.has(identifier)) {
-      const oldest = this.records.keys().next();
-      if (!oldest.done) this.records.delete(oldest.value);
-    }
-    this.records.set(identifier, { record, until: Date.now() + this.ttlMs });
+    this.records.set(identifier, record, Date.now() + this.ttlMs);
   }
 }

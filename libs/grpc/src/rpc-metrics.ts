@@ -3,7 +3,8 @@ import {
   status as GrpcStatus,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { rpcServerDuration, rpcServerHandled } from '@cinode/telemetry';
+import { performance } from 'node:perf_hooks';
+import { rpcServerMetrics, type RpcSeries } from '@cinode/telemetry';
 
 /**
  * Counts and times every call by method and final status code. It sits in grpc-js itself, below
@@ -11,46 +12,30 @@ import { rpcServerDuration, rpcServerHandled } from '@cinode/telemetry';
  * exception filter, deadline cuts, health and reflection.
  */
 export const rpcMetricsInterceptor: ServerInterceptor = (method, call) => {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   const path = method.path;
   return new ServerInterceptingCall(call, {
     sendStatus(status, next) {
-      const series = seriesOf(path, status.code);
-      series.handled.inc();
-      series.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      seriesOf(path, status.code).record((performance.now() - started) / 1e3);
       next(status);
     },
   });
 };
 
 /**
- * The two series of a method and status code, looked up once: labelling per call costs more than
- * counting. grpc-js runs interceptors only for methods the server serves, so this stays bounded
- * (served methods x 17 codes).
+ * The series of a method and status code, looked up once per path. grpc-js runs interceptors only
+ * for methods the server serves, so this stays bounded (served methods x 17 codes).
  */
-const series = new Map<
-  string,
-  {
-    handled: ReturnType<typeof rpcServerHandled.labels>;
-    duration: ReturnType<typeof rpcServerDuration.labels>;
-  }
->();
+const series = new Map<string, RpcSeries[]>();
 
-function seriesOf(path: string, code: GrpcStatus) {
-  const key = `${code} ${path}`;
-  let found = series.get(key);
+function seriesOf(path: string, code: GrpcStatus): RpcSeries {
+  let ofPath = series.get(path);
+  if (!ofPath) series.set(path, (ofPath = []));
+  let found = ofPath[code];
   if (!found) {
     const [, service = 'unknown', name = 'unknown'] = path.split('/');
-    const labels = {
-      grpc_service: service,
-      grpc_method: name,
-      grpc_code: GrpcStatus[code] ?? String(code),
-    };
-    found = {
-      handled: rpcServerHandled.labels(labels),
-      duration: rpcServerDuration.labels(labels),
-    };
-    series.set(key, found);
+    found = rpcServerMetrics.seriesOf(service, name, GrpcStatus[code] ?? String(code));
+    ofPath[code] = found;
   }
   return found;
 }

@@ -31,7 +31,7 @@ import {
   trace,
   type Context,
 } from '@opentelemetry/api';
-import { Observable, lastValueFrom } from 'rxjs';
+import { Observable, isObservable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
 import { controlCharacterViolations } from './request-text';
 
@@ -100,18 +100,18 @@ export class CallPipeline implements NestInterceptor {
       rpc.getContext<Metadata | undefined>(),
       rpc.getData<unknown>(),
       grpcCall,
-      () => lastValueFrom(next.handle() as Observable<unknown>, { defaultValue: undefined }),
+      () => next.handle(),
     );
     return new Observable((subscriber) => {
-      handling.then(
-        (result) => {
-          if (result.ok) {
-            subscriber.next(result.response);
-            subscriber.complete();
-          } else subscriber.error(result.error);
-        },
-        (error: unknown) => subscriber.error(error),
-      );
+      const answer = (result: CallResult): void => {
+        if (result.ok) {
+          subscriber.next(result.response);
+          subscriber.complete();
+        } else subscriber.error(result.error);
+      };
+      if (handling instanceof Promise)
+        handling.then(answer, (error: unknown) => subscriber.error(error));
+      else answer(handling);
     });
   }
 
@@ -140,16 +140,19 @@ export class CallPipeline implements NestInterceptor {
 
   /**
    * One call, from arrival to its audit record: the same steps whether Nest runs the handler (as
-   * an interceptor) or the grpc-js server does (DirectCallDispatcher). `invoke` runs the handler
-   * and settles with its response; the result is what the caller is answered.
+   * an interceptor) or the grpc-js server does (DirectCallDispatcher). `invoke` starts the handler
+   * and returns what it returns (a value, a promise or an observable); the result is what the
+   * caller is answered. A call that needs nothing asynchronous — a caller whose token was verified
+   * before, no audit record, a handler answering at once — is answered synchronously: no promise,
+   * no timer (no deadline can pass, nor the caller cancel, while it runs).
    */
   handle(
     declared: HandlerDeclarations,
     metadata: Metadata | undefined,
     request: unknown,
     grpcCall: CallLike,
-    invoke: () => Promise<unknown>,
-  ): Promise<CallResult> {
+    invoke: () => unknown,
+  ): CallResult | Promise<CallResult> {
     const method = grpcCall.getPath?.() ?? declared.name;
     const active = otelContext.active();
     // The gRPC instrumentation (on while spans are exported) opened the call's span already;
@@ -159,7 +162,7 @@ export class CallPipeline implements NestInterceptor {
       return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke, active);
     const parent = propagation.extract(active, metadata, METADATA_GETTER);
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
-    return this.handleInSpan(
+    const outcome = this.handleInSpan(
       method,
       declared,
       metadata,
@@ -167,8 +170,12 @@ export class CallPipeline implements NestInterceptor {
       grpcCall,
       invoke,
       trace.setSpan(parent, span),
-      () => span.end(),
     );
+    if (!(outcome instanceof Promise)) {
+      span.end();
+      return outcome;
+    }
+    return outcome.finally(() => span.end());
   }
 
   private handleInSpan(
@@ -177,14 +184,13 @@ export class CallPipeline implements NestInterceptor {
     metadata: Metadata | undefined,
     request: unknown,
     grpcCall: CallLike,
-    invoke: () => Promise<unknown>,
+    invoke: () => unknown,
     traceContext: Context,
-    done?: () => void,
-  ): Promise<CallResult> {
+  ): CallResult | Promise<CallResult> {
     const { access, declaration } = declared;
-    const startedAt = new Date();
-    const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, Date.now());
-    const call = new CallContext(method, budget, startedAt.getTime());
+    const startedAt = Date.now();
+    const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, startedAt);
+    const call = new CallContext(method, budget, startedAt);
     if (declaration?.kind === 'audited' && this.trail) {
       call.audit = this.trail.begin({
         method,
@@ -192,32 +198,74 @@ export class CallPipeline implements NestInterceptor {
         request,
         peer: grpcCall.getPeer?.() ?? '',
         traceId: trace.getSpanContext(traceContext)?.traceId ?? '',
-        startedAt,
+        startedAt: new Date(startedAt),
       });
     }
+    return runInCall(
+      call,
+      () => this.run(call, access, metadata, request, grpcCall, invoke),
+      traceContext,
+    );
+  }
+
+  /** The synchronous start of a call; continues in `runAsync` at the first thing to wait for. */
+  private run(
+    call: CallContext,
+    access: ReturnType<typeof accessRuleOf>,
+    metadata: Metadata | undefined,
+    request: unknown,
+    grpcCall: CallLike,
+    invoke: () => unknown,
+  ): CallResult | Promise<CallResult> {
+    const caller = call.audit ? undefined : this.authorizer.rememberedCaller(access, metadata);
+    if (!caller)
+      return this.watched(call, grpcCall, () =>
+        this.runAsync(call, access, metadata, request, invoke),
+      );
+    let returned: unknown;
+    try {
+      this.authorizer.permit(access, caller, metadata, call.method);
+      checkRequestShape(request);
+      returned = invoke();
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (!isThenable(returned) && !isObservable(returned)) return { ok: true, response: returned };
+    const started = returned;
+    return this.watched(
+      call,
+      grpcCall,
+      async () => (await this.invoke(call, () => started)).result,
+    );
+  }
+
+  /**
+   * Runs the asynchronous rest of a call with its deadline's timer and the caller's cancellation
+   * watched: either aborts the call.
+   */
+  private watched(
+    call: CallContext,
+    grpcCall: CallLike,
+    rest: () => Promise<CallResult>,
+  ): Promise<CallResult> {
     // grpc-js cancels the call at the caller's own deadline too: that is a deadline, not a caller
     // walking away.
     const onCancelled = (): void =>
       call.abort(call.remainingMs() <= CLOCK_SLACK_MS ? 'deadline' : 'cancelled');
     grpcCall.on?.('cancelled', onCancelled);
-    const timer = setTimeout(() => call.abort('deadline'), budget);
-    return runInCall(
-      call,
-      () => this.run(call, access, metadata, request, invoke),
-      traceContext,
-    ).finally(() => {
+    const timer = setTimeout(() => call.abort('deadline'), Math.max(0, call.remainingMs()));
+    return rest().finally(() => {
       clearTimeout(timer);
-      done?.();
       grpcCall.off?.('cancelled', onCancelled);
     });
   }
 
-  private async run(
+  private async runAsync(
     call: CallContext,
     access: ReturnType<typeof accessRuleOf>,
     metadata: Metadata | undefined,
     request: unknown,
-    invoke: () => Promise<unknown>,
+    invoke: () => unknown,
   ): Promise<CallResult> {
     let result: CallResult;
     let lateSettle: Promise<CallResult> | undefined;
@@ -248,12 +296,9 @@ export class CallPipeline implements NestInterceptor {
 
   private async invoke(
     call: CallContext,
-    invoke: () => Promise<unknown>,
+    invoke: () => unknown,
   ): Promise<{ result: CallResult; lateSettle?: Promise<CallResult> }> {
-    const settled: Promise<CallResult> = invoke().then(
-      (response) => ({ ok: true as const, response }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+    const settled: Promise<CallResult> = settlementOf(invoke);
     // Whichever comes first: the handler settling, or the call being aborted.
     const first = await new Promise<CallResult | undefined>((resolve) => {
       void settled.then(resolve);
@@ -274,6 +319,31 @@ export class CallPipeline implements NestInterceptor {
     const aborted: CallResult = { ok: false, error: call.abortError() };
     return late ? { result: aborted } : { result: aborted, lateSettle: settled };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** How a handler settles: what it returns (awaited, or its observable's last value) or throws. */
+function settlementOf(invoke: () => unknown): Promise<CallResult> {
+  let returned: unknown;
+  try {
+    returned = invoke();
+  } catch (error) {
+    return Promise.resolve({ ok: false, error });
+  }
+  const settling = isObservable(returned)
+    ? lastValueFrom(returned, { defaultValue: undefined })
+    : Promise.resolve(returned);
+  return settling.then(
+    (response: unknown) => ({ ok: true as const, response }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /**

@@ -11,7 +11,6 @@ import { GrpcMethodStreamingType } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import type { Metadata } from '@grpc/grpc-js';
 import type { DirectDispatch, GrpcErrorPayload, UnaryHandler } from '@cinode/grpc';
-import { isObservable, lastValueFrom } from 'rxjs';
 import type { CallResult } from '@cinode/audit';
 import { CallPipeline, type HandlerDeclarations } from './call-pipeline.interceptor';
 
@@ -66,23 +65,20 @@ export class DirectCallDispatcher implements DirectDispatch {
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
       const request = call.request;
-      let handling: Promise<CallResult>;
+      const answer = (result: CallResult): void =>
+        result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
+      let handling: CallResult | Promise<CallResult>;
       try {
-        handling = this.pipeline.handle(declared, metadata, request, call, async () => {
-          const returned = await instance[name](request, metadata, call);
-          return isObservable(returned)
-            ? lastValueFrom(returned, { defaultValue: undefined })
-            : returned;
-        });
+        handling = this.pipeline.handle(declared, metadata, request, call, () =>
+          instance[name](request, metadata, call),
+        );
       } catch (error) {
         callback(toStatus(error, path));
         return;
       }
-      handling.then(
-        (result) =>
-          result.ok ? callback(null, result.response) : callback(toStatus(result.error, path)),
-        (error: unknown) => callback(toStatus(error, path)),
-      );
+      if (handling instanceof Promise)
+        handling.then(answer, (error: unknown) => callback(toStatus(error, path)));
+      else answer(handling);
     };
   }
 

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The one Prometheus registry of a process. Every library registers its instruments here and the
@@ -16,20 +16,129 @@ export function collectProcessMetrics(service: string): void {
   collectDefaultMetrics({ register: metricsRegistry });
 }
 
-export const rpcServerHandled = new Counter({
-  name: 'grpc_server_handled_total',
-  help: 'RPCs completed on the server, by method and status code.',
-  labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
-  registers: [metricsRegistry],
-});
+/** Upper bounds (seconds) of grpc_server_handling_seconds. */
+const RPC_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
-export const rpcServerDuration = new Histogram({
-  name: 'grpc_server_handling_seconds',
-  help: 'Time to handle an RPC on the server, by method and status code.',
-  labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [metricsRegistry],
-});
+/** The calls of one method that ended with one status code. */
+export class RpcSeries {
+  handled = 0;
+  seconds = 0;
+  /** Calls per bucket (not cumulative; the last one is +Inf). */
+  readonly buckets = new Float64Array(RPC_DURATION_BUCKETS.length + 1);
+
+  constructor(
+    readonly labels: Readonly<Record<'grpc_service' | 'grpc_method' | 'grpc_code', string>>,
+  ) {}
+
+  /** One call that took `seconds`. */
+  reset(): void {
+    this.handled = 0;
+    this.seconds = 0;
+    this.buckets.fill(0);
+  }
+
+  record(seconds: number): void {
+    this.handled += 1;
+    this.seconds += seconds;
+    let i = 0;
+    while (i < RPC_DURATION_BUCKETS.length && seconds > RPC_DURATION_BUCKETS[i]) i += 1;
+    this.buckets[i] += 1;
+  }
+}
+
+/**
+ * grpc_server_handled_total and grpc_server_handling_seconds, the way every call is counted: each
+ * (method, code) is one series object the caller holds, and counting a call is a few additions.
+ * (prom-client's own Counter and Histogram hash and check their labels on every increment, even
+ * through `labels()`, which cost more than the rest of a small call's bookkeeping.) The registry
+ * reads them like any metric.
+ */
+export class RpcServerMetrics {
+  private readonly series = new Map<string, RpcSeries>();
+
+  constructor(registry: Registry) {
+    const all = () => [...this.series.values()];
+    const reset = () => this.series.forEach((s) => s.reset());
+    registry.registerMetric(
+      collector(
+        reset,
+        'grpc_server_handled_total',
+        'RPCs completed on the server, by method and status code.',
+        'counter',
+        () => all().map((s) => ({ labels: s.labels, value: s.handled })),
+      ),
+    );
+    registry.registerMetric(
+      collector(
+        reset,
+        'grpc_server_handling_seconds',
+        'Time to handle an RPC on the server, by method and status code.',
+        'histogram',
+        () =>
+          all().flatMap((s) => {
+            let cumulative = 0;
+            const buckets = [...RPC_DURATION_BUCKETS, Infinity].map((bound, i) => {
+              cumulative += s.buckets[i];
+              return {
+                metricName: 'grpc_server_handling_seconds_bucket',
+                labels: { ...s.labels, le: bound === Infinity ? '+Inf' : String(bound) },
+                value: cumulative,
+              };
+            });
+            return [
+              ...buckets,
+              {
+                metricName: 'grpc_server_handling_seconds_sum',
+                labels: s.labels,
+                value: s.seconds,
+              },
+              {
+                metricName: 'grpc_server_handling_seconds_count',
+                labels: s.labels,
+                value: s.handled,
+              },
+            ];
+          }),
+      ),
+    );
+  }
+
+  /** The series of a method (`service`, `method`) and status code name, made on first use. */
+  seriesOf(service: string, method: string, code: string): RpcSeries {
+    const key = `${code} ${service}/${method}`;
+    let found = this.series.get(key);
+    if (!found) {
+      found = new RpcSeries({ grpc_service: service, grpc_method: method, grpc_code: code });
+      this.series.set(key, found);
+    }
+    return found;
+  }
+}
+
+type MetricValue = { labels: Record<string, string>; value: number; metricName?: string };
+
+/** A metric the registry collects by calling `values` (shape of prom-client's MetricObject). */
+function collector(
+  reset: () => void,
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  values: () => MetricValue[],
+): Parameters<Registry['registerMetric']>[0] {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() }),
+    reset,
+  };
+  return metric as unknown as Parameters<Registry['registerMetric']>[0];
+}
+
+export const rpcServerMetrics = new RpcServerMetrics(metricsRegistry);
 
 export const eventsPublished = new Counter({
   name: 'cinode_events_published_total',

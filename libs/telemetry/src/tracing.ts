@@ -2,6 +2,7 @@ import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PooledIdGenerator } from './id-generator';
 
 let sdk: NodeSDK | undefined;
 
@@ -26,6 +27,7 @@ export function startTracing(serviceName: string): void {
   env.OTEL_LOGS_EXPORTER ??= 'none';
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME,
+    idGenerator: new PooledIdGenerator(),
     // Exporting nowhere still needs a tracer provider, or every span (and every log line's trace
     // id) is the no-op one. Its spans are never sampled: each gets real trace and span ids, which
     // propagate to logs, audit records and the calls and events that follow, and nothing is

@@ -30,6 +30,24 @@ export function spawnService(
   return spawnNodeProcess([serviceEntry(service), ...args], env);
 }
 
+/** Processes started here and still running: killed if this process exits first. */
+const running = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * A test or bench that exits without stopping what it started (a watchdog's process.exit, an
+ * uncaught error) must not leave services behind holding ports and CPU: SIGKILL them on the way out.
+ */
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (reaping) return;
+  reaping = true;
+  process.once('exit', () => {
+    for (const orphan of running) orphan.kill('SIGKILL');
+  });
+}
+
 /**
  * A node process (node's own options, then the entry and its arguments) from the workspace root,
  * with this environment only (plus PATH and NODE_ENV=test), its output kept for failure messages.
@@ -41,6 +59,7 @@ export function spawnNodeProcess(args: string[], env: Record<string, string>): S
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapOnExit(child);
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolveExit) =>

@@ -118,6 +118,26 @@ describe('resolved identifiers remembered by ResolveCache', () => {
     );
   });
 
+  it('answers remembered records at once, only to callers who may see them', async () => {
+    const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(11));
+    await issue(id);
+    expect(queries.remembered(OPERATOR, id)).toBeUndefined();
+    // Remembered once a read completes with no change notified since it began.
+    const known = await eventually('the record to be remembered', async () => {
+      const read = await queries.resolve(OPERATOR, id);
+      return queries.remembered(OPERATOR, id.toLowerCase()) === read ? read : undefined;
+    });
+    expect(known.entity.identifier).toBe(id);
+    // Not filed: a stranger is refused by resolve(), never answered from memory.
+    const stranger: Caller = { ...OPERATOR, subject: 'p-9', roles: ['provider'], tenant: 'p-9' };
+    expect(queries.remembered(stranger, id)).toBeUndefined();
+    await expect(queries.resolve(stranger, id)).rejects.toMatchObject({
+      reason: 'IDENTIFIER_NOT_VISIBLE',
+    });
+    // Malformed input is resolve()'s to refuse, too.
+    expect(queries.remembered(OPERATOR, `${id}x`)).toBeUndefined();
+  });
+
   it('drops everything when a table is truncated', async () => {
     const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(30));
     await issue(id);

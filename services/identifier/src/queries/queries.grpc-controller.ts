@@ -32,13 +32,15 @@ export class QueriesGrpcController
   @GrpcMethod(SERVICE, 'ResolveIdentifier')
   @AllowAuthenticated()
   @ReadOnly()
-  async resolveIdentifier(
+  resolveIdentifier(
     request: ResolveIdentifierRequest,
     metadata: Metadata,
-  ): Promise<ResolveIdentifierResponse> {
-    const record = await this.queries.resolve(callerOf(metadata), request.identifier);
-    // A remembered record answers many calls: with one frozen response, encoded once.
-    return resolvedResponse(record);
+  ): ResolveIdentifierResponse | Promise<ResolveIdentifierResponse> {
+    const caller = callerOf(metadata);
+    // A remembered record answers many calls at once, with one frozen response encoded once.
+    const known = this.queries.remembered(caller, request.identifier);
+    if (known) return resolvedResponse(known);
+    return this.queries.resolve(caller, request.identifier).then(resolvedResponse);
   }
 
   @GrpcMethod(SERVICE, 'ListIdentifiers')

@@ -25,6 +25,22 @@ export class QueriesService {
     @Optional() private readonly cache?: ResolveCache,
   ) {}
 
+  /**
+   * A record the resolve cache holds and the caller may see, at once; undefined when resolve()
+   * must answer (not remembered, malformed, or to be refused: resolve() raises the error).
+   */
+  remembered(caller: Caller, input: string): IdentifierRecord | undefined {
+    if (!this.cache) return undefined;
+    let record: IdentifierRecord | undefined;
+    try {
+      record = this.cache.get(canonicalIdentifier(input));
+      if (record) assertMayResolve(caller, record.entity);
+    } catch {
+      return undefined;
+    }
+    return record;
+  }
+
   async resolve(caller: Caller, input: string): Promise<IdentifierRecord> {
     const canonical = canonicalIdentifier(input);
     let record = this.cache?.get(canonical);

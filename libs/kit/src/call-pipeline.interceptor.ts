@@ -162,15 +162,21 @@ export class CallPipeline implements NestInterceptor {
       return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke, active);
     const parent = propagation.extract(active, metadata, METADATA_GETTER);
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
-    const outcome = this.handleInSpan(
-      method,
-      declared,
-      metadata,
-      request,
-      grpcCall,
-      invoke,
-      trace.setSpan(parent, span),
-    );
+    let outcome: CallResult | Promise<CallResult>;
+    try {
+      outcome = this.handleInSpan(
+        method,
+        declared,
+        metadata,
+        request,
+        grpcCall,
+        invoke,
+        trace.setSpan(parent, span),
+      );
+    } catch (error) {
+      span.end();
+      throw error;
+    }
     if (!(outcome instanceof Promise)) {
       span.end();
       return outcome;
@@ -217,20 +223,20 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => unknown,
   ): CallResult | Promise<CallResult> {
-    const caller = call.audit ? undefined : this.authorizer.rememberedCaller(access, metadata);
-    if (!caller)
-      return this.watched(call, grpcCall, () =>
-        this.runAsync(call, access, metadata, request, invoke),
-      );
     let returned: unknown;
     try {
+      const caller = call.audit ? undefined : this.authorizer.rememberedCaller(access, metadata);
+      if (!caller)
+        return this.watched(call, grpcCall, () =>
+          this.runAsync(call, access, metadata, request, invoke),
+        );
       this.authorizer.permit(access, caller, metadata, call.method);
       checkRequestShape(request);
       returned = invoke();
+      if (!isThenable(returned) && !isObservable(returned)) return { ok: true, response: returned };
     } catch (error) {
       return { ok: false, error };
     }
-    if (!isThenable(returned) && !isObservable(returned)) return { ok: true, response: returned };
     const started = returned;
     return this.watched(
       call,
@@ -337,9 +343,10 @@ function settlementOf(invoke: () => unknown): Promise<CallResult> {
   } catch (error) {
     return Promise.resolve({ ok: false, error });
   }
-  const settling = isObservable(returned)
-    ? lastValueFrom(returned, { defaultValue: undefined })
-    : Promise.resolve(returned);
+  // An async handler may resolve with an observable (e.g. a client call it returns): its last value.
+  const settling = Promise.resolve(returned).then((value: unknown) =>
+    isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value,
+  );
   return settling.then(
     (response: unknown) => ({ ok: true as const, response }),
     (error: unknown) => ({ ok: false as const, error }),

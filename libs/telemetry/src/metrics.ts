@@ -32,13 +32,13 @@ export class RpcSeries {
     readonly labels: Readonly<Record<'grpc_service' | 'grpc_method' | 'grpc_code', string>>,
   ) {}
 
-  /** One call that took `seconds`. */
   reset(): void {
     this.handled = 0;
     this.seconds = 0;
     this.buckets.fill(0);
   }
 
+  /** One call that took `seconds`. */
   record(seconds: number): void {
     this.handled += 1;
     this.seconds += seconds;
@@ -132,7 +132,9 @@ function collector(
     help,
     type,
     aggregator: 'sum',
-    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() }),
+    // The registry may rename a metric (OpenMetrics counters): report the name it holds now.
+    get: () =>
+      Promise.resolve({ name: metric.name, help, type, aggregator: 'sum', values: values() }),
     reset,
   };
   return metric as unknown as Parameters<Registry['registerMetric']>[0];

@@ -4,3 +4,4 @@
 CREATE DATABASE national_node_mock;
 CREATE DATABASE service_center;
 CREATE DATABASE identifier;
+CREATE DATABASE resource_aggregation;

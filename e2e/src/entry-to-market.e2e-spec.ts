@@ -104,7 +104,12 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!node) return;
   const codes = await node.stop();
-  expect(codes).toEqual({ 'service-center': 0, 'national-node-mock': 0, identifier: 0 });
+  expect(codes).toEqual({
+    'service-center': 0,
+    'national-node-mock': 0,
+    identifier: 0,
+    'resource-aggregation': 0,
+  });
 }, 30_000);
 
 describe('entry to market (issue 3)', () => {

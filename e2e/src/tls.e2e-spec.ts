@@ -41,7 +41,12 @@ afterAll(async () => {
   await strangers?.remove();
   if (!node) return;
   const codes = await node.stop();
-  expect(codes).toEqual({ 'service-center': 0, 'national-node-mock': 0, identifier: 0 });
+  expect(codes).toEqual({
+    'service-center': 0,
+    'national-node-mock': 0,
+    identifier: 0,
+    'resource-aggregation': 0,
+  });
 }, 30_000);
 
 describe('the node with TLS and mTLS everywhere (issue 7)', () => {

@@ -11,6 +11,7 @@ per-service template is a single include. Helpers that concern one service take 
 service-center
 national-node-mock
 identifier
+resource-aggregation
 {{- end -}}
 
 {{- define "cinode.name" -}}
@@ -176,6 +177,11 @@ participant tokens), or "" when it is disabled. Args: the root context.
 {{- if .Values.serviceCenter.enabled -}}
 {{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "service-center")) (int .Values.serviceCenter.grpcPort) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The identifier service's in-cluster gRPC address (IDENTIFIER_ADDRESS). Args: the root context. */}}
+{{- define "cinode.identifierAddress" -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "identifier")) (int .Values.identifier.grpcPort) -}}
 {{- end -}}
 
 {{/* nationalNode.endpoint, else the in-cluster mock's Service when it is enabled, else "". */}}

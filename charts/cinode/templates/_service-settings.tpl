@@ -185,3 +185,26 @@ component, migration.
 
 {{- define "cinode.egress.national-node-mock" -}}
 {{- end -}}
+
+{{/* ---- resource-aggregation ------------------------------------------------------------------ */}}
+
+{{/* ---- resource-aggregation -------------------------------------------------------------- */}}
+{{- /* It issues every pool's identifier at the identifier service. */}}
+{{- define "cinode.env.resource-aggregation" -}}
+{{- $ctx := .ctx -}}
+{{- if not $ctx.Values.identifier.enabled -}}
+{{- fail "resourceAggregation needs identifier.enabled (pools get their identifiers there)" -}}
+{{- end }}
+- name: IDENTIFIER_ADDRESS
+  value: {{ include "cinode.identifierAddress" $ctx | quote }}
+{{- end -}}
+
+{{- define "cinode.egress.resource-aggregation" -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "identifier") | nindent 10 }}
+  ports:
+    - port: {{ .ctx.Values.identifier.grpcPort }}
+      protocol: TCP
+{{- end -}}

@@ -10,6 +10,7 @@ import { loadManifests, serverOf } from '@cinode/manifest';
 import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
+import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type {
   NationalNodeAdminServiceClient,
   NationalNodeServiceClient,
@@ -53,6 +54,7 @@ export interface NodeClients {
   apiKeys: PromiseClient<ApiKeyServiceClient>;
   tokens: PromiseClient<TokenServiceClient>;
   identifiers: PromiseClient<IdentifierServiceClient>;
+  resources: PromiseClient<ResourceServiceClient>;
   national: PromiseClient<NationalNodeServiceClient>;
   nationalAdmin: PromiseClient<NationalNodeAdminServiceClient>;
   /** The identifier's audit trail (every service serves one; this is the identifier's). */
@@ -79,6 +81,8 @@ export interface NodeUnderTest {
   auth: TestAuth;
   /** Where each gRPC service of the node is served. */
   addressOf(grpcService: string): string;
+  /** What a service has written to stdout and stderr so far (for failure messages). */
+  outputOf(service: string): string;
   /** How the clients above reach the services: plaintext, or mTLS with the test's own certificate. */
   credentials: ChannelCredentials;
   /** With NodeSettings.tls: the CA that signed every certificate, and the clients' certificate. */
@@ -120,6 +124,14 @@ function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, s
         REGISTRATION_RETRY_MAX_MS: '1000',
         FILING_RETRY_INITIAL_MS: '200',
         FILING_RETRY_MAX_MS: '1000',
+      };
+    case 'resource-aggregation':
+      // Pools go stale and offline within seconds, so the tests can watch it happen.
+      return {
+        ...common,
+        POOL_STALE_AFTER_SECONDS: '5',
+        POOL_OFFLINE_AFTER_SECONDS: '8',
+        SWEEP_INTERVAL_MS: '200',
       };
     default:
       return common;
@@ -242,6 +254,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       apiKeys: client('cinode.participant.v1.ApiKeyService'),
       tokens: client('cinode.credential.v1.TokenService'),
       identifiers: client('cinode.identifier.v1.IdentifierService'),
+      resources: client('cinode.resource.v1.ResourceService'),
       national: client('cinode.national.v1.NationalNodeService'),
       nationalAdmin: client('cinode.national.v1.NationalNodeAdminService'),
       identifierAudit: client(
@@ -269,6 +282,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       clients,
       auth,
       addressOf,
+      outputOf: (name) => required(running, name).proc.output(),
       credentials,
       tls: tls && { pki: tls.pki, client: tls.client },
       stop,

@@ -91,3 +91,16 @@ export const IdentifierIssuance = defineEventSource({
   filterSubject: IdentifierIssued.type,
   events: [IdentifierIssued],
 });
+
+/** Every identifier event, for services whose objects follow their identifier's state. */
+export const IdentifierChanges = defineEventSource({
+  stream: IDENTIFIER_STREAM,
+  filterSubject: 'cinode.identifier.identifier.>',
+  events: [
+    IdentifierIssued,
+    IdentifierFiled,
+    IdentifierSuspended,
+    IdentifierReinstated,
+    IdentifierRetired,
+  ],
+});

@@ -2,3 +2,4 @@ export * from './contract';
 export * from './dead-letter';
 export * from './identifier';
 export * from './participant';
+export * from './resource';

@@ -1,10 +1,16 @@
 import { ServerGrpc } from '@nestjs/microservices';
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
 import type { GrpcErrorPayload } from './rich-status';
 
 /** A grpc-js handler of one unary method. */
 export type UnaryHandler = (
   call: ServerUnaryCall<unknown, unknown>,
+  callback: sendUnaryData<unknown>,
+) => void;
+
+/** A grpc-js handler of one client-streaming method. */
+export type ClientStreamHandler = (
+  call: ServerReadableStream<unknown, unknown>,
   callback: sendUnaryData<unknown>,
 ) => void;
 
@@ -20,6 +26,11 @@ export interface DirectDispatch {
     path: string,
     toStatus: (error: unknown, path: string) => GrpcErrorPayload,
   ): UnaryHandler | undefined;
+  /** The handler for the client-streaming method at this path, or undefined to leave it to Nest. */
+  clientStream?(
+    path: string,
+    toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  ): ClientStreamHandler | undefined;
 }
 
 export const DIRECT_DISPATCH = Symbol.for('cinode.grpc.DirectDispatch');
@@ -42,8 +53,10 @@ export class DispatchingGrpcServer extends ServerGrpc {
     streamType: Parameters<ServerGrpc['createServiceMethod']>[2],
   ): ReturnType<ServerGrpc['createServiceMethod']> {
     const { path, requestStream, responseStream } = protoNativeHandler;
-    if (this.dispatch && this.toStatus && path && !requestStream && !responseStream) {
-      const direct = this.dispatch.unary(path, this.toStatus);
+    if (this.dispatch && this.toStatus && path && !responseStream) {
+      const direct = requestStream
+        ? this.dispatch.clientStream?.(path, this.toStatus)
+        : this.dispatch.unary(path, this.toStatus);
       if (direct) return direct as unknown as ReturnType<ServerGrpc['createServiceMethod']>;
     }
     return super.createServiceMethod(methodHandler, protoNativeHandler, streamType);

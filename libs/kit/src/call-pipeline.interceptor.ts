@@ -357,7 +357,7 @@ function settlementOf(invoke: () => unknown): Promise<CallResult> {
  * The platform's checks of any request, after the caller is known to be allowed and before the
  * handler: bytes that are no message of the RPC's type, and strings holding control characters.
  */
-function checkRequestShape(request: unknown): void {
+export function checkRequestShape(request: unknown): void {
   if (request instanceof UndecodableRequest) {
     throw new DomainError(
       'INVALID_ARGUMENT',

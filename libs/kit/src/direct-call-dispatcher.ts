@@ -9,10 +9,20 @@ import {
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { GrpcMethodStreamingType } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
-import type { Metadata } from '@grpc/grpc-js';
-import type { DirectDispatch, GrpcErrorPayload, UnaryHandler } from '@cinode/grpc';
+import type { Metadata, ServerReadableStream } from '@grpc/grpc-js';
+import type {
+  ClientStreamHandler,
+  DirectDispatch,
+  GrpcErrorPayload,
+  UnaryHandler,
+} from '@cinode/grpc';
+import { Observable, map } from 'rxjs';
 import type { CallResult } from '@cinode/audit';
-import { CallPipeline, type HandlerDeclarations } from './call-pipeline.interceptor';
+import {
+  CallPipeline,
+  checkRequestShape,
+  type HandlerDeclarations,
+} from './call-pipeline.interceptor';
 
 interface GrpcPattern {
   service?: string;
@@ -27,6 +37,8 @@ interface DirectMethod {
   instance: Record<string, (...args: unknown[]) => unknown>;
   name: string;
   declared: HandlerDeclarations;
+  /** Unary (@GrpcMethod), or a stream of requests as an Observable (@GrpcStreamMethod). */
+  streaming: boolean;
 }
 
 /** Nest enhancers a handler may carry itself, which only Nest's own call path applies. */
@@ -60,7 +72,7 @@ export class DirectCallDispatcher implements DirectDispatch {
     toStatus: (error: unknown, path: string) => GrpcErrorPayload,
   ): UnaryHandler | undefined {
     const method = this.lookup(path);
-    if (!method) return undefined;
+    if (!method || method.streaming) return undefined;
     const { instance, name, declared } = method;
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
@@ -71,6 +83,44 @@ export class DirectCallDispatcher implements DirectDispatch {
       try {
         handling = this.pipeline.handle(declared, metadata, request, call, () =>
           instance[name](request, metadata, call),
+        );
+      } catch (error) {
+        callback(toStatus(error, path));
+        return;
+      }
+      if (handling instanceof Promise)
+        handling.then(answer, (error: unknown) => callback(toStatus(error, path)));
+      else answer(handling);
+    };
+  }
+
+  /**
+   * A client-streaming RPC whose handler takes the requests as an Observable (@GrpcStreamMethod):
+   * every message from the first is kept until the handler subscribes (nothing is lost while the
+   * caller is authenticated), each passes the platform's request checks on its way in, and the
+   * call runs through the same pipeline as a unary one.
+   */
+  clientStream(
+    path: string,
+    toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  ): ClientStreamHandler | undefined {
+    const method = this.lookup(path);
+    if (!method?.streaming) return undefined;
+    const { instance, name, declared } = method;
+    return (call, callback) => {
+      const metadata: Metadata = call.metadata;
+      const requests = requestsOf(call).pipe(
+        map((request) => {
+          checkRequestShape(request);
+          return request;
+        }),
+      );
+      const answer = (result: CallResult): void =>
+        result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
+      let handling: CallResult | Promise<CallResult>;
+      try {
+        handling = this.pipeline.handle(declared, metadata, {}, call, () =>
+          instance[name](requests, metadata, call),
         );
       } catch (error) {
         callback(toStatus(error, path));
@@ -138,7 +188,11 @@ export class DirectCallDispatcher implements DirectDispatch {
           Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) !== undefined;
         for (const pattern of patterns) {
           const key = `${pattern.service}/${pattern.rpc}`;
-          if (pattern.streaming !== GrpcMethodStreamingType.NO_STREAMING || enhanced) {
+          const streaming = pattern.streaming === GrpcMethodStreamingType.RX_STREAMING;
+          if (
+            (pattern.streaming !== GrpcMethodStreamingType.NO_STREAMING && !streaming) ||
+            enhanced
+          ) {
             kept += 1;
             methods.set(key, null);
             continue;
@@ -147,6 +201,7 @@ export class DirectCallDispatcher implements DirectDispatch {
             instance,
             name,
             declared: this.pipeline.declarationsOf(controller, handler),
+            streaming,
           });
         }
       }
@@ -158,4 +213,37 @@ export class DirectCallDispatcher implements DirectDispatch {
 
 function hasItems(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : value !== undefined;
+}
+
+/**
+ * The messages of a client stream as an Observable for one subscriber: what arrives before it
+ * subscribes is kept and replayed first, then messages flow as they come; the caller closing its
+ * side completes it, a failed stream errors it.
+ */
+function requestsOf(call: ServerReadableStream<unknown, unknown>): Observable<unknown> {
+  const pending: unknown[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let sink:
+    | { next(value: unknown): void; error(error: unknown): void; complete(): void }
+    | undefined;
+  call.on('data', (message: unknown) => (sink ? sink.next(message) : pending.push(message)));
+  call.on('end', () => {
+    ended = true;
+    sink?.complete();
+  });
+  call.on('error', (error: unknown) => {
+    failure = { error };
+    sink?.error(error);
+  });
+  return new Observable<unknown>((subscriber) => {
+    if (sink) {
+      subscriber.error(new Error('the requests of a client stream can be read once'));
+      return;
+    }
+    sink = subscriber;
+    for (const message of pending.splice(0)) subscriber.next(message);
+    if (failure) subscriber.error(failure.error);
+    else if (ended) subscriber.complete();
+  });
 }

@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { createGrpcClient, decodeRichStatus } from '@cinode/grpc';
+import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import {
+  AcceleratorKind,
+  HoldState,
+  PoolClass,
+  PoolState,
+  StreamInventoryRequest,
+  StreamInventoryResponse,
+  type Inventory,
+  type InventorySnapshot,
+  type Pool,
+  type PoolSpec,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { bearer, expectGrpcError } from '@cinode/testing';
+import { SETTLE_MS, organisation, registerAndCertify } from './support/market';
+import {
+  KeyHolder,
+  as,
+  startNode,
+  type NodeClients,
+  type NodeUnderTest,
+} from './support/node-processes';
+import { pollUntil, retryWhile } from './support/waiting';
+
+/**
+ * Resource aggregation in the whole node, through gRPC only: a certified provider registers a
+ * pool, whose identifier the identifier service issues and the national node mock files; it
+ * reports inventory and goes online; holds take capacity atomically; a pool that stops reporting
+ * goes stale (the e2e node uses a 5 s stale and 8 s offline interval) and returns when it reports.
+ */
+let node: NodeUnderTest;
+let api: NodeClients;
+let operator: KeyHolder;
+let provider: KeyHolder;
+let otherProvider: KeyHolder;
+let serviceToken: string;
+
+const SPEC: PoolSpec = {
+  name: 'Lingang GPU cluster',
+  poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+  site: 'sh-lingang-1',
+  regionCode: '310115',
+  accelerators: [
+    { kind: AcceleratorKind.ACCELERATOR_KIND_GPU, model: 'H800', domestic: false },
+    { kind: AcceleratorKind.ACCELERATOR_KIND_NPU, model: 'Ascend 910B', domestic: true },
+  ],
+  securityLevel: 3,
+  datacenterTier: 4,
+  pue: 1.25,
+  renewableRatio: 0.4,
+  gflopsPerWatt: 52.5,
+  price: {
+    cpuCoreHourFen: 12,
+    gpuCardHourFen: 1_800,
+    npuCardHourFen: 1_200,
+    memoryGibHourFen: 2,
+    storageGibHourFen: 1,
+  },
+};
+
+function inventory(overrides: Partial<Inventory> = {}): Inventory {
+  return {
+    cpuServers: 10,
+    cpuCoresTotal: 640,
+    cpuCoresFree: 320,
+    gpuServers: 4,
+    gpuCardsTotal: 32,
+    gpuCardsFree: 8,
+    npuServers: 2,
+    npuCardsTotal: 16,
+    npuCardsFree: 16,
+    fp16TflopsTotal: 31_680,
+    fp16TflopsFree: 7_920,
+    fp32TflopsTotal: 2_144,
+    fp32TflopsFree: 536,
+    memoryGibTotal: 20_480,
+    memoryGibFree: 10_240,
+    storageGibTotal: 1_000_000,
+    storageGibFree: 600_000,
+    uplinkMbpsTotal: 100_000,
+    uplinkMbpsFree: 60_000,
+    uplinkTrafficGbFree: 5_000,
+    downlinkMbpsTotal: 100_000,
+    downlinkMbpsFree: 70_000,
+    downlinkTrafficGbFree: 5_000,
+    ...overrides,
+  };
+}
+
+function snapshot(
+  poolId: string,
+  sequence: number,
+  overrides: Partial<Inventory> = {},
+): InventorySnapshot {
+  return { poolId, sequence, observedAt: undefined, inventory: inventory(overrides) };
+}
+
+async function certifiedProvider(name: string): Promise<KeyHolder> {
+  const { apiKey } = await registerAndCertify(
+    api,
+    operator,
+    organisation(
+      ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
+      `${name} ${randomUUID().slice(0, 8)}`,
+    ),
+  );
+  return new KeyHolder(api.tokens, apiKey);
+}
+
+/** Registers a pool, retried while the identifier service is not ready for the provider yet. */
+async function registerPool(holder: KeyHolder, spec: PoolSpec = SPEC): Promise<Pool> {
+  const requestId = randomUUID();
+  const { pool } = await retryWhile(
+    'RegisterPool to be accepted',
+    [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
+    async () =>
+      api.resources.registerPool({ requestId, spec, contractVersion: 1 }, await holder.options()),
+    SETTLE_MS,
+  );
+  return pool!;
+}
+
+async function poolAs(holder: KeyHolder, poolId: string): Promise<Pool> {
+  return (await api.resources.getPool({ poolId }, await holder.options())).pool!;
+}
+
+async function waitForState(poolId: string, state: PoolState): Promise<Pool> {
+  const { value } = await pollUntil(
+    `pool ${poolId} to be ${PoolState[state]}`,
+    () => poolAs(operator, poolId),
+    (pool) => pool.state === state,
+    SETTLE_MS,
+  );
+  return value;
+}
+
+beforeAll(async () => {
+  node = await startNode({ tokenTtlSeconds: 600 });
+  api = node.clients;
+  operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
+  provider = await certifiedProvider('Lingang Compute Co.');
+  otherProvider = await certifiedProvider('Songjiang Compute Co.');
+  serviceToken = await node.auth.token(['service'], 'service-center');
+}, 180_000);
+
+afterAll(async () => {
+  if (!node) return;
+  if (process.env.E2E_SHOW_LOGS) console.log(node.outputOf('resource-aggregation'));
+  const codes = await node.stop();
+  expect(codes['resource-aggregation']).toBe(0);
+}, 30_000);
+
+describe('resource aggregation (issue 8)', () => {
+  let poolId: string;
+
+  it('files a registered pool with the national node, then takes it online with its first snapshot', async () => {
+    const registered = await registerPool(provider);
+    poolId = registered.poolId;
+    expect(poolId).toMatch(/^[A-Z]{2,8}\.[RI]\d{4}\.RP\.\d{8}[0-9A-Z]$/);
+    expect(registered.spec).toEqual(SPEC);
+    // The identifier is the pool's, filed at the national node.
+    const { identifier } = await api.identifiers.resolveIdentifier(
+      { identifier: poolId },
+      await operator.options(),
+    );
+    expect(identifier?.objectName).toBe(SPEC.name);
+    // Filed, but without a report it is not in selection.
+    const filed = await waitForState(poolId, PoolState.POOL_STATE_OFFLINE);
+    expect(filed.inventorySequence).toBe(0);
+
+    const report = await api.resources.reportInventory(
+      { snapshots: [snapshot(poolId, 1)] },
+      await provider.options(),
+    );
+    expect(report).toEqual({ applied: 1, ignored: 0 });
+    const online = await poolAs(provider, poolId);
+    expect(online.state).toBe(PoolState.POOL_STATE_ONLINE);
+    expect(online.inventory).toEqual(inventory());
+    expect(online.inventorySequence).toBe(1);
+  });
+
+  it('applies each snapshot once: a retried or late one is ignored', async () => {
+    const options = await provider.options();
+    expect(
+      await api.resources.reportInventory(
+        {
+          snapshots: [
+            snapshot(poolId, 3, { gpuCardsFree: 6 }),
+            snapshot(poolId, 2, { gpuCardsFree: 7 }),
+          ],
+        },
+        options,
+      ),
+    ).toEqual({ applied: 2, ignored: 0 });
+    expect(
+      await api.resources.reportInventory(
+        { snapshots: [snapshot(poolId, 3, { gpuCardsFree: 1 }), snapshot(poolId, 1)] },
+        options,
+      ),
+    ).toEqual({ applied: 0, ignored: 2 });
+    const pool = await poolAs(provider, poolId);
+    expect(pool.inventorySequence).toBe(3);
+    expect(pool.inventory?.gpuCardsFree).toBe(6);
+    const history = await api.resources.listInventoryHistory(
+      { poolId, from: undefined, to: undefined, pageSize: 10, pageToken: '' },
+      options,
+    );
+    expect(history.points.length).toBeGreaterThanOrEqual(1);
+    expect(history.points.at(-1)?.sequence).toBe(3);
+  });
+
+  it('streams batches of snapshots and answers the totals', async () => {
+    const client = createGrpcClient('cinode.resource.v1.ResourceService', {
+      address: node.addressOf('cinode.resource.v1.ResourceService'),
+      credentials: node.credentials,
+    });
+    try {
+      const metadata: Metadata = bearer(await provider.token());
+      const totals = await new Promise<StreamInventoryResponse>((resolve, reject) => {
+        const call = client.raw.makeClientStreamRequest(
+          '/cinode.resource.v1.ResourceService/StreamInventory',
+          (message: StreamInventoryRequest) =>
+            Buffer.from(StreamInventoryRequest.encode(message).finish()),
+          (bytes: Buffer) => StreamInventoryResponse.decode(bytes),
+          metadata,
+          { deadline: Date.now() + 10_000 },
+          (error, response) => (error ? reject(error) : resolve(response!)),
+        );
+        for (let sequence = 4; sequence <= 9; sequence += 2)
+          call.write({ snapshots: [snapshot(poolId, sequence), snapshot(poolId, sequence + 1)] });
+        call.write({ snapshots: [snapshot(poolId, 5)] });
+        call.end();
+      });
+      expect(totals).toEqual({ batches: 4, applied: 6, ignored: 1 });
+      expect((await poolAs(provider, poolId)).inventorySequence).toBe(9);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses malformed snapshots with INVALID_ARGUMENT naming the field, and writes none of the batch', async () => {
+    const options = await provider.options();
+    const { status } = await expectGrpcError(
+      api.resources.reportInventory(
+        {
+          snapshots: [
+            snapshot(poolId, 11),
+            snapshot(poolId, 12, { gpuCardsFree: 33, memoryGibFree: -1 }),
+            { ...snapshot(poolId, 0), poolId: 'not an id' },
+          ],
+        },
+        options,
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(status?.fieldViolations.map((v) => v.field).sort()).toEqual([
+      'snapshots[1].inventory.gpu_cards_free',
+      'snapshots[1].inventory.memory_gib_free',
+      'snapshots[2].pool_id',
+      'snapshots[2].sequence',
+    ]);
+    expect((await poolAs(provider, poolId)).inventorySequence).toBe(9);
+    // Another provider's pool is not found, for reports and reads alike.
+    await expectGrpcError(
+      api.resources.reportInventory(
+        { snapshots: [snapshot(poolId, 50)] },
+        await otherProvider.options(),
+      ),
+      GrpcStatus.NOT_FOUND,
+    );
+    await expectGrpcError(poolAs(otherProvider, poolId), GrpcStatus.NOT_FOUND);
+    // Holds are the node's business, not a provider's.
+    await expectGrpcError(
+      api.resources.createHold(
+        {
+          requestId: randomUUID(),
+          poolId,
+          orderReference: 'o-1',
+          resources: { cpuCores: 1, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+          ttlSeconds: 0,
+        },
+        options,
+      ),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+  });
+
+  it('gives the last free card to exactly one of 50 racing holds, and back when it is released', async () => {
+    await api.resources.reportInventory(
+      { snapshots: [snapshot(poolId, 20, { gpuCardsFree: 1 })] },
+      await provider.options(),
+    );
+    const hold = (order: string) =>
+      api.resources.createHold(
+        {
+          requestId: randomUUID(),
+          poolId,
+          orderReference: order,
+          resources: { cpuCores: 0, gpuCards: 1, npuCards: 0, memoryGib: 0, storageGib: 0 },
+          ttlSeconds: 60,
+        },
+        as(serviceToken),
+      );
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => hold(`order-${i}`)),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(49);
+    for (const failure of lost) {
+      const error = failure.reason as { code: number; metadata: Metadata };
+      expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+      expect(decodeRichStatus(error)?.errorInfo?.reason).toBe('INSUFFICIENT_CAPACITY');
+    }
+    const winner = won[0].value.hold!;
+    expect(winner.state).toBe(HoldState.HOLD_STATE_ACTIVE);
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(1);
+
+    const released = await api.resources.releaseHold(
+      { holdId: winner.holdId, reason: 'order cancelled' },
+      as(serviceToken),
+    );
+    expect(released.hold?.state).toBe(HoldState.HOLD_STATE_RELEASED);
+    const second = await hold('order-after-release');
+    const confirmed = await api.resources.confirmHold(
+      { holdId: second.hold!.holdId },
+      as(serviceToken),
+    );
+    expect(confirmed.hold?.state).toBe(HoldState.HOLD_STATE_CONFIRMED);
+    await expectGrpcError(hold('order-too-many'), GrpcStatus.RESOURCE_EXHAUSTED);
+  });
+
+  it('shows the pool in the compute map, net of holds', async () => {
+    const { cells } = await api.resources.getComputeMap(
+      { regionCode: '310115' },
+      await operator.options(),
+    );
+    const h800 = cells.find(
+      (c) => c.acceleratorModel === 'H800' && c.poolClass === PoolClass.POOL_CLASS_BARE_METAL,
+    );
+    expect(h800?.pools).toBeGreaterThanOrEqual(1);
+    expect(h800?.total?.gpuCardsTotal).toBeGreaterThanOrEqual(32);
+    // The one free card is held by the confirmed order.
+    const pool = await poolAs(operator, poolId);
+    expect(pool.inventory?.gpuCardsFree).toBe(1);
+    expect(pool.held?.gpuCardsFree).toBe(1);
+  });
+
+  it('takes a pool that stops reporting out of selection, stale then offline, and back when it reports', async () => {
+    const stale = await waitForState(poolId, PoolState.POOL_STATE_STALE);
+    expect(stale.inventorySequence).toBe(20);
+    await waitForState(poolId, PoolState.POOL_STATE_OFFLINE);
+    await expectGrpcError(
+      api.resources.createHold(
+        {
+          requestId: randomUUID(),
+          poolId,
+          orderReference: 'order-offline',
+          resources: { cpuCores: 1, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+          ttlSeconds: 60,
+        },
+        as(serviceToken),
+      ),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    const { cells } = await api.resources.getComputeMap(
+      { regionCode: '310115' },
+      await operator.options(),
+    );
+    // The only pool of the region has left the map.
+    expect(cells).toEqual([]);
+
+    expect(
+      await api.resources.heartbeat({ poolIds: [poolId.toLowerCase()] }, await provider.options()),
+    ).toEqual({
+      refreshed: 1,
+    });
+    expect((await poolAs(provider, poolId)).state).toBe(PoolState.POOL_STATE_ONLINE);
+  }, 60_000);
+});

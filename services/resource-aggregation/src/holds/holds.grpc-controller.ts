@@ -1,0 +1,78 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { Audited, ReadOnly } from '@cinode/audit';
+import { AllowRoles, callerOf } from '@cinode/auth';
+import { toTimestamp } from '@cinode/grpc';
+import {
+  HoldState,
+  type ConfirmHoldRequest,
+  type ConfirmHoldResponse,
+  type CreateHoldRequest,
+  type CreateHoldResponse,
+  type GetHoldRequest,
+  type GetHoldResponse,
+  type Hold,
+  type ReleaseHoldRequest,
+  type ReleaseHoldResponse,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { HoldEntity, HoldStateName } from './hold.entity';
+import { HoldsService } from './holds.service';
+
+const SERVICE = 'ResourceService';
+
+const STATES: Readonly<Record<HoldStateName, HoldState>> = {
+  active: HoldState.HOLD_STATE_ACTIVE,
+  confirmed: HoldState.HOLD_STATE_CONFIRMED,
+  released: HoldState.HOLD_STATE_RELEASED,
+  expired: HoldState.HOLD_STATE_EXPIRED,
+};
+
+export function toHoldMessage(hold: HoldEntity): Hold {
+  return {
+    holdId: hold.holdId,
+    poolId: hold.poolId,
+    orderReference: hold.orderReference,
+    resources: { ...hold.resources },
+    state: STATES[hold.state],
+    expiresAt: toTimestamp(hold.expiresAt),
+    createdBy: hold.createdBy,
+    createdAt: toTimestamp(hold.createdAt),
+    stateChangedAt: toTimestamp(hold.stateChangedAt),
+  };
+}
+
+/** Holds are the node's business (the service center placing orders) and operators'. */
+@Controller()
+export class HoldsGrpcController {
+  constructor(private readonly holds: HoldsService) {}
+
+  @GrpcMethod(SERVICE, 'CreateHold')
+  @AllowRoles('service', 'operator')
+  @Audited('hold', 'created', 'hold.holdId')
+  async createHold(request: CreateHoldRequest, metadata: Metadata): Promise<CreateHoldResponse> {
+    const { hold, created } = await this.holds.create(callerOf(metadata), request);
+    return { hold: toHoldMessage(hold), created };
+  }
+
+  @GrpcMethod(SERVICE, 'ConfirmHold')
+  @AllowRoles('service', 'operator')
+  @Audited('hold', 'holdId')
+  async confirmHold(request: ConfirmHoldRequest): Promise<ConfirmHoldResponse> {
+    return { hold: toHoldMessage(await this.holds.confirm(request.holdId)) };
+  }
+
+  @GrpcMethod(SERVICE, 'ReleaseHold')
+  @AllowRoles('service', 'operator')
+  @Audited('hold', 'holdId')
+  async releaseHold(request: ReleaseHoldRequest): Promise<ReleaseHoldResponse> {
+    return { hold: toHoldMessage(await this.holds.release(request.holdId, request.reason)) };
+  }
+
+  @GrpcMethod(SERVICE, 'GetHold')
+  @AllowRoles('service', 'operator', 'regulator')
+  @ReadOnly()
+  async getHold(request: GetHoldRequest): Promise<GetHoldResponse> {
+    return { hold: toHoldMessage(await this.holds.get(request.holdId)) };
+  }
+}

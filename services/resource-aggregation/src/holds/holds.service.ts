@@ -1,0 +1,257 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '@cinode/auth';
+import type { HeldData } from '@cinode/contracts';
+import {
+  FailedPreconditionError,
+  FieldChecks,
+  NotFoundError,
+  ResourceExhaustedError,
+  fingerprintOf,
+  uuidv7,
+} from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
+import type {
+  CreateHoldRequest,
+  HoldResources,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { ResourceAggregationConfig } from '../config';
+import { ErrorReason } from '../errors';
+import { netFree } from '../inventory/inventory.service';
+import { REQUEST_ID_PATTERN, poolIdOf, poolNotFound } from '../pools/pool-input';
+import { poolEvent, poolStateOf } from '../pools/pool-view';
+import type { PoolEntity } from '../pools/pool.entity';
+import { PoolsRepository } from '../pools/pools.repository';
+import type { HoldEntity } from './hold.entity';
+import { HoldsRepository } from './holds.repository';
+
+export const CREATE_HOLD_OPERATION = 'CreateHold';
+const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_TTL_SECONDS = 3_600;
+const MAX_UNITS = 1e12;
+
+/** Resource fields of a hold: its key, the proto field name, the pool's free field it takes from. */
+const RESOURCES: ReadonlyArray<[keyof HeldData, string]> = [
+  ['cpuCores', 'cpu_cores'],
+  ['gpuCards', 'gpu_cards'],
+  ['npuCards', 'npu_cards'],
+  ['memoryGib', 'memory_gib'],
+  ['storageGib', 'storage_gib'],
+];
+const FREE_OF: Readonly<Record<keyof HeldData, keyof ReturnType<typeof netFree>>> = {
+  cpuCores: 'cpuCoresFree',
+  gpuCards: 'gpuCardsFree',
+  npuCards: 'npuCardsFree',
+  memoryGib: 'memoryGibFree',
+  storageGib: 'storageGibFree',
+};
+
+@Injectable()
+export class HoldsService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly holds: HoldsRepository,
+    private readonly pools: PoolsRepository,
+    @InjectConfig() private readonly config: ResourceAggregationConfig,
+  ) {}
+
+  /**
+   * Holds capacity of a pool under its row lock: the latest free capacity less every other hold
+   * must cover the request, so concurrent holds can never take the same last unit twice.
+   */
+  async create(
+    caller: Caller,
+    request: CreateHoldRequest,
+  ): Promise<{ hold: HoldEntity; created: boolean }> {
+    const checks = new FieldChecks()
+      .text('request_id', request.requestId, {
+        max: 64,
+        pattern: REQUEST_ID_PATTERN,
+        patternHint: "must be letters, digits, '.', '_', ':' or '-'",
+      })
+      .text('order_reference', request.orderReference, { max: 128 });
+    const poolId = poolIdOf(request.poolId);
+    const resources = checkResources(checks, request.resources);
+    const ttl =
+      request.ttlSeconds === 0 ? this.config.HOLD_DEFAULT_TTL_SECONDS : request.ttlSeconds;
+    checks.range('ttl_seconds', ttl, 1, MAX_TTL_SECONDS);
+    checks.throwIfAny();
+    const key = {
+      scope: caller.subject,
+      requestId: request.requestId,
+      operation: CREATE_HOLD_OPERATION,
+      fingerprint: fingerprintOf({ poolId, order: request.orderReference, resources, ttl }),
+    };
+    const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      const pool = await this.pools.lock(tx, poolId);
+      if (!pool) throw poolNotFound(poolId);
+      const state = poolStateOf(pool);
+      if (state !== 'online')
+        throw new FailedPreconditionError(
+          ErrorReason.POOL_NOT_SELECTABLE,
+          `pool ${poolId} is ${state}, not online`,
+          { metadata: { current_state: state.toUpperCase() } },
+        );
+      const free = netFree(pool);
+      for (const [field, wire] of RESOURCES) {
+        if (resources[field] > free[FREE_OF[field]])
+          throw new ResourceExhaustedError(
+            ErrorReason.INSUFFICIENT_CAPACITY,
+            `pool ${poolId} has ${free[FREE_OF[field]]} ${wire} free, ${resources[field]} asked`,
+            { metadata: { resource: wire, free: String(free[FREE_OF[field]]) } },
+          );
+      }
+      const now = new Date();
+      const hold: HoldEntity = {
+        holdId: uuidv7(),
+        poolId,
+        orderReference: request.orderReference,
+        resources,
+        state: 'active',
+        expiresAt: new Date(now.getTime() + ttl * 1000),
+        createdBy: caller.subject,
+        createdAt: now,
+        stateChangedAt: now,
+      };
+      await this.holds.insert(tx, hold);
+      await this.changeHeld(tx, pool, resources, 1);
+      return { result: hold, objectId: hold.holdId };
+    });
+    if (outcome.created) return { hold: outcome.result, created: true };
+    return { hold: await this.get(outcome.objectId), created: false };
+  }
+
+  /** Confirms an active hold; confirming a confirmed one changes nothing. */
+  async confirm(holdIdInput: string): Promise<HoldEntity> {
+    return this.transition(holdIdInput, async (tx, hold) => {
+      if (hold.state === 'confirmed') return;
+      if (hold.state !== 'active' || hold.expiresAt.getTime() <= Date.now())
+        throw new FailedPreconditionError(
+          ErrorReason.HOLD_NOT_ACTIVE,
+          `hold ${hold.holdId} is ${hold.state === 'active' ? 'expired' : hold.state}`,
+          {
+            metadata: {
+              current_state: hold.state === 'active' ? 'EXPIRED' : hold.state.toUpperCase(),
+            },
+          },
+        );
+      hold.state = 'confirmed';
+      hold.stateChangedAt = new Date();
+      await this.holds.setState(tx, hold.holdId, 'confirmed', hold.stateChangedAt);
+    });
+  }
+
+  /** Releases an active hold; a released or expired one stays as it is. */
+  async release(holdIdInput: string, reason: string): Promise<HoldEntity> {
+    new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
+    return this.transition(holdIdInput, async (tx, hold, pool) => {
+      if (hold.state === 'released' || hold.state === 'expired') return;
+      if (hold.state === 'confirmed')
+        throw new FailedPreconditionError(
+          ErrorReason.HOLD_NOT_ACTIVE,
+          `hold ${hold.holdId} is confirmed`,
+          { metadata: { current_state: 'CONFIRMED' } },
+        );
+      hold.state = 'released';
+      hold.stateChangedAt = new Date();
+      await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);
+      await this.changeHeld(tx, pool, hold.resources, -1);
+    });
+  }
+
+  async get(holdIdInput: string): Promise<HoldEntity> {
+    const holdId = holdIdOf(holdIdInput);
+    const hold = await this.holds.findById(holdId);
+    if (!hold) throw holdNotFound(holdId);
+    return hold;
+  }
+
+  /** Expires the holds past their time, pool by pool; returns how many. */
+  async expireDue(limit = 500): Promise<number> {
+    let expired = 0;
+    for (const poolId of await this.holds.poolsWithExpired(limit)) {
+      expired += await this.uow.run(async (tx) => {
+        const pool = await this.pools.lock(tx, poolId);
+        if (!pool) return 0;
+        const holds = await this.holds.expire(tx, poolId);
+        if (holds.length === 0) return 0;
+        const released = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), zeroHeld());
+        await this.changeHeld(tx, pool, released, -1);
+        return holds.length;
+      });
+    }
+    return expired;
+  }
+
+  /** Locks the hold's pool, then the hold, and runs `change` on them. */
+  private async transition(
+    holdIdInput: string,
+    change: (tx: Tx, hold: HoldEntity, pool: PoolEntity) => Promise<void>,
+  ): Promise<HoldEntity> {
+    const holdId = holdIdOf(holdIdInput);
+    return this.uow.run(async (tx) => {
+      const found = await this.holds.findById(holdId, tx);
+      if (!found) throw holdNotFound(holdId);
+      const pool = await this.pools.lock(tx, found.poolId);
+      const hold = await this.holds.lock(tx, holdId);
+      if (!pool || !hold) throw holdNotFound(holdId);
+      tx.objectId = holdId;
+      await change(tx, hold, pool);
+      return hold;
+    });
+  }
+
+  private async changeHeld(
+    tx: Tx,
+    pool: PoolEntity,
+    resources: HeldData,
+    sign: 1 | -1,
+  ): Promise<void> {
+    pool.held = addHeld(pool.held, resources, sign);
+    pool.version += 1;
+    await this.holds.setHeld(tx, pool);
+    await tx.emit(poolEvent(pool));
+  }
+}
+
+function zeroHeld(): HeldData {
+  return { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 };
+}
+
+function addHeld(held: HeldData, resources: HeldData, sign: 1 | -1): HeldData {
+  const sum = zeroHeld();
+  for (const [field] of RESOURCES) sum[field] = Math.max(0, held[field] + sign * resources[field]);
+  return sum;
+}
+
+function checkResources(checks: FieldChecks, resources: HoldResources | undefined): HeldData {
+  const held = zeroHeld();
+  if (!resources) {
+    checks.add('resources', 'is required');
+    return held;
+  }
+  for (const [field, wire] of RESOURCES) {
+    const value = resources[field];
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_UNITS)
+      checks.add(`resources.${wire}`, `must be a whole number between 0 and ${MAX_UNITS}`);
+    else held[field] = value;
+  }
+  if (RESOURCES.every(([field]) => held[field] === 0))
+    checks.add('resources', 'must ask for at least one unit of something');
+  return held;
+}
+
+function holdIdOf(value: string): string {
+  new FieldChecks()
+    .text('hold_id', value, {
+      max: 36,
+      pattern: HOLD_ID_PATTERN,
+      patternHint: 'must be a lower-case UUID',
+    })
+    .throwIfAny();
+  return value;
+}
+
+function holdNotFound(holdId: string): NotFoundError {
+  return new NotFoundError(ErrorReason.HOLD_NOT_FOUND, `hold ${holdId} does not exist`);
+}

@@ -1,0 +1,107 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod, GrpcStreamMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { Audited, ReadOnly } from '@cinode/audit';
+import { AllowRoles, callerOf } from '@cinode/auth';
+import { toTimestamp } from '@cinode/grpc';
+import type {
+  GetComputeMapRequest,
+  GetComputeMapResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  ListInventoryHistoryRequest,
+  ListInventoryHistoryResponse,
+  ReportInventoryRequest,
+  ReportInventoryResponse,
+  StreamInventoryRequest,
+  StreamInventoryResponse,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { Observable, concatMap, lastValueFrom, reduce } from 'rxjs';
+import { poolClassOf } from '../pools/pool-input';
+import { inventoryMessageOf } from '../pools/pool-view';
+import { InventoryService } from './inventory.service';
+
+const SERVICE = 'ResourceService';
+
+@Controller()
+export class InventoryGrpcController {
+  constructor(private readonly inventory: InventoryService) {}
+
+  @GrpcMethod(SERVICE, 'ReportInventory')
+  @AllowRoles('provider')
+  @Audited('pool', 'snapshots.0.poolId')
+  reportInventory(
+    request: ReportInventoryRequest,
+    metadata: Metadata,
+  ): Promise<ReportInventoryResponse> {
+    return this.inventory.report(callerOf(metadata), request.snapshots);
+  }
+
+  /** Batches are applied one after another as they arrive; the totals answer the stream's end. */
+  @GrpcStreamMethod(SERVICE, 'StreamInventory')
+  @AllowRoles('provider')
+  @Audited('pool', 'snapshots.0.poolId')
+  streamInventory(
+    batches: Observable<StreamInventoryRequest>,
+    metadata: Metadata,
+  ): Promise<StreamInventoryResponse> {
+    const caller = callerOf(metadata);
+    return lastValueFrom(
+      batches.pipe(
+        concatMap((batch) => this.inventory.report(caller, batch.snapshots)),
+        reduce(
+          (totals, result) => ({
+            batches: totals.batches + 1,
+            applied: totals.applied + result.applied,
+            ignored: totals.ignored + result.ignored,
+          }),
+          { batches: 0, applied: 0, ignored: 0 },
+        ),
+      ),
+    );
+  }
+
+  @GrpcMethod(SERVICE, 'Heartbeat')
+  @AllowRoles('provider')
+  @Audited('pool', 'poolIds.0')
+  async heartbeat(request: HeartbeatRequest, metadata: Metadata): Promise<HeartbeatResponse> {
+    return { refreshed: await this.inventory.heartbeat(callerOf(metadata), request.poolIds) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListInventoryHistory')
+  @AllowRoles('provider', 'operator', 'regulator', 'service')
+  @ReadOnly()
+  async listInventoryHistory(
+    request: ListInventoryHistoryRequest,
+    metadata: Metadata,
+  ): Promise<ListInventoryHistoryResponse> {
+    const { points, nextPageToken } = await this.inventory.history(callerOf(metadata), request);
+    return {
+      points: points.map((p) => ({
+        minute: toTimestamp(p.minute),
+        inventory: inventoryMessageOf(p.inventory),
+        sequence: p.sequence,
+      })),
+      nextPageToken,
+    };
+  }
+
+  @GrpcMethod(SERVICE, 'GetComputeMap')
+  @AllowRoles('provider', 'reseller', 'user', 'operator', 'regulator', 'service')
+  @ReadOnly()
+  async getComputeMap(request: GetComputeMapRequest): Promise<GetComputeMapResponse> {
+    const computedAt = new Date();
+    const cells = await this.inventory.computeMap(request.regionCode);
+    return {
+      cells: cells.map((c) => ({
+        regionCode: c.regionCode,
+        poolClass: poolClassOf(c.poolClass),
+        acceleratorModel: c.acceleratorModel,
+        pools: c.pools,
+        total: inventoryMessageOf(c.total),
+        free: inventoryMessageOf(c.free),
+      })),
+      computedAt: toTimestamp(computedAt),
+    };
+  }
+}

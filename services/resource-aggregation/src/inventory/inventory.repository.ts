@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import type { InventoryData } from '@cinode/contracts';
+import type { PagePosition } from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { In } from 'typeorm';
+import { PoolEntity } from '../pools/pool.entity';
+import { InventoryMinuteEntity } from './inventory-minute.entity';
+
+export interface LockedPool {
+  poolId: string;
+  providerParticipantId: string;
+  inventorySequence: number;
+}
+
+export interface LatestInventory {
+  poolId: string;
+  sequence: number;
+  observedAt: Date;
+  inventory: InventoryData;
+}
+
+export interface MinuteRow {
+  poolId: string;
+  minute: Date;
+  sequence: number;
+  inventory: InventoryData;
+}
+
+/**
+ * Inventory writes, each one statement for a whole batch (arrays through unnest), never a row at a
+ * time. Reports take `now()` of the database, the clock the liveness sweep compares with.
+ */
+@Injectable()
+export class InventoryRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** The pools named, their rows locked in id order (so two batches never deadlock). */
+  async lock(tx: Tx, poolIds: string[]): Promise<LockedPool[]> {
+    const rows = await tx.manager.query<
+      Array<{ pool_id: string; provider_participant_id: string; inventory_sequence: string }>
+    >(
+      `SELECT pool_id, provider_participant_id, inventory_sequence FROM pool
+       WHERE pool_id = ANY($1::varchar[]) ORDER BY pool_id FOR UPDATE`,
+      [poolIds],
+    );
+    return rows.map((r) => ({
+      poolId: r.pool_id,
+      providerParticipantId: r.provider_participant_id,
+      inventorySequence: Number(r.inventory_sequence),
+    }));
+  }
+
+  /** Makes each snapshot its pool's latest; the pools report now and are online. */
+  async applyLatest(tx: Tx, latest: LatestInventory[]): Promise<void> {
+    if (latest.length === 0) return;
+    await tx.manager.query(
+      `UPDATE pool p SET
+         inventory = v.inventory,
+         inventory_sequence = v.sequence,
+         observed_at = v.observed_at,
+         last_reported_at = now(),
+         state_changed_at = CASE WHEN p.liveness = 'online' THEN p.state_changed_at ELSE now() END,
+         liveness = 'online',
+         version = p.version + 1
+       FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[], $4::jsonb[])
+         AS v(pool_id, sequence, observed_at, inventory)
+       WHERE p.pool_id = v.pool_id`,
+      [
+        latest.map((l) => l.poolId),
+        latest.map((l) => l.sequence),
+        latest.map((l) => l.observedAt.toISOString()),
+        latest.map((l) => JSON.stringify(l.inventory)),
+      ],
+    );
+  }
+
+  /**
+   * Marks pools as reporting (a heartbeat, or a snapshot that was not newer); a pool with
+   * inventory comes back online. Returns the ids whose state changed (their version advanced).
+   */
+  async touch(tx: Tx, poolIds: string[]): Promise<string[]> {
+    if (poolIds.length === 0) return [];
+    const rows = affectedRows<{ pool_id: string; changed: boolean }>(
+      await tx.manager.query(
+        `WITH before AS (
+         SELECT pool_id, liveness FROM pool WHERE pool_id = ANY($1::varchar[]) FOR UPDATE
+       )
+       UPDATE pool p SET
+         last_reported_at = now(),
+         liveness = CASE WHEN p.inventory_sequence > 0 THEN 'online' ELSE p.liveness END,
+         state_changed_at = CASE WHEN p.inventory_sequence > 0 AND p.liveness <> 'online'
+                                 THEN now() ELSE p.state_changed_at END,
+         version = p.version + CASE WHEN p.inventory_sequence > 0 AND p.liveness <> 'online'
+                                    THEN 1 ELSE 0 END
+       FROM before b WHERE p.pool_id = b.pool_id
+       RETURNING p.pool_id, p.liveness <> b.liveness AS changed`,
+        [poolIds],
+      ),
+    );
+    return rows.filter((r) => r.changed).map((r) => r.pool_id);
+  }
+
+  /** Keeps each minute's last snapshot (one row per pool and minute in `rows`). */
+  async appendHistory(tx: Tx, rows: MinuteRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.manager.query(
+      `INSERT INTO inventory_minute (pool_id, minute, sequence, inventory)
+       SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::bigint[], $4::jsonb[])
+       ON CONFLICT (pool_id, minute) DO UPDATE
+         SET sequence = excluded.sequence, inventory = excluded.inventory
+         WHERE inventory_minute.sequence < excluded.sequence`,
+      [
+        rows.map((r) => r.poolId),
+        rows.map((r) => r.minute.toISOString()),
+        rows.map((r) => r.sequence),
+        rows.map((r) => JSON.stringify(r.inventory)),
+      ],
+    );
+  }
+
+  async pools(tx: Tx, poolIds: string[]): Promise<PoolEntity[]> {
+    if (poolIds.length === 0) return [];
+    return tx.manager.getRepository(PoolEntity).findBy({ poolId: In(poolIds) });
+  }
+
+  /** One page of a pool's history, oldest first, plus one row to tell whether more follow. */
+  history(
+    poolId: string,
+    from: Date | undefined,
+    to: Date,
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<InventoryMinuteEntity[]> {
+    const query = this.uow
+      .manager()
+      .getRepository(InventoryMinuteEntity)
+      .createQueryBuilder('m')
+      .where('m.pool_id = :poolId', { poolId })
+      .andWhere('m.minute < :to', { to })
+      .orderBy('m.minute', 'ASC')
+      .limit(limit + 1);
+    if (from) query.andWhere('m.minute >= :from', { from });
+    if (after) query.andWhere('m.minute > :after', { after: after.after });
+    return query.getMany();
+  }
+
+  /** Deletes up to `batch` minutes older than the cutoff; returns how many. */
+  async prune(cutoff: Date, batch: number): Promise<number> {
+    const result: unknown = await this.uow.manager().query(
+      `DELETE FROM inventory_minute WHERE ctid IN (
+         SELECT ctid FROM inventory_minute WHERE minute < $1 LIMIT $2
+       )`,
+      [cutoff.toISOString(), batch],
+    );
+    return (result as [unknown[], number])[1];
+  }
+
+  /** Pools in selection (filed and online), for the compute map. */
+  selectable(regionCode: string | undefined): Promise<PoolEntity[]> {
+    const query = this.uow
+      .manager()
+      .getRepository(PoolEntity)
+      .createQueryBuilder('p')
+      .where(`p.filing = 'filed' AND p.liveness = 'online' AND p.inventory IS NOT NULL`);
+    if (regionCode) query.andWhere('p.region_code = :regionCode', { regionCode });
+    return query.getMany();
+  }
+}
+
+/** The rows an UPDATE or DELETE ... RETURNING gave (TypeORM answers those as [rows, count]). */
+export function affectedRows<T>(result: unknown): T[] {
+  return (result as [T[], number])[0];
+}

@@ -1,0 +1,241 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '@cinode/auth';
+import type { InventoryData } from '@cinode/contracts';
+import { FieldChecks, NotFoundError, PageTokens, resolvePageSize } from '@cinode/common';
+import { UnitOfWork } from '@cinode/database';
+import { fromTimestamp } from '@cinode/grpc';
+import type {
+  InventorySnapshot,
+  ListInventoryHistoryRequest,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { ErrorReason } from '../errors';
+import { maySee } from '../pools/pool-access';
+import { checkPoolId, poolIdOf, poolNotFound } from '../pools/pool-input';
+import { EMPTY_INVENTORY, poolEvent } from '../pools/pool-view';
+import type { PoolEntity } from '../pools/pool.entity';
+import { PoolsRepository } from '../pools/pools.repository';
+import type { InventoryMinuteEntity } from './inventory-minute.entity';
+import {
+  MAX_SNAPSHOTS_PER_BATCH,
+  checkSnapshots,
+  minuteOf,
+  type CheckedSnapshot,
+} from './inventory-input';
+import { InventoryRepository, type LatestInventory, type MinuteRow } from './inventory.repository';
+
+export interface IngestResult {
+  applied: number;
+  ignored: number;
+}
+
+/** Totals and free capacity of one region, class and accelerator model. */
+export interface ComputeMapCellData {
+  regionCode: string;
+  poolClass: PoolEntity['poolClass'];
+  acceleratorModel: string;
+  pools: number;
+  total: InventoryData;
+  free: InventoryData;
+}
+
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly inventory: InventoryRepository,
+    private readonly pools: PoolsRepository,
+    private readonly pageTokens: PageTokens,
+  ) {}
+
+  /**
+   * Applies a batch of the caller's snapshots in one transaction: each pool's newest snapshot above
+   * its latest sequence becomes its inventory, every newer one lands in the minute history, and the
+   * rest are ignored. Every pool named reports now (a heartbeat). One event per pool that changed.
+   */
+  async report(caller: Caller, snapshots: InventorySnapshot[]): Promise<IngestResult> {
+    const checked = checkSnapshots(snapshots);
+    const poolIds = [...new Set(checked.map((s) => s.poolId))].sort();
+    return this.uow.run(async (tx) => {
+      const locked = await this.inventory.lock(tx, poolIds);
+      const byId = new Map(locked.map((p) => [p.poolId, p]));
+      checked.forEach((snapshot, i) => {
+        const pool = byId.get(snapshot.poolId);
+        if (!pool || pool.providerParticipantId !== caller.tenant)
+          throw new NotFoundError(
+            ErrorReason.POOL_NOT_FOUND,
+            `snapshots[${i}].pool_id: pool ${snapshot.poolId} does not exist`,
+          );
+      });
+      const { latest, history, applied } = planBatch(checked, byId);
+      await this.inventory.applyLatest(tx, latest);
+      await this.inventory.appendHistory(tx, history);
+      const advanced = new Set(latest.map((l) => l.poolId));
+      const revived = await this.inventory.touch(
+        tx,
+        poolIds.filter((id) => !advanced.has(id)),
+      );
+      const changed = [...advanced, ...revived];
+      if (changed.length > 0) {
+        const pools = await this.inventory.pools(tx, changed);
+        await tx.emit(...pools.map((pool) => poolEvent(pool)));
+      }
+      tx.objectId = poolIds.length === 1 ? poolIds[0] : `${poolIds.length} pools`;
+      return { applied, ignored: checked.length - applied };
+    });
+  }
+
+  /** Marks the caller's pools as reporting; a pool with inventory comes back online. */
+  async heartbeat(caller: Caller, poolIdsInput: string[]): Promise<number> {
+    const checks = new FieldChecks();
+    if (poolIdsInput.length === 0) checks.add('pool_ids', 'must name at least one pool');
+    if (poolIdsInput.length > MAX_SNAPSHOTS_PER_BATCH)
+      checks.add('pool_ids', `must name at most ${MAX_SNAPSHOTS_PER_BATCH} pools`);
+    checks.throwIfAny();
+    const poolIds = poolIdsInput.map((id, i) => checkPoolId(checks, `pool_ids[${i}]`, id));
+    checks.throwIfAny();
+    const unique = [...new Set(poolIds)].sort();
+    return this.uow.run(async (tx) => {
+      const locked = await this.inventory.lock(tx, unique);
+      const owned = new Set(
+        locked.filter((p) => p.providerParticipantId === caller.tenant).map((p) => p.poolId),
+      );
+      const missing = unique.find((id) => !owned.has(id));
+      if (missing) throw poolNotFound(missing);
+      const revived = await this.inventory.touch(tx, unique);
+      if (revived.length > 0) {
+        const pools = await this.inventory.pools(tx, revived);
+        await tx.emit(...pools.map((pool) => poolEvent(pool)));
+      }
+      tx.objectId = unique.length === 1 ? unique[0] : `${unique.length} pools`;
+      return unique.length;
+    });
+  }
+
+  async history(
+    caller: Caller,
+    request: ListInventoryHistoryRequest,
+  ): Promise<{ points: InventoryMinuteEntity[]; nextPageToken: string }> {
+    const limit = resolvePageSize(request.pageSize);
+    const poolId = poolIdOf(request.poolId);
+    const checks = new FieldChecks()
+      .timestamp('from', request.from, { required: false })
+      .timestamp('to', request.to, { required: false });
+    checks.throwIfAny();
+    const from = request.from ? fromTimestamp(request.from) : undefined;
+    const to = request.to ? fromTimestamp(request.to) : new Date();
+    if (from && from >= to) {
+      checks.add('from', 'must be before to');
+      checks.throwIfAny();
+    }
+    const pool = await this.pools.findById(poolId);
+    if (!pool || !maySee(caller, pool)) throw poolNotFound(poolId);
+    const filterKey = `history:${poolId}:${from?.toISOString() ?? ''}:${to.toISOString()}`;
+    const after = this.pageTokens.decode(request.pageToken, filterKey);
+    const rows = await this.inventory.history(poolId, from, to, limit, after);
+    const { page, nextPageToken } = this.pageTokens.pageOf(
+      rows,
+      limit,
+      (row) => ({ after: row.minute.toISOString(), afterId: poolId }),
+      filterKey,
+    );
+    return { points: page, nextPageToken };
+  }
+
+  /**
+   * The compute map over pools in selection: a pool counts once under each accelerator model it
+   * offers (under "" when it offers none); free capacity is net of its holds.
+   */
+  async computeMap(regionCodeInput: string): Promise<ComputeMapCellData[]> {
+    new FieldChecks()
+      .text('region_code', regionCodeInput, {
+        required: false,
+        max: 6,
+        pattern: /^\d{6}$/,
+        patternHint: 'must be a six-digit administrative division code',
+      })
+      .throwIfAny();
+    const pools = await this.inventory.selectable(regionCodeInput || undefined);
+    const cells = new Map<string, ComputeMapCellData>();
+    for (const pool of pools) {
+      if (!pool.inventory) continue;
+      const free = netFree(pool);
+      const models = pool.accelerators.length > 0 ? pool.accelerators.map((a) => a.model) : [''];
+      for (const model of models) {
+        const key = `${pool.regionCode}\u0000${pool.poolClass}\u0000${model}`;
+        let cell = cells.get(key);
+        if (!cell) {
+          cell = {
+            regionCode: pool.regionCode,
+            poolClass: pool.poolClass,
+            acceleratorModel: model,
+            pools: 0,
+            total: { ...EMPTY_INVENTORY },
+            free: { ...EMPTY_INVENTORY },
+          };
+          cells.set(key, cell);
+        }
+        cell.pools += 1;
+        addInto(cell.total, pool.inventory);
+        addInto(cell.free, free);
+      }
+    }
+    return [...cells.values()].sort(
+      (a, b) =>
+        a.regionCode.localeCompare(b.regionCode) ||
+        a.poolClass.localeCompare(b.poolClass) ||
+        a.acceleratorModel.localeCompare(b.acceleratorModel),
+    );
+  }
+}
+
+/**
+ * Which snapshots of a batch apply: per pool, those above its latest sequence (each sequence once);
+ * the highest becomes the latest, and each minute keeps its highest.
+ */
+export function planBatch(
+  snapshots: CheckedSnapshot[],
+  pools: ReadonlyMap<string, { inventorySequence: number }>,
+): { latest: LatestInventory[]; history: MinuteRow[]; applied: number } {
+  const latest = new Map<string, LatestInventory>();
+  const minutes = new Map<string, MinuteRow>();
+  const seen = new Set<string>();
+  let applied = 0;
+  for (const snapshot of snapshots) {
+    const current = pools.get(snapshot.poolId)?.inventorySequence ?? 0;
+    const key = `${snapshot.poolId}\u0000${snapshot.sequence}`;
+    if (snapshot.sequence <= current || seen.has(key)) continue;
+    seen.add(key);
+    applied += 1;
+    const best = latest.get(snapshot.poolId);
+    if (!best || snapshot.sequence > best.sequence) latest.set(snapshot.poolId, snapshot);
+    const minute = minuteOf(snapshot.observedAt);
+    const minuteKey = `${snapshot.poolId}\u0000${minute.getTime()}`;
+    const kept = minutes.get(minuteKey);
+    if (!kept || snapshot.sequence > kept.sequence)
+      minutes.set(minuteKey, {
+        poolId: snapshot.poolId,
+        minute,
+        sequence: snapshot.sequence,
+        inventory: snapshot.inventory,
+      });
+  }
+  return { latest: [...latest.values()], history: [...minutes.values()], applied };
+}
+
+/** A pool's free capacity less what holds take (never below zero). */
+export function netFree(pool: Pick<PoolEntity, 'inventory' | 'held'>): InventoryData {
+  const inventory = pool.inventory ?? EMPTY_INVENTORY;
+  const held = pool.held;
+  return {
+    ...inventory,
+    cpuCoresFree: Math.max(0, inventory.cpuCoresFree - held.cpuCores),
+    gpuCardsFree: Math.max(0, inventory.gpuCardsFree - held.gpuCards),
+    npuCardsFree: Math.max(0, inventory.npuCardsFree - held.npuCards),
+    memoryGibFree: Math.max(0, inventory.memoryGibFree - held.memoryGib),
+    storageGibFree: Math.max(0, inventory.storageGibFree - held.storageGib),
+  };
+}
+
+function addInto(sum: InventoryData, add: InventoryData): void {
+  for (const key of Object.keys(sum) as Array<keyof InventoryData>) sum[key] += add[key];
+}

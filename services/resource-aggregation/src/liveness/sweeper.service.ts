@@ -1,0 +1,90 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PoolOffline, PoolStale, type EventContract, type PoolData } from '@cinode/contracts';
+import { UnitOfWork } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
+import type { ResourceAggregationConfig } from '../config';
+import { HoldsService } from '../holds/holds.service';
+import { InventoryRepository } from '../inventory/inventory.repository';
+import { poolEvent } from '../pools/pool-view';
+import type { PoolLiveness } from '../pools/pool.entity';
+import { LivenessRepository } from './liveness.repository';
+
+const BATCH = 500;
+const DAY_MS = 86_400_000;
+
+/**
+ * The periodic work of every replica: pools that stopped reporting go STALE, then OFFLINE (each
+ * change an event, once, whichever replica makes it); holds past their time expire and give their
+ * capacity back; history older than the retention is deleted.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SweeperService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly liveness: LivenessRepository,
+    private readonly inventory: InventoryRepository,
+    private readonly holds: HoldsService,
+    @InjectConfig() private readonly config: ResourceAggregationConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep()
+        .then(() => undefined)
+        .catch((error: unknown) =>
+          this.logger.error({ err: error }, 'sweep failed; retried next interval'),
+        )
+        .finally(() => (this.running = undefined));
+    }, this.config.SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; public for tests. */
+  async sweep(): Promise<{ stale: number; offline: number; expired: number; pruned: number }> {
+    const stale = await this.demoteAll(
+      'online',
+      'stale',
+      this.config.POOL_STALE_AFTER_SECONDS,
+      PoolStale,
+    );
+    const offline = await this.demoteAll(
+      'stale',
+      'offline',
+      this.config.POOL_OFFLINE_AFTER_SECONDS,
+      PoolOffline,
+    );
+    const expired = await this.holds.expireDue(BATCH);
+    const pruned = await this.inventory.prune(
+      new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
+      10_000,
+    );
+    return { stale, offline, expired, pruned };
+  }
+
+  private async demoteAll(
+    from: PoolLiveness,
+    to: PoolLiveness,
+    afterSeconds: number,
+    contract: EventContract<PoolData>,
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const moved = await this.uow.run(async (tx) => {
+        const pools = await this.liveness.demote(tx, from, to, afterSeconds, BATCH);
+        if (pools.length > 0) await tx.emit(...pools.map((pool) => poolEvent(pool, contract)));
+        return pools.length;
+      });
+      total += moved;
+      if (moved < BATCH) return total;
+    }
+  }
+}

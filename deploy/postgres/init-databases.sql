@@ -5,3 +5,4 @@ CREATE DATABASE national_node_mock;
 CREATE DATABASE service_center;
 CREATE DATABASE identifier;
 CREATE DATABASE resource_aggregation;
+CREATE DATABASE compute_selection;

@@ -24,6 +24,7 @@ import {
   type NodeUnderTest,
 } from './support/node-processes';
 import { pollUntil, retryWhile } from './support/waiting';
+import { PathKind, type Demand } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 
 /**
  * Resource aggregation in the whole node, through gRPC only: a certified provider registers a
@@ -137,6 +138,37 @@ async function waitForState(poolId: string, state: PoolState): Promise<Pool> {
   return value;
 }
 
+/** A demand one H800 card in the pool's class can meet, from a user in Shanghai. */
+function demand(overrides: Partial<Demand> = {}): Demand {
+  return {
+    poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+    acceleratorModel: 'h800',
+    acceleratorCount: 1,
+    fp16Tflops: 0,
+    fp32Tflops: 0,
+    cpuCores: 8,
+    memoryGib: 64,
+    storageGib: 500,
+    durationHours: 24,
+    allowedRegions: [],
+    userRegionCode: '310000',
+    maxLatencyMs: 10,
+    minBandwidthMbps: 1_000,
+    maxPriceFenPerHour: 0,
+    minSecurityLevel: 3,
+    minRenewableRatio: 0,
+    domesticOnly: false,
+    ...overrides,
+  };
+}
+
+async function select(overrides: Partial<Demand> = {}) {
+  return api.selection.select(
+    { demand: demand(overrides), weights: undefined, topK: 5 },
+    as(serviceToken),
+  );
+}
+
 beforeAll(async () => {
   node = await startNode({ tokenTtlSeconds: 600 });
   api = node.clients;
@@ -148,12 +180,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!node) return;
-  if (process.env.E2E_SHOW_LOGS) console.log(node.outputOf('resource-aggregation'));
+  if (process.env.E2E_SHOW_LOGS)
+    for (const name of ['resource-aggregation', 'compute-selection'])
+      console.log(node.outputOf(name));
   const codes = await node.stop();
   expect(codes['resource-aggregation']).toBe(0);
 }, 30_000);
 
-describe('resource aggregation (issue 8)', () => {
+describe('resource aggregation and compute selection (issue 8)', () => {
   let poolId: string;
 
   it('files a registered pool with the national node, then takes it online with its first snapshot', async () => {
@@ -350,9 +384,66 @@ describe('resource aggregation (issue 8)', () => {
     expect(pool.held?.gpuCardsFree).toBe(1);
   });
 
+  it('selects the online pool for a demand it meets, with the score explained, and tells why others fail', async () => {
+    // The index follows the resource stream: the confirmed hold took the one free card.
+    await api.resources.reportInventory(
+      { snapshots: [snapshot(poolId, 21, { gpuCardsFree: 6 })] },
+      await provider.options(),
+    );
+    const { value: found } = await pollUntil(
+      'the selection index to see the new snapshot',
+      () => select(),
+      (r) => r.candidates[0]?.poolVersion !== undefined && r.matched === 1,
+      SETTLE_MS,
+    );
+    const [best] = found.candidates;
+    expect(best).toMatchObject({
+      poolId,
+      regionCode: '310115',
+      site: 'sh-lingang-1',
+      path: { kind: PathKind.PATH_KIND_DEFAULT, latencyMs: 5, bandwidthMbps: 70_000 },
+      // 8 cores x 12 + 1 card x 1800 + 64 GiB x 2 + 500 GiB x 1 fen per hour, for 24 hours.
+      priceFenPerHour: 96 + 1_800 + 128 + 500,
+      totalPriceFen: (96 + 1_800 + 128 + 500) * 24,
+    });
+    expect(best?.breakdown?.security).toBeCloseTo(2 / 3);
+    // The only pool is its own best: every relative criterion scores 1.
+    expect(best?.breakdown?.price).toBe(1);
+
+    // Asking more than it has, or a stricter level, eliminates it, and the answer says why.
+    const tooMany = await select({ acceleratorCount: 7 });
+    expect(tooMany.candidates).toEqual([]);
+    expect(tooMany.eliminations).toContainEqual({ constraint: 'accelerator_count', pools: 1 });
+    const tooSecure = await select({ minSecurityLevel: 4 });
+    expect(tooSecure.eliminations).toContainEqual({ constraint: 'min_security_level', pools: 1 });
+    const elsewhere = await select({ allowedRegions: ['110000'] });
+    expect(elsewhere.eliminations).toContainEqual({ constraint: 'allowed_regions', pools: 1 });
+    const far = await select({ userRegionCode: '110000', maxLatencyMs: 10 });
+    expect(far.eliminations).toContainEqual({ constraint: 'max_latency_ms', pools: 1 });
+
+    // Malformed demands name the field.
+    const { status } = await expectGrpcError(
+      select({ acceleratorCount: -1, userRegionCode: 'shanghai', durationHours: 0 }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(status?.fieldViolations.map((v) => v.field).sort()).toEqual([
+      'demand.accelerator_count',
+      'demand.duration_hours',
+      'demand.user_region_code',
+    ]);
+    // Users reach selection through the service center, not directly.
+    await expectGrpcError(
+      api.selection.select(
+        { demand: demand(), weights: undefined, topK: 5 },
+        await provider.options(),
+      ),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+  });
+
   it('takes a pool that stops reporting out of selection, stale then offline, and back when it reports', async () => {
     const stale = await waitForState(poolId, PoolState.POOL_STATE_STALE);
-    expect(stale.inventorySequence).toBe(20);
+    expect(stale.inventorySequence).toBe(21);
     await waitForState(poolId, PoolState.POOL_STATE_OFFLINE);
     await expectGrpcError(
       api.resources.createHold(
@@ -371,8 +462,14 @@ describe('resource aggregation (issue 8)', () => {
       { regionCode: '310115' },
       await operator.options(),
     );
-    // The only pool of the region has left the map.
+    // The only pool of the region has left the map, and selection.
     expect(cells).toEqual([]);
+    await pollUntil(
+      'selection to drop the offline pool',
+      () => select(),
+      (r) => r.matched === 0,
+      SETTLE_MS,
+    );
 
     expect(
       await api.resources.heartbeat({ poolIds: [poolId.toLowerCase()] }, await provider.options()),
@@ -380,5 +477,11 @@ describe('resource aggregation (issue 8)', () => {
       refreshed: 1,
     });
     expect((await poolAs(provider, poolId)).state).toBe(PoolState.POOL_STATE_ONLINE);
+    await pollUntil(
+      'selection to offer the pool again',
+      () => select(),
+      (r) => r.matched === 1,
+      SETTLE_MS,
+    );
   }, 60_000);
 });

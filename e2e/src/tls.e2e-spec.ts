@@ -41,12 +41,9 @@ afterAll(async () => {
   await strangers?.remove();
   if (!node) return;
   const codes = await node.stop();
-  expect(codes).toEqual({
-    'service-center': 0,
-    'national-node-mock': 0,
-    identifier: 0,
-    'resource-aggregation': 0,
-  });
+  // Every service of the node stopped cleanly.
+  expect(Object.entries(codes).filter(([, code]) => code !== 0)).toEqual([]);
+  expect(Object.keys(codes)).toContain('identifier');
 }, 30_000);
 
 describe('the node with TLS and mTLS everywhere (issue 7)', () => {

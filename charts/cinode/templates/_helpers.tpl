@@ -12,6 +12,7 @@ service-center
 national-node-mock
 identifier
 resource-aggregation
+compute-selection
 {{- end -}}
 
 {{- define "cinode.name" -}}
@@ -182,6 +183,11 @@ participant tokens), or "" when it is disabled. Args: the root context.
 {{/* The identifier service's in-cluster gRPC address (IDENTIFIER_ADDRESS). Args: the root context. */}}
 {{- define "cinode.identifierAddress" -}}
 {{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "identifier")) (int .Values.identifier.grpcPort) -}}
+{{- end -}}
+
+{{/* Resource aggregation's in-cluster gRPC address (RESOURCE_AGGREGATION_ADDRESS). Args: the root context. */}}
+{{- define "cinode.resourceAggregationAddress" -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "resource-aggregation")) (int .Values.resourceAggregation.grpcPort) -}}
 {{- end -}}
 
 {{/* nationalNode.endpoint, else the in-cluster mock's Service when it is enabled, else "". */}}

@@ -208,3 +208,25 @@ component, migration.
     - port: {{ .ctx.Values.identifier.grpcPort }}
       protocol: TCP
 {{- end -}}
+
+{{/* ---- compute-selection --------------------------------------------------------------------- */}}
+
+{{- /* It builds its index from resource aggregation's pools. */}}
+{{- define "cinode.env.compute-selection" -}}
+{{- $ctx := .ctx -}}
+{{- if not $ctx.Values.resourceAggregation.enabled -}}
+{{- fail "computeSelection needs resourceAggregation.enabled (its index is built from the pools there)" -}}
+{{- end }}
+- name: RESOURCE_AGGREGATION_ADDRESS
+  value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
+{{- end -}}
+
+{{- define "cinode.egress.compute-selection" -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "resource-aggregation") | nindent 10 }}
+  ports:
+    - port: {{ .ctx.Values.resourceAggregation.grpcPort }}
+      protocol: TCP
+{{- end -}}

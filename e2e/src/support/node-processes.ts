@@ -11,6 +11,7 @@ import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { SelectionServiceClient } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type {
   NationalNodeAdminServiceClient,
   NationalNodeServiceClient,
@@ -55,6 +56,7 @@ export interface NodeClients {
   tokens: PromiseClient<TokenServiceClient>;
   identifiers: PromiseClient<IdentifierServiceClient>;
   resources: PromiseClient<ResourceServiceClient>;
+  selection: PromiseClient<SelectionServiceClient>;
   national: PromiseClient<NationalNodeServiceClient>;
   nationalAdmin: PromiseClient<NationalNodeAdminServiceClient>;
   /** The identifier's audit trail (every service serves one; this is the identifier's). */
@@ -255,6 +257,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       tokens: client('cinode.credential.v1.TokenService'),
       identifiers: client('cinode.identifier.v1.IdentifierService'),
       resources: client('cinode.resource.v1.ResourceService'),
+      selection: client('cinode.selection.v1.SelectionService'),
       national: client('cinode.national.v1.NationalNodeService'),
       nationalAdmin: client('cinode.national.v1.NationalNodeAdminService'),
       identifierAudit: client(

@@ -16,7 +16,6 @@ import type {
   GrpcErrorPayload,
   UnaryHandler,
 } from '@cinode/grpc';
-import { Observable, map } from 'rxjs';
 import type { CallResult } from '@cinode/audit';
 import {
   CallPipeline,
@@ -95,10 +94,12 @@ export class DirectCallDispatcher implements DirectDispatch {
   }
 
   /**
-   * A client-streaming RPC whose handler takes the requests as an Observable (@GrpcStreamMethod):
-   * every message from the first is kept until the handler subscribes (nothing is lost while the
-   * caller is authenticated), each passes the platform's request checks on its way in, and the
-   * call runs through the same pipeline as a unary one.
+   * A client-streaming RPC (declared with @GrpcStreamMethod). Its handler receives the requests as
+   * an AsyncIterable, read one at a time: a client sending faster than the handler works is held
+   * back by HTTP/2 flow control instead of filling memory, each request passes the platform's
+   * request checks as it is read, and the handler's work runs inside the call (its deadline, its
+   * audit record: the first transaction that changes something writes it, the outcome settles
+   * it). The caller closing its side ends the iteration; a cancelled or failed stream throws.
    */
   clientStream(
     path: string,
@@ -109,18 +110,12 @@ export class DirectCallDispatcher implements DirectDispatch {
     const { instance, name, declared } = method;
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
-      const requests = requestsOf(call).pipe(
-        map((request) => {
-          checkRequestShape(request);
-          return request;
-        }),
-      );
       const answer = (result: CallResult): void =>
         result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
       let handling: CallResult | Promise<CallResult>;
       try {
         handling = this.pipeline.handle(declared, metadata, {}, call, () =>
-          instance[name](requests, metadata, call),
+          instance[name](checkedRequests(call), metadata, call),
         );
       } catch (error) {
         callback(toStatus(error, path));
@@ -215,35 +210,12 @@ function hasItems(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : value !== undefined;
 }
 
-/**
- * The messages of a client stream as an Observable for one subscriber: what arrives before it
- * subscribes is kept and replayed first, then messages flow as they come; the caller closing its
- * side completes it, a failed stream errors it.
- */
-function requestsOf(call: ServerReadableStream<unknown, unknown>): Observable<unknown> {
-  const pending: unknown[] = [];
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  let sink:
-    | { next(value: unknown): void; error(error: unknown): void; complete(): void }
-    | undefined;
-  call.on('data', (message: unknown) => (sink ? sink.next(message) : pending.push(message)));
-  call.on('end', () => {
-    ended = true;
-    sink?.complete();
-  });
-  call.on('error', (error: unknown) => {
-    failure = { error };
-    sink?.error(error);
-  });
-  return new Observable<unknown>((subscriber) => {
-    if (sink) {
-      subscriber.error(new Error('the requests of a client stream can be read once'));
-      return;
-    }
-    sink = subscriber;
-    for (const message of pending.splice(0)) subscriber.next(message);
-    if (failure) subscriber.error(failure.error);
-    else if (ended) subscriber.complete();
-  });
+/** The requests of a client stream, each checked as it is read. */
+async function* checkedRequests(
+  call: ServerReadableStream<unknown, unknown>,
+): AsyncGenerator<unknown, void, undefined> {
+  for await (const request of call as AsyncIterable<unknown>) {
+    checkRequestShape(request);
+    yield request;
+  }
 }

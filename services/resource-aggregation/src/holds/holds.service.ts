@@ -141,17 +141,14 @@ export class HoldsService {
     });
   }
 
-  /** Releases an active hold; a released or expired one stays as it is. */
+  /**
+   * Gives a hold's capacity back: an active one (the order was cancelled) or a confirmed one (its
+   * allocation ended); a released or expired one stays as it is.
+   */
   async release(holdIdInput: string, reason: string): Promise<HoldEntity> {
     new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
     return this.transition(holdIdInput, async (tx, hold, pool) => {
       if (hold.state === 'released' || hold.state === 'expired') return;
-      if (hold.state === 'confirmed')
-        throw new FailedPreconditionError(
-          ErrorReason.HOLD_NOT_ACTIVE,
-          `hold ${hold.holdId} is confirmed`,
-          { metadata: { current_state: 'CONFIRMED' } },
-        );
       hold.state = 'released';
       hold.stateChangedAt = new Date();
       await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);

@@ -10,6 +10,8 @@ import { checkPoolId } from '../pools/pool-input';
 export const MAX_SNAPSHOTS_PER_BATCH = 500;
 /** How far ahead of the node's clock a provider's observation time may be. */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+/** How old an observation may be: an agent catching up after an outage, not rewriting history. */
+export const MAX_OBSERVATION_AGE_MS = 24 * 3_600_000;
 
 /** A snapshot as applied: canonical pool id, checked inventory. */
 export interface CheckedSnapshot {
@@ -123,6 +125,8 @@ export function checkSnapshots(
       if (Number.isFinite(observed.getTime())) {
         if (observed.getTime() > now + MAX_CLOCK_AHEAD_MS)
           checks.add(`${at}.observed_at`, 'must not be more than 5 minutes ahead of the node');
+        else if (observed.getTime() < now - MAX_OBSERVATION_AGE_MS)
+          checks.add(`${at}.observed_at`, 'must be within the last 24 hours');
         observedAt = observed;
       }
     }

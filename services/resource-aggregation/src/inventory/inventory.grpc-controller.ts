@@ -16,7 +16,6 @@ import type {
   StreamInventoryRequest,
   StreamInventoryResponse,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
-import { Observable, concatMap, lastValueFrom, reduce } from 'rxjs';
 import { poolClassOf } from '../pools/pool-input';
 import { inventoryMessageOf } from '../pools/pool-view';
 import { InventoryService } from './inventory.service';
@@ -37,28 +36,27 @@ export class InventoryGrpcController {
     return this.inventory.report(callerOf(metadata), request.snapshots);
   }
 
-  /** Batches are applied one after another as they arrive; the totals answer the stream's end. */
+  /**
+   * Batches are read and applied one after another (the kit hands client-streaming handlers an
+   * AsyncIterable: a client sending faster than batches commit is held back by flow control); the
+   * totals answer the stream's end.
+   */
   @GrpcStreamMethod(SERVICE, 'StreamInventory')
   @AllowRoles('provider')
   @Audited('pool', 'snapshots.0.poolId')
-  streamInventory(
-    batches: Observable<StreamInventoryRequest>,
+  async streamInventory(
+    batches: AsyncIterable<StreamInventoryRequest>,
     metadata: Metadata,
   ): Promise<StreamInventoryResponse> {
     const caller = callerOf(metadata);
-    return lastValueFrom(
-      batches.pipe(
-        concatMap((batch) => this.inventory.report(caller, batch.snapshots)),
-        reduce(
-          (totals, result) => ({
-            batches: totals.batches + 1,
-            applied: totals.applied + result.applied,
-            ignored: totals.ignored + result.ignored,
-          }),
-          { batches: 0, applied: 0, ignored: 0 },
-        ),
-      ),
-    );
+    const totals = { batches: 0, applied: 0, ignored: 0 };
+    for await (const batch of batches) {
+      const result = await this.inventory.report(caller, batch.snapshots);
+      totals.batches += 1;
+      totals.applied += result.applied;
+      totals.ignored += result.ignored;
+    }
+    return totals;
   }
 
   @GrpcMethod(SERVICE, 'Heartbeat')
@@ -87,7 +85,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod(SERVICE, 'GetComputeMap')
-  @AllowRoles('provider', 'reseller', 'user', 'operator', 'regulator', 'service')
+  @AllowRoles('operator', 'regulator', 'service')
   @ReadOnly()
   async getComputeMap(request: GetComputeMapRequest): Promise<GetComputeMapResponse> {
     const computedAt = new Date();

@@ -34,14 +34,18 @@ export interface MinuteRow {
 export class InventoryRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** The pools named, their rows locked in id order (so two batches never deadlock). */
-  async lock(tx: Tx, poolIds: string[]): Promise<LockedPool[]> {
+  /**
+   * The provider's pools among those named, their rows locked in id order (so two batches never
+   * deadlock); another provider's rows are neither returned nor locked.
+   */
+  async lock(tx: Tx, poolIds: string[], providerParticipantId: string): Promise<LockedPool[]> {
     const rows = await tx.manager.query<
       Array<{ pool_id: string; provider_participant_id: string; inventory_sequence: string }>
     >(
       `SELECT pool_id, provider_participant_id, inventory_sequence FROM pool
-       WHERE pool_id = ANY($1::varchar[]) ORDER BY pool_id FOR UPDATE`,
-      [poolIds],
+       WHERE pool_id = ANY($1::varchar[]) AND provider_participant_id = $2
+       ORDER BY pool_id FOR UPDATE`,
+      [poolIds, providerParticipantId],
     );
     return rows.map((r) => ({
       poolId: r.pool_id,

@@ -56,7 +56,7 @@ export class InventoryService {
     const checked = checkSnapshots(snapshots);
     const poolIds = [...new Set(checked.map((s) => s.poolId))].sort();
     return this.uow.run(async (tx) => {
-      const locked = await this.inventory.lock(tx, poolIds);
+      const locked = await this.inventory.lock(tx, poolIds, caller.tenant ?? '');
       const byId = new Map(locked.map((p) => [p.poolId, p]));
       checked.forEach((snapshot, i) => {
         const pool = byId.get(snapshot.poolId);
@@ -95,7 +95,7 @@ export class InventoryService {
     checks.throwIfAny();
     const unique = [...new Set(poolIds)].sort();
     return this.uow.run(async (tx) => {
-      const locked = await this.inventory.lock(tx, unique);
+      const locked = await this.inventory.lock(tx, unique, caller.tenant ?? '');
       const owned = new Set(
         locked.filter((p) => p.providerParticipantId === caller.tenant).map((p) => p.poolId),
       );
@@ -129,7 +129,8 @@ export class InventoryService {
     }
     const pool = await this.pools.findById(poolId);
     if (!pool || !maySee(caller, pool)) throw poolNotFound(poolId);
-    const filterKey = `history:${poolId}:${from?.toISOString() ?? ''}:${to.toISOString()}`;
+    // The request's own range: an open end (now) must not change the key from page to page.
+    const filterKey = `history:${poolId}:${from?.toISOString() ?? ''}:${request.to ? to.toISOString() : ''}`;
     const after = this.pageTokens.decode(request.pageToken, filterKey);
     const rows = await this.inventory.history(poolId, from, to, limit, after);
     const { page, nextPageToken } = this.pageTokens.pageOf(

@@ -107,6 +107,18 @@ function refusalOf(error: unknown): Error {
     );
   if (error.code === GrpcStatus.ALREADY_EXISTS)
     return new AlreadyExistsError('REQUEST_ID_REUSED', 'the request_id was used for another pool');
+  // Refusals a retry cannot change are not "unavailable".
+  if (
+    error.code === GrpcStatus.INVALID_ARGUMENT ||
+    error.code === GrpcStatus.PERMISSION_DENIED ||
+    error.code === GrpcStatus.FAILED_PRECONDITION ||
+    error.code === GrpcStatus.RESOURCE_EXHAUSTED
+  )
+    return new FailedPreconditionError(
+      ErrorReason.IDENTIFIER_REFUSED,
+      `the identifier service refused the pool's identifier: ${reason ?? GrpcStatus[error.code]}`,
+      { metadata: { identifier_reason: reason ?? '' } },
+    );
   return new UnavailableError(
     ErrorReason.IDENTIFIER_UNAVAILABLE,
     `the identifier service could not issue the pool's identifier (${GrpcStatus[error.code] ?? error.code}); retry with the same request_id`,

@@ -7,5 +7,8 @@ export function seesEveryPool(caller: Caller): boolean {
 }
 
 export function maySee(caller: Caller, pool: Pick<PoolEntity, 'providerParticipantId'>): boolean {
-  return seesEveryPool(caller) || pool.providerParticipantId === caller.tenant;
+  return (
+    seesEveryPool(caller) ||
+    (Boolean(caller.tenant) && pool.providerParticipantId === caller.tenant)
+  );
 }

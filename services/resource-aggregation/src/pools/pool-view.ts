@@ -151,5 +151,6 @@ export function toPoolMessage(pool: PoolEntity): Pool {
     lastReportedAt: pool.lastReportedAt ? toTimestamp(pool.lastReportedAt) : undefined,
     registeredAt: toTimestamp(pool.registeredAt),
     stateChangedAt: toTimestamp(pool.stateChangedAt),
+    version: pool.version,
   };
 }

@@ -129,6 +129,8 @@ export class PoolsService {
     checks.throwIfAny();
     let provider = request.providerParticipantId || undefined;
     if (!seesEveryPool(caller)) {
+      if (!caller.tenant)
+        throw new PermissionDeniedError('NOT_A_PARTICIPANT', 'only a participant lists its pools');
       if (provider && provider !== caller.tenant)
         throw new PermissionDeniedError('NOT_OWNER', 'providers may list only their own pools');
       provider = caller.tenant;

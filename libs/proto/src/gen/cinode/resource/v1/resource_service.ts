@@ -193,7 +193,14 @@ export interface Pool {
     | Timestamp
     | undefined;
   /** When its state last changed. */
-  stateChangedAt: Timestamp | undefined;
+  stateChangedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * 1 at registration, one more for each change: pool events carry the same number, so a reader
+   * combining a listing with the event stream keeps the newest.
+   */
+  version: number;
 }
 
 /** Request of RegisterPool. */
@@ -265,7 +272,10 @@ export interface InventorySnapshot {
   poolId: string;
   /** Provider's sequence number of the snapshot, 1 or more, rising per pool. */
   sequence: number;
-  /** When the provider measured it; unset means now. At most 5 minutes ahead of the node's clock. */
+  /**
+   * When the provider measured it; unset means now. At most 5 minutes ahead of the node's clock and
+   * 24 hours behind it.
+   */
   observedAt:
     | Timestamp
     | undefined;
@@ -1110,6 +1120,7 @@ function createBasePool(): Pool {
     lastReportedAt: undefined,
     registeredAt: undefined,
     stateChangedAt: undefined,
+    version: 0,
   };
 }
 
@@ -1144,6 +1155,9 @@ export const Pool: MessageFns<Pool> = {
     }
     if (message.stateChangedAt !== undefined) {
       Timestamp.encode(message.stateChangedAt, writer.uint32(82).fork()).join();
+    }
+    if (message.version !== 0) {
+      writer.uint32(88).int64(message.version);
     }
     return writer;
   },
@@ -1233,6 +1247,14 @@ export const Pool: MessageFns<Pool> = {
           }
 
           message.stateChangedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 11: {
+          if (tag !== 88) {
+            break;
+          }
+
+          message.version = longToNumber(reader.int64());
           continue;
         }
       }
@@ -2844,6 +2866,8 @@ export interface ResourceServiceClient {
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the caller used the `request_id` before for another pool.
    * - FAILED_PRECONDITION (OWNER_NOT_CERTIFIED): the identifier service does not know the provider
    *   as certified (yet).
+   * - FAILED_PRECONDITION (IDENTIFIER_REFUSED): the identifier service refused the identifier for
+   *   good; its reason is in the metadata (`identifier_reason`).
    * - UNAVAILABLE (IDENTIFIER_UNAVAILABLE): the identifier service could not issue the identifier;
    *   retry with the same `request_id`.
    */
@@ -2886,9 +2910,12 @@ export interface ResourceServiceClient {
   reportInventory(request: ReportInventoryRequest, metadata?: Metadata): Observable<ReportInventoryResponse>;
 
   /**
-   * The same as ReportInventory for a long-lived stream of snapshots: each message carries one
-   * batch; batches are applied as they arrive, and the totals are answered when the client closes
-   * its side. A bad batch ends the stream with its error; the batches before it stay applied.
+   * The same as ReportInventory for a stream of snapshots: each message carries one batch; batches
+   * are applied in order as they are read (a client sending faster is held back by flow control),
+   * and the totals are answered when the client closes its side. A stream lasts at most the node's
+   * maximum call deadline (GRPC_MAX_DEADLINE_MS, default 120 s): an agent opens a new one after.
+   * A bad batch ends the stream with its error; the batches before it stay applied. One audit
+   * record per stream.
    *
    * Errors (reason): as ReportInventory, for the first bad batch.
    */
@@ -2925,7 +2952,8 @@ export interface ResourceServiceClient {
 
   /**
    * The regional compute map: total and free capacity of the pools in selection (filed, online),
-   * by region, class and accelerator model. Free capacity is net of active holds.
+   * by region, class and accelerator model. Free capacity is net of active holds. Operators,
+   * regulators and the node's services (a cell of one pool would show a provider's live capacity).
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed region code.
@@ -2963,12 +2991,11 @@ export interface ResourceServiceClient {
   confirmHold(request: ConfirmHoldRequest, metadata?: Metadata): Observable<ConfirmHoldResponse>;
 
   /**
-   * Releases an active hold (an order cancelled before confirmation). Releasing a released or
-   * expired hold is a no-op.
+   * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
+   * confirmed one (its allocation ended). Releasing a released or expired hold is a no-op.
    *
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
-   * - FAILED_PRECONDITION (HOLD_NOT_ACTIVE): the hold was confirmed.
    */
 
   releaseHold(request: ReleaseHoldRequest, metadata?: Metadata): Observable<ReleaseHoldResponse>;
@@ -3004,6 +3031,8 @@ export interface ResourceServiceController {
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the caller used the `request_id` before for another pool.
    * - FAILED_PRECONDITION (OWNER_NOT_CERTIFIED): the identifier service does not know the provider
    *   as certified (yet).
+   * - FAILED_PRECONDITION (IDENTIFIER_REFUSED): the identifier service refused the identifier for
+   *   good; its reason is in the metadata (`identifier_reason`).
    * - UNAVAILABLE (IDENTIFIER_UNAVAILABLE): the identifier service could not issue the identifier;
    *   retry with the same `request_id`.
    */
@@ -3058,9 +3087,12 @@ export interface ResourceServiceController {
   ): Promise<ReportInventoryResponse> | Observable<ReportInventoryResponse> | ReportInventoryResponse;
 
   /**
-   * The same as ReportInventory for a long-lived stream of snapshots: each message carries one
-   * batch; batches are applied as they arrive, and the totals are answered when the client closes
-   * its side. A bad batch ends the stream with its error; the batches before it stay applied.
+   * The same as ReportInventory for a stream of snapshots: each message carries one batch; batches
+   * are applied in order as they are read (a client sending faster is held back by flow control),
+   * and the totals are answered when the client closes its side. A stream lasts at most the node's
+   * maximum call deadline (GRPC_MAX_DEADLINE_MS, default 120 s): an agent opens a new one after.
+   * A bad batch ends the stream with its error; the batches before it stay applied. One audit
+   * record per stream.
    *
    * Errors (reason): as ReportInventory, for the first bad batch.
    */
@@ -3100,7 +3132,8 @@ export interface ResourceServiceController {
 
   /**
    * The regional compute map: total and free capacity of the pools in selection (filed, online),
-   * by region, class and accelerator model. Free capacity is net of active holds.
+   * by region, class and accelerator model. Free capacity is net of active holds. Operators,
+   * regulators and the node's services (a cell of one pool would show a provider's live capacity).
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed region code.
@@ -3147,12 +3180,11 @@ export interface ResourceServiceController {
   ): Promise<ConfirmHoldResponse> | Observable<ConfirmHoldResponse> | ConfirmHoldResponse;
 
   /**
-   * Releases an active hold (an order cancelled before confirmation). Releasing a released or
-   * expired hold is a no-op.
+   * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
+   * confirmed one (its allocation ended). Releasing a released or expired hold is a no-op.
    *
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
-   * - FAILED_PRECONDITION (HOLD_NOT_ACTIVE): the hold was confirmed.
    */
 
   releaseHold(

@@ -1,0 +1,57 @@
+import manifest from '../service.json';
+import {
+  baseServiceSchema,
+  envInt,
+  eventsConfigShape,
+  loadConfig,
+  type ConfigProblem,
+  type ServiceConfigDefinition,
+  serviceAddressShape,
+} from '@cinode/config';
+import { z } from 'zod';
+import { parseProvinceMatrix } from './selection/latency';
+
+export const SERVICE_NAME = manifest.name;
+
+const schema = baseServiceSchema.extend({
+  ...eventsConfigShape,
+  ...serviceAddressShape(manifest),
+  /** host:port of resource aggregation, whose pools the index is built from at start. */
+  RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** Deadline of each ListPools page while the index is built. */
+  RESOURCE_AGGREGATION_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** Estimated latency within one region, within one province, and between other provinces. */
+  LATENCY_SAME_REGION_MS: envInt(2, 0, 60_000),
+  LATENCY_SAME_PROVINCE_MS: envInt(5, 0, 60_000),
+  LATENCY_DEFAULT_MS: envInt(35, 0, 60_000),
+  /**
+   * Latency between pairs of provinces (first two digits of the region code), as JSON:
+   * {"31-11": 28, "31-44": 30}. Pairs not listed take LATENCY_DEFAULT_MS.
+   */
+  LATENCY_PROVINCE_MATRIX: z.string().default(''),
+});
+
+export type ComputeSelectionConfig = z.infer<typeof schema>;
+
+function rules(config: ComputeSelectionConfig): ConfigProblem[] {
+  try {
+    parseProvinceMatrix(config.LATENCY_PROVINCE_MATRIX);
+    return [];
+  } catch (error) {
+    return [{ key: 'LATENCY_PROVINCE_MATRIX', problem: (error as Error).message }];
+  }
+}
+
+export const computeSelectionConfigDefinition: ServiceConfigDefinition<typeof schema> = {
+  service: SERVICE_NAME,
+  schema,
+  rules,
+  secrets: [],
+};
+
+/** Validates the environment; throws a ConfigError listing every bad key. */
+export function loadComputeSelectionConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): ComputeSelectionConfig {
+  return loadConfig(computeSelectionConfigDefinition, env);
+}

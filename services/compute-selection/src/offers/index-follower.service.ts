@@ -1,0 +1,153 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { ServiceTokenSource } from '@cinode/auth';
+import { PoolChanges, RESOURCE_STREAM, parseEvent } from '@cinode/contracts';
+import { NATS_CONNECTION, decodeEnvelope } from '@cinode/events';
+import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
+import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import type { ComputeSelectionConfig } from '../config';
+import { OfferIndex } from './offer-index';
+import { poolDataOfMessage } from './pool-message';
+
+const PAGE_SIZE = 500;
+const RETRY_INITIAL_MS = 500;
+const RETRY_MAX_MS = 15_000;
+
+/**
+ * Builds this replica's offer index and keeps it current. At start it notes the resource stream's
+ * last sequence, reads every pool from resource aggregation (ListPools), then follows the stream
+ * from the noted sequence on with an ordered consumer of its own (every replica sees every event).
+ * Each event carries its pool's whole state and version and the index keeps the newest version of
+ * each pool, so events the listing already reflects change nothing and replicas converge to the
+ * same state. A failed build is retried with backoff; Select answers UNAVAILABLE until it is done.
+ */
+@Injectable()
+export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(IndexFollower.name);
+  private readonly client: GrpcClient<ResourceServiceClient>;
+  private stopped = false;
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  ready = false;
+  lastSequence = 0;
+
+  constructor(
+    readonly index: OfferIndex,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @InjectConfig() config: ComputeSelectionConfig,
+    @InjectPeerCredentials() credentials: ChannelCredentials,
+    tokens: ServiceTokenSource,
+  ) {
+    this.client = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
+      address: config.RESOURCE_AGGREGATION_ADDRESS,
+      credentials,
+      defaultTimeoutMs: config.RESOURCE_AGGREGATION_TIMEOUT_MS,
+      token: () => tokens.token(),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = this.buildAndFollow();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.messages?.close();
+    // A build waiting on resource aggregation is abandoned, not awaited past the stop.
+    await Promise.race([
+      this.running,
+      new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]);
+    this.client.close();
+  }
+
+  private async buildAndFollow(): Promise<void> {
+    let delay = RETRY_INITIAL_MS;
+    while (!this.stopped) {
+      try {
+        const from = (await this.streamLastSequence()) + 1;
+        const pools = await this.loadPools();
+        this.ready = true;
+        this.logger.log(
+          `offer index built: ${pools} pools; following the resource stream from ${from}`,
+        );
+        await this.follow(from);
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn(
+          { err: error },
+          `building the offer index failed; retrying in ${delay} ms`,
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private async streamLastSequence(): Promise<number> {
+    const jsm = await this.nc.jetstreamManager();
+    try {
+      return (await jsm.streams.info(RESOURCE_STREAM.name)).state.last_seq;
+    } catch (error) {
+      // Not created yet (resource aggregation creates it): every event is still to come.
+      if (String(error).includes('stream not found')) return 0;
+      throw error;
+    }
+  }
+
+  private async loadPools(): Promise<number> {
+    let pageToken = '';
+    let count = 0;
+    do {
+      const page = await this.client.api.listPools({
+        providerParticipantId: '',
+        state: 0,
+        regionCode: '',
+        pageSize: PAGE_SIZE,
+        pageToken,
+      });
+      for (const pool of page.pools) this.index.apply(poolDataOfMessage(pool));
+      count += page.pools.length;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '' && !this.stopped);
+    return count;
+  }
+
+  private async follow(from: number): Promise<void> {
+    const js = this.nc.jetstream();
+    const consumer = await js.consumers.get(RESOURCE_STREAM.name, {
+      // One subject filter (a string): nats-server 2.9 knows no filter_subjects.
+      filterSubjects: PoolChanges.filterSubject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    this.messages = await consumer.consume();
+    for await (const message of this.messages) {
+      this.lastSequence = message.seq;
+      try {
+        const event = parseEvent(PoolChanges, decodeEnvelope(message.data));
+        if (event) this.index.apply(event.data);
+      } catch (error) {
+        // A malformed event cannot be applied; the next version of its pool will be.
+        this.logger.error({ err: error, sequence: message.seq }, 'skipped a malformed pool event');
+      }
+    }
+  }
+}

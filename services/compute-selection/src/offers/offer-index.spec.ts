@@ -1,0 +1,98 @@
+import { checkSelectRequest } from '../selection/demand';
+import { LatencyModel } from '../selection/latency';
+import { randomDemand } from '../selection/random-demands';
+import { OfferIndex, selectByScan } from './offer-index';
+import { randomPool, seeded } from './offer-fixtures';
+
+const latency = new LatencyModel({
+  sameRegionMs: 2,
+  sameProvinceMs: 5,
+  defaultMs: 35,
+  provincePairs: new Map([
+    ['31-11', 28],
+    ['11-31', 28],
+  ]),
+});
+
+describe(OfferIndex.name, () => {
+  it('selects exactly what a full scan selects, eliminations included, for many random demands', () => {
+    const random = seeded(20261201);
+    const index = new OfferIndex();
+    for (let i = 0; i < 3_000; i += 1) index.apply(randomPool(random, i));
+    for (let i = 0; i < 300; i += 1) {
+      const raw = randomDemand(random);
+      if (i % 3 === 0) raw.maxLatencyMs = 1 + Math.floor(random() * 40);
+      if (raw.maxLatencyMs > 0 && raw.userRegionCode === '') raw.userRegionCode = '310000';
+      const { demand, weights, topK } = checkSelectRequest(raw, undefined, 10);
+      const fromIndex = index.select(demand, weights, topK, latency);
+      const fromScan = selectByScan(index.all(), demand, weights, topK, latency);
+      expect(fromIndex.matched).toBe(fromScan.matched);
+      expect(Object.fromEntries(fromIndex.eliminations)).toEqual(
+        Object.fromEntries(fromScan.eliminations),
+      );
+      expect(fromIndex.candidates.map((c) => [c.offer.poolId, c.score])).toEqual(
+        fromScan.candidates.map((c) => [c.offer.poolId, c.score]),
+      );
+    }
+  });
+
+  it('keeps only the newest version of a pool, and drops a pool that left selection', () => {
+    const random = seeded(7);
+    const index = new OfferIndex();
+    const pool = { ...randomPool(random, 1), state: 'online' as const, version: 3 };
+    expect(index.apply(pool)).toBe(true);
+    expect(index.apply({ ...pool, version: 2, state: 'offline' })).toBe(false);
+    expect(index.selectable).toBe(1);
+    expect(index.apply({ ...pool, version: 4, state: 'stale' })).toBe(true);
+    expect(index.selectable).toBe(0);
+    expect(index.size).toBe(1);
+  });
+
+  it('ranks by the weights and breaks ties by pool id', () => {
+    const random = seeded(11);
+    const base = randomPool(random, 1);
+    const twin = (id: number, price: number) => ({
+      ...base,
+      poolId: `CN.R0001.RP.${String(id).padStart(8, '0')}X`,
+      state: 'online' as const,
+      accelerators: [{ model: 'H800', kind: 'GPU' as const, domestic: false }],
+      price: { ...base.price, gpuCardHourFen: price },
+      inventory: { ...base.inventory!, gpuCardsFree: 64 },
+      held: { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+    });
+    const index = new OfferIndex();
+    index.apply(twin(3, 1_000));
+    index.apply(twin(2, 1_000));
+    index.apply(twin(1, 2_000));
+    const { demand, weights, topK } = checkSelectRequest(
+      {
+        ...randomDemand(random),
+        poolClass: base.poolClass === 'A' ? 1 : 2,
+        acceleratorModel: 'h800',
+        acceleratorCount: 1,
+        cpuCores: 0,
+        memoryGib: 0,
+        storageGib: 0,
+        fp16Tflops: 0,
+        fp32Tflops: 0,
+        allowedRegions: [],
+        minBandwidthMbps: 0,
+        maxPriceFenPerHour: 0,
+        minSecurityLevel: 0,
+        minRenewableRatio: 0,
+        domesticOnly: false,
+        userRegionCode: '',
+      },
+      { price: 1, latency: 0, computeEfficiency: 0, carbonEfficiency: 0, security: 0 },
+      3,
+    );
+    const result = index.select(demand, weights, topK, latency);
+    expect(result.candidates.map((c) => [c.offer.poolId.slice(12, 20), c.breakdown.price])).toEqual(
+      [
+        ['00000002', 1],
+        ['00000003', 1],
+        ['00000001', 0],
+      ],
+    );
+  });
+});

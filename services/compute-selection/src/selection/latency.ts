@@ -1,0 +1,50 @@
+/**
+ * The node's estimate of network latency between two regions where no dedicated line is known:
+ * within one region, within one province (the first two digits of the GB/T 2260 code), between
+ * two provinces listed in the matrix, or the default between any others.
+ */
+export interface LatencySettings {
+  sameRegionMs: number;
+  sameProvinceMs: number;
+  defaultMs: number;
+  /** "31-11" → ms, either order. */
+  provincePairs: ReadonlyMap<string, number>;
+}
+
+export function parseProvinceMatrix(json: string): Map<string, number> {
+  const pairs = new Map<string, number>();
+  if (json.trim() === '') return pairs;
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('must be a JSON object like {"31-11": 28}');
+  for (const [key, value] of Object.entries(parsed)) {
+    const match = /^(\d{2})-(\d{2})$/.exec(key);
+    if (
+      !match ||
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value < 0 ||
+      value > 60_000
+    )
+      throw new Error(`entry "${key}": expected "PP-PP": whole milliseconds`);
+    pairs.set(`${match[1]}-${match[2]}`, value);
+    pairs.set(`${match[2]}-${match[1]}`, value);
+  }
+  return pairs;
+}
+
+export class LatencyModel {
+  constructor(private readonly settings: LatencySettings) {}
+
+  /** Milliseconds from a user's region to a pool's; local when they are the same region. */
+  between(userRegion: string, poolRegion: string): { local: boolean; latencyMs: number } {
+    if (userRegion === poolRegion) return { local: true, latencyMs: this.settings.sameRegionMs };
+    const a = userRegion.slice(0, 2);
+    const b = poolRegion.slice(0, 2);
+    if (a === b) return { local: false, latencyMs: this.settings.sameProvinceMs };
+    return {
+      local: false,
+      latencyMs: this.settings.provincePairs.get(`${a}-${b}`) ?? this.settings.defaultMs,
+    };
+  }
+}

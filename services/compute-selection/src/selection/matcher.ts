@@ -1,0 +1,163 @@
+import type { Offer } from '../offers/offer';
+import type { DemandSpec, WeightSpec } from './demand';
+import type { LatencyModel } from './latency';
+
+/** Constraints in the order a pool is checked against them; it counts under the first it fails. */
+export const CONSTRAINTS = [
+  'state',
+  'pool_class',
+  'accelerator_model',
+  'allowed_regions',
+  'domestic_only',
+  'min_security_level',
+  'min_renewable_ratio',
+  'accelerator_count',
+  'cpu_cores',
+  'memory_gib',
+  'storage_gib',
+  'fp16_tflops',
+  'fp32_tflops',
+  'max_latency_ms',
+  'min_bandwidth_mbps',
+  'max_price_fen_per_hour',
+] as const;
+export type Constraint = (typeof CONSTRAINTS)[number];
+
+/** A pool meeting a demand, before scoring. */
+export interface Match {
+  offer: Offer;
+  local: boolean;
+  latencyMs: number;
+  bandwidthMbps: number;
+  priceFenPerHour: number;
+}
+
+export interface Scored extends Match {
+  score: number;
+  breakdown: {
+    price: number;
+    latency: number;
+    computeEfficiency: number;
+    carbonEfficiency: number;
+    security: number;
+  };
+}
+
+export interface SelectionResult {
+  candidates: Scored[];
+  matched: number;
+  considered: number;
+  eliminations: Map<Constraint, number>;
+}
+
+/** The accelerators of an offer the demand would use: those of its model, or none asked. */
+function acceleratorOf(offer: Offer, demand: DemandSpec) {
+  return offer.accelerators.find((a) => a.model === demand.acceleratorModel);
+}
+
+/**
+ * Checks one pool past the index's own constraints (state, class, model), in CONSTRAINTS order:
+ * the first failed constraint, or the match.
+ */
+export function evaluate(
+  offer: Offer,
+  demand: DemandSpec,
+  latency: LatencyModel,
+): Constraint | Match {
+  if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(offer.regionCode))
+    return 'allowed_regions';
+  const accelerator = demand.acceleratorModel ? acceleratorOf(offer, demand) : undefined;
+  if (demand.domesticOnly) {
+    const foreign = accelerator
+      ? !accelerator.domestic
+      : offer.accelerators.some((a) => !a.domestic);
+    if (foreign) return 'domestic_only';
+  }
+  if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';
+  if (offer.renewableRatio < demand.minRenewableRatio) return 'min_renewable_ratio';
+  const cards = accelerator?.kind === 'NPU' ? offer.free.npuCards : offer.free.gpuCards;
+  if (demand.acceleratorCount > 0 && cards < demand.acceleratorCount) return 'accelerator_count';
+  if (offer.free.cpuCores < demand.cpuCores) return 'cpu_cores';
+  if (offer.free.memoryGib < demand.memoryGib) return 'memory_gib';
+  if (offer.free.storageGib < demand.storageGib) return 'storage_gib';
+  if (offer.free.fp16Tflops < demand.fp16Tflops) return 'fp16_tflops';
+  if (offer.free.fp32Tflops < demand.fp32Tflops) return 'fp32_tflops';
+  const path = demand.userRegionCode
+    ? latency.between(demand.userRegionCode, offer.regionCode)
+    : { local: false, latencyMs: 0 };
+  if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
+  const bandwidthMbps = offer.free.downlinkMbps;
+  if (bandwidthMbps < demand.minBandwidthMbps) return 'min_bandwidth_mbps';
+  const cardPrice =
+    accelerator?.kind === 'NPU' ? offer.price.npuCardHourFen : offer.price.gpuCardHourFen;
+  const priceFenPerHour =
+    demand.cpuCores * offer.price.cpuCoreHourFen +
+    demand.acceleratorCount * cardPrice +
+    demand.memoryGib * offer.price.memoryGibHourFen +
+    demand.storageGib * offer.price.storageGibHourFen;
+  if (demand.maxPriceFenPerHour > 0 && priceFenPerHour > demand.maxPriceFenPerHour)
+    return 'max_price_fen_per_hour';
+  return { offer, local: path.local, latencyMs: path.latencyMs, bandwidthMbps, priceFenPerHour };
+}
+
+/** Higher is better, 0 to 1: where `value` lies between the worst and the best. */
+function relative(value: number, best: number, worst: number): number {
+  return best === worst ? 1 : (worst - value) / (worst - best);
+}
+
+/** Carbon efficiency of a site: its renewable share per unit of PUE. */
+function carbonOf(offer: Offer): number {
+  return offer.renewableRatio / offer.pue;
+}
+
+/**
+ * Scores the matches and keeps the best `topK`: each criterion is scaled to 0..1 against the
+ * matches themselves (price and latency between the best and worst, efficiencies against the
+ * best, security by level), the score is their weighted mean, ties go to the lower pool id.
+ */
+export function rank(matches: Match[], weights: WeightSpec, topK: number): Scored[] {
+  if (matches.length === 0) return [];
+  let minPrice = Infinity;
+  let maxPrice = -Infinity;
+  let minLatency = Infinity;
+  let maxLatency = -Infinity;
+  let bestCompute = 0;
+  let bestCarbon = 0;
+  for (const m of matches) {
+    minPrice = Math.min(minPrice, m.priceFenPerHour);
+    maxPrice = Math.max(maxPrice, m.priceFenPerHour);
+    minLatency = Math.min(minLatency, m.latencyMs);
+    maxLatency = Math.max(maxLatency, m.latencyMs);
+    bestCompute = Math.max(bestCompute, m.offer.gflopsPerWatt);
+    bestCarbon = Math.max(bestCarbon, carbonOf(m.offer));
+  }
+  const total =
+    weights.price +
+    weights.latency +
+    weights.computeEfficiency +
+    weights.carbonEfficiency +
+    weights.security;
+  const scored: Scored[] = matches.map((m) => {
+    const breakdown = {
+      price: relative(m.priceFenPerHour, minPrice, maxPrice),
+      latency: relative(m.latencyMs, minLatency, maxLatency),
+      computeEfficiency: bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1,
+      carbonEfficiency: bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1,
+      security: (m.offer.securityLevel - 1) / 3,
+    };
+    const score =
+      (weights.price * breakdown.price +
+        weights.latency * breakdown.latency +
+        weights.computeEfficiency * breakdown.computeEfficiency +
+        weights.carbonEfficiency * breakdown.carbonEfficiency +
+        weights.security * breakdown.security) /
+      total;
+    return { ...m, score, breakdown };
+  });
+  scored.sort(
+    (a, b) =>
+      b.score - a.score ||
+      (a.offer.poolId < b.offer.poolId ? -1 : a.offer.poolId > b.offer.poolId ? 1 : 0),
+  );
+  return scored.slice(0, topK);
+}

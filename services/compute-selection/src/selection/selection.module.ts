@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { IndexFollower } from '../offers/index-follower.service';
+import { OfferIndex } from '../offers/offer-index';
+import { SelectionGrpcController } from './selection.grpc-controller';
+import { SelectionService } from './selection.service';
+
+@Module({
+  controllers: [SelectionGrpcController],
+  providers: [{ provide: OfferIndex, useValue: new OfferIndex() }, IndexFollower, SelectionService],
+})
+export class SelectionModule {}

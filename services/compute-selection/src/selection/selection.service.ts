@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { UnavailableError } from '@cinode/common';
+import { InjectConfig } from '@cinode/kit';
+import type { Demand, Weights } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import type { ComputeSelectionConfig } from '../config';
+import { ErrorReason } from '../errors';
+import { IndexFollower } from '../offers/index-follower.service';
+import { checkSelectRequest } from './demand';
+import { LatencyModel, parseProvinceMatrix } from './latency';
+import type { SelectionResult } from './matcher';
+
+@Injectable()
+export class SelectionService {
+  private readonly latency: LatencyModel;
+
+  constructor(
+    private readonly follower: IndexFollower,
+    @InjectConfig() config: ComputeSelectionConfig,
+  ) {
+    this.latency = new LatencyModel({
+      sameRegionMs: config.LATENCY_SAME_REGION_MS,
+      sameProvinceMs: config.LATENCY_SAME_PROVINCE_MS,
+      defaultMs: config.LATENCY_DEFAULT_MS,
+      provincePairs: parseProvinceMatrix(config.LATENCY_PROVINCE_MATRIX),
+    });
+  }
+
+  select(demand: Demand | undefined, weights: Weights | undefined, topK: number): SelectionResult {
+    const checked = checkSelectRequest(demand, weights, topK);
+    if (!this.follower.ready)
+      throw new UnavailableError(
+        ErrorReason.INDEX_NOT_READY,
+        'the offer index is still being built; retry shortly',
+        { retryAfterSeconds: 1 },
+      );
+    return this.follower.index.select(checked.demand, checked.weights, checked.topK, this.latency);
+  }
+
+  status(): { ready: boolean; pools: number; selectable: number; lastSequence: number } {
+    const { index, ready, lastSequence } = this.follower;
+    return { ready, pools: index.size, selectable: index.selectable, lastSequence };
+  }
+}

@@ -366,6 +366,18 @@ describe('resource aggregation and compute selection (issue 8)', () => {
     );
     expect(confirmed.hold?.state).toBe(HoldState.HOLD_STATE_CONFIRMED);
     await expectGrpcError(hold('order-too-many'), GrpcStatus.RESOURCE_EXHAUSTED);
+    // An allocation is ended only by whoever made it (or an operator), and with a reason.
+    const confirmedId = second.hold!.holdId;
+    const otherService = await node.auth.token(['service'], 'another-service');
+    await expectGrpcError(
+      api.resources.releaseHold({ holdId: confirmedId, reason: 'not mine' }, as(otherService)),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    await expectGrpcError(
+      api.resources.releaseHold({ holdId: confirmedId, reason: '' }, as(serviceToken)),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(1);
   });
 
   it('shows the pool in the compute map, net of holds', async () => {

@@ -99,7 +99,8 @@ export class DirectCallDispatcher implements DirectDispatch {
    * back by HTTP/2 flow control instead of filling memory, each request passes the platform's
    * request checks as it is read, and the handler's work runs inside the call (its deadline, its
    * audit record: the first transaction that changes something writes it, the outcome settles
-   * it). The caller closing its side ends the iteration; a cancelled or failed stream throws.
+   * it). The caller closing its side ends the iteration, and so may its cancelling (check
+   * `call.cancelled` before treating the end as complete); a failed stream throws.
    */
   clientStream(
     path: string,
@@ -184,6 +185,11 @@ export class DirectCallDispatcher implements DirectDispatch {
         for (const pattern of patterns) {
           const key = `${pattern.service}/${pattern.rpc}`;
           const streaming = pattern.streaming === GrpcMethodStreamingType.RX_STREAMING;
+          // Nest would hand such a handler an Observable, not the AsyncIterable it reads.
+          if (streaming && enhanced)
+            throw new Error(
+              `${key}: a client-streaming handler is served by the kit directly and cannot carry Nest enhancers of its own`,
+            );
           if (
             (pattern.streaming !== GrpcMethodStreamingType.NO_STREAMING && !streaming) ||
             enhanced

@@ -20,6 +20,8 @@ import { poolDataOfMessage } from './pool-message';
 const PAGE_SIZE = 500;
 const RETRY_INITIAL_MS = 500;
 const RETRY_MAX_MS = 15_000;
+/** How often the stream is checked to still be the one the index follows. */
+const CONTINUITY_CHECK_MS = 15_000;
 
 /**
  * Builds this replica's offer index and keeps it current. At start it notes the resource stream's
@@ -28,6 +30,9 @@ const RETRY_MAX_MS = 15_000;
  * Each event carries its pool's whole state and version and the index keeps the newest version of
  * each pool, so events the listing already reflects change nothing and replicas converge to the
  * same state. A failed build is retried with backoff; Select answers UNAVAILABLE until it is done.
+ * Every 15 s the stream is checked to still continue the one followed: recreated or purged past
+ * the last event applied, the consumer is closed and the index rebuilt from a fresh listing (the
+ * old index keeps answering meanwhile).
  */
 @Injectable()
 export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,6 +42,8 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private checker: NodeJS.Timeout | undefined;
+  private streamCreated: string | undefined;
   ready = false;
   lastSequence = 0;
 
@@ -57,10 +64,17 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     this.running = this.buildAndFollow();
+    this.checker = setInterval(() => {
+      this.checkContinuity().catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'checking the resource stream failed'),
+      );
+    }, CONTINUITY_CHECK_MS);
+    this.checker.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.checker);
     this.wake?.();
     await this.messages?.close();
     // A build waiting on resource aggregation is abandoned, not awaited past the stop.
@@ -75,14 +89,22 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
     let delay = RETRY_INITIAL_MS;
     while (!this.stopped) {
       try {
-        const from = (await this.streamLastSequence()) + 1;
+        const stream = await this.streamState();
+        const from = (stream?.lastSequence ?? 0) + 1;
         const pools = await this.loadPools();
+        this.lastSequence = from - 1;
+        this.streamCreated = stream?.created;
+        this.messages = await this.subscribe(from);
         this.ready = true;
+        delay = RETRY_INITIAL_MS;
         this.logger.log(
           `offer index built: ${pools} pools; following the resource stream from ${from}`,
         );
-        await this.follow(from);
-        return;
+        await this.apply(this.messages);
+        if (!this.stopped)
+          this.logger.warn(
+            'the resource stream was recreated or purged past this index; rebuilding it',
+          );
       } catch (error) {
         if (this.stopped) return;
         this.logger.warn(
@@ -101,13 +123,36 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async streamLastSequence(): Promise<number> {
+  /**
+   * Whether the stream still continues the one the index follows: a stream recreated (another
+   * creation time, or fewer messages than applied) or purged past the last event applied would
+   * leave the index without events it needs. Then the consumer is closed and the index rebuilt.
+   */
+  private async checkContinuity(): Promise<void> {
+    if (!this.messages || this.stopped) return;
+    const stream = await this.streamState();
+    const broken =
+      stream === undefined ||
+      stream.created !== this.streamCreated ||
+      stream.lastSequence < this.lastSequence ||
+      stream.firstSequence > this.lastSequence + 1;
+    if (broken) await this.messages.close();
+  }
+
+  private async streamState(): Promise<
+    { lastSequence: number; firstSequence: number; created: string } | undefined
+  > {
     const jsm = await this.nc.jetstreamManager();
     try {
-      return (await jsm.streams.info(RESOURCE_STREAM.name)).state.last_seq;
+      const info = await jsm.streams.info(RESOURCE_STREAM.name);
+      return {
+        lastSequence: info.state.last_seq,
+        firstSequence: info.state.first_seq,
+        created: info.created,
+      };
     } catch (error) {
       // Not created yet (resource aggregation creates it): every event is still to come.
-      if (String(error).includes('stream not found')) return 0;
+      if (String(error).includes('stream not found')) return undefined;
       throw error;
     }
   }
@@ -130,7 +175,7 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
     return count;
   }
 
-  private async follow(from: number): Promise<void> {
+  private async subscribe(from: number): Promise<ConsumerMessages> {
     const js = this.nc.jetstream();
     const consumer = await js.consumers.get(RESOURCE_STREAM.name, {
       // One subject filter (a string): nats-server 2.9 knows no filter_subjects.
@@ -138,8 +183,11 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    this.messages = await consumer.consume();
-    for await (const message of this.messages) {
+    return consumer.consume();
+  }
+
+  private async apply(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
       this.lastSequence = message.seq;
       try {
         const event = parseEvent(PoolChanges, decodeEnvelope(message.data));

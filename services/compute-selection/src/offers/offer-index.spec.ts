@@ -96,3 +96,26 @@ describe(OfferIndex.name, () => {
     );
   });
 });
+
+describe('rank', () => {
+  it('keeps the same best candidates as ranking every match and cutting', () => {
+    const random = seeded(99);
+    const index = new OfferIndex();
+    for (let i = 0; i < 2_000; i += 1) index.apply(randomPool(random, i));
+    for (let i = 0; i < 50; i += 1) {
+      const raw = { ...randomDemand(random), acceleratorModel: '', acceleratorCount: 0 };
+      const { demand, weights } = checkSelectRequest(raw, undefined, 10);
+      const all = index.select(demand, weights, 100_000, latency);
+      const best = index.select(demand, weights, 7, latency);
+      expect(best.candidates.map((c) => c.offer.poolId)).toEqual(
+        all.candidates.slice(0, 7).map((c) => c.offer.poolId),
+      );
+      for (let k = 1; k < all.candidates.length; k += 1) {
+        const [a, b] = [all.candidates[k - 1], all.candidates[k]];
+        expect(a.score > b.score || (a.score === b.score && a.offer.poolId < b.offer.poolId)).toBe(
+          true,
+        );
+      }
+    }
+  });
+});

@@ -95,7 +95,11 @@ export function evaluate(
     demand.acceleratorCount * cardPrice +
     demand.memoryGib * offer.price.memoryGibHourFen +
     demand.storageGib * offer.price.storageGibHourFen;
-  if (demand.maxPriceFenPerHour > 0 && priceFenPerHour > demand.maxPriceFenPerHour)
+  // Above the maximum, or beyond what a price can be counted in (int64 fen, exact in a double).
+  if (
+    (demand.maxPriceFenPerHour > 0 && priceFenPerHour > demand.maxPriceFenPerHour) ||
+    priceFenPerHour * demand.durationHours > Number.MAX_SAFE_INTEGER
+  )
     return 'max_price_fen_per_hour';
   return { offer, local: path.local, latencyMs: path.latencyMs, bandwidthMbps, priceFenPerHour };
 }
@@ -113,7 +117,9 @@ function carbonOf(offer: Offer): number {
 /**
  * Scores the matches and keeps the best `topK`: each criterion is scaled to 0..1 against the
  * matches themselves (price and latency between the best and worst, efficiencies against the
- * best, security by level), the score is their weighted mean, ties go to the lower pool id.
+ * best, security by level), the score is their weighted mean, ties go to the lower pool id. One
+ * pass for the ranges, one that keeps only the best `topK` (at most 100) in order: a broad demand
+ * matching most of the index costs a few comparisons per pool, not a sort of all of them.
  */
 export function rank(matches: Match[], weights: WeightSpec, topK: number): Scored[] {
   if (matches.length === 0) return [];
@@ -124,40 +130,62 @@ export function rank(matches: Match[], weights: WeightSpec, topK: number): Score
   let bestCompute = 0;
   let bestCarbon = 0;
   for (const m of matches) {
-    minPrice = Math.min(minPrice, m.priceFenPerHour);
-    maxPrice = Math.max(maxPrice, m.priceFenPerHour);
-    minLatency = Math.min(minLatency, m.latencyMs);
-    maxLatency = Math.max(maxLatency, m.latencyMs);
-    bestCompute = Math.max(bestCompute, m.offer.gflopsPerWatt);
-    bestCarbon = Math.max(bestCarbon, carbonOf(m.offer));
+    if (m.priceFenPerHour < minPrice) minPrice = m.priceFenPerHour;
+    if (m.priceFenPerHour > maxPrice) maxPrice = m.priceFenPerHour;
+    if (m.latencyMs < minLatency) minLatency = m.latencyMs;
+    if (m.latencyMs > maxLatency) maxLatency = m.latencyMs;
+    if (m.offer.gflopsPerWatt > bestCompute) bestCompute = m.offer.gflopsPerWatt;
+    const carbon = carbonOf(m.offer);
+    if (carbon > bestCarbon) bestCarbon = carbon;
   }
-  const total =
-    weights.price +
-    weights.latency +
-    weights.computeEfficiency +
-    weights.carbonEfficiency +
-    weights.security;
-  const scored: Scored[] = matches.map((m) => {
-    const breakdown = {
-      price: relative(m.priceFenPerHour, minPrice, maxPrice),
-      latency: relative(m.latencyMs, minLatency, maxLatency),
-      computeEfficiency: bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1,
-      carbonEfficiency: bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1,
-      security: (m.offer.securityLevel - 1) / 3,
-    };
-    const score =
-      (weights.price * breakdown.price +
-        weights.latency * breakdown.latency +
-        weights.computeEfficiency * breakdown.computeEfficiency +
-        weights.carbonEfficiency * breakdown.carbonEfficiency +
-        weights.security * breakdown.security) /
-      total;
-    return { ...m, score, breakdown };
-  });
-  scored.sort(
-    (a, b) =>
-      b.score - a.score ||
-      (a.offer.poolId < b.offer.poolId ? -1 : a.offer.poolId > b.offer.poolId ? 1 : 0),
+  // Weights relative to the largest, so tiny ones cannot underflow the weighted sums.
+  const largest = Math.max(
+    weights.price,
+    weights.latency,
+    weights.computeEfficiency,
+    weights.carbonEfficiency,
+    weights.security,
   );
-  return scored.slice(0, topK);
+  const w = {
+    price: weights.price / largest,
+    latency: weights.latency / largest,
+    computeEfficiency: weights.computeEfficiency / largest,
+    carbonEfficiency: weights.carbonEfficiency / largest,
+    security: weights.security / largest,
+  };
+  const total = w.price + w.latency + w.computeEfficiency + w.carbonEfficiency + w.security;
+  const breakdownOf = (m: Match): Scored['breakdown'] => ({
+    price: relative(m.priceFenPerHour, minPrice, maxPrice),
+    latency: relative(m.latencyMs, minLatency, maxLatency),
+    computeEfficiency: bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1,
+    carbonEfficiency: bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1,
+    security: (m.offer.securityLevel - 1) / 3,
+  });
+  const scoreOf = (b: Scored['breakdown']): number =>
+    (w.price * b.price +
+      w.latency * b.latency +
+      w.computeEfficiency * b.computeEfficiency +
+      w.carbonEfficiency * b.carbonEfficiency +
+      w.security * b.security) /
+    total;
+  /** Best first; `better(a, b)` when a ranks above b. */
+  const better = (a: Scored, b: Scored): boolean =>
+    a.score > b.score || (a.score === b.score && a.offer.poolId < b.offer.poolId);
+  const kept: Scored[] = [];
+  for (const m of matches) {
+    const breakdown = breakdownOf(m);
+    const candidate: Scored = { ...m, score: scoreOf(breakdown), breakdown };
+    if (kept.length === topK && !better(candidate, kept[kept.length - 1])) continue;
+    // Insert in order (binary search over at most topK entries).
+    let low = 0;
+    let high = kept.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (better(kept[mid], candidate)) low = mid + 1;
+      else high = mid;
+    }
+    kept.splice(low, 0, candidate);
+    if (kept.length > topK) kept.pop();
+  }
+  return kept;
 }

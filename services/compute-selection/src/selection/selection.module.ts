@@ -6,6 +6,10 @@ import { SelectionService } from './selection.service';
 
 @Module({
   controllers: [SelectionGrpcController],
-  providers: [{ provide: OfferIndex, useValue: new OfferIndex() }, IndexFollower, SelectionService],
+  providers: [
+    { provide: OfferIndex, useFactory: () => new OfferIndex() },
+    IndexFollower,
+    SelectionService,
+  ],
 })
 export class SelectionModule {}

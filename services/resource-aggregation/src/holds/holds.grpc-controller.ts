@@ -65,8 +65,12 @@ export class HoldsGrpcController {
   @GrpcMethod(SERVICE, 'ReleaseHold')
   @AllowRoles('service', 'operator')
   @Audited('hold', 'holdId')
-  async releaseHold(request: ReleaseHoldRequest): Promise<ReleaseHoldResponse> {
-    return { hold: toHoldMessage(await this.holds.release(request.holdId, request.reason)) };
+  async releaseHold(request: ReleaseHoldRequest, metadata: Metadata): Promise<ReleaseHoldResponse> {
+    return {
+      hold: toHoldMessage(
+        await this.holds.release(callerOf(metadata), request.holdId, request.reason),
+      ),
+    };
   }
 
   @GrpcMethod(SERVICE, 'GetHold')

@@ -4,6 +4,7 @@ import type { HeldData } from '@cinode/contracts';
 import {
   FailedPreconditionError,
   FieldChecks,
+  PermissionDeniedError,
   NotFoundError,
   ResourceExhaustedError,
   fingerprintOf,
@@ -145,9 +146,18 @@ export class HoldsService {
    * Gives a hold's capacity back: an active one (the order was cancelled) or a confirmed one (its
    * allocation ended); a released or expired one stays as it is.
    */
-  async release(holdIdInput: string, reason: string): Promise<HoldEntity> {
+  async release(caller: Caller, holdIdInput: string, reason: string): Promise<HoldEntity> {
     new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
     return this.transition(holdIdInput, async (tx, hold, pool) => {
+      // An allocation is ended by whoever made it, or by an operator; with a reason.
+      if (hold.state === 'confirmed') {
+        if (hold.createdBy !== caller.subject && !caller.roles.includes('operator'))
+          throw new PermissionDeniedError(
+            'NOT_HOLDER',
+            `hold ${hold.holdId} was confirmed by another caller; only it or an operator ends it`,
+          );
+        new FieldChecks().text('reason', reason, { max: 500 }).throwIfAny();
+      }
       if (hold.state === 'released' || hold.state === 'expired') return;
       hold.state = 'released';
       hold.stateChangedAt = new Date();

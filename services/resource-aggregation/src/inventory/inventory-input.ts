@@ -19,6 +19,8 @@ export interface CheckedSnapshot {
   sequence: number;
   observedAt: Date;
   inventory: InventoryData;
+  /** Observed more than MAX_OBSERVATION_AGE_MS ago: ignored, like a repeated sequence. */
+  tooOld: boolean;
 }
 
 /** Pairs of (total, free) fields of Inventory, by their proto names. */
@@ -125,13 +127,18 @@ export function checkSnapshots(
       if (Number.isFinite(observed.getTime())) {
         if (observed.getTime() > now + MAX_CLOCK_AHEAD_MS)
           checks.add(`${at}.observed_at`, 'must not be more than 5 minutes ahead of the node');
-        else if (observed.getTime() < now - MAX_OBSERVATION_AGE_MS)
-          checks.add(`${at}.observed_at`, 'must be within the last 24 hours');
         observedAt = observed;
       }
     }
     const inventory = checkInventory(checks, `${at}.inventory`, snapshot.inventory);
-    if (inventory) checked.push({ poolId, sequence: snapshot.sequence, observedAt, inventory });
+    if (inventory)
+      checked.push({
+        poolId,
+        sequence: snapshot.sequence,
+        observedAt,
+        inventory,
+        tooOld: observedAt.getTime() < now - MAX_OBSERVATION_AGE_MS,
+      });
   });
   checks.throwIfAny();
   return checked;

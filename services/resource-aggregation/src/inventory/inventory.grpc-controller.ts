@@ -3,6 +3,7 @@ import { GrpcMethod, GrpcStreamMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles, callerOf } from '@cinode/auth';
+import { DomainError } from '@cinode/common';
 import { toTimestamp } from '@cinode/grpc';
 import type {
   GetComputeMapRequest,
@@ -47,6 +48,7 @@ export class InventoryGrpcController {
   async streamInventory(
     batches: AsyncIterable<StreamInventoryRequest>,
     metadata: Metadata,
+    call: { cancelled?: boolean },
   ): Promise<StreamInventoryResponse> {
     const caller = callerOf(metadata);
     const totals = { batches: 0, applied: 0, ignored: 0 };
@@ -56,6 +58,10 @@ export class InventoryGrpcController {
       totals.applied += result.applied;
       totals.ignored += result.ignored;
     }
+    // A cancelled stream ends its iteration like a finished one: the batches read stay applied,
+    // the caller, gone, is answered nothing.
+    if (call.cancelled)
+      throw new DomainError('CANCELLED', 'CANCELLED', 'the caller cancelled the stream');
     return totals;
   }
 

@@ -204,7 +204,7 @@ export function planBatch(
   for (const snapshot of snapshots) {
     const current = pools.get(snapshot.poolId)?.inventorySequence ?? 0;
     const key = `${snapshot.poolId}\u0000${snapshot.sequence}`;
-    if (snapshot.sequence <= current || seen.has(key)) continue;
+    if (snapshot.tooOld || snapshot.sequence <= current || seen.has(key)) continue;
     seen.add(key);
     applied += 1;
     const best = latest.get(snapshot.poolId);

@@ -273,8 +273,8 @@ export interface InventorySnapshot {
   /** Provider's sequence number of the snapshot, 1 or more, rising per pool. */
   sequence: number;
   /**
-   * When the provider measured it; unset means now. At most 5 minutes ahead of the node's clock and
-   * 24 hours behind it.
+   * When the provider measured it; unset means now. At most 5 minutes ahead of the node's clock; a
+   * snapshot observed more than 24 hours ago is ignored (counted in `ignored`).
    */
   observedAt:
     | Timestamp
@@ -2912,8 +2912,9 @@ export interface ResourceServiceClient {
   /**
    * The same as ReportInventory for a stream of snapshots: each message carries one batch; batches
    * are applied in order as they are read (a client sending faster is held back by flow control),
-   * and the totals are answered when the client closes its side. A stream lasts at most the node's
-   * maximum call deadline (GRPC_MAX_DEADLINE_MS, default 120 s): an agent opens a new one after.
+   * and the totals are answered when the client closes its side. A stream lasts at most its
+   * deadline: the client's, cut to the node's GRPC_MAX_DEADLINE_MS (default 120 s), or without one
+   * GRPC_DEFAULT_DEADLINE_MS (30 s); an agent sets one and opens a new stream after.
    * A bad batch ends the stream with its error; the batches before it stay applied. One audit
    * record per stream.
    *
@@ -2992,10 +2993,13 @@ export interface ResourceServiceClient {
 
   /**
    * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (its allocation ended). Releasing a released or expired hold is a no-op.
+   * confirmed one (its allocation ended: only by the caller that created it or an operator, with a
+   * reason). Releasing a released or expired hold is a no-op.
    *
    * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
    * - NOT_FOUND (HOLD_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_HOLDER): a confirmed hold of another caller.
    */
 
   releaseHold(request: ReleaseHoldRequest, metadata?: Metadata): Observable<ReleaseHoldResponse>;
@@ -3089,8 +3093,9 @@ export interface ResourceServiceController {
   /**
    * The same as ReportInventory for a stream of snapshots: each message carries one batch; batches
    * are applied in order as they are read (a client sending faster is held back by flow control),
-   * and the totals are answered when the client closes its side. A stream lasts at most the node's
-   * maximum call deadline (GRPC_MAX_DEADLINE_MS, default 120 s): an agent opens a new one after.
+   * and the totals are answered when the client closes its side. A stream lasts at most its
+   * deadline: the client's, cut to the node's GRPC_MAX_DEADLINE_MS (default 120 s), or without one
+   * GRPC_DEFAULT_DEADLINE_MS (30 s); an agent sets one and opens a new stream after.
    * A bad batch ends the stream with its error; the batches before it stay applied. One audit
    * record per stream.
    *
@@ -3181,10 +3186,13 @@ export interface ResourceServiceController {
 
   /**
    * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (its allocation ended). Releasing a released or expired hold is a no-op.
+   * confirmed one (its allocation ended: only by the caller that created it or an operator, with a
+   * reason). Releasing a released or expired hold is a no-op.
    *
    * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
    * - NOT_FOUND (HOLD_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_HOLDER): a confirmed hold of another caller.
    */
 
   releaseHold(

@@ -9,7 +9,7 @@ import {
   serviceAddressShape,
 } from '@cinode/config';
 import { z } from 'zod';
-import { parseProvinceMatrix } from './selection/latency';
+import { parseProvinceMatrix } from '@cinode/selection';
 
 export const SERVICE_NAME = manifest.name;
 

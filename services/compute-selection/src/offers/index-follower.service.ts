@@ -14,7 +14,7 @@ import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
 import type { ComputeSelectionConfig } from '../config';
-import { OfferIndex } from './offer-index';
+import { OfferIndex } from '@cinode/selection';
 import { poolDataOfMessage } from './pool-message';
 
 const PAGE_SIZE = 500;

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IndexFollower } from '../offers/index-follower.service';
-import { OfferIndex } from '../offers/offer-index';
+import { OfferIndex } from '@cinode/selection';
 import { SelectionGrpcController } from './selection.grpc-controller';
 import { SelectionService } from './selection.service';
 

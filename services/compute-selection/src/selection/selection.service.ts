@@ -5,9 +5,12 @@ import type { Demand, Weights } from '@cinode/proto/gen/cinode/selection/v1/sele
 import type { ComputeSelectionConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { IndexFollower } from '../offers/index-follower.service';
-import { checkSelectRequest } from './demand';
-import { LatencyModel, parseProvinceMatrix } from './latency';
-import type { SelectionResult } from './matcher';
+import {
+  LatencyModel,
+  checkSelectRequest,
+  parseProvinceMatrix,
+  type SelectionResult,
+} from '@cinode/selection';
 
 @Injectable()
 export class SelectionService {

@@ -1,6 +1,6 @@
 import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { Demand } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
-import { MODELS, REGIONS } from '../offers/offer-fixtures';
+import { MODELS, REGIONS } from './fixtures';
 
 /** A random but plausible demand (fixtures and benches). */
 export function randomDemand(random: () => number): Demand {

@@ -1,13 +1,7 @@
 import type { PoolClassCode, PoolData } from '@cinode/contracts';
-import type { DemandSpec, WeightSpec } from '../selection/demand';
-import type { LatencyModel } from '../selection/latency';
-import {
-  evaluate,
-  rank,
-  type Constraint,
-  type Match,
-  type SelectionResult,
-} from '../selection/matcher';
+import type { DemandSpec, WeightSpec } from './demand';
+import type { LatencyModel } from './latency';
+import { evaluate, rank, type Constraint, type Match, type SelectionResult } from './matcher';
 import { offerOf, type Offer } from './offer';
 
 /**

@@ -1,8 +1,8 @@
-import { checkSelectRequest } from '../selection/demand';
-import { LatencyModel } from '../selection/latency';
-import { randomDemand } from '../selection/random-demands';
+import { checkSelectRequest } from './demand';
+import { LatencyModel } from './latency';
+import { randomDemand } from './random-demands';
 import { OfferIndex, selectByScan } from './offer-index';
-import { randomPool, seeded } from './offer-fixtures';
+import { randomPool, seeded } from './fixtures';
 
 const latency = new LatencyModel({
   sameRegionMs: 2,

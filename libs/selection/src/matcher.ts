@@ -1,4 +1,4 @@
-import type { Offer } from '../offers/offer';
+import type { Offer } from './offer';
 import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
 

@@ -8,8 +8,9 @@ export const CONSTRAINTS = [
   'pool_class',
   'accelerator_model',
   'allowed_regions',
-  'domestic_only',
+  'max_latency_ms',
   'min_security_level',
+  'domestic_only',
   'min_renewable_ratio',
   'accelerator_count',
   'cpu_cores',
@@ -17,11 +18,21 @@ export const CONSTRAINTS = [
   'storage_gib',
   'fp16_tflops',
   'fp32_tflops',
-  'max_latency_ms',
   'min_bandwidth_mbps',
   'max_price_fen_per_hour',
 ] as const;
 export type Constraint = (typeof CONSTRAINTS)[number];
+
+/** How a demand's user reaches a region: local, or the node's estimate between regions. */
+export function pathTo(
+  region: string,
+  demand: DemandSpec,
+  latency: LatencyModel,
+): { local: boolean; latencyMs: number } {
+  return demand.userRegionCode
+    ? latency.between(demand.userRegionCode, region)
+    : { local: false, latencyMs: 0 };
+}
 
 /** A pool meeting a demand, before scoring. */
 export interface Match {
@@ -63,9 +74,14 @@ export function evaluate(
   offer: Offer,
   demand: DemandSpec,
   latency: LatencyModel,
+  /** The path to the pool's region, when the caller worked it out already (the index does). */
+  knownPath?: { local: boolean; latencyMs: number },
 ): Constraint | Match {
   if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(offer.regionCode))
     return 'allowed_regions';
+  const path = knownPath ?? pathTo(offer.regionCode, demand, latency);
+  if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
+  if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';
   const accelerator = demand.acceleratorModel ? acceleratorOf(offer, demand) : undefined;
   if (demand.domesticOnly) {
     const foreign = accelerator
@@ -73,7 +89,6 @@ export function evaluate(
       : offer.accelerators.some((a) => !a.domestic);
     if (foreign) return 'domestic_only';
   }
-  if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';
   if (offer.renewableRatio < demand.minRenewableRatio) return 'min_renewable_ratio';
   const cards = accelerator?.kind === 'NPU' ? offer.free.npuCards : offer.free.gpuCards;
   if (demand.acceleratorCount > 0 && cards < demand.acceleratorCount) return 'accelerator_count';
@@ -82,10 +97,6 @@ export function evaluate(
   if (offer.free.storageGib < demand.storageGib) return 'storage_gib';
   if (offer.free.fp16Tflops < demand.fp16Tflops) return 'fp16_tflops';
   if (offer.free.fp32Tflops < demand.fp32Tflops) return 'fp32_tflops';
-  const path = demand.userRegionCode
-    ? latency.between(demand.userRegionCode, offer.regionCode)
-    : { local: false, latencyMs: 0 };
-  if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
   const bandwidthMbps = offer.free.downlinkMbps;
   if (bandwidthMbps < demand.minBandwidthMbps) return 'min_bandwidth_mbps';
   const cardPrice =
@@ -154,37 +165,41 @@ export function rank(matches: Match[], weights: WeightSpec, topK: number): Score
     security: weights.security / largest,
   };
   const total = w.price + w.latency + w.computeEfficiency + w.carbonEfficiency + w.security;
-  const breakdownOf = (m: Match): Scored['breakdown'] => ({
-    price: relative(m.priceFenPerHour, minPrice, maxPrice),
-    latency: relative(m.latencyMs, minLatency, maxLatency),
-    computeEfficiency: bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1,
-    carbonEfficiency: bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1,
-    security: (m.offer.securityLevel - 1) / 3,
-  });
-  const scoreOf = (b: Scored['breakdown']): number =>
-    (w.price * b.price +
-      w.latency * b.latency +
-      w.computeEfficiency * b.computeEfficiency +
-      w.carbonEfficiency * b.carbonEfficiency +
-      w.security * b.security) /
-    total;
-  /** Best first; `better(a, b)` when a ranks above b. */
-  const better = (a: Scored, b: Scored): boolean =>
-    a.score > b.score || (a.score === b.score && a.offer.poolId < b.offer.poolId);
+  /** Whether (score a, id a) ranks above (score b, id b). */
+  const above = (scoreA: number, idA: string, scoreB: number, idB: string): boolean =>
+    scoreA > scoreB || (scoreA === scoreB && idA < idB);
   const kept: Scored[] = [];
   for (const m of matches) {
-    const breakdown = breakdownOf(m);
-    const candidate: Scored = { ...m, score: scoreOf(breakdown), breakdown };
-    if (kept.length === topK && !better(candidate, kept[kept.length - 1])) continue;
-    // Insert in order (binary search over at most topK entries).
+    // Scored without allocating; only a candidate that makes the cut becomes an object.
+    const price = relative(m.priceFenPerHour, minPrice, maxPrice);
+    const latency = relative(m.latencyMs, minLatency, maxLatency);
+    const computeEfficiency = bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1;
+    const carbonEfficiency = bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1;
+    const security = (m.offer.securityLevel - 1) / 3;
+    const score =
+      (w.price * price +
+        w.latency * latency +
+        w.computeEfficiency * computeEfficiency +
+        w.carbonEfficiency * carbonEfficiency +
+        w.security * security) /
+      total;
+    const last = kept[kept.length - 1];
+    if (
+      kept.length === topK &&
+      last &&
+      !above(score, m.offer.poolId, last.score, last.offer.poolId)
+    )
+      continue;
     let low = 0;
     let high = kept.length;
     while (low < high) {
       const mid = (low + high) >> 1;
-      if (better(kept[mid], candidate)) low = mid + 1;
+      const k = kept[mid];
+      if (above(k.score, k.offer.poolId, score, m.offer.poolId)) low = mid + 1;
       else high = mid;
     }
-    kept.splice(low, 0, candidate);
+    const breakdown = { price, latency, computeEfficiency, carbonEfficiency, security };
+    kept.splice(low, 0, { ...m, score, breakdown });
     if (kept.length > topK) kept.pop();
   }
   return kept;

@@ -1,21 +1,48 @@
 import type { PoolClassCode, PoolData } from '@cinode/contracts';
 import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
-import { evaluate, rank, type Constraint, type Match, type SelectionResult } from './matcher';
+import {
+  evaluate,
+  pathTo,
+  rank,
+  type Constraint,
+  type Match,
+  type SelectionResult,
+} from './matcher';
 import { offerOf, type Offer } from './offer';
 
+/** Selectable pools of one class and model (or of one class), by region and security level. */
+class Bucket {
+  size = 0;
+  readonly regions = new Map<string, Set<Offer>[]>();
+
+  add(offer: Offer): void {
+    let levels = this.regions.get(offer.regionCode);
+    if (!levels)
+      this.regions.set(offer.regionCode, (levels = [1, 2, 3, 4, 5].map(() => new Set())));
+    levels[offer.securityLevel]?.add(offer);
+    this.size += 1;
+  }
+
+  delete(offer: Offer): void {
+    if (this.regions.get(offer.regionCode)?.[offer.securityLevel]?.delete(offer)) this.size -= 1;
+  }
+}
+
 /**
- * Every pool's latest version, and the selectable ones bucketed by class and by class and
- * accelerator model, so a demand looks only at pools of its class and model. Pools outside the
- * bucket are counted, not visited: the eliminations come out as a full scan's would.
+ * Every pool's latest version, and the selectable ones bucketed by class (and by class and
+ * accelerator model), each bucket by region and security level. A demand visits only its bucket,
+ * and in it only the regions it allows and reaches in time and the levels it accepts: the pools it
+ * skips fail a constraint checked before any other (state, class, model, region, latency, level),
+ * so they are counted by the set, not visited, and the eliminations come out as a full scan's.
  */
 export class OfferIndex {
   private readonly offers = new Map<string, Offer>();
-  private readonly byClass = new Map<PoolClassCode, Set<Offer>>([
-    ['A', new Set()],
-    ['B', new Set()],
+  private readonly byClass = new Map<PoolClassCode, Bucket>([
+    ['A', new Bucket()],
+    ['B', new Bucket()],
   ]);
-  private readonly byModel = new Map<string, Set<Offer>>();
+  private readonly byModel = new Map<string, Bucket>();
   private selectableCount = 0;
 
   get size(): number {
@@ -52,19 +79,39 @@ export class OfferIndex {
     const count = (constraint: Constraint, pools: number) => {
       if (pools > 0) eliminations.set(constraint, (eliminations.get(constraint) ?? 0) + pools);
     };
-    const ofClass = this.byClass.get(demand.poolClass) ?? new Set<Offer>();
+    const ofClass = this.byClass.get(demand.poolClass) ?? new Bucket();
     count('state', this.offers.size - this.selectableCount);
     count('pool_class', this.selectableCount - ofClass.size);
-    let bucket: ReadonlySet<Offer> = ofClass;
+    let bucket = ofClass;
     if (demand.acceleratorModel) {
-      bucket = this.byModel.get(modelKey(demand.poolClass, demand.acceleratorModel)) ?? new Set();
+      bucket =
+        this.byModel.get(modelKey(demand.poolClass, demand.acceleratorModel)) ?? new Bucket();
       count('accelerator_model', ofClass.size - bucket.size);
     }
     const matches: Match[] = [];
-    for (const offer of bucket) {
-      const outcome = evaluate(offer, demand, latency);
-      if (typeof outcome === 'string') count(outcome, 1);
-      else matches.push(outcome);
+    for (const [region, levels] of bucket.regions) {
+      const inRegion = levels.reduce((sum, set) => sum + set.size, 0);
+      if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(region)) {
+        count('allowed_regions', inRegion);
+        continue;
+      }
+      const path = pathTo(region, demand, latency);
+      if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) {
+        count('max_latency_ms', inRegion);
+        continue;
+      }
+      for (let level = 1; level <= 4; level += 1) {
+        const offers = levels[level];
+        if (level < demand.minSecurityLevel) {
+          count('min_security_level', offers.size);
+          continue;
+        }
+        for (const offer of offers) {
+          const outcome = evaluate(offer, demand, latency, path);
+          if (typeof outcome === 'string') count(outcome, 1);
+          else matches.push(outcome);
+        }
+      }
     }
     return {
       candidates: rank(matches, weights, topK),
@@ -79,9 +126,9 @@ export class OfferIndex {
     this.byClass.get(offer.poolClass)?.add(offer);
     for (const model of new Set(offer.accelerators.map((a) => a.model))) {
       const key = modelKey(offer.poolClass, model);
-      let set = this.byModel.get(key);
-      if (!set) this.byModel.set(key, (set = new Set()));
-      set.add(offer);
+      let bucket = this.byModel.get(key);
+      if (!bucket) this.byModel.set(key, (bucket = new Bucket()));
+      bucket.add(offer);
     }
   }
 
@@ -91,9 +138,9 @@ export class OfferIndex {
     this.byClass.get(offer.poolClass)?.delete(offer);
     for (const model of new Set(offer.accelerators.map((a) => a.model))) {
       const key = modelKey(offer.poolClass, model);
-      const set = this.byModel.get(key);
-      set?.delete(offer);
-      if (set?.size === 0) this.byModel.delete(key);
+      const bucket = this.byModel.get(key);
+      bucket?.delete(offer);
+      if (bucket?.size === 0) this.byModel.delete(key);
     }
   }
 }

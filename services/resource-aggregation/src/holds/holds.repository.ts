@@ -9,6 +9,12 @@ import { HoldEntity, type HoldStateName } from './hold.entity';
 export class HoldsRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
+  /** The database's clock: the one reports are stamped with and holds expire by. */
+  async databaseNow(tx: Tx): Promise<Date> {
+    const [row] = await tx.manager.query<Array<{ now: Date }>>(`SELECT now() AS now`);
+    return new Date(row.now);
+  }
+
   async insert(tx: Tx, hold: HoldEntity): Promise<void> {
     await tx.manager.getRepository(HoldEntity).insert(hold);
   }

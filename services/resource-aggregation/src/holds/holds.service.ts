@@ -86,7 +86,13 @@ export class HoldsService {
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
       const pool = await this.pools.lock(tx, poolId);
       if (!pool) throw poolNotFound(poolId);
-      const state = poolStateOf(pool);
+      // Online, and still reporting by the database's clock (the one reports are stamped with):
+      // a pool whose silence the sweep has not yet noticed is not held.
+      const now = await this.holds.databaseNow(tx);
+      const silent =
+        !pool.lastReportedAt ||
+        now.getTime() - pool.lastReportedAt.getTime() > this.config.POOL_STALE_AFTER_SECONDS * 1000;
+      const state = silent && poolStateOf(pool) === 'online' ? 'stale' : poolStateOf(pool);
       if (state !== 'online')
         throw new FailedPreconditionError(
           ErrorReason.POOL_NOT_SELECTABLE,
@@ -102,7 +108,6 @@ export class HoldsService {
             { metadata: { resource: wire, free: String(free[FREE_OF[field]]) } },
           );
       }
-      const now = new Date();
       const hold: HoldEntity = {
         holdId: uuidv7(),
         poolId,
@@ -126,7 +131,9 @@ export class HoldsService {
   async confirm(holdIdInput: string): Promise<HoldEntity> {
     return this.transition(holdIdInput, async (tx, hold) => {
       if (hold.state === 'confirmed') return;
-      if (hold.state !== 'active' || hold.expiresAt.getTime() <= Date.now())
+      // Expiry is judged by the database's clock, as the sweep that expires holds judges it.
+      const now = await this.holds.databaseNow(tx);
+      if (hold.state !== 'active' || hold.expiresAt.getTime() <= now.getTime())
         throw new FailedPreconditionError(
           ErrorReason.HOLD_NOT_ACTIVE,
           `hold ${hold.holdId} is ${hold.state === 'active' ? 'expired' : hold.state}`,

@@ -5,13 +5,13 @@
 // so machine noise lands on both; the ratio of their median per-query times is judged. The heap
 // the index holds is printed too (the service's RSS target is for the running service).
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '@cinode/common';
 import {
   LatencyModel,
   OfferIndex,
   checkSelectRequest,
   randomDemand,
   randomPool,
-  seeded,
   selectByScan,
   type SelectionResult,
 } from '@cinode/selection';
@@ -40,7 +40,7 @@ function median(values: number[]): number {
 async function main(): Promise<boolean> {
   const scale = benchScale();
   const demandsCount = Math.max(100, Math.round(DEMANDS * scale));
-  const random = seeded(8_2026);
+  const random = seededRandom(8_2026);
   const latency = new LatencyModel({
     sameRegionMs: 2,
     sameProvinceMs: 5,

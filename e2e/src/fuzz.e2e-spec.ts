@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { checkGrpcHealth } from '@cinode/local-infra';
-import { HostileMessages, nodeRpcs, seededRandom, type Rpc } from './support/hostile-messages';
+import { seededRandom } from '@cinode/common';
+import { HostileMessages, nodeRpcs, type Rpc } from './support/hostile-messages';
 import { startNode, type NodeUnderTest } from './support/node-processes';
 
 /**

@@ -3,18 +3,6 @@ import { join, relative } from 'node:path';
 import { protoRoot } from '@cinode/proto';
 import { Enum, MapField, Root, Type, type Field, type Service } from 'protobufjs';
 
-/** mulberry32: a small seeded generator, so a failing run is reproduced from its printed seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Every RPC of the node's APIs: its full path and the protobuf type of its request. */
 export interface Rpc {
   service: string;

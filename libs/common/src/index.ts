@@ -7,3 +7,4 @@ export * from './canonical-json';
 export * from './ids';
 export * from './text';
 export * from './expiring-cache';
+export * from './seeded-random';

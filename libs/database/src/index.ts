@@ -21,3 +21,4 @@ export const DATABASE_MIGRATIONS = [
   CreateIdempotencyKeys1796000000000,
   CreatePlatformSecrets1796200000000,
 ];
+export * from './query-results';

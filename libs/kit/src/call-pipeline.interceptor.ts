@@ -15,7 +15,7 @@ import {
   type CallAuditDeclaration,
   type CallResult,
 } from '@cinode/audit';
-import { Authorizer, accessRuleOf } from '@cinode/auth';
+import { Authorizer, accessRuleOf, type Caller } from '@cinode/auth';
 import { DomainError, ValidationError } from '@cinode/common';
 import {
   METADATA_GETTER,
@@ -225,10 +225,11 @@ export class CallPipeline implements NestInterceptor {
   ): CallResult | Promise<CallResult> {
     let returned: unknown;
     try {
-      const caller = call.audit ? undefined : this.authorizer.rememberedCaller(access, metadata);
-      if (!caller)
+      const caller = this.authorizer.rememberedCaller(access, metadata);
+      // An audited call writes its record asynchronously, whoever calls.
+      if (!caller || call.audit)
         return this.watched(call, grpcCall, () =>
-          this.runAsync(call, access, metadata, request, invoke),
+          this.runAsync(call, access, metadata, request, invoke, caller),
         );
       this.authorizer.permit(access, caller, metadata, call.method);
       checkRequestShape(request);
@@ -272,13 +273,14 @@ export class CallPipeline implements NestInterceptor {
     metadata: Metadata | undefined,
     request: unknown,
     invoke: () => unknown,
+    /** The caller of a token verified before, when run() found one. */
+    remembered: Caller | undefined,
   ): Promise<CallResult> {
     let result: CallResult;
     let lateSettle: Promise<CallResult> | undefined;
     try {
       const caller =
-        this.authorizer.rememberedCaller(access, metadata) ??
-        (await this.authorizer.authenticate(access, metadata, call.method));
+        remembered ?? (await this.authorizer.authenticate(access, metadata, call.method));
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);

@@ -9,7 +9,7 @@ import {
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { GrpcMethodStreamingType } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
-import type { Metadata, ServerReadableStream } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
 import type {
   ClientStreamHandler,
   DirectDispatch,
@@ -76,20 +76,11 @@ export class DirectCallDispatcher implements DirectDispatch {
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
       const request = call.request;
-      const answer = (result: CallResult): void =>
-        result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
-      let handling: CallResult | Promise<CallResult>;
-      try {
-        handling = this.pipeline.handle(declared, metadata, request, call, () =>
+      respond(path, toStatus, callback, () =>
+        this.pipeline.handle(declared, metadata, request, call, () =>
           instance[name](request, metadata, call),
-        );
-      } catch (error) {
-        callback(toStatus(error, path));
-        return;
-      }
-      if (handling instanceof Promise)
-        handling.then(answer, (error: unknown) => callback(toStatus(error, path)));
-      else answer(handling);
+        ),
+      );
     };
   }
 
@@ -111,20 +102,11 @@ export class DirectCallDispatcher implements DirectDispatch {
     const { instance, name, declared } = method;
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
-      const answer = (result: CallResult): void =>
-        result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
-      let handling: CallResult | Promise<CallResult>;
-      try {
-        handling = this.pipeline.handle(declared, metadata, {}, call, () =>
+      respond(path, toStatus, callback, () =>
+        this.pipeline.handle(declared, metadata, {}, call, () =>
           instance[name](checkedRequests(call), metadata, call),
-        );
-      } catch (error) {
-        callback(toStatus(error, path));
-        return;
-      }
-      if (handling instanceof Promise)
-        handling.then(answer, (error: unknown) => callback(toStatus(error, path)));
-      else answer(handling);
+        ),
+      );
     };
   }
 
@@ -214,6 +196,27 @@ export class DirectCallDispatcher implements DirectDispatch {
 
 function hasItems(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 : value !== undefined;
+}
+
+/** Answers a grpc-js call with what the pipeline settles on, at once when it settled already. */
+function respond(
+  path: string,
+  toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  callback: sendUnaryData<unknown>,
+  handle: () => CallResult | Promise<CallResult>,
+): void {
+  const answer = (result: CallResult): void =>
+    result.ok ? callback(null, result.response) : callback(toStatus(result.error, path));
+  let handling: CallResult | Promise<CallResult>;
+  try {
+    handling = handle();
+  } catch (error) {
+    callback(toStatus(error, path));
+    return;
+  }
+  if (handling instanceof Promise)
+    handling.then(answer, (error: unknown) => callback(toStatus(error, path)));
+  else answer(handling);
 }
 
 /** The requests of a client stream, each checked as it is read. */

@@ -1,17 +1,5 @@
 import type { PoolData } from '@cinode/contracts';
 
-/** Deterministic pseudo-random numbers for fixtures and benches (mulberry32). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const MODELS = [
   { model: 'H800', kind: 'GPU', domestic: false },
   { model: 'A800', kind: 'GPU', domestic: false },

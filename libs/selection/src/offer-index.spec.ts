@@ -2,7 +2,8 @@ import { checkSelectRequest } from './demand';
 import { LatencyModel } from './latency';
 import { randomDemand } from './random-demands';
 import { OfferIndex, selectByScan } from './offer-index';
-import { randomPool, seeded } from './fixtures';
+import { seededRandom } from '@cinode/common';
+import { randomPool } from './fixtures';
 
 const latency = new LatencyModel({
   sameRegionMs: 2,
@@ -16,7 +17,7 @@ const latency = new LatencyModel({
 
 describe(OfferIndex.name, () => {
   it('selects exactly what a full scan selects, eliminations included, for many random demands', () => {
-    const random = seeded(20261201);
+    const random = seededRandom(20261201);
     const index = new OfferIndex();
     for (let i = 0; i < 3_000; i += 1) index.apply(randomPool(random, i));
     for (let i = 0; i < 300; i += 1) {
@@ -37,7 +38,7 @@ describe(OfferIndex.name, () => {
   });
 
   it('keeps only the newest version of a pool, and drops a pool that left selection', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const index = new OfferIndex();
     const pool = { ...randomPool(random, 1), state: 'online' as const, version: 3 };
     expect(index.apply(pool)).toBe(true);
@@ -49,7 +50,7 @@ describe(OfferIndex.name, () => {
   });
 
   it('ranks by the weights and breaks ties by pool id', () => {
-    const random = seeded(11);
+    const random = seededRandom(11);
     const base = randomPool(random, 1);
     const twin = (id: number, price: number) => ({
       ...base,
@@ -99,7 +100,7 @@ describe(OfferIndex.name, () => {
 
 describe('rank', () => {
   it('keeps the same best candidates as ranking every match and cutting', () => {
-    const random = seeded(99);
+    const random = seededRandom(99);
     const index = new OfferIndex();
     for (let i = 0; i < 2_000; i += 1) index.apply(randomPool(random, i));
     for (let i = 0; i < 50; i += 1) {

@@ -1,4 +1,5 @@
 import type { PoolData, PoolStateName } from '@cinode/contracts';
+import { fromTimestamp } from '@cinode/grpc';
 import {
   AcceleratorKind,
   PoolClass,
@@ -55,10 +56,6 @@ export function poolDataOfMessage(pool: Pool): PoolData {
       memoryGib: held?.memoryGibFree ?? 0,
       storageGib: held?.storageGibFree ?? 0,
     },
-    lastReportedAt: pool.lastReportedAt
-      ? new Date(
-          pool.lastReportedAt.seconds * 1000 + Math.floor(pool.lastReportedAt.nanos / 1e6),
-        ).toISOString()
-      : null,
+    lastReportedAt: pool.lastReportedAt ? fromTimestamp(pool.lastReportedAt).toISOString() : null,
   };
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { HeldData } from '@cinode/contracts';
-import { UnitOfWork, type Tx } from '@cinode/database';
-import { affectedRows } from '../inventory/inventory.repository';
+import { UnitOfWork, affectedRows, type Tx } from '@cinode/database';
 import { PoolEntity } from '../pools/pool.entity';
 import { HoldEntity, type HoldStateName } from './hold.entity';
 

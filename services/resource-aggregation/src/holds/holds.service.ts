@@ -20,7 +20,7 @@ import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { netFree } from '../inventory/inventory.service';
 import { REQUEST_ID_PATTERN, poolIdOf, poolNotFound } from '../pools/pool-input';
-import { poolEvent, poolStateOf } from '../pools/pool-view';
+import { NOTHING_HELD, poolEvent, poolStateOf } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 import type { HoldEntity } from './hold.entity';
@@ -189,7 +189,9 @@ export class HoldsService {
         if (!pool) return 0;
         const holds = await this.holds.expire(tx, poolId);
         if (holds.length === 0) return 0;
-        const released = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), zeroHeld());
+        const released = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), {
+          ...NOTHING_HELD,
+        });
         await this.changeHeld(tx, pool, released, -1);
         return holds.length;
       });
@@ -228,18 +230,14 @@ export class HoldsService {
   }
 }
 
-function zeroHeld(): HeldData {
-  return { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 };
-}
-
 function addHeld(held: HeldData, resources: HeldData, sign: 1 | -1): HeldData {
-  const sum = zeroHeld();
+  const sum = { ...NOTHING_HELD };
   for (const [field] of RESOURCES) sum[field] = Math.max(0, held[field] + sign * resources[field]);
   return sum;
 }
 
 function checkResources(checks: FieldChecks, resources: HoldResources | undefined): HeldData {
-  const held = zeroHeld();
+  const held = { ...NOTHING_HELD };
   if (!resources) {
     checks.add('resources', 'is required');
     return held;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { InventoryData } from '@cinode/contracts';
 import type { PagePosition } from '@cinode/common';
-import { UnitOfWork, type Tx } from '@cinode/database';
+import { UnitOfWork, affectedCount, affectedRows, type Tx } from '@cinode/database';
 import { In } from 'typeorm';
 import { PoolEntity } from '../pools/pool.entity';
 import { InventoryMinuteEntity } from './inventory-minute.entity';
@@ -156,7 +156,7 @@ export class InventoryRepository {
        )`,
       [cutoff.toISOString(), batch],
     );
-    return (result as [unknown[], number])[1];
+    return affectedCount(result);
   }
 
   /** Pools in selection (filed and online), for the compute map. */
@@ -169,9 +169,4 @@ export class InventoryRepository {
     if (regionCode) query.andWhere('p.region_code = :regionCode', { regionCode });
     return query.getMany();
   }
-}
-
-/** The rows an UPDATE or DELETE ... RETURNING gave (TypeORM answers those as [rows, count]). */
-export function affectedRows<T>(result: unknown): T[] {
-  return (result as [T[], number])[0];
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { type Tx } from '@cinode/database';
+import { affectedRows, type Tx } from '@cinode/database';
 import { In } from 'typeorm';
-import { affectedRows } from '../inventory/inventory.repository';
 import { PoolEntity, type PoolLiveness } from '../pools/pool.entity';
 
 @Injectable()

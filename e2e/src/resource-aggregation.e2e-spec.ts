@@ -152,6 +152,7 @@ function demand(overrides: Partial<Demand> = {}): Demand {
     durationHours: 24,
     allowedRegions: [],
     userRegionCode: '310000',
+    userSite: '',
     maxLatencyMs: 10,
     minBandwidthMbps: 1_000,
     maxPriceFenPerHour: 0,

@@ -211,14 +211,19 @@ component, migration.
 
 {{/* ---- compute-selection --------------------------------------------------------------------- */}}
 
-{{- /* It builds its index from resource aggregation's pools. */}}
+{{- /* It builds its index from resource aggregation's pools, and issues line identifiers at the identifier service. */}}
 {{- define "cinode.env.compute-selection" -}}
 {{- $ctx := .ctx -}}
 {{- if not $ctx.Values.resourceAggregation.enabled -}}
 {{- fail "computeSelection needs resourceAggregation.enabled (its index is built from the pools there)" -}}
 {{- end }}
+{{- if not $ctx.Values.identifier.enabled -}}
+{{- fail "computeSelection needs identifier.enabled (dedicated lines get their identifiers there)" -}}
+{{- end }}
 - name: RESOURCE_AGGREGATION_ADDRESS
   value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
+- name: IDENTIFIER_ADDRESS
+  value: {{ include "cinode.identifierAddress" $ctx | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.compute-selection" -}}
@@ -228,5 +233,12 @@ component, migration.
           {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "resource-aggregation") | nindent 10 }}
   ports:
     - port: {{ .ctx.Values.resourceAggregation.grpcPort }}
+      protocol: TCP
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "identifier") | nindent 10 }}
+  ports:
+    - port: {{ .ctx.Values.identifier.grpcPort }}
       protocol: TCP
 {{- end -}}

@@ -26,7 +26,13 @@ describe('the manifests agree with @cinode/contracts', () => {
   const byName = new Map(streams.map((s) => [s.name, s]));
 
   it('finds the declared streams', () => {
-    expect([...byName.keys()].sort()).toEqual(['DLQ', 'IDENTIFIER', 'PARTICIPANT', 'RESOURCE']);
+    expect([...byName.keys()].sort()).toEqual([
+      'DLQ',
+      'IDENTIFIER',
+      'NETWORK',
+      'PARTICIPANT',
+      'RESOURCE',
+    ]);
   });
 
   it('names every stream a service owns or consumes in the contracts, owned by that service', () => {

@@ -17,6 +17,8 @@ export interface DemandSpec {
   durationHours: number;
   allowedRegions: ReadonlySet<string>;
   userRegionCode: string;
+  /** "" when not given: then any line ending in the user's region reaches the user. */
+  userSite: string;
   maxLatencyMs: number;
   minBandwidthMbps: number;
   maxPriceFenPerHour: number;
@@ -34,6 +36,8 @@ export interface WeightSpec {
 }
 
 const REGION = /^\d{6}$/;
+/** As pool sites and line endpoints are spelt. */
+export const SITE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_UNITS = 1e12;
 const MAX_ALLOWED_REGIONS = 64;
 const MAX_TOP_K = 100;
@@ -85,6 +89,14 @@ export function checkSelectRequest(
     });
   if (d.userRegionCode !== '' && !REGION.test(d.userRegionCode))
     checks.add('demand.user_region_code', 'must be a six-digit region code');
+  checks.text('demand.user_site', d.userSite, {
+    required: false,
+    max: 64,
+    pattern: SITE_PATTERN,
+    patternHint: "must be letters, digits, '.', '_' or '-'",
+  });
+  if (d.userSite !== '' && d.userRegionCode === '')
+    checks.add('demand.user_region_code', 'is required with demand.user_site');
   whole(checks, 'demand.max_latency_ms', d.maxLatencyMs, 60_000);
   if (d.maxLatencyMs > 0 && d.userRegionCode === '')
     checks.add('demand.user_region_code', 'is required with demand.max_latency_ms');
@@ -124,6 +136,7 @@ export function checkSelectRequest(
       durationHours: d.durationHours,
       allowedRegions: new Set(d.allowedRegions),
       userRegionCode: d.userRegionCode,
+      userSite: d.userSite,
       maxLatencyMs: d.maxLatencyMs,
       minBandwidthMbps: d.minBandwidthMbps,
       maxPriceFenPerHour: d.maxPriceFenPerHour,

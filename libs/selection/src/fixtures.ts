@@ -1,4 +1,4 @@
-import type { PoolData } from '@cinode/contracts';
+import type { LineData, PoolData } from '@cinode/contracts';
 
 export const MODELS = [
   { model: 'H800', kind: 'GPU', domestic: false },
@@ -88,5 +88,28 @@ export function randomPool(random: () => number, index: number): PoolData {
       storageGib: 0,
     },
     lastReportedAt: null,
+  };
+}
+
+/** A dedicated line between random sites of the fixture regions (the sites pools use). */
+export function randomLine(random: () => number, index: number): LineData {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const int = (max: number) => Math.floor(random() * (max + 1));
+  const a = pick(REGIONS);
+  const b = random() < 0.1 ? a : pick(REGIONS);
+  const total = 1_000 + int(99_000);
+  return {
+    lineId: `CN.R0001.LN.${String(index).padStart(8, '0')}X`,
+    version: 1,
+    providerParticipantId: `line-provider-${int(5)}`,
+    name: `line ${index}`,
+    endpointA: { regionCode: a, site: `site-${int(200)}` },
+    endpointB: { regionCode: b, site: `site-${int(200)}` },
+    bandwidthMbpsTotal: total,
+    bandwidthMbpsFree: int(total),
+    latencyMs: 1 + int(40),
+    priceFenPerHour: random() < 0.3 ? 0 : int(5_000),
+    availability: 0.999,
+    state: random() < 0.85 ? 'active' : random() < 0.5 ? 'pending_filing' : 'out_of_service',
   };
 }

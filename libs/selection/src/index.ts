@@ -3,6 +3,7 @@
 export * from './demand';
 export * from './fixtures';
 export * from './latency';
+export * from './line-table';
 export * from './matcher';
 export * from './offer';
 export * from './offer-index';

@@ -1,6 +1,7 @@
 import type { Offer } from './offer';
 import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
+import { NO_LINES, type LineOffer, type LineReach } from './line-table';
 
 /** Constraints in the order a pool is checked against them; it counts under the first it fails. */
 export const CONSTRAINTS = [
@@ -23,21 +24,58 @@ export const CONSTRAINTS = [
 ] as const;
 export type Constraint = (typeof CONSTRAINTS)[number];
 
-/** How a demand's user reaches a region: local, or the node's estimate between regions. */
-export function pathTo(
-  region: string,
+/** How a demand's user reaches a pool: no user region given, locally, a dedicated line, or not. */
+export type PathKindName = 'none' | 'local' | 'line' | 'default';
+
+/** The path to a region without dedicated lines. */
+export interface RegionPath {
+  kind: Exclude<PathKindName, 'line'>;
+  latencyMs: number;
+}
+
+const NO_PATH: RegionPath = { kind: 'none', latencyMs: 0 };
+
+/** How a demand's user reaches a region without a line: local, or the node's estimate between regions. */
+export function pathTo(region: string, demand: DemandSpec, latency: LatencyModel): RegionPath {
+  if (!demand.userRegionCode) return NO_PATH;
+  const between = latency.between(demand.userRegionCode, region);
+  return { kind: between.local ? 'local' : 'default', latencyMs: between.latencyMs };
+}
+
+/**
+ * The dedicated line a pool is reached by, if any meets the demand: among the usable lines from
+ * the user's endpoint to the pool's region and site, the best (latency, price, id) within the
+ * maximum latency, with at least the minimum bandwidth free, and within the maximum price with the
+ * pool's own price. Allocates nothing: the site's lines are listed best first.
+ */
+export function lineFor(
+  offer: Offer,
   demand: DemandSpec,
-  latency: LatencyModel,
-): { local: boolean; latencyMs: number } {
-  return demand.userRegionCode
-    ? latency.between(demand.userRegionCode, region)
-    : { local: false, latencyMs: 0 };
+  reach: LineReach,
+  poolPriceFenPerHour: number,
+): LineOffer | undefined {
+  const lines = reach.get(offer.regionCode)?.sites.get(offer.site);
+  if (!lines) return undefined;
+  for (const line of lines) {
+    // Best first by latency: once one is too slow, every later one is.
+    if (demand.maxLatencyMs > 0 && line.latencyMs > demand.maxLatencyMs) return undefined;
+    if (line.bandwidthMbpsFree < demand.minBandwidthMbps) continue;
+    if (
+      demand.maxPriceFenPerHour > 0 &&
+      poolPriceFenPerHour + line.priceFenPerHour > demand.maxPriceFenPerHour
+    )
+      continue;
+    return line;
+  }
+  return undefined;
 }
 
 /** A pool meeting a demand, before scoring. */
 export interface Match {
   offer: Offer;
-  local: boolean;
+  path: PathKindName;
+  /** The dedicated line of a `line` path. */
+  line: LineOffer | undefined;
   latencyMs: number;
   bandwidthMbps: number;
   priceFenPerHour: number;
@@ -68,21 +106,32 @@ function acceleratorOf(offer: Offer, demand: DemandSpec) {
 
 /**
  * Checks one pool past the index's own constraints (state, class, model), in CONSTRAINTS order:
- * the first failed constraint, or the match.
+ * the first failed constraint, or the match. The path is LOCAL in the user's region; elsewhere a
+ * dedicated line that meets the demand (`lineFor`) wins over the public network (DEFAULT).
  */
 export function evaluate(
   offer: Offer,
   demand: DemandSpec,
   latency: LatencyModel,
+  reach: LineReach = NO_LINES,
   /** The path to the pool's region, when the caller worked it out already (the index does). */
-  knownPath?: { local: boolean; latencyMs: number },
+  regionPath?: RegionPath,
 ): Constraint | Match {
   if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(offer.regionCode))
     return 'allowed_regions';
-  const path = knownPath ?? pathTo(offer.regionCode, demand, latency);
-  if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
-  if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';
   const accelerator = demand.acceleratorModel ? acceleratorOf(offer, demand) : undefined;
+  const cardPrice =
+    accelerator?.kind === 'NPU' ? offer.price.npuCardHourFen : offer.price.gpuCardHourFen;
+  const poolPrice =
+    demand.cpuCores * offer.price.cpuCoreHourFen +
+    demand.acceleratorCount * cardPrice +
+    demand.memoryGib * offer.price.memoryGibHourFen +
+    demand.storageGib * offer.price.storageGibHourFen;
+  const base = regionPath ?? pathTo(offer.regionCode, demand, latency);
+  const line = base.kind === 'default' ? lineFor(offer, demand, reach, poolPrice) : undefined;
+  const latencyMs = line ? line.latencyMs : base.latencyMs;
+  if (demand.maxLatencyMs > 0 && latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
+  if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';
   if (demand.domesticOnly) {
     const foreign = accelerator
       ? !accelerator.domestic
@@ -97,22 +146,25 @@ export function evaluate(
   if (offer.free.storageGib < demand.storageGib) return 'storage_gib';
   if (offer.free.fp16Tflops < demand.fp16Tflops) return 'fp16_tflops';
   if (offer.free.fp32Tflops < demand.fp32Tflops) return 'fp32_tflops';
-  const bandwidthMbps = offer.free.downlinkMbps;
+  const bandwidthMbps = line
+    ? Math.min(line.bandwidthMbpsFree, offer.free.downlinkMbps)
+    : offer.free.downlinkMbps;
   if (bandwidthMbps < demand.minBandwidthMbps) return 'min_bandwidth_mbps';
-  const cardPrice =
-    accelerator?.kind === 'NPU' ? offer.price.npuCardHourFen : offer.price.gpuCardHourFen;
-  const priceFenPerHour =
-    demand.cpuCores * offer.price.cpuCoreHourFen +
-    demand.acceleratorCount * cardPrice +
-    demand.memoryGib * offer.price.memoryGibHourFen +
-    demand.storageGib * offer.price.storageGibHourFen;
+  const priceFenPerHour = poolPrice + (line ? line.priceFenPerHour : 0);
   // Above the maximum, or beyond what a price can be counted in (int64 fen, exact in a double).
   if (
     (demand.maxPriceFenPerHour > 0 && priceFenPerHour > demand.maxPriceFenPerHour) ||
     priceFenPerHour * demand.durationHours > Number.MAX_SAFE_INTEGER
   )
     return 'max_price_fen_per_hour';
-  return { offer, local: path.local, latencyMs: path.latencyMs, bandwidthMbps, priceFenPerHour };
+  return {
+    offer,
+    path: line ? 'line' : base.kind,
+    line,
+    latencyMs,
+    bandwidthMbps,
+    priceFenPerHour,
+  };
 }
 
 /** Higher is better, 0 to 1: where `value` lies between the worst and the best. */

@@ -3,7 +3,8 @@ import { LatencyModel } from './latency';
 import { randomDemand } from './random-demands';
 import { OfferIndex, selectByScan } from './offer-index';
 import { seededRandom } from '@cinode/common';
-import { randomPool } from './fixtures';
+import { REGIONS, randomLine, randomPool } from './fixtures';
+import { LineTable } from './line-table';
 
 const latency = new LatencyModel({
   sameRegionMs: 2,
@@ -35,6 +36,38 @@ describe(OfferIndex.name, () => {
         fromScan.candidates.map((c) => [c.offer.poolId, c.score]),
       );
     }
+  });
+
+  it('agrees with a full scan when dedicated lines reach some sites, eliminations included', () => {
+    const random = seededRandom(20260815);
+    const index = new OfferIndex();
+    const lines = new LineTable();
+    for (let i = 0; i < 3_000; i += 1) index.apply(randomPool(random, i));
+    for (let i = 0; i < 400; i += 1) lines.apply(randomLine(random, i));
+    let linePaths = 0;
+    for (let i = 0; i < 300; i += 1) {
+      const raw = randomDemand(random);
+      raw.userRegionCode = REGIONS[i % REGIONS.length];
+      raw.maxLatencyMs = 1 + Math.floor(random() * 40);
+      if (i % 2 === 0) raw.userSite = `site-${Math.floor(random() * 200)}`;
+      const { demand, weights, topK } = checkSelectRequest(raw, undefined, 10);
+      const fromIndex = index.select(demand, weights, topK, latency, lines);
+      const fromScan = selectByScan(index.all(), demand, weights, topK, latency, lines);
+      expect(fromIndex.matched).toBe(fromScan.matched);
+      expect(Object.fromEntries(fromIndex.eliminations)).toEqual(
+        Object.fromEntries(fromScan.eliminations),
+      );
+      const answer = (c: (typeof fromIndex.candidates)[number]) => [
+        c.offer.poolId,
+        c.score,
+        c.path,
+        c.line?.lineId,
+      ];
+      expect(fromIndex.candidates.map(answer)).toEqual(fromScan.candidates.map(answer));
+      linePaths += fromIndex.candidates.filter((c) => c.path === 'line').length;
+    }
+    // The demands above do reach pools through lines, so the comparison covers line paths.
+    expect(linePaths).toBeGreaterThan(20);
   });
 
   it('keeps only the newest version of a pool, and drops a pool that left selection', () => {

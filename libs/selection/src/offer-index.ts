@@ -9,6 +9,7 @@ import {
   type Match,
   type SelectionResult,
 } from './matcher';
+import { NO_LINES, type LineReach, type LineTable } from './line-table';
 import { offerOf, type Offer } from './offer';
 
 /** Selectable pools of one class and model (or of one class), by region and security level. */
@@ -34,7 +35,9 @@ class Bucket {
  * accelerator model), each bucket by region and security level. A demand visits only its bucket,
  * and in it only the regions it allows and reaches in time and the levels it accepts: the pools it
  * skips fail a constraint checked before any other (state, class, model, region, latency, level),
- * so they are counted by the set, not visited, and the eliminations come out as a full scan's.
+ * so they are counted by the set, not visited, and the eliminations come out as a full scan's. A
+ * region too far on the public network is visited only when a dedicated line from the user reaches
+ * one of its sites in time, and then pool by pool (their paths differ by site).
  */
 export class OfferIndex {
   private readonly offers = new Map<string, Offer>();
@@ -74,7 +77,9 @@ export class OfferIndex {
     weights: WeightSpec,
     topK: number,
     latency: LatencyModel,
+    lines?: LineTable,
   ): SelectionResult {
+    const reach = reachOf(demand, lines);
     const eliminations = new Map<Constraint, number>();
     const count = (constraint: Constraint, pools: number) => {
       if (pools > 0) eliminations.set(constraint, (eliminations.get(constraint) ?? 0) + pools);
@@ -96,18 +101,21 @@ export class OfferIndex {
         continue;
       }
       const path = pathTo(region, demand, latency);
-      if (demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs) {
+      // Too far without a line: only pools at the sites of lines fast enough may still match.
+      const tooFar = demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs;
+      if (tooFar && !((reach.get(region)?.minLatencyMs ?? Infinity) <= demand.maxLatencyMs)) {
         count('max_latency_ms', inRegion);
         continue;
       }
       for (let level = 1; level <= 4; level += 1) {
         const offers = levels[level];
-        if (level < demand.minSecurityLevel) {
+        // Counted by the set only when no pool of it fails the latency first.
+        if (level < demand.minSecurityLevel && !tooFar) {
           count('min_security_level', offers.size);
           continue;
         }
         for (const offer of offers) {
-          const outcome = evaluate(offer, demand, latency, path);
+          const outcome = evaluate(offer, demand, latency, reach, path);
           if (typeof outcome === 'string') count(outcome, 1);
           else matches.push(outcome);
         }
@@ -145,6 +153,13 @@ export class OfferIndex {
   }
 }
 
+/** The dedicated lines from the demand's user, by where they lead; none without a user region. */
+function reachOf(demand: DemandSpec, lines: LineTable | undefined): LineReach {
+  return lines && demand.userRegionCode
+    ? lines.reachFrom(demand.userRegionCode, demand.userSite)
+    : NO_LINES;
+}
+
 function modelKey(poolClass: PoolClassCode, model: string): string {
   return `${poolClass}\u0000${model}`;
 }
@@ -159,7 +174,9 @@ export function selectByScan(
   weights: WeightSpec,
   topK: number,
   latency: LatencyModel,
+  lines?: LineTable,
 ): SelectionResult {
+  const reach = reachOf(demand, lines);
   const eliminations = new Map<Constraint, number>();
   const fail = (constraint: Constraint) =>
     eliminations.set(constraint, (eliminations.get(constraint) ?? 0) + 1);
@@ -175,7 +192,7 @@ export function selectByScan(
     )
       fail('accelerator_model');
     else {
-      const outcome = evaluate(offer, demand, latency);
+      const outcome = evaluate(offer, demand, latency, reach);
       if (typeof outcome === 'string') fail(outcome);
       else matches.push(outcome);
     }

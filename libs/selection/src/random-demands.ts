@@ -20,6 +20,7 @@ export function randomDemand(random: () => number): Demand {
     durationHours: 1 + Math.floor(random() * 720),
     allowedRegions: random() < 0.3 ? [pick(REGIONS), pick(REGIONS)] : [],
     userRegionCode: maybe(0.7, pick(REGIONS), ''),
+    userSite: '',
     maxLatencyMs: 0,
     minBandwidthMbps: maybe(0.3, Math.floor(random() * 50_000), 0),
     maxPriceFenPerHour: maybe(0.3, Math.floor(random() * 100_000), 0),

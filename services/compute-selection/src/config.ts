@@ -20,6 +20,10 @@ const schema = baseServiceSchema.extend({
   RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each ListPools page while the index is built. */
   RESOURCE_AGGREGATION_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** host:port of the identifier service, which issues every line's identifier. */
+  IDENTIFIER_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** Deadline of each call to the identifier service. */
+  IDENTIFIER_TIMEOUT_MS: envInt(5_000, 100, 60_000),
   /** Estimated latency within one region, within one province, and between other provinces. */
   LATENCY_SAME_REGION_MS: envInt(2, 0, 60_000),
   LATENCY_SAME_PROVINCE_MS: envInt(5, 0, 60_000),

@@ -8,9 +8,17 @@ import {
   type SelectRequest,
   type SelectResponse,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import type { PathKindName } from '@cinode/selection';
 import { SelectionService } from './selection.service';
 
 const SERVICE = 'SelectionService';
+
+const PATH_KINDS: Readonly<Record<PathKindName, PathKind>> = {
+  none: PathKind.PATH_KIND_UNSPECIFIED,
+  local: PathKind.PATH_KIND_LOCAL,
+  line: PathKind.PATH_KIND_LINE,
+  default: PathKind.PATH_KIND_DEFAULT,
+};
 
 @Controller()
 export class SelectionGrpcController {
@@ -30,13 +38,11 @@ export class SelectionGrpcController {
         regionCode: c.offer.regionCode,
         site: c.offer.site,
         path: {
-          kind: !request.demand?.userRegionCode
-            ? PathKind.PATH_KIND_UNSPECIFIED
-            : c.local
-              ? PathKind.PATH_KIND_LOCAL
-              : PathKind.PATH_KIND_DEFAULT,
+          kind: PATH_KINDS[c.path],
           latencyMs: c.latencyMs,
           bandwidthMbps: c.bandwidthMbps,
+          lineId: c.line?.lineId ?? '',
+          linePriceFenPerHour: c.line?.priceFenPerHour ?? 0,
         },
         priceFenPerHour: c.priceFenPerHour,
         totalPriceFen: c.priceFenPerHour * duration,

@@ -4,6 +4,7 @@ import { InjectConfig } from '@cinode/kit';
 import type { Demand, Weights } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type { ComputeSelectionConfig } from '../config';
 import { ErrorReason } from '../errors';
+import { LineFollower } from '../lines/line-follower.service';
 import { IndexFollower } from '../offers/index-follower.service';
 import {
   LatencyModel,
@@ -18,6 +19,7 @@ export class SelectionService {
 
   constructor(
     private readonly follower: IndexFollower,
+    private readonly lines: LineFollower,
     @InjectConfig() config: ComputeSelectionConfig,
   ) {
     this.latency = new LatencyModel({
@@ -30,17 +32,39 @@ export class SelectionService {
 
   select(demand: Demand | undefined, weights: Weights | undefined, topK: number): SelectionResult {
     const checked = checkSelectRequest(demand, weights, topK);
-    if (!this.follower.ready)
+    // Both pools and lines, or an answer could miss the paths (or pools) it should have.
+    if (!this.follower.ready || !this.lines.ready)
       throw new UnavailableError(
         ErrorReason.INDEX_NOT_READY,
         'the offer index is still being built; retry shortly',
         { retryAfterSeconds: 1 },
       );
-    return this.follower.index.select(checked.demand, checked.weights, checked.topK, this.latency);
+    return this.follower.index.select(
+      checked.demand,
+      checked.weights,
+      checked.topK,
+      this.latency,
+      this.lines.table,
+    );
   }
 
-  status(): { ready: boolean; pools: number; selectable: number; lastSequence: number } {
-    const { index, ready, lastSequence } = this.follower;
-    return { ready, pools: index.size, selectable: index.selectable, lastSequence };
+  status(): {
+    ready: boolean;
+    pools: number;
+    selectable: number;
+    lastSequence: number;
+    lines: number;
+    usableLines: number;
+  } {
+    const { index, lastSequence } = this.follower;
+    const { table } = this.lines;
+    return {
+      ready: this.follower.ready && this.lines.ready,
+      pools: index.size,
+      selectable: index.selectable,
+      lastSequence,
+      lines: table.size,
+      usableLines: table.usable,
+    };
   }
 }

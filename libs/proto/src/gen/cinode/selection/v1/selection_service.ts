@@ -27,6 +27,8 @@ export enum PathKind {
   PATH_KIND_LOCAL = 1,
   /** PATH_KIND_DEFAULT - Through the public network, with the node's configured inter-region latency. */
   PATH_KIND_DEFAULT = 2,
+  /** PATH_KIND_LINE - Through a dedicated line (LineService) from the user's region (and site) to the pool's site. */
+  PATH_KIND_LINE = 3,
 }
 
 /** What a user needs. Unset (zero) numbers mean "no requirement". */
@@ -53,7 +55,10 @@ export interface Demand {
   allowedRegions: string[];
   /** The user's region (six-digit code); required when `max_latency_ms` is set. */
   userRegionCode: string;
-  /** Maximum end-to-end latency from the user's region, in milliseconds. */
+  /**
+   * Maximum end-to-end latency from the user's region, in milliseconds; a dedicated line that
+   * meets it (and `min_bandwidth_mbps`) is preferred to the public network.
+   */
   maxLatencyMs: number;
   /** Minimum free bandwidth on the path, in Mbit/s. */
   minBandwidthMbps: number;
@@ -65,6 +70,12 @@ export interface Demand {
   minRenewableRatio: number;
   /** Domestic accelerators only. */
   domesticOnly: boolean;
+  /**
+   * The user's site in `user_region_code` (as line endpoints spell it): with it, only dedicated
+   * lines ending at this site reach the user; without it, any line ending in the user's region
+   * does. Needs `user_region_code`.
+   */
+  userSite: string;
 }
 
 /** Relative weights of the criteria; each 0 to 1000, at least one above 0. All zero: equal weights. */
@@ -101,8 +112,15 @@ export interface NetworkPath {
   kind: PathKind;
   /** Estimated latency in milliseconds. */
   latencyMs: number;
-  /** Free bandwidth on the path in Mbit/s (the pool's free downlink for a default path). */
+  /**
+   * Free bandwidth on the path in Mbit/s: the pool's free downlink, and for a line the lower of
+   * that and the line's free bandwidth.
+   */
   bandwidthMbps: number;
+  /** The dedicated line's identifier (object type LN) for a LINE path; empty otherwise. */
+  lineId: string;
+  /** The line's price per hour in fen, included in the candidate's price; 0 without a line. */
+  linePriceFenPerHour: number;
 }
 
 /** Each criterion's score (0 to 1, higher is better) before weighting. */
@@ -132,7 +150,10 @@ export interface Candidate {
   path:
     | NetworkPath
     | undefined;
-  /** Price of the demand per hour, and for its whole duration, in fen. */
+  /**
+   * Price of the demand per hour (the pool's resources plus the line's price on a LINE path), and
+   * for its whole duration, in fen.
+   */
   priceFenPerHour: number;
   totalPriceFen: number;
   /** The weighted score (0 to 1), and its parts. */
@@ -170,13 +191,16 @@ export interface GetIndexStatusRequest {
 
 /** Response of GetIndexStatus. */
 export interface GetIndexStatusResponse {
-  /** Whether the index has been built and follows the event stream. */
+  /** Whether the index (pools and dedicated lines) has been built and follows the event streams. */
   ready: boolean;
   /** Pools held, and of those selectable (online with inventory). */
   pools: number;
   selectable: number;
   /** Stream sequence of the last resource event applied. */
   lastSequence: number;
+  /** Dedicated lines held, and of those usable in selection (filed and in service). */
+  lines: number;
+  usableLines: number;
 }
 
 function createBaseDemand(): Demand {
@@ -198,6 +222,7 @@ function createBaseDemand(): Demand {
     minSecurityLevel: 0,
     minRenewableRatio: 0,
     domesticOnly: false,
+    userSite: "",
   };
 }
 
@@ -253,6 +278,9 @@ export const Demand: MessageFns<Demand> = {
     }
     if (message.domesticOnly !== false) {
       writer.uint32(136).bool(message.domesticOnly);
+    }
+    if (message.userSite !== "") {
+      writer.uint32(146).string(message.userSite);
     }
     return writer;
   },
@@ -398,6 +426,14 @@ export const Demand: MessageFns<Demand> = {
           }
 
           message.domesticOnly = reader.bool();
+          continue;
+        }
+        case 18: {
+          if (tag !== 146) {
+            break;
+          }
+
+          message.userSite = reader.string();
           continue;
         }
       }
@@ -551,7 +587,7 @@ export const SelectRequest: MessageFns<SelectRequest> = {
 };
 
 function createBaseNetworkPath(): NetworkPath {
-  return { kind: 0, latencyMs: 0, bandwidthMbps: 0 };
+  return { kind: 0, latencyMs: 0, bandwidthMbps: 0, lineId: "", linePriceFenPerHour: 0 };
 }
 
 export const NetworkPath: MessageFns<NetworkPath> = {
@@ -564,6 +600,12 @@ export const NetworkPath: MessageFns<NetworkPath> = {
     }
     if (message.bandwidthMbps !== 0) {
       writer.uint32(24).int64(message.bandwidthMbps);
+    }
+    if (message.lineId !== "") {
+      writer.uint32(34).string(message.lineId);
+    }
+    if (message.linePriceFenPerHour !== 0) {
+      writer.uint32(40).int64(message.linePriceFenPerHour);
     }
     return writer;
   },
@@ -597,6 +639,22 @@ export const NetworkPath: MessageFns<NetworkPath> = {
           }
 
           message.bandwidthMbps = longToNumber(reader.int64());
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.lineId = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.linePriceFenPerHour = longToNumber(reader.int64());
           continue;
         }
       }
@@ -982,7 +1040,7 @@ export const GetIndexStatusRequest: MessageFns<GetIndexStatusRequest> = {
 };
 
 function createBaseGetIndexStatusResponse(): GetIndexStatusResponse {
-  return { ready: false, pools: 0, selectable: 0, lastSequence: 0 };
+  return { ready: false, pools: 0, selectable: 0, lastSequence: 0, lines: 0, usableLines: 0 };
 }
 
 export const GetIndexStatusResponse: MessageFns<GetIndexStatusResponse> = {
@@ -998,6 +1056,12 @@ export const GetIndexStatusResponse: MessageFns<GetIndexStatusResponse> = {
     }
     if (message.lastSequence !== 0) {
       writer.uint32(32).int64(message.lastSequence);
+    }
+    if (message.lines !== 0) {
+      writer.uint32(40).int32(message.lines);
+    }
+    if (message.usableLines !== 0) {
+      writer.uint32(48).int32(message.usableLines);
     }
     return writer;
   },
@@ -1041,6 +1105,22 @@ export const GetIndexStatusResponse: MessageFns<GetIndexStatusResponse> = {
           message.lastSequence = longToNumber(reader.int64());
           continue;
         }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.lines = reader.int32();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.usableLines = reader.int32();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1069,7 +1149,10 @@ export interface SelectionServiceClient {
 
   select(request: SelectRequest, metadata?: Metadata): Observable<SelectResponse>;
 
-  /** How far the index is: pools held, pools selectable, the last resource event applied. */
+  /**
+   * How far the index is: pools held, pools selectable, the last resource event applied, and the
+   * dedicated lines held and usable.
+   */
 
   getIndexStatus(request: GetIndexStatusRequest, metadata?: Metadata): Observable<GetIndexStatusResponse>;
 }
@@ -1095,7 +1178,10 @@ export interface SelectionServiceController {
     metadata?: Metadata,
   ): Promise<SelectResponse> | Observable<SelectResponse> | SelectResponse;
 
-  /** How far the index is: pools held, pools selectable, the last resource event applied. */
+  /**
+   * How far the index is: pools held, pools selectable, the last resource event applied, and the
+   * dedicated lines held and usable.
+   */
 
   getIndexStatus(
     request: GetIndexStatusRequest,

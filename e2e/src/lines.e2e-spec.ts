@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { createGrpcClient, type PromiseClient } from '@cinode/grpc';
+import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import {
+  AcceleratorKind,
+  PoolClass,
+  PoolState,
+  type Inventory,
+  type PoolSpec,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import {
+  LineState,
+  type Line,
+  type LineServiceClient,
+  type LineSpec,
+} from '@cinode/proto/gen/cinode/selection/v1/line_service';
+import {
+  PathKind,
+  type Demand,
+  type SelectResponse,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import { expectGrpcError } from '@cinode/testing';
+import { SETTLE_MS, organisation, registerAndCertify } from './support/market';
+import {
+  KeyHolder,
+  as,
+  startNode,
+  type NodeClients,
+  type NodeUnderTest,
+} from './support/node-processes';
+import { pollUntil, retryWhile } from './support/waiting';
+
+/**
+ * Dedicated lines in the whole node, through gRPC only: a certified line provider registers a line
+ * between a Shanghai site and a Beijing pool's site; its LN identifier is issued and filed; then a
+ * Shanghai user whose latency limit the public network (35 ms between the provinces by default)
+ * cannot meet reaches the Beijing pool through the line. Malformed lines and callers that are not
+ * line providers are refused.
+ */
+let node: NodeUnderTest;
+let api: NodeClients;
+let lines: PromiseClient<LineServiceClient>;
+let closeLines: (() => void) | undefined;
+let operator: KeyHolder;
+let provider: KeyHolder;
+let lineProvider: KeyHolder;
+let serviceToken: string;
+let poolId: string;
+
+const POOL: PoolSpec = {
+  name: 'Yizhuang GPU cluster',
+  poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+  site: 'bj-yizhuang-2',
+  regionCode: '110115',
+  accelerators: [{ kind: AcceleratorKind.ACCELERATOR_KIND_GPU, model: 'H800', domestic: false }],
+  securityLevel: 3,
+  datacenterTier: 4,
+  pue: 1.2,
+  renewableRatio: 0.5,
+  gflopsPerWatt: 50,
+  price: {
+    cpuCoreHourFen: 10,
+    gpuCardHourFen: 1_500,
+    npuCardHourFen: 1_000,
+    memoryGibHourFen: 2,
+    storageGibHourFen: 1,
+  },
+};
+
+const INVENTORY: Inventory = {
+  cpuServers: 4,
+  cpuCoresTotal: 256,
+  cpuCoresFree: 128,
+  gpuServers: 2,
+  gpuCardsTotal: 16,
+  gpuCardsFree: 8,
+  npuServers: 0,
+  npuCardsTotal: 0,
+  npuCardsFree: 0,
+  fp16TflopsTotal: 15_840,
+  fp16TflopsFree: 7_920,
+  fp32TflopsTotal: 1_072,
+  fp32TflopsFree: 536,
+  memoryGibTotal: 8_192,
+  memoryGibFree: 4_096,
+  storageGibTotal: 500_000,
+  storageGibFree: 300_000,
+  uplinkMbpsTotal: 100_000,
+  uplinkMbpsFree: 60_000,
+  uplinkTrafficGbFree: 5_000,
+  downlinkMbpsTotal: 100_000,
+  downlinkMbpsFree: 70_000,
+  downlinkTrafficGbFree: 5_000,
+};
+
+const LINE: LineSpec = {
+  name: 'Lingang to Yizhuang',
+  endpointA: { regionCode: '310115', site: 'sh-lingang-1' },
+  endpointB: { regionCode: '110115', site: 'bj-yizhuang-2' },
+  bandwidthMbpsTotal: 100_000,
+  bandwidthMbpsFree: 20_000,
+  latencyMs: 12,
+  priceFenPerHour: 800,
+  availability: 0.9995,
+  outOfService: false,
+};
+
+/** One H800 card for a user at the Lingang site who needs 20 ms at most and 1 Gbit/s. */
+function demand(overrides: Partial<Demand> = {}): Demand {
+  return {
+    poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+    acceleratorModel: 'h800',
+    acceleratorCount: 1,
+    fp16Tflops: 0,
+    fp32Tflops: 0,
+    cpuCores: 8,
+    memoryGib: 64,
+    storageGib: 0,
+    durationHours: 10,
+    allowedRegions: [],
+    userRegionCode: '310115',
+    userSite: 'sh-lingang-1',
+    maxLatencyMs: 20,
+    minBandwidthMbps: 1_000,
+    maxPriceFenPerHour: 0,
+    minSecurityLevel: 0,
+    minRenewableRatio: 0,
+    domesticOnly: false,
+    ...overrides,
+  };
+}
+
+function select(overrides: Partial<Demand> = {}): Promise<SelectResponse> {
+  return api.selection.select(
+    { demand: demand(overrides), weights: undefined, topK: 5 },
+    as(serviceToken),
+  );
+}
+
+async function certified(kind: ParticipantKind, name: string): Promise<KeyHolder> {
+  const { apiKey } = await registerAndCertify(
+    api,
+    operator,
+    organisation(kind, `${name} ${randomUUID().slice(0, 8)}`),
+  );
+  return new KeyHolder(api.tokens, apiKey);
+}
+
+/** Registers a line, retried while the identifier service does not know the provider yet. */
+async function registerLine(holder: KeyHolder, spec: LineSpec = LINE): Promise<Line> {
+  const requestId = randomUUID();
+  const { line } = await retryWhile(
+    'RegisterLine to be accepted',
+    [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
+    async () =>
+      lines.registerLine({ requestId, spec, providerParticipantId: '' }, await holder.options()),
+    SETTLE_MS,
+  );
+  return line!;
+}
+
+beforeAll(async () => {
+  node = await startNode({ tokenTtlSeconds: 600 });
+  api = node.clients;
+  const client = createGrpcClient<LineServiceClient>('cinode.selection.v1.LineService', {
+    address: node.addressOf('cinode.selection.v1.LineService'),
+    credentials: node.credentials,
+  });
+  lines = client.api;
+  closeLines = () => client.close();
+  operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
+  provider = await certified(ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER, 'Yizhuang Compute');
+  lineProvider = await certified(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER, 'East Line Co.');
+  serviceToken = await node.auth.token(['service'], 'service-center');
+  // The Beijing pool, filed and online.
+  const requestId = randomUUID();
+  const { pool } = await retryWhile(
+    'RegisterPool to be accepted',
+    [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
+    async () =>
+      api.resources.registerPool(
+        { requestId, spec: POOL, contractVersion: 1 },
+        await provider.options(),
+      ),
+    SETTLE_MS,
+  );
+  poolId = pool!.poolId;
+  await pollUntil(
+    'the pool to be filed',
+    async () => (await api.resources.getPool({ poolId }, await operator.options())).pool!,
+    (p) => p.state === PoolState.POOL_STATE_OFFLINE,
+    SETTLE_MS,
+  );
+  await api.resources.reportInventory(
+    { snapshots: [{ poolId, sequence: 1, observedAt: undefined, inventory: INVENTORY }] },
+    await provider.options(),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  closeLines?.();
+  if (!node) return;
+  if (process.env.E2E_SHOW_LOGS) console.log(node.outputOf('compute-selection'));
+  const codes = await node.stop();
+  expect(codes['compute-selection']).toBe(0);
+}, 30_000);
+
+describe('dedicated lines (issue 8)', () => {
+  let lineId: string;
+
+  it('keeps a pool beyond the latency limit out of selection while no line reaches it', async () => {
+    const { value } = await pollUntil(
+      'the pool to be in the index',
+      () => select({ maxLatencyMs: 0 }),
+      (r) => r.matched === 1,
+      SETTLE_MS,
+    );
+    expect(value.candidates[0]?.path?.kind).toBe(PathKind.PATH_KIND_DEFAULT);
+    expect(value.candidates[0]?.path?.latencyMs).toBe(35);
+    const limited = await select();
+    expect(limited.matched).toBe(0);
+    expect(limited.eliminations).toEqual([{ constraint: 'max_latency_ms', pools: 1 }]);
+  });
+
+  it('registers a line with an LN identifier that the national node files', async () => {
+    const line = await registerLine(lineProvider);
+    lineId = line.lineId;
+    expect(lineId).toMatch(/^[A-Z]{2,8}\.[RI]\d{4}\.LN\.\d{8}[0-9A-Z]$/);
+    expect(line.spec).toEqual(LINE);
+    const { identifier } = await api.identifiers.resolveIdentifier(
+      { identifier: lineId },
+      await operator.options(),
+    );
+    expect(identifier?.objectName).toBe(LINE.name);
+    const { value: filed } = await pollUntil(
+      `line ${lineId} to be filed`,
+      async () => (await lines.getLine({ lineId }, await lineProvider.options())).line!,
+      (l) => l.state === LineState.LINE_STATE_ACTIVE,
+      SETTLE_MS,
+    );
+    expect(filed.version).toBeGreaterThan(line.version);
+  });
+
+  it('reaches the pool through the line when only the line meets the latency limit', async () => {
+    const { value } = await pollUntil(
+      'Select to find the pool through the line',
+      () => select(),
+      (r) => r.matched === 1,
+      SETTLE_MS,
+    );
+    const [candidate] = value.candidates;
+    expect(candidate.poolId).toBe(poolId);
+    expect(candidate.path).toEqual({
+      kind: PathKind.PATH_KIND_LINE,
+      latencyMs: 12,
+      bandwidthMbps: 20_000,
+      lineId,
+      linePriceFenPerHour: 800,
+    });
+    // 8 cores, 1 card, 64 GiB at the pool's prices, plus the line.
+    expect(candidate.priceFenPerHour).toBe(8 * 10 + 1_500 + 64 * 2 + 800);
+    // The line ends at the Lingang site: a user at another Shanghai site is not on it.
+    expect((await select({ userSite: 'sh-zhangjiang-3' })).matched).toBe(0);
+    const status = await api.selection.getIndexStatus({}, as(serviceToken));
+    expect([status.ready, status.lines, status.usableLines]).toEqual([true, 1, 1]);
+  });
+
+  it('drops the line from selection when its provider takes it out of service', async () => {
+    const current = (await lines.getLine({ lineId }, await lineProvider.options())).line!;
+    await expectGrpcError(
+      lines.updateLine(
+        {
+          lineId,
+          spec: { ...LINE, outOfService: true },
+          updateMask: ['out_of_service'],
+          expectedVersion: current.version + 1,
+        },
+        await lineProvider.options(),
+      ),
+      GrpcStatus.ABORTED,
+    );
+    const { line } = await lines.updateLine(
+      {
+        lineId,
+        spec: { ...LINE, outOfService: true },
+        updateMask: ['out_of_service'],
+        expectedVersion: current.version,
+      },
+      await lineProvider.options(),
+    );
+    expect(line?.state).toBe(LineState.LINE_STATE_OUT_OF_SERVICE);
+    await pollUntil(
+      'Select to stop using the line',
+      () => select(),
+      (r) => r.matched === 0,
+      SETTLE_MS,
+    );
+  });
+
+  it('refuses a malformed line, naming each field', async () => {
+    const error = await expectGrpcError(
+      lines.registerLine(
+        {
+          requestId: randomUUID(),
+          spec: {
+            ...LINE,
+            endpointB: { regionCode: '11011', site: 'bj yizhuang' },
+            bandwidthMbpsFree: 200_000,
+            availability: 1.5,
+          },
+          providerParticipantId: '',
+        },
+        await lineProvider.options(),
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual([
+      'spec.availability',
+      'spec.bandwidth_mbps_free',
+      'spec.endpoint_b.region_code',
+      'spec.endpoint_b.site',
+    ]);
+  });
+
+  it('refuses a participant that is not a line provider', async () => {
+    await expectGrpcError(
+      lines.registerLine(
+        { requestId: randomUUID(), spec: LINE, providerParticipantId: '' },
+        await provider.options(),
+      ),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    // Nor may a line provider change another's line, or a compute provider read it.
+    const other = await certified(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER, 'West Line Co.');
+    await expectGrpcError(
+      lines.updateLine(
+        { lineId, spec: LINE, updateMask: ['latency_ms'], expectedVersion: 0 },
+        await other.options(),
+      ),
+      GrpcStatus.NOT_FOUND,
+    );
+    await expectGrpcError(
+      lines.getLine({ lineId }, await provider.options()),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+  });
+});

@@ -6,6 +6,7 @@ import {
   AcceleratorKind,
   HoldState,
   PoolClass,
+  TaskState,
   PoolState,
   StreamInventoryRequest,
   StreamInventoryResponse,
@@ -190,6 +191,8 @@ afterAll(async () => {
 
 describe('resource aggregation and compute selection (issue 8)', () => {
   let poolId: string;
+  /** The hold the racing-holds test confirms: the provider's allocation at the end. */
+  let confirmedId: string;
 
   it('files a registered pool with the national node, then takes it online with its first snapshot', async () => {
     const registered = await registerPool(provider);
@@ -368,7 +371,7 @@ describe('resource aggregation and compute selection (issue 8)', () => {
     expect(confirmed.hold?.state).toBe(HoldState.HOLD_STATE_CONFIRMED);
     await expectGrpcError(hold('order-too-many'), GrpcStatus.RESOURCE_EXHAUSTED);
     // An allocation is ended only by whoever made it (or an operator), and with a reason.
-    const confirmedId = second.hold!.holdId;
+    confirmedId = second.hold!.holdId;
     const otherService = await node.auth.token(['service'], 'another-service');
     await expectGrpcError(
       api.resources.releaseHold({ holdId: confirmedId, reason: 'not mine' }, as(otherService)),
@@ -497,4 +500,144 @@ describe('resource aggregation and compute selection (issue 8)', () => {
       SETTLE_MS,
     );
   }, 60_000);
+
+  it('delivers a confirmed hold to its provider as an allocation, runs it to completion and returns the capacity', async () => {
+    const options = await provider.options();
+    const listed = await api.resources.listAllocations(
+      { ...NO_FILTER, poolId: poolId.toLowerCase() },
+      options,
+    );
+    const [allocation] = listed.allocations;
+    expect(listed.allocations).toHaveLength(1);
+    expect(allocation).toMatchObject({
+      allocationId: confirmedId,
+      holdId: confirmedId,
+      poolId,
+      orderReference: 'order-after-release',
+      resources: { cpuCores: 0, gpuCards: 1, npuCards: 0, memoryGib: 0, storageGib: 0 },
+      state: TaskState.TASK_STATE_PENDING,
+      version: 1,
+    });
+    // Nobody else's: another provider lists nothing and cannot report on it.
+    expect(
+      (await api.resources.listAllocations(NO_FILTER, await otherProvider.options())).allocations,
+    ).toEqual([]);
+    const report = (state: TaskState, requestId = randomUUID()) => ({
+      allocationId: confirmedId,
+      state,
+      detail: '',
+      requestId,
+    });
+    await expectGrpcError(
+      api.resources.reportTaskState(
+        report(TaskState.TASK_STATE_RUNNING),
+        await otherProvider.options(),
+      ),
+      GrpcStatus.NOT_FOUND,
+    );
+    await expectGrpcError(
+      api.resources.reportTaskState(report(TaskState.TASK_STATE_RUNNING), as(serviceToken)),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+
+    const running = await api.resources.reportTaskState(
+      report(TaskState.TASK_STATE_RUNNING),
+      options,
+    );
+    expect(running).toMatchObject({
+      changed: true,
+      allocation: { state: TaskState.TASK_STATE_RUNNING, version: 2 },
+    });
+    // Polling after the last sequence seen returns the change, and nothing else.
+    const since = await api.resources.listAllocations(
+      { ...NO_FILTER, afterSequence: allocation.sequence },
+      options,
+    );
+    expect(since.allocations.map((a) => [a.allocationId, a.state])).toEqual([
+      [confirmedId, TaskState.TASK_STATE_RUNNING],
+    ]);
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(1);
+
+    const completed = await api.resources.reportTaskState(
+      { ...report(TaskState.TASK_STATE_COMPLETED), detail: 'exit code 0' },
+      options,
+    );
+    expect(completed.allocation).toMatchObject({
+      state: TaskState.TASK_STATE_COMPLETED,
+      detail: 'exit code 0',
+      version: 3,
+    });
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(0);
+    const { status } = await expectGrpcError(
+      api.resources.reportTaskState(report(TaskState.TASK_STATE_RUNNING), options),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(status?.errorInfo?.reason).toBe('INVALID_TASK_TRANSITION');
+    expect(
+      (await api.resources.getHold({ holdId: confirmedId }, as(serviceToken))).hold?.state,
+    ).toBe(HoldState.HOLD_STATE_RELEASED);
+  });
+
+  it('cancels the allocation of a confirmed hold that is released, and refuses reports on it', async () => {
+    const options = await provider.options();
+    await api.resources.heartbeat({ poolIds: [poolId] }, options);
+    const { hold } = await api.resources.createHold(
+      {
+        requestId: randomUUID(),
+        poolId,
+        orderReference: 'order-cancelled',
+        resources: { cpuCores: 4, gpuCards: 2, npuCards: 0, memoryGib: 32, storageGib: 0 },
+        ttlSeconds: 60,
+      },
+      as(serviceToken),
+    );
+    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const [pending] = (
+      await api.resources.listAllocations(
+        { ...NO_FILTER, state: TaskState.TASK_STATE_PENDING },
+        options,
+      )
+    ).allocations;
+    expect(pending?.allocationId).toBe(hold!.holdId);
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(2);
+
+    await api.resources.releaseHold(
+      { holdId: hold!.holdId, reason: 'the user cancelled the order' },
+      as(serviceToken),
+    );
+    const { allocations } = await api.resources.listAllocations(
+      { ...NO_FILTER, afterSequence: pending.sequence },
+      options,
+    );
+    expect(allocations).toHaveLength(1);
+    expect(allocations[0]).toMatchObject({
+      allocationId: hold!.holdId,
+      state: TaskState.TASK_STATE_CANCELLED,
+      detail: 'the user cancelled the order',
+      version: 2,
+    });
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(0);
+    const { status } = await expectGrpcError(
+      api.resources.reportTaskState(
+        {
+          allocationId: hold!.holdId,
+          state: TaskState.TASK_STATE_COMPLETED,
+          detail: '',
+          requestId: '',
+        },
+        options,
+      ),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(status?.errorInfo?.reason).toBe('ALLOCATION_CANCELLED');
+  });
 });
+
+const NO_FILTER = {
+  providerParticipantId: '',
+  poolId: '',
+  state: TaskState.TASK_STATE_UNSPECIFIED,
+  afterSequence: 0,
+  pageSize: 0,
+  pageToken: '',
+};

@@ -134,3 +134,53 @@ export const PoolChanges = defineEventSource({
   filterSubject: 'cinode.resource.pool.>',
   events: [PoolRegistered, PoolUpdated, PoolStale, PoolOffline, PoolSuspended],
 });
+
+/** States of an allocation's task: reported by its provider, except `cancelled` (the node's). */
+export const TASK_STATES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStateName = (typeof TASK_STATES)[number];
+
+/**
+ * An allocation as of `version`: capacity of a pool allocated to an order (a confirmed hold; the
+ * allocation's id is the hold's), run as a task by the pool's provider. Every allocation event
+ * carries the whole of it, so a consumer applies the newest version it has seen and ignores older
+ * ones.
+ */
+export const allocationData = z.object({
+  allocationId: z.string().uuid(),
+  holdId: z.string().uuid(),
+  poolId: textOf(1, 64),
+  providerParticipantId: textOf(1, 128),
+  orderReference: textOf(1, 128),
+  state: z.enum(TASK_STATES),
+  /** The provider's word with its latest report, or why the node cancelled it; may be empty. */
+  detail: textOf(0, 500),
+  /** Per-allocation sequence: 1 at creation, one more for each change after. */
+  version: z.number().int().positive().safe(),
+  /** ISO 8601: when the state last changed (creation for AllocationCreated). */
+  changedAt: z.string().datetime(),
+});
+export type AllocationData = z.infer<typeof allocationData>;
+
+export const AllocationCreated = defineEvent({
+  type: 'cinode.resource.allocation.created',
+  stream: RESOURCE_STREAM,
+  schemaVersion: 1,
+  schema: allocationData,
+  description: 'A hold was confirmed: its capacity is allocated to the order, the task pending.',
+});
+
+export const TaskStateChanged = defineEvent({
+  type: 'cinode.resource.allocation.state-changed',
+  stream: RESOURCE_STREAM,
+  schemaVersion: 1,
+  schema: allocationData,
+  description:
+    "An allocation's task changed state: running, completed or failed as its provider reported, or cancelled with its order.",
+});
+
+/** Every allocation event, under one subject filter (pool events, far more frequent, excluded). */
+export const AllocationChanges = defineEventSource({
+  stream: RESOURCE_STREAM,
+  filterSubject: 'cinode.resource.allocation.>',
+  events: [AllocationCreated, TaskStateChanged],
+});

@@ -1,15 +1,23 @@
 import { serviceSchema } from '@cinode/kit';
+import { AllocationEntity } from './allocations/allocation.entity';
 import { HoldEntity } from './holds/hold.entity';
 import { InventoryMinuteEntity } from './inventory/inventory-minute.entity';
 import { ResourceInitialSchema1796085577792 } from './migrations/1796085577792-initial-schema';
+import { ResourceAllocations1796092539916 } from './migrations/1796092539916-allocations';
 import { PoolIdentifierEntity } from './pools/pool-identifier.entity';
 import { PoolEntity } from './pools/pool.entity';
 
 /** The service's tables with the platform's (idempotency keys, audit log, outbox, processed events). */
 export const RESOURCE_AGGREGATION_SCHEMA = serviceSchema(
   {
-    entities: [PoolEntity, PoolIdentifierEntity, InventoryMinuteEntity, HoldEntity],
-    migrations: [ResourceInitialSchema1796085577792],
+    entities: [
+      PoolEntity,
+      PoolIdentifierEntity,
+      InventoryMinuteEntity,
+      HoldEntity,
+      AllocationEntity,
+    ],
+    migrations: [ResourceInitialSchema1796085577792, ResourceAllocations1796092539916],
   },
   { events: true },
 );

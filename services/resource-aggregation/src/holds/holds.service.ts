@@ -20,25 +20,20 @@ import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { netFree } from '../inventory/inventory.service';
 import { REQUEST_ID_PATTERN, poolIdOf, poolNotFound } from '../pools/pool-input';
-import { NOTHING_HELD, poolEvent, poolStateOf } from '../pools/pool-view';
+import { NOTHING_HELD, poolStateOf } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
+import { AllocationsService } from '../allocations/allocations.service';
 import type { HoldEntity } from './hold.entity';
+import { HELD_RESOURCES, HeldCapacity, addHeld } from './held-capacity';
+import { holdIdOf } from './hold-input';
 import { HoldsRepository } from './holds.repository';
 
 export const CREATE_HOLD_OPERATION = 'CreateHold';
-const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_TTL_SECONDS = 3_600;
 const MAX_UNITS = 1e12;
 
-/** Resource fields of a hold: its key, the proto field name, the pool's free field it takes from. */
-const RESOURCES: ReadonlyArray<[keyof HeldData, string]> = [
-  ['cpuCores', 'cpu_cores'],
-  ['gpuCards', 'gpu_cards'],
-  ['npuCards', 'npu_cards'],
-  ['memoryGib', 'memory_gib'],
-  ['storageGib', 'storage_gib'],
-];
+/** The pool's free field each resource of a hold takes from. */
 const FREE_OF: Readonly<Record<keyof HeldData, keyof ReturnType<typeof netFree>>> = {
   cpuCores: 'cpuCoresFree',
   gpuCards: 'gpuCardsFree',
@@ -53,6 +48,8 @@ export class HoldsService {
     private readonly uow: UnitOfWork,
     private readonly holds: HoldsRepository,
     private readonly pools: PoolsRepository,
+    private readonly capacity: HeldCapacity,
+    private readonly allocations: AllocationsService,
     @InjectConfig() private readonly config: ResourceAggregationConfig,
   ) {}
 
@@ -100,7 +97,7 @@ export class HoldsService {
           { metadata: { current_state: state.toUpperCase() } },
         );
       const free = netFree(pool);
-      for (const [field, wire] of RESOURCES) {
+      for (const [field, wire] of HELD_RESOURCES) {
         if (resources[field] > free[FREE_OF[field]])
           throw new ResourceExhaustedError(
             ErrorReason.INSUFFICIENT_CAPACITY,
@@ -120,7 +117,7 @@ export class HoldsService {
         stateChangedAt: now,
       };
       await this.holds.insert(tx, hold);
-      await this.changeHeld(tx, pool, resources, 1);
+      await this.capacity.change(tx, pool, resources, 1);
       return { result: hold, objectId: hold.holdId };
     });
     if (outcome.created) return { hold: outcome.result, created: true };
@@ -129,7 +126,7 @@ export class HoldsService {
 
   /** Confirms an active hold; confirming a confirmed one changes nothing. */
   async confirm(holdIdInput: string): Promise<HoldEntity> {
-    return this.transition(holdIdInput, async (tx, hold) => {
+    return this.transition(holdIdInput, async (tx, hold, pool) => {
       if (hold.state === 'confirmed') return;
       // Expiry is judged by the database's clock, as the sweep that expires holds judges it.
       const now = await this.holds.databaseNow(tx);
@@ -146,6 +143,8 @@ export class HoldsService {
       hold.state = 'confirmed';
       hold.stateChangedAt = new Date();
       await this.holds.setState(tx, hold.holdId, 'confirmed', hold.stateChangedAt);
+      // The pool's provider receives it as an allocation, in the same transaction.
+      await this.allocations.open(tx, hold, pool, hold.stateChangedAt);
     });
   }
 
@@ -166,10 +165,12 @@ export class HoldsService {
         new FieldChecks().text('reason', reason, { max: 500 }).throwIfAny();
       }
       if (hold.state === 'released' || hold.state === 'expired') return;
+      const confirmed = hold.state === 'confirmed';
       hold.state = 'released';
       hold.stateChangedAt = new Date();
       await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);
-      await this.changeHeld(tx, pool, hold.resources, -1);
+      await this.capacity.change(tx, pool, hold.resources, -1);
+      if (confirmed) await this.allocations.cancel(tx, hold.holdId, reason, hold.stateChangedAt);
     });
   }
 
@@ -192,7 +193,7 @@ export class HoldsService {
         const released = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), {
           ...NOTHING_HELD,
         });
-        await this.changeHeld(tx, pool, released, -1);
+        await this.capacity.change(tx, pool, released, -1);
         return holds.length;
       });
     }
@@ -216,24 +217,6 @@ export class HoldsService {
       return hold;
     });
   }
-
-  private async changeHeld(
-    tx: Tx,
-    pool: PoolEntity,
-    resources: HeldData,
-    sign: 1 | -1,
-  ): Promise<void> {
-    pool.held = addHeld(pool.held, resources, sign);
-    pool.version += 1;
-    await this.holds.setHeld(tx, pool);
-    await tx.emit(poolEvent(pool));
-  }
-}
-
-function addHeld(held: HeldData, resources: HeldData, sign: 1 | -1): HeldData {
-  const sum = { ...NOTHING_HELD };
-  for (const [field] of RESOURCES) sum[field] = Math.max(0, held[field] + sign * resources[field]);
-  return sum;
 }
 
 function checkResources(checks: FieldChecks, resources: HoldResources | undefined): HeldData {
@@ -242,26 +225,15 @@ function checkResources(checks: FieldChecks, resources: HoldResources | undefine
     checks.add('resources', 'is required');
     return held;
   }
-  for (const [field, wire] of RESOURCES) {
+  for (const [field, wire] of HELD_RESOURCES) {
     const value = resources[field];
     if (!Number.isSafeInteger(value) || value < 0 || value > MAX_UNITS)
       checks.add(`resources.${wire}`, `must be a whole number between 0 and ${MAX_UNITS}`);
     else held[field] = value;
   }
-  if (RESOURCES.every(([field]) => held[field] === 0))
+  if (HELD_RESOURCES.every(([field]) => held[field] === 0))
     checks.add('resources', 'must ask for at least one unit of something');
   return held;
-}
-
-function holdIdOf(value: string): string {
-  new FieldChecks()
-    .text('hold_id', value, {
-      max: 36,
-      pattern: HOLD_ID_PATTERN,
-      patternHint: 'must be a lower-case UUID',
-    })
-    .throwIfAny();
-  return value;
 }
 
 function holdNotFound(holdId: string): NotFoundError {

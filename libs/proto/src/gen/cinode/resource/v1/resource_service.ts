@@ -64,10 +64,29 @@ export enum HoldState {
   HOLD_STATE_ACTIVE = 1,
   /** HOLD_STATE_CONFIRMED - The capacity is allocated to the order. */
   HOLD_STATE_CONFIRMED = 2,
-  /** HOLD_STATE_RELEASED - Released before confirmation. */
+  /** HOLD_STATE_RELEASED - Released: before confirmation, by a cancelled order, or when its allocation's task ended. */
   HOLD_STATE_RELEASED = 3,
   /** HOLD_STATE_EXPIRED - Its time ran out before confirmation. */
   HOLD_STATE_EXPIRED = 4,
+}
+
+/** State of an allocation's task, as its provider reports it. */
+export enum TaskState {
+  /** TASK_STATE_UNSPECIFIED - Not set; as a filter, any state. */
+  TASK_STATE_UNSPECIFIED = 0,
+  /** TASK_STATE_PENDING - Allocated; the provider has not started the task yet. */
+  TASK_STATE_PENDING = 1,
+  /** TASK_STATE_RUNNING - The provider runs the task. */
+  TASK_STATE_RUNNING = 2,
+  /** TASK_STATE_COMPLETED - The task finished; the capacity is back in the pool. Final. */
+  TASK_STATE_COMPLETED = 3,
+  /** TASK_STATE_FAILED - The task failed; the capacity is back in the pool. Final. */
+  TASK_STATE_FAILED = 4,
+  /**
+   * TASK_STATE_CANCELLED - The order was cancelled (its confirmed hold released); the provider stops the task. Final; set
+   * by the node, never reported.
+   */
+  TASK_STATE_CANCELLED = 5,
 }
 
 /** One accelerator model a pool offers. */
@@ -504,6 +523,93 @@ export interface GetHoldRequest {
 export interface GetHoldResponse {
   /** The hold. */
   hold: Hold | undefined;
+}
+
+/** Capacity of a pool allocated to an order (a confirmed hold), run as a task by its provider. */
+export interface Allocation {
+  /** The allocation's id: the id of the hold it was confirmed from (a lower-case UUID). */
+  allocationId: string;
+  /** The hold it was confirmed from (the same as `allocation_id`). */
+  holdId: string;
+  /** The pool. */
+  poolId: string;
+  /** Participant id of the pool's provider, which runs the task. */
+  providerParticipantId: string;
+  /** The order, as the hold names it. */
+  orderReference: string;
+  /** What it takes: the hold's resources. */
+  resources:
+    | HoldResources
+    | undefined;
+  /** Where its task stands. */
+  state: TaskState;
+  /** What the provider said with its latest report, or why the node cancelled it; may be empty. */
+  detail: string;
+  /**
+   * 1 at creation, one more for each change: allocation events carry the same number, so a reader
+   * combining a listing with the event stream keeps the newest.
+   */
+  version: number;
+  /** Position of its latest change in the node's allocation change order (see ListAllocations). */
+  sequence: number;
+  /** When it was created (its hold confirmed). */
+  createdAt:
+    | Timestamp
+    | undefined;
+  /** When its state last changed. */
+  stateChangedAt: Timestamp | undefined;
+}
+
+/** Request of ListAllocations. */
+export interface ListAllocationsRequest {
+  /** Only allocations of this provider's pools, when set. Providers may set only their own id. */
+  providerParticipantId: string;
+  /** Only allocations of this pool, when set. */
+  poolId: string;
+  /** Only allocations in this state, when set. */
+  state: TaskState;
+  /** Only allocations whose latest change is after this position (0: from the start). */
+  afterSequence: number;
+  /** Maximum number of allocations to return; default 50, maximum 500. */
+  pageSize: number;
+  /**
+   * Token from a previous response's `next_page_token`; empty for the first page. Only valid with
+   * the same filters.
+   */
+  pageToken: string;
+}
+
+/** Response of ListAllocations. */
+export interface ListAllocationsResponse {
+  /** One page of allocations, in change order (ascending `sequence`). */
+  allocations: Allocation[];
+  /** Token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Request of ReportTaskState. */
+export interface ReportTaskStateRequest {
+  /** The allocation. */
+  allocationId: string;
+  /** The task's new state: RUNNING, COMPLETED or FAILED (or PENDING, repeating the initial state). */
+  state: TaskState;
+  /** What the provider has to say (an error for FAILED, for instance); 0 to 500 characters. */
+  detail: string;
+  /**
+   * Idempotency key, 0 to 64 letters, digits, '.', '_', ':' or '-'; unique per caller. Empty: the
+   * report is applied as it comes (reporting the current state again is still a no-op).
+   */
+  requestId: string;
+}
+
+/** Response of ReportTaskState. */
+export interface ReportTaskStateResponse {
+  /** The allocation after the report. */
+  allocation:
+    | Allocation
+    | undefined;
+  /** True when this report changed its state. */
+  changed: boolean;
 }
 
 function createBaseAccelerator(): Accelerator {
@@ -2845,6 +2951,435 @@ export const GetHoldResponse: MessageFns<GetHoldResponse> = {
   },
 };
 
+function createBaseAllocation(): Allocation {
+  return {
+    allocationId: "",
+    holdId: "",
+    poolId: "",
+    providerParticipantId: "",
+    orderReference: "",
+    resources: undefined,
+    state: 0,
+    detail: "",
+    version: 0,
+    sequence: 0,
+    createdAt: undefined,
+    stateChangedAt: undefined,
+  };
+}
+
+export const Allocation: MessageFns<Allocation> = {
+  encode(message: Allocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allocationId !== "") {
+      writer.uint32(10).string(message.allocationId);
+    }
+    if (message.holdId !== "") {
+      writer.uint32(18).string(message.holdId);
+    }
+    if (message.poolId !== "") {
+      writer.uint32(26).string(message.poolId);
+    }
+    if (message.providerParticipantId !== "") {
+      writer.uint32(34).string(message.providerParticipantId);
+    }
+    if (message.orderReference !== "") {
+      writer.uint32(42).string(message.orderReference);
+    }
+    if (message.resources !== undefined) {
+      HoldResources.encode(message.resources, writer.uint32(50).fork()).join();
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    if (message.detail !== "") {
+      writer.uint32(66).string(message.detail);
+    }
+    if (message.version !== 0) {
+      writer.uint32(72).int64(message.version);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(80).int64(message.sequence);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(message.createdAt, writer.uint32(90).fork()).join();
+    }
+    if (message.stateChangedAt !== undefined) {
+      Timestamp.encode(message.stateChangedAt, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Allocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAllocation();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.allocationId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.holdId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.poolId = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.providerParticipantId = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.orderReference = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.resources = HoldResources.decode(reader, reader.uint32());
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.detail = reader.string();
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.version = longToNumber(reader.int64());
+          continue;
+        }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.sequence = longToNumber(reader.int64());
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.createdAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.stateChangedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListAllocationsRequest(): ListAllocationsRequest {
+  return { providerParticipantId: "", poolId: "", state: 0, afterSequence: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListAllocationsRequest: MessageFns<ListAllocationsRequest> = {
+  encode(message: ListAllocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.providerParticipantId !== "") {
+      writer.uint32(10).string(message.providerParticipantId);
+    }
+    if (message.poolId !== "") {
+      writer.uint32(18).string(message.poolId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(24).int32(message.state);
+    }
+    if (message.afterSequence !== 0) {
+      writer.uint32(32).int64(message.afterSequence);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(50).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAllocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListAllocationsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.providerParticipantId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.poolId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.afterSequence = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.pageSize = reader.int32();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListAllocationsResponse(): ListAllocationsResponse {
+  return { allocations: [], nextPageToken: "" };
+}
+
+export const ListAllocationsResponse: MessageFns<ListAllocationsResponse> = {
+  encode(message: ListAllocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.allocations) {
+      Allocation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAllocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListAllocationsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.allocations.push(Allocation.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseReportTaskStateRequest(): ReportTaskStateRequest {
+  return { allocationId: "", state: 0, detail: "", requestId: "" };
+}
+
+export const ReportTaskStateRequest: MessageFns<ReportTaskStateRequest> = {
+  encode(message: ReportTaskStateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allocationId !== "") {
+      writer.uint32(10).string(message.allocationId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportTaskStateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReportTaskStateRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.allocationId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.detail = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseReportTaskStateResponse(): ReportTaskStateResponse {
+  return { allocation: undefined, changed: false };
+}
+
+export const ReportTaskStateResponse: MessageFns<ReportTaskStateResponse> = {
+  encode(message: ReportTaskStateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allocation !== undefined) {
+      Allocation.encode(message.allocation, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportTaskStateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReportTaskStateResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.allocation = Allocation.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.changed = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /**
  * Resource pools, their inventory and holds on their capacity.
  *
@@ -2981,8 +3516,9 @@ export interface ResourceServiceClient {
   createHold(request: CreateHoldRequest, metadata?: Metadata): Observable<CreateHoldResponse>;
 
   /**
-   * Confirms an active hold: the capacity is allocated to the order for good (until the provider
-   * reports the task over). Confirming a confirmed hold is a no-op.
+   * Confirms an active hold: the capacity is allocated to the order until the provider reports the
+   * task over (or the hold is released), and the pool's provider receives it as an allocation
+   * (ListAllocations), created in the same transaction. Confirming a confirmed hold is a no-op.
    *
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
@@ -2993,8 +3529,9 @@ export interface ResourceServiceClient {
 
   /**
    * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (its allocation ended: only by the caller that created it or an operator, with a
-   * reason). Releasing a released or expired hold is a no-op.
+   * confirmed one (the order cancelled: only by the caller that created it or an operator, with a
+   * reason; its allocation becomes CANCELLED, so the provider stops the task). Releasing a released
+   * or expired hold, or one whose task ended (COMPLETED or FAILED released it), is a no-op.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
@@ -3012,6 +3549,42 @@ export interface ResourceServiceClient {
    */
 
   getHold(request: GetHoldRequest, metadata?: Metadata): Observable<GetHoldResponse>;
+
+  /**
+   * Lists allocations in change order: each allocation once, at the `sequence` of its latest
+   * change. Confirming a hold creates an allocation for the pool's provider (its id is the hold's);
+   * the provider runs it as a task and reports its state with ReportTaskState. Providers see the
+   * allocations of their own pools; operators, regulators and the node's services see all.
+   *
+   * An agent receives new and changed allocations without missing any by polling with
+   * `after_sequence` set to the highest `sequence` it has seen: every allocation created or changed
+   * after that one is returned, in order (sequences are assigned in commit order; they may have
+   * gaps). Without a state filter it also sees its allocations cancelled.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed filter, page size or page token.
+   * - PERMISSION_DENIED (NOT_OWNER): a provider asked for another provider's allocations.
+   */
+
+  listAllocations(request: ListAllocationsRequest, metadata?: Metadata): Observable<ListAllocationsResponse>;
+
+  /**
+   * Reports the state of an allocation's task; the pool's provider only. A task moves from PENDING
+   * to RUNNING, and from PENDING or RUNNING to COMPLETED or FAILED; those are final, and end the
+   * allocation: its capacity returns to the pool. Reporting the current state again changes
+   * nothing (a retry). Retrying with the same `request_id` answers the allocation as it is now.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed allocation id, state, detail or request id.
+   * - NOT_FOUND (ALLOCATION_NOT_FOUND): no such allocation, or not one of the caller's pools.
+   * - FAILED_PRECONDITION (ALLOCATION_CANCELLED): the order was cancelled; stop the task. The
+   *   metadata carries `current_state`.
+   * - FAILED_PRECONDITION (INVALID_TASK_TRANSITION): the task cannot move from its current state to
+   *   the one reported (backwards, or out of a final state); the metadata carries `current_state`.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the `request_id` was used for another report.
+   */
+
+  reportTaskState(request: ReportTaskStateRequest, metadata?: Metadata): Observable<ReportTaskStateResponse>;
 }
 
 /**
@@ -3171,8 +3744,9 @@ export interface ResourceServiceController {
   ): Promise<CreateHoldResponse> | Observable<CreateHoldResponse> | CreateHoldResponse;
 
   /**
-   * Confirms an active hold: the capacity is allocated to the order for good (until the provider
-   * reports the task over). Confirming a confirmed hold is a no-op.
+   * Confirms an active hold: the capacity is allocated to the order until the provider reports the
+   * task over (or the hold is released), and the pool's provider receives it as an allocation
+   * (ListAllocations), created in the same transaction. Confirming a confirmed hold is a no-op.
    *
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
@@ -3186,8 +3760,9 @@ export interface ResourceServiceController {
 
   /**
    * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (its allocation ended: only by the caller that created it or an operator, with a
-   * reason). Releasing a released or expired hold is a no-op.
+   * confirmed one (the order cancelled: only by the caller that created it or an operator, with a
+   * reason; its allocation becomes CANCELLED, so the provider stops the task). Releasing a released
+   * or expired hold, or one whose task ended (COMPLETED or FAILED released it), is a no-op.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
@@ -3211,6 +3786,48 @@ export interface ResourceServiceController {
     request: GetHoldRequest,
     metadata?: Metadata,
   ): Promise<GetHoldResponse> | Observable<GetHoldResponse> | GetHoldResponse;
+
+  /**
+   * Lists allocations in change order: each allocation once, at the `sequence` of its latest
+   * change. Confirming a hold creates an allocation for the pool's provider (its id is the hold's);
+   * the provider runs it as a task and reports its state with ReportTaskState. Providers see the
+   * allocations of their own pools; operators, regulators and the node's services see all.
+   *
+   * An agent receives new and changed allocations without missing any by polling with
+   * `after_sequence` set to the highest `sequence` it has seen: every allocation created or changed
+   * after that one is returned, in order (sequences are assigned in commit order; they may have
+   * gaps). Without a state filter it also sees its allocations cancelled.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed filter, page size or page token.
+   * - PERMISSION_DENIED (NOT_OWNER): a provider asked for another provider's allocations.
+   */
+
+  listAllocations(
+    request: ListAllocationsRequest,
+    metadata?: Metadata,
+  ): Promise<ListAllocationsResponse> | Observable<ListAllocationsResponse> | ListAllocationsResponse;
+
+  /**
+   * Reports the state of an allocation's task; the pool's provider only. A task moves from PENDING
+   * to RUNNING, and from PENDING or RUNNING to COMPLETED or FAILED; those are final, and end the
+   * allocation: its capacity returns to the pool. Reporting the current state again changes
+   * nothing (a retry). Retrying with the same `request_id` answers the allocation as it is now.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed allocation id, state, detail or request id.
+   * - NOT_FOUND (ALLOCATION_NOT_FOUND): no such allocation, or not one of the caller's pools.
+   * - FAILED_PRECONDITION (ALLOCATION_CANCELLED): the order was cancelled; stop the task. The
+   *   metadata carries `current_state`.
+   * - FAILED_PRECONDITION (INVALID_TASK_TRANSITION): the task cannot move from its current state to
+   *   the one reported (backwards, or out of a final state); the metadata carries `current_state`.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the `request_id` was used for another report.
+   */
+
+  reportTaskState(
+    request: ReportTaskStateRequest,
+    metadata?: Metadata,
+  ): Promise<ReportTaskStateResponse> | Observable<ReportTaskStateResponse> | ReportTaskStateResponse;
 }
 
 export function ResourceServiceControllerMethods() {
@@ -3227,6 +3844,8 @@ export function ResourceServiceControllerMethods() {
       "confirmHold",
       "releaseHold",
       "getHold",
+      "listAllocations",
+      "reportTaskState",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -1,5 +1,6 @@
 // `npm run bench -- selection-index`: compute selection's offer index against a full scan of the
-// same pools, in process (issue 8): 100,000 random pools and 1,000 random demands. Every demand must
+// same pools, in process (issue 8): 100,000 random pools, 500 dedicated lines between their sites and
+// 1,000 random demands. Every demand must
 // get identical answers from both (candidates, scores, matched count, eliminations), and the index
 // must be at least 10x faster per query. Both sides run the same demands in alternating rounds,
 // so machine noise lands on both; the ratio of their median per-query times is judged. The heap
@@ -8,9 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { seededRandom } from '@cinode/common';
 import {
   LatencyModel,
+  LineTable,
   OfferIndex,
   checkSelectRequest,
   randomDemand,
+  randomLine,
   randomPool,
   selectByScan,
   type SelectionResult,
@@ -20,6 +23,7 @@ import { benchScale, mib, runBench } from './harness';
 /** Fixed by issue 8: the index at least 10x faster than a full scan per query. */
 const SPEEDUP_MIN = 10;
 const POOLS = 100_000;
+const LINES = 500;
 const DEMANDS = 1_000;
 const ROUNDS = 5;
 
@@ -28,7 +32,13 @@ function fingerprint(result: SelectionResult): string {
     matched: result.matched,
     considered: result.considered,
     eliminations: [...result.eliminations].sort(),
-    candidates: result.candidates.map((c) => [c.offer.poolId, c.score, c.priceFenPerHour]),
+    candidates: result.candidates.map((c) => [
+      c.offer.poolId,
+      c.score,
+      c.priceFenPerHour,
+      c.path,
+      c.line?.lineId,
+    ]),
   });
 }
 
@@ -57,12 +67,17 @@ async function main(): Promise<boolean> {
   for (let i = 0; i < POOLS; i += 1) index.apply(randomPool(random, i));
   global.gc?.();
   const heapIndex = process.memoryUsage().heapUsed - heapBefore;
+  // A generator of their own, so the pools and demands are those of earlier runs.
+  const lineRandom = seededRandom(500);
+  const lines = new LineTable();
+  for (let i = 0; i < LINES; i += 1) lines.apply(randomLine(lineRandom, i));
 
   const demands = Array.from({ length: demandsCount }, (_, i) => {
     const raw = randomDemand(random);
     if (i % 4 === 0) {
       raw.maxLatencyMs = 1 + Math.floor(random() * 40);
       if (raw.userRegionCode === '') raw.userRegionCode = '310000';
+      if (i % 8 === 0) raw.userSite = `site-${Math.floor(lineRandom() * 200)}`;
     }
     return checkSelectRequest(raw, undefined, 10);
   });
@@ -70,9 +85,12 @@ async function main(): Promise<boolean> {
 
   // 1. Identical answers for every demand.
   let mismatches = 0;
+  let linePaths = 0;
   for (const { demand, weights, topK } of demands) {
-    const a = fingerprint(index.select(demand, weights, topK, latency));
-    const b = fingerprint(selectByScan(offers, demand, weights, topK, latency));
+    const fromIndex = index.select(demand, weights, topK, latency, lines);
+    linePaths += fromIndex.candidates.filter((c) => c.path === 'line').length;
+    const a = fingerprint(fromIndex);
+    const b = fingerprint(selectByScan(offers, demand, weights, topK, latency, lines));
     if (a !== b) mismatches += 1;
   }
 
@@ -84,13 +102,14 @@ async function main(): Promise<boolean> {
       [
         indexRounds,
         () => {
-          for (const d of demands) index.select(d.demand, d.weights, d.topK, latency);
+          for (const d of demands) index.select(d.demand, d.weights, d.topK, latency, lines);
         },
       ],
       [
         scanRounds,
         () => {
-          for (const d of demands) selectByScan(offers, d.demand, d.weights, d.topK, latency);
+          for (const d of demands)
+            selectByScan(offers, d.demand, d.weights, d.topK, latency, lines);
         },
       ],
     ];
@@ -106,8 +125,9 @@ async function main(): Promise<boolean> {
   const speedup = scanUs / indexUs;
 
   console.log(
-    `== selection-index: ${POOLS} pools, ${demands.length} demands, ${ROUNDS} alternating rounds`,
+    `== selection-index: ${POOLS} pools, ${LINES} lines, ${demands.length} demands, ${ROUNDS} alternating rounds`,
   );
+  console.log(`candidates reached through a dedicated line: ${linePaths}`);
   console.log(
     `index  per query: median ${indexUs.toFixed(1)} us (rounds ${indexRounds.map((t) => t.toFixed(0)).join(' ')})`,
   );

@@ -1,5 +1,5 @@
 import type { LineData, PoolData } from '@cinode/contracts';
-import { seededRandom } from '@cinode/common';
+import { ValidationError, seededRandom } from '@cinode/common';
 import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { Demand } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { checkSelectRequest } from './demand';
@@ -225,6 +225,22 @@ describe('path choice', () => {
     expect(table.apply(line(1, { version: 3, state: 'suspended' }))).toBe(true);
     expect([table.size, table.usable]).toEqual([1, 0]);
     expect(table.reachFrom('310000', '').size).toBe(0);
+  });
+
+  it('refuses a malformed user site, and one without the user region', () => {
+    const fieldsOf = (overrides: Partial<Demand>) => {
+      try {
+        demand(overrides);
+        return [];
+      } catch (error) {
+        return (error as ValidationError).fieldViolations.map((v) => v.field);
+      }
+    };
+    expect(fieldsOf({ userSite: 'sh lingang' })).toEqual(['demand.user_site']);
+    expect(fieldsOf({ userSite: 'sh-1', userRegionCode: '', maxLatencyMs: 0 })).toEqual([
+      'demand.user_region_code',
+    ]);
+    expect(fieldsOf({ userSite: 'sh-1' })).toEqual([]);
   });
 
   it('has no path without a user region, lines or not', () => {

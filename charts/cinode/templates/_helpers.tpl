@@ -190,6 +190,11 @@ participant tokens), or "" when it is disabled. Args: the root context.
 {{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "resource-aggregation")) (int .Values.resourceAggregation.grpcPort) -}}
 {{- end -}}
 
+{{/* Compute selection's in-cluster gRPC address (COMPUTE_SELECTION_ADDRESS). Args: the root context. */}}
+{{- define "cinode.computeSelectionAddress" -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "compute-selection")) (int .Values.computeSelection.grpcPort) -}}
+{{- end -}}
+
 {{/* nationalNode.endpoint, else the in-cluster mock's Service when it is enabled, else "". */}}
 {{- define "cinode.nationalNodeAddress" -}}
 {{- if .Values.nationalNode.endpoint -}}

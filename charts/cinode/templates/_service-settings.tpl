@@ -20,9 +20,26 @@ when it has nothing of its own. Args: ctx, component, migration (bool: the hook 
 {{- end }}
 {{ include "cinode.secretEnv" (dict "name" "SIGNING_KEY_ENCRYPTION_KEY" "existingSecret" $s.signingKeyEncryptionKey.existingSecret "existingSecretKey" $s.signingKeyEncryptionKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "signing-key-encryption-key" "migration" .migration) }}
 {{ include "cinode.secretEnv" (dict "name" "OPERATOR_BOOTSTRAP_KEY" "existingSecret" $s.operatorBootstrapKey.existingSecret "existingSecretKey" $s.operatorBootstrapKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "operator-bootstrap-key" "migration" .migration) }}
+{{- /* Demands and orders: answered by compute selection, held at resource aggregation. Without them the market's calls answer UNAVAILABLE. */}}
+- name: COMPUTE_SELECTION_ADDRESS
+  value: {{ include "cinode.computeSelectionAddress" .ctx | quote }}
+- name: RESOURCE_AGGREGATION_ADDRESS
+  value: {{ include "cinode.resourceAggregationAddress" .ctx | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.service-center" -}}
+{{- range $component, $key := dict "compute-selection" "computeSelection" "resource-aggregation" "resourceAggregation" }}
+{{- $values := index $.ctx.Values $key }}
+{{- if $values.enabled }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" $.ctx "component" $component) | nindent 10 }}
+  ports:
+    - port: {{ $values.grpcPort }}
+      protocol: TCP
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/*

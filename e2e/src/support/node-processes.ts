@@ -10,6 +10,7 @@ import { loadManifests, serverOf } from '@cinode/manifest';
 import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
 import type { TokenServiceClient } from '@cinode/proto/gen/cinode/credential/v1/token_service';
 import type { IdentifierServiceClient } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
+import type { MarketServiceClient } from '@cinode/proto/gen/cinode/market/v1/market_service';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { SelectionServiceClient } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type {
@@ -20,6 +21,7 @@ import type {
   ApiKeyServiceClient,
   CertificationServiceClient,
   ParticipantServiceClient,
+  QualificationServiceClient,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import {
   bearer,
@@ -53,10 +55,12 @@ export interface NodeClients {
   participants: PromiseClient<ParticipantServiceClient>;
   certification: PromiseClient<CertificationServiceClient>;
   apiKeys: PromiseClient<ApiKeyServiceClient>;
+  qualifications: PromiseClient<QualificationServiceClient>;
   tokens: PromiseClient<TokenServiceClient>;
   identifiers: PromiseClient<IdentifierServiceClient>;
   resources: PromiseClient<ResourceServiceClient>;
   selection: PromiseClient<SelectionServiceClient>;
+  market: PromiseClient<MarketServiceClient>;
   national: PromiseClient<NationalNodeServiceClient>;
   nationalAdmin: PromiseClient<NationalNodeAdminServiceClient>;
   /** The identifier's audit trail (every service serves one; this is the identifier's). */
@@ -254,10 +258,12 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       participants: client('cinode.participant.v1.ParticipantService'),
       certification: client('cinode.participant.v1.CertificationService'),
       apiKeys: client('cinode.participant.v1.ApiKeyService'),
+      qualifications: client('cinode.participant.v1.QualificationService'),
       tokens: client('cinode.credential.v1.TokenService'),
       identifiers: client('cinode.identifier.v1.IdentifierService'),
       resources: client('cinode.resource.v1.ResourceService'),
       selection: client('cinode.selection.v1.SelectionService'),
+      market: client('cinode.market.v1.MarketService'),
       national: client('cinode.national.v1.NationalNodeService'),
       nationalAdmin: client('cinode.national.v1.NationalNodeAdminService'),
       identifierAudit: client(

@@ -4,3 +4,4 @@ export * from './identifier';
 export * from './network';
 export * from './participant';
 export * from './resource';
+export * from './market';

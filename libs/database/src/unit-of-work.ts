@@ -29,10 +29,13 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
-export type IdempotentOutcome<T> =
-  | { created: true; result: T }
-  /** A retry: the first request created `objectId`; the caller answers with its current state. */
-  | { created: false; objectId: string };
+/** A retry: the first request created `objectId`; the caller answers with its current state. */
+export interface RetriedOutcome {
+  created: false;
+  objectId: string;
+}
+
+export type IdempotentOutcome<T> = { created: true; result: T } | RetriedOutcome;
 
 export const IdempotencyErrorReason = { REQUEST_ID_REUSED: 'REQUEST_ID_REUSED' } as const;
 
@@ -234,17 +237,30 @@ export class UnitOfWork {
     return this.retried(key, winner, options);
   }
 
+  /**
+   * The outcome of an earlier request with this key, if there was one (REQUEST_ID_REUSED when it
+   * was a different request): for operations that must call out before their insert, so a retry
+   * answers from what was stored instead of calling out again.
+   */
+  async priorOutcome(
+    key: IdempotencyKey,
+    options: IdempotentInsertOptions = {},
+  ): Promise<RetriedOutcome | undefined> {
+    const earlier = await this.findKey(key);
+    return earlier ? this.retried(key, earlier, options) : undefined;
+  }
+
   private findKey(key: IdempotencyKey): Promise<IdempotencyKeyEntity | null> {
     return this.dataSource
       .getRepository(IdempotencyKeyEntity)
       .findOneBy({ scope: key.scope, requestId: key.requestId });
   }
 
-  private async retried<T>(
+  private async retried(
     key: IdempotencyKey,
     stored: IdempotencyKeyEntity,
     options: IdempotentInsertOptions,
-  ): Promise<IdempotentOutcome<T>> {
+  ): Promise<RetriedOutcome> {
     // A key carried over from before fingerprints were kept matches on the operation alone, but
     // never in the scope callers without a token share: there it could answer a stranger.
     const same =

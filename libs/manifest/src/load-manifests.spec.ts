@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { manifest } from '../test/manifest-fixtures';
-import { loadManifests, manifestPath } from './load-manifests';
+import { PROVIDER_SITE_TAG, loadManifests, manifestPath } from './load-manifests';
 import { ManifestError } from './manifest-validation';
 
 describe(loadManifests.name, () => {
@@ -40,6 +40,14 @@ describe(loadManifests.name, () => {
       'services/alpha/service.json: missing (services/alpha is an Nx project without a manifest)',
       'services/beta/service.json: grpcPort: must be at least 1024 (no privileged ports)',
     ]);
+  });
+
+  it('leaves out a project that runs at a provider site, which has no manifest', () => {
+    service('agent', {
+      'project.json': JSON.stringify({ tags: ['layer:service', PROVIDER_SITE_TAG] }),
+    });
+    service('alpha', { 'service.json': JSON.stringify(manifest('alpha')) });
+    expect(loadManifests(root).map((m) => m.name)).toEqual(['alpha']);
   });
 
   it('returns no manifests when there is no services directory', () => {

@@ -181,13 +181,24 @@ describe(validateManifests.name, () => {
     const input = sources(
       manifest('center', {
         provides: ['jwks'],
-        dependencies: [{ service: 'worker', env: 'WORKER_ADDRESS', startAfter: false }],
+        dependencies: [{ service: 'worker', env: 'WORKER_ADDRESS', startAfter: true }],
       }),
       manifest('worker'),
     );
     expect(problemsOf(input)).toEqual([
-      'services/center/service.json: dependency cycle center -> worker -> center (capabilities count as dependencies)',
+      'services/center/service.json: dependency cycle center -> worker -> center (capabilities count as dependencies; a startAfter false call may close a loop)',
     ]);
+  });
+
+  it('accepts a loop closed by a startAfter false call', () => {
+    const input = sources(
+      manifest('center', {
+        provides: ['jwks'],
+        dependencies: [{ service: 'worker', env: 'WORKER_ADDRESS', startAfter: false }],
+      }),
+      manifest('worker'),
+    );
+    expect(problemsOf(input)).toEqual([]);
   });
 
   it('reports every problem of every file at once', () => {

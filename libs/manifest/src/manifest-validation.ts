@@ -144,7 +144,7 @@ function crossFileProblems(
   const cycle = findDependencyCycle(entries.map((entry) => entry.manifest));
   if (cycle !== undefined) {
     problems.push(
-      `${fileOf.get(cycle[0])}: dependency cycle ${cycle.join(' -> ')} (capabilities count as dependencies)`,
+      `${fileOf.get(cycle[0])}: dependency cycle ${cycle.join(' -> ')} (capabilities count as dependencies; a startAfter false call may close a loop)`,
     );
   }
   return problems;

@@ -67,13 +67,23 @@ describe(findDependencyCycle.name, () => {
     expect(findDependencyCycle(todaysNode())).toBeUndefined();
   });
 
-  it('finds a cycle through startAfter false edges too', () => {
+  it('finds a cycle of start-order edges', () => {
     const node = [
-      manifest('a', { dependencies: [{ service: 'b', env: 'B', startAfter: false }] }),
+      manifest('a', { dependencies: [{ service: 'b', env: 'B', startAfter: true }] }),
+      manifest('b', { dependencies: [{ service: 'c', env: 'C', startAfter: true }] }),
+      manifest('c', { dependencies: [{ service: 'a', env: 'A', startAfter: true }] }),
+    ];
+    expect(findDependencyCycle(node)).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('lets a startAfter false edge close a loop: it imposes no start order', () => {
+    const node = [
+      manifest('a', { dependencies: [{ service: 'b', env: 'B', startAfter: true }] }),
       manifest('b', { dependencies: [{ service: 'c', env: 'C', startAfter: true }] }),
       manifest('c', { dependencies: [{ service: 'a', env: 'A', startAfter: false }] }),
     ];
-    expect(findDependencyCycle(node)).toEqual(['a', 'b', 'c', 'a']);
+    expect(findDependencyCycle(node)).toBeUndefined();
+    expect(startWaves(node)).toEqual([['c'], ['b'], ['a']]);
   });
 });
 

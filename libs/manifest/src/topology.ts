@@ -54,8 +54,11 @@ export function resolvedDependencies(
 }
 
 /**
- * A dependency cycle as the list of names along it (first name repeated at the end), or undefined.
- * Every edge counts, startAfter or not: compose's depends_on and a sensible start order need a DAG.
+ * A cycle of start-order edges (startAfter dependencies and capabilities) as the list of names
+ * along it (first name repeated at the end), or undefined: the start waves and compose's
+ * depends_on need those to form a DAG. A startAfter false dependency imposes no order (its caller
+ * copes with the callee being down), so it may close a loop: the service center calls resource
+ * aggregation and compute selection for orders, and both start after it (it provides the JWKS).
  * Dependencies on unknown services or on the service itself are ignored here; validateManifests
  * reports those on their own.
  */
@@ -72,7 +75,7 @@ export function findDependencyCycle(manifests: readonly ServiceManifest[]): stri
     state.set(name, 'visiting');
     path.push(name);
     for (const dependency of resolvedDependencies(manifest, manifests)) {
-      if (dependency.service === name) continue;
+      if (dependency.service === name || !dependency.startAfter) continue;
       const cycle = visit(dependency.service);
       if (cycle !== undefined) return cycle;
     }

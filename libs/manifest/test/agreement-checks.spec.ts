@@ -108,14 +108,22 @@ describe(composeDisagreements.name, () => {
   });
 
   it('names a missing dependency, published port or migrate argument', () => {
+    // The identifier calls the mock without waiting for it (startAfter false): no order needed.
     const withoutMock = edited(
       compose,
       '      national-node-mock:\n        condition: service_started\n',
       '',
     );
-    expect(composeDisagreements(manifests, withoutMock)).toEqual([
-      'deploy/compose.yaml: services.identifier.depends_on.national-node-mock is missing: services/identifier/service.json calls national-node-mock (dependencies)',
-    ]);
+    expect(composeDisagreements(manifests, withoutMock)).toEqual([]);
+    // Resource aggregation starts only after the identifier service (startAfter true).
+    const withoutIdentifier = edited(
+      compose,
+      '      identifier:\n        condition: service_started\n',
+      '',
+    );
+    expect(composeDisagreements(manifests, withoutIdentifier)).toContain(
+      'deploy/compose.yaml: services.resource-aggregation.depends_on.identifier is missing: services/resource-aggregation/service.json calls identifier (dependencies)',
+    );
     expect(
       composeDisagreements(
         manifests,

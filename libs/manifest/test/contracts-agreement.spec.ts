@@ -29,6 +29,7 @@ describe('the manifests agree with @cinode/contracts', () => {
     expect([...byName.keys()].sort()).toEqual([
       'DLQ',
       'IDENTIFIER',
+      'MARKET',
       'NETWORK',
       'PARTICIPANT',
       'RESOURCE',

@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { PARTICIPANT_STREAM } from '@cinode/contracts';
+import { MARKET_STREAM, PARTICIPANT_STREAM } from '@cinode/contracts';
 import { PlatformModule } from '@cinode/kit';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { CertificationModule } from './certification/certification.module';
 import { SERVICE_NAME, type ServiceCenterConfig } from './config';
+import { MarketModule } from './market/market.module';
 import { ParticipantsModule } from './participants/participants.module';
 import { QualificationsModule } from './qualifications/qualifications.module';
 import { SERVICE_CENTER_SCHEMA } from './schema';
@@ -21,7 +22,7 @@ export class ServiceCenterModule {
           service: SERVICE_NAME,
           config,
           schema: SERVICE_CENTER_SCHEMA,
-          events: { owns: [PARTICIPANT_STREAM] },
+          events: { owns: [PARTICIPANT_STREAM, MARKET_STREAM] },
           ownTokenVerifier: true,
         }),
         ParticipantsModule,
@@ -30,6 +31,7 @@ export class ServiceCenterModule {
         ApiKeysModule,
         TokensModule,
         StartupModule,
+        MarketModule,
       ],
     };
   }

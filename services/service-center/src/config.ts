@@ -50,6 +50,18 @@ const schema = baseServiceSchema.extend({
     'must be a full API key: cin_<8 base62>_<32 base62>',
   ),
   OPERATOR_BOOTSTRAP_NAME: z.string().min(1).max(200).default('Node operator'),
+  /** host:port of compute selection, which answers demands. */
+  COMPUTE_SELECTION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** host:port of resource aggregation, which holds orders' capacity. */
+  RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** Deadline of each call to compute selection and resource aggregation. */
+  MARKET_PEER_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** Lifetime of an order's hold between taking it and confirming it. */
+  ORDER_HOLD_TTL_SECONDS: envInt(120, 5, 3_600),
+  /** An order still PLACING after this long (its placing call failed) is resumed by the node. */
+  ORDER_RECOVERY_AFTER_SECONDS: envInt(30, 1, 3_600),
+  /** How often orders left PLACING are looked for; 0 turns it off. */
+  ORDER_RECOVERY_INTERVAL_MS: envInt(10_000, 0, 3_600_000),
   /** How often the qualification expiry sweep runs; 0 turns it off (expiry is still honoured on read). */
   QUALIFICATION_SWEEP_INTERVAL_MS: envInt(30_000, 0, 3_600_000),
   /** How long verifiers may cache GetJwks, and how often this service re-reads its own keys. */

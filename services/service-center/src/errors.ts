@@ -20,4 +20,15 @@ export enum ErrorReason {
   /** IssueToken: the key is unknown, revoked or malformed (deliberately one answer for all three). */
   API_KEY_INVALID = 'API_KEY_INVALID',
   TOO_MANY_FAILED_ATTEMPTS = 'TOO_MANY_FAILED_ATTEMPTS',
+  DEMAND_NOT_FOUND = 'DEMAND_NOT_FOUND',
+  ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
+  /** PlaceOrder: the pool is not among the demand's stored candidates. */
+  NOT_A_CANDIDATE = 'NOT_A_CANDIDATE',
+  /** PlaceOrder: resource aggregation could not hold the capacity; the order is REFUSED. */
+  CAPACITY_UNAVAILABLE = 'CAPACITY_UNAVAILABLE',
+  DEMAND_ALREADY_ORDERED = 'DEMAND_ALREADY_ORDERED',
+  /** CancelOrder: the order completed, failed or was refused. */
+  ORDER_FINISHED = 'ORDER_FINISHED',
+  SELECTION_UNAVAILABLE = 'SELECTION_UNAVAILABLE',
+  AGGREGATION_UNAVAILABLE = 'AGGREGATION_UNAVAILABLE',
 }

@@ -1,8 +1,11 @@
 import { serviceSchema } from '@cinode/kit';
 import { ApiKeyEntity } from './api-keys/api-key.entity';
+import { DemandEntity } from './market/demand.entity';
+import { OrderEntity } from './market/order.entity';
 import { InitialSchema1795452564844 } from './migrations/1795452564844-InitialSchema';
 import { KitAlignment1796100000000 } from './migrations/1796100000000-KitAlignment';
 import { PublishKeysBeforeSigning1796400000000 } from './migrations/1796400000000-PublishKeysBeforeSigning';
+import { Market1796500000000 } from './migrations/1796500000000-Market';
 import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
@@ -19,11 +22,14 @@ export const SERVICE_CENTER_SCHEMA = serviceSchema(
       QualificationEntity,
       SigningKeyEntity,
       TokenAttemptFailureEntity,
+      DemandEntity,
+      OrderEntity,
     ],
     migrations: [
       InitialSchema1795452564844,
       KitAlignment1796100000000,
       PublishKeysBeforeSigning1796400000000,
+      Market1796500000000,
     ],
   },
   { events: true },

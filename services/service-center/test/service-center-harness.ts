@@ -47,6 +47,11 @@ export async function startServiceCenter(
     LOG_LEVEL: 'warn',
     SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
+    // The market's peers do not run here (the market is tested through the whole node, in e2e):
+    // a closed port answers its calls UNAVAILABLE.
+    COMPUTE_SELECTION_ADDRESS: '127.0.0.1:1',
+    RESOURCE_AGGREGATION_ADDRESS: '127.0.0.1:1',
+    ORDER_RECOVERY_INTERVAL_MS: '0',
     ...env,
   });
   const service = await startService(

@@ -99,8 +99,9 @@ function runtimeProblems(
     problems.push(
       `${at(`depends_on.${manifest.name}-migrate`)} must be condition service_completed_successfully`,
     );
+  // Compose starts in depends_on order, which must be acyclic: only start-order edges need one.
   for (const dependency of resolvedDependencies(manifest, manifests)) {
-    if (!(dependency.service in dependsOn))
+    if (dependency.startAfter && !(dependency.service in dependsOn))
       problems.push(
         `${at(`depends_on.${dependency.service}`)} is missing: ${manifestPath(manifest.name)} calls ${dependency.service} (${dependency.via === 'dependency' ? 'dependencies' : `${dependency.service} provides ${dependency.via}`})`,
       );

@@ -1,0 +1,63 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import {
+  AllocationChanges,
+  type OrderStateName,
+  type ReceivedEvent,
+  type TaskStateName,
+} from '@cinode/contracts';
+import {
+  EventConsumerRegistry,
+  type ConsumerDefinition,
+  type EventHandlerContext,
+} from '@cinode/events';
+import { MarketService } from './market.service';
+
+export const ALLOCATION_CONSUMER = 'market-allocations';
+
+type AllocationContract = (typeof AllocationChanges.events)[number];
+
+/** The order state each task state means. */
+const ORDER_STATE_OF_TASK: Readonly<Record<TaskStateName, OrderStateName>> = {
+  pending: 'confirmed',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Makes orders follow the tasks their providers run: an allocation's events (its order reference
+ * is the order's id) move the order to running, completed, failed or cancelled, newest version
+ * first; a late or repeated event changes nothing, and holds placed by others (operators) are not
+ * orders and are skipped.
+ */
+@Injectable()
+export class AllocationEventsConsumer implements OnModuleInit {
+  constructor(
+    private readonly registry: EventConsumerRegistry,
+    private readonly market: MarketService,
+  ) {}
+
+  definition(): ConsumerDefinition<AllocationContract> {
+    return {
+      name: ALLOCATION_CONSUMER,
+      source: AllocationChanges,
+      handle: (event, context) => this.handle(event, context),
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.registry.register(this.definition());
+  }
+
+  async handle(
+    event: ReceivedEvent<AllocationContract>,
+    { tx }: EventHandlerContext,
+  ): Promise<void> {
+    const { orderReference, state, detail, version } = event.data;
+    if (!UUID.test(orderReference)) return;
+    await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, version);
+  }
+}

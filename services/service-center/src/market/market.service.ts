@@ -1,0 +1,564 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { hasRole, type Caller } from '@cinode/auth';
+import {
+  FailedPreconditionError,
+  FieldChecks,
+  PageTokens,
+  PermissionDeniedError,
+  fingerprintOf,
+  resolvePageSize,
+  uuidv7,
+} from '@cinode/common';
+import {
+  DemandSubmitted,
+  ORDER_EVENTS,
+  ORDER_STATES,
+  eventOf,
+  type OrderStateName,
+} from '@cinode/contracts';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
+import { toTimestamp } from '@cinode/grpc';
+import {
+  SelectionSnapshot,
+  OrderState,
+  type ListDemandsRequest,
+  type ListOrdersRequest,
+  type PlaceOrderRequest,
+  type SubmitDemandRequest,
+} from '@cinode/proto/gen/cinode/market/v1/market_service';
+import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import {
+  Candidate,
+  Demand,
+  Weights,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import { readsEverything } from '../access';
+import type { ServiceCenterConfig } from '../config';
+import { ErrorReason } from '../errors';
+import { QualificationsService } from '../qualifications/qualifications.service';
+import type { DemandEntity } from './demand.entity';
+import { CapacityRefusal, MARKET_PEERS, type MarketPeers } from './market-peers';
+import {
+  checkId,
+  checkPlaceOrder,
+  checkSubmitDemand,
+  demandNotFound,
+  holdResourcesOf,
+  orderNotFound,
+} from './market-input';
+import { MarketRepository, type MarketScope } from './market.repository';
+import type { OrderEntity } from './order.entity';
+
+export const SUBMIT_DEMAND_OPERATION = 'SubmitDemand';
+export const PLACE_ORDER_OPERATION = 'PlaceOrder';
+
+/** How far along each state is: an order only ever moves forward. */
+const RANK: Readonly<Record<OrderStateName, number>> = {
+  placing: 0,
+  confirmed: 1,
+  running: 2,
+  completed: 3,
+  failed: 3,
+  cancelled: 3,
+  refused: 3,
+};
+const FINAL = new Set<OrderStateName>(['completed', 'failed', 'cancelled', 'refused']);
+/** Orders ending in these leave their demand open for another order. */
+const REOPENS_DEMAND = new Set<OrderStateName>(['failed', 'cancelled', 'refused']);
+
+const REFUSAL_DETAIL: Readonly<Record<string, string>> = {
+  INSUFFICIENT_CAPACITY: 'the pool no longer has the free capacity (another order took it)',
+  POOL_NOT_SELECTABLE: 'the pool left selection (stale, offline or suspended)',
+  POOL_NOT_FOUND: 'the pool no longer exists',
+  HOLD_NOT_ACTIVE: 'the hold expired before it was confirmed',
+  HOLD_NOT_FOUND: 'the hold was lost',
+};
+
+export const ORDER_STATE_OF: Readonly<Record<OrderStateName, OrderState>> = {
+  placing: OrderState.ORDER_STATE_PLACING,
+  confirmed: OrderState.ORDER_STATE_CONFIRMED,
+  running: OrderState.ORDER_STATE_RUNNING,
+  completed: OrderState.ORDER_STATE_COMPLETED,
+  failed: OrderState.ORDER_STATE_FAILED,
+  cancelled: OrderState.ORDER_STATE_CANCELLED,
+  refused: OrderState.ORDER_STATE_REFUSED,
+};
+
+function orderStateNameOf(state: OrderState): OrderStateName | undefined {
+  return ORDER_STATES.find((name) => ORDER_STATE_OF[name] === state);
+}
+
+function encoded(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Demands and orders. A demand stores compute selection's answer with it; an order takes its
+ * candidate's capacity with a hold at resource aggregation and confirms it, after which the
+ * provider's agent runs the task and its state comes back as events (AllocationEventsConsumer).
+ */
+@Injectable()
+export class MarketService {
+  private readonly logger = new Logger(MarketService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly market: MarketRepository,
+    private readonly qualifications: QualificationsService,
+    private readonly pageTokens: PageTokens,
+    @Inject(MARKET_PEERS) private readonly peers: MarketPeers,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
+  ) {}
+
+  async submitDemand(
+    caller: Caller,
+    request: SubmitDemandRequest,
+  ): Promise<{ demand: DemandEntity; created: boolean }> {
+    const forCustomers = hasRole(caller, 'reseller');
+    checkSubmitDemand(request, forCustomers);
+    const participantId = this.buyerOf(caller);
+    // Checked on every call, retries included: a revoked qualification stops a reseller at once.
+    if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId);
+    const demand = request.demand as Demand;
+    const key = {
+      scope: caller.subject,
+      requestId: request.requestId,
+      operation: SUBMIT_DEMAND_OPERATION,
+      fingerprint: fingerprintOf({
+        customerReference: request.customerReference,
+        demand: encoded(Demand.encode(demand).finish()).toString('base64'),
+        weights: request.weights
+          ? encoded(Weights.encode(request.weights).finish()).toString('base64')
+          : '',
+        topK: request.topK,
+      }),
+    };
+    const prior = await this.uow.priorOutcome(key);
+    if (prior) return { demand: await this.existingDemand(prior), created: false };
+    const answer = await this.peers.select(demand, request.weights, request.topK);
+    const now = new Date();
+    const snapshot: SelectionSnapshot = {
+      candidates: answer.candidates,
+      matched: answer.matched,
+      considered: answer.considered,
+      eliminations: answer.eliminations,
+      selectedAt: toTimestamp(now),
+    };
+    const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      const row: DemandEntity = {
+        id: uuidv7(now.getTime()),
+        participantId,
+        customerReference: request.customerReference,
+        demand: encoded(Demand.encode(demand).finish()),
+        weights: encoded(
+          Weights.encode(
+            request.weights ?? {
+              price: 0,
+              latency: 0,
+              computeEfficiency: 0,
+              carbonEfficiency: 0,
+              security: 0,
+            },
+          ).finish(),
+        ),
+        topK: request.topK,
+        selection: encoded(SelectionSnapshot.encode(snapshot).finish()),
+        state: 'open',
+        orderId: null,
+        createdAt: now,
+        stateChangedAt: now,
+      };
+      await this.market.insertDemand(tx, row);
+      await tx.emit(
+        eventOf(DemandSubmitted, {
+          demandId: row.id,
+          participantId,
+          customerReference: row.customerReference,
+          poolClass: demand.poolClass === PoolClass.POOL_CLASS_BARE_METAL ? 'A' : 'B',
+          acceleratorModel: demand.acceleratorModel.trim(),
+          acceleratorCount: demand.acceleratorCount,
+          durationHours: demand.durationHours,
+          userRegionCode: demand.userRegionCode,
+          matched: answer.matched,
+          considered: answer.considered,
+          candidatePoolIds: answer.candidates.map((c) => c.poolId),
+          submittedAt: now.toISOString(),
+        }),
+      );
+      return { result: row, objectId: row.id };
+    });
+    if (outcome.created) return { demand: outcome.result, created: true };
+    return { demand: await this.existingDemand(outcome), created: false };
+  }
+
+  async getDemand(caller: Caller, id: string): Promise<DemandEntity> {
+    checkId('demand_id', id, 'a demand id');
+    const demand = await this.market.findDemand(id);
+    // Another participant's demand is answered as absent.
+    if (!demand || !this.maySee(caller, demand)) throw demandNotFound(id);
+    return demand;
+  }
+
+  async listDemands(
+    caller: Caller,
+    request: ListDemandsRequest,
+  ): Promise<{ demands: DemandEntity[]; nextPageToken: string }> {
+    const scope = this.scopeOf(caller, request.participantId, request.customerReference);
+    const limit = resolvePageSize(request.pageSize);
+    const filterKey = `demands:${scope.participantId ?? '*'}:${scope.customerReference ?? '*'}`;
+    const rows = await this.market.listDemands(
+      scope,
+      limit,
+      this.pageTokens.decode(request.pageToken, filterKey),
+    );
+    const { page, nextPageToken } = this.pageTokens.pageOf(
+      rows,
+      limit,
+      (d) => ({ after: d.createdAt.toISOString(), afterId: d.id }),
+      filterKey,
+    );
+    return { demands: page, nextPageToken };
+  }
+
+  /**
+   * Orders a candidate of the caller's demand. The order is stored first (PLACING), then its
+   * capacity held and confirmed at resource aggregation; a retry of the request, or the
+   * reconciler, resumes an order a failure left PLACING — the hold's request id is the order's, so
+   * resuming never holds twice.
+   */
+  async placeOrder(
+    caller: Caller,
+    request: PlaceOrderRequest,
+  ): Promise<{ order: OrderEntity; created: boolean }> {
+    checkPlaceOrder(request);
+    const poolId = request.poolId.toUpperCase();
+    const demand = await this.market.findDemand(request.demandId);
+    if (!demand || !this.maySee(caller, demand)) throw demandNotFound(request.demandId);
+    if (demand.participantId !== caller.tenant)
+      throw new PermissionDeniedError(
+        ErrorReason.NOT_OWN_RECORD,
+        "only the demand's submitter places orders on it",
+      );
+    if (hasRole(caller, 'reseller'))
+      await this.qualifications.assertMayActForCustomers(demand.participantId);
+    const key = {
+      scope: caller.subject,
+      requestId: request.requestId,
+      operation: PLACE_ORDER_OPERATION,
+      fingerprint: fingerprintOf({ demandId: demand.id, poolId }),
+    };
+    let created = false;
+    let order: OrderEntity;
+    const prior = await this.uow.priorOutcome(key);
+    if (prior) order = await this.existingOrder(prior);
+    else {
+      const candidate = SelectionSnapshot.decode(demand.selection).candidates.find(
+        (c) => c.poolId.toUpperCase() === poolId,
+      );
+      if (!candidate)
+        throw new FailedPreconditionError(
+          ErrorReason.NOT_A_CANDIDATE,
+          `pool ${poolId} is not among the candidates of demand ${demand.id}`,
+        );
+      const outcome = await this.uow.idempotentInsert(key, (tx) =>
+        this.insertOrder(tx, demand.id, candidate),
+      );
+      created = outcome.created;
+      order = outcome.created ? outcome.result : await this.existingOrder(outcome);
+    }
+    if (order.state === 'placing') order = await this.complete(order);
+    if (order.state === 'refused')
+      throw new FailedPreconditionError(
+        ErrorReason.CAPACITY_UNAVAILABLE,
+        `order ${order.id} was refused: ${order.detail}`,
+        { metadata: { order_id: order.id } },
+      );
+    return { order, created };
+  }
+
+  /** Cancels an unfinished order: releases its hold (the provider's agent sees its allocation cancelled). */
+  async cancelOrder(caller: Caller, id: string, reason: string): Promise<OrderEntity> {
+    checkId('order_id', id, 'an order id');
+    new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
+    const order = await this.market.findOrder(id);
+    if (!order || !this.maySee(caller, order)) throw orderNotFound(id);
+    if (order.participantId !== caller.tenant && !hasRole(caller, 'operator'))
+      throw new PermissionDeniedError(
+        ErrorReason.NOT_OWN_RECORD,
+        'only the submitter or an operator cancels an order',
+      );
+    if (FINAL.has(order.state)) {
+      if (order.state === 'cancelled') return order;
+      throw new FailedPreconditionError(
+        ErrorReason.ORDER_FINISHED,
+        `order ${id} is ${order.state} and cannot be cancelled`,
+        { metadata: { current_state: order.state.toUpperCase() } },
+      );
+    }
+    const detail = reason.trim() || `cancelled by ${caller.subject}`;
+    // Released first: an order is never shown cancelled while its capacity is still held.
+    if (order.holdId) await this.peers.releaseHold(order.holdId, detail);
+    const after = await this.move(id, 'cancelled', detail);
+    // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
+    // when it finds the order cancelled; releasing twice changes nothing.
+    if (after.state === 'cancelled' && after.holdId && after.holdId !== order.holdId)
+      await this.peers.releaseHold(after.holdId, detail);
+    return after;
+  }
+
+  async getOrder(caller: Caller, id: string): Promise<OrderEntity> {
+    checkId('order_id', id, 'an order id');
+    const order = await this.market.findOrder(id);
+    if (!order || !this.maySee(caller, order)) throw orderNotFound(id);
+    return order;
+  }
+
+  async listOrders(
+    caller: Caller,
+    request: ListOrdersRequest,
+  ): Promise<{ orders: OrderEntity[]; nextPageToken: string }> {
+    const scope = this.scopeOf(caller, request.participantId, '');
+    const state = orderStateNameOf(request.state);
+    if (request.state !== OrderState.ORDER_STATE_UNSPECIFIED && !state)
+      new FieldChecks().add('state', `unknown value ${request.state}`).throwIfAny();
+    const limit = resolvePageSize(request.pageSize);
+    const filterKey = `orders:${scope.participantId ?? '*'}:${state ?? '*'}`;
+    const rows = await this.market.listOrders(
+      { ...scope, state },
+      limit,
+      this.pageTokens.decode(request.pageToken, filterKey),
+    );
+    const { page, nextPageToken } = this.pageTokens.pageOf(
+      rows,
+      limit,
+      (o) => ({ after: o.createdAt.toISOString(), afterId: o.id }),
+      filterKey,
+    );
+    return { orders: page, nextPageToken };
+  }
+
+  /**
+   * Moves an order forward (never back, never out of a final state) and emits the state's event;
+   * an order ending without its task finishing reopens its demand. Demand before order, always:
+   * the lock order PlaceOrder takes too. Returns the order as it is afterwards.
+   */
+  async move(orderId: string, state: OrderStateName, detail: string): Promise<OrderEntity> {
+    const order = await this.uow.run((tx) => this.moveIn(tx, orderId, state, detail));
+    if (!order) throw orderNotFound(orderId);
+    return order;
+  }
+
+  /**
+   * `move` inside a transaction. With `taskVersion` (a task event's version), only a newer event
+   * than the last applied one changes anything.
+   */
+  async moveIn(
+    tx: Tx,
+    orderId: string,
+    state: OrderStateName,
+    detail: string,
+    taskVersion?: number,
+  ): Promise<OrderEntity | undefined> {
+    const found = await this.market.findOrder(orderId, tx);
+    if (!found) return undefined;
+    const demand = await this.market.lockDemand(tx, found.demandId);
+    const order = await this.market.lockOrder(tx, orderId);
+    if (!demand || !order) return undefined;
+    if (taskVersion !== undefined) {
+      if (taskVersion <= order.taskVersion) return order;
+      order.taskVersion = taskVersion;
+    }
+    if (FINAL.has(order.state) || RANK[state] <= RANK[order.state]) {
+      if (taskVersion !== undefined) await this.market.saveOrder(tx, order);
+      return order;
+    }
+    const previous = order.state;
+    const now = new Date();
+    order.state = state;
+    order.detail = detail.slice(0, 500);
+    order.version += 1;
+    order.stateChangedAt = now;
+    await this.market.saveOrder(tx, order);
+    await tx.emit(this.orderEvent(order, previous));
+    if (REOPENS_DEMAND.has(state) && demand.orderId === order.id) {
+      demand.state = 'open';
+      demand.stateChangedAt = now;
+      await this.market.saveDemand(tx, demand);
+    }
+    return order;
+  }
+
+  /** Resumes orders a failure left PLACING for longer than the recovery delay; returns how many. */
+  async resumeUnfinished(limit = 50): Promise<number> {
+    const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
+    const orders = await this.market.unfinishedPlacements(before, limit);
+    for (const order of orders) {
+      try {
+        await this.complete(order);
+      } catch (error) {
+        this.logger.warn({ err: error, orderId: order.id }, 'resuming an order failed; will retry');
+      }
+    }
+    return orders.length;
+  }
+
+  private async insertOrder(
+    tx: Tx,
+    demandId: string,
+    candidate: Candidate,
+  ): Promise<{ result: OrderEntity; objectId: string }> {
+    const demand = await this.market.lockDemand(tx, demandId);
+    if (!demand) throw demandNotFound(demandId);
+    if (demand.state === 'ordered')
+      throw new FailedPreconditionError(
+        ErrorReason.DEMAND_ALREADY_ORDERED,
+        `demand ${demandId} already has an active or completed order (${demand.orderId ?? ''})`,
+        { metadata: { order_id: demand.orderId ?? '' } },
+      );
+    const now = new Date();
+    const order: OrderEntity = {
+      id: uuidv7(now.getTime()),
+      demandId,
+      participantId: demand.participantId,
+      customerReference: demand.customerReference,
+      poolId: candidate.poolId.toUpperCase(),
+      providerParticipantId: candidate.providerParticipantId,
+      candidate: encoded(Candidate.encode(candidate).finish()),
+      holdId: null,
+      state: 'placing',
+      detail: '',
+      version: 1,
+      taskVersion: 0,
+      createdAt: now,
+      stateChangedAt: now,
+    };
+    await this.market.insertOrder(tx, order);
+    demand.state = 'ordered';
+    demand.orderId = order.id;
+    demand.stateChangedAt = now;
+    await this.market.saveDemand(tx, demand);
+    await tx.emit(this.orderEvent(order, null));
+    return { result: order, objectId: order.id };
+  }
+
+  /** Holds and confirms a PLACING order's capacity; a refusal leaves it REFUSED. */
+  private async complete(placing: OrderEntity): Promise<OrderEntity> {
+    let holdId = placing.holdId;
+    try {
+      if (!holdId) {
+        const demand = await this.market.findDemand(placing.demandId);
+        if (!demand) throw demandNotFound(placing.demandId);
+        const pool = await this.peers.getPool(placing.poolId);
+        const resources = holdResourcesOf(Demand.decode(demand.demand), pool);
+        if (!resources)
+          return await this.move(
+            placing.id,
+            'refused',
+            'the pool no longer offers the accelerator model',
+          );
+        const hold = await this.peers.createHold({
+          requestId: `order:${placing.id}`,
+          poolId: placing.poolId,
+          orderReference: placing.id,
+          resources,
+          ttlSeconds: this.config.ORDER_HOLD_TTL_SECONDS,
+        });
+        holdId = hold.holdId;
+        const recorded = await this.recordHold(placing.id, holdId);
+        if (recorded.state !== 'placing' || recorded.holdId !== holdId) {
+          // Cancelled while the hold was taken: give the capacity back.
+          await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
+          return recorded;
+        }
+      }
+      await this.peers.confirmHold(holdId);
+      const after = await this.move(placing.id, 'confirmed', '');
+      if (after.state === 'cancelled')
+        await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
+      return after;
+    } catch (error) {
+      if (!(error instanceof CapacityRefusal)) throw error;
+      return this.move(placing.id, 'refused', REFUSAL_DETAIL[error.reason] ?? error.reason);
+    }
+  }
+
+  /** Notes the hold of a PLACING order; returns the order as it is. */
+  private recordHold(orderId: string, holdId: string): Promise<OrderEntity> {
+    return this.uow.run(async (tx) => {
+      const found = await this.market.findOrder(orderId, tx);
+      if (!found) throw orderNotFound(orderId);
+      await this.market.lockDemand(tx, found.demandId);
+      const order = await this.market.lockOrder(tx, orderId);
+      if (!order) throw orderNotFound(orderId);
+      if (order.state !== 'placing' || order.holdId) return order;
+      order.holdId = holdId;
+      await this.market.saveOrder(tx, order);
+      return order;
+    });
+  }
+
+  orderEvent(order: OrderEntity, previous: OrderStateName | null) {
+    const candidate = Candidate.decode(order.candidate);
+    return eventOf(ORDER_EVENTS[order.state], {
+      orderId: order.id,
+      demandId: order.demandId,
+      participantId: order.participantId,
+      customerReference: order.customerReference,
+      poolId: order.poolId,
+      providerParticipantId: order.providerParticipantId,
+      regionCode: candidate.regionCode,
+      priceFenPerHour: candidate.priceFenPerHour,
+      totalPriceFen: candidate.totalPriceFen,
+      holdId: order.holdId,
+      state: order.state,
+      previousState: previous,
+      detail: order.detail,
+      version: order.version,
+      changedAt: order.stateChangedAt.toISOString(),
+    });
+  }
+
+  /** The participant a demand is for: its submitter (a user, or a reseller acting for a customer). */
+  private buyerOf(caller: Caller): string {
+    if (!caller.tenant)
+      throw new PermissionDeniedError(
+        ErrorReason.NOT_OWN_RECORD,
+        'only participants submit demands',
+      );
+    return caller.tenant;
+  }
+
+  private maySee(caller: Caller, row: { participantId: string }): boolean {
+    return readsEverything(caller) || row.participantId === caller.tenant;
+  }
+
+  /** Whose rows a list shows: everyone's (filtered) for operators and regulators, else the caller's. */
+  private scopeOf(caller: Caller, participantId: string, customerReference: string): MarketScope {
+    const checks = new FieldChecks();
+    if (participantId) checkId('participant_id', participantId, 'a participant id');
+    checks.text('customer_reference', customerReference, { required: false, max: 128 });
+    checks.throwIfAny();
+    const customer = customerReference === '' ? undefined : customerReference;
+    if (readsEverything(caller))
+      return { participantId: participantId || undefined, customerReference: customer };
+    if (participantId && participantId !== caller.tenant)
+      throw new PermissionDeniedError(
+        ErrorReason.NOT_OWN_RECORD,
+        'participants may list only their own demands and orders',
+      );
+    return { participantId: caller.tenant, customerReference: customer };
+  }
+
+  private async existingDemand(outcome: { objectId: string }): Promise<DemandEntity> {
+    const demand = await this.market.findDemand(outcome.objectId);
+    if (!demand) throw new Error(`demand ${outcome.objectId} of a stored request is missing`);
+    return demand;
+  }
+
+  private async existingOrder(outcome: { objectId: string }): Promise<OrderEntity> {
+    const order = await this.market.findOrder(outcome.objectId);
+    if (!order) throw new Error(`order ${outcome.objectId} of a stored request is missing`);
+    return order;
+  }
+}

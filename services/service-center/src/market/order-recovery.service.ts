@@ -1,0 +1,47 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectConfig } from '@cinode/kit';
+import type { ServiceCenterConfig } from '../config';
+import { MarketService } from './market.service';
+
+/**
+ * Finishes orders whose PlaceOrder call failed half-way (the service center restarted, or a peer
+ * was down and the caller gave up): each is resumed as a retry would, so an acknowledged order is
+ * never left PLACING.
+ */
+@Injectable()
+export class OrderRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OrderRecoveryService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly market: MarketService,
+    @InjectConfig() private readonly config: ServiceCenterConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.ORDER_RECOVERY_INTERVAL_MS === 0) return;
+    this.timer = setInterval(() => void this.recover(), this.config.ORDER_RECOVERY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass at a time per replica. */
+  recover(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        const resumed = await this.market.resumeUnfinished();
+        if (resumed > 0) this.logger.log(`resumed ${resumed} orders left placing`);
+      } catch (error) {
+        this.logger.error({ err: error }, 'resuming unfinished orders failed');
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+}

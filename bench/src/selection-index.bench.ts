@@ -25,7 +25,7 @@ const SPEEDUP_MIN = 10;
 const POOLS = 100_000;
 const LINES = 500;
 const DEMANDS = 1_000;
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 function fingerprint(result: SelectionResult): string {
   return JSON.stringify({

@@ -1,7 +1,7 @@
 import type { Offer } from './offer';
 import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
-import { NO_LINES, type LineOffer, type LineReach } from './line-table';
+import { NO_LINES, type LineOffer, type LineReach, type SiteLines } from './line-table';
 
 /** Constraints in the order a pool is checked against them; it counts under the first it fails. */
 export const CONSTRAINTS = [
@@ -55,7 +55,15 @@ export function lineFor(
   poolPriceFenPerHour: number,
 ): LineOffer | undefined {
   const lines = reach.get(offer.regionCode)?.sites.get(offer.site);
-  if (!lines) return undefined;
+  return lines ? lineAmong(lines, demand, poolPriceFenPerHour) : undefined;
+}
+
+/** The first of a site's lines (best first) that meets the demand; see `lineFor`. */
+export function lineAmong(
+  lines: SiteLines,
+  demand: DemandSpec,
+  poolPriceFenPerHour: number,
+): LineOffer | undefined {
   for (const line of lines) {
     // Best first by latency: once one is too slow, every later one is.
     if (demand.maxLatencyMs > 0 && line.latencyMs > demand.maxLatencyMs) return undefined;
@@ -173,8 +181,66 @@ function relative(value: number, best: number, worst: number): number {
 }
 
 /** Carbon efficiency of a site: its renewable share per unit of PUE. */
-function carbonOf(offer: Offer): number {
+export function carbonOf(offer: Offer): number {
   return offer.renewableRatio / offer.pue;
+}
+
+/**
+ * The matches of one demand as ranking reads them, by position: an array of `Match` (the full
+ * scan's) or the index's columns, which make a `Match` only for the candidates kept.
+ */
+export interface MatchList {
+  readonly length: number;
+  priceAt(i: number): number;
+  latencyAt(i: number): number;
+  /** The pool's GFLOPS per watt. */
+  computeAt(i: number): number;
+  /** `carbonOf` the pool. */
+  carbonAt(i: number): number;
+  securityLevelAt(i: number): number;
+  offerAt(i: number): Offer;
+  matchAt(i: number): Match;
+}
+
+class MatchArray implements MatchList {
+  constructor(private readonly matches: Match[]) {}
+
+  get length(): number {
+    return this.matches.length;
+  }
+
+  priceAt(i: number): number {
+    return this.matches[i].priceFenPerHour;
+  }
+
+  latencyAt(i: number): number {
+    return this.matches[i].latencyMs;
+  }
+
+  computeAt(i: number): number {
+    return this.matches[i].offer.gflopsPerWatt;
+  }
+
+  carbonAt(i: number): number {
+    return carbonOf(this.matches[i].offer);
+  }
+
+  securityLevelAt(i: number): number {
+    return this.matches[i].offer.securityLevel;
+  }
+
+  offerAt(i: number): Offer {
+    return this.matches[i].offer;
+  }
+
+  matchAt(i: number): Match {
+    return this.matches[i];
+  }
+}
+
+/** Scores the matches and keeps the best `topK` (see `rankList`). */
+export function rank(matches: Match[], weights: WeightSpec, topK: number): Scored[] {
+  return rankList(new MatchArray(matches), weights, topK);
 }
 
 /**
@@ -184,21 +250,25 @@ function carbonOf(offer: Offer): number {
  * pass for the ranges, one that keeps only the best `topK` (at most 100) in order: a broad demand
  * matching most of the index costs a few comparisons per pool, not a sort of all of them.
  */
-export function rank(matches: Match[], weights: WeightSpec, topK: number): Scored[] {
-  if (matches.length === 0) return [];
+export function rankList(matches: MatchList, weights: WeightSpec, topK: number): Scored[] {
+  const count = matches.length;
+  if (count === 0) return [];
   let minPrice = Infinity;
   let maxPrice = -Infinity;
   let minLatency = Infinity;
   let maxLatency = -Infinity;
   let bestCompute = 0;
   let bestCarbon = 0;
-  for (const m of matches) {
-    if (m.priceFenPerHour < minPrice) minPrice = m.priceFenPerHour;
-    if (m.priceFenPerHour > maxPrice) maxPrice = m.priceFenPerHour;
-    if (m.latencyMs < minLatency) minLatency = m.latencyMs;
-    if (m.latencyMs > maxLatency) maxLatency = m.latencyMs;
-    if (m.offer.gflopsPerWatt > bestCompute) bestCompute = m.offer.gflopsPerWatt;
-    const carbon = carbonOf(m.offer);
+  for (let i = 0; i < count; i += 1) {
+    const price = matches.priceAt(i);
+    const latency = matches.latencyAt(i);
+    if (price < minPrice) minPrice = price;
+    if (price > maxPrice) maxPrice = price;
+    if (latency < minLatency) minLatency = latency;
+    if (latency > maxLatency) maxLatency = latency;
+    const compute = matches.computeAt(i);
+    if (compute > bestCompute) bestCompute = compute;
+    const carbon = matches.carbonAt(i);
     if (carbon > bestCarbon) bestCarbon = carbon;
   }
   // Weights relative to the largest, so tiny ones cannot underflow the weighted sums.
@@ -221,13 +291,13 @@ export function rank(matches: Match[], weights: WeightSpec, topK: number): Score
   const above = (scoreA: number, idA: string, scoreB: number, idB: string): boolean =>
     scoreA > scoreB || (scoreA === scoreB && idA < idB);
   const kept: Scored[] = [];
-  for (const m of matches) {
+  for (let i = 0; i < count; i += 1) {
     // Scored without allocating; only a candidate that makes the cut becomes an object.
-    const price = relative(m.priceFenPerHour, minPrice, maxPrice);
-    const latency = relative(m.latencyMs, minLatency, maxLatency);
-    const computeEfficiency = bestCompute > 0 ? m.offer.gflopsPerWatt / bestCompute : 1;
-    const carbonEfficiency = bestCarbon > 0 ? carbonOf(m.offer) / bestCarbon : 1;
-    const security = (m.offer.securityLevel - 1) / 3;
+    const price = relative(matches.priceAt(i), minPrice, maxPrice);
+    const latency = relative(matches.latencyAt(i), minLatency, maxLatency);
+    const computeEfficiency = bestCompute > 0 ? matches.computeAt(i) / bestCompute : 1;
+    const carbonEfficiency = bestCarbon > 0 ? matches.carbonAt(i) / bestCarbon : 1;
+    const security = (matches.securityLevelAt(i) - 1) / 3;
     const score =
       (w.price * price +
         w.latency * latency +
@@ -236,22 +306,27 @@ export function rank(matches: Match[], weights: WeightSpec, topK: number): Score
         w.security * security) /
       total;
     const last = kept[kept.length - 1];
+    // Most matches miss the cut on the score alone; the pool id is read only for a tie.
     if (
       kept.length === topK &&
       last &&
-      !above(score, m.offer.poolId, last.score, last.offer.poolId)
+      !(
+        score > last.score ||
+        (score === last.score && matches.offerAt(i).poolId < last.offer.poolId)
+      )
     )
       continue;
+    const offer = matches.offerAt(i);
     let low = 0;
     let high = kept.length;
     while (low < high) {
       const mid = (low + high) >> 1;
       const k = kept[mid];
-      if (above(k.score, k.offer.poolId, score, m.offer.poolId)) low = mid + 1;
+      if (above(k.score, k.offer.poolId, score, offer.poolId)) low = mid + 1;
       else high = mid;
     }
     const breakdown = { price, latency, computeEfficiency, carbonEfficiency, security };
-    kept.splice(low, 0, { ...m, score, breakdown });
+    kept.splice(low, 0, { ...matches.matchAt(i), score, breakdown });
     if (kept.length > topK) kept.pop();
   }
   return kept;

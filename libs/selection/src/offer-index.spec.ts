@@ -70,6 +70,37 @@ describe(OfferIndex.name, () => {
     expect(linePaths).toBeGreaterThan(20);
   });
 
+  it('agrees with a full scan after pools change class, model, region, level and capacity', () => {
+    const random = seededRandom(31337);
+    const index = new OfferIndex();
+    const versions = new Map<number, number>();
+    for (let i = 0; i < 2_000; i += 1) {
+      index.apply(randomPool(random, i));
+      versions.set(i, 1);
+    }
+    // New versions of random pools (each a fresh random pool under the same id), some several
+    // times, some leaving selection and coming back: cells lose rows from their middle and grow.
+    for (let i = 0; i < 6_000; i += 1) {
+      const id = Math.floor(random() * 2_000);
+      const version = (versions.get(id) ?? 1) + 1;
+      versions.set(id, version);
+      expect(index.apply({ ...randomPool(random, id), version })).toBe(true);
+    }
+    for (let i = 0; i < 200; i += 1) {
+      const raw = randomDemand(random);
+      if (i % 2 === 0) raw.maxLatencyMs = 1 + Math.floor(random() * 40);
+      if (raw.maxLatencyMs > 0 && raw.userRegionCode === '') raw.userRegionCode = '310000';
+      const { demand, weights, topK } = checkSelectRequest(raw, undefined, 10);
+      const fromIndex = index.select(demand, weights, topK, latency);
+      const fromScan = selectByScan(index.all(), demand, weights, topK, latency);
+      expect(fromIndex.matched).toBe(fromScan.matched);
+      expect(Object.fromEntries(fromIndex.eliminations)).toEqual(
+        Object.fromEntries(fromScan.eliminations),
+      );
+      expect(fromIndex.candidates).toEqual(fromScan.candidates);
+    }
+  });
+
   it('keeps only the newest version of a pool, and drops a pool that left selection', () => {
     const random = seededRandom(7);
     const index = new OfferIndex();

@@ -2,26 +2,43 @@ import type { PoolClassCode, PoolData } from '@cinode/contracts';
 import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
 import {
+  CONSTRAINTS,
   evaluate,
   pathTo,
   rank,
+  rankList,
   type Constraint,
   type Match,
   type SelectionResult,
 } from './matcher';
 import { NO_LINES, type LineReach, type LineTable } from './line-table';
+import {
+  CONSTRAINT_INDEX,
+  Cell,
+  MatchBuffer,
+  SiteNumbers,
+  matchCell,
+  numberSiteLines,
+  type NumberedSiteLines,
+} from './offer-cell';
 import { offerOf, type Offer } from './offer';
 
 /** Selectable pools of one class and model (or of one class), by region and security level. */
 class Bucket {
   size = 0;
-  readonly regions = new Map<string, Set<Offer>[]>();
+  /** Per region, one cell per security level 1 to 4 (index 0 unused). */
+  readonly regions = new Map<string, Cell[]>();
 
-  add(offer: Offer): void {
+  /** `model`: the bucket's accelerator model, "" for a class bucket. */
+  constructor(readonly model: string) {}
+
+  add(offer: Offer, site: number): void {
     let levels = this.regions.get(offer.regionCode);
     if (!levels)
-      this.regions.set(offer.regionCode, (levels = [1, 2, 3, 4, 5].map(() => new Set())));
-    levels[offer.securityLevel]?.add(offer);
+      this.regions.set(offer.regionCode, (levels = [0, 1, 2, 3, 4].map(() => new Cell())));
+    const cell = levels[offer.securityLevel];
+    if (!cell) return;
+    cell.add(offer, this.model, site);
     this.size += 1;
   }
 
@@ -30,22 +47,32 @@ class Bucket {
   }
 }
 
+const STATE = CONSTRAINT_INDEX.state;
+const POOL_CLASS = CONSTRAINT_INDEX.pool_class;
+const ACCELERATOR_MODEL = CONSTRAINT_INDEX.accelerator_model;
+const ALLOWED_REGIONS = CONSTRAINT_INDEX.allowed_regions;
+const MAX_LATENCY = CONSTRAINT_INDEX.max_latency_ms;
+const MIN_SECURITY = CONSTRAINT_INDEX.min_security_level;
+
 /**
  * Every pool's latest version, and the selectable ones bucketed by class (and by class and
  * accelerator model), each bucket by region and security level. A demand visits only its bucket,
  * and in it only the regions it allows and reaches in time and the levels it accepts: the pools it
  * skips fail a constraint checked before any other (state, class, model, region, latency, level),
- * so they are counted by the set, not visited, and the eliminations come out as a full scan's. A
+ * so they are counted by the cell, not visited, and the eliminations come out as a full scan's. A
  * region too far on the public network is visited only when a dedicated line from the user reaches
- * one of its sites in time, and then pool by pool (their paths differ by site).
+ * one of its sites in time, and then pool by pool (their paths differ by site). The pools a demand
+ * does visit are checked from their cells' numeric rows (`matchCell`) into reused match columns.
  */
 export class OfferIndex {
   private readonly offers = new Map<string, Offer>();
   private readonly byClass = new Map<PoolClassCode, Bucket>([
-    ['A', new Bucket()],
-    ['B', new Bucket()],
+    ['A', new Bucket('')],
+    ['B', new Bucket('')],
   ]);
   private readonly byModel = new Map<string, Bucket>();
+  private readonly matches = new MatchBuffer();
+  private readonly sites = new SiteNumbers();
   private selectableCount = 0;
 
   get size(): number {
@@ -80,49 +107,53 @@ export class OfferIndex {
     lines?: LineTable,
   ): SelectionResult {
     const reach = reachOf(demand, lines);
-    const eliminations = new Map<Constraint, number>();
-    const count = (constraint: Constraint, pools: number) => {
-      if (pools > 0) eliminations.set(constraint, (eliminations.get(constraint) ?? 0) + pools);
-    };
-    const ofClass = this.byClass.get(demand.poolClass) ?? new Bucket();
-    count('state', this.offers.size - this.selectableCount);
-    count('pool_class', this.selectableCount - ofClass.size);
+    const tally = new Float64Array(CONSTRAINTS.length);
+    const ofClass = this.byClass.get(demand.poolClass) ?? new Bucket('');
+    tally[STATE] += this.offers.size - this.selectableCount;
+    tally[POOL_CLASS] += this.selectableCount - ofClass.size;
     let bucket = ofClass;
     if (demand.acceleratorModel) {
       bucket =
-        this.byModel.get(modelKey(demand.poolClass, demand.acceleratorModel)) ?? new Bucket();
-      count('accelerator_model', ofClass.size - bucket.size);
+        this.byModel.get(modelKey(demand.poolClass, demand.acceleratorModel)) ??
+        new Bucket(demand.acceleratorModel);
+      tally[ACCELERATOR_MODEL] += ofClass.size - bucket.size;
     }
-    const matches: Match[] = [];
+    const matches = this.matches;
+    matches.reset();
     for (const [region, levels] of bucket.regions) {
-      const inRegion = levels.reduce((sum, set) => sum + set.size, 0);
+      let inRegion = 0;
+      for (let level = 1; level <= 4; level += 1) inRegion += levels[level].length;
       if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(region)) {
-        count('allowed_regions', inRegion);
+        tally[ALLOWED_REGIONS] += inRegion;
         continue;
       }
       const path = pathTo(region, demand, latency);
+      const regionLines = path.kind === 'default' ? reach.get(region) : undefined;
       // Too far without a line: only pools at the sites of lines fast enough may still match.
       const tooFar = demand.maxLatencyMs > 0 && path.latencyMs > demand.maxLatencyMs;
-      if (tooFar && !((reach.get(region)?.minLatencyMs ?? Infinity) <= demand.maxLatencyMs)) {
-        count('max_latency_ms', inRegion);
+      if (tooFar && !((regionLines?.minLatencyMs ?? Infinity) <= demand.maxLatencyMs)) {
+        tally[MAX_LATENCY] += inRegion;
         continue;
       }
+      let siteLines: NumberedSiteLines | undefined;
       for (let level = 1; level <= 4; level += 1) {
-        const offers = levels[level];
-        // Counted by the set only when no pool of it fails the latency first.
+        const cell = levels[level];
+        if (cell.length === 0) continue;
+        // Counted by the cell only when no pool of it fails the latency first.
         if (level < demand.minSecurityLevel && !tooFar) {
-          count('min_security_level', offers.size);
+          tally[MIN_SECURITY] += cell.length;
           continue;
         }
-        for (const offer of offers) {
-          const outcome = evaluate(offer, demand, latency, reach, path);
-          if (typeof outcome === 'string') count(outcome, 1);
-          else matches.push(outcome);
-        }
+        siteLines ??= regionLines && numberSiteLines(regionLines.sites, this.sites);
+        matchCell(cell, level, demand, path, siteLines, tally, matches);
       }
     }
+    const eliminations = new Map<Constraint, number>();
+    CONSTRAINTS.forEach((constraint, i) => {
+      if (tally[i] > 0) eliminations.set(constraint, tally[i]);
+    });
     return {
-      candidates: rank(matches, weights, topK),
+      candidates: rankList(matches, weights, topK),
       matched: matches.length,
       considered: this.offers.size,
       eliminations,
@@ -131,12 +162,13 @@ export class OfferIndex {
 
   private bucket(offer: Offer): void {
     this.selectableCount += 1;
-    this.byClass.get(offer.poolClass)?.add(offer);
+    const site = this.sites.of(offer.site);
+    this.byClass.get(offer.poolClass)?.add(offer, site);
     for (const model of new Set(offer.accelerators.map((a) => a.model))) {
       const key = modelKey(offer.poolClass, model);
       let bucket = this.byModel.get(key);
-      if (!bucket) this.byModel.set(key, (bucket = new Bucket()));
-      bucket.add(offer);
+      if (!bucket) this.byModel.set(key, (bucket = new Bucket(model)));
+      bucket.add(offer, site);
     }
   }
 

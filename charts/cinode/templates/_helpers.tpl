@@ -232,6 +232,7 @@ Environment of a service container, following the services' configuration contra
 Args: ctx, component, migration (bool: the hook Job, which reads the `-migration` secret copies).
 */}}
 {{- define "cinode.env" -}}
+{{- include "cinode.checkCalls" .ctx -}}
 {{- $v := .ctx.Values -}}
 {{- $values := index $v (include "cinode.valuesKey" .component) -}}
 {{- $suffix := .migration | ternary "-migration" "" -}}

@@ -5,6 +5,68 @@ networkPolicy.allowExternalEgress is false). Every service in cinode.components 
 when it has nothing of its own. Args: ctx, component, migration (bool: the hook Job's env).
 */}}
 
+{{/*
+Which service calls which other one inside the node, through which variable and what for, as lines
+`<caller> <callee> <VARIABLE> <reason>` (component names). A caller cannot work without its callee
+(the address is required in its config), so cinode.checkCalls refuses a release with an enabled
+caller and a disabled callee, and cinode.service.networkpolicy admits each caller to its callee's
+gRPC port. The JWKS (every service -> service-center, optional) and the identifier's national node
+are handled on their own. Keep in step with the `dependencies` of each
+services/<name>/service.json and with cinode.egress.<caller> below.
+*/}}
+{{- define "cinode.calls" -}}
+service-center compute-selection COMPUTE_SELECTION_ADDRESS demands are answered there
+service-center resource-aggregation RESOURCE_AGGREGATION_ADDRESS orders hold their capacity there
+resource-aggregation identifier IDENTIFIER_ADDRESS pools get their identifiers there
+compute-selection resource-aggregation RESOURCE_AGGREGATION_ADDRESS its offer index is built from the pools there
+compute-selection identifier IDENTIFIER_ADDRESS dedicated lines get their identifiers there
+{{- end -}}
+
+{{/*
+Fails, naming every enabled service whose callee (cinode.calls) is disabled, with one message
+whichever template renders first. Args: the root context.
+*/}}
+{{- define "cinode.checkCalls" -}}
+{{- $ctx := . -}}
+{{- $problems := list -}}
+{{- $missing := list -}}
+{{- range (include "cinode.calls" $ctx | splitList "\n") -}}
+{{- $call := splitn " " 4 . -}}
+{{- $caller := include "cinode.valuesKey" $call._0 -}}
+{{- $callee := include "cinode.valuesKey" $call._1 -}}
+{{- if and (index $ctx.Values $caller).enabled (not (index $ctx.Values $callee).enabled) -}}
+{{- $problems = append $problems (printf "%s needs %s.enabled (%s: %s)" $caller $callee $call._2 $call._3) -}}
+{{- $missing = append $missing (printf "%s.enabled=true" $callee) -}}
+{{- end -}}
+{{- end -}}
+{{- with $problems -}}
+{{- $missing = $missing | uniq -}}
+{{- fail (printf "%s; set %s, or disable the services that need %s" (join "; " .) (join " and " $missing) (eq (len $missing) 1 | ternary "it" "them")) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Enabled components that call this one, one per line: its callers in cinode.calls and, for the
+service center, every other service (the JWKS, AUTH_JWKS_ADDRESS). Args: ctx, component.
+*/}}
+{{- define "cinode.callersOf" -}}
+{{- $ctx := .ctx -}}
+{{- $component := .component -}}
+{{- range (include "cinode.calls" $ctx | splitList "\n") -}}
+{{- $call := splitn " " 4 . -}}
+{{- if and (eq $call._1 $component) (index $ctx.Values (include "cinode.valuesKey" $call._0)).enabled }}
+{{ $call._0 }}
+{{- end -}}
+{{- end -}}
+{{- if eq $component "service-center" -}}
+{{- range (include "cinode.components" $ctx | splitList "\n") -}}
+{{- if and (ne . $component) (index $ctx.Values (include "cinode.valuesKey" .)).enabled }}
+{{ . }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* ---- service-center ------------------------------------------------------------------- */}}
 
 {{- define "cinode.env.service-center" -}}
@@ -20,11 +82,21 @@ when it has nothing of its own. Args: ctx, component, migration (bool: the hook 
 {{- end }}
 {{ include "cinode.secretEnv" (dict "name" "SIGNING_KEY_ENCRYPTION_KEY" "existingSecret" $s.signingKeyEncryptionKey.existingSecret "existingSecretKey" $s.signingKeyEncryptionKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "signing-key-encryption-key" "migration" .migration) }}
 {{ include "cinode.secretEnv" (dict "name" "OPERATOR_BOOTSTRAP_KEY" "existingSecret" $s.operatorBootstrapKey.existingSecret "existingSecretKey" $s.operatorBootstrapKey.existingSecretKey "managed" (include "cinode.serviceCenterSecretName" .ctx) "managedKey" "operator-bootstrap-key" "migration" .migration) }}
-{{- /* Demands and orders: answered by compute selection, held at resource aggregation. Without them the market's calls answer UNAVAILABLE. */}}
+{{- /* Demands and orders: answered by compute selection, held at resource aggregation (both
+required: cinode.checkCalls). */}}
+{{- if ge (int $s.orderRecoveryAfterSeconds) (int $s.orderHoldTtlSeconds) }}
+{{- fail (printf "serviceCenter.settings.orderRecoveryAfterSeconds (%v) must be below serviceCenter.settings.orderHoldTtlSeconds (%v): a resumed order's hold would have expired before it is confirmed" $s.orderRecoveryAfterSeconds $s.orderHoldTtlSeconds) }}
+{{- end }}
 - name: COMPUTE_SELECTION_ADDRESS
   value: {{ include "cinode.computeSelectionAddress" .ctx | quote }}
 - name: RESOURCE_AGGREGATION_ADDRESS
   value: {{ include "cinode.resourceAggregationAddress" .ctx | quote }}
+- name: MARKET_PEER_TIMEOUT_MS
+  value: {{ $s.marketPeerTimeoutMs | quote }}
+- name: ORDER_HOLD_TTL_SECONDS
+  value: {{ $s.orderHoldTtlSeconds | quote }}
+- name: ORDER_RECOVERY_AFTER_SECONDS
+  value: {{ $s.orderRecoveryAfterSeconds | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.service-center" -}}
@@ -203,17 +275,27 @@ component, migration.
 {{- define "cinode.egress.national-node-mock" -}}
 {{- end -}}
 
-{{/* ---- resource-aggregation ------------------------------------------------------------------ */}}
-
 {{/* ---- resource-aggregation -------------------------------------------------------------- */}}
-{{- /* It issues every pool's identifier at the identifier service. */}}
+
+{{- /* It issues every pool's identifier at the identifier service (required: cinode.checkCalls). */}}
 {{- define "cinode.env.resource-aggregation" -}}
 {{- $ctx := .ctx -}}
-{{- if not $ctx.Values.identifier.enabled -}}
-{{- fail "resourceAggregation needs identifier.enabled (pools get their identifiers there)" -}}
+{{- $s := $ctx.Values.resourceAggregation.settings -}}
+{{- if le (int $s.poolOfflineAfterSeconds) (int $s.poolStaleAfterSeconds) -}}
+{{- fail (printf "resourceAggregation.settings.poolOfflineAfterSeconds (%v) must be above resourceAggregation.settings.poolStaleAfterSeconds (%v): a silent pool turns STALE first, then OFFLINE" $s.poolOfflineAfterSeconds $s.poolStaleAfterSeconds) -}}
 {{- end }}
 - name: IDENTIFIER_ADDRESS
   value: {{ include "cinode.identifierAddress" $ctx | quote }}
+- name: POOL_STALE_AFTER_SECONDS
+  value: {{ $s.poolStaleAfterSeconds | quote }}
+- name: POOL_OFFLINE_AFTER_SECONDS
+  value: {{ $s.poolOfflineAfterSeconds | quote }}
+- name: SWEEP_INTERVAL_MS
+  value: {{ $s.sweepIntervalMs | quote }}
+- name: HISTORY_RETENTION_DAYS
+  value: {{ $s.historyRetentionDays | quote }}
+- name: HOLD_DEFAULT_TTL_SECONDS
+  value: {{ $s.holdDefaultTtlSeconds | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.resource-aggregation" -}}
@@ -226,21 +308,27 @@ component, migration.
       protocol: TCP
 {{- end -}}
 
-{{/* ---- compute-selection --------------------------------------------------------------------- */}}
+{{/* ---- compute-selection ----------------------------------------------------------------- */}}
 
-{{- /* It builds its index from resource aggregation's pools, and issues line identifiers at the identifier service. */}}
+{{- /* It builds its index from resource aggregation's pools, and issues line identifiers at the
+identifier service (both required: cinode.checkCalls). */}}
 {{- define "cinode.env.compute-selection" -}}
 {{- $ctx := .ctx -}}
-{{- if not $ctx.Values.resourceAggregation.enabled -}}
-{{- fail "computeSelection needs resourceAggregation.enabled (its index is built from the pools there)" -}}
-{{- end }}
-{{- if not $ctx.Values.identifier.enabled -}}
-{{- fail "computeSelection needs identifier.enabled (dedicated lines get their identifiers there)" -}}
-{{- end }}
+{{- $s := $ctx.Values.computeSelection.settings }}
 - name: RESOURCE_AGGREGATION_ADDRESS
   value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
 - name: IDENTIFIER_ADDRESS
   value: {{ include "cinode.identifierAddress" $ctx | quote }}
+- name: LATENCY_SAME_REGION_MS
+  value: {{ $s.latencySameRegionMs | quote }}
+- name: LATENCY_SAME_PROVINCE_MS
+  value: {{ $s.latencySameProvinceMs | quote }}
+- name: LATENCY_DEFAULT_MS
+  value: {{ $s.latencyDefaultMs | quote }}
+{{- with $s.latencyProvinceMatrix }}
+- name: LATENCY_PROVINCE_MATRIX
+  value: {{ toJson . | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "cinode.egress.compute-selection" -}}

@@ -312,10 +312,13 @@ spec:
 {{- end -}}
 
 {{/*
-NetworkPolicy of a service: gRPC from anywhere (allowExternal) or only from this release's pods,
-metrics from the selected namespaces; egress open unless allowExternalEgress is false, and then
-DNS, this release's pods (the service center's gRPC port stated explicitly), the service's own
-rules (`cinode.egress.<service>`, e.g. the identifier's to the national node) and extraEgress.
+NetworkPolicy of a service: gRPC from anywhere (allowExternal) or only from this release's pods
+(and, stated on their own, from the services that call it: cinode.calls), metrics from the selected
+namespaces; egress open unless allowExternalEgress is false, and then DNS, this release's pods (the
+service center's gRPC port stated explicitly), the service's own rules (`cinode.egress.<service>`,
+e.g. the identifier's to the national node, compute selection's to resource aggregation) and
+extraEgress. PostgreSQL and NATS: the bundled ones admit the release's pods
+(networkpolicy-backing.yaml); external ones need networkPolicy.extraEgress.
 */}}
 {{- define "cinode.service.networkpolicy" -}}
 {{- $values := index .ctx.Values (include "cinode.valuesKey" .component) -}}
@@ -344,6 +347,19 @@ spec:
             matchLabels:
               {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "") | nindent 14 }}
       {{- end }}
+    {{- /* The services calling this one, stated on their own so they outlive a narrower release-wide rule. */}}
+    {{- $callers := include "cinode.callersOf" . | trim | splitList "\n" | compact }}
+    {{- if and $callers (not $np.allowExternal) }}
+    - ports:
+        - port: grpc
+          protocol: TCP
+      from:
+        {{- range $callers }}
+        - podSelector:
+            matchLabels:
+              {{- include "cinode.selectorLabels" (dict "ctx" $.ctx "component" .) | nindent 14 }}
+        {{- end }}
+    {{- end }}
     - ports:
         - port: metrics
           protocol: TCP

@@ -8,7 +8,7 @@
 // match, and so on. Negative tests prove values.schema.json rejects typos. Exits non-zero on any
 // failure; the last line is always `N passed, M failed`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,20 @@ function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+/**
+ * The node's services and whom each calls (`dependencies`: service and env), from
+ * services/<name>/service.json, the source the chart's cinode.calls follows.
+ */
+const manifests = new Map(
+  readdirSync(join(repoRoot, 'services'))
+    .filter((name) => existsSync(join(repoRoot, 'services', name, 'service.json')))
+    .map((name) => {
+      const manifest = JSON.parse(
+        readFileSync(join(repoRoot, 'services', name, 'service.json'), 'utf8'),
+      );
+      return [manifest.name, manifest];
+    }),
+);
 const helmBin = ensureHelm();
 function helm(args) {
   const r = spawnSync(helmBin, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -240,8 +254,7 @@ function assertServiceDeployment(doc, ctx) {
     `${id(doc)}: DB_MIGRATE_ON_START must be ${job ? 'false (hook Job migrates)' : 'true (no Job)'}`,
   );
   assertAuthEnv(doc, env, ctx);
-  if (component === 'identifier') assertIdentifierEnv(doc, env, ctx);
-  if (component === 'service-center') assertServiceCenterEnv(doc, env, ctx);
+  assertOwnEnv(doc, component, env, ctx);
   assert(
     !env.NATIONAL_NODE_ENDPOINT,
     `${id(doc)}: NATIONAL_NODE_ENDPOINT is gone (NATIONAL_NODE_ADDRESS)`,
@@ -395,6 +408,76 @@ function assertAuthEnv(doc, env, ctx) {
     assert(/-service-center:50061$/.test(jwks), `unexpected service center address ${jwks}`);
 }
 
+/** A service's own environment (the Deployment's and its migration Job's alike). */
+function assertOwnEnv(doc, component, env, ctx) {
+  assertCalls(doc, component, env, ctx);
+  if (component === 'identifier') assertIdentifierEnv(doc, env, ctx);
+  if (component === 'service-center') assertServiceCenterEnv(doc, env, ctx);
+  if (component === 'resource-aggregation') assertResourceAggregationEnv(doc, env, ctx);
+  if (component === 'compute-selection') assertComputeSelectionEnv(doc, env, ctx);
+}
+
+/**
+ * Every service its manifest says it calls is rendered and named by its Service's in-cluster
+ * address (the national node: assertIdentifierEnv). A service pointed at nothing would start and
+ * fail its calls: the chart must refuse such values instead (see the rejects below).
+ */
+function assertCalls(doc, component, env, ctx) {
+  for (const dependency of manifests.get(component)?.dependencies ?? []) {
+    if (dependency.service === 'national-node-mock') continue;
+    const address = addressOf(ctx, dependency.service);
+    assert(
+      address,
+      `${id(doc)}: calls ${dependency.service} (${dependency.env}), which is not rendered`,
+    );
+    assert(
+      env[dependency.env]?.value === address,
+      `${id(doc)}: ${dependency.env} must be ${address}, got ${env[dependency.env]?.value}`,
+    );
+  }
+}
+
+/** Env variables from a settings block: `[name, key, default]`, the override winning. */
+function assertSettingsEnv(doc, env, settings, table) {
+  for (const [name, key, fallback] of table) {
+    const want = String(settings[key] ?? fallback);
+    assert(
+      env[name]?.value === want,
+      `${id(doc)}: ${name} must be ${want}, got ${env[name]?.value}`,
+    );
+  }
+}
+
+function assertResourceAggregationEnv(doc, env, ctx) {
+  assertSettingsEnv(doc, env, ctx.overrides.resourceAggregation?.settings ?? {}, [
+    ['POOL_STALE_AFTER_SECONDS', 'poolStaleAfterSeconds', 90],
+    ['POOL_OFFLINE_AFTER_SECONDS', 'poolOfflineAfterSeconds', 600],
+    ['SWEEP_INTERVAL_MS', 'sweepIntervalMs', 5000],
+    ['HISTORY_RETENTION_DAYS', 'historyRetentionDays', 30],
+    ['HOLD_DEFAULT_TTL_SECONDS', 'holdDefaultTtlSeconds', 300],
+  ]);
+}
+
+function assertComputeSelectionEnv(doc, env, ctx) {
+  const settings = ctx.overrides.computeSelection?.settings ?? {};
+  assertSettingsEnv(doc, env, settings, [
+    ['LATENCY_SAME_REGION_MS', 'latencySameRegionMs', 2],
+    ['LATENCY_SAME_PROVINCE_MS', 'latencySameProvinceMs', 5],
+    ['LATENCY_DEFAULT_MS', 'latencyDefaultMs', 35],
+  ]);
+  // The service parses it as JSON {"PP-PP": ms}; unset (its default, none) when the map is empty.
+  const matrix = settings.latencyProvinceMatrix ?? {};
+  const value = env.LATENCY_PROVINCE_MATRIX?.value;
+  if (!Object.keys(matrix).length)
+    assert(value === undefined, `${id(doc)}: LATENCY_PROVINCE_MATRIX must be unset, got ${value}`);
+  else
+    assert(
+      value !== undefined && JSON.stringify(JSON.parse(value)) === JSON.stringify(sortKeys(matrix)),
+      `${id(doc)}: LATENCY_PROVINCE_MATRIX must be ${JSON.stringify(matrix)}, got ${value}`,
+    );
+}
+const sortKeys = (object) => Object.fromEntries(Object.entries(object).sort());
+
 function assertIdentifierEnv(doc, env, ctx) {
   assertNationalNodeTlsEnv(doc, env, podSpecOf(doc), ctx);
   const want = ctx.overrides.nationalNode?.endpoint || addressOf(ctx, 'national-node-mock');
@@ -426,10 +509,12 @@ function assertIdentifierEnv(doc, env, ctx) {
 
 function assertServiceCenterEnv(doc, env, ctx) {
   const settings = ctx.overrides.serviceCenter?.settings ?? {};
-  assert(
-    env.TOKEN_TTL_SECONDS?.value === String(settings.tokenTtlSeconds ?? 300),
-    `${id(doc)}: TOKEN_TTL_SECONDS wrong (${env.TOKEN_TTL_SECONDS?.value})`,
-  );
+  assertSettingsEnv(doc, env, settings, [
+    ['TOKEN_TTL_SECONDS', 'tokenTtlSeconds', 300],
+    ['MARKET_PEER_TIMEOUT_MS', 'marketPeerTimeoutMs', 10000],
+    ['ORDER_HOLD_TTL_SECONDS', 'orderHoldTtlSeconds', 120],
+    ['ORDER_RECOVERY_AFTER_SECONDS', 'orderRecoveryAfterSeconds', 30],
+  ]);
   const proxies = (settings.trustedProxies ?? []).join(',') || undefined;
   assert(
     env.TOKEN_TRUSTED_PROXIES?.value === proxies,
@@ -496,32 +581,93 @@ function assertServiceCenterSecret(ctx) {
     );
 }
 
-/** Locked-down egress still reaches the service center (JWKS) and the national node. */
+/** Pod labels of a component's Deployment or StatefulSet. */
+function podLabelsOf(ctx, component) {
+  return ctx.docs.find(
+    (d) =>
+      ['Deployment', 'StatefulSet'].includes(d.kind) &&
+      d.spec.template.metadata.labels['app.kubernetes.io/component'] === component,
+  )?.spec.template.metadata.labels;
+}
+/** A NetworkPolicyPeer list admits a release pod with these labels (no list: anyone). */
+const peersAdmit = (peers, labels) =>
+  peers === undefined ||
+  peers.some(
+    (p) => !p.namespaceSelector && !p.ipBlock && matches(p.podSelector?.matchLabels, labels),
+  );
+/** A rule's ports include the port (by number, or by name for ingress to a named container port). */
+const portsAdmit = (ports, port, name) =>
+  ports === undefined || ports.some((p) => p.port === port || (name && p.port === name));
+
+/**
+ * Who calls whom gets through: each service's egress (when locked down) reaches the service
+ * center's gRPC port (JWKS) and every service its manifest calls, the callee's ingress admits the
+ * caller on its gRPC port, the identifier reaches the national node outside at its port towards
+ * networkPolicy.nationalNodePeers, and bundled PostgreSQL and NATS admit every service.
+ */
 function assertNetworkPolicies(ctx) {
   const np = ctx.overrides.networkPolicy ?? {};
-  if (np.allowExternalEgress !== false) return;
-  const sc = serviceOf(ctx, 'service-center');
-  for (const policy of ctx.docs.filter(
-    (d) => d.kind === 'NetworkPolicy' && d.spec.policyTypes.includes('Egress'),
-  )) {
-    const component = policy.spec.podSelector.matchLabels['app.kubernetes.io/component'];
-    if (sc && component !== 'service-center')
-      assert(
-        policy.spec.egress.some(
-          (r) =>
-            r.to?.some((t) => matches(t.podSelector?.matchLabels, sc.spec.selector)) &&
-            r.ports?.some((p) => p.port === sc.spec.ports.find((q) => q.name === 'grpc').port),
-        ),
-        `${id(policy)}: no egress to the service center's gRPC port (JWKS)`,
-      );
+  const policies = new Map(
+    ctx.docs
+      .filter((d) => d.kind === 'NetworkPolicy')
+      .map((d) => [d.spec.podSelector.matchLabels['app.kubernetes.io/component'], d]),
+  );
+  const grpcPortOf = (component) =>
+    serviceOf(ctx, component).spec.ports.find((p) => p.name === 'grpc').port;
+  const deployments = ctx.docs
+    .filter((d) => d.kind === 'Deployment')
+    .map((d) => d.spec.template.metadata.labels['app.kubernetes.io/component']);
+  for (const caller of deployments) {
+    const policy = policies.get(caller);
+    assert(policy, `Deployment of ${caller} has no NetworkPolicy`);
+    const labels = podLabelsOf(ctx, caller);
+    // With nationalNode.endpoint the identifier calls that, not the mock (checked below).
     const endpoint = ctx.overrides.nationalNode?.endpoint;
-    if (component === 'identifier' && endpoint) {
+    const callees = (manifests.get(caller)?.dependencies ?? [])
+      .map((d) => d.service)
+      .filter((service) => deployments.includes(service))
+      .filter((service) => !(service === 'national-node-mock' && endpoint));
+    if (caller !== 'service-center' && deployments.includes('service-center'))
+      callees.push('service-center');
+    for (const callee of callees) {
+      const port = grpcPortOf(callee);
+      const calleeLabels = podLabelsOf(ctx, callee);
+      if (policy.spec.policyTypes.includes('Egress'))
+        assert(
+          policy.spec.egress.some(
+            (r) => peersAdmit(r.to, calleeLabels) && portsAdmit(r.ports, port),
+          ),
+          `${id(policy)}: no egress to ${callee}'s gRPC port ${port}`,
+        );
+      const calleePolicy = policies.get(callee);
+      assert(
+        calleePolicy.spec.ingress.some(
+          (r) => peersAdmit(r.from, labels) && portsAdmit(r.ports, port, 'grpc'),
+        ),
+        `${id(calleePolicy)}: no ingress from ${caller} to its gRPC port`,
+      );
+    }
+    if (caller === 'identifier' && endpoint && np.allowExternalEgress === false) {
       const port = Number(endpoint.split(':').pop());
       const rule = policy.spec.egress.find((r) => r.ports?.some((p) => p.port === port));
       assert(rule, `${id(policy)}: no egress to the national node's port ${port}`);
       assert(
         JSON.stringify(rule.to ?? []) === JSON.stringify(np.nationalNodePeers ?? []),
         `${id(policy)}: national-node egress must go to networkPolicy.nationalNodePeers`,
+      );
+    }
+    for (const [backing, port] of [
+      ['postgresql', 5432],
+      ['nats', 4222],
+    ]) {
+      const backingPolicy = policies.get(backing);
+      if (!podLabelsOf(ctx, backing)) continue;
+      assert(backingPolicy, `bundled ${backing} has no NetworkPolicy`);
+      assert(
+        backingPolicy.spec.ingress.some(
+          (r) => peersAdmit(r.from, labels) && portsAdmit(r.ports, port),
+        ),
+        `${id(backingPolicy)}: no ingress from ${caller} on ${port}`,
       );
     }
   }
@@ -549,8 +695,7 @@ function assertMigrationJob(doc, ctx) {
   const files = Object.keys(env).filter((name) => name.endsWith('_FILE'));
   assert(files.length === 0, `${id(doc)}: no *_FILE variables in a migration Job (${files})`);
   const component = doc.spec.template.metadata.labels['app.kubernetes.io/component'];
-  if (component === 'identifier-migration') assertIdentifierEnv(doc, env, ctx);
-  if (component === 'service-center-migration') assertServiceCenterEnv(doc, env, ctx);
+  assertOwnEnv(doc, component.replace(/-migration$/, ''), env, ctx);
   assert(pod.containers[0].args?.[0] === 'migrate', `${id(doc)}: must run "main.js migrate"`);
   assert(
     !pod.serviceAccountName ||
@@ -629,12 +774,13 @@ const variants = [
 /** What each variant must render, beyond the generic checks (keys: kinds present or absent). */
 // `templateFails`: the variant lints, but rendering must stop with that message.
 const expectations = {
-  // The service center and identifier are on by default and need database credentials (and the
-  // node's identity): bare defaults must fail loudly rather than install pods that crash.
+  // Every node service is on by default and needs database credentials (and the node's
+  // identity): bare defaults must fail loudly rather than install pods that crash.
   'chart defaults': { templateFails: /service-center: set postgresql\.external\.password/ },
+  // A default install is a whole node: all four services, each with its migration Job.
   'ci/default-values.yaml': {
-    Deployment: 2,
-    Job: 2,
+    Deployment: 4,
+    Job: 4,
     Secret: 2,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
@@ -642,31 +788,41 @@ const expectations = {
     StatefulSet: 0,
   },
   'ci/minimal-values.yaml': {
-    Deployment: 3,
-    Job: 3,
+    Deployment: 5,
+    Job: 5,
     Secret: 0,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
     StatefulSet: 0,
   },
   'ci/production-values.yaml': {
-    Deployment: 3,
-    Job: 3,
+    Deployment: 5,
+    Job: 5,
     Secret: 6,
     HorizontalPodAutoscaler: 2,
-    ServiceMonitor: 3,
-    NetworkPolicy: 3,
+    ServiceMonitor: 5,
+    NetworkPolicy: 5,
     StatefulSet: 0,
   },
   'ci/full-values.yaml': {
-    Deployment: 3,
+    Deployment: 5,
     Job: 0,
     Secret: 3,
-    HorizontalPodAutoscaler: 1,
-    ServiceMonitor: 3,
+    HorizontalPodAutoscaler: 2,
+    ServiceMonitor: 5,
     StatefulSet: 2,
-    NetworkPolicy: 5,
+    NetworkPolicy: 7,
   },
+};
+/**
+ * Services (Deployment components) a variant must run, when it says: a default install is the
+ * whole node, every service but the national-node mock (named here, not taken from
+ * services/<name>/service.json, since a service the generator adds starts off by default).
+ */
+const nodeServices = ['compute-selection', 'identifier', 'resource-aggregation', 'service-center'];
+const expectedServices = {
+  'ci/default-values.yaml': nodeServices,
+  'ci/minimal-values.yaml': [...nodeServices, 'national-node-mock'].sort(),
 };
 
 console.log(`helm: ${helm(['version', '--short']).stdout.trim()} (${helmBin})`);
@@ -787,9 +943,22 @@ for (const variant of variants) {
       assertServiceCenterSecret(ctx),
     );
   if (docs.some((d) => d.kind === 'NetworkPolicy'))
-    await check('NetworkPolicies let services reach the service center and the national node', () =>
-      assertNetworkPolicies(ctx),
+    await check(
+      'NetworkPolicies let every call through: between services, JWKS, national node, backing',
+      () => assertNetworkPolicies(ctx),
     );
+  if (expectedServices[variant.name]) {
+    const want = expectedServices[variant.name];
+    await check(`runs ${want.join(', ')}`, () => {
+      const running = deployments
+        .map((d) => d.spec.template.metadata.labels['app.kubernetes.io/component'])
+        .sort();
+      assert(
+        JSON.stringify(running) === JSON.stringify(want),
+        `expected Deployments of ${want.join(', ')}, got ${running.join(', ')}`,
+      );
+    });
+  }
   if (expected) {
     await check(
       `renders the expected kinds (${Object.entries(expected)
@@ -879,6 +1048,7 @@ const rejects = [
     what: 'an enabled service without database credentials',
     args: [
       ...['--set', 'serviceCenter.enabled=false', '--set', 'identifier.enabled=false'],
+      ...['--set', 'resourceAggregation.enabled=false', '--set', 'computeSelection.enabled=false'],
       ...['--set', 'nationalNodeMock.enabled=true'],
     ],
     expect: /national-node-mock: set postgresql\.external\.password/,
@@ -1024,6 +1194,124 @@ const rejects = [
     args: [...valid, '--set', 'nationalNode.tls.caSecret=x'],
     expect: /caSecret/,
     schema: true,
+  },
+  // A service another enabled one calls cannot be turned off alone; the message names every
+  // caller, the variable it calls through and what to set.
+  {
+    what: 'resource aggregation disabled while compute selection (and the service center) need it',
+    args: [...valid, '--set', 'resourceAggregation.enabled=false'],
+    expect:
+      /serviceCenter needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: orders hold their capacity there\); computeSelection needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: its offer index is built from the pools there\); set resourceAggregation\.enabled=true, or disable the services that need it/,
+  },
+  {
+    what: 'resource aggregation disabled while compute selection needs it (no service center)',
+    args: [
+      ...valid,
+      ...['--set', 'resourceAggregation.enabled=false', '--set', 'serviceCenter.enabled=false'],
+    ],
+    expect:
+      /: computeSelection needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: [^)]*\); set resourceAggregation\.enabled=true, or/,
+  },
+  {
+    what: 'compute selection disabled while the service center needs it',
+    args: [...valid, '--set', 'computeSelection.enabled=false'],
+    expect:
+      /: serviceCenter needs computeSelection\.enabled \(COMPUTE_SELECTION_ADDRESS: demands are answered there\); set computeSelection\.enabled=true, or/,
+  },
+  {
+    what: 'the identifier disabled while resource aggregation and compute selection need it',
+    args: [...valid, '--set', 'identifier.enabled=false'],
+    expect:
+      /resourceAggregation needs identifier\.enabled \(IDENTIFIER_ADDRESS: [^)]*\); computeSelection needs identifier\.enabled \(IDENTIFIER_ADDRESS: [^)]*\); set identifier\.enabled=true/,
+  },
+  {
+    what: 'resourceAggregation.settings.poolStaleAfterSeconds out of range (0)',
+    args: [...valid, '--set', 'resourceAggregation.settings.poolStaleAfterSeconds=0'],
+    expect: /poolStaleAfterSeconds/,
+    schema: true,
+  },
+  {
+    what: 'resourceAggregation.settings.historyRetentionDays out of range (3651)',
+    args: [...valid, '--set', 'resourceAggregation.settings.historyRetentionDays=3651'],
+    expect: /historyRetentionDays/,
+    schema: true,
+  },
+  {
+    what: 'resourceAggregation.settings.sweepIntervalMs out of range (10)',
+    args: [...valid, '--set', 'resourceAggregation.settings.sweepIntervalMs=10'],
+    expect: /sweepIntervalMs/,
+    schema: true,
+  },
+  {
+    what: 'a typo in resourceAggregation.settings (holdTtlSeconds)',
+    args: [...valid, '--set', 'resourceAggregation.settings.holdTtlSeconds=60'],
+    expect: /holdTtlSeconds/,
+    schema: true,
+  },
+  {
+    what: 'pools going OFFLINE no later than STALE',
+    args: [
+      ...valid,
+      ...['--set', 'resourceAggregation.settings.poolStaleAfterSeconds=600'],
+      ...['--set', 'resourceAggregation.settings.poolOfflineAfterSeconds=600'],
+    ],
+    expect:
+      /resourceAggregation\.settings\.poolOfflineAfterSeconds \(600\) must be above resourceAggregation\.settings\.poolStaleAfterSeconds \(600\)/,
+  },
+  {
+    what: 'computeSelection.settings.latencyDefaultMs out of range (60001)',
+    args: [...valid, '--set', 'computeSelection.settings.latencyDefaultMs=60001'],
+    expect: /latencyDefaultMs/,
+    schema: true,
+  },
+  {
+    what: 'a negative latency (latencySameRegionMs=-1)',
+    args: [...valid, '--set', 'computeSelection.settings.latencySameRegionMs=-1'],
+    expect: /latencySameRegionMs/,
+    schema: true,
+  },
+  {
+    what: 'a province matrix key that is no "PP-PP" pair (310000-11)',
+    args: [...valid, '--set', 'computeSelection.settings.latencyProvinceMatrix.310000-11=20'],
+    expect: /310000-11/,
+    schema: true,
+  },
+  {
+    what: 'a province matrix latency out of range (31-11=70000)',
+    args: [...valid, '--set', 'computeSelection.settings.latencyProvinceMatrix.31-11=70000'],
+    expect: /latencyProvinceMatrix/,
+    schema: true,
+  },
+  {
+    what: 'a province matrix as a JSON string rather than a map',
+    args: [
+      ...valid,
+      ...['--set-string', 'computeSelection.settings.latencyProvinceMatrix={"31-11":28}'],
+    ],
+    expect: /latencyProvinceMatrix/,
+    schema: true,
+  },
+  {
+    what: 'serviceCenter.settings.orderHoldTtlSeconds out of range (4)',
+    args: [...valid, '--set', 'serviceCenter.settings.orderHoldTtlSeconds=4'],
+    expect: /orderHoldTtlSeconds/,
+    schema: true,
+  },
+  {
+    what: 'serviceCenter.settings.marketPeerTimeoutMs out of range (120001)',
+    args: [...valid, '--set', 'serviceCenter.settings.marketPeerTimeoutMs=120001'],
+    expect: /marketPeerTimeoutMs/,
+    schema: true,
+  },
+  {
+    what: 'orders resumed only after their hold expired',
+    args: [
+      ...valid,
+      ...['--set', 'serviceCenter.settings.orderHoldTtlSeconds=60'],
+      ...['--set', 'serviceCenter.settings.orderRecoveryAfterSeconds=90'],
+    ],
+    expect:
+      /serviceCenter\.settings\.orderRecoveryAfterSeconds \(90\) must be below serviceCenter\.settings\.orderHoldTtlSeconds \(60\)/,
   },
 ];
 for (const r of rejects) {

@@ -373,6 +373,27 @@ describe('a user orders compute and the provider runs it', () => {
   });
 });
 
+describe("a pool's identifier", () => {
+  it('resolves with the live state and free capacity of the pool', async () => {
+    const expected = await freeGpuCards(pool.poolId);
+    const { value: resolved } = await pollUntil(
+      `ResolveIdentifier of ${pool.poolId} to show its free cards`,
+      async () =>
+        (await api.identifiers.resolveIdentifier({ identifier: pool.poolId }, await user.options()))
+          .identifier!,
+      (identifier) => identifier.poolState?.gpuCardsFree === expected,
+      SETTLE_MS,
+    );
+    expect(resolved.poolState).toMatchObject({
+      state: 'ONLINE',
+      reported: true,
+      cpuCoresFree: expect.any(Number),
+      storageGibFree: expect.any(Number),
+    });
+    expect(resolved.poolState!.version).toBeGreaterThan(1);
+  });
+});
+
 describe('resellers and visibility', () => {
   it('refuses a reseller without a valid resale qualification', async () => {
     const error = await expectGrpcError(

@@ -6,6 +6,7 @@ import { FilingModule } from './filing/filing.module';
 import { IssuanceModule } from './issuance/issuance.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ParticipantEventsModule } from './participant-events/participant-events.module';
+import { PoolStatesModule } from './pool-states/pool-states.module';
 import { QueriesModule } from './queries/queries.module';
 import { IDENTIFIER_SCHEMA } from './schema';
 
@@ -27,6 +28,7 @@ export class IdentifierModule {
         LifecycleModule,
         FilingModule,
         ParticipantEventsModule,
+        PoolStatesModule,
       ],
     };
   }

@@ -80,6 +80,10 @@ export const serviceCenterConfigDefinition: ServiceConfigDefinition<typeof schem
     ...(config.NODE_ENV === 'production' && config.SIGNING_KEY_ENCRYPTION_KEY === undefined
       ? [{ key: 'SIGNING_KEY_ENCRYPTION_KEY', problem: 'is required in production' }]
       : []),
+    // A resumed order confirms the hold its first attempt took: it must still be alive by then.
+    ...(config.ORDER_RECOVERY_AFTER_SECONDS >= config.ORDER_HOLD_TTL_SECONDS
+      ? [{ key: 'ORDER_RECOVERY_AFTER_SECONDS', problem: 'must be below ORDER_HOLD_TTL_SECONDS' }]
+      : []),
     // Every service refuses tokens living longer than its AUTH_JWT_MAX_TTL_SECONDS.
     ...(config.TOKEN_TTL_SECONDS > config.AUTH_JWT_MAX_TTL_SECONDS
       ? [{ key: 'TOKEN_TTL_SECONDS', problem: 'must not exceed AUTH_JWT_MAX_TTL_SECONDS' }]

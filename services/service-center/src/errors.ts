@@ -27,6 +27,8 @@ export enum ErrorReason {
   /** PlaceOrder: resource aggregation could not hold the capacity; the order is REFUSED. */
   CAPACITY_UNAVAILABLE = 'CAPACITY_UNAVAILABLE',
   DEMAND_ALREADY_ORDERED = 'DEMAND_ALREADY_ORDERED',
+  /** PlaceOrder: resource aggregation refused the hold for another lasting reason; the order is REFUSED. */
+  ORDER_REFUSED = 'ORDER_REFUSED',
   /** CancelOrder: the order completed, failed or was refused. */
   ORDER_FINISHED = 'ORDER_FINISHED',
   SELECTION_UNAVAILABLE = 'SELECTION_UNAVAILABLE',

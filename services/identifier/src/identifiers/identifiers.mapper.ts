@@ -11,6 +11,7 @@ import {
 import type { ObjectTypeCode } from '../format/identifier-format';
 import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 import type { IdentifierTransitionEntity } from './identifier-transition.entity';
+import type { PoolLiveStateEntity } from '../pool-states/pool-live-state.entity';
 import type { IdentifierEntity } from './identifier.entity';
 
 export function objectTypeCodeOf(type: ObjectType): ObjectTypeCode | undefined {
@@ -129,6 +130,7 @@ function toTransitionMessage(t: IdentifierTransitionEntity): StateTransition {
 export function toIdentifierMessage(
   entity: IdentifierEntity,
   transitions: IdentifierTransitionEntity[] = [],
+  poolState?: PoolLiveStateEntity,
 ): Identifier {
   return {
     identifier: entity.identifier,
@@ -150,5 +152,18 @@ export function toIdentifierMessage(
     filedAt: entity.filedAt ? toTimestamp(entity.filedAt) : undefined,
     stateChangedAt: toTimestamp(entity.stateChangedAt),
     transitions: transitions.map(toTransitionMessage),
+    poolState: poolState && {
+      state: poolState.state,
+      reported: poolState.reported,
+      cpuCoresFree: poolState.cpuCoresFree,
+      gpuCardsFree: poolState.gpuCardsFree,
+      npuCardsFree: poolState.npuCardsFree,
+      fp16TflopsFree: poolState.fp16TflopsFree,
+      fp32TflopsFree: poolState.fp32TflopsFree,
+      memoryGibFree: poolState.memoryGibFree,
+      storageGibFree: poolState.storageGibFree,
+      lastReportedAt: poolState.lastReportedAt ? toTimestamp(poolState.lastReportedAt) : undefined,
+      version: poolState.version,
+    },
   };
 }

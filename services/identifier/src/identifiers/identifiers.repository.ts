@@ -4,6 +4,7 @@ import { serialsExhausted } from '../errors';
 import type { ObjectTypeCode } from '../format/identifier-format';
 import type { IdentifierStateName, SuspensionCauseName } from './identifier-states';
 import { IdentifierTransitionEntity } from './identifier-transition.entity';
+import { PoolLiveStateEntity } from '../pool-states/pool-live-state.entity';
 import { IdentifierEntity } from './identifier.entity';
 
 export type NewTransition = Omit<IdentifierTransitionEntity, 'id' | 'identifierRecord'>;
@@ -12,6 +13,8 @@ export type NewTransition = Omit<IdentifierTransitionEntity, 'id' | 'identifierR
 export interface IdentifierRecord {
   entity: IdentifierEntity;
   transitions: IdentifierTransitionEntity[];
+  /** A resource pool's live state, once resource aggregation has announced it. */
+  poolState?: PoolLiveStateEntity;
 }
 
 export interface IdentifierFilter {
@@ -42,7 +45,9 @@ const RECORD_QUERY = `
          COALESCE((SELECT json_agg(json_build_array(t.id::text, t.from_state, t.to_state, t.actor,
                                                     t.reason, t.changed_at) ORDER BY t.id)
                      FROM identifier_transition t WHERE t.identifier = i.identifier), '[]'::json)
-           AS transitions
+           AS transitions,
+         (SELECT row_to_json(p) FROM pool_live_state p WHERE p.identifier = i.identifier)
+           AS pool_state
     FROM identifier i
    WHERE i.identifier = $1`;
 
@@ -66,6 +71,21 @@ interface RecordRow {
   state_changed_at: Date;
   version: number;
   transitions: [string, IdentifierStateName | null, IdentifierStateName, string, string, string][];
+  /** The pool_live_state row as JSON (bigints as numbers, timestamps as strings), or null. */
+  pool_state: {
+    version: number;
+    state: string;
+    reported: boolean;
+    cpu_cores_free: number;
+    gpu_cards_free: number;
+    npu_cards_free: number;
+    fp16_tflops_free: number;
+    fp32_tflops_free: number;
+    memory_gib_free: number;
+    storage_gib_free: number;
+    last_reported_at: string | null;
+    updated_at: string;
+  } | null;
 }
 
 /**
@@ -187,7 +207,25 @@ export class IdentifiersRepository {
         changedAt: new Date(changedAt),
       }),
     );
-    return { entity, transitions };
+    const pool = row.pool_state;
+    const poolState = pool
+      ? Object.assign(new PoolLiveStateEntity(), {
+          identifier: row.identifier,
+          version: Number(pool.version),
+          state: pool.state,
+          reported: pool.reported,
+          cpuCoresFree: Number(pool.cpu_cores_free),
+          gpuCardsFree: Number(pool.gpu_cards_free),
+          npuCardsFree: Number(pool.npu_cards_free),
+          fp16TflopsFree: pool.fp16_tflops_free,
+          fp32TflopsFree: pool.fp32_tflops_free,
+          memoryGibFree: Number(pool.memory_gib_free),
+          storageGibFree: Number(pool.storage_gib_free),
+          lastReportedAt: pool.last_reported_at === null ? null : new Date(pool.last_reported_at),
+          updatedAt: new Date(pool.updated_at),
+        })
+      : undefined;
+    return { entity, transitions, poolState };
   }
 
   /** The identifier with its history. */

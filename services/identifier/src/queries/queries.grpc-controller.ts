@@ -17,7 +17,7 @@ import { QueriesService } from './queries.service';
 
 const resolvedResponse = frozenResponses(
   (record: IdentifierRecord): ResolveIdentifierResponse => ({
-    identifier: toIdentifierMessage(record.entity, record.transitions),
+    identifier: toIdentifierMessage(record.entity, record.transitions, record.poolState),
   }),
 );
 

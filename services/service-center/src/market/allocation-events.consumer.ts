@@ -56,8 +56,12 @@ export class AllocationEventsConsumer implements OnModuleInit {
     event: ReceivedEvent<AllocationContract>,
     { tx }: EventHandlerContext,
   ): Promise<void> {
-    const { orderReference, state, detail, version } = event.data;
+    const { orderReference, state, detail, version, holdId, poolId } = event.data;
     if (!UUID.test(orderReference)) return;
-    await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, version);
+    await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, {
+      holdId,
+      poolId,
+      version,
+    });
   }
 }

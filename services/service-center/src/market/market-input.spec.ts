@@ -127,4 +127,13 @@ describe(checkSubmitDemand.name, () => {
       ['demand'],
     );
   });
+
+  it('refuses a demand for no capacity at all: nothing could be held for it', () => {
+    const nothing = { ...DEMAND, cpuCores: 0, memoryGib: 0, storageGib: 0, acceleratorCount: 0 };
+    expect(violationsOf(() => checkSubmitDemand({ ...request, demand: nothing }, false))).toEqual([
+      'demand',
+    ]);
+    const cores = { ...nothing, cpuCores: 1 };
+    expect(violationsOf(() => checkSubmitDemand({ ...request, demand: cores }, false))).toEqual([]);
+  });
 });

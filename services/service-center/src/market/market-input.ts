@@ -46,6 +46,19 @@ export function checkSubmitDemand(
   collectViolations(checks, () =>
     checkSelectRequest(request.demand, request.weights, request.topK),
   );
+  const d = request.demand;
+  // An order holds cores, memory, storage or cards: a demand for none of them cannot be ordered.
+  if (
+    d &&
+    d.cpuCores === 0 &&
+    d.memoryGib === 0 &&
+    d.storageGib === 0 &&
+    (d.acceleratorCount === 0 || d.acceleratorModel.trim() === '')
+  )
+    checks.add(
+      'demand',
+      'must ask for some capacity: cpu_cores, memory_gib, storage_gib or accelerator_count',
+    );
   checks.throwIfAny();
 }
 

@@ -27,12 +27,18 @@ const CAPACITY_REFUSALS = new Set([
   'HOLD_NOT_FOUND',
 ]);
 
-/** Resource aggregation refused a hold or its confirmation for good; `reason` is its ErrorInfo reason. */
+/**
+ * Resource aggregation refused a hold or its confirmation for good: `capacity` when the capacity
+ * cannot be had (taken, the pool gone, the hold expired), else a refusal a retry cannot change
+ * either (a request it finds malformed, a request id it knows for another hold). `reason` is its
+ * ErrorInfo reason, or the status code's name.
+ */
 export class CapacityRefusal extends Error {
   override readonly name = 'CapacityRefusal';
   constructor(
     readonly reason: string,
     message: string,
+    readonly capacity: boolean,
   ) {
     super(message);
   }
@@ -92,11 +98,15 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     try {
       return await this.selection.api.select({ demand, weights, topK });
     } catch (error) {
-      if (isGrpcError(error) && error.code === GrpcStatus.INVALID_ARGUMENT)
+      if (!isGrpcError(error)) throw error;
+      if (error.code === GrpcStatus.INVALID_ARGUMENT)
         throw new ValidationError(decodeRichStatus(error)?.fieldViolations ?? []);
       if (isTransient(error))
         throw unavailable(ErrorReason.SELECTION_UNAVAILABLE, 'compute selection', error);
-      throw error;
+      // Never the peer's own status: the caller would take it for its own request's or credentials'.
+      throw new Error(
+        `compute selection refused Select: ${GrpcStatus[error.code]} ${error.details}`,
+      );
     }
   }
 
@@ -136,13 +146,17 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     try {
       return await attempt();
     } catch (error) {
-      const reason = isGrpcError(error) ? decodeRichStatus(error)?.errorInfo?.reason : undefined;
+      if (!isGrpcError(error)) throw error;
+      const reason = decodeRichStatus(error)?.errorInfo?.reason;
       if (reason && CAPACITY_REFUSALS.has(reason))
-        throw new CapacityRefusal(reason, (error as Error).message);
+        throw new CapacityRefusal(reason, error.details, true);
       if (isTransient(error))
         throw unavailable(ErrorReason.AGGREGATION_UNAVAILABLE, 'resource aggregation', error);
-      // Anything else (a refused token, a request this service built wrong) is this node's fault.
-      throw error;
+      throw new CapacityRefusal(
+        reason ?? GrpcStatus[error.code] ?? 'UNKNOWN',
+        error.details,
+        false,
+      );
     }
   }
 
@@ -152,21 +166,29 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   }
 }
 
+/**
+ * Failures a retry can cure: the peer down, slow, overloaded or not ready yet, a lost call, or this
+ * service's token refused (a key rotation or JWKS refresh in flight, or a configuration an
+ * operator fixes).
+ */
 const TRANSIENT = new Set<number>([
   GrpcStatus.UNAVAILABLE,
   GrpcStatus.DEADLINE_EXCEEDED,
   GrpcStatus.RESOURCE_EXHAUSTED,
   GrpcStatus.ABORTED,
   GrpcStatus.CANCELLED,
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.UNKNOWN,
 ]);
 
-/** Failures a retry can cure: the peer down, slow, overloaded (or not ready yet), or a lost call. */
-function isTransient(error: unknown): boolean {
-  return !isGrpcError(error) || TRANSIENT.has(error.code);
+function isTransient(error: { code: number }): boolean {
+  return TRANSIENT.has(error.code);
 }
 
-function unavailable(reason: ErrorReason, peer: string, error: unknown): UnavailableError {
-  const code = isGrpcError(error) ? (GrpcStatus[error.code] ?? String(error.code)) : 'ERROR';
+function unavailable(reason: ErrorReason, peer: string, error: { code: number }): UnavailableError {
+  const code = GrpcStatus[error.code] ?? String(error.code);
   return new UnavailableError(reason, `${peer} could not answer (${code}); retry`, {
     retryAfterSeconds: 1,
   });

@@ -106,6 +106,16 @@ export class MarketRepository {
     return page(query, 'o', limit, after);
   }
 
+  /** Marks a placement attempt that failed: the recovery pass takes the others first. */
+  async touchPlacing(id: string): Promise<void> {
+    await this.uow
+      .manager()
+      .query(
+        `UPDATE market_order SET state_changed_at = now() WHERE id = $1 AND state = 'placing'`,
+        [id],
+      );
+  }
+
   /** Orders left PLACING for longer than `olderThan` (a crash between the hold and its record). */
   unfinishedPlacements(olderThan: Date, limit: number): Promise<OrderEntity[]> {
     return this.uow

@@ -7,6 +7,7 @@ import {
   PermissionDeniedError,
   fingerprintOf,
   resolvePageSize,
+  truncateChars,
   uuidv7,
 } from '@cinode/common';
 import {
@@ -51,6 +52,8 @@ import { MarketRepository, type MarketScope } from './market.repository';
 import type { OrderEntity } from './order.entity';
 
 export const SUBMIT_DEMAND_OPERATION = 'SubmitDemand';
+/** Demands carry up to 100 candidates each: pages stay well inside a gRPC message. */
+const MAX_MARKET_PAGE = 100;
 export const PLACE_ORDER_OPERATION = 'PlaceOrder';
 
 /** How far along each state is: an order only ever moves forward. */
@@ -74,6 +77,32 @@ const REFUSAL_DETAIL: Readonly<Record<string, string>> = {
   HOLD_NOT_ACTIVE: 'the hold expired before it was confirmed',
   HOLD_NOT_FOUND: 'the hold was lost',
 };
+
+function orderFinished(order: OrderEntity): FailedPreconditionError {
+  return new FailedPreconditionError(
+    ErrorReason.ORDER_FINISHED,
+    `order ${order.id} is ${order.state} and cannot be cancelled`,
+    { metadata: { current_state: order.state.toUpperCase() } },
+  );
+}
+
+/** Resource aggregation's reasons that mean the capacity itself cannot be had. */
+const CAPACITY_REASONS = new Set(Object.keys(REFUSAL_DETAIL));
+
+/** The detail a refused order keeps: aggregation's reason first, so a retry answers the same. */
+function refusalDetail(reason: string, message: string): string {
+  return `${reason}: ${REFUSAL_DETAIL[reason] ?? message}`;
+}
+
+/** PlaceOrder's answer for a refused order, first call or retry alike. */
+function refusalOf(order: OrderEntity): FailedPreconditionError {
+  const reason = /^([A-Z_]+): /.exec(order.detail)?.[1] ?? '';
+  return new FailedPreconditionError(
+    CAPACITY_REASONS.has(reason) ? ErrorReason.CAPACITY_UNAVAILABLE : ErrorReason.ORDER_REFUSED,
+    `order ${order.id} was refused: ${order.detail}`,
+    { metadata: { order_id: order.id, refusal: reason } },
+  );
+}
 
 export const ORDER_STATE_OF: Readonly<Record<OrderStateName, OrderState>> = {
   placing: OrderState.ORDER_STATE_PLACING,
@@ -205,7 +234,7 @@ export class MarketService {
     request: ListDemandsRequest,
   ): Promise<{ demands: DemandEntity[]; nextPageToken: string }> {
     const scope = this.scopeOf(caller, request.participantId, request.customerReference);
-    const limit = resolvePageSize(request.pageSize);
+    const limit = Math.min(resolvePageSize(request.pageSize), MAX_MARKET_PAGE);
     const filterKey = `demands:${scope.participantId ?? '*'}:${scope.customerReference ?? '*'}`;
     const rows = await this.market.listDemands(
       scope,
@@ -268,12 +297,7 @@ export class MarketService {
       order = outcome.created ? outcome.result : await this.existingOrder(outcome);
     }
     if (order.state === 'placing') order = await this.complete(order);
-    if (order.state === 'refused')
-      throw new FailedPreconditionError(
-        ErrorReason.CAPACITY_UNAVAILABLE,
-        `order ${order.id} was refused: ${order.detail}`,
-        { metadata: { order_id: order.id } },
-      );
+    if (order.state === 'refused') throw refusalOf(order);
     return { order, created };
   }
 
@@ -288,21 +312,21 @@ export class MarketService {
         ErrorReason.NOT_OWN_RECORD,
         'only the submitter or an operator cancels an order',
       );
-    if (FINAL.has(order.state)) {
-      if (order.state === 'cancelled') return order;
-      throw new FailedPreconditionError(
-        ErrorReason.ORDER_FINISHED,
-        `order ${id} is ${order.state} and cannot be cancelled`,
-        { metadata: { current_state: order.state.toUpperCase() } },
-      );
-    }
     const detail = reason.trim() || `cancelled by ${caller.subject}`;
+    if (order.state === 'cancelled') {
+      // A retry: release again (it changes nothing once done), in case the first call's release
+      // of a hold recorded by a racing placement failed.
+      if (order.holdId) await this.peers.releaseHold(order.holdId, order.detail || detail);
+      return order;
+    }
+    if (FINAL.has(order.state)) throw orderFinished(order);
     // Released first: an order is never shown cancelled while its capacity is still held.
     if (order.holdId) await this.peers.releaseHold(order.holdId, detail);
     const after = await this.move(id, 'cancelled', detail);
+    if (after.state !== 'cancelled') throw orderFinished(after);
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
-    if (after.state === 'cancelled' && after.holdId && after.holdId !== order.holdId)
+    if (after.holdId && after.holdId !== order.holdId)
       await this.peers.releaseHold(after.holdId, detail);
     return after;
   }
@@ -322,7 +346,7 @@ export class MarketService {
     const state = orderStateNameOf(request.state);
     if (request.state !== OrderState.ORDER_STATE_UNSPECIFIED && !state)
       new FieldChecks().add('state', `unknown value ${request.state}`).throwIfAny();
-    const limit = resolvePageSize(request.pageSize);
+    const limit = Math.min(resolvePageSize(request.pageSize), MAX_MARKET_PAGE);
     const filterKey = `orders:${scope.participantId ?? '*'}:${state ?? '*'}`;
     const rows = await this.market.listOrders(
       { ...scope, state },
@@ -350,33 +374,35 @@ export class MarketService {
   }
 
   /**
-   * `move` inside a transaction. With `taskVersion` (a task event's version), only a newer event
-   * than the last applied one changes anything.
+   * `move` inside a transaction. With `task` (an allocation event), only the order's own
+   * allocation, and only a newer event than the last applied one, changes anything.
    */
   async moveIn(
     tx: Tx,
     orderId: string,
     state: OrderStateName,
     detail: string,
-    taskVersion?: number,
+    task?: { holdId: string; poolId: string; version: number },
   ): Promise<OrderEntity | undefined> {
     const found = await this.market.findOrder(orderId, tx);
     if (!found) return undefined;
     const demand = await this.market.lockDemand(tx, found.demandId);
     const order = await this.market.lockOrder(tx, orderId);
     if (!demand || !order) return undefined;
-    if (taskVersion !== undefined) {
-      if (taskVersion <= order.taskVersion) return order;
-      order.taskVersion = taskVersion;
+    if (task) {
+      // Only the order's own allocation moves it: anyone may name an order in a hold's reference.
+      if (task.holdId !== order.holdId || task.poolId.toUpperCase() !== order.poolId) return order;
+      if (task.version <= order.taskVersion) return order;
+      order.taskVersion = task.version;
     }
     if (FINAL.has(order.state) || RANK[state] <= RANK[order.state]) {
-      if (taskVersion !== undefined) await this.market.saveOrder(tx, order);
+      if (task) await this.market.saveOrder(tx, order);
       return order;
     }
     const previous = order.state;
     const now = new Date();
     order.state = state;
-    order.detail = detail.slice(0, 500);
+    order.detail = truncateChars(detail, 500);
     order.version += 1;
     order.stateChangedAt = now;
     await this.market.saveOrder(tx, order);
@@ -446,6 +472,16 @@ export class MarketService {
   private async complete(placing: OrderEntity): Promise<OrderEntity> {
     let holdId = placing.holdId;
     try {
+      if (!holdId && placing.customerReference !== '') {
+        // A reseller's order resumed later is held only while the reseller may still resell.
+        const check = await this.qualifications.check(placing.participantId);
+        if (!check.allowed)
+          return await this.move(
+            placing.id,
+            'refused',
+            refusalDetail(check.denialReason, 'the reseller may no longer act for customers'),
+          );
+      }
       if (!holdId) {
         const demand = await this.market.findDemand(placing.demandId);
         if (!demand) throw demandNotFound(placing.demandId);
@@ -455,7 +491,7 @@ export class MarketService {
           return await this.move(
             placing.id,
             'refused',
-            'the pool no longer offers the accelerator model',
+            refusalDetail('MODEL_GONE', 'the pool no longer offers the accelerator model'),
           );
         const hold = await this.peers.createHold({
           requestId: `order:${placing.id}`,
@@ -466,11 +502,13 @@ export class MarketService {
         });
         holdId = hold.holdId;
         const recorded = await this.recordHold(placing.id, holdId);
-        if (recorded.state !== 'placing' || recorded.holdId !== holdId) {
-          // Cancelled while the hold was taken: give the capacity back.
+        if (recorded.holdId !== holdId) {
+          // The order ended (cancelled) before this hold was recorded: give the capacity back.
           await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
           return recorded;
         }
+        // Another attempt (a retry, the recovery pass, another replica) got there first.
+        if (recorded.state !== 'placing') return recorded;
       }
       await this.peers.confirmHold(holdId);
       const after = await this.move(placing.id, 'confirmed', '');
@@ -478,8 +516,12 @@ export class MarketService {
         await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
       return after;
     } catch (error) {
-      if (!(error instanceof CapacityRefusal)) throw error;
-      return this.move(placing.id, 'refused', REFUSAL_DETAIL[error.reason] ?? error.reason);
+      if (!(error instanceof CapacityRefusal)) {
+        // Tried again by the recovery pass, after the others left waiting longest.
+        await this.market.touchPlacing(placing.id);
+        throw error;
+      }
+      return this.move(placing.id, 'refused', refusalDetail(error.reason, error.message));
     }
   }
 

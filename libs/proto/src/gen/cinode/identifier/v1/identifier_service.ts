@@ -124,11 +124,38 @@ export interface Identifier {
     | undefined;
   /** Every state change, oldest first. */
   transitions: StateTransition[];
+  /**
+   * For a resource pool (object type RP): its live state and free capacity as resource aggregation
+   * last announced them (a projection of its pool events, kept by this service); unset for other
+   * object types and before the first event.
+   */
+  poolState: PoolLiveState | undefined;
 }
 
 export interface Identifier_AttributesEntry {
   key: string;
   value: string;
+}
+
+/** A resource pool's live state and free capacity (free less what orders hold). */
+export interface PoolLiveState {
+  /** PENDING_FILING, ONLINE, STALE, OFFLINE or SUSPENDED. */
+  state: string;
+  /** Whether the provider has reported inventory yet (the free fields are 0 until it has). */
+  reported: boolean;
+  cpuCoresFree: number;
+  gpuCardsFree: number;
+  npuCardsFree: number;
+  fp16TflopsFree: number;
+  fp32TflopsFree: number;
+  memoryGibFree: number;
+  storageGibFree: number;
+  /** When the provider last reported; unset before the first report. */
+  lastReportedAt:
+    | Timestamp
+    | undefined;
+  /** The pool's version the state is from. */
+  version: number;
 }
 
 /** One recorded state change. */
@@ -295,6 +322,7 @@ function createBaseIdentifier(): Identifier {
     filedAt: undefined,
     stateChangedAt: undefined,
     transitions: [],
+    poolState: undefined,
   };
 }
 
@@ -347,6 +375,9 @@ export const Identifier: MessageFns<Identifier> = {
     }
     for (const v of message.transitions) {
       StateTransition.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.poolState !== undefined) {
+      PoolLiveState.encode(message.poolState, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -489,6 +520,14 @@ export const Identifier: MessageFns<Identifier> = {
           message.transitions.push(StateTransition.decode(reader, reader.uint32()));
           continue;
         }
+        case 17: {
+          if (tag !== 138) {
+            break;
+          }
+
+          message.poolState = PoolLiveState.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -535,6 +574,165 @@ export const Identifier_AttributesEntry: MessageFns<Identifier_AttributesEntry> 
           }
 
           message.value = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBasePoolLiveState(): PoolLiveState {
+  return {
+    state: "",
+    reported: false,
+    cpuCoresFree: 0,
+    gpuCardsFree: 0,
+    npuCardsFree: 0,
+    fp16TflopsFree: 0,
+    fp32TflopsFree: 0,
+    memoryGibFree: 0,
+    storageGibFree: 0,
+    lastReportedAt: undefined,
+    version: 0,
+  };
+}
+
+export const PoolLiveState: MessageFns<PoolLiveState> = {
+  encode(message: PoolLiveState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.reported !== false) {
+      writer.uint32(16).bool(message.reported);
+    }
+    if (message.cpuCoresFree !== 0) {
+      writer.uint32(24).int64(message.cpuCoresFree);
+    }
+    if (message.gpuCardsFree !== 0) {
+      writer.uint32(32).int64(message.gpuCardsFree);
+    }
+    if (message.npuCardsFree !== 0) {
+      writer.uint32(40).int64(message.npuCardsFree);
+    }
+    if (message.fp16TflopsFree !== 0) {
+      writer.uint32(49).double(message.fp16TflopsFree);
+    }
+    if (message.fp32TflopsFree !== 0) {
+      writer.uint32(57).double(message.fp32TflopsFree);
+    }
+    if (message.memoryGibFree !== 0) {
+      writer.uint32(64).int64(message.memoryGibFree);
+    }
+    if (message.storageGibFree !== 0) {
+      writer.uint32(72).int64(message.storageGibFree);
+    }
+    if (message.lastReportedAt !== undefined) {
+      Timestamp.encode(message.lastReportedAt, writer.uint32(82).fork()).join();
+    }
+    if (message.version !== 0) {
+      writer.uint32(88).int64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PoolLiveState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePoolLiveState();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.state = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.reported = reader.bool();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.cpuCoresFree = longToNumber(reader.int64());
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.gpuCardsFree = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.npuCardsFree = longToNumber(reader.int64());
+          continue;
+        }
+        case 6: {
+          if (tag !== 49) {
+            break;
+          }
+
+          message.fp16TflopsFree = reader.double();
+          continue;
+        }
+        case 7: {
+          if (tag !== 57) {
+            break;
+          }
+
+          message.fp32TflopsFree = reader.double();
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.memoryGibFree = longToNumber(reader.int64());
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.storageGibFree = longToNumber(reader.int64());
+          continue;
+        }
+        case 10: {
+          if (tag !== 82) {
+            break;
+          }
+
+          message.lastReportedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 11: {
+          if (tag !== 88) {
+            break;
+          }
+
+          message.version = longToNumber(reader.int64());
           continue;
         }
       }
@@ -1556,6 +1754,17 @@ export function IdentifierServiceControllerMethods() {
 }
 
 export const IDENTIFIER_SERVICE_NAME = "IdentifierService";
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;

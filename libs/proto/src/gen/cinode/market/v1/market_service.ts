@@ -1354,7 +1354,7 @@ export interface MarketServiceClient {
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): the field violations name each bad field (demand fields
-   *   as `demand.<field>`).
+   *   as `demand.<field>`; `demand` itself when it asks for no capacity at all).
    * - PERMISSION_DENIED (PARTICIPANT_NOT_CERTIFIED, NOT_A_RESELLER, NO_VALID_QUALIFICATION): a
    *   reseller that may not act for customers now.
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request_id was used for a different demand.
@@ -1385,7 +1385,10 @@ export interface MarketServiceClient {
    * - NOT_FOUND (DEMAND_NOT_FOUND).
    * - FAILED_PRECONDITION (NOT_A_CANDIDATE): the pool is not among the demand's candidates.
    * - FAILED_PRECONDITION (CAPACITY_UNAVAILABLE): the pool no longer has the capacity (another
-   *   order took it, or the pool left selection); the order is kept as REFUSED.
+   *   order took it, or the pool left selection); the order is kept as REFUSED, its id and
+   *   aggregation's reason in the metadata (`order_id`, `refusal`).
+   * - FAILED_PRECONDITION (ORDER_REFUSED): the hold was refused for another lasting reason (a
+   *   reseller's qualification lapsed before a resumed order was held, ...); kept as REFUSED.
    * - FAILED_PRECONDITION (DEMAND_ALREADY_ORDERED): the demand has an active order.
    * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry with the same request_id.
    */
@@ -1418,7 +1421,7 @@ export interface MarketServiceController {
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): the field violations name each bad field (demand fields
-   *   as `demand.<field>`).
+   *   as `demand.<field>`; `demand` itself when it asks for no capacity at all).
    * - PERMISSION_DENIED (PARTICIPANT_NOT_CERTIFIED, NOT_A_RESELLER, NO_VALID_QUALIFICATION): a
    *   reseller that may not act for customers now.
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request_id was used for a different demand.
@@ -1458,7 +1461,10 @@ export interface MarketServiceController {
    * - NOT_FOUND (DEMAND_NOT_FOUND).
    * - FAILED_PRECONDITION (NOT_A_CANDIDATE): the pool is not among the demand's candidates.
    * - FAILED_PRECONDITION (CAPACITY_UNAVAILABLE): the pool no longer has the capacity (another
-   *   order took it, or the pool left selection); the order is kept as REFUSED.
+   *   order took it, or the pool left selection); the order is kept as REFUSED, its id and
+   *   aggregation's reason in the metadata (`order_id`, `refusal`).
+   * - FAILED_PRECONDITION (ORDER_REFUSED): the hold was refused for another lasting reason (a
+   *   reseller's qualification lapsed before a resumed order was held, ...); kept as REFUSED.
    * - FAILED_PRECONDITION (DEMAND_ALREADY_ORDERED): the demand has an active order.
    * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry with the same request_id.
    */

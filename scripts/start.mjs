@@ -7,6 +7,9 @@
 //   DATABASE_URL=postgres://admin@host/postgres NATS_URL=nats://host:4222 npm start   (external servers)
 //   CINODE_POSTGRES_PORT / CINODE_NATS_PORT move the embedded servers (defaults 54329 / 4229).
 //   CINODE_START_TIMEOUT_MS: how long each service may take to report SERVING (default 60000).
+//   CINODE_AGENT_POOLS: pools the provider agent simulates once the services serve (default 20;
+//   0: no agent). It runs as a local demo provider, registered and certified on the first start
+//   (API key in .data/provider-agent/), so a fresh node has something to select.
 //   Tokens for calling the services: npm run -s token -- --role <role>
 
 // This file only gets the checkout ready (dependencies, nats-server, a build) with Node built-ins;

@@ -12,6 +12,7 @@ describe(localNodeSettings.name, () => {
       logLevel: 'info',
       nodeEnv: 'development',
       fresh: false,
+      agentPools: 20,
     });
   });
 
@@ -25,6 +26,7 @@ describe(localNodeSettings.name, () => {
         CINODE_NATS_PORT: '4333',
         CINODE_START_TIMEOUT_MS: '5000',
         LOG_LEVEL: 'debug',
+        CINODE_AGENT_POOLS: '0',
       },
       { fresh: true },
     );
@@ -36,6 +38,7 @@ describe(localNodeSettings.name, () => {
       startTimeoutMs: 5000,
       logLevel: 'debug',
       fresh: true,
+      agentPools: 0,
     });
   });
 
@@ -43,11 +46,11 @@ describe(localNodeSettings.name, () => {
     expect(() =>
       localNodeSettings(
         '/repo',
-        { CINODE_NATS_PORT: 'x', CINODE_START_TIMEOUT_MS: '-1' },
+        { CINODE_NATS_PORT: 'x', CINODE_START_TIMEOUT_MS: '-1', CINODE_AGENT_POOLS: '1.5' },
         { fresh: false },
       ),
     ).toThrow(
-      'CINODE_NATS_PORT must be an integer from 1 to 65535, not "x"; CINODE_START_TIMEOUT_MS must be an integer from 1 to 3600000, not "-1"',
+      'CINODE_NATS_PORT must be an integer from 1 to 65535, not "x"; CINODE_START_TIMEOUT_MS must be an integer from 1 to 3600000, not "-1"; CINODE_AGENT_POOLS must be an integer from 0 to 10000, not "1.5"',
     );
   });
 });

@@ -22,6 +22,7 @@ import {
 import { loadManifests, type ServiceManifest } from '@cinode/manifest';
 import { linePrinter, paint, table } from './console-output';
 import { localNodeKeys } from './local-keys';
+import { ensureDemoProvider } from './demo-provider';
 import { fileSecrets } from './local-secrets';
 import { planNode, serviceEntry, type ServicePlan } from './plan-node';
 
@@ -41,11 +42,16 @@ export interface LocalNodeSettings {
   nodeEnv: string;
   /** Delete dataDir first. */
   fresh: boolean;
+  /** Pools the provider agent simulates (CINODE_AGENT_POOLS); 0: no agent. */
+  agentPools: number;
 }
 
 export const DEFAULT_POSTGRES_PORT = 54329;
 export const DEFAULT_NATS_PORT = 4229;
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
+export const DEFAULT_AGENT_POOLS = 20;
+/** The provider agent's entry point in dist/ (it has no manifest: it runs at a provider's site). */
+export const PROVIDER_AGENT_ENTRY = 'dist/services/provider-agent/src/main.js';
 /** How long a service may take to stop after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
 /**
@@ -61,12 +67,12 @@ export function localNodeSettings(
   flags: { fresh: boolean },
 ): LocalNodeSettings {
   const problems: string[] = [];
-  const integer = (name: string, fallback: number, max: number): number => {
+  const integer = (name: string, fallback: number, max: number, min = 1): number => {
     const raw = nonEmpty(env[name]);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      problems.push(`${name} must be an integer from 1 to ${max}, not "${raw}"`);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
     }
     return value;
   };
@@ -80,6 +86,7 @@ export function localNodeSettings(
     logLevel: nonEmpty(env['LOG_LEVEL']) ?? 'info',
     nodeEnv: nonEmpty(env['NODE_ENV']) ?? 'development',
     fresh: flags.fresh,
+    agentPools: integer('CINODE_AGENT_POOLS', DEFAULT_AGENT_POOLS, 10_000, 0),
   };
   if (problems.length > 0) throw new Error(problems.join('; '));
   return settings;
@@ -186,6 +193,12 @@ class LocalNode {
           `infrastructure + migrations ${seconds(tServices - tInfra)}; total ${seconds(tReady - startedAt)} including install/build checks. Ctrl-C stops everything.`,
       ),
     );
+    if (settings.agentPools > 0)
+      await this.startProviderAgent(
+        settings,
+        plan.services,
+        linePrinter('provider-agent', 1, width),
+      );
   }
 
   /** Stops the services, then NATS and Postgres, and exits with `code`. */
@@ -268,14 +281,14 @@ class LocalNode {
   }
 
   private spawnService(
-    service: ServicePlan,
+    env: NodeJS.ProcessEnv,
     args: readonly string[],
     label: string,
     print: (line: string) => void,
   ): RunningService {
     const child = spawn(process.execPath, args, {
       cwd: this.root,
-      env: service.env,
+      env,
       // Its own process group: Ctrl-C reaches only us, and we stop the services in order.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -292,7 +305,7 @@ class LocalNode {
     print: (line: string) => void,
   ): Promise<void> {
     const running = this.spawnService(
-      service,
+      service.env,
       service.migrateCommand,
       `${service.name} migrate`,
       print,
@@ -321,7 +334,7 @@ class LocalNode {
     timeoutMs: number,
     print: (line: string) => void,
   ): Promise<void> {
-    const { child } = this.spawnService(service, service.command, service.name, print);
+    const { child } = this.spawnService(service.env, service.command, service.name, print);
     let serving = false;
     const died = new AbortController();
     const exited = new Promise<never>((_resolve, reject) => {
@@ -354,6 +367,62 @@ class LocalNode {
     });
     await Promise.race([exited, ready]);
     serving = true;
+  }
+
+  /**
+   * The provider agent in simulation, as the local demo provider (registered and certified by the
+   * bootstrap operator on the first start, its key kept in .data/provider-agent/). Not waited
+   * for: it registers its pools while the summary is read. Its exit is reported, not fatal.
+   */
+  private async startProviderAgent(
+    settings: LocalNodeSettings,
+    services: readonly ServicePlan[],
+    print: (line: string) => void,
+  ): Promise<void> {
+    const address = (name: string) => services.find((s) => s.name === name)?.grpcAddress;
+    const serviceCenter = address('service-center');
+    const resources = address('resource-aggregation');
+    if (!serviceCenter || !resources || !existsSync(join(this.root, PROVIDER_AGENT_ENTRY))) {
+      print(paint(33, 'no provider agent: its entry point or the services it needs are missing'));
+      return;
+    }
+    let provider;
+    try {
+      provider = await ensureDemoProvider({
+        dir: join(settings.dataDir, 'provider-agent'),
+        serviceCenterAddress: serviceCenter,
+        operatorApiKey: fileSecrets(join(settings.dataDir, 'secrets'))(
+          'operator-bootstrap-key',
+          'api-key',
+        ),
+      });
+    } catch (error: unknown) {
+      // The node is up; only its demo provider is missing.
+      print(paint(31, `no provider agent: the demo provider failed: ${errorMessage(error)}`));
+      return;
+    }
+    print(
+      `${provider.created ? 'registered and certified' : 'reusing'} the demo provider ${provider.participantId} (API key in ${provider.apiKeyFile}); simulating ${settings.agentPools} pools (CINODE_AGENT_POOLS)`,
+    );
+    const { child } = this.spawnService(
+      {
+        PATH: process.env['PATH'],
+        NODE_ENV: settings.nodeEnv,
+        LOG_LEVEL: settings.logLevel,
+        SERVICE_CENTER_ADDRESS: serviceCenter,
+        RESOURCE_AGGREGATION_ADDRESS: resources,
+        PROVIDER_API_KEY_FILE: provider.apiKeyFile,
+      },
+      [PROVIDER_AGENT_ENTRY, '--simulate', String(settings.agentPools)],
+      'provider-agent',
+      print,
+    );
+    child.once('exit', (code, signal) => {
+      if (!this.shuttingDown)
+        console.error(
+          paint(31, `provider-agent exited (${signal ?? `exit code ${code}`}); the node runs on`),
+        );
+    });
   }
 
   private printSummary(

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import {
+  PoolState,
+  TaskState,
+  type Pool,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { spawnNodeProcess, type ServiceProcess } from '@cinode/testing';
+import { SETTLE_MS, organisation, registerAndCertify } from './support/market';
+import {
+  KeyHolder,
+  as,
+  startNode,
+  type NodeClients,
+  type NodeUnderTest,
+} from './support/node-processes';
+import { pollUntil } from './support/waiting';
+
+/**
+ * The provider agent, built, against the node: it simulates pools for a certified provider,
+ * registers them (filed with the national node), keeps them online, and receives an order's
+ * allocation, which it runs as a task through to COMPLETED.
+ */
+const AGENT = 'dist/services/provider-agent/src/main.js';
+const POOLS = 4;
+
+let node: NodeUnderTest;
+let api: NodeClients;
+let operator: KeyHolder;
+let provider: KeyHolder;
+let providerId: string;
+let serviceToken: string;
+let agent: ServiceProcess | undefined;
+
+function startAgent(apiKey: string): ServiceProcess {
+  return spawnNodeProcess([AGENT, '--simulate', String(POOLS), '--seed', '42'], {
+    SERVICE_CENTER_ADDRESS: node.addressOf('cinode.credential.v1.TokenService'),
+    RESOURCE_AGGREGATION_ADDRESS: node.addressOf('cinode.resource.v1.ResourceService'),
+    PROVIDER_API_KEY: apiKey,
+    SNAPSHOT_INTERVAL_MS: '500',
+    HEARTBEAT_INTERVAL_MS: '1000',
+    ALLOCATION_POLL_MS: '200',
+    TASK_START_DELAY_MS: '300',
+    TASK_DURATION_MS: '1500',
+    LOG_LEVEL: 'info',
+  });
+}
+
+async function providerPools(): Promise<Pool[]> {
+  const { pools } = await api.resources.listPools(
+    {
+      providerParticipantId: '',
+      state: PoolState.POOL_STATE_UNSPECIFIED,
+      regionCode: '',
+      pageSize: 50,
+      pageToken: '',
+    },
+    await provider.options(),
+  );
+  return pools;
+}
+
+beforeAll(async () => {
+  node = await startNode({ tokenTtlSeconds: 600 });
+  api = node.clients;
+  operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
+  const registered = await registerAndCertify(
+    api,
+    operator,
+    organisation(
+      ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
+      `Agent Compute ${randomUUID().slice(0, 8)}`,
+    ),
+  );
+  providerId = registered.id;
+  provider = new KeyHolder(api.tokens, registered.apiKey);
+  serviceToken = await node.auth.token(['service'], 'service-center');
+  agent = startAgent(registered.apiKey);
+}, 180_000);
+
+afterAll(async () => {
+  if (agent && agent.child.exitCode === null) {
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+  }
+  if (process.env.E2E_SHOW_LOGS && agent) console.log(agent.output());
+  if (node) await node.stop();
+}, 30_000);
+
+describe('provider agent (issue 8)', () => {
+  let pools: Pool[];
+
+  it('registers its simulated pools, which are filed and come online', async () => {
+    ({ value: pools } = await pollUntil(
+      `the agent's ${POOLS} pools to be online`,
+      providerPools,
+      (list) => list.length === POOLS && list.every((p) => p.state === PoolState.POOL_STATE_ONLINE),
+      SETTLE_MS,
+    ));
+    for (const pool of pools) {
+      expect(pool.providerParticipantId).toBe(providerId);
+      expect(pool.inventorySequence).toBeGreaterThan(0);
+      expect(pool.inventory!.cpuCoresFree).toBeLessThanOrEqual(pool.inventory!.cpuCoresTotal);
+    }
+    // The load drifts: the next snapshots replace the first.
+    const first = new Map(pools.map((p) => [p.poolId, p.inventorySequence]));
+    await pollUntil(
+      'newer snapshots of every pool',
+      providerPools,
+      (list) => list.every((p) => p.inventorySequence > (first.get(p.poolId) ?? 0)),
+      SETTLE_MS,
+    );
+  }, 60_000);
+
+  it('makes them selectable, runs an order on one through to COMPLETED and gives the capacity back', async () => {
+    const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
+    const accelerator = target.spec!.accelerators[0];
+    const { value: selected } = await pollUntil(
+      'selection to offer the agent pool',
+      () =>
+        api.selection.select(
+          {
+            demand: {
+              poolClass: target.spec!.poolClass,
+              acceleratorModel: accelerator.model,
+              acceleratorCount: 1,
+              fp16Tflops: 0,
+              fp32Tflops: 0,
+              cpuCores: 4,
+              memoryGib: 16,
+              storageGib: 0,
+              durationHours: 1,
+              allowedRegions: [target.spec!.regionCode],
+              userRegionCode: target.spec!.regionCode,
+              userSite: '',
+              maxLatencyMs: 0,
+              minBandwidthMbps: 0,
+              maxPriceFenPerHour: 0,
+              minSecurityLevel: 0,
+              minRenewableRatio: 0,
+              domesticOnly: false,
+            },
+            weights: undefined,
+            topK: 10,
+          },
+          as(serviceToken),
+        ),
+      (r) => r.candidates.some((c) => c.poolId === target.poolId),
+      SETTLE_MS,
+    );
+    expect(selected.candidates.map((c) => c.poolId)).toContain(target.poolId);
+
+    const isNpu = target.inventory!.npuCardsTotal > 0;
+    const { hold } = await api.resources.createHold(
+      {
+        requestId: randomUUID(),
+        poolId: target.poolId,
+        orderReference: 'agent-e2e-order',
+        resources: {
+          cpuCores: 4,
+          gpuCards: isNpu ? 0 : 1,
+          npuCards: isNpu ? 1 : 0,
+          memoryGib: 16,
+          storageGib: 0,
+        },
+        ttlSeconds: 60,
+      },
+      as(serviceToken),
+    );
+    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const { value: done } = await pollUntil(
+      'the agent to run the task to completion',
+      async () => {
+        const { allocations } = await api.resources.listAllocations(
+          {
+            providerParticipantId: providerId,
+            poolId: target.poolId,
+            state: TaskState.TASK_STATE_UNSPECIFIED,
+            afterSequence: 0,
+            pageSize: 10,
+            pageToken: '',
+          },
+          await operator.options(),
+        );
+        return allocations.find((a) => a.allocationId === hold!.holdId);
+      },
+      (a) => a?.state === TaskState.TASK_STATE_COMPLETED,
+      SETTLE_MS,
+    );
+    // Reported running first, then completed: version 1 created, 2 running, 3 completed.
+    expect(done!.version).toBe(3);
+    expect(done!.detail).toMatch(/simulated task finished/);
+    const pool = (await api.resources.getPool({ poolId: target.poolId }, as(serviceToken))).pool!;
+    expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
+    expect(agent!.output()).toMatch(/reported TASK_STATE_RUNNING/);
+    expect(agent!.output()).toMatch(/task completed on/);
+  }, 60_000);
+});

@@ -1,0 +1,303 @@
+// What the selection benches share: resource aggregation and compute selection as their BUILT
+// processes (as production runs them) on the bench's own Postgres and nats-server, resource
+// aggregation's database seeded in bulk with pools, and the process figures the benches report.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PoolData } from '@cinode/contracts';
+import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import {
+  databaseUrl,
+  findFreePort,
+  type StartedNats,
+  type StartedPostgres,
+} from '@cinode/local-infra';
+import type { SelectionServiceClient } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import {
+  WORKSPACE_ROOT,
+  createTestAuth,
+  plaintext,
+  serviceEntry,
+  spawnNodeProcess,
+  waitForServing,
+  type ServiceProcess,
+  type TestAuth,
+} from '@cinode/testing';
+import { Client } from 'pg';
+import { startBenchInfra, waitUntil } from './identifier-fixture';
+
+export const SELECTION_SERVICE = 'cinode.selection.v1.SelectionService';
+export const RESOURCE_SERVICE = 'cinode.resource.v1.ResourceService';
+
+/** The latency matrix the selection-index bench uses, so demands meet the same regions. */
+const LATENCY_ENV = {
+  LATENCY_SAME_REGION_MS: '2',
+  LATENCY_SAME_PROVINCE_MS: '5',
+  LATENCY_DEFAULT_MS: '35',
+  LATENCY_PROVINCE_MATRIX: '{"31-11": 28}',
+};
+
+export interface RunningProcess {
+  proc: ServiceProcess;
+  port: number;
+  metricsPort: number;
+  address: string;
+}
+
+export interface SelectionNode {
+  dir: string;
+  postgres: StartedPostgres;
+  nats: StartedNats;
+  auth: TestAuth;
+  aggregation: RunningProcess;
+  aggregationDatabaseUrl: string;
+  /** Starts a compute-selection (built) following this node's resource aggregation. */
+  startSelection(): Promise<RunningProcess>;
+}
+
+/** BENCH_PROFILE_DIR=/some/dir: the services write V8 CPU profiles there when they stop. */
+function profiling(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
+/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
+export function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
+  return spawnNodeProcess(
+    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
+    env,
+  );
+}
+
+export async function stopProcess(proc: ServiceProcess): Promise<void> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Postgres, nats-server and a built resource-aggregation, plus a way to start built
+ * compute-selections against them. Nothing calls the identifier service (pools are seeded filed,
+ * no line is registered), so its address points nowhere. Pools stay online for the whole run:
+ * liveness is not what these benches measure.
+ */
+export async function startSelectionNode(
+  name: string,
+  cleanups: Array<() => unknown>,
+): Promise<SelectionNode> {
+  const { dir, postgres, nats } = await startBenchInfra(
+    name,
+    ['resource_aggregation', 'compute_selection'],
+    cleanups,
+  );
+  const auth = await createTestAuth();
+  const common = (database: string, grpcPort: number, metricsPort: number) => ({
+    DATABASE_URL: databaseUrl(postgres.adminUrl, database),
+    NATS_URL: nats.url,
+    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+    AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
+    IDENTIFIER_ADDRESS: '127.0.0.1:9',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(grpcPort),
+    METRICS_PORT: String(metricsPort),
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_GRACE_MS: '2000',
+  });
+  const start = async (
+    service: string,
+    database: string,
+    env: Record<string, string>,
+  ): Promise<RunningProcess> => {
+    const port = await findFreePort();
+    const metricsPort = await findFreePort();
+    const proc = spawnNodeProcess([...profiling(), serviceEntry(service)], {
+      ...common(database, port, metricsPort),
+      ...env,
+    });
+    cleanups.push(() => stopProcess(proc));
+    const address = `127.0.0.1:${port}`;
+    await waitForServing(address, 60_000, proc);
+    return { proc, port, metricsPort, address };
+  };
+  const aggregation = await start('resource-aggregation', 'resource_aggregation', {
+    POOL_STALE_AFTER_SECONDS: '3600',
+    POOL_OFFLINE_AFTER_SECONDS: '7200',
+  });
+  return {
+    dir,
+    postgres,
+    nats,
+    auth,
+    aggregation,
+    aggregationDatabaseUrl: databaseUrl(postgres.adminUrl, 'resource_aggregation'),
+    startSelection: () =>
+      start('compute-selection', 'compute_selection', {
+        ...LATENCY_ENV,
+        RESOURCE_AGGREGATION_ADDRESS: aggregation.address,
+        RESOURCE_AGGREGATION_TIMEOUT_MS: '60000',
+      }),
+  };
+}
+
+/** How a pool's state is stored: where its filing stands and whether its provider reports. */
+const STORED: Record<PoolData['state'], { filing: string; liveness: string }> = {
+  online: { filing: 'filed', liveness: 'online' },
+  stale: { filing: 'filed', liveness: 'stale' },
+  offline: { filing: 'filed', liveness: 'offline' },
+  pending_filing: { filing: 'pending', liveness: 'unknown' },
+  suspended: { filing: 'suspended', liveness: 'online' },
+};
+
+/**
+ * Writes pools straight into resource aggregation's tables, as if each had been registered, filed
+ * (or not, as their state says) and had reported once: one multi-row INSERT (arrays through unnest) per 5,000 pools. Their
+ * identifiers are recorded as filed too, as the identifier service's events would have left them.
+ */
+export async function seedPools(url: string, pools: PoolData[]): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const base = Date.now() - pools.length;
+    for (let from = 0; from < pools.length; from += 5_000) {
+      const chunk = pools.slice(from, from + 5_000);
+      const column = <T>(of: (pool: PoolData, i: number) => T): T[] =>
+        chunk.map((pool, i) => of(pool, from + i));
+      await client.query(
+        `INSERT INTO pool (pool_id, provider_participant_id, name, pool_class, site, region_code,
+           accelerators, security_level, datacenter_tier, pue, renewable_ratio, gflops_per_watt,
+           price, filing, liveness, inventory, inventory_sequence, observed_at, last_reported_at,
+           held, version, contract_version, registered_at, state_changed_at)
+         SELECT v.pool_id, v.provider, v.name, v.pool_class, v.site, v.region_code,
+           v.accelerators, v.security_level, v.datacenter_tier, v.pue, v.renewable_ratio,
+           v.gflops_per_watt, v.price, v.filing, v.liveness, v.inventory, v.inventory_sequence,
+           now(), now(), v.held, v.version, 1, v.registered_at, now()
+         FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[],
+           $6::varchar[], $7::jsonb[], $8::smallint[], $9::smallint[], $10::float8[],
+           $11::float8[], $12::float8[], $13::jsonb[], $14::varchar[], $15::jsonb[],
+           $16::bigint[], $17::jsonb[], $18::bigint[], $19::timestamptz[], $20::varchar[])
+           AS v(pool_id, provider, name, pool_class, site, region_code, accelerators,
+             security_level, datacenter_tier, pue, renewable_ratio, gflops_per_watt, price,
+             liveness, inventory, inventory_sequence, held, version, registered_at, filing)`,
+        [
+          column((p) => p.poolId),
+          column((p) => p.providerParticipantId),
+          column((p) => p.name),
+          column((p) => p.poolClass),
+          column((p) => p.site),
+          column((p) => p.regionCode),
+          column((p) => JSON.stringify(p.accelerators)),
+          column((p) => p.securityLevel),
+          column((p) => p.datacenterTier),
+          column((p) => p.pue),
+          column((p) => p.renewableRatio),
+          column((p) => p.gflopsPerWatt),
+          column((p) => JSON.stringify(p.price)),
+          column((p) => STORED[p.state].liveness),
+          column((p) => JSON.stringify(p.inventory)),
+          column((p) => p.inventorySequence),
+          column((p) => JSON.stringify(p.held)),
+          column((p) => p.version),
+          // Registered one millisecond apart, in order: ListPools pages by registration.
+          column((_p, i) => new Date(base + i).toISOString()),
+          column((p) => STORED[p.state].filing),
+        ],
+      );
+      await client.query(
+        `INSERT INTO pool_identifier (identifier, filing, version)
+         SELECT v.identifier, v.filing, 2 FROM unnest($1::varchar[], $2::varchar[]) AS v(identifier, filing)`,
+        [chunk.map((p) => p.poolId), chunk.map((p) => STORED[p.state].filing)],
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** A compute-selection client with a service token (Select allows service, operator, regulator). */
+export async function selectionClient(
+  auth: TestAuth,
+  address: string,
+): Promise<{ client: GrpcClient<SelectionServiceClient>; token: string }> {
+  const token = await auth.token(['service'], 'service-center', undefined, 3_600);
+  const client = createGrpcClient<SelectionServiceClient>(SELECTION_SERVICE, {
+    address,
+    credentials: plaintext(),
+    token: () => token,
+    defaultTimeoutMs: 10_000,
+  });
+  return { client, token };
+}
+
+/** Waits until the index is built and holds `pools` pools; the time it took, in ms. */
+export async function waitForIndex(
+  client: GrpcClient<SelectionServiceClient>,
+  pools: number,
+  limitMs: number,
+): Promise<number> {
+  const started = Date.now();
+  await waitUntil(
+    async () => {
+      try {
+        const status = await client.api.getIndexStatus({});
+        return status.ready && status.pools === pools;
+      } catch {
+        return false;
+      }
+    },
+    `the offer index to hold ${pools} pools`,
+    limitMs,
+    200,
+  );
+  return Date.now() - started;
+}
+
+/** A process's resident set (VmRSS) in bytes. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!kib) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kib[1]) * 1024;
+}
+
+/**
+ * The resident set once it has settled: sampled every 500 ms until two samples in a row differ by
+ * less than 1 MiB (collections done), at most `limitMs`; the last sample.
+ */
+export async function settledRss(pid: number, limitMs = 15_000): Promise<number> {
+  const deadline = Date.now() + limitMs;
+  let last = await rssOf(pid);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await rssOf(pid);
+    if (Math.abs(now - last) < 1024 * 1024) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Calls of one method by status code, from a service's /metrics. */
+export async function handledByCode(
+  metricsPort: number,
+  method: string,
+): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('grpc_server_handled_total{')) continue;
+    if (!line.includes(`grpc_method="${method}"`)) continue;
+    const code = /grpc_code="([A-Z_]+)"/.exec(line)?.[1] ?? '?';
+    counts.set(code, (counts.get(code) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+/** The calls counted in `after` but not in `before` that did not end OK, e.g. ["3 x UNAVAILABLE"]. */
+export function notOk(before: Map<string, number>, after: Map<string, number>): string[] {
+  const problems: string[] = [];
+  for (const [code, count] of after) {
+    if (code === 'OK') continue;
+    const added = count - (before.get(code) ?? 0);
+    if (added > 0) problems.push(`${added} x ${code}`);
+  }
+  return problems;
+}

@@ -1,12 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  IdentifierChanges,
-  IdentifierFiled,
-  IdentifierReinstated,
-  IdentifierRetired,
-  IdentifierSuspended,
-  type ReceivedEvent,
-} from '@cinode/contracts';
+import { IdentifierChanges, type ReceivedEvent } from '@cinode/contracts';
+import { filingAfter } from '@cinode/identifier-client';
 import {
   EventConsumerRegistry,
   type ConsumerDefinition,
@@ -14,20 +8,11 @@ import {
 } from '@cinode/events';
 import { LINE_IDENTIFIER } from '../lines/line-input';
 import { lineEvent } from '../lines/line-view';
-import type { LineFiling } from '../lines/line.entity';
 import { LinesRepository } from '../lines/lines.repository';
 
 export const IDENTIFIER_CONSUMER = 'selection-identifiers';
 
 type IdentifierContract = (typeof IdentifierChanges.events)[number];
-
-/** The filing each identifier event leaves a line in; issuance changes nothing. */
-const FILING_AFTER: Readonly<Partial<Record<IdentifierContract['type'], LineFiling>>> = {
-  [IdentifierFiled.type]: 'filed',
-  [IdentifierReinstated.type]: 'filed',
-  [IdentifierSuspended.type]: 'suspended',
-  [IdentifierRetired.type]: 'suspended',
-};
 
 /**
  * Makes lines follow their identifiers: usable once the national node accepted the filing, out of
@@ -59,7 +44,7 @@ export class IdentifierEventsConsumer implements OnModuleInit {
     event: ReceivedEvent<IdentifierContract>,
     { tx }: EventHandlerContext,
   ): Promise<void> {
-    const filing = FILING_AFTER[event.type];
+    const filing = filingAfter(event.type);
     // Only line identifiers (object type LN) concern this service.
     const identifier = event.data.identifier.toUpperCase();
     if (!filing || !LINE_IDENTIFIER.test(identifier)) return;

@@ -1,13 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  IdentifierChanges,
-  IdentifierFiled,
-  IdentifierReinstated,
-  IdentifierRetired,
-  IdentifierSuspended,
-  PoolSuspended,
-  type ReceivedEvent,
-} from '@cinode/contracts';
+import { IdentifierChanges, PoolSuspended, type ReceivedEvent } from '@cinode/contracts';
+import { filingAfter } from '@cinode/identifier-client';
 import {
   EventConsumerRegistry,
   type ConsumerDefinition,
@@ -15,20 +8,11 @@ import {
 } from '@cinode/events';
 import { POOL_IDENTIFIER } from '../pools/pool-input';
 import { poolEvent } from '../pools/pool-view';
-import type { PoolFiling } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 
 export const IDENTIFIER_CONSUMER = 'resource-identifiers';
 
 type IdentifierContract = (typeof IdentifierChanges.events)[number];
-
-/** The filing each identifier event leaves a pool in; issuance changes nothing. */
-const FILING_AFTER: Readonly<Partial<Record<IdentifierContract['type'], PoolFiling>>> = {
-  [IdentifierFiled.type]: 'filed',
-  [IdentifierReinstated.type]: 'filed',
-  [IdentifierSuspended.type]: 'suspended',
-  [IdentifierRetired.type]: 'suspended',
-};
 
 /**
  * Makes pools follow their identifiers: selectable once the national node accepted the filing, out
@@ -59,7 +43,7 @@ export class IdentifierEventsConsumer implements OnModuleInit {
     event: ReceivedEvent<IdentifierContract>,
     { tx }: EventHandlerContext,
   ): Promise<void> {
-    const filing = FILING_AFTER[event.type];
+    const filing = filingAfter(event.type);
     // Only resource pool identifiers (object type RP) concern this service.
     const identifier = event.data.identifier.toUpperCase();
     if (!filing || !POOL_IDENTIFIER.test(identifier)) return;

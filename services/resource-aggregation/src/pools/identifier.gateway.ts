@@ -1,127 +1,54 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { ServiceTokenSource } from '@cinode/auth';
-import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from '@cinode/common';
-import { createGrpcClient, decodeRichStatus, isGrpcError, type GrpcClient } from '@cinode/grpc';
-import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
-import {
-  IdentifierState,
-  ObjectType,
-  type IdentifierServiceClient,
-} from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type { ChannelCredentials } from '@grpc/grpc-js';
+import { ServiceTokenSource } from '@cinode/auth';
+import {
+  IdentifierIssuer,
+  type IssueRequest,
+  type IssuedIdentifier,
+} from '@cinode/identifier-client';
+import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
+import { ObjectType } from '@cinode/proto/gen/cinode/identifier/v1/identifier_service';
 import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
-import type { PoolFiling } from './pool.entity';
-
-export interface IssuedIdentifier {
-  identifier: string;
-  /** Its state when issued (a retried issue may find it filed already). */
-  filing: PoolFiling;
-}
 
 /** The identifier service as pools need it; an interface so unit tests can replace it. */
 export interface PoolIdentifiers {
-  issue(request: {
-    requestId: string;
-    name: string;
-    ownerParticipantId: string;
-    attributes: Record<string, string>;
-  }): Promise<IssuedIdentifier>;
+  issue(request: IssueRequest): Promise<IssuedIdentifier>;
 }
 
 export const POOL_IDENTIFIERS = Symbol('POOL_IDENTIFIERS');
 
-export function filingOf(state: IdentifierState): PoolFiling {
-  switch (state) {
-    case IdentifierState.IDENTIFIER_STATE_FILED:
-      return 'filed';
-    case IdentifierState.IDENTIFIER_STATE_SUSPENDED:
-    case IdentifierState.IDENTIFIER_STATE_RETIRED:
-      return 'suspended';
-    default:
-      return 'pending';
-  }
-}
-
 /** Issues pool identifiers (object type RP) at the identifier service, as this service. */
 @Injectable()
 export class IdentifierGateway implements PoolIdentifiers, OnApplicationShutdown {
-  private readonly client: GrpcClient<IdentifierServiceClient>;
+  private readonly issuer: IdentifierIssuer;
 
   constructor(
     @InjectConfig() config: ResourceAggregationConfig,
     @InjectPeerCredentials() credentials: ChannelCredentials,
     tokens: ServiceTokenSource,
   ) {
-    this.client = createGrpcClient<IdentifierServiceClient>(
-      'cinode.identifier.v1.IdentifierService',
-      {
-        address: config.IDENTIFIER_ADDRESS,
-        credentials,
-        defaultTimeoutMs: config.IDENTIFIER_TIMEOUT_MS,
-        token: () => tokens.token(),
+    this.issuer = new IdentifierIssuer({
+      objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
+      noun: 'pool',
+      owner: 'provider',
+      address: config.IDENTIFIER_ADDRESS,
+      credentials,
+      timeoutMs: config.IDENTIFIER_TIMEOUT_MS,
+      token: () => tokens.token(),
+      reasons: {
+        ownerNotCertified: ErrorReason.OWNER_NOT_CERTIFIED,
+        refused: ErrorReason.IDENTIFIER_REFUSED,
+        unavailable: ErrorReason.IDENTIFIER_UNAVAILABLE,
       },
-    );
+    });
   }
 
-  async issue(request: {
-    requestId: string;
-    name: string;
-    ownerParticipantId: string;
-    attributes: Record<string, string>;
-  }): Promise<IssuedIdentifier> {
-    try {
-      const { identifier } = await this.client.api.issueIdentifier({
-        requestId: request.requestId,
-        objectType: ObjectType.OBJECT_TYPE_RESOURCE_POOL,
-        objectName: request.name,
-        ownerParticipantId: request.ownerParticipantId,
-        ownerName: '',
-        ownerCreditCode: '',
-        attributes: request.attributes,
-      });
-      if (!identifier) throw new Error('IssueIdentifier answered without an identifier');
-      return {
-        identifier: identifier.identifier,
-        filing: filingOf(identifier.state),
-      };
-    } catch (error) {
-      throw refusalOf(error);
-    }
+  issue(request: IssueRequest): Promise<IssuedIdentifier> {
+    return this.issuer.issue(request);
   }
 
   onApplicationShutdown(): void {
-    this.client.close();
+    this.issuer.close();
   }
-}
-
-/** The identifier service's answer as this service's own error. */
-function refusalOf(error: unknown): Error {
-  if (!isGrpcError(error)) return error instanceof Error ? error : new Error(String(error));
-  const reason = decodeRichStatus(error)?.errorInfo?.reason;
-  if (error.code === GrpcStatus.FAILED_PRECONDITION && reason === 'OWNER_NOT_CERTIFIED')
-    return new FailedPreconditionError(
-      ErrorReason.OWNER_NOT_CERTIFIED,
-      'the identifier service does not know the provider as certified (yet)',
-    );
-  if (error.code === GrpcStatus.ALREADY_EXISTS)
-    return new AlreadyExistsError('REQUEST_ID_REUSED', 'the request_id was used for another pool');
-  // Refusals a retry cannot change are not "unavailable".
-  if (
-    error.code === GrpcStatus.INVALID_ARGUMENT ||
-    error.code === GrpcStatus.PERMISSION_DENIED ||
-    error.code === GrpcStatus.FAILED_PRECONDITION ||
-    error.code === GrpcStatus.RESOURCE_EXHAUSTED
-  )
-    return new FailedPreconditionError(
-      ErrorReason.IDENTIFIER_REFUSED,
-      `the identifier service refused the pool's identifier: ${reason ?? GrpcStatus[error.code]}`,
-      { metadata: { identifier_reason: reason ?? '' } },
-    );
-  return new UnavailableError(
-    ErrorReason.IDENTIFIER_UNAVAILABLE,
-    `the identifier service could not issue the pool's identifier (${GrpcStatus[error.code] ?? error.code}); retry with the same request_id`,
-    { retryAfterSeconds: 1 },
-  );
 }

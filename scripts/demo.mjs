@@ -1,7 +1,11 @@
 // `npm run demo`: walks the entry-to-market flow against a node started with `npm start` (in another
 // terminal) and prints each step: the operator certifies a compute provider, the provider gets an
 // API key and a token, issues an identifier for a resource pool, and the identifier is filed at
-// the national node mock. Every run registers a new provider, so it can be run again and again.
+// the national node mock. Then the market: a certified user states a demand the pools of the
+// provider agent `npm start` runs (in simulation) can meet, gets ranked candidates with their
+// score breakdown and network path, and which constraint eliminated how many pools; orders the
+// best one (its capacity held and confirmed); and follows the order while the agent runs the task
+// through to completed. Every run registers new participants, so it can be run again and again.
 //
 //   npm run demo
 //
@@ -31,6 +35,8 @@ const FILING_TIMEOUT_MS = 30_000;
 const ISSUE_TIMEOUT_MS = 20_000;
 const POLL_MS = 250;
 const CALL_TIMEOUT_MS = 5_000;
+/** How long the agent may take to run the demo's task (its simulated tasks take seconds). */
+const TASK_TIMEOUT_MS = 90_000;
 
 /** gRPC status codes used here (grpc-js numbering). */
 const GRPC = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 };
@@ -83,13 +89,28 @@ async function main() {
   const { ParticipantKind, ParticipantState, UserCategory } = require(
     dist('proto', 'src', 'gen', 'cinode', 'participant', 'v1', 'participant_service.js'),
   );
+  const { PoolState } = require(
+    dist('proto', 'src', 'gen', 'cinode', 'resource', 'v1', 'resource_service.js'),
+  );
+  const { OrderState } = require(
+    dist('proto', 'src', 'gen', 'cinode', 'market', 'v1', 'market_service.js'),
+  );
+  const { PathKind } = require(
+    dist('proto', 'src', 'gen', 'cinode', 'selection', 'v1', 'selection_service.js'),
+  );
   const { IdentifierState, ObjectType } = require(
     dist('proto', 'src', 'gen', 'cinode', 'identifier', 'v1', 'identifier_service.js'),
   );
   Object.assign(helpers, { decodeRichStatus, fromTimestamp, isGrpcError });
 
   const address = {};
-  for (const name of ['service-center', 'identifier', 'national-node-mock']) {
+  for (const name of [
+    'service-center',
+    'identifier',
+    'national-node-mock',
+    'resource-aggregation',
+    'compute-selection',
+  ]) {
     const file = join(ROOT, 'services', name, 'service.json');
     if (!existsSync(file)) fail(`${file} is missing: this checkout has no ${name} service`);
     address[name] = `127.0.0.1:${JSON.parse(readFileSync(file, 'utf8')).grpcPort}`;
@@ -117,6 +138,8 @@ async function main() {
   const certification = client('cinode.participant.v1.CertificationService', center);
   const identifiers = client('cinode.identifier.v1.IdentifierService', address.identifier);
   const national = client('cinode.national.v1.NationalNodeService', address['national-node-mock']);
+  const resources = client('cinode.resource.v1.ResourceService', address['resource-aggregation']);
+  const market = client('cinode.market.v1.MarketService', center);
 
   console.log(paint(1, 'cinode demo: a compute provider enters the market\n'));
   console.log(
@@ -275,10 +298,176 @@ async function main() {
     `filing number ${paint(1, filing.filingNumber)} for ${filing.identifier}, node ${filing.nodeCode}, owner "${filing.ownerName}", object "${filing.objectName}", filed at ${time(filing.filedAt)}`,
   );
 
+  // --- 8. The market: a user's demand ---------------------------------------------------------------
+  console.log(paint(1, '\nThe market: a user orders compute\n'));
+  const { pools } = await step(
+    'The operator looks at the pools online (the provider agent of npm start reports them)',
+    () =>
+      resources.listPools(
+        {
+          providerParticipantId: '',
+          state: PoolState.POOL_STATE_ONLINE,
+          regionCode: '',
+          pageSize: 100,
+          pageToken: '',
+        },
+        asOperator,
+      ),
+  );
+  const target = pools.find((p) => p.spec.accelerators.length > 0 && p.inventory);
+  if (!target)
+    fail('no pool with accelerators is online: is the provider agent of npm start running?');
+  done(
+    `${pools.length} pools online; the demand below is shaped after ${target.poolId} ("${target.spec.name}", region ${target.spec.regionCode})`,
+  );
+
+  const userKey = await step('A university lab registers as a user and is certified', async () => {
+    const { participant: user } = await participants.createParticipant({
+      requestId: `demo-${randomUUID()}`,
+      kind: ParticipantKind.PARTICIPANT_KIND_USER,
+      userCategory: UserCategory.USER_CATEGORY_UNIVERSITY,
+      name: `Demo University Lab ${suffix}`,
+      organization: {
+        creditCode: randomCreditCode(),
+        address: '220 Handan Road, Yangpu District, Shanghai',
+        contactPerson: {
+          name: 'Wang Fang',
+          title: 'Lab manager',
+          mobile: '13700137000',
+          email: 'wang.fang@example.edu.cn',
+        },
+        responsiblePerson: {
+          name: 'Zhao Lei',
+          title: 'Professor',
+          mobile: '13600136000',
+          email: 'zhao.lei@example.edu.cn',
+        },
+      },
+    });
+    await certification.startReview(
+      { participantId: user.id, reason: 'registration received' },
+      asOperator,
+    );
+    const { issuedApiKey } = await certification.certifyParticipant(
+      { participantId: user.id, reason: 'university verified', requestId: randomUUID() },
+      asOperator,
+    );
+    return issuedApiKey.apiKeySecret;
+  });
+  const userToken = await tokens.issueToken({ apiKey: userKey });
+  const asUser = bearer(userToken.accessToken);
+  done(`user ${userToken.participantId}, roles ${userToken.roles.join(', ')}`);
+
+  const accelerator = target.spec.accelerators[0];
+  const demand = {
+    poolClass: target.spec.poolClass,
+    acceleratorModel: accelerator.model,
+    acceleratorCount: 1,
+    fp16Tflops: 0,
+    fp32Tflops: 0,
+    cpuCores: 4,
+    memoryGib: 16,
+    storageGib: 100,
+    durationHours: 2,
+    allowedRegions: [],
+    userRegionCode: target.spec.regionCode,
+    userSite: '',
+    maxLatencyMs: 60,
+    minBandwidthMbps: 0,
+    maxPriceFenPerHour: 0,
+    minSecurityLevel: 0,
+    minRenewableRatio: 0,
+    domesticOnly: false,
+  };
+  const { demand: submitted } = await step(
+    `The user asks for 1 × ${accelerator.model}, 4 cores, 16 GiB for 2 hours, within 60 ms of region ${target.spec.regionCode}, weighing price and latency twice`,
+    () =>
+      retrying(
+        [GRPC.UNAVAILABLE],
+        () =>
+          market.submitDemand(
+            {
+              requestId: `demo-${randomUUID()}`,
+              customerReference: '',
+              demand,
+              weights: {
+                price: 2,
+                latency: 2,
+                computeEfficiency: 1,
+                carbonEfficiency: 1,
+                security: 1,
+              },
+              topK: 3,
+            },
+            asUser,
+          ),
+        ISSUE_TIMEOUT_MS,
+      ),
+  );
+  const selection = submitted.selection;
+  done(
+    `demand ${submitted.demandId}: ${selection.matched} of ${selection.considered} pools meet it; the best ${selection.candidates.length}:`,
+  );
+  for (const [i, c] of selection.candidates.entries()) {
+    const b = c.breakdown;
+    console.log(
+      `      ${i + 1}. ${c.poolId} region ${c.regionCode} site ${c.site}: score ${c.score.toFixed(3)} (price ${b.price.toFixed(2)}, latency ${b.latency.toFixed(2)}, compute ${b.computeEfficiency.toFixed(2)}, carbon ${b.carbonEfficiency.toFixed(2)}, security ${b.security.toFixed(2)}); ${stateName(PathKind, c.path.kind).replace(/^PATH_KIND_/, '')} path ${c.path.latencyMs} ms; ${(c.priceFenPerHour / 100).toFixed(2)} CNY/h, ${(c.totalPriceFen / 100).toFixed(2)} CNY in all`,
+    );
+  }
+  if (selection.eliminations.length > 0)
+    console.log(
+      `      eliminated: ${selection.eliminations.map((e) => `${e.constraint} ${e.pools}`).join(', ')}`,
+    );
+  if (selection.candidates.length === 0) fail('no candidate: nothing to order');
+
+  // --- 9. The order -----------------------------------------------------------------------------------
+  const best = selection.candidates[0];
+  const { order } = await step(`The user orders the best candidate, ${best.poolId}`, () =>
+    market.placeOrder(
+      { requestId: `demo-${randomUUID()}`, demandId: submitted.demandId, poolId: best.poolId },
+      asUser,
+    ),
+  );
+  done(
+    `order ${order.orderId}: ${stateName(OrderState, order.state)}, capacity held by hold ${order.holdId}; the provider's agent receives it as an allocation`,
+  );
+
+  process.stdout.write(
+    `${paint(36, '→')} Following the order while the provider's agent runs the task `,
+  );
+  const orderStarted = Date.now();
+  const seen = [stateName(OrderState, order.state)];
+  let current = order;
+  while (
+    ![
+      OrderState.ORDER_STATE_COMPLETED,
+      OrderState.ORDER_STATE_FAILED,
+      OrderState.ORDER_STATE_CANCELLED,
+    ].includes(current.state)
+  ) {
+    if (Date.now() - orderStarted > TASK_TIMEOUT_MS)
+      fail(
+        `order ${order.orderId} is still ${stateName(OrderState, current.state)} after ${TASK_TIMEOUT_MS / 1000} s: is the provider agent of npm start running?`,
+      );
+    await sleep(POLL_MS);
+    ({ order: current } = await market.getOrder({ orderId: order.orderId }, asUser));
+    const name = stateName(OrderState, current.state);
+    if (seen.at(-1) !== name) {
+      seen.push(name);
+      process.stdout.write(` ${name} `);
+    } else process.stdout.write('.');
+  }
+  process.stdout.write('\n');
+  if (current.state !== OrderState.ORDER_STATE_COMPLETED)
+    fail(`order ${order.orderId} ended ${stateName(OrderState, current.state)}: ${current.detail}`);
+  done(
+    `${seen.join(' → ')} in ${((Date.now() - orderStarted) / 1000).toFixed(1)} s; the agent said "${current.detail}"`,
+  );
+
   console.log(
     paint(
       32,
-      `\nDone: provider ${providerId} is certified and its resource pool ${identifier} is filed nationally as ${filing.filingNumber}.`,
+      `\nDone: provider ${providerId} is certified and its resource pool ${identifier} is filed nationally as ${filing.filingNumber}; user ${userToken.participantId} ordered ${best.poolId} and the task completed.`,
     ),
   );
 }

@@ -67,7 +67,8 @@ export function lineAmong(
   for (const line of lines) {
     // Best first by latency: once one is too slow, every later one is.
     if (demand.maxLatencyMs > 0 && line.latencyMs > demand.maxLatencyMs) return undefined;
-    if (line.bandwidthMbpsFree < demand.minBandwidthMbps) continue;
+    // A line with nothing free carries nothing, whatever the demand's minimum.
+    if (line.bandwidthMbpsFree < Math.max(1, demand.minBandwidthMbps)) continue;
     if (
       demand.maxPriceFenPerHour > 0 &&
       poolPriceFenPerHour + line.priceFenPerHour > demand.maxPriceFenPerHour
@@ -114,8 +115,9 @@ function acceleratorOf(offer: Offer, demand: DemandSpec) {
 
 /**
  * Checks one pool past the index's own constraints (state, class, model), in CONSTRAINTS order:
- * the first failed constraint, or the match. The path is LOCAL in the user's region; elsewhere a
- * dedicated line that meets the demand (`lineFor`) wins over the public network (DEFAULT).
+ * the first failed constraint, or the match. The path is LOCAL in the user's region; elsewhere the
+ * public network (DEFAULT), or — when that misses the demand's latency limit — a dedicated line
+ * that meets the demand (`lineFor`).
  */
 export function evaluate(
   offer: Offer,
@@ -136,7 +138,12 @@ export function evaluate(
     demand.memoryGib * offer.price.memoryGibHourFen +
     demand.storageGib * offer.price.storageGibHourFen;
   const base = regionPath ?? pathTo(offer.regionCode, demand, latency);
-  const line = base.kind === 'default' ? lineFor(offer, demand, reach, poolPrice) : undefined;
+  // A line only where the public network misses the latency limit: a line never beats DEFAULT
+  // otherwise (its bandwidth is at most the pool's downlink), and a line provider cannot reroute
+  // (and so reprice) the pools the public network reaches in time.
+  const needsLine =
+    base.kind === 'default' && demand.maxLatencyMs > 0 && base.latencyMs > demand.maxLatencyMs;
+  const line = needsLine ? lineFor(offer, demand, reach, poolPrice) : undefined;
   const latencyMs = line ? line.latencyMs : base.latencyMs;
   if (demand.maxLatencyMs > 0 && latencyMs > demand.maxLatencyMs) return 'max_latency_ms';
   if (offer.securityLevel < demand.minSecurityLevel) return 'min_security_level';

@@ -322,7 +322,7 @@ export function matchCell(
       memoryGib * rows[base + MEMORY_PRICE] +
       storageGib * rows[base + STORAGE_PRICE];
     let line: LineOffer | undefined;
-    if (siteLines !== undefined && siteLines.reached[rows[base + SITE]] === 1) {
+    if (baseTooSlow && siteLines !== undefined && siteLines.reached[rows[base + SITE]] === 1) {
       const lines = siteLines.bySite.get(rows[base + SITE]);
       if (lines !== undefined) line = lineAmong(lines, demand, poolPrice);
     }

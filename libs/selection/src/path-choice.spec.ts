@@ -142,12 +142,19 @@ describe('path choice', () => {
     expect(candidate.priceFenPerHour).toBe(1_040);
   });
 
-  it('prefers a line meeting the demand to the public network even when both would do', () => {
-    const [candidate] = select([pool()], [line(1, { latencyMs: 30 })], {
-      maxLatencyMs: 40,
-    }).candidates;
-    expect(candidate.path).toBe('line');
-    expect(candidate.latencyMs).toBe(30);
+  it('keeps the public network when it meets the latency limit: a line cannot reroute (and reprice) such pools', () => {
+    const lines = [line(1, { latencyMs: 0, priceFenPerHour: 1_000_000_000 })];
+    const [reached] = select([pool()], lines, { maxLatencyMs: 40 }).candidates;
+    expect(reached.path).toBe('default');
+    const [unlimited] = select([pool()], lines, { maxLatencyMs: 0 }).candidates;
+    expect(unlimited.path).toBe('default');
+  });
+
+  it('passes over a line with no bandwidth free, whatever the minimum asked', () => {
+    const lines = [line(1, { latencyMs: 8, bandwidthMbpsFree: 0 }), line(2, { latencyMs: 12 })];
+    expect(select([pool()], lines, { minBandwidthMbps: 0 }).candidates[0]?.line?.lineId).toBe(
+      'CN.R0001.LN.00000002X',
+    );
   });
 
   it('chooses the line of lowest latency, then lowest price, then lowest id', () => {

@@ -4,6 +4,7 @@ import type {
   IdempotencyKey,
   IdempotentInsertOptions,
   IdempotentOutcome,
+  RetriedOutcome,
   Tx,
   UnitOfWork,
 } from '@cinode/database';
@@ -64,24 +65,32 @@ export class FakeUnitOfWork {
     }
   }
 
+  /** As the real one: the stored outcome of an earlier request with the key, if any. */
+  async priorOutcome(
+    key: IdempotencyKey,
+    options: IdempotentInsertOptions = {},
+  ): Promise<RetriedOutcome | undefined> {
+    const stored = this.keys.get(`${key.scope}\u0000${key.requestId}`);
+    if (!stored) return undefined;
+    if (stored.operation !== key.operation || stored.fingerprint !== key.fingerprint) {
+      if (options.conflict) throw await options.conflict(stored.objectId);
+      throw new AlreadyExistsError(
+        'REQUEST_ID_REUSED',
+        `request_id ${key.requestId} was already used for a different request`,
+        { metadata: { operation: stored.operation } },
+      );
+    }
+    return { created: false, objectId: stored.objectId };
+  }
+
   async idempotentInsert<T>(
     key: IdempotencyKey | undefined,
     create: (tx: Tx) => Promise<{ result: T; objectId: string }>,
     options: IdempotentInsertOptions = {},
   ): Promise<IdempotentOutcome<T>> {
     const id = key ? `${key.scope}\u0000${key.requestId}` : undefined;
-    const stored = id ? this.keys.get(id) : undefined;
-    if (key && stored) {
-      if (stored.operation !== key.operation || stored.fingerprint !== key.fingerprint) {
-        if (options.conflict) throw await options.conflict(stored.objectId);
-        throw new AlreadyExistsError(
-          'REQUEST_ID_REUSED',
-          `request_id ${key.requestId} was already used for a different request`,
-          { metadata: { operation: stored.operation } },
-        );
-      }
-      return { created: false, objectId: stored.objectId };
-    }
+    const prior = key ? await this.priorOutcome(key, options) : undefined;
+    if (prior) return prior;
     const created = await this.run(create);
     if (key && id)
       this.keys.set(id, {

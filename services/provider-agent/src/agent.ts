@@ -167,7 +167,7 @@ export class ProviderAgent {
         poolId: pool.poolId,
         sequence: pool.sequences.next(),
         observedAt,
-        inventory: this.running.apply(pool.key, inventory),
+        inventory: this.running.reported(pool.key, inventory, this.source.seesTasks),
       });
     }
     if (snapshots.length === 0) return;

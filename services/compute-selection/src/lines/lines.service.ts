@@ -96,6 +96,10 @@ export class LinesService {
       operation: REGISTER_LINE_OPERATION,
       fingerprint: fingerprintOf({ spec, provider }),
     };
+    // A retry of a registration that went through answers from what was stored, even while the
+    // identifier service is down.
+    const prior = await this.uow.priorOutcome(key);
+    if (prior) return { line: await this.get(caller, prior.objectId), created: false };
     // Unique per caller and request id, within the 64 characters the identifier service takes.
     const issueKey = `ln-${createHash('sha256').update(`${caller.subject}\u0000${request.requestId}`).digest('base64url').slice(0, 43)}`;
     const issued = await this.identifiers.issue({

@@ -14,9 +14,19 @@ export interface InventorySource {
   pools(): readonly PoolDefinition[];
   /** The capacity of every pool now, by key: every free value at most its total. */
   observe(): Promise<ReadonlyMap<string, InventoryData>>;
+  /**
+   * Whether what it observes already has the node's running tasks taken out of the free capacity
+   * (a real inventory sees the workloads it runs; the simulation's load leaves them out).
+   */
+  readonly seesTasks: boolean;
 }
 
-/** Capacity of a pool that tasks running there take, taken out of what the source observes. */
+/**
+ * Capacity the node's tasks running in a pool take. The southbound contract: a snapshot reports
+ * the node's allocations as free, since the node itself subtracts an allocation's resources from
+ * the pool until its task ends (reporting them used too would count them twice, and a provider
+ * running half its capacity for the node would show none free).
+ */
 export class RunningTasks {
   private readonly taken = new Map<string, HeldData[]>();
 
@@ -30,15 +40,19 @@ export class RunningTasks {
     if (index >= 0) list.splice(index, 1);
   }
 
-  /** `inventory` with the running tasks' resources no longer free (never below zero). */
-  apply(key: string, inventory: InventoryData): InventoryData {
+  /**
+   * What to report of `inventory` observed by a source: a source that sees the tasks gets their
+   * resources added back as free (never above the totals); one that does not is reported as is.
+   */
+  reported(key: string, inventory: InventoryData, seesTasks: boolean): InventoryData {
+    if (!seesTasks) return inventory;
     const out = { ...inventory };
     for (const r of this.taken.get(key) ?? []) {
-      out.cpuCoresFree = Math.max(0, out.cpuCoresFree - r.cpuCores);
-      out.gpuCardsFree = Math.max(0, out.gpuCardsFree - r.gpuCards);
-      out.npuCardsFree = Math.max(0, out.npuCardsFree - r.npuCards);
-      out.memoryGibFree = Math.max(0, out.memoryGibFree - r.memoryGib);
-      out.storageGibFree = Math.max(0, out.storageGibFree - r.storageGib);
+      out.cpuCoresFree = Math.min(out.cpuCoresTotal, out.cpuCoresFree + r.cpuCores);
+      out.gpuCardsFree = Math.min(out.gpuCardsTotal, out.gpuCardsFree + r.gpuCards);
+      out.npuCardsFree = Math.min(out.npuCardsTotal, out.npuCardsFree + r.npuCards);
+      out.memoryGibFree = Math.min(out.memoryGibTotal, out.memoryGibFree + r.memoryGib);
+      out.storageGibFree = Math.min(out.storageGibTotal, out.storageGibFree + r.storageGib);
     }
     return out;
   }

@@ -79,6 +79,8 @@ const DRIFT = 0.06;
  * Free capacity is the unused share of each total, so free ≤ total always.
  */
 export class SimulatedInventory implements InventorySource {
+  /** The simulated load is the site's other users: the node's tasks are not in it. */
+  readonly seesTasks = false;
   private readonly simulated: SimulatedPool[];
 
   constructor(count: number, seed: number) {

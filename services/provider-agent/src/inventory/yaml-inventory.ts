@@ -238,6 +238,9 @@ export function inventoryOf(pool: FilePool): InventoryData {
  * the error is reported (the caller logs it); one whose pools changed needs a restart.
  */
 export class YamlInventory implements InventorySource {
+  /** The file states the site's real free capacity: the node's running tasks are in it. */
+  readonly seesTasks = true;
+
   private constructor(
     private readonly file: string,
     private readonly definitions: readonly PoolDefinition[],

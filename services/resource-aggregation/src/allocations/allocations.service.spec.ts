@@ -127,7 +127,7 @@ async function confirmed(s: ReturnType<typeof subject>, order = 'order-1'): Prom
     resources: { cpuCores: 0, gpuCards: 2, npuCards: 0, memoryGib: 0, storageGib: 0 },
     ttlSeconds: 60,
   });
-  await s.holdsService.confirm(hold.holdId);
+  await s.holdsService.confirm(centre, hold.holdId);
   return hold.holdId;
 }
 
@@ -152,10 +152,26 @@ describe(taskMoves.name, () => {
 });
 
 describe(AllocationsService.name, () => {
+  it("lets only the hold's creator (or an operator) confirm it", async () => {
+    const s = subject();
+    const { hold } = await s.holdsService.create(centre, {
+      requestId: 'r-other',
+      poolId: POOL_ID,
+      orderReference: 'order-other',
+      resources: { cpuCores: 0, gpuCards: 1, npuCards: 0, memoryGib: 0, storageGib: 0 },
+      ttlSeconds: 60,
+    });
+    const stranger = { ...centre, subject: 'compute-selection' };
+    await expect(s.holdsService.confirm(stranger, hold.holdId)).rejects.toThrow(/another caller/);
+    expect(s.allocations.rows.has(hold.holdId)).toBe(false);
+    await s.holdsService.confirm(centre, hold.holdId);
+    expect(s.allocations.rows.has(hold.holdId)).toBe(true);
+  });
+
   it('opens a pending allocation for the provider when a hold is confirmed, once', async () => {
     const s = subject();
     const id = await confirmed(s);
-    await s.holdsService.confirm(id);
+    await s.holdsService.confirm(centre, id);
     expect(s.allocations.rows.get(id)).toMatchObject({
       allocationId: id,
       poolId: POOL_ID,

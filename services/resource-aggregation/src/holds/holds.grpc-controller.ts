@@ -58,8 +58,8 @@ export class HoldsGrpcController {
   @GrpcMethod(SERVICE, 'ConfirmHold')
   @AllowRoles('service', 'operator')
   @Audited('hold', 'holdId')
-  async confirmHold(request: ConfirmHoldRequest): Promise<ConfirmHoldResponse> {
-    return { hold: toHoldMessage(await this.holds.confirm(request.holdId)) };
+  async confirmHold(request: ConfirmHoldRequest, metadata: Metadata): Promise<ConfirmHoldResponse> {
+    return { hold: toHoldMessage(await this.holds.confirm(callerOf(metadata), request.holdId)) };
   }
 
   @GrpcMethod(SERVICE, 'ReleaseHold')

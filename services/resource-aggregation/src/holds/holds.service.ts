@@ -124,9 +124,18 @@ export class HoldsService {
     return { hold: await this.get(outcome.objectId), created: false };
   }
 
-  /** Confirms an active hold; confirming a confirmed one changes nothing. */
-  async confirm(holdIdInput: string): Promise<HoldEntity> {
+  /**
+   * Confirms an active hold; confirming a confirmed one changes nothing. Only its creator (or an
+   * operator) confirms it: another caller could otherwise turn a hold left to expire into an
+   * allocation the provider runs with no order behind it.
+   */
+  async confirm(caller: Caller, holdIdInput: string): Promise<HoldEntity> {
     return this.transition(holdIdInput, async (tx, hold, pool) => {
+      if (hold.createdBy !== caller.subject && !caller.roles.includes('operator'))
+        throw new PermissionDeniedError(
+          'NOT_HOLDER',
+          `hold ${hold.holdId} was created by another caller; only it or an operator confirms it`,
+        );
       if (hold.state === 'confirmed') return;
       // Expiry is judged by the database's clock, as the sweep that expires holds judges it.
       const now = await this.holds.databaseNow(tx);

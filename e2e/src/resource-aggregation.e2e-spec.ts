@@ -24,7 +24,8 @@ import {
   type NodeClients,
   type NodeUnderTest,
 } from './support/node-processes';
-import { pollUntil, retryWhile } from './support/waiting';
+import { inventoryOf, registerPool as registerPoolAt, waitForPoolState } from './support/pools';
+import { pollUntil } from './support/waiting';
 import { PathKind, type Demand } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 
 /**
@@ -63,34 +64,7 @@ const SPEC: PoolSpec = {
   },
 };
 
-function inventory(overrides: Partial<Inventory> = {}): Inventory {
-  return {
-    cpuServers: 10,
-    cpuCoresTotal: 640,
-    cpuCoresFree: 320,
-    gpuServers: 4,
-    gpuCardsTotal: 32,
-    gpuCardsFree: 8,
-    npuServers: 2,
-    npuCardsTotal: 16,
-    npuCardsFree: 16,
-    fp16TflopsTotal: 31_680,
-    fp16TflopsFree: 7_920,
-    fp32TflopsTotal: 2_144,
-    fp32TflopsFree: 536,
-    memoryGibTotal: 20_480,
-    memoryGibFree: 10_240,
-    storageGibTotal: 1_000_000,
-    storageGibFree: 600_000,
-    uplinkMbpsTotal: 100_000,
-    uplinkMbpsFree: 60_000,
-    uplinkTrafficGbFree: 5_000,
-    downlinkMbpsTotal: 100_000,
-    downlinkMbpsFree: 70_000,
-    downlinkTrafficGbFree: 5_000,
-    ...overrides,
-  };
-}
+const inventory = inventoryOf;
 
 function snapshot(
   poolId: string,
@@ -112,31 +86,16 @@ async function certifiedProvider(name: string): Promise<KeyHolder> {
   return new KeyHolder(api.tokens, apiKey);
 }
 
-/** Registers a pool, retried while the identifier service is not ready for the provider yet. */
-async function registerPool(holder: KeyHolder, spec: PoolSpec = SPEC): Promise<Pool> {
-  const requestId = randomUUID();
-  const { pool } = await retryWhile(
-    'RegisterPool to be accepted',
-    [GrpcStatus.UNAVAILABLE, GrpcStatus.FAILED_PRECONDITION],
-    async () =>
-      api.resources.registerPool({ requestId, spec, contractVersion: 1 }, await holder.options()),
-    SETTLE_MS,
-  );
-  return pool!;
+function registerPool(holder: KeyHolder, spec: PoolSpec = SPEC): Promise<Pool> {
+  return registerPoolAt(api, holder, spec);
 }
 
 async function poolAs(holder: KeyHolder, poolId: string): Promise<Pool> {
   return (await api.resources.getPool({ poolId }, await holder.options())).pool!;
 }
 
-async function waitForState(poolId: string, state: PoolState): Promise<Pool> {
-  const { value } = await pollUntil(
-    `pool ${poolId} to be ${PoolState[state]}`,
-    () => poolAs(operator, poolId),
-    (pool) => pool.state === state,
-    SETTLE_MS,
-  );
-  return value;
+function waitForState(poolId: string, state: PoolState): Promise<Pool> {
+  return waitForPoolState(api, operator, poolId, state);
 }
 
 /** A demand one H800 card in the pool's class can meet, from a user in Shanghai. */

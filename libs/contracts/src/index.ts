@@ -5,3 +5,6 @@ export * from './network';
 export * from './participant';
 export * from './resource';
 export * from './market';
+export * from './national-report';
+export * from './report-windows';
+export * from './national-report.example';

@@ -4,7 +4,9 @@ import { SERVICE_NAME, type MockConfig } from './config';
 import { FaultsModule } from './faults/faults.module';
 import { FilingsModule } from './filings/filings.module';
 import { NodesModule } from './nodes/nodes.module';
+import { ComplianceModule } from './compliance/compliance.module';
 import { ReportsModule } from './reports/reports.module';
+import { SigningKeysModule } from './signing-keys/signing-keys.module';
 import { MOCK_SCHEMA } from './schema';
 
 /** Root module of the national node mock: the platform (without events) and its features. */
@@ -18,7 +20,9 @@ export class NationalNodeMockModule {
         FaultsModule,
         NodesModule,
         FilingsModule,
+        SigningKeysModule,
         ReportsModule,
+        ComplianceModule,
       ],
     };
   }

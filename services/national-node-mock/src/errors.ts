@@ -14,6 +14,12 @@ export enum ErrorReason {
   /** SubmitReport: the report id was received before with other content. */
   REPORT_ID_CONFLICT = 'REPORT_ID_CONFLICT',
   REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
+  /** RegisterReportSigningKey: another node registered the key. */
+  SIGNING_KEY_CONFLICT = 'SIGNING_KEY_CONFLICT',
+  /** SubmitReport: the signing key id is no key of the reporting node. */
+  SIGNING_KEY_NOT_REGISTERED = 'SIGNING_KEY_NOT_REGISTERED',
+  /** SubmitReport: the Ed25519 signature does not verify against the node's key. */
+  SIGNATURE_INVALID = 'SIGNATURE_INVALID',
   INJECTED_OUTAGE = 'INJECTED_OUTAGE',
   INJECTED_UNAVAILABLE = 'INJECTED_UNAVAILABLE',
 }

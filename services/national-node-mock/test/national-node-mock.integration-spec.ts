@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { createGrpcClient, toTimestamp } from '@cinode/grpc';
+import { addCstDays, cstDateOf, exampleReportPayload, windowAt } from '@cinode/contracts';
+import { createGrpcClient, fromTimestamp, toTimestamp } from '@cinode/grpc';
 import {
   IdentifiedObjectType,
   NodeType,
@@ -8,7 +9,6 @@ import {
   type FileIdentifierRequest,
   type NationalNodeAdminServiceClient,
   type NationalNodeServiceClient,
-  type SubmitReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import {
   createTestAuth,
@@ -18,6 +18,7 @@ import {
   plaintext,
 } from '@cinode/testing';
 import { startMock, type MockUnderTest } from './mock-harness';
+import { rawPublicKey, registerSigner, type UnsignedReport } from './report-signer';
 
 let auth: TestAuth;
 let databaseUrl: string;
@@ -70,7 +71,7 @@ function filingRequest(
   };
 }
 
-function reportRequest(nodeCode: string, reportId: string, payload: object): SubmitReportRequest {
+function reportRequest(nodeCode: string, reportId: string, payload: object): UnsignedReport {
   return {
     reportId,
     nodeCode,
@@ -274,24 +275,70 @@ describe('national node mock: FileIdentifier', () => {
   });
 });
 
-describe('national node mock: SubmitReport', () => {
-  it('stores a report once and returns the same receipt for a retry', async () => {
+describe('national node mock: RegisterReportSigningKey', () => {
+  it('registers a key once per node and refuses it for another node', async () => {
     const node = await registerNode();
+    const other = await registerNode();
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const raw = rawPublicKey(publicKey);
+    const first = await mock.node.api.registerReportSigningKey({
+      nodeCode: node.nodeCode,
+      publicKey: raw,
+    });
+    expect(first.created).toBe(true);
+    expect(first.key?.keyId).toBe(createHash('sha256').update(raw).digest('hex'));
+    const again = await mock.node.api.registerReportSigningKey({
+      nodeCode: node.nodeCode,
+      publicKey: raw,
+    });
+    expect(again).toEqual({ ...first, created: false });
+    const error = await expectGrpcError(
+      mock.node.api.registerReportSigningKey({ nodeCode: other.nodeCode, publicKey: raw }),
+      GrpcStatus.ALREADY_EXISTS,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('SIGNING_KEY_CONFLICT');
+  });
+
+  it('refuses a key that is no raw Ed25519 public key, and unknown nodes', async () => {
+    const node = await registerNode();
+    const error = await expectGrpcError(
+      mock.node.api.registerReportSigningKey({
+        nodeCode: node.nodeCode,
+        publicKey: Buffer.alloc(31),
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field)).toEqual(['public_key']);
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const unknown = await expectGrpcError(
+      mock.node.api.registerReportSigningKey({
+        nodeCode: 'R9999',
+        publicKey: rawPublicKey(publicKey),
+      }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(unknown.status?.errorInfo?.reason).toBe('NODE_NOT_REGISTERED');
+  });
+});
+
+describe('national node mock: SubmitReport', () => {
+  it('stores a signed report once and returns the same receipt for a retry', async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
     const reportId = randomUUID();
-    const payload = {
-      base_info: { organization_name: 'Example' },
-      compute_info: { cpu_cores_total: 1024 },
-    };
-    const first = await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, payload));
+    const payload = exampleReportPayload();
+    const request = signer.sign(reportRequest(node.nodeCode, reportId, payload));
+    const first = await mock.node.api.submitReport(request);
     expect(first.created).toBe(true);
     expect(first.receiptNumber).toMatch(/^RR\d{14}$/);
 
-    const retry = await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, payload));
+    const retry = await mock.node.api.submitReport(request);
     expect(retry).toEqual({ ...first, created: false });
 
     const stored = await mock.operatorReads.api.getReport({ reportId });
     expect(JSON.parse(Buffer.from(stored.report!.payload).toString('utf8'))).toEqual(payload);
     expect(stored.report?.payloadSize).toBe(Buffer.byteLength(JSON.stringify(payload)));
+    expect(stored.report?.signingKeyId).toBe(signer.keyId);
 
     const listed = await mock.operatorReads.api.listReports({
       nodeCode: node.nodeCode,
@@ -305,16 +352,19 @@ describe('national node mock: SubmitReport', () => {
 
   it('refuses a different report under an id already used', async () => {
     const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
     const reportId = randomUUID();
-    await mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, { n: 1 }));
+    const payload = exampleReportPayload();
+    await mock.node.api.submitReport(signer.sign(reportRequest(node.nodeCode, reportId, payload)));
+    payload.compute.cpu_cores_free -= 1;
     const error = await expectGrpcError(
-      mock.node.api.submitReport(reportRequest(node.nodeCode, reportId, { n: 2 })),
+      mock.node.api.submitReport(signer.sign(reportRequest(node.nodeCode, reportId, payload))),
       GrpcStatus.ALREADY_EXISTS,
     );
     expect(error.status?.errorInfo?.reason).toBe('REPORT_ID_CONFLICT');
   });
 
-  it('validates the envelope and the payload', async () => {
+  it('validates the envelope, the signature fields and the payload', async () => {
     const node = await registerNode();
     const request = reportRequest(node.nodeCode, 'not-a-uuid', {});
     const error = await expectGrpcError(
@@ -324,12 +374,142 @@ describe('national node mock: SubmitReport', () => {
         contentType: 'text/plain',
         payload: Buffer.from('[1,2'),
         periodEnd: request.periodStart,
+        signature: Buffer.alloc(3),
+        signingKeyId: 'ABC',
       }),
       GrpcStatus.INVALID_ARGUMENT,
     );
     expect(error.status?.fieldViolations.map((v) => v.field).sort()).toEqual(
-      ['content_type', 'payload', 'period_end', 'report_id', 'special_request_id'].sort(),
+      [
+        'content_type',
+        'payload',
+        'period_end',
+        'report_id',
+        'signature',
+        'signing_key_id',
+        'special_request_id',
+      ].sort(),
     );
+  });
+
+  it('names an unknown report type, a missing field and a bad value in a signed payload', async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const payload = exampleReportPayload() as unknown as Record<string, Record<string, unknown>>;
+    payload['weather'] = { sunny: true };
+    delete payload['compute']['cpu_cores_free'];
+    payload['compute']['gpu_cards_free'] = 'many';
+    const error = await expectGrpcError(
+      mock.node.api.submitReport(signer.sign(reportRequest(node.nodeCode, randomUUID(), payload))),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations).toEqual(
+      expect.arrayContaining([
+        { field: 'payload.weather', description: 'unknown report type' },
+        { field: 'payload.compute.cpu_cores_free', description: 'is required' },
+        expect.objectContaining({ field: 'payload.compute.gpu_cards_free' }),
+      ]),
+    );
+    expect(error.status?.fieldViolations).toHaveLength(3);
+  });
+
+  it('refuses a tampered payload, a tampered signature and a key of another node', async () => {
+    const node = await registerNode();
+    const other = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const otherSigner = await registerSigner(mock.node, other.nodeCode);
+    const signed = signer.sign(reportRequest(node.nodeCode, randomUUID(), exampleReportPayload()));
+
+    const tamperedPayload = exampleReportPayload();
+    tamperedPayload.compute.cpu_cores_free += 1;
+    const payloadError = await expectGrpcError(
+      mock.node.api.submitReport({
+        ...signed,
+        payload: Buffer.from(JSON.stringify(tamperedPayload)),
+      }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(payloadError.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+
+    const signature = Buffer.from(signed.signature);
+    signature[10] = signature[10] ^ 0x01;
+    const signatureError = await expectGrpcError(
+      mock.node.api.submitReport({ ...signed, signature }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(signatureError.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+
+    const envelopeError = await expectGrpcError(
+      mock.node.api.submitReport({ ...signed, generatedAt: signed.periodEnd }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(envelopeError.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+
+    const keyError = await expectGrpcError(
+      mock.node.api.submitReport({ ...signed, signingKeyId: otherSigner.keyId }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(keyError.status?.errorInfo?.reason).toBe('SIGNING_KEY_NOT_REGISTERED');
+    const listed = await mock.operatorReads.api.listReports({
+      nodeCode: node.nodeCode,
+      kind: 0,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(listed.reports).toHaveLength(0);
+
+    await expect(mock.node.api.submitReport(signed)).resolves.toMatchObject({ created: true });
+  });
+});
+
+describe('national node mock: ListReportingCompliance', () => {
+  it("records whether the day's daily report arrived inside a window", async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const receipt = await mock.node.api.submitReport(
+      signer.sign(reportRequest(node.nodeCode, randomUUID(), exampleReportPayload())),
+    );
+    const receivedAt = fromTimestamp(receipt.receivedAt!);
+    const today = cstDateOf(receivedAt);
+    const { days } = await mock.operatorReads.api.listReportingCompliance({
+      nodeCode: node.nodeCode,
+      startDate: addCstDays(today, -1),
+      endDate: today,
+    });
+    expect(days.map((d) => d.date)).toEqual([addCstDays(today, -1), today]);
+    expect(days[0]).toMatchObject({ met: false, reportsOutsideWindows: 0 });
+    expect(days[0].windows.map((w) => [w.window, w.onTime])).toEqual([
+      ['morning', false],
+      ['noon', false],
+      ['evening', false],
+    ]);
+    const inWindow = windowAt(receivedAt)?.name;
+    const day = days[1];
+    expect(day.met).toBe(inWindow !== undefined);
+    expect(day.reportsOutsideWindows).toBe(inWindow === undefined ? 1 : 0);
+    for (const w of day.windows) expect(w.onTime).toBe(w.window === inWindow);
+  });
+
+  it('refuses a malformed date and too long a range', async () => {
+    const node = await registerNode();
+    const error = await expectGrpcError(
+      mock.operatorReads.api.listReportingCompliance({
+        nodeCode: node.nodeCode,
+        startDate: '2026-02-30',
+        endDate: '2027-01-01',
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field)).toEqual(['start_date']);
+    const range = await expectGrpcError(
+      mock.operatorReads.api.listReportingCompliance({
+        nodeCode: node.nodeCode,
+        startDate: '2026-01-01',
+        endDate: '2026-12-31',
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(range.status?.fieldViolations.map((v) => v.field)).toEqual(['end_date']);
   });
 });
 

@@ -56,6 +56,10 @@ export class ReportEntity {
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt!: Date;
 
+  /** Id of the node's key that signed the report ('' for reports received before signatures). */
+  @Column({ name: 'signing_key_id', type: 'varchar', length: 64, default: '' })
+  signingKeyId!: string;
+
   /** SHA-256 of the envelope and payload, to tell a retry from a conflicting resubmission. */
   @Column({ name: 'content_sha256', type: 'char', length: 64 })
   contentSha256!: string;

@@ -18,5 +18,6 @@ export function toReportMessage(entity: ReportEntity): Report {
     payloadSha256: entity.payloadSha256,
     receiptNumber: entity.receiptNumber,
     receivedAt: toTimestamp(entity.receivedAt),
+    signingKeyId: entity.signingKeyId,
   };
 }

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { FaultsModule } from '../faults/faults.module';
 import { NodesModule } from '../nodes/nodes.module';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { ReportsGrpcController } from './reports.grpc-controller';
 import { ReportsRepository } from './reports.repository';
 import { ReportsService } from './reports.service';
 
 /** Reports nodes submit, with receipts. */
 @Module({
-  imports: [FaultsModule, NodesModule],
+  imports: [FaultsModule, NodesModule, SigningKeysModule],
   controllers: [ReportsGrpcController],
   providers: [ReportsRepository, ReportsService],
 })

@@ -15,11 +15,11 @@ export class ReportsRepository {
       `INSERT INTO received_report
          (report_id, node_code, kind, special_request_id, period_start, period_end, generated_at,
           schema_version, content_type, payload, payload_size, payload_sha256, receipt_number,
-          received_at, content_sha256)
+          received_at, content_sha256, signing_key_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                     || lpad(nextval('received_report_seq')::text, 6, '0'),
-               date_trunc('milliseconds', now()), $13)`,
+               date_trunc('milliseconds', now()), $13, $14)`,
       [
         report.reportId,
         report.nodeCode,
@@ -34,6 +34,7 @@ export class ReportsRepository {
         report.payloadSize,
         report.payloadSha256,
         report.contentSha256,
+        report.signingKeyId,
       ],
     );
     const stored = await this.find(report.reportId, false, tx);

@@ -3,10 +3,12 @@ import { Injectable } from '@nestjs/common';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
+  PermissionDeniedError,
   FieldChecks,
   NotFoundError,
   resolvePageSize,
   PageTokens,
+  ValidationError,
 } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
@@ -14,10 +16,13 @@ import {
   ReportKind,
   type SubmitReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { reportPayloadViolations, reportSigningMessage } from '@cinode/contracts';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
+import { ED25519_SIGNATURE_BYTES, verifyEd25519 } from '../signing-keys/report-signature';
+import { SigningKeysRepository } from '../signing-keys/signing-keys.repository';
 import type { ReportEntity } from './report.entity';
 import { ReportsRepository } from './reports.repository';
 
@@ -31,6 +36,7 @@ export class ReportsService {
     private readonly uow: UnitOfWork,
     private readonly reports: ReportsRepository,
     private readonly nodes: NodesRepository,
+    private readonly signingKeys: SigningKeysRepository,
     private readonly pageTokens: PageTokens,
   ) {}
 
@@ -62,10 +68,21 @@ export class ReportsService {
       checks.add('period_end', 'must be after period_start');
     }
     const payload = Buffer.from(request.payload);
+    let parsed: unknown;
     if (payload.length === 0) checks.add('payload', 'is required');
     else if (payload.length > MAX_PAYLOAD_BYTES)
       checks.add('payload', `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
-    else if (!isJsonObject(payload)) checks.add('payload', 'must be a JSON object');
+    else {
+      parsed = parseJsonObject(payload);
+      if (parsed === undefined) checks.add('payload', 'must be a JSON object');
+    }
+    if (request.signature.length !== ED25519_SIGNATURE_BYTES)
+      checks.add('signature', `must be an Ed25519 signature of ${ED25519_SIGNATURE_BYTES} bytes`);
+    checks.text('signing_key_id', request.signingKeyId, {
+      max: 64,
+      pattern: /^[0-9a-f]{64}$/,
+      patternHint: 'must be the lower-case hex key id RegisterReportSigningKey returned',
+    });
     checks.throwIfAny();
 
     const node = await this.nodes.findByCode(request.nodeCode);
@@ -76,6 +93,7 @@ export class ReportsService {
       );
     }
     const reportId = request.reportId.toLowerCase();
+    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
     const envelope = {
       reportId,
       nodeCode: request.nodeCode,
@@ -87,7 +105,21 @@ export class ReportsService {
       schemaVersion: request.schemaVersion,
       contentType: request.contentType,
     };
-    const payloadSha256 = createHash('sha256').update(payload).digest('hex');
+    // Authenticity first: nothing of an unsigned or tampered payload is looked at further.
+    const key = await this.signingKeys.find(request.signingKeyId);
+    if (!key || key.nodeCode !== request.nodeCode)
+      throw new FailedPreconditionError(
+        ErrorReason.SIGNING_KEY_NOT_REGISTERED,
+        `signing key ${request.signingKeyId} is not registered for node ${request.nodeCode}`,
+      );
+    const signed = reportSigningMessage({ ...envelope, payloadSha256 });
+    if (!verifyEd25519(key.publicKey, signed, request.signature))
+      throw new PermissionDeniedError(
+        ErrorReason.SIGNATURE_INVALID,
+        `the signature of report ${reportId} does not verify against key ${key.keyId}`,
+      );
+    const violations = reportPayloadViolations(request.schemaVersion, parsed);
+    if (violations.length > 0) throw new ValidationError(violations);
     const hash = contentSha256({ ...envelope, payloadSha256 });
     // The same report id with the same content again is a retried delivery: the same receipt.
     const outcome = await this.uow.idempotentInsert(
@@ -104,6 +136,7 @@ export class ReportsService {
           payloadSize: payload.length,
           payloadSha256,
           contentSha256: hash,
+          signingKeyId: key.keyId,
         });
         return { result: report, objectId: report.reportId };
       },
@@ -169,11 +202,11 @@ export class ReportsService {
   }
 }
 
-function isJsonObject(payload: Buffer): boolean {
+function parseJsonObject(payload: Buffer): object | undefined {
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -271,7 +271,11 @@ export interface Report {
   /** Receipt number assigned on receipt, e.g. "RR20261123000001". */
   receiptNumber: string;
   /** When the national node received it. */
-  receivedAt: Timestamp | undefined;
+  receivedAt:
+    | Timestamp
+    | undefined;
+  /** Id of the node's key that signed it (see RegisterReportSigningKey). */
+  signingKeyId: string;
 }
 
 /** Request of SubmitReport: the report envelope and its payload. */
@@ -300,8 +304,15 @@ export interface SubmitReportRequest {
   schemaVersion: string;
   /** Must be "application/json". */
   contentType: string;
-  /** The report: a JSON object, at most 4 MiB. */
+  /** The report: a JSON object, at most 4 MiB, valid against `schema_version`. */
   payload: Uint8Array;
+  /**
+   * Ed25519 signature (64 bytes) of the report: the envelope fields above and the payload's
+   * SHA-256, laid out as @cinode/contracts reportSigningMessage does; required.
+   */
+  signature: Uint8Array;
+  /** Id of the registered key that made `signature`; required. */
+  signingKeyId: string;
 }
 
 /** Response of SubmitReport: the receipt. */
@@ -346,6 +357,86 @@ export interface GetReportRequest {
 export interface GetReportResponse {
   /** The report with its payload. */
   report: Report | undefined;
+}
+
+/** A public key a node signs its reports with. */
+export interface ReportSigningKey {
+  /** Lower-case hex SHA-256 of the raw public key; unique. */
+  keyId: string;
+  /** Code of the node that registered it. */
+  nodeCode: string;
+  /** The raw Ed25519 public key, 32 bytes. */
+  publicKey: Uint8Array;
+  /** When it was registered. */
+  registeredAt: Timestamp | undefined;
+}
+
+/** Request of RegisterReportSigningKey. */
+export interface RegisterReportSigningKeyRequest {
+  /** Code of the node; must be registered. */
+  nodeCode: string;
+  /** The raw Ed25519 public key, 32 bytes. */
+  publicKey: Uint8Array;
+}
+
+/** Response of RegisterReportSigningKey. */
+export interface RegisterReportSigningKeyResponse {
+  /** The registration, new or existing. */
+  key:
+    | ReportSigningKey
+    | undefined;
+  /** True when this call registered the key, false when it was registered before. */
+  created: boolean;
+}
+
+/** Whether a daily report arrived inside one window of one day. */
+export interface WindowCompliance {
+  /** Name of the window: "morning" (07:00-08:00), "noon" (12:00-13:00) or "evening" (19:00-20:00). */
+  window: string;
+  /** When the window opens. */
+  windowStart:
+    | Timestamp
+    | undefined;
+  /** When the window closes (exclusive). */
+  windowEnd:
+    | Timestamp
+    | undefined;
+  /** True when at least one daily report was received inside the window. */
+  onTime: boolean;
+  /** Daily reports received inside the window. */
+  reportsReceived: number;
+  /** Id of the first daily report received inside the window; empty when none was. */
+  firstReportId: string;
+  /** When that report was received. */
+  firstReceivedAt: Timestamp | undefined;
+}
+
+/** One node's daily-report timing on one day. */
+export interface DayCompliance {
+  /** The day, YYYY-MM-DD, China Standard Time. */
+  date: string;
+  /** True when a daily report arrived inside any window of the day. */
+  met: boolean;
+  /** The three windows, in time order. */
+  windows: WindowCompliance[];
+  /** Daily reports received that day outside every window. */
+  reportsOutsideWindows: number;
+}
+
+/** Request of ListReportingCompliance. */
+export interface ListReportingComplianceRequest {
+  /** Code of the node; required. */
+  nodeCode: string;
+  /** First day, YYYY-MM-DD (China Standard Time); required. */
+  startDate: string;
+  /** Last day, inclusive; empty for `start_date` alone. At most 92 days from `start_date`. */
+  endDate: string;
+}
+
+/** Response of ListReportingCompliance. */
+export interface ListReportingComplianceResponse {
+  /** One entry per day, oldest first. */
+  days: DayCompliance[];
 }
 
 /** Faults the mock injects into NationalNodeService calls. */
@@ -1444,6 +1535,7 @@ function createBaseReport(): Report {
     payloadSha256: "",
     receiptNumber: "",
     receivedAt: undefined,
+    signingKeyId: "",
   };
 }
 
@@ -1490,6 +1582,9 @@ export const Report: MessageFns<Report> = {
     }
     if (message.receivedAt !== undefined) {
       Timestamp.encode(message.receivedAt, writer.uint32(114).fork()).join();
+    }
+    if (message.signingKeyId !== "") {
+      writer.uint32(122).string(message.signingKeyId);
     }
     return writer;
   },
@@ -1613,6 +1708,14 @@ export const Report: MessageFns<Report> = {
           message.receivedAt = Timestamp.decode(reader, reader.uint32());
           continue;
         }
+        case 15: {
+          if (tag !== 122) {
+            break;
+          }
+
+          message.signingKeyId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1635,6 +1738,8 @@ function createBaseSubmitReportRequest(): SubmitReportRequest {
     schemaVersion: "",
     contentType: "",
     payload: new Uint8Array(0),
+    signature: new Uint8Array(0),
+    signingKeyId: "",
   };
 }
 
@@ -1669,6 +1774,12 @@ export const SubmitReportRequest: MessageFns<SubmitReportRequest> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(82).bytes(message.payload);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(90).bytes(message.signature);
+    }
+    if (message.signingKeyId !== "") {
+      writer.uint32(98).string(message.signingKeyId);
     }
     return writer;
   },
@@ -1758,6 +1869,22 @@ export const SubmitReportRequest: MessageFns<SubmitReportRequest> = {
           }
 
           message.payload = reader.bytes();
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.signature = reader.bytes();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.signingKeyId = reader.string();
           continue;
         }
       }
@@ -2021,6 +2148,449 @@ export const GetReportResponse: MessageFns<GetReportResponse> = {
   },
 };
 
+function createBaseReportSigningKey(): ReportSigningKey {
+  return { keyId: "", nodeCode: "", publicKey: new Uint8Array(0), registeredAt: undefined };
+}
+
+export const ReportSigningKey: MessageFns<ReportSigningKey> = {
+  encode(message: ReportSigningKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.nodeCode !== "") {
+      writer.uint32(18).string(message.nodeCode);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(26).bytes(message.publicKey);
+    }
+    if (message.registeredAt !== undefined) {
+      Timestamp.encode(message.registeredAt, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportSigningKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReportSigningKey();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.keyId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.publicKey = reader.bytes();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.registeredAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseRegisterReportSigningKeyRequest(): RegisterReportSigningKeyRequest {
+  return { nodeCode: "", publicKey: new Uint8Array(0) };
+}
+
+export const RegisterReportSigningKeyRequest: MessageFns<RegisterReportSigningKeyRequest> = {
+  encode(message: RegisterReportSigningKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeCode !== "") {
+      writer.uint32(10).string(message.nodeCode);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(18).bytes(message.publicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterReportSigningKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRegisterReportSigningKeyRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.publicKey = reader.bytes();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseRegisterReportSigningKeyResponse(): RegisterReportSigningKeyResponse {
+  return { key: undefined, created: false };
+}
+
+export const RegisterReportSigningKeyResponse: MessageFns<RegisterReportSigningKeyResponse> = {
+  encode(message: RegisterReportSigningKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== undefined) {
+      ReportSigningKey.encode(message.key, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterReportSigningKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRegisterReportSigningKeyResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.key = ReportSigningKey.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.created = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseWindowCompliance(): WindowCompliance {
+  return {
+    window: "",
+    windowStart: undefined,
+    windowEnd: undefined,
+    onTime: false,
+    reportsReceived: 0,
+    firstReportId: "",
+    firstReceivedAt: undefined,
+  };
+}
+
+export const WindowCompliance: MessageFns<WindowCompliance> = {
+  encode(message: WindowCompliance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.window !== "") {
+      writer.uint32(10).string(message.window);
+    }
+    if (message.windowStart !== undefined) {
+      Timestamp.encode(message.windowStart, writer.uint32(18).fork()).join();
+    }
+    if (message.windowEnd !== undefined) {
+      Timestamp.encode(message.windowEnd, writer.uint32(26).fork()).join();
+    }
+    if (message.onTime !== false) {
+      writer.uint32(32).bool(message.onTime);
+    }
+    if (message.reportsReceived !== 0) {
+      writer.uint32(40).int32(message.reportsReceived);
+    }
+    if (message.firstReportId !== "") {
+      writer.uint32(50).string(message.firstReportId);
+    }
+    if (message.firstReceivedAt !== undefined) {
+      Timestamp.encode(message.firstReceivedAt, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WindowCompliance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseWindowCompliance();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.window = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.windowStart = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.windowEnd = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.onTime = reader.bool();
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.reportsReceived = reader.int32();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.firstReportId = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.firstReceivedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseDayCompliance(): DayCompliance {
+  return { date: "", met: false, windows: [], reportsOutsideWindows: 0 };
+}
+
+export const DayCompliance: MessageFns<DayCompliance> = {
+  encode(message: DayCompliance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.date !== "") {
+      writer.uint32(10).string(message.date);
+    }
+    if (message.met !== false) {
+      writer.uint32(16).bool(message.met);
+    }
+    for (const v of message.windows) {
+      WindowCompliance.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.reportsOutsideWindows !== 0) {
+      writer.uint32(32).int32(message.reportsOutsideWindows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DayCompliance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDayCompliance();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.date = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.met = reader.bool();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.windows.push(WindowCompliance.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.reportsOutsideWindows = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListReportingComplianceRequest(): ListReportingComplianceRequest {
+  return { nodeCode: "", startDate: "", endDate: "" };
+}
+
+export const ListReportingComplianceRequest: MessageFns<ListReportingComplianceRequest> = {
+  encode(message: ListReportingComplianceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeCode !== "") {
+      writer.uint32(10).string(message.nodeCode);
+    }
+    if (message.startDate !== "") {
+      writer.uint32(18).string(message.startDate);
+    }
+    if (message.endDate !== "") {
+      writer.uint32(26).string(message.endDate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReportingComplianceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListReportingComplianceRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.startDate = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.endDate = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListReportingComplianceResponse(): ListReportingComplianceResponse {
+  return { days: [] };
+}
+
+export const ListReportingComplianceResponse: MessageFns<ListReportingComplianceResponse> = {
+  encode(message: ListReportingComplianceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.days) {
+      DayCompliance.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReportingComplianceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListReportingComplianceResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.days.push(DayCompliance.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 function createBaseFaultInjection(): FaultInjection {
   return { unavailableRatio: 0, addedLatency: undefined, outage: false };
 }
@@ -2264,8 +2834,36 @@ export interface NationalNodeServiceClient {
   ): Observable<ListIdentifierFilingsResponse>;
 
   /**
+   * Registers a public key the node signs its reports with (Ed25519). Registering the same key
+   * again for the same node returns the original registration; a key registered by another node
+   * is ALREADY_EXISTS (SIGNING_KEY_CONFLICT). A node may hold several keys (rotation).
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code or a public key that is not 32 bytes.
+   * - FAILED_PRECONDITION (NODE_NOT_REGISTERED): the node is not registered.
+   * - ALREADY_EXISTS (SIGNING_KEY_CONFLICT): another node registered the key.
+   */
+
+  registerReportSigningKey(
+    request: RegisterReportSigningKeyRequest,
+    metadata?: Metadata,
+  ): Observable<RegisterReportSigningKeyResponse>;
+
+  /**
    * Submits one report. Submitting the same `report_id` again with the same content returns the
    * original receipt; with different content it is ALREADY_EXISTS.
+   *
+   * The payload is validated strictly against its schema version (cinode's @cinode/contracts
+   * national-report schemas), and its Ed25519 signature against the key the node registered.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed envelope field, an unknown report type, a
+   *   missing field or a bad value; each violation names its field (`payload.compute.cpu_cores_free`).
+   * - FAILED_PRECONDITION (NODE_NOT_REGISTERED): the node is not registered.
+   * - FAILED_PRECONDITION (SIGNING_KEY_NOT_REGISTERED): `signing_key_id` is no key of the node.
+   * - PERMISSION_DENIED (SIGNATURE_INVALID): the signature does not verify (tampered payload,
+   *   envelope or signature).
+   * - ALREADY_EXISTS (REPORT_ID_CONFLICT): the report id was received with other content.
    */
 
   submitReport(request: SubmitReportRequest, metadata?: Metadata): Observable<SubmitReportResponse>;
@@ -2277,6 +2875,21 @@ export interface NationalNodeServiceClient {
   /** Returns one received report with its payload. */
 
   getReport(request: GetReportRequest, metadata?: Metadata): Observable<GetReportResponse>;
+
+  /**
+   * Whether a node's daily report arrived in time, per day and window (China Standard Time): the
+   * timing indicator of seed 004 (数据上报时限, 每日报送). A day is met when a daily report was
+   * received inside any one of the windows 07:00-08:00, 12:00-13:00 and 19:00-20:00.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code or date, or more than 92 days.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   */
+
+  listReportingCompliance(
+    request: ListReportingComplianceRequest,
+    metadata?: Metadata,
+  ): Observable<ListReportingComplianceResponse>;
 }
 
 /**
@@ -2338,8 +2951,39 @@ export interface NationalNodeServiceController {
   ): Promise<ListIdentifierFilingsResponse> | Observable<ListIdentifierFilingsResponse> | ListIdentifierFilingsResponse;
 
   /**
+   * Registers a public key the node signs its reports with (Ed25519). Registering the same key
+   * again for the same node returns the original registration; a key registered by another node
+   * is ALREADY_EXISTS (SIGNING_KEY_CONFLICT). A node may hold several keys (rotation).
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code or a public key that is not 32 bytes.
+   * - FAILED_PRECONDITION (NODE_NOT_REGISTERED): the node is not registered.
+   * - ALREADY_EXISTS (SIGNING_KEY_CONFLICT): another node registered the key.
+   */
+
+  registerReportSigningKey(
+    request: RegisterReportSigningKeyRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<RegisterReportSigningKeyResponse>
+    | Observable<RegisterReportSigningKeyResponse>
+    | RegisterReportSigningKeyResponse;
+
+  /**
    * Submits one report. Submitting the same `report_id` again with the same content returns the
    * original receipt; with different content it is ALREADY_EXISTS.
+   *
+   * The payload is validated strictly against its schema version (cinode's @cinode/contracts
+   * national-report schemas), and its Ed25519 signature against the key the node registered.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed envelope field, an unknown report type, a
+   *   missing field or a bad value; each violation names its field (`payload.compute.cpu_cores_free`).
+   * - FAILED_PRECONDITION (NODE_NOT_REGISTERED): the node is not registered.
+   * - FAILED_PRECONDITION (SIGNING_KEY_NOT_REGISTERED): `signing_key_id` is no key of the node.
+   * - PERMISSION_DENIED (SIGNATURE_INVALID): the signature does not verify (tampered payload,
+   *   envelope or signature).
+   * - ALREADY_EXISTS (REPORT_ID_CONFLICT): the report id was received with other content.
    */
 
   submitReport(
@@ -2360,6 +3004,24 @@ export interface NationalNodeServiceController {
     request: GetReportRequest,
     metadata?: Metadata,
   ): Promise<GetReportResponse> | Observable<GetReportResponse> | GetReportResponse;
+
+  /**
+   * Whether a node's daily report arrived in time, per day and window (China Standard Time): the
+   * timing indicator of seed 004 (数据上报时限, 每日报送). A day is met when a daily report was
+   * received inside any one of the windows 07:00-08:00, 12:00-13:00 and 19:00-20:00.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code or date, or more than 92 days.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   */
+
+  listReportingCompliance(
+    request: ListReportingComplianceRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<ListReportingComplianceResponse>
+    | Observable<ListReportingComplianceResponse>
+    | ListReportingComplianceResponse;
 }
 
 export function NationalNodeServiceControllerMethods() {
@@ -2371,9 +3033,11 @@ export function NationalNodeServiceControllerMethods() {
       "fileIdentifier",
       "getIdentifierFiling",
       "listIdentifierFilings",
+      "registerReportSigningKey",
       "submitReport",
       "listReports",
       "getReport",
+      "listReportingCompliance",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -168,7 +168,12 @@ async function freeGpuCards(poolId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  node = await startNode({ tokenTtlSeconds: 600 });
+  // The pools here report once and never again: they must not go stale while the tests run (the
+  // e2e node's 5 s stale interval is for the specs that test liveness).
+  node = await startNode({
+    tokenTtlSeconds: 600,
+    env: { POOL_STALE_AFTER_SECONDS: '600', POOL_OFFLINE_AFTER_SECONDS: '1200' },
+  });
   api = node.clients;
   operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
   provider = await participant(

@@ -214,6 +214,10 @@ beforeAll(async () => {
     GRPC_PORT: String(centerPort),
     METRICS_PORT: '0',
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
+    // The market's peers are not part of this test: a closed port answers their calls UNAVAILABLE.
+    COMPUTE_SELECTION_ADDRESS: '127.0.0.1:9',
+    RESOURCE_AGGREGATION_ADDRESS: '127.0.0.1:9',
+    ORDER_RECOVERY_INTERVAL_MS: '0',
   });
   const identifierPort = await findFreePort();
   const identifierMetrics = await findFreePort();

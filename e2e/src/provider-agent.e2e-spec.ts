@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { OrderState } from '@cinode/proto/gen/cinode/market/v1/market_service';
+import {
+  ParticipantKind,
+  UserCategory,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import {
   PoolState,
   TaskState,
@@ -194,5 +198,63 @@ describe('provider agent (issue 8)', () => {
     expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
     expect(agent!.output()).toMatch(/reported TASK_STATE_RUNNING/);
     expect(agent!.output()).toMatch(/task completed on/);
+  }, 60_000);
+
+  it("takes a user's order through the market: demand, ranked candidates, order, the agent's task COMPLETED", async () => {
+    const request = organisation(
+      ParticipantKind.PARTICIPANT_KIND_USER,
+      `Agent Lab ${randomUUID().slice(0, 8)}`,
+    );
+    request.userCategory = UserCategory.USER_CATEGORY_RESEARCH_INSTITUTE;
+    const user = new KeyHolder(
+      api.tokens,
+      (await registerAndCertify(api, operator, request)).apiKey,
+    );
+    const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
+    const { demand } = await api.market.submitDemand(
+      {
+        requestId: randomUUID(),
+        customerReference: '',
+        demand: {
+          poolClass: target.spec!.poolClass,
+          acceleratorModel: target.spec!.accelerators[0].model,
+          acceleratorCount: 1,
+          fp16Tflops: 0,
+          fp32Tflops: 0,
+          cpuCores: 2,
+          memoryGib: 8,
+          storageGib: 0,
+          durationHours: 1,
+          allowedRegions: [target.spec!.regionCode],
+          userRegionCode: target.spec!.regionCode,
+          userSite: '',
+          maxLatencyMs: 0,
+          minBandwidthMbps: 0,
+          maxPriceFenPerHour: 0,
+          minSecurityLevel: 0,
+          minRenewableRatio: 0,
+          domesticOnly: false,
+        },
+        weights: undefined,
+        topK: 5,
+      },
+      await user.options(),
+    );
+    const candidates = demand!.selection!.candidates;
+    expect(candidates.map((c) => c.poolId)).toContain(target.poolId);
+    expect(candidates[0].breakdown).toBeDefined();
+    const { order } = await api.market.placeOrder(
+      { requestId: randomUUID(), demandId: demand!.demandId, poolId: candidates[0].poolId },
+      await user.options(),
+    );
+    expect(order!.state).toBe(OrderState.ORDER_STATE_CONFIRMED);
+    const { value: done } = await pollUntil(
+      'the order to complete as the agent runs its task',
+      async () =>
+        (await api.market.getOrder({ orderId: order!.orderId }, await user.options())).order!,
+      (o) => o.state === OrderState.ORDER_STATE_COMPLETED,
+      SETTLE_MS,
+    );
+    expect(done.detail).toMatch(/simulated task finished/);
   }, 60_000);
 });

@@ -152,6 +152,16 @@ describe(taskMoves.name, () => {
 });
 
 describe(AllocationsService.name, () => {
+  it('gives a hold confirmed without an allocation (an older replica confirmed it) one on a repeated confirm', async () => {
+    const s = subject();
+    const id = await confirmed(s);
+    s.allocations.rows.delete(id);
+    await s.holdsService.confirm(centre, id);
+    expect(s.allocations.rows.get(id)).toMatchObject({ allocationId: id, state: 'pending' });
+    await s.holdsService.confirm(centre, id);
+    expect(s.uow.dataOf('cinode.resource.allocation.created')).toHaveLength(2);
+  });
+
   it("lets only the hold's creator (or an operator) confirm it", async () => {
     const s = subject();
     const { hold } = await s.holdsService.create(centre, {

@@ -101,6 +101,11 @@ export class AllocationsService {
     return allocation;
   }
 
+  /** Whether the hold has its allocation (under the hold's lock, in the caller's transaction). */
+  async exists(tx: Tx, holdId: string): Promise<boolean> {
+    return (await this.allocations.lock(tx, holdId)) !== undefined;
+  }
+
   /**
    * In the transaction releasing the confirmed hold `holdId` (pool and hold locked): its
    * allocation is cancelled, so the provider stops the task.

@@ -136,7 +136,13 @@ export class HoldsService {
           'NOT_HOLDER',
           `hold ${hold.holdId} was created by another caller; only it or an operator confirms it`,
         );
-      if (hold.state === 'confirmed') return;
+      if (hold.state === 'confirmed') {
+        // A hold confirmed by a replica older than allocations (a rolling upgrade) has none yet:
+        // confirming it again gives its provider the allocation.
+        if (!(await this.allocations.exists(tx, hold.holdId)))
+          await this.allocations.open(tx, hold, pool, hold.stateChangedAt);
+        return;
+      }
       // Expiry is judged by the database's clock, as the sweep that expires holds judges it.
       const now = await this.holds.databaseNow(tx);
       if (hold.state !== 'active' || hold.expiresAt.getTime() <= now.getTime())

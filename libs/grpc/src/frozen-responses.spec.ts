@@ -1,5 +1,5 @@
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { frozenResponses, withFrozenResponseEncoding } from './frozen-responses';
+import { EncodedResponse, frozenResponses, withFrozenResponseEncoding } from './frozen-responses';
 
 describe('frozen responses', () => {
   it('builds one frozen response per source and call site, deep', () => {
@@ -48,5 +48,31 @@ describe('frozen responses', () => {
     plain.a = 3;
     expect(method.responseSerialize(plain).toString()).toBe('{"a":3}');
     expect(encodings).toBe(3);
+  });
+
+  it('sends the bytes of an encoded response as they are', () => {
+    let encodings = 0;
+    const definition = {
+      'p.S': {
+        M: {
+          responseSerialize: () => {
+            encodings += 1;
+            return Buffer.from('encoded by the server');
+          },
+        },
+      },
+    } as unknown as PackageDefinition;
+    const method = (
+      withFrozenResponseEncoding(definition, ['p.S'])['p.S'] as unknown as Record<
+        string,
+        { responseSerialize: (v: unknown) => Buffer }
+      >
+    ).M;
+    const backing = new Uint8Array([9, 8, 1, 2, 3, 7]);
+    const encoded = EncodedResponse.of(backing.subarray(2, 5));
+    expect([...method.responseSerialize(encoded)]).toEqual([1, 2, 3]);
+    // A view of the encoder's buffer, not a copy.
+    expect(encoded.bytes.buffer).toBe(backing.buffer);
+    expect(encodings).toBe(0);
   });
 });

@@ -34,8 +34,27 @@ export function frozenResponses<S extends object, T extends object>(
 }
 
 /**
+ * A response a handler encoded itself (e.g. with the generated `Message.encode`, or bytes it keeps
+ * for answering the same question again): the server sends its bytes as they are. The handler
+ * vouches that they are a message of the method's response type.
+ */
+export class EncodedResponse {
+  constructor(readonly bytes: Buffer) {}
+
+  /** The bytes of a message as the generated encoders finish them, without copying. */
+  static of(bytes: Uint8Array): EncodedResponse {
+    return new EncodedResponse(
+      Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    );
+  }
+}
+
+/**
  * The package definition with every method of these services encoding a frozen response once,
- * reusing its bytes when the same response answers again; any other response is encoded as usual.
+ * reusing its bytes when the same response answers again, and sending an EncodedResponse's bytes
+ * as they are; any other response is encoded as usual.
  */
 export function withFrozenResponseEncoding(
   definition: PackageDefinition,
@@ -53,6 +72,7 @@ export function withFrozenResponseEncoding(
       methods[method] = {
         ...spec,
         responseSerialize: (value: unknown) => {
+          if (value instanceof EncodedResponse) return value.bytes;
           if (typeof value !== 'object' || value === null || !Object.isFrozen(value))
             return encode(value);
           let bytes = encoded.get(value);

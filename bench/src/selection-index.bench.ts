@@ -63,10 +63,15 @@ async function main(): Promise<boolean> {
 
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
+  const buffersBefore = process.memoryUsage().arrayBuffers;
   const index = new OfferIndex();
   for (let i = 0; i < POOLS; i += 1) index.apply(randomPool(random, i));
+  // As compute selection does once it has loaded every pool.
+  index.compact();
   global.gc?.();
   const heapIndex = process.memoryUsage().heapUsed - heapBefore;
+  // The cells' rows are typed arrays, held outside the heap.
+  const rowsIndex = process.memoryUsage().arrayBuffers - buffersBefore;
   // A generator of their own, so the pools and demands are those of earlier runs.
   const lineRandom = seededRandom(500);
   const lines = new LineTable();
@@ -134,7 +139,7 @@ async function main(): Promise<boolean> {
   console.log(
     `scan   per query: median ${scanUs.toFixed(1)} us (rounds ${scanRounds.map((t) => t.toFixed(0)).join(' ')})`,
   );
-  console.log(`index heap: ${mib(heapIndex)} for ${POOLS} pools`);
+  console.log(`index heap: ${mib(heapIndex)} and rows ${mib(rowsIndex)} for ${POOLS} pools`);
   const identical = mismatches === 0;
   console.log(
     `target: identical answers for every demand ... ${mismatches} of ${demands.length} differ ... ${identical ? 'PASS' : 'FAIL'}`,

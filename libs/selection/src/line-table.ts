@@ -62,9 +62,15 @@ export class LineTable {
   private readonly lines = new Map<string, LineOffer>();
   private readonly byRegion = new Map<string, LineOffer[]>();
   private usableCount = 0;
+  private changes = 0;
 
   get size(): number {
     return this.lines.size;
+  }
+
+  /** Counts the changes applied: the same version, the same paths for every demand. */
+  get version(): number {
+    return this.changes;
   }
 
   get usable(): number {
@@ -76,6 +82,7 @@ export class LineTable {
     const held = this.lines.get(line.lineId);
     if (held && held.version >= line.version) return false;
     if (held?.usable) this.unlist(held);
+    this.changes += 1;
     const offer = lineOfferOf(line);
     this.lines.set(offer.lineId, offer);
     if (offer.usable) this.list(offer);

@@ -66,6 +66,12 @@ export class Cell {
     this.length += 1;
   }
 
+  /** Trims the rows to what the cell holds (at least the initial room). */
+  compact(): void {
+    const needed = Math.max(INITIAL_CAPACITY, this.length) * STRIDE;
+    if (this.rows.length > needed) this.rows = this.rows.slice(0, needed);
+  }
+
   /** Removes the offer if it is here; true when it was. */
   delete(offer: Offer): boolean {
     const at = this.slots.get(offer);

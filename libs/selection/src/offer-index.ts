@@ -21,7 +21,7 @@ import {
   numberSiteLines,
   type NumberedSiteLines,
 } from './offer-cell';
-import { offerOf, type Offer } from './offer';
+import { SharedValues, offerOf, type Offer } from './offer';
 
 /** Selectable pools of one class and model (or of one class), by region and security level. */
 class Bucket {
@@ -73,10 +73,17 @@ export class OfferIndex {
   private readonly byModel = new Map<string, Bucket>();
   private readonly matches = new MatchBuffer();
   private readonly sites = new SiteNumbers();
+  private readonly shared = new SharedValues();
   private selectableCount = 0;
+  private changes = 0;
 
   get size(): number {
     return this.offers.size;
+  }
+
+  /** Counts the changes applied: the same version, the same answer to every demand. */
+  get version(): number {
+    return this.changes;
   }
 
   get selectable(): number {
@@ -88,10 +95,20 @@ export class OfferIndex {
     const held = this.offers.get(pool.poolId);
     if (held && held.version >= pool.version) return false;
     if (held) this.unbucket(held);
-    const offer = offerOf(pool);
+    this.changes += 1;
+    const offer = offerOf(pool, this.shared);
     this.offers.set(offer.poolId, offer);
     if (offer.selectable) this.bucket(offer);
     return true;
+  }
+
+  /**
+   * Gives back the room cells grew into beyond what they hold, e.g. once the index is built: up to
+   * half of their rows. A cell that grows again grows as before.
+   */
+  compact(): void {
+    for (const bucket of [...this.byClass.values(), ...this.byModel.values()])
+      for (const levels of bucket.regions.values()) for (const cell of levels) cell.compact();
   }
 
   all(): IterableIterator<Offer> {

@@ -30,21 +30,61 @@ export interface Offer {
   };
 }
 
-export function offerOf(pool: PoolData): Offer {
+type Accelerators = Offer['accelerators'];
+
+/**
+ * One copy of what many pools share: providers, regions, sites, and accelerator lists (a handful
+ * of distinct ones among any number of pools). Every pool decoded from a message or an event
+ * brings its own copies; kept, they would cost the index more than its numbers do. Lists are
+ * frozen, since offers share them.
+ */
+export class SharedValues {
+  private readonly strings = new Map<string, string>();
+  private readonly lists = new Map<string, Accelerators>();
+
+  string(value: string): string {
+    const held = this.strings.get(value);
+    if (held !== undefined) return held;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  /** The accelerators in lower case, as one list shared by every pool that has the same. */
+  accelerators(accelerators: PoolData['accelerators']): Accelerators {
+    if (accelerators.length === 0) return NO_ACCELERATORS;
+    let key = '';
+    for (const a of accelerators) key += `${a.kind}${a.domestic ? '+' : '-'}${a.model}\n`;
+    let list = this.lists.get(key);
+    if (!list) {
+      list = Object.freeze(
+        accelerators.map((a) =>
+          Object.freeze({
+            model: this.string(a.model.toLowerCase()),
+            kind: a.kind,
+            domestic: a.domestic,
+          }),
+        ),
+      );
+      this.lists.set(key, list);
+    }
+    return list;
+  }
+}
+
+const NO_ACCELERATORS: Accelerators = Object.freeze([]);
+
+/** The offer of a pool's state; `shared` keeps one copy of the values pools repeat. */
+export function offerOf(pool: PoolData, shared: SharedValues = new SharedValues()): Offer {
   const inventory = pool.inventory;
   const held = pool.held;
   return {
     poolId: pool.poolId,
     version: pool.version,
-    providerParticipantId: pool.providerParticipantId,
+    providerParticipantId: shared.string(pool.providerParticipantId),
     poolClass: pool.poolClass,
-    regionCode: pool.regionCode,
-    site: pool.site,
-    accelerators: pool.accelerators.map((a) => ({
-      model: a.model.toLowerCase(),
-      kind: a.kind,
-      domestic: a.domestic,
-    })),
+    regionCode: shared.string(pool.regionCode),
+    site: shared.string(pool.site),
+    accelerators: shared.accelerators(pool.accelerators),
     securityLevel: pool.securityLevel,
     renewableRatio: pool.renewableRatio,
     pue: pool.pue,

@@ -33,6 +33,14 @@ const schema = baseServiceSchema.extend({
    * {"31-11": 28, "31-44": 30}. Pairs not listed take LATENCY_DEFAULT_MS.
    */
   LATENCY_PROVINCE_MATRIX: z.string().default(''),
+  /**
+   * How much V8 lets the old generation grow past what survived its last full collection before
+   * collecting again, in percent; 0 leaves it to V8 (up to 300%). The heap holds the offer index
+   * (about 80 MB with 100,000 pools) and, under load, the garbage of every call: left to V8 it
+   * grows to several hundred MB resident after a burst of calls, past the service's memory budget
+   * (300 MB with 100,000 pools); bounded, full collections come more often.
+   */
+  HEAP_GROWING_PERCENT: envInt(25, 0, 1_000),
 });
 
 export type ComputeSelectionConfig = z.infer<typeof schema>;

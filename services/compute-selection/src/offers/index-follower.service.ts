@@ -79,6 +79,7 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
       count += page.pools.length;
       pageToken = page.nextPageToken;
     } while (pageToken !== '' && !this.stopped);
+    this.index.compact();
     return count;
   }
 }

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { UnavailableError } from '@cinode/common';
+import { EncodedResponse } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
-import type { Demand, Weights } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import {
+  SelectResponse,
+  type Demand,
+  type SelectRequest,
+  type Weights,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type { ComputeSelectionConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { LineFollower } from '../lines/line-follower.service';
@@ -12,10 +18,13 @@ import {
   parseProvinceMatrix,
   type SelectionResult,
 } from '@cinode/selection';
+import { SelectAnswers, selectRequestKey } from './select-answers';
+import { selectResponseOf } from './selection.mapper';
 
 @Injectable()
 export class SelectionService {
   private readonly latency: LatencyModel;
+  private readonly answers = new SelectAnswers();
 
   constructor(
     private readonly follower: IndexFollower,
@@ -28,6 +37,24 @@ export class SelectionService {
       defaultMs: config.LATENCY_DEFAULT_MS,
       provincePairs: parseProvinceMatrix(config.LATENCY_PROVINCE_MATRIX),
     });
+  }
+
+  /**
+   * Select's answer, encoded with the generated encoder. A request asked before, while neither the
+   * pools nor the lines have changed since, gets the answer kept then (see SelectAnswers).
+   */
+  answer(request: SelectRequest): EncodedResponse {
+    const ready = this.follower.ready && this.lines.ready;
+    const key = ready ? selectRequestKey(request) : '';
+    if (ready) {
+      const kept = this.answers.get(key, this.follower.index.version, this.lines.table.version);
+      if (kept) return kept;
+    }
+    const result = this.select(request.demand, request.weights, request.topK);
+    const response = selectResponseOf(result, request.demand?.durationHours ?? 0);
+    const answer = EncodedResponse.of(SelectResponse.encode(response).finish());
+    if (ready) this.answers.set(key, answer);
+    return answer;
   }
 
   select(demand: Demand | undefined, weights: Weights | undefined, topK: number): SelectionResult {

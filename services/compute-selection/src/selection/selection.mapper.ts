@@ -1,0 +1,41 @@
+import {
+  PathKind,
+  type SelectResponse,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import type { PathKindName, SelectionResult } from '@cinode/selection';
+
+const PATH_KINDS: Readonly<Record<PathKindName, PathKind>> = {
+  none: PathKind.PATH_KIND_UNSPECIFIED,
+  local: PathKind.PATH_KIND_LOCAL,
+  line: PathKind.PATH_KIND_LINE,
+  default: PathKind.PATH_KIND_DEFAULT,
+};
+
+/** A selection as Select answers it; `durationHours` prices each candidate's whole run. */
+export function selectResponseOf(result: SelectionResult, durationHours: number): SelectResponse {
+  return {
+    candidates: result.candidates.map((c) => ({
+      poolId: c.offer.poolId,
+      providerParticipantId: c.offer.providerParticipantId,
+      regionCode: c.offer.regionCode,
+      site: c.offer.site,
+      path: {
+        kind: PATH_KINDS[c.path],
+        latencyMs: c.latencyMs,
+        bandwidthMbps: c.bandwidthMbps,
+        lineId: c.line?.lineId ?? '',
+        linePriceFenPerHour: c.line?.priceFenPerHour ?? 0,
+      },
+      priceFenPerHour: c.priceFenPerHour,
+      totalPriceFen: c.priceFenPerHour * durationHours,
+      score: c.score,
+      breakdown: { ...c.breakdown },
+      poolVersion: c.offer.version,
+    })),
+    matched: result.matched,
+    considered: result.considered,
+    eliminations: [...result.eliminations]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([constraint, pools]) => ({ constraint, pools })),
+  };
+}

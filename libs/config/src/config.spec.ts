@@ -8,6 +8,7 @@ import {
   clientTlsProblems,
   clientTlsShape,
   envInt,
+  eventsConfigShape,
   grpcClientTransport,
   loadConfig,
   peerClientTransport,
@@ -58,6 +59,29 @@ describe(loadConfig.name, () => {
         'LOG_LEVEL',
       ].sort(),
     );
+  });
+
+  it('validates the outbox relay settings and keeps a connection free of its rounds', () => {
+    const events = { ...definition, schema: definition.schema.extend(eventsConfigShape) };
+    const env = { ...validEnv, NATS_URL: 'nats://127.0.0.1:4222' };
+    const config = loadConfig(events, env);
+    expect([config.OUTBOX_BATCH_SIZE, config.OUTBOX_CONCURRENCY]).toEqual([500, 4]);
+    const problemsOf = (more: Record<string, string>) => {
+      try {
+        loadConfig(events, { ...env, ...more });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.key);
+      }
+    };
+    expect(problemsOf({ OUTBOX_BATCH_SIZE: '0', OUTBOX_CONCURRENCY: '33' })).toEqual([
+      'OUTBOX_BATCH_SIZE',
+      'OUTBOX_CONCURRENCY',
+    ]);
+    expect(problemsOf({ OUTBOX_CONCURRENCY: '4', DB_POOL_MAX: '4' })).toEqual([
+      'OUTBOX_CONCURRENCY',
+    ]);
+    expect(problemsOf({ OUTBOX_CONCURRENCY: '3', DB_POOL_MAX: '4' })).toEqual([]);
   });
 
   it('never includes secret values in the error message', () => {

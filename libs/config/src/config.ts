@@ -194,6 +194,14 @@ export const eventsConfigShape = {
    * parked (set aside, counted in cinode_outbox_parked, listed and requeued with `npm run outbox`).
    */
   OUTBOX_MAX_ATTEMPTS: envInt(20, 1, 1_000_000),
+  /** Outbox rows one relay round claims, publishes and marks together. */
+  OUTBOX_BATCH_SIZE: envInt(500, 1, 10_000),
+  /**
+   * Relay rounds in flight at once: the next round is published while earlier ones wait for
+   * JetStream's acks (each holds a database connection until it commits, so keep it below
+   * DB_POOL_MAX).
+   */
+  OUTBOX_CONCURRENCY: envInt(4, 1, 32),
 };
 
 export type EventsConfig = z.infer<z.ZodObject<typeof eventsConfigShape>>;
@@ -229,6 +237,10 @@ function sharedRules(config: Record<string, unknown>): ConfigProblem[] {
     if (typeof a === 'number' && typeof b === 'number' && b < a)
       problems.push({ key: high, problem: `must not be below ${low}` });
   }
+  // Each relay round in flight holds a connection: leave at least one for the service's calls.
+  const { OUTBOX_CONCURRENCY: rounds, DB_POOL_MAX: connections } = config;
+  if (typeof rounds === 'number' && typeof connections === 'number' && rounds >= connections)
+    problems.push({ key: 'OUTBOX_CONCURRENCY', problem: 'must be below DB_POOL_MAX' });
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import { context, propagation } from '@opentelemetry/api';
 import { uuidv7 } from '@cinode/common';
+import { nextEventId } from './event-ids';
 
 /** W3C trace context as carried in NATS headers. */
 export interface TraceContext {
@@ -69,7 +70,7 @@ export function createEnvelope<T>(source: string, event: NewEvent<T>): EventEnve
     );
   }
   const envelope: EventEnvelope<T> = {
-    id: event.id ?? uuidv7(),
+    id: event.id ?? nextEventId(),
     type: event.type,
     time: (event.time ?? new Date()).toISOString(),
     source,

@@ -62,6 +62,9 @@ async function connectAndDeclare(options: EventsModuleOptions): Promise<NatsConn
     // A node outlives NATS restarts: keep reconnecting; the outbox holds events meanwhile.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1_000,
+    // Without this the client captures a stack trace (new Error()) for every request, i.e. for
+    // every event the relay publishes; it only decorates the rare failed request's stack.
+    noAsyncTraces: true,
   });
   try {
     const jsm = await nc.jetstreamManager();

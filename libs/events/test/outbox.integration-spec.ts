@@ -295,6 +295,149 @@ describe('transactional outbox', () => {
     expect(lines.join('\n')).toMatch(/warning: 1 of them were enqueued more than 31 days ago/);
   });
 
+  it('publishes in creation order with several rounds in flight', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      // Transactions of 25 events each: their rows share created_at, and uuidv7 ids keep the order.
+      ids.push(
+        ...(await dataSource.transaction(async (manager) => {
+          const written: string[] = [];
+          for (let j = 0; j < 25; j++)
+            written.push(
+              (
+                await enqueue(publisher, manager, {
+                  type: streams.subject('thing', 'created'),
+                  data: { id: `t${i}-${j}` },
+                })
+              ).id,
+            );
+          return written;
+        })),
+      );
+    }
+    // Acks held back a while, so later rounds are claimed and published before earlier ones commit.
+    const js = nc.jetstream();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slowAcks = {
+      publish: async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        const ack = await js.publish(...args);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return ack;
+      },
+    } as JetStreamClient;
+    const r = relay({ batchSize: 7, concurrency: 4 }, slowAcks);
+    r.start();
+    await eventually(
+      'every row to be published',
+      async () => ((await unpublished()) === 0 ? true : undefined),
+      30_000,
+    );
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(r.stats).toMatchObject({ published: 300, duplicates: 0, failed: 0 });
+    // More than one round's publishes were awaiting their acks at once.
+    expect(mostInFlight).toBeGreaterThan(7);
+  });
+
+  it('publishes the rest of a round whose middle publish fails, and that row later under the same id', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await createThing(`round-${i}`));
+    const js = nc.jetstream();
+    let refused = 0;
+    const oneRefusal = {
+      publish: (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
+        if (args[2]?.msgID === ids[2] && refused++ === 0)
+          return Promise.reject(new Error('timeout waiting for the ack'));
+        return js.publish(...args);
+      },
+    } as JetStreamClient;
+    const r = relay(
+      {
+        backoff: { initialMs: 1, maxMs: 1, multiplier: 1, jitter: 0 },
+        transportCheck: async () => true,
+      },
+      oneRefusal,
+    );
+    expect(await r.relayOnce()).toEqual({
+      claimed: 5,
+      published: 4,
+      duplicates: 0,
+      failed: 1,
+      parked: 0,
+    });
+    const rows = await dataSource.query<
+      { id: string; published: boolean; attempts: number; last_error: string | null }[]
+    >(
+      `SELECT id, published_at IS NOT NULL AS published, attempts, last_error
+         FROM outbox_event ORDER BY created_at, id`,
+    );
+    expect(rows).toEqual(
+      ids.map((id, i) =>
+        i === 2
+          ? { id, published: false, attempts: 1, last_error: 'timeout waiting for the ack' }
+          : { id, published: true, attempts: 1, last_error: null },
+      ),
+    );
+    let before = await streamMessages(jsm, streams.stream.name);
+    expect(before.map((m) => decodeEnvelope(m.data).id)).toEqual([ids[0], ids[1], ids[3], ids[4]]);
+
+    // Its own delay passed, it goes out on its own, with its event id as Nats-Msg-Id.
+    await eventually('the failed row to be retried', async () => {
+      const round = await r.relayOnce();
+      return round.published === 1 ? round : undefined;
+    });
+    expect(await unpublished()).toBe(0);
+    before = await streamMessages(jsm, streams.stream.name);
+    expect(before.map((m) => decodeEnvelope(m.data).id)).toEqual([
+      ids[0],
+      ids[1],
+      ids[3],
+      ids[4],
+      ids[2],
+    ]);
+    expect(before[4].header.get('Nats-Msg-Id')).toBe(ids[2]);
+  });
+
+  it('publishes a round again, de-duplicated, when its connection dies between the acks and the mark', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await createThing(`crash-${i}`));
+    const js = nc.jetstream();
+    let acked = 0;
+    const crashAfterAcks = {
+      publish: async (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> => {
+        const ack = await js.publish(...args);
+        // Every event is in the stream: the relay's transaction dies before it marks any row.
+        if (++acked === ids.length)
+          await dataSource.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND query LIKE '%FOR UPDATE SKIP LOCKED%'`,
+          );
+        return ack;
+      },
+    } as JetStreamClient;
+    await expect(relay({}, crashAfterAcks).relayOnce()).rejects.toThrow();
+    expect(await unpublished()).toBe(ids.length);
+    expect(await streamMessages(jsm, streams.stream.name)).toHaveLength(ids.length);
+
+    const fresh = relay();
+    expect(await fresh.relayOnce()).toEqual({
+      claimed: ids.length,
+      published: 0,
+      duplicates: ids.length,
+      failed: 0,
+      parked: 0,
+    });
+    expect(await unpublished()).toBe(0);
+    const messages = await streamMessages(jsm, streams.stream.name);
+    expect(messages.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(ids);
+  });
+
   it('two relays running concurrently publish each event exactly once', async () => {
     const a = relay({ batchSize: 7 });
     const b = relay({ batchSize: 7 });

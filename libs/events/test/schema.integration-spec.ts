@@ -21,9 +21,9 @@ describe('the event tables (EVENT_MIGRATIONS)', () => {
       `SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('outbox_event', 'processed_event') ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      'ix_outbox_event_claim',
       'ix_outbox_event_parked',
       'ix_outbox_event_published_at',
-      'ix_outbox_event_unpublished',
       'ix_processed_event_processed_at',
       'pk_outbox_event',
       'pk_processed_event',

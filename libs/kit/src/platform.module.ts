@@ -123,7 +123,11 @@ export class PlatformModule {
             initialMs: config.EVENT_RETRY_INITIAL_MS ?? 1_000,
             maxMs: config.EVENT_RETRY_MAX_MS ?? 60_000,
           },
-          relay: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
+          relay: {
+            maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+            batchSize: config.OUTBOX_BATCH_SIZE,
+            concurrency: config.OUTBOX_CONCURRENCY,
+          },
           streamOptions: { replicas: config.EVENT_STREAM_REPLICAS },
           processedEventRetentionMs: config.PROCESSED_EVENT_RETENTION_MS,
         }),

@@ -3,7 +3,10 @@ import { TraceContext } from '../envelope';
 
 /** One event waiting for (or done with) publication; written in the transaction of the state change. */
 @Entity({ name: 'outbox_event' })
-@Index('ix_outbox_event_unpublished', ['createdAt'], { where: 'published_at IS NULL' })
+// The relay's claim order, over the rows it may claim (OutboxClaimIndex1796700000000).
+@Index('ix_outbox_event_claim', ['createdAt', 'id'], {
+  where: 'published_at IS NULL AND parked_at IS NULL',
+})
 @Index('ix_outbox_event_published_at', ['publishedAt'])
 @Index('ix_outbox_event_parked', ['parkedAt'], { where: 'parked_at IS NOT NULL' })
 export class OutboxEventEntity {

@@ -36,12 +36,15 @@ export class OutboxPublisher implements OutboxWriter {
       const p = i * 7;
       return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}::jsonb, $${p + 7}::jsonb)`;
     });
+    values.push(this.channel);
+    // One statement, one round trip: a data-modifying WITH runs whether or not it is read. The
+    // NOTIFY is delivered only when the transaction commits, exactly when the relay may see the
+    // rows.
     await manager.query(
-      `INSERT INTO outbox_event (id, type, source, schema_version, occurred_at, data, trace_context) VALUES ${rows.join(', ')}`,
+      `WITH written AS (INSERT INTO outbox_event (id, type, source, schema_version, occurred_at, data, trace_context) VALUES ${rows.join(', ')})
+       SELECT pg_notify($${values.length}, '')`,
       values,
     );
-    // Delivered only when the transaction commits, which is exactly when the relay may see the rows.
-    await manager.query(`SELECT pg_notify($1, '')`, [this.channel]);
     return envelopes;
   }
 }

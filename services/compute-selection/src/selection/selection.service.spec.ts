@@ -1,14 +1,17 @@
 import { DomainError, seededRandom } from '@cinode/common';
 import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import {
+  Demand as DemandMessage,
   SelectResponse,
+  Weights as WeightsMessage,
   type Demand,
+  type SelectRequest,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { LineTable, OfferIndex, randomLine, randomPool } from '@cinode/selection';
 import type { ComputeSelectionConfig } from '../config';
 import type { LineFollower } from '../lines/line-follower.service';
 import type { IndexFollower } from '../offers/index-follower.service';
-import { SelectAnswers } from './select-answers';
+import { SelectAnswers, selectRequestKey } from './select-answers';
 import { SelectionService } from './selection.service';
 
 const DEMAND: Demand = {
@@ -147,5 +150,51 @@ describe(SelectAnswers.name, () => {
     expect(answers.size).toBe(2);
     expect(answers.get('a', 0, 0)).toBeUndefined();
     expect(answers.get('c', 0, 0)).toBe(answer);
+  });
+});
+
+describe(selectRequestKey.name, () => {
+  const weights = {
+    price: 1,
+    latency: 2,
+    computeEfficiency: 3,
+    carbonEfficiency: 4,
+    security: 5,
+  };
+  const request: SelectRequest = { demand: DEMAND, weights, topK: 5 };
+  const changed = (value: unknown): unknown =>
+    typeof value === 'number'
+      ? value + 1
+      : typeof value === 'boolean'
+        ? !value
+        : Array.isArray(value)
+          ? [...(value as string[]), '310000']
+          : `${String(value)}x`;
+
+  it('changes with every field of the demand, the weights and top_k', () => {
+    const key = selectRequestKey(request);
+    // Every field the generated messages have, so a field added to the proto cannot be missed.
+    for (const field of Object.keys(DemandMessage.decode(new Uint8Array())) as Array<keyof Demand>)
+      expect([
+        field,
+        selectRequestKey({ ...request, demand: { ...DEMAND, [field]: changed(DEMAND[field]) } }),
+      ]).not.toEqual([field, key]);
+    for (const field of Object.keys(WeightsMessage.decode(new Uint8Array())) as Array<
+      keyof typeof weights
+    >)
+      expect([
+        field,
+        selectRequestKey({ ...request, weights: { ...weights, [field]: changed(weights[field]) } }),
+      ]).not.toEqual([field, key]);
+    expect(selectRequestKey({ ...request, topK: 6 })).not.toBe(key);
+    expect(selectRequestKey({ ...request, weights: undefined })).not.toBe(key);
+    expect(selectRequestKey({ ...request, demand: { ...DEMAND } })).toBe(key);
+  });
+
+  it('tells lists of regions apart however their codes are split', () => {
+    const of = (allowedRegions: string[]) =>
+      selectRequestKey({ ...request, demand: { ...DEMAND, allowedRegions } });
+    expect(of(['310000', '110000'])).not.toBe(of(['310000']));
+    expect(of([])).not.toBe(of(['']));
   });
 });

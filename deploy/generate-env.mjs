@@ -24,4 +24,5 @@ const { d: _private, ...servicePublicKey } = serviceKey;
 console.log(`CINODE_SERVICE_SIGNING_KEY='${JSON.stringify(serviceKey)}'`);
 console.log(`CINODE_JWT_PUBLIC_KEYS='${JSON.stringify({ keys: [servicePublicKey] })}'`);
 console.log(`CINODE_SIGNING_KEY_ENCRYPTION_KEY='${randomBytes(32).toString('base64')}'`);
+console.log(`CINODE_REPORT_KEY_ENCRYPTION_KEY='${randomBytes(32).toString('base64')}'`);
 console.log(`CINODE_OPERATOR_BOOTSTRAP_KEY='cin_${base62(8)}_${base62(32)}'`);

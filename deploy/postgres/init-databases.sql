@@ -6,3 +6,4 @@ CREATE DATABASE service_center;
 CREATE DATABASE identifier;
 CREATE DATABASE resource_aggregation;
 CREATE DATABASE compute_selection;
+CREATE DATABASE reporting;

@@ -13,6 +13,7 @@ national-node-mock
 identifier
 resource-aggregation
 compute-selection
+reporting
 {{- end -}}
 
 {{- define "cinode.name" -}}

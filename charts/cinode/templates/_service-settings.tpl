@@ -347,3 +347,56 @@ identifier service (both required: cinode.checkCalls). */}}
     - port: {{ .ctx.Values.identifier.grpcPort }}
       protocol: TCP
 {{- end -}}
+
+{{/* ---- reporting ----------------------------------------------------------------------------- */}}
+
+{{/* ---- reporting ------------------------------------------------------------------------- */}}
+
+{{- define "cinode.env.reporting" -}}
+{{- $ctx := .ctx -}}
+{{- $n := $ctx.Values.node -}}
+{{- $s := $ctx.Values.reporting.settings -}}
+{{- $regionCode := $n.regionCode -}}
+{{- if and $regionCode (not (kindIs "string" $regionCode)) -}}
+{{- $regionCode = printf "%d" (int64 $regionCode) -}}
+{{- end -}}
+- name: NATIONAL_NODE_ADDRESS
+  value: {{ include "cinode.nationalNodeAddress" $ctx | required "reporting: set nationalNode.endpoint (or nationalNodeMock.enabled for a test install)" | quote }}
+- name: RESOURCE_AGGREGATION_ADDRESS
+  value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
+- name: NODE_KEY
+  value: {{ $n.key | default (printf "%s-%s" $ctx.Release.Namespace $ctx.Release.Name) | quote }}
+- name: NODE_NAME
+  value: {{ required "reporting: node.name is required" $n.name | quote }}
+- name: NODE_TYPE
+  value: {{ $n.type | quote }}
+- name: NODE_REGION_CODE
+  value: {{ required "reporting: node.regionCode is required (six digits, e.g. 310000)" $regionCode | quote }}
+- name: NODE_OPERATOR_NAME
+  value: {{ required "reporting: node.operatorName is required" $n.operatorName | quote }}
+{{- with $ctx.Values.nationalNode.audience }}
+- name: NATIONAL_NODE_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
+- name: REPORT_WINDOW
+  value: {{ $s.window | quote }}
+- name: REPORT_BASE_INFO_JSON
+  value: {{ required "reporting: reporting.settings.baseInformation is required" (empty $s.baseInformation | ternary "" (toJson $s.baseInformation)) | quote }}
+- name: REPORT_KEY_ENCRYPTION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "reporting: reporting.settings.keyEncryptionKey.existingSecret is required" $s.keyEncryptionKey.existingSecret | quote }}
+      key: {{ $s.keyEncryptionKey.existingSecretKey | quote }}
+{{- end -}}
+
+{{/* Resource aggregation in the release; the national node outside it as the identifier reaches it. */}}
+{{- define "cinode.egress.reporting" -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "resource-aggregation") | nindent 10 }}
+  ports:
+    - port: {{ int .ctx.Values.resourceAggregation.grpcPort }}
+      protocol: TCP
+{{ include "cinode.egress.identifier" . }}
+{{- end -}}

@@ -282,6 +282,7 @@ describe(chartDisagreements.name, () => {
       ),
     ).toEqual([
       'charts/cinode/templates/_service-settings.tpl: cinode.env.identifier does not set NATIONAL_NODE_ADDRESS (services/identifier/service.json calls national-node-mock through it)',
+      'charts/cinode/templates/_service-settings.tpl: cinode.env.reporting does not set NATIONAL_NODE_ADDRESS (services/reporting/service.json calls national-node-mock through it)',
     ]);
     expect(
       chartDisagreements(

@@ -36,6 +36,7 @@ describe(composeEnvDisagreements.name, () => {
     `CINODE_SERVICE_SIGNING_KEY='{}'`,
     `CINODE_JWT_PUBLIC_KEYS='{"keys":[]}'`,
     `CINODE_SIGNING_KEY_ENCRYPTION_KEY='${Buffer.alloc(32, 7).toString('base64')}'`,
+    `CINODE_REPORT_KEY_ENCRYPTION_KEY='${Buffer.alloc(32, 8).toString('base64')}'`,
     `CINODE_OPERATOR_BOOTSTRAP_KEY='cin_abcdefgh_${'x'.repeat(32)}'`,
   ].join('\n');
 

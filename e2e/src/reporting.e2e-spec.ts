@@ -1,0 +1,277 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  CST_OFFSET_MS,
+  REPORT_SCHEMA_VERSION,
+  cstDateOf,
+  exampleReportPayload,
+  reportPayloadViolations,
+  windowAt,
+} from '@cinode/contracts';
+import { createGrpcClient, fromTimestamp, type PromiseClient } from '@cinode/grpc';
+import {
+  AttemptOutcome,
+  ReportKind,
+  ReportState,
+  type ReportingServiceClient,
+} from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
+import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
+import { bearer, expectGrpcError } from '@cinode/testing';
+import { startNode, type NodeUnderTest } from './support/node-processes';
+import { pollUntil } from './support/waiting';
+
+/**
+ * The reporting service in the whole node, through gRPC only. The national node mock starts in a
+ * full outage (FAULT_OUTAGE); the reporting window is set to the current half hour (CST), so the
+ * daily report is built at once and its delivery fails until the test lifts the outage. Then it
+ * must arrive exactly once, signed, valid against the mock's strict schema, with every attempt
+ * recorded; a resend brings the same receipt and no second copy; a tampered signature is refused.
+ */
+let node: NodeUnderTest;
+let reporting: PromiseClient<ReportingServiceClient>;
+let reportingAudit: PromiseClient<AuditServiceClient>;
+let operatorToken: string;
+let regulatorToken: string;
+let nationalOperatorToken: string;
+let nationalServiceToken: string;
+
+/** "HH:MM-HH:MM" from the start of the current CST minute to 30 minutes on (or midnight). */
+function windowCoveringNow(): string {
+  const minuteOfDay = Math.floor(((Date.now() + CST_OFFSET_MS) % 86_400_000) / 60_000);
+  const end = Math.min(minuteOfDay + 30, 24 * 60);
+  const hhmm = (m: number) =>
+    `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  return `${hhmm(minuteOfDay)}-${hhmm(end)}`;
+}
+
+beforeAll(async () => {
+  node = await startNode({
+    tokenTtlSeconds: 600,
+    env: {
+      FAULT_OUTAGE: 'true',
+      REPORT_WINDOW: windowCoveringNow(),
+      REPORT_SCHEDULE_INTERVAL_MS: '300',
+      DELIVERY_POLL_MS: '100',
+      DELIVERY_RETRY_INITIAL_MS: '200',
+      DELIVERY_RETRY_MAX_MS: '800',
+      NATIONAL_NODE_TIMEOUT_MS: '2000',
+    },
+  });
+  const address = node.addressOf('cinode.reporting.v1.ReportingService');
+  const reportingClient = createGrpcClient<ReportingServiceClient>(
+    'cinode.reporting.v1.ReportingService',
+    { address, credentials: node.credentials },
+  );
+  const auditClient = createGrpcClient<AuditServiceClient>('cinode.audit.v1.AuditService', {
+    address,
+    credentials: node.credentials,
+  });
+  reporting = reportingClient.api;
+  reportingAudit = auditClient.api;
+  operatorToken = await node.auth.token(['operator'], 'e2e-reporting-operator');
+  regulatorToken = await node.auth.token(['regulator'], 'e2e-reporting-regulator');
+  nationalOperatorToken = await node.nationalToken(['operator']);
+  nationalServiceToken = await node.nationalToken(['service']);
+  const stop = node.stop;
+  node.stop = async () => {
+    reportingClient.close();
+    auditClient.close();
+    return stop();
+  };
+}, 180_000);
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+const asOperator = () => ({ metadata: bearer(operatorToken) });
+
+describe('reporting in the node', () => {
+  it('delivers the daily report exactly once through an outage, signed and valid', async () => {
+    // 1. Built inside the window while the national node refuses everything: pending, retried.
+    const { value: pending } = await pollUntil(
+      'the daily report retried during the outage',
+      () =>
+        reporting.listReports(
+          { state: ReportState.REPORT_STATE_UNSPECIFIED, pageSize: 10, pageToken: '' },
+          asOperator(),
+        ),
+      (r) =>
+        r.reports.length === 1 &&
+        r.reports[0].state === ReportState.REPORT_STATE_PENDING &&
+        r.reports[0].attempts >= 3,
+      30_000,
+    );
+    const report = pending.reports[0];
+    expect(report).toMatchObject({
+      kind: ReportKind.REPORT_KIND_DAILY,
+      reportDate: cstDateOf(fromTimestamp(report.generatedAt!)),
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      receiptNumber: '',
+    });
+    expect(report.lastError).not.toBe('');
+
+    // 2. The outage ends: the report arrives, once.
+    await node.clients.nationalAdmin.setFaultInjection(
+      { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: false } },
+      { metadata: bearer(nationalOperatorToken) },
+    );
+    const { value: delivered } = await pollUntil(
+      'the report delivered after the outage',
+      () => reporting.getReport({ reportId: report.reportId }, asOperator()),
+      (r) => r.report?.state === ReportState.REPORT_STATE_DELIVERED,
+      30_000,
+    );
+    expect(delivered.report!.receiptNumber).toMatch(/^RR\d{14}$/);
+    const outcomes = delivered.attempts.map((a) => a.outcome);
+    expect(outcomes.at(-1)).toBe(AttemptOutcome.ATTEMPT_OUTCOME_DELIVERED);
+    expect(outcomes.slice(0, -1).length).toBeGreaterThanOrEqual(3);
+    for (const attempt of delivered.attempts.slice(0, -1)) {
+      expect(attempt).toMatchObject({
+        outcome: AttemptOutcome.ATTEMPT_OUTCOME_FAILED,
+        grpcStatus: 'UNAVAILABLE',
+      });
+    }
+    expect(delivered.attempts.map((a) => a.attempt)).toEqual(
+      delivered.attempts.map((_, i) => i + 1),
+    );
+    expect(delivered.report!.attempts).toBe(delivered.attempts.length);
+
+    // 3. The national node holds it once, byte for byte, signed with the registered key.
+    const national = node.clients.national;
+    const nationalRead = { metadata: bearer(nationalOperatorToken) };
+    const received = await national.getReport({ reportId: report.reportId }, nationalRead);
+    expect(received.report!.receiptNumber).toBe(delivered.report!.receiptNumber);
+    expect(Buffer.from(received.report!.payload)).toEqual(Buffer.from(delivered.payload));
+    expect(received.report!.signingKeyId).toMatch(/^[0-9a-f]{64}$/);
+    const nodeCode = received.report!.nodeCode;
+    const listed = await national.listReports(
+      { nodeCode, kind: 0, pageSize: 500, pageToken: '' },
+      nationalRead,
+    );
+    expect(listed.reports.map((r) => r.reportId)).toEqual([report.reportId]);
+
+    // 4. Every seed-004 field is there: the same shape as the complete example, and valid.
+    const payload = JSON.parse(Buffer.from(delivered.payload).toString('utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(reportPayloadViolations(REPORT_SCHEMA_VERSION, payload)).toEqual([]);
+    const example = exampleReportPayload();
+    expect(Object.keys(payload).sort()).toEqual(Object.keys(example).sort());
+    expect(Object.keys(payload['base']).sort()).toEqual(Object.keys(example.base).sort());
+    expect(Object.keys(payload['compute']).sort()).toEqual(Object.keys(example.compute).sort());
+    expect(payload['security']).toEqual({ attack_events: [] });
+
+    // 5. The mock's timing record agrees with when it received the report.
+    const receivedAt = fromTimestamp(received.report!.receivedAt!);
+    const { days } = await national.listReportingCompliance(
+      { nodeCode, startDate: cstDateOf(receivedAt), endDate: '' },
+      nationalRead,
+    );
+    const window = windowAt(receivedAt)?.name;
+    expect(days[0].met).toBe(window !== undefined);
+    expect(days[0].windows.find((w) => w.onTime)?.firstReportId ?? '').toBe(
+      window === undefined ? '' : report.reportId,
+    );
+
+    // 6. A resend obtains the same receipt and makes no second copy.
+    const resent = await reporting.resendReport(
+      { reportId: report.reportId, requestId: 'e2e-resend-1' },
+      asOperator(),
+    );
+    expect(resent.report!.state).toBe(ReportState.REPORT_STATE_PENDING);
+    const { value: again } = await pollUntil(
+      'the resent report delivered',
+      () => reporting.getReport({ reportId: report.reportId }, asOperator()),
+      (r) => r.report?.state === ReportState.REPORT_STATE_DELIVERED,
+      15_000,
+    );
+    expect(again.report!.receiptNumber).toBe(delivered.report!.receiptNumber);
+    expect(again.attempts).toHaveLength(delivered.attempts.length + 1);
+    const relisted = await national.listReports(
+      { nodeCode, kind: 0, pageSize: 500, pageToken: '' },
+      nationalRead,
+    );
+    expect(relisted.reports.map((r) => r.reportId)).toEqual([report.reportId]);
+    const audit = await reportingAudit.listAuditRecords(
+      {
+        pageSize: 50,
+        pageToken: '',
+        actor: '',
+        objectType: 'report',
+        objectId: report.reportId,
+        method: '',
+        outcome: '',
+        startTime: undefined,
+        endTime: undefined,
+      },
+      asOperator(),
+    );
+    expect(
+      audit.records.filter(
+        (r) => r.method.endsWith('/ResendReport') && r.objectId === report.reportId,
+      ),
+    ).toHaveLength(1);
+
+    // 7. A tampered signature or payload is refused by the national node.
+    const signed = {
+      reportId: report.reportId,
+      nodeCode,
+      kind: received.report!.kind,
+      specialRequestId: '',
+      periodStart: received.report!.periodStart,
+      periodEnd: received.report!.periodEnd,
+      generatedAt: received.report!.generatedAt,
+      schemaVersion: received.report!.schemaVersion,
+      contentType: received.report!.contentType,
+      payload: Buffer.from(received.report!.payload),
+      signingKeyId: received.report!.signingKeyId,
+    };
+    const forged = Buffer.alloc(64, 7);
+    const badSignature = await expectGrpcError(
+      national.submitReport(
+        { ...signed, signature: forged },
+        { metadata: bearer(nationalServiceToken) },
+      ),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(badSignature.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+  }, 120_000);
+
+  it('lets a regulator read reports but not resend them', async () => {
+    const regulator = { metadata: bearer(regulatorToken) };
+    const { reports } = await reporting.listReports(
+      { state: ReportState.REPORT_STATE_UNSPECIFIED, pageSize: 10, pageToken: '' },
+      regulator,
+    );
+    expect(reports.length).toBeGreaterThan(0);
+    await reporting.getReport({ reportId: reports[0].reportId }, regulator);
+    await expectGrpcError(
+      reporting.resendReport({ reportId: reports[0].reportId, requestId: '' }, regulator),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+  });
+
+  it('names bad input and refuses unknown reports', async () => {
+    const invalid = await expectGrpcError(
+      reporting.getReport({ reportId: 'not-a-uuid' }, asOperator()),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(invalid.status?.fieldViolations.map((v) => v.field)).toEqual(['report_id']);
+    const missing = await expectGrpcError(
+      reporting.resendReport(
+        { reportId: '00000000-0000-4000-8000-000000000000', requestId: '' },
+        asOperator(),
+      ),
+      GrpcStatus.NOT_FOUND,
+    );
+    expect(missing.status?.errorInfo?.reason).toBe('REPORT_NOT_FOUND');
+    await expectGrpcError(
+      reporting.listReports(
+        { state: 99 as ReportState, pageSize: 10, pageToken: '' },
+        asOperator(),
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+  });
+});

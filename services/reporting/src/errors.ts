@@ -1,0 +1,9 @@
+/**
+ * Every ErrorInfo reason reporting answers with, besides the platform's (INVALID_REQUEST,
+ * REQUEST_ID_REUSED, ...). The proto comments of each RPC list the ones it may return.
+ */
+export enum ErrorReason {
+  REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
+  /** ResendReport: the entry is a gap, there is nothing to send. */
+  REPORT_MISSED = 'REPORT_MISSED',
+}

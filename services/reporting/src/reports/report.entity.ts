@@ -1,0 +1,74 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export const REPORT_STATES = ['pending', 'delivered', 'rejected', 'missed'] as const;
+export type ReportStateName = (typeof REPORT_STATES)[number];
+
+/**
+ * A report to the national node, or the gap of a window that closed without one. The row is the
+ * outbox: it is written in the transaction that builds the report, and the sender delivers it
+ * until a receipt comes back.
+ */
+@Entity({ name: 'node_report' })
+@Index('uq_node_report_daily_date', ['reportDate'], { unique: true, where: '"kind" = 1' })
+@Index('ix_node_report_due', ['nextAttemptAt'], { where: `"state" = 'pending'` })
+@Index('ix_node_report_listing', ['reportDate', 'reportId'])
+export class NodeReportEntity {
+  @PrimaryColumn({ name: 'report_id', type: 'uuid', primaryKeyConstraintName: 'pk_node_report' })
+  reportId!: string;
+
+  /** cinode.national.v1.ReportKind: 1 daily, 2 special. */
+  @Column({ name: 'kind', type: 'smallint' })
+  kind!: number;
+
+  /** The CST day reported for. */
+  @Column({ name: 'report_date', type: 'date' })
+  reportDate!: string;
+
+  @Column({ name: 'report_window', type: 'varchar', length: 16 })
+  window!: string;
+
+  @Column({ name: 'state', type: 'varchar', length: 16 })
+  state!: ReportStateName;
+
+  @Column({ name: 'period_start', type: 'timestamptz', nullable: true })
+  periodStart!: Date | null;
+
+  @Column({ name: 'period_end', type: 'timestamptz', nullable: true })
+  periodEnd!: Date | null;
+
+  @Column({ name: 'generated_at', type: 'timestamptz', nullable: true })
+  generatedAt!: Date | null;
+
+  @Column({ name: 'schema_version', type: 'varchar', length: 32 })
+  schemaVersion!: string;
+
+  @Column({ name: 'payload', type: 'bytea', nullable: true, select: false })
+  payload?: Buffer | null;
+
+  @Column({ name: 'payload_sha256', type: 'char', length: 64, nullable: true })
+  payloadSha256!: string | null;
+
+  @Column({ name: 'payload_size', type: 'integer', default: 0 })
+  payloadSize!: number;
+
+  @Column({ name: 'attempts', type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt!: Date | null;
+
+  @Column({ name: 'last_error', type: 'text', default: '' })
+  lastError!: string;
+
+  @Column({ name: 'receipt_number', type: 'varchar', length: 32, nullable: true })
+  receiptNumber!: string | null;
+
+  @Column({ name: 'received_at', type: 'timestamptz', nullable: true })
+  receivedAt!: Date | null;
+
+  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  deliveredAt!: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,220 @@
+import { Injectable } from '@nestjs/common';
+import type { PagePosition } from '@cinode/common';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { DeliveryAttemptEntity, type AttemptOutcomeName } from './delivery-attempt.entity';
+import { NodeReportEntity, type ReportStateName } from './report.entity';
+
+/** A report claimed for one delivery attempt, with what it takes to send it. */
+export interface ClaimedReport {
+  reportId: string;
+  kind: number;
+  periodStart: Date;
+  periodEnd: Date;
+  generatedAt: Date;
+  schemaVersion: string;
+  payload: Buffer;
+  payloadSha256: string;
+  attempt: number;
+}
+
+interface ClaimedRow {
+  report_id: string;
+  kind: number;
+  period_start: Date;
+  period_end: Date;
+  generated_at: Date;
+  schema_version: string;
+  payload: Buffer;
+  payload_sha256: string;
+  attempts: number;
+}
+
+@Injectable()
+export class ReportsRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Inserts a report or gap; false when the day has its daily entry already (another replica). */
+  async insertIfAbsent(tx: Tx, report: NodeReportEntity): Promise<boolean> {
+    const result = await tx.manager
+      .createQueryBuilder()
+      .insert()
+      .into(NodeReportEntity)
+      .values(report)
+      .orIgnore()
+      .returning('report_id')
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  /** The days in [from, to] that have a daily entry, and the first day that has one at all. */
+  async dailyDays(from: string, to: string): Promise<{ days: Set<string>; first?: string }> {
+    const manager = this.uow.manager();
+    const rows: { day: string }[] = await manager.query(
+      `SELECT report_date::text AS day FROM node_report WHERE kind = 1 AND report_date BETWEEN $1::date AND $2::date`,
+      [from, to],
+    );
+    const first: { day: string | null }[] = await manager.query(
+      `SELECT min(report_date)::text AS day FROM node_report WHERE kind = 1`,
+    );
+    return { days: new Set(rows.map((r) => r.day)), first: first[0]?.day ?? undefined };
+  }
+
+  /**
+   * Claims up to `limit` pending reports whose time has come, for one attempt each: the attempt
+   * counter goes up, the next try moves `leaseMs` ahead (so a sender that dies mid-call leaves the
+   * report to be claimed again once the lease ends), attempts left in flight by a dead sender are
+   * marked interrupted, and the new attempt is recorded as in flight. Replicas skip each other's
+   * claims (SKIP LOCKED).
+   */
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedReport[]> {
+    return this.uow.run(async (tx) => {
+      const result: unknown = await tx.manager.query(
+        `WITH due AS (
+           SELECT report_id FROM node_report
+            WHERE state = 'pending' AND next_attempt_at <= now()
+            ORDER BY next_attempt_at, report_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED)
+         UPDATE node_report r
+            SET attempts = r.attempts + 1,
+                next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+           FROM due
+          WHERE r.report_id = due.report_id
+         RETURNING r.report_id, r.kind, r.period_start, r.period_end, r.generated_at,
+                   r.schema_version, r.payload, r.payload_sha256, r.attempts`,
+        [limit, leaseMs],
+      );
+      // An UPDATE answers [rows, affected count] through TypeORM's query().
+      const [rows] = result as [ClaimedRow[], number];
+      if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.report_id);
+      await tx.manager.query(
+        `UPDATE report_delivery_attempt SET outcome = 'interrupted'
+          WHERE report_id = ANY($1::uuid[]) AND outcome = 'in_flight'`,
+        [ids],
+      );
+      await tx.manager.query(
+        `INSERT INTO report_delivery_attempt (report_id, attempt, started_at, outcome)
+         SELECT t.report_id, t.attempt, now(), 'in_flight'
+           FROM unnest($1::uuid[], $2::int[]) AS t(report_id, attempt)`,
+        [ids, rows.map((r) => r.attempts)],
+      );
+      return rows.map((r) => ({
+        reportId: r.report_id,
+        kind: r.kind,
+        periodStart: r.period_start,
+        periodEnd: r.period_end,
+        generatedAt: r.generated_at,
+        schemaVersion: r.schema_version,
+        payload: r.payload,
+        payloadSha256: r.payload_sha256,
+        attempt: r.attempts,
+      }));
+    });
+  }
+
+  /** Settles one attempt and, when the report still belongs to it, the report. */
+  async settle(
+    reportId: string,
+    attempt: number,
+    outcome: Exclude<AttemptOutcomeName, 'in_flight' | 'interrupted'>,
+    detail: {
+      grpcStatus: string;
+      error: string;
+      nextAttemptAt?: Date;
+      receiptNumber?: string;
+      receivedAt?: Date;
+    },
+  ): Promise<void> {
+    await this.uow.run(async (tx) => {
+      await tx.manager.query(
+        `UPDATE report_delivery_attempt SET outcome = $3, finished_at = now(), grpc_status = $4, error = $5
+          WHERE report_id = $1 AND attempt = $2`,
+        [reportId, attempt, outcome, detail.grpcStatus, detail.error],
+      );
+      if (outcome === 'delivered') {
+        // A receipt is the truth whichever attempt brought it: the report is delivered.
+        await tx.manager.query(
+          `UPDATE node_report SET state = 'delivered', receipt_number = $2, received_at = $3,
+                  delivered_at = COALESCE(delivered_at, now()), next_attempt_at = NULL, last_error = ''
+            WHERE report_id = $1 AND state <> 'missed'`,
+          [reportId, detail.receiptNumber, detail.receivedAt],
+        );
+      } else if (outcome === 'rejected') {
+        await tx.manager.query(
+          `UPDATE node_report SET state = 'rejected', next_attempt_at = NULL, last_error = $3
+            WHERE report_id = $1 AND attempts = $2 AND state = 'pending'`,
+          [reportId, attempt, detail.error],
+        );
+      } else {
+        await tx.manager.query(
+          `UPDATE node_report SET next_attempt_at = $3, last_error = $4
+            WHERE report_id = $1 AND attempts = $2 AND state = 'pending'`,
+          [reportId, attempt, detail.nextAttemptAt, detail.error],
+        );
+      }
+    });
+  }
+
+  async find(
+    reportId: string,
+    withPayload: boolean,
+    tx?: Tx,
+  ): Promise<NodeReportEntity | undefined> {
+    const query = this.uow
+      .manager(tx)
+      .getRepository(NodeReportEntity)
+      .createQueryBuilder('r')
+      .where('r.report_id = :reportId', { reportId });
+    if (withPayload) query.addSelect('r.payload');
+    return (await query.getOne()) ?? undefined;
+  }
+
+  async lock(tx: Tx, reportId: string): Promise<NodeReportEntity | undefined> {
+    return (
+      (await tx.manager
+        .getRepository(NodeReportEntity)
+        .createQueryBuilder('r')
+        .setLock('pessimistic_write')
+        .where('r.report_id = :reportId', { reportId })
+        .getOne()) ?? undefined
+    );
+  }
+
+  /** Puts a report back in the queue, due now. */
+  async requeue(tx: Tx, reportId: string): Promise<void> {
+    await tx.manager.query(
+      `UPDATE node_report SET state = 'pending', next_attempt_at = now() WHERE report_id = $1`,
+      [reportId],
+    );
+  }
+
+  async attempts(reportId: string): Promise<DeliveryAttemptEntity[]> {
+    return this.uow
+      .manager()
+      .getRepository(DeliveryAttemptEntity)
+      .find({ where: { reportId }, order: { attempt: 'ASC' } });
+  }
+
+  /** One page, newest report date first; one extra row tells whether another page exists. */
+  list(
+    state: ReportStateName | undefined,
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<NodeReportEntity[]> {
+    const query = this.uow
+      .manager()
+      .getRepository(NodeReportEntity)
+      .createQueryBuilder('r')
+      .orderBy('r.report_date', 'DESC')
+      .addOrderBy('r.report_id', 'DESC')
+      .limit(limit + 1);
+    if (state) query.andWhere('r.state = :state', { state });
+    if (after)
+      query.andWhere('(r.report_date, r.report_id) < (:after::date, :afterId::uuid)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
+    return query.getMany();
+  }
+}

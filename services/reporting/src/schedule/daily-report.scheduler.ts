@@ -1,0 +1,179 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  REPORT_SCHEMA_VERSION,
+  addCstDays,
+  cstDateOf,
+  reportPayloadViolations,
+  windowBounds,
+  type ReportPayloadV1,
+} from '@cinode/contracts';
+import { UnitOfWork } from '@cinode/database';
+import { fromTimestamp } from '@cinode/grpc';
+import { InjectConfig } from '@cinode/kit';
+import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { computeInformationOf } from '../compute/compute-information';
+import {
+  ResourceAggregationGateway,
+  type ComputeMapSource,
+} from '../compute/resource-aggregation.gateway';
+import type { ReportingConfig } from '../config';
+import { DeliverySender } from '../delivery/delivery.sender';
+import type { NodeReportEntity } from '../reports/report.entity';
+import { ReportsRepository } from '../reports/reports.repository';
+import { BackgroundLoop } from './loop';
+import { planDaily } from './daily-plan';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Builds the daily report inside the configured window, and records a gap for every window that
+ * closed without one. Every replica runs it; the unique (kind, date) of daily entries lets one win.
+ */
+@Injectable()
+export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DailyReportScheduler.name);
+  private readonly loop: BackgroundLoop;
+  /** Why the last build failed: the reason a gap gives if the window closes before one succeeds. */
+  private lastBuildError = '';
+
+  constructor(
+    @InjectConfig() private readonly config: ReportingConfig,
+    private readonly uow: UnitOfWork,
+    private readonly reports: ReportsRepository,
+    @Inject(ResourceAggregationGateway) private readonly compute: ComputeMapSource,
+    private readonly sender: DeliverySender,
+  ) {
+    this.loop = new BackgroundLoop(
+      'daily report scheduler',
+      config.REPORT_SCHEDULE_INTERVAL_MS,
+      () => this.tick(new Date()).then(() => undefined),
+      this.logger,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** One scheduling round at `now`: build the due report, record the gaps. Exposed for tests. */
+  async tick(now: Date): Promise<{ built?: string; gaps: string[] }> {
+    const today = cstDateOf(now);
+    const { days, first } = await this.reports.dailyDays(
+      addCstDays(today, -this.config.REPORT_GAP_LOOKBACK_DAYS),
+      today,
+    );
+    const plan = planDaily(
+      now,
+      this.config.REPORT_WINDOW,
+      days,
+      first,
+      this.config.REPORT_GAP_LOOKBACK_DAYS,
+    );
+    const gaps: string[] = [];
+    for (const day of plan.gaps) if (await this.recordGap(day, now)) gaps.push(day);
+    let built: string | undefined;
+    if (plan.build) {
+      try {
+        if (await this.build(plan.build, now)) built = plan.build;
+        this.lastBuildError = '';
+      } catch (error) {
+        this.lastBuildError = error instanceof Error ? error.message : String(error);
+        this.logger.warn(
+          `building the daily report of ${plan.build} failed: ${this.lastBuildError}`,
+        );
+      }
+    }
+    if (built) this.sender.wake();
+    return { built, gaps };
+  }
+
+  /** Builds the day's report and writes it to the outbox in one transaction. */
+  private async build(day: string, now: Date): Promise<boolean> {
+    const map = await this.compute.computeMap();
+    const computedAt = map.computedAt ? fromTimestamp(map.computedAt) : now;
+    const generatedAt = new Date();
+    return this.uow.run(async (tx) => {
+      const payload: ReportPayloadV1 = {
+        base: this.config.REPORT_BASE_INFO_JSON,
+        compute: computeInformationOf(map.cells, computedAt),
+        security: { attack_events: [] },
+      };
+      // The national node validates the same schema: a report this service would build invalid
+      // is caught here, where the operator sees why, not as a rejection hours later.
+      const violations = reportPayloadViolations(REPORT_SCHEMA_VERSION, payload);
+      if (violations.length > 0)
+        throw new Error(
+          `the built report is invalid: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`,
+        );
+      const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+      const report: NodeReportEntity = {
+        reportId: randomUUID(),
+        kind: ReportKind.REPORT_KIND_DAILY,
+        reportDate: day,
+        window: this.config.REPORT_WINDOW.name,
+        state: 'pending',
+        periodStart: new Date(generatedAt.getTime() - DAY_MS),
+        periodEnd: generatedAt,
+        generatedAt,
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        payload: bytes,
+        payloadSha256: createHash('sha256').update(bytes).digest('hex'),
+        payloadSize: bytes.length,
+        attempts: 0,
+        nextAttemptAt: generatedAt,
+        lastError: '',
+        receiptNumber: null,
+        receivedAt: null,
+        deliveredAt: null,
+        createdAt: generatedAt,
+      };
+      const inserted = await this.reports.insertIfAbsent(tx, report);
+      if (inserted) this.logger.log(`built the daily report ${report.reportId} of ${day}`);
+      return inserted;
+    });
+  }
+
+  private async recordGap(day: string, now: Date): Promise<boolean> {
+    const window = this.config.REPORT_WINDOW;
+    const { start, end } = windowBounds(day, window);
+    const reason = this.lastBuildError
+      ? `no report was built in the window (last failure: ${this.lastBuildError})`
+      : 'no report was built in the window (the service was not running or not scheduling)';
+    const inserted = await this.uow.run((tx) =>
+      this.reports.insertIfAbsent(tx, {
+        reportId: randomUUID(),
+        kind: ReportKind.REPORT_KIND_DAILY,
+        reportDate: day,
+        window: window.name,
+        state: 'missed',
+        periodStart: null,
+        periodEnd: null,
+        generatedAt: null,
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        payload: null,
+        payloadSha256: null,
+        payloadSize: 0,
+        attempts: 0,
+        nextAttemptAt: null,
+        lastError: `${reason}; window ${start.toISOString()} to ${end.toISOString()}`,
+        receiptNumber: null,
+        receivedAt: null,
+        deliveredAt: null,
+        createdAt: now,
+      }),
+    );
+    if (inserted) this.logger.warn(`the daily report of ${day} was missed: recorded as a gap`);
+    return inserted;
+  }
+}

@@ -1,0 +1,60 @@
+import { Logger } from '@nestjs/common';
+
+/**
+ * Runs `round` every `intervalMs` until stopped; a failing round is logged and the loop goes on.
+ * `wake()` starts the next round at once (after a report is built or queued again).
+ */
+export class BackgroundLoop {
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly round: () => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      try {
+        await this.round();
+      } catch (error) {
+        this.logger.error(
+          `${this.name} round failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+      }
+      if (!this.stopping && !this.woken) await this.sleep(this.intervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+}

@@ -275,3 +275,70 @@ describe('reporting in the node', () => {
     );
   });
 });
+
+/**
+ * A window that closed today before the node started: no report can be built any more, and the
+ * day shows as a gap (MISSED, with the reason), never as silence. There is nothing to resend.
+ */
+describe('reporting in a node started after its window', () => {
+  let late: NodeUnderTest;
+  let client: ReturnType<typeof createGrpcClient<ReportingServiceClient>>;
+
+  beforeAll(async () => {
+    // The first minute of the CST day is over by then (at most a two-minute wait after midnight).
+    await pollUntil(
+      'the first minutes of the CST day to pass',
+      () => Promise.resolve(Math.floor(((Date.now() + CST_OFFSET_MS) % 86_400_000) / 60_000)),
+      (minute) => minute >= 2,
+      150_000,
+    );
+    late = await startNode({
+      tokenTtlSeconds: 600,
+      env: { REPORT_WINDOW: '00:00-00:01', REPORT_SCHEDULE_INTERVAL_MS: '300' },
+    });
+    client = createGrpcClient<ReportingServiceClient>('cinode.reporting.v1.ReportingService', {
+      address: late.addressOf('cinode.reporting.v1.ReportingService'),
+      credentials: late.credentials,
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    client?.close();
+    await late?.stop();
+  });
+
+  it('records the missed window as a gap that cannot be resent', async () => {
+    const operator = { metadata: bearer(await late.auth.token(['operator'], 'e2e-late-operator')) };
+    const { value } = await pollUntil(
+      'the gap of the missed window',
+      () =>
+        client.api.listReports(
+          { state: ReportState.REPORT_STATE_MISSED, pageSize: 10, pageToken: '' },
+          operator,
+        ),
+      (r) => r.reports.length === 1,
+      15_000,
+    );
+    const gap = value.reports[0];
+    expect(gap).toMatchObject({
+      kind: ReportKind.REPORT_KIND_DAILY,
+      reportDate: cstDateOf(new Date()),
+      window: '00:00-00:01',
+      state: ReportState.REPORT_STATE_MISSED,
+      payloadSize: 0,
+      attempts: 0,
+      receiptNumber: '',
+    });
+    expect(gap.lastError).toMatch(/no report was built in the window/);
+    const all = await client.api.listReports(
+      { state: ReportState.REPORT_STATE_UNSPECIFIED, pageSize: 10, pageToken: '' },
+      operator,
+    );
+    expect(all.reports.map((r) => r.reportId)).toEqual([gap.reportId]);
+    const refused = await expectGrpcError(
+      client.api.resendReport({ reportId: gap.reportId, requestId: '' }, operator),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(refused.status?.errorInfo?.reason).toBe('REPORT_MISSED');
+  });
+});

@@ -51,7 +51,7 @@ export interface SelectionNode {
   aggregation: RunningProcess;
   aggregationDatabaseUrl: string;
   /** Starts a compute-selection (built) following this node's resource aggregation. */
-  startSelection(): Promise<RunningProcess>;
+  startSelection(env?: Record<string, string>): Promise<RunningProcess>;
 }
 
 /** BENCH_PROFILE_DIR=/some/dir: the services write V8 CPU profiles there when they stop. */
@@ -130,9 +130,10 @@ export async function startSelectionNode(
     auth,
     aggregation,
     aggregationDatabaseUrl: databaseUrl(postgres.adminUrl, 'resource_aggregation'),
-    startSelection: () =>
+    startSelection: (env: Record<string, string> = {}) =>
       start('compute-selection', 'compute_selection', {
         ...LATENCY_ENV,
+        ...env,
         RESOURCE_AGGREGATION_ADDRESS: aggregation.address,
         RESOURCE_AGGREGATION_TIMEOUT_MS: '60000',
       }),

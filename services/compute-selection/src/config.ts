@@ -41,6 +41,12 @@ const schema = baseServiceSchema.extend({
    * (300 MB with 100,000 pools); bounded, full collections come more often.
    */
   HEAP_GROWING_PERCENT: envInt(25, 0, 1_000),
+  /**
+   * Select answers kept for repeated questions while neither pools nor lines change (any change
+   * drops them all); 0 turns the cache off. Under live inventory it rarely hits: every snapshot is
+   * a change.
+   */
+  SELECT_ANSWER_CACHE_SIZE: envInt(1_024, 0, 100_000),
 });
 
 export type ComputeSelectionConfig = z.infer<typeof schema>;

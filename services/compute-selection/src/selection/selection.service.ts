@@ -24,13 +24,14 @@ import { selectResponseOf } from './selection.mapper';
 @Injectable()
 export class SelectionService {
   private readonly latency: LatencyModel;
-  private readonly answers = new SelectAnswers();
+  private readonly answers: SelectAnswers;
 
   constructor(
     private readonly follower: IndexFollower,
     private readonly lines: LineFollower,
     @InjectConfig() config: ComputeSelectionConfig,
   ) {
+    this.answers = new SelectAnswers(config.SELECT_ANSWER_CACHE_SIZE);
     this.latency = new LatencyModel({
       sameRegionMs: config.LATENCY_SAME_REGION_MS,
       sameProvinceMs: config.LATENCY_SAME_PROVINCE_MS,

@@ -15,7 +15,21 @@ import {
   type ReportingServiceClient,
 } from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
 import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
-import { bearer, expectGrpcError } from '@cinode/testing';
+import {
+  bearer,
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  findFreePort,
+  plaintext,
+  spawnService,
+  startTestNats,
+  waitForServing,
+  type ServiceProcess,
+  type TestAuth,
+  type TestNats,
+} from '@cinode/testing';
+import type { NationalNodeServiceClient } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { startNode, type NodeUnderTest } from './support/node-processes';
 import { pollUntil } from './support/waiting';
 
@@ -341,4 +355,162 @@ describe('reporting in a node started after its window', () => {
     );
     expect(refused.status?.errorInfo?.reason).toBe('REPORT_MISSED');
   });
+});
+
+/**
+ * A crash mid-delivery loses nothing and duplicates nothing. The national node mock, resource
+ * aggregation and reporting run as processes of this test's own; the mock adds 1.5 s to every call,
+ * so reporting is killed (SIGKILL) while its submission is in flight. Started again on the same
+ * database, it finds the attempt interrupted, takes the report again once the lease has run out,
+ * and the mock holds it exactly once.
+ */
+describe('reporting killed mid-delivery', () => {
+  const procs: ServiceProcess[] = [];
+  let nats: TestNats;
+  let auth: TestAuth;
+  let reportingEnv: Record<string, string>;
+  let reportingAddress: string;
+  let mockAddress: string;
+
+  async function launch(service: string, env: Record<string, string>, address: string) {
+    const proc = spawnService(service, env);
+    procs.push(proc);
+    await waitForServing(address, 60_000, proc);
+    return proc;
+  }
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    auth = await createTestAuth();
+    const common = {
+      AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
+      AUTH_SERVICE_SIGNING_KEY: auth.serviceSigningKey,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_GRACE_MS: '1000',
+    };
+    const [mockPort, resourcePort, reportingPort] = [
+      await findFreePort(),
+      await findFreePort(),
+      await findFreePort(),
+    ];
+    mockAddress = `127.0.0.1:${mockPort}`;
+    reportingAddress = `127.0.0.1:${reportingPort}`;
+    await launch(
+      'national-node-mock',
+      {
+        ...common,
+        DATABASE_URL: await createTestDatabase('e2e_crash_national'),
+        GRPC_PORT: String(mockPort),
+        FAULT_LATENCY_MS: '1500',
+      },
+      mockAddress,
+    );
+    await launch(
+      'resource-aggregation',
+      {
+        ...common,
+        DATABASE_URL: await createTestDatabase('e2e_crash_resource'),
+        GRPC_PORT: String(resourcePort),
+        NATS_URL: nats.url,
+        IDENTIFIER_ADDRESS: '127.0.0.1:1',
+      },
+      `127.0.0.1:${resourcePort}`,
+    );
+    const baseInfo = exampleReportPayload().base;
+    reportingEnv = {
+      ...common,
+      DATABASE_URL: await createTestDatabase('e2e_crash_reporting'),
+      GRPC_PORT: String(reportingPort),
+      NATIONAL_NODE_ADDRESS: mockAddress,
+      RESOURCE_AGGREGATION_ADDRESS: `127.0.0.1:${resourcePort}`,
+      NODE_KEY: `e2e-crash-${reportingPort}`,
+      REPORT_BASE_INFO_JSON: JSON.stringify(baseInfo),
+      REPORT_WINDOW: windowCoveringNow(),
+      REPORT_SCHEDULE_INTERVAL_MS: '300',
+      DELIVERY_POLL_MS: '100',
+      DELIVERY_RETRY_INITIAL_MS: '200',
+      DELIVERY_RETRY_MAX_MS: '800',
+      NATIONAL_NODE_TIMEOUT_MS: '2000',
+    };
+    await launch('reporting', reportingEnv, reportingAddress);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const proc of procs) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null)
+        proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+    await nats?.stop();
+  });
+
+  it('delivers the report once after a SIGKILL during its submission', async () => {
+    const operator = { metadata: bearer(await auth.token(['operator'], 'e2e-crash-operator')) };
+    const first = createGrpcClient<ReportingServiceClient>('cinode.reporting.v1.ReportingService', {
+      address: reportingAddress,
+      credentials: plaintext(),
+    });
+    const { value: inFlight } = await pollUntil(
+      'a submission in flight',
+      async () => {
+        const { reports } = await first.api.listReports(
+          { state: ReportState.REPORT_STATE_UNSPECIFIED, pageSize: 10, pageToken: '' },
+          operator,
+        );
+        return reports[0]
+          ? await first.api.getReport({ reportId: reports[0].reportId }, operator)
+          : undefined;
+      },
+      (r) =>
+        r?.attempts.at(-1)?.outcome === AttemptOutcome.ATTEMPT_OUTCOME_IN_FLIGHT &&
+        r.report?.state === ReportState.REPORT_STATE_PENDING,
+      30_000,
+    );
+    first.close();
+    const victim = procs.at(-1)!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const reportId = inFlight!.report!.reportId;
+
+    await launch('reporting', reportingEnv, reportingAddress);
+    const second = createGrpcClient<ReportingServiceClient>(
+      'cinode.reporting.v1.ReportingService',
+      {
+        address: reportingAddress,
+        credentials: plaintext(),
+      },
+    );
+    try {
+      const { value: delivered } = await pollUntil(
+        'the report delivered after the restart',
+        () => second.api.getReport({ reportId }, operator),
+        (r) => r.report?.state === ReportState.REPORT_STATE_DELIVERED,
+        60_000,
+      );
+      const outcomes = delivered.attempts.map((a) => a.outcome);
+      expect(outcomes.at(-1)).toBe(AttemptOutcome.ATTEMPT_OUTCOME_DELIVERED);
+      expect(outcomes).toContain(AttemptOutcome.ATTEMPT_OUTCOME_INTERRUPTED);
+      expect(outcomes).not.toContain(AttemptOutcome.ATTEMPT_OUTCOME_IN_FLIGHT);
+
+      const national = createGrpcClient<NationalNodeServiceClient>(
+        'cinode.national.v1.NationalNodeService',
+        { address: mockAddress, credentials: plaintext() },
+      );
+      try {
+        const read = { metadata: bearer(await auth.nationalToken(['operator'])) };
+        const received = await national.api.getReport({ reportId }, read);
+        expect(received.report!.receiptNumber).toBe(delivered.report!.receiptNumber);
+        const { reports } = await national.api.listReports(
+          { nodeCode: received.report!.nodeCode, kind: 0, pageSize: 500, pageToken: '' },
+          read,
+        );
+        expect(reports.map((r) => r.reportId)).toEqual([reportId]);
+      } finally {
+        national.close();
+      }
+    } finally {
+      second.close();
+    }
+  }, 120_000);
 });

@@ -54,9 +54,13 @@ export class DeliverySender implements OnApplicationBootstrap, OnApplicationShut
     this.loop.wake();
   }
 
-  /** How long a claim holds: a call's deadline plus time to record its outcome. */
+  /**
+   * How long a claim holds before another sender may take the report: the registration calls and
+   * the submission each end by their deadline, and recording the outcome is one short transaction.
+   * A sender that dies mid-call leaves its report to be taken again this much later.
+   */
   private leaseMs(): number {
-    return this.config.NATIONAL_NODE_TIMEOUT_MS + 30_000;
+    return 3 * this.config.NATIONAL_NODE_TIMEOUT_MS + 5_000;
   }
 
   /** One round: every due report sent once. Exposed for tests. */

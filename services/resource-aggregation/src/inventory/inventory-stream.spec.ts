@@ -73,6 +73,17 @@ describe(consecutiveGroups.name, () => {
     expect((await groups.next()).done).toBe(true);
   });
 
+  it('bounds the read-ahead of weightless (empty) batches when each weighs one more', async () => {
+    const feed = manualSource<number>();
+    const groups = consecutiveGroups(feed.source, (n) => 1 + n, 10);
+    feed.push(0);
+    expect((await groups.next()).value).toEqual([0]);
+    feed.push(...Array.from({ length: 1_000 }, () => 0));
+    await tick();
+    // A flood of empty batches is read only up to the weight limit while the consumer works.
+    expect(feed.pulls.count).toBe(1 + 10);
+  });
+
   it('yields what was read before the stream failed, then throws its error', async () => {
     const feed = manualSource<number>();
     const groups = consecutiveGroups(feed.source, (n) => n, 10);

@@ -56,9 +56,11 @@ export class InventoryGrpcController {
   ): Promise<StreamInventoryResponse> {
     const caller = callerOf(metadata);
     const totals = { batches: 0, applied: 0, ignored: 0 };
+    // Every message weighs at least one: a flood of empty batches (refused only once applied)
+    // fills the read-ahead too, so it stays bounded and flow control holds the client back.
     const groups = consecutiveGroups(
       batches,
-      (batch) => batch.snapshots.length,
+      (batch) => 1 + batch.snapshots.length,
       MAX_SNAPSHOTS_PER_TRANSACTION,
     );
     for await (const group of groups) {

@@ -4,7 +4,7 @@ import {
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type { PathKindName, SelectionResult } from '@cinode/selection';
 
-const PATH_KINDS: Readonly<Record<PathKindName, PathKind>> = {
+export const PATH_KINDS: Readonly<Record<PathKindName, PathKind>> = {
   none: PathKind.PATH_KIND_UNSPECIFIED,
   local: PathKind.PATH_KIND_LOCAL,
   line: PathKind.PATH_KIND_LINE,

@@ -3,7 +3,6 @@ import { UnavailableError } from '@cinode/common';
 import { EncodedResponse } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
 import {
-  SelectResponse,
   type Demand,
   type SelectRequest,
   type Weights,
@@ -19,7 +18,7 @@ import {
   type SelectionResult,
 } from '@cinode/selection';
 import { SelectAnswers, selectRequestKey } from './select-answers';
-import { selectResponseOf } from './selection.mapper';
+import { encodeSelectResponse } from './select-response.encoder';
 
 @Injectable()
 export class SelectionService {
@@ -52,8 +51,9 @@ export class SelectionService {
       if (kept) return kept;
     }
     const result = this.select(request.demand, request.weights, request.topK);
-    const response = selectResponseOf(result, request.demand?.durationHours ?? 0);
-    const answer = EncodedResponse.of(SelectResponse.encode(response).finish());
+    const answer = EncodedResponse.of(
+      encodeSelectResponse(result, request.demand?.durationHours ?? 0),
+    );
     if (ready) this.answers.set(key, answer);
     return answer;
   }

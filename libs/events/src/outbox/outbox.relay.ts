@@ -209,13 +209,19 @@ const MARK_PUBLISHED = `UPDATE outbox_event SET published_at = now(), attempts =
  */
 const RECORD_FAILURE = `UPDATE outbox_event
   SET attempts = attempts + $2, last_error = $3,
-      next_attempt_at = CASE WHEN $2 > 0 THEN now() + make_interval(secs => $4) END,
+      next_attempt_at = CASE WHEN $6 THEN now() + make_interval(secs => $4) END,
       parked_at = CASE WHEN $2 > 0 AND attempts + $2 >= $5 THEN now() END
   WHERE id = $1
   RETURNING parked_at IS NOT NULL AS parked`;
 
 /** How often the pending and parked gauges are refreshed while the relay is busy. */
 const GAUGE_REFRESH_MS = 1_000;
+
+/** A publish whose ack did not come in time (nats.js answers TIMEOUT). */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'TIMEOUT' || (error instanceof Error && /timeout/i.test(error.message));
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -418,7 +424,12 @@ export class OutboxRelay {
         };
         for (const { row, reason } of failed) {
           result.failed++;
-          const counted = (await transportWorks(row.type)) ? 1 : 0;
+          // A publish that timed out may have been stored (and its ack lost): it waits on its own
+          // delay like a refused one, but is not charged towards parking. During an outage no row
+          // is charged or delayed: the relay backs off as a whole.
+          const timedOut = isTimeout(reason);
+          const transport = await transportWorks(row.type);
+          const counted = transport && !timedOut ? 1 : 0;
           const attempts = (row.attempts ?? 0) + counted;
           // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
           const [[{ parked }]] = await runner.manager.query<[{ parked: boolean }[], number]>(
@@ -429,6 +440,7 @@ export class OutboxRelay {
               errorMessage(reason).slice(0, 2000),
               computeBackoff(Math.max(1, attempts), this.backoff) / 1000,
               this.maxAttempts,
+              transport,
             ],
           );
           if (parked) {
@@ -512,17 +524,21 @@ export class OutboxRelay {
       try {
         if (this.options.listen !== false && !this.listener) await this.openListener();
         while (inFlight.length >= this.concurrency) settle(await inFlight.shift()!);
-        this.notified = false;
-        const claimed = await this.claim();
-        inFlight.push(
-          this.complete(claimed).then(
-            (round) => ({ round }),
-            (error: unknown) => ({ error }),
-          ),
-        );
-        more = claimed.rows.length === this.batchSize || this.notified;
-        if (!more) await drain();
-        await this.housekeeping(!more);
+        // A round that found NATS away stops the claiming: rounds sent after it would land before
+        // its rows, out of creation order. The rest drain below, then the relay backs off.
+        if (failures === 0) {
+          this.notified = false;
+          const claimed = await this.claim();
+          inFlight.push(
+            this.complete(claimed).then(
+              (round) => ({ round }),
+              (error: unknown) => ({ error }),
+            ),
+          );
+          more = claimed.rows.length === this.batchSize || this.notified;
+          if (!more) await drain();
+          await this.housekeeping(!more);
+        }
       } catch (error) {
         failures++;
         this.logger.warn(`outbox round failed: ${errorMessage(error)}`);

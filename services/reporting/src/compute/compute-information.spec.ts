@@ -3,11 +3,7 @@ import {
   exampleReportPayload,
   reportPayloadViolations,
 } from '@cinode/contracts';
-import {
-  PoolClass,
-  type ComputeMapCell,
-  type Inventory,
-} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { Inventory } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { computeInformationOf } from './compute-information';
 
 function inventory(scale: number, freeShare: number): { total: Inventory; free: Inventory } {
@@ -45,46 +41,33 @@ function inventory(scale: number, freeShare: number): { total: Inventory; free: 
   return { total, free };
 }
 
-function cell(region: string, model: string, scale: number, freeShare: number): ComputeMapCell {
-  return {
-    regionCode: region,
-    poolClass: PoolClass.POOL_CLASS_BARE_METAL,
-    acceleratorModel: model,
-    pools: 1,
-    ...inventory(scale, freeShare),
-  };
-}
-
 describe(computeInformationOf.name, () => {
   const asOf = new Date('2026-12-01T07:00:05Z');
 
-  it('sums totals and free capacity over every region and model', () => {
-    const info = computeInformationOf(
-      [cell('310000', 'H100', 1, 0.5), cell('440000', '', 2, 0.25)],
-      asOf,
-    );
+  it("reports the map's node-wide totals and free capacity (every pool once), not a sum of its cells", () => {
+    const info = computeInformationOf(inventory(3, 0.5), asOf);
     expect(info).toMatchObject({
       as_of: '2026-12-01T07:00:05.000Z',
       cpu_servers: 30,
       cpu_cores_total: 1920,
-      cpu_cores_free: 320 + 320,
+      cpu_cores_free: 960,
       gpu_cards_total: 48,
-      gpu_cards_free: 8 + 8,
+      gpu_cards_free: 24,
       uplink_mbps_total: 30_000,
-      uplink_traffic_gb_free: 250 + 250,
+      uplink_traffic_gb_free: 750,
       fp16_tflops_total: 0.3,
-      fp16_tflops_free: 0.1,
+      fp16_tflops_free: 0.15,
     });
   });
 
   it('reports zeros, not absent fields, for a node without pools', () => {
-    const info = computeInformationOf([], asOf);
+    const info = computeInformationOf({ total: undefined, free: undefined }, asOf);
     expect(Object.values(info).filter((v) => v !== 0)).toEqual([asOf.toISOString()]);
   });
 
   it('makes a compute section the national schema accepts', () => {
     const payload = exampleReportPayload();
-    payload.compute = computeInformationOf([cell('310000', 'H100', 3, 0.4)], asOf);
+    payload.compute = computeInformationOf(inventory(3, 0.4), asOf);
     expect(reportPayloadViolations(REPORT_SCHEMA_VERSION, payload)).toEqual([]);
   });
 });

@@ -1,24 +1,20 @@
 import type { ComputeInformation } from '@cinode/contracts';
 import type {
-  ComputeMapCell,
+  GetComputeMapResponse,
   Inventory,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 
 /**
- * The compute information of a report from resource aggregation's compute map: totals and free
- * capacity (free net of holds) summed over every cell.
- *
- * Known limit: GetComputeMap counts a pool that offers several accelerator models under each
- * model's cell, and gives no per-pool split, so such a pool's figures are summed once per model.
- * For pools with at most one model (every pool the provider agent simulates) the sums are exact.
- * A node-wide total in GetComputeMapResponse would remove the limit (resource aggregation's API).
+ * The compute information of a report from resource aggregation's compute map: its node-wide
+ * totals and free capacity (free net of holds), every pool counted once (a pool with several
+ * accelerator models is in several of the map's cells, so the cells are not summed).
  */
 export function computeInformationOf(
-  cells: readonly ComputeMapCell[],
+  map: Pick<GetComputeMapResponse, 'total' | 'free'>,
   asOf: Date,
 ): ComputeInformation {
-  const total = sum(cells.map((c) => c.total));
-  const free = sum(cells.map((c) => c.free));
+  const total = orZero(map.total);
+  const free = orZero(map.free);
   return {
     as_of: asOf.toISOString(),
     uplink_mbps_total: total.uplinkMbpsTotal,
@@ -73,12 +69,10 @@ const INVENTORY_KEYS = [
   'downlinkTrafficGbFree',
 ] as const satisfies readonly (keyof Inventory)[];
 
-function sum(inventories: readonly (Inventory | undefined)[]): Inventory {
+/** The inventory, or zeros for an empty map (no pools: every figure 0, none absent). */
+function orZero(inventory: Inventory | undefined): Inventory {
   const out = Object.fromEntries(INVENTORY_KEYS.map((k) => [k, 0])) as unknown as Inventory;
-  for (const inventory of inventories) {
-    if (!inventory) continue;
-    for (const key of INVENTORY_KEYS) out[key] += inventory[key];
-  }
+  if (inventory) for (const key of INVENTORY_KEYS) out[key] = inventory[key];
   return out;
 }
 

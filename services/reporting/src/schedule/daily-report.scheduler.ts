@@ -106,7 +106,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
     return this.uow.run(async (tx) => {
       const payload: ReportPayloadV1 = {
         base: this.config.REPORT_BASE_INFO_JSON,
-        compute: computeInformationOf(map.cells, computedAt),
+        compute: computeInformationOf(map, computedAt),
         security: { attack_events: [] },
       };
       // The national node validates the same schema: a report this service would build invalid

@@ -109,8 +109,11 @@ export class InventoryGrpcController {
   @ReadOnly()
   async getComputeMap(request: GetComputeMapRequest): Promise<GetComputeMapResponse> {
     const computedAt = new Date();
-    const cells = await this.inventory.computeMap(request.regionCode);
+    const { cells, totals } = await this.inventory.computeMap(request.regionCode);
     return {
+      pools: totals.pools,
+      total: inventoryMessageOf(totals.total),
+      free: inventoryMessageOf(totals.free),
       cells: cells.map((c) => ({
         regionCode: c.regionCode,
         poolClass: poolClassOf(c.poolClass),

@@ -181,9 +181,15 @@ export class InventoryService {
 
   /**
    * The compute map over pools in selection: a pool counts once under each accelerator model it
-   * offers (under "" when it offers none); free capacity is net of its holds.
+   * offers (under "" when it offers none); free capacity is net of its holds. The totals count
+   * each pool once.
    */
-  async computeMap(regionCodeInput: string): Promise<ComputeMapCellData[]> {
+  async computeMap(
+    regionCodeInput: string,
+  ): Promise<{
+    cells: ComputeMapCellData[];
+    totals: Omit<ComputeMapCellData, 'regionCode' | 'poolClass' | 'acceleratorModel'>;
+  }> {
     new FieldChecks()
       .text('region_code', regionCodeInput, {
         required: false,
@@ -194,9 +200,13 @@ export class InventoryService {
       .throwIfAny();
     const pools = await this.inventory.selectable(regionCodeInput || undefined);
     const cells = new Map<string, ComputeMapCellData>();
+    const totals = { pools: 0, total: { ...EMPTY_INVENTORY }, free: { ...EMPTY_INVENTORY } };
     for (const pool of pools) {
       if (!pool.inventory) continue;
       const free = netFree(pool);
+      totals.pools += 1;
+      addInto(totals.total, pool.inventory);
+      addInto(totals.free, free);
       const models = pool.accelerators.length > 0 ? pool.accelerators.map((a) => a.model) : [''];
       for (const model of models) {
         const key = `${pool.regionCode}\u0000${pool.poolClass}\u0000${model}`;
@@ -217,12 +227,13 @@ export class InventoryService {
         addInto(cell.free, free);
       }
     }
-    return [...cells.values()].sort(
+    const sorted = [...cells.values()].sort(
       (a, b) =>
         a.regionCode.localeCompare(b.regionCode) ||
         a.poolClass.localeCompare(b.poolClass) ||
         a.acceleratorModel.localeCompare(b.acceleratorModel),
     );
+    return { cells: sorted, totals };
   }
 }
 

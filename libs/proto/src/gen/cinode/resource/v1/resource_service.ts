@@ -416,7 +416,17 @@ export interface GetComputeMapResponse {
   /** Cells ordered by region, class, model. */
   cells: ComputeMapCell[];
   /** When it was computed. */
-  computedAt: Timestamp | undefined;
+  computedAt:
+    | Timestamp
+    | undefined;
+  /** Pools in the map, each counted once (a pool with several models is in several cells). */
+  pools: number;
+  /** Their total capacity, each pool counted once: what the node reports upward. */
+  total:
+    | Inventory
+    | undefined;
+  /** Their free capacity, net of holds, each pool counted once. */
+  free: Inventory | undefined;
 }
 
 /** Capacity a hold takes; every field 0 or more, at least one above 0. */
@@ -2326,7 +2336,7 @@ export const ComputeMapCell: MessageFns<ComputeMapCell> = {
 };
 
 function createBaseGetComputeMapResponse(): GetComputeMapResponse {
-  return { cells: [], computedAt: undefined };
+  return { cells: [], computedAt: undefined, pools: 0, total: undefined, free: undefined };
 }
 
 export const GetComputeMapResponse: MessageFns<GetComputeMapResponse> = {
@@ -2336,6 +2346,15 @@ export const GetComputeMapResponse: MessageFns<GetComputeMapResponse> = {
     }
     if (message.computedAt !== undefined) {
       Timestamp.encode(message.computedAt, writer.uint32(18).fork()).join();
+    }
+    if (message.pools !== 0) {
+      writer.uint32(24).int32(message.pools);
+    }
+    if (message.total !== undefined) {
+      Inventory.encode(message.total, writer.uint32(34).fork()).join();
+    }
+    if (message.free !== undefined) {
+      Inventory.encode(message.free, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2361,6 +2380,30 @@ export const GetComputeMapResponse: MessageFns<GetComputeMapResponse> = {
           }
 
           message.computedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.pools = reader.int32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.total = Inventory.decode(reader, reader.uint32());
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.free = Inventory.decode(reader, reader.uint32());
           continue;
         }
       }

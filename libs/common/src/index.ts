@@ -8,3 +8,4 @@ export * from './ids';
 export * from './text';
 export * from './expiring-cache';
 export * from './seeded-random';
+export * from './secret-encryption';

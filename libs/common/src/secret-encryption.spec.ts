@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecret, encryptSecret } from './secret-encryption';
 
 describe('signing key encryption', () => {
   const key = randomBytes(32);

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { reportSigningMessage, type ReportEnvelope } from '@cinode/contracts';
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecret, encryptSecret } from '@cinode/common';
 import { keyIdOf, newSigningKey, signReport } from './report-signer';
 
 const envelope: ReportEnvelope = {

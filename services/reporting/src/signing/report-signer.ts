@@ -10,7 +10,7 @@ import { reportSigningMessage, type ReportEnvelope } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
 import { encryptionKeyOf, type ReportingConfig } from '../config';
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecret, encryptSecret } from '@cinode/common';
 import type { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 

@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 import { requestScopeOf } from '../access';
 import { encryptionKeyOf, type ServiceCenterConfig } from '../config';
 import { checkRequestId } from '../request-checks';
-import { decryptSecret, encryptSecret } from './key-encryption';
+import { decryptSecret, encryptSecret } from '@cinode/common';
 import type { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 

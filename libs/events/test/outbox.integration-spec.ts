@@ -439,6 +439,43 @@ describe('transactional outbox', () => {
     expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(ids);
   });
 
+  it('goes on relaying, in creation order, once NATS is back after an outage', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await createThing(`outage-${i}`));
+    const js = nc.jetstream();
+    let down = true;
+    const flaky = {
+      publish: (...args: Parameters<JetStreamClient['publish']>): Promise<PubAck> =>
+        down ? Promise.reject(new Error('503 no responders')) : js.publish(...args),
+    } as JetStreamClient;
+    const r = relay(
+      {
+        batchSize: 3,
+        concurrency: 3,
+        backoff: { initialMs: 10, maxMs: 20, multiplier: 1, jitter: 0 },
+        transportCheck: async () => !down,
+      },
+      flaky,
+    );
+    r.start();
+    await eventually('rounds to fail a few times over', async () =>
+      r.stats.failed >= 9 ? true : undefined,
+    );
+    down = false;
+    await eventually(
+      'every row to be published after the outage',
+      async () => ((await unpublished()) === 0 ? true : undefined),
+      10_000,
+    );
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    const [{ charged }] = await dataSource.query<{ charged: number }[]>(
+      `SELECT count(*) FILTER (WHERE attempts > 1)::int AS charged FROM outbox_event`,
+    );
+    // The outage was charged to no row: each was attempted once successfully.
+    expect(charged).toBe(0);
+  });
+
   it('two relays running concurrently publish each event exactly once', async () => {
     const a = relay({ batchSize: 7 });
     const b = relay({ batchSize: 7 });

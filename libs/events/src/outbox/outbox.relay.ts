@@ -524,9 +524,13 @@ export class OutboxRelay {
       try {
         if (this.options.listen !== false && !this.listener) await this.openListener();
         while (inFlight.length >= this.concurrency) settle(await inFlight.shift()!);
-        // A round that found NATS away stops the claiming: rounds sent after it would land before
-        // its rows, out of creation order. The rest drain below, then the relay backs off.
-        if (failures === 0) {
+        if (failures > 0 && inFlight.length > 0) {
+          // A round that found NATS away stops the claiming: rounds sent after it would land
+          // before its rows, out of creation order. The rest settle, then the relay backs off;
+          // the first round after the back-off (nothing in flight) probes whether NATS is back.
+          await drain();
+          more = failures === 0;
+        } else {
           this.notified = false;
           const claimed = await this.claim();
           inFlight.push(

@@ -7,7 +7,12 @@ import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import type { ReportSigningKeyEntity } from './report-signing-key.entity';
-import { ED25519_PUBLIC_KEY_BYTES, ed25519PublicKey, signingKeyIdOf } from './report-signature';
+import {
+  ED25519_PUBLIC_KEY_BYTES,
+  ed25519PublicKey,
+  isWeakEd25519Key,
+  signingKeyIdOf,
+} from './report-signature';
 import { SigningKeysRepository } from './signing-keys.repository';
 
 @Injectable()
@@ -65,6 +70,7 @@ export class SigningKeysService {
 }
 
 function isUsableKey(raw: Buffer): boolean {
+  if (isWeakEd25519Key(raw)) return false;
   try {
     ed25519PublicKey(raw);
     return true;

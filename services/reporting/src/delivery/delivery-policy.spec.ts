@@ -1,4 +1,6 @@
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { PermissionDeniedError } from '@cinode/common';
+import { domainErrorToGrpc } from '@cinode/grpc';
 import { retryDelayMs, verdictOf } from './delivery-policy';
 
 const policy = { initialMs: 1_000, maxMs: 60_000 };
@@ -9,6 +11,13 @@ function grpcError(code: GrpcStatus, details: string): ServiceError {
     details,
     metadata: new Metadata(),
   });
+}
+
+/** The error with an ErrorInfo reason, as the national node answers. */
+function withReason(error: ServiceError, reason: string): ServiceError {
+  const payload = domainErrorToGrpc(new PermissionDeniedError(reason, error.details), 'national');
+  error.metadata = payload.metadata;
+  return error;
 }
 
 describe(retryDelayMs.name, () => {
@@ -58,16 +67,25 @@ describe(verdictOf.name, () => {
     });
   });
 
-  it('stops on a refusal of the content or the signature', () => {
-    for (const code of [
-      GrpcStatus.INVALID_ARGUMENT,
-      GrpcStatus.PERMISSION_DENIED,
-      GrpcStatus.ALREADY_EXISTS,
-    ])
+  it('stops on a refusal of the content, the id or the signature', () => {
+    for (const code of [GrpcStatus.INVALID_ARGUMENT, GrpcStatus.ALREADY_EXISTS])
       expect(verdictOf(grpcError(code, 'no'))).toEqual({
         kind: 'rejected',
         grpcStatus: GrpcStatus[code],
         error: 'no',
       });
+    expect(
+      verdictOf(withReason(grpcError(GrpcStatus.PERMISSION_DENIED, 'bad'), 'SIGNATURE_INVALID')),
+    ).toMatchObject({ kind: 'rejected', grpcStatus: 'PERMISSION_DENIED' });
+  });
+
+  it("retries this node's own token or role being refused: an operator fixes it", () => {
+    for (const reason of ['ROLE_NOT_ALLOWED', 'TOKEN_EXPIRED'])
+      expect(
+        verdictOf(withReason(grpcError(GrpcStatus.PERMISSION_DENIED, 'denied'), reason)),
+      ).toMatchObject({ kind: 'retry', grpcStatus: 'PERMISSION_DENIED' });
+    expect(verdictOf(grpcError(GrpcStatus.PERMISSION_DENIED, 'denied'))).toMatchObject({
+      kind: 'retry',
+    });
   });
 });

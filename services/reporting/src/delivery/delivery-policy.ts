@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { computeBackoff } from '@cinode/events';
-import { isGrpcError } from '@cinode/grpc';
+import { decodeRichStatus, isGrpcError } from '@cinode/grpc';
 
 export interface RetryPolicy {
   initialMs: number;
@@ -27,12 +27,16 @@ export type DeliveryVerdict =
   /** Worth trying again later; `reregister` when the national node lost the node or its key. */
   | { kind: 'retry'; grpcStatus: string; error: string; reregister: boolean };
 
-/** Statuses that mean the report itself is refused, whenever it is sent again. */
-const PERMANENT = new Set<number>([
-  GrpcStatus.INVALID_ARGUMENT,
-  GrpcStatus.PERMISSION_DENIED,
-  GrpcStatus.ALREADY_EXISTS,
-]);
+/**
+ * Statuses that mean the report itself is refused, whenever it is sent again: its content
+ * (INVALID_ARGUMENT), its id taken by another report (ALREADY_EXISTS), or its signature
+ * (PERMISSION_DENIED with SIGNATURE_INVALID). Any other PERMISSION_DENIED is this node's token or
+ * role, which an operator fixes: retried, so one misconfiguration cannot lose every due report.
+ */
+function isPermanent(code: GrpcStatus, reason: string | undefined): boolean {
+  if (code === GrpcStatus.INVALID_ARGUMENT || code === GrpcStatus.ALREADY_EXISTS) return true;
+  return code === GrpcStatus.PERMISSION_DENIED && reason === 'SIGNATURE_INVALID';
+}
 
 export function verdictOf(error: unknown): DeliveryVerdict {
   if (!isGrpcError(error)) {
@@ -41,7 +45,8 @@ export function verdictOf(error: unknown): DeliveryVerdict {
   }
   const grpcStatus = GrpcStatus[error.code] ?? String(error.code);
   const message = error.details || error.message;
-  if (PERMANENT.has(error.code)) return { kind: 'rejected', grpcStatus, error: message };
+  if (isPermanent(error.code, decodeRichStatus(error)?.errorInfo?.reason))
+    return { kind: 'rejected', grpcStatus, error: message };
   return {
     kind: 'retry',
     grpcStatus,

@@ -181,10 +181,18 @@ export class ReportsRepository {
     );
   }
 
-  /** Puts a report back in the queue, due now. */
+  /**
+   * Puts a rejected report back in the queue, or makes a waiting one due now; one with an attempt
+   * in flight is left to it (due now, another replica would send it at the same time).
+   */
   async requeue(tx: Tx, reportId: string): Promise<void> {
     await tx.manager.query(
-      `UPDATE node_report SET state = 'pending', next_attempt_at = now() WHERE report_id = $1`,
+      `UPDATE node_report SET state = 'pending', next_attempt_at = now()
+        WHERE report_id = $1
+          AND (state = 'rejected'
+               OR (state = 'pending' AND NOT EXISTS (
+                     SELECT 1 FROM report_delivery_attempt a
+                      WHERE a.report_id = $1 AND a.outcome = 'in_flight')))`,
       [reportId],
     );
   }

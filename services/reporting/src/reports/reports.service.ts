@@ -85,7 +85,8 @@ export class ReportsService {
           `the entry of ${report.reportDate} is a gap: no report was built, there is nothing to send`,
         );
       tx.objectId = id;
-      await this.reports.requeue(tx, id);
+      // A delivered report keeps its receipt: sending it again would only get the same one.
+      if (report.state !== 'delivered') await this.reports.requeue(tx, id);
     });
     this.sender.wake();
     const report = await this.reports.find(id, false);

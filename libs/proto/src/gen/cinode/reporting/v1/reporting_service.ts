@@ -838,9 +838,9 @@ export interface ReportingServiceClient {
   getReport(request: GetReportRequest, metadata?: Metadata): Observable<GetReportResponse>;
 
   /**
-   * Queues a report for delivery again, at once: a rejected one after its cause is fixed, a
-   * pending one without waiting for its backoff, or a delivered one to obtain its receipt again
-   * (the national node answers a resubmission with the original receipt). Operators only.
+   * Queues a report for delivery again, at once: a rejected one after its cause is fixed, or a
+   * pending one without waiting for its backoff (one with an attempt in flight is left to it). A
+   * delivered one is answered as it is, with its receipt. Operators only.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID.
@@ -882,9 +882,9 @@ export interface ReportingServiceController {
   ): Promise<GetReportResponse> | Observable<GetReportResponse> | GetReportResponse;
 
   /**
-   * Queues a report for delivery again, at once: a rejected one after its cause is fixed, a
-   * pending one without waiting for its backoff, or a delivered one to obtain its receipt again
-   * (the national node answers a resubmission with the original receipt). Operators only.
+   * Queues a report for delivery again, at once: a rejected one after its cause is fixed, or a
+   * pending one without waiting for its backoff (one with an attempt in flight is left to it). A
+   * delivered one is answered as it is, with its receipt. Operators only.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID.

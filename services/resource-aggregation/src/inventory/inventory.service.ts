@@ -184,9 +184,7 @@ export class InventoryService {
    * offers (under "" when it offers none); free capacity is net of its holds. The totals count
    * each pool once.
    */
-  async computeMap(
-    regionCodeInput: string,
-  ): Promise<{
+  async computeMap(regionCodeInput: string): Promise<{
     cells: ComputeMapCellData[];
     totals: Omit<ComputeMapCellData, 'regionCode' | 'poolClass' | 'acceleratorModel'>;
   }> {

@@ -392,6 +392,19 @@ describe('national node mock: SubmitReport', () => {
     );
   });
 
+  it('refuses a payload that is not UTF-8 rather than reading it with replacement characters', async () => {
+    const node = await registerNode();
+    const request = reportRequest(node.nodeCode, randomUUID(), {});
+    const error = await expectGrpcError(
+      mock.node.api.submitReport({
+        ...request,
+        payload: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(error.status?.fieldViolations.map((v) => v.field)).toContain('payload');
+  });
+
   it('names an unknown report type, a missing field and a bad value in a signed payload', async () => {
     const node = await registerNode();
     const signer = await registerSigner(mock.node, node.nodeCode);

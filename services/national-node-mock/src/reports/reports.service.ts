@@ -202,9 +202,12 @@ export class ReportsService {
   }
 }
 
+/** Refuses bytes that are not UTF-8, instead of reading them as U+FFFD (the signed bytes stay). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJsonObject(payload: Buffer): object | undefined {
   try {
-    const value: unknown = JSON.parse(payload.toString('utf8'));
+    const value: unknown = JSON.parse(STRICT_UTF8.decode(payload));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;

@@ -22,6 +22,7 @@ import {
   waitUntil,
 } from './identifier-fixture';
 import { Pool } from 'pg';
+import { runCleanups } from './bench-processes';
 import {
   benchScale,
   compareAll,
@@ -270,13 +271,7 @@ async function main(): Promise<boolean> {
       TARGETS,
     );
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('cleanup failed:', error instanceof Error ? error.message : error);
-      }
-    }
+    await runCleanups(cleanups);
   }
 }
 

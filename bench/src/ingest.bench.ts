@@ -28,6 +28,7 @@ import { randomPool } from '@cinode/selection';
 import { bearer, plaintext } from '@cinode/testing';
 import { DeliverPolicy, RetentionPolicy, StorageType, connect, type NatsConnection } from 'nats';
 import { quantile } from './h2load';
+import { runCleanups } from './bench-processes';
 import { benchScale, runBench } from './harness';
 import { waitUntil } from './identifier-fixture';
 import {
@@ -389,13 +390,7 @@ async function main(): Promise<boolean> {
     );
     return rateOk && freshOk;
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('cleanup failed:', error instanceof Error ? error.message : error);
-      }
-    }
+    await runCleanups(cleanups);
   }
 }
 

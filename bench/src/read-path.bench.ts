@@ -4,7 +4,6 @@
 // server answering both paths with the same reply bytes, each in a process of its own, all in one
 // run, interleaved. Targets are those of issue 7 and are never set lower here.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { createGrpcClient } from '@cinode/grpc';
 import { databaseUrl, findFreePort } from '@cinode/local-infra';
 import {
@@ -19,13 +18,11 @@ import type {
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import {
-  WORKSPACE_ROOT,
   createTestAuth,
   plaintext,
   serviceEntry,
   spawnNodeProcess,
   waitForServing,
-  type ServiceProcess,
 } from '@cinode/testing';
 import { methodOf, shutdown } from './bare-grpc';
 import {
@@ -36,6 +33,14 @@ import {
   type H2loadLoad,
   type H2loadRun,
 } from './h2load';
+import {
+  handledByCode,
+  notOk,
+  profiling,
+  runCleanups,
+  spawnBenchProcess,
+  stopProcess,
+} from './bench-processes';
 import { benchScale, runBench } from './harness';
 import {
   certify,
@@ -71,55 +76,6 @@ interface Target {
   measured: number;
   bound: number;
   kind: 'min' | 'max';
-}
-
-/** BENCH_PROFILE_DIR=/some/dir: the services write V8 CPU profiles there when they stop. */
-function profiling(): string[] {
-  const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
-}
-
-/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
-function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
-  return spawnNodeProcess(
-    [
-      ...profiling(),
-      path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'),
-      '--child',
-      path.join(__dirname, file),
-    ],
-    env,
-  );
-}
-
-async function stopProcess(proc: ServiceProcess): Promise<void> {
-  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-  await proc.exited;
-  clearTimeout(timer);
-}
-
-/** Calls of one method by status code, from a service's /metrics. */
-async function handledByCode(metricsPort: number, method: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('grpc_server_handled_total{')) continue;
-    if (!line.includes(`grpc_method="${method}"`)) continue;
-    const code = /grpc_code="([A-Z_]+)"/.exec(line)?.[1] ?? '?';
-    counts.set(code, (counts.get(code) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-function notOk(before: Map<string, number>, after: Map<string, number>): string[] {
-  const problems: string[] = [];
-  for (const [code, count] of after) {
-    if (code === 'OK') continue;
-    const added = count - (before.get(code) ?? 0);
-    if (added > 0) problems.push(`${added} x ${code}`);
-  }
-  return problems;
 }
 
 function ms(value: number): string {
@@ -383,13 +339,7 @@ async function main(): Promise<boolean> {
     }
     return pass;
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('cleanup failed:', error instanceof Error ? error.message : error);
-      }
-    }
+    await runCleanups(cleanups);
   }
 }
 

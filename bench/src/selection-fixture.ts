@@ -2,7 +2,6 @@
 // processes (as production runs them) on the bench's own Postgres and nats-server, resource
 // aggregation's database seeded in bulk with pools, and the process figures the benches report.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { PoolData } from '@cinode/contracts';
 import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
 import {
@@ -13,7 +12,6 @@ import {
 } from '@cinode/local-infra';
 import type { SelectionServiceClient } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import {
-  WORKSPACE_ROOT,
   createTestAuth,
   plaintext,
   serviceEntry,
@@ -23,6 +21,7 @@ import {
   type TestAuth,
 } from '@cinode/testing';
 import { Client } from 'pg';
+import { profiling, stopProcess } from './bench-processes';
 import { startBenchInfra, waitUntil } from './identifier-fixture';
 
 export const SELECTION_SERVICE = 'cinode.selection.v1.SelectionService';
@@ -52,27 +51,6 @@ export interface SelectionNode {
   aggregationDatabaseUrl: string;
   /** Starts a compute-selection (built) following this node's resource aggregation. */
   startSelection(env?: Record<string, string>): Promise<RunningProcess>;
-}
-
-/** BENCH_PROFILE_DIR=/some/dir: the services write V8 CPU profiles there when they stop. */
-function profiling(): string[] {
-  const dir = process.env.BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
-}
-
-/** A TypeScript file of this directory as a process of its own (through bench/run.mjs --child). */
-export function spawnBenchProcess(file: string, env: Record<string, string>): ServiceProcess {
-  return spawnNodeProcess(
-    [path.join(WORKSPACE_ROOT, 'bench', 'run.mjs'), '--child', path.join(__dirname, file)],
-    env,
-  );
-}
-
-export async function stopProcess(proc: ServiceProcess): Promise<void> {
-  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-  await proc.exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -274,31 +252,4 @@ export async function settledRss(pid: number, limitMs = 15_000): Promise<number>
     last = now;
   }
   return last;
-}
-
-/** Calls of one method by status code, from a service's /metrics. */
-export async function handledByCode(
-  metricsPort: number,
-  method: string,
-): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('grpc_server_handled_total{')) continue;
-    if (!line.includes(`grpc_method="${method}"`)) continue;
-    const code = /grpc_code="([A-Z_]+)"/.exec(line)?.[1] ?? '?';
-    counts.set(code, (counts.get(code) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return counts;
-}
-
-/** The calls counted in `after` but not in `before` that did not end OK, e.g. ["3 x UNAVAILABLE"]. */
-export function notOk(before: Map<string, number>, after: Map<string, number>): string[] {
-  const problems: string[] = [];
-  for (const [code, count] of after) {
-    if (code === 'OK') continue;
-    const added = count - (before.get(code) ?? 0);
-    if (added > 0) problems.push(`${added} x ${code}`);
-  }
-  return problems;
 }

@@ -26,15 +26,18 @@ import {
 import { benchScale, mib, runBench } from './harness';
 import { waitUntil } from './identifier-fixture';
 import {
-  SELECTION_SERVICE,
   handledByCode,
   notOk,
+  runCleanups,
+  spawnBenchProcess,
+  stopProcess,
+} from './bench-processes';
+import {
+  SELECTION_SERVICE,
   seedPools,
   selectionClient,
   settledRss,
-  spawnBenchProcess,
   startSelectionNode,
-  stopProcess,
   waitForIndex,
 } from './selection-fixture';
 
@@ -285,13 +288,7 @@ async function main(): Promise<boolean> {
     }
     return pass;
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('cleanup failed:', error instanceof Error ? error.message : error);
-      }
-    }
+    await runCleanups(cleanups);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   TaskState,
   type Pool,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { Demand } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { spawnNodeProcess, type ServiceProcess } from '@cinode/testing';
 import { SETTLE_MS, organisation, registerAndCertify } from './support/market';
 import {
@@ -48,6 +49,30 @@ function startAgent(apiKey: string): ServiceProcess {
     TASK_DURATION_MS: '1500',
     LOG_LEVEL: 'info',
   });
+}
+
+/** One card of the pool's first accelerator model, with cores and memory, in its own region. */
+function demandFor(target: Pool, cpuCores: number, memoryGib: number): Demand {
+  return {
+    poolClass: target.spec!.poolClass,
+    acceleratorModel: target.spec!.accelerators[0].model,
+    acceleratorCount: 1,
+    fp16Tflops: 0,
+    fp32Tflops: 0,
+    cpuCores,
+    memoryGib,
+    storageGib: 0,
+    durationHours: 1,
+    allowedRegions: [target.spec!.regionCode],
+    userRegionCode: target.spec!.regionCode,
+    userSite: '',
+    maxLatencyMs: 0,
+    minBandwidthMbps: 0,
+    maxPriceFenPerHour: 0,
+    minSecurityLevel: 0,
+    minRenewableRatio: 0,
+    domesticOnly: false,
+  };
 }
 
 async function providerPools(): Promise<Pool[]> {
@@ -118,32 +143,12 @@ describe('provider agent (issue 8)', () => {
 
   it('makes them selectable, runs an order on one through to COMPLETED and gives the capacity back', async () => {
     const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
-    const accelerator = target.spec!.accelerators[0];
     const { value: selected } = await pollUntil(
       'selection to offer the agent pool',
       () =>
         api.selection.select(
           {
-            demand: {
-              poolClass: target.spec!.poolClass,
-              acceleratorModel: accelerator.model,
-              acceleratorCount: 1,
-              fp16Tflops: 0,
-              fp32Tflops: 0,
-              cpuCores: 4,
-              memoryGib: 16,
-              storageGib: 0,
-              durationHours: 1,
-              allowedRegions: [target.spec!.regionCode],
-              userRegionCode: target.spec!.regionCode,
-              userSite: '',
-              maxLatencyMs: 0,
-              minBandwidthMbps: 0,
-              maxPriceFenPerHour: 0,
-              minSecurityLevel: 0,
-              minRenewableRatio: 0,
-              domesticOnly: false,
-            },
+            demand: demandFor(target, 4, 16),
             weights: undefined,
             topK: 10,
           },
@@ -215,26 +220,7 @@ describe('provider agent (issue 8)', () => {
       {
         requestId: randomUUID(),
         customerReference: '',
-        demand: {
-          poolClass: target.spec!.poolClass,
-          acceleratorModel: target.spec!.accelerators[0].model,
-          acceleratorCount: 1,
-          fp16Tflops: 0,
-          fp32Tflops: 0,
-          cpuCores: 2,
-          memoryGib: 8,
-          storageGib: 0,
-          durationHours: 1,
-          allowedRegions: [target.spec!.regionCode],
-          userRegionCode: target.spec!.regionCode,
-          userSite: '',
-          maxLatencyMs: 0,
-          minBandwidthMbps: 0,
-          maxPriceFenPerHour: 0,
-          minSecurityLevel: 0,
-          minRenewableRatio: 0,
-          domesticOnly: false,
-        },
+        demand: demandFor(target, 2, 8),
         weights: undefined,
         topK: 5,
       },

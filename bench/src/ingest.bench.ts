@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Metadata } from '@grpc/grpc-js';
 import { seededRandom } from '@cinode/common';
-import { PoolUpdated, eventOf, type PoolData } from '@cinode/contracts';
+import { PoolUpdated, eventOf, poolsOf, type PoolData } from '@cinode/contracts';
 import { createEnvelope, decodeEnvelope, encodeEnvelope } from '@cinode/events';
 import { createGrpcClient } from '@cinode/grpc';
 import {
@@ -98,13 +98,14 @@ class ResourceEvents {
     void (async () => {
       for await (const message of messages) {
         if (events.stopped) break;
-        const data = decodeEnvelope(message.data).data as PoolData;
-        events.bySequence.push({
-          seq: message.seq,
-          poolId: data.poolId,
-          inventorySequence: data.inventorySequence,
-          at: performance.now(),
-        });
+        const at = performance.now();
+        for (const pool of poolsOf(decodeEnvelope(message.data)))
+          events.bySequence.push({
+            seq: message.seq,
+            poolId: pool.poolId,
+            inventorySequence: pool.inventorySequence,
+            at,
+          });
       }
     })();
     events.close = async () => {

@@ -104,8 +104,29 @@ export const poolData = z.object({
 });
 export type PoolData = z.infer<typeof poolData>;
 
+/**
+ * What pool events check their data with: `isPoolData` first (a few field tests, about a hundred
+ * times cheaper than zod on this object, and pool events are the node's busiest), zod only when
+ * that refuses, to accept what zod accepts and name the fields it refuses. `isPoolData` never
+ * accepts what `poolData` refuses (pool-data-check.spec.ts tries it on mutated pools); on
+ * the fast path the data is returned as it came, members unknown to this version included.
+ */
+export const checkedPoolData = z.unknown().transform((value, ctx): PoolData => {
+  if (isPoolData(value)) return value;
+  const parsed = poolData.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue(issue);
+  return z.NEVER;
+});
+
 const poolEvent = <const T extends string>(type: T, description: string) =>
-  defineEvent({ type, stream: RESOURCE_STREAM, schemaVersion: 1, schema: poolData, description });
+  defineEvent({
+    type,
+    stream: RESOURCE_STREAM,
+    schemaVersion: 1,
+    schema: checkedPoolData,
+    description,
+  });
 
 export const PoolRegistered = poolEvent(
   'cinode.resource.pool.registered',
@@ -128,12 +149,42 @@ export const PoolSuspended = poolEvent(
   'The identifier of a pool was suspended or retired; the pool left selection.',
 );
 
+/** Most pools one PoolsReported event carries (about 1.2 kB of JSON each). */
+export const MAX_POOLS_PER_REPORT_EVENT = 200;
+
+/**
+ * Pools that their providers' reports changed (new inventory, or back online), several per event:
+ * one transaction of a busy provider changes hundreds of pools, and one event per pool would cost
+ * a JetStream message, a relay round slot and a decode at every consumer each. Each element is a
+ * whole pool as of its version, exactly as PoolUpdated would carry it.
+ */
+export const poolsReportedData = z.object({
+  pools: z.array(checkedPoolData).min(1).max(MAX_POOLS_PER_REPORT_EVENT),
+});
+export type PoolsReportedData = z.infer<typeof poolsReportedData>;
+
+export const PoolsReported = defineEvent({
+  type: 'cinode.resource.pool.reported',
+  stream: RESOURCE_STREAM,
+  schemaVersion: 1,
+  schema: poolsReportedData,
+  description:
+    "Pools changed by their providers' reports (new inventory, or back online), up to 200 per event, each whole as of its version.",
+});
+
 /** Every pool event, for consumers that keep pools current (compute selection, monitoring). */
 export const PoolChanges = defineEventSource({
   stream: RESOURCE_STREAM,
   filterSubject: 'cinode.resource.pool.>',
-  events: [PoolRegistered, PoolUpdated, PoolStale, PoolOffline, PoolSuspended],
+  events: [PoolRegistered, PoolUpdated, PoolStale, PoolOffline, PoolSuspended, PoolsReported],
 });
+
+/** The pools an event of PoolChanges carries: one, or several for PoolsReported. */
+export function poolsOf(event: { readonly type: string; readonly data: unknown }): PoolData[] {
+  return event.type === PoolsReported.type
+    ? (event.data as PoolsReportedData).pools
+    : [event.data as PoolData];
+}
 
 /** States of an allocation's task: reported by its provider, except `cancelled` (the node's). */
 export const TASK_STATES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -184,3 +235,92 @@ export const AllocationChanges = defineEventSource({
   filterSubject: 'cinode.resource.allocation.>',
   events: [AllocationCreated, TaskStateChanged],
 });
+
+const CLASS_SET: ReadonlySet<unknown> = new Set(POOL_CLASSES);
+const STATE_SET: ReadonlySet<unknown> = new Set(POOL_STATES);
+const KIND_SET: ReadonlySet<unknown> = new Set(ACCELERATOR_KINDS);
+const INVENTORY_COUNTS = Object.keys(inventoryData.shape).filter((k) => !k.includes('Tflops'));
+const INVENTORY_AMOUNTS = Object.keys(inventoryData.shape).filter((k) => k.includes('Tflops'));
+const HELD_COUNTS = Object.keys(heldData.shape);
+const PRICE_COUNTS = Object.keys(priceData.shape);
+const REGION_CODE = /^\d{6}$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isAmount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function isInt(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isNumber(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && value >= min && value <= max;
+}
+
+/**
+ * 1 to `max` characters: UTF-16 units count at least the code points, so a length in range
+ * guarantees what textOf(1, max) asks for.
+ */
+function isText(value: unknown, max: number): boolean {
+  return typeof value === 'string' && value.length >= 1 && value.length <= max;
+}
+
+function allOf(value: unknown, keys: readonly string[], test: (v: unknown) => boolean): boolean {
+  if (!isObject(value)) return false;
+  for (const key of keys) if (!test(value[key])) return false;
+  return true;
+}
+
+/** An ISO 8601 instant as Date.prototype.toISOString writes it (which z.string().datetime() takes). */
+function isIsoInstant(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length !== 24) return false;
+  const time = Date.parse(value);
+  return Number.isFinite(time) && new Date(time).toISOString() === value;
+}
+
+/**
+ * Whether `value` is pool data, tested field by field without allocating: never true where
+ * `poolData` would refuse, possibly false where it would accept (a timestamp written another way,
+ * text near its limit in UTF-16 units); checkedPoolData then asks zod.
+ */
+export function isPoolData(value: unknown): value is PoolData {
+  if (!isObject(value)) return false;
+  const accelerators = value.accelerators;
+  if (!Array.isArray(accelerators) || accelerators.length > 16) return false;
+  for (const a of accelerators) {
+    if (!isObject(a) || !KIND_SET.has(a.kind) || !isText(a.model, 64)) return false;
+    if (typeof a.domestic !== 'boolean') return false;
+  }
+  const inventory = value.inventory;
+  return (
+    isText(value.poolId, 64) &&
+    isInt(value.version, 1, Number.MAX_SAFE_INTEGER) &&
+    isText(value.providerParticipantId, 128) &&
+    isText(value.name, 200) &&
+    CLASS_SET.has(value.poolClass) &&
+    isText(value.site, 64) &&
+    typeof value.regionCode === 'string' &&
+    REGION_CODE.test(value.regionCode) &&
+    isInt(value.securityLevel, 1, 4) &&
+    isInt(value.datacenterTier, 1, 4) &&
+    isNumber(value.pue, 1, 3) &&
+    isNumber(value.renewableRatio, 0, 1) &&
+    isNumber(value.gflopsPerWatt, Number.MIN_VALUE, 1000) &&
+    allOf(value.price, PRICE_COUNTS, isCount) &&
+    STATE_SET.has(value.state) &&
+    (inventory === null ||
+      (allOf(inventory, INVENTORY_COUNTS, isCount) &&
+        allOf(inventory, INVENTORY_AMOUNTS, isAmount))) &&
+    isCount(value.inventorySequence) &&
+    allOf(value.held, HELD_COUNTS, isCount) &&
+    (value.lastReportedAt === null || isIsoInstant(value.lastReportedAt))
+  );
+}

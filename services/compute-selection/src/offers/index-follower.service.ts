@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { ServiceTokenSource } from '@cinode/auth';
-import { PoolChanges } from '@cinode/contracts';
+import { PoolChanges, poolsOf } from '@cinode/contracts';
 import { NATS_CONNECTION } from '@cinode/events';
 import { createGrpcClient, type GrpcClient } from '@cinode/grpc';
 import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
@@ -42,7 +42,9 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
       name: 'offer index',
       source: PoolChanges,
       load: () => this.loadPools(),
-      apply: (event) => this.index.apply(event.data),
+      apply: (event) => {
+        for (const pool of poolsOf(event)) this.index.apply(pool);
+      },
     });
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { PoolChanges, type PoolData, type ReceivedEvent } from '@cinode/contracts';
+import { PoolChanges, poolsOf, type PoolData, type ReceivedEvent } from '@cinode/contracts';
 import {
   EventConsumerRegistry,
   type ConsumerDefinition,
@@ -56,6 +56,10 @@ export class PoolStatesConsumer implements OnModuleInit {
   }
 
   async handle(event: ReceivedEvent<PoolContract>, { tx }: EventHandlerContext): Promise<void> {
-    await this.states.apply(tx, liveStateOf(event.data, new Date()));
+    const now = new Date();
+    await this.states.apply(
+      tx,
+      poolsOf(event).map((pool) => liveStateOf(pool, now)),
+    );
   }
 }

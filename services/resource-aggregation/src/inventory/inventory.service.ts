@@ -11,7 +11,7 @@ import type {
 import { ErrorReason } from '../errors';
 import { maySee } from '../pools/pool-access';
 import { checkPoolId, poolIdOf, poolNotFound } from '../pools/pool-input';
-import { EMPTY_INVENTORY, poolEvent } from '../pools/pool-view';
+import { EMPTY_INVENTORY, poolsReportedEvents } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 import type { InventoryMinuteEntity } from './inventory-minute.entity';
@@ -99,19 +99,16 @@ export class InventoryService {
       if (notFound && accepted === 0) throw notFound;
       const applying = checked.slice(0, accepted);
       const { latest, history, applied } = planBatches(applying, byId);
-      await this.inventory.applyLatest(tx, latest);
+      const advanced = await this.inventory.applyLatest(tx, latest);
       await this.inventory.appendHistory(tx, history);
       const named = [...new Set(applying.flat().map((s) => s.poolId))].sort();
-      const advanced = new Set(latest.map((l) => l.poolId));
+      const advancedIds = new Set(latest.map((l) => l.poolId));
       const revived = await this.inventory.touch(
         tx,
-        named.filter((id) => !advanced.has(id)),
+        named.filter((id) => !advancedIds.has(id)),
       );
-      const changed = [...advanced, ...revived];
-      if (changed.length > 0) {
-        const pools = await this.inventory.pools(tx, changed);
-        await tx.emit(...pools.map((pool) => poolEvent(pool)));
-      }
+      const changed = [...advanced, ...(await this.inventory.poolData(tx, revived))];
+      await tx.emit(...poolsReportedEvents(changed));
       tx.objectId = named.length === 1 ? named[0] : `${named.length} pools`;
       const snapshots = applying.reduce((sum, batch) => sum + batch.length, 0);
       return { result: { applied, ignored: snapshots - applied }, notFound };
@@ -139,10 +136,7 @@ export class InventoryService {
       const missing = unique.find((id) => !owned.has(id));
       if (missing) throw poolNotFound(missing);
       const revived = await this.inventory.touch(tx, unique);
-      if (revived.length > 0) {
-        const pools = await this.inventory.pools(tx, revived);
-        await tx.emit(...pools.map((pool) => poolEvent(pool)));
-      }
+      await tx.emit(...poolsReportedEvents(await this.inventory.poolData(tx, revived)));
       tx.objectId = unique.length === 1 ? unique[0] : `${unique.length} pools`;
       return unique.length;
     });

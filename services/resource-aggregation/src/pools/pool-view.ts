@@ -1,5 +1,13 @@
 import type { HeldData, InventoryData, PoolData, PoolStateName } from '@cinode/contracts';
-import { PoolUpdated, eventOf, type EventContract, type EventMessage } from '@cinode/contracts';
+import {
+  MAX_POOLS_PER_REPORT_EVENT,
+  PoolUpdated,
+  PoolsReported,
+  eventOf,
+  type EventContract,
+  type EventMessage,
+  type PoolsReportedData,
+} from '@cinode/contracts';
 import {
   PoolState,
   type Inventory,
@@ -71,6 +79,75 @@ export function poolDataOf(pool: PoolEntity): PoolData {
     held: pool.held,
     lastReportedAt: pool.lastReportedAt ? pool.lastReportedAt.toISOString() : null,
   };
+}
+
+/** The columns of `pool p` that poolDataOfRow reads, for raw queries on the hot path. */
+export const POOL_DATA_COLUMNS = `p.pool_id, p.version, p.provider_participant_id, p.name,
+  p.pool_class, p.site, p.region_code, p.accelerators, p.security_level, p.datacenter_tier, p.pue,
+  p.renewable_ratio, p.gflops_per_watt, p.price, p.filing, p.liveness, p.inventory,
+  p.inventory_sequence, p.held, p.last_reported_at`;
+
+/** A row of POOL_DATA_COLUMNS as node-postgres returns it (bigint as text, jsonb parsed). */
+export interface PoolDataRow {
+  pool_id: string;
+  version: string;
+  provider_participant_id: string;
+  name: string;
+  pool_class: PoolEntity['poolClass'];
+  site: string;
+  region_code: string;
+  accelerators: PoolEntity['accelerators'];
+  security_level: number;
+  datacenter_tier: number;
+  pue: number;
+  renewable_ratio: number;
+  gflops_per_watt: number;
+  price: PoolEntity['price'];
+  filing: PoolEntity['filing'];
+  liveness: PoolEntity['liveness'];
+  inventory: PoolEntity['inventory'];
+  inventory_sequence: string;
+  held: PoolEntity['held'];
+  last_reported_at: Date | null;
+}
+
+/** What pool events carry, from a raw row: the same as poolDataOf of the entity. */
+export function poolDataOfRow(row: PoolDataRow): PoolData {
+  return {
+    poolId: row.pool_id,
+    version: Number(row.version),
+    providerParticipantId: row.provider_participant_id,
+    name: row.name,
+    poolClass: row.pool_class,
+    site: row.site,
+    regionCode: row.region_code,
+    accelerators: row.accelerators,
+    securityLevel: row.security_level,
+    datacenterTier: row.datacenter_tier,
+    pue: row.pue,
+    renewableRatio: row.renewable_ratio,
+    gflopsPerWatt: row.gflops_per_watt,
+    price: row.price,
+    state: poolStateOf(row),
+    inventory: row.inventory,
+    inventorySequence: Number(row.inventory_sequence),
+    held: row.held,
+    lastReportedAt: row.last_reported_at ? row.last_reported_at.toISOString() : null,
+  };
+}
+
+/**
+ * The events of pools their providers' reports changed: PoolsReported, up to
+ * MAX_POOLS_PER_REPORT_EVENT pools each, in pool id order.
+ */
+export function poolsReportedEvents(pools: PoolData[]): EventMessage<PoolsReportedData>[] {
+  const sorted = [...pools].sort((a, b) =>
+    a.poolId < b.poolId ? -1 : a.poolId > b.poolId ? 1 : 0,
+  );
+  const events: EventMessage<PoolsReportedData>[] = [];
+  for (let i = 0; i < sorted.length; i += MAX_POOLS_PER_REPORT_EVENT)
+    events.push(eventOf(PoolsReported, { pools: sorted.slice(i, i + MAX_POOLS_PER_REPORT_EVENT) }));
+  return events;
 }
 
 /** The event of a pool change, `PoolUpdated` unless another contract is named. */

@@ -2,14 +2,18 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One call of a state-changing RPC. Written in the transaction of the change when there is one, so
- * `committed` records and changes exist together; settled (outcome, reason) once the call ended.
- * `sequence` orders the trail, which is what a hash chain will link (the security system).
+ * `committed` records and changes exist together. Append-only (a trigger refuses UPDATE, DELETE and
+ * TRUNCATE): a call that committed and then failed gets a second record, its settlement, naming
+ * the first (`settlesId`). The chainer links every committed record into a hash chain once
+ * (`chainPosition`, `chainHash`), the only change a record ever sees; see audit-chain.ts.
  */
 @Entity({ name: 'audit_log' })
 @Index('uq_audit_log_sequence', ['sequence'], { unique: true })
 @Index('ix_audit_log_occurred_at', ['occurredAt', 'sequence'])
 @Index('ix_audit_log_object', ['objectType', 'objectId', 'sequence'])
 @Index('ix_audit_log_actor', ['actor', 'sequence'])
+@Index('uq_audit_log_chain_position', ['chainPosition'], { unique: true })
+@Index('ix_audit_log_unchained', ['sequence'], { where: 'chain_position IS NULL' })
 export class AuditRecordEntity {
   @PrimaryColumn({ name: 'id', type: 'uuid', primaryKeyConstraintName: 'pk_audit_log' })
   id!: string;
@@ -73,4 +77,24 @@ export class AuditRecordEntity {
 
   @Column({ name: 'trace_id', type: 'varchar', length: 32 })
   traceId!: string;
+
+  /** For a settlement: the record of the call whose real outcome this is; otherwise null. */
+  @Column({ name: 'settles_id', type: 'uuid', nullable: true })
+  settlesId!: string | null;
+
+  /** 1, 2, 3, ... in the order the chainer linked the records; null until linked. */
+  @Column({
+    name: 'chain_position',
+    type: 'bigint',
+    nullable: true,
+    transformer: {
+      to: (v: number | null) => v,
+      from: (v: string | null) => (v === null ? null : Number(v)),
+    },
+  })
+  chainPosition!: number | null;
+
+  /** SHA-256 (hex) over the previous record's hash and this record's content; null until linked. */
+  @Column({ name: 'chain_hash', type: 'char', length: 64, nullable: true })
+  chainHash!: string | null;
 }

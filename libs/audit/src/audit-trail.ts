@@ -32,16 +32,18 @@ const clip = sanitizeText;
 /**
  * The audit record of one call. The first unit of work that commits during the call writes it
  * (outcome OK, committed) in its own transaction; when the call has settled, `settle` records the
- * outcome: nothing more for a success recorded that way, the real outcome for a committed call
- * that failed afterwards, and a record of its own (committed false) for a call that changed
- * nothing — a refusal, a validation error, a retry answered from the first result, or work its
- * deadline rolled back.
+ * outcome: nothing more for a success recorded that way, a settlement record (the real outcome,
+ * naming the first record) for a committed call that failed afterwards, and a record of its own
+ * (committed false) for a call that changed nothing — a refusal, a validation error, a retry
+ * answered from the first result, or work its deadline rolled back. Records are never changed.
  */
 export class AuditedCall {
   caller: Caller | undefined;
   private recordedId: string | undefined;
   /** The record a running transaction is writing; another concurrent one must not write a second. */
   private claimedId: string | undefined;
+  /** The object the record written in a transaction names (its settlement names it too). */
+  private recordedObjectId: string | undefined;
 
   constructor(
     private readonly trail: AuditTrail,
@@ -62,6 +64,7 @@ export class AuditedCall {
     if (!wrote) return undefined;
     const record = this.record({ outcome: 'OK', reason: '', committed: true }, tx.objectId);
     this.claimedId = record.id;
+    this.recordedObjectId = record.objectId;
     try {
       await this.trail.insert(tx.manager, record);
     } catch (error) {
@@ -89,7 +92,13 @@ export class AuditedCall {
       : describeError(result.error);
     const outcome = GrpcStatus[code] ?? String(code);
     if (this.recordedId) {
-      if (!result.ok) await this.trail.settleOutcome(this.recordedId, outcome, reason);
+      // The trail is append-only: the real outcome of a call that committed is a record of its
+      // own, naming the first.
+      if (!result.ok)
+        await this.trail.insert(
+          undefined,
+          this.record({ outcome, reason, committed: true }, this.recordedObjectId, this.recordedId),
+        );
       return;
     }
     const fromResponse =
@@ -106,6 +115,7 @@ export class AuditedCall {
   private record(
     result: { outcome: string; reason: string; committed: boolean },
     changedObjectId: string | undefined,
+    settlesId: string | null = null,
   ): AuditRecordEntity {
     const { rule, request } = this.start;
     // What the work reports it changed wins over the caller's spelling of it in the request.
@@ -129,6 +139,9 @@ export class AuditedCall {
       occurredAt: this.start.startedAt,
       durationMs: Math.max(0, Date.now() - this.start.startedAt.getTime()),
       traceId: this.start.traceId,
+      settlesId,
+      chainPosition: null,
+      chainHash: null,
     });
     return record;
   }
@@ -151,13 +164,6 @@ export class AuditTrail {
   /** In the given transaction, or on its own when `manager` is undefined. */
   async insert(manager: EntityManager | undefined, record: AuditRecordEntity): Promise<void> {
     await (manager ?? this.uow.manager()).getRepository(AuditRecordEntity).insert(record);
-  }
-
-  async settleOutcome(id: string, outcome: string, reason: string): Promise<void> {
-    await this.uow
-      .manager()
-      .getRepository(AuditRecordEntity)
-      .update({ id }, { outcome, reason: clip(reason, 100) });
   }
 
   /** A record that could not be written must be loud in the log: the call's outcome stands. */

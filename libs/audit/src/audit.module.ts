@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditGrpcController } from './audit.grpc-controller';
+import { AuditChain } from './audit-chain';
 import { AuditQueryService } from './audit-query.service';
 import { AUDIT_SERVICE_NAME, AuditTrail } from './audit-trail';
 
@@ -15,8 +16,9 @@ export class AuditModule {
         { provide: AUDIT_SERVICE_NAME, useValue: service },
         AuditTrail,
         AuditQueryService,
+        AuditChain,
       ],
-      exports: [AuditTrail],
+      exports: [AuditTrail, AuditChain],
     };
   }
 }

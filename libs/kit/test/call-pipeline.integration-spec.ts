@@ -269,7 +269,9 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     const failing = mutation({ behaviour: 'fail_after_commit' });
     await expectGrpcError(operator.probe.api.mutate(failing), GrpcStatus.INTERNAL);
     expect(await thingXmin(failing.key)).toBeDefined();
+    // The trail is append-only: the change's record stands, and a settlement follows it.
     expect(await recordsFor(failing.key)).toEqual([
+      expect.objectContaining({ outcome: 'OK', reason: '', committed: true }),
       expect.objectContaining({ outcome: 'INTERNAL', reason: 'INTERNAL', committed: true }),
     ]);
 
@@ -279,11 +281,12 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
     await expectGrpcError(operator.probe.api.mutate(lingering), GrpcStatus.DEADLINE_EXCEEDED);
     expect(await thingXmin(lingering.key)).toBeDefined();
     // The record is settled after the answer, once the handler lets go.
-    const rows = await eventually('the settled record', async () => {
+    const rows = await eventually('the settlement record', async () => {
       const r = await recordsFor(lingering.key);
-      return r.length === 1 && r[0].outcome !== 'OK' ? r : undefined;
+      return r.length === 2 ? r : undefined;
     });
     expect(rows).toEqual([
+      expect.objectContaining({ outcome: 'OK', committed: true }),
       expect.objectContaining({ outcome: 'DEADLINE_EXCEEDED', committed: true }),
     ]);
   });

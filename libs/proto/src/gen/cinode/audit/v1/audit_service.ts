@@ -14,6 +14,18 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 
 /** The audit trail every cinode service keeps of the calls that change its state. */
 
+/** What a broken link is. */
+export enum ChainBreak {
+  CHAIN_BREAK_UNSPECIFIED = 0,
+  /**
+   * CHAIN_BREAK_HASH_MISMATCH - The record's stored hash is not the hash of its content and the link before it: its content
+   * (or its hash, or the record before it) was changed.
+   */
+  CHAIN_BREAK_HASH_MISMATCH = 1,
+  /** CHAIN_BREAK_RECORD_MISSING - Positions jump: the record(s) before this one were removed. */
+  CHAIN_BREAK_RECORD_MISSING = 2,
+}
+
 /** One call of a state-changing RPC. */
 export interface AuditRecord {
   /** Unique id of the record (UUID). */
@@ -54,6 +66,18 @@ export interface AuditRecord {
     | undefined;
   /** Trace id of the call, to find its spans and log lines. */
   traceId: string;
+  /**
+   * For a settlement (the real outcome of a call that committed and then failed): the id of that
+   * call's record. Empty otherwise.
+   */
+  settlesId: string;
+  /** Position in the trail's hash chain (1, 2, 3, ...); 0 until the record is linked. */
+  chainPosition: number;
+  /**
+   * SHA-256, hex, over the previous record's chain hash and this record's content; empty until
+   * the record is linked.
+   */
+  chainHash: string;
 }
 
 /** Request of ListAuditRecords. Filters combine with AND; empty filters match everything. */
@@ -88,6 +112,40 @@ export interface ListAuditRecordsResponse {
   nextPageToken: string;
 }
 
+export interface VerifyAuditChainRequest {
+  /**
+   * Start at this chain position, trusting the stored hash of the record before it; 0 or 1
+   * checks from the first record.
+   */
+  fromPosition: number;
+  /** Check at most this many records; 0 checks to the end of the chain. */
+  maxRecords: number;
+}
+
+export interface VerifyAuditChainResponse {
+  /** True when every record checked links to the one before it. */
+  intact: boolean;
+  /** Records whose link was checked. */
+  checked: number;
+  /** The last record of the chain: its position and hash (to compare with a copy kept elsewhere). */
+  headPosition: number;
+  headHash: string;
+  /** Records written but not linked yet (the chainer links them within seconds). */
+  unlinked: number;
+  /** The first broken link, when not intact. */
+  firstBreak: ChainBreakDetail | undefined;
+}
+
+export interface ChainBreakDetail {
+  kind: ChainBreak;
+  /** The record where the chain breaks (for RECORD_MISSING, the first one after the gap). */
+  chainPosition: number;
+  recordId: string;
+  sequence: number;
+  /** In words, e.g. "record 5 (sequence 7): stored hash does not match its content". */
+  description: string;
+}
+
 function createBaseAuditRecord(): AuditRecord {
   return {
     id: "",
@@ -107,6 +165,9 @@ function createBaseAuditRecord(): AuditRecord {
     occurTime: undefined,
     duration: undefined,
     traceId: "",
+    settlesId: "",
+    chainPosition: 0,
+    chainHash: "",
   };
 }
 
@@ -162,6 +223,15 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     }
     if (message.traceId !== "") {
       writer.uint32(138).string(message.traceId);
+    }
+    if (message.settlesId !== "") {
+      writer.uint32(146).string(message.settlesId);
+    }
+    if (message.chainPosition !== 0) {
+      writer.uint32(152).int64(message.chainPosition);
+    }
+    if (message.chainHash !== "") {
+      writer.uint32(162).string(message.chainHash);
     }
     return writer;
   },
@@ -307,6 +377,30 @@ export const AuditRecord: MessageFns<AuditRecord> = {
           }
 
           message.traceId = reader.string();
+          continue;
+        }
+        case 18: {
+          if (tag !== 146) {
+            break;
+          }
+
+          message.settlesId = reader.string();
+          continue;
+        }
+        case 19: {
+          if (tag !== 152) {
+            break;
+          }
+
+          message.chainPosition = longToNumber(reader.int64());
+          continue;
+        }
+        case 20: {
+          if (tag !== 162) {
+            break;
+          }
+
+          message.chainHash = reader.string();
           continue;
         }
       }
@@ -502,6 +596,227 @@ export const ListAuditRecordsResponse: MessageFns<ListAuditRecordsResponse> = {
   },
 };
 
+function createBaseVerifyAuditChainRequest(): VerifyAuditChainRequest {
+  return { fromPosition: 0, maxRecords: 0 };
+}
+
+export const VerifyAuditChainRequest: MessageFns<VerifyAuditChainRequest> = {
+  encode(message: VerifyAuditChainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromPosition !== 0) {
+      writer.uint32(8).int64(message.fromPosition);
+    }
+    if (message.maxRecords !== 0) {
+      writer.uint32(16).int64(message.maxRecords);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditChainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseVerifyAuditChainRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.fromPosition = longToNumber(reader.int64());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.maxRecords = longToNumber(reader.int64());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseVerifyAuditChainResponse(): VerifyAuditChainResponse {
+  return { intact: false, checked: 0, headPosition: 0, headHash: "", unlinked: 0, firstBreak: undefined };
+}
+
+export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
+  encode(message: VerifyAuditChainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intact !== false) {
+      writer.uint32(8).bool(message.intact);
+    }
+    if (message.checked !== 0) {
+      writer.uint32(16).int64(message.checked);
+    }
+    if (message.headPosition !== 0) {
+      writer.uint32(24).int64(message.headPosition);
+    }
+    if (message.headHash !== "") {
+      writer.uint32(34).string(message.headHash);
+    }
+    if (message.unlinked !== 0) {
+      writer.uint32(40).int64(message.unlinked);
+    }
+    if (message.firstBreak !== undefined) {
+      ChainBreakDetail.encode(message.firstBreak, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditChainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseVerifyAuditChainResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.intact = reader.bool();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.checked = longToNumber(reader.int64());
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.headPosition = longToNumber(reader.int64());
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.headHash = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.unlinked = longToNumber(reader.int64());
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.firstBreak = ChainBreakDetail.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseChainBreakDetail(): ChainBreakDetail {
+  return { kind: 0, chainPosition: 0, recordId: "", sequence: 0, description: "" };
+}
+
+export const ChainBreakDetail: MessageFns<ChainBreakDetail> = {
+  encode(message: ChainBreakDetail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.chainPosition !== 0) {
+      writer.uint32(16).int64(message.chainPosition);
+    }
+    if (message.recordId !== "") {
+      writer.uint32(26).string(message.recordId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(32).int64(message.sequence);
+    }
+    if (message.description !== "") {
+      writer.uint32(42).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainBreakDetail {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseChainBreakDetail();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.kind = reader.int32() as any;
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.chainPosition = longToNumber(reader.int64());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.recordId = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.sequence = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.description = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /**
  * Reads one service's audit trail. Every cinode service serves it for its own records.
  *
@@ -517,6 +832,13 @@ export interface AuditServiceClient {
   /** Lists records, newest first, optionally filtered. Operators and regulators only. */
 
   listAuditRecords(request: ListAuditRecordsRequest, metadata?: Metadata): Observable<ListAuditRecordsResponse>;
+
+  /**
+   * Recomputes the trail's hash chain and reports the first broken link, if any: a record whose
+   * content or hash was changed, or one missing. Operators and regulators only.
+   */
+
+  verifyAuditChain(request: VerifyAuditChainRequest, metadata?: Metadata): Observable<VerifyAuditChainResponse>;
 }
 
 /**
@@ -537,11 +859,21 @@ export interface AuditServiceController {
     request: ListAuditRecordsRequest,
     metadata?: Metadata,
   ): Promise<ListAuditRecordsResponse> | Observable<ListAuditRecordsResponse> | ListAuditRecordsResponse;
+
+  /**
+   * Recomputes the trail's hash chain and reports the first broken link, if any: a record whose
+   * content or hash was changed, or one missing. Operators and regulators only.
+   */
+
+  verifyAuditChain(
+    request: VerifyAuditChainRequest,
+    metadata?: Metadata,
+  ): Promise<VerifyAuditChainResponse> | Observable<VerifyAuditChainResponse> | VerifyAuditChainResponse;
 }
 
 export function AuditServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["listAuditRecords"];
+    const grpcMethods: string[] = ["listAuditRecords", "verifyAuditChain"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("AuditService", method)(constructor.prototype[method], method, descriptor);

@@ -8,6 +8,9 @@ export interface Rpc {
   service: string;
   path: string;
   requestType: Type;
+  /** Whether the client streams its requests, and the server its responses. */
+  requestStream: boolean;
+  responseStream: boolean;
 }
 
 function protoSources(root: string, dir: string): string[] {
@@ -40,6 +43,8 @@ export function nodeRpcs(): Rpc[] {
             service: name,
             path: `/${name}/${method.name}`,
             requestType: method.resolvedRequestType,
+            requestStream: method.requestStream === true,
+            responseStream: method.responseStream === true,
           });
         }
       } else if (item.nestedArray) {

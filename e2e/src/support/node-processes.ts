@@ -87,6 +87,8 @@ export interface NodeUnderTest {
   auth: TestAuth;
   /** Where each gRPC service of the node is served. */
   addressOf(grpcService: string): string;
+  /** Every service of the node (by manifest name) and its gRPC address. */
+  serviceAddresses(): Map<string, string>;
   /** What a service has written to stdout and stderr so far (for failure messages). */
   outputOf(service: string): string;
   /** How the clients above reach the services: plaintext, or mTLS with the test's own certificate. */
@@ -291,6 +293,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       clients,
       auth,
       addressOf,
+      serviceAddresses: () => new Map([...running].map(([name, r]) => [name, r.address])),
       outputOf: (name) => required(running, name).proc.output(),
       credentials,
       tls: tls && { pki: tls.pki, client: tls.client },

@@ -89,6 +89,8 @@ export interface NodeUnderTest {
   addressOf(grpcService: string): string;
   /** Every service of the node (by manifest name) and its gRPC address. */
   serviceAddresses(): Map<string, string>;
+  /** A service's exit code; null while it runs. */
+  exitCodeOf(service: string): number | null;
   /** What a service has written to stdout and stderr so far (for failure messages). */
   outputOf(service: string): string;
   /** How the clients above reach the services: plaintext, or mTLS with the test's own certificate. */
@@ -294,6 +296,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       auth,
       addressOf,
       serviceAddresses: () => new Map([...running].map(([name, r]) => [name, r.address])),
+      exitCodeOf: (name) => required(running, name).proc.child.exitCode,
       outputOf: (name) => required(running, name).proc.output(),
       credentials,
       tls: tls && { pki: tls.pki, client: tls.client },

@@ -10,7 +10,13 @@ import {
   type StartedNats,
   type StartedPostgres,
 } from '@cinode/local-infra';
-import type { SelectionServiceClient } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import type {
+  SelectRequest,
+  SelectionServiceClient,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { randomPool } from '@cinode/selection';
+import { seededRandom } from '@cinode/common';
 import {
   createTestAuth,
   plaintext,
@@ -252,4 +258,68 @@ export async function settledRss(pid: number, limitMs = 15_000): Promise<number>
     last = now;
   }
   return last;
+}
+
+/**
+ * A typical demand: eight cards of one model on bare metal for three days, some CPU, memory and
+ * storage, at security level 3 or better, within 30 ms of a user in Shanghai (its own region, the
+ * same province and Beijing qualify), default weights, the top 10.
+ */
+export const TYPICAL_SELECT: SelectRequest = {
+  demand: {
+    poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+    acceleratorModel: 'H800',
+    acceleratorCount: 8,
+    fp16Tflops: 0,
+    fp32Tflops: 0,
+    cpuCores: 64,
+    memoryGib: 512,
+    storageGib: 2_000,
+    durationHours: 72,
+    allowedRegions: [],
+    userRegionCode: '310000',
+    userSite: '',
+    maxLatencyMs: 30,
+    minBandwidthMbps: 1_000,
+    maxPriceFenPerHour: 0,
+    minSecurityLevel: 3,
+    minRenewableRatio: 0,
+    domesticOnly: false,
+  },
+  weights: undefined,
+  topK: 10,
+};
+
+/**
+ * Compute selection with `pools` random pools (the selection-index bench's), written into
+ * aggregation's database as registered, filed and reporting, and its index built from them through
+ * ListPools as a replica does at start. h2load repeats one request: with Select's answer cache on,
+ * every call after the first would be a cached answer, so the cache is off (the search is measured).
+ */
+export async function startLoadedSelection(
+  node: SelectionNode,
+  pools: number,
+  cleanups: Array<() => unknown>,
+  env: Record<string, string> = {},
+): Promise<{
+  selection: RunningProcess;
+  client: GrpcClient<SelectionServiceClient>;
+  token: string;
+  seedMs: number;
+  startMs: number;
+  buildMs: number;
+}> {
+  const random = seededRandom(8_2026);
+  let started = Date.now();
+  await seedPools(
+    node.aggregationDatabaseUrl,
+    Array.from({ length: pools }, (_, i) => randomPool(random, i)),
+  );
+  const seedMs = Date.now() - started;
+  started = Date.now();
+  const selection = await node.startSelection({ SELECT_ANSWER_CACHE_SIZE: '0', ...env });
+  const { client, token } = await selectionClient(node.auth, selection.address);
+  cleanups.push(() => client.close());
+  const buildMs = await waitForIndex(client, pools, 120_000);
+  return { selection, client, token, seedMs, startMs: Date.now() - started, buildMs };
 }

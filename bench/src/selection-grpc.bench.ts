@@ -7,9 +7,6 @@
 // answering the same path with the very reply bytes compute selection gave, same connections and
 // streams, rounds interleaved. Also the memory target: compute selection's resident set with the
 // 100,000 pools, next to an idle one's (no pools) started before them, and again after the load.
-import { randomPool } from '@cinode/selection';
-import { seededRandom } from '@cinode/common';
-import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type {
   SelectRequest,
   SelectResponse,
@@ -34,9 +31,10 @@ import {
 } from './bench-processes';
 import {
   SELECTION_SERVICE,
-  seedPools,
+  TYPICAL_SELECT,
   selectionClient,
   settledRss,
+  startLoadedSelection,
   startSelectionNode,
   waitForIndex,
 } from './selection-fixture';
@@ -55,36 +53,6 @@ const STREAMS = 16;
 const THROUGHPUT_MIN = 0.5;
 const P99_AT_HALF_LOAD_MAX = 4;
 const RSS_MAX_BYTES = 300 * 1024 * 1024;
-
-/**
- * A typical demand: eight cards of one model on bare metal for three days, some CPU, memory and
- * storage, at security level 3 or better, within 30 ms of a user in Shanghai (its own region, the
- * same province and Beijing qualify), default weights, the top 10.
- */
-const REQUEST: SelectRequest = {
-  demand: {
-    poolClass: PoolClass.POOL_CLASS_BARE_METAL,
-    acceleratorModel: 'H800',
-    acceleratorCount: 8,
-    fp16Tflops: 0,
-    fp32Tflops: 0,
-    cpuCores: 64,
-    memoryGib: 512,
-    storageGib: 2_000,
-    durationHours: 72,
-    allowedRegions: [],
-    userRegionCode: '310000',
-    userSite: '',
-    maxLatencyMs: 30,
-    minBandwidthMbps: 1_000,
-    maxPriceFenPerHour: 0,
-    minSecurityLevel: 3,
-    minRenewableRatio: 0,
-    domesticOnly: false,
-  },
-  weights: undefined,
-  topK: 10,
-};
 
 type SideName = 'echo' | 'select';
 
@@ -117,31 +85,22 @@ async function main(): Promise<boolean> {
     idleClient.client.close();
     await stopProcess(idle.proc);
 
-    const random = seededRandom(8_2026);
-    const pools = Array.from({ length: POOLS }, (_, i) => randomPool(random, i));
-    let started = Date.now();
-    await seedPools(node.aggregationDatabaseUrl, pools);
-    const seedMs = Date.now() - started;
-
-    started = Date.now();
-    // h2load repeats one request: with Select's answer cache on, every call after the first would
-    // be a cached answer. The targets are for the search itself, so the cache is off here.
-    const selection = await node.startSelection({ SELECT_ANSWER_CACHE_SIZE: '0' });
-    const { client, token } = await selectionClient(node.auth, selection.address);
-    cleanups.push(() => client.close());
-    const buildMs = await waitForIndex(client, POOLS, 120_000);
-    const startMs = Date.now() - started;
+    const { selection, client, token, seedMs, startMs, buildMs } = await startLoadedSelection(
+      node,
+      POOLS,
+      cleanups,
+    );
     const pid = selection.proc.child.pid!;
     const loadedRss = await settledRss(pid);
     const status = await client.api.getIndexStatus({});
 
     // The real answer, whose bytes the echo server returns.
-    const reply: SelectResponse = await client.api.select(REQUEST);
+    const reply: SelectResponse = await client.api.select(TYPICAL_SELECT);
     if (reply.candidates.length === 0)
       throw new Error(`the typical demand matched nothing: ${JSON.stringify(reply)}`);
     const method = methodOf<SelectRequest, SelectResponse>(SELECTION_SERVICE, 'Select');
     const replyBytes = method.responseSerialize(reply);
-    const body = grpcFrame(method.requestSerialize(REQUEST));
+    const body = grpcFrame(method.requestSerialize(TYPICAL_SELECT));
 
     const echo = spawnBenchProcess('processes/echo-server.ts', {
       ECHO_ROUTES: JSON.stringify({ [SELECT_PATH]: replyBytes.toString('hex') }),

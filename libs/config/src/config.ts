@@ -113,6 +113,11 @@ export const baseServiceSchema = z.object({
   GRPC_DEFAULT_DEADLINE_MS: envInt(30_000, 100, 600_000),
   /** Longest deadline honoured; longer ones are cut to this. */
   GRPC_MAX_DEADLINE_MS: envInt(120_000, 100, 3_600_000),
+  /**
+   * Event-loop lag above which new calls are shed with RESOURCE_EXHAUSTED (a growing share, all
+   * of them at twice this); 0 sheds none for lag. Calls past their deadline never run.
+   */
+  GRPC_SHED_LAG_MS: envInt(250, 0, 60_000),
   GRPC_KEEPALIVE_TIME_MS: envInt(60_000, 1_000, 3_600_000),
   GRPC_KEEPALIVE_TIMEOUT_MS: envInt(20_000, 1_000, 600_000),
   GRPC_TLS_CERT_FILE: envFile(),

@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/api';
 import { Observable, isObservable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
+import { LoadShedder } from './load-shedder';
 import { controlCharacterViolations } from './request-text';
 
 const tracer = trace.getTracer('@cinode/kit');
@@ -68,6 +69,8 @@ export interface CallLike {
 
 /**
  * Every call of every service passes here, in this order:
+ * 0. a call past its deadline, or arriving while the service is overloaded, is refused at once
+ *    (LoadShedder): nothing runs, nothing is audited;
  * 1. its context is set up: method, capped deadline, and — for an `@Audited` RPC — its audit record;
  * 2. the caller is authenticated and authorized (a refusal is an outcome like any other, so it is
  *    audited too);
@@ -89,6 +92,7 @@ export class CallPipeline implements NestInterceptor {
     private readonly authorizer: Authorizer,
     @Inject(CALL_PIPELINE_OPTIONS) private readonly options: CallPipelineOptions,
     @Optional() private readonly trail?: AuditTrail,
+    @Optional() private readonly shedder?: LoadShedder,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -153,6 +157,9 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => unknown,
   ): CallResult | Promise<CallResult> {
+    // Refused before anything is spent on it: overloaded, or its caller already gave up.
+    const shed = this.shedder?.refusal(grpcCall);
+    if (shed) return { ok: false, error: shed };
     const method = grpcCall.getPath?.() ?? declared.name;
     const active = otelContext.active();
     // The gRPC instrumentation (on while spans are exported) opened the call's span already;

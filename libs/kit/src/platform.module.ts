@@ -19,6 +19,7 @@ import { EventsModule } from '@cinode/events';
 import { DIRECT_DISPATCH, clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { DeclarationsCheck } from './declarations.check';
+import { LOAD_SHEDDER_OPTIONS, LoadShedder } from './load-shedder';
 import { DirectCallDispatcher } from './direct-call-dispatcher';
 import type { ServiceSchema } from './schema';
 import { callTransactionHook } from './transaction-hooks';
@@ -145,6 +146,8 @@ export class PlatformModule {
           },
         },
       },
+      { provide: LOAD_SHEDDER_OPTIONS, useValue: { lagThresholdMs: config.GRPC_SHED_LAG_MS } },
+      LoadShedder,
       CallPipeline,
       // The same instance on both paths: Nest's (as an interceptor) and the direct one.
       {

@@ -156,6 +156,19 @@ export const eventsConsumed = new Counter({
   registers: [metricsRegistry],
 });
 
+export const callsShed = new Counter({
+  name: 'cinode_calls_shed_total',
+  help: 'Calls refused before they ran: overloaded (RESOURCE_EXHAUSTED) or deadline_passed (DEADLINE_EXCEEDED).',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const eventLoopLag = new Gauge({
+  name: 'cinode_event_loop_lag_seconds',
+  help: "How far the event loop was behind at the load shedder's last sample.",
+  registers: [metricsRegistry],
+});
+
 export const outboxPending = new Gauge({
   name: 'cinode_outbox_pending',
   help: 'Outbox rows not yet published (parked ones apart), as last seen by the relay.',

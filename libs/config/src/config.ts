@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Thrown when the environment does not satisfy a service's config schema. */
@@ -26,6 +27,54 @@ export const envBoolean = (defaultValue: boolean) =>
 /** Integer env var within a range, with a default. */
 export const envInt = (defaultValue: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(defaultValue);
+
+/**
+ * `1.2.3.4`, `10.0.0.0/8`, `2001:db8::/32`, `::1`: the addresses and ranges of a list setting as a
+ * BlockList, and the entries that are none.
+ */
+export function parseCidrs(entries: readonly string[]): { list: BlockList; invalid: string[] } {
+  const list = new BlockList();
+  const invalid: string[] = [];
+  for (const raw of entries) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const [address, prefixText, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const prefix = prefixText === undefined ? max : Number(prefixText);
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) ||
+      prefix > max
+    ) {
+      invalid.push(entry);
+      continue;
+    }
+    list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return { list, invalid };
+}
+
+/** Comma-separated addresses and CIDR ranges (v4, v6); empty by default; a bad entry is named. */
+export const envCidrList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== ''),
+    )
+    .superRefine((entries, ctx) => {
+      const { invalid } = parseCidrs(entries);
+      if (invalid.length > 0)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `not an address or CIDR range: ${invalid.join(', ')}`,
+        });
+    });
 
 /** Optional non-empty string: an empty variable counts as unset. */
 export const envOptional = () =>
@@ -118,6 +167,14 @@ export const baseServiceSchema = z.object({
    * of them at twice this); 0 sheds none for lag. Calls past their deadline never run.
    */
   GRPC_SHED_LAG_MS: envInt(250, 0, 60_000),
+  /** Addresses and CIDR ranges whose calls this service refuses (PERMISSION_DENIED ADDRESS_DENIED). */
+  GRPC_DENY_CIDRS: envCidrList(),
+  /** When set, the only addresses and ranges served; health checks are always answered. */
+  GRPC_ALLOW_CIDRS: envCidrList(),
+  /** Calls per second one participant (tenant) may make to this replica; 0: no limit. */
+  GRPC_PARTICIPANT_RATE_LIMIT: envInt(200, 0, 1_000_000),
+  /** Calls a participant may make at once above its rate. */
+  GRPC_PARTICIPANT_BURST: envInt(400, 1, 10_000_000),
   GRPC_KEEPALIVE_TIME_MS: envInt(60_000, 1_000, 3_600_000),
   GRPC_KEEPALIVE_TIMEOUT_MS: envInt(20_000, 1_000, 600_000),
   GRPC_TLS_CERT_FILE: envFile(),

@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/api';
 import { Observable, isObservable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
+import { AccessControls } from './access-controls';
 import { LoadShedder } from './load-shedder';
 import { controlCharacterViolations } from './request-text';
 
@@ -62,6 +63,7 @@ export interface HandlerDeclarations {
 export interface CallLike {
   getPath?: () => string;
   getPeer?: () => string;
+  getConnectionInfo?: () => { remoteAddress?: string };
   getDeadline?: () => Date | number;
   on?: (event: 'cancelled', listener: () => void) => unknown;
   off?: (event: 'cancelled', listener: () => void) => unknown;
@@ -69,8 +71,9 @@ export interface CallLike {
 
 /**
  * Every call of every service passes here, in this order:
- * 0. a call past its deadline, or arriving while the service is overloaded, is refused at once
- *    (LoadShedder): nothing runs, nothing is audited;
+ * 0. a call from an address the allow/deny lists refuse (AccessControls), past its deadline, or
+ *    arriving while the service is overloaded (LoadShedder) is refused at once: nothing runs,
+ *    nothing is audited. A participant over its rate is refused after authorization (audited);
  * 1. its context is set up: method, capped deadline, and — for an `@Audited` RPC — its audit record;
  * 2. the caller is authenticated and authorized (a refusal is an outcome like any other, so it is
  *    audited too);
@@ -93,6 +96,7 @@ export class CallPipeline implements NestInterceptor {
     @Inject(CALL_PIPELINE_OPTIONS) private readonly options: CallPipelineOptions,
     @Optional() private readonly trail?: AuditTrail,
     @Optional() private readonly shedder?: LoadShedder,
+    @Optional() private readonly controls?: AccessControls,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -157,8 +161,9 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => unknown,
   ): CallResult | Promise<CallResult> {
-    // Refused before anything is spent on it: overloaded, or its caller already gave up.
-    const shed = this.shedder?.refusal(grpcCall);
+    // Refused before anything is spent on it: an address the lists refuse, the service
+    // overloaded, or its caller already gone.
+    const shed = this.controls?.addressRefusal(grpcCall) ?? this.shedder?.refusal(grpcCall);
     if (shed) return { ok: false, error: shed };
     const method = grpcCall.getPath?.() ?? declared.name;
     const active = otelContext.active();
@@ -239,6 +244,8 @@ export class CallPipeline implements NestInterceptor {
           this.runAsync(call, access, metadata, request, invoke, caller),
         );
       this.authorizer.permit(access, caller, metadata, call.method);
+      const limited = this.controls?.rateRefusal(caller);
+      if (limited) throw limited;
       checkRequestShape(request);
       returned = invoke();
       if (!isThenable(returned) && !isObservable(returned)) return { ok: true, response: returned };
@@ -291,6 +298,8 @@ export class CallPipeline implements NestInterceptor {
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
+      const limited = this.controls?.rateRefusal(caller);
+      if (limited) throw limited;
       checkRequestShape(request);
       ({ result, lateSettle } = await this.invoke(call, invoke));
     } catch (error) {

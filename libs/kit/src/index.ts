@@ -1,3 +1,4 @@
+export * from './access-controls';
 export * from './call-context';
 export * from './call-pipeline.interceptor';
 export * from './declarations.check';

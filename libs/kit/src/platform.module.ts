@@ -18,6 +18,7 @@ import type { DataSource } from 'typeorm';
 import { EventsModule } from '@cinode/events';
 import { DIRECT_DISPATCH, clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
+import { ACCESS_CONTROL_OPTIONS, AccessControls } from './access-controls';
 import { DeclarationsCheck } from './declarations.check';
 import { LOAD_SHEDDER_OPTIONS, LoadShedder } from './load-shedder';
 import { DirectCallDispatcher } from './direct-call-dispatcher';
@@ -148,6 +149,16 @@ export class PlatformModule {
       },
       { provide: LOAD_SHEDDER_OPTIONS, useValue: { lagThresholdMs: config.GRPC_SHED_LAG_MS } },
       LoadShedder,
+      {
+        provide: ACCESS_CONTROL_OPTIONS,
+        useValue: {
+          denyCidrs: config.GRPC_DENY_CIDRS,
+          allowCidrs: config.GRPC_ALLOW_CIDRS,
+          participantRatePerSecond: config.GRPC_PARTICIPANT_RATE_LIMIT,
+          participantBurst: config.GRPC_PARTICIPANT_BURST,
+        },
+      },
+      AccessControls,
       CallPipeline,
       // The same instance on both paths: Nest's (as an interceptor) and the direct one.
       {

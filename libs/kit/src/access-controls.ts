@@ -1,0 +1,136 @@
+import { type BlockList, isIP } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Caller, Role } from '@cinode/auth';
+import { PermissionDeniedError, ResourceExhaustedError, type DomainError } from '@cinode/common';
+import { parseCidrs } from '@cinode/config';
+import { callsShed } from '@cinode/telemetry';
+
+export interface AccessControlOptions {
+  /** Addresses and CIDR ranges (v4 and v6) refused on this service's gRPC surface. */
+  denyCidrs: readonly string[];
+  /** When not empty, only these addresses and ranges are served. */
+  allowCidrs: readonly string[];
+  /** Calls per second each participant (tenant) may make; 0: no limit. */
+  participantRatePerSecond: number;
+  /** Calls a participant may make at once above the rate (the bucket's size). */
+  participantBurst: number;
+}
+
+export const ACCESS_CONTROL_OPTIONS = Symbol('ACCESS_CONTROL_OPTIONS');
+
+/** The roles rate-limited per participant: the node's own services, operators and regulators are not. */
+const PARTICIPANT_ROLES: ReadonlySet<Role> = new Set<Role>([
+  'provider',
+  'reseller',
+  'user',
+  'application_provider',
+  'line_provider',
+]);
+
+/** Participants whose buckets are kept; beyond it the longest-idle ones are dropped (they are full). */
+const MAX_BUCKETS = 100_000;
+
+/** What a call tells about its connection (grpc-js server calls). */
+export interface PeerCarrier {
+  getPeer?(): string;
+  getConnectionInfo?(): { remoteAddress?: string };
+}
+
+/** The caller's address without its port; undefined when the transport does not say. */
+export function peerAddress(call: PeerCarrier): string | undefined {
+  const fromInfo = call.getConnectionInfo?.().remoteAddress;
+  if (fromInfo) return fromInfo;
+  const peer = call.getPeer?.();
+  if (!peer || peer === 'unknown') return undefined;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(peer);
+  if (bracketed) return bracketed[1];
+  if (isIP(peer)) return peer;
+  const address = peer.slice(0, peer.lastIndexOf(':'));
+  return isIP(address) ? address : undefined;
+}
+
+/** A v4 address, also when written as IPv4-mapped IPv6 (`::ffff:1.2.3.4`, as dual-stack sockets report it). */
+function familyOf(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return { address: mapped[1], type: 'ipv4' };
+  return { address, type: isIP(address) === 4 ? 'ipv4' : 'ipv6' };
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * The controls every service enforces on its gRPC surface, in the shared call pipeline (never per
+ * service): the address allow and deny lists, checked first (a refused address learns nothing
+ * else: PERMISSION_DENIED, reason ADDRESS_DENIED), and a rate limit per participant (a token
+ * bucket per tenant of a participant role: RESOURCE_EXHAUSTED, reason RATE_LIMITED, with when to
+ * retry). Buckets are per replica: N replicas let a participant make N times the rate at most.
+ */
+@Injectable()
+export class AccessControls {
+  private readonly deny: BlockList | undefined;
+  private readonly allow: BlockList | undefined;
+  private readonly rate: number;
+  private readonly burst: number;
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(@Inject(ACCESS_CONTROL_OPTIONS) options: AccessControlOptions) {
+    const deny = parseCidrs(options.denyCidrs);
+    const allow = parseCidrs(options.allowCidrs);
+    const invalid = [...deny.invalid, ...allow.invalid];
+    if (invalid.length > 0) throw new Error(`not an address or CIDR range: ${invalid.join(', ')}`);
+    this.deny = options.denyCidrs.some((e) => e.trim() !== '') ? deny.list : undefined;
+    this.allow = options.allowCidrs.some((e) => e.trim() !== '') ? allow.list : undefined;
+    this.rate = options.participantRatePerSecond;
+    this.burst = Math.max(1, options.participantBurst);
+  }
+
+  /** PERMISSION_DENIED for an address the lists refuse; undefined otherwise. */
+  addressRefusal(call: PeerCarrier): DomainError | undefined {
+    if (!this.deny && !this.allow) return undefined;
+    const address = peerAddress(call);
+    // Without an address (not a network transport) only an allow list refuses.
+    const peer = address === undefined ? undefined : familyOf(address);
+    const denied =
+      (peer !== undefined && this.deny?.check(peer.address, peer.type) === true) ||
+      (this.allow !== undefined &&
+        (peer === undefined || !this.allow.check(peer.address, peer.type)));
+    if (!denied) return undefined;
+    callsShed.inc({ reason: 'address_denied' });
+    return new PermissionDeniedError('ADDRESS_DENIED', 'calls from this address are not served');
+  }
+
+  /** RESOURCE_EXHAUSTED when a participant exceeds its rate; undefined otherwise. */
+  rateRefusal(caller: Caller | undefined, now = Date.now()): DomainError | undefined {
+    if (this.rate <= 0 || !caller?.tenant) return undefined;
+    if (!caller.roles.some((role) => PARTICIPANT_ROLES.has(role))) return undefined;
+    const key = caller.tenant;
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
+      bucket.at = now;
+      // Most recently used last: the first entries are the longest idle.
+      this.buckets.delete(key);
+    } else {
+      bucket = { tokens: this.burst, at: now };
+      if (this.buckets.size >= MAX_BUCKETS) {
+        const idlest = this.buckets.keys().next().value;
+        if (idlest !== undefined) this.buckets.delete(idlest);
+      }
+    }
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    callsShed.inc({ reason: 'rate_limited' });
+    const waitSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
+    return new ResourceExhaustedError(
+      'RATE_LIMITED',
+      `more than ${this.rate} calls per second from this participant; retry in ${waitSeconds} s`,
+      { retryAfterSeconds: waitSeconds },
+    );
+  }
+}

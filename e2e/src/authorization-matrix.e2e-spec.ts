@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Client,
-  Metadata,
-  credentials,
-  status as GrpcStatus,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { ROLES, type Role } from '@cinode/auth';
-import { decodeRichStatus } from '@cinode/grpc';
 import { AUTHORIZATION_MATRIX } from './support/authorization-matrix';
-import { nodeRpcs, type Rpc } from './support/hostile-messages';
+import { nodeRpcs } from './support/hostile-messages';
+import { callWithEmptyRequest } from './support/raw-calls';
 import { startNode, type NodeUnderTest } from './support/node-processes';
 
 /**
@@ -22,16 +16,9 @@ import { startNode, type NodeUnderTest } from './support/node-processes';
  */
 const AUDIT_SERVICE = 'cinode.audit.v1.AuditService';
 const NATIONAL_PACKAGE = 'cinode.national.';
-const CALL_DEADLINE_MS = 10_000;
 const IN_FLIGHT = 8;
 
 type Caller = Role | 'none';
-
-interface Outcome {
-  code: GrpcStatus;
-  reason: string;
-  details: string;
-}
 
 let node: NodeUnderTest;
 
@@ -42,59 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await node?.stop();
 });
-
-function outcomeOf(error: ServiceError | null | undefined): Outcome {
-  if (!error) return { code: GrpcStatus.OK, reason: '', details: '' };
-  return {
-    code: error.code,
-    reason: decodeRichStatus(error)?.errorInfo?.reason ?? '',
-    details: error.details,
-  };
-}
-
-/** One call with an empty request, whatever the RPC's streaming shape. */
-function call(client: Client, rpc: Rpc, token: string): Promise<Outcome> {
-  const metadata = new Metadata();
-  if (token) metadata.set('authorization', `Bearer ${token}`);
-  const options = { deadline: Date.now() + CALL_DEADLINE_MS };
-  const identity = (bytes: Buffer) => bytes;
-  const empty = Buffer.alloc(0);
-  return new Promise((resolve) => {
-    if (!rpc.requestStream && !rpc.responseStream) {
-      client.makeUnaryRequest(rpc.path, identity, identity, empty, metadata, options, (error) =>
-        resolve(outcomeOf(error)),
-      );
-    } else if (!rpc.requestStream) {
-      // A feed may run for ever: its first message shows the caller was let in.
-      const stream = client.makeServerStreamRequest(
-        rpc.path,
-        identity,
-        identity,
-        empty,
-        metadata,
-        options,
-      );
-      stream.on('data', () => {
-        resolve({ code: GrpcStatus.OK, reason: '', details: 'streaming' });
-        stream.cancel();
-      });
-      stream.on('error', (error: ServiceError) => resolve(outcomeOf(error)));
-      stream.on('end', () => resolve({ code: GrpcStatus.OK, reason: '', details: '' }));
-    } else {
-      const stream = rpc.responseStream
-        ? client.makeBidiStreamRequest(rpc.path, identity, identity, metadata, options)
-        : client.makeClientStreamRequest(rpc.path, identity, identity, metadata, options, (e) =>
-            resolve(outcomeOf(e)),
-          );
-      if (rpc.responseStream) {
-        stream.on('data', () => resolve({ code: GrpcStatus.OK, reason: '', details: '' }));
-        stream.on('error', (error: ServiceError) => resolve(outcomeOf(error)));
-        stream.on('end', () => resolve({ code: GrpcStatus.OK, reason: '', details: '' }));
-      }
-      stream.end();
-    }
-  });
-}
 
 /** Whether the declared rule lets this caller in. */
 function allowed(rule: (typeof AUTHORIZATION_MATRIX)[string], caller: Caller): boolean {
@@ -153,7 +87,11 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
     while (next < jobs.length) {
       const { rpc, name, address, caller } = jobs[next++];
       const national = rpc.service.startsWith(NATIONAL_PACKAGE) || address === nationalAddress;
-      const outcome = await call(clientFor(address), rpc, await tokenFor(caller, national));
+      const outcome = await callWithEmptyRequest(
+        clientFor(address),
+        rpc,
+        await tokenFor(caller, national),
+      );
       const rule = AUTHORIZATION_MATRIX[rpc.path];
       const where = `${rpc.path} on ${name} as ${caller}`;
       const got = `${GrpcStatus[outcome.code]} ${outcome.reason} ${outcome.details}`.trim();

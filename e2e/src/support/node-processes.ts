@@ -91,6 +91,8 @@ export interface NodeUnderTest {
   serviceAddresses(): Map<string, string>;
   /** A service's exit code; null while it runs. */
   exitCodeOf(service: string): number | null;
+  /** A service's Prometheus port. */
+  metricsPortOf(service: string): number;
   /** What a service has written to stdout and stderr so far (for failure messages). */
   outputOf(service: string): string;
   /** How the clients above reach the services: plaintext, or mTLS with the test's own certificate. */
@@ -297,6 +299,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
       addressOf,
       serviceAddresses: () => new Map([...running].map(([name, r]) => [name, r.address])),
       exitCodeOf: (name) => required(running, name).proc.child.exitCode,
+      metricsPortOf: (name) => required(running, name).metricsPort,
       outputOf: (name) => required(running, name).proc.output(),
       credentials,
       tls: tls && { pki: tls.pki, client: tls.client },

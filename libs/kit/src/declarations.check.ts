@@ -3,10 +3,13 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { AUDIT_METADATA, AuditTrail, type CallAuditDeclaration } from '@cinode/audit';
 import { accessRuleOf } from '@cinode/auth';
+import { rpcDeclarations } from '@cinode/telemetry';
 
 /**
  * Refuses to start a service with an RPC that does not say who may call it and whether it changes
  * state (`@Audited` or `@ReadOnly`): the audit trail can only be complete if no RPC is forgotten.
+ * Each RPC's kind is published as `cinode_rpc_declared{rpc, kind}` (1), so an audit of the trail
+ * can tell, from the service itself, which calls must have a record.
  */
 @Injectable()
 export class DeclarationsCheck implements OnModuleInit {
@@ -39,9 +42,25 @@ export class DeclarationsCheck implements OnModuleInit {
             `${where} declares no access rule (@AllowRoles, @AllowAuthenticated or @AllowPublic)`,
           );
         const audit = this.reflector.get<CallAuditDeclaration | undefined>(AUDIT_METADATA, method);
-        if (!audit) problems.push(`${where} declares neither @Audited nor @ReadOnly`);
-        else if (audit.kind === 'audited' && !this.trail)
+        if (!audit) {
+          problems.push(`${where} declares neither @Audited nor @ReadOnly`);
+          continue;
+        }
+        if (audit.kind === 'audited' && !this.trail)
           problems.push(`${where} is @Audited, but the service has no database for its trail`);
+        const patterns =
+          this.reflector.get<Array<{ service?: string; rpc?: string }> | undefined>(
+            PATTERN_METADATA,
+            method,
+          ) ?? [];
+        for (const pattern of patterns)
+          rpcDeclarations.set(
+            {
+              rpc: `${pattern.service ?? ''}/${pattern.rpc ?? ''}`,
+              kind: audit.kind === 'audited' ? 'audited' : 'read_only',
+            },
+            1,
+          );
       }
     }
     if (problems.length > 0) {

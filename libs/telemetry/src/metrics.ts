@@ -163,6 +163,13 @@ export const callsShed = new Counter({
   registers: [metricsRegistry],
 });
 
+export const rpcDeclarations = new Gauge({
+  name: 'cinode_rpc_declared',
+  help: 'The RPCs this service serves (ShortService/Method), each 1, by kind: audited (changes state, one audit record per call) or read_only.',
+  labelNames: ['rpc', 'kind'] as const,
+  registers: [metricsRegistry],
+});
+
 export const eventLoopLag = new Gauge({
   name: 'cinode_event_loop_lag_seconds',
   help: "How far the event loop was behind at the load shedder's last sample.",

@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { Client, credentials } from '@grpc/grpc-js';
+import { ROLES } from '@cinode/auth';
+import { createGrpcClient } from '@cinode/grpc';
+import type {
+  AuditRecord,
+  AuditServiceClient,
+} from '@cinode/proto/gen/cinode/audit/v1/audit_service';
+import {
+  AcceleratorKind,
+  PoolClass,
+  type PoolSpec,
+} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { nodeRpcs } from './support/hostile-messages';
+import { organisation, registerAndCertify } from './support/market';
+import { KeyHolder, as, startNode, type NodeUnderTest } from './support/node-processes';
+import { inventoryOf, registerPool } from './support/pools';
+import { callWithEmptyRequest } from './support/raw-calls';
+import { pollUntil } from './support/waiting';
+
+/**
+ * Issue 10: the audit trail is complete. A mixed workload of more than 10,000 calls over every
+ * service — participants registered and certified, pools registered (each filed through the
+ * identifier service and the national node mock) and reporting, and sweeps of every RPC as every
+ * role and without a token (most refused: unauthenticated, not allowed, invalid) — then, for each
+ * service, the calls it handled of the RPCs it declares audited (its own gRPC counters and
+ * cinode_rpc_declared, every caller counted, the node's services included) against the records in
+ * its trail (settlements apart): 0 missing, 0 extra. Load shedding is off (GRPC_SHED_LAG_MS=0):
+ * calls it refuses are deliberately not audited, and a slow machine must not make them.
+ */
+const MIN_CALLS = 10_000;
+const AUDIT_SERVICE = 'cinode.audit.v1.AuditService';
+const PROVIDERS = 6;
+const POOLS_PER_PROVIDER = 6;
+const REPORTS_PER_POOL = 12;
+const IN_FLIGHT = 8;
+
+const SPEC: PoolSpec = {
+  name: 'Audit workload pool',
+  poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+  site: 'sh-audit-1',
+  regionCode: '310115',
+  accelerators: [{ kind: AcceleratorKind.ACCELERATOR_KIND_GPU, model: 'H800', domestic: false }],
+  securityLevel: 3,
+  datacenterTier: 3,
+  pue: 1.3,
+  renewableRatio: 0.3,
+  gflopsPerWatt: 40,
+  price: {
+    cpuCoreHourFen: 10,
+    gpuCardHourFen: 1_500,
+    npuCardHourFen: 1_000,
+    memoryGibHourFen: 2,
+    storageGibHourFen: 1,
+  },
+};
+
+let node: NodeUnderTest;
+
+beforeAll(async () => {
+  node = await startNode({ tokenTtlSeconds: 600, env: { GRPC_SHED_LAG_MS: '0' } });
+}, 120_000);
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+/** Calls per audited RPC (ShortService/Method) a service counted, and its audited RPCs. */
+async function auditedCallsOf(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const audited = new Set<string>();
+  for (const match of text.matchAll(/^cinode_rpc_declared\{([^}]*)\} 1$/gm)) {
+    const rpc = /rpc="([^"]*)"/.exec(match[1])?.[1];
+    if (rpc && /kind="audited"/.test(match[1])) audited.add(rpc);
+  }
+  let calls = 0;
+  for (const match of text.matchAll(/^grpc_server_handled_total\{([^}]*)\} (\S+)$/gm)) {
+    const service = /grpc_service="([^"]*)"/.exec(match[1])?.[1] ?? '';
+    const method = /grpc_method="([^"]*)"/.exec(match[1])?.[1] ?? '';
+    if (audited.has(`${service.slice(service.lastIndexOf('.') + 1)}/${method}`))
+      calls += Number(match[2]);
+  }
+  return calls;
+}
+
+/** The service's trail, every record (settlements apart), read through its AuditService. */
+async function recordsOf(address: string, token: string): Promise<number> {
+  const audit = createGrpcClient<AuditServiceClient>(AUDIT_SERVICE, {
+    address,
+    credentials: node.credentials,
+  });
+  try {
+    let records: AuditRecord[] = [];
+    let pageToken = '';
+    let count = 0;
+    do {
+      ({ records, nextPageToken: pageToken } = await audit.api.listAuditRecords(
+        {
+          pageSize: 500,
+          pageToken,
+          actor: '',
+          objectType: '',
+          objectId: '',
+          method: '',
+          outcome: '',
+          startTime: undefined,
+          endTime: undefined,
+        },
+        as(token),
+      ));
+      count += records.filter((r) => r.settlesId === '').length;
+    } while (pageToken !== '');
+    return count;
+  } finally {
+    audit.close();
+  }
+}
+
+it(`records every call of a state-changing RPC over ${MIN_CALLS} mixed calls: 0 missing, 0 extra`, async () => {
+  const api = node.clients;
+  const operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
+  let calls = 0;
+
+  // Real changes: providers certified, their pools registered and reporting.
+  for (let p = 0; p < PROVIDERS; p += 1) {
+    const org = organisation(
+      ParticipantKind.PARTICIPANT_KIND_COMPUTE_PROVIDER,
+      `Audit Provider ${p} Co., Ltd.`,
+    );
+    const { apiKey } = await registerAndCertify(api, operator, org);
+    calls += 4;
+    const provider = new KeyHolder(api.tokens, apiKey);
+    for (let i = 0; i < POOLS_PER_PROVIDER; i += 1) {
+      const pool = await registerPool(api, provider, { ...SPEC, name: `audit pool ${p}-${i}` });
+      calls += 1;
+      for (let sequence = 1; sequence <= REPORTS_PER_POOL; sequence += 1) {
+        await api.resources.reportInventory(
+          {
+            snapshots: [
+              { poolId: pool.poolId, sequence, observedAt: undefined, inventory: inventoryOf() },
+            ],
+          },
+          await provider.options(),
+        );
+        calls += 1;
+      }
+      await api.resources.heartbeat({ poolIds: [pool.poolId] }, await provider.options());
+      calls += 1;
+    }
+  }
+
+  // Sweeps of every RPC as every role: refusals and invalid requests, audited like changes.
+  const services = node.serviceAddresses();
+  const nationalAddress = services.get('national-node-mock');
+  const targets = nodeRpcs().flatMap((rpc) =>
+    rpc.service === AUDIT_SERVICE
+      ? [...services.values()].map((address) => ({ rpc, address }))
+      : [{ rpc, address: node.addressOf(rpc.service) }],
+  );
+  const tokens = new Map<string, string>();
+  for (const role of ROLES) {
+    tokens.set(
+      `${role}:node`,
+      await node.auth.token([role], role === 'service' ? 'identifier' : randomUUID()),
+    );
+    tokens.set(`${role}:national`, await node.auth.nationalToken([role]));
+  }
+  const clients = new Map<string, Client>();
+  const clientFor = (address: string): Client => {
+    let client = clients.get(address);
+    if (!client) clients.set(address, (client = new Client(address, credentials.createInsecure())));
+    return client;
+  };
+  const jobs = targets.flatMap((target) =>
+    ['none', ...ROLES].map((caller) => ({ ...target, caller })),
+  );
+  try {
+    while (calls < MIN_CALLS) {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (next < jobs.length) {
+            const { rpc, address, caller } = jobs[next++];
+            const audience = address === nationalAddress ? 'national' : 'node';
+            const token = caller === 'none' ? '' : tokens.get(`${caller}:${audience}`)!;
+            await callWithEmptyRequest(clientFor(address), rpc, token);
+            calls += 1;
+          }
+        }),
+      );
+    }
+  } finally {
+    for (const client of clients.values()) client.close();
+  }
+  expect(calls).toBeGreaterThanOrEqual(MIN_CALLS);
+
+  // Each service's audited calls against its trail, once the node is quiet (filings and other
+  // work the workload started go on in the background for a moment).
+  const operatorToken = await operator.token();
+  const nationalOperator = await node.nationalToken(['operator']);
+  const compare = async () => {
+    const rows: Array<{ service: string; handled: number; records: number }> = [];
+    for (const [name, address] of services) {
+      const handled = await auditedCallsOf(node.metricsPortOf(name));
+      const records = await recordsOf(
+        address,
+        address === nationalAddress ? nationalOperator : operatorToken,
+      );
+      rows.push({ service: name, handled, records });
+    }
+    return rows;
+  };
+  const { value: rows } = await pollUntil(
+    'every service to hold one record per audited call',
+    compare,
+    (r) => r.every((row) => row.handled === row.records),
+    30_000,
+  ).catch(async () => ({ value: await compare() }));
+  console.log(
+    `audit completeness after ${calls} calls of the workload:\n` +
+      rows
+        .map(
+          (r) =>
+            `  ${r.service.padEnd(22)} audited calls ${String(r.handled).padStart(6)}, records ` +
+            `${String(r.records).padStart(6)}, missing ${Math.max(0, r.handled - r.records)}, ` +
+            `extra ${Math.max(0, r.records - r.handled)}`,
+        )
+        .join('\n'),
+  );
+  expect(rows.reduce((sum, r) => sum + r.handled, 0)).toBeGreaterThan(2_000);
+  expect(rows.map((r) => [r.service, r.records - r.handled])).toEqual(
+    rows.map((r) => [r.service, 0]),
+  );
+}, 600_000);

@@ -6,7 +6,7 @@ import {
   type ReceivedEvent,
 } from '@cinode/contracts';
 import { decodeEnvelope } from '@cinode/events';
-import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type NatsConnection } from 'nats';
 
 const RETRY_INITIAL_MS = 500;
 const RETRY_MAX_MS = 15_000;
@@ -30,9 +30,10 @@ export interface FollowedState<E extends EventContract> {
  * own (every replica sees every event). Every event carries its object's whole state and version
  * and the state keeps the newest version of each, so events the load already reflects change
  * nothing and replicas converge. A failed build is retried with backoff; `ready` stays false until
- * it is done. Every 15 s the stream is checked to still continue the one followed: recreated or
- * purged past the last event applied, the consumer is closed and the state loaded again (the old
- * state keeps answering meanwhile).
+ * it is done. Every 15 s the stream is checked to still continue the one followed: recreated, or
+ * purged past an event of the followed subjects not yet delivered, the consumer is closed and the
+ * state loaded again (the old state keeps answering meanwhile). Other subjects' messages ageing
+ * out (allocations beside the pool events on RESOURCE) are no reason to rebuild.
  */
 export class StreamFollower<E extends EventContract> {
   private readonly logger: Logger;
@@ -42,12 +43,23 @@ export class StreamFollower<E extends EventContract> {
   private wake: (() => void) | undefined;
   private checker: NodeJS.Timeout | undefined;
   private streamCreated: string | undefined;
+  private consumer: Consumer | undefined;
+  /**
+   * Every event of the followed subjects up to this stream sequence was delivered: the consumer
+   * had none pending when the stream ended there. Messages of other subjects after lastSequence
+   * may age out or be purged without the state missing anything.
+   */
+  private caughtUpTo = 0;
   ready = false;
   lastSequence = 0;
+  /** How many times the state was loaded (1 after the first build), and the stream checked. */
+  builds = 0;
+  checks = 0;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly state: FollowedState<E>,
+    private readonly checkIntervalMs = CONTINUITY_CHECK_MS,
   ) {
     this.logger = new Logger(`StreamFollower(${state.name})`);
   }
@@ -58,7 +70,7 @@ export class StreamFollower<E extends EventContract> {
       this.checkContinuity().catch((error: unknown) =>
         this.logger.warn({ err: error }, `checking the ${this.streamName} stream failed`),
       );
-    }, CONTINUITY_CHECK_MS);
+    }, this.checkIntervalMs);
     this.checker.unref();
   }
 
@@ -85,7 +97,9 @@ export class StreamFollower<E extends EventContract> {
         const stream = await this.streamState();
         const from = (stream?.lastSequence ?? 0) + 1;
         const items = await this.state.load();
+        this.builds += 1;
         this.lastSequence = from - 1;
+        this.caughtUpTo = from - 1;
         this.streamCreated = stream?.created;
         this.messages = await this.subscribe(from);
         this.ready = true;
@@ -124,11 +138,18 @@ export class StreamFollower<E extends EventContract> {
   private async checkContinuity(): Promise<void> {
     if (!this.messages || this.stopped) return;
     const stream = await this.streamState();
+    // Read after the stream's state: nothing pending then means every followed event up to
+    // that state's last sequence reached this replica.
+    const info = await this.consumer?.info().catch(() => undefined);
+    if (stream && info?.num_pending === 0)
+      this.caughtUpTo = Math.max(this.caughtUpTo, stream.lastSequence);
+    const covered = Math.max(this.lastSequence, this.caughtUpTo);
     const broken =
       stream === undefined ||
       stream.created !== this.streamCreated ||
       stream.lastSequence < this.lastSequence ||
-      stream.firstSequence > this.lastSequence + 1;
+      stream.firstSequence > covered + 1;
+    this.checks += 1;
     if (broken) await this.messages.close();
   }
 
@@ -158,6 +179,7 @@ export class StreamFollower<E extends EventContract> {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
+    this.consumer = consumer;
     return consumer.consume();
   }
 

@@ -47,6 +47,11 @@ const schema = baseServiceSchema.extend({
    * a change.
    */
   SELECT_ANSWER_CACHE_SIZE: envInt(1_024, 0, 100_000),
+  /**
+   * Lines one line provider may have: every line is in every replica's memory and in the paths a
+   * Select weighs, so one provider must not be able to flood them.
+   */
+  MAX_LINES_PER_PROVIDER: envInt(1_000, 1, 1_000_000),
 });
 
 export type ComputeSelectionConfig = z.infer<typeof schema>;

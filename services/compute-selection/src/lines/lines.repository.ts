@@ -14,6 +14,23 @@ export class LinesRepository {
     ]);
   }
 
+  /**
+   * How many lines the provider has, counted under a lock of the provider's registrations (held to
+   * commit), so two concurrent ones cannot both take its last place.
+   */
+  async countOfProvider(tx: Tx | undefined, providerParticipantId: string): Promise<number> {
+    const manager = tx?.manager ?? this.uow.manager();
+    if (tx)
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 20253))`, [
+        providerParticipantId,
+      ]);
+    const [{ count }] = await manager.query<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM line WHERE provider_participant_id = $1`,
+      [providerParticipantId],
+    );
+    return count;
+  }
+
   async filingOf(tx: Tx, identifier: string): Promise<LineFiling | undefined> {
     const row = await tx.manager.getRepository(LineIdentifierEntity).findOneBy({ identifier });
     return row?.filing;

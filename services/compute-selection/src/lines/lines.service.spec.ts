@@ -22,6 +22,11 @@ class FakeLines {
 
   async lockIdentifier(): Promise<void> {}
 
+  async countOfProvider(_tx: unknown, providerParticipantId: string): Promise<number> {
+    return this.lines.values().filter((l) => l.providerParticipantId === providerParticipantId)
+      .length;
+  }
+
   async filingOf(_tx: unknown, identifier: string): Promise<LineFiling | undefined> {
     return this.filings.rows.get(identifier)?.filing;
   }
@@ -104,7 +109,7 @@ const SPEC: LineSpec = {
   outOfService: false,
 };
 
-function setUp() {
+function setUp(maxLinesPerProvider = 1_000) {
   const repository = new FakeLines();
   const uow = new FakeUnitOfWork(repository.lines, repository.filings);
   const identifiers = new FakeIdentifiers();
@@ -113,6 +118,7 @@ function setUp() {
     repository.asRepository,
     PageTokens.ephemeral(),
     identifiers,
+    { MAX_LINES_PER_PROVIDER: maxLinesPerProvider },
   );
   return { repository, uow, identifiers, service };
 }
@@ -162,6 +168,34 @@ describe(LinesService.name, () => {
         latencyMs: 12,
         priceFenPerHour: 3_000,
       });
+    });
+
+    it('refuses a line provider its line beyond MAX_LINES_PER_PROVIDER, before issuing an identifier', async () => {
+      const { service, identifiers } = setUp(2);
+      for (const requestId of ['r-1', 'r-2'])
+        await service.register(LINE_PROVIDER, { requestId, spec: SPEC, providerParticipantId: '' });
+      expect(
+        await refusal(
+          service.register(LINE_PROVIDER, {
+            requestId: 'r-3',
+            spec: SPEC,
+            providerParticipantId: '',
+          }),
+        ),
+      ).toEqual(['RESOURCE_EXHAUSTED', 'LINE_QUOTA_EXCEEDED']);
+      expect(identifiers.issued.size).toBe(2);
+      // Another provider has its own quota; a retry of a stored registration still answers.
+      await service.register(OTHER_LINE_PROVIDER, {
+        requestId: 'r-1',
+        spec: SPEC,
+        providerParticipantId: '',
+      });
+      const again = await service.register(LINE_PROVIDER, {
+        requestId: 'r-1',
+        spec: SPEC,
+        providerParticipantId: '',
+      });
+      expect(again.created).toBe(false);
     });
 
     it('answers a retry with the first line and registers nothing more', async () => {

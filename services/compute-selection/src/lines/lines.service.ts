@@ -7,15 +7,18 @@ import {
   FieldChecks,
   PageTokens,
   PermissionDeniedError,
+  ResourceExhaustedError,
   fingerprintOf,
   resolvePageSize,
 } from '@cinode/common';
-import { UnitOfWork } from '@cinode/database';
+import { UnitOfWork, type Tx } from '@cinode/database';
+import { InjectConfig } from '@cinode/kit';
 import type {
   ListLinesRequest,
   RegisterLineRequest,
   UpdateLineRequest,
 } from '@cinode/proto/gen/cinode/selection/v1/line_service';
+import type { ComputeSelectionConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { LINE_IDENTIFIERS, type LineIdentifiers } from './identifier.gateway';
 import {
@@ -65,7 +68,12 @@ export class LinesService {
     private readonly lines: LinesRepository,
     private readonly pageTokens: PageTokens,
     @Inject(LINE_IDENTIFIERS) private readonly identifiers: LineIdentifiers,
-  ) {}
+    @InjectConfig() config: Pick<ComputeSelectionConfig, 'MAX_LINES_PER_PROVIDER'>,
+  ) {
+    this.maxLinesPerProvider = config.MAX_LINES_PER_PROVIDER;
+  }
+
+  private readonly maxLinesPerProvider: number;
 
   /**
    * Registers a line of the calling line provider (or, for an operator, of the provider it names):
@@ -100,6 +108,8 @@ export class LinesService {
     // identifier service is down.
     const prior = await this.uow.priorOutcome(key);
     if (prior) return { line: await this.get(caller, prior.objectId), created: false };
+    // Before an identifier is issued for nothing; checked again under a lock when stored.
+    await this.checkQuota(undefined, provider);
     // Unique per caller and request id, within the 64 characters the identifier service takes.
     const issueKey = `ln-${createHash('sha256').update(`${caller.subject}\u0000${request.requestId}`).digest('base64url').slice(0, 43)}`;
     const issued = await this.identifiers.issue({
@@ -114,6 +124,7 @@ export class LinesService {
     });
     const lineId = issued.identifier.toUpperCase();
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      await this.checkQuota(tx, provider);
       await this.lines.lockIdentifier(tx, lineId);
       // Its filing may have been accepted (and its event received) before this commits.
       await this.lines.recordFiling(tx, lineId, issued.filing, 0);
@@ -134,6 +145,17 @@ export class LinesService {
     });
     if (outcome.created) return { line: outcome.result, created: true };
     return { line: await this.get(caller, outcome.objectId), created: false };
+  }
+
+  /** RESOURCE_EXHAUSTED when the provider has MAX_LINES_PER_PROVIDER lines already. */
+  private async checkQuota(tx: Tx | undefined, provider: string): Promise<void> {
+    const count = await this.lines.countOfProvider(tx, provider);
+    if (count >= this.maxLinesPerProvider)
+      throw new ResourceExhaustedError(
+        ErrorReason.LINE_QUOTA_EXCEEDED,
+        `the line provider has ${count} lines, the most this node takes (${this.maxLinesPerProvider})`,
+        { metadata: { max_lines: String(this.maxLinesPerProvider) } },
+      );
   }
 
   /** Changes the masked figures of one of the caller's lines; its version advances. */

@@ -889,6 +889,8 @@ export interface LineServiceClient {
    *   provider as certified; retry shortly with the same request_id.
    * - FAILED_PRECONDITION (IDENTIFIER_REFUSED): the identifier service refused the identifier.
    * - UNAVAILABLE (IDENTIFIER_UNAVAILABLE): the identifier service could not be reached; retry.
+   * - RESOURCE_EXHAUSTED (LINE_QUOTA_EXCEEDED): the line provider has as many lines as the node
+   *   takes from one provider (MAX_LINES_PER_PROVIDER, default 1,000).
    */
 
   registerLine(request: RegisterLineRequest, metadata?: Metadata): Observable<RegisterLineResponse>;
@@ -944,6 +946,8 @@ export interface LineServiceController {
    *   provider as certified; retry shortly with the same request_id.
    * - FAILED_PRECONDITION (IDENTIFIER_REFUSED): the identifier service refused the identifier.
    * - UNAVAILABLE (IDENTIFIER_UNAVAILABLE): the identifier service could not be reached; retry.
+   * - RESOURCE_EXHAUSTED (LINE_QUOTA_EXCEEDED): the line provider has as many lines as the node
+   *   takes from one provider (MAX_LINES_PER_PROVIDER, default 1,000).
    */
 
   registerLine(

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { ResourceExhaustedError } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import type { EntityManager } from 'typeorm';
 
@@ -14,6 +15,8 @@ export const CHAIN_GENESIS = '0'.repeat(64);
 const LINK_BATCH = 1_000;
 /** Records read per page while verifying. */
 const VERIFY_PAGE = 2_000;
+/** Most records one VerifyAuditChain checks; it says where to go on (next_position). */
+export const VERIFY_MAX_RECORDS = 100_000;
 /** How often the chainer looks for records to link. */
 const LINK_INTERVAL_MS = 1_000;
 /** pg_try_advisory_xact_lock key: one chainer at a time per database ("audit" in ASCII). */
@@ -80,6 +83,8 @@ export type ChainBreakKind = 'hash_mismatch' | 'record_missing';
 export interface ChainVerdict {
   intact: boolean;
   checked: number;
+  /** Where a next call goes on, when this one stopped at its limit; 0 when it reached the head. */
+  nextPosition: number;
   headPosition: number;
   headHash: string;
   unlinked: number;
@@ -110,6 +115,7 @@ export class AuditChain implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger('AuditChain');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private verifying = false;
 
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -161,97 +167,123 @@ export class AuditChain implements OnApplicationBootstrap, OnApplicationShutdown
         hash = chainHash(hash, row);
         return { id: row.id, position, hash };
       });
-      await manager.query(
-        `UPDATE audit_log a SET chain_position = v.position, chain_hash = v.hash
-         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, position bigint, hash char(64))
-         WHERE a.id = v.id`,
-        [JSON.stringify(links)],
-      );
+      await manager.query(`SELECT audit_log_link($1::jsonb)`, [JSON.stringify(links)]);
       return rows.length;
     });
   }
 
   /**
    * Recomputes the chain from `fromPosition` (trusting the stored hash of the record before it)
-   * for at most `maxRecords` records (0: to the end), and reports the first broken link.
+   * for at most `maxRecords` records (0, or more than VERIFY_MAX_RECORDS: that many), and reports
+   * the first broken link. One snapshot (REPEATABLE READ) for the whole check, in a unit of work
+   * of the call, so its deadline stops it; one check at a time per replica.
    */
   async verify(fromPosition = 1, maxRecords = 0): Promise<ChainVerdict> {
-    const manager = this.uow.manager();
-    const start = Math.max(1, fromPosition);
-    const { position: headPosition, hash: headHash } = await head(manager);
-    const [{ unlinked }] = await manager.query<{ unlinked: number }[]>(
-      `SELECT count(*)::int AS unlinked FROM audit_log WHERE chain_position IS NULL`,
+    if (this.verifying)
+      throw new ResourceExhaustedError(
+        'VERIFY_IN_PROGRESS',
+        'this replica is verifying its audit chain already; retry when it is done',
+        { retryAfterSeconds: 5 },
+      );
+    this.verifying = true;
+    try {
+      const limit = maxRecords > 0 ? Math.min(maxRecords, VERIFY_MAX_RECORDS) : VERIFY_MAX_RECORDS;
+      return await this.uow.run((tx) => verifyIn(tx.manager, Math.max(1, fromPosition), limit), {
+        isolation: 'REPEATABLE READ',
+      });
+    } finally {
+      this.verifying = false;
+    }
+  }
+}
+
+async function verifyIn(
+  manager: EntityManager,
+  start: number,
+  limit: number,
+): Promise<ChainVerdict> {
+  const { position: headPosition, hash: headHash } = await head(manager);
+  const [{ unlinked }] = await manager.query<{ unlinked: number }[]>(
+    `SELECT count(*)::int AS unlinked FROM audit_log WHERE chain_position IS NULL`,
+  );
+  const verdict: ChainVerdict = {
+    intact: true,
+    checked: 0,
+    nextPosition: 0,
+    headPosition,
+    headHash,
+    unlinked,
+  };
+  let previous = CHAIN_GENESIS;
+  let expected = start;
+  if (start > 1) {
+    const before = await manager.query<{ chain_position: string; chain_hash: string }[]>(
+      `SELECT chain_position::text, chain_hash FROM audit_log
+       WHERE chain_position < $1 ORDER BY audit_log.chain_position DESC LIMIT 1`,
+      [start],
     );
-    const verdict: ChainVerdict = { intact: true, checked: 0, headPosition, headHash, unlinked };
-    let previous = CHAIN_GENESIS;
-    let expected = start;
-    if (start > 1) {
-      const before = await manager.query<{ chain_position: string; chain_hash: string }[]>(
-        `SELECT chain_position::text, chain_hash FROM audit_log
-         WHERE chain_position < $1 ORDER BY chain_position DESC LIMIT 1`,
-        [start],
-      );
-      if (before.length > 0) {
-        previous = before[0].chain_hash;
-        expected = Number(before[0].chain_position) + 1;
-      } else expected = 1;
+    if (before.length > 0) {
+      previous = before[0].chain_hash;
+      expected = Number(before[0].chain_position) + 1;
+    } else expected = 1;
+  }
+  let after = start - 1;
+  for (;;) {
+    const page = Math.min(VERIFY_PAGE, limit - verdict.checked);
+    if (page <= 0) {
+      if (after < headPosition) verdict.nextPosition = after + 1;
+      return verdict;
     }
-    let after = start - 1;
-    for (;;) {
-      const limit =
-        maxRecords > 0 ? Math.min(VERIFY_PAGE, maxRecords - verdict.checked) : VERIFY_PAGE;
-      if (limit <= 0) return verdict;
-      const rows = await manager.query<
-        Array<ChainedRow & { chain_position: string; chain_hash: string }>
-      >(
-        `SELECT ${CONTENT}, chain_position::text, chain_hash FROM audit_log
-         WHERE chain_position > $1 ORDER BY chain_position LIMIT $2`,
-        [after, limit],
-      );
-      for (const row of rows) {
-        const position = Number(row.chain_position);
-        const sequence = Number(row.sequence);
-        if (position !== expected) {
-          verdict.intact = false;
-          verdict.firstBreak = {
-            kind: 'record_missing',
-            position,
-            recordId: row.id,
-            sequence,
-            description:
-              `record ${position} (sequence ${sequence}) follows record ${expected - 1}: ` +
-              `${position - expected} record(s) before it are missing`,
-          };
-          return verdict;
-        }
-        const hash = chainHash(previous, row);
-        if (hash !== row.chain_hash) {
-          verdict.intact = false;
-          verdict.firstBreak = {
-            kind: 'hash_mismatch',
-            position,
-            recordId: row.id,
-            sequence,
-            description:
-              `record ${position} (sequence ${sequence}): its stored hash is not the hash of ` +
-              `its content and the record before it; it, or its hash, was changed`,
-          };
-          return verdict;
-        }
-        verdict.checked += 1;
-        previous = hash;
-        expected = position + 1;
-        after = position;
+    const rows = await manager.query<
+      Array<ChainedRow & { chain_position: string; chain_hash: string }>
+    >(
+      `SELECT ${CONTENT}, chain_position::text, chain_hash FROM audit_log
+       WHERE chain_position > $1 ORDER BY audit_log.chain_position LIMIT $2`,
+      [after, page],
+    );
+    for (const row of rows) {
+      const position = Number(row.chain_position);
+      const sequence = Number(row.sequence);
+      if (position !== expected) {
+        verdict.intact = false;
+        verdict.firstBreak = {
+          kind: 'record_missing',
+          position,
+          recordId: row.id,
+          sequence,
+          description:
+            `record ${position} (sequence ${sequence}) follows record ${expected - 1}: ` +
+            `${position - expected} record(s) before it are missing`,
+        };
+        return verdict;
       }
-      if (rows.length < limit) return verdict;
+      const hash = chainHash(previous, row);
+      if (hash !== row.chain_hash) {
+        verdict.intact = false;
+        verdict.firstBreak = {
+          kind: 'hash_mismatch',
+          position,
+          recordId: row.id,
+          sequence,
+          description:
+            `record ${position} (sequence ${sequence}): its stored hash is not the hash of ` +
+            `its content and the record before it; it, or its hash, was changed`,
+        };
+        return verdict;
+      }
+      verdict.checked += 1;
+      previous = hash;
+      expected = position + 1;
+      after = position;
     }
+    if (rows.length < page) return verdict;
   }
 }
 
 async function head(manager: EntityManager): Promise<{ position: number; hash: string }> {
   const rows = await manager.query<{ chain_position: string; chain_hash: string }[]>(
     `SELECT chain_position::text, chain_hash FROM audit_log
-     WHERE chain_position IS NOT NULL ORDER BY chain_position DESC LIMIT 1`,
+     WHERE chain_position IS NOT NULL ORDER BY audit_log.chain_position DESC LIMIT 1`,
   );
   return rows.length === 0
     ? { position: 0, hash: CHAIN_GENESIS }

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One call of a state-changing RPC. Written in the transaction of the change when there is one, so
@@ -8,6 +8,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * (`chainPosition`, `chainHash`), the only change a record ever sees; see audit-chain.ts.
  */
 @Entity({ name: 'audit_log' })
+@Check('ck_audit_log_chain_position', `"chain_position" >= 1`)
 @Index('uq_audit_log_sequence', ['sequence'], { unique: true })
 @Index('ix_audit_log_occurred_at', ['occurredAt', 'sequence'])
 @Index('ix_audit_log_object', ['objectType', 'objectId', 'sequence'])

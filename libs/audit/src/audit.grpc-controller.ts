@@ -76,6 +76,7 @@ export class AuditGrpcController implements AuditServiceController {
     return {
       intact: verdict.intact,
       checked: verdict.checked,
+      nextPosition: verdict.nextPosition,
       headPosition: verdict.headPosition,
       headHash: verdict.headHash,
       unlinked: verdict.unlinked,

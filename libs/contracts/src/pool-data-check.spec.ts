@@ -8,6 +8,7 @@ import {
   poolData,
   poolsOf,
   PoolChanges,
+  checkReportedPools,
   type PoolData,
 } from './index';
 
@@ -214,12 +215,24 @@ describe('PoolsReported', () => {
     expect(single && poolsOf(single)).toEqual([pools[0]]);
   });
 
-  it('names the field of the pool that is malformed, and refuses an empty or oversized batch', () => {
+  it('hands a consumer the good pools of a batch and names the field of the one that is not', () => {
     const random = seededRandom(6);
-    const pools = [validPool(random, 1), { ...validPool(random, 2), regionCode: 'x' }];
-    expect(() =>
-      parseEvent(PoolChanges, { type: PoolsReported.type, schemaVersion: 1, data: { pools } }),
-    ).toThrow(/pools\.1\.regionCode/);
+    const good = [validPool(random, 1), validPool(random, 3)];
+    const pools = [good[0], { ...validPool(random, 2), regionCode: 'x' }, good[1]];
+    const event = parseEvent(PoolChanges, {
+      type: PoolsReported.type,
+      schemaVersion: 1,
+      data: { pools },
+    });
+    const problems: string[] = [];
+    expect(event && poolsOf(event, (i, problem) => problems.push(`${i} ${problem}`))).toEqual(good);
+    expect(problems).toEqual([expect.stringMatching(/^1 regionCode/)]);
+    // The producer refuses the batch outright, naming the pool and the field.
+    expect(() => checkReportedPools(pools)).toThrow(/pools\.1: regionCode/);
+  });
+
+  it('refuses an empty or oversized batch', () => {
+    const random = seededRandom(7);
     expect(() =>
       parseEvent(PoolChanges, { type: PoolsReported.type, schemaVersion: 1, data: { pools: [] } }),
     ).toThrow(/pools/);

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { defineEvent, defineEventSource, defineStream, textOf } from './contract';
+import {
+  ContractViolationError,
+  defineEvent,
+  defineEventSource,
+  defineStream,
+  textOf,
+} from './contract';
 
 /** Resource aggregation's stream: resource pools, their liveness and capacity. */
 export const RESOURCE_STREAM = defineStream({
@@ -151,16 +157,22 @@ export const PoolSuspended = poolEvent(
 
 /** Most pools one PoolsReported event carries (about 1.2 kB of JSON each). */
 export const MAX_POOLS_PER_REPORT_EVENT = 200;
+/** Most bytes the pools of one PoolsReported event may take, well below NATS's 1 MiB. */
+export const MAX_REPORT_EVENT_BYTES = 512 * 1024;
 
 /**
  * Pools that their providers' reports changed (new inventory, or back online), several per event:
  * one transaction of a busy provider changes hundreds of pools, and one event per pool would cost
  * a JetStream message, a relay round slot and a decode at every consumer each. Each element is a
- * whole pool as of its version, exactly as PoolUpdated would carry it.
+ * whole pool as of its version, exactly as PoolUpdated would carry it. The elements are checked
+ * one by one — by the producer (poolsReportedData.pools items with checkedPoolData, see
+ * `checkReportedPools`) and by consumers (`poolsOf`) — so a pool one consumer cannot read (a
+ * newer producer's value, in a rolling upgrade) costs that pool, not the other 199.
  */
 export const poolsReportedData = z.object({
-  pools: z.array(checkedPoolData).min(1).max(MAX_POOLS_PER_REPORT_EVENT),
+  pools: z.array(z.unknown()).min(1).max(MAX_POOLS_PER_REPORT_EVENT),
 });
+/** The pools as they travel, each unchecked until `poolsOf` reads it. */
 export type PoolsReportedData = z.infer<typeof poolsReportedData>;
 
 export const PoolsReported = defineEvent({
@@ -172,6 +184,32 @@ export const PoolsReported = defineEvent({
     "Pools changed by their providers' reports (new inventory, or back online), up to 200 per event, each whole as of its version.",
 });
 
+/** The producer's check of a PoolsReported batch: every pool valid, or ContractViolationError. */
+export function checkReportedPools(pools: readonly unknown[]): PoolData[] {
+  return pools.map((pool, i) => {
+    const parsed = checkedPoolData.safeParse(pool);
+    if (!parsed.success)
+      throw new ContractViolationError(
+        `${PoolsReported.type}: pools.${i}: ${parsed.error.issues
+          .slice(0, 5)
+          .map((issue) => `${issue.path.join('.') || '(pool)'}: ${issue.message}`)
+          .join('; ')}`,
+      );
+    return parsed.data;
+  });
+}
+
+/**
+ * An upper bound of a pool's JSON size: fixed members and numbers within 2 kB, and at most 3 bytes
+ * (UTF-8, escapes) per UTF-16 unit of its text.
+ */
+export function poolJsonBound(pool: PoolData): number {
+  let text =
+    pool.poolId.length + pool.providerParticipantId.length + pool.name.length + pool.site.length;
+  for (const accelerator of pool.accelerators) text += accelerator.model.length + 40;
+  return 2_048 + 3 * text;
+}
+
 /** Every pool event, for consumers that keep pools current (compute selection, monitoring). */
 export const PoolChanges = defineEventSource({
   stream: RESOURCE_STREAM,
@@ -179,11 +217,29 @@ export const PoolChanges = defineEventSource({
   events: [PoolRegistered, PoolUpdated, PoolStale, PoolOffline, PoolSuspended, PoolsReported],
 });
 
-/** The pools an event of PoolChanges carries: one, or several for PoolsReported. */
-export function poolsOf(event: { readonly type: string; readonly data: unknown }): PoolData[] {
-  return event.type === PoolsReported.type
-    ? (event.data as PoolsReportedData).pools
-    : [event.data as PoolData];
+/**
+ * The pools an event of PoolChanges carries: one, or several for PoolsReported, each checked on its
+ * own; one that is not pool data is left out and handed to `malformed` (its index and why).
+ */
+export function poolsOf(
+  event: { readonly type: string; readonly data: unknown },
+  malformed?: (index: number, problem: string) => void,
+): PoolData[] {
+  if (event.type !== PoolsReported.type) return [event.data as PoolData];
+  const pools: PoolData[] = [];
+  for (const [i, pool] of (event.data as PoolsReportedData).pools.entries()) {
+    const parsed = checkedPoolData.safeParse(pool);
+    if (parsed.success) pools.push(parsed.data);
+    else
+      malformed?.(
+        i,
+        parsed.error.issues
+          .slice(0, 5)
+          .map((issue) => `${issue.path.join('.') || '(pool)'}: ${issue.message}`)
+          .join('; '),
+      );
+  }
+  return pools;
 }
 
 /** States of an allocation's task: reported by its provider, except `cancelled` (the node's). */

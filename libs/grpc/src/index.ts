@@ -13,3 +13,4 @@ export * from './timestamps';
 export * from './trace-metadata';
 export * from './rpc-metrics';
 export * from './undecodable-request';
+export * from './peer-address';

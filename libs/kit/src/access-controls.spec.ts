@@ -36,6 +36,14 @@ describe(AccessControls.name, () => {
       expect(controls.addressRefusal(from(address))).toBeUndefined();
   });
 
+  it('refuses a banned IPv6 host whatever source port it picks, and a caller of unknown address', () => {
+    const controls = new AccessControls({ ...OPEN, denyCidrs: ['2001:db8::bad'] });
+    for (const port of [80, 1024, 5555, 9999, 65535])
+      expect(controls.addressRefusal({ getPeer: () => `2001:db8::bad:${port}` })).toBeDefined();
+    expect(controls.addressRefusal({ getPeer: () => '2001:db8::beef:5555' })).toBeUndefined();
+    expect(controls.addressRefusal({ getPeer: () => 'unknown' })).toBeDefined();
+  });
+
   it('with an allow list, serves only it (and a deny entry inside it still wins)', () => {
     const controls = new AccessControls({
       ...OPEN,
@@ -81,9 +89,13 @@ describe(AccessControls.name, () => {
         expect(controls.rateRefusal(caller([role], role), t)).toBeUndefined();
   });
 
-  it('reads the address from grpc-js peers as well', () => {
+  it('reads the address from grpc-js peers as well, the port cut first whatever its length', () => {
     expect(peerAddress({ getPeer: () => '127.0.0.1:51234' })).toBe('127.0.0.1');
     expect(peerAddress({ getPeer: () => '::1:51234' })).toBe('::1');
+    // Read whole, "2001:db8::bad:5555" is another valid IPv6 address: a ban must not slip by.
+    expect(peerAddress({ getPeer: () => '2001:db8::bad:5555' })).toBe('2001:db8::bad');
+    expect(peerAddress({ getPeer: () => '::1:80' })).toBe('::1');
+    expect(peerAddress({ getPeer: () => '::ffff:203.0.113.9:1024' })).toBe('203.0.113.9');
     expect(peerAddress({ getPeer: () => '[2001:db8::1]:443' })).toBe('2001:db8::1');
     expect(peerAddress({ getPeer: () => 'unknown' })).toBeUndefined();
     expect(peerAddress({})).toBeUndefined();

@@ -1,4 +1,5 @@
 import { type BlockList, isIP } from 'node:net';
+import { addressOfPeer, normalizeAddress } from '@cinode/grpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Caller, Role } from '@cinode/auth';
 import { PermissionDeniedError, ResourceExhaustedError, type DomainError } from '@cinode/common';
@@ -36,24 +37,17 @@ export interface PeerCarrier {
   getConnectionInfo?(): { remoteAddress?: string };
 }
 
-/** The caller's address without its port; undefined when the transport does not say. */
+/**
+ * The caller's address without its port, canonical (IPv4-mapped v6 as v4); undefined when the
+ * transport does not say. grpc-js writes peers `${address}:${port}` with IPv6 unbracketed, so the
+ * port is cut first (addressOfPeer): read whole, "2001:db8::bad:5555" is itself an IPv6 address.
+ */
 export function peerAddress(call: PeerCarrier): string | undefined {
   const fromInfo = call.getConnectionInfo?.().remoteAddress;
-  if (fromInfo) return fromInfo;
+  if (fromInfo) return normalizeAddress(fromInfo);
   const peer = call.getPeer?.();
   if (!peer || peer === 'unknown') return undefined;
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(peer);
-  if (bracketed) return bracketed[1];
-  if (isIP(peer)) return peer;
-  const address = peer.slice(0, peer.lastIndexOf(':'));
-  return isIP(address) ? address : undefined;
-}
-
-/** A v4 address, also when written as IPv4-mapped IPv6 (`::ffff:1.2.3.4`, as dual-stack sockets report it). */
-function familyOf(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return { address: mapped[1], type: 'ipv4' };
-  return { address, type: isIP(address) === 4 ? 'ipv4' : 'ipv6' };
+  return normalizeAddress(addressOfPeer(peer));
 }
 
 interface Bucket {
@@ -91,22 +85,32 @@ export class AccessControls {
   addressRefusal(call: PeerCarrier): DomainError | undefined {
     if (!this.deny && !this.allow) return undefined;
     const address = peerAddress(call);
-    // Without an address (not a network transport) only an allow list refuses.
-    const peer = address === undefined ? undefined : familyOf(address);
-    const denied =
-      (peer !== undefined && this.deny?.check(peer.address, peer.type) === true) ||
-      (this.allow !== undefined &&
-        (peer === undefined || !this.allow.check(peer.address, peer.type)));
+    // A caller whose address is not known cannot be shown not to be on a list: refused.
+    const denied = address === undefined || this.listed(address);
     if (!denied) return undefined;
     callsShed.inc({ reason: 'address_denied' });
     return new PermissionDeniedError('ADDRESS_DENIED', 'calls from this address are not served');
   }
 
+  /** Whether the lists refuse a (canonical) address; one they cannot read is refused. */
+  private listed(address: string): boolean {
+    const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
+    try {
+      return (
+        this.deny?.check(address, type) === true ||
+        (this.allow !== undefined && !this.allow.check(address, type))
+      );
+    } catch {
+      return true;
+    }
+  }
+
   /** RESOURCE_EXHAUSTED when a participant exceeds its rate; undefined otherwise. */
   rateRefusal(caller: Caller | undefined, now = Date.now()): DomainError | undefined {
-    if (this.rate <= 0 || !caller?.tenant) return undefined;
+    if (this.rate <= 0 || !caller) return undefined;
     if (!caller.roles.some((role) => PARTICIPANT_ROLES.has(role))) return undefined;
-    const key = caller.tenant;
+    // A token without a tenant is limited by its subject.
+    const key = caller.tenant || `subject:${caller.subject}`;
     let bucket = this.buckets.get(key);
     if (bucket) {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);

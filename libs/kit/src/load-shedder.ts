@@ -95,11 +95,9 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
     const share = this.sheddingShare;
     if (share > 0 && (share >= 1 || Math.random() < share)) {
       callsShed.inc({ reason: 'overloaded' });
-      return new ResourceExhaustedError(
-        'OVERLOADED',
-        `the service is overloaded (event loop ${Math.round(this.lagMs)} ms behind); retry shortly`,
-        { retryAfterSeconds: 1 },
-      );
+      return new ResourceExhaustedError('OVERLOADED', 'the service is overloaded; retry shortly', {
+        retryAfterSeconds: 1,
+      });
     }
     return undefined;
   }

@@ -120,9 +120,51 @@ describe(`${AuditChain.name}: the append-only, hash-chained audit trail`, () => 
       refused,
     );
     await expect(db.query(`TRUNCATE audit_log`)).rejects.toMatchObject(refused);
+    // Nothing can be parked outside the chain or ahead of its head, nor written linked.
+    const pending = await db.query<{ id: string }>(
+      `INSERT INTO audit_log (id, service, method, object_type, object_id, actor, actor_roles,
+         tenant, request_id, peer, outcome, reason, committed, occurred_at, duration_ms, trace_id)
+       VALUES (gen_random_uuid(), 'kit-probe', '/x', 'thing', '', '', '', '', '', '', 'OK', '',
+         false, now(), 0, '') RETURNING id::text`,
+    );
+    const unlinked = pending.rows[0].id;
+    await expect(
+      db.query(
+        `UPDATE audit_log SET chain_position = -5, chain_hash = repeat('0', 64) WHERE id = $1`,
+        [unlinked],
+      ),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      db.query(
+        `UPDATE audit_log SET chain_position = (SELECT max(chain_position) + 5 FROM audit_log),
+           chain_hash = repeat('0', 64) WHERE id = $1`,
+        [unlinked],
+      ),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      db.query(
+        `INSERT INTO audit_log (id, service, method, object_type, object_id, actor, actor_roles,
+           tenant, request_id, peer, outcome, reason, committed, occurred_at, duration_ms,
+           trace_id, chain_position, chain_hash)
+         VALUES (gen_random_uuid(), 'kit-probe', '/x', 'thing', '', '', '', '', '', '', 'OK', '',
+           false, now(), 0, '', 1000000, repeat('0', 64))`,
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+    await verifiedWhenLinked();
     expect(
       (await regulator.audit.api.verifyAuditChain({ fromPosition: 0, maxRecords: 0 })).intact,
     ).toBe(true);
+  });
+
+  it('checks a long chain in parts, each going on where the last stopped', async () => {
+    const first = await regulator.audit.api.verifyAuditChain({ fromPosition: 0, maxRecords: 3 });
+    expect(first).toMatchObject({ checked: 3, nextPosition: 4 });
+    const rest = await regulator.audit.api.verifyAuditChain({
+      fromPosition: first.nextPosition,
+      maxRecords: 0,
+    });
+    expect(rest.nextPosition).toBe(0);
+    expect(rest.checked).toBe(rest.headPosition - 3);
   });
 
   it('names the record edited directly in Postgres, and the first one after a removed record', async () => {

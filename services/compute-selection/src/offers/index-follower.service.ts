@@ -1,4 +1,10 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { ServiceTokenSource } from '@cinode/auth';
 import { PoolChanges, poolsOf } from '@cinode/contracts';
@@ -24,6 +30,7 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
   private readonly client: GrpcClient<ResourceServiceClient>;
   private readonly follower: StreamFollower<(typeof PoolChanges.events)[number]>;
   private stopped = false;
+  private readonly logger = new Logger(IndexFollower.name);
 
   constructor(
     readonly index: OfferIndex,
@@ -43,7 +50,12 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
       source: PoolChanges,
       load: () => this.loadPools(),
       apply: (event) => {
-        for (const pool of poolsOf(event)) this.index.apply(pool);
+        const pools = poolsOf(event, (index, problem) =>
+          this.logger.error(
+            `skipped pool ${index} of a ${event.type} event that is not pool data: ${problem}`,
+          ),
+        );
+        for (const pool of pools) this.index.apply(pool);
       },
     });
   }

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { PoolChanges, poolsOf, type PoolData, type ReceivedEvent } from '@cinode/contracts';
 import {
   EventConsumerRegistry,
@@ -38,6 +38,8 @@ export function liveStateOf(pool: PoolData, now: Date) {
  */
 @Injectable()
 export class PoolStatesConsumer implements OnModuleInit {
+  private readonly logger = new Logger(PoolStatesConsumer.name);
+
   constructor(
     private readonly registry: EventConsumerRegistry,
     private readonly states: PoolStatesRepository,
@@ -55,11 +57,18 @@ export class PoolStatesConsumer implements OnModuleInit {
     await this.registry.register(this.definition());
   }
 
+  /**
+   * A pool of a PoolsReported batch that is not pool data (a newer producer's value) is left out
+   * and logged; the others are stored.
+   */
   async handle(event: ReceivedEvent<PoolContract>, { tx }: EventHandlerContext): Promise<void> {
     const now = new Date();
+    const pools = poolsOf(event, (index, problem) =>
+      this.logger.error(`skipped pool ${index} of a ${event.type} event: ${problem}`),
+    );
     await this.states.apply(
       tx,
-      poolsOf(event).map((pool) => liveStateOf(pool, now)),
+      pools.map((pool) => liveStateOf(pool, now)),
     );
   }
 }

@@ -1,9 +1,12 @@
 import type { HeldData, InventoryData, PoolData, PoolStateName } from '@cinode/contracts';
 import {
   MAX_POOLS_PER_REPORT_EVENT,
+  MAX_REPORT_EVENT_BYTES,
   PoolUpdated,
   PoolsReported,
+  checkReportedPools,
   eventOf,
+  poolJsonBound,
   type EventContract,
   type EventMessage,
   type PoolsReportedData,
@@ -137,16 +140,31 @@ export function poolDataOfRow(row: PoolDataRow): PoolData {
 }
 
 /**
- * The events of pools their providers' reports changed: PoolsReported, up to
- * MAX_POOLS_PER_REPORT_EVENT pools each, in pool id order.
+ * The events of pools their providers' reports changed: PoolsReported, in pool id order, up to
+ * MAX_POOLS_PER_REPORT_EVENT pools and MAX_REPORT_EVENT_BYTES (by poolJsonBound) each, every pool
+ * checked against its contract first.
  */
 export function poolsReportedEvents(pools: PoolData[]): EventMessage<PoolsReportedData>[] {
-  const sorted = [...pools].sort((a, b) =>
+  const sorted = checkReportedPools(pools).sort((a, b) =>
     a.poolId < b.poolId ? -1 : a.poolId > b.poolId ? 1 : 0,
   );
   const events: EventMessage<PoolsReportedData>[] = [];
-  for (let i = 0; i < sorted.length; i += MAX_POOLS_PER_REPORT_EVENT)
-    events.push(eventOf(PoolsReported, { pools: sorted.slice(i, i + MAX_POOLS_PER_REPORT_EVENT) }));
+  let batch: PoolData[] = [];
+  let bytes = 0;
+  for (const pool of sorted) {
+    const size = poolJsonBound(pool);
+    if (
+      batch.length > 0 &&
+      (batch.length === MAX_POOLS_PER_REPORT_EVENT || bytes + size > MAX_REPORT_EVENT_BYTES)
+    ) {
+      events.push(eventOf(PoolsReported, { pools: batch }));
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(pool);
+    bytes += size;
+  }
+  if (batch.length > 0) events.push(eventOf(PoolsReported, { pools: batch }));
   return events;
 }
 

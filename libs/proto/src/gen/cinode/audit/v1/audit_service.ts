@@ -118,7 +118,10 @@ export interface VerifyAuditChainRequest {
    * checks from the first record.
    */
   fromPosition: number;
-  /** Check at most this many records; 0 checks to the end of the chain. */
+  /**
+   * Check at most this many records; 0 (or more than 100,000) checks 100,000: a longer chain is
+   * checked in several calls, each going on from the last one's `next_position`.
+   */
   maxRecords: number;
 }
 
@@ -133,7 +136,14 @@ export interface VerifyAuditChainResponse {
   /** Records written but not linked yet (the chainer links them within seconds). */
   unlinked: number;
   /** The first broken link, when not intact. */
-  firstBreak: ChainBreakDetail | undefined;
+  firstBreak:
+    | ChainBreakDetail
+    | undefined;
+  /**
+   * Where to go on (`from_position` of the next call) when this one stopped at its limit before
+   * the head; 0 when it reached the head or a break.
+   */
+  nextPosition: number;
 }
 
 export interface ChainBreakDetail {
@@ -645,7 +655,15 @@ export const VerifyAuditChainRequest: MessageFns<VerifyAuditChainRequest> = {
 };
 
 function createBaseVerifyAuditChainResponse(): VerifyAuditChainResponse {
-  return { intact: false, checked: 0, headPosition: 0, headHash: "", unlinked: 0, firstBreak: undefined };
+  return {
+    intact: false,
+    checked: 0,
+    headPosition: 0,
+    headHash: "",
+    unlinked: 0,
+    firstBreak: undefined,
+    nextPosition: 0,
+  };
 }
 
 export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
@@ -667,6 +685,9 @@ export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
     }
     if (message.firstBreak !== undefined) {
       ChainBreakDetail.encode(message.firstBreak, writer.uint32(50).fork()).join();
+    }
+    if (message.nextPosition !== 0) {
+      writer.uint32(56).int64(message.nextPosition);
     }
     return writer;
   },
@@ -724,6 +745,14 @@ export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
           }
 
           message.firstBreak = ChainBreakDetail.decode(reader, reader.uint32());
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.nextPosition = longToNumber(reader.int64());
           continue;
         }
       }
@@ -835,7 +864,8 @@ export interface AuditServiceClient {
 
   /**
    * Recomputes the trail's hash chain and reports the first broken link, if any: a record whose
-   * content or hash was changed, or one missing. Operators and regulators only.
+   * content or hash was changed, or one missing. Operators and regulators only. One check at a
+   * time per replica: RESOURCE_EXHAUSTED (VERIFY_IN_PROGRESS) while another runs.
    */
 
   verifyAuditChain(request: VerifyAuditChainRequest, metadata?: Metadata): Observable<VerifyAuditChainResponse>;
@@ -862,7 +892,8 @@ export interface AuditServiceController {
 
   /**
    * Recomputes the trail's hash chain and reports the first broken link, if any: a record whose
-   * content or hash was changed, or one missing. Operators and regulators only.
+   * content or hash was changed, or one missing. Operators and regulators only. One check at a
+   * time per replica: RESOURCE_EXHAUSTED (VERIFY_IN_PROGRESS) while another runs.
    */
 
   verifyAuditChain(

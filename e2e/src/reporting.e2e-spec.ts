@@ -7,7 +7,7 @@ import {
   reportPayloadViolations,
   windowAt,
 } from '@cinode/contracts';
-import { createGrpcClient, fromTimestamp, type PromiseClient } from '@cinode/grpc';
+import { createGrpcClient, fromTimestamp, toTimestamp, type PromiseClient } from '@cinode/grpc';
 import {
   AttemptOutcome,
   ReportKind,
@@ -29,7 +29,12 @@ import {
   type TestAuth,
   type TestNats,
 } from '@cinode/testing';
-import type { NationalNodeServiceClient } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import {
+  ReportKind as NationalReportKind,
+  ReportType,
+  SpecialRequestState,
+  type NationalNodeServiceClient,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { startNode, type NodeUnderTest } from './support/node-processes';
 import { pollUntil } from './support/waiting';
 
@@ -247,6 +252,134 @@ describe('reporting in the node', () => {
       GrpcStatus.PERMISSION_DENIED,
     );
     expect(badSignature.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+  }, 120_000);
+
+  it('answers a special report request within a minute, and the mock records it on time', async () => {
+    const nationalRead = { metadata: bearer(nationalOperatorToken) };
+    await node.clients.nationalAdmin.setFaultInjection(
+      { faults: { unavailableRatio: 0, addedLatency: { seconds: 0, nanos: 0 }, outage: false } },
+      nationalRead,
+    );
+    // The node's code at the national node: the one its reporting service registered.
+    const { value: daily } = await pollUntil(
+      "the node's daily report at the national node",
+      () =>
+        node.clients.national.listReports(
+          { nodeCode: '', kind: NationalReportKind.REPORT_KIND_DAILY, pageSize: 10, pageToken: '' },
+          nationalRead,
+        ),
+      (r) => r.reports.length > 0,
+      30_000,
+    );
+    const nodeCode = daily.reports[0].nodeCode;
+
+    // A regulator may not issue one; the national node's operator does (deadline: one minute).
+    await expectGrpcError(
+      node.clients.nationalAdmin.issueSpecialReportRequest(
+        {
+          nodeCode,
+          reportTypes: [ReportType.REPORT_TYPE_COMPUTE_INFORMATION],
+          periodStart: toTimestamp(new Date(Date.now() - 3_600_000)),
+          periodEnd: toTimestamp(new Date()),
+          reason: 'regulator attempt',
+          deadline: undefined,
+          requestId: '',
+        },
+        { metadata: bearer(await node.nationalToken(['regulator'])) },
+      ),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    const periodEnd = new Date();
+    const { request } = await node.clients.nationalAdmin.issueSpecialReportRequest(
+      {
+        nodeCode,
+        reportTypes: [
+          ReportType.REPORT_TYPE_BASE_INFORMATION,
+          ReportType.REPORT_TYPE_COMPUTE_INFORMATION,
+          ReportType.REPORT_TYPE_SECURITY_INFORMATION,
+        ],
+        periodStart: toTimestamp(new Date(periodEnd.getTime() - 24 * 3_600_000)),
+        periodEnd: toTimestamp(periodEnd),
+        reason: '重要通信保障期',
+        deadline: undefined,
+        requestId: 'e2e-special-1',
+      },
+      nationalRead,
+    );
+    const issued = request!;
+    const issuedAt = fromTimestamp(issued.issuedAt!);
+    expect(fromTimestamp(issued.deadline!).getTime() - issuedAt.getTime()).toBe(60_000);
+
+    // The mock's own record: answered, by its deadline.
+    const { value: listed } = await pollUntil(
+      'the special request answered',
+      () =>
+        node.clients.national.listSpecialReportRequests(
+          {
+            nodeCode,
+            state: SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED,
+            pageSize: 50,
+            pageToken: '',
+          },
+          nationalRead,
+        ),
+      (r) => r.requests.some((q) => q.specialRequestId === issued.specialRequestId),
+      60_000,
+    );
+    const answered = listed.requests.find((q) => q.specialRequestId === issued.specialRequestId)!;
+    expect(answered.onTime).toBe(true);
+    expect(fromTimestamp(answered.answeredAt!).getTime() - issuedAt.getTime()).toBeLessThan(60_000);
+
+    // The report the node built answers it: kind SPECIAL, its id and period, valid, received once.
+    const received = await node.clients.national.getReport(
+      { reportId: answered.answeredReportId },
+      nationalRead,
+    );
+    expect(received.report).toMatchObject({
+      nodeCode,
+      kind: NationalReportKind.REPORT_KIND_SPECIAL,
+      specialRequestId: issued.specialRequestId,
+      periodStart: issued.periodStart,
+      periodEnd: issued.periodEnd,
+    });
+    expect(
+      reportPayloadViolations(
+        REPORT_SCHEMA_VERSION,
+        JSON.parse(Buffer.from(received.report!.payload).toString('utf8')),
+      ),
+    ).toEqual([]);
+    const specials = await node.clients.national.listReports(
+      { nodeCode, kind: NationalReportKind.REPORT_KIND_SPECIAL, pageSize: 500, pageToken: '' },
+      nationalRead,
+    );
+    expect(
+      specials.reports.filter((r) => r.specialRequestId === issued.specialRequestId),
+    ).toHaveLength(1);
+    const { value: ours } = await pollUntil(
+      'the special report delivered in the node',
+      () => reporting.getReport({ reportId: answered.answeredReportId }, asOperator()),
+      (r) => r.report?.state === ReportState.REPORT_STATE_DELIVERED,
+      15_000,
+    );
+    expect(ours.report).toMatchObject({
+      kind: ReportKind.REPORT_KIND_SPECIAL,
+      specialRequestId: issued.specialRequestId,
+      window: 'special',
+      receiptNumber: received.report!.receiptNumber,
+    });
+
+    // The compliance listing counts it on time.
+    const { days } = await node.clients.national.listReportingCompliance(
+      { nodeCode, startDate: cstDateOf(issuedAt), endDate: '' },
+      nationalRead,
+    );
+    expect(days[0]).toMatchObject({
+      specialRequestsIssued: 1,
+      specialRequestsOnTime: 1,
+      specialRequestsLate: 0,
+      specialRequestsOpen: 0,
+      specialRequestsMet: true,
+    });
   }, 120_000);
 
   it('lets a regulator read reports but not resend them', async () => {

@@ -13,6 +13,8 @@ import { z } from 'zod';
  */
 export const REPORT_SCHEMA_VERSION = '1';
 export const REPORT_CONTENT_TYPE = 'application/json';
+/** The largest payload the national node accepts (SubmitReport), in bytes. */
+export const MAX_REPORT_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
 const count = z.number().int().nonnegative().safe();
 const amount = z.number().nonnegative().finite();

@@ -7,6 +7,7 @@ import { NodesModule } from './nodes/nodes.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { ReportsModule } from './reports/reports.module';
 import { SigningKeysModule } from './signing-keys/signing-keys.module';
+import { SpecialRequestsModule } from './special-requests/special-requests.module';
 import { MOCK_SCHEMA } from './schema';
 
 /** Root module of the national node mock: the platform (without events) and its features. */
@@ -21,6 +22,7 @@ export class NationalNodeMockModule {
         NodesModule,
         FilingsModule,
         SigningKeysModule,
+        SpecialRequestsModule,
         ReportsModule,
         ComplianceModule,
       ],

@@ -29,6 +29,8 @@ const schema = baseServiceSchema.extend({
   FAULT_LATENCY_MS: envInt(0, 0, 60_000),
   /** Start in full outage. */
   FAULT_OUTAGE: envBoolean(false),
+  /** Deadline of a special report request issued without one: this long after it is issued. */
+  SPECIAL_REQUEST_DEADLINE_MS: envInt(60_000, 1_000, 7 * 24 * 3_600_000),
 });
 
 export type MockConfig = z.infer<typeof schema>;

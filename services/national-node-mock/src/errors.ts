@@ -20,6 +20,8 @@ export enum ErrorReason {
   SIGNING_KEY_NOT_REGISTERED = 'SIGNING_KEY_NOT_REGISTERED',
   /** SubmitReport: the Ed25519 signature does not verify against the node's key. */
   SIGNATURE_INVALID = 'SIGNATURE_INVALID',
+  /** SubmitReport: a special report names no special request issued to the node. */
+  SPECIAL_REQUEST_NOT_FOUND = 'SPECIAL_REQUEST_NOT_FOUND',
   INJECTED_OUTAGE = 'INJECTED_OUTAGE',
   INJECTED_UNAVAILABLE = 'INJECTED_UNAVAILABLE',
 }

@@ -6,7 +6,10 @@ import {
   IdentifiedObjectType,
   NodeType,
   ReportKind,
+  ReportType,
+  SpecialRequestState,
   type FileIdentifierRequest,
+  type IssueSpecialReportRequestRequest,
   type NationalNodeAdminServiceClient,
   type NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
@@ -525,6 +528,295 @@ describe('national node mock: ListReportingCompliance', () => {
       GrpcStatus.INVALID_ARGUMENT,
     );
     expect(range.status?.fieldViolations.map((v) => v.field)).toEqual(['end_date']);
+  });
+});
+
+describe('national node mock: special report requests', () => {
+  const periodStart = new Date('2026-10-01T00:00:00+08:00');
+  const periodEnd = new Date('2026-10-08T00:00:00+08:00');
+
+  function issueRequest(
+    nodeCode: string,
+    overrides: Partial<IssueSpecialReportRequestRequest> = {},
+  ): IssueSpecialReportRequestRequest {
+    return {
+      nodeCode,
+      reportTypes: [
+        ReportType.REPORT_TYPE_COMPUTE_INFORMATION,
+        ReportType.REPORT_TYPE_SECURITY_INFORMATION,
+      ],
+      periodStart: toTimestamp(periodStart),
+      periodEnd: toTimestamp(periodEnd),
+      reason: '国庆节保障',
+      deadline: undefined,
+      requestId: '',
+      ...overrides,
+    };
+  }
+
+  function answer(nodeCode: string, specialRequestId: string, reportId = randomUUID()) {
+    return {
+      ...reportRequest(nodeCode, reportId, exampleReportPayload()),
+      kind: ReportKind.REPORT_KIND_SPECIAL,
+      specialRequestId,
+      periodStart: toTimestamp(periodStart),
+      periodEnd: toTimestamp(periodEnd),
+    };
+  }
+
+  it('issues a request due a minute later, lists it open for its node, and records its answer on time', async () => {
+    const node = await registerNode();
+    const other = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const { request } = await mock.admin.api.issueSpecialReportRequest(
+      issueRequest(node.nodeCode, { requestId: 'holiday-1' }),
+    );
+    const issued = request!;
+    expect(issued.specialRequestId).toMatch(/^SR\d{14}$/);
+    expect(issued.reportTypes).toEqual([
+      ReportType.REPORT_TYPE_COMPUTE_INFORMATION,
+      ReportType.REPORT_TYPE_SECURITY_INFORMATION,
+    ]);
+    expect(
+      fromTimestamp(issued.deadline!).getTime() - fromTimestamp(issued.issuedAt!).getTime(),
+    ).toBe(60_000);
+    expect(issued).toMatchObject({
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      answeredReportId: '',
+      onTime: false,
+    });
+    // The same request id again is the same request.
+    const retried = await mock.admin.api.issueSpecialReportRequest(
+      issueRequest(node.nodeCode, { requestId: 'holiday-1' }),
+    );
+    expect(retried.request!.specialRequestId).toBe(issued.specialRequestId);
+
+    const open = await mock.node.api.listSpecialReportRequests({
+      nodeCode: node.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(open.requests.map((r) => r.specialRequestId)).toEqual([issued.specialRequestId]);
+    const others = await mock.node.api.listSpecialReportRequests({
+      nodeCode: other.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_UNSPECIFIED,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(others.requests).toEqual([]);
+
+    const reportId = randomUUID();
+    const receipt = await mock.node.api.submitReport(
+      signer.sign(answer(node.nodeCode, issued.specialRequestId, reportId)),
+    );
+    // A second report for the same request is received, but the first stays its answer.
+    await mock.node.api.submitReport(signer.sign(answer(node.nodeCode, issued.specialRequestId)));
+
+    const answered = await mock.operatorReads.api.listSpecialReportRequests({
+      nodeCode: node.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(answered.requests).toHaveLength(1);
+    expect(answered.requests[0]).toMatchObject({
+      specialRequestId: issued.specialRequestId,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED,
+      answeredReportId: reportId,
+      answeredAt: receipt.receivedAt,
+      onTime: true,
+    });
+    const stillOpen = await mock.node.api.listSpecialReportRequests({
+      nodeCode: node.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(stillOpen.requests).toEqual([]);
+
+    const day = cstDateOf(fromTimestamp(issued.issuedAt!));
+    const { days } = await mock.operatorReads.api.listReportingCompliance({
+      nodeCode: node.nodeCode,
+      startDate: day,
+      endDate: '',
+    });
+    expect(days[0]).toMatchObject({
+      specialRequestsIssued: 1,
+      specialRequestsOnTime: 1,
+      specialRequestsLate: 0,
+      specialRequestsOpen: 0,
+      specialRequestsMet: true,
+    });
+  });
+
+  it('records an answer after the deadline as late, and an unanswered overdue request as missed', async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const deadline = new Date(Date.now() + 1_500);
+    const late = (
+      await mock.admin.api.issueSpecialReportRequest(
+        issueRequest(node.nodeCode, { deadline: toTimestamp(deadline) }),
+      )
+    ).request!;
+    await mock.admin.api.issueSpecialReportRequest(
+      issueRequest(node.nodeCode, { deadline: toTimestamp(deadline) }),
+    );
+    // The deadline itself is what the test waits for.
+    await new Promise((resolve) => setTimeout(resolve, deadline.getTime() - Date.now() + 50));
+    await mock.node.api.submitReport(signer.sign(answer(node.nodeCode, late.specialRequestId)));
+
+    const { requests } = await mock.operatorReads.api.listSpecialReportRequests({
+      nodeCode: node.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_UNSPECIFIED,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(requests.map((r) => [r.state, r.onTime])).toEqual([
+      [SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED, false],
+      [SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN, false],
+    ]);
+    const { days } = await mock.operatorReads.api.listReportingCompliance({
+      nodeCode: node.nodeCode,
+      startDate: cstDateOf(fromTimestamp(late.issuedAt!)),
+      endDate: '',
+    });
+    expect(days[0]).toMatchObject({
+      specialRequestsIssued: 2,
+      specialRequestsOnTime: 0,
+      specialRequestsLate: 1,
+      specialRequestsOpen: 1,
+      specialRequestsMet: false,
+    });
+  });
+
+  it('refuses a special report for a request of another node, of no request, or for another period', async () => {
+    const node = await registerNode();
+    const other = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const theirs = (await mock.admin.api.issueSpecialReportRequest(issueRequest(other.nodeCode)))
+      .request!;
+    const ours = (await mock.admin.api.issueSpecialReportRequest(issueRequest(node.nodeCode)))
+      .request!;
+    for (const id of [theirs.specialRequestId, 'SR20990101999999']) {
+      const refused = await expectGrpcError(
+        mock.node.api.submitReport(signer.sign(answer(node.nodeCode, id))),
+        GrpcStatus.NOT_FOUND,
+      );
+      expect(refused.status?.errorInfo?.reason).toBe('SPECIAL_REQUEST_NOT_FOUND');
+    }
+    const malformed = await expectGrpcError(
+      mock.node.api.submitReport(signer.sign(answer(node.nodeCode, 'holiday'))),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(malformed.status?.fieldViolations.map((v) => v.field)).toEqual(['special_request_id']);
+    const otherPeriod = await expectGrpcError(
+      mock.node.api.submitReport(
+        signer.sign({
+          ...answer(node.nodeCode, ours.specialRequestId),
+          periodStart: toTimestamp(new Date(periodStart.getTime() - 1)),
+        }),
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(otherPeriod.status?.fieldViolations.map((v) => v.field)).toEqual(['period_start']);
+    const { requests } = await mock.operatorReads.api.listSpecialReportRequests({
+      nodeCode: node.nodeCode,
+      state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(requests.map((r) => r.specialRequestId)).toEqual([ours.specialRequestId]);
+  });
+
+  it('names every bad field of a request, refuses unknown nodes and states', async () => {
+    const node = await registerNode();
+    const invalid = await expectGrpcError(
+      mock.admin.api.issueSpecialReportRequest({
+        nodeCode: node.nodeCode,
+        reportTypes: [
+          ReportType.REPORT_TYPE_BASE_INFORMATION,
+          9 as ReportType,
+          ReportType.REPORT_TYPE_BASE_INFORMATION,
+        ],
+        periodStart: toTimestamp(periodEnd),
+        periodEnd: toTimestamp(periodStart),
+        reason: '',
+        deadline: undefined,
+        requestId: 'bad id',
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(invalid.status?.fieldViolations.map((v) => v.field).sort()).toEqual([
+      'reason',
+      'report_types[1]',
+      'report_types[2]',
+      'request_id',
+    ]);
+    const order = await expectGrpcError(
+      mock.admin.api.issueSpecialReportRequest(
+        issueRequest(node.nodeCode, {
+          periodStart: toTimestamp(periodEnd),
+          periodEnd: toTimestamp(periodStart),
+          deadline: toTimestamp(new Date(Date.now() - 1_000)),
+        }),
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(order.status?.fieldViolations.map((v) => v.field)).toEqual(['period_end', 'deadline']);
+    const none = await expectGrpcError(
+      mock.admin.api.issueSpecialReportRequest(issueRequest(node.nodeCode, { reportTypes: [] })),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(none.status?.fieldViolations.map((v) => v.field)).toEqual(['report_types']);
+    const unknown = await expectGrpcError(
+      mock.admin.api.issueSpecialReportRequest(issueRequest('R9999')),
+      GrpcStatus.NOT_FOUND,
+    );
+    expect(unknown.status?.errorInfo?.reason).toBe('NODE_NOT_FOUND');
+    const state = await expectGrpcError(
+      mock.node.api.listSpecialReportRequests({
+        nodeCode: node.nodeCode,
+        state: 7 as SpecialRequestState,
+        pageSize: 10,
+        pageToken: '',
+      }),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(state.status?.fieldViolations.map((v) => v.field)).toEqual(['state']);
+  });
+
+  it('refuses regulators and services issuing requests, and is never faulted', async () => {
+    const node = await registerNode();
+    for (const roles of [['regulator'], ['service']] as const) {
+      const token = await auth.nationalToken([...roles]);
+      const client = createGrpcClient<NationalNodeAdminServiceClient>(
+        'cinode.national.v1.NationalNodeAdminService',
+        { address: mock.address, credentials: plaintext(), token: () => token },
+      );
+      try {
+        await expectGrpcError(
+          client.api.issueSpecialReportRequest(issueRequest(node.nodeCode)),
+          GrpcStatus.PERMISSION_DENIED,
+        );
+      } finally {
+        client.close();
+      }
+    }
+    await mock.admin.api.setFaultInjection({
+      faults: { unavailableRatio: 0, addedLatency: undefined, outage: true },
+    });
+    const issued = await mock.admin.api.issueSpecialReportRequest(issueRequest(node.nodeCode));
+    expect(issued.request!.nodeCode).toBe(node.nodeCode);
+    await expectGrpcError(
+      mock.node.api.listSpecialReportRequests({
+        nodeCode: node.nodeCode,
+        state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+        pageSize: 10,
+        pageToken: '',
+      }),
+      GrpcStatus.UNAVAILABLE,
+    );
   });
 });
 

@@ -86,6 +86,11 @@ const schema = baseServiceSchema.extend({
   REPORT_SCHEDULE_INTERVAL_MS: envInt(30_000, 100, 600_000),
   /** How many days back a window with neither report nor gap entry is recorded as a gap. */
   REPORT_GAP_LOOKBACK_DAYS: envInt(7, 0, 366),
+  /**
+   * How often the national node is asked for special report requests (特殊时间报送). A request is
+   * due a minute after it is issued: this plus building and delivery must stay well under that.
+   */
+  SPECIAL_REQUEST_POLL_MS: envInt(5_000, 100, 30_000),
   /** How often the sender looks for reports due for delivery. */
   DELIVERY_POLL_MS: envInt(1_000, 10, 60_000),
   /** Reports one sender round claims at most. */

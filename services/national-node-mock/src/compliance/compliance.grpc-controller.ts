@@ -32,6 +32,11 @@ export class ComplianceGrpcController
         date: d.date,
         met: d.met,
         reportsOutsideWindows: d.outsideWindows,
+        specialRequestsIssued: d.special.issued,
+        specialRequestsOnTime: d.special.onTime,
+        specialRequestsLate: d.special.late,
+        specialRequestsOpen: d.special.open,
+        specialRequestsMet: d.special.missed === 0,
         windows: d.windows.map((w) => ({
           window: w.window,
           windowStart: toTimestamp(w.start),

@@ -10,6 +10,10 @@ import {
 import { ErrorReason } from '../errors';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
+import {
+  SpecialRequestsRepository,
+  type SpecialRequestDay,
+} from '../special-requests/special-requests.repository';
 import { ComplianceRepository, type ReceivedDaily } from './compliance.repository';
 
 export const MAX_COMPLIANCE_DAYS = 92;
@@ -27,10 +31,16 @@ export interface DayOutcome {
   met: boolean;
   windows: WindowOutcome[];
   outsideWindows: number;
+  /** The special report requests issued that day, and how they were answered. */
+  special: SpecialRequestDay;
 }
 
 /** Sorts a day's received daily reports into the three windows (the timing indicator of seed 004). */
-export function dayOutcome(date: string, received: readonly ReceivedDaily[]): DayOutcome {
+export function dayOutcome(
+  date: string,
+  received: readonly ReceivedDaily[],
+  special: SpecialRequestDay = { date, issued: 0, onTime: 0, late: 0, open: 0, missed: 0 },
+): DayOutcome {
   const windows = NATIONAL_REPORT_WINDOWS.map((w) => {
     const { start, end } = windowBounds(date, w);
     return {
@@ -46,6 +56,7 @@ export function dayOutcome(date: string, received: readonly ReceivedDaily[]): Da
     met: windows.some((w) => w.received.length > 0),
     windows,
     outsideWindows: received.length - inside,
+    special,
   };
 }
 
@@ -54,6 +65,7 @@ export class ComplianceService {
   constructor(
     private readonly nodes: NodesRepository,
     private readonly compliance: ComplianceRepository,
+    private readonly specialRequests: SpecialRequestsRepository,
   ) {}
 
   async list(nodeCode: string, startDate: string, endDateInput: string): Promise<DayOutcome[]> {
@@ -71,10 +83,11 @@ export class ComplianceService {
     if (!(await this.nodes.findByCode(nodeCode)))
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
 
-    const received = await this.compliance.dailyReceived(
-      nodeCode,
-      cstMidnight(startDate),
-      cstMidnight(addCstDays(endDate, 1)),
+    const from = cstMidnight(startDate);
+    const to = cstMidnight(addCstDays(endDate, 1));
+    const received = await this.compliance.dailyReceived(nodeCode, from, to);
+    const special = new Map(
+      (await this.specialRequests.days(nodeCode, from, to, new Date())).map((d) => [d.date, d]),
     );
     const outcomes: DayOutcome[] = [];
     for (let date = startDate; date <= endDate; date = addCstDays(date, 1)) {
@@ -82,6 +95,7 @@ export class ComplianceService {
         dayOutcome(
           date,
           received.filter((r) => cstDateOf(r.receivedAt) === date),
+          special.get(date),
         ),
       );
     }

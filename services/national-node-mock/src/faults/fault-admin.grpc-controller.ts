@@ -24,7 +24,9 @@ function toMessage(faults: Faults): FaultInjection {
 }
 
 @Controller()
-export class FaultAdminGrpcController implements NationalNodeAdminServiceController {
+export class FaultAdminGrpcController
+  implements Pick<NationalNodeAdminServiceController, 'getFaultInjection' | 'setFaultInjection'>
+{
   constructor(private readonly faults: FaultInjectionService) {}
 
   @GrpcMethod(SERVICE, 'GetFaultInjection')

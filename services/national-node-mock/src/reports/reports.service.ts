@@ -16,17 +16,23 @@ import {
   ReportKind,
   type SubmitReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { reportPayloadViolations, reportSigningMessage } from '@cinode/contracts';
+import {
+  MAX_REPORT_PAYLOAD_BYTES,
+  reportPayloadViolations,
+  reportSigningMessage,
+} from '@cinode/contracts';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { ED25519_SIGNATURE_BYTES, verifyEd25519 } from '../signing-keys/report-signature';
 import { SigningKeysRepository } from '../signing-keys/signing-keys.repository';
+import { SpecialRequestsRepository } from '../special-requests/special-requests.repository';
+import { SPECIAL_REQUEST_ID_PATTERN } from '../special-requests/special-requests.service';
 import type { ReportEntity } from './report.entity';
 import { ReportsRepository } from './reports.repository';
 
-export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = MAX_REPORT_PAYLOAD_BYTES;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KINDS = [ReportKind.REPORT_KIND_DAILY, ReportKind.REPORT_KIND_SPECIAL];
 
@@ -37,6 +43,7 @@ export class ReportsService {
     private readonly reports: ReportsRepository,
     private readonly nodes: NodesRepository,
     private readonly signingKeys: SigningKeysRepository,
+    private readonly specialRequests: SpecialRequestsRepository,
     private readonly pageTokens: PageTokens,
   ) {}
 
@@ -54,7 +61,11 @@ export class ReportsService {
       .timestamp('generated_at', request.generatedAt)
       .text('schema_version', request.schemaVersion, { max: 32 });
     if (request.kind === ReportKind.REPORT_KIND_SPECIAL) {
-      checks.text('special_request_id', request.specialRequestId, { max: 64 });
+      checks.text('special_request_id', request.specialRequestId, {
+        max: 64,
+        pattern: SPECIAL_REQUEST_ID_PATTERN,
+        patternHint: 'must be the id of a special report request (SR followed by digits)',
+      });
     } else if (request.specialRequestId !== '') {
       checks.add('special_request_id', 'must be empty for daily reports');
     }
@@ -118,6 +129,30 @@ export class ReportsService {
         ErrorReason.SIGNATURE_INVALID,
         `the signature of report ${reportId} does not verify against key ${key.keyId}`,
       );
+    const special =
+      request.kind === ReportKind.REPORT_KIND_SPECIAL
+        ? await this.specialRequests.find(request.specialRequestId)
+        : undefined;
+    if (request.kind === ReportKind.REPORT_KIND_SPECIAL) {
+      if (!special || special.nodeCode !== request.nodeCode)
+        throw new NotFoundError(
+          ErrorReason.SPECIAL_REQUEST_NOT_FOUND,
+          `special report request ${request.specialRequestId} was not issued to node ${request.nodeCode}`,
+        );
+      // The answer covers the period asked for, exactly.
+      const periodChecks = new FieldChecks();
+      if (fromTimestamp(request.periodStart!).getTime() !== special.periodStart.getTime())
+        periodChecks.add(
+          'period_start',
+          `must be the request's period_start, ${special.periodStart.toISOString()}`,
+        );
+      if (fromTimestamp(request.periodEnd!).getTime() !== special.periodEnd.getTime())
+        periodChecks.add(
+          'period_end',
+          `must be the request's period_end, ${special.periodEnd.toISOString()}`,
+        );
+      periodChecks.throwIfAny();
+    }
     const violations = reportPayloadViolations(request.schemaVersion, parsed);
     if (violations.length > 0) throw new ValidationError(violations);
     const hash = contentSha256({ ...envelope, payloadSha256 });
@@ -138,6 +173,14 @@ export class ReportsService {
           contentSha256: hash,
           signingKeyId: key.keyId,
         });
+        // The first report received for a special request answers it (on time or late).
+        if (special)
+          await this.specialRequests.answer(
+            tx,
+            special.specialRequestId,
+            report.reportId,
+            report.receivedAt,
+          );
         return { result: report, objectId: report.reportId };
       },
       {

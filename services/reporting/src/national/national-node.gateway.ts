@@ -5,6 +5,8 @@ import { clientCredentials, createGrpcClient, type GrpcClient } from '@cinode/gr
 import { InjectConfig } from '@cinode/kit';
 import type {
   NationalNodeServiceClient,
+  ListSpecialReportRequestsRequest,
+  ListSpecialReportRequestsResponse,
   RegisterNodeRequest,
   RegisterNodeResponse,
   RegisterReportSigningKeyRequest,
@@ -21,6 +23,9 @@ export interface NationalNode {
     request: RegisterReportSigningKeyRequest,
   ): Promise<RegisterReportSigningKeyResponse>;
   submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse>;
+  listSpecialReportRequests(
+    request: ListSpecialReportRequestsRequest,
+  ): Promise<ListSpecialReportRequestsResponse>;
 }
 
 @Injectable()
@@ -52,6 +57,12 @@ export class NationalNodeGateway implements NationalNode, OnApplicationShutdown 
 
   submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse> {
     return this.client.api.submitReport(request);
+  }
+
+  listSpecialReportRequests(
+    request: ListSpecialReportRequestsRequest,
+  ): Promise<ListSpecialReportRequestsResponse> {
+    return this.client.api.listSpecialReportRequests(request);
   }
 
   onApplicationShutdown(): void {

@@ -10,6 +10,10 @@ export type ReportStateName = (typeof REPORT_STATES)[number];
  */
 @Entity({ name: 'node_report' })
 @Index('uq_node_report_daily_date', ['reportDate'], { unique: true, where: '"kind" = 1' })
+@Index('uq_node_report_special_request', ['specialRequestId'], {
+  unique: true,
+  where: '"kind" = 2',
+})
 @Index('ix_node_report_due', ['nextAttemptAt'], { where: `"state" = 'pending'` })
 @Index('ix_node_report_listing', ['reportDate', 'reportId'])
 export class NodeReportEntity {
@@ -20,7 +24,11 @@ export class NodeReportEntity {
   @Column({ name: 'kind', type: 'smallint' })
   kind!: number;
 
-  /** The CST day reported for. */
+  /** For a special report: the national node's request it answers (one report per request). */
+  @Column({ name: 'special_request_id', type: 'varchar', length: 64, default: '' })
+  specialRequestId!: string;
+
+  /** The CST day reported for (a special report: the day it was built). */
   @Column({ name: 'report_date', type: 'date' })
   reportDate!: string;
 

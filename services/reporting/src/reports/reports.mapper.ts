@@ -81,6 +81,7 @@ export function toReportMessage(entity: NodeReportEntity): Report {
     receivedAt: timestamp(entity.receivedAt),
     deliveredAt: timestamp(entity.deliveredAt),
     createdAt: toTimestamp(entity.createdAt),
+    specialRequestId: entity.specialRequestId,
   };
 }
 

@@ -4,6 +4,7 @@ import { DeliverySender } from '../delivery/delivery.sender';
 import { NationalNodeGateway } from '../national/national-node.gateway';
 import { NodeIdentityService } from '../national/node-identity.service';
 import { DailyReportScheduler } from '../schedule/daily-report.scheduler';
+import { SpecialRequestWatcher } from '../special/special-request.watcher';
 import { ReportSigner } from '../signing/report-signer';
 import { SigningKeysRepository } from '../signing/signing-keys.repository';
 import { ReportsGrpcController } from './reports.grpc-controller';
@@ -11,8 +12,8 @@ import { ReportsRepository } from './reports.repository';
 import { ReportsService } from './reports.service';
 
 /**
- * Reports to the national node: built by the scheduler into the outbox, delivered by the sender,
- * read and resent through the API.
+ * Reports to the national node: built by the scheduler and the special request watcher into the
+ * outbox, delivered by the sender, read and resent through the API.
  */
 @Module({
   controllers: [ReportsGrpcController],
@@ -26,6 +27,7 @@ import { ReportsService } from './reports.service';
     ResourceAggregationGateway,
     DeliverySender,
     DailyReportScheduler,
+    SpecialRequestWatcher,
   ],
 })
 export class ReportsModule {}

@@ -8,6 +8,7 @@ import { NodeReportEntity, type ReportStateName } from './report.entity';
 export interface ClaimedReport {
   reportId: string;
   kind: number;
+  specialRequestId: string;
   periodStart: Date;
   periodEnd: Date;
   generatedAt: Date;
@@ -20,6 +21,7 @@ export interface ClaimedReport {
 interface ClaimedRow {
   report_id: string;
   kind: number;
+  special_request_id: string;
   period_start: Date;
   period_end: Date;
   generated_at: Date;
@@ -44,6 +46,35 @@ export class ReportsRepository {
       .returning('report_id')
       .execute();
     return (result.raw as unknown[]).length > 0;
+  }
+
+  /**
+   * Inserts reports, skipping any whose special request has its report already (another replica,
+   * or a round before a restart): the ids inserted.
+   */
+  async insertManyIfAbsent(tx: Tx, reports: NodeReportEntity[]): Promise<string[]> {
+    if (reports.length === 0) return [];
+    const result = await tx.manager
+      .createQueryBuilder()
+      .insert()
+      .into(NodeReportEntity)
+      .values(reports)
+      .orIgnore()
+      .returning('report_id')
+      .execute();
+    return (result.raw as { report_id: string }[]).map((r) => r.report_id);
+  }
+
+  /** Which of these special requests have their report here already. */
+  async answeredSpecialRequests(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { special_request_id: string }[] = await this.uow
+      .manager()
+      .query(
+        `SELECT special_request_id FROM node_report WHERE kind = 2 AND special_request_id = ANY($1::varchar[])`,
+        [ids],
+      );
+    return new Set(rows.map((r) => r.special_request_id));
   }
 
   /** The days in [from, to] that have a daily entry, and the first day that has one at all. */
@@ -80,7 +111,7 @@ export class ReportsRepository {
                 next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
            FROM due
           WHERE r.report_id = due.report_id
-         RETURNING r.report_id, r.kind, r.period_start, r.period_end, r.generated_at,
+         RETURNING r.report_id, r.kind, r.special_request_id, r.period_start, r.period_end, r.generated_at,
                    r.schema_version, r.payload, r.payload_sha256, r.attempts`,
         [limit, leaseMs],
       );
@@ -102,6 +133,7 @@ export class ReportsRepository {
       return rows.map((r) => ({
         reportId: r.report_id,
         kind: r.kind,
+        specialRequestId: r.special_request_id,
         periodStart: r.period_start,
         periodEnd: r.period_end,
         generatedAt: r.generated_at,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -10,7 +10,6 @@ import {
   REPORT_SCHEMA_VERSION,
   addCstDays,
   cstDateOf,
-  reportPayloadViolations,
   windowBounds,
   type ReportPayloadV1,
 } from '@cinode/contracts';
@@ -26,6 +25,7 @@ import {
 import type { ReportingConfig } from '../config';
 import { DeliverySender } from '../delivery/delivery.sender';
 import type { NodeReportEntity } from '../reports/report.entity';
+import { encodeReportPayload } from '../reports/report-payload';
 import { ReportsRepository } from '../reports/reports.repository';
 import { BackgroundLoop } from './loop';
 import { planDaily } from './daily-plan';
@@ -109,17 +109,11 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
         compute: computeInformationOf(map, computedAt),
         security: { attack_events: [] },
       };
-      // The national node validates the same schema: a report this service would build invalid
-      // is caught here, where the operator sees why, not as a rejection hours later.
-      const violations = reportPayloadViolations(REPORT_SCHEMA_VERSION, payload);
-      if (violations.length > 0)
-        throw new Error(
-          `the built report is invalid: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`,
-        );
-      const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+      const { bytes, sha256 } = encodeReportPayload(payload);
       const report: NodeReportEntity = {
         reportId: randomUUID(),
         kind: ReportKind.REPORT_KIND_DAILY,
+        specialRequestId: '',
         reportDate: day,
         window: this.config.REPORT_WINDOW.name,
         state: 'pending',
@@ -128,7 +122,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
         generatedAt,
         schemaVersion: REPORT_SCHEMA_VERSION,
         payload: bytes,
-        payloadSha256: createHash('sha256').update(bytes).digest('hex'),
+        payloadSha256: sha256,
         payloadSize: bytes.length,
         attempts: 0,
         nextAttemptAt: generatedAt,
@@ -154,6 +148,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
       this.reports.insertIfAbsent(tx, {
         reportId: randomUUID(),
         kind: ReportKind.REPORT_KIND_DAILY,
+        specialRequestId: '',
         reportDate: day,
         window: window.name,
         state: 'missed',

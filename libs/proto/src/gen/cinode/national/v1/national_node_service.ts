@@ -52,6 +52,28 @@ export enum ReportKind {
   REPORT_KIND_SPECIAL = 2,
 }
 
+/** The report types of seed 004 (接入数据类型) a special request may ask for. */
+export enum ReportType {
+  /** REPORT_TYPE_UNSPECIFIED - Not set; rejected. */
+  REPORT_TYPE_UNSPECIFIED = 0,
+  /** REPORT_TYPE_BASE_INFORMATION - Base information (基地基本信息): `payload.base`. */
+  REPORT_TYPE_BASE_INFORMATION = 1,
+  /** REPORT_TYPE_COMPUTE_INFORMATION - Compute information (基地算力信息): `payload.compute`. */
+  REPORT_TYPE_COMPUTE_INFORMATION = 2,
+  /** REPORT_TYPE_SECURITY_INFORMATION - Security information (基地安全信息): `payload.security`. */
+  REPORT_TYPE_SECURITY_INFORMATION = 3,
+}
+
+/** Where a special report request stands. */
+export enum SpecialRequestState {
+  /** SPECIAL_REQUEST_STATE_UNSPECIFIED - Not set; as a filter: every state. */
+  SPECIAL_REQUEST_STATE_UNSPECIFIED = 0,
+  /** SPECIAL_REQUEST_STATE_OPEN - Issued, no report received for it yet. */
+  SPECIAL_REQUEST_STATE_OPEN = 1,
+  /** SPECIAL_REQUEST_STATE_ANSWERED - A report answering it was received (in time or late: see `on_time`). */
+  SPECIAL_REQUEST_STATE_ANSWERED = 2,
+}
+
 /** A registered node. */
 export interface Node {
   /**
@@ -421,6 +443,16 @@ export interface DayCompliance {
   windows: WindowCompliance[];
   /** Daily reports received that day outside every window. */
   reportsOutsideWindows: number;
+  /** Special report requests issued to the node that day (CST, by issue time). */
+  specialRequestsIssued: number;
+  /** Of those, answered by their deadline. */
+  specialRequestsOnTime: number;
+  /** Of those, answered after their deadline. */
+  specialRequestsLate: number;
+  /** Of those, not answered yet (overdue or not). */
+  specialRequestsOpen: number;
+  /** True when every request issued that day whose deadline has passed was answered by it. */
+  specialRequestsMet: boolean;
 }
 
 /** Request of ListReportingCompliance. */
@@ -471,6 +503,106 @@ export interface SetFaultInjectionRequest {
 export interface SetFaultInjectionResponse {
   /** The faults now in force. */
   faults: FaultInjection | undefined;
+}
+
+/** A special report request (特殊时间报送) the national node issued to a node. */
+export interface SpecialReportRequest {
+  /**
+   * Id assigned by the national node, e.g. "SR20261201000001"; unique, at most 64 characters.
+   * A report answering the request carries it as `special_request_id`.
+   */
+  specialRequestId: string;
+  /** Code of the node asked. */
+  nodeCode: string;
+  /**
+   * The report types asked for. Schema version 1 carries every type in each payload, so a report
+   * of version 1 answers any set of them.
+   */
+  reportTypes: ReportType[];
+  /** Start of the period the report must cover; the answer's `period_start` must equal it. */
+  periodStart:
+    | Timestamp
+    | undefined;
+  /** End of the period the report must cover; the answer's `period_end` must equal it. */
+  periodEnd:
+    | Timestamp
+    | undefined;
+  /** Why the national node asks (e.g. "国庆节保障"); 1 to 200 characters. */
+  reason: string;
+  /** When the request was issued. */
+  issuedAt:
+    | Timestamp
+    | undefined;
+  /** The report is due by this time (default: one minute after `issued_at`). */
+  deadline:
+    | Timestamp
+    | undefined;
+  /** Open or answered. */
+  state: SpecialRequestState;
+  /** Id of the first report received for it; empty while open. */
+  answeredReportId: string;
+  /** When that report was received; unset while open. */
+  answeredAt:
+    | Timestamp
+    | undefined;
+  /** True when it was answered by its deadline. */
+  onTime: boolean;
+}
+
+/** Request of ListSpecialReportRequests. */
+export interface ListSpecialReportRequestsRequest {
+  /** Code of the node; required. */
+  nodeCode: string;
+  /** Only requests in this state, when set (a node watching for work asks for OPEN ones). */
+  state: SpecialRequestState;
+  /** Maximum number of requests to return; default 50, maximum 500. */
+  pageSize: number;
+  /** Token from a previous response's `next_page_token`; empty for the first page. */
+  pageToken: string;
+}
+
+/** Response of ListSpecialReportRequests. */
+export interface ListSpecialReportRequestsResponse {
+  /** One page of requests, oldest first. */
+  requests: SpecialReportRequest[];
+  /** Token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Request of IssueSpecialReportRequest. */
+export interface IssueSpecialReportRequestRequest {
+  /** Code of the node asked; must be registered. */
+  nodeCode: string;
+  /** The report types asked for; at least one, no repeats. */
+  reportTypes: ReportType[];
+  /** Start of the period the report must cover; required. */
+  periodStart:
+    | Timestamp
+    | undefined;
+  /** End of the period; required, after `period_start`. */
+  periodEnd:
+    | Timestamp
+    | undefined;
+  /** Why the national node asks; 1 to 200 characters. */
+  reason: string;
+  /**
+   * When the report is due; unset: SPECIAL_REQUEST_DEADLINE_MS (one minute) after issue. Must be
+   * after now.
+   */
+  deadline:
+    | Timestamp
+    | undefined;
+  /**
+   * Idempotency key chosen by the caller, 1 to 64 letters, digits, '.', '_', ':' or '-';
+   * optional. The same key again answers the request it issued.
+   */
+  requestId: string;
+}
+
+/** Response of IssueSpecialReportRequest. */
+export interface IssueSpecialReportRequestResponse {
+  /** The request, new or (for a retried request id) existing. */
+  request: SpecialReportRequest | undefined;
 }
 
 function createBaseNode(): Node {
@@ -2426,7 +2558,17 @@ export const WindowCompliance: MessageFns<WindowCompliance> = {
 };
 
 function createBaseDayCompliance(): DayCompliance {
-  return { date: "", met: false, windows: [], reportsOutsideWindows: 0 };
+  return {
+    date: "",
+    met: false,
+    windows: [],
+    reportsOutsideWindows: 0,
+    specialRequestsIssued: 0,
+    specialRequestsOnTime: 0,
+    specialRequestsLate: 0,
+    specialRequestsOpen: 0,
+    specialRequestsMet: false,
+  };
 }
 
 export const DayCompliance: MessageFns<DayCompliance> = {
@@ -2442,6 +2584,21 @@ export const DayCompliance: MessageFns<DayCompliance> = {
     }
     if (message.reportsOutsideWindows !== 0) {
       writer.uint32(32).int32(message.reportsOutsideWindows);
+    }
+    if (message.specialRequestsIssued !== 0) {
+      writer.uint32(40).int32(message.specialRequestsIssued);
+    }
+    if (message.specialRequestsOnTime !== 0) {
+      writer.uint32(48).int32(message.specialRequestsOnTime);
+    }
+    if (message.specialRequestsLate !== 0) {
+      writer.uint32(56).int32(message.specialRequestsLate);
+    }
+    if (message.specialRequestsOpen !== 0) {
+      writer.uint32(64).int32(message.specialRequestsOpen);
+    }
+    if (message.specialRequestsMet !== false) {
+      writer.uint32(72).bool(message.specialRequestsMet);
     }
     return writer;
   },
@@ -2483,6 +2640,46 @@ export const DayCompliance: MessageFns<DayCompliance> = {
           }
 
           message.reportsOutsideWindows = reader.int32();
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.specialRequestsIssued = reader.int32();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.specialRequestsOnTime = reader.int32();
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.specialRequestsLate = reader.int32();
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.specialRequestsOpen = reader.int32();
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.specialRequestsMet = reader.bool();
           continue;
         }
       }
@@ -2787,6 +2984,467 @@ export const SetFaultInjectionResponse: MessageFns<SetFaultInjectionResponse> = 
   },
 };
 
+function createBaseSpecialReportRequest(): SpecialReportRequest {
+  return {
+    specialRequestId: "",
+    nodeCode: "",
+    reportTypes: [],
+    periodStart: undefined,
+    periodEnd: undefined,
+    reason: "",
+    issuedAt: undefined,
+    deadline: undefined,
+    state: 0,
+    answeredReportId: "",
+    answeredAt: undefined,
+    onTime: false,
+  };
+}
+
+export const SpecialReportRequest: MessageFns<SpecialReportRequest> = {
+  encode(message: SpecialReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.specialRequestId !== "") {
+      writer.uint32(10).string(message.specialRequestId);
+    }
+    if (message.nodeCode !== "") {
+      writer.uint32(18).string(message.nodeCode);
+    }
+    writer.uint32(26).fork();
+    for (const v of message.reportTypes) {
+      writer.int32(v);
+    }
+    writer.join();
+    if (message.periodStart !== undefined) {
+      Timestamp.encode(message.periodStart, writer.uint32(34).fork()).join();
+    }
+    if (message.periodEnd !== undefined) {
+      Timestamp.encode(message.periodEnd, writer.uint32(42).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.issuedAt !== undefined) {
+      Timestamp.encode(message.issuedAt, writer.uint32(58).fork()).join();
+    }
+    if (message.deadline !== undefined) {
+      Timestamp.encode(message.deadline, writer.uint32(66).fork()).join();
+    }
+    if (message.state !== 0) {
+      writer.uint32(72).int32(message.state);
+    }
+    if (message.answeredReportId !== "") {
+      writer.uint32(82).string(message.answeredReportId);
+    }
+    if (message.answeredAt !== undefined) {
+      Timestamp.encode(message.answeredAt, writer.uint32(90).fork()).join();
+    }
+    if (message.onTime !== false) {
+      writer.uint32(96).bool(message.onTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SpecialReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSpecialReportRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.specialRequestId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag === 24) {
+            message.reportTypes.push(reader.int32() as any);
+
+            continue;
+          }
+
+          if (tag === 26) {
+            const end2 = reader.uint32() + reader.pos;
+            while (reader.pos < end2) {
+              message.reportTypes.push(reader.int32() as any);
+            }
+
+            continue;
+          }
+
+          break;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.periodStart = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.periodEnd = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.reason = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.issuedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.deadline = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 10: {
+          if (tag !== 82) {
+            break;
+          }
+
+          message.answeredReportId = reader.string();
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.answeredAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 12: {
+          if (tag !== 96) {
+            break;
+          }
+
+          message.onTime = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListSpecialReportRequestsRequest(): ListSpecialReportRequestsRequest {
+  return { nodeCode: "", state: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListSpecialReportRequestsRequest: MessageFns<ListSpecialReportRequestsRequest> = {
+  encode(message: ListSpecialReportRequestsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeCode !== "") {
+      writer.uint32(10).string(message.nodeCode);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSpecialReportRequestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListSpecialReportRequestsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.pageSize = reader.int32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListSpecialReportRequestsResponse(): ListSpecialReportRequestsResponse {
+  return { requests: [], nextPageToken: "" };
+}
+
+export const ListSpecialReportRequestsResponse: MessageFns<ListSpecialReportRequestsResponse> = {
+  encode(message: ListSpecialReportRequestsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      SpecialReportRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSpecialReportRequestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListSpecialReportRequestsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.requests.push(SpecialReportRequest.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseIssueSpecialReportRequestRequest(): IssueSpecialReportRequestRequest {
+  return {
+    nodeCode: "",
+    reportTypes: [],
+    periodStart: undefined,
+    periodEnd: undefined,
+    reason: "",
+    deadline: undefined,
+    requestId: "",
+  };
+}
+
+export const IssueSpecialReportRequestRequest: MessageFns<IssueSpecialReportRequestRequest> = {
+  encode(message: IssueSpecialReportRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeCode !== "") {
+      writer.uint32(10).string(message.nodeCode);
+    }
+    writer.uint32(18).fork();
+    for (const v of message.reportTypes) {
+      writer.int32(v);
+    }
+    writer.join();
+    if (message.periodStart !== undefined) {
+      Timestamp.encode(message.periodStart, writer.uint32(26).fork()).join();
+    }
+    if (message.periodEnd !== undefined) {
+      Timestamp.encode(message.periodEnd, writer.uint32(34).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.deadline !== undefined) {
+      Timestamp.encode(message.deadline, writer.uint32(50).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueSpecialReportRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseIssueSpecialReportRequestRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.nodeCode = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag === 16) {
+            message.reportTypes.push(reader.int32() as any);
+
+            continue;
+          }
+
+          if (tag === 18) {
+            const end2 = reader.uint32() + reader.pos;
+            while (reader.pos < end2) {
+              message.reportTypes.push(reader.int32() as any);
+            }
+
+            continue;
+          }
+
+          break;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.periodStart = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.periodEnd = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.reason = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.deadline = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseIssueSpecialReportRequestResponse(): IssueSpecialReportRequestResponse {
+  return { request: undefined };
+}
+
+export const IssueSpecialReportRequestResponse: MessageFns<IssueSpecialReportRequestResponse> = {
+  encode(message: IssueSpecialReportRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SpecialReportRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueSpecialReportRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseIssueSpecialReportRequestResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.request = SpecialReportRequest.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /**
  * Upward API of the national node, called by regional and industry nodes.
  *
@@ -2890,6 +3548,22 @@ export interface NationalNodeServiceClient {
     request: ListReportingComplianceRequest,
     metadata?: Metadata,
   ): Observable<ListReportingComplianceResponse>;
+
+  /**
+   * Lists the special report requests (特殊时间报送) issued to one node, oldest first: what the node
+   * watches to answer them. A node answers a request with a SubmitReport of kind SPECIAL carrying
+   * its `special_request_id`; the request then shows the report and whether it came in time.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, a negative
+   *   `page_size` or a `page_token` of another listing.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   */
+
+  listSpecialReportRequests(
+    request: ListSpecialReportRequestsRequest,
+    metadata?: Metadata,
+  ): Observable<ListSpecialReportRequestsResponse>;
 }
 
 /**
@@ -3022,6 +3696,25 @@ export interface NationalNodeServiceController {
     | Promise<ListReportingComplianceResponse>
     | Observable<ListReportingComplianceResponse>
     | ListReportingComplianceResponse;
+
+  /**
+   * Lists the special report requests (特殊时间报送) issued to one node, oldest first: what the node
+   * watches to answer them. A node answers a request with a SubmitReport of kind SPECIAL carrying
+   * its `special_request_id`; the request then shows the report and whether it came in time.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, a negative
+   *   `page_size` or a `page_token` of another listing.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   */
+
+  listSpecialReportRequests(
+    request: ListSpecialReportRequestsRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<ListSpecialReportRequestsResponse>
+    | Observable<ListSpecialReportRequestsResponse>
+    | ListSpecialReportRequestsResponse;
 }
 
 export function NationalNodeServiceControllerMethods() {
@@ -3038,6 +3731,7 @@ export function NationalNodeServiceControllerMethods() {
       "listReports",
       "getReport",
       "listReportingCompliance",
+      "listSpecialReportRequests",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
@@ -3069,6 +3763,25 @@ export interface NationalNodeAdminServiceClient {
    */
 
   setFaultInjection(request: SetFaultInjectionRequest, metadata?: Metadata): Observable<SetFaultInjectionResponse>;
+
+  /**
+   * Issues a special report request to a node, as the national node does for major holidays and
+   * communication-assurance periods (seed 004, 特殊时间报送). In the real national node its own staff
+   * does this; here an operator or a test does. Never faulted, so requests can be issued while the
+   * node-facing API is in an outage. Idempotent on `request_id` per caller.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, no or an unknown report type, a
+   *   period that does not end after it starts, a deadline not after now, a reason that is empty
+   *   or too long; each violation names its field.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request id was used for another request.
+   */
+
+  issueSpecialReportRequest(
+    request: IssueSpecialReportRequestRequest,
+    metadata?: Metadata,
+  ): Observable<IssueSpecialReportRequestResponse>;
 }
 
 /**
@@ -3093,11 +3806,33 @@ export interface NationalNodeAdminServiceController {
     request: SetFaultInjectionRequest,
     metadata?: Metadata,
   ): Promise<SetFaultInjectionResponse> | Observable<SetFaultInjectionResponse> | SetFaultInjectionResponse;
+
+  /**
+   * Issues a special report request to a node, as the national node does for major holidays and
+   * communication-assurance periods (seed 004, 特殊时间报送). In the real national node its own staff
+   * does this; here an operator or a test does. Never faulted, so requests can be issued while the
+   * node-facing API is in an outage. Idempotent on `request_id` per caller.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, no or an unknown report type, a
+   *   period that does not end after it starts, a deadline not after now, a reason that is empty
+   *   or too long; each violation names its field.
+   * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request id was used for another request.
+   */
+
+  issueSpecialReportRequest(
+    request: IssueSpecialReportRequestRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<IssueSpecialReportRequestResponse>
+    | Observable<IssueSpecialReportRequestResponse>
+    | IssueSpecialReportRequestResponse;
 }
 
 export function NationalNodeAdminServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["getFaultInjection", "setFaultInjection"];
+    const grpcMethods: string[] = ["getFaultInjection", "setFaultInjection", "issueSpecialReportRequest"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("NationalNodeAdminService", method)(constructor.prototype[method], method, descriptor);

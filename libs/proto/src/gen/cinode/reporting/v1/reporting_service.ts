@@ -14,7 +14,8 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 /**
  * The reporting service's API: the node's reports to the national node (seed 004, 数据接入要求),
  * with their delivery state, attempts and receipts. Reports are built by the service itself, once a
- * day inside the configured reporting window (China Standard Time), and delivered through its
+ * day inside the configured reporting window (China Standard Time) and once for every special
+ * report request the national node issues, and delivered through its
  * outbox until the national node returns a receipt; this API reads them and lets an operator resend.
  */
 
@@ -24,7 +25,10 @@ export enum ReportKind {
   REPORT_KIND_UNSPECIFIED = 0,
   /** REPORT_KIND_DAILY - The daily report, due once a day inside the reporting window. */
   REPORT_KIND_DAILY = 1,
-  /** REPORT_KIND_SPECIAL - A special report the national node asked for (not built by this version). */
+  /**
+   * REPORT_KIND_SPECIAL - A special report the national node asked for (特殊时间报送): built when the service sees the
+   * request (it polls the national node every SPECIAL_REQUEST_POLL_MS), one per request.
+   */
   REPORT_KIND_SPECIAL = 2,
 }
 
@@ -110,7 +114,11 @@ export interface Report {
     | Timestamp
     | undefined;
   /** When the entry was created. */
-  createdAt: Timestamp | undefined;
+  createdAt:
+    | Timestamp
+    | undefined;
+  /** For a special report: the id of the national node's request it answers; empty otherwise. */
+  specialRequestId: string;
 }
 
 /** One attempt to deliver a report. */
@@ -210,6 +218,7 @@ function createBaseReport(): Report {
     receivedAt: undefined,
     deliveredAt: undefined,
     createdAt: undefined,
+    specialRequestId: "",
   };
 }
 
@@ -268,6 +277,9 @@ export const Report: MessageFns<Report> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(message.createdAt, writer.uint32(146).fork()).join();
+    }
+    if (message.specialRequestId !== "") {
+      writer.uint32(154).string(message.specialRequestId);
     }
     return writer;
   },
@@ -421,6 +433,14 @@ export const Report: MessageFns<Report> = {
           }
 
           message.createdAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 19: {
+          if (tag !== 154) {
+            break;
+          }
+
+          message.specialRequestId = reader.string();
           continue;
         }
       }

@@ -1,0 +1,152 @@
+import {
+  exampleReportPayload,
+  REPORT_SCHEMA_VERSION,
+  reportPayloadViolations,
+} from '@cinode/contracts';
+import { TransactionExtensions, UnitOfWork } from '@cinode/database';
+import { toTimestamp } from '@cinode/grpc';
+import {
+  ReportKind,
+  ReportType,
+  SpecialRequestState,
+  type ListSpecialReportRequestsRequest,
+  type ListSpecialReportRequestsResponse,
+  type SpecialReportRequest,
+} from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import { createTestDatabase } from '@cinode/testing';
+import { DataSource } from 'typeorm';
+import type { ComputeMapSource } from '../src/compute/resource-aggregation.gateway';
+import type { ReportingConfig } from '../src/config';
+import type { DeliverySender } from '../src/delivery/delivery.sender';
+import type { NationalNode } from '../src/national/national-node.gateway';
+import type { NodeIdentityService } from '../src/national/node-identity.service';
+import { ReportsRepository } from '../src/reports/reports.repository';
+import { REPORTING_SCHEMA } from '../src/schema';
+import { SPECIAL_WINDOW, SpecialRequestWatcher } from '../src/special/special-request.watcher';
+
+const PERIOD_START = new Date('2026-10-01T00:00:00.000Z');
+const PERIOD_END = new Date('2026-10-08T00:00:00.000Z');
+
+function request(n: number): SpecialReportRequest {
+  return {
+    specialRequestId: `SR20261001${String(n).padStart(6, '0')}`,
+    nodeCode: 'R0001',
+    reportTypes: [ReportType.REPORT_TYPE_COMPUTE_INFORMATION],
+    periodStart: toTimestamp(PERIOD_START),
+    periodEnd: toTimestamp(PERIOD_END),
+    reason: '国庆节保障',
+    issuedAt: toTimestamp(new Date()),
+    deadline: toTimestamp(new Date(Date.now() + 60_000)),
+    state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+    answeredReportId: '',
+    answeredAt: undefined,
+    onTime: false,
+  };
+}
+
+/** The national node's open requests, paged as ListSpecialReportRequests pages them. */
+class FakeNationalNode implements Pick<NationalNode, 'listSpecialReportRequests'> {
+  readonly calls: ListSpecialReportRequestsRequest[] = [];
+  constructor(readonly open: SpecialReportRequest[]) {}
+
+  listSpecialReportRequests(
+    call: ListSpecialReportRequestsRequest,
+  ): Promise<ListSpecialReportRequestsResponse> {
+    this.calls.push(call);
+    const from = call.pageToken ? Number(call.pageToken) : 0;
+    const requests = this.open.slice(from, from + call.pageSize);
+    const next = from + call.pageSize;
+    return Promise.resolve({
+      requests,
+      nextPageToken: next < this.open.length ? String(next) : '',
+    });
+  }
+}
+
+describe(SpecialRequestWatcher.name, () => {
+  let db: DataSource;
+  let reports: ReportsRepository;
+  let uow: UnitOfWork;
+
+  beforeAll(async () => {
+    db = await new DataSource({
+      type: 'postgres',
+      url: await createTestDatabase('reporting_special'),
+      entities: REPORTING_SCHEMA.entities,
+      migrations: REPORTING_SCHEMA.migrations,
+      migrationsTransactionMode: 'each',
+    }).initialize();
+    await db.runMigrations({ transaction: 'each' });
+    uow = new UnitOfWork(db, new TransactionExtensions());
+    reports = new ReportsRepository(uow);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  function watcher(national: FakeNationalNode): SpecialRequestWatcher {
+    const config = {
+      REPORT_BASE_INFO_JSON: exampleReportPayload().base,
+      SPECIAL_REQUEST_POLL_MS: 1_000,
+    } as ReportingConfig;
+    const identity = { ensure: () => Promise.resolve('R0001') } as NodeIdentityService;
+    const compute: ComputeMapSource = {
+      computeMap: () => Promise.resolve({ cells: [], total: undefined, free: undefined } as never),
+    };
+    const sender = { wake: () => undefined } as DeliverySender;
+    return new SpecialRequestWatcher(
+      config,
+      uow,
+      reports,
+      national as unknown as NationalNode,
+      identity,
+      compute,
+      sender,
+    );
+  }
+
+  it('builds one valid special report per open request, with its id and period, across pages', async () => {
+    const national = new FakeNationalNode(Array.from({ length: 620 }, (_, i) => request(i + 1)));
+    const built = await watcher(national).round();
+
+    expect(built).toHaveLength(620);
+    expect(national.calls.map((c) => c.pageToken)).toEqual(['', '500']);
+    expect(
+      national.calls.every((c) => c.state === SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN),
+    ).toBe(true);
+    const one = await reports.find(built[0], true);
+    expect(one).toMatchObject({
+      kind: ReportKind.REPORT_KIND_SPECIAL,
+      window: SPECIAL_WINDOW,
+      state: 'pending',
+      periodStart: PERIOD_START,
+      periodEnd: PERIOD_END,
+    });
+    expect(one!.specialRequestId).toMatch(/^SR20261001\d{6}$/);
+    const payload: unknown = JSON.parse(one!.payload!.toString('utf8'));
+    expect(reportPayloadViolations(REPORT_SCHEMA_VERSION, payload)).toEqual([]);
+    const rows: { n: string }[] = await db.query(
+      `SELECT count(DISTINCT special_request_id) AS n FROM node_report WHERE kind = 2`,
+    );
+    expect(Number(rows[0].n)).toBe(620);
+  });
+
+  it('never builds a second report for a request: again, or by two replicas at once', async () => {
+    const open = Array.from({ length: 700 }, (_, i) => request(i + 1)); // 620 known from above
+    const again = await watcher(new FakeNationalNode(open)).round();
+    expect(again).toHaveLength(80);
+
+    const more = Array.from({ length: 1_200 }, (_, i) => request(i + 1));
+    const [a, b] = await Promise.all([
+      watcher(new FakeNationalNode(more)).round(),
+      watcher(new FakeNationalNode([...more].reverse())).round(),
+    ]);
+    expect(a.length + b.length).toBe(500);
+    const rows: { requests: string; reports: string }[] = await db.query(
+      `SELECT count(DISTINCT special_request_id) AS requests, count(*) AS reports
+         FROM node_report WHERE kind = 2`,
+    );
+    expect(rows[0]).toEqual({ requests: '1200', reports: '1200' });
+  });
+});

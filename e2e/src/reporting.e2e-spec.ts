@@ -318,6 +318,7 @@ describe('reporting in the node', () => {
           {
             nodeCode,
             state: SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED,
+            issuedSince: undefined,
             pageSize: 50,
             pageToken: '',
           },

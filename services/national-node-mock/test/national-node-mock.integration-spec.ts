@@ -594,6 +594,7 @@ describe('national node mock: special report requests', () => {
     const open = await mock.node.api.listSpecialReportRequests({
       nodeCode: node.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -601,6 +602,7 @@ describe('national node mock: special report requests', () => {
     const others = await mock.node.api.listSpecialReportRequests({
       nodeCode: other.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_UNSPECIFIED,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -616,6 +618,7 @@ describe('national node mock: special report requests', () => {
     const answered = await mock.operatorReads.api.listSpecialReportRequests({
       nodeCode: node.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_ANSWERED,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -630,6 +633,7 @@ describe('national node mock: special report requests', () => {
     const stillOpen = await mock.node.api.listSpecialReportRequests({
       nodeCode: node.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -669,6 +673,7 @@ describe('national node mock: special report requests', () => {
     const { requests } = await mock.operatorReads.api.listSpecialReportRequests({
       nodeCode: node.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_UNSPECIFIED,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -723,6 +728,7 @@ describe('national node mock: special report requests', () => {
     const { requests } = await mock.operatorReads.api.listSpecialReportRequests({
       nodeCode: node.nodeCode,
       state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+      issuedSince: undefined,
       pageSize: 10,
       pageToken: '',
     });
@@ -778,6 +784,7 @@ describe('national node mock: special report requests', () => {
       mock.node.api.listSpecialReportRequests({
         nodeCode: node.nodeCode,
         state: 7 as SpecialRequestState,
+        issuedSince: undefined,
         pageSize: 10,
         pageToken: '',
       }),
@@ -812,6 +819,7 @@ describe('national node mock: special report requests', () => {
       mock.node.api.listSpecialReportRequests({
         nodeCode: node.nodeCode,
         state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+        issuedSince: undefined,
         pageSize: 10,
         pageToken: '',
       }),

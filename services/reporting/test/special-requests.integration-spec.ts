@@ -4,7 +4,7 @@ import {
   reportPayloadViolations,
 } from '@cinode/contracts';
 import { TransactionExtensions, UnitOfWork } from '@cinode/database';
-import { toTimestamp } from '@cinode/grpc';
+import { fromTimestamp, toTimestamp } from '@cinode/grpc';
 import {
   ReportKind,
   ReportType,
@@ -27,7 +27,7 @@ import { SPECIAL_WINDOW, SpecialRequestWatcher } from '../src/special/special-re
 const PERIOD_START = new Date('2026-10-01T00:00:00.000Z');
 const PERIOD_END = new Date('2026-10-08T00:00:00.000Z');
 
-function request(n: number): SpecialReportRequest {
+function request(n: number, issuedAt = new Date()): SpecialReportRequest {
   return {
     specialRequestId: `SR20261001${String(n).padStart(6, '0')}`,
     nodeCode: 'R0001',
@@ -35,7 +35,7 @@ function request(n: number): SpecialReportRequest {
     periodStart: toTimestamp(PERIOD_START),
     periodEnd: toTimestamp(PERIOD_END),
     reason: '国庆节保障',
-    issuedAt: toTimestamp(new Date()),
+    issuedAt: toTimestamp(issuedAt),
     deadline: toTimestamp(new Date(Date.now() + 60_000)),
     state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
     answeredReportId: '',
@@ -47,18 +47,24 @@ function request(n: number): SpecialReportRequest {
 /** The national node's open requests, paged as ListSpecialReportRequests pages them. */
 class FakeNationalNode implements Pick<NationalNode, 'listSpecialReportRequests'> {
   readonly calls: ListSpecialReportRequestsRequest[] = [];
-  constructor(readonly open: SpecialReportRequest[]) {}
+  /** The call (0-based) from which every call fails UNAVAILABLE-like. */
+  failFromCall = Infinity;
+  constructor(public open: SpecialReportRequest[]) {}
 
   listSpecialReportRequests(
     call: ListSpecialReportRequestsRequest,
   ): Promise<ListSpecialReportRequestsResponse> {
     this.calls.push(call);
+    if (this.calls.length > this.failFromCall)
+      return Promise.reject(new Error('national node unavailable'));
+    const since = call.issuedSince ? fromTimestamp(call.issuedSince) : undefined;
+    const matching = this.open.filter((r) => !since || fromTimestamp(r.issuedAt!) >= since);
     const from = call.pageToken ? Number(call.pageToken) : 0;
-    const requests = this.open.slice(from, from + call.pageSize);
+    const requests = matching.slice(from, from + call.pageSize);
     const next = from + call.pageSize;
     return Promise.resolve({
       requests,
-      nextPageToken: next < this.open.length ? String(next) : '',
+      nextPageToken: next < matching.length ? String(next) : '',
     });
   }
 }
@@ -148,5 +154,36 @@ describe(SpecialRequestWatcher.name, () => {
          FROM node_report WHERE kind = 2`,
     );
     expect(rows[0]).toEqual({ requests: '1200', reports: '1200' });
+  });
+
+  it('builds what it listed before the national node failed, then reports the failure', async () => {
+    const national = new FakeNationalNode(
+      Array.from({ length: 1_100 }, (_, i) => request(5_001 + i)),
+    );
+    national.failFromCall = 2;
+    await expect(watcher(national).round()).rejects.toThrow('national node unavailable');
+    const rows: { n: string }[] = await db.query(
+      `SELECT count(*) AS n FROM node_report WHERE kind = 2 AND special_request_id >= 'SR20261001005001'`,
+    );
+    expect(Number(rows[0].n)).toBe(1_000);
+  });
+
+  it('lists only requests issued since shortly before the newest seen, and all of them every 12th round', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    const national = new FakeNationalNode([request(9_001, old)]);
+    const subject = watcher(national);
+    expect(await subject.round()).toHaveLength(1);
+    expect(national.calls[0].issuedSince).toBeUndefined();
+
+    national.open = [...national.open, request(9_002, new Date(old.getTime() + 1_000))];
+    expect(await subject.round()).toHaveLength(1);
+    expect(fromTimestamp(national.calls[1].issuedSince!)).toEqual(new Date(old.getTime() - 30_000));
+
+    // A request issued long before the newest seen (a very late commit) waits for the full sweep.
+    national.open = [...national.open, request(9_003, new Date(old.getTime() - 600_000))];
+    for (let round = 2; round < 12; round++) expect(await subject.round()).toEqual([]);
+    expect(national.calls.slice(2).every((c) => c.issuedSince !== undefined)).toBe(true);
+    expect(await subject.round()).toHaveLength(1);
+    expect(national.calls.at(-1)!.issuedSince).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { Controller, UseInterceptors } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles } from '@cinode/auth';
@@ -12,23 +12,31 @@ import type {
   SubmitReportRequest,
   SubmitReportResponse,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { FaultInterceptor } from '../faults/fault.interceptor';
+import { FaultInjectionService } from '../faults/fault-injection.service';
 import { toReportMessage } from './reports.mapper';
 import { ReportsService } from './reports.service';
 
 const SERVICE = 'NationalNodeService';
 
+/**
+ * The faults are applied at the start of each handler rather than by FaultInterceptor: a handler
+ * without Nest enhancers is dispatched by the kit directly, without Nest's per-call machinery, and
+ * SubmitReport is the call a node's backlog drains through.
+ */
 @Controller()
-@UseInterceptors(FaultInterceptor)
 export class ReportsGrpcController
   implements Pick<NationalNodeServiceController, 'submitReport' | 'listReports' | 'getReport'>
 {
-  constructor(private readonly reports: ReportsService) {}
+  constructor(
+    private readonly reports: ReportsService,
+    private readonly faults: FaultInjectionService,
+  ) {}
 
   @GrpcMethod(SERVICE, 'SubmitReport')
   @AllowRoles('service')
   @Audited('report', 'reportId')
   async submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse> {
+    await this.faults.beforeCall();
     const { report, created } = await this.reports.submit(request);
     return {
       receiptNumber: report.receiptNumber,
@@ -41,6 +49,7 @@ export class ReportsGrpcController
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
   async listReports(request: ListReportsRequest): Promise<ListReportsResponse> {
+    await this.faults.beforeCall();
     const { reports, nextPageToken } = await this.reports.list(
       request.nodeCode,
       request.kind,
@@ -54,6 +63,7 @@ export class ReportsGrpcController
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
   async getReport(request: GetReportRequest): Promise<GetReportResponse> {
+    await this.faults.beforeCall();
     return { report: toReportMessage(await this.reports.get(request.reportId)) };
   }
 }

@@ -5,21 +5,54 @@ import { ReportEntity } from './report.entity';
 
 export type NewReport = Omit<ReportEntity, 'receiptNumber' | 'receivedAt'>;
 
+interface StoredReportRow {
+  report_id: string;
+  node_code: string;
+  kind: number;
+  special_request_id: string;
+  period_start: Date;
+  period_end: Date;
+  generated_at: Date;
+  schema_version: string;
+  content_type: string;
+  payload_size: number;
+  payload_sha256: string;
+  receipt_number: string;
+  received_at: Date;
+  signing_key_id: string;
+  content_sha256: string;
+}
+
 @Injectable()
 export class ReportsRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Stores the report, numbering its receipt from a sequence. */
+  /**
+   * Stores the report, numbering its receipt from a sequence, and returns it as stored; a special
+   * report also answers its request when nothing answered it before (the first report stays the
+   * answer). One statement: this is the path every report a node delivers takes.
+   */
   async insert(tx: Tx, report: NewReport): Promise<ReportEntity> {
-    await tx.manager.query(
-      `INSERT INTO received_report
-         (report_id, node_code, kind, special_request_id, period_start, period_end, generated_at,
-          schema_version, content_type, payload, payload_size, payload_sha256, receipt_number,
-          received_at, content_sha256, signing_key_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-               'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
-                    || lpad(nextval('received_report_seq')::text, 6, '0'),
-               date_trunc('milliseconds', now()), $13, $14)`,
+    const rows: StoredReportRow[] = await tx.manager.query(
+      `WITH stored AS (
+         INSERT INTO received_report
+           (report_id, node_code, kind, special_request_id, period_start, period_end, generated_at,
+            schema_version, content_type, payload, payload_size, payload_sha256, receipt_number,
+            received_at, content_sha256, signing_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 'RR' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
+                      || lpad(nextval('received_report_seq')::text, 6, '0'),
+                 date_trunc('milliseconds', now()), $13, $14)
+         RETURNING report_id, node_code, kind, special_request_id, period_start, period_end,
+                   generated_at, schema_version, content_type, payload_size, payload_sha256,
+                   receipt_number, received_at, signing_key_id, content_sha256),
+       answered AS (
+         UPDATE special_report_request s
+            SET answered_report_id = stored.report_id, answered_at = stored.received_at
+           FROM stored
+          WHERE stored.kind = 2 AND s.special_request_id = stored.special_request_id
+            AND s.answered_at IS NULL)
+       SELECT * FROM stored`,
       [
         report.reportId,
         report.nodeCode,
@@ -37,9 +70,26 @@ export class ReportsRepository {
         report.signingKeyId,
       ],
     );
-    const stored = await this.find(report.reportId, false, tx);
-    if (!stored) throw new Error(`report ${report.reportId} was inserted but cannot be read`);
-    return stored;
+    const row = rows[0];
+    if (!row) throw new Error(`report ${report.reportId} was inserted but not returned`);
+    return {
+      reportId: row.report_id,
+      nodeCode: row.node_code,
+      kind: row.kind,
+      specialRequestId: row.special_request_id,
+      periodStart: row.period_start,
+      periodEnd: row.period_end,
+      generatedAt: row.generated_at,
+      schemaVersion: row.schema_version,
+      contentType: row.content_type,
+      payload: report.payload,
+      payloadSize: row.payload_size,
+      payloadSha256: row.payload_sha256,
+      receiptNumber: row.receipt_number,
+      receivedAt: row.received_at,
+      signingKeyId: row.signing_key_id,
+      contentSha256: row.content_sha256,
+    };
   }
 
   async find(reportId: string, withPayload: boolean, tx?: Tx): Promise<ReportEntity | undefined> {

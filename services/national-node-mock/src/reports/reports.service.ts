@@ -96,13 +96,6 @@ export class ReportsService {
     });
     checks.throwIfAny();
 
-    const node = await this.nodes.findByCode(request.nodeCode);
-    if (!node) {
-      throw new FailedPreconditionError(
-        ErrorReason.NODE_NOT_REGISTERED,
-        `node ${request.nodeCode} is not registered`,
-      );
-    }
     const reportId = request.reportId.toLowerCase();
     const payloadSha256 = createHash('sha256').update(payload).digest('hex');
     const envelope = {
@@ -118,11 +111,18 @@ export class ReportsService {
     };
     // Authenticity first: nothing of an unsigned or tampered payload is looked at further.
     const key = await this.signingKeys.find(request.signingKeyId);
-    if (!key || key.nodeCode !== request.nodeCode)
+    // A key of this node vouches for the node (a key's node must exist); otherwise say which is missing.
+    if (!key || key.nodeCode !== request.nodeCode) {
+      if (!(await this.nodes.findByCode(request.nodeCode)))
+        throw new FailedPreconditionError(
+          ErrorReason.NODE_NOT_REGISTERED,
+          `node ${request.nodeCode} is not registered`,
+        );
       throw new FailedPreconditionError(
         ErrorReason.SIGNING_KEY_NOT_REGISTERED,
         `signing key ${request.signingKeyId} is not registered for node ${request.nodeCode}`,
       );
+    }
     const signed = reportSigningMessage({ ...envelope, payloadSha256 });
     if (!verifyEd25519(key.publicKey, signed, request.signature))
       throw new PermissionDeniedError(
@@ -173,14 +173,6 @@ export class ReportsService {
           contentSha256: hash,
           signingKeyId: key.keyId,
         });
-        // The first report received for a special request answers it (on time or late).
-        if (special)
-          await this.specialRequests.answer(
-            tx,
-            special.specialRequestId,
-            report.reportId,
-            report.receivedAt,
-          );
         return { result: report, objectId: report.reportId };
       },
       {

@@ -20,10 +20,23 @@ export class SigningKeysRepository {
     return stored;
   }
 
+  /** One key; plain SQL, as SubmitReport looks up the key of every report. */
   async find(keyId: string, tx?: Tx): Promise<ReportSigningKeyEntity | undefined> {
-    return (
-      (await this.uow.manager(tx).getRepository(ReportSigningKeyEntity).findOneBy({ keyId })) ??
-      undefined
-    );
+    const rows: { key_id: string; node_code: string; public_key: Buffer; registered_at: Date }[] =
+      await this.uow
+        .manager(tx)
+        .query(
+          `SELECT key_id, node_code, public_key, registered_at FROM report_signing_key WHERE key_id = $1`,
+          [keyId],
+        );
+    const row = rows[0];
+    return row
+      ? {
+          keyId: row.key_id,
+          nodeCode: row.node_code,
+          publicKey: row.public_key,
+          registeredAt: row.registered_at,
+        }
+      : undefined;
   }
 }

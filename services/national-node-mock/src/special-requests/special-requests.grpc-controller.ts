@@ -32,6 +32,7 @@ export class SpecialRequestsGrpcController
     const { requests, nextPageToken } = await this.requests.list(
       request.nodeCode,
       request.state,
+      request.issuedSince,
       request.pageSize,
       request.pageToken,
     );

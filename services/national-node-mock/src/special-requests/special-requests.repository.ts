@@ -49,33 +49,46 @@ export class SpecialRequestsRepository {
     return stored;
   }
 
+  /** One request; plain SQL, as SubmitReport looks up every special report's request. */
   async find(specialRequestId: string, tx?: Tx): Promise<SpecialRequestEntity | undefined> {
-    return (
-      (await this.uow
-        .manager(tx)
-        .getRepository(SpecialRequestEntity)
-        .findOneBy({ specialRequestId })) ?? undefined
+    const rows: {
+      special_request_id: string;
+      node_code: string;
+      report_types: number[];
+      period_start: Date;
+      period_end: Date;
+      reason: string;
+      issued_at: Date;
+      deadline: Date;
+      answered_report_id: string | null;
+      answered_at: Date | null;
+    }[] = await this.uow.manager(tx).query(
+      `SELECT special_request_id, node_code, report_types, period_start, period_end, reason,
+              issued_at, deadline, answered_report_id, answered_at
+         FROM special_report_request WHERE special_request_id = $1`,
+      [specialRequestId],
     );
-  }
-
-  /** Records the answer when the request has none yet; the first report received stays it. */
-  async answer(
-    tx: Tx,
-    specialRequestId: string,
-    reportId: string,
-    receivedAt: Date,
-  ): Promise<void> {
-    await tx.manager.query(
-      `UPDATE special_report_request SET answered_report_id = $2, answered_at = $3
-        WHERE special_request_id = $1 AND answered_at IS NULL`,
-      [specialRequestId, reportId, receivedAt],
-    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      specialRequestId: row.special_request_id,
+      nodeCode: row.node_code,
+      reportTypes: row.report_types,
+      periodStart: row.period_start,
+      periodEnd: row.period_end,
+      reason: row.reason,
+      issuedAt: row.issued_at,
+      deadline: row.deadline,
+      answeredReportId: row.answered_report_id,
+      answeredAt: row.answered_at,
+    };
   }
 
   /** One page of a node's requests in issue order; one extra row tells whether more exist. */
   list(
     nodeCode: string,
     open: boolean | undefined,
+    issuedSince: Date | undefined,
     limit: number,
     after: PagePosition | undefined,
   ): Promise<SpecialRequestEntity[]> {
@@ -89,6 +102,7 @@ export class SpecialRequestsRepository {
       .limit(limit + 1);
     if (open === true) query.andWhere('s.answered_at IS NULL');
     if (open === false) query.andWhere('s.answered_at IS NOT NULL');
+    if (issuedSince) query.andWhere('s.issued_at >= :issuedSince', { issuedSince });
     if (after)
       query.andWhere('(s.issued_at, s.special_request_id) > (:after, :afterId)', {
         after: after.after,

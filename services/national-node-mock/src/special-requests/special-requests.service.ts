@@ -15,6 +15,7 @@ import {
   SpecialRequestState,
   type IssueSpecialReportRequestRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
+import type { Timestamp } from '@cinode/proto/gen/google/protobuf/timestamp';
 import type { MockConfig } from '../config';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason } from '../errors';
@@ -137,20 +138,24 @@ export class SpecialRequestsService {
   async list(
     nodeCode: string,
     state: SpecialRequestState,
+    issuedSinceInput: Timestamp | undefined,
     pageSize: number,
     pageToken: string,
   ): Promise<{ requests: SpecialRequestEntity[]; nextPageToken: string }> {
-    const checks = new FieldChecks().text('node_code', nodeCode, NODE_CODE_RULES);
+    const checks = new FieldChecks()
+      .text('node_code', nodeCode, NODE_CODE_RULES)
+      .timestamp('issued_since', issuedSinceInput, { required: false });
     const open = openFilterOf(state);
     if (open === 'unknown') checks.add('state', `unknown value ${state}`);
     checks.throwIfAny();
     if (!(await this.nodes.findByCode(nodeCode)))
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
     const filter = open === 'unknown' ? undefined : open;
+    const issuedSince = issuedSinceInput ? fromTimestamp(issuedSinceInput) : undefined;
     const limit = resolvePageSize(pageSize);
-    const filterKey = `special-requests:${nodeCode}:${state}`;
+    const filterKey = `special-requests:${nodeCode}:${state}:${issuedSince?.toISOString() ?? ''}`;
     const after: PagePosition | undefined = this.pageTokens.decode(pageToken, filterKey);
-    const rows = await this.requests.list(nodeCode, filter, limit, after);
+    const rows = await this.requests.list(nodeCode, filter, issuedSince, limit, after);
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { REPORT_SCHEMA_VERSION, cstDateOf, type ReportPayloadV1 } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
-import { fromTimestamp } from '@cinode/grpc';
+import { fromTimestamp, toTimestamp } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
 import {
   ReportKind,
@@ -33,6 +33,13 @@ import { BackgroundLoop } from '../schedule/loop';
 const PAGE_SIZE = 500;
 /** Pages one round reads at most, so a round ends even if the national node pages forever. */
 const MAX_PAGES_PER_ROUND = 200;
+/**
+ * How far before the newest request seen a round starts listing: a request is listed once its issue
+ * commits, which may be a moment after its issue time, so a little overlap catches a late commit.
+ */
+const OVERLAP_MS = 30_000;
+/** Every this many rounds every open request is listed, whatever was seen before. */
+const FULL_SWEEP_EVERY = 12;
 /** The `window` of a special report's entry: it answers a request, not a daily window. */
 export const SPECIAL_WINDOW = 'special';
 
@@ -48,6 +55,9 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
   private readonly logger = new Logger(SpecialRequestWatcher.name);
   private readonly loop: BackgroundLoop;
   private lastFailure = '';
+  /** Issue time of the newest request listed so far (the national node's clock). */
+  private newestIssuedAt: Date | undefined;
+  private rounds = 0;
 
   constructor(
     @InjectConfig() private readonly config: ReportingConfig,
@@ -87,34 +97,62 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     }
   }
 
-  /** One round: every open request without a report gets one. Exposed for tests. */
+  /**
+   * One round: every open request without a report gets one. The open requests are listed first,
+   * then built a page per transaction: a national node that fails half-way through the listing
+   * still has the requests listed before answered. Most rounds list only the requests issued since
+   * shortly before the newest one seen, so a backlog of open requests (built here, not delivered
+   * yet) is not listed again every few seconds; every FULL_SWEEP_EVERY-th round, and the first,
+   * lists them all. Exposed for tests.
+   */
   async round(): Promise<string[]> {
     const nodeCode = await this.identity.ensure();
-    const built: string[] = [];
-    let payload: EncodedPayload | undefined;
+    const sweep = this.rounds % FULL_SWEEP_EVERY === 0 || this.newestIssuedAt === undefined;
+    this.rounds += 1;
+    const issuedSince = sweep
+      ? undefined
+      : toTimestamp(new Date(this.newestIssuedAt!.getTime() - OVERLAP_MS));
+    const fresh: SpecialReportRequest[] = [];
+    let listingFailed: Error | undefined;
     let pageToken = '';
     for (let page = 0; page < MAX_PAGES_PER_ROUND; page++) {
-      const listed = await this.nationalNode.listSpecialReportRequests({
-        nodeCode,
-        state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
-        pageSize: PAGE_SIZE,
-        pageToken,
-      });
+      let listed: { requests: SpecialReportRequest[]; nextPageToken: string };
+      try {
+        listed = await this.nationalNode.listSpecialReportRequests({
+          nodeCode,
+          state: SpecialRequestState.SPECIAL_REQUEST_STATE_OPEN,
+          issuedSince,
+          pageSize: PAGE_SIZE,
+          pageToken,
+        });
+      } catch (error) {
+        listingFailed =
+          error instanceof Error ? error : new Error(`listing failed: ${typeof error}`);
+        break;
+      }
       const known = await this.reports.answeredSpecialRequests(
         listed.requests.map((r) => r.specialRequestId),
       );
-      const fresh = listed.requests.filter((r) => !known.has(r.specialRequestId));
-      if (fresh.length > 0) {
-        // One snapshot of the node's compute for every report of the round.
-        payload ??= await this.payload();
-        const ids = await this.build(fresh, payload);
-        built.push(...ids);
-        this.sender.wake();
+      fresh.push(...listed.requests.filter((r) => !known.has(r.specialRequestId)));
+      for (const request of listed.requests) {
+        const issuedAt = request.issuedAt ? fromTimestamp(request.issuedAt) : undefined;
+        if (issuedAt && (!this.newestIssuedAt || issuedAt > this.newestIssuedAt))
+          this.newestIssuedAt = issuedAt;
       }
       pageToken = listed.nextPageToken;
       if (!pageToken) break;
     }
-    if (built.length > 0) this.logger.log(`built ${built.length} special report(s)`);
+    const built: string[] = [];
+    if (fresh.length > 0) {
+      // One snapshot of the node's compute for every report of the round.
+      const payload = await this.payload();
+      for (let i = 0; i < fresh.length; i += PAGE_SIZE) {
+        built.push(...(await this.build(fresh.slice(i, i + PAGE_SIZE), payload)));
+        this.sender.wake();
+      }
+      this.logger.log(`built ${built.length} special report(s)`);
+    }
+    if (listingFailed) throw listingFailed;
     return built;
   }
 

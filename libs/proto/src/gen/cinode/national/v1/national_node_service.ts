@@ -559,6 +559,12 @@ export interface ListSpecialReportRequestsRequest {
   pageSize: number;
   /** Token from a previous response's `next_page_token`; empty for the first page. */
   pageToken: string;
+  /**
+   * Only requests issued at or after this time, when set: a watcher that has seen the older ones
+   * asks for the new ones only (with some overlap, since a request is listed once its issue
+   * commits, which may be a moment after its `issued_at`).
+   */
+  issuedSince: Timestamp | undefined;
 }
 
 /** Response of ListSpecialReportRequests. */
@@ -3168,7 +3174,7 @@ export const SpecialReportRequest: MessageFns<SpecialReportRequest> = {
 };
 
 function createBaseListSpecialReportRequestsRequest(): ListSpecialReportRequestsRequest {
-  return { nodeCode: "", state: 0, pageSize: 0, pageToken: "" };
+  return { nodeCode: "", state: 0, pageSize: 0, pageToken: "", issuedSince: undefined };
 }
 
 export const ListSpecialReportRequestsRequest: MessageFns<ListSpecialReportRequestsRequest> = {
@@ -3184,6 +3190,9 @@ export const ListSpecialReportRequestsRequest: MessageFns<ListSpecialReportReque
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.issuedSince !== undefined) {
+      Timestamp.encode(message.issuedSince, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3225,6 +3234,14 @@ export const ListSpecialReportRequestsRequest: MessageFns<ListSpecialReportReque
           }
 
           message.pageToken = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.issuedSince = Timestamp.decode(reader, reader.uint32());
           continue;
         }
       }
@@ -3555,8 +3572,8 @@ export interface NationalNodeServiceClient {
    * its `special_request_id`; the request then shows the report and whether it came in time.
    *
    * Errors (reason):
-   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, a negative
-   *   `page_size` or a `page_token` of another listing.
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, an
+   *   `issued_since` out of range, a negative `page_size` or a `page_token` of another listing.
    * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
    */
 
@@ -3703,8 +3720,8 @@ export interface NationalNodeServiceController {
    * its `special_request_id`; the request then shows the report and whether it came in time.
    *
    * Errors (reason):
-   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, a negative
-   *   `page_size` or a `page_token` of another listing.
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed node code, an unknown state, an
+   *   `issued_since` out of range, a negative `page_size` or a `page_token` of another listing.
    * - NOT_FOUND (NODE_NOT_FOUND): the node is not registered.
    */
 

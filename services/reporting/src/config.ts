@@ -94,7 +94,7 @@ const schema = baseServiceSchema.extend({
   /** How often the sender looks for reports due for delivery. */
   DELIVERY_POLL_MS: envInt(1_000, 10, 60_000),
   /** Reports one sender round claims at most. */
-  DELIVERY_BATCH_SIZE: envInt(20, 1, 500),
+  DELIVERY_BATCH_SIZE: envInt(100, 1, 500),
   /** Delay after the first failed attempt; doubled per attempt (with jitter) up to the maximum. */
   DELIVERY_RETRY_INITIAL_MS: envInt(1_000, 10, 600_000),
   DELIVERY_RETRY_MAX_MS: envInt(300_000, 10, 3_600_000),

@@ -11,7 +11,11 @@ import { InjectConfig } from '@cinode/kit';
 import type { ReportingConfig } from '../config';
 import { NationalNodeGateway, type NationalNode } from '../national/national-node.gateway';
 import { NodeIdentityService } from '../national/node-identity.service';
-import { ReportsRepository, type ClaimedReport } from '../reports/reports.repository';
+import {
+  ReportsRepository,
+  type ClaimedReport,
+  type Settlement,
+} from '../reports/reports.repository';
 import { ReportSigner } from '../signing/report-signer';
 import { BackgroundLoop } from '../schedule/loop';
 import { retryDelayMs, verdictOf, type DeliveryVerdict } from './delivery-policy';
@@ -26,6 +30,11 @@ import { retryDelayMs, verdictOf, type DeliveryVerdict } from './delivery-policy
 export class DeliverySender implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliverySender.name);
   private readonly loop: BackgroundLoop;
+  /**
+   * Whether reports may be waiting on a backoff grown while the national node failed; true at
+   * start, since a process that starts cannot know how the last one's attempts ended.
+   */
+  private backlogWaits = true;
 
   constructor(
     @InjectConfig() private readonly config: ReportingConfig,
@@ -55,19 +64,44 @@ export class DeliverySender implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * How long a claim holds before another sender may take the report: the registration calls and
-   * the submission each end by their deadline, and recording the outcome is one short transaction.
-   * A sender that dies mid-call leaves its report to be taken again this much later.
+   * How long a claim holds before another sender may take the report. Once the node is registered
+   * an attempt is one submission, which ends by its deadline, and recording the outcome is one
+   * short transaction; before that the registration calls (two more deadlines) come first. A
+   * sender that dies mid-call leaves its reports to be taken again this much later. (Should a
+   * registration lost at the national node make an attempt outlive its lease, another sender may
+   * submit the report too: the national node is idempotent on the report id.)
    */
   private leaseMs(): number {
-    return 3 * this.config.NATIONAL_NODE_TIMEOUT_MS + 5_000;
+    const calls = this.identity.registered() ? 1 : 3;
+    return calls * this.config.NATIONAL_NODE_TIMEOUT_MS + 5_000;
   }
 
-  /** One round: every due report sent once. Exposed for tests. */
+  /**
+   * One round: every due report sent once, the outcomes recorded in one transaction. When the
+   * national node takes a whole round after failing, the reports waiting on their backoff are made
+   * due at once: it is back, and the backlog drains now instead of at delays grown during the
+   * outage. A round with failures as well (a flaky node) leaves the backoff alone. Exposed for tests.
+   */
   async round(): Promise<number> {
     const claimed = await this.reports.claimDue(this.config.DELIVERY_BATCH_SIZE, this.leaseMs());
-    await Promise.all(claimed.map((report) => this.deliver(report)));
-    if (claimed.length === this.config.DELIVERY_BATCH_SIZE) this.loop.wake();
+    if (claimed.length === 0) return 0;
+    const settlements = await Promise.all(claimed.map((report) => this.attempt(report)));
+    await this.reports.settleMany(settlements);
+    const failed = settlements.filter((s) => s.outcome === 'failed');
+    const delivered = settlements.filter((s) => s.outcome === 'delivered').length;
+    let madeDue = 0;
+    if (failed.length > 0) {
+      this.backlogWaits = true;
+      this.logFailures(failed);
+    } else if (delivered > 0 && this.backlogWaits) {
+      this.backlogWaits = false;
+      madeDue = await this.reports.makeWaitingDue();
+      if (madeDue > 0)
+        this.logger.log(
+          `the national node answers again: ${madeDue} waiting report(s) made due now`,
+        );
+    }
+    if (claimed.length === this.config.DELIVERY_BATCH_SIZE || madeDue > 0) this.loop.wake();
     return claimed.length;
   }
 
@@ -91,7 +125,8 @@ export class DeliverySender implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async deliver(report: ClaimedReport): Promise<void> {
+  /** One attempt of one report: signed, submitted, and what to record of it. */
+  private async attempt(report: ClaimedReport): Promise<Settlement> {
     const nodeCode = await this.nodeCode();
     if (typeof nodeCode !== 'string') return this.retryLater(report, nodeCode.failed);
     const envelope = {
@@ -122,41 +157,67 @@ export class DeliverySender implements OnApplicationBootstrap, OnApplicationShut
         signature,
         signingKeyId: keyId,
       });
-      await this.reports.settle(report.reportId, report.attempt, 'delivered', {
-        grpcStatus: 'OK',
-        error: '',
-        receiptNumber: receipt.receiptNumber,
-        receivedAt: receipt.receivedAt ? fromTimestamp(receipt.receivedAt) : new Date(),
-      });
       this.logger.log(
         `report ${report.reportId} delivered on attempt ${report.attempt}: receipt ${receipt.receiptNumber}`,
       );
+      return {
+        reportId: report.reportId,
+        attempt: report.attempt,
+        outcome: 'delivered',
+        grpcStatus: 'OK',
+        error: '',
+        nextAttemptAt: null,
+        receiptNumber: receipt.receiptNumber,
+        receivedAt: receipt.receivedAt ? fromTimestamp(receipt.receivedAt) : new Date(),
+      };
     } catch (error) {
       const verdict = verdictOf(error);
       if (verdict.kind === 'rejected') {
-        await this.reports.settle(report.reportId, report.attempt, 'rejected', verdict);
         this.logger.error(
           `the national node rejected report ${report.reportId} (${verdict.grpcStatus}): ${verdict.error}`,
         );
-        return;
+        return {
+          reportId: report.reportId,
+          attempt: report.attempt,
+          outcome: 'rejected',
+          grpcStatus: verdict.grpcStatus,
+          error: verdict.error,
+          nextAttemptAt: null,
+          receiptNumber: null,
+          receivedAt: null,
+        };
       }
       if (verdict.reregister) this.identity.reset();
-      await this.retryLater(report, verdict);
+      return this.retryLater(report, verdict);
     }
   }
 
-  private async retryLater(report: ClaimedReport, verdict: DeliveryVerdict): Promise<void> {
+  private retryLater(report: ClaimedReport, verdict: DeliveryVerdict): Settlement {
     const delay = retryDelayMs(report.attempt, {
       initialMs: this.config.DELIVERY_RETRY_INITIAL_MS,
       maxMs: this.config.DELIVERY_RETRY_MAX_MS,
     });
-    await this.reports.settle(report.reportId, report.attempt, 'failed', {
+    return {
+      reportId: report.reportId,
+      attempt: report.attempt,
+      outcome: 'failed',
       grpcStatus: verdict.grpcStatus,
       error: verdict.error,
       nextAttemptAt: new Date(Date.now() + delay),
-    });
+      receiptNumber: null,
+      receivedAt: null,
+    };
+  }
+
+  /** One warning per round, not per report: an outage fails every report of every round. */
+  private logFailures(failed: readonly Settlement[]): void {
+    const byStatus = new Map<string, number>();
+    for (const f of failed)
+      byStatus.set(f.grpcStatus || 'error', (byStatus.get(f.grpcStatus || 'error') ?? 0) + 1);
+    const delays = failed.map((f) => (f.nextAttemptAt?.getTime() ?? Date.now()) - Date.now());
     this.logger.warn(
-      `report ${report.reportId} attempt ${report.attempt} failed (${verdict.grpcStatus || 'error'}), next in ${delay} ms: ${verdict.error}`,
+      `${failed.length} report(s) failed (${[...byStatus].map(([k, n]) => `${k} x${n}`).join(', ')}), ` +
+        `next attempts in ${Math.max(0, Math.min(...delays))}-${Math.max(...delays)} ms: ${failed[0].error}`,
     );
   }
 }

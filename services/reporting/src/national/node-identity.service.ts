@@ -47,6 +47,11 @@ export class NodeIdentityService {
     return node.nodeCode;
   }
 
+  /** Whether this process has registered the node and its key (its node code is known). */
+  registered(): boolean {
+    return this.nodeCode !== undefined;
+  }
+
   /** Forgets the registration, so the next send registers again (the national node lost it). */
   reset(): void {
     this.nodeCode = undefined;

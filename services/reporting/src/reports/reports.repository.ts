@@ -18,6 +18,20 @@ export interface ClaimedReport {
   attempt: number;
 }
 
+/** The outcome of one attempt, as the sender records it. */
+export interface Settlement {
+  reportId: string;
+  attempt: number;
+  outcome: Exclude<AttemptOutcomeName, 'in_flight' | 'interrupted'>;
+  grpcStatus: string;
+  error: string;
+  /** A failed attempt: when to try next. */
+  nextAttemptAt: Date | null;
+  /** A delivered one: the receipt. */
+  receiptNumber: string | null;
+  receivedAt: Date | null;
+}
+
 interface ClaimedRow {
   report_id: string;
   kind: number;
@@ -145,47 +159,74 @@ export class ReportsRepository {
     });
   }
 
-  /** Settles one attempt and, when the report still belongs to it, the report. */
-  async settle(
-    reportId: string,
-    attempt: number,
-    outcome: Exclude<AttemptOutcomeName, 'in_flight' | 'interrupted'>,
-    detail: {
-      grpcStatus: string;
-      error: string;
-      nextAttemptAt?: Date;
-      receiptNumber?: string;
-      receivedAt?: Date;
-    },
-  ): Promise<void> {
+  /**
+   * Settles the attempts of one sender round in one transaction, and each report its attempt still
+   * holds: a receipt delivers it whichever attempt brought it; a refusal or a failure applies only
+   * while the report is pending and no later attempt has claimed it.
+   */
+  async settleMany(settlements: readonly Settlement[]): Promise<void> {
+    if (settlements.length === 0) return;
+    const of = <K extends keyof Settlement>(key: K, outcome?: Settlement['outcome']) =>
+      settlements.filter((s) => !outcome || s.outcome === outcome).map((s) => s[key]);
     await this.uow.run(async (tx) => {
       await tx.manager.query(
-        `UPDATE report_delivery_attempt SET outcome = $3, finished_at = now(), grpc_status = $4, error = $5
-          WHERE report_id = $1 AND attempt = $2`,
-        [reportId, attempt, outcome, detail.grpcStatus, detail.error],
+        `UPDATE report_delivery_attempt a
+            SET outcome = t.outcome, finished_at = now(), grpc_status = t.grpc_status, error = t.error
+           FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::varchar[], $5::text[])
+                AS t(report_id, attempt, outcome, grpc_status, error)
+          WHERE a.report_id = t.report_id AND a.attempt = t.attempt`,
+        [of('reportId'), of('attempt'), of('outcome'), of('grpcStatus'), of('error')],
       );
-      if (outcome === 'delivered') {
-        // A receipt is the truth whichever attempt brought it: the report is delivered.
+      if (settlements.some((s) => s.outcome === 'delivered'))
         await tx.manager.query(
-          `UPDATE node_report SET state = 'delivered', receipt_number = $2, received_at = $3,
-                  delivered_at = COALESCE(delivered_at, now()), next_attempt_at = NULL, last_error = ''
-            WHERE report_id = $1 AND state <> 'missed'`,
-          [reportId, detail.receiptNumber, detail.receivedAt],
+          `UPDATE node_report r
+              SET state = 'delivered', receipt_number = t.receipt_number, received_at = t.received_at,
+                  delivered_at = COALESCE(r.delivered_at, now()), next_attempt_at = NULL, last_error = ''
+             FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[]) AS t(report_id, receipt_number, received_at)
+            WHERE r.report_id = t.report_id AND r.state <> 'missed'`,
+          [
+            of('reportId', 'delivered'),
+            of('receiptNumber', 'delivered'),
+            of('receivedAt', 'delivered'),
+          ],
         );
-      } else if (outcome === 'rejected') {
+      if (settlements.some((s) => s.outcome === 'rejected'))
         await tx.manager.query(
-          `UPDATE node_report SET state = 'rejected', next_attempt_at = NULL, last_error = $3
-            WHERE report_id = $1 AND attempts = $2 AND state = 'pending'`,
-          [reportId, attempt, detail.error],
+          `UPDATE node_report r SET state = 'rejected', next_attempt_at = NULL, last_error = t.error
+             FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(report_id, attempt, error)
+            WHERE r.report_id = t.report_id AND r.attempts = t.attempt AND r.state = 'pending'`,
+          [of('reportId', 'rejected'), of('attempt', 'rejected'), of('error', 'rejected')],
         );
-      } else {
+      if (settlements.some((s) => s.outcome === 'failed'))
         await tx.manager.query(
-          `UPDATE node_report SET next_attempt_at = $3, last_error = $4
-            WHERE report_id = $1 AND attempts = $2 AND state = 'pending'`,
-          [reportId, attempt, detail.nextAttemptAt, detail.error],
+          `UPDATE node_report r SET next_attempt_at = t.next_attempt_at, last_error = t.error
+             FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[])
+                  AS t(report_id, attempt, next_attempt_at, error)
+            WHERE r.report_id = t.report_id AND r.attempts = t.attempt AND r.state = 'pending'`,
+          [
+            of('reportId', 'failed'),
+            of('attempt', 'failed'),
+            of('nextAttemptAt', 'failed'),
+            of('error', 'failed'),
+          ],
         );
-      }
     });
+  }
+
+  /**
+   * Makes every pending report that waits on its backoff due now, except those with an attempt in
+   * flight (their sender, or its lease, decides): the national node answers again after failing,
+   * so the backlog need not sit out delays grown during the outage. The number made due.
+   */
+  async makeWaitingDue(): Promise<number> {
+    const result: unknown = await this.uow.manager().query(
+      `UPDATE node_report r SET next_attempt_at = now()
+        WHERE r.state = 'pending' AND r.next_attempt_at > now()
+          AND NOT EXISTS (SELECT 1 FROM report_delivery_attempt a
+                           WHERE a.report_id = r.report_id AND a.outcome = 'in_flight')`,
+    );
+    const [, affected] = result as [unknown[], number];
+    return affected;
   }
 
   async find(

@@ -42,6 +42,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
   '/cinode.market.v1.MarketService/PlaceOrder': ['user', 'reseller'],
   '/cinode.market.v1.MarketService/SubmitDemand': ['user', 'reseller'],
   '/cinode.national.v1.NationalNodeAdminService/GetFaultInjection': ['operator'],
+  '/cinode.national.v1.NationalNodeAdminService/IssueSpecialReportRequest': ['operator'],
   '/cinode.national.v1.NationalNodeAdminService/SetFaultInjection': ['operator'],
   '/cinode.national.v1.NationalNodeService/FileIdentifier': ['service'],
   '/cinode.national.v1.NationalNodeService/GetIdentifierFiling': [
@@ -63,6 +64,11 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
     'service',
   ],
   '/cinode.national.v1.NationalNodeService/ListReports': ['operator', 'regulator', 'service'],
+  '/cinode.national.v1.NationalNodeService/ListSpecialReportRequests': [
+    'operator',
+    'regulator',
+    'service',
+  ],
   '/cinode.national.v1.NationalNodeService/RegisterNode': ['service'],
   '/cinode.national.v1.NationalNodeService/RegisterReportSigningKey': ['service'],
   '/cinode.national.v1.NationalNodeService/SubmitReport': ['service'],

@@ -1,6 +1,6 @@
 import { exampleReportPayload } from '@cinode/contracts';
-import { ConfigError } from '@cinode/config';
-import { loadReportingConfig } from './config';
+import { ConfigError, redactConfig } from '@cinode/config';
+import { loadReportingConfig, reportingConfigDefinition } from './config';
 
 const required = {
   DATABASE_URL: 'postgres://cinode@localhost:5432/reporting',
@@ -26,6 +26,19 @@ describe('reporting configuration', () => {
     expect(config.REPORT_BASE_INFO_JSON).toEqual(exampleReportPayload().base);
     expect(config.REPORT_WINDOW).toEqual({ name: 'morning', startMinute: 420, endMinute: 480 });
     expect(config.DELIVERY_RETRY_MAX_MS).toBe(300_000);
+  });
+
+  it('never logs the base information: it names persons, their mobiles and e-mail addresses', () => {
+    const config = loadReportingConfig(required);
+    const logged = JSON.stringify(redactConfig(config, reportingConfigDefinition.secrets ?? []));
+    const base = exampleReportPayload().base;
+    expect(logged).toContain('"REPORT_BASE_INFO_JSON":"[redacted]"');
+    for (const value of [
+      base.responsible_person.name,
+      base.responsible_person.mobile,
+      base.contact_person.email,
+    ])
+      expect(logged).not.toContain(value);
   });
 
   it('requires the base information, and names each bad field of it', () => {

@@ -111,6 +111,12 @@ const schema = baseServiceSchema.extend({
 export type ReportingConfig = z.infer<typeof schema>;
 
 export const SECRET_KEYS = ['REPORT_KEY_ENCRYPTION_KEY'] as const;
+/**
+ * Keys holding personal data: the base information names the responsible and contact persons with
+ * their mobile numbers and e-mail addresses. Never logged, like the secrets (the start-up log shows
+ * "[redacted]"; a bad field is still named by its path).
+ */
+export const PERSONAL_DATA_KEYS = ['REPORT_BASE_INFO_JSON'] as const;
 
 function rules(config: ReportingConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = clientTlsProblems(config, 'NATIONAL_NODE');
@@ -132,7 +138,7 @@ function rules(config: ReportingConfig): ConfigProblem[] {
 export const reportingConfigDefinition: ServiceConfigDefinition<typeof schema> = {
   service: SERVICE_NAME,
   schema,
-  secrets: SECRET_KEYS,
+  secrets: [...SECRET_KEYS, ...PERSONAL_DATA_KEYS],
   rules,
 };
 

@@ -26,6 +26,11 @@ export interface Caller {
   tenant: string;
   tokenId: string;
   expiresAt: Date;
+  /**
+   * `kid` of the key that signed the token. A peer that serves several nodes (the national node)
+   * tells them apart by it: each node signs its service tokens with its own key.
+   */
+  signingKeyId?: string;
 }
 
 export function hasRole(caller: Caller, ...roles: Role[]): boolean {

@@ -33,7 +33,7 @@ describe(TokenVerifier.name, () => {
     verifier = new TokenVerifier({ keys: [key.publicJwk] }, SETTINGS);
   });
 
-  it('verifies what the issuer signs, round-tripping subject, roles, tenant and expiry', async () => {
+  it('verifies what the issuer signs, round-tripping subject, roles, tenant, expiry and signing key', async () => {
     const before = Math.floor(Date.now() / 1000);
     const token = await issuer.issue({
       subject: 'p-1',
@@ -42,7 +42,12 @@ describe(TokenVerifier.name, () => {
       ttlSeconds: 120,
     });
     const caller = await verifier.verify(token);
-    expect(caller).toMatchObject({ subject: 'p-1', roles: ['provider', 'user'], tenant: 't-9' });
+    expect(caller).toMatchObject({
+      subject: 'p-1',
+      roles: ['provider', 'user'],
+      tenant: 't-9',
+      signingKeyId: 'k1',
+    });
     expect(caller.tokenId).toMatch(/^[0-9a-f-]{36}$/);
     expect(caller.expiresAt.getTime() / 1000).toBeGreaterThanOrEqual(before + 120);
     expect(caller.expiresAt.getTime() / 1000).toBeLessThanOrEqual(

@@ -177,6 +177,7 @@ export class TokenVerifier {
       tenant: typeof payload.tenant === 'string' ? payload.tenant : String(payload.sub),
       tokenId: String(payload.jti),
       expiresAt: new Date((payload.exp ?? 0) * 1000),
+      signingKeyId: signer?.kid,
     };
     return { caller, signer };
   }

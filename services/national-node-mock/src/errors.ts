@@ -7,6 +7,8 @@ export enum ErrorReason {
   /** RegisterNode: the node key is registered with another type or region. */
   NODE_KEY_CONFLICT = 'NODE_KEY_CONFLICT',
   NODE_NOT_REGISTERED = 'NODE_NOT_REGISTERED',
+  /** The node was registered with another node's service key: this caller cannot act for it. */
+  NODE_NOT_OWNED = 'NODE_NOT_OWNED',
   IDENTIFIER_OUTSIDE_PREFIX = 'IDENTIFIER_OUTSIDE_PREFIX',
   /** FileIdentifier: the identifier is filed already with other content. */
   IDENTIFIER_ALREADY_FILED = 'IDENTIFIER_ALREADY_FILED',

@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { addCstDays, cstDateOf, exampleReportPayload, windowAt } from '@cinode/contracts';
-import { createGrpcClient, fromTimestamp, toTimestamp } from '@cinode/grpc';
+import { NATIONAL_NODE_AUDIENCE, TokenIssuer, generateSigningKey } from '@cinode/auth';
+import { createGrpcClient, fromTimestamp, toTimestamp, type GrpcClient } from '@cinode/grpc';
 import {
   IdentifiedObjectType,
   NodeType,
@@ -14,6 +15,7 @@ import {
   type NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import {
+  TEST_TOKEN_SETTINGS,
   createTestAuth,
   createTestDatabase,
   expectGrpcError,
@@ -825,6 +827,102 @@ describe('national node mock: special report requests', () => {
       }),
       GrpcStatus.UNAVAILABLE,
     );
+  });
+});
+
+describe('national node mock: each node acts only for itself', () => {
+  let other: MockUnderTest;
+  let otherNode: GrpcClient<NationalNodeServiceClient>;
+
+  beforeAll(async () => {
+    // A second node: its services sign with a service key of its own, which the mock also accepts.
+    const otherKey = await generateSigningKey('other-node-service-key', 'service');
+    const keys = JSON.parse(auth.publicKeys) as { keys: object[] };
+    other = await startMock(databaseUrl, auth, {
+      AUTH_JWT_PUBLIC_KEYS: JSON.stringify({ keys: [...keys.keys, otherKey.publicJwk] }),
+    });
+    const token = await new TokenIssuer(otherKey, TEST_TOKEN_SETTINGS).issue({
+      subject: 'identifier',
+      roles: ['service'],
+      ttlSeconds: 300,
+      audience: NATIONAL_NODE_AUDIENCE,
+    });
+    otherNode = createGrpcClient<NationalNodeServiceClient>(
+      'cinode.national.v1.NationalNodeService',
+      { address: other.address, credentials: plaintext(), token: () => token },
+    );
+  });
+
+  afterAll(async () => {
+    otherNode?.close();
+    await other?.stop();
+  });
+
+  it("refuses another node's service changing or reading the node, and lets the national node's staff read it", async () => {
+    const node = await registerNode({ nodeKey: `owned-${randomUUID()}` });
+    const signer = await registerSigner(other.node, node.nodeCode);
+    const report = signer.sign(reportRequest(node.nodeCode, randomUUID(), exampleReportPayload()));
+    await other.node.api.submitReport(report);
+
+    // Registering the same node key again, a signing key, a report, a filing: NODE_NOT_OWNED.
+    const refusals = [
+      otherNode.api.registerNode({
+        nodeKey: node.nodeKey,
+        name: node.name,
+        nodeType: node.nodeType,
+        regionCode: node.regionCode,
+        operatorName: node.operatorName,
+        endpoint: '',
+      }),
+      otherNode.api.registerReportSigningKey({
+        nodeCode: node.nodeCode,
+        publicKey: rawPublicKey(generateKeyPairSync('ed25519').publicKey),
+      }),
+      otherNode.api.submitReport(
+        signer.sign(reportRequest(node.nodeCode, randomUUID(), exampleReportPayload())),
+      ),
+      otherNode.api.fileIdentifier(filingRequest(node.nodeCode, `${node.identifierPrefix}.RP.1`)),
+    ];
+    for (const call of refusals) {
+      const refused = await expectGrpcError(call, GrpcStatus.PERMISSION_DENIED);
+      expect(refused.status?.errorInfo?.reason).toBe('NODE_NOT_OWNED');
+    }
+
+    // Its reads see nothing of the node.
+    for (const call of [
+      otherNode.api.getNode({ nodeCode: node.nodeCode }),
+      otherNode.api.getReport({ reportId: report.reportId }),
+      otherNode.api.listReportingCompliance({
+        nodeCode: node.nodeCode,
+        startDate: cstDateOf(new Date()),
+        endDate: '',
+      }),
+      otherNode.api.listSpecialReportRequests({
+        nodeCode: node.nodeCode,
+        state: SpecialRequestState.SPECIAL_REQUEST_STATE_UNSPECIFIED,
+        issuedSince: undefined,
+        pageSize: 10,
+        pageToken: '',
+      }),
+    ])
+      await expectGrpcError(call, GrpcStatus.NOT_FOUND);
+    const listed = await otherNode.api.listReports({
+      nodeCode: '',
+      kind: 0,
+      pageSize: 500,
+      pageToken: '',
+    });
+    expect(listed.reports.filter((r) => r.nodeCode === node.nodeCode)).toEqual([]);
+    const nodes = await otherNode.api.listNodes({ pageSize: 500, pageToken: '' });
+    expect(nodes.nodes.map((n) => n.nodeCode)).not.toContain(node.nodeCode);
+
+    // Its own services and the national node's operators still see it.
+    expect((await other.node.api.getReport({ reportId: report.reportId })).report?.nodeCode).toBe(
+      node.nodeCode,
+    );
+    expect(
+      (await other.operatorReads.api.getReport({ reportId: report.reportId })).report?.nodeCode,
+    ).toBe(node.nodeCode);
   });
 });
 

@@ -1,7 +1,8 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { ReadOnly } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import type {
   ListReportingComplianceRequest,
@@ -25,8 +26,14 @@ export class ComplianceGrpcController
   @ReadOnly()
   async listReportingCompliance(
     request: ListReportingComplianceRequest,
+    metadata: Metadata,
   ): Promise<ListReportingComplianceResponse> {
-    const days = await this.compliance.list(request.nodeCode, request.startDate, request.endDate);
+    const days = await this.compliance.list(
+      request.nodeCode,
+      request.startDate,
+      request.endDate,
+      callerOf(metadata),
+    );
     return {
       days: days.map((d) => ({
         date: d.date,

@@ -8,6 +8,8 @@ import {
   windowBounds,
 } from '@cinode/contracts';
 import { ErrorReason } from '../errors';
+import type { Caller } from '@cinode/auth';
+import { actsFor } from '../nodes/node-access';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import {
@@ -68,7 +70,12 @@ export class ComplianceService {
     private readonly specialRequests: SpecialRequestsRepository,
   ) {}
 
-  async list(nodeCode: string, startDate: string, endDateInput: string): Promise<DayOutcome[]> {
+  async list(
+    nodeCode: string,
+    startDate: string,
+    endDateInput: string,
+    caller: Caller,
+  ): Promise<DayOutcome[]> {
     const checks = new FieldChecks().text('node_code', nodeCode, NODE_CODE_RULES);
     const endDate = endDateInput || startDate;
     const start = parseDate(checks, 'start_date', startDate);
@@ -80,7 +87,9 @@ export class ComplianceService {
         checks.add('end_date', `must be at most ${MAX_COMPLIANCE_DAYS} days from start_date`);
     }
     checks.throwIfAny();
-    if (!(await this.nodes.findByCode(nodeCode)))
+    const node = await this.nodes.findByCode(nodeCode);
+    // A node's service sees only its own node's record.
+    if (!node || !actsFor(caller, node))
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
 
     const from = cstMidnight(startDate);

@@ -1,7 +1,8 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited, ReadOnly } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import type {
   FileIdentifierRequest,
   FileIdentifierResponse,
@@ -31,8 +32,11 @@ export class FilingsGrpcController
   @GrpcMethod(SERVICE, 'FileIdentifier')
   @AllowRoles('service')
   @Audited('identifier', 'identifier')
-  async fileIdentifier(request: FileIdentifierRequest): Promise<FileIdentifierResponse> {
-    const { filing, created } = await this.filings.file(request);
+  async fileIdentifier(
+    request: FileIdentifierRequest,
+    metadata: Metadata,
+  ): Promise<FileIdentifierResponse> {
+    const { filing, created } = await this.filings.file(request, callerOf(metadata));
     return { filing: toFilingMessage(filing), created };
   }
 
@@ -41,8 +45,11 @@ export class FilingsGrpcController
   @ReadOnly()
   async getIdentifierFiling(
     request: GetIdentifierFilingRequest,
+    metadata: Metadata,
   ): Promise<GetIdentifierFilingResponse> {
-    return { filing: toFilingMessage(await this.filings.get(request.identifier)) };
+    return {
+      filing: toFilingMessage(await this.filings.get(request.identifier, callerOf(metadata))),
+    };
   }
 
   @GrpcMethod(SERVICE, 'ListIdentifierFilings')
@@ -50,11 +57,13 @@ export class FilingsGrpcController
   @ReadOnly()
   async listIdentifierFilings(
     request: ListIdentifierFilingsRequest,
+    metadata: Metadata,
   ): Promise<ListIdentifierFilingsResponse> {
     const { filings, nextPageToken } = await this.filings.list(
       request.nodeCode,
       request.pageSize,
       request.pageToken,
+      callerOf(metadata),
     );
     return { filings: filings.map(toFilingMessage), nextPageToken };
   }

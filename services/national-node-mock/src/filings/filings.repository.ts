@@ -48,6 +48,7 @@ export class FilingsRepository {
     nodeCode: string,
     limit: number,
     after: PagePosition | undefined,
+    ownerKeyId?: string,
   ): Promise<IdentifierFilingEntity[]> {
     const query = this.uow
       .manager()
@@ -57,6 +58,11 @@ export class FilingsRepository {
       .addOrderBy('f.identifier', 'ASC')
       .limit(limit + 1);
     if (nodeCode) query.andWhere('f.node_code = :nodeCode', { nodeCode });
+    if (ownerKeyId !== undefined)
+      query.andWhere(
+        'f.node_code IN (SELECT node_code FROM national_node WHERE owner_key_id = :ownerKeyId)',
+        { ownerKeyId },
+      );
     if (after) {
       query.andWhere('(f.filed_at, f.identifier) > (:after, :afterId)', {
         after: after.after,

@@ -16,6 +16,8 @@ import {
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
+import type { Caller } from '@cinode/auth';
+import { actsFor, assertActsFor, ownerScopeOf } from '../nodes/node-access';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { FilingsRepository } from './filings.repository';
 import type { IdentifierFilingEntity } from './identifier-filing.entity';
@@ -43,6 +45,7 @@ export class FilingsService {
 
   async file(
     request: FileIdentifierRequest,
+    caller: Caller,
   ): Promise<{ filing: IdentifierFilingEntity; created: boolean }> {
     const checks = new FieldChecks()
       .text('node_code', request.nodeCode, NODE_CODE_RULES)
@@ -71,6 +74,7 @@ export class FilingsService {
         `node ${request.nodeCode} is not registered`,
       );
     }
+    assertActsFor(caller, node);
     const identifier = request.identifier.toUpperCase();
     if (
       !identifier.startsWith(`${node.identifierPrefix}.`) ||
@@ -118,10 +122,11 @@ export class FilingsService {
       },
     );
     if (outcome.created) return { filing: outcome.result, created: true };
-    return { filing: await this.get(outcome.objectId), created: false };
+    return { filing: await this.get(outcome.objectId, caller), created: false };
   }
 
-  async get(identifier: string): Promise<IdentifierFilingEntity> {
+  /** One filing; a node's service sees only its own node's (another's is not found). */
+  async get(identifier: string, caller: Caller): Promise<IdentifierFilingEntity> {
     new FieldChecks()
       .text('identifier', identifier, {
         max: 128,
@@ -130,7 +135,8 @@ export class FilingsService {
       })
       .throwIfAny();
     const filing = await this.filings.find(identifier.toUpperCase());
-    if (!filing)
+    const node = filing && (await this.nodes.findByCode(filing.nodeCode));
+    if (!filing || !node || !actsFor(caller, node))
       throw new NotFoundError(
         ErrorReason.FILING_NOT_FOUND,
         `identifier ${identifier} is not filed`,
@@ -142,16 +148,19 @@ export class FilingsService {
     nodeCode: string,
     pageSize: number,
     pageToken: string,
+    caller: Caller,
   ): Promise<{ filings: IdentifierFilingEntity[]; nextPageToken: string }> {
     new FieldChecks()
       .text('node_code', nodeCode, { ...NODE_CODE_RULES, required: false })
       .throwIfAny();
     const limit = resolvePageSize(pageSize);
-    const filterKey = `filings:${nodeCode}`;
+    const owner = ownerScopeOf(caller);
+    const filterKey = `filings:${nodeCode}:${owner ?? ''}`;
     const rows = await this.filings.list(
       nodeCode,
       limit,
       this.pageTokens.decode(pageToken, filterKey),
+      owner,
     );
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,

@@ -35,4 +35,11 @@ export class NodeEntity {
 
   @Column({ name: 'registered_at', type: 'timestamptz' })
   registeredAt!: Date;
+
+  /**
+   * `kid` of the service key whose token registered the node: only tokens signed by it act for the
+   * node. '' for a node registered before nodes were bound; its next RegisterNode binds it.
+   */
+  @Column({ name: 'owner_key_id', type: 'varchar', length: 128, default: '' })
+  ownerKeyId!: string;
 }

@@ -1,7 +1,8 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited, ReadOnly } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import type {
   GetNodeRequest,
   GetNodeResponse,
@@ -27,23 +28,30 @@ export class NodesGrpcController
   @GrpcMethod(SERVICE, 'RegisterNode')
   @AllowRoles('service')
   @Audited('node', 'created', 'node.nodeCode')
-  async registerNode(request: RegisterNodeRequest): Promise<RegisterNodeResponse> {
-    const { node, created } = await this.nodes.register(request);
+  async registerNode(
+    request: RegisterNodeRequest,
+    metadata: Metadata,
+  ): Promise<RegisterNodeResponse> {
+    const { node, created } = await this.nodes.register(request, callerOf(metadata));
     return { node: toNodeMessage(node), created };
   }
 
   @GrpcMethod(SERVICE, 'GetNode')
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
-  async getNode(request: GetNodeRequest): Promise<GetNodeResponse> {
-    return { node: toNodeMessage(await this.nodes.get(request.nodeCode)) };
+  async getNode(request: GetNodeRequest, metadata: Metadata): Promise<GetNodeResponse> {
+    return { node: toNodeMessage(await this.nodes.get(request.nodeCode, callerOf(metadata))) };
   }
 
   @GrpcMethod(SERVICE, 'ListNodes')
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
-  async listNodes(request: ListNodesRequest): Promise<ListNodesResponse> {
-    const { nodes, nextPageToken } = await this.nodes.list(request.pageSize, request.pageToken);
+  async listNodes(request: ListNodesRequest, metadata: Metadata): Promise<ListNodesResponse> {
+    const { nodes, nextPageToken } = await this.nodes.list(
+      request.pageSize,
+      request.pageToken,
+      callerOf(metadata),
+    );
     return { nodes: nodes.map(toNodeMessage), nextPageToken };
   }
 }

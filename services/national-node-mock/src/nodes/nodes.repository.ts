@@ -19,8 +19,10 @@ export class NodesRepository {
     const rows: unknown[] = await tx.manager.query(
       `WITH code AS (SELECT $1::text || lpad(nextval('national_node_code_seq')::text, 4, '0') AS value)
        INSERT INTO national_node
-         (node_code, identifier_prefix, node_key, name, node_type, region_code, operator_name, endpoint, registered_at)
-       SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()) FROM code
+         (node_code, identifier_prefix, node_key, name, node_type, region_code, operator_name, endpoint,
+          registered_at, owner_key_id)
+       SELECT code.value, $2::text || '.' || code.value, $3, $4, $5, $6, $7, $8,
+              date_trunc('milliseconds', now()), $9 FROM code
        RETURNING node_code`,
       [
         typeLetter,
@@ -31,6 +33,7 @@ export class NodesRepository {
         node.regionCode,
         node.operatorName,
         node.endpoint,
+        node.ownerKeyId,
       ],
     );
     const code = (rows[0] as { node_code?: string } | undefined)?.node_code;
@@ -45,8 +48,21 @@ export class NodesRepository {
     );
   }
 
-  /** One page in registration order; fetches one extra row to know whether another page exists. */
-  list(limit: number, after: PagePosition | undefined): Promise<NodeEntity[]> {
+  /** Binds a node registered before nodes were bound to the key of its next registration. */
+  async adopt(nodeCode: string, ownerKeyId: string): Promise<void> {
+    await this.uow
+      .manager()
+      .query(
+        `UPDATE national_node SET owner_key_id = $2 WHERE node_code = $1 AND owner_key_id = ''`,
+        [nodeCode, ownerKeyId],
+      );
+  }
+
+  /**
+   * One page in registration order (only the nodes of `ownerKeyId` when given); fetches one extra
+   * row to know whether another page exists.
+   */
+  list(limit: number, after: PagePosition | undefined, ownerKeyId?: string): Promise<NodeEntity[]> {
     const query = this.uow
       .manager()
       .getRepository(NodeEntity)
@@ -54,8 +70,9 @@ export class NodesRepository {
       .orderBy('n.registered_at', 'ASC')
       .addOrderBy('n.node_code', 'ASC')
       .limit(limit + 1);
+    if (ownerKeyId !== undefined) query.andWhere('n.owner_key_id = :ownerKeyId', { ownerKeyId });
     if (after) {
-      query.where('(n.registered_at, n.node_code) > (:after, :afterId)', {
+      query.andWhere('(n.registered_at, n.node_code) > (:after, :afterId)', {
         after: after.after,
         afterId: after.afterId,
       });

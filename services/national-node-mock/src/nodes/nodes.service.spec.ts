@@ -1,4 +1,11 @@
-import { AlreadyExistsError, ValidationError, PageTokens } from '@cinode/common';
+import type { Caller } from '@cinode/auth';
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  PermissionDeniedError,
+  ValidationError,
+  PageTokens,
+} from '@cinode/common';
 import {
   NodeType,
   type RegisterNodeRequest,
@@ -29,9 +36,31 @@ class FakeNodesRepository {
   }
 
   findByCode(nodeCode: string): Promise<NodeEntity | undefined> {
-    return Promise.resolve(this.rows.find((r) => r.nodeCode === nodeCode));
+    const row = this.rows.find((r) => r.nodeCode === nodeCode);
+    return Promise.resolve(row && { ...row });
+  }
+
+  adopt(nodeCode: string, ownerKeyId: string): Promise<void> {
+    const row = this.rows.find((r) => r.nodeCode === nodeCode);
+    if (row && row.ownerKeyId === '') row.ownerKeyId = ownerKeyId;
+    return Promise.resolve();
   }
 }
+
+/** A node's own service, calling with a token signed by that node's service key. */
+function nodeService(signingKeyId: string): Caller {
+  return {
+    subject: 'identifier',
+    roles: ['service'],
+    tenant: 'identifier',
+    tokenId: 't',
+    expiresAt: new Date(Date.now() + 60_000),
+    signingKeyId,
+  };
+}
+
+const asNode = nodeService('node-a-key');
+const operator: Caller = { ...asNode, roles: ['operator'], signingKeyId: 'national-staff-key' };
 
 const request: RegisterNodeRequest = {
   nodeKey: 'install-1',
@@ -56,7 +85,7 @@ function subject(): { nodes: NodesService; repository: FakeNodesRepository } {
 describe(NodesService.name, () => {
   it('gives industry nodes an I code under the national prefix', async () => {
     const { nodes } = subject();
-    const { node, created } = await nodes.register(request);
+    const { node, created } = await nodes.register(request, asNode);
     expect(created).toBe(true);
     expect(node.nodeCode).toBe('I0001');
     expect(node.identifierPrefix).toBe('CN.I0001');
@@ -64,16 +93,16 @@ describe(NodesService.name, () => {
 
   it('returns the existing registration for a retried key', async () => {
     const { nodes, repository } = subject();
-    await nodes.register(request);
-    const again = await nodes.register(request);
+    await nodes.register(request, asNode);
+    const again = await nodes.register(request, asNode);
     expect(again.created).toBe(false);
     expect(repository.rows).toHaveLength(1);
   });
 
   it('rejects a retried key with a different node type, naming the registered node', async () => {
     const { nodes } = subject();
-    const first = await nodes.register(request);
-    const refused = nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL });
+    const first = await nodes.register(request, asNode);
+    const refused = nodes.register({ ...request, nodeType: NodeType.NODE_TYPE_REGIONAL }, asNode);
     await expect(refused).rejects.toBeInstanceOf(AlreadyExistsError);
     await expect(refused).rejects.toMatchObject({
       reason: 'NODE_KEY_CONFLICT',
@@ -83,8 +112,35 @@ describe(NodesService.name, () => {
 
   it('rejects an unknown node type value', async () => {
     const { nodes } = subject();
-    await expect(nodes.register({ ...request, nodeType: 9 as NodeType })).rejects.toBeInstanceOf(
-      ValidationError,
+    await expect(
+      nodes.register({ ...request, nodeType: 9 as NodeType }, asNode),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("binds a node to the service key that registered it: another node's key cannot take it over", async () => {
+    const { nodes, repository } = subject();
+    const { node } = await nodes.register(request, asNode);
+    expect(repository.rows[0].ownerKeyId).toBe('node-a-key');
+    await expect(nodes.register(request, nodeService('node-b-key'))).rejects.toMatchObject({
+      reason: 'NODE_NOT_OWNED',
+    });
+    await expect(nodes.register(request, nodeService('node-b-key'))).rejects.toBeInstanceOf(
+      PermissionDeniedError,
     );
+    // Reads: another node's service does not see it; the national node's staff do.
+    await expect(nodes.get(node.nodeCode, nodeService('node-b-key'))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect((await nodes.get(node.nodeCode, operator)).nodeCode).toBe(node.nodeCode);
+    expect((await nodes.get(node.nodeCode, asNode)).nodeCode).toBe(node.nodeCode);
+  });
+
+  it('binds a node registered before nodes were bound to the key of its next registration', async () => {
+    const { nodes, repository } = subject();
+    await nodes.register(request, asNode);
+    repository.rows[0].ownerKeyId = '';
+    const again = await nodes.register(request, nodeService('node-c-key'));
+    expect(again.node.ownerKeyId).toBe('node-c-key');
+    await expect(nodes.register(request, asNode)).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 });

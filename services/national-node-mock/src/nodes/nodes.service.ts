@@ -16,6 +16,8 @@ import { InjectConfig } from '@cinode/kit';
 import type { MockConfig } from '../config';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
+import type { Caller } from '@cinode/auth';
+import { actsFor, assertActsFor, ownerScopeOf } from './node-access';
 import type { NodeEntity } from './node.entity';
 import { NodesRepository } from './nodes.repository';
 
@@ -51,7 +53,10 @@ export class NodesService {
     private readonly pageTokens: PageTokens,
   ) {}
 
-  async register(request: RegisterNodeRequest): Promise<{ node: NodeEntity; created: boolean }> {
+  async register(
+    request: RegisterNodeRequest,
+    caller: Caller,
+  ): Promise<{ node: NodeEntity; created: boolean }> {
     new FieldChecks()
       .text('node_key', request.nodeKey, {
         max: 128,
@@ -79,6 +84,7 @@ export class NodesService {
       regionCode: request.regionCode,
       operatorName: request.operatorName,
       endpoint: request.endpoint,
+      ownerKeyId: caller.signingKeyId ?? '',
     };
     // The same key again is the same node, as long as its type and region agree (names may change).
     const outcome = await this.uow.idempotentInsert(
@@ -107,13 +113,27 @@ export class NodesService {
       },
     );
     if (outcome.created) return { node: outcome.result, created: true };
-    return { node: await this.get(outcome.objectId), created: false };
+    // The same node key again: the same node, if the caller's key is the one that registered it.
+    let node = await this.find(outcome.objectId);
+    if (node.ownerKeyId === '' && caller.signingKeyId) {
+      await this.nodes.adopt(node.nodeCode, caller.signingKeyId);
+      node = await this.find(node.nodeCode);
+    }
+    assertActsFor(caller, node);
+    return { node, created: false };
   }
 
-  async get(nodeCode: string): Promise<NodeEntity> {
+  private async find(nodeCode: string): Promise<NodeEntity> {
+    const node = await this.nodes.findByCode(nodeCode);
+    if (!node) throw new Error(`node ${nodeCode} was registered but cannot be read`);
+    return node;
+  }
+
+  /** One node; a node's service sees only its own (another's is not found). */
+  async get(nodeCode: string, caller: Caller): Promise<NodeEntity> {
     new FieldChecks().text('node_code', nodeCode, NODE_CODE_RULES).throwIfAny();
     const node = await this.nodes.findByCode(nodeCode);
-    if (!node)
+    if (!node || !actsFor(caller, node))
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
     return node;
   }
@@ -121,15 +141,18 @@ export class NodesService {
   async list(
     pageSize: number,
     pageToken: string,
+    caller: Caller,
   ): Promise<{ nodes: NodeEntity[]; nextPageToken: string }> {
     const limit = resolvePageSize(pageSize);
-    const after = this.pageTokens.decode(pageToken, 'nodes');
-    const rows = await this.nodes.list(limit, after);
+    const scope = ownerScopeOf(caller);
+    const filterKey = scope === undefined ? 'nodes' : `nodes:${scope}`;
+    const after = this.pageTokens.decode(pageToken, filterKey);
+    const rows = await this.nodes.list(limit, after, scope);
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
       (n) => ({ after: n.registeredAt.toISOString(), afterId: n.nodeCode }),
-      'nodes',
+      filterKey,
     );
     return { nodes: page, nextPageToken };
   }

@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited, ReadOnly } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import type {
   GetReportRequest,
@@ -35,9 +36,12 @@ export class ReportsGrpcController
   @GrpcMethod(SERVICE, 'SubmitReport')
   @AllowRoles('service')
   @Audited('report', 'reportId')
-  async submitReport(request: SubmitReportRequest): Promise<SubmitReportResponse> {
+  async submitReport(
+    request: SubmitReportRequest,
+    metadata: Metadata,
+  ): Promise<SubmitReportResponse> {
     await this.faults.beforeCall();
-    const { report, created } = await this.reports.submit(request);
+    const { report, created } = await this.reports.submit(request, callerOf(metadata));
     return {
       receiptNumber: report.receiptNumber,
       receivedAt: toTimestamp(report.receivedAt),
@@ -48,13 +52,14 @@ export class ReportsGrpcController
   @GrpcMethod(SERVICE, 'ListReports')
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
-  async listReports(request: ListReportsRequest): Promise<ListReportsResponse> {
+  async listReports(request: ListReportsRequest, metadata: Metadata): Promise<ListReportsResponse> {
     await this.faults.beforeCall();
     const { reports, nextPageToken } = await this.reports.list(
       request.nodeCode,
       request.kind,
       request.pageSize,
       request.pageToken,
+      callerOf(metadata),
     );
     return { reports: reports.map(toReportMessage), nextPageToken };
   }
@@ -62,8 +67,10 @@ export class ReportsGrpcController
   @GrpcMethod(SERVICE, 'GetReport')
   @AllowRoles('service', 'operator', 'regulator')
   @ReadOnly()
-  async getReport(request: GetReportRequest): Promise<GetReportResponse> {
+  async getReport(request: GetReportRequest, metadata: Metadata): Promise<GetReportResponse> {
     await this.faults.beforeCall();
-    return { report: toReportMessage(await this.reports.get(request.reportId)) };
+    return {
+      report: toReportMessage(await this.reports.get(request.reportId, callerOf(metadata))),
+    };
   }
 }

@@ -107,6 +107,7 @@ export class ReportsRepository {
     kind: number,
     limit: number,
     after: PagePosition | undefined,
+    ownerKeyId?: string,
   ): Promise<ReportEntity[]> {
     const query = this.uow
       .manager()
@@ -117,6 +118,11 @@ export class ReportsRepository {
       .limit(limit + 1);
     if (nodeCode) query.andWhere('r.node_code = :nodeCode', { nodeCode });
     if (kind) query.andWhere('r.kind = :kind', { kind });
+    if (ownerKeyId !== undefined)
+      query.andWhere(
+        'r.node_code IN (SELECT node_code FROM national_node WHERE owner_key_id = :ownerKeyId)',
+        { ownerKeyId },
+      );
     if (after) {
       query.andWhere('(r.received_at, r.report_id) > (:after, :afterId)', {
         after: after.after,

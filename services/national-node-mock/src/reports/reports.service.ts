@@ -24,6 +24,8 @@ import {
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
+import type { Caller } from '@cinode/auth';
+import { actsFor, assertActsFor, ownerScopeOf } from '../nodes/node-access';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { ED25519_SIGNATURE_BYTES, verifyEd25519 } from '../signing-keys/report-signature';
 import { SigningKeysRepository } from '../signing-keys/signing-keys.repository';
@@ -47,7 +49,10 @@ export class ReportsService {
     private readonly pageTokens: PageTokens,
   ) {}
 
-  async submit(request: SubmitReportRequest): Promise<{ report: ReportEntity; created: boolean }> {
+  async submit(
+    request: SubmitReportRequest,
+    caller: Caller,
+  ): Promise<{ report: ReportEntity; created: boolean }> {
     const checks = new FieldChecks()
       .text('report_id', request.reportId, {
         max: 36,
@@ -113,16 +118,20 @@ export class ReportsService {
     const key = await this.signingKeys.find(request.signingKeyId);
     // A key of this node vouches for the node (a key's node must exist); otherwise say which is missing.
     if (!key || key.nodeCode !== request.nodeCode) {
-      if (!(await this.nodes.findByCode(request.nodeCode)))
+      const node = await this.nodes.findByCode(request.nodeCode);
+      if (!node)
         throw new FailedPreconditionError(
           ErrorReason.NODE_NOT_REGISTERED,
           `node ${request.nodeCode} is not registered`,
         );
+      assertActsFor(caller, node);
       throw new FailedPreconditionError(
         ErrorReason.SIGNING_KEY_NOT_REGISTERED,
         `signing key ${request.signingKeyId} is not registered for node ${request.nodeCode}`,
       );
     }
+    // Only the node's own services report for it.
+    assertActsFor(caller, { nodeCode: key.nodeCode, ownerKeyId: key.nodeOwnerKeyId });
     const signed = reportSigningMessage({ ...envelope, payloadSha256 });
     if (!verifyEd25519(key.publicKey, signed, request.signature))
       throw new PermissionDeniedError(
@@ -192,7 +201,8 @@ export class ReportsService {
     return { report: existing, created: false };
   }
 
-  async get(reportId: string): Promise<ReportEntity> {
+  /** One report; a node's service sees only its own node's (another's is not found). */
+  async get(reportId: string, caller: Caller): Promise<ReportEntity> {
     new FieldChecks()
       .text('report_id', reportId, {
         max: 36,
@@ -201,7 +211,8 @@ export class ReportsService {
       })
       .throwIfAny();
     const report = await this.reports.find(reportId.toLowerCase(), true);
-    if (!report)
+    const node = report && (await this.nodes.findByCode(report.nodeCode));
+    if (!report || !node || !actsFor(caller, node))
       throw new NotFoundError(ErrorReason.REPORT_NOT_FOUND, `report ${reportId} was not received`);
     return report;
   }
@@ -211,6 +222,7 @@ export class ReportsService {
     kind: ReportKind,
     pageSize: number,
     pageToken: string,
+    caller: Caller,
   ): Promise<{ reports: ReportEntity[]; nextPageToken: string }> {
     const checks = new FieldChecks().text('node_code', nodeCode, {
       ...NODE_CODE_RULES,
@@ -220,12 +232,14 @@ export class ReportsService {
       checks.add('kind', `unknown value ${kind}`);
     checks.throwIfAny();
     const limit = resolvePageSize(pageSize);
-    const filterKey = `reports:${nodeCode}:${kind}`;
+    const owner = ownerScopeOf(caller);
+    const filterKey = `reports:${nodeCode}:${kind}:${owner ?? ''}`;
     const rows = await this.reports.list(
       nodeCode,
       kind,
       limit,
       this.pageTokens.decode(pageToken, filterKey),
+      owner,
     );
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,

@@ -1,7 +1,8 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import type {
   NationalNodeServiceController,
@@ -25,8 +26,9 @@ export class SigningKeysGrpcController
   @Audited('report_signing_key', 'created', 'key.keyId')
   async registerReportSigningKey(
     request: RegisterReportSigningKeyRequest,
+    metadata: Metadata,
   ): Promise<RegisterReportSigningKeyResponse> {
-    const { key, created } = await this.keys.register(request);
+    const { key, created } = await this.keys.register(request, callerOf(metadata));
     return {
       key: {
         keyId: key.keyId,

@@ -20,15 +20,26 @@ export class SigningKeysRepository {
     return stored;
   }
 
-  /** One key; plain SQL, as SubmitReport looks up the key of every report. */
-  async find(keyId: string, tx?: Tx): Promise<ReportSigningKeyEntity | undefined> {
-    const rows: { key_id: string; node_code: string; public_key: Buffer; registered_at: Date }[] =
-      await this.uow
-        .manager(tx)
-        .query(
-          `SELECT key_id, node_code, public_key, registered_at FROM report_signing_key WHERE key_id = $1`,
-          [keyId],
-        );
+  /**
+   * One key, with the owner key of its node; plain SQL, as SubmitReport looks up the key of every
+   * report.
+   */
+  async find(
+    keyId: string,
+    tx?: Tx,
+  ): Promise<(ReportSigningKeyEntity & { nodeOwnerKeyId: string }) | undefined> {
+    const rows: {
+      key_id: string;
+      node_code: string;
+      public_key: Buffer;
+      registered_at: Date;
+      owner_key_id: string;
+    }[] = await this.uow.manager(tx).query(
+      `SELECT k.key_id, k.node_code, k.public_key, k.registered_at, n.owner_key_id
+         FROM report_signing_key k JOIN national_node n ON n.node_code = k.node_code
+        WHERE k.key_id = $1`,
+      [keyId],
+    );
     const row = rows[0];
     return row
       ? {
@@ -36,6 +47,7 @@ export class SigningKeysRepository {
           nodeCode: row.node_code,
           publicKey: row.public_key,
           registeredAt: row.registered_at,
+          nodeOwnerKeyId: row.owner_key_id,
         }
       : undefined;
   }

@@ -4,6 +4,8 @@ import { UnitOfWork } from '@cinode/database';
 import type { RegisterReportSigningKeyRequest } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason, NATIONAL_SCOPE } from '../errors';
+import type { Caller } from '@cinode/auth';
+import { assertActsFor } from '../nodes/node-access';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
 import type { ReportSigningKeyEntity } from './report-signing-key.entity';
@@ -25,6 +27,7 @@ export class SigningKeysService {
 
   async register(
     request: RegisterReportSigningKeyRequest,
+    caller: Caller,
   ): Promise<{ key: ReportSigningKeyEntity; created: boolean }> {
     const checks = new FieldChecks().text('node_code', request.nodeCode, NODE_CODE_RULES);
     const publicKey = Buffer.from(request.publicKey);
@@ -36,11 +39,13 @@ export class SigningKeysService {
     else if (!isUsableKey(publicKey)) checks.add('public_key', 'is not a valid Ed25519 public key');
     checks.throwIfAny();
 
-    if (!(await this.nodes.findByCode(request.nodeCode)))
+    const node = await this.nodes.findByCode(request.nodeCode);
+    if (!node)
       throw new FailedPreconditionError(
         ErrorReason.NODE_NOT_REGISTERED,
         `node ${request.nodeCode} is not registered`,
       );
+    assertActsFor(caller, node);
     const keyId = signingKeyIdOf(publicKey);
     // The key is its own natural key: the same key for the same node again is the same registration.
     const outcome = await this.uow.idempotentInsert(

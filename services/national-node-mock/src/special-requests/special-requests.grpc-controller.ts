@@ -28,6 +28,7 @@ export class SpecialRequestsGrpcController
   @ReadOnly()
   async listSpecialReportRequests(
     request: ListSpecialReportRequestsRequest,
+    metadata: Metadata,
   ): Promise<ListSpecialReportRequestsResponse> {
     const { requests, nextPageToken } = await this.requests.list(
       request.nodeCode,
@@ -35,6 +36,7 @@ export class SpecialRequestsGrpcController
       request.issuedSince,
       request.pageSize,
       request.pageToken,
+      callerOf(metadata),
     );
     return { requests: requests.map(toSpecialRequestMessage), nextPageToken };
   }

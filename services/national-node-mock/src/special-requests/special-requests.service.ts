@@ -20,6 +20,7 @@ import type { MockConfig } from '../config';
 import { contentSha256 } from '../content-hash';
 import { ErrorReason } from '../errors';
 import { NODE_CODE_RULES } from '../nodes/nodes.service';
+import { actsFor } from '../nodes/node-access';
 import { NodesRepository } from '../nodes/nodes.repository';
 import type { SpecialRequestEntity } from './special-request.entity';
 import { SpecialRequestsRepository } from './special-requests.repository';
@@ -141,6 +142,7 @@ export class SpecialRequestsService {
     issuedSinceInput: Timestamp | undefined,
     pageSize: number,
     pageToken: string,
+    caller: Caller,
   ): Promise<{ requests: SpecialRequestEntity[]; nextPageToken: string }> {
     const checks = new FieldChecks()
       .text('node_code', nodeCode, NODE_CODE_RULES)
@@ -148,7 +150,9 @@ export class SpecialRequestsService {
     const open = openFilterOf(state);
     if (open === 'unknown') checks.add('state', `unknown value ${state}`);
     checks.throwIfAny();
-    if (!(await this.nodes.findByCode(nodeCode)))
+    const node = await this.nodes.findByCode(nodeCode);
+    // A node's service sees only the requests issued to its own node.
+    if (!node || !actsFor(caller, node))
       throw new NotFoundError(ErrorReason.NODE_NOT_FOUND, `node ${nodeCode} is not registered`);
     const filter = open === 'unknown' ? undefined : open;
     const issuedSince = issuedSinceInput ? fromTimestamp(issuedSinceInput) : undefined;

@@ -3468,6 +3468,12 @@ export const IssueSpecialReportRequestResponse: MessageFns<IssueSpecialReportReq
  * Every mutating method is idempotent on a natural key, so a node that retries after a timeout
  * never creates a second record: RegisterNode on `node_key`, FileIdentifier on `identifier`,
  * SubmitReport on `report_id`.
+ *
+ * A node is bound to the service key whose token registered it: a node's services (role
+ * `service`) act for, and read, only the nodes their key registered. Changing another node
+ * (RegisterNode with its key, RegisterReportSigningKey, FileIdentifier, SubmitReport) is
+ * PERMISSION_DENIED (NODE_NOT_OWNED); reading it answers as if it did not exist (NOT_FOUND, or
+ * left out of a listing). The national node's operators and regulators read every node.
  */
 
 export interface NationalNodeServiceClient {
@@ -3589,6 +3595,12 @@ export interface NationalNodeServiceClient {
  * Every mutating method is idempotent on a natural key, so a node that retries after a timeout
  * never creates a second record: RegisterNode on `node_key`, FileIdentifier on `identifier`,
  * SubmitReport on `report_id`.
+ *
+ * A node is bound to the service key whose token registered it: a node's services (role
+ * `service`) act for, and read, only the nodes their key registered. Changing another node
+ * (RegisterNode with its key, RegisterReportSigningKey, FileIdentifier, SubmitReport) is
+ * PERMISSION_DENIED (NODE_NOT_OWNED); reading it answers as if it did not exist (NOT_FOUND, or
+ * left out of a listing). The national node's operators and regulators read every node.
  */
 
 export interface NationalNodeServiceController {

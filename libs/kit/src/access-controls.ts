@@ -5,6 +5,7 @@ import type { Caller, Role } from '@cinode/auth';
 import { PermissionDeniedError, ResourceExhaustedError, type DomainError } from '@cinode/common';
 import { parseCidrs } from '@cinode/config';
 import { callsShed } from '@cinode/telemetry';
+import { rpcLabelOf } from './load-shedder';
 
 export interface AccessControlOptions {
   /** Addresses and CIDR ranges (v4 and v6) refused on this service's gRPC surface. */
@@ -33,6 +34,7 @@ const MAX_BUCKETS = 100_000;
 
 /** What a call tells about its connection (grpc-js server calls). */
 export interface PeerCarrier {
+  getPath?(): string;
   getPeer?(): string;
   getConnectionInfo?(): { remoteAddress?: string };
 }
@@ -88,7 +90,7 @@ export class AccessControls {
     // A caller whose address is not known cannot be shown not to be on a list: refused.
     const denied = address === undefined || this.listed(address);
     if (!denied) return undefined;
-    callsShed.inc({ reason: 'address_denied' });
+    callsShed.inc({ reason: 'address_denied', rpc: rpcLabelOf(call) });
     return new PermissionDeniedError('ADDRESS_DENIED', 'calls from this address are not served');
   }
 
@@ -129,7 +131,7 @@ export class AccessControls {
       bucket.tokens -= 1;
       return undefined;
     }
-    callsShed.inc({ reason: 'rate_limited' });
+    callsShed.inc({ reason: 'rate_limited', rpc: '' });
     const waitSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
     return new ResourceExhaustedError(
       'RATE_LIMITED',

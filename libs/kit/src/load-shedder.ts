@@ -15,9 +15,16 @@ export interface LoadShedderOptions {
 
 export const LOAD_SHEDDER_OPTIONS = Symbol('LOAD_SHEDDER_OPTIONS');
 
-/** What a call offers to tell when it must be answered by. */
+/** What a call offers to tell when it must be answered by, and what it calls. */
 interface DeadlineCarrier {
   getDeadline?(): Date | number;
+  getPath?(): string;
+}
+
+/** "ShortService/Method" of a call's path, as cinode_rpc_declared names RPCs. */
+export function rpcLabelOf(call: { getPath?(): string }): string {
+  const [, qualified = '', method = ''] = (call.getPath?.() ?? '').split('/');
+  return `${qualified.slice(qualified.lastIndexOf('.') + 1)}/${method}`;
 }
 
 /**
@@ -85,7 +92,7 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
     const deadline = call.getDeadline?.();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
     if (at !== undefined && Number.isFinite(at) && at <= now) {
-      callsShed.inc({ reason: 'deadline_passed' });
+      callsShed.inc({ reason: 'deadline_passed', rpc: rpcLabelOf(call) });
       return new DomainError(
         'DEADLINE_EXCEEDED',
         'DEADLINE_PASSED_BEFORE_START',
@@ -94,7 +101,7 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
     }
     const share = this.sheddingShare;
     if (share > 0 && (share >= 1 || Math.random() < share)) {
-      callsShed.inc({ reason: 'overloaded' });
+      callsShed.inc({ reason: 'overloaded', rpc: rpcLabelOf(call) });
       return new ResourceExhaustedError('OVERLOADED', 'the service is overloaded; retry shortly', {
         retryAfterSeconds: 1,
       });

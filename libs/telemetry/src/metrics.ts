@@ -158,8 +158,8 @@ export const eventsConsumed = new Counter({
 
 export const callsShed = new Counter({
   name: 'cinode_calls_shed_total',
-  help: 'Calls refused before they ran: overloaded (RESOURCE_EXHAUSTED) or deadline_passed (DEADLINE_EXCEEDED).',
-  labelNames: ['reason'] as const,
+  help: 'Calls refused before they ran, by reason (overloaded, deadline_passed, address_denied: none audited; rate_limited: audited) and RPC (ShortService/Method).',
+  labelNames: ['reason', 'rpc'] as const,
   registers: [metricsRegistry],
 });
 

@@ -7,3 +7,4 @@ CREATE DATABASE identifier;
 CREATE DATABASE resource_aggregation;
 CREATE DATABASE compute_selection;
 CREATE DATABASE reporting;
+CREATE DATABASE runtime_monitoring;

@@ -14,6 +14,7 @@ identifier
 resource-aggregation
 compute-selection
 reporting
+runtime-monitoring
 {{- end -}}
 
 {{- define "cinode.name" -}}

@@ -400,3 +400,11 @@ identifier service (both required: cinode.checkCalls). */}}
       protocol: TCP
 {{ include "cinode.egress.identifier" . }}
 {{- end -}}
+
+{{/* ---- runtime-monitoring -------------------------------------------------------------------- */}}
+
+{{- define "cinode.env.runtime-monitoring" -}}
+{{- end -}}
+
+{{- define "cinode.egress.runtime-monitoring" -}}
+{{- end -}}

@@ -5,6 +5,7 @@ export * from './network';
 export * from './participant';
 export * from './resource';
 export * from './market';
+export * from './monitoring';
 export * from './national-report';
 export * from './report-windows';
 export * from './national-report.example';

@@ -1,5 +1,10 @@
 import { ServerGrpc } from '@nestjs/microservices';
-import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  sendUnaryData,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
 import type { GrpcErrorPayload } from './rich-status';
 
 /** A grpc-js handler of one unary method. */
@@ -13,6 +18,9 @@ export type ClientStreamHandler = (
   call: ServerReadableStream<unknown, unknown>,
   callback: sendUnaryData<unknown>,
 ) => void;
+
+/** A grpc-js handler of one server-streaming method. */
+export type ServerStreamHandler = (call: ServerWritableStream<unknown, unknown>) => void;
 
 /**
  * Serves unary methods straight from the grpc-js server, without Nest's per-call context (its
@@ -31,6 +39,11 @@ export interface DirectDispatch {
     path: string,
     toStatus: (error: unknown, path: string) => GrpcErrorPayload,
   ): ClientStreamHandler | undefined;
+  /** The handler for the server-streaming method at this path, or undefined to leave it to Nest. */
+  serverStream?(
+    path: string,
+    toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  ): ServerStreamHandler | undefined;
 }
 
 export const DIRECT_DISPATCH = Symbol.for('cinode.grpc.DirectDispatch');
@@ -53,6 +66,10 @@ export class DispatchingGrpcServer extends ServerGrpc {
     streamType: Parameters<ServerGrpc['createServiceMethod']>[2],
   ): ReturnType<ServerGrpc['createServiceMethod']> {
     const { path, requestStream, responseStream } = protoNativeHandler;
+    if (this.dispatch && this.toStatus && path && responseStream && !requestStream) {
+      const direct = this.dispatch.serverStream?.(path, this.toStatus);
+      if (direct) return direct as unknown as ReturnType<ServerGrpc['createServiceMethod']>;
+    }
     if (this.dispatch && this.toStatus && path && !responseStream) {
       const direct = requestStream
         ? this.dispatch.clientStream?.(path, this.toStatus)

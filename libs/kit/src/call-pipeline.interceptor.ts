@@ -42,6 +42,9 @@ const tracer = trace.getTracer('@cinode/kit');
 /** How long an aborted call's handler may take to let go before the caller is answered anyway. */
 export const ABORT_GRACE_MS = 1_000;
 
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A cancellation this close to the deadline is the deadline (timers fire a little late or early). */
 const CLOCK_SLACK_MS = 50;
 
@@ -257,6 +260,52 @@ export class CallPipeline implements NestInterceptor {
       call,
       grpcCall,
       async () => (await this.invoke(call, () => started)).result,
+    );
+  }
+
+  /**
+   * One server-streaming call: authenticated, authorized and checked like any other, then `write`
+   * runs until it has written every response or the call is aborted (the caller cancels, or its own
+   * deadline passes: a stream is not cut at GRPC_MAX_DEADLINE_MS, which bounds single answers). The
+   * signal it gets is the call's. Streams change nothing, so there is no audit record.
+   */
+  stream(
+    declared: HandlerDeclarations,
+    metadata: Metadata | undefined,
+    request: unknown,
+    grpcCall: CallLike,
+    write: (signal: AbortSignal) => Promise<void>,
+  ): Promise<CallResult> {
+    const method = grpcCall.getPath?.() ?? declared.name;
+    const startedAt = Date.now();
+    const deadline = grpcCall.getDeadline?.();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    const budget =
+      at === undefined || !Number.isFinite(at)
+        ? MAX_TIMER_MS
+        : Math.min(MAX_TIMER_MS, Math.max(0, at - startedAt));
+    const call = new CallContext(method, budget, startedAt);
+    const active = otelContext.active();
+    const parent = trace.getSpan(active)
+      ? active
+      : propagation.extract(active, metadata, METADATA_GETTER);
+    return runInCall(
+      call,
+      () =>
+        this.watched(call, grpcCall, async (): Promise<CallResult> => {
+          try {
+            const caller = await this.authorizer.authenticate(declared.access, metadata, method);
+            this.authorizer.permit(declared.access, caller, metadata, method);
+            checkRequestShape(request);
+            await write(call.signal);
+          } catch (error) {
+            return { ok: false, error };
+          }
+          return call.abortReason
+            ? { ok: false, error: call.abortError() }
+            : { ok: true, response: undefined };
+        }),
+      parent,
     );
   }
 

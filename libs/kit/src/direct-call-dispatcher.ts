@@ -9,9 +9,15 @@ import {
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { GrpcMethodStreamingType } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
-import type { Metadata, sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import type {
+  Metadata,
+  sendUnaryData,
+  ServerReadableStream,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
 import type {
   ClientStreamHandler,
+  ServerStreamHandler,
   DirectDispatch,
   GrpcErrorPayload,
   UnaryHandler,
@@ -111,6 +117,37 @@ export class DirectCallDispatcher implements DirectDispatch {
   }
 
   /**
+   * A server-streaming RPC (declared with @GrpcMethod, like a unary one). Its handler returns an
+   * AsyncIterable of the responses; each is written as the caller takes them (HTTP/2 flow control:
+   * the next one is asked for only once the previous one is sent), so a slow reader holds the
+   * handler back instead of filling memory. The caller cancelling, or its own deadline passing,
+   * ends the iteration (the iterator's `return` runs its `finally`); there is no server-side cap on
+   * how long a stream lasts. It must be `@ReadOnly()`: a stream changes nothing.
+   */
+  serverStream(
+    path: string,
+    toStatus: (error: unknown, path: string) => GrpcErrorPayload,
+  ): ServerStreamHandler | undefined {
+    const method = this.lookup(path);
+    if (!method || method.streaming) return undefined;
+    const { instance, name, declared } = method;
+    if (declared.declaration?.kind === 'audited')
+      throw new Error(`${path}: a server-streaming RPC changes nothing; declare it @ReadOnly()`);
+    return (call) => {
+      const metadata: Metadata = call.metadata;
+      const request: unknown = call.request;
+      void this.pipeline
+        .stream(declared, metadata, request, call, (signal) =>
+          writeAll(call, instance[name](request, metadata, call) as AsyncIterable<unknown>, signal),
+        )
+        .then((result) => {
+          if (result.ok) call.end();
+          else call.emit('error', toStatus(result.error, path));
+        });
+    };
+  }
+
+  /**
    * `/package.Service/Method`, matched as Nest matches it: by the service's short name first, then
    * its full one; a key whose handler Nest serves (null) is Nest's, whatever else is declared.
    */
@@ -192,6 +229,37 @@ export class DirectCallDispatcher implements DirectDispatch {
     this.logger.debug(`${methods.size - kept} RPC(s) served directly, ${kept} through Nest`);
     return methods;
   }
+}
+
+/** Writes each response as the caller takes it, until the iterable ends or the call is aborted. */
+async function writeAll(
+  call: ServerWritableStream<unknown, unknown>,
+  responses: AsyncIterable<unknown>,
+  signal: AbortSignal,
+): Promise<void> {
+  const iterator = responses[Symbol.asyncIterator]();
+  try {
+    while (!signal.aborted) {
+      const next = await iterator.next();
+      if (next.done || signal.aborted) return;
+      if (!call.write(next.value)) await drained(call, signal);
+    }
+  } finally {
+    // Lets the handler's `finally` run (a generator stops at its current `yield`).
+    await iterator.return?.();
+  }
+}
+
+function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.on('drain', done);
+    signal.addEventListener('abort', done);
+  });
 }
 
 function hasItems(value: unknown): boolean {

@@ -30,6 +30,7 @@ describe('the manifests agree with @cinode/contracts', () => {
       'DLQ',
       'IDENTIFIER',
       'MARKET',
+      'MONITORING',
       'NETWORK',
       'PARTICIPANT',
       'RESOURCE',

@@ -118,7 +118,11 @@ export interface NodeSettings {
 export const E2E_CLOCK_TOLERANCE_SECONDS = 2;
 
 /** Settings only the tests want: short timeouts and retries, and a token lifetime of their choosing. */
-function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, string> {
+function testEnv(
+  service: ServicePlan,
+  settings: NodeSettings,
+  plan: { services: readonly ServicePlan[] },
+): Record<string, string> {
   const common = {
     SHUTDOWN_GRACE_MS: '2000',
     AUTH_JWT_CLOCK_TOLERANCE_SECONDS: String(E2E_CLOCK_TOLERANCE_SECONDS),
@@ -144,6 +148,19 @@ function testEnv(service: ServicePlan, settings: NodeSettings): Record<string, s
         POOL_STALE_AFTER_SECONDS: '5',
         POOL_OFFLINE_AFTER_SECONDS: '8',
         SWEEP_INTERVAL_MS: '200',
+      };
+    case 'runtime-monitoring':
+      // Every service's metrics on its test port, and the periodic work within a second.
+      return {
+        ...common,
+        SCRAPE_TARGETS: plan.services
+          .map((s) => `${s.name}=http://127.0.0.1:${s.metricsPort}/metrics`)
+          .join(','),
+        SCRAPE_INTERVAL_MS: '500',
+        SAMPLE_INTERVAL_MS: '500',
+        ROLLUP_INTERVAL_MS: '200',
+        ALERT_EVAL_INTERVAL_MS: '500',
+        FEED_POLL_MS: '200',
       };
     default:
       return common;
@@ -229,7 +246,7 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
     const launch = async (service: ServicePlan): Promise<RunningService> => {
       const proc = spawnService(service.name, {
         ...service.env,
-        ...testEnv(service, settings),
+        ...testEnv(service, settings, plan),
         ...settings.env,
       });
       const running = {

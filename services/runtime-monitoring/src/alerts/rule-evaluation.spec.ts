@@ -25,6 +25,7 @@ function point(
     sum: kind === 'counter' ? value : value * 2,
     min: value,
     max: value,
+    last: value,
   };
 }
 
@@ -47,6 +48,11 @@ describe('evaluateRule', () => {
   it('ends the window at the minute before when the current one has no sample yet', () => {
     const [verdict] = evaluateRule(above(0, 2), [point(1, 3), point(2, 3)], now);
     expect(verdict).toMatchObject({ breaching: true, value: 3 });
+  });
+
+  it('compares the newest sample of a level, so it resolves when the level is back', () => {
+    const back = { ...point(0, 1), last: 0 };
+    expect(evaluateRule(above(0, 1), [back], now)[0]).toMatchObject({ breaching: false, value: 0 });
   });
 
   it('takes a missing minute of a level as no data, and of a counter as zero', () => {

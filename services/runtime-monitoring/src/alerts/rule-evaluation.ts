@@ -30,6 +30,16 @@ export function valueOf(point: Pick<SeriesPointRow, 'kind' | 'sum' | 'count'>): 
   return point.count > 0 ? point.sum / point.count : 0;
 }
 
+/**
+ * What a rule compares for a minute: the count of a counter, the newest sample of a level (so an
+ * alert resolves as soon as the level is back, not a minute later), the mean of durations.
+ */
+export function ruleValueOf(
+  point: Pick<SeriesPointRow, 'kind' | 'sum' | 'count' | 'last'>,
+): number {
+  return point.kind === 'gauge' ? point.last : valueOf(point);
+}
+
 function breaches(rule: Pick<AlertRule, 'comparison' | 'threshold'>, value: number): boolean {
   return rule.comparison === 'above' ? value > rule.threshold : value < rule.threshold;
 }
@@ -76,7 +86,7 @@ export function evaluateRule(
     for (let i = 0; i < rule.forMinutes; i += 1) {
       const minute = end - i * MINUTE_MS;
       const point = minutes.get(minute);
-      const v = point ? valueOf(point) : counter ? 0 : undefined;
+      const v = point ? ruleValueOf(point) : counter ? 0 : undefined;
       if (i === 0) value = v ?? 0;
       if (v === undefined || !breaches(rule, v)) {
         breaching = false;

@@ -70,6 +70,7 @@ export function toPointMessage(point: SeriesPointRow): SeriesPoint {
     sum: point.sum,
     min: point.min,
     max: point.max,
+    last: point.last,
   };
 }
 

@@ -85,6 +85,22 @@ describe('interpretPool', () => {
     expect(back.feed.map((f) => f.summary)).toEqual(['pool RP-1 offline -> online']);
   });
 
+  it('counts no fault for a pool that never was online', () => {
+    const pending = interpretPool(meta('x.y.z', t0), pool(1, 'pending_filing'), undefined);
+    const offline = interpretPool(
+      meta('cinode.resource.pool.offline', at(9_000)),
+      pool(2, 'offline'),
+      pending.next,
+    );
+    expect(metrics(offline)).toEqual([['pools_went_offline', 1]]);
+    const online = interpretPool(
+      meta('cinode.resource.pool.updated', at(10_000)),
+      pool(3, 'online'),
+      offline.next,
+    );
+    expect(metrics(online)).toEqual([]);
+  });
+
   it('ignores an event older than the state it knows, and feeds no inventory-only update', () => {
     const known = interpretPool(meta('x.y.z', t0), pool(5, 'online'), undefined).next as PoolState;
     expect(

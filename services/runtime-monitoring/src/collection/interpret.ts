@@ -95,7 +95,9 @@ export function interpretPool(
     observations.push(observe('pools_registered', dims, meta.time));
   }
   if (before !== after) {
-    if (FAULT_STATES.has(after) && !faultSince) {
+    // A fault is a pool in service that stopped reporting; one still waiting for its filing is not
+    // in service yet.
+    if (FAULT_STATES.has(after) && !faultSince && before === 'online') {
       faultSince = meta.time;
       if (pool.lastReportedAt)
         observations.push(

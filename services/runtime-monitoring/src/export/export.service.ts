@@ -22,6 +22,7 @@ const SERIES_HEADER = [
   'sum',
   'min',
   'max',
+  'last',
 ];
 const EVENTS_HEADER = [
   'cursor',
@@ -78,6 +79,7 @@ export class ExportService {
         p.sum,
         p.min,
         p.max,
+        p.last,
       ]);
   }
 

@@ -92,4 +92,11 @@ export class SeriesPointEntity {
 
   @Column({ name: 'max', type: 'double precision' })
   max!: number;
+
+  /** The newest value seen in the bucket (for levels: where they stand now). */
+  @Column({ name: 'last', type: 'double precision' })
+  last!: number;
+
+  @Column({ name: 'last_at', type: 'timestamptz' })
+  lastAt!: Date;
 }

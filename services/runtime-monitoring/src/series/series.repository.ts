@@ -35,6 +35,7 @@ export interface SeriesPointRow {
   sum: number;
   min: number;
   max: number;
+  last: number;
 }
 
 interface RawPoint {
@@ -51,6 +52,7 @@ interface RawPoint {
   sum: number;
   min: number;
   max: number;
+  last: number;
 }
 
 function toPoint(raw: RawPoint): SeriesPointRow {
@@ -68,6 +70,7 @@ function toPoint(raw: RawPoint): SeriesPointRow {
     sum: raw.sum,
     min: raw.min,
     max: raw.max,
+    last: raw.last,
   };
 }
 
@@ -101,18 +104,23 @@ export class SeriesRepository {
            SELECT observation_id FROM observation ORDER BY observation_id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING *
        ), upserted AS (
-         INSERT INTO series_point (resolution, ${KEY_COLUMNS}, bucket_start, kind, count, sum, min, max)
+         INSERT INTO series_point (resolution, ${KEY_COLUMNS}, bucket_start, kind, count, sum, min, max, last, last_at)
          SELECT 'minute', ${KEY_COLUMNS}, date_trunc('minute', observed_at, 'UTC'), min(kind),
                 sum(weight), sum(value),
                 min(CASE WHEN weight > 0 THEN value / weight ELSE value END),
-                max(CASE WHEN weight > 0 THEN value / weight ELSE value END)
+                max(CASE WHEN weight > 0 THEN value / weight ELSE value END),
+                (array_agg(CASE WHEN weight > 0 THEN value / weight ELSE value END
+                           ORDER BY observed_at DESC, observation_id DESC))[1],
+                max(observed_at)
          FROM taken
          GROUP BY ${KEY_COLUMNS}, date_trunc('minute', observed_at, 'UTC')
          ON CONFLICT ON CONSTRAINT pk_series_point DO UPDATE SET
            count = series_point.count + excluded.count,
            sum = series_point.sum + excluded.sum,
            min = LEAST(series_point.min, excluded.min),
-           max = GREATEST(series_point.max, excluded.max)
+           max = GREATEST(series_point.max, excluded.max),
+           last = CASE WHEN excluded.last_at >= series_point.last_at THEN excluded.last ELSE series_point.last END,
+           last_at = GREATEST(series_point.last_at, excluded.last_at)
          RETURNING bucket_start
        )
        SELECT DISTINCT date_trunc('hour', bucket_start, 'UTC') AS hour,
@@ -136,14 +144,16 @@ export class SeriesRepository {
     if (buckets.length === 0) return [];
     const rows = await tx.manager.query<{ day: Date }[]>(
       `WITH upserted AS (
-         INSERT INTO series_point (resolution, ${KEY_COLUMNS}, bucket_start, kind, count, sum, min, max)
+         INSERT INTO series_point (resolution, ${KEY_COLUMNS}, bucket_start, kind, count, sum, min, max, last, last_at)
          SELECT $2::varchar, ${KEY_COLUMNS}, date_trunc($4::text, bucket_start, 'UTC'), min(kind),
-                sum(count), sum(sum), min(min), max(max)
+                sum(count), sum(sum), min(min), max(max),
+                (array_agg(last ORDER BY last_at DESC))[1], max(last_at)
          FROM series_point
          WHERE resolution = $1::varchar AND date_trunc($4::text, bucket_start, 'UTC') = ANY($3::timestamptz[])
          GROUP BY ${KEY_COLUMNS}, date_trunc($4::text, bucket_start, 'UTC')
          ON CONFLICT ON CONSTRAINT pk_series_point DO UPDATE SET
-           count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max
+           count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
+           last = excluded.last, last_at = excluded.last_at
          RETURNING bucket_start
        )
        SELECT DISTINCT date_trunc('day', bucket_start, 'UTC') AS day FROM upserted`,
@@ -276,17 +286,16 @@ export class SeriesRepository {
     }));
   }
 
-  /** The newest point of a node-wide (`*`) gauge in the range: its mean. */
+  /** The newest sample of a node-wide (`*`) level in the range. */
   async latestLevel(metric: string, start: Date, end: Date): Promise<number | undefined> {
-    const rows = await this.uow.manager().query<{ sum: number; count: string }[]>(
-      `SELECT sum, count FROM series_point
+    const rows = await this.uow.manager().query<{ last: number }[]>(
+      `SELECT last FROM series_point
        WHERE resolution = 'minute' AND metric = $1 AND region_code = '*' AND accelerator = '*'
          AND bucket_start >= $2 AND bucket_start < $3
        ORDER BY bucket_start DESC LIMIT 1`,
       [metric, start, end],
     );
-    const row = rows[0];
-    return row && Number(row.count) > 0 ? row.sum / Number(row.count) : undefined;
+    return rows[0]?.last;
   }
 
   /** One-minute values of a metric's series since `since`, for the alert rules. */

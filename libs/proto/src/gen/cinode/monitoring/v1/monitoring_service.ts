@@ -101,6 +101,11 @@ export interface SeriesPoint {
   min: number;
   /** Largest value seen in the bucket. */
   max: number;
+  /**
+   * The newest value seen in the bucket: for a level, where it stood at the end of the bucket (or
+   * now, for the current one).
+   */
+  last: number;
 }
 
 /** Request of QuerySeries. */
@@ -309,6 +314,8 @@ export interface GetIndicatorsResponse {
 /**
  * An alert rule: raised when a metric's one-minute value breaches the threshold in each of the
  * last `for_minutes` minutes (per series, i.e. per dimensions), resolved when it no longer does.
+ * A minute's value is the count for counters, the newest sample for levels and the mean for
+ * durations; the last minute is the current one once it has a point, else the one before.
  */
 export interface AlertRule {
   /** Id chosen by the operator: 1 to 64 lower-case letters, digits or '-'. */
@@ -442,6 +449,7 @@ function createBaseSeriesPoint(): SeriesPoint {
     sum: 0,
     min: 0,
     max: 0,
+    last: 0,
   };
 }
 
@@ -485,6 +493,9 @@ export const SeriesPoint: MessageFns<SeriesPoint> = {
     }
     if (message.max !== 0) {
       writer.uint32(105).double(message.max);
+    }
+    if (message.last !== 0) {
+      writer.uint32(113).double(message.last);
     }
     return writer;
   },
@@ -598,6 +609,14 @@ export const SeriesPoint: MessageFns<SeriesPoint> = {
           }
 
           message.max = reader.double();
+          continue;
+        }
+        case 14: {
+          if (tag !== 113) {
+            break;
+          }
+
+          message.last = reader.double();
           continue;
         }
       }

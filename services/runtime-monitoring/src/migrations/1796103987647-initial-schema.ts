@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class InitialSchema1796103508971 implements MigrationInterface {
-    name = 'InitialSchema1796103508971'
+export class InitialSchema1796103987647 implements MigrationInterface {
+    name = 'InitialSchema1796103987647'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`
@@ -111,6 +111,8 @@ export class InitialSchema1796103508971 implements MigrationInterface {
                 "sum" double precision NOT NULL,
                 "min" double precision NOT NULL,
                 "max" double precision NOT NULL,
+                "last" double precision NOT NULL,
+                "last_at" TIMESTAMP WITH TIME ZONE NOT NULL,
                 CONSTRAINT "pk_series_point" PRIMARY KEY (
                     "resolution",
                     "domain",

@@ -40,14 +40,55 @@ afterAll(async () => {
   await node?.stop();
 });
 
-function call(
+/** How long a server-streaming call is read before the fuzzer hangs up (a feed never ends). */
+const STREAM_READ_MS = 300;
+
+/**
+ * A server-streaming RPC: its outcome is its status, or OK once it has sent a message or kept
+ * streaming for STREAM_READ_MS (then the fuzzer cancels it, as a caller walking away would).
+ */
+function streamCall(
   client: Client,
   path: string,
+  body: Buffer,
+  metadata: Metadata,
+): Promise<{ code: GrpcStatus; details: string }> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: { code: GrpcStatus; details: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+      stream.cancel();
+    };
+    const stream = client.makeServerStreamRequest(
+      path,
+      (bytes: Buffer) => bytes,
+      (bytes: Buffer) => bytes,
+      body,
+      metadata,
+      { deadline: Date.now() + CALL_DEADLINE_MS },
+    );
+    const timer = setTimeout(() => settle({ code: GrpcStatus.OK, details: '' }), STREAM_READ_MS);
+    stream.on('data', () => settle({ code: GrpcStatus.OK, details: '' }));
+    stream.on('status', (status: { code: GrpcStatus; details: string }) =>
+      settle({ code: status.code, details: status.details }),
+    );
+    stream.on('error', () => undefined);
+  });
+}
+
+function call(
+  client: Client,
+  rpc: Rpc,
   body: Buffer,
   token: string,
 ): Promise<{ code: GrpcStatus; details: string }> {
   const metadata = new Metadata();
   if (token) metadata.set('authorization', `Bearer ${token}`);
+  const path = rpc.path;
+  if (rpc.responseStream) return streamCall(client, path, body, metadata);
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       path,
@@ -106,7 +147,7 @@ it(`answers ${MESSAGES} hostile messages across every RPC without INTERNAL or UN
       const kind = random() < 0.2 ? 'random bytes' : 'hostile message';
       const body =
         kind === 'random bytes' ? hostile.randomBytes(300) : hostile.encode(rpc.requestType);
-      const { code, details } = await call(clientFor(rpc), rpc.path, body, token);
+      const { code, details } = await call(clientFor(rpc), rpc, body, token);
       outcomes.push({ rpc: `${rpc.address}${rpc.path}`, role, kind, code, details });
     }
   };

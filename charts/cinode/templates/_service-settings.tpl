@@ -403,7 +403,38 @@ identifier service (both required: cinode.checkCalls). */}}
 
 {{/* ---- runtime-monitoring -------------------------------------------------------------------- */}}
 
+{{- /* It reads every enabled service's metrics endpoint (in-cluster, through the release-wide
+egress rule; each service admits it on its metrics port in cinode.service.networkpolicy). */}}
 {{- define "cinode.env.runtime-monitoring" -}}
+{{- $ctx := .ctx -}}
+{{- $s := $ctx.Values.runtimeMonitoring.settings -}}
+{{- $targets := list -}}
+{{- range $component := include "cinode.components" $ctx | trim | splitList "\n" -}}
+{{- $values := index $ctx.Values (include "cinode.valuesKey" $component) -}}
+{{- if $values.enabled -}}
+{{- $targets = append $targets (printf "%s=http://%s:%d/metrics" $component (include "cinode.componentName" (dict "ctx" $ctx "component" $component)) (int $values.metricsPort)) -}}
+{{- end -}}
+{{- end }}
+- name: SCRAPE_TARGETS
+  value: {{ join "," $targets | quote }}
+- name: SCRAPE_INTERVAL_MS
+  value: {{ $s.scrapeIntervalMs | quote }}
+- name: SAMPLE_INTERVAL_MS
+  value: {{ $s.sampleIntervalMs | quote }}
+- name: ROLLUP_INTERVAL_MS
+  value: {{ $s.rollupIntervalMs | quote }}
+- name: ALERT_EVAL_INTERVAL_MS
+  value: {{ $s.alertEvalIntervalMs | quote }}
+- name: MINUTE_RETENTION_DAYS
+  value: {{ $s.retention.minuteDays | quote }}
+- name: HOUR_RETENTION_DAYS
+  value: {{ $s.retention.hourDays | quote }}
+- name: DAY_RETENTION_DAYS
+  value: {{ $s.retention.dayDays | quote }}
+- name: FEED_RETENTION_DAYS
+  value: {{ $s.retention.feedDays | quote }}
+- name: ALERT_RULES_JSON
+  value: {{ toJson (default (list) $s.alertRules) | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.runtime-monitoring" -}}

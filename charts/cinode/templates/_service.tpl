@@ -366,6 +366,16 @@ spec:
       from:
         - namespaceSelector:
             {{- toYaml $np.metricsNamespaceSelector | nindent 12 }}
+    {{- /* Runtime monitoring reads every service's API counters and availability here. */}}
+    {{- if .ctx.Values.runtimeMonitoring.enabled }}
+    - ports:
+        - port: metrics
+          protocol: TCP
+      from:
+        - podSelector:
+            matchLabels:
+              {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "runtime-monitoring") | nindent 14 }}
+    {{- end }}
     {{- with $np.extraIngress }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -777,10 +777,10 @@ const expectations = {
   // Every node service is on by default and needs database credentials (and the node's
   // identity): bare defaults must fail loudly rather than install pods that crash.
   'chart defaults': { templateFails: /service-center: set postgresql\.external\.password/ },
-  // A default install is a whole node: all four services, each with its migration Job.
+  // A default install is a whole node: all five services, each with its migration Job.
   'ci/default-values.yaml': {
-    Deployment: 4,
-    Job: 4,
+    Deployment: 5,
+    Job: 5,
     Secret: 2,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
@@ -788,30 +788,30 @@ const expectations = {
     StatefulSet: 0,
   },
   'ci/minimal-values.yaml': {
-    Deployment: 5,
-    Job: 5,
+    Deployment: 6,
+    Job: 6,
     Secret: 0,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
     StatefulSet: 0,
   },
   'ci/production-values.yaml': {
-    Deployment: 5,
-    Job: 5,
+    Deployment: 6,
+    Job: 6,
     Secret: 6,
     HorizontalPodAutoscaler: 2,
-    ServiceMonitor: 5,
-    NetworkPolicy: 5,
+    ServiceMonitor: 6,
+    NetworkPolicy: 6,
     StatefulSet: 0,
   },
   'ci/full-values.yaml': {
-    Deployment: 5,
+    Deployment: 6,
     Job: 0,
     Secret: 3,
     HorizontalPodAutoscaler: 2,
-    ServiceMonitor: 5,
+    ServiceMonitor: 6,
     StatefulSet: 2,
-    NetworkPolicy: 7,
+    NetworkPolicy: 8,
   },
 };
 /**
@@ -819,11 +819,60 @@ const expectations = {
  * whole node, every service but the national-node mock (named here, not taken from
  * services/<name>/service.json, since a service the generator adds starts off by default).
  */
-const nodeServices = ['compute-selection', 'identifier', 'resource-aggregation', 'service-center'];
+const nodeServices = [
+  'compute-selection',
+  'identifier',
+  'resource-aggregation',
+  'runtime-monitoring',
+  'service-center',
+];
 const expectedServices = {
   'ci/default-values.yaml': nodeServices,
   'ci/minimal-values.yaml': [...nodeServices, 'national-node-mock'].sort(),
 };
+
+/**
+ * Runtime monitoring reads the metrics port of every Deployment of the release (SCRAPE_TARGETS, by
+ * in-cluster Service name), and the dashboard ConfigMap carries Grafana's sidecar label and a
+ * dashboard whose rows are the four domains.
+ */
+function assertRuntimeMonitoring(monitoring, docs, deployments) {
+  const env = envOf(podSpecOf(monitoring).containers[0]);
+  const targets = (env.SCRAPE_TARGETS?.value ?? '').split(',').filter(Boolean);
+  const components = deployments
+    .map((d) => d.spec.template.metadata.labels['app.kubernetes.io/component'])
+    .sort();
+  assert(
+    JSON.stringify(targets.map((t) => t.split('=')[0]).sort()) === JSON.stringify(components),
+    `SCRAPE_TARGETS ${targets.join(', ')} do not name the Deployments ${components.join(', ')}`,
+  );
+  for (const target of targets) {
+    const [component, url] = target.split('=');
+    const service = docs.find(
+      (d) => d.kind === 'Service' && d.metadata.name === new URL(url).hostname,
+    );
+    assert(service, `${component}: no Service ${url}`);
+    const port = Number(new URL(url).port);
+    assert(
+      service.spec.ports.some((p) => p.port === port),
+      `${component}: Service ${service.metadata.name} has no port ${port}`,
+    );
+  }
+  JSON.parse(env.ALERT_RULES_JSON?.value ?? 'x');
+  const dashboards = docs.filter(
+    (d) => d.kind === 'ConfigMap' && d.metadata.labels?.grafana_dashboard === '1',
+  );
+  assert(dashboards.length === 1, `expected one dashboard ConfigMap, got ${dashboards.length}`);
+  const [file, text] = Object.entries(dashboards[0].data)[0];
+  assert(file.endsWith('.json'), `dashboard key ${file} is not a .json file`);
+  const rows = JSON.parse(text)
+    .panels.filter((p) => p.type === 'row')
+    .map((p) => p.title.split(' ')[0]);
+  assert(
+    JSON.stringify(rows) === JSON.stringify(['Resource', 'Platform', 'Scheduling', 'Application']),
+    `dashboard rows ${rows.join(', ')}`,
+  );
+}
 
 console.log(`helm: ${helm(['version', '--short']).stdout.trim()} (${helmBin})`);
 
@@ -947,6 +996,12 @@ for (const variant of variants) {
       'NetworkPolicies let every call through: between services, JWKS, national node, backing',
       () => assertNetworkPolicies(ctx),
     );
+  const monitoring = deployments.find((d) => /-runtime-monitoring$/.test(d.metadata.name));
+  if (monitoring)
+    await check(
+      'runtime monitoring scrapes every service of the release and ships its dashboard',
+      () => assertRuntimeMonitoring(monitoring, docs, deployments),
+    );
   if (expectedServices[variant.name]) {
     const want = expectedServices[variant.name];
     await check(`runs ${want.join(', ')}`, () => {
@@ -1049,7 +1104,7 @@ const rejects = [
     args: [
       ...['--set', 'serviceCenter.enabled=false', '--set', 'identifier.enabled=false'],
       ...['--set', 'resourceAggregation.enabled=false', '--set', 'computeSelection.enabled=false'],
-      ...['--set', 'nationalNodeMock.enabled=true'],
+      ...['--set', 'runtimeMonitoring.enabled=false', '--set', 'nationalNodeMock.enabled=true'],
     ],
     expect: /national-node-mock: set postgresql\.external\.password/,
   },

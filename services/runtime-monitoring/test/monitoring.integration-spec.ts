@@ -18,6 +18,7 @@ import {
   type PoolData,
 } from '@cinode/contracts';
 import type { GrpcClient } from '@cinode/grpc';
+import { metricsRegistry } from '@cinode/telemetry';
 import { fromTimestamp } from '@cinode/grpc';
 import {
   Comparison,
@@ -526,6 +527,20 @@ describe('runtime monitoring, against real Postgres and NATS', () => {
     expect(indicators.faultRecovery?.count).toBe(1);
     expect(indicators.gpuCardsTotal).toBeGreaterThanOrEqual(8);
     expect(indicators.alertsRaised).toBeGreaterThanOrEqual(1);
+  });
+
+  it('exports the domains as Prometheus gauges for the dashboard', async () => {
+    const text = await eventually('the pools gauge', async () => {
+      const exposed = await metricsRegistry.getSingleMetricAsString('cinode_monitoring_pools');
+      return exposed.includes(`region_code="110000"`) ? exposed : undefined;
+    });
+    expect(text).toMatch(
+      /cinode_monitoring_pools\{state="online",region_code="310000",accelerator="A100",service="runtime-monitoring"\} 1/,
+    );
+    const capacity = await metricsRegistry.getSingleMetricAsString('cinode_monitoring_capacity');
+    expect(capacity).toMatch(
+      /resource="gpu_cards",amount="total",region_code="310000",service="runtime-monitoring"\} 8/,
+    );
   });
 
   it('refuses bad queries with INVALID_ARGUMENT naming the field', async () => {

@@ -4,6 +4,7 @@ import { AlertsRepository } from '../alerts/alerts.repository';
 import { AlertsService } from '../alerts/alerts.service';
 import { CollectionConsumers } from '../collection/collection.consumers';
 import { CollectionRepository } from '../collection/collection.repository';
+import { BusinessMetrics } from '../exporter/business-metrics';
 import { ExportService } from '../export/export.service';
 import { FeedNotifier } from '../feed/feed-notifier';
 import { FeedRepository } from '../feed/feed.repository';
@@ -36,6 +37,7 @@ import { MonitoringGrpcController } from './monitoring.grpc-controller';
     AlertsRepository,
     AlertEvaluator,
     AlertsService,
+    BusinessMetrics,
   ],
 })
 export class MonitoringModule {}

@@ -470,9 +470,14 @@ describe('runtime monitoring over the running node (issue 9)', () => {
       }),
       (all) => all.length >= listed.length - firstWatch.length,
     );
-    const watched = [...firstWatch, ...resumed].map((m) => m.event!.eventId);
-    expect(watched).toEqual(listed.map((e) => e.eventId));
-    expect(new Set(watched).size).toBe(watched.length);
+    // One entry per cursor (an event about several pools is an entry per pool, same event id).
+    const watched = [...firstWatch, ...resumed].map((m) => [
+      m.event!.cursor,
+      m.event!.eventId,
+      m.event!.objectId,
+    ]);
+    expect(watched).toEqual(listed.map((e) => [e.cursor, e.eventId, e.objectId]));
+    expect(new Set(watched.map(([cursor]) => cursor)).size).toBe(watched.length);
     const types = new Set(listed.map((e) => e.type));
     for (const type of [
       'cinode.participant.participant.certified',

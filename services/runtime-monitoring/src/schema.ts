@@ -8,7 +8,7 @@ import {
 import { ObservationEntity } from './collection/observation.entity';
 import { PoolStateEntity } from './collection/pool-state.entity';
 import { FeedEventEntity, FeedHeadEntity } from './feed/feed-event.entity';
-import { InitialSchema1796103987647 } from './migrations/1796103987647-initial-schema';
+import { InitialSchema1796104964842 } from './migrations/1796104964842-initial-schema';
 import { ScrapeStateEntity } from './platform/scrape-state.entity';
 import { SeriesPointEntity } from './series/series-point.entity';
 
@@ -28,7 +28,7 @@ export const RUNTIME_MONITORING_SCHEMA = serviceSchema(
       AlertRuleEntity,
       AlertEntity,
     ],
-    migrations: [InitialSchema1796103987647],
+    migrations: [InitialSchema1796104964842],
   },
   { events: true },
 );

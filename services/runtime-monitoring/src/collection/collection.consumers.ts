@@ -5,11 +5,14 @@ import {
   MarketChanges,
   ParticipantLifecycle,
   PoolChanges,
+  poolsOf,
   type ReceivedEvent,
 } from '@cinode/contracts';
 import { EventConsumerRegistry, type EventHandlerContext } from '@cinode/events';
 import type { Tx } from '@cinode/database';
+import type { FeedEntry } from '../feed/feed-entry';
 import { FeedRepository } from '../feed/feed.repository';
+import type { Observation } from '../series/metrics';
 import { CollectionRepository } from './collection.repository';
 import {
   interpretAllocation,
@@ -20,6 +23,7 @@ import {
   interpretPool,
   type EventMeta,
   type Interpretation,
+  type PoolState,
 } from './interpret';
 
 /** Durable consumer names (JetStream consumers and processed_event keys). */
@@ -101,16 +105,31 @@ export class CollectionConsumers implements OnModuleInit {
     await this.store(tx, result);
   }
 
+  /** One pool, or up to 200 for PoolsReported: read, interpreted and stored together. */
   async pool(
     event: ReceivedEvent<Of<typeof PoolChanges>>,
     context: EventHandlerContext,
   ): Promise<void> {
     const { tx } = context;
-    await this.collection.lockObject(tx, 'pool', event.data.poolId);
-    const previous = await this.collection.findPool(tx, event.data.poolId);
-    const result = interpretPool(metaOf(context), event.data, previous);
-    if (result.next) await this.collection.savePool(tx, result.next);
-    await this.store(tx, result);
+    const meta = metaOf(context);
+    const pools = poolsOf(event);
+    const ids = pools.map((p) => p.poolId);
+    await this.collection.lockObjects(tx, 'pool', ids);
+    const known = await this.collection.findPools(tx, ids);
+    const observations: Observation[] = [];
+    const feed: FeedEntry[] = [];
+    const changed = new Map<string, PoolState>();
+    for (const data of pools) {
+      const result = interpretPool(meta, data, known.get(data.poolId));
+      if (result.next) {
+        known.set(data.poolId, result.next);
+        changed.set(data.poolId, result.next);
+      }
+      observations.push(...result.observations);
+      feed.push(...result.feed);
+    }
+    await this.collection.savePools(tx, [...changed.values()]);
+    await this.store(tx, { observations, feed });
   }
 
   async allocation(

@@ -6,6 +6,7 @@ import type { AllocationSeen, ParticipantState, PoolState } from './interpret';
 /** Rows per INSERT statement (Postgres takes at most 65535 parameters). */
 const OBSERVATIONS_PER_INSERT = 5_000;
 const OBSERVATION_COLUMNS = 10;
+const POOL_COLUMNS = 15;
 
 interface PoolRow {
   pool_id: string;
@@ -23,6 +24,26 @@ interface PoolRow {
   fp16_tflops_free: number;
   fault_since: Date | null;
   updated_at: Date;
+}
+
+function poolOfRow(row: PoolRow): PoolState {
+  return {
+    poolId: row.pool_id,
+    version: Number(row.version),
+    state: row.state,
+    regionCode: row.region_code,
+    accelerator: row.accelerator,
+    cpuCoresTotal: Number(row.cpu_cores_total),
+    cpuCoresFree: Number(row.cpu_cores_free),
+    gpuCardsTotal: Number(row.gpu_cards_total),
+    gpuCardsFree: Number(row.gpu_cards_free),
+    npuCardsTotal: Number(row.npu_cards_total),
+    npuCardsFree: Number(row.npu_cards_free),
+    fp16TflopsTotal: row.fp16_tflops_total,
+    fp16TflopsFree: row.fp16_tflops_free,
+    faultSince: row.fault_since,
+    updatedAt: row.updated_at,
+  };
 }
 
 /** Every query of the collection: the staging table and the projections the consumers keep. */
@@ -64,45 +85,31 @@ export class CollectionRepository {
     ]);
   }
 
-  async findPool(tx: Tx, poolId: string): Promise<PoolState | undefined> {
-    const rows = await tx.manager.query<PoolRow[]>(`SELECT * FROM pool_state WHERE pool_id = $1`, [
-      poolId,
-    ]);
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      poolId: row.pool_id,
-      version: Number(row.version),
-      state: row.state,
-      regionCode: row.region_code,
-      accelerator: row.accelerator,
-      cpuCoresTotal: Number(row.cpu_cores_total),
-      cpuCoresFree: Number(row.cpu_cores_free),
-      gpuCardsTotal: Number(row.gpu_cards_total),
-      gpuCardsFree: Number(row.gpu_cards_free),
-      npuCardsTotal: Number(row.npu_cards_total),
-      npuCardsFree: Number(row.npu_cards_free),
-      fp16TflopsTotal: row.fp16_tflops_total,
-      fp16TflopsFree: row.fp16_tflops_free,
-      faultSince: row.fault_since,
-      updatedAt: row.updated_at,
-    };
+  /** The same for several objects, locked in a fixed order so two replicas never deadlock. */
+  async lockObjects(tx: Tx, kind: string, ids: readonly string[]): Promise<void> {
+    const keys = [...new Set(ids)].sort().map((id) => `${kind}:${id}`);
+    await tx.manager.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended(k, 20261))
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+      [keys],
+    );
   }
 
-  async savePool(tx: Tx, pool: PoolState): Promise<void> {
-    await tx.manager.query(
-      `INSERT INTO pool_state (pool_id, version, state, region_code, accelerator, cpu_cores_total, cpu_cores_free,
-         gpu_cards_total, gpu_cards_free, npu_cards_total, npu_cards_free, fp16_tflops_total, fp16_tflops_free,
-         fault_since, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (pool_id) DO UPDATE SET version = excluded.version, state = excluded.state,
-         region_code = excluded.region_code, accelerator = excluded.accelerator,
-         cpu_cores_total = excluded.cpu_cores_total, cpu_cores_free = excluded.cpu_cores_free,
-         gpu_cards_total = excluded.gpu_cards_total, gpu_cards_free = excluded.gpu_cards_free,
-         npu_cards_total = excluded.npu_cards_total, npu_cards_free = excluded.npu_cards_free,
-         fp16_tflops_total = excluded.fp16_tflops_total, fp16_tflops_free = excluded.fp16_tflops_free,
-         fault_since = excluded.fault_since, updated_at = excluded.updated_at`,
-      [
+  /** The known state of each of these pools, by pool id. */
+  async findPools(tx: Tx, poolIds: readonly string[]): Promise<Map<string, PoolState>> {
+    const rows = await tx.manager.query<PoolRow[]>(
+      `SELECT * FROM pool_state WHERE pool_id = ANY($1::varchar[])`,
+      [poolIds],
+    );
+    return new Map(rows.map((row) => [row.pool_id, poolOfRow(row)]));
+  }
+
+  /** Stores the pools' new states with one upsert. */
+  async savePools(tx: Tx, pools: readonly PoolState[]): Promise<void> {
+    if (pools.length === 0) return;
+    const values: unknown[] = [];
+    const rows = pools.map((pool, i) => {
+      values.push(
         pool.poolId,
         pool.version,
         pool.state,
@@ -118,7 +125,23 @@ export class CollectionRepository {
         pool.fp16TflopsFree,
         pool.faultSince,
         pool.updatedAt,
-      ],
+      );
+      const base = i * POOL_COLUMNS;
+      return `(${Array.from({ length: POOL_COLUMNS }, (_, j) => `$${base + j + 1}`).join(', ')})`;
+    });
+    await tx.manager.query(
+      `INSERT INTO pool_state (pool_id, version, state, region_code, accelerator, cpu_cores_total, cpu_cores_free,
+         gpu_cards_total, gpu_cards_free, npu_cards_total, npu_cards_free, fp16_tflops_total, fp16_tflops_free,
+         fault_since, updated_at)
+       VALUES ${rows.join(', ')}
+       ON CONFLICT (pool_id) DO UPDATE SET version = excluded.version, state = excluded.state,
+         region_code = excluded.region_code, accelerator = excluded.accelerator,
+         cpu_cores_total = excluded.cpu_cores_total, cpu_cores_free = excluded.cpu_cores_free,
+         gpu_cards_total = excluded.gpu_cards_total, gpu_cards_free = excluded.gpu_cards_free,
+         npu_cards_total = excluded.npu_cards_total, npu_cards_free = excluded.npu_cards_free,
+         fp16_tflops_total = excluded.fp16_tflops_total, fp16_tflops_free = excluded.fp16_tflops_free,
+         fault_since = excluded.fault_since, updated_at = excluded.updated_at`,
+      values,
     );
   }
 

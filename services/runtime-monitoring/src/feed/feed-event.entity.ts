@@ -6,7 +6,7 @@ import { bigintNumber } from '../series/series-point.entity';
  * (FeedRepository.append), so a reader that has seen cursor N has seen every entry below it.
  */
 @Entity({ name: 'feed_event' })
-@Index('ux_feed_event_event_id', ['eventId'], { unique: true })
+@Index('ix_feed_event_event_id', ['eventId'])
 @Index('ix_feed_event_occurred_at', ['occurredAt'])
 export class FeedEventEntity {
   @PrimaryColumn({

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class InitialSchema1796103987647 implements MigrationInterface {
-    name = 'InitialSchema1796103987647'
+export class InitialSchema1796104964842 implements MigrationInterface {
+    name = 'InitialSchema1796104964842'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`
@@ -169,7 +169,7 @@ export class InitialSchema1796103987647 implements MigrationInterface {
             CREATE INDEX "ix_feed_event_occurred_at" ON "feed_event" ("occurred_at")
         `);
         await queryRunner.query(`
-            CREATE UNIQUE INDEX "ux_feed_event_event_id" ON "feed_event" ("event_id")
+            CREATE INDEX "ix_feed_event_event_id" ON "feed_event" ("event_id")
         `);
         await queryRunner.query(`
             CREATE TABLE "feed_head" (
@@ -197,7 +197,7 @@ export class InitialSchema1796103987647 implements MigrationInterface {
             DROP TABLE "feed_head"
         `);
         await queryRunner.query(`
-            DROP INDEX "public"."ux_feed_event_event_id"
+            DROP INDEX "public"."ix_feed_event_event_id"
         `);
         await queryRunner.query(`
             DROP INDEX "public"."ix_feed_event_occurred_at"

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import {
   AlertRaised,
   AlertResolved,
@@ -56,7 +61,7 @@ function dimensionsText(alert: AlertEntity): string {
  * is an event through the outbox (MONITORING stream) and an entry of the feed, in one transaction.
  */
 @Injectable()
-export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AlertEvaluator.name);
   private readonly task: Periodic;
 
@@ -84,7 +89,7 @@ export class AlertEvaluator implements OnApplicationBootstrap, OnApplicationShut
     this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.task.stop();
   }
 

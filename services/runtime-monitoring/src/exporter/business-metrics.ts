@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { UnitOfWork } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
 import { metricsRegistry } from '@cinode/telemetry';
@@ -46,7 +51,7 @@ const alertsFiring = new Gauge({
  * dashboard: refreshed from the database every SAMPLE_INTERVAL_MS (never during a scrape).
  */
 @Injectable()
-export class BusinessMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BusinessMetrics implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(BusinessMetrics.name);
   private readonly task: Periodic;
 
@@ -66,7 +71,7 @@ export class BusinessMetrics implements OnApplicationBootstrap, OnApplicationShu
     this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.task.stop();
   }
 

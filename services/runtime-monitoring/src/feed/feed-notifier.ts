@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { UnitOfWork, type NotificationListener } from '@cinode/database';
 import { FEED_CHANNEL } from './feed.repository';
 
@@ -8,7 +13,7 @@ import { FEED_CHANNEL } from './feed.repository';
  * delays an entry, never loses it.
  */
 @Injectable()
-export class FeedNotifier implements OnApplicationBootstrap, OnApplicationShutdown {
+export class FeedNotifier implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FeedNotifier.name);
   private listener: NotificationListener | undefined;
   private waiters = new Set<() => void>();
@@ -24,7 +29,8 @@ export class FeedNotifier implements OnApplicationBootstrap, OnApplicationShutdo
     await this.listener.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes, so the listener's connection is not mourned as lost. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.wakeAll();
     await this.listener?.stop();
   }

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
 import { CollectionRepository } from '../collection/collection.repository';
@@ -24,7 +29,7 @@ export interface ScrapeResult {
  * stopped). One replica at a time stores a round.
  */
 @Injectable()
-export class MetricsScraper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MetricsScraper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(MetricsScraper.name);
   private readonly task: Periodic;
 
@@ -41,7 +46,7 @@ export class MetricsScraper implements OnApplicationBootstrap, OnApplicationShut
     if (this.config.SCRAPE_TARGETS.length > 0) this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.task.stop();
   }
 

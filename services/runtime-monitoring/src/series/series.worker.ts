@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { UnitOfWork } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
 import { CollectionRepository } from '../collection/collection.repository';
@@ -21,7 +26,7 @@ const DAY_MS = 86_400_000;
  * timing rows deleted past their retention.
  */
 @Injectable()
-export class SeriesWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SeriesWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SeriesWorker.name);
   private readonly tasks: Periodic[];
 
@@ -43,7 +48,7 @@ export class SeriesWorker implements OnApplicationBootstrap, OnApplicationShutdo
     for (const task of this.tasks) task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.tasks.map((task) => task.stop()));
   }
 

@@ -126,7 +126,12 @@ describe(`${ReflectionService.name} over gRPC`, () => {
 
       const registry = strictRegistry(returned, PROBE_FILE);
       const service = registry.getService(PROBE_SERVICE);
-      expect(service?.methods.map((m) => m.name)).toEqual(['Probe', 'Undeclared', 'Mutate']);
+      expect(service?.methods.map((m) => m.name)).toEqual([
+        'Probe',
+        'Undeclared',
+        'Mutate',
+        'Count',
+      ]);
       const probe = service?.methods.find((m) => m.name === 'Probe');
       expect(probe?.input.typeName).toBe('cinode.testing.v1.ProbeRequest');
       expect(probe?.input.fields.map((f) => f.name)).toEqual(['message', 'behaviour', 'delay_ms']);

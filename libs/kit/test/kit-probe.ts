@@ -2,16 +2,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
-import { Audited } from '@cinode/audit';
+import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles, callerOf } from '@cinode/auth';
 import { ValidationError, fingerprintOf } from '@cinode/common';
 import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
 import { UnitOfWork } from '@cinode/database';
 import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
-import { PlatformModule, serviceSchema, startService, type ServiceDefinition } from '@cinode/kit';
+import {
+  PlatformModule,
+  currentCall,
+  serviceSchema,
+  startService,
+  type ServiceDefinition,
+} from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { AuditServiceClient } from '@cinode/proto/gen/cinode/audit/v1/audit_service';
 import type {
+  CountRequest,
+  CountResponse,
   MutateRequest,
   MutateResponse,
   ProbeServiceClient,
@@ -70,13 +78,43 @@ class MutateGrpcController {
   }
 }
 
+/** What the Count stream's handler saw, for tests: messages made, and whether it was let go. */
+export const countProbe = { produced: 0, finished: 0 };
+
+/** A server-streaming RPC served by the kit: numbered messages until the count or the caller ends. */
+@Controller()
+class CountGrpcController {
+  @GrpcMethod('ProbeService', 'Count')
+  @AllowRoles('regulator')
+  @ReadOnly()
+  count(request: CountRequest, metadata: Metadata): AsyncIterable<CountResponse> {
+    if (request.count < 0)
+      throw new ValidationError([{ field: 'count', description: 'must not be negative' }]);
+    const subject = callerOf(metadata).subject;
+    const signal = currentCall()?.signal;
+    return (async function* () {
+      try {
+        for (let n = 1; request.count === 0 || n <= request.count; n += 1) {
+          if (request.delayMs > 0)
+            await sleep(request.delayMs, undefined, { signal }).catch(() => undefined);
+          if (signal?.aborted) return;
+          countProbe.produced += 1;
+          yield { number: n, callerSubject: subject };
+        }
+      } finally {
+        countProbe.finished += 1;
+      }
+    })();
+  }
+}
+
 @Module({})
 class KitProbeModule {
   static forConfig(config: BaseServiceConfig): DynamicModule {
     return {
       module: KitProbeModule,
       imports: [PlatformModule.forService({ service: KIT_PROBE, config, schema })],
-      controllers: [MutateGrpcController],
+      controllers: [MutateGrpcController, CountGrpcController],
     };
   }
 }

@@ -69,6 +69,22 @@ export interface MutateResponse {
   created: boolean;
 }
 
+/** Request of Count. */
+export interface CountRequest {
+  /** How many messages to send; 0 for as many as the caller reads. */
+  count: number;
+  /** Pause before each message, in milliseconds. */
+  delayMs: number;
+}
+
+/** One message of Count. */
+export interface CountResponse {
+  /** 1 for the first message, one more for each after. */
+  number: number;
+  /** The caller's subject. */
+  callerSubject: string;
+}
+
 function createBaseProbeRequest(): ProbeRequest {
   return { message: "", behaviour: "", delayMs: 0 };
 }
@@ -368,6 +384,102 @@ export const MutateResponse: MessageFns<MutateResponse> = {
   },
 };
 
+function createBaseCountRequest(): CountRequest {
+  return { count: 0, delayMs: 0 };
+}
+
+export const CountRequest: MessageFns<CountRequest> = {
+  encode(message: CountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.count !== 0) {
+      writer.uint32(8).int32(message.count);
+    }
+    if (message.delayMs !== 0) {
+      writer.uint32(16).int32(message.delayMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCountRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.count = reader.int32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.delayMs = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseCountResponse(): CountResponse {
+  return { number: 0, callerSubject: "" };
+}
+
+export const CountResponse: MessageFns<CountResponse> = {
+  encode(message: CountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== 0) {
+      writer.uint32(8).int32(message.number);
+    }
+    if (message.callerSubject !== "") {
+      writer.uint32(18).string(message.callerSubject);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCountResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.number = reader.int32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.callerSubject = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /** Test-only service: its handlers are defined inside tests. */
 
 export interface ProbeServiceClient {
@@ -385,6 +497,10 @@ export interface ProbeServiceClient {
    */
 
   mutate(request: MutateRequest, metadata?: Metadata): Observable<MutateResponse>;
+
+  /** Streams `count` numbered messages, `delay_ms` apart, for tests of server-streaming calls. */
+
+  count(request: CountRequest, metadata?: Metadata): Observable<CountResponse>;
 }
 
 /** Test-only service: its handlers are defined inside tests. */
@@ -410,11 +526,15 @@ export interface ProbeServiceController {
     request: MutateRequest,
     metadata?: Metadata,
   ): Promise<MutateResponse> | Observable<MutateResponse> | MutateResponse;
+
+  /** Streams `count` numbered messages, `delay_ms` apart, for tests of server-streaming calls. */
+
+  count(request: CountRequest, metadata?: Metadata): Observable<CountResponse>;
 }
 
 export function ProbeServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["probe", "undeclared", "mutate"];
+    const grpcMethods: string[] = ["probe", "undeclared", "mutate", "count"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ProbeService", method)(constructor.prototype[method], method, descriptor);

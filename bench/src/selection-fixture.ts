@@ -57,6 +57,8 @@ export interface SelectionNode {
   aggregationDatabaseUrl: string;
   /** Starts a compute-selection (built) following this node's resource aggregation. */
   startSelection(env?: Record<string, string>): Promise<RunningProcess>;
+  /** Starts a runtime-monitoring (built) consuming this node's streams, on a database of its own. */
+  startMonitoring(env?: Record<string, string>): Promise<RunningProcess>;
 }
 
 /**
@@ -121,6 +123,10 @@ export async function startSelectionNode(
         RESOURCE_AGGREGATION_ADDRESS: aggregation.address,
         RESOURCE_AGGREGATION_TIMEOUT_MS: '60000',
       }),
+    startMonitoring: async (env: Record<string, string> = {}) => {
+      await postgres.createDatabase('runtime_monitoring');
+      return start('runtime-monitoring', 'runtime_monitoring', env);
+    },
   };
 }
 

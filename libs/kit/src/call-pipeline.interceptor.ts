@@ -264,7 +264,8 @@ export class CallPipeline implements NestInterceptor {
   }
 
   /**
-   * One server-streaming call: authenticated, authorized and checked like any other, then `write`
+   * One server-streaming call: gated (addresses, load), authenticated, authorized, rate-limited and
+   * checked like any other, then `write`
    * runs until it has written every response or the call is aborted (the caller cancels, or its own
    * deadline passes: a stream is not cut at GRPC_MAX_DEADLINE_MS, which bounds single answers). The
    * signal it gets is the call's. Streams change nothing, so there is no audit record.
@@ -276,6 +277,9 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     write: (signal: AbortSignal) => Promise<void>,
   ): Promise<CallResult> {
+    // The same gates as any call: refused addresses, overload and a deadline already passed.
+    const shed = this.controls?.addressRefusal(grpcCall) ?? this.shedder?.refusal(grpcCall);
+    if (shed) return Promise.resolve({ ok: false, error: shed });
     const method = grpcCall.getPath?.() ?? declared.name;
     const startedAt = Date.now();
     const deadline = grpcCall.getDeadline?.();
@@ -296,6 +300,8 @@ export class CallPipeline implements NestInterceptor {
           try {
             const caller = await this.authorizer.authenticate(declared.access, metadata, method);
             this.authorizer.permit(declared.access, caller, metadata, method);
+            const limited = this.controls?.rateRefusal(caller);
+            if (limited) throw limited;
             checkRequestShape(request);
             await write(call.signal);
           } catch (error) {

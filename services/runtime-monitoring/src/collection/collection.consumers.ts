@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   AllocationChanges,
   IdentifierChanges,
@@ -53,6 +53,8 @@ function metaOf(context: EventHandlerContext): EventMeta {
  */
 @Injectable()
 export class CollectionConsumers implements OnModuleInit {
+  private readonly logger = new Logger(CollectionConsumers.name);
+
   constructor(
     private readonly registry: EventConsumerRegistry,
     private readonly collection: CollectionRepository,
@@ -112,7 +114,12 @@ export class CollectionConsumers implements OnModuleInit {
   ): Promise<void> {
     const { tx } = context;
     const meta = metaOf(context);
-    const pools = poolsOf(event);
+    // A pool of a batch that this consumer cannot read is left out (and logged), not the batch.
+    const pools = poolsOf(event, (index, problem) =>
+      this.logger.warn(
+        `event ${context.envelope.id}: pool ${index} of the report left out: ${problem}`,
+      ),
+    );
     const ids = pools.map((p) => p.poolId);
     await this.collection.lockObjects(tx, 'pool', ids);
     const known = await this.collection.findPools(tx, ids);

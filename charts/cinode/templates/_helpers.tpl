@@ -250,6 +250,16 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $values.logLevel | default $v.logLevel | quote }}
 - name: GRPC_REFLECTION
   value: {{ $v.grpcReflection | quote }}
+- name: GRPC_DENY_CIDRS
+  value: {{ join "," $v.grpcControls.denyCidrs | quote }}
+- name: GRPC_ALLOW_CIDRS
+  value: {{ join "," $v.grpcControls.allowCidrs | quote }}
+- name: GRPC_PARTICIPANT_RATE_LIMIT
+  value: {{ $v.grpcControls.participantRateLimit | quote }}
+- name: GRPC_PARTICIPANT_BURST
+  value: {{ $v.grpcControls.participantBurst | quote }}
+- name: GRPC_SHED_LAG_MS
+  value: {{ $v.grpcControls.shedLagMs | quote }}
 {{- if lt (int $values.terminationGracePeriodSeconds) (add (int $v.shutdownDrainDelaySeconds) 15) }}
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least shutdownDrainDelaySeconds + 15 (%v): the drain delay, 10 s for calls in flight, and time to close" (include "cinode.valuesKey" .component) $values.terminationGracePeriodSeconds (add (int $v.shutdownDrainDelaySeconds) 15)) }}
 {{- end }}

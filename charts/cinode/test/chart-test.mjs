@@ -224,11 +224,22 @@ function assertServiceDeployment(doc, ctx) {
     'SHUTDOWN_DRAIN_DELAY_MS',
     'LOG_LEVEL',
     'GRPC_REFLECTION',
+    'GRPC_DENY_CIDRS',
+    'GRPC_ALLOW_CIDRS',
+    'GRPC_PARTICIPANT_RATE_LIMIT',
+    'GRPC_PARTICIPANT_BURST',
+    'GRPC_SHED_LAG_MS',
     'OTEL_SERVICE_NAME',
     'DB_MIGRATE_ON_START',
   ]) {
     assert(env[name], `${id(doc)}: env ${name} missing`);
   }
+  // Every service enforces the node-wide controls (the kit reads them; the defaults unless set).
+  assert(
+    /^[0-9]+$/.test(env.GRPC_PARTICIPANT_RATE_LIMIT.value) &&
+      /^[0-9]+$/.test(env.GRPC_SHED_LAG_MS.value),
+    `${id(doc)}: GRPC_PARTICIPANT_RATE_LIMIT/GRPC_SHED_LAG_MS not whole numbers`,
+  );
   assert(
     env.NODE_ENV.value === 'production' && env.GRPC_HOST.value === '0.0.0.0',
     `${id(doc)}: NODE_ENV/GRPC_HOST wrong`,
@@ -1317,6 +1328,18 @@ const rejects = [
     what: 'computeSelection.settings.latencyDefaultMs out of range (60001)',
     args: [...valid, '--set', 'computeSelection.settings.latencyDefaultMs=60001'],
     expect: /latencyDefaultMs/,
+    schema: true,
+  },
+  {
+    what: 'a deny-list entry that is no address or range (grpcControls.denyCidrs)',
+    args: [...valid, '--set-json', 'grpcControls.denyCidrs=["10.0.0.0/8","evil.example"]'],
+    expect: /denyCidrs/,
+    schema: true,
+  },
+  {
+    what: 'a negative participant rate limit (grpcControls.participantRateLimit=-1)',
+    args: [...valid, '--set', 'grpcControls.participantRateLimit=-1'],
+    expect: /participantRateLimit/,
     schema: true,
   },
   {

@@ -39,8 +39,7 @@ export function rpcLabelOf(call: { getPath?(): string }): string {
  * the threshold. Refusing costs a small fraction of serving, so the loop catches up and the calls
  * admitted are answered in time, instead of every call being answered late.
  *
- * A call whose deadline passed before it reached its handler — or leaves less time than the loop is
- * behind, about what it waited before its deadline was read — is not run at all (DEADLINE_EXCEEDED):
+ * A call whose deadline passed before it reached its handler is not run at all (DEADLINE_EXCEEDED):
  * its caller has given up, and work for it would only delay the calls that still wait.
  * Neither kind of refusal writes an audit record: they change nothing, and writing one under
  * overload would add the very load being shed. Both are counted (cinode_calls_shed_total).
@@ -92,10 +91,7 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
   refusal(call: DeadlineCarrier, now = Date.now()): DomainError | undefined {
     const deadline = call.getDeadline?.();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
-    // The call may have waited in socket buffers about as long as the loop is behind before its
-    // deadline was even read (grpc-timeout is relative): less time left than that, and its answer
-    // would most likely reach a caller who has given up.
-    if (at !== undefined && Number.isFinite(at) && at - this.lagMs <= now) {
+    if (at !== undefined && Number.isFinite(at) && at <= now) {
       callsShed.inc({ reason: 'deadline_passed', rpc: rpcLabelOf(call) });
       return new DomainError(
         'DEADLINE_EXCEEDED',

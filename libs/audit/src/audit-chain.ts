@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ResourceExhaustedError } from '@cinode/common';
+import { Periodic, ResourceExhaustedError } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import type { EntityManager } from 'typeorm';
 
@@ -113,25 +113,24 @@ export interface ChainVerdict {
 @Injectable()
 export class AuditChain implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('AuditChain');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly chainer: Periodic;
   private verifying = false;
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(private readonly uow: UnitOfWork) {
+    this.chainer = new Periodic(
+      'linking audit records',
+      LINK_INTERVAL_MS,
+      () => this.linkAll(),
+      this.logger,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.linkAll()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'linking audit records failed'))
-        .finally(() => (this.running = undefined));
-    }, LINK_INTERVAL_MS);
-    this.timer.unref();
+    this.chainer.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.chainer.stop();
   }
 
   /** Links every record committed so far; returns how many. */

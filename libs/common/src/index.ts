@@ -9,3 +9,4 @@ export * from './text';
 export * from './expiring-cache';
 export * from './seeded-random';
 export * from './secret-encryption';
+export * from './periodic';

@@ -17,7 +17,7 @@ import { InjectConfig } from '@cinode/kit';
 import type { RuntimeMonitoringConfig } from '../config';
 import type { FeedEntry } from '../feed/feed-entry';
 import { FeedRepository } from '../feed/feed.repository';
-import { Periodic } from '../series/periodic';
+import { Periodic } from '@cinode/common';
 import { SeriesRepository } from '../series/series.repository';
 import { ruleOfInput, type AlertRule } from './alert-rule-input';
 import type { AlertEntity } from './alert.entity';

@@ -9,7 +9,7 @@ import { InjectConfig } from '@cinode/kit';
 import { metricsRegistry } from '@cinode/telemetry';
 import { Gauge } from 'prom-client';
 import type { RuntimeMonitoringConfig } from '../config';
-import { Periodic } from '../series/periodic';
+import { Periodic } from '@cinode/common';
 
 const pools = new Gauge({
   name: 'cinode_monitoring_pools',

@@ -9,7 +9,7 @@ import { InjectConfig } from '@cinode/kit';
 import { CollectionRepository } from '../collection/collection.repository';
 import type { RuntimeMonitoringConfig, ScrapeTarget } from '../config';
 import { observe, type Observation } from '../series/metrics';
-import { Periodic } from '../series/periodic';
+import { Periodic } from '@cinode/common';
 import { SeriesRepository } from '../series/series.repository';
 import { apiTotalsOf, increment, type ApiTotals } from './prometheus-text';
 

@@ -9,7 +9,7 @@ import { InjectConfig } from '@cinode/kit';
 import { CollectionRepository } from '../collection/collection.repository';
 import type { RuntimeMonitoringConfig } from '../config';
 import { FeedRepository } from '../feed/feed.repository';
-import { Periodic } from './periodic';
+import { Periodic } from '@cinode/common';
 import { LOCKS, SeriesRepository } from './series.repository';
 
 const FOLD_BATCH = 10_000;

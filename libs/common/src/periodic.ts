@@ -1,4 +1,7 @@
-import type { Logger } from '@nestjs/common';
+/** Where a failed round is reported (a Nest Logger, for one). */
+export interface RoundLogger {
+  error(message: unknown, ...rest: unknown[]): void;
+}
 
 /**
  * A task run every `intervalMs`, never two rounds at once; a failed round is logged and the next
@@ -12,7 +15,7 @@ export class Periodic {
     private readonly name: string,
     private readonly intervalMs: number,
     private readonly round: () => Promise<unknown>,
-    private readonly logger: Logger,
+    private readonly logger: RoundLogger,
   ) {}
 
   start(): void {

@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Caller } from '@cinode/auth';
 import { sanitizeText, uuidv7 } from '@cinode/common';
-import { UnitOfWork, type Tx } from '@cinode/database';
+import { UnitOfWork, sqlStateOf, type Tx } from '@cinode/database';
 import { describeError } from '@cinode/grpc';
 import type { EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
 import { valueAt, type AuditRule } from './audited.decorator';
+
+/** Tries of a record written on its own before it is reported lost (about 3 s in all). */
+const INSERT_ATTEMPTS = 5;
 
 /** Injection token of the service name the trail records. */
 export const AUDIT_SERVICE_NAME = Symbol('AUDIT_SERVICE_NAME');
@@ -163,7 +166,23 @@ export class AuditTrail {
 
   /** In the given transaction, or on its own when `manager` is undefined. */
   async insert(manager: EntityManager | undefined, record: AuditRecordEntity): Promise<void> {
-    await (manager ?? this.uow.manager()).getRepository(AuditRecordEntity).insert(record);
+    if (manager) {
+      await manager.getRepository(AuditRecordEntity).insert(record);
+      return;
+    }
+    // On its own (a refusal, a settlement): a busy pool or a dropped connection must not lose
+    // the record, so a failure the database did not judge (no SQL state of a data, constraint or
+    // syntax error) is tried again, a few times, a little later each time.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.uow.manager().getRepository(AuditRecordEntity).insert(record);
+        return;
+      } catch (error) {
+        const state = sqlStateOf(error) ?? '';
+        if (attempt >= INSERT_ATTEMPTS || /^(22|23|42)/.test(state)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   }
 
   /** A record that could not be written must be loud in the log: the call's outcome stands. */

@@ -139,7 +139,7 @@ async function main(): Promise<boolean> {
   try {
     const { postgres, nats } = await startBenchInfra(
       'report-outage',
-      ['national_node_mock', 'resource_aggregation', 'reporting'],
+      ['national_node_mock', 'resource_aggregation', 'security', 'reporting'],
       cleanups,
     );
     const auth: TestAuth = await createTestAuth();
@@ -159,6 +159,18 @@ async function main(): Promise<boolean> {
         DATABASE_URL: databaseUrl(postgres.adminUrl, 'resource_aggregation'),
         NATS_URL: nats.url,
         IDENTIFIER_ADDRESS: '127.0.0.1:9',
+      },
+      cleanups,
+    );
+    // Where reporting reads the attack events of each report's period (none in this bench).
+    const security = await startProcess(
+      'security',
+      {
+        ...keys,
+        DATABASE_URL: databaseUrl(postgres.adminUrl, 'security'),
+        NATS_URL: nats.url,
+        RESOURCE_AGGREGATION_ADDRESS: aggregation.address,
+        SERVICE_CENTER_ADDRESS: '127.0.0.1:9',
       },
       cleanups,
     );
@@ -192,6 +204,7 @@ async function main(): Promise<boolean> {
       DATABASE_URL: databaseUrl(postgres.adminUrl, 'reporting'),
       NATIONAL_NODE_ADDRESS: mock.address,
       RESOURCE_AGGREGATION_ADDRESS: aggregation.address,
+      SECURITY_ADDRESS: security.address,
       NODE_KEY: NODE.nodeKey,
       NODE_NAME: NODE.name,
       NODE_REGION_CODE: NODE.regionCode,

@@ -8,3 +8,4 @@ CREATE DATABASE resource_aggregation;
 CREATE DATABASE compute_selection;
 CREATE DATABASE reporting;
 CREATE DATABASE runtime_monitoring;
+CREATE DATABASE security;

@@ -259,6 +259,18 @@ it(`records every call of a state-changing RPC over ${MIN_CALLS} mixed calls: 0 
         )
         .join('\n'),
   );
+  if (rows.some((r) => r.differ.length > 0))
+    // Why a record is missing is in the service's log (a write that failed, a late settlement).
+    for (const r of rows.filter((row) => row.differ.length > 0))
+      console.log(
+        `${r.service} log lines about audit or errors:\n` +
+          node
+            .outputOf(r.service)
+            .split('\n')
+            .filter((line) => /audit|"level":"(error|warn)"/i.test(line))
+            .slice(-40)
+            .join('\n'),
+      );
   expect(rows.reduce((sum, r) => sum + r.handled, 0)).toBeGreaterThan(2_000);
   expect(rows.map((r) => [r.service, r.differ])).toEqual(rows.map((r) => [r.service, []]));
 }, 600_000);

@@ -520,7 +520,8 @@ describe('reporting killed mid-delivery', () => {
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '1000',
     };
-    const [mockPort, resourcePort, reportingPort] = [
+    const [mockPort, resourcePort, securityPort, reportingPort] = [
+      await findFreePort(),
       await findFreePort(),
       await findFreePort(),
       await findFreePort(),
@@ -548,6 +549,19 @@ describe('reporting killed mid-delivery', () => {
       },
       `127.0.0.1:${resourcePort}`,
     );
+    await launch(
+      'security',
+      {
+        ...common,
+        DATABASE_URL: await createTestDatabase('e2e_crash_security'),
+        GRPC_PORT: String(securityPort),
+        NATS_URL: nats.url,
+        // Its projections' backfill finds no service center here (it logs and retries).
+        RESOURCE_AGGREGATION_ADDRESS: `127.0.0.1:${resourcePort}`,
+        SERVICE_CENTER_ADDRESS: '127.0.0.1:1',
+      },
+      `127.0.0.1:${securityPort}`,
+    );
     const baseInfo = exampleReportPayload().base;
     reportingEnv = {
       ...common,
@@ -555,6 +569,7 @@ describe('reporting killed mid-delivery', () => {
       GRPC_PORT: String(reportingPort),
       NATIONAL_NODE_ADDRESS: mockAddress,
       RESOURCE_AGGREGATION_ADDRESS: `127.0.0.1:${resourcePort}`,
+      SECURITY_ADDRESS: `127.0.0.1:${securityPort}`,
       NODE_KEY: `e2e-crash-${reportingPort}`,
       REPORT_BASE_INFO_JSON: JSON.stringify(baseInfo),
       REPORT_WINDOW: windowCoveringNow(),

@@ -385,6 +385,7 @@ describe('runtime monitoring over the running node (issue 9)', () => {
         'compute-selection',
         'reporting',
         'runtime-monitoring',
+        'security',
       ]),
     );
   }, 120_000);

@@ -15,6 +15,7 @@ resource-aggregation
 compute-selection
 reporting
 runtime-monitoring
+security
 {{- end -}}
 
 {{- define "cinode.name" -}}
@@ -190,6 +191,11 @@ participant tokens), or "" when it is disabled. Args: the root context.
 {{/* Resource aggregation's in-cluster gRPC address (RESOURCE_AGGREGATION_ADDRESS). Args: the root context. */}}
 {{- define "cinode.resourceAggregationAddress" -}}
 {{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "resource-aggregation")) (int .Values.resourceAggregation.grpcPort) -}}
+{{- end -}}
+
+{{/* The security service's in-cluster gRPC address (SECURITY_ADDRESS). Args: the root context. */}}
+{{- define "cinode.securityAddress" -}}
+{{- printf "%s:%d" (include "cinode.componentName" (dict "ctx" . "component" "security")) (int .Values.security.grpcPort) -}}
 {{- end -}}
 
 {{/* Compute selection's in-cluster gRPC address (COMPUTE_SELECTION_ADDRESS). Args: the root context. */}}

@@ -364,6 +364,8 @@ identifier service (both required: cinode.checkCalls). */}}
   value: {{ include "cinode.nationalNodeAddress" $ctx | required "reporting: set nationalNode.endpoint (or nationalNodeMock.enabled for a test install)" | quote }}
 - name: RESOURCE_AGGREGATION_ADDRESS
   value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
+- name: SECURITY_ADDRESS
+  value: {{ include "cinode.securityAddress" $ctx | quote }}
 - name: NODE_KEY
   value: {{ $n.key | default (printf "%s-%s" $ctx.Release.Namespace $ctx.Release.Name) | quote }}
 - name: NODE_NAME
@@ -397,6 +399,13 @@ identifier service (both required: cinode.checkCalls). */}}
           {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "resource-aggregation") | nindent 10 }}
   ports:
     - port: {{ int .ctx.Values.resourceAggregation.grpcPort }}
+      protocol: TCP
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "security") | nindent 10 }}
+  ports:
+    - port: {{ int .ctx.Values.security.grpcPort }}
       protocol: TCP
 {{ include "cinode.egress.identifier" . }}
 {{- end -}}
@@ -438,4 +447,42 @@ egress rule; each service admits it on its metrics port in cinode.service.networ
 {{- end -}}
 
 {{- define "cinode.egress.runtime-monitoring" -}}
+{{- end -}}
+
+{{/* ---- security ------------------------------------------------------------------------------ */}}
+
+{{- define "cinode.env.security" -}}
+{{- $ctx := .ctx -}}
+- name: SERVICE_CENTER_ADDRESS
+  value: {{ include "cinode.jwksAddress" $ctx | required "security: serviceCenter.enabled is required" | quote }}
+- name: RESOURCE_AGGREGATION_ADDRESS
+  value: {{ include "cinode.resourceAggregationAddress" $ctx | quote }}
+{{- end -}}
+
+{{/* The service center and resource aggregation (the projections' backfill); posture checks reach
+participants' endpoints outside the cluster, on any port. */}}
+{{- define "cinode.egress.security" -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "service-center") | nindent 10 }}
+  ports:
+    - port: {{ int .ctx.Values.serviceCenter.grpcPort }}
+      protocol: TCP
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "resource-aggregation") | nindent 10 }}
+  ports:
+    - port: {{ int .ctx.Values.resourceAggregation.grpcPort }}
+      protocol: TCP
+- to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+          - 10.0.0.0/8
+          - 172.16.0.0/12
+          - 192.168.0.0/16
+          - 169.254.0.0/16
+          - 100.64.0.0/10
 {{- end -}}

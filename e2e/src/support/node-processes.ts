@@ -127,6 +127,11 @@ function testEnv(
     SHUTDOWN_GRACE_MS: '2000',
     AUTH_JWT_CLOCK_TOLERANCE_SECONDS: String(E2E_CLOCK_TOLERANCE_SECONDS),
   };
+  // One node key per run, as a node key is per installation, and the same for every service that
+  // registers the node (the identifier, reporting): with two keys the national node would know two
+  // nodes, and a special request issued to one of them would never be answered by the other.
+  const identifierPort = plan.services.find((s) => s.name === 'identifier')?.grpcPort;
+  const nodeKey = `e2e-entry-to-market-${identifierPort ?? service.grpcPort}`;
   switch (service.name) {
     case 'service-center':
       return { ...common, TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds) };
@@ -134,8 +139,7 @@ function testEnv(
       return {
         ...common,
         NATIONAL_NODE_TIMEOUT_MS: '2000',
-        // Unique per run, as a node key is per installation.
-        NODE_KEY: `e2e-entry-to-market-${service.grpcPort}`,
+        NODE_KEY: nodeKey,
         REGISTRATION_RETRY_INITIAL_MS: '100',
         REGISTRATION_RETRY_MAX_MS: '1000',
         FILING_RETRY_INITIAL_MS: '200',
@@ -149,6 +153,8 @@ function testEnv(
         POOL_OFFLINE_AFTER_SECONDS: '8',
         SWEEP_INTERVAL_MS: '200',
       };
+    case 'reporting':
+      return { ...common, NODE_KEY: nodeKey };
     case 'runtime-monitoring':
       // Every service's metrics on its test port, and the periodic work within a second.
       return {
@@ -161,6 +167,16 @@ function testEnv(
         ROLLUP_INTERVAL_MS: '200',
         ALERT_EVAL_INTERVAL_MS: '500',
         FEED_POLL_MS: '200',
+      };
+    case 'security':
+      // Checks of loopback endpoints are allowed (every test server is one); time-driven risk
+      // and the quarantine bucket within a second.
+      return {
+        ...common,
+        POSTURE_ALLOW_PRIVATE_ADDRESSES: 'true',
+        POSTURE_TIMEOUT_MS: '2000',
+        RISK_REASSESS_INTERVAL_MS: '1000',
+        QUARANTINE_SYNC_INTERVAL_MS: '1000',
       };
     default:
       return common;
@@ -187,6 +203,18 @@ async function distinctFreePort(taken: Set<number>): Promise<number> {
  * ones), databases, keys and the test settings above differ.
  */
 export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> {
+  // A port found free may be taken by another suite's process before a service binds it (suites
+  // run side by side): a node that lost that race starts again, on other ports, twice at most.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startNodeOnce(settings);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
   const manifests = loadManifests(WORKSPACE_ROOT);
   const started: RunningService[] = [];
   const closers: (() => void)[] = [];

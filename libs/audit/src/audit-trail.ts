@@ -8,8 +8,13 @@ import type { EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
 import { valueAt, type AuditRule } from './audited.decorator';
 
-/** Tries of a record written on its own before it is reported lost (about 3 s in all). */
-const INSERT_ATTEMPTS = 5;
+/**
+ * Tries of a record written on its own before it is reported lost: about 13 s in all, waits
+ * doubling from 200 ms to at most 2 s. A loaded machine keeps the pool busy for seconds (the
+ * audit-completeness e2e lost records with 3 s while a type check ran beside it).
+ */
+const INSERT_ATTEMPTS = 10;
+const INSERT_RETRY_MAX_MS = 2_000;
 
 /** Injection token of the service name the trail records. */
 export const AUDIT_SERVICE_NAME = Symbol('AUDIT_SERVICE_NAME');
@@ -180,7 +185,9 @@ export class AuditTrail {
       } catch (error) {
         const state = sqlStateOf(error) ?? '';
         if (attempt >= INSERT_ATTEMPTS || /^(22|23|42)/.test(state)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(INSERT_RETRY_MAX_MS, 100 * 2 ** attempt)),
+        );
       }
     }
   }

@@ -9,3 +9,4 @@ export * from './monitoring';
 export * from './national-report';
 export * from './report-windows';
 export * from './national-report.example';
+export * from './security';

@@ -3,12 +3,14 @@ import {
   PoolUpdated,
   PoolsReported,
   checkedPoolData,
+  inventoryData,
   isPoolData,
   parseEvent,
   poolData,
   poolsOf,
   PoolChanges,
   checkReportedPools,
+  poolJsonBound,
   type PoolData,
 } from './index';
 
@@ -71,6 +73,9 @@ function validPool(random: () => number, index: number): PoolData {
     held: { cpuCores: int(8), gpuCards: int(2), npuCards: 0, memoryGib: int(64), storageGib: 0 },
     lastReportedAt:
       random() < 0.1 ? null : new Date(Date.UTC(2026, 0, 1) + int(1e11)).toISOString(),
+    // The risk members, absent as older producers send them, or set (so mutations reach them).
+    ...(random() < 0.2 ? {} : { securityLevelCap: random() < 0.5 ? null : 1 + int(3) }),
+    ...(random() < 0.2 ? {} : { quarantined: random() < 0.5 }),
   };
 }
 
@@ -184,6 +189,25 @@ describe('isPoolData, the fast check of pool events', () => {
     expect(refused).toBeGreaterThan(tried / 2);
   });
 
+  it('takes the risk members exactly as zod does: absent, null or 1 to 4, a boolean', () => {
+    const pool = validPool(seededRandom(8), 1);
+    const { securityLevelCap: _cap, quarantined: _quarantined, ...older } = pool;
+    const variants: unknown[] = [
+      older,
+      { ...older, securityLevelCap: undefined, quarantined: undefined },
+      ...[null, 1, 2, 3, 4, 0, 5, 2.5, -1, '2', true, Number.NaN].map((securityLevelCap) => ({
+        ...older,
+        securityLevelCap,
+      })),
+      ...[true, false, null, 0, 1, 'true', {}].map((quarantined) => ({ ...older, quarantined })),
+    ];
+    for (const variant of variants)
+      expect([variant, isPoolData(variant)]).toEqual([
+        variant,
+        poolData.safeParse(variant).success,
+      ]);
+  });
+
   it('accepts through zod what the fast check does not, and names the refused field', () => {
     const pool = validPool(seededRandom(3), 1);
     // Written without milliseconds: not the fast check's form, valid for zod.
@@ -194,6 +218,38 @@ describe('isPoolData, the fast check of pool events', () => {
     const parsed = checkedPoolData.safeParse(bad);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0].path).toEqual(['held', 'gpuCards']);
+  });
+});
+
+describe('poolJsonBound', () => {
+  it('bounds the JSON of pools with the longest numbers and every optional member', () => {
+    const random = seededRandom(9);
+    const long = Number.MAX_VALUE;
+    const most = Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < 50; i += 1) {
+      const pool = validPool(random, i);
+      expect(JSON.stringify(pool).length).toBeLessThanOrEqual(poolJsonBound(pool));
+    }
+    const pool = validPool(random, 1);
+    const worst: PoolData = {
+      ...pool,
+      version: most,
+      pue: 1 + 1 / 3,
+      renewableRatio: 1 / 3 - 1e-17,
+      gflopsPerWatt: 100 / 3,
+      price: Object.fromEntries(Object.keys(pool.price).map((k) => [k, most])) as PoolData['price'],
+      state: 'pending_filing',
+      inventory: Object.fromEntries(
+        Object.keys(inventoryData.shape).map((k) => [k, k.includes('Tflops') ? long : most]),
+      ) as NonNullable<PoolData['inventory']>,
+      inventorySequence: most,
+      held: Object.fromEntries(Object.keys(pool.held).map((k) => [k, most])) as PoolData['held'],
+      lastReportedAt: '2026-01-01T00:00:00.000Z',
+      securityLevelCap: 4,
+      quarantined: false,
+    };
+    expect(poolData.safeParse(worst).success).toBe(true);
+    expect(JSON.stringify(worst).length).toBeLessThanOrEqual(poolJsonBound(worst));
   });
 });
 

@@ -107,6 +107,14 @@ export const poolData = z.object({
   held: heldData,
   /** ISO 8601: when the provider last reported; null before the first report. */
   lastReportedAt: z.string().datetime().nullable(),
+  /**
+   * The highest security protection level selection may credit the pool with while the security
+   * service's risk assessment of it lasts (RiskChanged); null or absent when its claimed level
+   * stands. Absent from older producers' events, as is `quarantined`.
+   */
+  securityLevelCap: z.number().int().min(1).max(4).nullable().optional(),
+  /** The pool or its provider is quarantined: out of selection whatever its state. Absent: false. */
+  quarantined: z.boolean().optional(),
 });
 export type PoolData = z.infer<typeof poolData>;
 
@@ -377,6 +385,10 @@ export function isPoolData(value: unknown): value is PoolData {
         allOf(inventory, INVENTORY_AMOUNTS, isAmount))) &&
     isCount(value.inventorySequence) &&
     allOf(value.held, HELD_COUNTS, isCount) &&
-    (value.lastReportedAt === null || isIsoInstant(value.lastReportedAt))
+    (value.lastReportedAt === null || isIsoInstant(value.lastReportedAt)) &&
+    (value.securityLevelCap === undefined ||
+      value.securityLevelCap === null ||
+      isInt(value.securityLevelCap, 1, 4)) &&
+    (value.quarantined === undefined || typeof value.quarantined === 'boolean')
   );
 }

@@ -12,6 +12,7 @@ import {
   type MetricsServer,
 } from '@cinode/telemetry';
 import type { Logger } from 'pino';
+import { ADMISSION_GATE, WireAdmission, type AdmissionGate } from './admission';
 import { DIRECT_DISPATCH, DispatchingGrpcServer, type DirectDispatch } from './direct-dispatch';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { HealthService, ServingStatus } from './health';
@@ -59,6 +60,15 @@ function directDispatchOf(app: INestMicroservice): DirectDispatch | undefined {
   }
 }
 
+/** The service's AdmissionGate, when its module provides one. */
+function admissionGateOf(app: INestMicroservice): AdmissionGate | undefined {
+  try {
+    return app.get<AdmissionGate>(ADMISSION_GATE, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
 function packagesOf(services: readonly string[]): string[] {
   return [...new Set(services.map((s) => s.slice(0, s.lastIndexOf('.'))))];
 }
@@ -87,6 +97,7 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     spec.services,
   );
   let grpcServer: Server | undefined;
+  const admission = new WireAdmission();
 
   const port = config.GRPC_PORT;
   const options: GrpcOptions['options'] = {
@@ -94,7 +105,8 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     package: packagesOf(spec.services),
     packageDefinition,
     // Nest passes channelOptions into the grpc-js Server constructor, which takes interceptors.
-    channelOptions: { interceptors: [rpcMetricsInterceptor] },
+    // Admission wraps the metrics interceptor: the calls it refuses are counted like any other.
+    channelOptions: { interceptors: [rpcMetricsInterceptor, admission.interceptor] },
     maxReceiveMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
     maxSendMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
     keepalive: {
@@ -136,6 +148,8 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
   // Unary methods the service's dispatch takes are served without Nest's per-call context.
   server.dispatch = directDispatchOf(app);
   server.toStatus = (error, path) => filter.toPayload(error, undefined, path);
+  const gate = admissionGateOf(app);
+  if (gate) admission.install(gate, (error, path) => filter.toPayload(error, undefined, path));
   await app.listen();
 
   collectProcessMetrics(spec.name);

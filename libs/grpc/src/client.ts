@@ -66,6 +66,9 @@ function serviceConstructor(fullName: string): ServiceClientConstructor {
   return node as ServiceClientConstructor;
 }
 
+/** Longest wait between attempts to reach a peer that refused or dropped the connection. */
+export const MAX_RECONNECT_BACKOFF_MS = 5_000;
+
 /**
  * Creates a client for a cinode gRPC service by its fully qualified name. Every call carries a
  * deadline (the per-call timeout or the client's default), so nothing waits forever on a peer.
@@ -83,6 +86,11 @@ export function createGrpcClient<C>(
   const Ctor = serviceConstructor(fullServiceName);
   const raw = new Ctor(settings.address, settings.credentials, {
     'grpc.keepalive_time_ms': 60_000,
+    // grpc-js backs off reconnecting up to 120 s by default, failing every call meanwhile: a peer
+    // back after a minute's outage would stay unreachable for up to two more. A node's services
+    // have a few peers each, so a reconnect every few seconds at most costs little and heals fast.
+    // Clients with many siblings (the provider agents) pass a longer cap in channelOptions.
+    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
     ...settings.channelOptions,
   });
   const defaultTimeout = settings.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;

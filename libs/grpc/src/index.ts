@@ -14,3 +14,4 @@ export * from './trace-metadata';
 export * from './rpc-metrics';
 export * from './undecodable-request';
 export * from './peer-address';
+export * from './admission';

@@ -122,6 +122,8 @@ export async function startProbeServer(
       GRPC_PORT: String(port),
       METRICS_PORT: '0',
       SHUTDOWN_GRACE_MS: '2000',
+      // In process, the event loop is the test's too: its lag is not the service's load.
+      GRPC_SHED_LAG_MS: '0',
       ...env,
     },
   );

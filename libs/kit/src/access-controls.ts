@@ -1,11 +1,12 @@
 import { type BlockList, isIP } from 'node:net';
 import { addressOfPeer, normalizeAddress } from '@cinode/grpc';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Caller, Role } from '@cinode/auth';
 import { PermissionDeniedError, ResourceExhaustedError, type DomainError } from '@cinode/common';
 import { parseCidrs } from '@cinode/config';
 import { callsShed } from '@cinode/telemetry';
 import { rpcLabelOf } from './load-shedder';
+import { QuarantineList } from './quarantine-list';
 
 export interface AccessControlOptions {
   /** Addresses and CIDR ranges (v4 and v6) refused on this service's gRPC surface. */
@@ -20,13 +21,24 @@ export interface AccessControlOptions {
 
 export const ACCESS_CONTROL_OPTIONS = Symbol('ACCESS_CONTROL_OPTIONS');
 
-/** The roles rate-limited per participant: the node's own services, operators and regulators are not. */
+/**
+ * The roles rate-limited per participant and refused while quarantined: the node's own services,
+ * operators, regulators and the national node are not.
+ */
 const PARTICIPANT_ROLES: ReadonlySet<Role> = new Set<Role>([
   'provider',
   'reseller',
   'user',
   'application_provider',
   'line_provider',
+]);
+
+/** Roles a quarantine never refuses, whatever other roles the token carries. */
+const NEVER_QUARANTINED: ReadonlySet<Role> = new Set<Role>([
+  'operator',
+  'regulator',
+  'national_node',
+  'service',
 ]);
 
 /** Participants whose buckets are kept; beyond it the longest-idle ones are dropped (they are full). */
@@ -63,6 +75,8 @@ interface Bucket {
  * else: PERMISSION_DENIED, reason ADDRESS_DENIED), and a rate limit per participant (a token
  * bucket per tenant of a participant role: RESOURCE_EXHAUSTED, reason RATE_LIMITED, with when to
  * retry). Buckets are per replica: N replicas let a participant make N times the rate at most.
+ * In a service with events, a participant the security service quarantined (QuarantineList) is
+ * refused too: PERMISSION_DENIED, reason PARTICIPANT_QUARANTINED.
  */
 @Injectable()
 export class AccessControls {
@@ -72,7 +86,10 @@ export class AccessControls {
   private readonly burst: number;
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(@Inject(ACCESS_CONTROL_OPTIONS) options: AccessControlOptions) {
+  constructor(
+    @Inject(ACCESS_CONTROL_OPTIONS) options: AccessControlOptions,
+    @Optional() private readonly quarantine?: QuarantineList,
+  ) {
     const deny = parseCidrs(options.denyCidrs);
     const allow = parseCidrs(options.allowCidrs);
     const invalid = [...deny.invalid, ...allow.invalid];
@@ -85,13 +102,25 @@ export class AccessControls {
 
   /** PERMISSION_DENIED for an address the lists refuse; undefined otherwise. */
   addressRefusal(call: PeerCarrier): DomainError | undefined {
-    if (!this.deny && !this.allow) return undefined;
+    return this.addressRefused(call) ? addressDeniedError() : undefined;
+  }
+
+  /**
+   * For the server, as a call's headers arrive (WireGate): the same refusal, the same error object
+   * every time, so its status is encoded once.
+   */
+  wireAddressRefusal(call: PeerCarrier): DomainError | undefined {
+    return this.addressRefused(call) ? WIRE_ADDRESS_DENIED : undefined;
+  }
+
+  /** Whether the lists refuse the call's address; counted when they do. */
+  private addressRefused(call: PeerCarrier): boolean {
+    if (!this.deny && !this.allow) return false;
     const address = peerAddress(call);
     // A caller whose address is not known cannot be shown not to be on a list: refused.
     const denied = address === undefined || this.listed(address);
-    if (!denied) return undefined;
-    callsShed.inc({ reason: 'address_denied', rpc: rpcLabelOf(call) });
-    return new PermissionDeniedError('ADDRESS_DENIED', 'calls from this address are not served');
+    if (denied) callsShed.inc({ reason: 'address_denied', rpc: rpcLabelOf(call) });
+    return denied;
   }
 
   /** Whether the lists refuse a (canonical) address; one they cannot read is refused. */
@@ -105,6 +134,30 @@ export class AccessControls {
     } catch {
       return true;
     }
+  }
+
+  /**
+   * Once the caller is authorized: PERMISSION_DENIED for a quarantined participant, else
+   * RESOURCE_EXHAUSTED for one over its rate; undefined otherwise. A quarantined participant's
+   * calls do not draw on its rate.
+   */
+  callerRefusal(caller: Caller | undefined, now = Date.now()): DomainError | undefined {
+    return this.quarantineRefusal(caller) ?? this.rateRefusal(caller, now);
+  }
+
+  /** PERMISSION_DENIED when the caller is a quarantined participant (by subject or tenant). */
+  quarantineRefusal(caller: Caller | undefined): DomainError | undefined {
+    const quarantine = this.quarantine;
+    if (!quarantine || quarantine.size === 0 || !caller) return undefined;
+    if (caller.roles.some((role) => NEVER_QUARANTINED.has(role))) return undefined;
+    if (!caller.roles.some((role) => PARTICIPANT_ROLES.has(role))) return undefined;
+    if (!quarantine.has(caller.subject) && !(caller.tenant && quarantine.has(caller.tenant)))
+      return undefined;
+    callsShed.inc({ reason: 'quarantined', rpc: '' });
+    return new PermissionDeniedError(
+      'PARTICIPANT_QUARANTINED',
+      'this participant is quarantined by the node after a critical security risk: its calls are refused until the quarantine is lifted; contact the node operator',
+    );
   }
 
   /** RESOURCE_EXHAUSTED when a participant exceeds its rate; undefined otherwise. */
@@ -140,3 +193,10 @@ export class AccessControls {
     );
   }
 }
+
+function addressDeniedError(): PermissionDeniedError {
+  return new PermissionDeniedError('ADDRESS_DENIED', 'calls from this address are not served');
+}
+
+/** Only ever encoded into a status (WireAdmission keeps it), never handed on: one is enough. */
+const WIRE_ADDRESS_DENIED = addressDeniedError();

@@ -76,7 +76,8 @@ export interface CallLike {
  * Every call of every service passes here, in this order:
  * 0. a call from an address the allow/deny lists refuse (AccessControls), past its deadline, or
  *    arriving while the service is overloaded (LoadShedder) is refused at once: nothing runs,
- *    nothing is audited. A participant over its rate is refused after authorization (audited);
+ *    nothing is audited. A quarantined participant, or one over its rate, is refused after
+ *    authorization (audited);
  * 1. its context is set up: method, capped deadline, and — for an `@Audited` RPC — its audit record;
  * 2. the caller is authenticated and authorized (a refusal is an outcome like any other, so it is
  *    audited too);
@@ -247,8 +248,8 @@ export class CallPipeline implements NestInterceptor {
           this.runAsync(call, access, metadata, request, invoke, caller),
         );
       this.authorizer.permit(access, caller, metadata, call.method);
-      const limited = this.controls?.rateRefusal(caller);
-      if (limited) throw limited;
+      const refused = this.controls?.callerRefusal(caller);
+      if (refused) throw refused;
       checkRequestShape(request);
       returned = invoke();
       if (!isThenable(returned) && !isObservable(returned)) return { ok: true, response: returned };
@@ -300,8 +301,8 @@ export class CallPipeline implements NestInterceptor {
           try {
             const caller = await this.authorizer.authenticate(declared.access, metadata, method);
             this.authorizer.permit(declared.access, caller, metadata, method);
-            const limited = this.controls?.rateRefusal(caller);
-            if (limited) throw limited;
+            const refused = this.controls?.callerRefusal(caller);
+            if (refused) throw refused;
             checkRequestShape(request);
             await write(call.signal);
           } catch (error) {
@@ -353,8 +354,8 @@ export class CallPipeline implements NestInterceptor {
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
-      const limited = this.controls?.rateRefusal(caller);
-      if (limited) throw limited;
+      const refused = this.controls?.callerRefusal(caller);
+      if (refused) throw refused;
       checkRequestShape(request);
       ({ result, lateSettle } = await this.invoke(call, invoke));
     } catch (error) {

@@ -68,4 +68,25 @@ describe(LoadShedder.name, () => {
     expect(shedder.sheddingShare).toBe(0);
     expect(shedder.refusal({})).toBeUndefined();
   });
+
+  it('leaves the overload refusal to the wire once attached there, and still refuses calls past their deadline', async () => {
+    shedder = new LoadShedder({ lagThresholdMs: 50, sampleIntervalMs: 5 });
+    shedder.onModuleInit();
+    for (let i = 0; i < 3; i += 1) {
+      block(300);
+      await nextTimers();
+    }
+    expect(shedder.sheddingShare).toBe(1);
+    shedder.attachToWire();
+    const first = shedder.wireRefusal('/cinode.testing.v1.ProbeService/Probe');
+    expect(first).toMatchObject({ kind: 'RESOURCE_EXHAUSTED', reason: 'OVERLOADED' });
+    // One error object, so the server encodes its status once.
+    expect(shedder.wireRefusal('/cinode.testing.v1.ProbeService/Probe')).toBe(first);
+    // Shed at the wire already: a call that got past it is not shed a second time.
+    expect(shedder.refusal({})).toBeUndefined();
+    const now = Date.now();
+    expect(shedder.refusal({ getDeadline: () => now - 1 }, now)).toMatchObject({
+      kind: 'DEADLINE_EXCEEDED',
+    });
+  });
 });

@@ -47,6 +47,8 @@ export function rpcLabelOf(call: { getPath?(): string }): string {
 @Injectable()
 export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
   private lagMs = 0;
+  /** Whether the server asks wireRefusal for every call first (WireGate). */
+  private atTheWire = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly threshold: number;
   private readonly interval: number;
@@ -87,7 +89,22 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
     return Math.min(1, (this.lagMs - this.threshold) / this.threshold);
   }
 
-  /** Why a call arriving now must not run, or undefined when it may. */
+  attachToWire(): void {
+    this.atTheWire = true;
+  }
+
+  /**
+   * For the server, as a call's headers arrive (WireGate): the overload refusal, before the
+   * request is read. The same error object every time, so its status is encoded once.
+   */
+  wireRefusal(path: string): DomainError | undefined {
+    return this.overloaded(path) ? WIRE_OVERLOADED : undefined;
+  }
+
+  /**
+   * Why a call arriving now must not run, or undefined when it may: its deadline passed, or (when
+   * the server does not already ask wireRefusal) the service is overloaded.
+   */
   refusal(call: DeadlineCarrier, now = Date.now()): DomainError | undefined {
     const deadline = call.getDeadline?.();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
@@ -99,13 +116,24 @@ export class LoadShedder implements OnModuleInit, OnApplicationShutdown {
         'the deadline passed before the call could start',
       );
     }
-    const share = this.sheddingShare;
-    if (share > 0 && (share >= 1 || Math.random() < share)) {
-      callsShed.inc({ reason: 'overloaded', rpc: rpcLabelOf(call) });
-      return new ResourceExhaustedError('OVERLOADED', 'the service is overloaded; retry shortly', {
-        retryAfterSeconds: 1,
-      });
-    }
+    if (!this.atTheWire && this.overloaded(call.getPath?.() ?? '')) return overloadedError();
     return undefined;
   }
+
+  /** Whether a call to `path` arriving now is one of the share shed; counted when it is. */
+  private overloaded(path: string): boolean {
+    const share = this.sheddingShare;
+    if (share <= 0 || (share < 1 && Math.random() >= share)) return false;
+    callsShed.inc({ reason: 'overloaded', rpc: rpcLabelOf({ getPath: () => path }) });
+    return true;
+  }
 }
+
+function overloadedError(): ResourceExhaustedError {
+  return new ResourceExhaustedError('OVERLOADED', 'the service is overloaded; retry shortly', {
+    retryAfterSeconds: 1,
+  });
+}
+
+/** Only ever encoded into a status (WireAdmission keeps it), never handed on: one is enough. */
+const WIRE_OVERLOADED = overloadedError();

@@ -15,13 +15,16 @@ import { PageTokens } from '@cinode/common';
 import { DatabaseModule, TransactionExtensions, platformSecret } from '@cinode/database';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { EventsModule } from '@cinode/events';
-import { DIRECT_DISPATCH, clientCredentials } from '@cinode/grpc';
+import { EventsModule, NATS_CONNECTION } from '@cinode/events';
+import type { NatsConnection } from 'nats';
+import { ADMISSION_GATE, DIRECT_DISPATCH, clientCredentials } from '@cinode/grpc';
 import { CALL_PIPELINE_OPTIONS, CallPipeline } from './call-pipeline.interceptor';
 import { ACCESS_CONTROL_OPTIONS, AccessControls } from './access-controls';
 import { DeclarationsCheck } from './declarations.check';
 import { LOAD_SHEDDER_OPTIONS, LoadShedder } from './load-shedder';
+import { WireGate } from './wire-gate';
 import { DirectCallDispatcher } from './direct-call-dispatcher';
+import { QUARANTINE_SOURCE, QuarantineList, natsQuarantineSource } from './quarantine-list';
 import type { ServiceSchema } from './schema';
 import { callTransactionHook } from './transaction-hooks';
 
@@ -149,6 +152,9 @@ export class PlatformModule {
       },
       { provide: LOAD_SHEDDER_OPTIONS, useValue: { lagThresholdMs: config.GRPC_SHED_LAG_MS } },
       LoadShedder,
+      // The server asks the address lists and the shedder as each call's headers arrive.
+      WireGate,
+      { provide: ADMISSION_GATE, useExisting: WireGate },
       {
         provide: ACCESS_CONTROL_OPTIONS,
         useValue: {
@@ -158,6 +164,17 @@ export class PlatformModule {
           participantBurst: config.GRPC_PARTICIPANT_BURST,
         },
       },
+      // A service with events (hence a NATS connection) refuses quarantined participants' calls.
+      ...(options.events
+        ? [
+            {
+              provide: QUARANTINE_SOURCE,
+              useFactory: (nc: NatsConnection) => natsQuarantineSource(nc),
+              inject: [NATS_CONNECTION],
+            },
+            QuarantineList,
+          ]
+        : []),
       AccessControls,
       CallPipeline,
       // The same instance on both paths: Nest's (as an interceptor) and the direct one.

@@ -5,7 +5,13 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles, callerOf } from '@cinode/auth';
 import { ValidationError, fingerprintOf } from '@cinode/common';
-import { baseServiceSchema, loadConfig, type BaseServiceConfig } from '@cinode/config';
+import {
+  baseServiceSchema,
+  eventsConfigShape,
+  loadConfig,
+  type BaseServiceConfig,
+  type EventsConfig,
+} from '@cinode/config';
 import { UnitOfWork } from '@cinode/database';
 import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
 import {
@@ -42,6 +48,12 @@ export class CreateThing1796000001000 implements MigrationInterface {
 const schema = serviceSchema(
   { entities: [], migrations: [CreateThing1796000001000] },
   { events: false },
+);
+
+/** The same with the platform's events (and so a NATS connection and the quarantine list). */
+const schemaWithEvents = serviceSchema(
+  { entities: [], migrations: [CreateThing1796000001000] },
+  { events: true },
 );
 
 /** A state-changing RPC with every way a call can end, for the platform's audit and deadline rules. */
@@ -110,18 +122,30 @@ class CountGrpcController {
 
 @Module({})
 class KitProbeModule {
-  static forConfig(config: BaseServiceConfig): DynamicModule {
+  static forConfig(config: BaseServiceConfig & Partial<EventsConfig>): DynamicModule {
+    const platform = config.NATS_URL
+      ? PlatformModule.forService({
+          service: KIT_PROBE,
+          config,
+          schema: schemaWithEvents,
+          events: { owns: [] },
+        })
+      : PlatformModule.forService({ service: KIT_PROBE, config, schema });
     return {
       module: KitProbeModule,
-      imports: [PlatformModule.forService({ service: KIT_PROBE, config, schema })],
+      imports: [platform],
       controllers: [MutateGrpcController, CountGrpcController],
     };
   }
 }
 
-export const kitProbe: ServiceDefinition<BaseServiceConfig> = {
+export const kitProbe: ServiceDefinition<BaseServiceConfig & Partial<EventsConfig>> = {
   name: KIT_PROBE,
-  loadConfig: (env) => loadConfig({ service: KIT_PROBE, schema: baseServiceSchema }, env),
+  // With NATS_URL set, the probe runs with events.
+  loadConfig: (env) =>
+    env?.NATS_URL
+      ? loadConfig({ service: KIT_PROBE, schema: baseServiceSchema.extend(eventsConfigShape) }, env)
+      : loadConfig({ service: KIT_PROBE, schema: baseServiceSchema }, env),
   secrets: [],
   module: (config) => KitProbeModule.forConfig(config),
   services: ['cinode.testing.v1.ProbeService'],
@@ -150,6 +174,8 @@ export async function startKitProbe(
     GRPC_PORT: String(port),
     METRICS_PORT: '0',
     SHUTDOWN_GRACE_MS: '3000',
+    // In process, the event loop is the test's too: its lag is not the service's load.
+    GRPC_SHED_LAG_MS: '0',
     ...env,
   });
   const service = await startService(

@@ -79,6 +79,10 @@ export async function startEmbeddedPostgres(
     // No Unix socket: two clusters on one machine must not compete for /tmp/.s.PGSQL.<port>.
     '-c',
     'unix_socket_directories=',
+    // Every service of a node keeps a pool of up to DB_POOL_MAX (10) connections: nine services
+    // and their migrations, and the test suites' nodes side by side, pass Postgres' default 100.
+    '-c',
+    'max_connections=400',
     ...(options.persistent
       ? []
       : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),

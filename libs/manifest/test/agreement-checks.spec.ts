@@ -294,15 +294,25 @@ describe(chartDisagreements.name, () => {
             '(int .Values.identifier.grpcPort)',
           ),
         })),
-      ),
+      ).sort(),
     ).toEqual(
-      // Every caller of the JWKS provider, this repository's and any generated since.
-      manifests
-        .filter((m) => !m.provides.includes('jwks'))
-        .map(
-          (m) =>
-            `charts/cinode/templates: no in-cluster address of service-center built from .Values.serviceCenter.grpcPort (${m.name}'s AUTH_JWKS_ADDRESS)`,
+      // Every caller of the JWKS provider, this repository's and any generated since, and every
+      // service that calls the service center itself.
+      [
+        ...manifests
+          .filter((m) => !m.provides.includes('jwks'))
+          .map((m) => `${m.name}'s AUTH_JWKS_ADDRESS`),
+        ...manifests.flatMap((m) =>
+          m.dependencies
+            .filter((d) => d.service === 'service-center')
+            .map((d) => `${m.name}'s ${d.env}`),
         ),
+      ]
+        .map(
+          (what) =>
+            `charts/cinode/templates: no in-cluster address of service-center built from .Values.serviceCenter.grpcPort (${what})`,
+        )
+        .sort(),
     );
   });
 

@@ -34,6 +34,7 @@ describe('the manifests agree with @cinode/contracts', () => {
       'NETWORK',
       'PARTICIPANT',
       'RESOURCE',
+      'SECURITY',
     ]);
   });
 

@@ -88,6 +88,10 @@ export function randomPool(random: () => number, index: number): PoolData {
       storageGib: 0,
     },
     lastReportedAt: null,
+    // Some pools under the security service's restrictions, chosen by index so that the random
+    // attributes above (and every fixture built from them) stay as they were.
+    securityLevelCap: index % 11 === 0 ? 1 + (index % 3) : null,
+    quarantined: index % 37 === 5,
   };
 }
 

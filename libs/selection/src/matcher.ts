@@ -3,8 +3,14 @@ import type { DemandSpec, WeightSpec } from './demand';
 import type { LatencyModel } from './latency';
 import { NO_LINES, type LineOffer, type LineReach, type SiteLines } from './line-table';
 
-/** Constraints in the order a pool is checked against them; it counts under the first it fails. */
+/**
+ * Constraints in the order a pool is checked against them; it counts under the first it fails.
+ * `quarantined`: the security service quarantined the pool or its provider (whatever its state);
+ * `state`: not online with inventory. `min_security_level` compares the pool's effective level
+ * (its claim lowered to the security service's cap, see `Offer.securityLevel`).
+ */
 export const CONSTRAINTS = [
+  'quarantined',
   'state',
   'pool_class',
   'accelerator_model',

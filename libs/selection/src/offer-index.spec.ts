@@ -5,6 +5,7 @@ import { OfferIndex, selectByScan } from './offer-index';
 import { seededRandom } from '@cinode/common';
 import { REGIONS, randomLine, randomPool } from './fixtures';
 import { LineTable } from './line-table';
+import type { PoolData } from '@cinode/contracts';
 
 const latency = new LatencyModel({
   sameRegionMs: 2,
@@ -111,6 +112,86 @@ describe(OfferIndex.name, () => {
     expect(index.apply({ ...pool, version: 4, state: 'stale' })).toBe(true);
     expect(index.selectable).toBe(0);
     expect(index.size).toBe(1);
+  });
+
+  it('credits a pool with its capped level and leaves quarantined pools out, as a scan does', () => {
+    const random = seededRandom(23);
+    const base = randomPool(random, 1);
+    const pool = (id: number, extra: Partial<PoolData>): PoolData => ({
+      ...base,
+      poolId: `CN.R0001.RP.${String(id).padStart(8, '0')}X`,
+      poolClass: 'A',
+      regionCode: '310115',
+      state: 'online',
+      accelerators: [],
+      securityLevel: 3,
+      securityLevelCap: null,
+      quarantined: false,
+      ...extra,
+    });
+    const index = new OfferIndex();
+    index.apply(pool(1, {}));
+    index.apply(pool(2, { securityLevelCap: 1 }));
+    index.apply(pool(3, { quarantined: true }));
+    index.apply(pool(4, { quarantined: true, state: 'offline' }));
+    index.apply(pool(5, { securityLevelCap: 4 }));
+    // An older producer's event: neither member.
+    const { securityLevelCap: _cap, quarantined: _quarantined, ...older } = pool(6, {});
+    index.apply(older);
+    const minimal = {
+      ...randomDemand(random),
+      poolClass: 1,
+      acceleratorModel: '',
+      acceleratorCount: 0,
+      cpuCores: 0,
+      memoryGib: 0,
+      storageGib: 0,
+      fp16Tflops: 0,
+      fp32Tflops: 0,
+      allowedRegions: [],
+      minBandwidthMbps: 0,
+      maxPriceFenPerHour: 0,
+      minRenewableRatio: 0,
+      domesticOnly: false,
+      userRegionCode: '',
+    };
+    const select = (minSecurityLevel: number) => {
+      const { demand, weights, topK } = checkSelectRequest(
+        { ...minimal, minSecurityLevel },
+        { price: 0, latency: 0, computeEfficiency: 0, carbonEfficiency: 0, security: 1 },
+        10,
+      );
+      const fromIndex = index.select(demand, weights, topK, latency);
+      const fromScan = selectByScan(index.all(), demand, weights, topK, latency);
+      expect(fromIndex.candidates).toEqual(fromScan.candidates);
+      expect(fromIndex.eliminations).toEqual(fromScan.eliminations);
+      return fromIndex;
+    };
+    const needsTwo = select(2);
+    expect(needsTwo.candidates.map((c) => c.offer.poolId.slice(12, 20))).toEqual([
+      '00000001',
+      '00000005',
+      '00000006',
+    ]);
+    // Claims 3, capped at 1: short of the minimum of 2.
+    expect(needsTwo.eliminations.get('min_security_level')).toBe(1);
+    // Quarantined pools leave selection, offline or not, and count as quarantined only.
+    expect(needsTwo.eliminations.get('quarantined')).toBe(2);
+    expect(needsTwo.eliminations.has('state')).toBe(false);
+    expect(index.quarantined).toBe(2);
+    expect(index.selectable).toBe(4);
+    // The security criterion reads the effective level too; a cap above the claim changes nothing.
+    const any = select(0);
+    expect(
+      Object.fromEntries(
+        any.candidates.map((c) => [c.offer.poolId.slice(12, 20), c.breakdown.security]),
+      ),
+    ).toEqual({ '00000001': 2 / 3, '00000002': 0, '00000005': 2 / 3, '00000006': 2 / 3 });
+    // The cap lifted and the quarantine ended: back in selection at the claimed level.
+    index.apply(pool(2, { version: 2 }));
+    index.apply(pool(3, { version: 2 }));
+    expect(select(2).matched).toBe(5);
+    expect(index.quarantined).toBe(1);
   });
 
   it('ranks by the weights and breaks ties by pool id', () => {

@@ -47,6 +47,7 @@ class Bucket {
   }
 }
 
+const QUARANTINED = CONSTRAINT_INDEX.quarantined;
 const STATE = CONSTRAINT_INDEX.state;
 const POOL_CLASS = CONSTRAINT_INDEX.pool_class;
 const ACCELERATOR_MODEL = CONSTRAINT_INDEX.accelerator_model;
@@ -58,7 +59,8 @@ const MIN_SECURITY = CONSTRAINT_INDEX.min_security_level;
  * Every pool's latest version, and the selectable ones bucketed by class (and by class and
  * accelerator model), each bucket by region and security level. A demand visits only its bucket,
  * and in it only the regions it allows and reaches in time and the levels it accepts: the pools it
- * skips fail a constraint checked before any other (state, class, model, region, latency, level),
+ * skips fail a constraint checked before any other (quarantine, state, class, model, region,
+ * latency, level: a pool's cell is that of its effective level, the claim lowered to any cap),
  * so they are counted by the cell, not visited, and the eliminations come out as a full scan's. A
  * region too far on the public network is visited only when a dedicated line from the user reaches
  * one of its sites in time, and then pool by pool (their paths differ by site). The pools a demand
@@ -75,6 +77,7 @@ export class OfferIndex {
   private readonly sites = new SiteNumbers();
   private readonly shared = new SharedValues();
   private selectableCount = 0;
+  private quarantinedCount = 0;
   private changes = 0;
 
   get size(): number {
@@ -90,14 +93,23 @@ export class OfferIndex {
     return this.selectableCount;
   }
 
+  /** Pools held that the security service quarantined (none of them selectable). */
+  get quarantined(): number {
+    return this.quarantinedCount;
+  }
+
   /** Applies a pool's state if it is newer than the one held; true when it was. */
   apply(pool: PoolData): boolean {
     const held = this.offers.get(pool.poolId);
     if (held && held.version >= pool.version) return false;
-    if (held) this.unbucket(held);
+    if (held) {
+      this.unbucket(held);
+      if (held.quarantined) this.quarantinedCount -= 1;
+    }
     this.changes += 1;
     const offer = offerOf(pool, this.shared);
     this.offers.set(offer.poolId, offer);
+    if (offer.quarantined) this.quarantinedCount += 1;
     if (offer.selectable) this.bucket(offer);
     return true;
   }
@@ -126,7 +138,9 @@ export class OfferIndex {
     const reach = reachOf(demand, lines);
     const tally = new Float64Array(CONSTRAINTS.length);
     const ofClass = this.byClass.get(demand.poolClass) ?? new Bucket('');
-    tally[STATE] += this.offers.size - this.selectableCount;
+    // A quarantined pool is never selectable, whatever its state, and counts as quarantined.
+    tally[QUARANTINED] += this.quarantinedCount;
+    tally[STATE] += this.offers.size - this.selectableCount - this.quarantinedCount;
     tally[POOL_CLASS] += this.selectableCount - ofClass.size;
     let bucket = ofClass;
     if (demand.acceleratorModel) {
@@ -233,7 +247,8 @@ export function selectByScan(
   let considered = 0;
   for (const offer of offers) {
     considered += 1;
-    if (!offer.selectable) fail('state');
+    if (offer.quarantined) fail('quarantined');
+    else if (!offer.selectable) fail('state');
     else if (offer.poolClass !== demand.poolClass) fail('pool_class');
     else if (
       demand.acceleratorModel &&

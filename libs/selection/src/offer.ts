@@ -10,12 +10,23 @@ export interface Offer {
   site: string;
   /** Accelerator models in lower case, with their kind and origin. */
   accelerators: ReadonlyArray<{ model: string; kind: 'GPU' | 'NPU'; domestic: boolean }>;
+  /**
+   * The level selection credits the pool with: its claimed level, lowered to the security
+   * service's cap while one applies (`min(claimed, cap ?? claimed)`). Demands' minimum levels,
+   * the index's level cells and the security criterion of the score all read this one.
+   */
   securityLevel: number;
+  /** The level its provider claims (spec), before any cap. */
+  claimedSecurityLevel: number;
+  /** The security service's cap on the level; null when none applies. */
+  securityLevelCap: number | null;
+  /** Quarantined by the security service (the pool or its provider): never selectable. */
+  quarantined: boolean;
   renewableRatio: number;
   pue: number;
   gflopsPerWatt: number;
   price: PoolData['price'];
-  /** Online with inventory: the only pools a demand can match. */
+  /** Online with inventory and not quarantined: the only pools a demand can match. */
   selectable: boolean;
   /** Free capacity net of holds. */
   free: {
@@ -77,6 +88,9 @@ const NO_ACCELERATORS: Accelerators = Object.freeze([]);
 export function offerOf(pool: PoolData, shared: SharedValues = new SharedValues()): Offer {
   const inventory = pool.inventory;
   const held = pool.held;
+  // Absent from older producers' events: no cap, not quarantined.
+  const cap = pool.securityLevelCap ?? null;
+  const quarantined = pool.quarantined === true;
   return {
     poolId: pool.poolId,
     version: pool.version,
@@ -85,12 +99,15 @@ export function offerOf(pool: PoolData, shared: SharedValues = new SharedValues(
     regionCode: shared.string(pool.regionCode),
     site: shared.string(pool.site),
     accelerators: shared.accelerators(pool.accelerators),
-    securityLevel: pool.securityLevel,
+    securityLevel: effectiveSecurityLevel(pool.securityLevel, cap),
+    claimedSecurityLevel: pool.securityLevel,
+    securityLevelCap: cap,
+    quarantined,
     renewableRatio: pool.renewableRatio,
     pue: pool.pue,
     gflopsPerWatt: pool.gflopsPerWatt,
     price: pool.price,
-    selectable: pool.state === 'online' && inventory !== null,
+    selectable: pool.state === 'online' && inventory !== null && !quarantined,
     free: {
       cpuCores: Math.max(0, (inventory?.cpuCoresFree ?? 0) - held.cpuCores),
       gpuCards: Math.max(0, (inventory?.gpuCardsFree ?? 0) - held.gpuCards),
@@ -102,4 +119,9 @@ export function offerOf(pool: PoolData, shared: SharedValues = new SharedValues(
       downlinkMbps: inventory?.downlinkMbpsFree ?? 0,
     },
   };
+}
+
+/** The level selection credits a pool with: the claimed one, or the cap when that is lower. */
+export function effectiveSecurityLevel(claimed: number, cap: number | null): number {
+  return cap !== null && cap < claimed ? cap : claimed;
 }

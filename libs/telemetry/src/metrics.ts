@@ -158,7 +158,7 @@ export const eventsConsumed = new Counter({
 
 export const callsShed = new Counter({
   name: 'cinode_calls_shed_total',
-  help: 'Calls refused before they ran, by reason (overloaded, deadline_passed, address_denied: none audited; rate_limited: audited) and RPC (ShortService/Method).',
+  help: 'Calls refused before they ran, by reason (overloaded, deadline_passed, address_denied: none audited; rate_limited, quarantined: audited) and RPC (ShortService/Method).',
   labelNames: ['reason', 'rpc'] as const,
   registers: [metricsRegistry],
 });
@@ -192,5 +192,17 @@ export const dbPoolConnections = new Gauge({
   name: 'cinode_db_pool_connections',
   help: 'Postgres pool connections by state (total, idle, waiting).',
   labelNames: ['state'] as const,
+  registers: [metricsRegistry],
+});
+
+export const quarantinedParticipants = new Gauge({
+  name: 'cinode_quarantined_participants',
+  help: 'Participants whose calls this service refuses (PARTICIPANT_QUARANTINED), as last read from the quarantine bucket.',
+  registers: [metricsRegistry],
+});
+
+export const quarantineWatchSynced = new Gauge({
+  name: 'cinode_quarantine_watch_synced',
+  help: 'Whether the watch of the quarantine bucket is up and has read its keys (1) or not (0: the last known list holds).',
   registers: [metricsRegistry],
 });

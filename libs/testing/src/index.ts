@@ -9,3 +9,4 @@ export * from './fake-unit-of-work';
 export * from './domain-errors';
 export * from './eventually';
 export * from './test-pki';
+export * from './event-publisher';

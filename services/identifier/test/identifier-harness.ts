@@ -47,6 +47,8 @@ export async function startMockProcess(auth: TestAuth): Promise<MockProcess> {
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     SHUTDOWN_GRACE_MS: '1000',
+    // In process, the event loop is the test's too: its lag is not the service's load.
+    GRPC_SHED_LAG_MS: '0',
   });
   await waitForServing(address, 30_000, proc);
   const operatorToken = await auth.nationalToken(['operator'], 'mock-operator');
@@ -104,6 +106,8 @@ export async function startIdentifier(
     GRPC_PORT: String(port),
     METRICS_PORT: '0',
     SHUTDOWN_GRACE_MS: '1000',
+    // In process, the event loop is the test's too: its lag is not the service's load.
+    GRPC_SHED_LAG_MS: '0',
     LOG_LEVEL: 'warn',
     REGISTRATION_RETRY_INITIAL_MS: '100',
     REGISTRATION_RETRY_MAX_MS: '500',

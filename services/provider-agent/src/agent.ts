@@ -4,7 +4,12 @@ import type {
   InventorySnapshot,
   ResourceServiceClient,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { SecurityServiceClient } from '@cinode/proto/gen/cinode/security/v1/security_service';
 import type { Logger } from 'pino';
+import { AttackLineError, attackEventOfLine } from './attacks/attack-event-line';
+import type { AttackLogTailer } from './attacks/attack-log-tailer';
+import { AttackReporter } from './attacks/attack-reporter';
+import type { SimulatedAttacks } from './attacks/simulated-attacks';
 import type { AgentConfig } from './config';
 import {
   RunningTasks,
@@ -29,6 +34,19 @@ const MAX_BACKOFF_MS = 5_000;
 const REGISTER_CONCURRENCY = 4;
 /** Time a closing StreamInventory call has beyond its lifetime to answer. */
 const STREAM_DEADLINE_MARGIN_MS = 15_000;
+/** How often the attack events file is looked at (and simulated attacks made). */
+const ATTACK_POLL_MS = 1_000;
+/** Longest wait between two tries of attack events the node did not take. */
+const ATTACK_RETRY_MAX_MS = 30_000;
+
+/** Where attack events come from, and the security service they go to. */
+export interface AttackFeeds {
+  security: GrpcClient<SecurityServiceClient>;
+  /** The intrusion-detection system's JSON-lines file (--attack-events). */
+  file?: AttackLogTailer;
+  /** Synthetic attacks on the simulated pools (--simulate-attacks). */
+  simulated?: SimulatedAttacks;
+}
 
 interface RegisteredPool {
   key: string;
@@ -53,6 +71,8 @@ export class ProviderAgent {
   private readonly loops: Array<Promise<void>> = [];
   private readonly sleepers = new Set<() => void>();
   private snapshotsPushed = 0;
+  private readonly attackReporter: AttackReporter | undefined;
+  private attacksSimulatedAt = Date.now();
 
   constructor(
     private readonly config: AgentConfig,
@@ -60,7 +80,19 @@ export class ProviderAgent {
     private readonly tokens: TokenSource,
     private readonly resources: GrpcClient<ResourceServiceClient>,
     private readonly logger: Logger,
+    private readonly attacks?: AttackFeeds,
   ) {
+    if (attacks)
+      this.attackReporter = new AttackReporter(
+        async (events) => attacks.security.api.submitAttackEvents({ events }, await this.options()),
+        logger,
+        {
+          retryInitialMs: 250,
+          retryMaxMs: ATTACK_RETRY_MAX_MS,
+          sleep: (ms) => this.sleep(ms),
+          stopping: () => this.stopping,
+        },
+      );
     this.tasks = new TaskRunner(
       async (request) => this.resources.api.reportTaskState(request, await this.options()),
       this.running,
@@ -94,6 +126,16 @@ export class ProviderAgent {
       this.every(this.config.HEARTBEAT_INTERVAL_MS, 'sending heartbeats', () => this.heartbeat()),
       this.every(this.config.ALLOCATION_POLL_MS, 'polling allocations', () => this.poll()),
     );
+    if (this.attacks) {
+      const { file, simulated } = this.attacks;
+      this.logger.info(
+        `reporting attack events${file ? ` from ${file.path}` : ''}${simulated ? `${file ? ' and' : ''} simulated` : ''}`,
+      );
+      this.attacksSimulatedAt = Date.now();
+      this.loops.push(
+        this.every(ATTACK_POLL_MS, 'reporting attack events', () => this.reportAttacks()),
+      );
+    }
   }
 
   /** Stops the loops and closes the stream; the node keeps everything it acknowledged. */
@@ -237,6 +279,45 @@ export class ProviderAgent {
         this.cursor = Math.max(this.cursor, allocation.sequence);
       }
       if (allocations.length < MAX_BATCH) return;
+    }
+  }
+
+  /**
+   * New attack events to the security service: the simulated ones of the last interval, and the
+   * lines appended to the file since the last look, read a slice at a time and each slice sent
+   * before the next is read, so the agent holds at most one slice of unsent events.
+   */
+  private async reportAttacks(): Promise<void> {
+    const reporter = this.attackReporter;
+    if (!reporter || !this.attacks) return;
+    const { file, simulated } = this.attacks;
+    if (simulated) {
+      const now = new Date();
+      const poolIds = [...this.registered.values()].map((pool) => pool.poolId);
+      reporter.enqueue(simulated.next(now, now.getTime() - this.attacksSimulatedAt, poolIds));
+      this.attacksSimulatedAt = now.getTime();
+    }
+    await reporter.flush();
+    if (!file) return;
+    for (let more = true; more && !this.stopping && reporter.pending === 0; ) {
+      const read = await file.read();
+      if (read.restarted)
+        this.logger.info(`${file.path} was ${read.restarted}: reading it again from its start`);
+      if (read.skippedBytes > 0)
+        this.logger.warn(`${file.path}: skipped a line longer than any attack event`);
+      for (const line of read.lines) {
+        try {
+          reporter.enqueue([attackEventOfLine(line)]);
+        } catch (error) {
+          if (!(error instanceof AttackLineError)) throw error;
+          this.logger.warn(
+            { line: line.length > 200 ? `${line.slice(0, 200)}...` : line },
+            `${file.path}: a line that is no attack event is skipped (${error.message})`,
+          );
+        }
+      }
+      await reporter.flush();
+      more = read.more === true;
     }
   }
 

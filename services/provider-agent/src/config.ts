@@ -19,6 +19,11 @@ const schema = z.object({
   SERVICE_CENTER_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** host:port of the node's resource aggregation (the southbound API). */
   RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /**
+   * host:port of the node's security service (SubmitAttackEvents), when attack events are
+   * reported; default: RESOURCE_AGGREGATION_ADDRESS's host at the security service's port.
+   */
+  SECURITY_ADDRESS: envOptional(),
   /** The provider's API key, "cin_<prefix>_<secret>"; or PROVIDER_API_KEY_FILE. */
   PROVIDER_API_KEY: envOptional(),
   /** A file holding the API key (a mounted secret). */
@@ -68,6 +73,23 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
 export function apiKeyOf(config: AgentConfig): string {
   if (config.PROVIDER_API_KEY !== undefined) return config.PROVIDER_API_KEY;
   return readFileSync(config.PROVIDER_API_KEY_FILE ?? '', 'utf8').trim();
+}
+
+/** The security service's gRPC port on a node (services/security/service.json, grpcPort). */
+export const SECURITY_GRPC_PORT = 50075;
+
+/**
+ * Where attack events go: the --security-address flag, else SECURITY_ADDRESS, else the security
+ * service's port on the host resource aggregation is reached at (the node's services share a host
+ * in a local node; a deployment with one name per service sets the address).
+ */
+export function securityAddressOf(config: AgentConfig, flag: string | undefined): string {
+  if (flag) return flag;
+  if (config.SECURITY_ADDRESS) return config.SECURITY_ADDRESS;
+  const resources = config.RESOURCE_AGGREGATION_ADDRESS;
+  const colon = resources.lastIndexOf(':');
+  const host = colon > 0 && !resources.endsWith(']') ? resources.slice(0, colon) : resources;
+  return `${host}:${SECURITY_GRPC_PORT}`;
 }
 
 export function nodeTransport(config: AgentConfig): ClientTransport {

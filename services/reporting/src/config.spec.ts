@@ -7,6 +7,7 @@ const required = {
   AUTH_JWT_PUBLIC_KEYS: '{"keys":[]}',
   NATIONAL_NODE_ADDRESS: 'localhost:50070',
   RESOURCE_AGGREGATION_ADDRESS: 'localhost:50071',
+  SECURITY_ADDRESS: 'localhost:50075',
   REPORT_BASE_INFO_JSON: JSON.stringify(exampleReportPayload().base),
 };
 

@@ -45,6 +45,10 @@ const schema = baseServiceSchema.extend({
   RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each GetComputeMap call. */
   RESOURCE_AGGREGATION_TIMEOUT_MS: envInt(10_000, 100, 60_000),
+  /** host:port of the security service, whose ListAttackEvents gives the security information. */
+  SECURITY_ADDRESS: z.string({ required_error: 'is required' }).min(1),
+  /** Deadline of each ListAttackEvents call. */
+  SECURITY_TIMEOUT_MS: envInt(10_000, 100, 60_000),
   /**
    * The node's registration with the national node. The same values as the identifier service's
    * (RegisterNode is idempotent on NODE_KEY with the same type and region): reporting learns its

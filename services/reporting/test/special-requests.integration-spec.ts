@@ -22,6 +22,7 @@ import type { NationalNode } from '../src/national/national-node.gateway';
 import type { NodeIdentityService } from '../src/national/node-identity.service';
 import { ReportsRepository } from '../src/reports/reports.repository';
 import { REPORTING_SCHEMA } from '../src/schema';
+import type { SecurityEventsSource } from '../src/security/security.gateway';
 import { SPECIAL_WINDOW, SpecialRequestWatcher } from '../src/special/special-request.watcher';
 
 const PERIOD_START = new Date('2026-10-01T00:00:00.000Z');
@@ -91,6 +92,23 @@ describe(SpecialRequestWatcher.name, () => {
     await db?.destroy();
   });
 
+  /** The security service: no attack events, or away when `away` is set. */
+  const security = {
+    away: false,
+    asked: [] as Array<{ updatedFrom?: Date; attackTimeTo?: Date }>,
+  };
+  const securitySource: SecurityEventsSource = {
+    listAttackEvents: (request) => {
+      security.asked.push({
+        updatedFrom: request.updatedFrom && fromTimestamp(request.updatedFrom),
+        attackTimeTo: request.attackTimeTo && fromTimestamp(request.attackTimeTo),
+      });
+      return security.away
+        ? Promise.reject(new Error('security unavailable'))
+        : Promise.resolve({ events: [], nextPageToken: '' });
+    },
+  };
+
   function watcher(national: FakeNationalNode): SpecialRequestWatcher {
     const config = {
       REPORT_BASE_INFO_JSON: exampleReportPayload().base,
@@ -109,6 +127,7 @@ describe(SpecialRequestWatcher.name, () => {
       identity,
       compute,
       sender,
+      securitySource,
     );
   }
 
@@ -185,5 +204,18 @@ describe(SpecialRequestWatcher.name, () => {
     expect(national.calls.slice(2).every((c) => c.issuedSince !== undefined)).toBe(true);
     expect(await subject.round()).toHaveLength(1);
     expect(national.calls.at(-1)!.issuedSince).toBeUndefined();
+  });
+
+  it('builds nothing while the security service is away, and the requests once it is back', async () => {
+    const national = new FakeNationalNode([request(990_001), request(990_002)]);
+    const subject = watcher(national);
+    security.away = true;
+    await expect(subject.round()).rejects.toThrow('security unavailable');
+    expect(await reports.answeredSpecialRequests(['SR20261001990001'])).toEqual(new Set());
+    security.away = false;
+    security.asked.length = 0;
+    expect(await subject.round()).toHaveLength(2);
+    // One question for the shared period: the events changed in it that happened before its end.
+    expect(security.asked).toEqual([{ updatedFrom: PERIOD_START, attackTimeTo: PERIOD_END }]);
   });
 });

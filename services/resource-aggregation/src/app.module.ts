@@ -7,6 +7,7 @@ import { IdentifierEventsModule } from './identifier-events/identifier-events.mo
 import { InventoryModule } from './inventory/inventory.module';
 import { LivenessModule } from './liveness/liveness.module';
 import { PoolsModule } from './pools/pools.module';
+import { RiskEventsModule } from './risk-events/risk-events.module';
 import { RESOURCE_AGGREGATION_SCHEMA } from './schema';
 
 /** Root module of resource aggregation: the platform with its events, and the features. */
@@ -27,6 +28,7 @@ export class ResourceAggregationModule {
         HoldsModule,
         LivenessModule,
         IdentifierEventsModule,
+        RiskEventsModule,
       ],
     };
   }

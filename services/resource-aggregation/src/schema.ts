@@ -4,7 +4,9 @@ import { HoldEntity } from './holds/hold.entity';
 import { InventoryMinuteEntity } from './inventory/inventory-minute.entity';
 import { ResourceInitialSchema1796085577792 } from './migrations/1796085577792-initial-schema';
 import { ResourceAllocations1796092539916 } from './migrations/1796092539916-allocations';
+import { ResourcePoolRisk1796120880717 } from './migrations/1796120880717-pool-risk';
 import { PoolIdentifierEntity } from './pools/pool-identifier.entity';
+import { PoolRiskEntity } from './pools/pool-risk.entity';
 import { PoolEntity } from './pools/pool.entity';
 
 /** The service's tables with the platform's (idempotency keys, audit log, outbox, processed events). */
@@ -13,11 +15,16 @@ export const RESOURCE_AGGREGATION_SCHEMA = serviceSchema(
     entities: [
       PoolEntity,
       PoolIdentifierEntity,
+      PoolRiskEntity,
       InventoryMinuteEntity,
       HoldEntity,
       AllocationEntity,
     ],
-    migrations: [ResourceInitialSchema1796085577792, ResourceAllocations1796092539916],
+    migrations: [
+      ResourceInitialSchema1796085577792,
+      ResourceAllocations1796092539916,
+      ResourcePoolRisk1796120880717,
+    ],
   },
   { events: true },
 );

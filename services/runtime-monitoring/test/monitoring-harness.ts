@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { ClientReadableStream, Metadata } from '@grpc/grpc-js';
-import { eventOf, type EventContract } from '@cinode/contracts';
-import { createEnvelope, encodeEnvelope, type EventEnvelope } from '@cinode/events';
 import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { MonitoringServiceClient } from '@cinode/proto/gen/cinode/monitoring/v1/monitoring_service';
 import { bearer, findFreePort, plaintext, type TestAuth } from '@cinode/testing';
-import { connect, type NatsConnection } from 'nats';
 import { runtimeMonitoringService } from '../src/service';
 
 export interface MonitoringUnderTest {
@@ -31,6 +27,8 @@ export async function startMonitoring(
     GRPC_PORT: String(port),
     METRICS_PORT: '0',
     SHUTDOWN_GRACE_MS: '1000',
+    // In process, the event loop is the test's too: its lag is not the service's load.
+    GRPC_SHED_LAG_MS: '0',
     LOG_LEVEL: 'warn',
     EVENT_RETRY_INITIAL_MS: '100',
     EVENT_RETRY_MAX_MS: '500',
@@ -102,35 +100,4 @@ export function readMessages<T>(stream: ClientReadableStream<T>, count: number):
     });
     stream.on('end', () => finish());
   });
-}
-
-/** Publishes events the way a producer's outbox relay does: an envelope per event, its id as Nats-Msg-Id. */
-export class EventPublisher {
-  private constructor(private readonly nc: NatsConnection) {}
-
-  static async connect(natsUrl: string): Promise<EventPublisher> {
-    return new EventPublisher(await connect({ servers: natsUrl }));
-  }
-
-  async publish<T>(source: string, contract: EventContract<T>, data: T): Promise<EventEnvelope<T>> {
-    const envelope = createEnvelope(source, eventOf(contract, data));
-    await this.republish(envelope);
-    return envelope;
-  }
-
-  /**
-   * Publishes an envelope again under another message id, as a dead-letter replay does: JetStream
-   * stores it a second time, and the consumer must recognise the event id.
-   */
-  async republish(envelope: EventEnvelope<unknown>, msgID: string = envelope.id): Promise<void> {
-    await this.nc.jetstream().publish(envelope.type, encodeEnvelope(envelope), { msgID });
-  }
-
-  async redeliver(envelope: EventEnvelope<unknown>): Promise<void> {
-    await this.republish(envelope, randomUUID());
-  }
-
-  async close(): Promise<void> {
-    await this.nc.drain();
-  }
 }

@@ -35,6 +35,7 @@ import {
   bearer,
   createTestAuth,
   createTestDatabase,
+  EventPublisher,
   eventually,
   expectGrpcError,
   startTestNats,
@@ -42,7 +43,6 @@ import {
   type TestNats,
 } from '@cinode/testing';
 import {
-  EventPublisher,
   monitoringClient,
   openStream,
   readMessages,

@@ -57,5 +57,8 @@ export function poolDataOfMessage(pool: Pool): PoolData {
       storageGib: held?.storageGibFree ?? 0,
     },
     lastReportedAt: pool.lastReportedAt ? fromTimestamp(pool.lastReportedAt).toISOString() : null,
+    // 0 on the wire: no cap (and what an older resource aggregation sends).
+    securityLevelCap: pool.securityLevelCap === 0 ? null : pool.securityLevelCap,
+    quarantined: pool.quarantined,
   };
 }

@@ -4,6 +4,7 @@ import { DeliverySender } from '../delivery/delivery.sender';
 import { NationalNodeGateway } from '../national/national-node.gateway';
 import { NodeIdentityService } from '../national/node-identity.service';
 import { DailyReportScheduler } from '../schedule/daily-report.scheduler';
+import { SecurityGateway } from '../security/security.gateway';
 import { SpecialRequestWatcher } from '../special/special-request.watcher';
 import { ReportSigner } from '../signing/report-signer';
 import { SigningKeysRepository } from '../signing/signing-keys.repository';
@@ -25,6 +26,7 @@ import { ReportsService } from './reports.service';
     NationalNodeGateway,
     NodeIdentityService,
     ResourceAggregationGateway,
+    SecurityGateway,
     DeliverySender,
     DailyReportScheduler,
     SpecialRequestWatcher,

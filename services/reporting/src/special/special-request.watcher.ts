@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import {
   Inject,
@@ -21,6 +22,8 @@ import {
   type ComputeMapSource,
 } from '../compute/resource-aggregation.gateway';
 import type { ReportingConfig } from '../config';
+import { SecurityGateway, type SecurityEventsSource } from '../security/security.gateway';
+import { securityInformationOf } from '../security/security-information';
 import { DeliverySender } from '../delivery/delivery.sender';
 import { NationalNodeGateway, type NationalNode } from '../national/national-node.gateway';
 import { NodeIdentityService } from '../national/node-identity.service';
@@ -40,6 +43,8 @@ const MAX_PAGES_PER_ROUND = 200;
 const OVERLAP_MS = 30_000;
 /** Every this many rounds every open request is listed, whatever was seen before. */
 const FULL_SWEEP_EVERY = 12;
+/** How often a failure that lasts is logged again. */
+const FAILURE_REMINDER_MS = 60_000;
 /** The `window` of a special report's entry: it answers a request, not a daily window. */
 export const SPECIAL_WINDOW = 'special';
 
@@ -55,6 +60,9 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
   private readonly logger = new Logger(SpecialRequestWatcher.name);
   private readonly loop: BackgroundLoop;
   private lastFailure = '';
+  /** When the current failure was last logged, and how many rounds failed so since. */
+  private lastFailureLoggedAt = 0;
+  private failuresSinceLogged = 0;
   /** Issue time of the newest request listed so far (the national node's clock). */
   private newestIssuedAt: Date | undefined;
   private rounds = 0;
@@ -67,6 +75,7 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     private readonly identity: NodeIdentityService,
     @Inject(ResourceAggregationGateway) private readonly compute: ComputeMapSource,
     private readonly sender: DeliverySender,
+    @Inject(SecurityGateway) private readonly security: SecurityEventsSource,
   ) {
     this.loop = new BackgroundLoop(
       'special request watcher',
@@ -84,15 +93,33 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     await this.loop.stop();
   }
 
-  /** A failing round (the national node away, most often) is one warning per cause, not a stack per poll. */
+  /**
+   * A failing round (the national node away, most often) is one warning per cause, not a stack per
+   * poll, and the warning again each FAILURE_REMINDER_MS while that cause lasts: a failure that
+   * never ends must not look like one that ended in the log.
+   */
   private async roundLogged(): Promise<void> {
     try {
       await this.round();
+      if (this.lastFailure !== '')
+        this.logger.log('looking for special report requests works again');
       this.lastFailure = '';
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (message !== this.lastFailure)
+      const now = performance.now();
+      if (message !== this.lastFailure) {
         this.logger.warn(`looking for special report requests failed: ${message}`);
+        this.lastFailureLoggedAt = now;
+        this.failuresSinceLogged = 0;
+      } else if (now - this.lastFailureLoggedAt >= FAILURE_REMINDER_MS) {
+        this.logger.warn(
+          `looking for special report requests still fails (${this.failuresSinceLogged + 1} more round(s) since the last warning): ${message}`,
+        );
+        this.lastFailureLoggedAt = now;
+        this.failuresSinceLogged = 0;
+      } else {
+        this.failuresSinceLogged += 1;
+      }
       this.lastFailure = message;
     }
   }
@@ -144,10 +171,9 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     }
     const built: string[] = [];
     if (fresh.length > 0) {
-      // One snapshot of the node's compute for every report of the round.
-      const payload = await this.payload();
+      const payloads = await this.payloads(fresh);
       for (let i = 0; i < fresh.length; i += PAGE_SIZE) {
-        built.push(...(await this.build(fresh.slice(i, i + PAGE_SIZE), payload)));
+        built.push(...(await this.build(fresh.slice(i, i + PAGE_SIZE), payloads)));
         this.sender.wake();
       }
       this.logger.log(`built ${built.length} special report(s)`);
@@ -156,23 +182,50 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     return built;
   }
 
-  private async payload(): Promise<EncodedPayload> {
+  /**
+   * The payload of each request, by period: one snapshot of the node's compute for every report of
+   * the round, and the attack events of each request's period. A security service that cannot be
+   * asked fails the round (it throws) before anything is built: the requests stay unanswered and
+   * the next round, SPECIAL_REQUEST_POLL_MS later, tries again. No report goes out with its
+   * security section silently empty.
+   */
+  private async payloads(requests: SpecialReportRequest[]): Promise<Map<string, EncodedPayload>> {
     const map = await this.compute.computeMap();
     const computedAt = map.computedAt ? fromTimestamp(map.computedAt) : new Date();
-    const payload: ReportPayloadV1 = {
-      base: this.config.REPORT_BASE_INFO_JSON,
-      compute: computeInformationOf(map, computedAt),
-      // Attack events of the requested period: none until the security system feeds them.
-      security: { attack_events: [] },
-    };
-    return encodeReportPayload(payload);
+    const compute = computeInformationOf(map, computedAt);
+    const payloads = new Map<string, EncodedPayload>();
+    for (const request of requests) {
+      const period = periodKeyOf(request);
+      if (payloads.has(period)) continue;
+      const security = await securityInformationOf(
+        this.security,
+        fromTimestamp(request.periodStart!),
+        fromTimestamp(request.periodEnd!),
+      );
+      if (security.leftOut > 0)
+        this.logger.warn(
+          `the special report of ${request.specialRequestId} carries the ${security.information.attack_events.length} most severe, then newest, attack events: ${security.leftOut} more left out`,
+        );
+      const payload: ReportPayloadV1 = {
+        base: this.config.REPORT_BASE_INFO_JSON,
+        compute,
+        security: security.information,
+      };
+      payloads.set(period, encodeReportPayload(payload));
+    }
+    return payloads;
   }
 
   /** Writes one report per request to the outbox in one transaction; the ids inserted. */
-  private build(requests: SpecialReportRequest[], payload: EncodedPayload): Promise<string[]> {
+  private build(
+    requests: SpecialReportRequest[],
+    payloads: ReadonlyMap<string, EncodedPayload>,
+  ): Promise<string[]> {
     const generatedAt = new Date();
-    const rows = requests.map(
-      (request): NodeReportEntity => ({
+    const rows = requests.map((request): NodeReportEntity => {
+      const payload = payloads.get(periodKeyOf(request));
+      if (!payload) throw new Error(`no payload for ${request.specialRequestId}'s period`);
+      return {
         reportId: randomUUID(),
         kind: ReportKind.REPORT_KIND_SPECIAL,
         specialRequestId: request.specialRequestId,
@@ -193,8 +246,13 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
         receivedAt: null,
         deliveredAt: null,
         createdAt: generatedAt,
-      }),
-    );
+      };
+    });
     return this.uow.run((tx) => this.reports.insertManyIfAbsent(tx, rows));
   }
+}
+
+/** Requests of one period share a payload. */
+function periodKeyOf(request: SpecialReportRequest): string {
+  return `${fromTimestamp(request.periodStart!).toISOString()}/${fromTimestamp(request.periodEnd!).toISOString()}`;
 }

@@ -81,6 +81,8 @@ export function poolDataOf(pool: PoolEntity): PoolData {
     inventorySequence: pool.inventorySequence,
     held: pool.held,
     lastReportedAt: pool.lastReportedAt ? pool.lastReportedAt.toISOString() : null,
+    securityLevelCap: pool.securityLevelCap,
+    quarantined: pool.quarantined,
   };
 }
 
@@ -88,7 +90,7 @@ export function poolDataOf(pool: PoolEntity): PoolData {
 export const POOL_DATA_COLUMNS = `p.pool_id, p.version, p.provider_participant_id, p.name,
   p.pool_class, p.site, p.region_code, p.accelerators, p.security_level, p.datacenter_tier, p.pue,
   p.renewable_ratio, p.gflops_per_watt, p.price, p.filing, p.liveness, p.inventory,
-  p.inventory_sequence, p.held, p.last_reported_at`;
+  p.inventory_sequence, p.held, p.last_reported_at, p.security_level_cap, p.quarantined`;
 
 /** A row of POOL_DATA_COLUMNS as node-postgres returns it (bigint as text, jsonb parsed). */
 export interface PoolDataRow {
@@ -112,6 +114,8 @@ export interface PoolDataRow {
   inventory_sequence: string;
   held: PoolEntity['held'];
   last_reported_at: Date | null;
+  security_level_cap: number | null;
+  quarantined: boolean;
 }
 
 /** What pool events carry, from a raw row: the same as poolDataOf of the entity. */
@@ -136,6 +140,8 @@ export function poolDataOfRow(row: PoolDataRow): PoolData {
     inventorySequence: Number(row.inventory_sequence),
     held: row.held,
     lastReportedAt: row.last_reported_at ? row.last_reported_at.toISOString() : null,
+    securityLevelCap: row.security_level_cap,
+    quarantined: row.quarantined,
   };
 }
 
@@ -247,5 +253,7 @@ export function toPoolMessage(pool: PoolEntity): Pool {
     registeredAt: toTimestamp(pool.registeredAt),
     stateChangedAt: toTimestamp(pool.stateChangedAt),
     version: pool.version,
+    securityLevelCap: pool.securityLevelCap ?? 0,
+    quarantined: pool.quarantined,
   };
 }

@@ -90,6 +90,21 @@ export class PoolEntity {
   @Column({ name: 'version', type: 'bigint', transformer: bigintNumber() })
   version!: number;
 
+  /**
+   * The highest security protection level selection may credit the pool with, from the security
+   * service's latest risk assessment of it (RiskChanged); null when its claimed level stands.
+   */
+  @Column({ name: 'security_level_cap', type: 'smallint', nullable: true })
+  securityLevelCap!: number | null;
+
+  /** The security service quarantined the pool or its provider: out of selection. */
+  @Column({ name: 'quarantined', type: 'boolean', default: false })
+  quarantined!: boolean;
+
+  /** The version of the latest RiskChanged applied to the pool (0: none yet). */
+  @Column({ name: 'risk_version', type: 'bigint', default: 0, transformer: bigintNumber() })
+  riskVersion!: number;
+
   @Column({ name: 'contract_version', type: 'smallint' })
   contractVersion!: number;
 

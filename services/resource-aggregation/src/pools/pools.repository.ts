@@ -3,7 +3,16 @@ import type { PoolStateName } from '@cinode/contracts';
 import type { PagePosition } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { PoolIdentifierEntity } from './pool-identifier.entity';
+import { PoolRiskEntity } from './pool-risk.entity';
 import { PoolEntity, type PoolFiling } from './pool.entity';
+
+/** What the security service's risk assessment of a pool restricts (see RiskChanged). */
+export interface PoolRisk {
+  securityLevelCap: number | null;
+  quarantined: boolean;
+  /** The risk's version at the security service. */
+  version: number;
+}
 
 export interface PoolFilter {
   providerParticipantId?: string;
@@ -51,6 +60,44 @@ export class PoolsRepository {
       [identifier, filing, version],
     );
     return rows.length > 0;
+  }
+
+  /** Records a pool's risk unless a newer or the same version is recorded; true if it was. */
+  async recordRisk(tx: Tx, poolId: string, risk: PoolRisk): Promise<boolean> {
+    const rows = await tx.manager.query<unknown[]>(
+      `INSERT INTO pool_risk (pool_id, security_level_cap, quarantined, version)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (pool_id) DO UPDATE SET security_level_cap = excluded.security_level_cap,
+         quarantined = excluded.quarantined, version = excluded.version
+       WHERE pool_risk.version < excluded.version
+       RETURNING pool_id`,
+      [poolId, risk.securityLevelCap, risk.quarantined, risk.version],
+    );
+    return rows.length > 0;
+  }
+
+  async riskOf(tx: Tx, poolId: string): Promise<PoolRisk | undefined> {
+    const row = await tx.manager.getRepository(PoolRiskEntity).findOneBy({ poolId });
+    return row
+      ? {
+          securityLevelCap: row.securityLevelCap,
+          quarantined: row.quarantined,
+          version: row.version,
+        }
+      : undefined;
+  }
+
+  /** Stores the pool's risk columns and version as they are on the (locked) entity. */
+  async saveRisk(tx: Tx, pool: PoolEntity): Promise<void> {
+    await tx.manager.getRepository(PoolEntity).update(
+      { poolId: pool.poolId },
+      {
+        securityLevelCap: pool.securityLevelCap,
+        quarantined: pool.quarantined,
+        riskVersion: pool.riskVersion,
+        version: pool.version,
+      },
+    );
   }
 
   async insert(tx: Tx, pool: PoolEntity): Promise<void> {

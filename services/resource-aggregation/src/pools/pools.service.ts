@@ -81,6 +81,8 @@ export class PoolsService {
       // Its filing may have been accepted (and its event received) before this commits.
       await this.pools.recordFiling(tx, poolId, issued.filing, 0);
       const filing = (await this.pools.filingOf(tx, poolId)) ?? issued.filing;
+      // Its risk may have been assessed (and its event received) before this commits too.
+      const risk = await this.pools.riskOf(tx, poolId);
       const now = new Date();
       const pool: PoolEntity = {
         poolId,
@@ -94,6 +96,9 @@ export class PoolsService {
         lastReportedAt: null,
         held: { ...NOTHING_HELD },
         version: 1,
+        securityLevelCap: risk?.securityLevelCap ?? null,
+        quarantined: risk?.quarantined ?? false,
+        riskVersion: risk?.version ?? 0,
         contractVersion,
         registeredAt: now,
         stateChangedAt: now,

@@ -220,6 +220,17 @@ export interface Pool {
    * combining a listing with the event stream keeps the newest.
    */
   version: number;
+  /**
+   * The highest security protection level (1 to 4) selection may credit the pool with while the
+   * security service's risk assessment of it (or of its provider) lasts; 0 when none applies and
+   * spec.security_level stands. Selection uses the lower of the two.
+   */
+  securityLevelCap: number;
+  /**
+   * The pool or its provider is quarantined by the security service: out of selection whatever
+   * its state, until the quarantine is lifted.
+   */
+  quarantined: boolean;
 }
 
 /** Request of RegisterPool. */
@@ -1237,6 +1248,8 @@ function createBasePool(): Pool {
     registeredAt: undefined,
     stateChangedAt: undefined,
     version: 0,
+    securityLevelCap: 0,
+    quarantined: false,
   };
 }
 
@@ -1274,6 +1287,12 @@ export const Pool: MessageFns<Pool> = {
     }
     if (message.version !== 0) {
       writer.uint32(88).int64(message.version);
+    }
+    if (message.securityLevelCap !== 0) {
+      writer.uint32(96).int32(message.securityLevelCap);
+    }
+    if (message.quarantined !== false) {
+      writer.uint32(104).bool(message.quarantined);
     }
     return writer;
   },
@@ -1371,6 +1390,22 @@ export const Pool: MessageFns<Pool> = {
           }
 
           message.version = longToNumber(reader.int64());
+          continue;
+        }
+        case 12: {
+          if (tag !== 96) {
+            break;
+          }
+
+          message.securityLevelCap = reader.int32();
+          continue;
+        }
+        case 13: {
+          if (tag !== 104) {
+            break;
+          }
+
+          message.quarantined = reader.bool();
           continue;
         }
       }

@@ -167,7 +167,12 @@ export interface Candidate {
 
 /** How many pools one constraint eliminated (each pool counts under the first it fails). */
 export interface Elimination {
-  /** The constraint: a Demand field name, or "state" (not online) and "capacity" fields. */
+  /**
+   * The constraint: a Demand field name, "quarantined" (the security service quarantined the pool
+   * or its provider, whatever its state), or "state" (not online) and "capacity" fields.
+   * min_security_level compares the pool's effective level: its claimed level lowered to the
+   * security service's cap (Pool.security_level_cap) while one applies.
+   */
   constraint: string;
   /** Pools eliminated by it. */
   pools: number;

@@ -1,0 +1,100 @@
+import {
+  exampleReportPayload,
+  parseReportWindow,
+  reportPayloadV1Schema,
+  type ReportWindow,
+} from '@cinode/contracts';
+import type { UnitOfWork } from '@cinode/database';
+import { toTimestamp } from '@cinode/grpc';
+import {
+  AttackEventState,
+  HandlingStatus,
+  Severity,
+} from '@cinode/proto/gen/cinode/security/v1/security_service';
+import type { ComputeMapSource } from '../compute/resource-aggregation.gateway';
+import type { ReportingConfig } from '../config';
+import type { DeliverySender } from '../delivery/delivery.sender';
+import type { NodeReportEntity } from '../reports/report.entity';
+import type { ReportsRepository } from '../reports/reports.repository';
+import type { SecurityEventsSource } from '../security/security.gateway';
+import { DailyReportScheduler } from './daily-report.scheduler';
+
+/** In the window 07:00-08:00 China Standard Time. */
+const NOW = new Date('2026-12-01T07:10:00+08:00');
+
+function scheduler(security: SecurityEventsSource) {
+  const inserted: NodeReportEntity[] = [];
+  const config = {
+    REPORT_BASE_INFO_JSON: exampleReportPayload().base,
+    REPORT_WINDOW: parseReportWindow('07:00-08:00') as ReportWindow,
+    REPORT_GAP_LOOKBACK_DAYS: 0,
+    REPORT_SCHEDULE_INTERVAL_MS: 1_000,
+  } as ReportingConfig;
+  const uow = { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as UnitOfWork;
+  const reports = {
+    dailyDays: () => Promise.resolve({ days: new Set(inserted.map((r) => r.reportDate)) }),
+    insertIfAbsent: (_tx: unknown, report: NodeReportEntity) => {
+      inserted.push(report);
+      return Promise.resolve(true);
+    },
+  } as unknown as ReportsRepository;
+  const compute: ComputeMapSource = {
+    computeMap: () => Promise.resolve({ cells: [], total: undefined, free: undefined } as never),
+  };
+  const sender = { wake: () => undefined } as DeliverySender;
+  return {
+    subject: new DailyReportScheduler(config, uow, reports, compute, sender, security),
+    inserted,
+  };
+}
+
+describe(DailyReportScheduler.name, () => {
+  it('builds no report while the security service is away, and tries again next round', async () => {
+    let away = true;
+    const security: SecurityEventsSource = {
+      listAttackEvents: () =>
+        away
+          ? Promise.reject(new Error('14 UNAVAILABLE: connection refused'))
+          : Promise.resolve({
+              events: [
+                {
+                  securityEventId: '00000000-0000-7000-8000-000000000001',
+                  source: 'prov-1',
+                  state: AttackEventState.ATTACK_EVENT_STATE_ACKNOWLEDGED,
+                  version: 2,
+                  recordedAt: undefined,
+                  updatedAt: undefined,
+                  participantId: 'prov-1',
+                  note: '',
+                  event: {
+                    eventId: 'ids-1',
+                    attackTime: toTimestamp(new Date('2026-11-30T22:15:00+08:00')),
+                    attackerIp: '203.0.113.9',
+                    targetIp: '10.0.4.17',
+                    attackMethod: 'DDoS',
+                    attackedAssetType: 'network gateway',
+                    ongoing: false,
+                    description: 'SYN flood',
+                    handlingStatus: HandlingStatus.HANDLING_STATUS_DETECTED,
+                    severity: Severity.SEVERITY_CRITICAL,
+                    poolId: '',
+                  },
+                },
+              ],
+              nextPageToken: '',
+            }),
+    };
+    const { subject, inserted } = scheduler(security);
+    expect(await subject.tick(NOW)).toEqual({ built: undefined, gaps: [] });
+    expect(inserted).toEqual([]);
+
+    away = false;
+    expect(await subject.tick(new Date(NOW.getTime() + 30_000))).toMatchObject({
+      built: '2026-12-01',
+    });
+    const payload = reportPayloadV1Schema.parse(JSON.parse(inserted[0].payload!.toString('utf8')));
+    expect(payload.security.attack_events).toEqual([
+      expect.objectContaining({ attack_event_id: 'prov-1/ids-1', handling_status: 'handling' }),
+    ]);
+  });
+});

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { createGrpcClient, type PromiseClient } from '@cinode/grpc';
-import { ParticipantKind } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { createGrpcClient, decodeRichStatus, type PromiseClient } from '@cinode/grpc';
+import { OrderState, type Order } from '@cinode/proto/gen/cinode/market/v1/market_service';
+import {
+  ParticipantKind,
+  UserCategory,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import {
   AcceleratorKind,
   PoolClass,
   PoolState,
+  TaskState,
   type Inventory,
   type PoolSpec,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
@@ -147,6 +152,37 @@ async function certified(kind: ParticipantKind, name: string): Promise<KeyHolder
   return new KeyHolder(api.tokens, apiKey);
 }
 
+/** A certified enterprise user at the Lingang site. */
+async function lineUser(): Promise<KeyHolder> {
+  const request = organisation(
+    ParticipantKind.PARTICIPANT_KIND_USER,
+    `Lingang Lab ${randomUUID().slice(0, 8)}`,
+  );
+  request.userCategory = UserCategory.USER_CATEGORY_ENTERPRISE;
+  return new KeyHolder(api.tokens, (await registerAndCertify(api, operator, request)).apiKey);
+}
+
+/** The user's demand (see `demand`), as the service center stores it with its candidates. */
+async function submit(user: KeyHolder, overrides: Partial<Demand>) {
+  const { demand: record } = await api.market.submitDemand(
+    {
+      requestId: randomUUID(),
+      customerReference: '',
+      demand: demand(overrides),
+      weights: undefined,
+      topK: 5,
+    },
+    await user.options(),
+  );
+  return record!;
+}
+
+/** GPU cards of the pool neither in use nor held. */
+async function freeGpuCards(): Promise<number> {
+  const { pool } = await api.resources.getPool({ poolId }, await operator.options());
+  return pool!.inventory!.gpuCardsFree - pool!.held!.gpuCardsFree;
+}
+
 /** Registers a line, retried while the identifier service does not know the provider yet. */
 async function registerLine(holder: KeyHolder, spec: LineSpec = LINE): Promise<Line> {
   const requestId = randomUUID();
@@ -161,7 +197,12 @@ async function registerLine(holder: KeyHolder, spec: LineSpec = LINE): Promise<L
 }
 
 beforeAll(async () => {
-  node = await startNode({ tokenTtlSeconds: 600 });
+  // The pool reports once and never again: it must not go stale while the tests run (the e2e
+  // node's 5 s stale interval is for the specs that test liveness).
+  node = await startNode({
+    tokenTtlSeconds: 600,
+    env: { POOL_STALE_AFTER_SECONDS: '600', POOL_OFFLINE_AFTER_SECONDS: '1200' },
+  });
   api = node.clients;
   const client = createGrpcClient<LineServiceClient>('cinode.selection.v1.LineService', {
     address: node.addressOf('cinode.selection.v1.LineService'),
@@ -267,6 +308,127 @@ describe('dedicated lines (issue 8)', () => {
     expect((await select({ userSite: 'sh-zhangjiang-3' })).matched).toBe(0);
     const status = await api.selection.getIndexStatus({}, as(serviceToken));
     expect([status.ready, status.lines, status.usableLines]).toEqual([true, 1, 1]);
+  });
+
+  it("reserves the line's bandwidth for an order on it and gives it back when the task ends", async () => {
+    const user = await lineUser();
+    // 5 Gbit/s of the line's 20 for ten hours.
+    const record = await submit(user, { minBandwidthMbps: 5_000 });
+    expect(record.selection?.candidates[0]?.path?.lineId).toBe(lineId);
+    const { order } = await api.market.placeOrder(
+      { requestId: randomUUID(), demandId: record.demandId, poolId },
+      await user.options(),
+    );
+    expect(order!.state).toBe(OrderState.ORDER_STATE_CONFIRMED);
+    expect(order!.lineHoldId).not.toBe('');
+    const reserved = async () =>
+      (await lines.getLine({ lineId }, await lineProvider.options())).line!.bandwidthMbpsReserved;
+    expect(await reserved()).toBe(5_000);
+    // Selection offers what is left: 15 Gbit/s, so a demand for 16 finds no path in time.
+    await pollUntil(
+      'Select to offer the line less the reservation',
+      () => select(),
+      (r) => r.candidates[0]?.path?.bandwidthMbps === 15_000,
+      SETTLE_MS,
+    );
+    const starved = await select({ minBandwidthMbps: 16_000 });
+    expect(starved.matched).toBe(0);
+    expect(starved.eliminations).toEqual([{ constraint: 'max_latency_ms', pools: 1 }]);
+
+    // The provider runs the task to completion: the order ends and the line's bandwidth is back.
+    const { value: allocations } = await pollUntil(
+      'the allocation to reach the provider',
+      async () =>
+        (
+          await api.resources.listAllocations(
+            {
+              providerParticipantId: '',
+              poolId,
+              state: TaskState.TASK_STATE_UNSPECIFIED,
+              afterSequence: 0,
+              pageSize: 100,
+              pageToken: '',
+            },
+            await provider.options(),
+          )
+        ).allocations,
+      (list) => list.some((a) => a.orderReference === order!.orderId),
+      SETTLE_MS,
+    );
+    const allocation = allocations.find((a) => a.orderReference === order!.orderId)!;
+    await api.resources.reportTaskState(
+      {
+        allocationId: allocation.allocationId,
+        state: TaskState.TASK_STATE_COMPLETED,
+        detail: 'exit 0',
+        requestId: '',
+      },
+      await provider.options(),
+    );
+    await pollUntil('the line bandwidth to be released', reserved, (r) => r === 0, SETTLE_MS);
+    await pollUntil(
+      'Select to offer the whole free bandwidth again',
+      () => select(),
+      (r) => r.candidates[0]?.path?.bandwidthMbps === 20_000,
+      SETTLE_MS,
+    );
+  });
+
+  it("lets one of two racing orders have the line's last bandwidth; the other is refused and gives back its pool hold", async () => {
+    const user = await lineUser();
+    const gpusBefore = await freeGpuCards();
+    // 12 Gbit/s each of the 20 free: both see the line, only one can have it.
+    const records = [
+      await submit(user, { minBandwidthMbps: 12_000 }),
+      await submit(user, { minBandwidthMbps: 12_000 }),
+    ];
+    for (const record of records)
+      expect(record.selection?.candidates[0]?.path?.lineId).toBe(lineId);
+    const outcomes = await Promise.all(
+      records.map(async (record) =>
+        api.market
+          .placeOrder(
+            { requestId: randomUUID(), demandId: record.demandId, poolId },
+            await user.options(),
+          )
+          .then(
+            ({ order }) => order!,
+            (error: ServiceError) => error,
+          ),
+      ),
+    );
+    const confirmed = outcomes.filter((o): o is Order => !(o instanceof Error));
+    const refused = outcomes.filter((o): o is ServiceError => o instanceof Error);
+    expect(confirmed.map((o) => o.state)).toEqual([OrderState.ORDER_STATE_CONFIRMED]);
+    expect(refused).toHaveLength(1);
+    expect(refused[0].code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect(decodeRichStatus(refused[0])?.errorInfo?.reason).toBe('CAPACITY_UNAVAILABLE');
+    const { orders } = await api.market.listOrders(
+      { participantId: '', state: OrderState.ORDER_STATE_REFUSED, pageSize: 100, pageToken: '' },
+      await user.options(),
+    );
+    expect(orders.map((o) => o.detail)).toEqual([
+      expect.stringMatching(/^INSUFFICIENT_BANDWIDTH: /),
+    ]);
+    const lineOf = async () =>
+      (await lines.getLine({ lineId }, await lineProvider.options())).line!;
+    expect((await lineOf()).bandwidthMbpsReserved).toBe(12_000);
+    // The refused order's pool hold is given back at once: only the winner's card is held.
+    await pollUntil(
+      "the refused order's card back",
+      freeGpuCards,
+      (n) => n === gpusBefore - 1,
+      SETTLE_MS,
+    );
+
+    // Cancelling the winner gives the line's bandwidth back too.
+    const { order: cancelled } = await api.market.cancelOrder(
+      { orderId: confirmed[0].orderId, reason: 'plans changed' },
+      await user.options(),
+    );
+    expect(cancelled!.state).toBe(OrderState.ORDER_STATE_CANCELLED);
+    expect((await lineOf()).bandwidthMbpsReserved).toBe(0);
+    expect(await freeGpuCards()).toBe(gpusBefore);
   });
 
   it('drops the line from selection when its provider takes it out of service', async () => {

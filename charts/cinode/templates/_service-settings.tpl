@@ -325,6 +325,14 @@ identifier service (both required: cinode.checkCalls). */}}
   value: {{ $s.latencySameProvinceMs | quote }}
 - name: LATENCY_DEFAULT_MS
   value: {{ $s.latencyDefaultMs | quote }}
+- name: HEAP_GROWING_PERCENT
+  value: {{ $s.heapGrowingPercent | quote }}
+- name: SELECT_ANSWER_CACHE_SIZE
+  value: {{ $s.selectAnswerCacheSize | quote }}
+- name: MAX_LINES_PER_PROVIDER
+  value: {{ $s.maxLinesPerProvider | quote }}
+- name: LINE_HOLD_SWEEP_INTERVAL_MS
+  value: {{ $s.lineHoldSweepIntervalMs | quote }}
 {{- with $s.latencyProvinceMatrix }}
 - name: LATENCY_PROVINCE_MATRIX
   value: {{ toJson . | quote }}

@@ -475,6 +475,10 @@ function assertComputeSelectionEnv(doc, env, ctx) {
     ['LATENCY_SAME_REGION_MS', 'latencySameRegionMs', 2],
     ['LATENCY_SAME_PROVINCE_MS', 'latencySameProvinceMs', 5],
     ['LATENCY_DEFAULT_MS', 'latencyDefaultMs', 35],
+    ['HEAP_GROWING_PERCENT', 'heapGrowingPercent', 25],
+    ['SELECT_ANSWER_CACHE_SIZE', 'selectAnswerCacheSize', 1024],
+    ['MAX_LINES_PER_PROVIDER', 'maxLinesPerProvider', 1000],
+    ['LINE_HOLD_SWEEP_INTERVAL_MS', 'lineHoldSweepIntervalMs', 5000],
   ]);
   // The service parses it as JSON {"PP-PP": ms}; unset (its default, none) when the map is empty.
   const matrix = settings.latencyProvinceMatrix ?? {};
@@ -1328,6 +1332,12 @@ const rejects = [
     what: 'computeSelection.settings.latencyDefaultMs out of range (60001)',
     args: [...valid, '--set', 'computeSelection.settings.latencyDefaultMs=60001'],
     expect: /latencyDefaultMs/,
+    schema: true,
+  },
+  {
+    what: 'computeSelection.settings.lineHoldSweepIntervalMs out of range (50)',
+    args: [...valid, '--set', 'computeSelection.settings.lineHoldSweepIntervalMs=50'],
+    expect: /lineHoldSweepIntervalMs/,
     schema: true,
   },
   {

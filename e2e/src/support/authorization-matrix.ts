@@ -265,6 +265,9 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
   '/cinode.security.v1.SecurityService/SubmitAttackEvents': ['provider', 'operator', 'service'],
   '/cinode.security.v1.SecurityService/TransitionAttackEvent': ['operator'],
   '/cinode.security.v1.SecurityService/UpdateFindingStatus': ['operator'],
+  '/cinode.selection.v1.LineService/ConfirmLineHold': ['service'],
+  '/cinode.selection.v1.LineService/HoldLineBandwidth': ['service'],
+  '/cinode.selection.v1.LineService/ReleaseLineHold': ['service', 'operator'],
   '/cinode.selection.v1.LineService/GetLine': ['line_provider', 'operator', 'regulator', 'service'],
   '/cinode.selection.v1.LineService/ListLines': [
     'line_provider',

@@ -284,7 +284,8 @@ async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
         proc,
       };
       started.push(running);
-      await waitForServing(service.grpcAddress, 60_000, proc, credentials);
+      const served = manifests.find((m) => m.name === service.name)?.grpcServices[0];
+      await waitForServing(service.grpcAddress, 60_000, proc, credentials, served);
       return running;
     };
     const running = new Map<string, RunningService>();

@@ -35,6 +35,11 @@ export const lineData = z.object({
   endpointB: lineEndpointData,
   bandwidthMbpsTotal: count,
   bandwidthMbpsFree: count,
+  /**
+   * Held or used by this node's orders (line holds); selection offers free less this. Absent in
+   * events of replicas older than line holds: none reserved.
+   */
+  bandwidthMbpsReserved: count.default(0),
   latencyMs: z.number().int().min(0).max(60_000),
   /** fen per hour; 0 when the line is not charged separately. */
   priceFenPerHour: count,

@@ -111,6 +111,8 @@ export function randomLine(random: () => number, index: number): LineData {
     endpointB: { regionCode: b, site: `site-${int(200)}` },
     bandwidthMbpsTotal: total,
     bandwidthMbpsFree: int(total),
+    // Every fifth line has a quarter of its total held by orders.
+    bandwidthMbpsReserved: index % 5 === 0 ? Math.floor(total / 4) : 0,
     latencyMs: 1 + int(40),
     priceFenPerHour: random() < 0.3 ? 0 : int(5_000),
     availability: 0.999,

@@ -7,6 +7,7 @@ export interface LineOffer {
   a: { regionCode: string; site: string };
   b: { regionCode: string; site: string };
   latencyMs: number;
+  /** What the provider states free less what this node's orders reserve (line holds), at least 0. */
   bandwidthMbpsFree: number;
   priceFenPerHour: number;
   /** Filed and in service: the only lines a path may take. */
@@ -46,7 +47,7 @@ function lineOfferOf(line: LineData): LineOffer {
     a: { regionCode: line.endpointA.regionCode, site: line.endpointA.site },
     b: { regionCode: line.endpointB.regionCode, site: line.endpointB.site },
     latencyMs: line.latencyMs,
-    bandwidthMbpsFree: line.bandwidthMbpsFree,
+    bandwidthMbpsFree: Math.max(0, line.bandwidthMbpsFree - line.bandwidthMbpsReserved),
     priceFenPerHour: line.priceFenPerHour,
     usable: line.state === 'active',
   };

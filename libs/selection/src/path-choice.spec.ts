@@ -55,6 +55,7 @@ function line(id: number, overrides: Partial<LineData> = {}): LineData {
     endpointB: { regionCode: '110000', site: 'bj-1' },
     bandwidthMbpsTotal: 10_000,
     bandwidthMbpsFree: 10_000,
+    bandwidthMbpsReserved: 0,
     latencyMs: 12,
     priceFenPerHour: 300,
     availability: 0.9995,
@@ -155,6 +156,23 @@ describe('path choice', () => {
     expect(select([pool()], lines, { minBandwidthMbps: 0 }).candidates[0]?.line?.lineId).toBe(
       'CN.R0001.LN.00000002X',
     );
+  });
+
+  it("offers a line's free bandwidth less what orders reserve on it, never below 0", () => {
+    const held = line(1, { latencyMs: 8, bandwidthMbpsFree: 6_000, bandwidthMbpsReserved: 5_500 });
+    const [candidate] = select([pool()], [held, line(2, { latencyMs: 12 })], {
+      minBandwidthMbps: 0,
+    }).candidates;
+    expect(candidate.line?.lineId).toBe('CN.R0001.LN.00000001X');
+    expect(candidate.bandwidthMbps).toBe(500);
+    // 600 Mbit/s asked: line 1 has 500 left, so line 2 is taken.
+    expect(
+      select([pool()], [held, line(2, { latencyMs: 12 })], { minBandwidthMbps: 600 }).candidates[0]
+        ?.line?.lineId,
+    ).toBe('CN.R0001.LN.00000002X');
+    // Reserved beyond what the provider now states free (it lowered the figure): nothing left.
+    const over = line(1, { bandwidthMbpsFree: 1_000, bandwidthMbpsReserved: 4_000 });
+    expect(select([pool()], [over], { minBandwidthMbps: 0 }).matched).toBe(0);
   });
 
   it('chooses the line of lowest latency, then lowest price, then lowest id', () => {

@@ -70,18 +70,27 @@ export function spawnNodeProcess(args: string[], env: Record<string, string>): S
 
 /**
  * Waits until the service answers SERVING, failing at once (with its output) if it exits. Asks in
- * plaintext unless given the credentials of a node running with TLS.
+ * plaintext unless given the credentials of a node running with TLS. With `grpcService` (one the
+ * process serves) the health check names it: another process that took the port first (a free
+ * port found by two test processes at once) then never passes for this one, which fails on the
+ * taken port and exits, instead of the test calling a stranger that goes away later.
  */
 export async function waitForServing(
   address: string,
   timeoutMs: number,
   proc: ServiceProcess,
   credentials?: ChannelCredentials,
+  grpcService?: string,
 ): Promise<void> {
   const abort = new AbortController();
   void proc.exited.then(() => abort.abort());
   try {
-    await waitForGrpcServing(address, { timeoutMs, signal: abort.signal, credentials });
+    await waitForGrpcServing(address, {
+      timeoutMs,
+      signal: abort.signal,
+      credentials,
+      service: grpcService,
+    });
   } catch (error) {
     throw new Error(`${String(error)}\n--- service output ---\n${proc.output()}`);
   }

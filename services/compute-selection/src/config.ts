@@ -52,6 +52,13 @@ const schema = baseServiceSchema.extend({
    * Select weighs, so one provider must not be able to flood them.
    */
   MAX_LINES_PER_PROVIDER: envInt(1_000, 1, 1_000_000),
+  /**
+   * Token subjects of the services that place orders, comma-separated: only they hold and confirm a
+   * line's bandwidth (any other node service could otherwise take a line's bandwidth for itself).
+   */
+  LINE_HOLD_CALLERS: z.string().min(1).default('service-center'),
+  /** How often line holds past their time are expired (and their bandwidth given back). */
+  LINE_HOLD_SWEEP_INTERVAL_MS: envInt(5_000, 100, 600_000),
 });
 
 export type ComputeSelectionConfig = z.infer<typeof schema>;

@@ -6,6 +6,7 @@ import { InitialSchema1795452564844 } from './migrations/1795452564844-InitialSc
 import { KitAlignment1796100000000 } from './migrations/1796100000000-KitAlignment';
 import { PublishKeysBeforeSigning1796400000000 } from './migrations/1796400000000-PublishKeysBeforeSigning';
 import { Market1796500000000 } from './migrations/1796500000000-Market';
+import { OrderLineHold1796900000000 } from './migrations/1796900000000-OrderLineHold';
 import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
@@ -30,6 +31,7 @@ export const SERVICE_CENTER_SCHEMA = serviceSchema(
       KitAlignment1796100000000,
       PublishKeysBeforeSigning1796400000000,
       Market1796500000000,
+      OrderLineHold1796900000000,
     ],
   },
   { events: true },

@@ -7,7 +7,13 @@ import {
   type LineStateName,
 } from '@cinode/contracts';
 import { toTimestamp } from '@cinode/grpc';
-import { LineState, type Line } from '@cinode/proto/gen/cinode/selection/v1/line_service';
+import {
+  LineHoldState,
+  LineState,
+  type Line,
+  type LineHold,
+} from '@cinode/proto/gen/cinode/selection/v1/line_service';
+import type { LineHoldEntity, LineHoldStateName } from './line-hold.entity';
 import type { LineEntity } from './line.entity';
 
 /** A line's state: its filing first, then whether its provider keeps it in service. */
@@ -40,6 +46,7 @@ export function lineDataOf(line: LineEntity): LineData {
     endpointB: { regionCode: line.bRegionCode, site: line.bSite },
     bandwidthMbpsTotal: line.bandwidthMbpsTotal,
     bandwidthMbpsFree: line.bandwidthMbpsFree,
+    bandwidthMbpsReserved: line.bandwidthMbpsReserved,
     latencyMs: line.latencyMs,
     priceFenPerHour: line.priceFenPerHour,
     availability: line.availability,
@@ -74,5 +81,26 @@ export function toLineMessage(line: LineEntity): Line {
     version: line.version,
     registeredAt: toTimestamp(line.registeredAt),
     updatedAt: toTimestamp(line.updatedAt),
+    bandwidthMbpsReserved: line.bandwidthMbpsReserved,
+  };
+}
+
+const HOLD_STATE_MESSAGES: Readonly<Record<LineHoldStateName, LineHoldState>> = {
+  held: LineHoldState.LINE_HOLD_STATE_HELD,
+  confirmed: LineHoldState.LINE_HOLD_STATE_CONFIRMED,
+  released: LineHoldState.LINE_HOLD_STATE_RELEASED,
+  expired: LineHoldState.LINE_HOLD_STATE_EXPIRED,
+};
+
+export function toLineHoldMessage(hold: LineHoldEntity): LineHold {
+  return {
+    holdId: hold.holdId,
+    lineId: hold.lineId,
+    orderReference: hold.orderReference,
+    bandwidthMbps: hold.bandwidthMbps,
+    state: HOLD_STATE_MESSAGES[hold.state],
+    expiresAt: toTimestamp(hold.expiresAt),
+    durationHours: hold.durationHours,
+    createdAt: toTimestamp(hold.createdAt),
   };
 }

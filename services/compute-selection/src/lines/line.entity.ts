@@ -4,7 +4,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 export type LineFiling = 'pending' | 'filed' | 'suspended';
 
 /** bigint columns as numbers: bandwidths, prices and versions stay far below 2^53. */
-function bigintNumber() {
+export function bigintNumber() {
   return {
     to: (value: number | undefined) => value,
     from: (value: string | null) => (value === null ? null : Number(value)),
@@ -48,6 +48,14 @@ export class LineEntity {
 
   @Column({ name: 'bandwidth_mbps_free', type: 'bigint', transformer: bigintNumber() })
   bandwidthMbpsFree!: number;
+
+  /**
+   * What this node's orders hold or use of it (line holds HELD or CONFIRMED), kept in the same
+   * transaction as the holds; Select offers free less this.
+   */
+  // No column default: TypeORM would read it back into the entity at INSERT, untransformed.
+  @Column({ name: 'bandwidth_mbps_reserved', type: 'bigint', transformer: bigintNumber() })
+  bandwidthMbpsReserved!: number;
 
   @Column({ name: 'latency_ms', type: 'integer' })
   latencyMs!: number;

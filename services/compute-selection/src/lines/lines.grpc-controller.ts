@@ -4,6 +4,12 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles, callerOf } from '@cinode/auth';
 import type {
+  ConfirmLineHoldRequest,
+  ConfirmLineHoldResponse,
+  HoldLineBandwidthRequest,
+  HoldLineBandwidthResponse,
+  ReleaseLineHoldRequest,
+  ReleaseLineHoldResponse,
   GetLineRequest,
   GetLineResponse,
   ListLinesRequest,
@@ -13,14 +19,18 @@ import type {
   UpdateLineRequest,
   UpdateLineResponse,
 } from '@cinode/proto/gen/cinode/selection/v1/line_service';
-import { toLineMessage } from './line-view';
+import { LineHoldsService } from './line-holds.service';
+import { toLineHoldMessage, toLineMessage } from './line-view';
 import { LinesService } from './lines.service';
 
 const SERVICE = 'LineService';
 
 @Controller()
 export class LinesGrpcController {
-  constructor(private readonly lines: LinesService) {}
+  constructor(
+    private readonly lines: LinesService,
+    private readonly holds: LineHoldsService,
+  ) {}
 
   @GrpcMethod(SERVICE, 'RegisterLine')
   @AllowRoles('line_provider', 'operator')
@@ -53,5 +63,39 @@ export class LinesGrpcController {
   async listLines(request: ListLinesRequest, metadata: Metadata): Promise<ListLinesResponse> {
     const { lines, nextPageToken } = await this.lines.list(callerOf(metadata), request);
     return { lines: lines.map(toLineMessage), nextPageToken };
+  }
+
+  @GrpcMethod(SERVICE, 'HoldLineBandwidth')
+  @AllowRoles('service')
+  @Audited('line_hold', 'created', 'hold.holdId')
+  async holdLineBandwidth(
+    request: HoldLineBandwidthRequest,
+    metadata: Metadata,
+  ): Promise<HoldLineBandwidthResponse> {
+    const { hold, created } = await this.holds.hold(callerOf(metadata), request);
+    return { hold: toLineHoldMessage(hold), created };
+  }
+
+  @GrpcMethod(SERVICE, 'ConfirmLineHold')
+  @AllowRoles('service')
+  @Audited('line_hold', 'holdId')
+  async confirmLineHold(
+    request: ConfirmLineHoldRequest,
+    metadata: Metadata,
+  ): Promise<ConfirmLineHoldResponse> {
+    return {
+      hold: toLineHoldMessage(await this.holds.confirm(callerOf(metadata), request.holdId)),
+    };
+  }
+
+  @GrpcMethod(SERVICE, 'ReleaseLineHold')
+  @AllowRoles('service', 'operator')
+  @Audited('line_hold', 'holdId')
+  async releaseLineHold(
+    request: ReleaseLineHoldRequest,
+    metadata: Metadata,
+  ): Promise<ReleaseLineHoldResponse> {
+    const hold = await this.holds.release(callerOf(metadata), request.holdId, request.reason);
+    return { hold: toLineHoldMessage(hold) };
   }
 }

@@ -135,6 +135,7 @@ export class LinesService {
         providerParticipantId: provider,
         ...spec,
         filing,
+        bandwidthMbpsReserved: 0,
         version: 1,
         registeredAt: now,
         updatedAt: now,

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   AllocationChanges,
   type OrderStateName,
@@ -35,6 +35,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 @Injectable()
 export class AllocationEventsConsumer implements OnModuleInit {
+  private readonly logger = new Logger(AllocationEventsConsumer.name);
+
   constructor(
     private readonly registry: EventConsumerRegistry,
     private readonly market: MarketService,
@@ -58,10 +60,25 @@ export class AllocationEventsConsumer implements OnModuleInit {
   ): Promise<void> {
     const { orderReference, state, detail, version, holdId, poolId } = event.data;
     if (!UUID.test(orderReference)) return;
-    await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, {
+    const order = await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, {
       holdId,
       poolId,
       version,
     });
+    // Its line's bandwidth is given back once the order has ended, after this commits (no call
+    // to another service while the order's rows are locked). Compute selection down must not hold
+    // up the events behind this one: the recovery pass tries again later.
+    if (order?.lineHoldId && !order.lineReleasedAt)
+      tx.afterCommit(() => {
+        // Not awaited: the next event does not wait for compute selection either.
+        void this.market
+          .releaseLineOfEnded(order)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              { err: error, orderId: order.id },
+              "could not give back the ended order's line bandwidth; the recovery pass will",
+            ),
+          );
+      });
   }
 }

@@ -9,6 +9,7 @@ import type {
   Pool,
   ResourceServiceClient,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { LineServiceClient } from '@cinode/proto/gen/cinode/selection/v1/line_service';
 import type {
   Demand,
   SelectResponse,
@@ -25,11 +26,18 @@ const CAPACITY_REFUSALS = new Set([
   'POOL_NOT_FOUND',
   'HOLD_NOT_ACTIVE',
   'HOLD_NOT_FOUND',
+  // Compute selection's, for the bandwidth of a dedicated line.
+  'INSUFFICIENT_BANDWIDTH',
+  'LINE_NOT_USABLE',
+  'LINE_NOT_FOUND',
+  'LINE_HOLD_NOT_ACTIVE',
+  'LINE_HOLD_NOT_FOUND',
 ]);
 
 /**
- * Resource aggregation refused a hold or its confirmation for good: `capacity` when the capacity
- * cannot be had (taken, the pool gone, the hold expired), else a refusal a retry cannot change
+ * Resource aggregation (or compute selection, for a line's bandwidth) refused a hold or its
+ * confirmation for good: `capacity` when the capacity cannot be had (taken, the pool or line gone,
+ * the hold expired), else a refusal a retry cannot change
  * either (a request it finds malformed, a request id it knows for another hold). `reason` is its
  * ErrorInfo reason, or the status code's name.
  */
@@ -58,6 +66,18 @@ export interface MarketPeers {
   confirmHold(holdId: string): Promise<void>;
   /** Releases a hold; one already released or expired counts as released. */
   releaseHold(holdId: string, reason: string): Promise<void>;
+  /** Reserves bandwidth of a dedicated line at compute selection for an order. */
+  holdLine(request: {
+    requestId: string;
+    lineId: string;
+    orderReference: string;
+    bandwidthMbps: number;
+    ttlSeconds: number;
+    durationHours: number;
+  }): Promise<{ holdId: string }>;
+  confirmLineHold(holdId: string): Promise<void>;
+  /** Gives a line reservation back; releasing a released or expired one changes nothing. */
+  releaseLineHold(holdId: string, reason: string): Promise<void>;
 }
 
 export const MARKET_PEERS = Symbol('MARKET_PEERS');
@@ -67,6 +87,7 @@ export const MARKET_PEERS = Symbol('MARKET_PEERS');
 export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   private readonly selection: GrpcClient<SelectionServiceClient>;
   private readonly resources: GrpcClient<ResourceServiceClient>;
+  private readonly lines: GrpcClient<LineServiceClient>;
 
   constructor(
     @InjectConfig() config: ServiceCenterConfig,
@@ -84,6 +105,12 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     );
     this.resources = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
       address: config.RESOURCE_AGGREGATION_ADDRESS,
+      credentials,
+      defaultTimeoutMs: config.MARKET_PEER_TIMEOUT_MS,
+      token: () => tokens.token(),
+    });
+    this.lines = createGrpcClient<LineServiceClient>('cinode.selection.v1.LineService', {
+      address: config.COMPUTE_SELECTION_ADDRESS,
       credentials,
       defaultTimeoutMs: config.MARKET_PEER_TIMEOUT_MS,
       token: () => tokens.token(),
@@ -142,7 +169,37 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     }
   }
 
-  private async call<T>(attempt: () => Promise<T>): Promise<T> {
+  async holdLine(request: {
+    requestId: string;
+    lineId: string;
+    orderReference: string;
+    bandwidthMbps: number;
+    ttlSeconds: number;
+    durationHours: number;
+  }): Promise<{ holdId: string }> {
+    const { hold } = await this.call(() => this.lines.api.holdLineBandwidth(request), LINES_PEER);
+    if (!hold) throw new Error('HoldLineBandwidth answered without a hold');
+    return { holdId: hold.holdId };
+  }
+
+  async confirmLineHold(holdId: string): Promise<void> {
+    await this.call(() => this.lines.api.confirmLineHold({ holdId }), LINES_PEER);
+  }
+
+  async releaseLineHold(holdId: string, reason: string): Promise<void> {
+    try {
+      await this.call(() => this.lines.api.releaseLineHold({ holdId, reason }), LINES_PEER);
+    } catch (error) {
+      // Nothing is held under an id compute selection does not know (e.g. its database restored).
+      if (error instanceof CapacityRefusal && error.reason === 'LINE_HOLD_NOT_FOUND') return;
+      throw error;
+    }
+  }
+
+  private async call<T>(
+    attempt: () => Promise<T>,
+    peer: { name: string; reason: ErrorReason } = AGGREGATION_PEER,
+  ): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
@@ -150,8 +207,7 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
       const reason = decodeRichStatus(error)?.errorInfo?.reason;
       if (reason && CAPACITY_REFUSALS.has(reason))
         throw new CapacityRefusal(reason, error.details, true);
-      if (isTransient(error))
-        throw unavailable(ErrorReason.AGGREGATION_UNAVAILABLE, 'resource aggregation', error);
+      if (isTransient(error)) throw unavailable(peer.reason, peer.name, error);
       throw new CapacityRefusal(
         reason ?? GrpcStatus[error.code] ?? 'UNKNOWN',
         error.details,
@@ -163,8 +219,15 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.selection.close();
     this.resources.close();
+    this.lines.close();
   }
 }
+
+const AGGREGATION_PEER = {
+  name: 'resource aggregation',
+  reason: ErrorReason.AGGREGATION_UNAVAILABLE,
+};
+const LINES_PEER = { name: 'compute selection', reason: ErrorReason.SELECTION_UNAVAILABLE };
 
 /**
  * Failures a retry can cure: the peer down, slow, overloaded or not ready yet, a lost call, or this
@@ -181,6 +244,8 @@ const TRANSIENT = new Set<number>([
   GrpcStatus.PERMISSION_DENIED,
   GrpcStatus.INTERNAL,
   GrpcStatus.UNKNOWN,
+  // A peer older than the RPC, during a rolling upgrade.
+  GrpcStatus.UNIMPLEMENTED,
 ]);
 
 function isTransient(error: { code: number }): boolean {

@@ -48,5 +48,6 @@ export function toOrderMessage(order: OrderEntity): Order {
     createdAt: toTimestamp(order.createdAt),
     stateChangedAt: toTimestamp(order.stateChangedAt),
     version: order.version,
+    lineHoldId: order.lineHoldId ?? '',
   };
 }

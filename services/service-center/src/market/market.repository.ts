@@ -127,4 +127,32 @@ export class MarketRepository {
       .limit(limit)
       .getMany();
   }
+
+  /**
+   * Ended orders (completed, failed, cancelled, refused) whose line hold was not yet seen released,
+   * ended before `olderThan` (the allocation event's handler releases the rest first).
+   */
+  endedWithLineHeld(olderThan: Date, limit: number): Promise<OrderEntity[]> {
+    return this.uow
+      .manager()
+      .getRepository(OrderEntity)
+      .createQueryBuilder('o')
+      .where(
+        "o.state IN ('completed', 'failed', 'cancelled', 'refused') AND o.line_hold_id IS NOT NULL" +
+          ' AND o.line_released_at IS NULL AND o.state_changed_at < :olderThan',
+        { olderThan },
+      )
+      .orderBy('o.state_changed_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async markLineReleased(id: string, tx?: Tx): Promise<void> {
+    await this.uow
+      .manager(tx)
+      .query(
+        `UPDATE market_order SET line_released_at = now() WHERE id = $1 AND line_released_at IS NULL`,
+        [id],
+      );
+  }
 }

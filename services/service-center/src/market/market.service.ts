@@ -32,6 +32,7 @@ import { PoolClass } from '@cinode/proto/gen/cinode/resource/v1/resource_service
 import {
   Candidate,
   Demand,
+  PathKind,
   Weights,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { readsEverything } from '../access';
@@ -76,6 +77,11 @@ const REFUSAL_DETAIL: Readonly<Record<string, string>> = {
   POOL_NOT_FOUND: 'the pool no longer exists',
   HOLD_NOT_ACTIVE: 'the hold expired before it was confirmed',
   HOLD_NOT_FOUND: 'the hold was lost',
+  INSUFFICIENT_BANDWIDTH: 'the dedicated line no longer has the bandwidth (another order took it)',
+  LINE_NOT_USABLE: 'the dedicated line is out of service or suspended',
+  LINE_NOT_FOUND: 'the dedicated line no longer exists',
+  LINE_HOLD_NOT_ACTIVE: "the line's hold expired before it was confirmed",
+  LINE_HOLD_NOT_FOUND: "the line's hold was lost",
 };
 
 function orderFinished(order: OrderEntity): FailedPreconditionError {
@@ -317,6 +323,7 @@ export class MarketService {
       // A retry: release again (it changes nothing once done), in case the first call's release
       // of a hold recorded by a racing placement failed.
       if (order.holdId) await this.peers.releaseHold(order.holdId, order.detail || detail);
+      await this.releaseLineOfEnded(order).catch((error: unknown) => this.lineLeft(order, error));
       return order;
     }
     if (FINAL.has(order.state)) throw orderFinished(order);
@@ -328,7 +335,62 @@ export class MarketService {
     // when it finds the order cancelled; releasing twice changes nothing.
     if (after.holdId && after.holdId !== order.holdId)
       await this.peers.releaseHold(after.holdId, detail);
+    // The line after the order is cancelled: compute selection down does not stop a cancellation
+    // (the recovery pass gives the bandwidth back then).
+    await this.releaseLineOfEnded(after).catch((error: unknown) => this.lineLeft(after, error));
     return after;
+  }
+
+  private lineLeft(order: Pick<OrderEntity, 'id'>, error: unknown): void {
+    this.logger.warn(
+      { err: error, orderId: order.id },
+      "could not give back the ended order's line bandwidth; the recovery pass will",
+    );
+  }
+
+  /** Gives back what the order holds: the pool's capacity and the line's bandwidth. */
+  private async releaseHolds(
+    order: Pick<OrderEntity, 'id' | 'holdId' | 'lineHoldId'>,
+    reason: string,
+  ): Promise<void> {
+    if (order.holdId) await this.peers.releaseHold(order.holdId, reason);
+    if (!order.lineHoldId) return;
+    await this.peers.releaseLineHold(order.lineHoldId, reason);
+    await this.market.markLineReleased(order.id);
+  }
+
+  /**
+   * Gives back the line bandwidth of an order that has ended (its task completed or failed, it was
+   * cancelled or refused) and notes it (in `tx` when given): the pool's capacity is given back by
+   * resource aggregation with the task.
+   */
+  async releaseLineOfEnded(order: OrderEntity, tx?: Tx): Promise<void> {
+    if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return;
+    await this.peers.releaseLineHold(order.lineHoldId, `order ${order.state}`);
+    await this.market.markLineReleased(order.id, tx);
+    order.lineReleasedAt = new Date();
+  }
+
+  /**
+   * Gives back the line bandwidth of ended orders it was not yet seen given back for (compute
+   * selection was down when they ended); returns how many.
+   */
+  async releaseEndedLines(limit = 50): Promise<number> {
+    const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
+    const orders = await this.market.endedWithLineHeld(before, limit);
+    let released = 0;
+    for (const order of orders) {
+      try {
+        await this.releaseLineOfEnded(order);
+        released += 1;
+      } catch (error) {
+        this.logger.warn(
+          { err: error, orderId: order.id },
+          "releasing an ended order's line bandwidth failed; will retry",
+        );
+      }
+    }
+    return released;
   }
 
   async getOrder(caller: Caller, id: string): Promise<OrderEntity> {
@@ -452,6 +514,8 @@ export class MarketService {
       providerParticipantId: candidate.providerParticipantId,
       candidate: encoded(Candidate.encode(candidate).finish()),
       holdId: null,
+      lineHoldId: null,
+      lineReleasedAt: null,
       state: 'placing',
       detail: '',
       version: 1,
@@ -468,9 +532,13 @@ export class MarketService {
     return { result: order, objectId: order.id };
   }
 
-  /** Holds and confirms a PLACING order's capacity; a refusal leaves it REFUSED. */
+  /**
+   * Holds and confirms a PLACING order's capacity, and for a candidate reached through a dedicated
+   * line the line's bandwidth too; a refusal leaves it REFUSED with what it held given back.
+   */
   private async complete(placing: OrderEntity): Promise<OrderEntity> {
     let holdId = placing.holdId;
+    let lineHoldId = placing.lineHoldId;
     try {
       if (!holdId && placing.customerReference !== '') {
         // A reseller's order resumed later is held only while the reseller may still resell.
@@ -510,10 +578,40 @@ export class MarketService {
         // Another attempt (a retry, the recovery pass, another replica) got there first.
         if (recorded.state !== 'placing') return recorded;
       }
+      const line = lineOf(placing);
+      if (line && !lineHoldId) {
+        const demand = await this.market.findDemand(placing.demandId);
+        if (!demand) throw demandNotFound(placing.demandId);
+        const { minBandwidthMbps, durationHours } = Demand.decode(demand.demand);
+        const hold = await this.peers.holdLine({
+          requestId: `order:${placing.id}`,
+          lineId: line,
+          orderReference: placing.id,
+          // What the demand asked for; 1 Mbit/s, the least a line path offers, when it asked none.
+          bandwidthMbps: Math.max(1, minBandwidthMbps),
+          ttlSeconds: this.config.ORDER_HOLD_TTL_SECONDS,
+          durationHours: Math.max(1, durationHours),
+        });
+        lineHoldId = hold.holdId;
+        const recorded = await this.recordLineHold(placing.id, lineHoldId);
+        if (recorded.lineHoldId !== lineHoldId) {
+          await this.peers.releaseLineHold(
+            lineHoldId,
+            'the order was cancelled while it was placed',
+          );
+          return recorded;
+        }
+        if (recorded.state !== 'placing') return recorded;
+      }
+      // The line first: a pool allocation is never confirmed to its provider without its line.
+      if (lineHoldId) await this.peers.confirmLineHold(lineHoldId);
       await this.peers.confirmHold(holdId);
       const after = await this.move(placing.id, 'confirmed', '');
       if (after.state === 'cancelled')
-        await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
+        await this.releaseHolds(
+          { id: placing.id, holdId, lineHoldId },
+          'the order was cancelled while it was placed',
+        );
       return after;
     } catch (error) {
       if (!(error instanceof CapacityRefusal)) {
@@ -521,8 +619,38 @@ export class MarketService {
         await this.market.touchPlacing(placing.id);
         throw error;
       }
-      return this.move(placing.id, 'refused', refusalDetail(error.reason, error.message));
+      const refused = await this.move(
+        placing.id,
+        'refused',
+        refusalDetail(error.reason, error.message),
+      );
+      // What was held for it is given back now rather than when its time runs out.
+      await this.releaseHolds(
+        { id: placing.id, holdId, lineHoldId },
+        `order refused: ${error.reason}`,
+      ).catch((releaseError: unknown) =>
+        this.logger.warn(
+          { err: releaseError, orderId: placing.id },
+          'releasing the holds of a refused order failed; the recovery pass gives the line back',
+        ),
+      );
+      return refused;
     }
+  }
+
+  /** Notes the line hold of a PLACING order; returns the order as it is. */
+  private recordLineHold(orderId: string, lineHoldId: string): Promise<OrderEntity> {
+    return this.uow.run(async (tx) => {
+      const found = await this.market.findOrder(orderId, tx);
+      if (!found) throw orderNotFound(orderId);
+      await this.market.lockDemand(tx, found.demandId);
+      const order = await this.market.lockOrder(tx, orderId);
+      if (!order) throw orderNotFound(orderId);
+      if (order.state !== 'placing' || order.lineHoldId) return order;
+      order.lineHoldId = lineHoldId;
+      await this.market.saveOrder(tx, order);
+      return order;
+    });
   }
 
   /** Notes the hold of a PLACING order; returns the order as it is. */
@@ -603,4 +731,10 @@ export class MarketService {
     if (!order) throw new Error(`order ${outcome.objectId} of a stored request is missing`);
     return order;
   }
+}
+
+/** The dedicated line the order's candidate is reached through, if any. */
+function lineOf(order: Pick<OrderEntity, 'candidate'>): string | undefined {
+  const { path } = Candidate.decode(order.candidate);
+  return path?.kind === PathKind.PATH_KIND_LINE && path.lineId ? path.lineId : undefined;
 }

@@ -6,7 +6,8 @@ import { MarketService } from './market.service';
 /**
  * Finishes orders whose PlaceOrder call failed half-way (the service center restarted, or a peer
  * was down and the caller gave up): each is resumed as a retry would, so an acknowledged order is
- * never left PLACING.
+ * never left PLACING. Gives back the dedicated-line bandwidth of ended orders when compute
+ * selection could not be told at the time.
  */
 @Injectable()
 export class OrderRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,6 +37,9 @@ export class OrderRecoveryService implements OnApplicationBootstrap, OnApplicati
       try {
         const resumed = await this.market.resumeUnfinished();
         if (resumed > 0) this.logger.log(`resumed ${resumed} orders left placing`);
+        const released = await this.market.releaseEndedLines();
+        if (released > 0)
+          this.logger.log(`gave back the line bandwidth of ${released} ended orders`);
       } catch (error) {
         this.logger.error({ err: error }, 'resuming unfinished orders failed');
       } finally {

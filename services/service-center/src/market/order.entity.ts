@@ -14,6 +14,13 @@ import { DemandEntity } from './demand.entity';
   where: "\"state\" IN ('placing', 'confirmed', 'running')",
 })
 @Index('ux_market_order_hold', ['holdId'], { unique: true, where: '"hold_id" IS NOT NULL' })
+@Index('ux_market_order_line_hold', ['lineHoldId'], {
+  unique: true,
+  where: '"line_hold_id" IS NOT NULL',
+})
+@Index('ix_market_order_line_unreleased', ['stateChangedAt'], {
+  where: '"line_hold_id" IS NOT NULL AND "line_released_at" IS NULL',
+})
 export class OrderEntity {
   @PrimaryColumn({ name: 'id', type: 'uuid', primaryKeyConstraintName: 'pk_market_order' })
   id!: string;
@@ -43,6 +50,17 @@ export class OrderEntity {
 
   @Column({ name: 'hold_id', type: 'uuid', nullable: true })
   holdId!: string | null;
+
+  /** Compute selection's reservation of the candidate's dedicated line, for a LINE path. */
+  @Column({ name: 'line_hold_id', type: 'uuid', nullable: true })
+  lineHoldId!: string | null;
+
+  /**
+   * When compute selection confirmed the line's bandwidth given back after the order ended; until
+   * then the recovery pass keeps asking.
+   */
+  @Column({ name: 'line_released_at', type: 'timestamptz', nullable: true })
+  lineReleasedAt!: Date | null;
 
   @Column({ name: 'state', type: 'varchar', length: 16 })
   state!: OrderStateName;

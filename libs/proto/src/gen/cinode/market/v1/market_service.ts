@@ -172,6 +172,12 @@ export interface Order {
     | undefined;
   /** Increases with every change. */
   version: number;
+  /**
+   * For a candidate reached through a dedicated line: the reservation of the line's bandwidth at
+   * compute selection, once taken (the demand's min_bandwidth_mbps, at least 1 Mbit/s, for its
+   * duration_hours once confirmed).
+   */
+  lineHoldId: string;
 }
 
 /** Request of PlaceOrder. */
@@ -814,6 +820,7 @@ function createBaseOrder(): Order {
     createdAt: undefined,
     stateChangedAt: undefined,
     version: 0,
+    lineHoldId: "",
   };
 }
 
@@ -851,6 +858,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.version !== 0) {
       writer.uint32(88).int64(message.version);
+    }
+    if (message.lineHoldId !== "") {
+      writer.uint32(98).string(message.lineHoldId);
     }
     return writer;
   },
@@ -948,6 +958,14 @@ export const Order: MessageFns<Order> = {
           }
 
           message.version = longToNumber(reader.int64());
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.lineHoldId = reader.string();
           continue;
         }
       }

@@ -33,6 +33,20 @@ export enum LineState {
   LINE_STATE_SUSPENDED = 4,
 }
 
+/** Where a reservation of line bandwidth stands. */
+export enum LineHoldState {
+  /** LINE_HOLD_STATE_UNSPECIFIED - Not set. */
+  LINE_HOLD_STATE_UNSPECIFIED = 0,
+  /** LINE_HOLD_STATE_HELD - Reserved until `expires_at` unless confirmed. */
+  LINE_HOLD_STATE_HELD = 1,
+  /** LINE_HOLD_STATE_CONFIRMED - Confirmed for an order: reserved until released. */
+  LINE_HOLD_STATE_CONFIRMED = 2,
+  /** LINE_HOLD_STATE_RELEASED - Given back by its holder. */
+  LINE_HOLD_STATE_RELEASED = 3,
+  /** LINE_HOLD_STATE_EXPIRED - Its time ran out. */
+  LINE_HOLD_STATE_EXPIRED = 4,
+}
+
 /** One end of a line. A line serves both directions, so its two ends are not ordered. */
 export interface LineEndpoint {
   /** Administrative division code (GB/T 2260) of the site's region; six digits. */
@@ -89,7 +103,14 @@ export interface Line {
     | Timestamp
     | undefined;
   /** When it last changed. */
-  updatedAt: Timestamp | undefined;
+  updatedAt:
+    | Timestamp
+    | undefined;
+  /**
+   * Bandwidth this node's orders hold or use on the line, in Mbit/s. Select offers the line with
+   * `bandwidth_mbps_free` less this (never below 0).
+   */
+  bandwidthMbpsReserved: number;
 }
 
 /** Request of RegisterLine. */
@@ -138,7 +159,8 @@ export interface UpdateLineRequest {
     | undefined;
   /**
    * The version the change was computed from; the call is ABORTED when the line has changed
-   * since. 0 applies the change to whatever the current version is.
+   * since (orders holding or giving back its bandwidth change it too). 0 applies the change to
+   * whatever the current version is.
    */
   expectedVersion: number;
 }
@@ -180,6 +202,86 @@ export interface ListLinesResponse {
   lines: Line[];
   /** Token for the next page; empty on the last page. */
   nextPageToken: string;
+}
+
+/** Bandwidth of a line reserved for an order. */
+export interface LineHold {
+  /** Assigned by the service (a UUID). */
+  holdId: string;
+  /** The line. */
+  lineId: string;
+  /** The order it is for, as the holder names it. */
+  orderReference: string;
+  /** Reserved bandwidth in Mbit/s. */
+  bandwidthMbps: number;
+  /** Where it stands. */
+  state: LineHoldState;
+  /**
+   * When a HELD hold expires unless confirmed; for a CONFIRMED one, the end of the order's planned
+   * duration (for information: it lasts until released).
+   */
+  expiresAt:
+    | Timestamp
+    | undefined;
+  /** The order's planned duration, in hours. */
+  durationHours: number;
+  /** When it was created. */
+  createdAt: Timestamp | undefined;
+}
+
+/** Request of HoldLineBandwidth. */
+export interface HoldLineBandwidthRequest {
+  /**
+   * Makes a retried call return the first call's hold; letters, digits, '.', '_', ':' or '-', 1 to
+   * 64 characters. Required.
+   */
+  requestId: string;
+  /** The line (any letter case). */
+  lineId: string;
+  /** The order it is for; 1 to 128 characters. */
+  orderReference: string;
+  /** Bandwidth to reserve in Mbit/s; 1 to 10^9. */
+  bandwidthMbps: number;
+  /** How long the hold lasts unless confirmed, in seconds; 1 to 3600 (0: 300). */
+  ttlSeconds: number;
+  /** The order's planned duration, in hours; 1 to 8760. */
+  durationHours: number;
+}
+
+/** Response of HoldLineBandwidth. */
+export interface HoldLineBandwidthResponse {
+  /** The hold. */
+  hold:
+    | LineHold
+    | undefined;
+  /** False when a retry returned the hold an earlier call created. */
+  created: boolean;
+}
+
+/** Request of ConfirmLineHold. */
+export interface ConfirmLineHoldRequest {
+  /** The hold. */
+  holdId: string;
+}
+
+/** Response of ConfirmLineHold. */
+export interface ConfirmLineHoldResponse {
+  /** The hold after confirming. */
+  hold: LineHold | undefined;
+}
+
+/** Request of ReleaseLineHold. */
+export interface ReleaseLineHoldRequest {
+  /** The hold. */
+  holdId: string;
+  /** Why; up to 500 characters. */
+  reason: string;
+}
+
+/** Response of ReleaseLineHold. */
+export interface ReleaseLineHoldResponse {
+  /** The hold as it is afterwards. */
+  hold: LineHold | undefined;
 }
 
 function createBaseLineEndpoint(): LineEndpoint {
@@ -374,6 +476,7 @@ function createBaseLine(): Line {
     version: 0,
     registeredAt: undefined,
     updatedAt: undefined,
+    bandwidthMbpsReserved: 0,
   };
 }
 
@@ -399,6 +502,9 @@ export const Line: MessageFns<Line> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(message.updatedAt, writer.uint32(58).fork()).join();
+    }
+    if (message.bandwidthMbpsReserved !== 0) {
+      writer.uint32(64).int64(message.bandwidthMbpsReserved);
     }
     return writer;
   },
@@ -464,6 +570,14 @@ export const Line: MessageFns<Line> = {
           }
 
           message.updatedAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.bandwidthMbpsReserved = longToNumber(reader.int64());
           continue;
         }
       }
@@ -871,6 +985,428 @@ export const ListLinesResponse: MessageFns<ListLinesResponse> = {
   },
 };
 
+function createBaseLineHold(): LineHold {
+  return {
+    holdId: "",
+    lineId: "",
+    orderReference: "",
+    bandwidthMbps: 0,
+    state: 0,
+    expiresAt: undefined,
+    durationHours: 0,
+    createdAt: undefined,
+  };
+}
+
+export const LineHold: MessageFns<LineHold> = {
+  encode(message: LineHold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.holdId !== "") {
+      writer.uint32(10).string(message.holdId);
+    }
+    if (message.lineId !== "") {
+      writer.uint32(18).string(message.lineId);
+    }
+    if (message.orderReference !== "") {
+      writer.uint32(26).string(message.orderReference);
+    }
+    if (message.bandwidthMbps !== 0) {
+      writer.uint32(32).int64(message.bandwidthMbps);
+    }
+    if (message.state !== 0) {
+      writer.uint32(40).int32(message.state);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(50).fork()).join();
+    }
+    if (message.durationHours !== 0) {
+      writer.uint32(56).int32(message.durationHours);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(message.createdAt, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LineHold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseLineHold();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.holdId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.lineId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.orderReference = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.bandwidthMbps = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.expiresAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.durationHours = reader.int32();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.createdAt = Timestamp.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseHoldLineBandwidthRequest(): HoldLineBandwidthRequest {
+  return { requestId: "", lineId: "", orderReference: "", bandwidthMbps: 0, ttlSeconds: 0, durationHours: 0 };
+}
+
+export const HoldLineBandwidthRequest: MessageFns<HoldLineBandwidthRequest> = {
+  encode(message: HoldLineBandwidthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.lineId !== "") {
+      writer.uint32(18).string(message.lineId);
+    }
+    if (message.orderReference !== "") {
+      writer.uint32(26).string(message.orderReference);
+    }
+    if (message.bandwidthMbps !== 0) {
+      writer.uint32(32).int64(message.bandwidthMbps);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(40).int32(message.ttlSeconds);
+    }
+    if (message.durationHours !== 0) {
+      writer.uint32(48).int32(message.durationHours);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HoldLineBandwidthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseHoldLineBandwidthRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.lineId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.orderReference = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.bandwidthMbps = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.ttlSeconds = reader.int32();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.durationHours = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseHoldLineBandwidthResponse(): HoldLineBandwidthResponse {
+  return { hold: undefined, created: false };
+}
+
+export const HoldLineBandwidthResponse: MessageFns<HoldLineBandwidthResponse> = {
+  encode(message: HoldLineBandwidthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      LineHold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HoldLineBandwidthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseHoldLineBandwidthResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.hold = LineHold.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.created = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseConfirmLineHoldRequest(): ConfirmLineHoldRequest {
+  return { holdId: "" };
+}
+
+export const ConfirmLineHoldRequest: MessageFns<ConfirmLineHoldRequest> = {
+  encode(message: ConfirmLineHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.holdId !== "") {
+      writer.uint32(10).string(message.holdId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmLineHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseConfirmLineHoldRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.holdId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseConfirmLineHoldResponse(): ConfirmLineHoldResponse {
+  return { hold: undefined };
+}
+
+export const ConfirmLineHoldResponse: MessageFns<ConfirmLineHoldResponse> = {
+  encode(message: ConfirmLineHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      LineHold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmLineHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseConfirmLineHoldResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.hold = LineHold.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseReleaseLineHoldRequest(): ReleaseLineHoldRequest {
+  return { holdId: "", reason: "" };
+}
+
+export const ReleaseLineHoldRequest: MessageFns<ReleaseLineHoldRequest> = {
+  encode(message: ReleaseLineHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.holdId !== "") {
+      writer.uint32(10).string(message.holdId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseLineHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReleaseLineHoldRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.holdId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.reason = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseReleaseLineHoldResponse(): ReleaseLineHoldResponse {
+  return { hold: undefined };
+}
+
+export const ReleaseLineHoldResponse: MessageFns<ReleaseLineHoldResponse> = {
+  encode(message: ReleaseLineHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      LineHold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseLineHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReleaseLineHoldResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.hold = LineHold.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /** Publishing and reading dedicated lines. */
 
 export interface LineServiceClient {
@@ -926,6 +1462,48 @@ export interface LineServiceClient {
    */
 
   listLines(request: ListLinesRequest, metadata?: Metadata): Observable<ListLinesResponse>;
+
+  /**
+   * Reserves bandwidth of an active line for an order (the service center calls it when an order's
+   * candidate reaches its pool through the line), under the line's row lock: the line's free
+   * bandwidth less what other holds reserve must cover `bandwidth_mbps`, so two orders can never
+   * both take its last Mbit/s. The hold expires after `ttl_seconds` unless confirmed. Retrying with
+   * the same `request_id` returns the first call's hold. Only the node services that place orders
+   * (LINE_HOLD_CALLERS: the service center).
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed request; the field violations name each field.
+   * - PERMISSION_DENIED (NOT_A_LINE_HOLDER): a node service that does not place orders.
+   * - NOT_FOUND (LINE_NOT_FOUND): no such line.
+   * - FAILED_PRECONDITION (LINE_NOT_USABLE): the line is not filed or not in service.
+   * - RESOURCE_EXHAUSTED (INSUFFICIENT_BANDWIDTH): less bandwidth is free than asked.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request_id was used for another hold.
+   */
+
+  holdLineBandwidth(request: HoldLineBandwidthRequest, metadata?: Metadata): Observable<HoldLineBandwidthResponse>;
+
+  /**
+   * Confirms a held reservation: it then lasts until released (its order ends), however long the
+   * order's task takes. Confirming a confirmed one changes nothing. Only the service that created
+   * it confirms it.
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST), NOT_FOUND (LINE_HOLD_NOT_FOUND),
+   * PERMISSION_DENIED (NOT_HOLDER, NOT_A_LINE_HOLDER), FAILED_PRECONDITION (LINE_HOLD_NOT_ACTIVE:
+   * released or expired; LINE_NOT_USABLE: the line left service meanwhile).
+   */
+
+  confirmLineHold(request: ConfirmLineHoldRequest, metadata?: Metadata): Observable<ConfirmLineHoldResponse>;
+
+  /**
+   * Gives a reservation's bandwidth back (the order was cancelled or its task ended). Releasing a
+   * released or expired one changes nothing. Only the service that created it, or an operator
+   * (clearing a reservation left behind), releases it.
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST), NOT_FOUND (LINE_HOLD_NOT_FOUND),
+   * PERMISSION_DENIED (NOT_HOLDER).
+   */
+
+  releaseLineHold(request: ReleaseLineHoldRequest, metadata?: Metadata): Observable<ReleaseLineHoldResponse>;
 }
 
 /** Publishing and reading dedicated lines. */
@@ -995,11 +1573,70 @@ export interface LineServiceController {
     request: ListLinesRequest,
     metadata?: Metadata,
   ): Promise<ListLinesResponse> | Observable<ListLinesResponse> | ListLinesResponse;
+
+  /**
+   * Reserves bandwidth of an active line for an order (the service center calls it when an order's
+   * candidate reaches its pool through the line), under the line's row lock: the line's free
+   * bandwidth less what other holds reserve must cover `bandwidth_mbps`, so two orders can never
+   * both take its last Mbit/s. The hold expires after `ttl_seconds` unless confirmed. Retrying with
+   * the same `request_id` returns the first call's hold. Only the node services that place orders
+   * (LINE_HOLD_CALLERS: the service center).
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed request; the field violations name each field.
+   * - PERMISSION_DENIED (NOT_A_LINE_HOLDER): a node service that does not place orders.
+   * - NOT_FOUND (LINE_NOT_FOUND): no such line.
+   * - FAILED_PRECONDITION (LINE_NOT_USABLE): the line is not filed or not in service.
+   * - RESOURCE_EXHAUSTED (INSUFFICIENT_BANDWIDTH): less bandwidth is free than asked.
+   * - ALREADY_EXISTS (REQUEST_ID_REUSED): the request_id was used for another hold.
+   */
+
+  holdLineBandwidth(
+    request: HoldLineBandwidthRequest,
+    metadata?: Metadata,
+  ): Promise<HoldLineBandwidthResponse> | Observable<HoldLineBandwidthResponse> | HoldLineBandwidthResponse;
+
+  /**
+   * Confirms a held reservation: it then lasts until released (its order ends), however long the
+   * order's task takes. Confirming a confirmed one changes nothing. Only the service that created
+   * it confirms it.
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST), NOT_FOUND (LINE_HOLD_NOT_FOUND),
+   * PERMISSION_DENIED (NOT_HOLDER, NOT_A_LINE_HOLDER), FAILED_PRECONDITION (LINE_HOLD_NOT_ACTIVE:
+   * released or expired; LINE_NOT_USABLE: the line left service meanwhile).
+   */
+
+  confirmLineHold(
+    request: ConfirmLineHoldRequest,
+    metadata?: Metadata,
+  ): Promise<ConfirmLineHoldResponse> | Observable<ConfirmLineHoldResponse> | ConfirmLineHoldResponse;
+
+  /**
+   * Gives a reservation's bandwidth back (the order was cancelled or its task ended). Releasing a
+   * released or expired one changes nothing. Only the service that created it, or an operator
+   * (clearing a reservation left behind), releases it.
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST), NOT_FOUND (LINE_HOLD_NOT_FOUND),
+   * PERMISSION_DENIED (NOT_HOLDER).
+   */
+
+  releaseLineHold(
+    request: ReleaseLineHoldRequest,
+    metadata?: Metadata,
+  ): Promise<ReleaseLineHoldResponse> | Observable<ReleaseLineHoldResponse> | ReleaseLineHoldResponse;
 }
 
 export function LineServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["registerLine", "updateLine", "getLine", "listLines"];
+    const grpcMethods: string[] = [
+      "registerLine",
+      "updateLine",
+      "getLine",
+      "listLines",
+      "holdLineBandwidth",
+      "confirmLineHold",
+      "releaseLineHold",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("LineService", method)(constructor.prototype[method], method, descriptor);

@@ -32,7 +32,7 @@ import { PathKind, type Demand } from '@cinode/proto/gen/cinode/selection/v1/sel
  * Resource aggregation in the whole node, through gRPC only: a certified provider registers a
  * pool, whose identifier the identifier service issues and the national node mock files; it
  * reports inventory and goes online; holds take capacity atomically; a pool that stops reporting
- * goes stale (the e2e node uses a 5 s stale and 8 s offline interval) and returns when it reports.
+ * goes stale (here after 12 s, offline after 16 s) and returns when it reports.
  */
 let node: NodeUnderTest;
 let api: NodeClients;
@@ -131,7 +131,12 @@ async function select(overrides: Partial<Demand> = {}) {
 }
 
 beforeAll(async () => {
-  node = await startNode({ tokenTtlSeconds: 600 });
+  // Stale after 12 s and offline after 16 s without a report (the e2e node's 5 s and 8 s are too
+  // short for 50 racing holds on a loaded machine: the last ones found the pool stale).
+  node = await startNode({
+    tokenTtlSeconds: 600,
+    env: { POOL_STALE_AFTER_SECONDS: '12', POOL_OFFLINE_AFTER_SECONDS: '16' },
+  });
   api = node.clients;
   operator = new KeyHolder(api.tokens, node.operatorBootstrapKey);
   provider = await certifiedProvider('Lingang Compute Co.');
@@ -305,14 +310,19 @@ describe('resource aggregation and compute selection (issue 8)', () => {
       Array.from({ length: 50 }, (_, i) => hold(`order-${i}`)),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
-    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
-    expect(won).toHaveLength(1);
-    expect(lost).toHaveLength(49);
-    for (const failure of lost) {
-      const error = failure.reason as { code: number; metadata: Metadata };
-      expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-      expect(decodeRichStatus(error)?.errorInfo?.reason).toBe('INSUFFICIENT_CAPACITY');
+    // Counted by outcome, so a failure shows what the losers were answered.
+    const tally: Record<string, number> = {};
+    for (const outcome of outcomes) {
+      const error =
+        outcome.status === 'rejected'
+          ? (outcome.reason as { code: number; metadata: Metadata; details: string })
+          : undefined;
+      const key = error
+        ? `${GrpcStatus[error.code]} ${decodeRichStatus(error)?.errorInfo?.reason ?? error.details}`
+        : 'OK';
+      tally[key] = (tally[key] ?? 0) + 1;
     }
+    expect(tally).toEqual({ OK: 1, 'RESOURCE_EXHAUSTED INSUFFICIENT_CAPACITY': 49 });
     const winner = won[0].value.hold!;
     expect(winner.state).toBe(HoldState.HOLD_STATE_ACTIVE);
     expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(1);

@@ -569,7 +569,7 @@ export class MarketService {
           ttlSeconds: this.config.ORDER_HOLD_TTL_SECONDS,
         });
         holdId = hold.holdId;
-        const recorded = await this.recordHold(placing.id, holdId);
+        const recorded = await this.recordHold(placing.id, 'holdId', holdId);
         if (recorded.holdId !== holdId) {
           // The order ended (cancelled) before this hold was recorded: give the capacity back.
           await this.peers.releaseHold(holdId, 'the order was cancelled while it was placed');
@@ -593,7 +593,7 @@ export class MarketService {
           durationHours: Math.max(1, durationHours),
         });
         lineHoldId = hold.holdId;
-        const recorded = await this.recordLineHold(placing.id, lineHoldId);
+        const recorded = await this.recordHold(placing.id, 'lineHoldId', lineHoldId);
         if (recorded.lineHoldId !== lineHoldId) {
           await this.peers.releaseLineHold(
             lineHoldId,
@@ -638,31 +638,23 @@ export class MarketService {
     }
   }
 
-  /** Notes the line hold of a PLACING order; returns the order as it is. */
-  private recordLineHold(orderId: string, lineHoldId: string): Promise<OrderEntity> {
+  /**
+   * Notes a hold of a PLACING order — the pool's (`holdId`) or its line's (`lineHoldId`) — unless
+   * the order has moved on or has one already; returns the order as it is.
+   */
+  private recordHold(
+    orderId: string,
+    field: 'holdId' | 'lineHoldId',
+    id: string,
+  ): Promise<OrderEntity> {
     return this.uow.run(async (tx) => {
       const found = await this.market.findOrder(orderId, tx);
       if (!found) throw orderNotFound(orderId);
       await this.market.lockDemand(tx, found.demandId);
       const order = await this.market.lockOrder(tx, orderId);
       if (!order) throw orderNotFound(orderId);
-      if (order.state !== 'placing' || order.lineHoldId) return order;
-      order.lineHoldId = lineHoldId;
-      await this.market.saveOrder(tx, order);
-      return order;
-    });
-  }
-
-  /** Notes the hold of a PLACING order; returns the order as it is. */
-  private recordHold(orderId: string, holdId: string): Promise<OrderEntity> {
-    return this.uow.run(async (tx) => {
-      const found = await this.market.findOrder(orderId, tx);
-      if (!found) throw orderNotFound(orderId);
-      await this.market.lockDemand(tx, found.demandId);
-      const order = await this.market.lockOrder(tx, orderId);
-      if (!order) throw orderNotFound(orderId);
-      if (order.state !== 'placing' || order.holdId) return order;
-      order.holdId = holdId;
+      if (order.state !== 'placing' || order[field]) return order;
+      order[field] = id;
       await this.market.saveOrder(tx, order);
       return order;
     });

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+/** A UUID in canonical lower-case form, the form every id this node assigns takes. */
+export const LOWER_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** RFC 9562 UUID version 7 (48-bit Unix ms timestamp, then random bits). */
 export function uuidv7(now: number = Date.now()): string {
   const bytes = randomBytes(16);

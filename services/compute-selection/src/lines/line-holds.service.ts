@@ -3,10 +3,11 @@ import { hasRole, type Caller } from '@cinode/auth';
 import {
   FailedPreconditionError,
   FieldChecks,
+  fingerprintOf,
+  LOWER_CASE_UUID,
   NotFoundError,
   PermissionDeniedError,
   ResourceExhaustedError,
-  fingerprintOf,
   uuidv7,
 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
@@ -28,13 +29,12 @@ const MAX_TTL_SECONDS = 3_600;
 /** A year: the longest a confirmed reservation lasts without being released. */
 const MAX_DURATION_HOURS = 8_760;
 const MAX_BANDWIDTH_MBPS = 1_000_000_000;
-const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function lineHoldIdOf(value: string): string {
   new FieldChecks()
     .text('hold_id', value, {
       max: 36,
-      pattern: HOLD_ID_PATTERN,
+      pattern: LOWER_CASE_UUID,
       patternHint: 'must be a lower-case UUID',
     })
     .throwIfAny();

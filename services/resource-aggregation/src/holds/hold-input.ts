@@ -1,12 +1,10 @@
-import { FieldChecks } from '@cinode/common';
-
-const HOLD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { FieldChecks, LOWER_CASE_UUID } from '@cinode/common';
 
 /** Checks a hold's id, or an allocation's (the same id): a lower-case UUID. */
 export function checkHoldId(checks: FieldChecks, field: string, value: string): string {
   checks.text(field, value, {
     max: 36,
-    pattern: HOLD_ID_PATTERN,
+    pattern: LOWER_CASE_UUID,
     patternHint: 'must be a lower-case UUID',
   });
   return value;

@@ -13,11 +13,12 @@ import {
 import {
   DomainError,
   FieldChecks,
+  LOWER_CASE_UUID,
   NotFoundError,
   PageTokens,
-  ValidationError,
   resolvePageSize,
   uuidv7,
+  ValidationError,
 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
@@ -38,7 +39,6 @@ import type { FindingEntity } from './finding.entity';
 import { FindingsRepository } from './findings.repository';
 import { parseSarif, SarifError, type SarifFinding } from './sarif';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NODE_SERVICE = /^[a-z][a-z0-9-]{0,63}$/;
 /** The tool name posture findings carry. */
 export const POSTURE_TOOL = 'cinode-posture';
@@ -342,8 +342,8 @@ export class FindingsService {
     const checks = new FieldChecks()
       .text('finding_id', request.findingId, {
         max: 36,
-        pattern: UUID,
-        patternHint: 'must be a lower-case UUID',
+        pattern: LOWER_CASE_UUID,
+        patternHint: 'must be a lower-case LOWER_CASE_UUID',
       })
       .text('note', request.note, { required: false, max: 1000 });
     const status = FINDING_STATUSES.name(request.status);

@@ -9,6 +9,7 @@ import type { RiskLevelName, RiskSubjectKind } from '@cinode/contracts';
 import {
   FailedPreconditionError,
   FieldChecks,
+  LOWER_CASE_UUID,
   NotFoundError,
   PageTokens,
   Periodic,
@@ -32,7 +33,6 @@ import { RiskEntity } from './risk.entity';
 import { RiskRepository, type SubjectRef } from './risk.repository';
 import { RiskService } from './risk.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SUBJECT_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
 /** Subjects one time-driven round assesses per transaction. */
 const REASSESS_BATCH = 100;
@@ -207,8 +207,8 @@ export class RiskApiService implements OnApplicationBootstrap, OnApplicationShut
     new FieldChecks()
       .text('quarantine_id', quarantineId, {
         max: 36,
-        pattern: UUID,
-        patternHint: 'must be a lower-case UUID',
+        pattern: LOWER_CASE_UUID,
+        patternHint: 'must be a lower-case LOWER_CASE_UUID',
       })
       .text('reason', reason.trim(), { required: target === 'lifted', max: 500 })
       .throwIfAny();

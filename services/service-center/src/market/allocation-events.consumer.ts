@@ -1,3 +1,4 @@
+import { LOWER_CASE_UUID } from '@cinode/common';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   AllocationChanges,
@@ -24,8 +25,6 @@ const ORDER_STATE_OF_TASK: Readonly<Record<TaskStateName, OrderStateName>> = {
   failed: 'failed',
   cancelled: 'cancelled',
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Makes orders follow the tasks their providers run: an allocation's events (its order reference
@@ -59,7 +58,7 @@ export class AllocationEventsConsumer implements OnModuleInit {
     { tx }: EventHandlerContext,
   ): Promise<void> {
     const { orderReference, state, detail, version, holdId, poolId } = event.data;
-    if (!UUID.test(orderReference)) return;
+    if (!LOWER_CASE_UUID.test(orderReference)) return;
     const order = await this.market.moveIn(tx, orderReference, ORDER_STATE_OF_TASK[state], detail, {
       holdId,
       poolId,

@@ -6,6 +6,7 @@ export * from './api-key';
 export * from './canonical-json';
 export * from './ids';
 export * from './text';
+export * from './strict-json';
 export * from './expiring-cache';
 export * from './seeded-random';
 export * from './secret-encryption';

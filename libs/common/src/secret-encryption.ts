@@ -1,5 +1,23 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
+/** Exactly 32 bytes in standard base64: 43 characters and one '=' (nothing ignored, nothing extra). */
+const BASE64_32_BYTES = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
+ * Whether `text` is an encryption key as configuration gives one: the base64 of exactly 32 bytes,
+ * written canonically (Buffer.from skips stray characters, so "32 bytes after decoding" alone would
+ * take a mistyped value), and not one byte repeated (an all-zero placeholder protects nothing).
+ */
+export function isEncryptionKeyText(text: string): boolean {
+  if (!BASE64_32_BYTES.test(text)) return false;
+  const key = Buffer.from(text, 'base64');
+  return key.length === 32 && !key.every((byte) => byte === key[0]);
+}
+
+/** What configuration checks say of a value `isEncryptionKeyText` refuses. */
+export const ENCRYPTION_KEY_TEXT_PROBLEM =
+  'must be the base64 encoding of exactly 32 random bytes (e.g. `openssl rand -base64 32`)';
+
 /**
  * Secrets at rest (signing keys in the services' databases): AES-256-GCM with a fresh 96-bit IV
  * per value; the tag authenticates it, so tampering fails loudly. `associatedData` (the row's key

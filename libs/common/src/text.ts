@@ -6,6 +6,16 @@ export function hasLoneSurrogate(value: string): boolean {
   return LONE_SURROGATE.test(value);
 }
 
+/** C0 controls but tab, line feed and carriage return, and DEL: never part of a value people mean. */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f)
+      return true;
+  }
+  return false;
+}
+
 /**
  * Characters that change how a line reads rather than what it says: C0 and C1 controls, DEL, the
  * line and paragraph separators, and the bidirectional embeddings, overrides and isolates (which

@@ -16,8 +16,19 @@ export const REPORT_CONTENT_TYPE = 'application/json';
 /** The largest payload the national node accepts (SubmitReport), in bytes. */
 export const MAX_REPORT_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
-const count = z.number().int().nonnegative().safe();
-const amount = z.number().nonnegative().finite();
+/** JSON can write -0; no count or amount means it (and JSON.stringify never writes it). */
+const notNegativeZero = (value: number) => !Object.is(value, -0);
+const count = z
+  .number()
+  .int()
+  .nonnegative()
+  .safe()
+  .refine(notNegativeZero, 'must not be negative zero');
+const amount = z
+  .number()
+  .nonnegative()
+  .finite()
+  .refine(notNegativeZero, 'must not be negative zero');
 const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
 
 /** A person the seed asks for: 姓名、职务、手机、邮箱. */

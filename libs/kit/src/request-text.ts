@@ -1,14 +1,4 @@
-import type { FieldViolation } from '@cinode/common';
-
-/** C0 controls but tab, line feed and carriage return, and DEL: never part of a value people mean. */
-function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f)
-      return true;
-  }
-  return false;
-}
+import { hasControlCharacter, type FieldViolation } from '@cinode/common';
 
 /** Most violations one request reports (a message of thousands of bad strings answers with these). */
 const MAX_VIOLATIONS = 20;

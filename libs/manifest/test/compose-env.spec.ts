@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { COMPOSE_FILE } from './agreement/compose-agreement';
@@ -35,8 +36,8 @@ describe(composeEnvDisagreements.name, () => {
   const good = [
     `CINODE_SERVICE_SIGNING_KEY='{}'`,
     `CINODE_JWT_PUBLIC_KEYS='{"keys":[]}'`,
-    `CINODE_SIGNING_KEY_ENCRYPTION_KEY='${Buffer.alloc(32, 7).toString('base64')}'`,
-    `CINODE_REPORT_KEY_ENCRYPTION_KEY='${Buffer.alloc(32, 8).toString('base64')}'`,
+    `CINODE_SIGNING_KEY_ENCRYPTION_KEY='${randomBytes(32).toString('base64')}'`,
+    `CINODE_REPORT_KEY_ENCRYPTION_KEY='${randomBytes(32).toString('base64')}'`,
     `CINODE_OPERATOR_BOOTSTRAP_KEY='cin_abcdefgh_${'x'.repeat(32)}'`,
   ].join('\n');
 
@@ -47,12 +48,13 @@ describe(composeEnvDisagreements.name, () => {
   it('names a malformed operator key or encryption key, and a key compose requires but is not printed', () => {
     const bad = good
       .replace(/cin_abcdefgh_x+/, 'cin_short_key')
-      .replace(/ENCRYPTION_KEY='[^']*'/, `ENCRYPTION_KEY='${Buffer.alloc(16).toString('base64')}'`)
+      .replace(/ENCRYPTION_KEY='[^']*'/g, `ENCRYPTION_KEY='${Buffer.alloc(16).toString('base64')}'`)
       .replace(/^CINODE_JWT_PUBLIC_KEYS=.*$/m, '');
     expect(composeEnvDisagreements(bad, compose)).toEqual([
       'deploy/generate-env.mjs: does not print CINODE_JWT_PUBLIC_KEYS, which deploy/compose.yaml requires',
       'deploy/generate-env.mjs: CINODE_OPERATOR_BOOTSTRAP_KEY cin_short_key does not match API_KEY_PATTERN of @cinode/common',
-      'deploy/generate-env.mjs: CINODE_SIGNING_KEY_ENCRYPTION_KEY is not 32 bytes of base64',
+      'deploy/generate-env.mjs: CINODE_SIGNING_KEY_ENCRYPTION_KEY is not 32 random bytes of base64 (isEncryptionKeyText of @cinode/common)',
+      'deploy/generate-env.mjs: CINODE_REPORT_KEY_ENCRYPTION_KEY is not 32 random bytes of base64 (isEncryptionKeyText of @cinode/common)',
     ]);
   });
 });

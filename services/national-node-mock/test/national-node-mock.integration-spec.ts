@@ -377,7 +377,7 @@ describe('national node mock: SubmitReport', () => {
         ...request,
         kind: ReportKind.REPORT_KIND_SPECIAL,
         contentType: 'text/plain',
-        payload: Buffer.from('[1,2'),
+        payload: Buffer.alloc(0),
         periodEnd: request.periodStart,
         signature: Buffer.alloc(3),
         signingKeyId: 'ABC',
@@ -399,17 +399,91 @@ describe('national node mock: SubmitReport', () => {
 
   it('refuses a payload that is not UTF-8 rather than reading it with replacement characters', async () => {
     const node = await registerNode();
-    const request = reportRequest(node.nodeCode, randomUUID(), {});
+    const signer = await registerSigner(mock.node, node.nodeCode);
     const error = await expectGrpcError(
-      mock.node.api.submitReport({
-        ...request,
-        payload: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]),
-        signature: Buffer.alloc(64),
-        signingKeyId: '0'.repeat(64),
-      }),
+      mock.node.api.submitReport(
+        signer.sign({
+          ...reportRequest(node.nodeCode, randomUUID(), {}),
+          payload: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+        }),
+      ),
       GrpcStatus.INVALID_ARGUMENT,
     );
-    expect(error.status?.fieldViolations.map((v) => v.field)).toEqual(['payload']);
+    expect(error.status?.fieldViolations).toEqual([
+      { field: 'payload', description: 'must be UTF-8' },
+    ]);
+  });
+
+  it('reads nothing of a payload before its signature verifies', async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const unsigned = {
+      ...reportRequest(node.nodeCode, randomUUID(), {}),
+      payload: Buffer.from('{"not": json'),
+    };
+    // Not JSON, and not signed by the node: refused for the signature, the payload unread.
+    const error = await expectGrpcError(
+      mock.node.api.submitReport({ ...signer.sign(unsigned), signature: Buffer.alloc(64) }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    expect(error.status?.errorInfo?.reason).toBe('SIGNATURE_INVALID');
+    // Signed, it is read and named.
+    const syntax = await expectGrpcError(
+      mock.node.api.submitReport(signer.sign(unsigned)),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(syntax.status?.fieldViolations).toEqual([
+      { field: 'payload', description: expect.stringMatching(/^is not JSON/) },
+    ]);
+  });
+
+  it('refuses a signed payload that readers could read differently: a name twice, NUL, -0, a lone surrogate', async () => {
+    const node = await registerNode();
+    const signer = await registerSigner(mock.node, node.nodeCode);
+    const example = JSON.stringify(exampleReportPayload());
+    const cases: Array<{ payload: string; field: string; description: string | RegExp }> = [
+      {
+        // The second cpu_cores_free would win in JSON.parse, the first in other readers.
+        payload: example.replace('"cpu_cores_free":', '"cpu_cores_free":0,"cpu_cores_free":'),
+        field: 'payload.compute.cpu_cores_free',
+        description: 'is a member name given twice',
+      },
+      {
+        payload: example.replace(/"organization_name":"/, '"organization_name":"\\u0000'),
+        field: 'payload.base.organization_name',
+        description: 'holds a control character',
+      },
+      {
+        payload: example.replace(/"organization_name":"/, '"organization_name":"\\udc00'),
+        field: 'payload.base.organization_name',
+        description: 'holds a lone surrogate (not Unicode)',
+      },
+      {
+        payload: example.replace(/"cpu_cores_free":\d+/, '"cpu_cores_free":-0'),
+        field: 'payload.compute.cpu_cores_free',
+        description: 'must not be negative zero',
+      },
+    ];
+    for (const { payload, field, description } of cases) {
+      expect(payload).not.toBe(example);
+      const error = await expectGrpcError(
+        mock.node.api.submitReport(
+          signer.sign({
+            ...reportRequest(node.nodeCode, randomUUID(), {}),
+            payload: Buffer.from(payload),
+          }),
+        ),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(error.status?.fieldViolations).toEqual([{ field, description }]);
+    }
+    const listed = await mock.operatorReads.api.listReports({
+      nodeCode: node.nodeCode,
+      kind: 0,
+      pageSize: 10,
+      pageToken: '',
+    });
+    expect(listed.reports).toHaveLength(0);
   });
 
   it('names an unknown report type, a missing field and a bad value in a signed payload', async () => {

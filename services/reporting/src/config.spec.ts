@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { exampleReportPayload } from '@cinode/contracts';
 import { ConfigError, redactConfig } from '@cinode/config';
 import { loadReportingConfig, reportingConfigDefinition } from './config';
@@ -79,11 +80,22 @@ describe('reporting configuration', () => {
         { key: 'REPORT_KEY_ENCRYPTION_KEY', problem: 'is required in production' },
       ]),
     );
-    expect(problemsOf({ REPORT_KEY_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toEqual([
-      {
-        key: 'REPORT_KEY_ENCRYPTION_KEY',
-        problem: 'must be the base64 encoding of exactly 32 bytes',
-      },
-    ]);
+    const key = randomBytes(32).toString('base64');
+    expect(problemsOf({ REPORT_KEY_ENCRYPTION_KEY: key })).toEqual([]);
+    for (const bad of [
+      randomBytes(16).toString('base64'),
+      // 32 bytes after Buffer.from skips the stray characters, but not what anyone meant.
+      `${key.slice(0, 20)}!!${key.slice(20)}`,
+      `${key} `,
+      randomBytes(32).toString('base64url'),
+      Buffer.alloc(32).toString('base64'),
+    ])
+      expect(problemsOf({ REPORT_KEY_ENCRYPTION_KEY: bad })).toEqual([
+        {
+          key: 'REPORT_KEY_ENCRYPTION_KEY',
+          problem:
+            'must be the base64 encoding of exactly 32 random bytes (e.g. `openssl rand -base64 32`)',
+        },
+      ]);
   });
 });

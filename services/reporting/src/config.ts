@@ -1,4 +1,5 @@
 import manifest from '../service.json';
+import { ENCRYPTION_KEY_TEXT_PROBLEM, isEncryptionKeyText } from '@cinode/common';
 import {
   baseServiceSchema,
   clientTlsProblems,
@@ -107,8 +108,8 @@ const schema = baseServiceSchema.extend({
    * rest. Required in production; elsewhere a fixed development key is used, with a warning.
    */
   REPORT_KEY_ENCRYPTION_KEY: envOptional().refine(
-    (v) => v === undefined || Buffer.from(v, 'base64').length === 32,
-    'must be the base64 encoding of exactly 32 bytes',
+    (v) => v === undefined || isEncryptionKeyText(v),
+    ENCRYPTION_KEY_TEXT_PROBLEM,
   ),
 });
 

@@ -1,5 +1,5 @@
 import manifest from '../service.json';
-import { API_KEY_PATTERN } from '@cinode/common';
+import { API_KEY_PATTERN, ENCRYPTION_KEY_TEXT_PROBLEM, isEncryptionKeyText } from '@cinode/common';
 import {
   baseServiceSchema,
   envInt,
@@ -41,8 +41,8 @@ const schema = baseServiceSchema.extend({
    * production; elsewhere a fixed development key is used (with a warning) so `npm start` works.
    */
   SIGNING_KEY_ENCRYPTION_KEY: envOptional().refine(
-    (v) => v === undefined || Buffer.from(v, 'base64').length === 32,
-    'must be the base64 encoding of exactly 32 bytes',
+    (v) => v === undefined || isEncryptionKeyText(v),
+    ENCRYPTION_KEY_TEXT_PROBLEM,
   ),
   /** A full API key ("cin_<prefix>_<secret>") that the bootstrap operator is ensured to hold. */
   OPERATOR_BOOTSTRAP_KEY: envOptional().refine(

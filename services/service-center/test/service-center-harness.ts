@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
@@ -47,7 +48,7 @@ export async function startServiceCenter(
     // In process, the event loop is the test's too: its lag is not the service's load.
     GRPC_SHED_LAG_MS: '0',
     LOG_LEVEL: 'warn',
-    SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
     // The market's peers do not run here (the market is tested through the whole node, in e2e):
     // a closed port answers its calls UNAVAILABLE.

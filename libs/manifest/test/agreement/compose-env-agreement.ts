@@ -1,4 +1,4 @@
-import { API_KEY_PATTERN } from '@cinode/common';
+import { API_KEY_PATTERN, isEncryptionKeyText } from '@cinode/common';
 
 export const GENERATE_ENV_FILE = 'deploy/generate-env.mjs';
 
@@ -14,7 +14,8 @@ export function parseEnvLines(output: string): Map<string, string> {
  * Where the keys deploy/generate-env.mjs prints disagree with what the compose file requires and
  * the services accept: every variable compose requires (`${NAME:?...}`) is printed, the bootstrap
  * operator's key is a cinode API key (API_KEY_PATTERN of @cinode/common, which the service
- * center checks it against) and the key-encryption key is 32 bytes of base64.
+ * center checks it against) and the key-encryption keys are what the services accept
+ * (`isEncryptionKeyText`).
  */
 export function composeEnvDisagreements(generated: string, composeText: string): string[] {
   const problems: string[] = [];
@@ -31,10 +32,12 @@ export function composeEnvDisagreements(generated: string, composeText: string):
     problems.push(
       `${GENERATE_ENV_FILE}: CINODE_OPERATOR_BOOTSTRAP_KEY ${operatorKey} does not match API_KEY_PATTERN of @cinode/common`,
     );
-  const encryptionKey = printed.get('CINODE_SIGNING_KEY_ENCRYPTION_KEY');
-  if (encryptionKey !== undefined && Buffer.from(encryptionKey, 'base64').length !== 32)
-    problems.push(
-      `${GENERATE_ENV_FILE}: CINODE_SIGNING_KEY_ENCRYPTION_KEY is not 32 bytes of base64`,
-    );
+  for (const name of ['CINODE_SIGNING_KEY_ENCRYPTION_KEY', 'CINODE_REPORT_KEY_ENCRYPTION_KEY']) {
+    const encryptionKey = printed.get(name);
+    if (encryptionKey !== undefined && !isEncryptionKeyText(encryptionKey))
+      problems.push(
+        `${GENERATE_ENV_FILE}: ${name} is not 32 random bytes of base64 (isEncryptionKeyText of @cinode/common)`,
+      );
+  }
   return problems;
 }

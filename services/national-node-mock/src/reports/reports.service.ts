@@ -8,6 +8,7 @@ import {
   NotFoundError,
   resolvePageSize,
   PageTokens,
+  parseStrictJson,
   ValidationError,
 } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
@@ -84,14 +85,9 @@ export class ReportsService {
       checks.add('period_end', 'must be after period_start');
     }
     const payload = Buffer.from(request.payload);
-    let parsed: unknown;
     if (payload.length === 0) checks.add('payload', 'is required');
     else if (payload.length > MAX_PAYLOAD_BYTES)
       checks.add('payload', `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
-    else {
-      parsed = parseJsonObject(payload);
-      if (parsed === undefined) checks.add('payload', 'must be a JSON object');
-    }
     if (request.signature.length !== ED25519_SIGNATURE_BYTES)
       checks.add('signature', `must be an Ed25519 signature of ${ED25519_SIGNATURE_BYTES} bytes`);
     checks.text('signing_key_id', request.signingKeyId, {
@@ -138,6 +134,9 @@ export class ReportsService {
         ErrorReason.SIGNATURE_INVALID,
         `the signature of report ${reportId} does not verify against key ${key.keyId}`,
       );
+    // Only now, signed by the node, is the payload read: as I-JSON, so it means one thing to every
+    // reader the report goes on to (no name given twice, no lone surrogate, no control character).
+    const parsed = readPayload(payload);
     const special =
       request.kind === ReportKind.REPORT_KIND_SPECIAL
         ? await this.specialRequests.find(request.specialRequestId)
@@ -254,11 +253,24 @@ export class ReportsService {
 /** Refuses bytes that are not UTF-8, instead of reading them as U+FFFD (the signed bytes stay). */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function parseJsonObject(payload: Buffer): object | undefined {
+/** The payload as a JSON object read by `parseStrictJson`; INVALID_ARGUMENT naming where it is not. */
+function readPayload(payload: Buffer): object {
+  let text: string;
   try {
-    const value: unknown = JSON.parse(STRICT_UTF8.decode(payload));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+    text = STRICT_UTF8.decode(payload);
   } catch {
-    return undefined;
+    throw new ValidationError([{ field: 'payload', description: 'must be UTF-8' }]);
   }
+  const read = parseStrictJson(text);
+  if (!read.ok)
+    throw new ValidationError([
+      {
+        field: read.path === '$' ? 'payload' : `payload${read.path.slice(1)}`,
+        description: read.reason,
+      },
+    ]);
+  const value = read.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ValidationError([{ field: 'payload', description: 'must be a JSON object' }]);
+  return value;
 }

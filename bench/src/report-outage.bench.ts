@@ -212,6 +212,7 @@ async function main(): Promise<boolean> {
       REPORT_BASE_INFO_JSON: JSON.stringify(exampleReportPayload().base),
       // A daily window that is not now (CST 03:00-03:01 is UTC 19:00): only special reports here.
       REPORT_WINDOW: '03:00-03:01',
+      REPORT_CATCH_UP_WINDOWS: 'false',
       REPORT_GAP_LOOKBACK_DAYS: '0',
     };
     started = performance.now();

@@ -4,6 +4,7 @@ import {
   baseServiceSchema,
   clientTlsProblems,
   clientTlsShape,
+  envBoolean,
   envInt,
   envOptional,
   loadConfig,
@@ -87,6 +88,12 @@ const schema = baseServiceSchema.extend({
       }
       return window;
     }),
+  /**
+   * When the configured window closes without a report (the service was down, or building failed
+   * throughout), build the day's report in the national windows later that day: the seed asks for
+   * one report a day in any of them. Off: only the configured window, and its close is a gap.
+   */
+  REPORT_CATCH_UP_WINDOWS: envBoolean(true),
   /** How often the scheduler looks whether the day's report is due or its window was missed. */
   REPORT_SCHEDULE_INTERVAL_MS: envInt(30_000, 100, 600_000),
   /** How many days back a window with neither report nor gap entry is recorded as a gap. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork, type Tx } from '@cinode/database';
+import { UnitOfWork, type Tx, databaseNow } from '@cinode/database';
 import { LineHoldEntity, type LineHoldStateName } from './line-hold.entity';
 
 @Injectable()
@@ -8,8 +8,7 @@ export class LineHoldsRepository {
 
   /** The database's clock: expiry is judged by it, here and in the sweep alike. */
   async databaseNow(tx: Tx): Promise<Date> {
-    const [row] = await tx.manager.query<Array<{ now: Date }>>(`SELECT now() AS now`);
-    return new Date(row.now);
+    return databaseNow(tx.manager);
   }
 
   async insert(tx: Tx, hold: LineHoldEntity): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PagePosition } from '@cinode/common';
-import { UnitOfWork, type Tx } from '@cinode/database';
+import { UnitOfWork, type Tx, databaseNow } from '@cinode/database';
 import { DeliveryAttemptEntity, type AttemptOutcomeName } from './delivery-attempt.entity';
 import { NodeReportEntity, type ReportStateName } from './report.entity';
 
@@ -89,6 +89,11 @@ export class ReportsRepository {
         [ids],
       );
     return new Set(rows.map((r) => r.special_request_id));
+  }
+
+  /** The database's clock: what every replica schedules by, whatever its own clock says. */
+  databaseNow(): Promise<Date> {
+    return databaseNow(this.uow.manager());
   }
 
   /** The days in [from, to] that have a daily entry, and the first day that has one at all. */

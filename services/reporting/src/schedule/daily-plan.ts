@@ -1,34 +1,66 @@
-import { addCstDays, cstDateOf, windowBounds, type ReportWindow } from '@cinode/contracts';
+import {
+  NATIONAL_REPORT_WINDOWS,
+  addCstDays,
+  cstDateOf,
+  windowBounds,
+  type ReportWindow,
+} from '@cinode/contracts';
 
 export interface DailyPlan {
-  /** The day whose report is due now (inside its window, not built yet). */
+  /** The day whose report is due now (inside one of its windows, not built yet). */
   build?: string;
-  /** Days whose window closed with neither report nor gap entry: to be recorded as gaps. */
+  /** The window `build` falls in. */
+  window?: ReportWindow;
+  /** Days whose last window closed with neither report nor gap entry: to be recorded as gaps. */
   gaps: string[];
 }
 
 /**
- * What the scheduler does at `now`. Days are CST dates; `recorded` holds the days that already
- * have a daily entry (report or gap). Gaps are looked for from the first recorded day (or today,
- * on a fresh install) but at most `lookbackDays` back, so a service that was down for days still
- * shows each missed day instead of silence.
+ * The windows a day's report may go in, in the order they open: the configured one, then — with
+ * `catchUp` — the national windows that open after it closes the same day. The seed asks for one
+ * report a day in any one of its windows, so a node that was down through its own window still
+ * reports that day in the next one, and only a day whose last window closed is a gap.
+ */
+export function dailyWindows(configured: ReportWindow, catchUp: boolean): ReportWindow[] {
+  if (!catchUp) return [configured];
+  return [
+    configured,
+    ...NATIONAL_REPORT_WINDOWS.filter((w) => w.startMinute >= configured.endMinute),
+  ];
+}
+
+/**
+ * What the scheduler does at `now`. Days are CST dates; `windows` are the day's windows in order
+ * (`dailyWindows`); `recorded` holds the days that already have a daily entry (report or gap).
+ * Gaps are looked for from the first recorded day (or today, on a fresh install) but at most
+ * `lookbackDays` back, so a service that was down for days still shows each missed day instead of
+ * silence.
  */
 export function planDaily(
   now: Date,
-  window: ReportWindow,
+  windows: readonly ReportWindow[],
   recorded: ReadonlySet<string>,
   firstRecorded: string | undefined,
   lookbackDays: number,
 ): DailyPlan {
   const today = cstDateOf(now);
-  const { start, end } = windowBounds(today, window);
   const plan: DailyPlan = { gaps: [] };
-  if (now >= start && now < end && !recorded.has(today)) plan.build = today;
+  if (!recorded.has(today)) {
+    const open = windows.find((window) => {
+      const { start, end } = windowBounds(today, window);
+      return now >= start && now < end;
+    });
+    if (open) {
+      plan.build = today;
+      plan.window = open;
+    }
+  }
+  const last = windows.reduce((a, b) => (b.endMinute > a.endMinute ? b : a));
   const earliest = addCstDays(today, -lookbackDays);
   let day = firstRecorded && firstRecorded > earliest ? firstRecorded : earliest;
   if (!firstRecorded) day = today;
   for (; day <= today; day = addCstDays(day, 1)) {
-    if (!recorded.has(day) && windowBounds(day, window).end <= now) plan.gaps.push(day);
+    if (!recorded.has(day) && windowBounds(day, last).end <= now) plan.gaps.push(day);
   }
   return plan;
 }

@@ -22,11 +22,12 @@ import { DailyReportScheduler } from './daily-report.scheduler';
 /** In the window 07:00-08:00 China Standard Time. */
 const NOW = new Date('2026-12-01T07:10:00+08:00');
 
-function scheduler(security: SecurityEventsSource) {
+function scheduler(security: SecurityEventsSource, catchUp = false) {
   const inserted: NodeReportEntity[] = [];
   const config = {
     REPORT_BASE_INFO_JSON: exampleReportPayload().base,
     REPORT_WINDOW: parseReportWindow('07:00-08:00') as ReportWindow,
+    REPORT_CATCH_UP_WINDOWS: catchUp,
     REPORT_GAP_LOOKBACK_DAYS: 0,
     REPORT_SCHEDULE_INTERVAL_MS: 1_000,
   } as ReportingConfig;
@@ -95,6 +96,33 @@ describe(DailyReportScheduler.name, () => {
     const payload = reportPayloadV1Schema.parse(JSON.parse(inserted[0].payload!.toString('utf8')));
     expect(payload.security.attack_events).toEqual([
       expect.objectContaining({ attack_event_id: 'prov-1/ids-1', handling_status: 'handling' }),
+    ]);
+  });
+
+  it('catches a missed morning window up at noon, and says in which window the report went', async () => {
+    const security: SecurityEventsSource = {
+      listAttackEvents: () => Promise.resolve({ events: [], nextPageToken: '' }),
+    };
+    const late = scheduler(security, true);
+    expect(await late.subject.tick(new Date('2026-12-01T09:00:00+08:00'))).toEqual({
+      built: undefined,
+      gaps: [],
+    });
+    expect(await late.subject.tick(new Date('2026-12-01T12:05:00+08:00'))).toEqual({
+      built: '2026-12-01',
+      gaps: [],
+    });
+    expect(late.inserted).toEqual([
+      expect.objectContaining({ reportDate: '2026-12-01', window: 'noon', state: 'pending' }),
+    ]);
+    // Without catching up, the morning's close is the day's gap.
+    const strict = scheduler(security, false);
+    expect(await strict.subject.tick(new Date('2026-12-01T12:05:00+08:00'))).toEqual({
+      built: undefined,
+      gaps: ['2026-12-01'],
+    });
+    expect(strict.inserted).toEqual([
+      expect.objectContaining({ reportDate: '2026-12-01', window: 'morning', state: 'missed' }),
     ]);
   });
 });

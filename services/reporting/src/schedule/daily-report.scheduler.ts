@@ -12,6 +12,7 @@ import {
   cstDateOf,
   windowBounds,
   type ReportPayloadV1,
+  type ReportWindow,
 } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
@@ -30,13 +31,15 @@ import type { NodeReportEntity } from '../reports/report.entity';
 import { encodeReportPayload } from '../reports/report-payload';
 import { ReportsRepository } from '../reports/reports.repository';
 import { BackgroundLoop } from './loop';
-import { planDaily } from './daily-plan';
+import { dailyWindows, planDaily } from './daily-plan';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Builds the daily report inside the configured window, and records a gap for every window that
- * closed without one. Every replica runs it; the unique (kind, date) of daily entries lets one win.
+ * Builds the daily report inside the configured window — or, missed, in a later national window of
+ * the day (`dailyWindows`) — and records a gap for every day whose last window closed without one.
+ * Every replica runs it on the database's clock, so replicas agree on what is due whatever their
+ * own clocks say; the unique (kind, date) of daily entries lets one win.
  */
 @Injectable()
 export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -44,6 +47,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
   private readonly loop: BackgroundLoop;
   /** Why the last build failed: the reason a gap gives if the window closes before one succeeds. */
   private lastBuildError = '';
+  private readonly windows: ReportWindow[];
 
   constructor(
     @InjectConfig() private readonly config: ReportingConfig,
@@ -53,10 +57,13 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
     private readonly sender: DeliverySender,
     @Inject(SecurityGateway) private readonly security: SecurityEventsSource,
   ) {
+    this.windows = dailyWindows(config.REPORT_WINDOW, config.REPORT_CATCH_UP_WINDOWS);
     this.loop = new BackgroundLoop(
       'daily report scheduler',
       config.REPORT_SCHEDULE_INTERVAL_MS,
-      () => this.tick(new Date()).then(() => undefined),
+      async () => {
+        await this.tick(await this.reports.databaseNow());
+      },
       this.logger,
     );
   }
@@ -76,19 +83,17 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
       addCstDays(today, -this.config.REPORT_GAP_LOOKBACK_DAYS),
       today,
     );
-    const plan = planDaily(
-      now,
-      this.config.REPORT_WINDOW,
-      days,
-      first,
-      this.config.REPORT_GAP_LOOKBACK_DAYS,
-    );
+    const plan = planDaily(now, this.windows, days, first, this.config.REPORT_GAP_LOOKBACK_DAYS);
     const gaps: string[] = [];
     for (const day of plan.gaps) if (await this.recordGap(day, now)) gaps.push(day);
     let built: string | undefined;
-    if (plan.build) {
+    if (plan.build && plan.window) {
+      if (plan.window !== this.config.REPORT_WINDOW)
+        this.logger.warn(
+          `the daily report of ${plan.build} was not built in its window ${this.config.REPORT_WINDOW.name}: catching up in the ${plan.window.name} window`,
+        );
       try {
-        if (await this.build(plan.build, now)) built = plan.build;
+        if (await this.build(plan.build, now, plan.window)) built = plan.build;
         this.lastBuildError = '';
       } catch (error) {
         this.lastBuildError = error instanceof Error ? error.message : String(error);
@@ -102,7 +107,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Builds the day's report and writes it to the outbox in one transaction. */
-  private async build(day: string, now: Date): Promise<boolean> {
+  private async build(day: string, now: Date, window: ReportWindow): Promise<boolean> {
     const map = await this.compute.computeMap();
     const computedAt = map.computedAt ? fromTimestamp(map.computedAt) : now;
     const generatedAt = new Date();
@@ -127,7 +132,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
         kind: ReportKind.REPORT_KIND_DAILY,
         specialRequestId: '',
         reportDate: day,
-        window: this.config.REPORT_WINDOW.name,
+        window: window.name,
         state: 'pending',
         periodStart,
         periodEnd: generatedAt,
@@ -152,10 +157,15 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
 
   private async recordGap(day: string, now: Date): Promise<boolean> {
     const window = this.config.REPORT_WINDOW;
-    const { start, end } = windowBounds(day, window);
+    const tried = this.windows
+      .map((w) => {
+        const { start, end } = windowBounds(day, w);
+        return `${start.toISOString()} to ${end.toISOString()}`;
+      })
+      .join(', ');
     const reason = this.lastBuildError
-      ? `no report was built in the window (last failure: ${this.lastBuildError})`
-      : 'no report was built in the window (the service was not running or not scheduling)';
+      ? `no report was built in the day's windows (last failure: ${this.lastBuildError})`
+      : "no report was built in the day's windows (the service was not running or not scheduling)";
     const inserted = await this.uow.run((tx) =>
       this.reports.insertIfAbsent(tx, {
         reportId: randomUUID(),
@@ -173,7 +183,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
         payloadSize: 0,
         attempts: 0,
         nextAttemptAt: null,
-        lastError: `${reason}; window ${start.toISOString()} to ${end.toISOString()}`,
+        lastError: `${reason}; windows ${tried}`,
         receiptNumber: null,
         receivedAt: null,
         deliveredAt: null,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { HeldData } from '@cinode/contracts';
-import { UnitOfWork, affectedRows, type Tx } from '@cinode/database';
+import { UnitOfWork, affectedRows, type Tx, databaseNow } from '@cinode/database';
 import { PoolEntity } from '../pools/pool.entity';
 import { HoldEntity, type HoldStateName } from './hold.entity';
 
@@ -10,8 +10,7 @@ export class HoldsRepository {
 
   /** The database's clock: the one reports are stamped with and holds expire by. */
   async databaseNow(tx: Tx): Promise<Date> {
-    const [row] = await tx.manager.query<Array<{ now: Date }>>(`SELECT now() AS now`);
-    return new Date(row.now);
+    return databaseNow(tx.manager);
   }
 
   async insert(tx: Tx, hold: HoldEntity): Promise<void> {

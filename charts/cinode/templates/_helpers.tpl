@@ -148,6 +148,9 @@ an advisory lock). Returns "true" or "". Args: ctx, component.
 {{- define "cinode.serviceCenterSecretName" -}}
 {{- printf "%s-service-center" (include "cinode.fullname" .) -}}
 {{- end -}}
+{{- define "cinode.reportingSecretName" -}}
+{{- printf "%s-reporting" (include "cinode.fullname" .) -}}
+{{- end -}}
 {{- define "cinode.postgresql.fullname" -}}
 {{- printf "%s-postgresql" (include "cinode.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

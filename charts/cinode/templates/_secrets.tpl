@@ -1,9 +1,10 @@
 {{/*
 Chart-managed secrets: per-service DATABASE_URLs (when the external password is given as a value),
-the JWKS and the service signing key (when given as values) and the service center's keys (given or
-generated). Rendered twice: as ordinary resources for the Deployments
-(secrets.yaml) and, when a migration Job runs, as hook copies named `<name>-migration`
-(migration-secrets.yaml), because pre-install hooks run before any ordinary resource exists.
+the JWKS and the service signing key (when given as values) and the keys the service center and
+reporting encrypt with (given or generated, kept: `cinode.<service>.secretData`). Rendered twice:
+as ordinary resources for the Deployments (secrets.yaml) and, when a migration Job runs, as hook
+copies named `<name>-migration` (migration-secrets.yaml), because pre-install hooks run before any
+ordinary resource exists.
 Args: ctx, hook (bool).
 */}}
 {{- define "cinode.secrets" -}}
@@ -49,21 +50,25 @@ stringData:
   service-signing-key: {{ $a.serviceSigningKey | quote }}
   {{- end }}
 {{- end }}
-{{- if $ctx.Values.serviceCenter.enabled }}
-{{- $data := include "cinode.serviceCenter.secretData" $ctx | fromJson }}
+{{- /* `<fullname>-<service>`: the keys of an enabled service that the chart keeps for it. */}}
+{{- range $component := list "service-center" "reporting" }}
+{{- $key := include "cinode.valuesKey" $component }}
+{{- if (index $ctx.Values $key).enabled }}
+{{- $data := include (printf "cinode.%s.secretData" $key) $ctx | fromJson }}
 {{- if $data }}
 ---
 apiVersion: v1
 kind: Secret
 metadata:
   {{- /* Kept on uninstall: the encryption key must outlive the release as long as the database does. */}}
-  {{- $keep := .hook | ternary $annotations (dict "helm.sh/resource-policy" "keep") }}
-  {{- include "cinode.metadata" (dict "ctx" $ctx "component" "service-center" "name" (printf "%s%s" (include "cinode.serviceCenterSecretName" $ctx) $suffix) "annotations" $keep) | nindent 2 }}
+  {{- $keep := $.hook | ternary $annotations (dict "helm.sh/resource-policy" "keep") }}
+  {{- include "cinode.metadata" (dict "ctx" $ctx "component" $component "name" (printf "%s%s" (include (printf "cinode.%sSecretName" $key) $ctx) $suffix) "annotations" $keep) | nindent 2 }}
 type: Opaque
 data:
-  {{- range $key, $value := $data }}
-  {{ $key }}: {{ $value | b64enc | quote }}
+  {{- range $name, $value := $data }}
+  {{ $name }}: {{ $value | b64enc | quote }}
   {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}

@@ -20,6 +20,10 @@ service-center resource-aggregation RESOURCE_AGGREGATION_ADDRESS orders hold the
 resource-aggregation identifier IDENTIFIER_ADDRESS pools get their identifiers there
 compute-selection resource-aggregation RESOURCE_AGGREGATION_ADDRESS its offer index is built from the pools there
 compute-selection identifier IDENTIFIER_ADDRESS dedicated lines get their identifiers there
+reporting resource-aggregation RESOURCE_AGGREGATION_ADDRESS reports take their compute information from there
+reporting security SECURITY_ADDRESS reports take their security information from there
+security service-center SERVICE_CENTER_ADDRESS participants' certification states are read there
+security resource-aggregation RESOURCE_AGGREGATION_ADDRESS pools' owners are read there
 {{- end -}}
 
 {{/*
@@ -179,8 +183,18 @@ which every template shares) so the secret and its hook copy always agree. Args:
 - name: IDENTIFIER_PREFIX
   value: {{ $n.identifierPrefix | quote }}
 {{- end }}
-{{- /* The real national node, outside the node: a CA and client certificate of its own. The mock is
-called with GRPC_CLIENT_TLS_* (no NATIONAL_NODE_TLS_* at all). */}}
+{{- include "cinode.nationalNodeTlsEnv" . }}
+{{- end -}}
+
+{{/*
+How the identifier and reporting call a national node outside the cluster (NATIONAL_NODE_TLS*): TLS
+per nationalNode.tls.enabled, with a CA and client certificate of its own (mounted by
+cinode.serviceVolumes; not in the migration Job, which calls nothing). The in-cluster mock is called
+like the node's own services, with GRPC_CLIENT_TLS_* (no NATIONAL_NODE_TLS_* at all). Args: ctx,
+migration.
+*/}}
+{{- define "cinode.nationalNodeTlsEnv" -}}
+{{- $ctx := .ctx -}}
 {{- with $ctx.Values.nationalNode.endpoint }}
 {{- $t := $ctx.Values.nationalNode.tls }}
 - name: NATIONAL_NODE_TLS
@@ -239,12 +253,16 @@ when empty). The in-cluster mock is a release pod, reachable already.
 {{- end -}}
 
 {{/*
-Volumes (and their mounts) a service needs beyond the shared ones of cinode.volumes: the
-identifier's national node TLS secret. Not in the migration Job, which calls nothing. Args: ctx,
-component, migration.
+Volumes (and their mounts) a service needs beyond the shared ones of cinode.volumes: the national
+node TLS secret of the services calling the national node (the identifier, reporting). Not in the
+migration Job, which calls nothing. Args: ctx, component, migration.
 */}}
+{{- define "cinode.callsNationalNode" -}}
+{{- if has .component (list "identifier" "reporting") }}true{{ end -}}
+{{- end -}}
+
 {{- define "cinode.serviceVolumes" -}}
-{{- if and (eq .component "identifier") (not .migration) }}
+{{- if and (include "cinode.callsNationalNode" .) (not .migration) }}
 {{- with include "cinode.nationalNodeTlsSecret" .ctx }}
 - name: national-node-tls
   secret:
@@ -255,7 +273,7 @@ component, migration.
 {{- end -}}
 
 {{- define "cinode.serviceVolumeMounts" -}}
-{{- if and (eq .component "identifier") (not .migration) (include "cinode.nationalNodeTlsSecret" .ctx) }}
+{{- if and (include "cinode.callsNationalNode" .) (not .migration) (include "cinode.nationalNodeTlsSecret" .ctx) }}
 - name: national-node-tls
   mountPath: /etc/cinode/national-node-tls
   readOnly: true
@@ -356,10 +374,11 @@ identifier service (both required: cinode.checkCalls). */}}
       protocol: TCP
 {{- end -}}
 
-{{/* ---- reporting ----------------------------------------------------------------------------- */}}
-
 {{/* ---- reporting ------------------------------------------------------------------------- */}}
 
+{{- /* It registers the node (node.*, as the identifier does) and its report-signing key with the
+national node and sends it the daily report, built from resource aggregation's compute map and the
+security service's attack events (both required: cinode.checkCalls). */}}
 {{- define "cinode.env.reporting" -}}
 {{- $ctx := .ctx -}}
 {{- $n := $ctx.Values.node -}}
@@ -388,18 +407,37 @@ identifier service (both required: cinode.checkCalls). */}}
 - name: NATIONAL_NODE_AUDIENCE
   value: {{ . | quote }}
 {{- end }}
+{{- include "cinode.nationalNodeTlsEnv" . }}
 - name: REPORT_WINDOW
   value: {{ $s.window | quote }}
+- name: REPORT_CATCH_UP_WINDOWS
+  value: {{ $s.catchUpWindows | quote }}
 - name: REPORT_BASE_INFO_JSON
-  value: {{ required "reporting: reporting.settings.baseInformation is required" (empty $s.baseInformation | ternary "" (toJson $s.baseInformation)) | quote }}
-- name: REPORT_KEY_ENCRYPTION_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ required "reporting: reporting.settings.keyEncryptionKey.existingSecret is required" $s.keyEncryptionKey.existingSecret | quote }}
-      key: {{ $s.keyEncryptionKey.existingSecretKey | quote }}
+  value: {{ required "reporting: set reporting.settings.baseInformation, the base information of the node's reports (organization_name, city, ...; see the chart's README.md), or reporting.enabled=false" (empty $s.baseInformation | ternary "" (toJson $s.baseInformation)) | quote }}
+{{ include "cinode.secretEnv" (dict "name" "REPORT_KEY_ENCRYPTION_KEY" "existingSecret" $s.keyEncryptionKey.existingSecret "existingSecretKey" $s.keyEncryptionKey.existingSecretKey "managed" (include "cinode.reportingSecretName" $ctx) "managedKey" "report-key-encryption-key" "migration" .migration) }}
 {{- end -}}
 
-{{/* Resource aggregation in the release; the national node outside it as the identifier reaches it. */}}
+{{/*
+Data of the chart-managed reporting secret, as cinode.serviceCenter.secretData: the key encrypting
+the report-signing key at rest, from its value, else the live secret's, else new (base64 of 32
+random bytes); nothing when it comes from an existingSecret. Args: the root context.
+*/}}
+{{- define "cinode.reporting.secretData" -}}
+{{- if not (hasKey .Values "__cinodeReportingSecretData") -}}
+{{- $live := (lookup "v1" "Secret" .Release.Namespace (include "cinode.reportingSecretName" .)).data | default dict -}}
+{{- $data := dict -}}
+{{- with .Values.reporting.settings.keyEncryptionKey -}}
+{{- if not .existingSecret -}}
+{{- $_ := set $data "report-key-encryption-key" (.value | default ($live | dig "report-key-encryption-key" "" | b64dec) | default (randBytes 32)) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set .Values "__cinodeReportingSecretData" $data -}}
+{{- end -}}
+{{- index .Values "__cinodeReportingSecretData" | toJson -}}
+{{- end -}}
+
+{{/* Resource aggregation and security in the release; the national node outside it as the identifier
+reaches it. */}}
 {{- define "cinode.egress.reporting" -}}
 - to:
     - podSelector:
@@ -459,6 +497,9 @@ egress rule; each service admits it on its metrics port in cinode.service.networ
 
 {{/* ---- security ------------------------------------------------------------------------------ */}}
 
+{{- /* It fills its projections of participants and pools from the service center and resource
+aggregation (both required: cinode.checkCalls). Risk and quarantines leave it by events and the
+quarantine bucket on NATS, so no other service is given its address but reporting. */}}
 {{- define "cinode.env.security" -}}
 {{- $ctx := .ctx -}}
 - name: SERVICE_CENTER_ADDRESS

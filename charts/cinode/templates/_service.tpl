@@ -348,7 +348,7 @@ spec:
               {{- include "cinode.selectorLabels" (dict "ctx" .ctx "component" "") | nindent 14 }}
       {{- end }}
     {{- /* The services calling this one, stated on their own so they outlive a narrower release-wide rule. */}}
-    {{- $callers := include "cinode.callersOf" . | trim | splitList "\n" | compact }}
+    {{- $callers := include "cinode.callersOf" . | trim | splitList "\n" | compact | uniq }}
     {{- if and $callers (not $np.allowExternal) }}
     - ports:
         - port: grpc

@@ -426,6 +426,8 @@ function assertOwnEnv(doc, component, env, ctx) {
   if (component === 'service-center') assertServiceCenterEnv(doc, env, ctx);
   if (component === 'resource-aggregation') assertResourceAggregationEnv(doc, env, ctx);
   if (component === 'compute-selection') assertComputeSelectionEnv(doc, env, ctx);
+  if (component === 'reporting') assertReportingEnv(doc, env, ctx);
+  if (component === 'security') assertSecurityEnv(doc, env, ctx);
 }
 
 /**
@@ -493,7 +495,13 @@ function assertComputeSelectionEnv(doc, env, ctx) {
 }
 const sortKeys = (object) => Object.fromEntries(Object.entries(object).sort());
 
-function assertIdentifierEnv(doc, env, ctx) {
+/**
+ * The national node and the node's registration with it, the same for the identifier and
+ * reporting (RegisterNode is idempotent on NODE_KEY with the same type and region): the address
+ * (nationalNode.endpoint, else the in-cluster mock), how it is called, and node.*. NODE_CODE and
+ * IDENTIFIER_PREFIX are the identifier's alone.
+ */
+function assertNationalNodeEnv(doc, env, ctx, { registered }) {
   assertNationalNodeTlsEnv(doc, env, podSpecOf(doc), ctx);
   const want = ctx.overrides.nationalNode?.endpoint || addressOf(ctx, 'national-node-mock');
   assert(
@@ -507,8 +515,8 @@ function assertIdentifierEnv(doc, env, ctx) {
     NODE_TYPE: node.type ?? 'regional',
     NODE_REGION_CODE: String(node.regionCode),
     NODE_OPERATOR_NAME: node.operatorName,
-    NODE_CODE: node.code || undefined,
-    IDENTIFIER_PREFIX: node.identifierPrefix || undefined,
+    NODE_CODE: (registered && node.code) || undefined,
+    IDENTIFIER_PREFIX: (registered && node.identifierPrefix) || undefined,
     NATIONAL_NODE_AUDIENCE: ctx.overrides.nationalNode?.audience || undefined,
   };
   for (const [name, value] of Object.entries(expect))
@@ -520,6 +528,82 @@ function assertIdentifierEnv(doc, env, ctx) {
     /^[0-9]{6}$/.test(env.NODE_REGION_CODE.value),
     `${id(doc)}: NODE_REGION_CODE not 6 digits`,
   );
+}
+
+function assertIdentifierEnv(doc, env, ctx) {
+  assertNationalNodeEnv(doc, env, ctx, { registered: true });
+}
+
+/**
+ * Reporting: the national node and the node's registration as the identifier's, the window, the
+ * base information as JSON (the values' map, whole), and the key encryption key from the
+ * existing secret or the chart-managed `<fullname>-reporting` (its hook copy in the Job).
+ */
+function assertReportingEnv(doc, env, ctx) {
+  assertNationalNodeEnv(doc, env, ctx, { registered: false });
+  const settings = ctx.overrides.reporting?.settings ?? {};
+  assertSettingsEnv(doc, env, settings, [
+    ['REPORT_WINDOW', 'window', '07:00-08:00'],
+    ['REPORT_CATCH_UP_WINDOWS', 'catchUpWindows', true],
+  ]);
+  const base = env.REPORT_BASE_INFO_JSON?.value;
+  assert(
+    base !== undefined &&
+      JSON.stringify(sortKeysDeep(JSON.parse(base))) ===
+        JSON.stringify(sortKeysDeep(settings.baseInformation)),
+    `${id(doc)}: REPORT_BASE_INFO_JSON must be reporting.settings.baseInformation as JSON, got ${base}`,
+  );
+  assertKeyRefs(doc, env, ctx, 'reporting', settings, [
+    ['REPORT_KEY_ENCRYPTION_KEY', 'keyEncryptionKey', 'report-key-encryption-key'],
+  ]);
+}
+const sortKeysDeep = (value) =>
+  Array.isArray(value)
+    ? value.map(sortKeysDeep)
+    : value && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, v]) => [k, sortKeysDeep(v)]),
+        )
+      : value;
+
+/**
+ * Security: its two callees by their in-cluster addresses (assertCalls checks them against the
+ * manifest too), and posture checks of private addresses left at the service's default (off).
+ */
+function assertSecurityEnv(doc, env, ctx) {
+  for (const [name, component, port] of [
+    ['SERVICE_CENTER_ADDRESS', 'service-center', 50061],
+    ['RESOURCE_AGGREGATION_ADDRESS', 'resource-aggregation', 50071],
+  ])
+    assert(
+      env[name]?.value === `${ctx.fullname}-${component}:${port}`,
+      `${id(doc)}: ${name} must be ${ctx.fullname}-${component}:${port}, got ${env[name]?.value}`,
+    );
+  assert(
+    !env.POSTURE_ALLOW_PRIVATE_ADDRESSES,
+    `${id(doc)}: POSTURE_ALLOW_PRIVATE_ADDRESSES must be left to the service (false)`,
+  );
+}
+
+/**
+ * Keys a service reads from a secret: `settings[key].existingSecret` (and its key) when named,
+ * else the chart-managed `<fullname>-<component>` (`-migration` in a hook Job) under the managed key.
+ */
+function assertKeyRefs(doc, env, ctx, component, settings, table) {
+  for (const [name, key, managedKey] of table) {
+    const ref = env[name]?.valueFrom?.secretKeyRef;
+    assert(ref, `${id(doc)}: ${name} must come from a secretKeyRef`);
+    const existing = settings[key]?.existingSecret;
+    const want = existing
+      ? [existing, settings[key].existingSecretKey ?? managedKey]
+      : [`${ctx.fullname}-${component}${isHook(doc) ? '-migration' : ''}`, managedKey];
+    assert(
+      ref.name === want[0] && ref.key === want[1],
+      `${id(doc)}: ${name} reads ${ref.name}/${ref.key}, expected ${want.join('/')}`,
+    );
+  }
 }
 
 function assertServiceCenterEnv(doc, env, ctx) {
@@ -535,56 +619,44 @@ function assertServiceCenterEnv(doc, env, ctx) {
     env.TOKEN_TRUSTED_PROXIES?.value === proxies,
     `${id(doc)}: TOKEN_TRUSTED_PROXIES must be ${proxies ?? 'unset'}, got ${env.TOKEN_TRUSTED_PROXIES?.value}`,
   );
-  for (const [name, key, managedKey] of [
+  assertKeyRefs(doc, env, ctx, 'service-center', settings, [
     ['SIGNING_KEY_ENCRYPTION_KEY', 'signingKeyEncryptionKey', 'signing-key-encryption-key'],
     ['OPERATOR_BOOTSTRAP_KEY', 'operatorBootstrapKey', 'operator-bootstrap-key'],
-  ]) {
-    const ref = env[name]?.valueFrom?.secretKeyRef;
-    assert(ref, `${id(doc)}: ${name} must come from a secretKeyRef`);
-    const existing = settings[key]?.existingSecret;
-    const want = existing
-      ? [existing, settings[key].existingSecretKey ?? managedKey]
-      : [`${ctx.fullname}-service-center${isHook(doc) ? '-migration' : ''}`, managedKey];
-    assert(
-      ref.name === want[0] && ref.key === want[1],
-      `${id(doc)}: ${name} reads ${ref.name}/${ref.key}, expected ${want.join('/')}`,
-    );
-  }
+  ]);
 }
 
-/** Chart-managed service-center keys are well-formed, and the hook copy holds the same ones. */
-function assertServiceCenterSecret(ctx) {
-  const secret = ctx.docs.find(
-    (d) => d.kind === 'Secret' && d.metadata.name === `${ctx.fullname}-service-center`,
-  );
-  const settings = ctx.overrides.serviceCenter?.settings ?? {};
-  const managed = ['signingKeyEncryptionKey', 'operatorBootstrapKey'].filter(
-    (k) => !settings[k]?.existingSecret,
-  );
-  if (!managed.length) return assert(!secret, 'service-center secret rendered but nothing to keep');
-  assert(secret, `Secret ${ctx.fullname}-service-center missing`);
+/** Base64 of exactly 32 bytes, written canonically (what the services' isEncryptionKeyText takes). */
+const isEncryptionKeyText = (key) =>
+  /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(key ?? '') &&
+  Buffer.from(key, 'base64').length === 32;
+
+/**
+ * The keys the chart keeps for a service (`<fullname>-<component>`): rendered exactly when a key
+ * does not come from an existingSecret, kept on uninstall, each well-formed (the value when given),
+ * and the hook copy holds the same (generated) ones. `keys`: [settings key, data key, check].
+ */
+function assertKeptSecret(ctx, component, settings, keys) {
+  const name = `${ctx.fullname}-${component}`;
+  const secret = ctx.docs.find((d) => d.kind === 'Secret' && d.metadata.name === name);
+  const managed = keys.filter(([key]) => !settings[key]?.existingSecret);
+  if (!managed.length) return assert(!secret, `${name} secret rendered but nothing to keep`);
+  assert(secret, `Secret ${name} missing`);
   assert(
     secret.metadata.annotations?.['helm.sh/resource-policy'] === 'keep',
-    'the service-center secret must survive uninstall (helm.sh/resource-policy: keep)',
+    `the ${component} secret must survive uninstall (helm.sh/resource-policy: keep)`,
   );
   const data = Object.fromEntries(
     Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
   );
-  if (managed.includes('signingKeyEncryptionKey')) {
-    const key = data['signing-key-encryption-key'];
-    assert(
-      key && Buffer.from(key, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(key),
-      `signing-key-encryption-key must be base64 of 32 bytes, got ${key}`,
-    );
-    if (settings.signingKeyEncryptionKey?.value)
-      assert(key === settings.signingKeyEncryptionKey.value, 'encryption key value not used');
-  }
-  if (managed.includes('operatorBootstrapKey')) {
-    const key = data['operator-bootstrap-key'];
-    assert(
-      /^cin_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/.test(key ?? ''),
-      `operator-bootstrap-key must be cin_<8 base62>_<32 base62>, got ${key}`,
-    );
+  assert(
+    JSON.stringify(Object.keys(data).sort()) ===
+      JSON.stringify(managed.map(([, dataKey]) => dataKey).sort()),
+    `${name} holds ${Object.keys(data).join(', ')}, expected the keys without an existingSecret`,
+  );
+  for (const [key, dataKey, [what, wellFormed]] of managed) {
+    assert(wellFormed(data[dataKey]), `${dataKey} must be ${what}, got ${data[dataKey]}`);
+    if (settings[key]?.value)
+      assert(data[dataKey] === settings[key].value, `${component}: ${key}.value not used`);
   }
   const copy = ctx.docs.find(
     (d) => d.kind === 'Secret' && d.metadata.name === `${secret.metadata.name}-migration`,
@@ -592,9 +664,10 @@ function assertServiceCenterSecret(ctx) {
   if (copy)
     assert(
       JSON.stringify(copy.data) === JSON.stringify(secret.data),
-      'the hook copy of the service-center secret holds other (generated) keys than the secret',
+      `the hook copy of the ${component} secret holds other (generated) keys than the secret`,
     );
 }
+const base64Key = ['base64 of 32 bytes', isEncryptionKeyText];
 
 /** Pod labels of a component's Deployment or StatefulSet. */
 function podLabelsOf(ctx, component) {
@@ -662,7 +735,11 @@ function assertNetworkPolicies(ctx) {
         `${id(calleePolicy)}: no ingress from ${caller} to its gRPC port`,
       );
     }
-    if (caller === 'identifier' && endpoint && np.allowExternalEgress === false) {
+    if (
+      ['identifier', 'reporting'].includes(caller) &&
+      endpoint &&
+      np.allowExternalEgress === false
+    ) {
       const port = Number(endpoint.split(':').pop());
       const rule = policy.spec.egress.find((r) => r.ports?.some((p) => p.port === port));
       assert(rule, `${id(policy)}: no egress to the national node's port ${port}`);
@@ -792,41 +869,42 @@ const expectations = {
   // Every node service is on by default and needs database credentials (and the node's
   // identity): bare defaults must fail loudly rather than install pods that crash.
   'chart defaults': { templateFails: /service-center: set postgresql\.external\.password/ },
-  // A default install is a whole node: all five services, each with its migration Job.
+  // A default install is a whole node: all seven services, each with its migration Job; the
+  // service center's and reporting's generated keys, each with its hook copy.
   'ci/default-values.yaml': {
-    Deployment: 5,
-    Job: 5,
-    Secret: 2,
+    Deployment: 7,
+    Job: 7,
+    Secret: 4,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
     NetworkPolicy: 0,
     StatefulSet: 0,
   },
   'ci/minimal-values.yaml': {
-    Deployment: 6,
-    Job: 6,
+    Deployment: 8,
+    Job: 8,
     Secret: 0,
     HorizontalPodAutoscaler: 0,
     ServiceMonitor: 0,
     StatefulSet: 0,
   },
   'ci/production-values.yaml': {
-    Deployment: 6,
-    Job: 6,
-    Secret: 6,
-    HorizontalPodAutoscaler: 2,
-    ServiceMonitor: 6,
-    NetworkPolicy: 6,
+    Deployment: 8,
+    Job: 8,
+    Secret: 8,
+    HorizontalPodAutoscaler: 3,
+    ServiceMonitor: 8,
+    NetworkPolicy: 8,
     StatefulSet: 0,
   },
   'ci/full-values.yaml': {
-    Deployment: 6,
+    Deployment: 8,
     Job: 0,
-    Secret: 3,
+    Secret: 4,
     HorizontalPodAutoscaler: 2,
-    ServiceMonitor: 6,
+    ServiceMonitor: 8,
     StatefulSet: 2,
-    NetworkPolicy: 8,
+    NetworkPolicy: 10,
   },
 };
 /**
@@ -837,8 +915,10 @@ const expectations = {
 const nodeServices = [
   'compute-selection',
   'identifier',
+  'reporting',
   'resource-aggregation',
   'runtime-monitoring',
+  'security',
   'service-center',
 ];
 const expectedServices = {
@@ -1004,7 +1084,25 @@ for (const variant of variants) {
   }
   if (docs.some((d) => d.kind === 'Deployment' && /-service-center$/.test(d.metadata.name)))
     await check('service-center keys: well-formed, kept on uninstall, same in the hook copy', () =>
-      assertServiceCenterSecret(ctx),
+      assertKeptSecret(ctx, 'service-center', overrides.serviceCenter?.settings ?? {}, [
+        ['signingKeyEncryptionKey', 'signing-key-encryption-key', base64Key],
+        [
+          'operatorBootstrapKey',
+          'operator-bootstrap-key',
+          [
+            'cin_<8 base62>_<32 base62>',
+            (key) => /^cin_[0-9A-Za-z]{8}_[0-9A-Za-z]{32}$/.test(key ?? ''),
+          ],
+        ],
+      ]),
+    );
+  if (docs.some((d) => d.kind === 'Deployment' && /-reporting$/.test(d.metadata.name)))
+    await check(
+      'reporting key encryption key: well-formed, kept on uninstall, same in the hook copy',
+      () =>
+        assertKeptSecret(ctx, 'reporting', overrides.reporting?.settings ?? {}, [
+          ['keyEncryptionKey', 'report-key-encryption-key', base64Key],
+        ]),
     );
   if (docs.some((d) => d.kind === 'NetworkPolicy'))
     await check(
@@ -1120,6 +1218,7 @@ const rejects = [
       ...['--set', 'serviceCenter.enabled=false', '--set', 'identifier.enabled=false'],
       ...['--set', 'resourceAggregation.enabled=false', '--set', 'computeSelection.enabled=false'],
       ...['--set', 'runtimeMonitoring.enabled=false', '--set', 'nationalNodeMock.enabled=true'],
+      ...['--set', 'reporting.enabled=false', '--set', 'security.enabled=false'],
     ],
     expect: /national-node-mock: set postgresql\.external\.password/,
   },
@@ -1268,16 +1367,17 @@ const rejects = [
   // A service another enabled one calls cannot be turned off alone; the message names every
   // caller, the variable it calls through and what to set.
   {
-    what: 'resource aggregation disabled while compute selection (and the service center) need it',
+    what: 'resource aggregation disabled while the service center, compute selection, reporting and security need it',
     args: [...valid, '--set', 'resourceAggregation.enabled=false'],
     expect:
-      /serviceCenter needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: orders hold their capacity there\); computeSelection needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: its offer index is built from the pools there\); set resourceAggregation\.enabled=true, or disable the services that need it/,
+      /serviceCenter needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: orders hold their capacity there\); computeSelection needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: its offer index is built from the pools there\); reporting needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: reports take their compute information from there\); security needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: pools' owners are read there\); set resourceAggregation\.enabled=true, or disable the services that need it/,
   },
   {
-    what: 'resource aggregation disabled while compute selection needs it (no service center)',
+    what: 'resource aggregation disabled while compute selection needs it (no service center, reporting or security)',
     args: [
       ...valid,
       ...['--set', 'resourceAggregation.enabled=false', '--set', 'serviceCenter.enabled=false'],
+      ...['--set', 'reporting.enabled=false', '--set', 'security.enabled=false'],
     ],
     expect:
       /: computeSelection needs resourceAggregation\.enabled \(RESOURCE_AGGREGATION_ADDRESS: [^)]*\); set resourceAggregation\.enabled=true, or/,
@@ -1293,6 +1393,78 @@ const rejects = [
     args: [...valid, '--set', 'identifier.enabled=false'],
     expect:
       /resourceAggregation needs identifier\.enabled \(IDENTIFIER_ADDRESS: [^)]*\); computeSelection needs identifier\.enabled \(IDENTIFIER_ADDRESS: [^)]*\); set identifier\.enabled=true/,
+  },
+  {
+    what: 'security disabled while reporting needs it',
+    args: [...valid, '--set', 'security.enabled=false'],
+    expect:
+      /: reporting needs security\.enabled \(SECURITY_ADDRESS: reports take their security information from there\); set security\.enabled=true, or disable the services that need it/,
+  },
+  {
+    what: 'the service center disabled while security needs it',
+    args: [...valid, '--set', 'serviceCenter.enabled=false'],
+    expect:
+      /: security needs serviceCenter\.enabled \(SERVICE_CENTER_ADDRESS: participants' certification states are read there\); set serviceCenter\.enabled=true, or/,
+  },
+  // Reporting: the base information only the operator knows is required; the chart generates the
+  // key encryption key, so nothing else is.
+  {
+    what: 'reporting without its base information',
+    args: [...valid, '--set', 'reporting.settings.baseInformation=null'],
+    expect:
+      /reporting: set reporting\.settings\.baseInformation, the base information of the node's reports \(.*\), or reporting\.enabled=false/,
+  },
+  {
+    what: 'a typo in reporting.settings.baseInformation (organisation_name)',
+    args: [...valid, '--set', 'reporting.settings.baseInformation.organisation_name=x'],
+    expect: /organisation_name/,
+    schema: true,
+  },
+  {
+    what: 'base information with only some of its fields (city)',
+    args: ['--set', 'reporting.settings.baseInformation.city=Shanghai'],
+    expect: /missing properties 'organization_name', 'entity_type', .*'overview'/,
+    schema: true,
+  },
+  {
+    what: 'a base information region_code given as a number',
+    args: [
+      ...valid,
+      '--set',
+      'reporting.settings.baseInformation.site_location.region_code=310115',
+    ],
+    expect: /region_code/,
+    schema: true,
+  },
+  {
+    what: 'a base information mobile number that is not 6 to 20 digits',
+    args: [...valid, '--set', 'reporting.settings.baseInformation.contact_person.mobile=12-34'],
+    expect: /mobile/,
+    schema: true,
+  },
+  {
+    what: 'a bad reporting window (08:00-09:00)',
+    args: [...valid, '--set', 'reporting.settings.window=08:00-09:00'],
+    expect: /window/,
+    schema: true,
+  },
+  {
+    what: 'a report key encryption key that is not canonical base64 of 32 bytes',
+    args: [
+      ...valid,
+      ...[
+        '--set',
+        'reporting.settings.keyEncryptionKey.value=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=',
+      ],
+    ],
+    expect: /keyEncryptionKey/,
+    schema: true,
+  },
+  {
+    what: 'security settings it has none of (security.settings.x)',
+    args: [...valid, '--set', 'security.settings.x=1'],
+    expect: /security\/settings/,
+    schema: true,
   },
   {
     what: 'resourceAggregation.settings.poolStaleAfterSeconds out of range (0)',
@@ -1413,6 +1585,48 @@ for (const r of rejects) {
     }
   });
 }
+
+// --- Opting out: values the chart must accept -----------------------------------------------
+
+console.log('\nservices an operator may turn off');
+await check(
+  'reporting and security off together: the other five services, nothing pointing at them',
+  () => {
+    const r = template([
+      ...valid,
+      '--set',
+      'reporting.enabled=false',
+      '--set',
+      'security.enabled=false',
+    ]);
+    assert(r.ok, r.output);
+    const docs = YAML.parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    const running = docs
+      .filter((d) => d.kind === 'Deployment')
+      .map((d) => d.spec.template.metadata.labels['app.kubernetes.io/component'])
+      .sort();
+    const want = nodeServices.filter((s) => !['reporting', 'security'].includes(s));
+    assert(
+      JSON.stringify(running) === JSON.stringify(want),
+      `expected Deployments of ${want.join(', ')}, got ${running.join(', ')}`,
+    );
+    const names = docs.map((d) => d.metadata.name);
+    assert(
+      !names.some((n) => /-(reporting|security)(-migration)?$/.test(n)),
+      `resources of reporting or security rendered: ${names.filter((n) => /reporting|security/.test(n))}`,
+    );
+    for (const d of docs.filter((doc) => ['Deployment', 'Job'].includes(doc.kind))) {
+      const env = envOf(podSpecOf(d).containers[0]);
+      assert(!env.SECURITY_ADDRESS, `${id(d)}: SECURITY_ADDRESS set with security disabled`);
+    }
+  },
+);
+await check('reporting off alone renders (nothing calls it)', () => {
+  const r = template([...valid, '--set', 'reporting.enabled=false']);
+  assert(r.ok, r.output);
+});
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -185,6 +185,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
   '/cinode.reporting.v1.ReportingService/GetReport': ['operator', 'regulator'],
   '/cinode.reporting.v1.ReportingService/ListReports': ['operator', 'regulator'],
   '/cinode.reporting.v1.ReportingService/ResendReport': ['operator'],
+  '/cinode.reporting.v1.ReportingService/RebuildReport': ['operator'],
   '/cinode.resource.v1.ResourceService/ConfirmHold': ['operator', 'service'],
   '/cinode.resource.v1.ResourceService/CreateHold': ['operator', 'service'],
   '/cinode.resource.v1.ResourceService/GetComputeMap': ['operator', 'regulator', 'service'],

@@ -214,6 +214,27 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
   }
 }
 
+/** Error-level lines (pino 50 and 60) of a service's output, the newest `max`, each cut to `width`. */
+export function errorLines(output: string, max = 20, width = 4_000): string[] {
+  const lines = output
+    .split('\n')
+    .filter((line) => /"level":(50|60)\b/.test(line) || /unexpected error in /.test(line));
+  return lines.slice(-max).map((line) => (line.length > width ? `${line.slice(0, width)}…` : line));
+}
+
+/**
+ * Prints what the services logged at error level while the node ran, when they logged anything:
+ * an INTERNAL a test saw (or did not look at) then comes with its stack and correlation id in the
+ * test's output, instead of being lost with the processes.
+ */
+function reportUnexpectedErrors(services: readonly RunningService[]): void {
+  const found = services.flatMap((service) =>
+    errorLines(service.proc.output()).map((line) => `[${service.name}] ${line}`),
+  );
+  if (found.length > 0)
+    console.warn(`the node's services logged ${found.length} error line(s):\n${found.join('\n')}`);
+}
+
 async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
   const manifests = loadManifests(WORKSPACE_ROOT);
   const started: RunningService[] = [];
@@ -222,6 +243,7 @@ async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
   let pki: TestPki | undefined;
   const stop = async (): Promise<Record<string, number | null>> => {
     for (const close of closers) close();
+    reportUnexpectedErrors(started);
     const codes: Record<string, number | null> = {};
     await Promise.all(
       started.map(async (service) => {

@@ -6,4 +6,8 @@ export enum ErrorReason {
   REPORT_NOT_FOUND = 'REPORT_NOT_FOUND',
   /** ResendReport: the entry is a gap, there is nothing to send. */
   REPORT_MISSED = 'REPORT_MISSED',
+  /** RebuildReport: only a rejected report is built again. */
+  REPORT_NOT_REJECTED = 'REPORT_NOT_REJECTED',
+  /** RebuildReport: a source of the report's content cannot be asked; nothing changed. */
+  BUILD_FAILED = 'BUILD_FAILED',
 }

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export const REPORT_STATES = ['pending', 'delivered', 'rejected', 'missed'] as const;
+export const REPORT_STATES = ['pending', 'delivered', 'rejected', 'missed', 'superseded'] as const;
 export type ReportStateName = (typeof REPORT_STATES)[number];
 
 /**
@@ -9,10 +9,14 @@ export type ReportStateName = (typeof REPORT_STATES)[number];
  * until a receipt comes back.
  */
 @Entity({ name: 'node_report' })
-@Index('uq_node_report_daily_date', ['reportDate'], { unique: true, where: '"kind" = 1' })
+// One live entry per day and per special request; a superseded report steps aside for its rebuild.
+@Index('uq_node_report_daily_date', ['reportDate'], {
+  unique: true,
+  where: `"kind" = 1 AND "state" <> 'superseded'`,
+})
 @Index('uq_node_report_special_request', ['specialRequestId'], {
   unique: true,
-  where: '"kind" = 2',
+  where: `"kind" = 2 AND "state" <> 'superseded'`,
 })
 @Index('ix_node_report_due', ['nextAttemptAt'], { where: `"state" = 'pending'` })
 @Index('ix_node_report_listing', ['reportDate', 'reportId'])
@@ -79,4 +83,12 @@ export class NodeReportEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** For a superseded report: the report rebuilt in its place. */
+  @Column({ name: 'superseded_by', type: 'uuid', nullable: true })
+  supersededBy?: string | null;
+
+  /** For a rebuilt report: the rejected report it replaces. */
+  @Column({ name: 'supersedes', type: 'uuid', nullable: true })
+  supersedes?: string | null;
 }

@@ -1,12 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Audited, ReadOnly } from '@cinode/audit';
-import { AllowRoles } from '@cinode/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { AllowRoles, callerOf } from '@cinode/auth';
 import type {
   GetReportRequest,
   GetReportResponse,
   ListReportsRequest,
   ListReportsResponse,
+  RebuildReportRequest,
+  RebuildReportResponse,
   ReportingServiceController,
   ResendReportRequest,
   ResendReportResponse,
@@ -50,6 +53,20 @@ export class ReportsGrpcController implements ReportingServiceController {
   async resendReport(request: ResendReportRequest): Promise<ResendReportResponse> {
     return {
       report: toReportMessage(await this.reports.resend(request.reportId, request.requestId)),
+    };
+  }
+
+  @GrpcMethod(SERVICE, 'RebuildReport')
+  @AllowRoles('operator')
+  @Audited('report', 'reportId')
+  async rebuildReport(
+    request: RebuildReportRequest,
+    metadata: Metadata,
+  ): Promise<RebuildReportResponse> {
+    return {
+      report: toReportMessage(
+        await this.reports.rebuild(callerOf(metadata), request.reportId, request.requestId),
+      ),
     };
   }
 }

@@ -19,6 +19,8 @@ export function reportStateOf(state: ReportStateName): ReportState {
       return ReportState.REPORT_STATE_REJECTED;
     case 'missed':
       return ReportState.REPORT_STATE_MISSED;
+    case 'superseded':
+      return ReportState.REPORT_STATE_SUPERSEDED;
     default:
       return assertUnreachable(state, 'report state');
   }
@@ -37,6 +39,8 @@ export function stateNameOf(state: ReportState): ReportStateName | undefined | '
       return 'rejected';
     case ReportState.REPORT_STATE_MISSED:
       return 'missed';
+    case ReportState.REPORT_STATE_SUPERSEDED:
+      return 'superseded';
     default:
       return 'unknown';
   }
@@ -82,6 +86,8 @@ export function toReportMessage(entity: NodeReportEntity): Report {
     deliveredAt: timestamp(entity.deliveredAt),
     createdAt: toTimestamp(entity.createdAt),
     specialRequestId: entity.specialRequestId,
+    supersededBy: entity.supersededBy ?? '',
+    supersedes: entity.supersedes ?? '',
   };
 }
 

@@ -8,6 +8,7 @@ import { SecurityGateway } from '../security/security.gateway';
 import { SpecialRequestWatcher } from '../special/special-request.watcher';
 import { ReportSigner } from '../signing/report-signer';
 import { SigningKeysRepository } from '../signing/signing-keys.repository';
+import { ReportContent } from './report-content';
 import { ReportsGrpcController } from './reports.grpc-controller';
 import { ReportsRepository } from './reports.repository';
 import { ReportsService } from './reports.service';
@@ -21,6 +22,7 @@ import { ReportsService } from './reports.service';
   providers: [
     ReportsRepository,
     ReportsService,
+    ReportContent,
     SigningKeysRepository,
     ReportSigner,
     NationalNodeGateway,

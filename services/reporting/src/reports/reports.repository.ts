@@ -259,6 +259,20 @@ export class ReportsRepository {
     );
   }
 
+  /** Inserts a new report; a second live entry for its day or special request fails (unique). */
+  async insert(tx: Tx, report: NodeReportEntity): Promise<void> {
+    await tx.manager.getRepository(NodeReportEntity).insert(report);
+  }
+
+  /** Marks a rejected report as superseded by its rebuild: it leaves the queue and the one-per-day index. */
+  async supersede(tx: Tx, reportId: string, by: string): Promise<void> {
+    await tx.manager.query(
+      `UPDATE node_report SET state = 'superseded', superseded_by = $2, next_attempt_at = NULL
+        WHERE report_id = $1 AND state = 'rejected'`,
+      [reportId, by],
+    );
+  }
+
   /**
    * Puts a rejected report back in the queue, or makes a waiting one due now; one with an attempt
    * in flight is left to it (due now, another replica would send it at the same time).

@@ -1,16 +1,23 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { Caller } from '@cinode/auth';
 import {
   FailedPreconditionError,
   FieldChecks,
   NotFoundError,
   PageTokens,
+  UnavailableError,
   resolvePageSize,
 } from '@cinode/common';
-import { UnitOfWork } from '@cinode/database';
+import { REPORT_SCHEMA_VERSION } from '@cinode/contracts';
+import { UnitOfWork, type IdempotencyKey } from '@cinode/database';
+import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import type { ReportState } from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
 import { DeliverySender } from '../delivery/delivery.sender';
 import { ErrorReason } from '../errors';
 import type { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { ReportContent } from './report-content';
+import type { EncodedPayload } from './report-payload';
 import type { NodeReportEntity } from './report.entity';
 import { stateNameOf } from './reports.mapper';
 import { ReportsRepository } from './reports.repository';
@@ -18,6 +25,7 @@ import { ReportsRepository } from './reports.repository';
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const REPORT_ID_RULES = { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' };
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
 export class ReportsService {
@@ -26,6 +34,7 @@ export class ReportsService {
     private readonly reports: ReportsRepository,
     private readonly pageTokens: PageTokens,
     private readonly sender: DeliverySender,
+    private readonly content: ReportContent,
   ) {}
 
   async list(
@@ -65,15 +74,7 @@ export class ReportsService {
 
   /** Queues a report for delivery now; a gap has nothing to send. */
   async resend(reportId: string, requestId: string): Promise<NodeReportEntity> {
-    new FieldChecks()
-      .text('report_id', reportId, REPORT_ID_RULES)
-      .text('request_id', requestId, {
-        required: false,
-        max: 64,
-        pattern: REQUEST_ID_PATTERN,
-        patternHint: "must be letters, digits, '.', '_', ':' or '-'",
-      })
-      .throwIfAny();
+    checkReportRequest(reportId, requestId);
     const id = reportId.toLowerCase();
     await this.uow.run(async (tx) => {
       const report = await this.reports.lock(tx, id);
@@ -93,4 +94,118 @@ export class ReportsService {
     if (!report) throw new Error(`report ${id} was queued but cannot be read`);
     return report;
   }
+
+  /**
+   * Builds a rejected report again as a new report, from the node as it is now (see the proto):
+   * a new id, the same kind, date and window, or the same special request and period; the
+   * rejected one becomes superseded and names it. The content is built first, outside the
+   * transaction (it asks other services); the transaction then finds the report still rejected
+   * under its row lock, or refuses. One request id answers one rebuild, however often retried.
+   */
+  async rebuild(caller: Caller, reportId: string, requestId: string): Promise<NodeReportEntity> {
+    checkReportRequest(reportId, requestId);
+    const id = reportId.toLowerCase();
+    const key: IdempotencyKey | undefined = requestId
+      ? {
+          scope: caller.subject,
+          requestId,
+          operation: 'RebuildReport',
+          fingerprint: createHash('sha256').update(id).digest('hex'),
+        }
+      : undefined;
+    // A retry answers what the first call built, without building again.
+    const prior = key && (await this.uow.priorOutcome(key));
+    if (prior) return this.readRebuilt(prior.objectId);
+    const original = await this.reports.find(id, false);
+    if (!original)
+      throw new NotFoundError(ErrorReason.REPORT_NOT_FOUND, `report ${reportId} does not exist`);
+    const generatedAt = new Date();
+    const period = periodOfRebuild(original, generatedAt);
+    let payload: EncodedPayload | undefined;
+    if (original.state === 'rejected' && period) {
+      try {
+        payload = await this.content.payload(period.start, period.end, `the rebuild of ${id}`);
+      } catch (error) {
+        throw new UnavailableError(
+          ErrorReason.BUILD_FAILED,
+          `report ${id} could not be built again: ${error instanceof Error ? error.message : String(error)}`,
+          { retryAfterSeconds: 5 },
+        );
+      }
+    }
+    const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      const locked = await this.reports.lock(tx, id);
+      if (!locked)
+        throw new NotFoundError(ErrorReason.REPORT_NOT_FOUND, `report ${reportId} does not exist`);
+      tx.objectId = id;
+      if (locked.state !== 'rejected' || !payload || !period)
+        throw new FailedPreconditionError(
+          ErrorReason.REPORT_NOT_REJECTED,
+          `report ${id} is ${locked.state}: only a rejected report is built again`,
+        );
+      const rebuilt: NodeReportEntity = {
+        reportId: randomUUID(),
+        kind: locked.kind,
+        specialRequestId: locked.specialRequestId,
+        reportDate: locked.reportDate,
+        window: locked.window,
+        state: 'pending',
+        periodStart: period.start,
+        periodEnd: period.end,
+        generatedAt,
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        payload: payload.bytes,
+        payloadSha256: payload.sha256,
+        payloadSize: payload.bytes.length,
+        attempts: 0,
+        nextAttemptAt: generatedAt,
+        lastError: '',
+        receiptNumber: null,
+        receivedAt: null,
+        deliveredAt: null,
+        createdAt: generatedAt,
+        supersededBy: null,
+        supersedes: id,
+      };
+      // The rejected report leaves the one-per-day (or per-request) index before its rebuild enters.
+      await this.reports.supersede(tx, id, rebuilt.reportId);
+      await this.reports.insert(tx, rebuilt);
+      return { result: rebuilt.reportId, objectId: rebuilt.reportId };
+    });
+    if (outcome.created) this.sender.wake();
+    return this.readRebuilt(outcome.created ? outcome.result : outcome.objectId);
+  }
+
+  private async readRebuilt(reportId: string): Promise<NodeReportEntity> {
+    const rebuilt = await this.reports.find(reportId, false);
+    if (!rebuilt) throw new Error(`report ${reportId} was built but cannot be read`);
+    return rebuilt;
+  }
+}
+
+function checkReportRequest(reportId: string, requestId: string): void {
+  new FieldChecks()
+    .text('report_id', reportId, REPORT_ID_RULES)
+    .text('request_id', requestId, {
+      required: false,
+      max: 64,
+      pattern: REQUEST_ID_PATTERN,
+      patternHint: "must be letters, digits, '.', '_', ':' or '-'",
+    })
+    .throwIfAny();
+}
+
+/**
+ * The period a rebuilt report covers: a special request's own period (the national node checks
+ * it), or for a daily report the day before the rebuild, as the scheduler builds one.
+ */
+function periodOfRebuild(
+  report: NodeReportEntity,
+  generatedAt: Date,
+): { start: Date; end: Date } | undefined {
+  if (report.kind === Number(ReportKind.REPORT_KIND_SPECIAL))
+    return report.periodStart && report.periodEnd
+      ? { start: report.periodStart, end: report.periodEnd }
+      : undefined;
+  return { start: new Date(generatedAt.getTime() - DAY_MS), end: generatedAt };
 }

@@ -17,6 +17,7 @@ import type { DeliverySender } from '../delivery/delivery.sender';
 import type { NodeReportEntity } from '../reports/report.entity';
 import type { ReportsRepository } from '../reports/reports.repository';
 import type { SecurityEventsSource } from '../security/security.gateway';
+import { ReportContent } from '../reports/report-content';
 import { DailyReportScheduler } from './daily-report.scheduler';
 
 /** In the window 07:00-08:00 China Standard Time. */
@@ -44,7 +45,13 @@ function scheduler(security: SecurityEventsSource, catchUp = false) {
   };
   const sender = { wake: () => undefined } as DeliverySender;
   return {
-    subject: new DailyReportScheduler(config, uow, reports, compute, sender, security),
+    subject: new DailyReportScheduler(
+      config,
+      uow,
+      reports,
+      new ReportContent(config, compute, security),
+      sender,
+    ),
     inserted,
   };
 }

@@ -1,34 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
   REPORT_SCHEMA_VERSION,
   addCstDays,
   cstDateOf,
   windowBounds,
-  type ReportPayloadV1,
   type ReportWindow,
 } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
-import { fromTimestamp } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
 import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { computeInformationOf } from '../compute/compute-information';
-import {
-  ResourceAggregationGateway,
-  type ComputeMapSource,
-} from '../compute/resource-aggregation.gateway';
 import type { ReportingConfig } from '../config';
-import { SecurityGateway, type SecurityEventsSource } from '../security/security.gateway';
-import { securityInformationOf } from '../security/security-information';
 import { DeliverySender } from '../delivery/delivery.sender';
+import { ReportContent } from '../reports/report-content';
 import type { NodeReportEntity } from '../reports/report.entity';
-import { encodeReportPayload } from '../reports/report-payload';
 import { ReportsRepository } from '../reports/reports.repository';
 import { BackgroundLoop } from './loop';
 import { dailyWindows, planDaily } from './daily-plan';
@@ -53,9 +38,8 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
     @InjectConfig() private readonly config: ReportingConfig,
     private readonly uow: UnitOfWork,
     private readonly reports: ReportsRepository,
-    @Inject(ResourceAggregationGateway) private readonly compute: ComputeMapSource,
+    private readonly content: ReportContent,
     private readonly sender: DeliverySender,
-    @Inject(SecurityGateway) private readonly security: SecurityEventsSource,
   ) {
     this.windows = dailyWindows(config.REPORT_WINDOW, config.REPORT_CATCH_UP_WINDOWS);
     this.loop = new BackgroundLoop(
@@ -93,7 +77,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
           `the daily report of ${plan.build} was not built in its window ${this.config.REPORT_WINDOW.name}: catching up in the ${plan.window.name} window`,
         );
       try {
-        if (await this.build(plan.build, now, plan.window)) built = plan.build;
+        if (await this.build(plan.build, plan.window)) built = plan.build;
         this.lastBuildError = '';
       } catch (error) {
         this.lastBuildError = error instanceof Error ? error.message : String(error);
@@ -107,26 +91,18 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Builds the day's report and writes it to the outbox in one transaction. */
-  private async build(day: string, now: Date, window: ReportWindow): Promise<boolean> {
-    const map = await this.compute.computeMap();
-    const computedAt = map.computedAt ? fromTimestamp(map.computedAt) : now;
+  private async build(day: string, window: ReportWindow): Promise<boolean> {
     const generatedAt = new Date();
     const periodStart = new Date(generatedAt.getTime() - DAY_MS);
-    // A security service that cannot be asked fails the build (it throws): tick() records the
-    // failure and the next round, within the window, tries again; a window that closes first
-    // becomes a gap naming it. No report goes out with its security section silently empty.
-    const security = await securityInformationOf(this.security, periodStart, generatedAt);
-    if (security.leftOut > 0)
-      this.logger.warn(
-        `the daily report of ${day} carries the ${security.information.attack_events.length} most severe, then newest, attack events: ${security.leftOut} more left out`,
-      );
+    // A source that cannot be asked fails the build (it throws): tick() records the failure and
+    // the next round, within the window, tries again; a day whose windows all close first becomes
+    // a gap naming it. No report goes out with a section silently empty.
+    const { bytes, sha256 } = await this.content.payload(
+      periodStart,
+      generatedAt,
+      `the daily report of ${day}`,
+    );
     return this.uow.run(async (tx) => {
-      const payload: ReportPayloadV1 = {
-        base: this.config.REPORT_BASE_INFO_JSON,
-        compute: computeInformationOf(map, computedAt),
-        security: security.information,
-      };
-      const { bytes, sha256 } = encodeReportPayload(payload);
       const report: NodeReportEntity = {
         reportId: randomUUID(),
         kind: ReportKind.REPORT_KIND_DAILY,

@@ -47,6 +47,11 @@ export enum ReportState {
   REPORT_STATE_REJECTED = 3,
   /** REPORT_STATE_MISSED - A gap: the window closed with no report built for the day. */
   REPORT_STATE_MISSED = 4,
+  /**
+   * REPORT_STATE_SUPERSEDED - A rejected report built again (RebuildReport) as the report `superseded_by` names; never sent
+   * again.
+   */
+  REPORT_STATE_SUPERSEDED = 5,
 }
 
 /** Outcome of one delivery attempt. */
@@ -119,6 +124,10 @@ export interface Report {
     | undefined;
   /** For a special report: the id of the national node's request it answers; empty otherwise. */
   specialRequestId: string;
+  /** For a superseded report: the report built in its place; empty otherwise. */
+  supersededBy: string;
+  /** For a rebuilt report: the rejected report it replaces; empty otherwise. */
+  supersedes: string;
 }
 
 /** One attempt to deliver a report. */
@@ -198,6 +207,20 @@ export interface ResendReportResponse {
   report: Report | undefined;
 }
 
+/** Request of RebuildReport. */
+export interface RebuildReportRequest {
+  /** The rejected report's id. */
+  reportId: string;
+  /** Idempotency key chosen by the caller, 1 to 64 letters, digits, '.', '_', ':' or '-'; optional. */
+  requestId: string;
+}
+
+/** Response of RebuildReport. */
+export interface RebuildReportResponse {
+  /** The new report, queued for delivery. */
+  report: Report | undefined;
+}
+
 function createBaseReport(): Report {
   return {
     reportId: "",
@@ -219,6 +242,8 @@ function createBaseReport(): Report {
     deliveredAt: undefined,
     createdAt: undefined,
     specialRequestId: "",
+    supersededBy: "",
+    supersedes: "",
   };
 }
 
@@ -280,6 +305,12 @@ export const Report: MessageFns<Report> = {
     }
     if (message.specialRequestId !== "") {
       writer.uint32(154).string(message.specialRequestId);
+    }
+    if (message.supersededBy !== "") {
+      writer.uint32(162).string(message.supersededBy);
+    }
+    if (message.supersedes !== "") {
+      writer.uint32(170).string(message.supersedes);
     }
     return writer;
   },
@@ -441,6 +472,22 @@ export const Report: MessageFns<Report> = {
           }
 
           message.specialRequestId = reader.string();
+          continue;
+        }
+        case 20: {
+          if (tag !== 162) {
+            break;
+          }
+
+          message.supersededBy = reader.string();
+          continue;
+        }
+        case 21: {
+          if (tag !== 170) {
+            break;
+          }
+
+          message.supersedes = reader.string();
           continue;
         }
       }
@@ -833,6 +880,91 @@ export const ResendReportResponse: MessageFns<ResendReportResponse> = {
   },
 };
 
+function createBaseRebuildReportRequest(): RebuildReportRequest {
+  return { reportId: "", requestId: "" };
+}
+
+export const RebuildReportRequest: MessageFns<RebuildReportRequest> = {
+  encode(message: RebuildReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reportId !== "") {
+      writer.uint32(10).string(message.reportId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebuildReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRebuildReportRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.reportId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseRebuildReportResponse(): RebuildReportResponse {
+  return { report: undefined };
+}
+
+export const RebuildReportResponse: MessageFns<RebuildReportResponse> = {
+  encode(message: RebuildReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.report !== undefined) {
+      Report.encode(message.report, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebuildReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRebuildReportResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.report = Report.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /** Reports to the national node. Operators read and resend; regulators read only. */
 
 export interface ReportingServiceClient {
@@ -869,6 +1001,26 @@ export interface ReportingServiceClient {
    */
 
   resendReport(request: ResendReportRequest, metadata?: Metadata): Observable<ResendReportResponse>;
+
+  /**
+   * Builds a rejected report again, from the node's data and configuration as they are now, as a
+   * new report (a new id, for the same kind, date and window, or the same special request), queued
+   * for delivery; the rejected one becomes SUPERSEDED and names it. For a refusal a resend cannot
+   * cure: the content itself was refused (say, base information the national node no longer
+   * accepts, corrected in the configuration since). The national node is idempotent on report ids,
+   * so it cannot take the same id with other content. Operators only; a retry with the same
+   * `request_id` answers the report the first call built.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID, or `request_id` is malformed.
+   * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
+   * - FAILED_PRECONDITION (REPORT_NOT_REJECTED): only a rejected report is rebuilt (a pending one
+   *   is resent, a delivered one has its receipt, a gap has nothing to rebuild).
+   * - UNAVAILABLE (BUILD_FAILED): a source of the report's content (resource aggregation, the
+   *   security service) cannot be asked; nothing changed, retry.
+   */
+
+  rebuildReport(request: RebuildReportRequest, metadata?: Metadata): Observable<RebuildReportResponse>;
 }
 
 /** Reports to the national node. Operators read and resend; regulators read only. */
@@ -916,11 +1068,34 @@ export interface ReportingServiceController {
     request: ResendReportRequest,
     metadata?: Metadata,
   ): Promise<ResendReportResponse> | Observable<ResendReportResponse> | ResendReportResponse;
+
+  /**
+   * Builds a rejected report again, from the node's data and configuration as they are now, as a
+   * new report (a new id, for the same kind, date and window, or the same special request), queued
+   * for delivery; the rejected one becomes SUPERSEDED and names it. For a refusal a resend cannot
+   * cure: the content itself was refused (say, base information the national node no longer
+   * accepts, corrected in the configuration since). The national node is idempotent on report ids,
+   * so it cannot take the same id with other content. Operators only; a retry with the same
+   * `request_id` answers the report the first call built.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID, or `request_id` is malformed.
+   * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
+   * - FAILED_PRECONDITION (REPORT_NOT_REJECTED): only a rejected report is rebuilt (a pending one
+   *   is resent, a delivered one has its receipt, a gap has nothing to rebuild).
+   * - UNAVAILABLE (BUILD_FAILED): a source of the report's content (resource aggregation, the
+   *   security service) cannot be asked; nothing changed, retry.
+   */
+
+  rebuildReport(
+    request: RebuildReportRequest,
+    metadata?: Metadata,
+  ): Promise<RebuildReportResponse> | Observable<RebuildReportResponse> | RebuildReportResponse;
 }
 
 export function ReportingServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["listReports", "getReport", "resendReport"];
+    const grpcMethods: string[] = ["listReports", "getReport", "resendReport", "rebuildReport"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ReportingService", method)(constructor.prototype[method], method, descriptor);

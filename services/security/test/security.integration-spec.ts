@@ -498,6 +498,64 @@ describe('findings and risk', () => {
     expect(reasonOf(unknown)).toBe('ASSET_NOT_FOUND');
   });
 
+  it('closes what a complete re-scan no longer finds, re-rates what changed and reopens what is found again, in bulk', async () => {
+    const asset = { kind: AssetKind.ASSET_KIND_NODE_SERVICE, id: 'reporting' };
+    const rules = Array.from({ length: 1_200 }, (_, i) => ({ rule: `bulk-rule-${i}`, cvss: 5 }));
+    const list = async () => {
+      const all: Awaited<ReturnType<typeof client.api.listFindings>>['findings'] = [];
+      let pageToken = '';
+      do {
+        const page = await client.api.listFindings(
+          { assetKind: asset.kind, assetId: asset.id, pageSize: 500, pageToken } as never,
+          as(operator),
+        );
+        all.push(...page.findings);
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return new Map(all.map((f) => [f.title, f]));
+    };
+    expect(
+      await client.api.importFindings(
+        { asset, document: sarif('Bulk', rules), completeScan: true },
+        as(operator),
+      ),
+    ).toMatchObject({ opened: 1_200, refreshed: 0, mitigated: 0 });
+    // The next complete scan finds the first 200 only, one of them rated critical now.
+    const kept = rules.slice(0, 200).map((r, i) => (i === 0 ? { ...r, cvss: 9.8 } : r));
+    expect(
+      await client.api.importFindings(
+        { asset, document: sarif('Bulk', kept), completeScan: true },
+        as(operator),
+      ),
+    ).toMatchObject({ opened: 0, refreshed: 200, mitigated: 1_000 });
+    let findings = await list();
+    expect(findings.get('bulk-rule-0 found')).toMatchObject({
+      severity: Severity.SEVERITY_CRITICAL,
+      status: FindingStatus.FINDING_STATUS_OPEN,
+      version: 2,
+    });
+    expect(findings.get('bulk-rule-1 found')).toMatchObject({
+      status: FindingStatus.FINDING_STATUS_OPEN,
+      version: 1,
+    });
+    expect(findings.get('bulk-rule-1199 found')).toMatchObject({
+      status: FindingStatus.FINDING_STATUS_MITIGATED,
+      version: 2,
+    });
+    // Found again: the mitigated ones open again.
+    expect(
+      await client.api.importFindings(
+        { asset, document: sarif('Bulk', rules), completeScan: true },
+        as(operator),
+      ),
+    ).toMatchObject({ opened: 1_000, refreshed: 200, mitigated: 0 });
+    findings = await list();
+    expect(
+      [...findings.values()].filter((f) => f.status === FindingStatus.FINDING_STATUS_OPEN),
+    ).toHaveLength(1_200);
+    expect(findings.get('bulk-rule-1199 found')).toMatchObject({ version: 3 });
+  }, 60_000);
+
   it('reopens a risk acceptance when it lapses', async () => {
     await client.api.importFindings(
       {

@@ -159,6 +159,7 @@ export class FindingsService {
       ]),
     );
     const fresh: FindingEntity[] = [];
+    const changed: FindingEntity[] = [];
     const touched: string[] = [];
     const events: EventMessage[] = [];
     let opened = 0;
@@ -207,7 +208,7 @@ export class FindingsService {
           note: 'found again',
           updatedAt: now,
         };
-        await this.findings.save(tx, next);
+        changed.push(next);
         events.push(eventOf(FindingOpened, findingDataOf(next)));
         opened += 1;
       } else if (before.severity !== f.severity) {
@@ -219,7 +220,7 @@ export class FindingsService {
           version: before.version + 1,
           updatedAt: now,
         };
-        await this.findings.save(tx, next);
+        changed.push(next);
         events.push(eventOf(FindingUpdated, findingDataOf(next)));
         refreshed += 1;
       } else {
@@ -255,10 +256,11 @@ export class FindingsService {
         version: f.version + 1,
         updatedAt: now,
       };
-      await this.findings.save(tx, next);
+      changed.push(next);
       events.push(eventOf(FindingUpdated, findingDataOf(next)));
       mitigated += 1;
     }
+    await this.findings.saveMany(tx, changed);
     if (events.length > 0) await tx.emit(...events);
     const subject = subjectOfAsset(asset.kind, asset.id);
     if (subject) await this.risk.reassess(tx, [subject], now);
@@ -407,17 +409,20 @@ export class FindingsService {
     return this.uow.run(async (tx) => {
       const lapsed = await this.findings.lockLapsedAcceptances(tx, now, limit);
       const subjects: SubjectRef[] = [];
-      for (const f of lapsed) {
-        const next: FindingEntity = {
+      const reopened = lapsed.map(
+        (f): FindingEntity => ({
           ...f,
           status: 'open',
           note: `risk acceptance lapsed at ${f.acceptedUntil?.toISOString() ?? ''}`,
           acceptedUntil: null,
           version: f.version + 1,
           updatedAt: now,
-        };
-        await this.findings.save(tx, next);
-        await tx.emit(eventOf(FindingUpdated, findingDataOf(next)));
+        }),
+      );
+      await this.findings.saveMany(tx, reopened);
+      if (reopened.length > 0)
+        await tx.emit(...reopened.map((next) => eventOf(FindingUpdated, findingDataOf(next))));
+      for (const f of lapsed) {
         const subject = subjectOfAsset(f.assetKind, f.assetId);
         if (subject) subjects.push(subject);
       }

@@ -17,8 +17,20 @@ import { startNode, type NodeUnderTest } from './support/node-processes';
 const AUDIT_SERVICE = 'cinode.audit.v1.AuditService';
 const NATIONAL_PACKAGE = 'cinode.national.';
 const IN_FLIGHT = 8;
+/** How authorization refuses a token: a role not admitted, or a service the RPC does not name. */
+const REFUSALS = new Set(['ROLE_NOT_ALLOWED', 'SERVICE_NOT_ALLOWED']);
 
-type Caller = Role | 'none';
+/**
+ * `service` is the identifier service's identity; `service:service-center` the service center's,
+ * for the RPCs only it may call (`@ServiceCallers`).
+ */
+type Caller = Role | 'none' | 'service:service-center';
+const CALLERS: Caller[] = ['none', ...ROLES, 'service:service-center'];
+/** The token subject of each service identity the sweep calls as. */
+const SERVICE_SUBJECTS: Record<string, string> = {
+  service: 'identifier',
+  'service:service-center': 'service-center',
+};
 
 let node: NodeUnderTest;
 
@@ -34,7 +46,11 @@ afterAll(async () => {
 function allowed(rule: (typeof AUTHORIZATION_MATRIX)[string], caller: Caller): boolean {
   if (rule === 'public') return true;
   if (caller === 'none') return false;
-  return rule === 'authenticated' || rule.includes(caller);
+  if (rule === 'authenticated') return true;
+  const subject = SERVICE_SUBJECTS[caller];
+  // A service identity: the service role unnarrowed, or narrowed to this service.
+  if (subject !== undefined) return rule.includes('service') || rule.includes(`service:${subject}`);
+  return rule.includes(caller);
 }
 
 it('declares every RPC the node serves, and nothing it does not', () => {
@@ -59,9 +75,11 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
     let token = tokens.get(key);
     if (!token) {
       // The national node mock takes tokens for its own audience only.
+      const subject = SERVICE_SUBJECTS[caller];
+      const role: Role = subject === undefined ? (caller as Role) : 'service';
       token = national
-        ? await node.auth.nationalToken([caller])
-        : await node.auth.token([caller], caller === 'service' ? 'identifier' : randomUUID());
+        ? await node.auth.nationalToken([role])
+        : await node.auth.token([role], subject ?? randomUUID());
       tokens.set(key, token);
     }
     return token;
@@ -76,9 +94,7 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
     return client;
   };
 
-  const jobs = targets.flatMap((target) =>
-    (['none', ...ROLES] as Caller[]).map((caller) => ({ ...target, caller })),
-  );
+  const jobs = targets.flatMap((target) => CALLERS.map((caller) => ({ ...target, caller })));
   const wrong: string[] = [];
   let refused = 0;
   let admitted = 0;
@@ -101,7 +117,7 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
         // unknown API key with UNAUTHENTICATED API_KEY_INVALID: that is its business).
         const refusedByAuth =
           (outcome.code === GrpcStatus.UNAUTHENTICATED && outcome.reason.startsWith('TOKEN_')) ||
-          (outcome.code === GrpcStatus.PERMISSION_DENIED && outcome.reason === 'ROLE_NOT_ALLOWED');
+          (outcome.code === GrpcStatus.PERMISSION_DENIED && REFUSALS.has(outcome.reason));
         if (refusedByAuth) wrong.push(`${where}: declared allowed, got ${got}`);
       } else {
         refused += 1;
@@ -109,7 +125,7 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
           caller === 'none' ? GrpcStatus.UNAUTHENTICATED : GrpcStatus.PERMISSION_DENIED;
         if (
           outcome.code !== expected ||
-          (expected === GrpcStatus.PERMISSION_DENIED && outcome.reason !== 'ROLE_NOT_ALLOWED')
+          (expected === GrpcStatus.PERMISSION_DENIED && !REFUSALS.has(outcome.reason))
         )
           wrong.push(`${where}: declared refused, got ${got}`);
       }
@@ -122,7 +138,7 @@ it('lets in exactly the callers the matrix declares, on every RPC of every servi
   }
   console.log(
     `authorization matrix: ${jobs.length} calls over ${targets.length} RPC endpoints x ` +
-      `${ROLES.length + 1} callers: ${admitted} let in as declared, ${refused} refused as declared, ` +
+      `${CALLERS.length} callers: ${admitted} let in as declared, ${refused} refused as declared, ` +
       `${wrong.length} wrong`,
   );
   expect(wrong).toEqual([]);

@@ -3,11 +3,20 @@ import type { Role } from '@cinode/auth';
 /**
  * Who may call each RPC of the node, as reviewed: `'public'` (anyone, no token needed),
  * `'authenticated'` (any valid token), or the roles allowed. The authorization matrix test
- * (authorization-matrix.e2e-spec.ts) calls every RPC as every role and fails when a service lets in
+ * (authorization-matrix.e2e-spec.ts) calls every RPC as every role (the `service` role as the
+ * identifier service, and once more as the service center) and fails when a service lets in
  * a role not listed here, refuses one that is, or serves an RPC missing from this table: adding an
  * RPC means deciding here who may call it.
  */
-export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authenticated' | Role[]>> = {
+/**
+ * `service:<name>`: the `service` role of that internal service only (`@ServiceCallers`); a plain
+ * `service` is any of the node's services.
+ */
+export type MatrixCaller = Role | `service:${string}`;
+
+export const AUTHORIZATION_MATRIX: Readonly<
+  Record<string, 'public' | 'authenticated' | MatrixCaller[]>
+> = {
   '/cinode.audit.v1.AuditService/ListAuditRecords': ['operator', 'regulator'],
   '/cinode.audit.v1.AuditService/VerifyAuditChain': ['operator', 'regulator'],
   '/cinode.credential.v1.TokenService/GetJwks': 'public',
@@ -186,8 +195,8 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
   '/cinode.reporting.v1.ReportingService/ListReports': ['operator', 'regulator'],
   '/cinode.reporting.v1.ReportingService/ResendReport': ['operator'],
   '/cinode.reporting.v1.ReportingService/RebuildReport': ['operator'],
-  '/cinode.resource.v1.ResourceService/ConfirmHold': ['operator', 'service'],
-  '/cinode.resource.v1.ResourceService/CreateHold': ['operator', 'service'],
+  '/cinode.resource.v1.ResourceService/ConfirmHold': ['operator', 'service:service-center'],
+  '/cinode.resource.v1.ResourceService/CreateHold': ['operator', 'service:service-center'],
   '/cinode.resource.v1.ResourceService/GetComputeMap': ['operator', 'regulator', 'service'],
   '/cinode.resource.v1.ResourceService/GetHold': ['operator', 'regulator', 'service'],
   '/cinode.resource.v1.ResourceService/GetPool': ['operator', 'provider', 'regulator', 'service'],
@@ -206,7 +215,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, 'public' | 'authentic
   ],
   '/cinode.resource.v1.ResourceService/ListPools': ['operator', 'provider', 'regulator', 'service'],
   '/cinode.resource.v1.ResourceService/RegisterPool': ['provider'],
-  '/cinode.resource.v1.ResourceService/ReleaseHold': ['operator', 'service'],
+  '/cinode.resource.v1.ResourceService/ReleaseHold': ['operator', 'service:service-center'],
   '/cinode.resource.v1.ResourceService/ReportInventory': ['provider'],
   '/cinode.resource.v1.ResourceService/ReportTaskState': ['provider'],
   '/cinode.resource.v1.ResourceService/StreamInventory': ['provider'],

@@ -2,7 +2,13 @@ import { Reflector } from '@nestjs/core';
 import { Metadata } from '@grpc/grpc-js';
 import { DomainError, UnauthenticatedError } from '@cinode/common';
 import { Authorizer, callerOf, optionalCallerOf } from './authorizer';
-import { AllowAuthenticated, AllowPublic, AllowRoles, accessRuleOf } from './decorators';
+import {
+  AllowAuthenticated,
+  AllowPublic,
+  AllowRoles,
+  ServiceCallers,
+  accessRuleOf,
+} from './decorators';
 import { TokenIssuer, TokenVerifier, generateSigningKey } from './tokens';
 
 const SETTINGS = { issuer: 'cinode', audience: 'cinode' };
@@ -16,6 +22,10 @@ class Handlers {
 
   @AllowRoles('operator')
   certify(): void {}
+
+  @AllowRoles('service', 'operator')
+  @ServiceCallers('service-center')
+  hold(): void {}
 
   undeclared(): void {}
 }
@@ -59,11 +69,17 @@ async function denial(promise: Promise<unknown>): Promise<{ kind: string; reason
 describe(Authorizer.name, () => {
   let authorizer: Authorizer;
   let issuer: TokenIssuer;
+  /** Signs the node's service tokens (a key of scope `service` grants that role alone). */
+  let serviceIssuer: TokenIssuer;
 
   beforeAll(async () => {
     const key = await generateSigningKey('k1');
+    const serviceKey = await generateSigningKey('svc-1', 'service');
     issuer = new TokenIssuer(key, SETTINGS);
-    authorizer = new Authorizer(new TokenVerifier({ keys: [key.publicJwk] }, SETTINGS));
+    serviceIssuer = new TokenIssuer(serviceKey, SETTINGS);
+    authorizer = new Authorizer(
+      new TokenVerifier({ keys: [key.publicJwk, serviceKey.publicJwk] }, SETTINGS),
+    );
   });
 
   const token = (roles: Parameters<TokenIssuer['issue']>[0]['roles']) =>
@@ -116,6 +132,39 @@ describe(Authorizer.name, () => {
       kind: 'PERMISSION_DENIED',
       reason: 'RPC_NOT_DECLARED',
     });
+  });
+
+  it('narrows the service role to the services an RPC names, and leaves other roles alone', async () => {
+    const as = (subject: string, roles: Parameters<TokenIssuer['issue']>[0]['roles']) =>
+      (roles.includes('service') ? serviceIssuer : issuer).issue({
+        subject,
+        roles,
+        ttlSeconds: 60,
+      });
+    await expect(
+      check(authorizer, Handlers, h.hold, withToken(await as('service-center', ['service']))),
+    ).resolves.toBe(true);
+    expect(
+      await denial(
+        check(authorizer, Handlers, h.hold, withToken(await as('runtime-monitoring', ['service']))),
+      ),
+    ).toEqual({ kind: 'PERMISSION_DENIED', reason: 'SERVICE_NOT_ALLOWED' });
+    // An operator is let in by its own role, whatever its subject.
+    await expect(
+      check(authorizer, Handlers, h.hold, withToken(await as('op-7', ['operator']))),
+    ).resolves.toBe(true);
+    expect(
+      await denial(check(authorizer, Handlers, h.hold, withToken(await as('u-1', ['user'])))),
+    ).toEqual({ kind: 'PERMISSION_DENIED', reason: 'ROLE_NOT_ALLOWED' });
+    // Naming services for an RPC whose roles do not admit services is a declaration mistake.
+    class Mistaken {
+      @AllowRoles('operator')
+      @ServiceCallers('service-center')
+      act(): void {}
+    }
+    expect(() => accessRuleOf(new Reflector(), Mistaken.prototype.act, Mistaken)).toThrow(
+      /narrows the service role/,
+    );
   });
 
   it('applies a class-level rule to every method, and a method rule overrides it', async () => {

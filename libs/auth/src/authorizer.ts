@@ -103,15 +103,29 @@ export class Authorizer {
       case 'authenticated':
         if (!caller) throw new Error('authenticate() returns a caller for non-public RPCs');
         return;
-      case 'roles':
-        if (!caller?.roles.some((r) => rule.roles.includes(r))) {
+      case 'roles': {
+        const admitting = caller?.roles.filter((r) => rule.roles.includes(r)) ?? [];
+        if (!caller || admitting.length === 0) {
           throw new PermissionDeniedError(
             'ROLE_NOT_ALLOWED',
             `caller's roles may not call ${rpcName}`,
             { metadata: { allowed_roles: rule.roles.join(',') } },
           );
         }
+        // Let in by the service role alone: only the services the RPC names.
+        if (
+          rule.services &&
+          admitting.every((r) => r === 'service') &&
+          !rule.services.includes(caller.subject)
+        ) {
+          throw new PermissionDeniedError(
+            'SERVICE_NOT_ALLOWED',
+            `service ${caller.subject} may not call ${rpcName}`,
+            { metadata: { allowed_services: rule.services.join(',') } },
+          );
+        }
         return;
+      }
       default:
         assertUnreachable(rule, 'access rule');
     }

@@ -3,15 +3,31 @@ import type { Reflector } from '@nestjs/core';
 import type { Role } from './roles';
 
 export const ACCESS_METADATA = 'cinode:access';
+export const SERVICE_CALLERS_METADATA = 'cinode:service-callers';
 
 export type AccessRule =
-  | { kind: 'roles'; roles: readonly Role[] }
+  | {
+      kind: 'roles';
+      roles: readonly Role[];
+      /** With the `service` role among `roles`: the only internal services (token subjects) let in by it. */
+      services?: readonly string[];
+    }
   | { kind: 'authenticated' }
   | { kind: 'public' };
 
 /** The RPC may be called by callers holding any of these roles. */
 export const AllowRoles = (...roles: Role[]) =>
   SetMetadata(ACCESS_METADATA, { kind: 'roles', roles } satisfies AccessRule);
+
+/**
+ * Narrows the `service` role of `AllowRoles` to the node's services named (their token subjects,
+ * e.g. `service-center`): another internal service is refused PERMISSION_DENIED
+ * (SERVICE_NOT_ALLOWED). For RPCs one service calls by design — holding capacity for an order —
+ * so a service compromised elsewhere in the node (or a leaked service token of another service)
+ * cannot use them.
+ */
+export const ServiceCallers = (...services: string[]) =>
+  SetMetadata(SERVICE_CALLERS_METADATA, services);
 
 /** The RPC may be called by any authenticated caller. */
 export const AllowAuthenticated = () =>
@@ -27,8 +43,16 @@ export function accessRuleOf(
   handler: (...args: never[]) => unknown,
   controller: abstract new (...args: never[]) => unknown,
 ): AccessRule | undefined {
-  return reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [
+  const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [
     handler,
     controller,
   ]);
+  const services = reflector.getAllAndOverride<readonly string[] | undefined>(
+    SERVICE_CALLERS_METADATA,
+    [handler, controller],
+  );
+  if (!services) return rule;
+  if (rule?.kind !== 'roles' || !rule.roles.includes('service'))
+    throw new Error('@ServiceCallers narrows the service role of an @AllowRoles that admits it');
+  return { ...rule, services };
 }

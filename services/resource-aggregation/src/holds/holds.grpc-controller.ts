@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { Audited, ReadOnly } from '@cinode/audit';
-import { AllowRoles, callerOf } from '@cinode/auth';
+import { AllowRoles, ServiceCallers, callerOf } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import {
   HoldState,
@@ -43,12 +43,16 @@ export function toHoldMessage(hold: HoldEntity): Hold {
 }
 
 /** Holds are the node's business (the service center placing orders) and operators'. */
+/** Holds capacity for orders: the service center's market, and no other service of the node. */
+const ORDER_PLACER = 'service-center';
+
 @Controller()
 export class HoldsGrpcController {
   constructor(private readonly holds: HoldsService) {}
 
   @GrpcMethod(SERVICE, 'CreateHold')
   @AllowRoles('service', 'operator')
+  @ServiceCallers(ORDER_PLACER)
   @Audited('hold', 'created', 'hold.holdId')
   async createHold(request: CreateHoldRequest, metadata: Metadata): Promise<CreateHoldResponse> {
     const { hold, created } = await this.holds.create(callerOf(metadata), request);
@@ -57,6 +61,7 @@ export class HoldsGrpcController {
 
   @GrpcMethod(SERVICE, 'ConfirmHold')
   @AllowRoles('service', 'operator')
+  @ServiceCallers(ORDER_PLACER)
   @Audited('hold', 'holdId')
   async confirmHold(request: ConfirmHoldRequest, metadata: Metadata): Promise<ConfirmHoldResponse> {
     return { hold: toHoldMessage(await this.holds.confirm(callerOf(metadata), request.holdId)) };
@@ -64,6 +69,7 @@ export class HoldsGrpcController {
 
   @GrpcMethod(SERVICE, 'ReleaseHold')
   @AllowRoles('service', 'operator')
+  @ServiceCallers(ORDER_PLACER)
   @Audited('hold', 'holdId')
   async releaseHold(request: ReleaseHoldRequest, metadata: Metadata): Promise<ReleaseHoldResponse> {
     return {

@@ -214,11 +214,14 @@ export async function startNode(settings: NodeSettings): Promise<NodeUnderTest> 
   }
 }
 
-/** Error-level lines (pino 50 and 60) of a service's output, the newest `max`, each cut to `width`. */
+/** Error-level lines (pino's error and fatal) of a service's output, the newest `max`, each cut to `width`. */
 export function errorLines(output: string, max = 20, width = 4_000): string[] {
   const lines = output
     .split('\n')
-    .filter((line) => /"level":(50|60)\b/.test(line) || /unexpected error in /.test(line));
+    .filter(
+      (line) =>
+        /"level":("error"|"fatal"|50|60)[,}]/.test(line) || /unexpected error in /.test(line),
+    );
   return lines.slice(-max).map((line) => (line.length > width ? `${line.slice(0, width)}…` : line));
 }
 
@@ -243,7 +246,6 @@ async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
   let pki: TestPki | undefined;
   const stop = async (): Promise<Record<string, number | null>> => {
     for (const close of closers) close();
-    reportUnexpectedErrors(started);
     const codes: Record<string, number | null> = {};
     await Promise.all(
       started.map(async (service) => {
@@ -253,6 +255,8 @@ async function startNodeOnce(settings: NodeSettings): Promise<NodeUnderTest> {
         codes[service.name] = await service.proc.exited;
       }),
     );
+    // After they stopped: what they logged while shutting down counts too.
+    reportUnexpectedErrors(started);
     await nats.stop();
     await pki?.remove();
     return codes;

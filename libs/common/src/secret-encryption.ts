@@ -9,8 +9,10 @@ const BASE64_32_BYTES = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
  * take a mistyped value), and not one byte repeated (an all-zero placeholder protects nothing).
  */
 export function isEncryptionKeyText(text: string): boolean {
-  if (!BASE64_32_BYTES.test(text)) return false;
-  const key = Buffer.from(text, 'base64');
+  // A secret file ends in a newline more often than not (`openssl rand -base64 32 > key`).
+  const trimmed = text.trim();
+  if (!BASE64_32_BYTES.test(trimmed)) return false;
+  const key = Buffer.from(trimmed, 'base64');
   return key.length === 32 && !key.every((byte) => byte === key[0]);
 }
 

@@ -45,7 +45,7 @@ describe(parseStrictJson.name, () => {
     });
     expect(parseStrictJson('{"n\\u0001": 1}')).toMatchObject({
       ok: false,
-      path: '$["n\\u0001"]',
+      path: '$["n\uFFFD"]',
       reason: 'holds a control character',
     });
     expect(parseStrictJson('{"del": "\\u007f"}')).toMatchObject({ ok: false, path: '$.del' });
@@ -68,5 +68,20 @@ describe(parseStrictJson.name, () => {
       ok: false,
       path: '$.b',
     });
+  });
+
+  it('refuses nesting deeper than 64 levels, and shows a hostile name short and harmless', () => {
+    expect(parseStrictJson(`${'['.repeat(64)}${']'.repeat(64)}`).ok).toBe(true);
+    expect(parseStrictJson(`${'['.repeat(65)}${']'.repeat(65)}`)).toMatchObject({
+      ok: false,
+      reason: 'nests deeper than 64 levels',
+    });
+    const long = `x\u202e${'y'.repeat(100_000)}`;
+    const result = parseStrictJson(`{"${long}": 1, "${long}": 2}`);
+    expect(result).toMatchObject({ ok: false, reason: 'is a member name given twice' });
+    const path = (result as { path: string }).path;
+    expect(path.length).toBeLessThan(80);
+    expect(path).not.toContain('\u202e');
+    expect(path).toMatch(/^\$\["x\uFFFDy+…"\]$/);
   });
 });

@@ -1,4 +1,4 @@
-import { hasControlCharacter, hasLoneSurrogate } from './text';
+import { hasControlCharacter, hasLoneSurrogate, sanitizeText } from './text';
 
 /** A JSON text read under the rules of `parseStrictJson`, or why it was refused and where. */
 export type StrictJsonResult =
@@ -20,15 +20,26 @@ interface Level {
   index: number;
 }
 
-const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Deepest nesting read: a report is a few levels deep; a hostile one could be millions. */
+export const MAX_JSON_DEPTH = 64;
+/** Longest member name shown in a path, in characters (a hostile name can be megabytes). */
+const SHOWN_NAME = 64;
 
-/** Where the reader is; names that are not plain identifiers are quoted (escaped, so safe to show). */
+/**
+ * Where the reader is; names that are not short plain identifiers are shown quoted, with controls,
+ * lone surrogates and display-changing characters replaced and cut to 64 characters: a path goes
+ * into error messages, logs and status trailers.
+ */
 function pathOf(levels: readonly Level[]): string {
   let path = '$';
   for (const level of levels) {
     if (!level.names) path += `[${level.index}]`;
     else if (PLAIN_NAME.test(level.name)) path += `.${level.name}`;
-    else path += `[${JSON.stringify(level.name)}]`;
+    else {
+      const shown = sanitizeText(level.name, SHOWN_NAME);
+      path += `[${JSON.stringify(shown.length < level.name.length ? `${shown}…` : shown)}]`;
+    }
   }
   return path;
 }
@@ -80,10 +91,18 @@ export function parseStrictJson(text: string): StrictJsonResult {
         return { ok: false, path: pathOf(levels), reason: 'holds a lone surrogate (not Unicode)' };
       if (hasControlCharacter(decoded))
         return { ok: false, path: pathOf(levels), reason: 'holds a control character' };
-    } else if (code === 0x7b /* { */) {
-      levels.push({ names: new Set(), expectName: true, name: '', index: 0 });
-    } else if (code === 0x5b /* [ */) {
-      levels.push({ names: undefined, expectName: false, name: '', index: 0 });
+    } else if (code === 0x7b /* { */ || code === 0x5b /* [ */) {
+      if (levels.length === MAX_JSON_DEPTH)
+        return {
+          ok: false,
+          path: pathOf(levels),
+          reason: `nests deeper than ${MAX_JSON_DEPTH} levels`,
+        };
+      levels.push(
+        code === 0x7b
+          ? { names: new Set(), expectName: true, name: '', index: 0 }
+          : { names: undefined, expectName: false, name: '', index: 0 },
+      );
     } else if (code === 0x7d /* } */ || code === 0x5d /* ] */) {
       levels.pop();
     } else if (code === 0x2c /* , */) {

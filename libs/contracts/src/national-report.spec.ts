@@ -26,6 +26,21 @@ describe('national report payload v1', () => {
     ]);
   });
 
+  it('lists at most 50 problems, and shows unknown names short and harmless', () => {
+    const payload: Record<string, unknown> = { ...samplePayload() };
+    for (let i = 0; i < 200; i += 1) payload[`extra_${i}`] = {};
+    const violations = violationsOf(payload);
+    expect(violations).toHaveLength(51);
+    expect(violations[50]).toEqual({
+      field: 'payload',
+      description: '150 more problems not listed',
+    });
+    const hostile = violationsOf({ ...samplePayload(), [`a\u202e${'b'.repeat(10_000)}`]: {} });
+    expect(hostile).toEqual([
+      { field: `payload.a\uFFFD${'b'.repeat(62)}`, description: 'unknown report type' },
+    ]);
+  });
+
   it('names a missing report type and a missing field', () => {
     const { security: _security, ...rest } = samplePayload();
     const payload = rest as Record<string, unknown>;

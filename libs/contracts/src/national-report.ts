@@ -1,3 +1,4 @@
+import { sanitizeText } from '@cinode/common';
 import { z } from 'zod';
 
 /**
@@ -244,9 +245,17 @@ export interface ReportFieldViolation {
   description: string;
 }
 
+/** Most violations one payload reports (a payload of thousands of bad fields answers with these). */
+const MAX_VIOLATIONS = 50;
+
+/**
+ * A field's path; a name of the payload's own (an unknown key) is shown at most 64 characters long
+ * with controls and display-changing characters replaced: paths go into status trailers and logs.
+ */
 function fieldPath(root: string, path: readonly (string | number)[]): string {
   return path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${part}`),
+    (acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${sanitizeText(String(part), 64)}`,
     root,
   );
 }
@@ -284,7 +293,14 @@ export function reportPayloadViolations(
       violations.push({ field: fieldPath('payload', issue.path), description: issue.message });
     }
   }
-  return violations;
+  if (violations.length <= MAX_VIOLATIONS) return violations;
+  return [
+    ...violations.slice(0, MAX_VIOLATIONS),
+    {
+      field: 'payload',
+      description: `${violations.length - MAX_VIOLATIONS} more problems not listed`,
+    },
+  ];
 }
 
 /** The envelope of a report as SubmitReport carries it, the part a signature covers with the payload. */

@@ -82,11 +82,12 @@ describe('reporting configuration', () => {
     );
     const key = randomBytes(32).toString('base64');
     expect(problemsOf({ REPORT_KEY_ENCRYPTION_KEY: key })).toEqual([]);
+    // As a secret file holds it, newline and all.
+    expect(problemsOf({ REPORT_KEY_ENCRYPTION_KEY: `${key}\n` })).toEqual([]);
     for (const bad of [
       randomBytes(16).toString('base64'),
       // 32 bytes after Buffer.from skips the stray characters, but not what anyone meant.
       `${key.slice(0, 20)}!!${key.slice(20)}`,
-      `${key} `,
       randomBytes(32).toString('base64url'),
       Buffer.alloc(32).toString('base64'),
     ])

@@ -8,6 +8,12 @@ export enum ErrorReason {
   REPORT_MISSED = 'REPORT_MISSED',
   /** RebuildReport: only a rejected report is built again. */
   REPORT_NOT_REJECTED = 'REPORT_NOT_REJECTED',
+  /** RebuildReport: an attempt to deliver it is still under way. */
+  REPORT_IN_FLIGHT = 'REPORT_IN_FLIGHT',
+  /** RebuildReport: the national node answered ALREADY_EXISTS: it holds a report under that id. */
+  REPORT_HELD_NATIONALLY = 'REPORT_HELD_NATIONALLY',
+  /** ResendReport: the report was built again; the rebuild is the one to send. */
+  REPORT_SUPERSEDED = 'REPORT_SUPERSEDED',
   /** RebuildReport: a source of the report's content cannot be asked; nothing changed. */
   BUILD_FAILED = 'BUILD_FAILED',
 }

@@ -122,6 +122,9 @@ describe('ReportsService.rebuild', () => {
       supersededBy: null,
     });
     expect(rebuilt.reportId).not.toBe(rejected.reportId);
+    // The period that went unreported, not the last 24 hours.
+    expect(rebuilt.periodStart).toEqual(rejected.periodStart);
+    expect(rebuilt.periodEnd).toEqual(rejected.periodEnd);
     const full = await reports.find(rebuilt.reportId, true);
     // Fresh content, valid against the national schema.
     expect(() =>
@@ -224,5 +227,59 @@ describe('ReportsService.rebuild', () => {
         expect.objectContaining({ field: 'request_id' }),
       ],
     });
+  });
+
+  /** Records an attempt of the report with this outcome and status. */
+  async function attempt(reportId: string, outcome: string, grpcStatus: string): Promise<void> {
+    await db.query(
+      `INSERT INTO report_delivery_attempt (report_id, attempt, started_at, outcome, grpc_status, error)
+       VALUES ($1, 1, now(), $2, $3, '')`,
+      [reportId, outcome, grpcStatus],
+    );
+  }
+
+  it('waits for an attempt still under way, and never rebuilds what the national node holds', async () => {
+    const inFlight = await stored('rejected');
+    await attempt(inFlight.reportId, 'in_flight', '');
+    await expect(service.rebuild(operator, inFlight.reportId, '')).rejects.toMatchObject({
+      kind: 'FAILED_PRECONDITION',
+      reason: 'REPORT_IN_FLIGHT',
+    });
+    const held = await stored('rejected');
+    await attempt(held.reportId, 'rejected', 'ALREADY_EXISTS');
+    await expect(service.rebuild(operator, held.reportId, '')).rejects.toMatchObject({
+      kind: 'FAILED_PRECONDITION',
+      reason: 'REPORT_HELD_NATIONALLY',
+    });
+    for (const report of [inFlight, held])
+      expect(await reports.find(report.reportId, false)).toMatchObject({ state: 'rejected' });
+  });
+
+  it('sends a superseded report never again, and keeps a late receipt on it without reviving it', async () => {
+    const rejected = await stored('rejected');
+    await attempt(rejected.reportId, 'rejected', 'INVALID_ARGUMENT');
+    const rebuilt = await service.rebuild(operator, rejected.reportId, '');
+    await expect(service.resend(rejected.reportId, '')).rejects.toMatchObject({
+      kind: 'FAILED_PRECONDITION',
+      reason: 'REPORT_SUPERSEDED',
+    });
+    // An attempt that outlived its lease brings a receipt after the rebuild.
+    await reports.settleMany([
+      {
+        reportId: rejected.reportId,
+        attempt: 1,
+        outcome: 'delivered',
+        grpcStatus: 'OK',
+        error: '',
+        nextAttemptAt: null,
+        receiptNumber: 'NR-LATE-1',
+        receivedAt: new Date(),
+      },
+    ]);
+    expect(await reports.find(rejected.reportId, false)).toMatchObject({
+      state: 'superseded',
+      receiptNumber: 'NR-LATE-1',
+    });
+    expect(await reports.find(rebuilt.reportId, false)).toMatchObject({ state: 'pending' });
   });
 });

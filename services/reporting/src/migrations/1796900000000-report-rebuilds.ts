@@ -23,7 +23,14 @@ export class ReportRebuilds1796900000000 implements MigrationInterface {
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DELETE FROM "node_report" WHERE "state" = 'superseded'`);
+    const superseded = (await queryRunner.query(
+      `SELECT count(*)::int AS n FROM "node_report" WHERE "state" = 'superseded'`,
+    )) as Array<{ n: number }>;
+    // Their rows (and attempts) are the record of what was sent: never dropped to go back.
+    if (superseded[0].n > 0)
+      throw new Error(
+        `${superseded[0].n} superseded report(s) exist: the rebuilds cannot be undone by a migration`,
+      );
     await queryRunner.query(`DROP INDEX "public"."uq_node_report_special_request"`);
     await queryRunner.query(`
             CREATE UNIQUE INDEX "uq_node_report_special_request" ON "node_report" ("special_request_id")

@@ -184,8 +184,12 @@ export class ReportsRepository {
       );
       if (settlements.some((s) => s.outcome === 'delivered'))
         await tx.manager.query(
+          // A receipt for a report superseded meanwhile (an attempt that outlived its lease) is
+          // kept on it, and the report stays superseded: its rebuild holds the day's (or the
+          // request's) one live entry, and the receipt says the national node has this one too.
           `UPDATE node_report r
-              SET state = 'delivered', receipt_number = t.receipt_number, received_at = t.received_at,
+              SET state = CASE WHEN r.state = 'superseded' THEN 'superseded' ELSE 'delivered' END,
+                  receipt_number = t.receipt_number, received_at = t.received_at,
                   delivered_at = COALESCE(r.delivered_at, now()), next_attempt_at = NULL, last_error = ''
              FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[]) AS t(report_id, receipt_number, received_at)
             WHERE r.report_id = t.report_id AND r.state <> 'missed'`,
@@ -287,6 +291,23 @@ export class ReportsRepository {
                       WHERE a.report_id = $1 AND a.outcome = 'in_flight')))`,
       [reportId],
     );
+  }
+
+  /** Whether an attempt of the report is in flight, and the status its last finished attempt got. */
+  async deliveryStateOf(
+    tx: Tx,
+    reportId: string,
+  ): Promise<{ inFlight: boolean; lastStatus: string | undefined }> {
+    const rows = await tx.manager.query<Array<{ outcome: string; grpc_status: string }>>(
+      `SELECT outcome, grpc_status FROM report_delivery_attempt WHERE report_id = $1
+        ORDER BY attempt DESC`,
+      [reportId],
+    );
+    return {
+      inFlight: rows.some((r) => r.outcome === 'in_flight'),
+      lastStatus: rows.find((r) => r.outcome !== 'in_flight' && r.outcome !== 'interrupted')
+        ?.grpc_status,
+    };
   }
 
   async attempts(reportId: string): Promise<DeliveryAttemptEntity[]> {

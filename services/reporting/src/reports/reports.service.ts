@@ -11,7 +11,6 @@ import {
 } from '@cinode/common';
 import { REPORT_SCHEMA_VERSION } from '@cinode/contracts';
 import { UnitOfWork, type IdempotencyKey } from '@cinode/database';
-import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import type { ReportState } from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
 import { DeliverySender } from '../delivery/delivery.sender';
 import { ErrorReason } from '../errors';
@@ -25,7 +24,6 @@ import { ReportsRepository } from './reports.repository';
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const REPORT_ID_RULES = { max: 36, pattern: UUID_PATTERN, patternHint: 'must be a UUID' };
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
 export class ReportsService {
@@ -85,6 +83,11 @@ export class ReportsService {
           ErrorReason.REPORT_MISSED,
           `the entry of ${report.reportDate} is a gap: no report was built, there is nothing to send`,
         );
+      if (report.state === 'superseded')
+        throw new FailedPreconditionError(
+          ErrorReason.REPORT_SUPERSEDED,
+          `report ${id} was built again as ${report.supersededBy ?? ''}: resend that one`,
+        );
       tx.objectId = id;
       // A delivered report keeps its receipt: sending it again would only get the same one.
       if (report.state !== 'delivered') await this.reports.requeue(tx, id);
@@ -119,8 +122,8 @@ export class ReportsService {
     const original = await this.reports.find(id, false);
     if (!original)
       throw new NotFoundError(ErrorReason.REPORT_NOT_FOUND, `report ${reportId} does not exist`);
-    const generatedAt = new Date();
-    const period = periodOfRebuild(original, generatedAt);
+    const generatedAt = await this.reports.databaseNow();
+    const period = periodOfRebuild(original);
     let payload: EncodedPayload | undefined;
     if (original.state === 'rejected' && period) {
       try {
@@ -142,6 +145,19 @@ export class ReportsService {
         throw new FailedPreconditionError(
           ErrorReason.REPORT_NOT_REJECTED,
           `report ${id} is ${locked.state}: only a rejected report is built again`,
+        );
+      const delivery = await this.reports.deliveryStateOf(tx, id);
+      // An attempt that outlived its lease may still bring a receipt: wait for its outcome.
+      if (delivery.inFlight)
+        throw new FailedPreconditionError(
+          ErrorReason.REPORT_IN_FLIGHT,
+          `an attempt to deliver report ${id} is still under way; retry once it has ended`,
+        );
+      // The national node holds a report under this id already: a rebuild would be a second one.
+      if (delivery.lastStatus === 'ALREADY_EXISTS')
+        throw new FailedPreconditionError(
+          ErrorReason.REPORT_HELD_NATIONALLY,
+          `the national node holds a report under id ${id} already (ALREADY_EXISTS): it is not built again`,
         );
       const rebuilt: NodeReportEntity = {
         reportId: randomUUID(),
@@ -196,16 +212,12 @@ function checkReportRequest(reportId: string, requestId: string): void {
 }
 
 /**
- * The period a rebuilt report covers: a special request's own period (the national node checks
- * it), or for a daily report the day before the rebuild, as the scheduler builds one.
+ * The period a rebuilt report covers: the rejected report's own — a special request's (the
+ * national node checks it), or the day a daily report was built for — so a rebuild reports the
+ * period that went unreported, not the last 24 hours again.
  */
-function periodOfRebuild(
-  report: NodeReportEntity,
-  generatedAt: Date,
-): { start: Date; end: Date } | undefined {
-  if (report.kind === Number(ReportKind.REPORT_KIND_SPECIAL))
-    return report.periodStart && report.periodEnd
-      ? { start: report.periodStart, end: report.periodEnd }
-      : undefined;
-  return { start: new Date(generatedAt.getTime() - DAY_MS), end: generatedAt };
+function periodOfRebuild(report: NodeReportEntity): { start: Date; end: Date } | undefined {
+  return report.periodStart && report.periodEnd
+    ? { start: report.periodStart, end: report.periodEnd }
+    : undefined;
 }

@@ -77,7 +77,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
           `the daily report of ${plan.build} was not built in its window ${this.config.REPORT_WINDOW.name}: catching up in the ${plan.window.name} window`,
         );
       try {
-        if (await this.build(plan.build, plan.window)) built = plan.build;
+        if (await this.build(plan.build, plan.window, now)) built = plan.build;
         this.lastBuildError = '';
       } catch (error) {
         this.lastBuildError = error instanceof Error ? error.message : String(error);
@@ -91,8 +91,9 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Builds the day's report and writes it to the outbox in one transaction. */
-  private async build(day: string, window: ReportWindow): Promise<boolean> {
-    const generatedAt = new Date();
+  private async build(day: string, window: ReportWindow, now: Date): Promise<boolean> {
+    // The database's clock, as the plan's: the period agrees with the day and window it is for.
+    const generatedAt = now;
     const periodStart = new Date(generatedAt.getTime() - DAY_MS);
     // A source that cannot be asked fails the build (it throws): tick() records the failure and
     // the next round, within the window, tries again; a day whose windows all close first becomes

@@ -998,13 +998,15 @@ export interface ReportingServiceClient {
    * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID.
    * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
    * - FAILED_PRECONDITION (REPORT_MISSED): the entry is a gap; there is no report to send.
+   * - FAILED_PRECONDITION (REPORT_SUPERSEDED): the report was built again (RebuildReport); resend
+   *   the report its `superseded_by` names.
    */
 
   resendReport(request: ResendReportRequest, metadata?: Metadata): Observable<ResendReportResponse>;
 
   /**
    * Builds a rejected report again, from the node's data and configuration as they are now, as a
-   * new report (a new id, for the same kind, date and window, or the same special request), queued
+   * new report (a new id, for the same kind, date, window and period, or the same special request), queued
    * for delivery; the rejected one becomes SUPERSEDED and names it. For a refusal a resend cannot
    * cure: the content itself was refused (say, base information the national node no longer
    * accepts, corrected in the configuration since). The national node is idempotent on report ids,
@@ -1016,6 +1018,10 @@ export interface ReportingServiceClient {
    * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
    * - FAILED_PRECONDITION (REPORT_NOT_REJECTED): only a rejected report is rebuilt (a pending one
    *   is resent, a delivered one has its receipt, a gap has nothing to rebuild).
+   * - FAILED_PRECONDITION (REPORT_IN_FLIGHT): an attempt to deliver it (one that outlived its
+   *   lease) is still under way and may yet bring a receipt; retry once it has ended.
+   * - FAILED_PRECONDITION (REPORT_HELD_NATIONALLY): the national node answered ALREADY_EXISTS: it
+   *   holds a report under this id already, so a rebuild would be a second one.
    * - UNAVAILABLE (BUILD_FAILED): a source of the report's content (resource aggregation, the
    *   security service) cannot be asked; nothing changed, retry.
    */
@@ -1062,6 +1068,8 @@ export interface ReportingServiceController {
    * - INVALID_ARGUMENT (INVALID_REQUEST): `report_id` is not a UUID.
    * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
    * - FAILED_PRECONDITION (REPORT_MISSED): the entry is a gap; there is no report to send.
+   * - FAILED_PRECONDITION (REPORT_SUPERSEDED): the report was built again (RebuildReport); resend
+   *   the report its `superseded_by` names.
    */
 
   resendReport(
@@ -1071,7 +1079,7 @@ export interface ReportingServiceController {
 
   /**
    * Builds a rejected report again, from the node's data and configuration as they are now, as a
-   * new report (a new id, for the same kind, date and window, or the same special request), queued
+   * new report (a new id, for the same kind, date, window and period, or the same special request), queued
    * for delivery; the rejected one becomes SUPERSEDED and names it. For a refusal a resend cannot
    * cure: the content itself was refused (say, base information the national node no longer
    * accepts, corrected in the configuration since). The national node is idempotent on report ids,
@@ -1083,6 +1091,10 @@ export interface ReportingServiceController {
    * - NOT_FOUND (REPORT_NOT_FOUND): there is no such report.
    * - FAILED_PRECONDITION (REPORT_NOT_REJECTED): only a rejected report is rebuilt (a pending one
    *   is resent, a delivered one has its receipt, a gap has nothing to rebuild).
+   * - FAILED_PRECONDITION (REPORT_IN_FLIGHT): an attempt to deliver it (one that outlived its
+   *   lease) is still under way and may yet bring a receipt; retry once it has ended.
+   * - FAILED_PRECONDITION (REPORT_HELD_NATIONALLY): the national node answered ALREADY_EXISTS: it
+   *   holds a report under this id already, so a rebuild would be a second one.
    * - UNAVAILABLE (BUILD_FAILED): a source of the report's content (resource aggregation, the
    *   security service) cannot be asked; nothing changed, retry.
    */

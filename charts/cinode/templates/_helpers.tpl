@@ -269,6 +269,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $v.grpcControls.participantBurst | quote }}
 - name: GRPC_SHED_LAG_MS
   value: {{ $v.grpcControls.shedLagMs | quote }}
+- name: AUDIT_UNAUTHENTICATED_PER_MINUTE
+  value: {{ $v.grpcControls.auditUnauthenticatedPerMinute | quote }}
 {{- if lt (int $values.terminationGracePeriodSeconds) (add (int $v.shutdownDrainDelaySeconds) 15) }}
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least shutdownDrainDelaySeconds + 15 (%v): the drain delay, 10 s for calls in flight, and time to close" (include "cinode.valuesKey" .component) $values.terminationGracePeriodSeconds (add (int $v.shutdownDrainDelaySeconds) 15)) }}
 {{- end }}

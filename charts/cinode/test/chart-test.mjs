@@ -229,6 +229,7 @@ function assertServiceDeployment(doc, ctx) {
     'GRPC_PARTICIPANT_RATE_LIMIT',
     'GRPC_PARTICIPANT_BURST',
     'GRPC_SHED_LAG_MS',
+    'AUDIT_UNAUTHENTICATED_PER_MINUTE',
     'OTEL_SERVICE_NAME',
     'DB_MIGRATE_ON_START',
   ]) {

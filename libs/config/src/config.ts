@@ -167,6 +167,12 @@ export const baseServiceSchema = z.object({
    * of them at twice this); 0 sheds none for lag. Calls past their deadline never run.
    */
   GRPC_SHED_LAG_MS: envInt(250, 0, 60_000),
+  /**
+   * Refusals of unauthenticated calls to audited RPCs recorded one by one per address and minute;
+   * past it they are counted and summarised (cinode_audit_unauthenticated_suppressed_total). 0
+   * records every one.
+   */
+  AUDIT_UNAUTHENTICATED_PER_MINUTE: envInt(120, 0, 1_000_000),
   /** Addresses and CIDR ranges whose calls this service refuses (PERMISSION_DENIED ADDRESS_DENIED). */
   GRPC_DENY_CIDRS: envCidrList(),
   /** When set, the only addresses and ranges served; health checks are always answered. */

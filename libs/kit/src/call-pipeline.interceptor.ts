@@ -4,6 +4,7 @@ import {
   ExecutionContext,
   Inject,
   Injectable,
+  Logger,
   NestInterceptor,
   Optional,
 } from '@nestjs/common';
@@ -16,10 +17,11 @@ import {
   type CallResult,
 } from '@cinode/audit';
 import { Authorizer, accessRuleOf, type Caller } from '@cinode/auth';
-import { DomainError, ValidationError } from '@cinode/common';
+import { DomainError, UnauthenticatedError, ValidationError } from '@cinode/common';
 import {
   METADATA_GETTER,
   UndecodableRequest,
+  addressOfPeer,
   effectiveBudgetMs,
   type DeadlinePolicy,
 } from '@cinode/grpc';
@@ -34,7 +36,9 @@ import {
 import { Observable, isObservable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
 import { AccessControls } from './access-controls';
-import { LoadShedder } from './load-shedder';
+import { LoadShedder, rpcLabelOf } from './load-shedder';
+import { UnauthenticatedAuditBudget } from './unauthenticated-audit-budget';
+import { auditSuppressed } from '@cinode/telemetry';
 import { controlCharacterViolations } from './request-text';
 
 const tracer = trace.getTracer('@cinode/kit');
@@ -50,6 +54,11 @@ const CLOCK_SLACK_MS = 50;
 
 export interface CallPipelineOptions {
   deadlines: DeadlinePolicy;
+  /**
+   * Refusals of unauthenticated calls to audited RPCs recorded one by one per address and minute
+   * (AUDIT_UNAUTHENTICATED_PER_MINUTE; see UnauthenticatedAuditBudget); 0 or unset records all.
+   */
+  unauthenticatedAuditPerMinute?: number;
 }
 
 export const CALL_PIPELINE_OPTIONS = Symbol('CALL_PIPELINE_OPTIONS');
@@ -101,7 +110,14 @@ export class CallPipeline implements NestInterceptor {
     @Optional() private readonly trail?: AuditTrail,
     @Optional() private readonly shedder?: LoadShedder,
     @Optional() private readonly controls?: AccessControls,
-  ) {}
+  ) {
+    this.unauthenticatedAudit = new UnauthenticatedAuditBudget(
+      options.unauthenticatedAuditPerMinute ?? 0,
+    );
+  }
+
+  private readonly logger = new Logger('CallPipeline');
+  private readonly unauthenticatedAudit: UnauthenticatedAuditBudget;
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -362,6 +378,10 @@ export class CallPipeline implements NestInterceptor {
       result = { ok: false, error };
     }
     const audit = call.audit;
+    if (audit && this.trail && !this.recordsRefusal(audit, result)) {
+      auditSuppressed.inc({ rpc: rpcLabelOf({ getPath: () => call.method }) });
+      return result;
+    }
     if (audit && this.trail) {
       const trail = this.trail;
       const settle = (outcome: CallResult) =>
@@ -372,6 +392,28 @@ export class CallPipeline implements NestInterceptor {
       else await settle(result);
     }
     return result;
+  }
+
+  /**
+   * Whether the outcome of an audited call is recorded: always, except a refusal of a caller no
+   * token identified once its address has spent its minute's budget (UnauthenticatedAuditBudget).
+   */
+  private recordsRefusal(audit: { caller?: Caller; start: { peer: string } }, result: CallResult) {
+    if (result.ok || audit.caller !== undefined || !(result.error instanceof UnauthenticatedError))
+      return true;
+    return this.unauthenticatedAudit.admit(
+      addressOfPeer(audit.start.peer),
+      (suppressed) => {
+        for (const [address, count] of suppressed)
+          this.logger.warn(
+            `${count} refusal(s) of unauthenticated calls from ${address} in the last minute were counted (cinode_audit_unauthenticated_suppressed_total), not recorded one by one`,
+          );
+      },
+      (address) =>
+        this.logger.warn(
+          `${address} is over AUDIT_UNAUTHENTICATED_PER_MINUTE: its further refusals this minute are counted, not recorded one by one`,
+        ),
+    );
   }
 
   private async invoke(

@@ -148,6 +148,7 @@ export class PlatformModule {
             defaultMs: config.GRPC_DEFAULT_DEADLINE_MS,
             maxMs: config.GRPC_MAX_DEADLINE_MS,
           },
+          unauthenticatedAuditPerMinute: config.AUDIT_UNAUTHENTICATED_PER_MINUTE,
         },
       },
       { provide: LOAD_SHEDDER_OPTIONS, useValue: { lagThresholdMs: config.GRPC_SHED_LAG_MS } },

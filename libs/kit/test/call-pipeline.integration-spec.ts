@@ -10,6 +10,7 @@ import { decodeRichStatus } from '@cinode/grpc';
 import { CallPipeline } from '@cinode/kit';
 import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, eventually, expectGrpcError, type TestAuth } from '@cinode/testing';
+import { auditSuppressed } from '@cinode/telemetry';
 import { Client } from 'pg';
 import { DIRECT_DISPATCH, GrpcExceptionFilter, type DirectDispatch } from '@cinode/grpc';
 import { startKitProbe, type KitProbeServer } from './kit-probe';
@@ -356,5 +357,70 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
       }),
       GrpcStatus.PERMISSION_DENIED,
     );
+  });
+});
+
+describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded per address`, () => {
+  let auth: TestAuth;
+  /** AUDIT_UNAUTHENTICATED_PER_MINUTE 5. */
+  let server: KitProbeServer;
+  let db: Client;
+
+  beforeAll(async () => {
+    auth = await createTestAuth();
+    server = await startKitProbe(auth, { AUDIT_UNAUTHENTICATED_PER_MINUTE: '5' });
+    db = new Client({ connectionString: server.databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await server?.stop();
+  });
+
+  const suppressed = async (): Promise<number> =>
+    (await auditSuppressed.get()).values.find((v) => v.labels.rpc === 'ProbeService/Mutate')
+      ?.value ?? 0;
+
+  it('records an address’s first refusals of the minute, answers every one alike, and counts the rest', async () => {
+    const marker = randomUUID();
+    const before = await suppressed();
+    const refused = [server.clientAs(''), server.clientAs('not.a.token')];
+    for (let i = 0; i < 12; i += 1) {
+      const error = await expectGrpcError(
+        refused[i % 2].probe.api.mutate({
+          requestId: `${marker}-${i}`,
+          key: randomUUID(),
+          behaviour: '',
+          delayMs: 0,
+        }),
+        GrpcStatus.UNAUTHENTICATED,
+      );
+      expect(error.status?.errorInfo?.reason).toMatch(/^TOKEN_/);
+    }
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_log WHERE starts_with(request_id, $1)`,
+      [marker],
+    );
+    expect(Number(rows[0].n)).toBe(5);
+    expect((await suppressed()) - before).toBe(7);
+    // Known callers are recorded whatever the address spent: a refused one names who it was.
+    const user = server.clientAs(await auth.token(['user'], 'u-over'));
+    const operator = server.clientAs(await auth.token(['operator'], 'op-over'));
+    const denied = `${marker}-user`;
+    await expectGrpcError(
+      user.probe.api.mutate({ requestId: denied, key: randomUUID(), behaviour: '', delayMs: 0 }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    const key = randomUUID();
+    await operator.probe.api.mutate({ requestId: '', key, behaviour: '', delayMs: 0 });
+    const known = await db.query<{ actor: string; outcome: string }>(
+      `SELECT actor, outcome FROM audit_log WHERE request_id = $1 OR object_id = $2 ORDER BY sequence`,
+      [denied, key],
+    );
+    expect(known.rows).toEqual([
+      { actor: 'u-over', outcome: 'PERMISSION_DENIED' },
+      { actor: 'op-over', outcome: 'OK' },
+    ]);
   });
 });

@@ -163,6 +163,13 @@ export const callsShed = new Counter({
   registers: [metricsRegistry],
 });
 
+export const auditSuppressed = new Counter({
+  name: 'cinode_audit_unauthenticated_suppressed_total',
+  help: 'Refusals of unauthenticated calls to audited RPCs not recorded one by one: an address over AUDIT_UNAUTHENTICATED_PER_MINUTE in its minute (summarised in a warning per address and minute), by RPC (ShortService/Method).',
+  labelNames: ['rpc'] as const,
+  registers: [metricsRegistry],
+});
+
 export const rpcDeclarations = new Gauge({
   name: 'cinode_rpc_declared',
   help: 'The RPCs this service serves (ShortService/Method), each 1, by kind: audited (changes state, one audit record per call) or read_only.',

@@ -1,0 +1,76 @@
+import {
+  UnauthenticatedAuditBudget,
+  type SuppressedRefusals,
+} from './unauthenticated-audit-budget';
+
+describe(UnauthenticatedAuditBudget.name, () => {
+  it('records each address’s first refusals of a minute, then counts the rest, and says so', () => {
+    let now = 0;
+    const budget = new UnauthenticatedAuditBudget(3, () => now);
+    const closed: SuppressedRefusals[] = [];
+    const over: string[] = [];
+    const admit = (address: string) =>
+      budget.admit(
+        address,
+        (s) => closed.push(new Map(s)),
+        (a) => over.push(a),
+      );
+    expect([1, 2, 3, 4, 5].map(() => admit('203.0.113.9'))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(over).toEqual(['203.0.113.9']);
+    // Another address has its own budget.
+    expect(admit('198.51.100.7')).toBe(true);
+    now = 59_999;
+    expect(admit('203.0.113.9')).toBe(false);
+    expect(closed).toEqual([]);
+    // The next minute: the summary of the last one, and a fresh budget.
+    now = 60_000;
+    expect(admit('203.0.113.9')).toBe(true);
+    expect(closed).toEqual([new Map([['203.0.113.9', 3]])]);
+  });
+
+  it('keeps its memory bounded: past 10,000 addresses in a minute the rest share one budget', () => {
+    const budget = new UnauthenticatedAuditBudget(1, () => 0);
+    const over: string[] = [];
+    for (let i = 0; i < 10_000; i += 1)
+      expect(
+        budget.admit(
+          `10.0.${i >> 8}.${i & 255}`,
+          () => undefined,
+          (a) => over.push(a),
+        ),
+      ).toBe(true);
+    expect(
+      budget.admit(
+        '192.0.2.1',
+        () => undefined,
+        (a) => over.push(a),
+      ),
+    ).toBe(true);
+    expect(
+      budget.admit(
+        '192.0.2.2',
+        () => undefined,
+        (a) => over.push(a),
+      ),
+    ).toBe(false);
+    expect(over).toEqual(['(other addresses)']);
+  });
+
+  it('records every refusal when the budget is 0', () => {
+    const budget = new UnauthenticatedAuditBudget(0, () => 0);
+    for (let i = 0; i < 1_000; i += 1)
+      expect(
+        budget.admit(
+          '203.0.113.9',
+          () => undefined,
+          () => undefined,
+        ),
+      ).toBe(true);
+  });
+});

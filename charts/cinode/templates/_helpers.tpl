@@ -271,6 +271,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $v.grpcControls.shedLagMs | quote }}
 - name: AUDIT_UNAUTHENTICATED_PER_MINUTE
   value: {{ $v.grpcControls.auditUnauthenticatedPerMinute | quote }}
+- name: GRPC_QUARANTINE_UNREAD
+  value: {{ $v.grpcControls.quarantineUnread | quote }}
 {{- if lt (int $values.terminationGracePeriodSeconds) (add (int $v.shutdownDrainDelaySeconds) 15) }}
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least shutdownDrainDelaySeconds + 15 (%v): the drain delay, 10 s for calls in flight, and time to close" (include "cinode.valuesKey" .component) $values.terminationGracePeriodSeconds (add (int $v.shutdownDrainDelaySeconds) 15)) }}
 {{- end }}

@@ -230,6 +230,7 @@ function assertServiceDeployment(doc, ctx) {
     'GRPC_PARTICIPANT_BURST',
     'GRPC_SHED_LAG_MS',
     'AUDIT_UNAUTHENTICATED_PER_MINUTE',
+    'GRPC_QUARANTINE_UNREAD',
     'OTEL_SERVICE_NAME',
     'DB_MIGRATE_ON_START',
   ]) {

@@ -173,6 +173,11 @@ export const baseServiceSchema = z.object({
    * records every one.
    */
   AUDIT_UNAUTHENTICATED_PER_MINUTE: envInt(120, 0, 1_000_000),
+  /**
+   * Participants' calls while a service has not read the quarantine list once (NATS away at its
+   * start): `refuse` (UNAVAILABLE QUARANTINE_LIST_UNREAD, retryable) or `serve`.
+   */
+  GRPC_QUARANTINE_UNREAD: z.enum(['refuse', 'serve']).default('refuse'),
   /** Addresses and CIDR ranges whose calls this service refuses (PERMISSION_DENIED ADDRESS_DENIED). */
   GRPC_DENY_CIDRS: envCidrList(),
   /** When set, the only addresses and ranges served; health checks are always answered. */

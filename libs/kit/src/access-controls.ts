@@ -2,7 +2,12 @@ import { type BlockList, isIP } from 'node:net';
 import { addressOfPeer, normalizeAddress } from '@cinode/grpc';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Caller, Role } from '@cinode/auth';
-import { PermissionDeniedError, ResourceExhaustedError, type DomainError } from '@cinode/common';
+import {
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnavailableError,
+  type DomainError,
+} from '@cinode/common';
 import { parseCidrs } from '@cinode/config';
 import { callsShed } from '@cinode/telemetry';
 import { rpcLabelOf } from './load-shedder';
@@ -17,6 +22,12 @@ export interface AccessControlOptions {
   participantRatePerSecond: number;
   /** Calls a participant may make at once above the rate (the bucket's size). */
   participantBurst: number;
+  /**
+   * Serve participants while the quarantine list has not been read once (NATS away at start):
+   * GRPC_QUARANTINE_UNREAD=serve. Unset or false, they are refused UNAVAILABLE until it is, so a
+   * quarantined participant cannot get in through a restart during a NATS outage.
+   */
+  serveWhileQuarantineUnread?: boolean;
 }
 
 export const ACCESS_CONTROL_OPTIONS = Symbol('ACCESS_CONTROL_OPTIONS');
@@ -98,7 +109,10 @@ export class AccessControls {
     this.allow = options.allowCidrs.some((e) => e.trim() !== '') ? allow.list : undefined;
     this.rate = options.participantRatePerSecond;
     this.burst = Math.max(1, options.participantBurst);
+    this.serveWhileUnread = options.serveWhileQuarantineUnread ?? false;
   }
+
+  private readonly serveWhileUnread: boolean;
 
   /** PERMISSION_DENIED for an address the lists refuse; undefined otherwise. */
   addressRefusal(call: PeerCarrier): DomainError | undefined {
@@ -145,12 +159,26 @@ export class AccessControls {
     return this.quarantineRefusal(caller) ?? this.rateRefusal(caller, now);
   }
 
-  /** PERMISSION_DENIED when the caller is a quarantined participant (by subject or tenant). */
+  /**
+   * PERMISSION_DENIED when the caller is a quarantined participant (by subject or tenant);
+   * UNAVAILABLE for any participant while the list has never been read (fail closed: the node
+   * cannot tell), unless configured to serve meanwhile.
+   */
   quarantineRefusal(caller: Caller | undefined): DomainError | undefined {
     const quarantine = this.quarantine;
-    if (!quarantine || quarantine.size === 0 || !caller) return undefined;
+    if (!quarantine || !caller) return undefined;
     if (caller.roles.some((role) => NEVER_QUARANTINED.has(role))) return undefined;
     if (!caller.roles.some((role) => PARTICIPANT_ROLES.has(role))) return undefined;
+    if (!quarantine.synced) {
+      if (this.serveWhileUnread) return undefined;
+      callsShed.inc({ reason: 'quarantine_unread', rpc: '' });
+      return new UnavailableError(
+        'QUARANTINE_LIST_UNREAD',
+        'the node has not read its quarantine list yet, so it cannot tell whether this participant may call; retry shortly',
+        { retryAfterSeconds: 2 },
+      );
+    }
+    if (quarantine.size === 0) return undefined;
     if (!quarantine.has(caller.subject) && !(caller.tenant && quarantine.has(caller.tenant)))
       return undefined;
     callsShed.inc({ reason: 'quarantined', rpc: '' });

@@ -163,6 +163,7 @@ export class PlatformModule {
           allowCidrs: config.GRPC_ALLOW_CIDRS,
           participantRatePerSecond: config.GRPC_PARTICIPANT_RATE_LIMIT,
           participantBurst: config.GRPC_PARTICIPANT_BURST,
+          serveWhileQuarantineUnread: config.GRPC_QUARANTINE_UNREAD === 'serve',
         },
       },
       // A service with events (hence a NATS connection) refuses quarantined participants' calls.

@@ -153,6 +153,39 @@ describe(`${AccessControls.name}: quarantined participants`, () => {
     await list.beforeApplicationShutdown();
   });
 
+  it('refuses participants UNAVAILABLE until the list is read once, unless told to serve meanwhile', async () => {
+    const source = new FakeSource();
+    const list = new QuarantineList(source, OPTIONS);
+    // NATS away at start: the wait runs out unsynced, and the service serves.
+    await list.onApplicationBootstrap();
+    const closed = new AccessControls(OPEN, list);
+    const open = new AccessControls({ ...OPEN, serveWhileQuarantineUnread: true }, list);
+    const provider = caller(['provider'], 'prov-1');
+    expect(closed.callerRefusal(provider)).toMatchObject({
+      kind: 'UNAVAILABLE',
+      reason: 'QUARANTINE_LIST_UNREAD',
+      retryAfterSeconds: 2,
+    });
+    expect(open.callerRefusal(provider)).toBeUndefined();
+    // The node's own services, operators and regulators are served either way.
+    for (const exempt of [
+      caller(['operator'], 'op-1'),
+      caller(['regulator'], 'reg-1'),
+      caller(['service'], 'reporting'),
+    ])
+      expect(closed.callerRefusal(exempt)).toBeUndefined();
+    // Read at last: quarantined participants are refused for it, the others served.
+    const watch = await source.nth(0);
+    watch.handlers.put('prov-1');
+    watch.handlers.synced();
+    expect(closed.callerRefusal(provider)).toMatchObject({ reason: 'PARTICIPANT_QUARANTINED' });
+    expect(closed.callerRefusal(caller(['provider'], 'prov-2'))).toBeUndefined();
+    // A broken watch later keeps the last known list in force: no refusal for everyone then.
+    watch.fail();
+    expect(closed.callerRefusal(caller(['user'], 'u-3'))).toBeUndefined();
+    await list.beforeApplicationShutdown();
+  });
+
   it('never refuses operators, regulators, the national node or the node services', async () => {
     const { controls, list } = await controlsQuarantining('op-1', 'reg-1', 'national', 'reporting');
     for (const exempt of [

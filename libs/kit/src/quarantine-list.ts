@@ -75,7 +75,7 @@ export interface QuarantineListOptions {
 const DEFAULTS: Required<QuarantineListOptions> = {
   retryInitialMs: 500,
   retryMaxMs: 30_000,
-  startupWaitMs: 2_000,
+  startupWaitMs: 5_000,
 };
 
 /**
@@ -83,7 +83,9 @@ const DEFAULTS: Required<QuarantineListOptions> = {
  * it writes (QUARANTINE_BUCKET): the call pipeline refuses their calls (AccessControls).
  *
  * Start-up waits a little for the bucket's current keys, then serves whether or not they came (a
- * node whose NATS is away must still start; a warning says the list is not known yet). When the
+ * node whose NATS is away must still start, for its operators and services; a warning says the
+ * list is not known yet, and participants are refused UNAVAILABLE until it is — AccessControls).
+ * When the
  * watch breaks the last known list stays in force while it is watched again, with a growing delay;
  * a new watch first adds what it reports, and only once synced drops participants it no longer
  * lists, so a reconnection never lets a quarantined participant through in between.
@@ -129,7 +131,7 @@ export class QuarantineList implements OnApplicationBootstrap, BeforeApplication
     ]);
     if (!waited)
       this.logger.warn(
-        `the quarantine list (${QUARANTINE_BUCKET}) is not read yet: serving meanwhile, quarantined participants are refused once it is`,
+        `the quarantine list (${QUARANTINE_BUCKET}) is not read yet: participants' calls are refused UNAVAILABLE until it is (GRPC_QUARANTINE_UNREAD=serve serves them meanwhile)`,
       );
   }
 

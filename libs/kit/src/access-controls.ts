@@ -188,6 +188,24 @@ export class AccessControls {
     );
   }
 
+  /**
+   * Ends a long call of `caller` (a stream) when a change of the quarantine list quarantines it:
+   * `end` runs once, at that change. Returns what stops the watching (call it when the call ends).
+   * A call opened before the quarantine does not outlive it.
+   */
+  endOnQuarantine(caller: Caller, end: () => void): () => void {
+    const quarantine = this.quarantine;
+    if (!quarantine || !caller.roles.some((role) => PARTICIPANT_ROLES.has(role)))
+      return () => undefined;
+    const stop = quarantine.onChange(() => {
+      const refusal = this.quarantineRefusal(caller);
+      if (refusal?.reason !== 'PARTICIPANT_QUARANTINED') return;
+      stop();
+      end();
+    });
+    return stop;
+  }
+
   /** RESOURCE_EXHAUSTED when a participant exceeds its rate; undefined otherwise. */
   rateRefusal(caller: Caller | undefined, now = Date.now()): DomainError | undefined {
     if (this.rate <= 0 || !caller) return undefined;

@@ -8,7 +8,8 @@ import {
 import type { AuditedCall } from '@cinode/audit';
 import { DomainError } from '@cinode/common';
 
-export type AbortReason = 'deadline' | 'cancelled';
+/** Why a call was cut short: its deadline, its caller, or the caller's quarantine (a stream). */
+export type AbortReason = 'deadline' | 'cancelled' | 'quarantined';
 
 /**
  * One gRPC call as the platform follows it from arrival to its audit record. Units of work started
@@ -78,13 +79,19 @@ export class CallContext {
 
   /** What the caller gets, and what stops this call's units of work, once it is aborted. */
   abortError(): DomainError {
-    return this.why === 'cancelled'
-      ? new DomainError('CANCELLED', 'CANCELLED', 'the caller cancelled the call')
-      : new DomainError(
-          'DEADLINE_EXCEEDED',
-          'DEADLINE_EXCEEDED',
-          `deadline of ${this.budgetMs} ms exceeded`,
-        );
+    if (this.why === 'cancelled')
+      return new DomainError('CANCELLED', 'CANCELLED', 'the caller cancelled the call');
+    if (this.why === 'quarantined')
+      return new DomainError(
+        'PERMISSION_DENIED',
+        'PARTICIPANT_QUARANTINED',
+        'this participant was quarantined by the node after a critical security risk: its open stream is ended; contact the node operator',
+      );
+    return new DomainError(
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+      `deadline of ${this.budgetMs} ms exceeded`,
+    );
   }
 }
 

@@ -320,7 +320,16 @@ export class CallPipeline implements NestInterceptor {
             const refused = this.controls?.callerRefusal(caller);
             if (refused) throw refused;
             checkRequestShape(request);
-            await write(call.signal);
+            // A participant quarantined while its stream is open loses the stream there and then.
+            const unwatch =
+              caller && this.controls
+                ? this.controls.endOnQuarantine(caller, () => call.abort('quarantined'))
+                : undefined;
+            try {
+              await write(call.signal);
+            } finally {
+              unwatch?.();
+            }
           } catch (error) {
             return { ok: false, error };
           }
@@ -373,7 +382,17 @@ export class CallPipeline implements NestInterceptor {
       const refused = this.controls?.callerRefusal(caller);
       if (refused) throw refused;
       checkRequestShape(request);
-      ({ result, lateSettle } = await this.invoke(call, invoke));
+      // A participant quarantined meanwhile is cut off there and then: a client stream it keeps
+      // open (inventory, events) does not outlive the quarantine, nor does work in flight.
+      const unwatch =
+        caller && this.controls
+          ? this.controls.endOnQuarantine(caller, () => call.abort('quarantined'))
+          : undefined;
+      try {
+        ({ result, lateSettle } = await this.invoke(call, invoke));
+      } finally {
+        unwatch?.();
+      }
     } catch (error) {
       result = { ok: false, error };
     }

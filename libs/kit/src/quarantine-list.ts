@@ -207,5 +207,14 @@ export class QuarantineList implements OnApplicationBootstrap, BeforeApplication
 
   private changed(): void {
     quarantinedParticipants.set(this.current.size);
+    for (const listener of this.listeners) listener();
+  }
+
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `listener` after every change of the list; returns what stops it. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

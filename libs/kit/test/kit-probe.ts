@@ -97,7 +97,7 @@ export const countProbe = { produced: 0, finished: 0 };
 @Controller()
 class CountGrpcController {
   @GrpcMethod('ProbeService', 'Count')
-  @AllowRoles('regulator')
+  @AllowRoles('regulator', 'provider')
   @ReadOnly()
   count(request: CountRequest, metadata: Metadata): AsyncIterable<CountResponse> {
     if (request.count < 0)

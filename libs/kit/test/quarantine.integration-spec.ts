@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientReadableStream } from '@grpc/grpc-js';
 import { QUARANTINE_BUCKET } from '@cinode/contracts';
 import { isGrpcError, decodeRichStatus } from '@cinode/grpc';
 import { QuarantineList } from '@cinode/kit';
+import type { CountResponse } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import {
+  bearer,
   createTestAuth,
   eventually,
   expectGrpcError,
@@ -100,5 +102,66 @@ describe(`${QuarantineList.name}: a quarantined participant's calls are refused`
       1_000,
       20,
     );
+  });
+
+  it('ends a participant’s open stream, and its work in flight, when it is quarantined', async () => {
+    const token = await auth.token(['provider'], 'prov-s', 'prov-s');
+    const { probe } = server.clientAs(token);
+    const raw = probe.raw as unknown as {
+      count(
+        request: unknown,
+        metadata: ReturnType<typeof bearer>,
+        options: { deadline: Date },
+      ): ClientReadableStream<CountResponse>;
+    };
+    const stream = raw.count({ count: 0, delayMs: 20 }, bearer(token), {
+      deadline: new Date(Date.now() + 30_000),
+    });
+    let received = 0;
+    const ended = new Promise<{ code: number; reason: string }>((resolve) => {
+      stream.on('data', () => (received += 1));
+      stream.on('error', (error) =>
+        resolve({
+          code: (error as { code: number }).code,
+          reason: decodeRichStatus(error as never)?.errorInfo?.reason ?? '',
+        }),
+      );
+      stream.on('status', (status: { code: number }) => resolve({ code: status.code, reason: '' }));
+    });
+    await eventually('the stream flows', async () => (received >= 3 ? true : undefined), 5_000, 20);
+    // A unary call in flight as well: Mutate holding its transaction for a while.
+    const inFlight = outcomeOf({
+      probe: {
+        api: {
+          mutate: () =>
+            probe.api.mutate({
+              requestId: '',
+              key: randomUUID(),
+              behaviour: 'slow_in_transaction',
+              delayMs: 5_000,
+            }),
+        },
+      },
+    } as never);
+    await eventually(
+      'the call holds its transaction',
+      async () => {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'`,
+        );
+        return Number(rows[0].n) > 0 ? true : undefined;
+      },
+      5_000,
+      20,
+    );
+    const at = Date.now();
+    await kv.put('prov-s', JSON.stringify({ quarantineId: randomUUID(), state: 'active' }));
+    expect(await ended).toEqual({
+      code: GrpcStatus.PERMISSION_DENIED,
+      reason: 'PARTICIPANT_QUARANTINED',
+    });
+    expect(await inFlight).toBe('PERMISSION_DENIED/PARTICIPANT_QUARANTINED');
+    expect(Date.now() - at).toBeLessThan(3_000);
+    await kv.delete('prov-s');
   });
 });

@@ -440,6 +440,7 @@ describe('dedicated lines (issue 8)', () => {
           spec: { ...LINE, outOfService: true },
           updateMask: ['out_of_service'],
           expectedVersion: current.version + 1,
+          expectedSpecVersion: 0,
         },
         await lineProvider.options(),
       ),
@@ -451,6 +452,7 @@ describe('dedicated lines (issue 8)', () => {
         spec: { ...LINE, outOfService: true },
         updateMask: ['out_of_service'],
         expectedVersion: current.version,
+        expectedSpecVersion: 0,
       },
       await lineProvider.options(),
     );
@@ -500,7 +502,13 @@ describe('dedicated lines (issue 8)', () => {
     const other = await certified(ParticipantKind.PARTICIPANT_KIND_LINE_PROVIDER, 'West Line Co.');
     await expectGrpcError(
       lines.updateLine(
-        { lineId, spec: LINE, updateMask: ['latency_ms'], expectedVersion: 0 },
+        {
+          lineId,
+          spec: LINE,
+          updateMask: ['latency_ms'],
+          expectedVersion: 0,
+          expectedSpecVersion: 0,
+        },
         await other.options(),
       ),
       GrpcStatus.NOT_FOUND,

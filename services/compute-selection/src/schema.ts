@@ -3,6 +3,7 @@ import { LineHoldEntity } from './lines/line-hold.entity';
 import { LineEntity, LineIdentifierEntity } from './lines/line.entity';
 import { LinesSchema1796092719883 } from './migrations/1796092719883-lines-schema';
 import { LineHolds1796900000000 } from './migrations/1796900000000-line-holds';
+import { LineSpecVersion1797000000000 } from './migrations/1797000000000-line-spec-version';
 
 /**
  * The dedicated lines, the filing of their identifiers and the bandwidth orders hold on them, with
@@ -12,7 +13,7 @@ import { LineHolds1796900000000 } from './migrations/1796900000000-line-holds';
 export const COMPUTE_SELECTION_SCHEMA = serviceSchema(
   {
     entities: [LineEntity, LineIdentifierEntity, LineHoldEntity],
-    migrations: [LinesSchema1796092719883, LineHolds1796900000000],
+    migrations: [LinesSchema1796092719883, LineHolds1796900000000, LineSpecVersion1797000000000],
   },
   { events: true },
 );

@@ -43,9 +43,10 @@ async function insertLine(lineId: string, free: number, outOfService = false): P
   await db.query(
     `INSERT INTO line (line_id, provider_participant_id, name, a_region_code, a_site, b_region_code,
        b_site, bandwidth_mbps_total, bandwidth_mbps_free, bandwidth_mbps_reserved, latency_ms,
-       price_fen_per_hour, availability, out_of_service, filing, version, registered_at, updated_at)
+       price_fen_per_hour, availability, out_of_service, filing, version, spec_version, registered_at,
+       updated_at)
      VALUES ($1, 'line-provider-1', 'Shanghai-Beijing', '310000', 'sh-1', '110000', 'bj-1', 10000,
-       $2, 0, 12, 300, 0.9995, $3, 'filed', 1, $4, $4)`,
+       $2, 0, 12, 300, 0.9995, $3, 'filed', 1, 1, $4, $4)`,
     [lineId, free, outOfService, now],
   );
 }
@@ -195,10 +196,57 @@ describe('line holds (bandwidth of dedicated lines reserved for orders)', () => 
         },
         updateMask: ['latency_ms'],
         expectedVersion: 0,
+        expectedSpecVersion: 0,
       },
       as(owner),
     );
     expect([line!.spec!.latencyMs, line!.bandwidthMbpsReserved]).toEqual([11, 1_000]);
+
+    // Orders' holds move `version` but not `spec_version`: a provider checking its own figures'
+    // version is not ABORTED by them, one checking `version` is.
+    const update = (
+      change: { latencyMs?: number; bandwidthMbpsFree?: number },
+      expectedVersion: number,
+      expectedSpecVersion: number,
+    ) =>
+      client.api.updateLine(
+        {
+          lineId: LINE_ID,
+          spec: { ...line!.spec!, ...change },
+          updateMask: Object.keys(change).map((k) =>
+            k === 'latencyMs' ? 'latency_ms' : 'bandwidth_mbps_free',
+          ),
+          expectedVersion,
+          expectedSpecVersion,
+        },
+        as(owner),
+      );
+    // One Mbit/s more free, for a hold of one.
+    const { line: roomy } = await update({ bandwidthMbpsFree: 1_001 }, 0, line!.specVersion);
+    expect(roomy!.specVersion).toBe(line!.specVersion + 1);
+    const { hold: extra } = await hold('spec-version', 1);
+    const moved = (await client.api.getLine({ lineId: LINE_ID }, as(owner))).line!;
+    expect(moved.version).toBeGreaterThan(roomy!.version);
+    expect(moved.specVersion).toBe(roomy!.specVersion);
+    const aborted = await expectGrpcError(
+      update({ latencyMs: 12 }, roomy!.version, 0),
+      GrpcStatus.ABORTED,
+    );
+    expect(aborted.status?.errorInfo?.reason).toBe('VERSION_MISMATCH');
+    const { line: updated } = await update({ latencyMs: 12 }, 0, roomy!.specVersion);
+    expect([updated!.spec!.latencyMs, updated!.specVersion]).toEqual([12, roomy!.specVersion + 1]);
+    // Figures read before the provider's own last change are stale: that still aborts.
+    const stale = await expectGrpcError(
+      update({ latencyMs: 13 }, 0, roomy!.specVersion),
+      GrpcStatus.ABORTED,
+    );
+    expect(stale.status?.errorInfo?.metadata?.current_spec_version).toBe(
+      String(roomy!.specVersion + 1),
+    );
+    // Back as the tests after this one expect it: 1,000 free, 1,000 reserved.
+    await client.api.releaseLineHold({ holdId: extra!.holdId, reason: 'test' }, as(market));
+    await update({ latencyMs: 11, bandwidthMbpsFree: 1_000 }, 0, 0);
+    expect(await reserved()).toBe(1_000);
   });
 
   it('gives bandwidth back on release, once; only its holder releases it', async () => {

@@ -79,6 +79,7 @@ export function toLineMessage(line: LineEntity): Line {
     },
     state: STATE_MESSAGES[lineStateOf(line)],
     version: line.version,
+    specVersion: line.specVersion,
     registeredAt: toTimestamp(line.registeredAt),
     updatedAt: toTimestamp(line.updatedAt),
     bandwidthMbpsReserved: line.bandwidthMbpsReserved,

@@ -76,6 +76,10 @@ export class LineEntity {
   @Column({ name: 'version', type: 'bigint', transformer: bigintNumber() })
   version!: number;
 
+  /** 1 at registration, one more per UpdateLine that changed it: what expected_spec_version checks. */
+  @Column({ name: 'spec_version', type: 'bigint', transformer: bigintNumber() })
+  specVersion!: number;
+
   @Column({ name: 'registered_at', type: 'timestamptz' })
   registeredAt!: Date;
 

@@ -323,12 +323,19 @@ describe(LinesService.name, () => {
       return { ...setup, lineId: line.lineId };
     }
 
-    function update(lineId: string, mask: string[], spec: Partial<LineSpec>, expectedVersion = 0) {
+    function update(
+      lineId: string,
+      mask: string[],
+      spec: Partial<LineSpec>,
+      expectedVersion = 0,
+      expectedSpecVersion = 0,
+    ) {
       return {
         lineId,
         spec: { ...SPEC, ...spec },
         updateMask: mask,
         expectedVersion,
+        expectedSpecVersion,
       } satisfies UpdateLineRequest;
     }
 

@@ -137,6 +137,7 @@ export class LinesService {
         filing,
         bandwidthMbpsReserved: 0,
         version: 1,
+        specVersion: 1,
         registeredAt: now,
         updatedAt: now,
       };
@@ -170,6 +171,8 @@ export class LinesService {
     if (!request.spec) checks.add('spec', 'is required');
     if (!Number.isSafeInteger(request.expectedVersion) || request.expectedVersion < 0)
       checks.add('expected_version', 'must be a whole number, 0 or more');
+    if (!Number.isSafeInteger(request.expectedSpecVersion) || request.expectedSpecVersion < 0)
+      checks.add('expected_spec_version', 'must be a whole number, 0 or more');
     checks.throwIfAny();
     const patch = request.spec!;
     return this.uow.run(async (tx) => {
@@ -184,6 +187,13 @@ export class LinesService {
           `line ${lineId} is at version ${line.version}, not ${request.expectedVersion}; read it again`,
           { metadata: { current_version: String(line.version) } },
         );
+      if (request.expectedSpecVersion !== 0 && request.expectedSpecVersion !== line.specVersion)
+        throw new DomainError(
+          'ABORTED',
+          ErrorReason.VERSION_MISMATCH,
+          `line ${lineId}'s figures are at spec version ${line.specVersion}, not ${request.expectedSpecVersion}; read it again`,
+          { metadata: { current_spec_version: String(line.specVersion) } },
+        );
       const next: LineEntity = { ...line };
       for (const path of paths) {
         if (!isUpdatable(path)) continue;
@@ -197,6 +207,7 @@ export class LinesService {
       const changed = Object.values(UPDATABLE).some((field) => next[field] !== line[field]);
       if (!changed) return line;
       next.version = line.version + 1;
+      next.specVersion = line.specVersion + 1;
       next.updatedAt = new Date();
       await this.lines.save(tx, next);
       await tx.emit(lineEvent(next));

@@ -111,6 +111,12 @@ export interface Line {
    * `bandwidth_mbps_free` less this (never below 0).
    */
   bandwidthMbpsReserved: number;
+  /**
+   * 1 at registration, one more for each change its provider makes (UpdateLine) and nothing else:
+   * what UpdateLine's `expected_spec_version` is compared with, so orders holding bandwidth and
+   * filings never make a provider's update ABORTED.
+   */
+  specVersion: number;
 }
 
 /** Request of RegisterLine. */
@@ -163,6 +169,12 @@ export interface UpdateLineRequest {
    * whatever the current version is.
    */
   expectedVersion: number;
+  /**
+   * The `spec_version` the change was computed from; the call is ABORTED when the provider's
+   * figures changed since (another UpdateLine), but not for orders' holds or filings. 0 does not
+   * check it. Prefer it to `expected_version`, which every hold moves.
+   */
+  expectedSpecVersion: number;
 }
 
 /** Response of UpdateLine. */
@@ -477,6 +489,7 @@ function createBaseLine(): Line {
     registeredAt: undefined,
     updatedAt: undefined,
     bandwidthMbpsReserved: 0,
+    specVersion: 0,
   };
 }
 
@@ -505,6 +518,9 @@ export const Line: MessageFns<Line> = {
     }
     if (message.bandwidthMbpsReserved !== 0) {
       writer.uint32(64).int64(message.bandwidthMbpsReserved);
+    }
+    if (message.specVersion !== 0) {
+      writer.uint32(72).int64(message.specVersion);
     }
     return writer;
   },
@@ -578,6 +594,14 @@ export const Line: MessageFns<Line> = {
           }
 
           message.bandwidthMbpsReserved = longToNumber(reader.int64());
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.specVersion = longToNumber(reader.int64());
           continue;
         }
       }
@@ -698,7 +722,7 @@ export const RegisterLineResponse: MessageFns<RegisterLineResponse> = {
 };
 
 function createBaseUpdateLineRequest(): UpdateLineRequest {
-  return { lineId: "", spec: undefined, updateMask: undefined, expectedVersion: 0 };
+  return { lineId: "", spec: undefined, updateMask: undefined, expectedVersion: 0, expectedSpecVersion: 0 };
 }
 
 export const UpdateLineRequest: MessageFns<UpdateLineRequest> = {
@@ -714,6 +738,9 @@ export const UpdateLineRequest: MessageFns<UpdateLineRequest> = {
     }
     if (message.expectedVersion !== 0) {
       writer.uint32(32).int64(message.expectedVersion);
+    }
+    if (message.expectedSpecVersion !== 0) {
+      writer.uint32(40).int64(message.expectedSpecVersion);
     }
     return writer;
   },
@@ -755,6 +782,14 @@ export const UpdateLineRequest: MessageFns<UpdateLineRequest> = {
           }
 
           message.expectedVersion = longToNumber(reader.int64());
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.expectedSpecVersion = longToNumber(reader.int64());
           continue;
         }
       }
@@ -1439,7 +1474,8 @@ export interface LineServiceClient {
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed mask or value.
    * - NOT_FOUND (LINE_NOT_FOUND): no such line of the caller's.
-   * - ABORTED (VERSION_MISMATCH): `expected_version` is not the line's current version.
+   * - ABORTED (VERSION_MISMATCH): `expected_version` is not the line's current version, or
+   *   `expected_spec_version` not its current `spec_version`.
    */
 
   updateLine(request: UpdateLineRequest, metadata?: Metadata): Observable<UpdateLineResponse>;
@@ -1541,7 +1577,8 @@ export interface LineServiceController {
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed mask or value.
    * - NOT_FOUND (LINE_NOT_FOUND): no such line of the caller's.
-   * - ABORTED (VERSION_MISMATCH): `expected_version` is not the line's current version.
+   * - ABORTED (VERSION_MISMATCH): `expected_version` is not the line's current version, or
+   *   `expected_spec_version` not its current `spec_version`.
    */
 
   updateLine(

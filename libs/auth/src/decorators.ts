@@ -23,8 +23,10 @@ export const AllowRoles = (...roles: Role[]) =>
  * Narrows the `service` role of `AllowRoles` to the node's services named (their token subjects,
  * e.g. `service-center`): another internal service is refused PERMISSION_DENIED
  * (SERVICE_NOT_ALLOWED). For RPCs one service calls by design — holding capacity for an order —
- * so a service compromised elsewhere in the node (or a leaked service token of another service)
- * cannot use them.
+ * so a leaked service token of another service, or another service calling by mistake, cannot use
+ * them. It checks the subject the token names: the node's services share one service signing key,
+ * so a service compromised to the point of holding that key could still mint any subject (one key
+ * per service, named in its JWK, would close that).
  */
 export const ServiceCallers = (...services: string[]) =>
   SetMetadata(SERVICE_CALLERS_METADATA, services);

@@ -24,6 +24,8 @@ export class CallContext {
   private listeners: (() => void)[] | undefined;
   private why: AbortReason | undefined;
   audit: AuditedCall | undefined;
+  /** A client-streaming call (open until its caller ends it). */
+  clientStream = false;
 
   /** When the capped deadline passes (ms since the epoch). */
   readonly deadlineAt: number;

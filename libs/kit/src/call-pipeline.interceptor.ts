@@ -180,6 +180,8 @@ export class CallPipeline implements NestInterceptor {
     request: unknown,
     grpcCall: CallLike,
     invoke: () => unknown,
+    /** A client-streaming call: open until the caller ends it, so a quarantine cuts it. */
+    clientStream = false,
   ): CallResult | Promise<CallResult> {
     // Refused before anything is spent on it: an address the lists refuse, the service
     // overloaded, or its caller already gone.
@@ -191,7 +193,16 @@ export class CallPipeline implements NestInterceptor {
     // without it the call's span is opened here, continuing the caller's trace, so logs and audit
     // records inside the call carry its ids either way.
     if (trace.getSpan(active))
-      return this.handleInSpan(method, declared, metadata, request, grpcCall, invoke, active);
+      return this.handleInSpan(
+        method,
+        declared,
+        metadata,
+        request,
+        grpcCall,
+        invoke,
+        active,
+        clientStream,
+      );
     const parent = propagation.extract(active, metadata, METADATA_GETTER);
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     let outcome: CallResult | Promise<CallResult>;
@@ -204,6 +215,7 @@ export class CallPipeline implements NestInterceptor {
         grpcCall,
         invoke,
         trace.setSpan(parent, span),
+        clientStream,
       );
     } catch (error) {
       span.end();
@@ -224,11 +236,13 @@ export class CallPipeline implements NestInterceptor {
     grpcCall: CallLike,
     invoke: () => unknown,
     traceContext: Context,
+    clientStream: boolean,
   ): CallResult | Promise<CallResult> {
     const { access, declaration } = declared;
     const startedAt = Date.now();
     const budget = effectiveBudgetMs(grpcCall.getDeadline?.(), this.options.deadlines, startedAt);
     const call = new CallContext(method, budget, startedAt);
+    call.clientStream = clientStream;
     if (declaration?.kind === 'audited' && this.trail) {
       call.audit = this.trail.begin({
         method,
@@ -382,10 +396,11 @@ export class CallPipeline implements NestInterceptor {
       const refused = this.controls?.callerRefusal(caller);
       if (refused) throw refused;
       checkRequestShape(request);
-      // A participant quarantined meanwhile is cut off there and then: a client stream it keeps
-      // open (inventory, events) does not outlive the quarantine, nor does work in flight.
+      // A participant quarantined meanwhile loses a client stream it keeps open (inventory) there
+      // and then. A unary call runs to its end: cut mid-way, a change it committed would be
+      // answered as refused.
       const unwatch =
-        caller && this.controls
+        call.clientStream && caller && this.controls
           ? this.controls.endOnQuarantine(caller, () => call.abort('quarantined'))
           : undefined;
       try {
@@ -417,20 +432,34 @@ export class CallPipeline implements NestInterceptor {
    * Whether the outcome of an audited call is recorded: always, except a refusal of a caller no
    * token identified once its address has spent its minute's budget (UnauthenticatedAuditBudget).
    */
-  private recordsRefusal(audit: { caller?: Caller; start: { peer: string } }, result: CallResult) {
-    if (result.ok || audit.caller !== undefined || !(result.error instanceof UnauthenticatedError))
+  private recordsRefusal(
+    audit: { caller?: Caller; recorded: boolean; start: { peer: string } },
+    result: CallResult,
+  ) {
+    // A call that committed a change is always settled in the trail, whatever it answered.
+    if (
+      result.ok ||
+      audit.recorded ||
+      audit.caller !== undefined ||
+      !(result.error instanceof UnauthenticatedError)
+    )
       return true;
     return this.unauthenticatedAudit.admit(
       addressOfPeer(audit.start.peer),
       (suppressed) => {
-        for (const [address, count] of suppressed)
-          this.logger.warn(
-            `${count} refusal(s) of unauthenticated calls from ${address} in the last minute were counted (cinode_audit_unauthenticated_suppressed_total), not recorded one by one`,
-          );
-      },
-      (address) =>
+        const total = [...suppressed.values()].reduce((a, b) => a + b, 0);
+        const top = [...suppressed]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 10)
+          .map(([source, count]) => `${source} ${count}`)
+          .join(', ');
         this.logger.warn(
-          `${address} is over AUDIT_UNAUTHENTICATED_PER_MINUTE: its further refusals this minute are counted, not recorded one by one`,
+          `${total} refusal(s) of unauthenticated calls from ${suppressed.size} source(s) in the last minute were counted (cinode_audit_unauthenticated_suppressed_total), not recorded one by one; most: ${top}`,
+        );
+      },
+      (source) =>
+        this.logger.warn(
+          `${source} is over AUDIT_UNAUTHENTICATED_PER_MINUTE: further refusals this minute are counted, not recorded one by one`,
         ),
     );
   }

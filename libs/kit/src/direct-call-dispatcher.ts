@@ -109,8 +109,13 @@ export class DirectCallDispatcher implements DirectDispatch {
     return (call, callback) => {
       const metadata: Metadata = call.metadata;
       respond(path, toStatus, callback, () =>
-        this.pipeline.handle(declared, metadata, {}, call, () =>
-          instance[name](checkedRequests(call), metadata, call),
+        this.pipeline.handle(
+          declared,
+          metadata,
+          {},
+          call,
+          () => instance[name](checkedRequests(call), metadata, call),
+          true,
         ),
       );
     };

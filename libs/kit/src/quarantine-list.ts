@@ -207,7 +207,14 @@ export class QuarantineList implements OnApplicationBootstrap, BeforeApplication
 
   private changed(): void {
     quarantinedParticipants.set(this.current.size);
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) {
+      // One listener failing must not break the watch, nor keep the others from hearing.
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'a quarantine listener failed');
+      }
+    }
   }
 
   private readonly listeners = new Set<() => void>();

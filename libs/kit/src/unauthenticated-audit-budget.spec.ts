@@ -1,5 +1,6 @@
 import {
   UnauthenticatedAuditBudget,
+  refusalSource,
   type SuppressedRefusals,
 } from './unauthenticated-audit-budget';
 
@@ -35,7 +36,7 @@ describe(UnauthenticatedAuditBudget.name, () => {
   });
 
   it('keeps its memory bounded: past 10,000 addresses in a minute the rest share one budget', () => {
-    const budget = new UnauthenticatedAuditBudget(1, () => 0);
+    const budget = new UnauthenticatedAuditBudget(1, () => 0, Infinity);
     const over: string[] = [];
     for (let i = 0; i < 10_000; i += 1)
       expect(
@@ -72,5 +73,31 @@ describe(UnauthenticatedAuditBudget.name, () => {
           () => undefined,
         ),
       ).toBe(true);
+  });
+
+  it('counts an IPv6 /64 as one source, and caps all sources together', () => {
+    expect(refusalSource('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(refusalSource('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(refusalSource('fe80::')).toBe('fe80:0:0:0::/64');
+    expect(refusalSource('::1')).toBe('0:0:0:0::/64');
+    expect(refusalSource('203.0.113.9')).toBe('203.0.113.9');
+    const budget = new UnauthenticatedAuditBudget(2, () => 0, 5);
+    const over: string[] = [];
+    const admit = (address: string) =>
+      budget.admit(
+        address,
+        () => undefined,
+        (a) => over.push(a),
+      );
+    // Many addresses of one /64 share its budget.
+    expect(['2001:db8::1', '2001:db8::2', '2001:db8::3'].map(admit)).toEqual([true, true, false]);
+    // Five recorded in all: the next sources find the total spent.
+    expect(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'].map(admit)).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(over).toEqual(['2001:db8:0:0::/64', '(all sources)']);
   });
 });

@@ -1,52 +1,95 @@
-/** Addresses tracked in one minute; beyond them, the rest share one budget (memory stays bounded). */
-const MAX_ADDRESSES = 10_000;
+import { isIPv6 } from 'node:net';
+
+/** Sources tracked in one minute; beyond them, the rest share one budget (memory stays bounded). */
+const MAX_SOURCES = 10_000;
 const OTHERS = '(other addresses)';
 const WINDOW_MS = 60_000;
+/** Sources whose running out is announced one by one in a minute; the rest only in its summary. */
+const ANNOUNCED = 10;
 
-/** What a window that just closed left out of the audit trail, by address. */
+/** What a window that just closed left out of the audit trail, by source. */
 export type SuppressedRefusals = ReadonlyMap<string, number>;
 
 /**
- * How many refusals of unauthenticated calls (no token, a bad one) to audited RPCs each address
- * gets recorded one by one per minute. Such a refusal changes nothing and names no one, yet each
- * writes a row to an append-only trail: without a bound, anyone who can reach a port could grow
- * it without end. Past the budget a refusal is answered exactly the same, counted, and summarised
- * (one warning per address and minute) instead of recorded. Calls with a valid token are never
- * affected, and neither are refusals of known callers (roles, rate limits, quarantine), which
- * name who was refused. 0 records every refusal.
+ * The source a refusal is counted against: an IPv4 address, or the /64 an IPv6 address is in (one
+ * host usually holds a whole /64, so counting its addresses one by one would count nothing).
+ */
+export function refusalSource(address: string): string {
+  if (!isIPv6(address)) return address;
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
+ * How many refusals of unauthenticated calls (no token, a bad one) to audited RPCs each source
+ * (address, IPv6 /64) gets recorded one by one per minute, and all sources together. Such a refusal
+ * changes nothing and names no one, yet each writes a row to an append-only trail: without a bound,
+ * anyone who can reach a port could grow it without end. Past the budget a refusal is answered
+ * exactly the same, counted, and summarised instead of recorded. Calls with a valid token are never
+ * affected, and neither are refusals of known callers (roles, rate limits, quarantine), which name
+ * who was refused. 0 records every refusal.
  */
 export class UnauthenticatedAuditBudget {
   private windowStart = Number.NEGATIVE_INFINITY;
   private counts = new Map<string, number>();
   private suppressed = new Map<string, number>();
+  private recorded = 0;
+  private announced = 0;
+  private readonly totalPerMinute: number;
 
   constructor(
     private readonly perMinute: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** All sources together; by default 50 sources' worth. */
+    totalPerMinute?: number,
+  ) {
+    this.totalPerMinute = totalPerMinute ?? perMinute * 50;
+  }
 
   /**
    * Whether this refusal from `address` is recorded. `closed` receives what the window that ended
-   * left out, when this call ends one; `firstOver` is told the moment an address runs out.
+   * left out, when this call ends one; `firstOver` is told the moment a source runs out (the first
+   * ten of a minute, and when all sources together do, as '(all sources)').
    */
   admit(
     address: string,
     closed: (suppressed: SuppressedRefusals) => void,
-    firstOver: (address: string) => void,
+    firstOver: (source: string) => void,
   ): boolean {
     if (this.perMinute <= 0) return true;
     const now = this.now();
-    if (now - this.windowStart >= WINDOW_MS) {
+    if (now - this.windowStart >= WINDOW_MS || now < this.windowStart) {
       if (this.suppressed.size > 0) closed(this.suppressed);
       this.windowStart = now;
       this.counts = new Map();
       this.suppressed = new Map();
+      this.recorded = 0;
+      this.announced = 0;
     }
-    const key = this.counts.has(address) || this.counts.size < MAX_ADDRESSES ? address : OTHERS;
+    const source = refusalSource(address);
+    const key = this.counts.has(source) || this.counts.size < MAX_SOURCES ? source : OTHERS;
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);
-    if (count <= this.perMinute) return true;
-    if (count === this.perMinute + 1) firstOver(key);
+    if (count <= this.perMinute && this.recorded < this.totalPerMinute) {
+      this.recorded += 1;
+      return true;
+    }
+    if (count === this.perMinute + 1 && this.announced < ANNOUNCED) {
+      this.announced += 1;
+      firstOver(key);
+    } else if (count <= this.perMinute && this.recorded === this.totalPerMinute) {
+      this.recorded += 1; // announced once: the total is spent
+      firstOver('(all sources)');
+    }
     this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
     return false;
   }

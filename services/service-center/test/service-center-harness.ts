@@ -13,6 +13,12 @@ import { findFreePort, type TestAuth, plaintext } from '@cinode/testing';
 import { SERVICE_NAME } from '../src/config';
 import { serviceCenter } from '../src/service';
 
+/**
+ * One key-encryption key for every start in this test process: a service center restarted on the
+ * same database must decrypt the signing keys it stored before.
+ */
+const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
 export interface Clients {
   participants: GrpcClient<ParticipantServiceClient>;
   certification: GrpcClient<CertificationServiceClient>;
@@ -48,7 +54,7 @@ export async function startServiceCenter(
     // In process, the event loop is the test's too: its lag is not the service's load.
     GRPC_SHED_LAG_MS: '0',
     LOG_LEVEL: 'warn',
-    SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SIGNING_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
     // The market's peers do not run here (the market is tested through the whole node, in e2e):
     // a closed port answers its calls UNAVAILABLE.

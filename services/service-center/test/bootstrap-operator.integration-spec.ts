@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { generateApiKey } from '@cinode/common';
 import { ApiKeyState } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
@@ -78,5 +78,16 @@ describe('bootstrap operator', () => {
     expect(after.apiKeys.filter((k) => k.state === ApiKeyState.API_KEY_STATE_ACTIVE)).toEqual([
       expect.objectContaining({ prefix: third.slice(4, 12) }),
     ]);
+  });
+
+  it('refuses to start with another key-encryption key than the one that sealed its signing key', async () => {
+    await startWith(generateApiKey().key);
+    await center?.stop();
+    center = undefined;
+    await expect(
+      startServiceCenter(databaseUrl, nats.url, auth, {
+        SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      }),
+    ).rejects.toThrow(/SIGNING_KEY_ENCRYPTION_KEY does not open the signing key/);
   });
 });

@@ -46,12 +46,25 @@ export class SigningKeysService {
       );
   }
 
-  /** Creates the first active key unless one exists; safe when replicas start together. */
+  /**
+   * Creates the first active key unless one exists; safe when replicas start together. A key that
+   * exists must open with SIGNING_KEY_ENCRYPTION_KEY: started with another key than the one that
+   * sealed it, the service refuses to start (saying so) instead of failing every token exchange.
+   */
   async ensureActiveKey(): Promise<string> {
     return this.uow.run(async (tx) => {
       await this.keys.lockExclusive(tx);
       const active = await this.keys.findActive(tx);
-      if (active) return active.kid;
+      if (active) {
+        try {
+          decryptSecret(active.privateJwkEncrypted, this.encryptionKey, active.kid);
+        } catch {
+          throw new Error(
+            `SIGNING_KEY_ENCRYPTION_KEY does not open the signing key ${active.kid} stored in the database: the service center was started with another key than the one that sealed it. Start it with that key (the chart keeps it in the <release>-service-center secret).`,
+          );
+        }
+        return active.kid;
+      }
       const created = await this.newKey();
       await this.keys.insert(tx, created);
       this.logger.log(`created the first signing key ${created.kid}`);

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   createHash,
   createPrivateKey,
@@ -43,7 +43,7 @@ export function signReport(envelope: ReportEnvelope, privateKey: KeyObject): Buf
  * database, the same for every replica.
  */
 @Injectable()
-export class ReportSigner {
+export class ReportSigner implements OnApplicationBootstrap {
   private readonly logger = new Logger(ReportSigner.name);
   private readonly encryptionKey: Buffer;
   private current: SigningKey | undefined;
@@ -87,14 +87,25 @@ export class ReportSigner {
         this.logger.log(`created the report-signing key ${created.keyId}`);
         return row;
       }));
+    let pem: string;
+    try {
+      pem = decryptSecret(stored.privateKeyEncrypted, this.encryptionKey, stored.keyId);
+    } catch {
+      throw new Error(
+        `REPORT_KEY_ENCRYPTION_KEY does not open the report-signing key ${stored.keyId} stored in the database: reporting was started with another key than the one that sealed it. Start it with that key (the chart keeps it in the <release>-reporting secret).`,
+      );
+    }
     this.current = {
       keyId: stored.keyId,
       publicKey: stored.publicKey,
-      privateKey: createPrivateKey(
-        decryptSecret(stored.privateKeyEncrypted, this.encryptionKey, stored.keyId),
-      ),
+      privateKey: createPrivateKey(pem),
     };
     return this.current;
+  }
+
+  /** Opens (or makes) the key at start: a key-encryption key that cannot open it stops the start. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.key();
   }
 
   async sign(envelope: ReportEnvelope): Promise<{ keyId: string; signature: Buffer }> {

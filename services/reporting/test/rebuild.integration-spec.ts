@@ -6,11 +6,10 @@ import {
   REPORT_SCHEMA_VERSION,
   reportPayloadV1Schema,
 } from '@cinode/contracts';
-import { TransactionExtensions, UnitOfWork } from '@cinode/database';
+import type { UnitOfWork } from '@cinode/database';
 import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
 import { ReportState } from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ComputeMapSource } from '../src/compute/resource-aggregation.gateway';
 import type { ReportingConfig } from '../src/config';
 import type { DeliverySender } from '../src/delivery/delivery.sender';
@@ -18,8 +17,8 @@ import { ReportContent } from '../src/reports/report-content';
 import type { NodeReportEntity, ReportStateName } from '../src/reports/report.entity';
 import { ReportsRepository } from '../src/reports/reports.repository';
 import { ReportsService } from '../src/reports/reports.service';
-import { REPORTING_SCHEMA } from '../src/schema';
 import type { SecurityEventsSource } from '../src/security/security.gateway';
+import { reportingTestDatabase } from './reporting-database';
 
 const operator: Caller = {
   subject: 'op-1',
@@ -37,15 +36,8 @@ describe('ReportsService.rebuild', () => {
   let woken = 0;
 
   beforeAll(async () => {
-    db = await new DataSource({
-      type: 'postgres',
-      url: await createTestDatabase('reporting_rebuild'),
-      entities: REPORTING_SCHEMA.entities,
-      migrations: REPORTING_SCHEMA.migrations,
-      migrationsTransactionMode: 'each',
-    }).initialize();
-    await db.runMigrations({ transaction: 'each' });
-    const uow = new UnitOfWork(db, new TransactionExtensions());
+    let uow: UnitOfWork;
+    ({ db, uow } = await reportingTestDatabase('reporting_rebuild'));
     reports = new ReportsRepository(uow);
     const config = { REPORT_BASE_INFO_JSON: exampleReportPayload().base } as ReportingConfig;
     const compute: ComputeMapSource = {

@@ -1,26 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { TransactionExtensions, UnitOfWork } from '@cinode/database';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource } from 'typeorm';
+import type { UnitOfWork } from '@cinode/database';
+import type { DataSource } from 'typeorm';
 import type { ReportingConfig } from '../src/config';
-import { REPORTING_SCHEMA } from '../src/schema';
 import { ReportSigner } from '../src/signing/report-signer';
 import { SigningKeysRepository } from '../src/signing/signing-keys.repository';
+import { reportingTestDatabase } from './reporting-database';
 
 describe(`${ReportSigner.name}: the signing key at rest`, () => {
   let db: DataSource;
   let uow: UnitOfWork;
 
   beforeAll(async () => {
-    db = await new DataSource({
-      type: 'postgres',
-      url: await createTestDatabase('reporting_signing_key'),
-      entities: REPORTING_SCHEMA.entities,
-      migrations: REPORTING_SCHEMA.migrations,
-      migrationsTransactionMode: 'each',
-    }).initialize();
-    await db.runMigrations({ transaction: 'each' });
-    uow = new UnitOfWork(db, new TransactionExtensions());
+    ({ db, uow } = await reportingTestDatabase('reporting_signing_key'));
   }, 60_000);
 
   afterAll(async () => {

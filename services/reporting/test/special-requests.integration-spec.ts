@@ -3,7 +3,7 @@ import {
   REPORT_SCHEMA_VERSION,
   reportPayloadViolations,
 } from '@cinode/contracts';
-import { TransactionExtensions, UnitOfWork } from '@cinode/database';
+import type { UnitOfWork } from '@cinode/database';
 import { fromTimestamp, toTimestamp } from '@cinode/grpc';
 import {
   ReportKind,
@@ -13,17 +13,16 @@ import {
   type ListSpecialReportRequestsResponse,
   type SpecialReportRequest,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { createTestDatabase } from '@cinode/testing';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ComputeMapSource } from '../src/compute/resource-aggregation.gateway';
 import type { ReportingConfig } from '../src/config';
 import type { DeliverySender } from '../src/delivery/delivery.sender';
 import type { NationalNode } from '../src/national/national-node.gateway';
 import type { NodeIdentityService } from '../src/national/node-identity.service';
 import { ReportsRepository } from '../src/reports/reports.repository';
-import { REPORTING_SCHEMA } from '../src/schema';
 import type { SecurityEventsSource } from '../src/security/security.gateway';
 import { SPECIAL_WINDOW, SpecialRequestWatcher } from '../src/special/special-request.watcher';
+import { reportingTestDatabase } from './reporting-database';
 
 const PERIOD_START = new Date('2026-10-01T00:00:00.000Z');
 const PERIOD_END = new Date('2026-10-08T00:00:00.000Z');
@@ -76,15 +75,7 @@ describe(SpecialRequestWatcher.name, () => {
   let uow: UnitOfWork;
 
   beforeAll(async () => {
-    db = await new DataSource({
-      type: 'postgres',
-      url: await createTestDatabase('reporting_special'),
-      entities: REPORTING_SCHEMA.entities,
-      migrations: REPORTING_SCHEMA.migrations,
-      migrationsTransactionMode: 'each',
-    }).initialize();
-    await db.runMigrations({ transaction: 'each' });
-    uow = new UnitOfWork(db, new TransactionExtensions());
+    ({ db, uow } = await reportingTestDatabase('reporting_special'));
     reports = new ReportsRepository(uow);
   }, 60_000);
 

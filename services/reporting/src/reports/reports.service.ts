@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import {
@@ -9,14 +9,13 @@ import {
   UnavailableError,
   resolvePageSize,
 } from '@cinode/common';
-import { REPORT_SCHEMA_VERSION } from '@cinode/contracts';
 import { UnitOfWork, type IdempotencyKey } from '@cinode/database';
 import type { ReportState } from '@cinode/proto/gen/cinode/reporting/v1/reporting_service';
 import { DeliverySender } from '../delivery/delivery.sender';
 import { ErrorReason } from '../errors';
 import type { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { ReportContent } from './report-content';
-import type { EncodedPayload } from './report-payload';
+import { pendingReport, type EncodedPayload } from './report-payload';
 import type { NodeReportEntity } from './report.entity';
 import { stateNameOf } from './reports.mapper';
 import { ReportsRepository } from './reports.repository';
@@ -159,30 +158,19 @@ export class ReportsService {
           ErrorReason.REPORT_HELD_NATIONALLY,
           `the national node holds a report under id ${id} already (ALREADY_EXISTS): it is not built again`,
         );
-      const rebuilt: NodeReportEntity = {
-        reportId: randomUUID(),
-        kind: locked.kind,
-        specialRequestId: locked.specialRequestId,
-        reportDate: locked.reportDate,
-        window: locked.window,
-        state: 'pending',
-        periodStart: period.start,
-        periodEnd: period.end,
-        generatedAt,
-        schemaVersion: REPORT_SCHEMA_VERSION,
-        payload: payload.bytes,
-        payloadSha256: payload.sha256,
-        payloadSize: payload.bytes.length,
-        attempts: 0,
-        nextAttemptAt: generatedAt,
-        lastError: '',
-        receiptNumber: null,
-        receivedAt: null,
-        deliveredAt: null,
-        createdAt: generatedAt,
-        supersededBy: null,
-        supersedes: id,
-      };
+      const rebuilt = pendingReport(
+        {
+          kind: locked.kind,
+          specialRequestId: locked.specialRequestId,
+          reportDate: locked.reportDate,
+          window: locked.window,
+          periodStart: period.start,
+          periodEnd: period.end,
+          generatedAt,
+          supersedes: id,
+        },
+        payload,
+      );
       // The rejected report leaves the one-per-day (or per-request) index before its rebuild enters.
       await this.reports.supersede(tx, id, rebuilt.reportId);
       await this.reports.insert(tx, rebuilt);

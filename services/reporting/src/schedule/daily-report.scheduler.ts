@@ -13,7 +13,7 @@ import { ReportKind } from '@cinode/proto/gen/cinode/national/v1/national_node_s
 import type { ReportingConfig } from '../config';
 import { DeliverySender } from '../delivery/delivery.sender';
 import { ReportContent } from '../reports/report-content';
-import type { NodeReportEntity } from '../reports/report.entity';
+import { pendingReport } from '../reports/report-payload';
 import { ReportsRepository } from '../reports/reports.repository';
 import { BackgroundLoop } from './loop';
 import { dailyWindows, planDaily } from './daily-plan';
@@ -98,34 +98,24 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
     // A source that cannot be asked fails the build (it throws): tick() records the failure and
     // the next round, within the window, tries again; a day whose windows all close first becomes
     // a gap naming it. No report goes out with a section silently empty.
-    const { bytes, sha256 } = await this.content.payload(
+    const payload = await this.content.payload(
       periodStart,
       generatedAt,
       `the daily report of ${day}`,
     );
     return this.uow.run(async (tx) => {
-      const report: NodeReportEntity = {
-        reportId: randomUUID(),
-        kind: ReportKind.REPORT_KIND_DAILY,
-        specialRequestId: '',
-        reportDate: day,
-        window: window.name,
-        state: 'pending',
-        periodStart,
-        periodEnd: generatedAt,
-        generatedAt,
-        schemaVersion: REPORT_SCHEMA_VERSION,
-        payload: bytes,
-        payloadSha256: sha256,
-        payloadSize: bytes.length,
-        attempts: 0,
-        nextAttemptAt: generatedAt,
-        lastError: '',
-        receiptNumber: null,
-        receivedAt: null,
-        deliveredAt: null,
-        createdAt: generatedAt,
-      };
+      const report = pendingReport(
+        {
+          kind: ReportKind.REPORT_KIND_DAILY,
+          specialRequestId: '',
+          reportDate: day,
+          window: window.name,
+          periodStart,
+          periodEnd: generatedAt,
+          generatedAt,
+        },
+        payload,
+      );
       const inserted = await this.reports.insertIfAbsent(tx, report);
       if (inserted) this.logger.log(`built the daily report ${report.reportId} of ${day}`);
       return inserted;

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -7,7 +6,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { REPORT_SCHEMA_VERSION, cstDateOf, type ReportPayloadV1 } from '@cinode/contracts';
+import { cstDateOf, type ReportPayloadV1 } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp, toTimestamp } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
@@ -28,7 +27,7 @@ import { DeliverySender } from '../delivery/delivery.sender';
 import { NationalNodeGateway, type NationalNode } from '../national/national-node.gateway';
 import { NodeIdentityService } from '../national/node-identity.service';
 import type { NodeReportEntity } from '../reports/report.entity';
-import { encodeReportPayload, type EncodedPayload } from '../reports/report-payload';
+import { encodeReportPayload, pendingReport, type EncodedPayload } from '../reports/report-payload';
 import { ReportsRepository } from '../reports/reports.repository';
 import { BackgroundLoop } from '../schedule/loop';
 
@@ -225,28 +224,18 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     const rows = requests.map((request): NodeReportEntity => {
       const payload = payloads.get(periodKeyOf(request));
       if (!payload) throw new Error(`no payload for ${request.specialRequestId}'s period`);
-      return {
-        reportId: randomUUID(),
-        kind: ReportKind.REPORT_KIND_SPECIAL,
-        specialRequestId: request.specialRequestId,
-        reportDate: cstDateOf(generatedAt),
-        window: SPECIAL_WINDOW,
-        state: 'pending',
-        periodStart: fromTimestamp(request.periodStart!),
-        periodEnd: fromTimestamp(request.periodEnd!),
-        generatedAt,
-        schemaVersion: REPORT_SCHEMA_VERSION,
-        payload: payload.bytes,
-        payloadSha256: payload.sha256,
-        payloadSize: payload.bytes.length,
-        attempts: 0,
-        nextAttemptAt: generatedAt,
-        lastError: '',
-        receiptNumber: null,
-        receivedAt: null,
-        deliveredAt: null,
-        createdAt: generatedAt,
-      };
+      return pendingReport(
+        {
+          kind: ReportKind.REPORT_KIND_SPECIAL,
+          specialRequestId: request.specialRequestId,
+          reportDate: cstDateOf(generatedAt),
+          window: SPECIAL_WINDOW,
+          periodStart: fromTimestamp(request.periodStart!),
+          periodEnd: fromTimestamp(request.periodEnd!),
+          generatedAt,
+        },
+        payload,
+      );
     });
     return this.uow.run((tx) => this.reports.insertManyIfAbsent(tx, rows));
   }

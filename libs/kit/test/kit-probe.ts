@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import type { Metadata } from '@grpc/grpc-js';
+import type { ClientReadableStream, Metadata } from '@grpc/grpc-js';
 import { Audited, ReadOnly } from '@cinode/audit';
 import { AllowRoles, callerOf } from '@cinode/auth';
 import { ValidationError, fingerprintOf } from '@cinode/common';
@@ -30,7 +30,13 @@ import type {
   MutateResponse,
   ProbeServiceClient,
 } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { createTestDatabase, findFreePort, type TestAuth, plaintext } from '@cinode/testing';
+import {
+  bearer,
+  createTestDatabase,
+  findFreePort,
+  type TestAuth,
+  plaintext,
+} from '@cinode/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export const KIT_PROBE = 'kit-probe';
@@ -151,6 +157,26 @@ export const kitProbe: ServiceDefinition<BaseServiceConfig & Partial<EventsConfi
   services: ['cinode.testing.v1.ProbeService'],
   schema,
 };
+
+/**
+ * Opens the Count stream as the caller of `token`, with a deadline `deadlineMs` away: the raw
+ * grpc-js stream, whose events a test reads (the promise client has no streams).
+ */
+export function openCount(
+  server: KitProbeServer,
+  token: string,
+  request: { count: number; delayMs: number },
+  deadlineMs = 10_000,
+): ClientReadableStream<CountResponse> {
+  const raw = server.clientAs(token).probe.raw as unknown as {
+    count(
+      request: unknown,
+      metadata: ReturnType<typeof bearer>,
+      options: { deadline: Date },
+    ): ClientReadableStream<CountResponse>;
+  };
+  return raw.count(request, bearer(token), { deadline: new Date(Date.now() + deadlineMs) });
+}
 
 export interface KitProbeServer {
   service: RunningGrpcService;

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { status as GrpcStatus, type ClientReadableStream } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { QUARANTINE_BUCKET } from '@cinode/contracts';
 import { isGrpcError, decodeRichStatus } from '@cinode/grpc';
 import { QuarantineList } from '@cinode/kit';
-import type { CountResponse } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import {
-  bearer,
   createTestAuth,
   eventually,
   expectGrpcError,
@@ -15,7 +13,7 @@ import {
 } from '@cinode/testing';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { startKitProbe, type KitProbeServer } from './kit-probe';
+import { openCount, startKitProbe, type KitProbeServer } from './kit-probe';
 
 describe(`${QuarantineList.name}: a quarantined participant's calls are refused`, () => {
   let auth: TestAuth;
@@ -107,16 +105,7 @@ describe(`${QuarantineList.name}: a quarantined participant's calls are refused`
   it('ends a participant’s open stream when it is quarantined, and lets a unary call in flight finish', async () => {
     const token = await auth.token(['provider'], 'prov-s', 'prov-s');
     const { probe } = server.clientAs(token);
-    const raw = probe.raw as unknown as {
-      count(
-        request: unknown,
-        metadata: ReturnType<typeof bearer>,
-        options: { deadline: Date },
-      ): ClientReadableStream<CountResponse>;
-    };
-    const stream = raw.count({ count: 0, delayMs: 20 }, bearer(token), {
-      deadline: new Date(Date.now() + 30_000),
-    });
+    const stream = openCount(server, token, { count: 0, delayMs: 20 }, 30_000);
     let received = 0;
     const ended = new Promise<{ code: number; reason: string }>((resolve) => {
       stream.on('data', () => (received += 1));

@@ -1,8 +1,8 @@
 import { status as GrpcStatus, type ClientReadableStream } from '@grpc/grpc-js';
 import { DIRECT_DISPATCH, GrpcExceptionFilter, type DirectDispatch } from '@cinode/grpc';
 import type { CountResponse } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
-import { bearer, createTestAuth, eventually, type TestAuth } from '@cinode/testing';
-import { countProbe, startKitProbe, type KitProbeServer } from './kit-probe';
+import { createTestAuth, eventually, type TestAuth } from '@cinode/testing';
+import { countProbe, openCount, startKitProbe, type KitProbeServer } from './kit-probe';
 
 const COUNT = '/cinode.testing.v1.ProbeService/Count';
 
@@ -39,17 +39,7 @@ describe('the kit serving a server-streaming RPC', () => {
   });
 
   function open(token: string, count: number, delayMs = 0): ClientReadableStream<CountResponse> {
-    const { probe } = server.clientAs(token);
-    const raw = probe.raw as unknown as {
-      count(
-        request: unknown,
-        metadata: ReturnType<typeof bearer>,
-        options: { deadline: Date },
-      ): ClientReadableStream<CountResponse>;
-    };
-    return raw.count({ count, delayMs }, bearer(token), {
-      deadline: new Date(Date.now() + 10_000),
-    });
+    return openCount(server, token, { count, delayMs });
   }
 
   it('is served from the grpc-js server directly', () => {

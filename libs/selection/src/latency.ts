@@ -33,11 +33,42 @@ export function parseProvinceMatrix(json: string): Map<string, number> {
   return pairs;
 }
 
+/** The latency between two regions; `local` when they are the same. One object per pair, kept. */
+export interface Between {
+  readonly local: boolean;
+  readonly latencyMs: number;
+}
+
+/** User regions whose answers are kept before the memo starts over (codes come from callers). */
+const MEMO_USER_REGIONS = 4_096;
+
 export class LatencyModel {
+  /** By user region, then pool region: each pair is worked out once, then read without allocating. */
+  private readonly memo = new Map<string, Map<string, Between>>();
+
   constructor(private readonly settings: LatencySettings) {}
 
-  /** Milliseconds from a user's region to a pool's; local when they are the same region. */
-  between(userRegion: string, poolRegion: string): { local: boolean; latencyMs: number } {
+  /**
+   * Milliseconds from a user's region to a pool's; local when they are the same region. The same
+   * pair gives the same (frozen) object, so callers can key their own memo on it.
+   */
+  between(userRegion: string, poolRegion: string): Between {
+    let row = this.memo.get(userRegion);
+    if (row === undefined) {
+      // Any six digits pass validation: a caller cycling through codes must not grow this without end.
+      if (this.memo.size >= MEMO_USER_REGIONS) this.memo.clear();
+      row = new Map();
+      this.memo.set(userRegion, row);
+    }
+    let held = row.get(poolRegion);
+    if (held === undefined) {
+      held = Object.freeze(this.compute(userRegion, poolRegion));
+      row.set(poolRegion, held);
+    }
+    return held;
+  }
+
+  private compute(userRegion: string, poolRegion: string): Between {
     if (userRegion === poolRegion) return { local: true, latencyMs: this.settings.sameRegionMs };
     const a = userRegion.slice(0, 2);
     const b = poolRegion.slice(0, 2);

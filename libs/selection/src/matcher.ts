@@ -1,6 +1,6 @@
 import type { Offer } from './offer';
 import type { DemandSpec, WeightSpec } from './demand';
-import type { LatencyModel } from './latency';
+import type { Between, LatencyModel } from './latency';
 import { NO_LINES, type LineOffer, type LineReach, type SiteLines } from './line-table';
 
 /**
@@ -41,11 +41,22 @@ export interface RegionPath {
 
 const NO_PATH: RegionPath = { kind: 'none', latencyMs: 0 };
 
+/** The path of each latency pair (`LatencyModel.between` gives one object per pair): made once. */
+const PATHS = new WeakMap<Between, RegionPath>();
+
 /** How a demand's user reaches a region without a line: local, or the node's estimate between regions. */
 export function pathTo(region: string, demand: DemandSpec, latency: LatencyModel): RegionPath {
   if (!demand.userRegionCode) return NO_PATH;
   const between = latency.between(demand.userRegionCode, region);
-  return { kind: between.local ? 'local' : 'default', latencyMs: between.latencyMs };
+  let path = PATHS.get(between);
+  if (path === undefined) {
+    path = Object.freeze({
+      kind: between.local ? 'local' : 'default',
+      latencyMs: between.latencyMs,
+    } as const);
+    PATHS.set(between, path);
+  }
+  return path;
 }
 
 /**
@@ -256,16 +267,23 @@ export function rank(matches: Match[], weights: WeightSpec, topK: number): Score
   return rankList(new MatchArray(matches), weights, topK);
 }
 
+/** The best candidates so far while ranking, by position in the match list (reused: ranking is synchronous). */
+let keptScores = new Float64Array(128);
+let keptAt = new Int32Array(128);
+
 /**
  * Scores the matches and keeps the best `topK`: each criterion is scaled to 0..1 against the
  * matches themselves (price and latency between the best and worst, efficiencies against the
  * best, security by level), the score is their weighted mean, ties go to the lower pool id. One
  * pass for the ranges, one that keeps only the best `topK` (at most 100) in order: a broad demand
- * matching most of the index costs a few comparisons per pool, not a sort of all of them.
+ * matching most of the index costs a few comparisons per pool, not a sort of all of them. The
+ * kept ones are positions and scores in two reused typed arrays; only the final `topK` become
+ * objects (a candidate displaced later never does), so a demand allocates the same whatever it
+ * matches.
  */
 export function rankList(matches: MatchList, weights: WeightSpec, topK: number): Scored[] {
   const count = matches.length;
-  if (count === 0) return [];
+  if (count === 0 || topK <= 0) return [];
   let minPrice = Infinity;
   let maxPrice = -Infinity;
   let minLatency = Infinity;
@@ -292,66 +310,75 @@ export function rankList(matches: MatchList, weights: WeightSpec, topK: number):
     weights.carbonEfficiency,
     weights.security,
   );
-  const w = {
-    price: weights.price / largest,
-    latency: weights.latency / largest,
-    computeEfficiency: weights.computeEfficiency / largest,
-    carbonEfficiency: weights.carbonEfficiency / largest,
-    security: weights.security / largest,
-  };
-  const total = w.price + w.latency + w.computeEfficiency + w.carbonEfficiency + w.security;
-  /** Whether (score a, id a) ranks above (score b, id b). */
-  const above = (scoreA: number, idA: string, scoreB: number, idB: string): boolean =>
-    scoreA > scoreB || (scoreA === scoreB && idA < idB);
-  const kept: Scored[] = [];
+  const wPrice = weights.price / largest;
+  const wLatency = weights.latency / largest;
+  const wCompute = weights.computeEfficiency / largest;
+  const wCarbon = weights.carbonEfficiency / largest;
+  const wSecurity = weights.security / largest;
+  const total = wPrice + wLatency + wCompute + wCarbon + wSecurity;
+  if (keptScores.length < topK) {
+    keptScores = new Float64Array(topK);
+    keptAt = new Int32Array(topK);
+  }
+  const scores = keptScores;
+  const at = keptAt;
+  let kept = 0;
   for (let i = 0; i < count; i += 1) {
-    // Scored without allocating; only a candidate that makes the cut becomes an object.
-    const price = relative(matches.priceAt(i), minPrice, maxPrice);
-    const latency = relative(matches.latencyAt(i), minLatency, maxLatency);
-    const computeEfficiency = bestCompute > 0 ? matches.computeAt(i) / bestCompute : 1;
-    const carbonEfficiency = bestCarbon > 0 ? matches.carbonAt(i) / bestCarbon : 1;
-    const security = (matches.securityLevelAt(i) - 1) / 3;
     const score =
-      (w.price * price +
-        w.latency * latency +
-        w.computeEfficiency * computeEfficiency +
-        w.carbonEfficiency * carbonEfficiency +
-        w.security * security) /
+      (wPrice * relative(matches.priceAt(i), minPrice, maxPrice) +
+        wLatency * relative(matches.latencyAt(i), minLatency, maxLatency) +
+        wCompute * (bestCompute > 0 ? matches.computeAt(i) / bestCompute : 1) +
+        wCarbon * (bestCarbon > 0 ? matches.carbonAt(i) / bestCarbon : 1) +
+        wSecurity * ((matches.securityLevelAt(i) - 1) / 3)) /
       total;
-    const last = kept[kept.length - 1];
     // Most matches miss the cut on the score alone; the pool id is read only for a tie.
-    if (
-      kept.length === topK &&
-      last &&
-      !(
-        score > last.score ||
-        (score === last.score && matches.offerAt(i).poolId < last.offer.poolId)
-      )
-    )
-      continue;
-    const offer = matches.offerAt(i);
+    if (kept === topK) {
+      const last = scores[kept - 1];
+      if (score < last) continue;
+      if (score === last && !(matches.offerAt(i).poolId < matches.offerAt(at[kept - 1]).poolId))
+        continue;
+    }
+    // Where it goes: after every kept one that ranks above it (higher score, or equal and a
+    // lower pool id).
     let low = 0;
-    let high = kept.length;
+    let high = kept;
     while (low < high) {
       const mid = (low + high) >> 1;
-      const k = kept[mid];
-      if (above(k.score, k.offer.poolId, score, offer.poolId)) low = mid + 1;
+      const s = scores[mid];
+      if (s > score || (s === score && matches.offerAt(at[mid]).poolId < matches.offerAt(i).poolId))
+        low = mid + 1;
       else high = mid;
     }
-    const breakdown = { price, latency, computeEfficiency, carbonEfficiency, security };
+    const end = kept < topK ? kept : topK - 1;
+    scores.copyWithin(low + 1, low, end);
+    at.copyWithin(low + 1, low, end);
+    scores[low] = score;
+    at[low] = i;
+    if (kept < topK) kept += 1;
+  }
+  const candidates: Scored[] = [];
+  for (let k = 0; k < kept; k += 1) {
+    const i = at[k];
+    // The same arithmetic as the score above, so the breakdown adds up to it exactly.
+    const breakdown = {
+      price: relative(matches.priceAt(i), minPrice, maxPrice),
+      latency: relative(matches.latencyAt(i), minLatency, maxLatency),
+      computeEfficiency: bestCompute > 0 ? matches.computeAt(i) / bestCompute : 1,
+      carbonEfficiency: bestCarbon > 0 ? matches.carbonAt(i) / bestCarbon : 1,
+      security: (matches.securityLevelAt(i) - 1) / 3,
+    };
     // Field by field: spreading the match is a slow path in V8 (several microseconds a copy).
     const m = matches.matchAt(i);
-    kept.splice(low, 0, {
+    candidates.push({
       offer: m.offer,
       path: m.path,
       line: m.line,
       latencyMs: m.latencyMs,
       bandwidthMbps: m.bandwidthMbps,
       priceFenPerHour: m.priceFenPerHour,
-      score,
+      score: scores[k],
       breakdown,
     });
-    if (kept.length > topK) kept.pop();
   }
-  return kept;
+  return candidates;
 }

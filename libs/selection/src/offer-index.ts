@@ -28,14 +28,24 @@ class Bucket {
   size = 0;
   /** Per region, one cell per security level 1 to 4 (index 0 unused). */
   readonly regions = new Map<string, Cell[]>();
+  /**
+   * The same regions and cells as two arrays, in the order they came (a region is never removed):
+   * a demand walks them by position, where iterating the map would allocate an entry per region.
+   */
+  readonly regionCodes: string[] = [];
+  readonly regionCells: Cell[][] = [];
 
   /** `model`: the bucket's accelerator model, "" for a class bucket. */
   constructor(readonly model: string) {}
 
   add(offer: Offer, site: number): void {
     let levels = this.regions.get(offer.regionCode);
-    if (!levels)
-      this.regions.set(offer.regionCode, (levels = [0, 1, 2, 3, 4].map(() => new Cell())));
+    if (!levels) {
+      levels = [0, 1, 2, 3, 4].map(() => new Cell());
+      this.regions.set(offer.regionCode, levels);
+      this.regionCodes.push(offer.regionCode);
+      this.regionCells.push(levels);
+    }
     const cell = levels[offer.securityLevel];
     if (!cell) return;
     cell.add(offer, this.model, site);
@@ -151,7 +161,10 @@ export class OfferIndex {
     }
     const matches = this.matches;
     matches.reset();
-    for (const [region, levels] of bucket.regions) {
+    const { regionCodes, regionCells } = bucket;
+    for (let r = 0; r < regionCodes.length; r += 1) {
+      const region = regionCodes[r];
+      const levels = regionCells[r];
       let inRegion = 0;
       for (let level = 1; level <= 4; level += 1) inRegion += levels[level].length;
       if (demand.allowedRegions.size > 0 && !demand.allowedRegions.has(region)) {

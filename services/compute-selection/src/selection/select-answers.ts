@@ -22,6 +22,11 @@ export class SelectAnswers {
     return this.answers.size;
   }
 
+  /** Whether any answer is kept at all (SELECT_ANSWER_CACHE_SIZE above 0). */
+  get enabled(): boolean {
+    return this.max > 0;
+  }
+
   /** The answer to this request worked out at these versions, if any is kept. */
   get(key: string, indexVersion: number, linesVersion: number): EncodedResponse | undefined {
     if (indexVersion !== this.indexVersion || linesVersion !== this.linesVersion) {

@@ -1,6 +1,6 @@
 import { SelectResponse } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type { Scored, SelectionResult } from '@cinode/selection';
-import { PATH_KINDS, byPoolsThenConstraint, selectResponseOf } from './selection.mapper';
+import { PATH_KINDS, selectResponseOf } from './selection.mapper';
 
 /*
  * Select's answer written straight into one buffer: the very bytes SelectResponse.encode gives for
@@ -14,9 +14,15 @@ import { PATH_KINDS, byPoolsThenConstraint, selectResponseOf } from './selection
 
 const INT32_MAX = 0x7fffffff;
 
-/** Per candidate: its size, its path's, its breakdown's; then the byte length of each string. */
+/**
+ * Per candidate: its size, its path's, its breakdown's; then the byte length of each string.
+ * Reused from call to call and never shortened (an array set to length 0 gives its storage back,
+ * to be grown again by the next answer): `sizeCount` and `stringCount` say how much is this call's.
+ */
 const sizes: number[] = [];
 const strings: number[] = [];
+let sizeCount = 0;
+let stringCount = 0;
 
 function varintSize(value: number): number {
   let size = 1;
@@ -25,6 +31,35 @@ function varintSize(value: number): number {
     size += 1;
   }
   return size;
+}
+
+/** This answer's eliminations in answer order (see byPoolsThenConstraint): reused like `sizes`. */
+const eliminatedBy: string[] = [];
+const eliminatedPools: number[] = [];
+let eliminatedCount = 0;
+
+/**
+ * Puts the eliminations into `eliminatedBy`/`eliminatedPools` in the order byPoolsThenConstraint
+ * gives (most pools first, then the constraint's name): an insertion sort of at most one entry per
+ * constraint, with no entry array per elimination nor a sorted copy.
+ */
+function orderEliminations(eliminations: ReadonlyMap<string, number>): void {
+  eliminatedCount = 0;
+  eliminations.forEach(insertElimination);
+}
+
+function insertElimination(pools: number, constraint: string): void {
+  let at = eliminatedCount;
+  while (at > 0) {
+    const before = eliminatedPools[at - 1];
+    if (before > pools || (before === pools && eliminatedBy[at - 1] < constraint)) break;
+    eliminatedBy[at] = eliminatedBy[at - 1];
+    eliminatedPools[at] = before;
+    at -= 1;
+  }
+  eliminatedBy[at] = constraint;
+  eliminatedPools[at] = pools;
+  eliminatedCount += 1;
 }
 
 /** Non-negative int32 or 0 (unset): what the fast path writes as the generated encoder does. */
@@ -43,14 +78,14 @@ function asciiLength(value: string): number {
 
 function stringField(value: string): number {
   if (value === '') {
-    strings.push(0);
+    strings[stringCount++] = 0;
     return 0;
   }
   // Identifiers, region codes and sites are ASCII: measured (and written) without a call into
   // the runtime per string.
   const ascii = asciiLength(value);
   const length = ascii >= 0 ? ascii : Buffer.byteLength(value, 'utf8');
-  strings.push(length);
+  strings[stringCount++] = length;
   return 1 + varintSize(length) + length;
 }
 
@@ -92,7 +127,9 @@ function candidateSize(c: Scored, durationHours: number): number {
     doubleField(c.score) +
     (1 + varintSize(scores) + scores) +
     varintField(c.offer.version);
-  sizes.push(size, path, scores);
+  sizes[sizeCount++] = size;
+  sizes[sizeCount++] = path;
+  sizes[sizeCount++] = scores;
   return size;
 }
 
@@ -142,9 +179,9 @@ class Out {
 
 /** SelectResponse.encode(selectResponseOf(result, durationHours)), written directly. */
 export function encodeSelectResponse(result: SelectionResult, durationHours: number): Buffer {
-  sizes.length = 0;
-  strings.length = 0;
-  const eliminations = [...result.eliminations].sort(byPoolsThenConstraint);
+  sizeCount = 0;
+  stringCount = 0;
+  orderEliminations(result.eliminations);
   let total = 0;
   for (const c of result.candidates) {
     const size = candidateSize(c, durationHours);
@@ -154,18 +191,22 @@ export function encodeSelectResponse(result: SelectionResult, durationHours: num
   if (!int32Ok(result.matched) || !int32Ok(result.considered))
     return generated(result, durationHours);
   total += varintField(result.matched) + varintField(result.considered);
-  const eliminationSizes: number[] = [];
-  for (const [constraint, pools] of eliminations) {
+  // The eliminations' sizes follow the candidates' in `sizes`.
+  const eliminationsAt = sizeCount;
+  for (let i = 0; i < eliminatedCount; i += 1) {
+    const pools = eliminatedPools[i];
     if (!int32Ok(pools)) return generated(result, durationHours);
-    const size = stringField(constraint) + varintField(pools);
-    eliminationSizes.push(size);
+    const size = stringField(eliminatedBy[i]) + varintField(pools);
+    sizes[sizeCount++] = size;
     total += 1 + varintSize(size) + size;
   }
 
   const out = new Out(Buffer.allocUnsafe(total));
   let at = 0;
   for (const c of result.candidates) {
-    const [size, path, scores] = [sizes[at], sizes[at + 1], sizes[at + 2]];
+    const size = sizes[at];
+    const path = sizes[at + 1];
+    const scores = sizes[at + 2];
     at += 3;
     out.byte(10);
     out.varint(size);
@@ -201,12 +242,12 @@ export function encodeSelectResponse(result: SelectionResult, durationHours: num
   }
   out.varintField(16, result.matched);
   out.varintField(24, result.considered);
-  eliminations.forEach(([constraint, pools], i) => {
+  for (let i = 0; i < eliminatedCount; i += 1) {
     out.byte(34);
-    out.varint(eliminationSizes[i]);
-    out.stringField(10, constraint);
-    out.varintField(16, pools);
-  });
+    out.varint(sizes[eliminationsAt + i]);
+    out.stringField(10, eliminatedBy[i]);
+    out.varintField(16, eliminatedPools[i]);
+  }
   if (out.pos !== total) throw new Error(`SelectResponse: wrote ${out.pos} of ${total} bytes`);
   return out.buf;
 }

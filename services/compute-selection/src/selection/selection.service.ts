@@ -44,7 +44,8 @@ export class SelectionService {
    * pools nor the lines have changed since, gets the answer kept then (see SelectAnswers).
    */
   answer(request: SelectRequest): EncodedResponse {
-    const ready = this.follower.ready && this.lines.ready;
+    // No key (it costs a pass over the request) when no answer can be kept.
+    const ready = this.answers.enabled && this.follower.ready && this.lines.ready;
     const key = ready ? selectRequestKey(request) : '';
     if (ready) {
       const kept = this.answers.get(key, this.follower.index.version, this.lines.table.version);

@@ -97,16 +97,31 @@ export class ReportsRepository {
   }
 
   /** The days in [from, to] that have a daily entry, and the first day that has one at all. */
-  async dailyDays(from: string, to: string): Promise<{ days: Set<string>; first?: string }> {
+  /**
+   * The CST days from `from` to `to` with a daily entry (report or gap), the first day ever
+   * recorded, and the latest one recorded before `from` (where a run of missed days older than
+   * `from` starts; see planDaily).
+   */
+  async dailyDays(
+    from: string,
+    to: string,
+  ): Promise<{ days: Set<string>; first?: string; lastBefore?: string }> {
     const manager = this.uow.manager();
     const rows: { day: string }[] = await manager.query(
       `SELECT report_date::text AS day FROM node_report WHERE kind = 1 AND report_date BETWEEN $1::date AND $2::date`,
       [from, to],
     );
-    const first: { day: string | null }[] = await manager.query(
-      `SELECT min(report_date)::text AS day FROM node_report WHERE kind = 1`,
+    const bounds: { first: string | null; last_before: string | null }[] = await manager.query(
+      `SELECT min(report_date)::text AS first,
+              max(report_date) FILTER (WHERE report_date < $1::date)::text AS last_before
+         FROM node_report WHERE kind = 1`,
+      [from],
     );
-    return { days: new Set(rows.map((r) => r.day)), first: first[0]?.day ?? undefined };
+    return {
+      days: new Set(rows.map((r) => r.day)),
+      first: bounds[0]?.first ?? undefined,
+      lastBefore: bounds[0]?.last_before ?? undefined,
+    };
   }
 
   /**

@@ -62,6 +62,42 @@ describe(planDaily.name, () => {
     expect(bounded.gaps).toEqual(['2026-12-03', '2026-12-04', '2026-12-05']);
   });
 
+  it('records the missed days older than the lookback, from the last day recorded before it', () => {
+    // Down from 2 Dec to 12 Dec with a lookback of 2 days: the days of 3 to 9 Dec, before the
+    // lookback, are gaps too.
+    const plan = planDaily(
+      cst('2026-12-12T09:00:00'),
+      [morning],
+      new Set(),
+      '2026-11-01',
+      2,
+      '2026-12-02',
+    );
+    expect(plan.gaps).toEqual([
+      '2026-12-03',
+      '2026-12-04',
+      '2026-12-05',
+      '2026-12-06',
+      '2026-12-07',
+      '2026-12-08',
+      '2026-12-09',
+      '2026-12-10',
+      '2026-12-11',
+      '2026-12-12',
+    ]);
+    // A last day inside the lookback changes nothing: the lookback's days are checked one by one.
+    expect(
+      planDaily(
+        cst('2026-12-12T09:00:00'),
+        [morning],
+        new Set(['2026-12-11']),
+        '2026-11-01',
+        2,
+        '2026-12-09',
+      ).gaps,
+    ).toEqual(['2026-12-10', '2026-12-12']);
+  });
+
   it('handles a configured window ending at midnight CST across the UTC date line', () => {
     const late = parseReportWindow('23:00-24:00') as ReportWindow;
     // 23:30 CST on 1 Dec is 15:30 UTC on 1 Dec; midnight CST is 16:00 UTC.

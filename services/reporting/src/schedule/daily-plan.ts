@@ -32,9 +32,11 @@ export function dailyWindows(configured: ReportWindow, catchUp: boolean): Report
 /**
  * What the scheduler does at `now`. Days are CST dates; `windows` are the day's windows in order
  * (`dailyWindows`); `recorded` holds the days that already have a daily entry (report or gap).
- * Gaps are looked for from the first recorded day (or today, on a fresh install) but at most
- * `lookbackDays` back, so a service that was down for days still shows each missed day instead of
- * silence.
+ * Gaps are looked for from the first recorded day (or today, on a fresh install) over the last
+ * `lookbackDays` (`recorded` need only hold those days), and further back from the day after
+ * `lastBefore`, the latest day recorded before the lookback, when there is one: every day between
+ * it and the lookback is missing by definition. So a service that was down for days, or for longer
+ * than the lookback, still shows each missed day instead of silence.
  */
 export function planDaily(
   now: Date,
@@ -42,6 +44,7 @@ export function planDaily(
   recorded: ReadonlySet<string>,
   firstRecorded: string | undefined,
   lookbackDays: number,
+  lastBefore?: string,
 ): DailyPlan {
   const today = cstDateOf(now);
   const plan: DailyPlan = { gaps: [] };
@@ -58,6 +61,10 @@ export function planDaily(
   const last = windows.reduce((a, b) => (b.endMinute > a.endMinute ? b : a));
   const earliest = addCstDays(today, -lookbackDays);
   let day = firstRecorded && firstRecorded > earliest ? firstRecorded : earliest;
+  if (lastBefore !== undefined && lastBefore < earliest) {
+    const after = addCstDays(lastBefore, 1);
+    if (after < day) day = after;
+  }
   if (!firstRecorded) day = today;
   for (; day <= today; day = addCstDays(day, 1)) {
     if (!recorded.has(day) && windowBounds(day, last).end <= now) plan.gaps.push(day);

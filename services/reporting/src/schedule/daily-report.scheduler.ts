@@ -63,11 +63,18 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
   /** One scheduling round at `now`: build the due report, record the gaps. Exposed for tests. */
   async tick(now: Date): Promise<{ built?: string; gaps: string[] }> {
     const today = cstDateOf(now);
-    const { days, first } = await this.reports.dailyDays(
+    const { days, first, lastBefore } = await this.reports.dailyDays(
       addCstDays(today, -this.config.REPORT_GAP_LOOKBACK_DAYS),
       today,
     );
-    const plan = planDaily(now, this.windows, days, first, this.config.REPORT_GAP_LOOKBACK_DAYS);
+    const plan = planDaily(
+      now,
+      this.windows,
+      days,
+      first,
+      this.config.REPORT_GAP_LOOKBACK_DAYS,
+      lastBefore,
+    );
     const gaps: string[] = [];
     for (const day of plan.gaps) if (await this.recordGap(day, now)) gaps.push(day);
     let built: string | undefined;

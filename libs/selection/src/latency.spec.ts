@@ -18,17 +18,20 @@ describe('LatencyModel', () => {
     expect(latency.between('440000', '310000')).toEqual({ local: false, latencyMs: 35 });
   });
 
-  it('gives the same frozen answer for the same pair, so callers can key on it', () => {
+  it('gives one frozen answer per estimate, so callers can key on it', () => {
     const latency = model();
     const first = latency.between('310000', '110000');
     expect(latency.between('310000', '110000')).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(latency.between('110000', '310000')).not.toBe(first);
+    // The same estimate for another pair is the same object; another estimate is not.
+    expect(latency.between('110000', '310000')).toBe(first);
+    expect(latency.between('440000', '310000')).not.toBe(first);
+    expect(latency.between('440000', '310000')).toBe(latency.between('500000', '310000'));
   });
 
   it('stays right for callers cycling through more user regions than it keeps', () => {
     const latency = model();
-    for (let i = 0; i < 10_000; i += 1) {
+    for (let i = 0; i < 100_000; i += 1) {
       const user = `${String(10 + (i % 80)).padStart(2, '0')}${String(i).padStart(4, '0')}`;
       const expected = user.startsWith('31') ? 5 : user.startsWith('11') ? 28 : 35;
       expect(latency.between(user, '310100').latencyMs).toBe(expected);

@@ -39,31 +39,48 @@ export interface Between {
   readonly latencyMs: number;
 }
 
-/** User regions whose answers are kept before the memo starts over (codes come from callers). */
-const MEMO_USER_REGIONS = 4_096;
+/**
+ * Region pairs remembered before the memo starts over. User regions come from callers (any six
+ * digits pass validation), so the memo is bounded by pairs, not by what the index holds.
+ */
+const MEMO_PAIRS = 65_536;
 
 export class LatencyModel {
   /** By user region, then pool region: each pair is worked out once, then read without allocating. */
   private readonly memo = new Map<string, Map<string, Between>>();
+  private memoPairs = 0;
+  /** One frozen answer per distinct (local, latency): pairs with the same estimate share it. */
+  private readonly answers = new Map<string, Between>();
 
   constructor(private readonly settings: LatencySettings) {}
 
   /**
-   * Milliseconds from a user's region to a pool's; local when they are the same region. The same
-   * pair gives the same (frozen) object, so callers can key their own memo on it.
+   * Milliseconds from a user's region to a pool's; local when they are the same region. Equal
+   * estimates are the same (frozen) object, so callers can key their own memo on it.
    */
   between(userRegion: string, poolRegion: string): Between {
     let row = this.memo.get(userRegion);
     if (row === undefined) {
-      // Any six digits pass validation: a caller cycling through codes must not grow this without end.
-      if (this.memo.size >= MEMO_USER_REGIONS) this.memo.clear();
       row = new Map();
       this.memo.set(userRegion, row);
     }
     let held = row.get(poolRegion);
     if (held === undefined) {
-      held = Object.freeze(this.compute(userRegion, poolRegion));
+      if (this.memoPairs >= MEMO_PAIRS) {
+        this.memo.clear();
+        this.memoPairs = 0;
+        row = new Map();
+        this.memo.set(userRegion, row);
+      }
+      const computed = this.compute(userRegion, poolRegion);
+      const key = `${computed.local ? 'L' : 'R'}${computed.latencyMs}`;
+      held = this.answers.get(key);
+      if (held === undefined) {
+        held = Object.freeze(computed);
+        this.answers.set(key, held);
+      }
       row.set(poolRegion, held);
+      this.memoPairs += 1;
     }
     return held;
   }

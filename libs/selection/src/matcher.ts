@@ -281,9 +281,11 @@ let keptAt = new Int32Array(128);
  * objects (a candidate displaced later never does), so a demand allocates the same whatever it
  * matches.
  */
-export function rankList(matches: MatchList, weights: WeightSpec, topK: number): Scored[] {
+export function rankList(matches: MatchList, weights: WeightSpec, wanted: number): Scored[] {
   const count = matches.length;
-  if (count === 0 || topK <= 0) return [];
+  // Whole candidates, never more than there are matches (the kept arrays are sized by it).
+  const topK = Math.min(Math.floor(wanted), count);
+  if (!(topK > 0)) return [];
   let minPrice = Infinity;
   let maxPrice = -Infinity;
   let minLatency = Infinity;
@@ -334,7 +336,8 @@ export function rankList(matches: MatchList, weights: WeightSpec, topK: number):
     // Most matches miss the cut on the score alone; the pool id is read only for a tie.
     if (kept === topK) {
       const last = scores[kept - 1];
-      if (score < last) continue;
+      // Written so that a NaN score (which no valid demand gives) never displaces a number.
+      if (!(score >= last)) continue;
       if (score === last && !(matches.offerAt(i).poolId < matches.offerAt(at[kept - 1]).poolId))
         continue;
     }

@@ -61,5 +61,7 @@ describe('rank', () => {
   it('keeps nothing when asked for nothing', () => {
     expect(rank(matches(seededRandom(1), 5), weights, 0)).toEqual([]);
     expect(rank([], weights, 10)).toEqual([]);
+    // An in-process caller's fraction counts whole candidates only.
+    expect(rank(matches(seededRandom(1), 5), weights, 2.5)).toHaveLength(2);
   });
 });

@@ -96,7 +96,12 @@ const schema = baseServiceSchema.extend({
   REPORT_CATCH_UP_WINDOWS: envBoolean(true),
   /** How often the scheduler looks whether the day's report is due or its window was missed. */
   REPORT_SCHEDULE_INTERVAL_MS: envInt(30_000, 100, 600_000),
-  /** How many days back a window with neither report nor gap entry is recorded as a gap. */
+  /**
+   * How many days back every day is checked for an entry (report or gap) each round; a day with
+   * none whose windows have closed becomes a gap. Days older than that are recorded too when the
+   * node was down across them: from the day after the last entry before the lookback (see
+   * planDaily), so a missed window is never silence.
+   */
   REPORT_GAP_LOOKBACK_DAYS: envInt(7, 0, 366),
   /**
    * How often the national node is asked for special report requests (特殊时间报送). A request is

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { Periodic, ResourceExhaustedError } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
@@ -111,7 +111,7 @@ export interface ChainVerdict {
  * (position and hash) with a copy kept elsewhere catches that.
  */
 @Injectable()
-export class AuditChain implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditChain implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditChain');
   private readonly chainer: Periodic;
   private verifying = false;
@@ -129,7 +129,7 @@ export class AuditChain implements OnApplicationBootstrap, OnApplicationShutdown
     this.chainer.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.chainer.stop();
   }
 

@@ -45,7 +45,7 @@ describe('resolved identifiers remembered by ResolveCache', () => {
   });
 
   afterAll(async () => {
-    await cache?.onApplicationShutdown();
+    await cache?.beforeApplicationShutdown();
     await db?.destroy();
   });
 
@@ -190,7 +190,7 @@ describe('resolved identifiers remembered by ResolveCache', () => {
     const id = formatIdentifier(NODE_PREFIX, 'RP', usableSerial(20));
     await issue(id);
     await queries.resolve(OPERATOR, id);
-    await cache.onApplicationShutdown();
+    await cache.beforeApplicationShutdown();
     expect(cache.get(id)).toBeUndefined();
     await db.query(`UPDATE identifier SET state = 'filed' WHERE identifier = $1`, [id]);
     expect((await queries.resolve(OPERATOR, id)).entity.state).toBe('filed');

@@ -1,4 +1,9 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { LineChanges } from '@cinode/contracts';
 import { NATS_CONNECTION } from '@cinode/events';
 import { LineTable } from '@cinode/selection';
@@ -16,7 +21,7 @@ const PAGE_SIZE = 500;
  * publish through the outbox. Select answers UNAVAILABLE until it is loaded.
  */
 @Injectable()
-export class LineFollower implements OnApplicationBootstrap, OnApplicationShutdown {
+export class LineFollower implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly follower: StreamFollower<(typeof LineChanges.events)[number]>;
 
   constructor(
@@ -40,7 +45,7 @@ export class LineFollower implements OnApplicationBootstrap, OnApplicationShutdo
     this.follower.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.follower.stop();
   }
 

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { ServiceTokenSource } from '@cinode/auth';
@@ -26,7 +26,7 @@ const PAGE_SIZE = 500;
  * UNAVAILABLE until it is built.
  */
 @Injectable()
-export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutdown {
+export class IndexFollower implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly client: GrpcClient<ResourceServiceClient>;
   private readonly follower: StreamFollower<(typeof PoolChanges.events)[number]>;
   private stopped = false;
@@ -72,7 +72,7 @@ export class IndexFollower implements OnApplicationBootstrap, OnApplicationShutd
     this.follower.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.follower.stop();
     this.client.close();

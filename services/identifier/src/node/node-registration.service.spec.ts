@@ -103,7 +103,7 @@ describe(NodeRegistrationService.name, () => {
     expect(national.calls[0].nodeType).toBe(NodeType.NODE_TYPE_INDUSTRY);
     expect(service.require()).toMatchObject({ nodeCode: 'I0007', identifierPrefix: 'CN.I0007' });
     expect(repository.row?.source).toBe('national_node');
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
   });
 
   it('takes a configured registration without calling the national node', async () => {

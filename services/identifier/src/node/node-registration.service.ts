@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { computeBackoff } from '@cinode/events';
 import { InjectConfig } from '@cinode/kit';
@@ -31,7 +31,7 @@ function describe(error: unknown): string {
  * does not keep the rest of the node from starting.
  */
 @Injectable()
-export class NodeRegistrationService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class NodeRegistrationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NodeRegistrationService.name);
   private identity: NodeIdentity | undefined;
   private loop: Promise<void> | undefined;
@@ -72,7 +72,7 @@ export class NodeRegistrationService implements OnApplicationBootstrap, OnApplic
     this.loop = this.registerUntilDone();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.wake?.();
     await this.loop;

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectConfig } from '@cinode/kit';
 import { ExpiringCache } from '@cinode/common';
 import { UnitOfWork, type NotificationListener } from '@cinode/database';
@@ -19,7 +19,7 @@ const CAPACITY = 10_000;
  * missed. Access is checked per call on the entry, as on a fresh read.
  */
 @Injectable()
-export class ResolveCache implements OnModuleInit, OnApplicationShutdown {
+export class ResolveCache implements OnModuleInit, BeforeApplicationShutdown {
   private readonly records = new ExpiringCache<string, IdentifierRecord>(CAPACITY);
   private readonly ttlMs: number;
   private listener: NotificationListener | undefined;
@@ -59,7 +59,7 @@ export class ResolveCache implements OnModuleInit, OnApplicationShutdown {
     await this.listener.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.listener?.stop();
   }
 

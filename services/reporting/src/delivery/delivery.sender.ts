@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { REPORT_CONTENT_TYPE } from '@cinode/contracts';
 import { fromTimestamp, toTimestamp } from '@cinode/grpc';
@@ -27,7 +27,7 @@ import { retryDelayMs, verdictOf, type DeliveryVerdict } from './delivery-policy
  * crash after the call) is still received once.
  */
 @Injectable()
-export class DeliverySender implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliverySender implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliverySender.name);
   private readonly loop: BackgroundLoop;
   /**
@@ -55,7 +55,7 @@ export class DeliverySender implements OnApplicationBootstrap, OnApplicationShut
     this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
 

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import {
   REPORT_SCHEMA_VERSION,
   addCstDays,
@@ -27,7 +32,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * own clocks say; the unique (kind, date) of daily entries lets one win.
  */
 @Injectable()
-export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DailyReportScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DailyReportScheduler.name);
   private readonly loop: BackgroundLoop;
   /** Why the last build failed: the reason a gap gives if the window closes before one succeeds. */
@@ -56,7 +61,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnApplicati
     this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
 

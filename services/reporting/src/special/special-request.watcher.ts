@@ -4,7 +4,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { cstDateOf, type ReportPayloadV1 } from '@cinode/contracts';
 import { UnitOfWork } from '@cinode/database';
@@ -55,7 +55,7 @@ export const SPECIAL_WINDOW = 'special';
  * restart, a slow round or a second replica never builds a second report for one request.
  */
 @Injectable()
-export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SpecialRequestWatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SpecialRequestWatcher.name);
   private readonly loop: BackgroundLoop;
   private lastFailure = '';
@@ -88,7 +88,7 @@ export class SpecialRequestWatcher implements OnApplicationBootstrap, OnApplicat
     this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
 

@@ -2,7 +2,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { hasRole, type Caller } from '@cinode/auth';
 import {
@@ -121,7 +121,7 @@ export class CheckBudget {
  * mitigated. An unreachable endpoint changes no finding.
  */
 @Injectable()
-export class EndpointsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EndpointsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EndpointsService.name);
   private readonly budget: CheckBudget;
   private readonly periodic: Periodic | undefined;
@@ -148,7 +148,7 @@ export class EndpointsService implements OnApplicationBootstrap, OnApplicationSh
     this.periodic?.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.periodic?.stop();
   }
 

@@ -2,7 +2,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { status as GrpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { ServiceTokenSource } from '@cinode/auth';
@@ -38,7 +38,7 @@ const FIRST_RETRY_MS = 10_000;
  * away) is logged and the next one tries again; the first retries every minute until it succeeds.
  */
 @Injectable()
-export class ProjectionBackfill implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectionBackfill implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ProjectionBackfill.name);
   private readonly pools: GrpcClient<ResourceServiceClient>;
   private readonly participantsClient: GrpcClient<ParticipantServiceClient>;
@@ -102,7 +102,7 @@ export class ProjectionBackfill implements OnApplicationBootstrap, OnApplication
     this.periodic.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.firstRound.stop();
     await this.periodic.stop();
     this.pools.close();

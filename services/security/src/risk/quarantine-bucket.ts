@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { QUARANTINE_BUCKET } from '@cinode/contracts';
 import { Periodic } from '@cinode/common';
@@ -22,7 +22,7 @@ import { RiskRepository } from './risk.repository';
  * shared gRPC layer of every service watches the bucket.
  */
 @Injectable()
-export class QuarantineBucket implements OnApplicationBootstrap, OnApplicationShutdown {
+export class QuarantineBucket implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(QuarantineBucket.name);
   private readonly periodic: Periodic;
   private kv: KV | undefined;
@@ -48,7 +48,7 @@ export class QuarantineBucket implements OnApplicationBootstrap, OnApplicationSh
     this.periodic.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.periodic.stop();
   }
 

@@ -2,7 +2,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { hasRole, type Caller } from '@cinode/auth';
 import type { RiskLevelName, RiskSubjectKind } from '@cinode/contracts';
@@ -43,7 +43,7 @@ const REASSESS_BATCH = 100;
  * assessed again (attacks leave the window, findings become overdue).
  */
 @Injectable()
-export class RiskApiService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RiskApiService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RiskApiService.name);
   private readonly periodic: Periodic;
 
@@ -67,7 +67,7 @@ export class RiskApiService implements OnApplicationBootstrap, OnApplicationShut
     this.periodic.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.periodic.stop();
   }
 

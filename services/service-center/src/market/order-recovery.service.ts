@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { InjectConfig } from '@cinode/kit';
 import type { ServiceCenterConfig } from '../config';
 import { MarketService } from './market.service';
@@ -10,7 +15,7 @@ import { MarketService } from './market.service';
  * selection could not be told at the time.
  */
 @Injectable()
-export class OrderRecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OrderRecoveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OrderRecoveryService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -26,7 +31,7 @@ export class OrderRecoveryService implements OnApplicationBootstrap, OnApplicati
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { fingerprintOf, hashApiKey, parseApiKey } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
@@ -30,7 +35,7 @@ export const BOOTSTRAP_OPERATOR_KEY = {
  * several replicas starting at once: unique constraints and advisory locks decide, not timing.
  */
 @Injectable()
-export class StartupService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StartupService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(StartupService.name);
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
@@ -61,7 +66,7 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.sweeping;
   }

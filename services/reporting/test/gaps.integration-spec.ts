@@ -1,14 +1,13 @@
-import { exampleReportPayload, parseReportWindow, type ReportWindow } from '@cinode/contracts';
 import type { UnitOfWork } from '@cinode/database';
 import type { DataSource } from 'typeorm';
 import type { ComputeMapSource } from '../src/compute/resource-aggregation.gateway';
-import type { ReportingConfig } from '../src/config';
 import type { DeliverySender } from '../src/delivery/delivery.sender';
 import { ReportContent } from '../src/reports/report-content';
 import { ReportsRepository } from '../src/reports/reports.repository';
 import { DailyReportScheduler } from '../src/schedule/daily-report.scheduler';
 import type { SecurityEventsSource } from '../src/security/security.gateway';
 import { reportingTestDatabase } from './reporting-database';
+import { consecutiveDays, schedulerConfig } from './scheduler-config';
 
 /** What the database holds for the daily entries, by CST day: the state of each. */
 async function dailyStates(db: DataSource): Promise<Record<string, string>> {
@@ -25,14 +24,8 @@ describe('DailyReportScheduler on Postgres: missed days', () => {
   beforeAll(async () => {
     let uow: UnitOfWork;
     ({ db, uow } = await reportingTestDatabase('reporting_gaps'));
-    const config = {
-      REPORT_BASE_INFO_JSON: exampleReportPayload().base,
-      REPORT_WINDOW: parseReportWindow('07:00-08:00') as ReportWindow,
-      REPORT_CATCH_UP_WINDOWS: false,
-      // Shorter than the outage below.
-      REPORT_GAP_LOOKBACK_DAYS: 2,
-      REPORT_SCHEDULE_INTERVAL_MS: 1_000,
-    } as ReportingConfig;
+    // A lookback shorter than the outage below.
+    const config = schedulerConfig({ REPORT_GAP_LOOKBACK_DAYS: 2 });
     const compute: ComputeMapSource = {
       computeMap: () => Promise.resolve({ cells: [], total: undefined, free: undefined } as never),
     };
@@ -60,26 +53,10 @@ describe('DailyReportScheduler on Postgres: missed days', () => {
       gaps: [],
     });
     const after = await scheduler.tick(new Date('2026-12-09T09:00:00+08:00'));
-    expect(after.gaps).toEqual([
-      '2026-12-02',
-      '2026-12-03',
-      '2026-12-04',
-      '2026-12-05',
-      '2026-12-06',
-      '2026-12-07',
-      '2026-12-08',
-      '2026-12-09',
-    ]);
+    expect(after.gaps).toEqual(consecutiveDays('2026-12-02', 8));
     expect(await dailyStates(db)).toEqual({
       '2026-12-01': 'pending',
-      '2026-12-02': 'missed',
-      '2026-12-03': 'missed',
-      '2026-12-04': 'missed',
-      '2026-12-05': 'missed',
-      '2026-12-06': 'missed',
-      '2026-12-07': 'missed',
-      '2026-12-08': 'missed',
-      '2026-12-09': 'missed',
+      ...Object.fromEntries(consecutiveDays('2026-12-02', 8).map((day) => [day, 'missed'])),
     });
     // The next round finds nothing new.
     expect((await scheduler.tick(new Date('2026-12-09T09:01:00+08:00'))).gaps).toEqual([]);

@@ -1,9 +1,4 @@
-import {
-  exampleReportPayload,
-  parseReportWindow,
-  reportPayloadV1Schema,
-  type ReportWindow,
-} from '@cinode/contracts';
+import { reportPayloadV1Schema } from '@cinode/contracts';
 import type { UnitOfWork } from '@cinode/database';
 import { toTimestamp } from '@cinode/grpc';
 import {
@@ -12,26 +7,20 @@ import {
   Severity,
 } from '@cinode/proto/gen/cinode/security/v1/security_service';
 import type { ComputeMapSource } from '../compute/resource-aggregation.gateway';
-import type { ReportingConfig } from '../config';
 import type { DeliverySender } from '../delivery/delivery.sender';
 import type { NodeReportEntity } from '../reports/report.entity';
 import type { ReportsRepository } from '../reports/reports.repository';
 import type { SecurityEventsSource } from '../security/security.gateway';
 import { ReportContent } from '../reports/report-content';
 import { DailyReportScheduler } from './daily-report.scheduler';
+import { schedulerConfig } from '../../test/scheduler-config';
 
 /** In the window 07:00-08:00 China Standard Time. */
 const NOW = new Date('2026-12-01T07:10:00+08:00');
 
 function scheduler(security: SecurityEventsSource, catchUp = false) {
   const inserted: NodeReportEntity[] = [];
-  const config = {
-    REPORT_BASE_INFO_JSON: exampleReportPayload().base,
-    REPORT_WINDOW: parseReportWindow('07:00-08:00') as ReportWindow,
-    REPORT_CATCH_UP_WINDOWS: catchUp,
-    REPORT_GAP_LOOKBACK_DAYS: 0,
-    REPORT_SCHEDULE_INTERVAL_MS: 1_000,
-  } as ReportingConfig;
+  const config = schedulerConfig({ REPORT_CATCH_UP_WINDOWS: catchUp });
   const uow = { run: (work: (tx: unknown) => Promise<unknown>) => work({}) } as UnitOfWork;
   const reports = {
     dailyDays: () => Promise.resolve({ days: new Set(inserted.map((r) => r.reportDate)) }),

@@ -11,11 +11,11 @@ const model = () =>
 describe('LatencyModel', () => {
   it('estimates within a region, a province, a listed pair of provinces and by default', () => {
     const latency = model();
-    expect(latency.between('310000', '310000')).toEqual({ local: true, latencyMs: 2 });
-    expect(latency.between('310000', '310100')).toEqual({ local: false, latencyMs: 5 });
-    expect(latency.between('310000', '110000')).toEqual({ local: false, latencyMs: 28 });
-    expect(latency.between('110000', '310000')).toEqual({ local: false, latencyMs: 28 });
-    expect(latency.between('440000', '310000')).toEqual({ local: false, latencyMs: 35 });
+    expect(latency.between('310000', '310000')).toEqual({ kind: 'local', latencyMs: 2 });
+    expect(latency.between('310000', '310100')).toEqual({ kind: 'default', latencyMs: 5 });
+    expect(latency.between('310000', '110000')).toEqual({ kind: 'default', latencyMs: 28 });
+    expect(latency.between('110000', '310000')).toEqual({ kind: 'default', latencyMs: 28 });
+    expect(latency.between('440000', '310000')).toEqual({ kind: 'default', latencyMs: 35 });
   });
 
   it('gives one frozen answer per estimate, so callers can key on it', () => {
@@ -36,6 +36,6 @@ describe('LatencyModel', () => {
       const expected = user.startsWith('31') ? 5 : user.startsWith('11') ? 28 : 35;
       expect(latency.between(user, '310100').latencyMs).toBe(expected);
     }
-    expect(latency.between('310000', '310000')).toEqual({ local: true, latencyMs: 2 });
+    expect(latency.between('310000', '310000')).toEqual({ kind: 'local', latencyMs: 2 });
   });
 });

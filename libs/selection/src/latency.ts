@@ -33,9 +33,12 @@ export function parseProvinceMatrix(json: string): Map<string, number> {
   return pairs;
 }
 
-/** The latency between two regions; `local` when they are the same. One object per pair, kept. */
+/**
+ * The latency between two regions, as a path without a line: `local` within one region, else the
+ * node's `default` estimate. A demand's walk over regions uses it as it is.
+ */
 export interface Between {
-  readonly local: boolean;
+  readonly kind: 'local' | 'default';
   readonly latencyMs: number;
 }
 
@@ -49,14 +52,14 @@ export class LatencyModel {
   /** By user region, then pool region: each pair is worked out once, then read without allocating. */
   private readonly memo = new Map<string, Map<string, Between>>();
   private memoPairs = 0;
-  /** One frozen answer per distinct (local, latency): pairs with the same estimate share it. */
+  /** One frozen answer per distinct (kind, latency): pairs with the same estimate share it. */
   private readonly answers = new Map<string, Between>();
 
   constructor(private readonly settings: LatencySettings) {}
 
   /**
-   * Milliseconds from a user's region to a pool's; local when they are the same region. Equal
-   * estimates are the same (frozen) object, so callers can key their own memo on it.
+   * Milliseconds from a user's region to a pool's; local when they are the same region. Kept per
+   * pair, and equal estimates are one frozen object: reading it again allocates nothing.
    */
   between(userRegion: string, poolRegion: string): Between {
     let row = this.memo.get(userRegion);
@@ -73,7 +76,7 @@ export class LatencyModel {
         this.memo.set(userRegion, row);
       }
       const computed = this.compute(userRegion, poolRegion);
-      const key = `${computed.local ? 'L' : 'R'}${computed.latencyMs}`;
+      const key = `${computed.kind}${computed.latencyMs}`;
       held = this.answers.get(key);
       if (held === undefined) {
         held = Object.freeze(computed);
@@ -86,12 +89,12 @@ export class LatencyModel {
   }
 
   private compute(userRegion: string, poolRegion: string): Between {
-    if (userRegion === poolRegion) return { local: true, latencyMs: this.settings.sameRegionMs };
+    if (userRegion === poolRegion) return { kind: 'local', latencyMs: this.settings.sameRegionMs };
     const a = userRegion.slice(0, 2);
     const b = poolRegion.slice(0, 2);
-    if (a === b) return { local: false, latencyMs: this.settings.sameProvinceMs };
+    if (a === b) return { kind: 'default', latencyMs: this.settings.sameProvinceMs };
     return {
-      local: false,
+      kind: 'default',
       latencyMs: this.settings.provincePairs.get(`${a}-${b}`) ?? this.settings.defaultMs,
     };
   }

@@ -1,6 +1,6 @@
 import { SelectResponse } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import type { Scored, SelectionResult } from '@cinode/selection';
-import { PATH_KINDS, selectResponseOf } from './selection.mapper';
+import { PATH_KINDS, eliminationOrder, selectResponseOf } from './selection.mapper';
 
 /*
  * Select's answer written straight into one buffer: the very bytes SelectResponse.encode gives for
@@ -33,15 +33,15 @@ function varintSize(value: number): number {
   return size;
 }
 
-/** This answer's eliminations in answer order (see byPoolsThenConstraint): reused like `sizes`. */
+/** This answer's eliminations in answer order (see eliminationOrder): reused like `sizes`. */
 const eliminatedBy: string[] = [];
 const eliminatedPools: number[] = [];
 let eliminatedCount = 0;
 
 /**
- * Puts the eliminations into `eliminatedBy`/`eliminatedPools` in the order byPoolsThenConstraint
- * gives (most pools first, then the constraint's name): an insertion sort of at most one entry per
- * constraint, with no entry array per elimination nor a sorted copy.
+ * Puts the eliminations into `eliminatedBy`/`eliminatedPools` in answer order (eliminationOrder,
+ * as the generated path sorts them): an insertion sort of at most one entry per constraint, with no
+ * entry array per elimination nor a sorted copy.
  */
 function orderEliminations(eliminations: ReadonlyMap<string, number>): void {
   eliminatedCount = 0;
@@ -51,10 +51,10 @@ function orderEliminations(eliminations: ReadonlyMap<string, number>): void {
 function insertElimination(pools: number, constraint: string): void {
   let at = eliminatedCount;
   while (at > 0) {
-    const before = eliminatedPools[at - 1];
-    if (before > pools || (before === pools && eliminatedBy[at - 1] < constraint)) break;
+    if (eliminationOrder(eliminatedPools[at - 1], eliminatedBy[at - 1], pools, constraint) < 0)
+      break;
     eliminatedBy[at] = eliminatedBy[at - 1];
-    eliminatedPools[at] = before;
+    eliminatedPools[at] = eliminatedPools[at - 1];
     at -= 1;
   }
   eliminatedBy[at] = constraint;

@@ -45,5 +45,15 @@ export function selectResponseOf(result: SelectionResult, durationHours: number)
  * (the names are ASCII; `localeCompare` gave the same order at a microsecond or more a comparison).
  */
 export function byPoolsThenConstraint(a: [string, number], b: [string, number]): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  return eliminationOrder(a[1], a[0], b[1], b[0]);
+}
+
+/** The same order on an elimination's parts: negative when (poolsA, constraintA) comes first. */
+export function eliminationOrder(
+  poolsA: number,
+  constraintA: string,
+  poolsB: number,
+  constraintB: string,
+): number {
+  return poolsB - poolsA || (constraintA < constraintB ? -1 : constraintA > constraintB ? 1 : 0);
 }

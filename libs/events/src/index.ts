@@ -21,6 +21,7 @@ import { ProcessedEventEntity } from './consumer/processed-event.entity';
 import { CreateEventTables1763900000000 } from './events.migration';
 import { OutboxRowRetries1796300000000 } from './outbox/outbox-retry.migration';
 import { OutboxClaimIndex1796700000000 } from './outbox/outbox-claim-index.migration';
+import { OutboxDataText1797100000000 } from './outbox/outbox-data-text.migration';
 import { OutboxEventEntity } from './outbox/outbox-event.entity';
 
 /** List these among a service's entities and migrations (the platform's schema does it). */
@@ -29,5 +30,6 @@ export const EVENT_MIGRATIONS = [
   CreateEventTables1763900000000,
   OutboxRowRetries1796300000000,
   OutboxClaimIndex1796700000000,
+  OutboxDataText1797100000000,
 ];
 export { runOutboxCli, OUTBOX_USAGE } from './outbox-cli';

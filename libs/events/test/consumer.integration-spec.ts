@@ -322,7 +322,7 @@ describe(EventConsumer.name, () => {
     ).rejects.toThrow('rolled back');
     await uow.run((tx) => tx.emit(eventOf(streams.thing('created'), { id })));
     const rows = await dataSource.query<{ data: { id: string } }[]>(
-      `SELECT data FROM outbox_event`,
+      `SELECT data::jsonb AS data FROM outbox_event`,
     );
     expect(rows.map((r) => r.data.id)).toEqual([id]);
   });

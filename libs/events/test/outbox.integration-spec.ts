@@ -93,7 +93,7 @@ describe('transactional outbox', () => {
     const id = await createThing('kept');
     expect(await count(`SELECT count(*)::int AS n FROM thing`)).toBe(1);
     const [row] = await dataSource.query<{ id: string; source: string; data: unknown }[]>(
-      `SELECT id, source, data FROM outbox_event`,
+      `SELECT id, source, data::jsonb AS data FROM outbox_event`,
     );
     expect(row).toEqual({ id, source: 'outbox-test', data: { id: 'kept' } });
 
@@ -126,7 +126,7 @@ describe('transactional outbox', () => {
     await runner.connect();
     await runner.startTransaction();
     const rows: OutboxRow[] = await runner.query(
-      `SELECT id, type, source, schema_version, occurred_at, data, trace_context FROM outbox_event WHERE published_at IS NULL FOR UPDATE SKIP LOCKED`,
+      `SELECT id, type, source, schema_version, occurred_at, data::jsonb AS data, trace_context FROM outbox_event WHERE published_at IS NULL FOR UPDATE SKIP LOCKED`,
     );
     const ack: PubAck = await publishEnvelope(nc.jetstream(), envelopeFromRow(rows[0]));
     expect(ack.duplicate).toBe(false);

@@ -5,6 +5,7 @@ import { InventoryMinuteEntity } from './inventory/inventory-minute.entity';
 import { ResourceInitialSchema1796085577792 } from './migrations/1796085577792-initial-schema';
 import { ResourceAllocations1796092539916 } from './migrations/1796092539916-allocations';
 import { ResourcePoolRisk1796120880717 } from './migrations/1796120880717-pool-risk';
+import { ResourcePoolReportsHot1797100000001 } from './migrations/1797100000001-pool-reports-hot';
 import { PoolIdentifierEntity } from './pools/pool-identifier.entity';
 import { PoolRiskEntity } from './pools/pool-risk.entity';
 import { PoolEntity } from './pools/pool.entity';
@@ -24,6 +25,7 @@ export const RESOURCE_AGGREGATION_SCHEMA = serviceSchema(
       ResourceInitialSchema1796085577792,
       ResourceAllocations1796092539916,
       ResourcePoolRisk1796120880717,
+      ResourcePoolReportsHot1797100000001,
     ],
   },
   { events: true },

@@ -470,7 +470,7 @@ describe('service center audit trail when the transaction dies', () => {
   async function state(id: string): Promise<{ state: number; version: number; events: number }> {
     const { rows } = await db.query<{ state: number; version: number; events: string }>(
       `SELECT p.state, p.version,
-              (SELECT count(*) FROM outbox_event o WHERE o.data->>'participantId' = p.id::text) AS events
+              (SELECT count(*) FROM outbox_event o WHERE o.data::jsonb->>'participantId' = p.id::text) AS events
          FROM participant p WHERE p.id = $1`,
       [id],
     );

@@ -116,7 +116,7 @@ describe('service-center migrations', () => {
       ]);
       const announced = await db.query<
         { id: string; type: string; schema_version: number; data: unknown }[]
-      >(`SELECT id, type, schema_version, data FROM outbox_event`);
+      >(`SELECT id, type, schema_version, data::jsonb AS data FROM outbox_event`);
       expect(announced).toHaveLength(1);
       // What consumers receive passes the contract, newer than anything they hold.
       const event = parseEvent(ParticipantLifecycle, {

@@ -25,8 +25,9 @@ export class OutboxEventEntity {
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt!: Date;
 
-  @Column({ type: 'jsonb' })
-  data!: unknown;
+  /** The event's data as JSON text, written once by the publisher and sent as is by the relay. */
+  @Column({ type: 'text' })
+  data!: string;
 
   @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
   traceContext!: TraceContext | null;

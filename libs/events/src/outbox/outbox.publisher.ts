@@ -34,7 +34,7 @@ export class OutboxPublisher implements OutboxWriter {
         e.traceContext ? JSON.stringify(e.traceContext) : null,
       );
       const p = i * 7;
-      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}::jsonb, $${p + 7}::jsonb)`;
+      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}::jsonb)`;
     });
     values.push(this.channel);
     // One statement, one round trip: a data-modifying WITH runs whether or not it is read. The

@@ -81,14 +81,14 @@ export function envelopeFromRow(row: OutboxRow): EventEnvelope {
   return envelope;
 }
 
-/** A claimed row: its data as the JSON text Postgres returns, never parsed by the relay. */
+/** A claimed row: its data as the JSON text the publisher stored, never parsed by the relay. */
 export interface ClaimedOutboxRow extends Omit<OutboxRow, 'data'> {
   data_json: string;
 }
 
 /**
  * The message body of a claimed row: what encodeEnvelope(envelopeFromRow(row)) writes (the same
- * members in the same order), with the data spliced in as the JSON text Postgres holds instead of
+ * members in the same order), with the data spliced in as the JSON text the outbox holds instead of
  * parsed and serialised again, which was a large share of the relay's work.
  */
 export function encodeClaimedRow(row: ClaimedOutboxRow): Uint8Array {
@@ -191,7 +191,7 @@ export function publishEnvelope(
  * skipping rows another round or relay holds. ix_outbox_event_claim serves it in that order, so a
  * round reads its rows and stops, however long the backlog.
  */
-const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data::text AS data_json,
+const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data AS data_json,
     trace_context, attempts
   FROM outbox_event
   WHERE published_at IS NULL AND parked_at IS NULL

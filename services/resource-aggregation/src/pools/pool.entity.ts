@@ -16,7 +16,9 @@ export type PoolLiveness = 'unknown' | 'online' | 'stale' | 'offline';
 @Entity({ name: 'pool' })
 @Index('ix_pool_provider', ['providerParticipantId', 'registeredAt', 'poolId'])
 @Index('ix_pool_registered', ['registeredAt', 'poolId'])
-@Index('ix_pool_liveness_reported', ['liveness', 'lastReportedAt'])
+// Not on last_reported_at, which every report sets: reports update pools in place
+// (ResourcePoolReportsHot1797100000001).
+@Index('ix_pool_liveness', ['liveness'])
 export class PoolEntity {
   /** The pool's identifier (object type RP), in canonical upper case. */
   @PrimaryColumn({

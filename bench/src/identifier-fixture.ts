@@ -23,6 +23,7 @@ import {
   type StartedPostgres,
 } from '@cinode/local-infra';
 import { connect } from 'nats';
+import { Client } from 'pg';
 import { listen, methodOf } from './bare-grpc';
 
 const NATIONAL_SERVICE = 'cinode.national.v1.NationalNodeService';
@@ -111,6 +112,47 @@ export async function waitUntil(
   }
 }
 
+/** BENCH_PG_STATEMENTS=1: the bench's Postgres keeps statement statistics (pg_stat_statements). */
+export function statementStatsWanted(): boolean {
+  return Boolean(process.env.BENCH_PG_STATEMENTS);
+}
+
+/**
+ * Prints the statements that took the most time in each database, when statementStatsWanted(): the
+ * whole run's, since the server started (setup included).
+ */
+export async function printStatementStats(
+  adminUrl: string,
+  databases: string[],
+  top = 12,
+): Promise<void> {
+  if (!statementStatsWanted()) return;
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    for (const database of databases) {
+      const { rows } = await client.query<{
+        ms: string;
+        calls: string;
+        rows: string;
+        query: string;
+      }>(
+        `SELECT round(s.total_exec_time)::text AS ms, s.calls::text AS calls, s.rows::text AS rows,
+           left(regexp_replace(s.query, '\\s+', ' ', 'g'), 120) AS query
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         WHERE d.datname = $1 ORDER BY s.total_exec_time DESC LIMIT $2`,
+        [database, top],
+      );
+      console.log(`statements of ${database} (total ms, calls, rows, statement):`);
+      for (const r of rows)
+        console.log(`${r.ms.padStart(8)} ${r.calls.padStart(7)} ${r.rows.padStart(8)}  ${r.query}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * A temporary directory with Postgres (not persistent: fsync off) and `nats-server -js` in it, and
  * these databases created; each thing started is pushed on `cleanups` (stopped newest first).
@@ -127,6 +169,7 @@ export async function startBenchInfra(
   const postgres = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'postgres'),
     persistent: false,
+    statementStats: statementStatsWanted(),
   });
   cleanups.push(() => postgres.stop());
   const nats = await startNatsServer({ storeDir: path.join(dir, 'nats'), persistent: false });

@@ -35,7 +35,7 @@ import { quantile } from './h2load';
 import { runCleanups } from './bench-processes';
 import { watchFeed } from './feed-watch';
 import { benchScale, runBench } from './harness';
-import { waitUntil } from './identifier-fixture';
+import { printStatementStats, waitUntil } from './identifier-fixture';
 import {
   RESOURCE_SERVICE,
   seedPools,
@@ -427,6 +427,11 @@ async function main(): Promise<boolean> {
       `target: p99 regulator feed freshness under that load <= ${FEED_P99_MAX_MS} ms ... measured ` +
         `${feedP99.toFixed(0)} ms ... ${feedOk ? 'PASS' : 'FAIL'}`,
     );
+    await printStatementStats(node.postgres.adminUrl, [
+      'resource_aggregation',
+      'compute_selection',
+      'runtime_monitoring',
+    ]);
     return rateOk && freshOk && feedOk;
   } finally {
     await runCleanups(cleanups);

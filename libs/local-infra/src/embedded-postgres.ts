@@ -20,6 +20,11 @@ export interface EmbeddedPostgresOptions {
   password?: string;
   /** Receives every line the server writes; silent by default. */
   onLog?: (line: string) => void;
+  /**
+   * Loads pg_stat_statements (a bench's statement costs: `CREATE EXTENSION pg_stat_statements`
+   * in a database, then read the view). Off by default: it costs every statement a little.
+   */
+  statementStats?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -83,6 +88,9 @@ export async function startEmbeddedPostgres(
     // and their migrations, and the test suites' nodes side by side, pass Postgres' default 100.
     '-c',
     'max_connections=400',
+    ...(options.statementStats
+      ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all']
+      : []),
     ...(options.persistent
       ? []
       : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),

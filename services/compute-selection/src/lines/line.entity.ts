@@ -77,7 +77,7 @@ export class LineEntity {
   version!: number;
 
   /** 1 at registration, one more per UpdateLine that changed it: what expected_spec_version checks. */
-  @Column({ name: 'spec_version', type: 'bigint', transformer: bigintNumber() })
+  @Column({ name: 'spec_version', type: 'bigint', default: 1, transformer: bigintNumber() })
   specVersion!: number;
 
   @Column({ name: 'registered_at', type: 'timestamptz' })

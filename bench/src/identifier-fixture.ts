@@ -114,7 +114,7 @@ export async function waitUntil(
 
 /** BENCH_PG_STATEMENTS=1: the bench's Postgres keeps statement statistics (pg_stat_statements). */
 export function statementStatsWanted(): boolean {
-  return Boolean(process.env.BENCH_PG_STATEMENTS);
+  return process.env.BENCH_PG_STATEMENTS === '1';
 }
 
 /**

@@ -14,8 +14,9 @@ const row: OutboxRow = {
 };
 
 describe(encodeClaimedRow.name, () => {
-  it('writes the envelope encodeEnvelope writes, with the data as Postgres returned its text', () => {
-    // jsonb::text spells JSON its own way (spaces, its own key order): the same value.
+  it('writes the envelope encodeEnvelope writes, with the data as the outbox holds its text', () => {
+    // Rows written as jsonb (before OutboxDataText) hold jsonb's spelling (spaces, its own key
+    // order): the same value.
     const dataJson =
       '{"free": [1, 2.5, null], "name": "ä \\"quoted\\" \\\\ pool", "poolId": "CN.R0001.RP.000000011"}';
     const body = encodeClaimedRow({ ...row, data_json: dataJson });
@@ -29,6 +30,11 @@ describe(encodeClaimedRow.name, () => {
       'data',
       'traceContext',
     ]);
+  });
+
+  it('refuses data that did not arrive as text (a jsonb column the driver parsed)', () => {
+    const parsed = { ...row, data_json: row.data as string };
+    expect(() => encodeClaimedRow(parsed)).toThrow('did not arrive as JSON text');
   });
 
   it('leaves the trace context out when the row has none', () => {

@@ -92,6 +92,10 @@ export interface ClaimedOutboxRow extends Omit<OutboxRow, 'data'> {
  * parsed and serialised again, which was a large share of the relay's work.
  */
 export function encodeClaimedRow(row: ClaimedOutboxRow): Uint8Array {
+  // Text whatever the column's type (a schema not migrated yet, or rolled back, still has jsonb,
+  // which the driver would hand over parsed): never splice anything else into the body.
+  if (typeof row.data_json !== 'string')
+    throw new TypeError(`outbox row ${row.id}: its data did not arrive as JSON text`);
   const head = JSON.stringify({
     id: row.id,
     type: row.type,
@@ -191,7 +195,7 @@ export function publishEnvelope(
  * skipping rows another round or relay holds. ix_outbox_event_claim serves it in that order, so a
  * round reads its rows and stops, however long the backlog.
  */
-const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data AS data_json,
+const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data::text AS data_json,
     trace_context, attempts
   FROM outbox_event
   WHERE published_at IS NULL AND parked_at IS NULL

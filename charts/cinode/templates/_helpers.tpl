@@ -271,6 +271,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $v.grpcControls.shedLagMs | quote }}
 - name: AUDIT_UNAUTHENTICATED_PER_MINUTE
   value: {{ $v.grpcControls.auditUnauthenticatedPerMinute | quote }}
+- name: AUDIT_CALLER_REFUSALS_PER_MINUTE
+  value: {{ $v.grpcControls.auditCallerRefusalsPerMinute | quote }}
 - name: GRPC_QUARANTINE_UNREAD
   value: {{ $v.grpcControls.quarantineUnread | quote }}
 {{- if lt (int $values.terminationGracePeriodSeconds) (add (int $v.shutdownDrainDelaySeconds) 15) }}

@@ -174,6 +174,12 @@ export const baseServiceSchema = z.object({
    */
   AUDIT_UNAUTHENTICATED_PER_MINUTE: envInt(120, 0, 1_000_000),
   /**
+   * Refusals of one participant for volume (over its rate, quarantined) recorded one by one per
+   * minute; past it they are counted and summarised (cinode_audit_participant_refusals_suppressed_total).
+   * Its other refusals, and every call that ran, are always recorded. 0 records every one.
+   */
+  AUDIT_CALLER_REFUSALS_PER_MINUTE: envInt(60, 0, 1_000_000),
+  /**
    * Participants' calls while a service has not read the quarantine list once (NATS away at its
    * start): `refuse` (UNAVAILABLE QUARANTINE_LIST_UNREAD, retryable) or `serve`.
    */

@@ -37,8 +37,8 @@ import { Observable, isObservable, lastValueFrom } from 'rxjs';
 import { CallContext, runInCall } from './call-context';
 import { AccessControls } from './access-controls';
 import { LoadShedder, rpcLabelOf } from './load-shedder';
-import { UnauthenticatedAuditBudget } from './unauthenticated-audit-budget';
-import { auditSuppressed } from '@cinode/telemetry';
+import { RefusalAuditBudget, type SuppressedRefusals } from './refusal-audit-budget';
+import { auditParticipantRefusalsSuppressed, auditSuppressed } from '@cinode/telemetry';
 import { controlCharacterViolations } from './request-text';
 
 const tracer = trace.getTracer('@cinode/kit');
@@ -56,10 +56,23 @@ export interface CallPipelineOptions {
   deadlines: DeadlinePolicy;
   /**
    * Refusals of unauthenticated calls to audited RPCs recorded one by one per address and minute
-   * (AUDIT_UNAUTHENTICATED_PER_MINUTE; see UnauthenticatedAuditBudget); 0 or unset records all.
+   * (AUDIT_UNAUTHENTICATED_PER_MINUTE; see RefusalAuditBudget); 0 or unset records all.
    */
   unauthenticatedAuditPerMinute?: number;
+  /**
+   * Refusals of a known participant for volume (RATE_LIMITED, PARTICIPANT_QUARANTINED,
+   * QUARANTINE_LIST_UNREAD) recorded one by one per participant and minute
+   * (AUDIT_CALLER_REFUSALS_PER_MINUTE); 0 or unset records all.
+   */
+  callerRefusalAuditPerMinute?: number;
 }
+
+/** The refusals of known callers that come in volume, and are recorded within a budget. */
+const VOLUME_REFUSALS = new Set([
+  'RATE_LIMITED',
+  'PARTICIPANT_QUARANTINED',
+  'QUARANTINE_LIST_UNREAD',
+]);
 
 export const CALL_PIPELINE_OPTIONS = Symbol('CALL_PIPELINE_OPTIONS');
 
@@ -111,13 +124,13 @@ export class CallPipeline implements NestInterceptor {
     @Optional() private readonly shedder?: LoadShedder,
     @Optional() private readonly controls?: AccessControls,
   ) {
-    this.unauthenticatedAudit = new UnauthenticatedAuditBudget(
-      options.unauthenticatedAuditPerMinute ?? 0,
-    );
+    this.unauthenticatedAudit = new RefusalAuditBudget(options.unauthenticatedAuditPerMinute ?? 0);
+    this.callerRefusalAudit = new RefusalAuditBudget(options.callerRefusalAuditPerMinute ?? 0);
   }
 
   private readonly logger = new Logger('CallPipeline');
-  private readonly unauthenticatedAudit: UnauthenticatedAuditBudget;
+  private readonly unauthenticatedAudit: RefusalAuditBudget;
+  private readonly callerRefusalAudit: RefusalAuditBudget;
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -413,7 +426,8 @@ export class CallPipeline implements NestInterceptor {
     }
     const audit = call.audit;
     if (audit && this.trail && !this.recordsRefusal(audit, result)) {
-      auditSuppressed.inc({ rpc: rpcLabelOf({ getPath: () => call.method }) });
+      const counter = audit.caller ? auditParticipantRefusalsSuppressed : auditSuppressed;
+      counter.inc({ rpc: rpcLabelOf({ getPath: () => call.method }) });
       return result;
     }
     if (audit && this.trail) {
@@ -429,38 +443,58 @@ export class CallPipeline implements NestInterceptor {
   }
 
   /**
-   * Whether the outcome of an audited call is recorded: always, except a refusal of a caller no
-   * token identified once its address has spent its minute's budget (UnauthenticatedAuditBudget).
+   * Whether the outcome of an audited call is recorded: always, except a refusal that comes in
+   * volume once its source has spent its minute's budget (RefusalAuditBudget): of a caller no token
+   * identified, by address; of a participant over its rate or quarantined, by participant.
    */
   private recordsRefusal(
     audit: { caller?: Caller; recorded: boolean; start: { peer: string } },
     result: CallResult,
-  ) {
+  ): boolean {
     // A call that committed a change is always settled in the trail, whatever it answered.
-    if (
-      result.ok ||
-      audit.recorded ||
-      audit.caller !== undefined ||
-      !(result.error instanceof UnauthenticatedError)
-    )
-      return true;
-    return this.unauthenticatedAudit.admit(
-      addressOfPeer(audit.start.peer),
-      (suppressed) => {
-        const total = [...suppressed.values()].reduce((a, b) => a + b, 0);
-        const top = [...suppressed]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 10)
-          .map(([source, count]) => `${source} ${count}`)
-          .join(', ');
-        this.logger.warn(
-          `${total} refusal(s) of unauthenticated calls from ${suppressed.size} source(s) in the last minute were counted (cinode_audit_unauthenticated_suppressed_total), not recorded one by one; most: ${top}`,
-        );
-      },
-      (source) =>
-        this.logger.warn(
-          `${source} is over AUDIT_UNAUTHENTICATED_PER_MINUTE: further refusals this minute are counted, not recorded one by one`,
+    if (result.ok || audit.recorded) return true;
+    const caller = audit.caller;
+    if (caller === undefined) {
+      if (!(result.error instanceof UnauthenticatedError)) return true;
+      return this.unauthenticatedAudit.admit(
+        addressOfPeer(audit.start.peer),
+        (suppressed) =>
+          this.summarise('unauthenticated calls', 'audit_unauthenticated_suppressed', suppressed),
+        (source) =>
+          this.logger.warn(
+            `${source} is over AUDIT_UNAUTHENTICATED_PER_MINUTE: further refusals this minute are counted, not recorded one by one`,
+          ),
+      );
+    }
+    const reason = result.error instanceof DomainError ? result.error.reason : undefined;
+    if (reason === undefined || !VOLUME_REFUSALS.has(reason)) return true;
+    // The participant a rate limit counts against: its tenant, or its subject without one.
+    const source = caller.tenant || `subject:${caller.subject}`;
+    return this.callerRefusalAudit.admit(
+      source,
+      (suppressed) =>
+        this.summarise(
+          "participants' calls (rate limit, quarantine)",
+          'audit_participant_refusals_suppressed',
+          suppressed,
         ),
+      (over) =>
+        this.logger.warn(
+          `${over} is over AUDIT_CALLER_REFUSALS_PER_MINUTE: further refusals of its calls this minute are counted, not recorded one by one`,
+        ),
+    );
+  }
+
+  /** The warning for a minute's refusals counted instead of recorded. */
+  private summarise(what: string, metric: string, suppressed: SuppressedRefusals): void {
+    const total = [...suppressed.values()].reduce((a, b) => a + b, 0);
+    const top = [...suppressed]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([source, count]) => `${source} ${count}`)
+      .join(', ');
+    this.logger.warn(
+      `${total} refusal(s) of ${what} from ${suppressed.size} source(s) in the last minute were counted (cinode_${metric}_total), not recorded one by one; most: ${top}`,
     );
   }
 

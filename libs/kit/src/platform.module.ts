@@ -149,6 +149,7 @@ export class PlatformModule {
             maxMs: config.GRPC_MAX_DEADLINE_MS,
           },
           unauthenticatedAuditPerMinute: config.AUDIT_UNAUTHENTICATED_PER_MINUTE,
+          callerRefusalAuditPerMinute: config.AUDIT_CALLER_REFUSALS_PER_MINUTE,
         },
       },
       { provide: LOAD_SHEDDER_OPTIONS, useValue: { lagThresholdMs: config.GRPC_SHED_LAG_MS } },

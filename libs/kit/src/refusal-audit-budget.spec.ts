@@ -1,13 +1,9 @@
-import {
-  UnauthenticatedAuditBudget,
-  refusalSource,
-  type SuppressedRefusals,
-} from './unauthenticated-audit-budget';
+import { RefusalAuditBudget, refusalSource, type SuppressedRefusals } from './refusal-audit-budget';
 
-describe(UnauthenticatedAuditBudget.name, () => {
+describe(RefusalAuditBudget.name, () => {
   it('records each address’s first refusals of a minute, then counts the rest, and says so', () => {
     let now = 0;
-    const budget = new UnauthenticatedAuditBudget(3, () => now);
+    const budget = new RefusalAuditBudget(3, () => now);
     const closed: SuppressedRefusals[] = [];
     const over: string[] = [];
     const admit = (address: string) =>
@@ -36,7 +32,7 @@ describe(UnauthenticatedAuditBudget.name, () => {
   });
 
   it('keeps its memory bounded: past 10,000 addresses in a minute the rest share one budget', () => {
-    const budget = new UnauthenticatedAuditBudget(1, () => 0, Infinity);
+    const budget = new RefusalAuditBudget(1, () => 0, Infinity);
     const over: string[] = [];
     for (let i = 0; i < 10_000; i += 1)
       expect(
@@ -64,7 +60,7 @@ describe(UnauthenticatedAuditBudget.name, () => {
   });
 
   it('records every refusal when the budget is 0', () => {
-    const budget = new UnauthenticatedAuditBudget(0, () => 0);
+    const budget = new RefusalAuditBudget(0, () => 0);
     for (let i = 0; i < 1_000; i += 1)
       expect(
         budget.admit(
@@ -81,7 +77,7 @@ describe(UnauthenticatedAuditBudget.name, () => {
     expect(refusalSource('fe80::')).toBe('fe80:0:0:0::/64');
     expect(refusalSource('::1')).toBe('0:0:0:0::/64');
     expect(refusalSource('203.0.113.9')).toBe('203.0.113.9');
-    const budget = new UnauthenticatedAuditBudget(2, () => 0, 5);
+    const budget = new RefusalAuditBudget(2, () => 0, 5);
     const over: string[] = [];
     const admit = (address: string) =>
       budget.admit(

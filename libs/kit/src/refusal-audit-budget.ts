@@ -30,15 +30,19 @@ export function refusalSource(address: string): string {
 }
 
 /**
- * How many refusals of unauthenticated calls (no token, a bad one) to audited RPCs each source
- * (address, IPv6 /64) gets recorded one by one per minute, and all sources together. Such a refusal
- * changes nothing and names no one, yet each writes a row to an append-only trail: without a bound,
- * anyone who can reach a port could grow it without end. Past the budget a refusal is answered
- * exactly the same, counted, and summarised instead of recorded. Calls with a valid token are never
- * affected, and neither are refusals of known callers (roles, rate limits, quarantine), which name
- * who was refused. 0 records every refusal.
+ * How many refusals to audited RPCs each source gets recorded one by one per minute, and all
+ * sources together. Such a refusal changes nothing, yet each writes a row to an append-only trail:
+ * without a bound, whoever sends them could grow it without end, and a refusal meant to spare the
+ * service (a rate limit) would cost it a database write each. Past the budget a refusal is answered
+ * exactly the same, counted, and summarised instead of recorded. 0 records every refusal.
+ *
+ * The call pipeline keeps two: refusals of calls no token identifies, by address (an IPv4 address,
+ * an IPv6 /64: AUDIT_UNAUTHENTICATED_PER_MINUTE), and refusals of known participants that are
+ * refused for volume (over their rate, quarantined), by participant
+ * (AUDIT_CALLER_REFUSALS_PER_MINUTE). A participant's other refusals (a role it lacks) and every
+ * call that ran are always recorded.
  */
-export class UnauthenticatedAuditBudget {
+export class RefusalAuditBudget {
   private windowStart = Number.NEGATIVE_INFINITY;
   private counts = new Map<string, number>();
   private suppressed = new Map<string, number>();
@@ -56,7 +60,8 @@ export class UnauthenticatedAuditBudget {
   }
 
   /**
-   * Whether this refusal from `address` is recorded. `closed` receives what the window that ended
+   * Whether this refusal from `address` is recorded: an IP address (counted by refusalSource) or
+   * any other source's key (a participant's), counted as it is. `closed` receives what the window that ended
    * left out, when this call ends one; `firstOver` is told the moment a source runs out (the first
    * ten of a minute, and when all sources together do, as '(all sources)').
    */

@@ -6,11 +6,11 @@ import {
   status as GrpcStatus,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { decodeRichStatus } from '@cinode/grpc';
+import { decodeRichStatus, isGrpcError } from '@cinode/grpc';
 import { CallPipeline } from '@cinode/kit';
 import type { MutateRequest } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { createTestAuth, eventually, expectGrpcError, type TestAuth } from '@cinode/testing';
-import { auditSuppressed } from '@cinode/telemetry';
+import { auditParticipantRefusalsSuppressed, auditSuppressed } from '@cinode/telemetry';
 import { Client } from 'pg';
 import { DIRECT_DISPATCH, GrpcExceptionFilter, type DirectDispatch } from '@cinode/grpc';
 import { startKitProbe, type KitProbeServer } from './kit-probe';
@@ -422,5 +422,91 @@ describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded p
       { actor: 'u-over', outcome: 'PERMISSION_DENIED' },
       { actor: 'op-over', outcome: 'OK' },
     ]);
+  });
+});
+
+describe(`${CallPipeline.name}: a participant's refusals for volume, bounded per participant`, () => {
+  let auth: TestAuth;
+  /** One call a second (no burst above it) and three recorded refusals a minute per participant. */
+  let server: KitProbeServer;
+  let db: Client;
+
+  beforeAll(async () => {
+    auth = await createTestAuth();
+    server = await startKitProbe(auth, {
+      GRPC_PARTICIPANT_RATE_LIMIT: '1',
+      GRPC_PARTICIPANT_BURST: '1',
+      AUDIT_CALLER_REFUSALS_PER_MINUTE: '3',
+    });
+    db = new Client({ connectionString: server.databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await server?.stop();
+  });
+
+  const suppressed = async (): Promise<number> =>
+    (await auditParticipantRefusalsSuppressed.get()).values.find(
+      (v) => v.labels.rpc === 'ProbeService/Mutate',
+    )?.value ?? 0;
+
+  /** Mutate calls of one participant at once: their statuses, and the marker of their ids. */
+  async function burst(
+    tenant: string,
+    calls: number,
+  ): Promise<{ codes: string[]; marker: string }> {
+    const client = server.clientAs(await auth.token(['provider'], tenant, tenant));
+    const marker = randomUUID();
+    const codes = await Promise.all(
+      Array.from({ length: calls }, (_, i) =>
+        client.probe.api
+          .mutate({ requestId: `${marker}-${i}`, key: randomUUID(), behaviour: '', delayMs: 0 })
+          .then(
+            () => 'OK',
+            (error: unknown) => {
+              if (!isGrpcError(error)) throw error;
+              return GrpcStatus[error.code];
+            },
+          ),
+      ),
+    );
+    return { codes, marker };
+  }
+
+  /** The outcomes recorded for a burst's calls, counted. */
+  async function recorded(marker: string): Promise<Record<string, number>> {
+    const { rows } = await db.query<{ outcome: string; reason: string | null; n: string }>(
+      `SELECT outcome, reason, count(*) AS n FROM audit_log
+       WHERE starts_with(request_id, $1) GROUP BY 1, 2`,
+      [marker],
+    );
+    return Object.fromEntries(rows.map((r) => [`${r.outcome}/${r.reason ?? ''}`, Number(r.n)]));
+  }
+
+  it('records the first refusals of its minute, answers every one alike, and counts the rest; another participant has its own budget', async () => {
+    const before = await suppressed();
+    const flood = await burst('prov-flood', 10);
+    // One call a second: the burst's first runs, the others arrive over the rate (a slow machine
+    // may let one more through a second later).
+    const ok = flood.codes.filter((c) => c === 'OK').length;
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(ok).toBeLessThanOrEqual(2);
+    expect(flood.codes.filter((c) => c !== 'OK')).toEqual(
+      Array(10 - ok).fill('RESOURCE_EXHAUSTED'),
+    );
+    expect(await recorded(flood.marker)).toEqual({
+      'OK/': ok,
+      'RESOURCE_EXHAUSTED/RATE_LIMITED': 3,
+    });
+    expect((await suppressed()) - before).toBe(10 - ok - 3);
+
+    const other = await burst('prov-other', 3);
+    const otherOk = other.codes.filter((c) => c === 'OK').length;
+    expect(await recorded(other.marker)).toEqual({
+      'OK/': otherOk,
+      'RESOURCE_EXHAUSTED/RATE_LIMITED': 3 - otherOk,
+    });
   });
 });

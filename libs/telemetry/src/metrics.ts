@@ -163,6 +163,13 @@ export const callsShed = new Counter({
   registers: [metricsRegistry],
 });
 
+export const auditParticipantRefusalsSuppressed = new Counter({
+  name: 'cinode_audit_participant_refusals_suppressed_total',
+  help: 'Refusals of known participants for volume (RATE_LIMITED, PARTICIPANT_QUARANTINED, QUARANTINE_LIST_UNREAD) not recorded one by one: a participant over AUDIT_CALLER_REFUSALS_PER_MINUTE in its minute (summarised in a warning per minute), by RPC (ShortService/Method).',
+  labelNames: ['rpc'] as const,
+  registers: [metricsRegistry],
+});
+
 export const auditSuppressed = new Counter({
   name: 'cinode_audit_unauthenticated_suppressed_total',
   help: 'Refusals of unauthenticated calls to audited RPCs not recorded one by one: an address over AUDIT_UNAUTHENTICATED_PER_MINUTE in its minute (summarised in a warning per address and minute), by RPC (ShortService/Method).',

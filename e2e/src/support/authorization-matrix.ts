@@ -279,6 +279,7 @@ export const AUTHORIZATION_MATRIX: Readonly<
   '/cinode.selection.v1.LineService/HoldLineBandwidth': ['service'],
   '/cinode.selection.v1.LineService/ReleaseLineHold': ['service', 'operator'],
   '/cinode.selection.v1.LineService/GetLine': ['line_provider', 'operator', 'regulator', 'service'],
+  '/cinode.selection.v1.LineService/ListLineHolds': ['operator', 'regulator', 'service'],
   '/cinode.selection.v1.LineService/ListLines': [
     'line_provider',
     'operator',

@@ -399,4 +399,80 @@ describe('line holds (bandwidth of dedicated lines reserved for orders)', () => 
       );
     }
   });
+
+  it('lists holds oldest first, by line and state, page by page, to operators and regulators', async () => {
+    const operator = as(await auth.token(['operator'], 'op-1'));
+    const regulator = as(await auth.token(['regulator'], 'reg-1'));
+    const stored = async (state?: string): Promise<string[]> =>
+      (
+        await db.query<{ hold_id: string }>(
+          `SELECT hold_id FROM line_hold WHERE line_id = $1 AND ($2::text IS NULL OR state = $2)
+           ORDER BY created_at, hold_id`,
+          [LINE_ID, state ?? null],
+        )
+      ).rows.map((r) => r.hold_id);
+    const listed = async (
+      state: LineHoldState,
+      caller: { metadata: ReturnType<typeof bearer> },
+    ): Promise<string[]> => {
+      const ids: string[] = [];
+      let pageToken = '';
+      for (let page = 0; page < 20; page += 1) {
+        const response = await client.api.listLineHolds(
+          // Any letter case names the line.
+          { lineId: LINE_ID.toLowerCase(), state, pageSize: 7, pageToken },
+          caller,
+        );
+        expect(response.holds.length).toBeLessThanOrEqual(7);
+        for (const hold of response.holds) {
+          expect(hold.lineId).toBe(LINE_ID);
+          if (state !== LineHoldState.LINE_HOLD_STATE_UNSPECIFIED) expect(hold.state).toBe(state);
+          ids.push(hold.holdId);
+        }
+        pageToken = response.nextPageToken;
+        if (!pageToken) return ids;
+      }
+      throw new Error('more than 20 pages');
+    };
+    const all = await stored();
+    // The tests before made holds of every kind on the line: more than a page of them.
+    expect(all.length).toBeGreaterThan(7);
+    expect(await listed(LineHoldState.LINE_HOLD_STATE_UNSPECIFIED, operator)).toEqual(all);
+    expect(await listed(LineHoldState.LINE_HOLD_STATE_CONFIRMED, regulator)).toEqual(
+      await stored('confirmed'),
+    );
+    expect(await listed(LineHoldState.LINE_HOLD_STATE_RELEASED, as(market))).toEqual(
+      await stored('released'),
+    );
+    const { holds: idle } = await client.api.listLineHolds(
+      { lineId: IDLE_LINE, state: 0, pageSize: 0, pageToken: '' },
+      operator,
+    );
+    expect(idle).toEqual([]);
+
+    // A token of one filter is not valid with another; bad values name their field.
+    const { nextPageToken } = await client.api.listLineHolds(
+      { lineId: LINE_ID, state: 0, pageSize: 1, pageToken: '' },
+      operator,
+    );
+    expect(nextPageToken).not.toBe('');
+    const misused = await expectGrpcError(
+      client.api.listLineHolds(
+        { lineId: '', state: 0, pageSize: 1, pageToken: nextPageToken },
+        operator,
+      ),
+      GrpcStatus.INVALID_ARGUMENT,
+    );
+    expect(misused.status?.fieldViolations?.map((v) => v.field)).toEqual(['page_token']);
+    for (const [request, field] of [
+      [{ lineId: 'not a line', state: 0 }, 'line_id'],
+      [{ lineId: '', state: 99 as LineHoldState }, 'state'],
+    ] as const) {
+      const refused = await expectGrpcError(
+        client.api.listLineHolds({ ...request, pageSize: 0, pageToken: '' }, operator),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(refused.status?.fieldViolations?.map((v) => v.field)).toEqual([field]);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PagePosition } from '@cinode/common';
 import { UnitOfWork, type Tx, databaseNow } from '@cinode/database';
 import { LineHoldEntity, type LineHoldStateName } from './line-hold.entity';
 
@@ -9,6 +10,29 @@ export class LineHoldsRepository {
   /** The database's clock: expiry is judged by it, here and in the sweep alike. */
   async databaseNow(tx: Tx): Promise<Date> {
     return databaseNow(tx.manager);
+  }
+
+  /** One page in the order holds were made; fetches one extra row to tell whether more follow. */
+  list(
+    filter: { lineId?: string; state?: LineHoldStateName },
+    limit: number,
+    after: PagePosition | undefined,
+  ): Promise<LineHoldEntity[]> {
+    const query = this.uow
+      .manager()
+      .getRepository(LineHoldEntity)
+      .createQueryBuilder('h')
+      .orderBy('h.created_at', 'ASC')
+      .addOrderBy('h.hold_id', 'ASC')
+      .limit(limit + 1);
+    if (filter.lineId) query.andWhere('h.line_id = :lineId', { lineId: filter.lineId });
+    if (filter.state) query.andWhere('h.state = :state', { state: filter.state });
+    if (after)
+      query.andWhere('(h.created_at, h.hold_id) > (:after, :afterId)', {
+        after: after.after,
+        afterId: after.afterId,
+      });
+    return query.getMany();
   }
 
   async insert(tx: Tx, hold: LineHoldEntity): Promise<void> {

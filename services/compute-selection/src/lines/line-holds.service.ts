@@ -6,19 +6,25 @@ import {
   fingerprintOf,
   LOWER_CASE_UUID,
   NotFoundError,
+  PageTokens,
   PermissionDeniedError,
+  resolvePageSize,
   ResourceExhaustedError,
   uuidv7,
 } from '@cinode/common';
 import { UnitOfWork, type Tx } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
-import type { HoldLineBandwidthRequest } from '@cinode/proto/gen/cinode/selection/v1/line_service';
+import {
+  LineHoldState,
+  type HoldLineBandwidthRequest,
+  type ListLineHoldsRequest,
+} from '@cinode/proto/gen/cinode/selection/v1/line_service';
 import type { ComputeSelectionConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { RESERVING, type LineHoldEntity } from './line-hold.entity';
 import { LineHoldsRepository } from './line-holds.repository';
 import { REQUEST_ID_PATTERN, lineIdOf, lineNotFound } from './line-input';
-import { lineEvent, lineStateOf } from './line-view';
+import { lineEvent, lineHoldStateNameOf, lineStateOf } from './line-view';
 import type { LineEntity } from './line.entity';
 import { LinesRepository } from './lines.repository';
 
@@ -59,6 +65,7 @@ export class LineHoldsService {
     private readonly uow: UnitOfWork,
     private readonly lines: LinesRepository,
     private readonly holds: LineHoldsRepository,
+    private readonly pageTokens: PageTokens,
     @InjectConfig() config: Pick<ComputeSelectionConfig, 'LINE_HOLD_CALLERS'>,
   ) {
     this.holders = new Set(
@@ -66,6 +73,30 @@ export class LineHoldsService {
         .map((subject) => subject.trim())
         .filter(Boolean),
     );
+  }
+
+  /**
+   * One page of holds in the order they were made, of one line and in one state when asked (the
+   * RPC admits operators, regulators and the node's services, who see every hold).
+   */
+  async list(
+    request: ListLineHoldsRequest,
+  ): Promise<{ holds: LineHoldEntity[]; nextPageToken: string }> {
+    const limit = resolvePageSize(request.pageSize);
+    const lineId = request.lineId === '' ? undefined : lineIdOf(request.lineId);
+    const state = lineHoldStateNameOf(request.state);
+    if (request.state !== LineHoldState.LINE_HOLD_STATE_UNSPECIFIED && !state)
+      new FieldChecks().add('state', `unknown value ${request.state}`).throwIfAny();
+    const filterKey = `line-holds:${lineId ?? ''}:${state ?? ''}`;
+    const after = this.pageTokens.decode(request.pageToken, filterKey);
+    const rows = await this.holds.list({ lineId, state }, limit, after);
+    const { page, nextPageToken } = this.pageTokens.pageOf(
+      rows,
+      limit,
+      (hold) => ({ after: hold.createdAt.toISOString(), afterId: hold.holdId }),
+      filterKey,
+    );
+    return { holds: page, nextPageToken };
   }
 
   /** Only the services that place orders (LINE_HOLD_CALLERS) reserve a line's bandwidth. */

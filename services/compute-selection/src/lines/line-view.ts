@@ -93,6 +93,13 @@ const HOLD_STATE_MESSAGES: Readonly<Record<LineHoldStateName, LineHoldState>> = 
   expired: LineHoldState.LINE_HOLD_STATE_EXPIRED,
 };
 
+/** The stored state a LineHoldState names; undefined for UNSPECIFIED and unknown values. */
+export function lineHoldStateNameOf(state: LineHoldState): LineHoldStateName | undefined {
+  for (const [name, value] of Object.entries(HOLD_STATE_MESSAGES))
+    if (value === state) return name as LineHoldStateName;
+  return undefined;
+}
+
 export function toLineHoldMessage(hold: LineHoldEntity): LineHold {
   return {
     holdId: hold.holdId,

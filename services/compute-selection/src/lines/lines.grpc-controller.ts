@@ -12,6 +12,8 @@ import type {
   ReleaseLineHoldResponse,
   GetLineRequest,
   GetLineResponse,
+  ListLineHoldsRequest,
+  ListLineHoldsResponse,
   ListLinesRequest,
   ListLinesResponse,
   RegisterLineRequest,
@@ -97,5 +99,13 @@ export class LinesGrpcController {
   ): Promise<ReleaseLineHoldResponse> {
     const hold = await this.holds.release(callerOf(metadata), request.holdId, request.reason);
     return { hold: toLineHoldMessage(hold) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListLineHolds')
+  @AllowRoles('operator', 'regulator', 'service')
+  @ReadOnly()
+  async listLineHolds(request: ListLineHoldsRequest): Promise<ListLineHoldsResponse> {
+    const { holds, nextPageToken } = await this.holds.list(request);
+    return { holds: holds.map(toLineHoldMessage), nextPageToken };
   }
 }

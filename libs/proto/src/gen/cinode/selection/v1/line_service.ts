@@ -296,6 +296,29 @@ export interface ReleaseLineHoldResponse {
   hold: LineHold | undefined;
 }
 
+/** Request of ListLineHolds. */
+export interface ListLineHoldsRequest {
+  /** Only the holds on this line (any letter case); empty for every line. */
+  lineId: string;
+  /** Only the holds in this state; unspecified for every state. */
+  state: LineHoldState;
+  /** Maximum number of holds to return; default 50, maximum 500. */
+  pageSize: number;
+  /**
+   * Token from a previous response's `next_page_token`; empty for the first page. Only valid with
+   * the same filter.
+   */
+  pageToken: string;
+}
+
+/** Response of ListLineHolds. */
+export interface ListLineHoldsResponse {
+  /** One page of holds, oldest first. */
+  holds: LineHold[];
+  /** Token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
 function createBaseLineEndpoint(): LineEndpoint {
   return { regionCode: "", site: "" };
 }
@@ -1442,6 +1465,124 @@ export const ReleaseLineHoldResponse: MessageFns<ReleaseLineHoldResponse> = {
   },
 };
 
+function createBaseListLineHoldsRequest(): ListLineHoldsRequest {
+  return { lineId: "", state: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListLineHoldsRequest: MessageFns<ListLineHoldsRequest> = {
+  encode(message: ListLineHoldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lineId !== "") {
+      writer.uint32(10).string(message.lineId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLineHoldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListLineHoldsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.lineId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.state = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.pageSize = reader.int32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
+function createBaseListLineHoldsResponse(): ListLineHoldsResponse {
+  return { holds: [], nextPageToken: "" };
+}
+
+export const ListLineHoldsResponse: MessageFns<ListLineHoldsResponse> = {
+  encode(message: ListLineHoldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.holds) {
+      LineHold.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLineHoldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListLineHoldsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.holds.push(LineHold.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+};
+
 /** Publishing and reading dedicated lines. */
 
 export interface LineServiceClient {
@@ -1540,6 +1681,17 @@ export interface LineServiceClient {
    */
 
   releaseLineHold(request: ReleaseLineHoldRequest, metadata?: Metadata): Observable<ReleaseLineHoldResponse>;
+
+  /**
+   * Lists reservations of line bandwidth in the order they were made, optionally of one line and
+   * in one state: what holds a line's `bandwidth_mbps_reserved`, and which order each is for.
+   * Operators, regulators and the node's services (order references are the service center's;
+   * line providers see only the total reserved on their lines, in Line).
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST, INVALID_PAGE_TOKEN).
+   */
+
+  listLineHolds(request: ListLineHoldsRequest, metadata?: Metadata): Observable<ListLineHoldsResponse>;
 }
 
 /** Publishing and reading dedicated lines. */
@@ -1661,6 +1813,20 @@ export interface LineServiceController {
     request: ReleaseLineHoldRequest,
     metadata?: Metadata,
   ): Promise<ReleaseLineHoldResponse> | Observable<ReleaseLineHoldResponse> | ReleaseLineHoldResponse;
+
+  /**
+   * Lists reservations of line bandwidth in the order they were made, optionally of one line and
+   * in one state: what holds a line's `bandwidth_mbps_reserved`, and which order each is for.
+   * Operators, regulators and the node's services (order references are the service center's;
+   * line providers see only the total reserved on their lines, in Line).
+   *
+   * Errors (reason): INVALID_ARGUMENT (INVALID_REQUEST, INVALID_PAGE_TOKEN).
+   */
+
+  listLineHolds(
+    request: ListLineHoldsRequest,
+    metadata?: Metadata,
+  ): Promise<ListLineHoldsResponse> | Observable<ListLineHoldsResponse> | ListLineHoldsResponse;
 }
 
 export function LineServiceControllerMethods() {
@@ -1673,6 +1839,7 @@ export function LineServiceControllerMethods() {
       "holdLineBandwidth",
       "confirmLineHold",
       "releaseLineHold",
+      "listLineHolds",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -174,9 +174,10 @@ export const baseServiceSchema = z.object({
    */
   AUDIT_UNAUTHENTICATED_PER_MINUTE: envInt(120, 0, 1_000_000),
   /**
-   * Refusals of one participant for volume (over its rate, quarantined) recorded one by one per
-   * minute; past it they are counted and summarised (cinode_audit_participant_refusals_suppressed_total).
-   * Its other refusals, and every call that ran, are always recorded. 0 records every one.
+   * Refusals of one participant before its calls run, for volume (over its rate, quarantined, the
+   * quarantine list unread), recorded one by one per reason and minute on each replica; past it
+   * they are counted and summarised (cinode_audit_participant_refusals_suppressed_total). Its
+   * other refusals, and every call that ran, are always recorded. 0 records every one.
    */
   AUDIT_CALLER_REFUSALS_PER_MINUTE: envInt(60, 0, 1_000_000),
   /**

@@ -60,19 +60,12 @@ export interface CallPipelineOptions {
    */
   unauthenticatedAuditPerMinute?: number;
   /**
-   * Refusals of a known participant for volume (RATE_LIMITED, PARTICIPANT_QUARANTINED,
-   * QUARANTINE_LIST_UNREAD) recorded one by one per participant and minute
-   * (AUDIT_CALLER_REFUSALS_PER_MINUTE); 0 or unset records all.
+   * Refusals of a known participant by the access controls before its call runs (RATE_LIMITED,
+   * PARTICIPANT_QUARANTINED, QUARANTINE_LIST_UNREAD) recorded one by one per participant, reason
+   * and minute (AUDIT_CALLER_REFUSALS_PER_MINUTE); 0 or unset records all.
    */
   callerRefusalAuditPerMinute?: number;
 }
-
-/** The refusals of known callers that come in volume, and are recorded within a budget. */
-const VOLUME_REFUSALS = new Set([
-  'RATE_LIMITED',
-  'PARTICIPANT_QUARANTINED',
-  'QUARANTINE_LIST_UNREAD',
-]);
 
 export const CALL_PIPELINE_OPTIONS = Symbol('CALL_PIPELINE_OPTIONS');
 
@@ -99,7 +92,8 @@ export interface CallLike {
  * 0. a call from an address the allow/deny lists refuse (AccessControls), past its deadline, or
  *    arriving while the service is overloaded (LoadShedder) is refused at once: nothing runs,
  *    nothing is audited. A quarantined participant, or one over its rate, is refused after
- *    authorization (audited);
+ *    authorization (audited, up to AUDIT_CALLER_REFUSALS_PER_MINUTE per participant and reason,
+ *    then counted);
  * 1. its context is set up: method, capped deadline, and — for an `@Audited` RPC — its audit record;
  * 2. the caller is authenticated and authorized (a refusal is an outcome like any other, so it is
  *    audited too);
@@ -400,14 +394,16 @@ export class CallPipeline implements NestInterceptor {
   ): Promise<CallResult> {
     let result: CallResult;
     let lateSettle: Promise<CallResult> | undefined;
+    /** The access controls' refusal of this caller (quarantine, rate), when that is the outcome. */
+    let volumeRefusal: DomainError | undefined;
     try {
       const caller =
         remembered ?? (await this.authorizer.authenticate(access, metadata, call.method));
       // Known before the role check, so a refused caller is recorded by name.
       if (call.audit) call.audit.caller = caller;
       this.authorizer.permit(access, caller, metadata, call.method);
-      const refused = this.controls?.callerRefusal(caller);
-      if (refused) throw refused;
+      volumeRefusal = this.controls?.callerRefusal(caller);
+      if (volumeRefusal) throw volumeRefusal;
       checkRequestShape(request);
       // A participant quarantined meanwhile loses a client stream it keeps open (inventory) there
       // and then. A unary call runs to its end: cut mid-way, a change it committed would be
@@ -425,7 +421,8 @@ export class CallPipeline implements NestInterceptor {
       result = { ok: false, error };
     }
     const audit = call.audit;
-    if (audit && this.trail && !this.recordsRefusal(audit, result)) {
+    // A handler still running (lateSettle) ran: its record is always settled.
+    if (audit && this.trail && !lateSettle && !this.recordsRefusal(audit, result, volumeRefusal)) {
       const counter = audit.caller ? auditParticipantRefusalsSuppressed : auditSuppressed;
       counter.inc({ rpc: rpcLabelOf({ getPath: () => call.method }) });
       return result;
@@ -445,11 +442,15 @@ export class CallPipeline implements NestInterceptor {
   /**
    * Whether the outcome of an audited call is recorded: always, except a refusal that comes in
    * volume once its source has spent its minute's budget (RefusalAuditBudget): of a caller no token
-   * identified, by address; of a participant over its rate or quarantined, by participant.
+   * identified, by address; of a participant the access controls refused before its call ran (over
+   * its rate, quarantined, the quarantine list unread), by participant and reason. That refusal is
+   * `volumeRefusal` itself: a call that ran and ended with the same reason (a client stream cut by
+   * a quarantine) is recorded like any other.
    */
   private recordsRefusal(
     audit: { caller?: Caller; recorded: boolean; start: { peer: string } },
     result: CallResult,
+    volumeRefusal: DomainError | undefined,
   ): boolean {
     // A call that committed a change is always settled in the trail, whatever it answered.
     if (result.ok || audit.recorded) return true;
@@ -466,10 +467,11 @@ export class CallPipeline implements NestInterceptor {
           ),
       );
     }
-    const reason = result.error instanceof DomainError ? result.error.reason : undefined;
-    if (reason === undefined || !VOLUME_REFUSALS.has(reason)) return true;
-    // The participant a rate limit counts against: its tenant, or its subject without one.
-    const source = caller.tenant || `subject:${caller.subject}`;
+    if (volumeRefusal === undefined || result.error !== volumeRefusal) return true;
+    // The participant a rate limit counts against (its tenant, or its subject without one), and
+    // why: a flood of rate-limited calls does not spend what a quarantine's refusals are recorded
+    // from.
+    const source = `${caller.tenant || `subject:${caller.subject}`} ${volumeRefusal.reason}`;
     return this.callerRefusalAudit.admit(
       source,
       (suppressed) =>
@@ -480,7 +482,7 @@ export class CallPipeline implements NestInterceptor {
         ),
       (over) =>
         this.logger.warn(
-          `${over} is over AUDIT_CALLER_REFUSALS_PER_MINUTE: further refusals of its calls this minute are counted, not recorded one by one`,
+          `${over} is over AUDIT_CALLER_REFUSALS_PER_MINUTE: further such refusals this minute are counted, not recorded one by one`,
         ),
     );
   }

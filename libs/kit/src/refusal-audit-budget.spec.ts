@@ -56,7 +56,7 @@ describe(RefusalAuditBudget.name, () => {
         (a) => over.push(a),
       ),
     ).toBe(false);
-    expect(over).toEqual(['(other addresses)']);
+    expect(over).toEqual(['(other sources)']);
   });
 
   it('records every refusal when the budget is 0', () => {

@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 
 /** Sources tracked in one minute; beyond them, the rest share one budget (memory stays bounded). */
 const MAX_SOURCES = 10_000;
-const OTHERS = '(other addresses)';
+const OTHERS = '(other sources)';
 const WINDOW_MS = 60_000;
 /** Sources whose running out is announced one by one in a minute; the rest only in its summary. */
 const ANNOUNCED = 10;
@@ -36,11 +36,12 @@ export function refusalSource(address: string): string {
  * service (a rate limit) would cost it a database write each. Past the budget a refusal is answered
  * exactly the same, counted, and summarised instead of recorded. 0 records every refusal.
  *
- * The call pipeline keeps two: refusals of calls no token identifies, by address (an IPv4 address,
- * an IPv6 /64: AUDIT_UNAUTHENTICATED_PER_MINUTE), and refusals of known participants that are
- * refused for volume (over their rate, quarantined), by participant
- * (AUDIT_CALLER_REFUSALS_PER_MINUTE). A participant's other refusals (a role it lacks) and every
- * call that ran are always recorded.
+ * The call pipeline keeps two, each per replica: refusals of calls no token identifies, by address
+ * (an IPv4 address, an IPv6 /64: AUDIT_UNAUTHENTICATED_PER_MINUTE), and the access controls'
+ * refusals of known participants before their calls run (over their rate, quarantined, the
+ * quarantine list unread), by participant and reason (AUDIT_CALLER_REFUSALS_PER_MINUTE). A
+ * participant's other refusals (a role it lacks) and every call that ran are always recorded. A
+ * window's summary is written when the next refusal after it arrives.
  */
 export class RefusalAuditBudget {
   private windowStart = Number.NEGATIVE_INFINITY;

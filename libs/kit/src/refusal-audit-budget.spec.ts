@@ -96,4 +96,28 @@ describe(RefusalAuditBudget.name, () => {
     ]);
     expect(over).toEqual(['2001:db8:0:0::/64', '(all sources)']);
   });
+
+  it('writes a minute’s summary when the minute ends, once, even if no refusal follows', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const budget = new RefusalAuditBudget(1, () => Date.now());
+      const closed: SuppressedRefusals[] = [];
+      const admit = (source: string) =>
+        budget.admit(
+          source,
+          (s) => closed.push(new Map(s)),
+          () => undefined,
+        );
+      expect([admit('p-1 RATE_LIMITED'), admit('p-1 RATE_LIMITED')]).toEqual([true, false]);
+      jest.advanceTimersByTime(59_999);
+      expect(closed).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(closed).toEqual([new Map([['p-1 RATE_LIMITED', 1]])]);
+      // The next refusal starts a new minute without repeating the summary.
+      expect(admit('p-1 RATE_LIMITED')).toBe(true);
+      expect(closed).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -41,7 +41,7 @@ export function refusalSource(address: string): string {
  * refusals of known participants before their calls run (over their rate, quarantined, the
  * quarantine list unread), by participant and reason (AUDIT_CALLER_REFUSALS_PER_MINUTE). A
  * participant's other refusals (a role it lacks) and every call that ran are always recorded. A
- * window's summary is written when the next refusal after it arrives.
+ * window's summary is written when it ends (or, should the clock jump, at the next refusal).
  */
 export class RefusalAuditBudget {
   private windowStart = Number.NEGATIVE_INFINITY;
@@ -50,6 +50,9 @@ export class RefusalAuditBudget {
   private recorded = 0;
   private announced = 0;
   private readonly totalPerMinute: number;
+  /** Writes the summary when the window that suppressed something ends, if no refusal does first. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private closedBy: ((suppressed: SuppressedRefusals) => void) | undefined;
 
   constructor(
     private readonly perMinute: number,
@@ -62,9 +65,10 @@ export class RefusalAuditBudget {
 
   /**
    * Whether this refusal from `address` is recorded: an IP address (counted by refusalSource) or
-   * any other source's key (a participant's), counted as it is. `closed` receives what the window that ended
-   * left out, when this call ends one; `firstOver` is told the moment a source runs out (the first
-   * ten of a minute, and when all sources together do, as '(all sources)').
+   * any other source's key (a participant's), counted as it is. `closed` receives what a window
+   * left out, once, when it ends (a timer) or when this call starts the next one; `firstOver` is
+   * told the moment a source runs out (the first ten of a minute, and when all sources together
+   * do, as '(all sources)').
    */
   admit(
     address: string,
@@ -74,7 +78,7 @@ export class RefusalAuditBudget {
     if (this.perMinute <= 0) return true;
     const now = this.now();
     if (now - this.windowStart >= WINDOW_MS || now < this.windowStart) {
-      if (this.suppressed.size > 0) closed(this.suppressed);
+      this.flush(closed);
       this.windowStart = now;
       this.counts = new Map();
       this.suppressed = new Map();
@@ -97,6 +101,19 @@ export class RefusalAuditBudget {
       firstOver('(all sources)');
     }
     this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
+    this.closedBy = closed;
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.windowStart + WINDOW_MS - now);
+      this.flushTimer.unref();
+    }
     return false;
+  }
+
+  /** Hands what the current window left out to `closed` (once), and forgets it. */
+  private flush(closed = this.closedBy): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.suppressed.size > 0) closed?.(this.suppressed);
+    this.suppressed = new Map();
   }
 }

@@ -360,32 +360,44 @@ describe(`${CallPipeline.name}: audit records, idempotency and deadlines`, () =>
   });
 });
 
-describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded per address`, () => {
-  let auth: TestAuth;
-  /** AUDIT_UNAUTHENTICATED_PER_MINUTE 5. */
-  let server: KitProbeServer;
-  let db: Client;
-
+/**
+ * A kit probe started with `env` around the tests of the describe block this is called in, and a
+ * client of its database.
+ */
+function probeWithDatabase(env: Record<string, string>): {
+  auth: TestAuth;
+  server: KitProbeServer;
+  db: Client;
+} {
+  const probe = {} as { auth: TestAuth; server: KitProbeServer; db: Client };
   beforeAll(async () => {
-    auth = await createTestAuth();
-    server = await startKitProbe(auth, { AUDIT_UNAUTHENTICATED_PER_MINUTE: '5' });
-    db = new Client({ connectionString: server.databaseUrl });
-    await db.connect();
+    probe.auth = await createTestAuth();
+    probe.server = await startKitProbe(probe.auth, env);
+    probe.db = new Client({ connectionString: probe.server.databaseUrl });
+    await probe.db.connect();
   });
-
   afterAll(async () => {
-    await db?.end();
-    await server?.stop();
+    await probe.db?.end();
+    await probe.server?.stop();
   });
+  return probe;
+}
 
-  const suppressed = async (): Promise<number> =>
-    (await auditSuppressed.get()).values.find((v) => v.labels.rpc === 'ProbeService/Mutate')
-      ?.value ?? 0;
+/** What one of the counters of refusals left out of the audit trail counted for Mutate. */
+async function mutateCount(counter: typeof auditSuppressed): Promise<number> {
+  return (
+    (await counter.get()).values.find((v) => v.labels.rpc === 'ProbeService/Mutate')?.value ?? 0
+  );
+}
+
+describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded per address`, () => {
+  const probe = probeWithDatabase({ AUDIT_UNAUTHENTICATED_PER_MINUTE: '5' });
+  const suppressed = () => mutateCount(auditSuppressed);
 
   it('records an address’s first refusals of the minute, answers every one alike, and counts the rest', async () => {
     const marker = randomUUID();
     const before = await suppressed();
-    const refused = [server.clientAs(''), server.clientAs('not.a.token')];
+    const refused = [probe.server.clientAs(''), probe.server.clientAs('not.a.token')];
     for (let i = 0; i < 12; i += 1) {
       const error = await expectGrpcError(
         refused[i % 2].probe.api.mutate({
@@ -398,15 +410,15 @@ describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded p
       );
       expect(error.status?.errorInfo?.reason).toMatch(/^TOKEN_/);
     }
-    const { rows } = await db.query<{ n: string }>(
+    const { rows } = await probe.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM audit_log WHERE starts_with(request_id, $1)`,
       [marker],
     );
     expect(Number(rows[0].n)).toBe(5);
     expect((await suppressed()) - before).toBe(7);
     // Known callers are recorded whatever the address spent: a refused one names who it was.
-    const user = server.clientAs(await auth.token(['user'], 'u-over'));
-    const operator = server.clientAs(await auth.token(['operator'], 'op-over'));
+    const user = probe.server.clientAs(await probe.auth.token(['user'], 'u-over'));
+    const operator = probe.server.clientAs(await probe.auth.token(['operator'], 'op-over'));
     const denied = `${marker}-user`;
     await expectGrpcError(
       user.probe.api.mutate({ requestId: denied, key: randomUUID(), behaviour: '', delayMs: 0 }),
@@ -414,7 +426,7 @@ describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded p
     );
     const key = randomUUID();
     await operator.probe.api.mutate({ requestId: '', key, behaviour: '', delayMs: 0 });
-    const known = await db.query<{ actor: string; outcome: string }>(
+    const known = await probe.db.query<{ actor: string; outcome: string }>(
       `SELECT actor, outcome FROM audit_log WHERE request_id = $1 OR object_id = $2 ORDER BY sequence`,
       [denied, key],
     );
@@ -426,38 +438,20 @@ describe(`${CallPipeline.name}: refusals of calls no token identifies, bounded p
 });
 
 describe(`${CallPipeline.name}: a participant's refusals for volume, bounded per participant`, () => {
-  let auth: TestAuth;
-  /** One call a second (no burst above it) and three recorded refusals a minute per participant. */
-  let server: KitProbeServer;
-  let db: Client;
-
-  beforeAll(async () => {
-    auth = await createTestAuth();
-    server = await startKitProbe(auth, {
-      GRPC_PARTICIPANT_RATE_LIMIT: '1',
-      GRPC_PARTICIPANT_BURST: '1',
-      AUDIT_CALLER_REFUSALS_PER_MINUTE: '3',
-    });
-    db = new Client({ connectionString: server.databaseUrl });
-    await db.connect();
+  const probe = probeWithDatabase({
+    // One call a second (no burst above it) and three recorded refusals a minute per participant.
+    GRPC_PARTICIPANT_RATE_LIMIT: '1',
+    GRPC_PARTICIPANT_BURST: '1',
+    AUDIT_CALLER_REFUSALS_PER_MINUTE: '3',
   });
-
-  afterAll(async () => {
-    await db?.end();
-    await server?.stop();
-  });
-
-  const suppressed = async (): Promise<number> =>
-    (await auditParticipantRefusalsSuppressed.get()).values.find(
-      (v) => v.labels.rpc === 'ProbeService/Mutate',
-    )?.value ?? 0;
+  const suppressed = () => mutateCount(auditParticipantRefusalsSuppressed);
 
   /** Mutate calls of one participant at once: their statuses, and the marker of their ids. */
   async function burst(
     tenant: string,
     calls: number,
   ): Promise<{ codes: string[]; marker: string }> {
-    const client = server.clientAs(await auth.token(['provider'], tenant, tenant));
+    const client = probe.server.clientAs(await probe.auth.token(['provider'], tenant, tenant));
     const marker = randomUUID();
     const codes = await Promise.all(
       Array.from({ length: calls }, (_, i) =>
@@ -477,7 +471,7 @@ describe(`${CallPipeline.name}: a participant's refusals for volume, bounded per
 
   /** The outcomes recorded for a burst's calls, counted. */
   async function recorded(marker: string): Promise<Record<string, number>> {
-    const { rows } = await db.query<{ outcome: string; reason: string | null; n: string }>(
+    const { rows } = await probe.db.query<{ outcome: string; reason: string | null; n: string }>(
       `SELECT outcome, reason, count(*) AS n FROM audit_log
        WHERE starts_with(request_id, $1) GROUP BY 1, 2`,
       [marker],

@@ -269,6 +269,8 @@ Args: ctx, component, migration (bool: the hook Job, which reads the `-migration
   value: {{ $v.grpcControls.participantBurst | quote }}
 - name: GRPC_SHED_LAG_MS
   value: {{ $v.grpcControls.shedLagMs | quote }}
+- name: GRPC_MAX_CONCURRENT_STREAMS
+  value: {{ $v.grpcControls.maxConcurrentStreams | quote }}
 - name: AUDIT_UNAUTHENTICATED_PER_MINUTE
   value: {{ $v.grpcControls.auditUnauthenticatedPerMinute | quote }}
 - name: AUDIT_CALLER_REFUSALS_PER_MINUTE

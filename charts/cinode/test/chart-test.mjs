@@ -229,6 +229,7 @@ function assertServiceDeployment(doc, ctx) {
     'GRPC_PARTICIPANT_RATE_LIMIT',
     'GRPC_PARTICIPANT_BURST',
     'GRPC_SHED_LAG_MS',
+    'GRPC_MAX_CONCURRENT_STREAMS',
     'AUDIT_UNAUTHENTICATED_PER_MINUTE',
     'AUDIT_CALLER_REFUSALS_PER_MINUTE',
     'GRPC_QUARANTINE_UNREAD',
@@ -240,8 +241,9 @@ function assertServiceDeployment(doc, ctx) {
   // Every service enforces the node-wide controls (the kit reads them; the defaults unless set).
   assert(
     /^[0-9]+$/.test(env.GRPC_PARTICIPANT_RATE_LIMIT.value) &&
-      /^[0-9]+$/.test(env.GRPC_SHED_LAG_MS.value),
-    `${id(doc)}: GRPC_PARTICIPANT_RATE_LIMIT/GRPC_SHED_LAG_MS not whole numbers`,
+      /^[0-9]+$/.test(env.GRPC_SHED_LAG_MS.value) &&
+      /^[1-9][0-9]*$/.test(env.GRPC_MAX_CONCURRENT_STREAMS.value),
+    `${id(doc)}: GRPC_PARTICIPANT_RATE_LIMIT/GRPC_SHED_LAG_MS/GRPC_MAX_CONCURRENT_STREAMS not whole numbers`,
   );
   assert(
     env.NODE_ENV.value === 'production' && env.GRPC_HOST.value === '0.0.0.0',

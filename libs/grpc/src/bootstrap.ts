@@ -107,10 +107,11 @@ export async function startGrpcService(spec: GrpcServiceSpec): Promise<RunningGr
     // Nest passes channelOptions into the grpc-js Server constructor, which takes interceptors.
     // Admission wraps the metrics interceptor: the calls it refuses are counted like any other.
     // Channelz off: nothing serves it, and it costs every call a tracker of four closures and a
-    // Date per message.
+    // Date per message. The stream limit bounds the calls each connection can have open.
     channelOptions: {
       interceptors: [rpcMetricsInterceptor, admission.interceptor],
       'grpc.enable_channelz': 0,
+      'grpc.max_concurrent_streams': config.GRPC_MAX_CONCURRENT_STREAMS,
     },
     maxReceiveMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
     maxSendMessageLength: config.GRPC_MAX_MESSAGE_BYTES,

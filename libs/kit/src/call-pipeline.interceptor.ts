@@ -6,6 +6,7 @@ import {
   Injectable,
   Logger,
   NestInterceptor,
+  OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -106,7 +107,7 @@ export interface CallLike {
  *    grace period, when it finally settles, so the record tells what really happened).
  */
 @Injectable()
-export class CallPipeline implements NestInterceptor {
+export class CallPipeline implements NestInterceptor, OnApplicationShutdown {
   /** Each handler's declarations (by controller), read from its decorators once. */
   private readonly declarations = new WeakMap<object, WeakMap<object, HandlerDeclarations>>();
 
@@ -125,6 +126,12 @@ export class CallPipeline implements NestInterceptor {
   private readonly logger = new Logger('CallPipeline');
   private readonly unauthenticatedAudit: RefusalAuditBudget;
   private readonly callerRefusalAudit: RefusalAuditBudget;
+
+  /** The server has drained (startGrpcService closes the app after it): the minute's summaries. */
+  onApplicationShutdown(): void {
+    this.unauthenticatedAudit.close();
+    this.callerRefusalAudit.close();
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();

@@ -120,4 +120,34 @@ describe(RefusalAuditBudget.name, () => {
       jest.useRealTimers();
     }
   });
+
+  it('writes what a minute left out so far when it is closed, once, and no timer outlives it', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const budget = new RefusalAuditBudget(1, () => Date.now());
+      const closed: SuppressedRefusals[] = [];
+      const admit = (source: string) =>
+        budget.admit(
+          source,
+          (s) => closed.push(new Map(s)),
+          () => undefined,
+        );
+      budget.close();
+      expect(closed).toEqual([]);
+      expect([
+        admit('p-1 RATE_LIMITED'),
+        admit('p-1 RATE_LIMITED'),
+        admit('p-1 RATE_LIMITED'),
+      ]).toEqual([true, false, false]);
+      jest.advanceTimersByTime(10_000);
+      budget.close();
+      expect(closed).toEqual([new Map([['p-1 RATE_LIMITED', 2]])]);
+      expect(jest.getTimerCount()).toBe(0);
+      budget.close();
+      jest.advanceTimersByTime(60_000);
+      expect(closed).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

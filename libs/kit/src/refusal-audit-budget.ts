@@ -41,7 +41,8 @@ export function refusalSource(address: string): string {
  * refusals of known participants before their calls run (over their rate, quarantined, the
  * quarantine list unread), by participant and reason (AUDIT_CALLER_REFUSALS_PER_MINUTE). A
  * participant's other refusals (a role it lacks) and every call that ran are always recorded. A
- * window's summary is written when it ends (or, should the clock jump, at the next refusal).
+ * window's summary is written when it ends (or, should the clock jump, at the next refusal), and
+ * when the service stops (`close`).
  */
 export class RefusalAuditBudget {
   private windowStart = Number.NEGATIVE_INFINITY;
@@ -107,6 +108,14 @@ export class RefusalAuditBudget {
       this.flushTimer.unref();
     }
     return false;
+  }
+
+  /**
+   * Hands what the current window has left out so far to its summary now, and stops the timer: a
+   * service stopping does not take a minute's summary with it.
+   */
+  close(): void {
+    this.flush();
   }
 
   /** Hands what the current window left out to `closed` (once), and forgets it. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import {
   Client as RawGrpcClient,
   Metadata,
@@ -502,5 +503,25 @@ describe(`${CallPipeline.name}: a participant's refusals for volume, bounded per
       'OK/': otherOk,
       'RESOURCE_EXHAUSTED/RATE_LIMITED': 3 - otherOk,
     });
+  });
+  // Last: it stops the service.
+  it('writes the summary of its unfinished minute when the service stops', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const before = await suppressed();
+      await burst('prov-stopping', 8);
+      const left = (await suppressed()) - before;
+      expect(left).toBeGreaterThan(0);
+      const summaries = () =>
+        warn.mock.calls
+          .map(([line]) => String(line))
+          .filter((line) => line.includes('were counted'));
+      expect(summaries()).toEqual([]);
+      await probe.server.stop();
+      expect(summaries()).toHaveLength(1);
+      expect(summaries()[0]).toContain(`prov-stopping RATE_LIMITED ${left}`);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -197,10 +197,11 @@ export const baseServiceSchema = z.object({
    * Calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): a client
    * with more waits in its own queue until one ends. It bounds what a burst of connections can put
    * before the service in one turn of its event loop, which is what keeps load shedding ahead of an
-   * overload (bench/README.md, overload). Long-lived streams count too: a caller holding more than
-   * this many opens another connection.
+   * overload (bench/README.md, overload). Long-lived streams count too (a provider agent holds one
+   * while it registers pools), hence at least 16. The node's own clients of a busy peer spread
+   * their calls over several connections (PEER_CONNECTIONS in @cinode/grpc).
    */
-  GRPC_MAX_CONCURRENT_STREAMS: envInt(64, 1, 1_000_000),
+  GRPC_MAX_CONCURRENT_STREAMS: envInt(64, 16, 1_000_000),
   GRPC_KEEPALIVE_TIME_MS: envInt(60_000, 1_000, 3_600_000),
   GRPC_KEEPALIVE_TIMEOUT_MS: envInt(20_000, 1_000, 600_000),
   GRPC_TLS_CERT_FILE: envFile(),

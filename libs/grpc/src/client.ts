@@ -44,6 +44,14 @@ export interface ClientSettings {
   /** Supplies the bearer token sent with every call, e.g. a service identity token. */
   token?: () => string | Promise<string>;
   channelOptions?: Record<string, string | number>;
+  /**
+   * Connections the unary calls are spread over, one after the other (default 1). A service
+   * admits GRPC_MAX_CONCURRENT_STREAMS (64) calls at once per connection, and grpc-js otherwise
+   * shares one connection per address across the process: a caller that may have more calls open
+   * to one peer (a service center's orders, reporting's deliveries) asks for a few. Streaming
+   * calls made through `raw` use the first.
+   */
+  connections?: number;
 }
 
 export interface GrpcClient<C> {
@@ -66,6 +74,12 @@ function serviceConstructor(fullName: string): ServiceClientConstructor {
   return node as ServiceClientConstructor;
 }
 
+/**
+ * Connections of a client whose calls to one peer may pile up (orders, holds, report deliveries,
+ * identifier issuance): up to 4 x GRPC_MAX_CONCURRENT_STREAMS open at once before they queue.
+ */
+export const PEER_CONNECTIONS = 4;
+
 /** Longest wait between attempts to reach a peer that refused or dropped the connection. */
 export const MAX_RECONNECT_BACKOFF_MS = 5_000;
 
@@ -84,15 +98,24 @@ export function createGrpcClient<C>(
     );
   }
   const Ctor = serviceConstructor(fullServiceName);
-  const raw = new Ctor(settings.address, settings.credentials, {
-    'grpc.keepalive_time_ms': 60_000,
-    // grpc-js backs off reconnecting up to 120 s by default, failing every call meanwhile: a peer
-    // back after a minute's outage would stay unreachable for up to two more. A node's services
-    // have a few peers each, so a reconnect every few seconds at most costs little and heals fast.
-    // Clients with many siblings (the provider agents) pass a longer cap in channelOptions.
-    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
-    ...settings.channelOptions,
-  });
+  const connections = Math.max(1, Math.floor(settings.connections ?? 1));
+  const channels = Array.from(
+    { length: connections },
+    () =>
+      new Ctor(settings.address, settings.credentials, {
+        'grpc.keepalive_time_ms': 60_000,
+        // grpc-js backs off reconnecting up to 120 s by default, failing every call meanwhile: a
+        // peer back after a minute's outage would stay unreachable for up to two more. A node's
+        // services have a few peers each, so a reconnect every few seconds at most costs little and
+        // heals fast. Clients with many siblings (the provider agents) pass a longer cap.
+        'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
+        // Several connections: each channel its own, instead of grpc-js's one per address.
+        ...(connections > 1 ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
+        ...settings.channelOptions,
+      }),
+  );
+  const raw = channels[0];
+  let next = 0;
   const defaultTimeout = settings.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const api: Record<string, unknown> = {};
   for (const [rpcName, definition] of Object.entries(Ctor.service)) {
@@ -104,7 +127,6 @@ export function createGrpcClient<C>(
       options: { deadline: Date },
       callback: (error: ServiceError | null, response: unknown) => void,
     ) => void;
-    const method = (raw as unknown as Record<string, UnaryMethod>)[rpcName];
     api[methodName] = async (request: unknown, options: CallOptions = {}) => {
       const metadata = options.metadata?.clone() ?? new Metadata();
       // The caller's trace continues in the service called (the gRPC instrumentation, when it is
@@ -114,9 +136,12 @@ export function createGrpcClient<C>(
         metadata.set('authorization', `Bearer ${await settings.token()}`);
       }
       const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeout));
+      const channel = channels[next];
+      next = (next + 1) % connections;
+      const method = (channel as unknown as Record<string, UnaryMethod>)[rpcName];
       return new Promise((resolve, reject) => {
         method.call(
-          raw,
+          channel,
           request,
           metadata,
           { deadline },
@@ -128,7 +153,13 @@ export function createGrpcClient<C>(
       });
     };
   }
-  return { api: api as PromiseClient<C>, raw, close: () => raw.close() };
+  return {
+    api: api as PromiseClient<C>,
+    raw,
+    close: () => {
+      for (const channel of channels) channel.close();
+    },
+  };
 }
 
 /** True when a rejection is a gRPC error with the given status code. */

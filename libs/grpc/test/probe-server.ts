@@ -32,6 +32,8 @@ export const CRASH_TEXT = 'boom with secret stack detail';
 export class ProbeObservations {
   /** The deadline of each Probe call as the server saw it (ms since epoch, Infinity when none). */
   readonly deadlines: number[] = [];
+  /** The caller's address and port of each Probe call: one per connection it came over. */
+  readonly peers: string[] = [];
   /** Emits 'slow-started' when a "slow" handler begins. */
   readonly events = new EventEmitter();
   /** Aborted when the server stops, so no "slow" handler outlives its test. */
@@ -57,6 +59,7 @@ export class ProbeGrpcController {
   ): Promise<ProbeResponse> {
     const deadline = call.getDeadline();
     this.observations.deadlines.push(deadline instanceof Date ? deadline.getTime() : deadline);
+    this.observations.peers.push(call.getPeer());
     switch (request.behaviour) {
       case 'validation':
         throw new ValidationError([{ field: 'message', description: 'must not be rude' }]);

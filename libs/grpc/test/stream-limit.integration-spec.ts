@@ -1,8 +1,11 @@
 import http2 from 'node:http2';
 import { once } from 'node:events';
-import type { Client } from '@grpc/grpc-js';
+import { credentials, type Client } from '@grpc/grpc-js';
+import { PEER_CONNECTIONS, createGrpcClient } from '@cinode/grpc';
+import type { ProbeServiceClient } from '@cinode/proto/gen/cinode/testing/v1/probe_service';
 import { bearer, createTestAuth } from '@cinode/testing';
 import {
+  PROBE_SERVICE,
   rawClient,
   rawProbe,
   startProbeServer,
@@ -10,7 +13,7 @@ import {
   type ProbeServer,
 } from './probe-server';
 
-const LIMIT = 4;
+const LIMIT = 16;
 const CALLS = 3 * LIMIT;
 const HANDLER_MS = 300;
 
@@ -67,8 +70,49 @@ describe('the stream limit per connection', () => {
     expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.message : ''))).toEqual(
       Array.from({ length: CALLS }, (_, i) => `call ${i}`),
     );
-    // All twelve at once would take one handler's time; at most four at a time, three of them.
+    // All of them at once would take one handler's time; LIMIT at a time, three of them.
     expect(elapsed).toBeGreaterThanOrEqual((CALLS / LIMIT) * HANDLER_MS - 50);
+  });
+});
+
+describe('a client over several connections', () => {
+  let server: ProbeServer;
+  let token: string;
+
+  beforeAll(async () => {
+    const auth = await createTestAuth();
+    token = await auth.token(['service'], 'connections-tester');
+    server = await startProbeServer(auth);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** The connections `calls` Probe calls of a new client with `connections` came over. */
+  async function connectionsUsed(connections: number | undefined, calls: number): Promise<number> {
+    const client = createGrpcClient<ProbeServiceClient>(PROBE_SERVICE, {
+      address: server.address,
+      credentials: credentials.createInsecure(),
+      token: () => token,
+      connections,
+    });
+    try {
+      const from = server.observations.peers.length;
+      await Promise.all(
+        Array.from({ length: calls }, (_, i) =>
+          client.api.probe({ message: `m${i}`, behaviour: '', delayMs: 0 }),
+        ),
+      );
+      return new Set(server.observations.peers.slice(from)).size;
+    } finally {
+      client.close();
+    }
+  }
+
+  it('spreads its unary calls over the connections it was given, one after the other', async () => {
+    expect(await connectionsUsed(undefined, 6)).toBe(1);
+    expect(await connectionsUsed(PEER_CONNECTIONS, 2 * PEER_CONNECTIONS)).toBe(PEER_CONNECTIONS);
   });
 });
 

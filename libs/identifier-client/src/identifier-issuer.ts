@@ -1,6 +1,12 @@
 import { status as GrpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from '@cinode/common';
-import { createGrpcClient, decodeRichStatus, isGrpcError, type GrpcClient } from '@cinode/grpc';
+import {
+  PEER_CONNECTIONS,
+  createGrpcClient,
+  decodeRichStatus,
+  isGrpcError,
+  type GrpcClient,
+} from '@cinode/grpc';
 import type {
   IdentifierServiceClient,
   ObjectType,
@@ -54,6 +60,7 @@ export class IdentifierIssuer {
         credentials: options.credentials,
         defaultTimeoutMs: options.timeoutMs,
         token: options.token,
+        connections: PEER_CONNECTIONS,
       },
     );
   }

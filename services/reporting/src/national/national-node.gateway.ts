@@ -1,7 +1,12 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ServiceTokenSource } from '@cinode/auth';
 import { peerClientTransport } from '@cinode/config';
-import { clientCredentials, createGrpcClient, type GrpcClient } from '@cinode/grpc';
+import {
+  PEER_CONNECTIONS,
+  clientCredentials,
+  createGrpcClient,
+  type GrpcClient,
+} from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
 import type {
   NationalNodeServiceClient,
@@ -41,6 +46,8 @@ export class NationalNodeGateway implements NationalNode, OnApplicationShutdown 
         defaultTimeoutMs: config.NATIONAL_NODE_TIMEOUT_MS,
         // Minted for the national node's audience: node services refuse it if it is replayed.
         token: () => token.token(config.NATIONAL_NODE_AUDIENCE),
+        // A delivery round sends up to DELIVERY_BATCH_SIZE (100) reports at once.
+        connections: PEER_CONNECTIONS,
       },
     );
   }

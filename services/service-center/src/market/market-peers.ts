@@ -2,7 +2,13 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { status as GrpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { ServiceTokenSource } from '@cinode/auth';
 import { UnavailableError, ValidationError } from '@cinode/common';
-import { createGrpcClient, decodeRichStatus, isGrpcError, type GrpcClient } from '@cinode/grpc';
+import {
+  PEER_CONNECTIONS,
+  createGrpcClient,
+  decodeRichStatus,
+  isGrpcError,
+  type GrpcClient,
+} from '@cinode/grpc';
 import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
 import type {
   HoldResources,
@@ -101,6 +107,7 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
         credentials,
         defaultTimeoutMs: config.MARKET_PEER_TIMEOUT_MS,
         token: () => tokens.token(),
+        connections: PEER_CONNECTIONS,
       },
     );
     this.resources = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
@@ -108,12 +115,14 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
       credentials,
       defaultTimeoutMs: config.MARKET_PEER_TIMEOUT_MS,
       token: () => tokens.token(),
+      connections: PEER_CONNECTIONS,
     });
     this.lines = createGrpcClient<LineServiceClient>('cinode.selection.v1.LineService', {
       address: config.COMPUTE_SELECTION_ADDRESS,
       credentials,
       defaultTimeoutMs: config.MARKET_PEER_TIMEOUT_MS,
       token: () => tokens.token(),
+      connections: PEER_CONNECTIONS,
     });
   }
 

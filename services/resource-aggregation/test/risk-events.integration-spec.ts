@@ -11,11 +11,13 @@ import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cin
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   bearer,
   createTestAuth,
   createTestDatabase,
   eventually,
+  expectGrpcError,
   findFreePort,
   plaintext,
   startTestNats,
@@ -185,5 +187,84 @@ describe('resource aggregation following pool risk (SECURITY stream)', () => {
       );
       expect(rows).toEqual([{ security_level_cap: 2, version: '4' }]);
     });
+  });
+});
+
+describe('holds on a quarantined pool', () => {
+  const inventory = {
+    cpuServers: 1,
+    cpuCoresTotal: 64,
+    cpuCoresFree: 64,
+    gpuServers: 1,
+    gpuCardsTotal: 8,
+    gpuCardsFree: 8,
+    npuServers: 0,
+    npuCardsTotal: 0,
+    npuCardsFree: 0,
+    fp16TflopsTotal: 100,
+    fp16TflopsFree: 100,
+    fp32TflopsTotal: 50,
+    fp32TflopsFree: 50,
+    memoryGibTotal: 512,
+    memoryGibFree: 512,
+    storageGibTotal: 1000,
+    storageGibFree: 1000,
+    uplinkMbpsTotal: 1000,
+    uplinkMbpsFree: 1000,
+    uplinkTrafficGbFree: 0,
+    downlinkMbpsTotal: 1000,
+    downlinkMbpsFree: 1000,
+    downlinkTrafficGbFree: 0,
+  };
+  const resources = { cpuCores: 4, gpuCards: 1, npuCards: 0, memoryGib: 16, storageGib: 0 };
+  const setQuarantined = (quarantined: boolean) =>
+    db.query(`UPDATE pool SET quarantined = $1 WHERE pool_id = $2`, [quarantined, POOL_ID]);
+  const createHold = (requestId: string) =>
+    client.api.createHold(
+      { requestId, poolId: POOL_ID, orderReference: 'order-q', resources, ttlSeconds: 60 },
+      { metadata: bearer(token) },
+    );
+  const heldGpus = async () => (await getPool())!.held!.gpuCardsFree;
+
+  beforeAll(async () => {
+    await db.query(
+      `UPDATE pool SET inventory = $1, inventory_sequence = 1, last_reported_at = now()
+       WHERE pool_id = $2`,
+      [inventory, POOL_ID],
+    );
+  });
+
+  it('refuses a new hold, and the confirmation of one made before, naming the quarantine', async () => {
+    await setQuarantined(false);
+    const { hold } = await createHold('hold-before-quarantine');
+    expect(await heldGpus()).toBe(1);
+
+    await setQuarantined(true);
+    const refusedHold = await expectGrpcError(
+      createHold('hold-during-quarantine'),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(refusedHold.details).toContain('quarantined');
+    expect(refusedHold.status?.errorInfo).toMatchObject({
+      reason: 'POOL_NOT_SELECTABLE',
+      metadata: { current_state: 'QUARANTINED' },
+    });
+    const refusedConfirm = await expectGrpcError(
+      client.api.confirmHold({ holdId: hold!.holdId }, { metadata: bearer(token) }),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(refusedConfirm.status?.errorInfo?.reason).toBe('POOL_NOT_SELECTABLE');
+    // Nothing was allocated; the hold is given back as any unconfirmed one.
+    expect(await heldGpus()).toBe(1);
+    await client.api.releaseHold(
+      { holdId: hold!.holdId, reason: 'pool quarantined' },
+      { metadata: bearer(token) },
+    );
+    expect(await heldGpus()).toBe(0);
+
+    await setQuarantined(false);
+    const { hold: after } = await createHold('hold-after-quarantine');
+    await client.api.confirmHold({ holdId: after!.holdId }, { metadata: bearer(token) });
+    expect(await heldGpus()).toBe(1);
   });
 });

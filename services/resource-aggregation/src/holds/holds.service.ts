@@ -96,6 +96,7 @@ export class HoldsService {
           `pool ${poolId} is ${state}, not online`,
           { metadata: { current_state: state.toUpperCase() } },
         );
+      refuseQuarantined(pool);
       const free = netFree(pool);
       for (const [field, wire] of HELD_RESOURCES) {
         if (resources[field] > free[FREE_OF[field]])
@@ -155,6 +156,9 @@ export class HoldsService {
             },
           },
         );
+      // Quarantined since it was held (a demand's candidates are kept with it, so an order can
+      // name a pool selection has dropped since): its provider receives no new allocation.
+      refuseQuarantined(pool);
       hold.state = 'confirmed';
       hold.stateChangedAt = new Date();
       await this.holds.setState(tx, hold.holdId, 'confirmed', hold.stateChangedAt);
@@ -232,6 +236,16 @@ export class HoldsService {
       return hold;
     });
   }
+}
+
+/** A pool the security service quarantined (it or its provider) is neither held nor allocated. */
+function refuseQuarantined(pool: PoolEntity): void {
+  if (pool.quarantined)
+    throw new FailedPreconditionError(
+      ErrorReason.POOL_NOT_SELECTABLE,
+      `pool ${pool.poolId} is quarantined by the security service`,
+      { metadata: { current_state: 'QUARANTINED' } },
+    );
 }
 
 function checkResources(checks: FieldChecks, resources: HoldResources | undefined): HeldData {

@@ -178,7 +178,16 @@ export class EventsModule {
               // Failures count against a row only while its stream answers (a JetStream round
               // trip to the stream's leader, not a core NATS ping, which succeeds while JetStream
               // or the stream has no leader).
-              transportCheck: (subject) => jetStreamAccepts(nc, subject),
+              // A stream of its own found missing is declared again (JetStream's state lost).
+              transportCheck: (subject) =>
+                jetStreamAccepts(nc, subject, undefined, {
+                  streams: o.owns,
+                  redeclare: async () => {
+                    const jsm = await nc.jetstreamManager();
+                    await ensureOwnedStreams(jsm, o.owns, o.streamOptions);
+                    await ensureConsumedStreams(jsm, [DEAD_LETTER_STREAM], o.streamOptions);
+                  },
+                }),
               ...o.relay,
             }),
         },

@@ -116,6 +116,40 @@ describe(EventConsumer.name, () => {
     expect(processed[0].n).toBe(1);
   });
 
+  it('declares its consumer, and then its stream, again when they are deleted under it, and goes on', async () => {
+    await startConsumer({ handle: (e, { tx }) => recordHandled(e.data.id, tx) });
+    const js = nc.jetstream();
+    const streamName = streams.stream.name;
+    await publishEnvelope(js, event('before'));
+    await eventually('the first event', () => handledCount('before'));
+
+    await jsm.consumers.delete(streamName, streams.consumerName);
+    await publishEnvelope(js, event('after-consumer-deleted'));
+    await eventually(
+      'the event published after its consumer was deleted',
+      () => handledCount('after-consumer-deleted'),
+      20_000,
+    );
+
+    // Its stream gone too (JetStream's state lost, say): the consumer declares both again.
+    await jsm.streams.delete(streamName);
+    await eventually(
+      'the stream declared again',
+      () =>
+        jsm.streams.info(streamName).then(
+          () => true,
+          () => undefined,
+        ),
+      20_000,
+    );
+    await publishEnvelope(js, event('after-stream-deleted'));
+    await eventually(
+      'the event published after its stream was deleted',
+      () => handledCount('after-stream-deleted'),
+      20_000,
+    );
+  }, 60_000);
+
   it('retries an outage with growing, capped delays and no delivery limit', async () => {
     const attempts: number[] = [];
     await startConsumer({

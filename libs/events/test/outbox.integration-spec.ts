@@ -9,6 +9,7 @@ import {
   OutboxRelay,
   OutboxRow,
   decodeEnvelope,
+  ensureOwnedStreams,
   jetStreamAccepts,
   envelopeFromRow,
   listParkedOutboxRows,
@@ -238,6 +239,38 @@ describe('transactional outbox', () => {
     } finally {
       core.kill('SIGTERM');
     }
+  });
+
+  it('charges no row while a stream of its own is missing, declares it again, then publishes', async () => {
+    const id = await createThing('stream-gone');
+    // JetStream's state lost, or the stream deleted by hand.
+    await jsm.streams.delete(streams.stream.name);
+    let redeclared = 0;
+    const r = relay({
+      maxAttempts: 1,
+      backoff: { initialMs: 1, maxMs: 1, multiplier: 1, jitter: 0 },
+      transportCheck: (subject) =>
+        jetStreamAccepts(nc, subject, 2_000, {
+          streams: [streams.stream],
+          redeclare: async () => {
+            redeclared += 1;
+            await ensureOwnedStreams(jsm, [streams.stream], { storage: 'memory' });
+          },
+        }),
+    });
+    expect(await r.relayOnce()).toMatchObject({ published: 0, failed: 1, parked: 0 });
+    expect(redeclared).toBe(1);
+    const [row] = await dataSource.query<{ attempts: number; parked_at: Date | null }[]>(
+      `SELECT attempts, parked_at FROM outbox_event WHERE id = $1`,
+      [id],
+    );
+    expect(row).toEqual({ attempts: 0, parked_at: null });
+    await eventually('the row published into the stream declared again', async () => {
+      const round = await r.relayOnce();
+      return round.published === 1 ? round : undefined;
+    });
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual([id]);
   });
 
   it('sets a row NATS keeps refusing aside, without slowing the others, and requeues it on request', async () => {

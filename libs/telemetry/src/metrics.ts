@@ -156,6 +156,13 @@ export const eventsConsumed = new Counter({
   registers: [metricsRegistry],
 });
 
+export const consumerRestarts = new Counter({
+  name: 'cinode_event_consumer_restarts_total',
+  help: "Times a durable consumer's pull ended while its service ran (its stream or consumer gone, the pull failed) and the consumer was declared and started again, by consumer.",
+  labelNames: ['consumer'] as const,
+  registers: [metricsRegistry],
+});
+
 export const callsShed = new Counter({
   name: 'cinode_calls_shed_total',
   help: 'Calls refused before they ran, by reason (overloaded, deadline_passed, address_denied: none audited; rate_limited, quarantined: audited) and RPC (ShortService/Method).',

@@ -6,7 +6,7 @@ import {
   type ReceivedEvent,
 } from '@cinode/contracts';
 import type { Tx, UnitOfWork } from '@cinode/database';
-import { eventsConsumed } from '@cinode/telemetry';
+import { consumerRestarts, eventsConsumed } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import {
   AckPolicy,
@@ -72,6 +72,14 @@ export type ConsumeResult = 'processed' | 'duplicate' | 'ignored' | 'retried' | 
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const tracer = trace.getTracer('@cinode/events');
+
+/** Between attempts to declare and pull again after a consumer's pull ended. */
+const RESTART_BACKOFF: BackoffPolicy = {
+  initialMs: 500,
+  maxMs: 30_000,
+  multiplier: 2,
+  jitter: 0.2,
+};
 
 /** A failure still retried at this share of the stream's max age is dead-lettered. */
 const PARK_AT_SHARE_OF_MAX_AGE = 0.8;
@@ -151,6 +159,8 @@ export class EventConsumer<E extends EventContract = EventContract> {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
+  /** Ends the current wait between restarts (set while one is under way). */
+  private wake?: () => void;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -169,6 +179,30 @@ export class EventConsumer<E extends EventContract = EventContract> {
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopping = false;
+    // At start a failure is the caller's to see (NATS away): it is thrown, as before.
+    const messages = await this.open();
+    this.loop = this.run(messages);
+  }
+
+  /** Stops pulling, lets the message in hand finish (ack or nak), and hands back anything prefetched. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const loop = this.loop;
+    if (!loop) return;
+    this.wake?.();
+    await this.messages?.close();
+    await loop;
+    this.loop = undefined;
+    this.messages = undefined;
+  }
+
+  /**
+   * Declares the source stream (if missing) and the durable consumer (or its settings), and
+   * starts pulling. The pull ends, rather than waits forever, if the stream or the consumer goes
+   * away (JetStream's state lost, a stream recreated, a consumer deleted by hand): `run` then
+   * declares them again.
+   */
+  private async open(): Promise<ConsumerMessages> {
     const definition = this.definition as unknown as ConsumerDefinition;
     const jsm = await this.nc.jetstreamManager();
     // The source may be another service's stream: create it from its contract if that service has
@@ -178,25 +212,80 @@ export class EventConsumer<E extends EventContract = EventContract> {
     const consumer = await this.nc
       .jetstream()
       .consumers.get(definition.source.stream.name, definition.name);
-    const messages = await consumer.consume({ max_messages: definition.prefetch ?? 10 });
+    const messages = await consumer.consume({
+      max_messages: definition.prefetch ?? 10,
+      abort_on_missing_resource: true,
+    });
     this.messages = messages;
-    this.loop = this.consumeAll(messages);
+    return messages;
   }
 
-  /** Stops pulling, lets the message in hand finish (ack or nak), and hands back anything prefetched. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    const loop = this.loop;
-    if (!loop) return;
-    await this.messages?.close();
-    await loop;
-    this.loop = undefined;
-    this.messages = undefined;
+  /**
+   * Consumes until stopped. When the pull ends for any other reason, the stream and consumer are
+   * declared again and the pull restarted, after growing, capped delays while that fails: a
+   * consumer is never left stopped while its service runs.
+   */
+  private async run(first: ConsumerMessages): Promise<void> {
+    let messages: ConsumerMessages | undefined = first;
+    let failures = 0;
+    while (!this.stopping) {
+      if (!messages) {
+        try {
+          messages = await this.open();
+        } catch (error) {
+          failures += 1;
+          const delay = computeBackoff(failures, RESTART_BACKOFF);
+          const line = `consumer could not be restarted (attempt ${failures}), retrying in ${delay} ms: ${errorMessage(error)}`;
+          if (isMilestone(failures)) this.logger.error(line);
+          else this.logger.warn(line);
+          await this.pause(delay);
+          continue;
+        }
+        // Stopped while it was declared: the new pull is nobody's to close but this loop's.
+        if (this.stopping) {
+          await messages.close();
+          this.messages = undefined;
+          return;
+        }
+        this.logger.log('consumer restarted');
+      }
+      const ended = await this.consumeAll(messages);
+      messages = undefined;
+      this.messages = undefined;
+      if (this.stopping) return;
+      // Its stream or durable consumer went away (or the pull failed): declared again below.
+      failures = ended.received ? 1 : failures + 1;
+      const delay = computeBackoff(failures, RESTART_BACKOFF);
+      consumerRestarts.inc({ consumer: this.definition.name });
+      this.logger.warn(
+        `consumer's pull ended (${ended.reason}); declaring its stream and consumer again in ${delay} ms`,
+      );
+      await this.pause(delay);
+    }
   }
 
-  private async consumeAll(messages: ConsumerMessages): Promise<void> {
+  /** Waits `ms`, or less if the consumer is stopped meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Handles the messages of one pull until it ends; says why and whether any message came. */
+  private async consumeAll(
+    messages: ConsumerMessages,
+  ): Promise<{ reason: string; received: boolean }> {
+    let received = false;
     try {
       for await (const message of messages) {
+        received = true;
         if (this.stopping) {
           // Prefetched but not started: give it straight back so another replica gets it now.
           message.nak();
@@ -204,8 +293,9 @@ export class EventConsumer<E extends EventContract = EventContract> {
         }
         await this.process(message);
       }
+      return { reason: 'closed', received };
     } catch (error) {
-      this.logger.error(`consumer loop ended: ${errorMessage(error)}`);
+      return { reason: errorMessage(error), received };
     }
   }
 

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { subjectMatches, type StreamContract } from '@cinode/contracts';
 import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { JetStreamClient, NatsConnection, PubAck } from 'nats';
@@ -112,7 +113,10 @@ const tracer = trace.getTracer('@cinode/events');
 
 /**
  * Whether JetStream would store an event of `subject` now: its API answers and so does the leader
- * of the stream that takes the subject. A subject no stream takes is the row's fault (true); no
+ * of the stream that takes the subject. A subject no stream takes is the row's fault (true), unless
+ * it is one of the streams the service owns (`owned`), which has gone (JetStream's state lost, the
+ * stream deleted): then that is an outage (false), and `redeclare` is asked to create the owned
+ * streams again, so the rows wait for it instead of being charged until they are parked. No
  * answer, or an error, is an outage. A core NATS ping is not enough: it succeeds while JetStream,
  * or one stream (lost quorum, a leader election), cannot store anything.
  */
@@ -120,14 +124,22 @@ export async function jetStreamAccepts(
   nc: NatsConnection,
   subject: string,
   timeoutMs = 2_000,
+  owned:
+    | { streams: readonly StreamContract[]; redeclare: () => Promise<void> }
+    | undefined = undefined,
 ): Promise<boolean> {
   const jsm = await nc.jetstreamManager({ timeout: timeoutMs });
   let stream: string;
   try {
     stream = await jsm.streams.find(subject);
   } catch (error) {
-    if (error instanceof Error && error.message === 'no stream matches subject') return true;
-    throw error;
+    if (!(error instanceof Error && error.message === 'no stream matches subject')) throw error;
+    const ours = owned?.streams.some((contract) =>
+      contract.subjects.some((filter) => subjectMatches(filter, subject)),
+    );
+    if (!ours) return true;
+    await owned!.redeclare();
+    return false;
   }
   await jsm.streams.info(stream);
   return true;

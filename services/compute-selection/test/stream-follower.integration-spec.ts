@@ -79,6 +79,11 @@ describe(StreamFollower.name, () => {
     await publish(ItemChanged, 1);
     for (let i = 0; i < 5; i += 1) await publish(OtherChanged, i);
     await eventually('the item applied', () => Promise.resolve(applied.length === 1 || undefined));
+    // A check after them vouches for every message so far (later checks judge a purge by it).
+    const seen = follower.checks;
+    await eventually('a continuity check after them', () =>
+      Promise.resolve(follower!.checks >= seen + 2 || undefined),
+    );
     // Every message so far goes: the followed item was applied, the rest was never followed.
     const { state } = await jsm.streams.info(STREAM.name);
     await jsm.streams.purge(STREAM.name, { seq: state.last_seq + 1 });
@@ -101,5 +106,43 @@ describe(StreamFollower.name, () => {
       Promise.resolve(follower!.builds === 2 || undefined),
     );
     expect(applied).toEqual([1, 2]);
+  });
+
+  it('rebuilds when events it follows were purged before they reached it', async () => {
+    await follower?.stop();
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(STREAM.name).catch(() => undefined);
+    await jsm.streams.add({ name: STREAM.name, subjects: [...STREAM.subjects] });
+    let loads = 0;
+    let gone!: () => void;
+    const purged = new Promise<void>((resolve) => (gone = resolve));
+    const late: number[] = [];
+    follower = new StreamFollower(
+      nc,
+      {
+        name: 'items',
+        source: Items,
+        // The first build reads its state while two events of its own come and are purged: its
+        // consumer then starts past them, with nothing pending.
+        load: async () => {
+          loads += 1;
+          if (loads === 1) await purged;
+          return 0;
+        },
+        apply: (event: ReceivedEvent<typeof ItemChanged>) => late.push(event.data.n),
+      },
+      100,
+    );
+    follower.start();
+    await eventually('the first load', () => Promise.resolve(loads === 1 || undefined));
+    await publish(ItemChanged, 10);
+    await publish(ItemChanged, 11);
+    const { state } = await jsm.streams.info(STREAM.name);
+    await jsm.streams.purge(STREAM.name, { seq: state.last_seq + 1 });
+    gone();
+    await eventually('the state loaded again', () =>
+      Promise.resolve(follower!.builds === 2 || undefined),
+    );
+    expect(late).toEqual([]);
   });
 });

@@ -141,14 +141,17 @@ export class StreamFollower<E extends EventContract> {
     // Read after the stream's state: nothing pending then means every followed event up to
     // that state's last sequence reached this replica.
     const info = await this.consumer?.info().catch(() => undefined);
-    if (stream && info?.num_pending === 0)
-      this.caughtUpTo = Math.max(this.caughtUpTo, stream.lastSequence);
+    // Judged on what earlier checks and the events applied vouch for: nothing pending now says
+    // nothing of events purged before they reached this replica (a consumer started again past a
+    // purge has nothing pending either), so it only counts for the next check.
     const covered = Math.max(this.lastSequence, this.caughtUpTo);
     const broken =
       stream === undefined ||
       stream.created !== this.streamCreated ||
       stream.lastSequence < this.lastSequence ||
       stream.firstSequence > covered + 1;
+    if (!broken && info?.num_pending === 0)
+      this.caughtUpTo = Math.max(this.caughtUpTo, stream.lastSequence);
     this.checks += 1;
     if (broken) await this.messages.close();
   }

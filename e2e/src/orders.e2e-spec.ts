@@ -293,6 +293,13 @@ describe('a user orders compute and the provider runs it', () => {
       },
       await provider.options(),
     );
+    // A cancellation right after the task ended (its event may not have reached the service
+    // center yet) does not turn a completed task into a cancelled order.
+    const late = await expectGrpcError(
+      api.market.cancelOrder({ orderId: order!.orderId, reason: 'too late' }, await user.options()),
+      GrpcStatus.FAILED_PRECONDITION,
+    );
+    expect(late.status?.errorInfo?.reason).toBe('ORDER_FINISHED');
     const done = await waitForOrder(user, order!.orderId, OrderState.ORDER_STATE_COMPLETED);
     expect(done.detail).toBe('exit 0');
     expect(await freeGpuCards(pool.poolId)).toBe(before);

@@ -256,10 +256,15 @@ describe('holds on a quarantined pool', () => {
     expect(refusedConfirm.status?.errorInfo?.reason).toBe('POOL_NOT_SELECTABLE');
     // Nothing was allocated; the hold is given back as any unconfirmed one.
     expect(await heldGpus()).toBe(1);
-    await client.api.releaseHold(
-      { holdId: hold!.holdId, reason: 'pool quarantined' },
-      { metadata: bearer(token) },
-    );
+    const release = () =>
+      client.api.releaseHold(
+        { holdId: hold!.holdId, reason: 'pool quarantined' },
+        { metadata: bearer(token) },
+      );
+    expect((await release()).releasedNow).toBe(true);
+    expect(await heldGpus()).toBe(0);
+    // Released before: this call gave nothing back, and says so.
+    expect((await release()).releasedNow).toBe(false);
     expect(await heldGpus()).toBe(0);
 
     await setQuarantined(false);

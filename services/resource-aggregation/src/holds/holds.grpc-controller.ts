@@ -72,11 +72,12 @@ export class HoldsGrpcController {
   @ServiceCallers(ORDER_PLACER)
   @Audited('hold', 'holdId')
   async releaseHold(request: ReleaseHoldRequest, metadata: Metadata): Promise<ReleaseHoldResponse> {
-    return {
-      hold: toHoldMessage(
-        await this.holds.release(callerOf(metadata), request.holdId, request.reason),
-      ),
-    };
+    const { hold, releasedNow } = await this.holds.release(
+      callerOf(metadata),
+      request.holdId,
+      request.reason,
+    );
+    return { hold: toHoldMessage(hold), releasedNow };
   }
 
   @GrpcMethod(SERVICE, 'GetHold')

@@ -171,9 +171,14 @@ export class HoldsService {
    * Gives a hold's capacity back: an active one (the order was cancelled) or a confirmed one (its
    * allocation ended); a released or expired one stays as it is.
    */
-  async release(caller: Caller, holdIdInput: string, reason: string): Promise<HoldEntity> {
+  async release(
+    caller: Caller,
+    holdIdInput: string,
+    reason: string,
+  ): Promise<{ hold: HoldEntity; releasedNow: boolean }> {
     new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
-    return this.transition(holdIdInput, async (tx, hold, pool) => {
+    let releasedNow = false;
+    const hold = await this.transition(holdIdInput, async (tx, hold, pool) => {
       // An allocation is ended by whoever made it, or by an operator; with a reason.
       if (hold.state === 'confirmed') {
         if (hold.createdBy !== caller.subject && !caller.roles.includes('operator'))
@@ -190,7 +195,9 @@ export class HoldsService {
       await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);
       await this.capacity.change(tx, pool, hold.resources, -1);
       if (confirmed) await this.allocations.cancel(tx, hold.holdId, reason, hold.stateChangedAt);
+      releasedNow = true;
     });
+    return { hold, releasedNow };
   }
 
   async get(holdIdInput: string): Promise<HoldEntity> {

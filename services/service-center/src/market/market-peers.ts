@@ -70,8 +70,12 @@ export interface MarketPeers {
     ttlSeconds: number;
   }): Promise<{ holdId: string }>;
   confirmHold(holdId: string): Promise<void>;
-  /** Releases a hold; one already released or expired counts as released. */
-  releaseHold(holdId: string, reason: string): Promise<void>;
+  /**
+   * Releases a hold; one already released or expired counts as released. Resolves false when this
+   * call gave nothing back (released or expired before it), true when it did or the peer does not
+   * say (a replica older than `released_now`).
+   */
+  releaseHold(holdId: string, reason: string): Promise<boolean>;
   /** Reserves bandwidth of a dedicated line at compute selection for an order. */
   holdLine(request: {
     requestId: string;
@@ -168,12 +172,15 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     await this.call(() => this.resources.api.confirmHold({ holdId }));
   }
 
-  async releaseHold(holdId: string, reason: string): Promise<void> {
+  async releaseHold(holdId: string, reason: string): Promise<boolean> {
     try {
-      await this.call(() => this.resources.api.releaseHold({ holdId, reason }));
+      const { releasedNow } = await this.call(() =>
+        this.resources.api.releaseHold({ holdId, reason }),
+      );
+      return releasedNow ?? true;
     } catch (error) {
       // Released, expired or consumed by a finished task: nothing is held any more.
-      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE') return;
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE') return false;
       throw error;
     }
   }

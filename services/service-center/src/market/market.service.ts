@@ -92,6 +92,17 @@ function orderFinished(order: OrderEntity): FailedPreconditionError {
   );
 }
 
+/** States in which the order's hold is confirmed: its provider has the allocation. */
+const ALLOCATED = new Set<OrderStateName>(['confirmed', 'running']);
+
+function allocationEnded(order: OrderEntity): FailedPreconditionError {
+  return new FailedPreconditionError(
+    ErrorReason.ORDER_FINISHED,
+    `order ${order.id}'s allocation ended before this cancellation (its task finished, or an operator ended it); its outcome is recorded as it arrives`,
+    { metadata: { current_state: order.state.toUpperCase() } },
+  );
+}
+
 /** Resource aggregation's reasons that mean the capacity itself cannot be had. */
 const CAPACITY_REASONS = new Set(Object.keys(REFUSAL_DETAIL));
 
@@ -328,7 +339,13 @@ export class MarketService {
     }
     if (FINAL.has(order.state)) throw orderFinished(order);
     // Released first: an order is never shown cancelled while its capacity is still held.
-    if (order.holdId) await this.peers.releaseHold(order.holdId, detail);
+    if (order.holdId) {
+      const releasedNow = await this.peers.releaseHold(order.holdId, detail);
+      // An allocation that had ended already (its task reported COMPLETED or FAILED, whose event
+      // has not reached this service yet, or an operator ended it): that outcome is the order's,
+      // not a cancellation.
+      if (!releasedNow && ALLOCATED.has(order.state)) throw allocationEnded(order);
+    }
     const after = await this.move(id, 'cancelled', detail);
     if (after.state !== 'cancelled') throw orderFinished(after);
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call

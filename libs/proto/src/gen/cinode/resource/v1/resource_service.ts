@@ -531,7 +531,15 @@ export interface ReleaseHoldRequest {
 /** Response of ReleaseHold. */
 export interface ReleaseHoldResponse {
   /** The hold after the change. */
-  hold: Hold | undefined;
+  hold:
+    | Hold
+    | undefined;
+  /**
+   * Whether this call gave its capacity back: false when it had been released before (its
+   * allocation's task ended, an operator ended it, an earlier call) or had expired. Unset from a
+   * server older than this field.
+   */
+  releasedNow?: boolean | undefined;
 }
 
 /** Request of GetHold. */
@@ -2927,6 +2935,9 @@ export const ReleaseHoldResponse: MessageFns<ReleaseHoldResponse> = {
     if (message.hold !== undefined) {
       Hold.encode(message.hold, writer.uint32(10).fork()).join();
     }
+    if (message.releasedNow !== undefined) {
+      writer.uint32(16).bool(message.releasedNow);
+    }
     return writer;
   },
 
@@ -2943,6 +2954,14 @@ export const ReleaseHoldResponse: MessageFns<ReleaseHoldResponse> = {
           }
 
           message.hold = Hold.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.releasedNow = reader.bool();
           continue;
         }
       }

@@ -182,10 +182,9 @@ export class EventsModule {
               transportCheck: (subject) =>
                 jetStreamAccepts(nc, subject, undefined, {
                   streams: o.owns,
-                  redeclare: async () => {
+                  redeclare: async (missing) => {
                     const jsm = await nc.jetstreamManager();
-                    await ensureOwnedStreams(jsm, o.owns, o.streamOptions);
-                    await ensureConsumedStreams(jsm, [DEAD_LETTER_STREAM], o.streamOptions);
+                    await ensureOwnedStreams(jsm, missing, o.streamOptions);
                   },
                 }),
               ...o.relay,
@@ -195,7 +194,7 @@ export class EventsModule {
           provide: EventConsumerRegistry,
           inject: [UnitOfWork, NATS_CONNECTION, EVENTS_MODULE_OPTIONS],
           useFactory: (uow: UnitOfWork, nc: NatsConnection, o: EventsModuleOptions) =>
-            new EventConsumerRegistry(uow, nc, o.consumerBackoff),
+            new EventConsumerRegistry(uow, nc, o.consumerBackoff, o.streamOptions),
         },
         EventsLifecycle,
       ],

@@ -1,4 +1,5 @@
 import { eventually } from '@cinode/testing';
+import { consumerRestarts } from '@cinode/telemetry';
 import { randomUUID } from 'node:crypto';
 import { eventOf } from '@cinode/contracts';
 import type { Tx } from '@cinode/database';
@@ -149,6 +150,17 @@ describe(EventConsumer.name, () => {
       20_000,
     );
   }, 60_000);
+
+  it('stops while it waits to declare its consumer again (a hang fails on the test timeout)', async () => {
+    const consumer = await startConsumer({ handle: (e, { tx }) => recordHandled(e.data.id, tx) });
+    await jsm.consumers.delete(streams.stream.name, streams.consumerName);
+    const restarts = async () =>
+      (await consumerRestarts.get()).values.find((v) => v.labels.consumer === streams.consumerName)
+        ?.value ?? 0;
+    await eventually('the pull to end', async () => ((await restarts()) >= 1 ? true : undefined));
+    await consumer.stop();
+    expect(await restarts()).toBeGreaterThanOrEqual(1);
+  }, 15_000);
 
   it('retries an outage with growing, capped delays and no delivery limit', async () => {
     const attempts: number[] = [];

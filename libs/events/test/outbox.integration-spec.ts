@@ -252,9 +252,10 @@ describe('transactional outbox', () => {
       transportCheck: (subject) =>
         jetStreamAccepts(nc, subject, 2_000, {
           streams: [streams.stream],
-          redeclare: async () => {
+          redeclare: async (missing) => {
             redeclared += 1;
-            await ensureOwnedStreams(jsm, [streams.stream], { storage: 'memory' });
+            expect(missing).toEqual([streams.stream]);
+            await ensureOwnedStreams(jsm, missing, { storage: 'memory' });
           },
         }),
     });

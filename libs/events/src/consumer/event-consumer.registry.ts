@@ -2,6 +2,7 @@ import type { EventContract } from '@cinode/contracts';
 import type { UnitOfWork } from '@cinode/database';
 import type { NatsConnection } from 'nats';
 import type { BackoffPolicy } from '../backoff';
+import type { StreamOptions } from '../streams';
 import { ConsumerDefinition, EventConsumer } from './event.consumer';
 
 /**
@@ -17,6 +18,8 @@ export class EventConsumerRegistry {
     private readonly nc: NatsConnection,
     /** The service's retry policy for consumers that set none. */
     private readonly defaultBackoff?: BackoffPolicy,
+    /** How the streams its consumers create are made (EVENT_STREAM_REPLICAS). */
+    private readonly streamOptions: StreamOptions = {},
   ) {}
 
   async register<E extends EventContract>(
@@ -24,10 +27,12 @@ export class EventConsumerRegistry {
   ): Promise<EventConsumer<E>> {
     if (this.consumers.has(definition.name))
       throw new Error(`consumer ${definition.name} is registered twice`);
-    const consumer = new EventConsumer<E>(this.uow, this.nc, {
-      ...definition,
-      backoff: definition.backoff ?? this.defaultBackoff,
-    });
+    const consumer = new EventConsumer<E>(
+      this.uow,
+      this.nc,
+      { ...definition, backoff: definition.backoff ?? this.defaultBackoff },
+      this.streamOptions,
+    );
     this.consumers.set(definition.name, consumer as unknown as EventConsumer);
     if (this.started) await consumer.start();
     return consumer;

@@ -22,7 +22,12 @@ import { BackoffPolicy, DEFAULT_CONSUMER_BACKOFF, computeBackoff } from '../back
 import { publishDeadLetter, type DeadLetterKind } from '../dead-letters';
 import { EventEnvelope, decodeEnvelope } from '../envelope';
 import { natsHeadersGetter } from '../nats-headers';
-import { DEFAULT_STREAM_MAX_AGE_MS, ensureConsumedStreams, isConsumerNotFound } from '../streams';
+import {
+  DEFAULT_STREAM_MAX_AGE_MS,
+  ensureConsumedStreams,
+  isConsumerNotFound,
+  type StreamOptions,
+} from '../streams';
 import { classifyFailure } from './failure-classes';
 
 export interface EventHandlerContext {
@@ -80,6 +85,8 @@ const RESTART_BACKOFF: BackoffPolicy = {
   multiplier: 2,
   jitter: 0.2,
 };
+/** A pull that lasted this long before it ended starts the restart delays over. */
+const RESTART_RESET_AFTER_MS = 60_000;
 
 /** A failure still retried at this share of the stream's max age is dead-lettered. */
 const PARK_AT_SHARE_OF_MAX_AGE = 0.8;
@@ -166,6 +173,8 @@ export class EventConsumer<E extends EventContract = EventContract> {
     private readonly uow: UnitOfWork,
     private readonly nc: NatsConnection,
     readonly definition: ConsumerDefinition<E>,
+    /** How a stream it creates is made (EVENT_STREAM_REPLICAS): as the service's own. */
+    private readonly streamOptions: StreamOptions = {},
   ) {
     if (!NAME.test(definition.name))
       throw new Error(`consumer name "${definition.name}" must contain no dots or spaces`);
@@ -207,7 +216,9 @@ export class EventConsumer<E extends EventContract = EventContract> {
     const jsm = await this.nc.jetstreamManager();
     // The source may be another service's stream: create it from its contract if that service has
     // not started yet (never changing it), so services start in any order.
-    await ensureConsumedStreams(jsm, [definition.source.stream]);
+    // With the service's stream options (replicas): one declared here after JetStream lost its
+    // state is as its owner would declare it.
+    await ensureConsumedStreams(jsm, [definition.source.stream], this.streamOptions);
     await ensureConsumer(jsm, definition);
     const consumer = await this.nc
       .jetstream()
@@ -228,10 +239,17 @@ export class EventConsumer<E extends EventContract = EventContract> {
   private async run(first: ConsumerMessages): Promise<void> {
     let messages: ConsumerMessages | undefined = first;
     let failures = 0;
-    while (!this.stopping) {
+    for (;;) {
+      if (this.stopping) {
+        // A pull opened as the consumer was stopped: nobody else iterates it, and nats.js settles
+        // its close only once it is iterated.
+        if (messages) await this.drain(messages);
+        return;
+      }
       if (!messages) {
         try {
           messages = await this.open();
+          if (!this.stopping) this.logger.log('consumer restarted');
         } catch (error) {
           failures += 1;
           const delay = computeBackoff(failures, RESTART_BACKOFF);
@@ -239,22 +257,18 @@ export class EventConsumer<E extends EventContract = EventContract> {
           if (isMilestone(failures)) this.logger.error(line);
           else this.logger.warn(line);
           await this.pause(delay);
-          continue;
         }
-        // Stopped while it was declared: the new pull is nobody's to close but this loop's.
-        if (this.stopping) {
-          await messages.close();
-          this.messages = undefined;
-          return;
-        }
-        this.logger.log('consumer restarted');
+        continue;
       }
+      const pulledSince = Date.now();
       const ended = await this.consumeAll(messages);
       messages = undefined;
       this.messages = undefined;
       if (this.stopping) return;
-      // Its stream or durable consumer went away (or the pull failed): declared again below.
-      failures = ended.received ? 1 : failures + 1;
+      // Its stream or durable consumer went away (or the pull failed): declared again below. A
+      // pull that worked a while starts the delays over.
+      const worked = ended.received || Date.now() - pulledSince > RESTART_RESET_AFTER_MS;
+      failures = worked ? 1 : failures + 1;
       const delay = computeBackoff(failures, RESTART_BACKOFF);
       consumerRestarts.inc({ consumer: this.definition.name });
       this.logger.warn(
@@ -262,6 +276,14 @@ export class EventConsumer<E extends EventContract = EventContract> {
       );
       await this.pause(delay);
     }
+  }
+
+  /** Closes a pull nothing iterates any more: what it prefetched is handed back (nak). */
+  private async drain(messages: ConsumerMessages): Promise<void> {
+    const closing = messages.close();
+    await this.consumeAll(messages);
+    await closing;
+    if (this.messages === messages) this.messages = undefined;
   }
 
   /** Waits `ms`, or less if the consumer is stopped meanwhile. */

@@ -125,7 +125,11 @@ export async function jetStreamAccepts(
   subject: string,
   timeoutMs = 2_000,
   owned:
-    | { streams: readonly StreamContract[]; redeclare: () => Promise<void> }
+    | {
+        streams: readonly StreamContract[];
+        /** Declares the owned stream(s) found missing, and no other. */
+        redeclare: (missing: readonly StreamContract[]) => Promise<void>;
+      }
     | undefined = undefined,
 ): Promise<boolean> {
   const jsm = await nc.jetstreamManager({ timeout: timeoutMs });
@@ -134,11 +138,11 @@ export async function jetStreamAccepts(
     stream = await jsm.streams.find(subject);
   } catch (error) {
     if (!(error instanceof Error && error.message === 'no stream matches subject')) throw error;
-    const ours = owned?.streams.some((contract) =>
+    const ours = (owned?.streams ?? []).filter((contract) =>
       contract.subjects.some((filter) => subjectMatches(filter, subject)),
     );
-    if (!ours) return true;
-    await owned!.redeclare();
+    if (ours.length === 0) return true;
+    await owned!.redeclare(ours);
     return false;
   }
   await jsm.streams.info(stream);

@@ -101,6 +101,11 @@ export class AllocationsService {
     return allocation;
   }
 
+  /** The state of the hold's allocation (in the caller's transaction); undefined without one. */
+  async stateOf(tx: Tx, holdId: string): Promise<TaskStateName | undefined> {
+    return (await this.allocations.findById(holdId, tx))?.state;
+  }
+
   /** Whether the hold has its allocation (under the hold's lock, in the caller's transaction). */
   async exists(tx: Tx, holdId: string): Promise<boolean> {
     return (await this.allocations.lock(tx, holdId)) !== undefined;

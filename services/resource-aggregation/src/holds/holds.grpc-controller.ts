@@ -6,6 +6,7 @@ import { AllowRoles, ServiceCallers, callerOf } from '@cinode/auth';
 import { toTimestamp } from '@cinode/grpc';
 import {
   HoldState,
+  TaskState,
   type ConfirmHoldRequest,
   type ConfirmHoldResponse,
   type CreateHoldRequest,
@@ -18,6 +19,7 @@ import {
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { HoldEntity, HoldStateName } from './hold.entity';
 import { HoldsService } from './holds.service';
+import { taskStateMessageOf } from '../allocations/allocation-view';
 
 const SERVICE = 'ResourceService';
 
@@ -72,12 +74,18 @@ export class HoldsGrpcController {
   @ServiceCallers(ORDER_PLACER)
   @Audited('hold', 'holdId')
   async releaseHold(request: ReleaseHoldRequest, metadata: Metadata): Promise<ReleaseHoldResponse> {
-    const { hold, releasedNow } = await this.holds.release(
+    const { hold, releasedNow, allocationState } = await this.holds.release(
       callerOf(metadata),
       request.holdId,
       request.reason,
     );
-    return { hold: toHoldMessage(hold), releasedNow };
+    return {
+      hold: toHoldMessage(hold),
+      releasedNow,
+      allocationState: allocationState
+        ? taskStateMessageOf(allocationState)
+        : TaskState.TASK_STATE_UNSPECIFIED,
+    };
   }
 
   @GrpcMethod(SERVICE, 'GetHold')

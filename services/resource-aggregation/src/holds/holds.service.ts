@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import type { HeldData } from '@cinode/contracts';
+import type { HeldData, TaskStateName } from '@cinode/contracts';
 import {
   FailedPreconditionError,
   FieldChecks,
@@ -175,9 +175,10 @@ export class HoldsService {
     caller: Caller,
     holdIdInput: string,
     reason: string,
-  ): Promise<{ hold: HoldEntity; releasedNow: boolean }> {
+  ): Promise<{ hold: HoldEntity; releasedNow: boolean; allocationState?: TaskStateName }> {
     new FieldChecks().text('reason', reason, { required: false, max: 500 }).throwIfAny();
     let releasedNow = false;
+    let allocationState: TaskStateName | undefined;
     const hold = await this.transition(holdIdInput, async (tx, hold, pool) => {
       // An allocation is ended by whoever made it, or by an operator; with a reason.
       if (hold.state === 'confirmed') {
@@ -188,7 +189,11 @@ export class HoldsService {
           );
         new FieldChecks().text('reason', reason, { max: 500 }).throwIfAny();
       }
-      if (hold.state === 'released' || hold.state === 'expired') return;
+      if (hold.state === 'released' || hold.state === 'expired') {
+        // How its allocation (if it had one) ended: a task that finished, or a cancellation.
+        allocationState = await this.allocations.stateOf(tx, hold.holdId);
+        return;
+      }
       const confirmed = hold.state === 'confirmed';
       hold.state = 'released';
       hold.stateChangedAt = new Date();
@@ -196,8 +201,9 @@ export class HoldsService {
       await this.capacity.change(tx, pool, hold.resources, -1);
       if (confirmed) await this.allocations.cancel(tx, hold.holdId, reason, hold.stateChangedAt);
       releasedNow = true;
+      if (confirmed) allocationState = await this.allocations.stateOf(tx, hold.holdId);
     });
-    return { hold, releasedNow };
+    return { hold, releasedNow, allocationState };
   }
 
   async get(holdIdInput: string): Promise<HoldEntity> {

@@ -10,10 +10,11 @@ import {
   type GrpcClient,
 } from '@cinode/grpc';
 import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
-import type {
-  HoldResources,
-  Pool,
-  ResourceServiceClient,
+import {
+  TaskState,
+  type HoldResources,
+  type Pool,
+  type ResourceServiceClient,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { LineServiceClient } from '@cinode/proto/gen/cinode/selection/v1/line_service';
 import type {
@@ -71,11 +72,11 @@ export interface MarketPeers {
   }): Promise<{ holdId: string }>;
   confirmHold(holdId: string): Promise<void>;
   /**
-   * Releases a hold; one already released or expired counts as released. Resolves false when this
-   * call gave nothing back (released or expired before it), true when it did or the peer does not
-   * say (a replica older than `released_now`).
+   * Releases a hold; one already released or expired counts as released. Resolves with whether
+   * its allocation's task had finished before (COMPLETED or FAILED) rather than being cancelled:
+   * false when the peer does not say (a replica older than `allocation_state`).
    */
-  releaseHold(holdId: string, reason: string): Promise<boolean>;
+  releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean }>;
   /** Reserves bandwidth of a dedicated line at compute selection for an order. */
   holdLine(request: {
     requestId: string;
@@ -172,15 +173,20 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     await this.call(() => this.resources.api.confirmHold({ holdId }));
   }
 
-  async releaseHold(holdId: string, reason: string): Promise<boolean> {
+  async releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean }> {
     try {
-      const { releasedNow } = await this.call(() =>
+      const { allocationState } = await this.call(() =>
         this.resources.api.releaseHold({ holdId, reason }),
       );
-      return releasedNow ?? true;
+      return {
+        taskEnded:
+          allocationState === TaskState.TASK_STATE_COMPLETED ||
+          allocationState === TaskState.TASK_STATE_FAILED,
+      };
     } catch (error) {
       // Released, expired or consumed by a finished task: nothing is held any more.
-      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE') return false;
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE')
+        return { taskEnded: false };
       throw error;
     }
   }

@@ -92,13 +92,10 @@ function orderFinished(order: OrderEntity): FailedPreconditionError {
   );
 }
 
-/** States in which the order's hold is confirmed: its provider has the allocation. */
-const ALLOCATED = new Set<OrderStateName>(['confirmed', 'running']);
-
-function allocationEnded(order: OrderEntity): FailedPreconditionError {
+function taskFinished(order: OrderEntity): FailedPreconditionError {
   return new FailedPreconditionError(
     ErrorReason.ORDER_FINISHED,
-    `order ${order.id}'s allocation ended before this cancellation (its task finished, or an operator ended it); its outcome is recorded as it arrives`,
+    `order ${order.id}'s task finished before this cancellation; its outcome is recorded as it arrives`,
     { metadata: { current_state: order.state.toUpperCase() } },
   );
 }
@@ -340,11 +337,10 @@ export class MarketService {
     if (FINAL.has(order.state)) throw orderFinished(order);
     // Released first: an order is never shown cancelled while its capacity is still held.
     if (order.holdId) {
-      const releasedNow = await this.peers.releaseHold(order.holdId, detail);
-      // An allocation that had ended already (its task reported COMPLETED or FAILED, whose event
-      // has not reached this service yet, or an operator ended it): that outcome is the order's,
-      // not a cancellation.
-      if (!releasedNow && ALLOCATED.has(order.state)) throw allocationEnded(order);
+      const { taskEnded } = await this.peers.releaseHold(order.holdId, detail);
+      // Its task had finished already (COMPLETED or FAILED, an event that has not reached this
+      // service yet): that outcome is the order's, not a cancellation.
+      if (taskEnded) throw taskFinished(order);
     }
     const after = await this.move(id, 'cancelled', detail);
     if (after.state !== 'cancelled') throw orderFinished(after);

@@ -539,7 +539,14 @@ export interface ReleaseHoldResponse {
    * allocation's task ended, an operator ended it, an earlier call) or had expired. Unset from a
    * server older than this field.
    */
-  releasedNow?: boolean | undefined;
+  releasedNow?:
+    | boolean
+    | undefined;
+  /**
+   * The state of the hold's allocation after the call: CANCELLED when this call ended it, COMPLETED
+   * or FAILED when its task had finished before; unspecified when the hold was never confirmed.
+   */
+  allocationState: TaskState;
 }
 
 /** Request of GetHold. */
@@ -2927,7 +2934,7 @@ export const ReleaseHoldRequest: MessageFns<ReleaseHoldRequest> = {
 };
 
 function createBaseReleaseHoldResponse(): ReleaseHoldResponse {
-  return { hold: undefined };
+  return { hold: undefined, allocationState: 0 };
 }
 
 export const ReleaseHoldResponse: MessageFns<ReleaseHoldResponse> = {
@@ -2937,6 +2944,9 @@ export const ReleaseHoldResponse: MessageFns<ReleaseHoldResponse> = {
     }
     if (message.releasedNow !== undefined) {
       writer.uint32(16).bool(message.releasedNow);
+    }
+    if (message.allocationState !== 0) {
+      writer.uint32(24).int32(message.allocationState);
     }
     return writer;
   },
@@ -2962,6 +2972,14 @@ export const ReleaseHoldResponse: MessageFns<ReleaseHoldResponse> = {
           }
 
           message.releasedNow = reader.bool();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.allocationState = reader.int32() as any;
           continue;
         }
       }

@@ -11,3 +11,4 @@ export * from './expiring-cache';
 export * from './seeded-random';
 export * from './secret-encryption';
 export * from './periodic';
+export * from './wakeable-delay';

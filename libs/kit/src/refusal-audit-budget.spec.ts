@@ -97,17 +97,25 @@ describe(RefusalAuditBudget.name, () => {
     expect(over).toEqual(['2001:db8:0:0::/64', '(all sources)']);
   });
 
-  it('writes a minute’s summary when the minute ends, once, even if no refusal follows', () => {
-    jest.useFakeTimers({ now: 1_000_000 });
-    try {
-      const budget = new RefusalAuditBudget(1, () => Date.now());
-      const closed: SuppressedRefusals[] = [];
-      const admit = (source: string) =>
-        budget.admit(
-          source,
-          (s) => closed.push(new Map(s)),
-          () => undefined,
-        );
+  describe('summaries on a clock (a budget of 1 a minute, fake timers)', () => {
+    let budget: RefusalAuditBudget;
+    let closed: SuppressedRefusals[];
+    const admit = (source: string) =>
+      budget.admit(
+        source,
+        (s) => closed.push(new Map(s)),
+        () => undefined,
+      );
+
+    beforeEach(() => {
+      jest.useFakeTimers({ now: 1_000_000 });
+      budget = new RefusalAuditBudget(1, () => Date.now());
+      closed = [];
+    });
+
+    afterEach(() => jest.useRealTimers());
+
+    it('writes a minute’s summary when the minute ends, once, even if no refusal follows', () => {
       expect([admit('p-1 RATE_LIMITED'), admit('p-1 RATE_LIMITED')]).toEqual([true, false]);
       jest.advanceTimersByTime(59_999);
       expect(closed).toEqual([]);
@@ -116,22 +124,9 @@ describe(RefusalAuditBudget.name, () => {
       // The next refusal starts a new minute without repeating the summary.
       expect(admit('p-1 RATE_LIMITED')).toBe(true);
       expect(closed).toHaveLength(1);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+    });
 
-  it('writes what a minute left out so far when it is closed, once, and no timer outlives it', () => {
-    jest.useFakeTimers({ now: 1_000_000 });
-    try {
-      const budget = new RefusalAuditBudget(1, () => Date.now());
-      const closed: SuppressedRefusals[] = [];
-      const admit = (source: string) =>
-        budget.admit(
-          source,
-          (s) => closed.push(new Map(s)),
-          () => undefined,
-        );
+    it('writes what a minute left out so far when it is closed, once, and no timer outlives it', () => {
       budget.close();
       expect(closed).toEqual([]);
       expect([
@@ -146,8 +141,6 @@ describe(RefusalAuditBudget.name, () => {
       budget.close();
       jest.advanceTimersByTime(60_000);
       expect(closed).toHaveLength(1);
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 });

@@ -5,6 +5,7 @@ import {
   type EventSource,
   type ReceivedEvent,
 } from '@cinode/contracts';
+import { WakeableDelay } from '@cinode/common';
 import type { Tx, UnitOfWork } from '@cinode/database';
 import { consumerRestarts, eventsConsumed } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
@@ -166,8 +167,8 @@ export class EventConsumer<E extends EventContract = EventContract> {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
-  /** Ends the current wait between restarts (set while one is under way). */
-  private wake?: () => void;
+  /** The wait between restarts, cut short by stop(). */
+  private readonly delay = new WakeableDelay();
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -198,7 +199,7 @@ export class EventConsumer<E extends EventContract = EventContract> {
     this.stopping = true;
     const loop = this.loop;
     if (!loop) return;
-    this.wake?.();
+    this.delay.wake();
     await this.messages?.close();
     await loop;
     this.loop = undefined;
@@ -289,15 +290,7 @@ export class EventConsumer<E extends EventContract = EventContract> {
   /** Waits `ms`, or less if the consumer is stopped meanwhile. */
   private pause(ms: number): Promise<void> {
     if (ms <= 0 || this.stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.delay.wait(ms);
   }
 
   /** Handles the messages of one pull until it ends; says why and whether any message came. */

@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
   BeforeApplicationShutdown,
 } from '@nestjs/common';
+import { WakeableDelay } from '@cinode/common';
 import { computeBackoff } from '@cinode/events';
 import { InjectConfig } from '@cinode/kit';
 import { NodeType } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
@@ -36,7 +37,7 @@ export class NodeRegistrationService implements OnApplicationBootstrap, BeforeAp
   private identity: NodeIdentity | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly delay = new WakeableDelay();
 
   constructor(
     @InjectConfig() private readonly config: IdentifierConfig,
@@ -74,7 +75,7 @@ export class NodeRegistrationService implements OnApplicationBootstrap, BeforeAp
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.delay.wake();
     await this.loop;
   }
 
@@ -139,20 +140,8 @@ export class NodeRegistrationService implements OnApplicationBootstrap, BeforeAp
         this.logger.warn(
           `node registration attempt ${attempt} failed, retrying in ${delay} ms: ${describe(error)}`,
         );
-        await this.sleep(delay);
+        await this.delay.wait(delay);
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { WakeableDelay } from '@cinode/common';
 
 /**
  * Runs `round` every `intervalMs` until stopped; a failing round is logged and the loop goes on.
@@ -7,7 +8,7 @@ import { Logger } from '@nestjs/common';
 export class BackgroundLoop {
   private stopping = false;
   private running: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly delay = new WakeableDelay();
   private woken = false;
 
   constructor(
@@ -23,12 +24,12 @@ export class BackgroundLoop {
 
   wake(): void {
     this.woken = true;
-    this.wakeUp?.();
+    this.delay.wake();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    this.delay.wake();
     await this.running;
   }
 
@@ -42,19 +43,7 @@ export class BackgroundLoop {
           `${this.name} round failed: ${error instanceof Error ? error.stack : String(error)}`,
         );
       }
-      if (!this.stopping && !this.woken) await this.sleep(this.intervalMs);
+      if (!this.stopping && !this.woken) await this.delay.wait(this.intervalMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 }

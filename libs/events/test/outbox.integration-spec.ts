@@ -329,6 +329,28 @@ describe('transactional outbox', () => {
     expect(lines.join('\n')).toMatch(/warning: 1 of them were enqueued more than 31 days ago/);
   });
 
+  it('claims no more event data a round than its byte budget (its first row whatever its size), and drains the rest in order', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await createThing(`sized-${i}`));
+    const sizes = await dataSource.query<{ size: number }[]>(
+      `SELECT octet_length(data) AS size FROM outbox_event WHERE id = ANY($1::uuid[])
+       ORDER BY created_at, id`,
+      [ids],
+    );
+    // Room for the first two rows only.
+    const r = relay({ maxRoundBytes: sizes[0].size + sizes[1].size });
+    expect(await r.relayOnce()).toMatchObject({ claimed: 2, published: 2 });
+    expect(await r.relayOnce()).toMatchObject({ claimed: 2, published: 2 });
+    expect(await r.relayOnce()).toMatchObject({ claimed: 1, published: 1 });
+    // A budget smaller than any row still moves one a round.
+    await createThing('sized-late');
+    const tiny = relay({ maxRoundBytes: 1 });
+    expect(await tiny.relayOnce()).toMatchObject({ claimed: 1, published: 1 });
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id).slice(0, 5)).toEqual(ids);
+    expect(await unpublished()).toBe(0);
+  });
+
   it('publishes in creation order with several rounds in flight', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
@@ -450,7 +472,7 @@ describe('transactional outbox', () => {
           await dataSource.query(
             `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
               WHERE datname = current_database() AND pid <> pg_backend_pid()
-                AND query LIKE '%FOR UPDATE SKIP LOCKED%'`,
+                AND query LIKE '%SKIP LOCKED%'`,
           );
         return ack;
       },

@@ -20,6 +20,11 @@ export interface OutboxRelayOptions {
    * claim order. Each round in flight holds one database connection until it commits.
    */
   concurrency?: number;
+  /**
+   * Bytes of event data one round claims at most (its first row whatever its size; default
+   * 8 MiB), so a backlog of large events drains in rounds that fit in memory.
+   */
+  maxRoundBytes?: number;
   /** Longest sleep when idle; NOTIFY normally wakes the relay much sooner (default 1 s). */
   pollIntervalMs?: number;
   /** LISTEN for the publisher's NOTIFY (default true). */
@@ -45,6 +50,7 @@ export interface OutboxRelayOptions {
 
 export const DEFAULT_RELAY_BATCH_SIZE = 500;
 export const DEFAULT_RELAY_CONCURRENCY = 4;
+export const DEFAULT_RELAY_ROUND_BYTES = 8 * 1024 * 1024;
 /** Bounds of the two settings (OUTBOX_BATCH_SIZE, OUTBOX_CONCURRENCY). */
 export const MAX_RELAY_BATCH_SIZE = 10_000;
 export const MAX_RELAY_CONCURRENCY = 32;
@@ -85,6 +91,8 @@ export function envelopeFromRow(row: OutboxRow): EventEnvelope {
 /** A claimed row: its data as the JSON text the publisher stored, never parsed by the relay. */
 export interface ClaimedOutboxRow extends Omit<OutboxRow, 'data'> {
   data_json: string;
+  /** Due rows the round's byte budget left for the next round (the same on every row). */
+  beyond?: number;
 }
 
 /**
@@ -211,12 +219,26 @@ export function publishEnvelope(
  * skipping rows another round or relay holds. ix_outbox_event_claim serves it in that order, so a
  * round reads its rows and stops, however long the backlog.
  */
-const CLAIM = `SELECT id, type, source, schema_version, occurred_at, data::text AS data_json,
-    trace_context, attempts
-  FROM outbox_event
-  WHERE published_at IS NULL AND parked_at IS NULL
-    AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-  ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+/**
+ * The oldest due rows not locked by another round, at most $1 of them and, past the first, no
+ * more than $2 bytes of data in all: a backlog of large events (a quarter-megabyte report of many
+ * pools) would otherwise put rounds x batch x event size in the relay's memory at once, several
+ * times over (the text, the message body, the connection's copy). All $1 are locked; `beyond`
+ * counts those the budget left out, which stay locked, unpublished, until the round commits.
+ */
+const CLAIM = `WITH due AS (
+    SELECT id, created_at, octet_length(data) AS size FROM outbox_event
+    WHERE published_at IS NULL AND parked_at IS NULL
+      AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+    ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
+  sized AS (
+    SELECT id, sum(size) OVER (ORDER BY created_at, id) - size AS before FROM due)
+  SELECT o.id, o.type, o.source, o.schema_version, o.occurred_at, o.data::text AS data_json,
+    o.trace_context, o.attempts,
+    (SELECT count(*) FROM sized WHERE sized.before >= $2)::int AS beyond
+  FROM outbox_event o JOIN sized ON sized.id = o.id
+  WHERE sized.before < $2
+  ORDER BY o.created_at, o.id`;
 
 const MARK_PUBLISHED = `UPDATE outbox_event SET published_at = now(), attempts = attempts + 1,
     last_error = NULL, next_attempt_at = NULL
@@ -273,6 +295,7 @@ type RoundOutcome = { round: RelayRound } | { error: unknown };
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly batchSize: number;
+  private readonly maxRoundBytes: number;
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly channel: string;
@@ -296,6 +319,7 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_RELAY_BATCH_SIZE;
+    this.maxRoundBytes = options.maxRoundBytes ?? DEFAULT_RELAY_ROUND_BYTES;
     this.concurrency = options.concurrency ?? DEFAULT_RELAY_CONCURRENCY;
     if (
       !Number.isInteger(this.batchSize) ||
@@ -387,7 +411,10 @@ export class OutboxRelay {
     try {
       await runner.connect();
       await runner.startTransaction();
-      const rows = await runner.manager.query<ClaimedOutboxRow[]>(CLAIM, [this.batchSize]);
+      const rows = await runner.manager.query<ClaimedOutboxRow[]>(CLAIM, [
+        this.batchSize,
+        this.maxRoundBytes,
+      ]);
       // Issued one after another on one connection, so JetStream stores them in claim order.
       const acks = Promise.allSettled(
         rows.map((row) =>
@@ -559,8 +586,11 @@ export class OutboxRelay {
               (error: unknown) => ({ error }),
             ),
           );
-          more = claimed.rows.length === this.batchSize || this.notified;
-          if (!more) await drain();
+          // Rows the byte budget left out stay locked until this round commits: the next round
+          // is claimed only after it, so that it takes them first and the order holds.
+          const cut = (claimed.rows[0]?.beyond ?? 0) > 0;
+          more = cut || claimed.rows.length === this.batchSize || this.notified;
+          if (!more || cut) await drain();
           await this.housekeeping(!more);
         }
       } catch (error) {

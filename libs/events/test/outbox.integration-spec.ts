@@ -337,18 +337,42 @@ describe('transactional outbox', () => {
        ORDER BY created_at, id`,
       [ids],
     );
-    // Room for the first two rows only.
+    // Room for the first two rows only (one byte less would leave the second out).
     const r = relay({ maxRoundBytes: sizes[0].size + sizes[1].size });
     expect(await r.relayOnce()).toMatchObject({ claimed: 2, published: 2 });
     expect(await r.relayOnce()).toMatchObject({ claimed: 2, published: 2 });
     expect(await r.relayOnce()).toMatchObject({ claimed: 1, published: 1 });
     // A budget smaller than any row still moves one a round.
     await createThing('sized-late');
+    await createThing('sized-later');
     const tiny = relay({ maxRoundBytes: 1 });
     expect(await tiny.relayOnce()).toMatchObject({ claimed: 1, published: 1 });
+    expect(await tiny.relayOnce()).toMatchObject({ claimed: 1, published: 1 });
+    expect(() => relay({ maxRoundBytes: 0 })).toThrow(RangeError);
     const published = await streamMessages(jsm, streams.stream.name);
     expect(published.map((m) => decodeEnvelope(m.data).id).slice(0, 5)).toEqual(ids);
     expect(await unpublished()).toBe(0);
+  });
+
+  it('runs round after round within its byte budget, in creation order', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 9; i++) ids.push(await createThing(`budget-${i}`));
+    const [{ size }] = await dataSource.query<{ size: number }[]>(
+      `SELECT max(octet_length(data)) AS size FROM outbox_event WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    // Two rows a round at most of four locked, several rounds allowed in flight: a cut round is
+    // waited for, or the next would lock rows past the two it left and publish them first.
+    const r = relay({ maxRoundBytes: 2 * size, batchSize: 4, concurrency: 4 });
+    r.start();
+    await eventually(
+      'every row to be published',
+      async () => ((await unpublished()) === 0 ? true : undefined),
+      15_000,
+    );
+    const published = await streamMessages(jsm, streams.stream.name);
+    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(r.stats).toMatchObject({ published: 9, duplicates: 0, failed: 0 });
   });
 
   it('publishes in creation order with several rounds in flight', async () => {

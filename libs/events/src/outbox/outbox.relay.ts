@@ -216,15 +216,13 @@ export function publishEnvelope(
 
 /**
  * The oldest rows due, in creation order (uuidv7 ids keep the order of one transaction's events),
- * skipping rows another round or relay holds. ix_outbox_event_claim serves it in that order, so a
- * round reads its rows and stops, however long the backlog.
- */
-/**
- * The oldest due rows not locked by another round, at most $1 of them and, past the first, no
- * more than $2 bytes of data in all: a backlog of large events (a quarter-megabyte report of many
- * pools) would otherwise put rounds x batch x event size in the relay's memory at once, several
- * times over (the text, the message body, the connection's copy). All $1 are locked; `beyond`
- * counts those the budget left out, which stay locked, unpublished, until the round commits.
+ * skipping rows another round or relay holds; ix_outbox_event_claim serves them in that order, so
+ * a round reads its rows and stops, however long the backlog. At most $1 rows and, past the first,
+ * at most $2 bytes of event data in all: a backlog of large events (a quarter-megabyte report of
+ * many pools) would otherwise put rounds x batch x event size in the relay's memory at once,
+ * several times over (the text, the message body, the connection's copy). All $1 are locked;
+ * `beyond` counts those the budget left out, which stay locked, unpublished, until the round
+ * commits.
  */
 const CLAIM = `WITH due AS (
     SELECT id, created_at, octet_length(data) AS size FROM outbox_event
@@ -232,12 +230,12 @@ const CLAIM = `WITH due AS (
       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
     ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
   sized AS (
-    SELECT id, sum(size) OVER (ORDER BY created_at, id) - size AS before FROM due)
+    SELECT id, size, sum(size) OVER (ORDER BY created_at, id) - size AS before FROM due),
+  kept AS (SELECT id FROM sized WHERE before = 0 OR before + size <= $2)
   SELECT o.id, o.type, o.source, o.schema_version, o.occurred_at, o.data::text AS data_json,
     o.trace_context, o.attempts,
-    (SELECT count(*) FROM sized WHERE sized.before >= $2)::int AS beyond
-  FROM outbox_event o JOIN sized ON sized.id = o.id
-  WHERE sized.before < $2
+    ((SELECT count(*) FROM sized) - (SELECT count(*) FROM kept))::int AS beyond
+  FROM outbox_event o JOIN kept ON kept.id = o.id
   ORDER BY o.created_at, o.id`;
 
 const MARK_PUBLISHED = `UPDATE outbox_event SET published_at = now(), attempts = attempts + 1,
@@ -320,6 +318,8 @@ export class OutboxRelay {
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_RELAY_BATCH_SIZE;
     this.maxRoundBytes = options.maxRoundBytes ?? DEFAULT_RELAY_ROUND_BYTES;
+    if (!Number.isSafeInteger(this.maxRoundBytes) || this.maxRoundBytes < 1)
+      throw new RangeError('maxRoundBytes must be a whole number of bytes, at least 1');
     this.concurrency = options.concurrency ?? DEFAULT_RELAY_CONCURRENCY;
     if (
       !Number.isInteger(this.batchSize) ||

@@ -140,7 +140,8 @@ export class NodeRegistrationService implements OnApplicationBootstrap, BeforeAp
         this.logger.warn(
           `node registration attempt ${attempt} failed, retrying in ${delay} ms: ${describe(error)}`,
         );
-        await this.delay.wait(delay);
+        // Stopped meanwhile (its wake came while this attempt ran): no wait.
+        if (!this.stopping) await this.delay.wait(delay);
       }
     }
   }

@@ -29,7 +29,7 @@ export enum ErrorReason {
   DEMAND_ALREADY_ORDERED = 'DEMAND_ALREADY_ORDERED',
   /** PlaceOrder: resource aggregation refused the hold for another lasting reason; the order is REFUSED. */
   ORDER_REFUSED = 'ORDER_REFUSED',
-  /** CancelOrder: the order completed, failed or was refused, or its allocation ended already. */
+  /** CancelOrder: the order completed, failed or was refused, or its task had finished already. */
   ORDER_FINISHED = 'ORDER_FINISHED',
   SELECTION_UNAVAILABLE = 'SELECTION_UNAVAILABLE',
   AGGREGATION_UNAVAILABLE = 'AGGREGATION_UNAVAILABLE',

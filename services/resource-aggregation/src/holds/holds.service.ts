@@ -180,6 +180,9 @@ export class HoldsService {
     let releasedNow = false;
     let allocationState: TaskStateName | undefined;
     const hold = await this.transition(holdIdInput, async (tx, hold, pool) => {
+      // As of this attempt (a unit of work may run its work again).
+      releasedNow = false;
+      allocationState = undefined;
       // An allocation is ended by whoever made it, or by an operator; with a reason.
       if (hold.state === 'confirmed') {
         if (hold.createdBy !== caller.subject && !caller.roles.includes('operator'))

@@ -77,6 +77,13 @@ describe('transactional outbox', () => {
     return count(`SELECT count(*)::int AS n FROM outbox_event WHERE published_at IS NULL`);
   }
 
+  /** Waits until no row is left unpublished; the event ids in the stream, in its order. */
+  async function publishedWhenDrained(what: string, timeoutMs: number): Promise<string[]> {
+    await eventually(what, async () => ((await unpublished()) === 0 ? true : undefined), timeoutMs);
+    const published = await streamMessages(jsm, streams.stream.name);
+    return published.map((m) => decodeEnvelope(m.data).id);
+  }
+
   it('commits the state change and the event together, and a rollback leaves neither', async () => {
     await expect(
       dataSource.transaction(async (manager) => {
@@ -365,13 +372,7 @@ describe('transactional outbox', () => {
     // waited for, or the next would lock rows past the two it left and publish them first.
     const r = relay({ maxRoundBytes: 2 * size, batchSize: 4, concurrency: 4 });
     r.start();
-    await eventually(
-      'every row to be published',
-      async () => ((await unpublished()) === 0 ? true : undefined),
-      15_000,
-    );
-    const published = await streamMessages(jsm, streams.stream.name);
-    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(await publishedWhenDrained('every row to be published', 15_000)).toEqual(ids);
     expect(r.stats).toMatchObject({ published: 9, duplicates: 0, failed: 0 });
   });
 
@@ -411,13 +412,7 @@ describe('transactional outbox', () => {
     } as JetStreamClient;
     const r = relay({ batchSize: 7, concurrency: 4 }, slowAcks);
     r.start();
-    await eventually(
-      'every row to be published',
-      async () => ((await unpublished()) === 0 ? true : undefined),
-      30_000,
-    );
-    const published = await streamMessages(jsm, streams.stream.name);
-    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(await publishedWhenDrained('every row to be published', 30_000)).toEqual(ids);
     expect(r.stats).toMatchObject({ published: 300, duplicates: 0, failed: 0 });
     // More than one round's publishes were awaiting their acks at once.
     expect(mostInFlight).toBeGreaterThan(7);
@@ -542,13 +537,9 @@ describe('transactional outbox', () => {
       r.stats.failed >= 9 ? true : undefined,
     );
     down = false;
-    await eventually(
-      'every row to be published after the outage',
-      async () => ((await unpublished()) === 0 ? true : undefined),
-      10_000,
-    );
-    const published = await streamMessages(jsm, streams.stream.name);
-    expect(published.map((m) => decodeEnvelope(m.data).id)).toEqual(ids);
+    expect(
+      await publishedWhenDrained('every row to be published after the outage', 10_000),
+    ).toEqual(ids);
     const [{ charged }] = await dataSource.query<{ charged: number }[]>(
       `SELECT count(*) FILTER (WHERE attempts > 1)::int AS charged FROM outbox_event`,
     );

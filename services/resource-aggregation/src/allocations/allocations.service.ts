@@ -113,12 +113,19 @@ export class AllocationsService {
 
   /**
    * In the transaction releasing the confirmed hold `holdId` (pool and hold locked): its
-   * allocation is cancelled, so the provider stops the task.
+   * allocation is cancelled, so the provider stops the task. Returns its state after (undefined
+   * when there is none).
    */
-  async cancel(tx: Tx, holdId: string, reason: string, at: Date): Promise<void> {
+  async cancel(
+    tx: Tx,
+    holdId: string,
+    reason: string,
+    at: Date,
+  ): Promise<TaskStateName | undefined> {
     const allocation = await this.allocations.lock(tx, holdId);
-    if (!allocation || FINAL.has(allocation.state)) return;
+    if (!allocation || FINAL.has(allocation.state)) return allocation?.state;
     await this.change(tx, allocation, 'cancelled', reason, at);
+    return 'cancelled';
   }
 
   async list(

@@ -202,9 +202,14 @@ export class HoldsService {
       hold.stateChangedAt = new Date();
       await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);
       await this.capacity.change(tx, pool, hold.resources, -1);
-      if (confirmed) await this.allocations.cancel(tx, hold.holdId, reason, hold.stateChangedAt);
+      if (confirmed)
+        allocationState = await this.allocations.cancel(
+          tx,
+          hold.holdId,
+          reason,
+          hold.stateChangedAt,
+        );
       releasedNow = true;
-      if (confirmed) allocationState = await this.allocations.stateOf(tx, hold.holdId);
     });
     return { hold, releasedNow, allocationState };
   }

@@ -314,6 +314,8 @@ migration Job, which calls nothing. Args: ctx, component, migration.
   value: {{ $s.historyRetentionDays | quote }}
 - name: HOLD_DEFAULT_TTL_SECONDS
   value: {{ $s.holdDefaultTtlSeconds | quote }}
+- name: ALLOCATION_START_TIMEOUT_SECONDS
+  value: {{ $s.allocationStartTimeoutSeconds | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.resource-aggregation" -}}

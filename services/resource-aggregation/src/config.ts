@@ -29,6 +29,12 @@ const schema = baseServiceSchema.extend({
   HISTORY_RETENTION_DAYS: envInt(30, 1, 3_650),
   /** Hold lifetime when CreateHold sets none. */
   HOLD_DEFAULT_TTL_SECONDS: envInt(300, 1, 3_600),
+  /**
+   * An allocation its provider has not started (still pending) this long after its order was
+   * confirmed fails, and its capacity goes back to the pool: a provider whose agent never takes it
+   * up cannot keep the capacity held for ever.
+   */
+  ALLOCATION_START_TIMEOUT_SECONDS: envInt(900, 1, 7 * 86_400),
 });
 
 export type ResourceAggregationConfig = z.infer<typeof schema>;

@@ -7,6 +7,7 @@ import { bigintNumber } from '../pools/pool.entity';
 @Index('ux_allocation_sequence', ['sequence'], { unique: true })
 @Index('ix_allocation_provider_sequence', ['providerParticipantId', 'sequence'])
 @Index('ix_allocation_pool_state', ['poolId', 'state'])
+@Index('ix_allocation_state_created', ['state', 'createdAt'])
 export class AllocationEntity {
   /** The id of the hold it was confirmed from. */
   @PrimaryColumn({

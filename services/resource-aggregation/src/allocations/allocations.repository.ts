@@ -82,6 +82,35 @@ export class AllocationsRepository {
     return Number(row.sequence);
   }
 
+  /**
+   * Allocations still pending `seconds` after they were created, by the database's clock, oldest
+   * first (at most `limit`), with their pools: the ones their providers never started.
+   */
+  async pendingSince(
+    seconds: number,
+    limit: number,
+  ): Promise<Array<{ allocationId: string; poolId: string }>> {
+    const rows = await this.uow.manager().query<Array<{ allocation_id: string; pool_id: string }>>(
+      `SELECT allocation_id, pool_id FROM allocation
+       WHERE state = 'pending' AND created_at <= now() - make_interval(secs => $1)
+       ORDER BY created_at, allocation_id
+       LIMIT $2`,
+      [seconds, limit],
+    );
+    return rows.map((r) => ({ allocationId: r.allocation_id, poolId: r.pool_id }));
+  }
+
+  /** Whether the locked allocation is still pending `seconds` after its creation (database clock). */
+  async stillPendingSince(tx: Tx, allocationId: string, seconds: number): Promise<boolean> {
+    const rows = await tx.manager.query<Array<{ due: boolean }>>(
+      `SELECT true AS due FROM allocation
+       WHERE allocation_id = $1 AND state = 'pending'
+         AND created_at <= now() - make_interval(secs => $2)`,
+      [allocationId, seconds],
+    );
+    return rows.length > 0;
+  }
+
   /** One page in change order; fetches one extra row to know whether another page exists. */
   list(filter: AllocationFilter, limit: number): Promise<AllocationEntity[]> {
     const query = this.uow

@@ -222,12 +222,7 @@ export class AllocationsService {
       if (!taskMoves(allocation.state, reported))
         return { result: { allocation, changed: false }, objectId: allocationId };
       const at = new Date();
-      if (FINAL.has(reported) && hold.state === 'confirmed') {
-        hold.state = 'released';
-        hold.stateChangedAt = at;
-        await this.holds.setState(tx, hold.holdId, 'released', at);
-        await this.capacity.change(tx, pool, hold.resources, -1);
-      }
+      if (FINAL.has(reported)) await this.giveBack(tx, hold, pool, at);
       await this.change(tx, allocation, reported, request.detail, at);
       return { result: { allocation, changed: true }, objectId: allocationId };
     });
@@ -235,6 +230,49 @@ export class AllocationsService {
     const allocation = await this.allocations.findById(allocationId);
     if (!allocation) throw allocationNotFound(allocationId);
     return { allocation, changed: false };
+  }
+
+  /**
+   * Fails the allocations still pending `seconds` after they were created (their providers never
+   * started them: the agent is gone, or never listed them), each in a transaction of its own under
+   * the usual locks, and gives their capacity back as a reported failure does; returns how many.
+   * The provider's agent sees FAILED in its next listing and drops the task; the order follows the
+   * TaskStateChanged event. A replica that finds one already moved (by a report, a cancel or
+   * another replica) leaves it.
+   */
+  async failUnstarted(seconds: number, limit = 500): Promise<number> {
+    let failed = 0;
+    for (const { allocationId, poolId } of await this.allocations.pendingSince(seconds, limit)) {
+      const moved = await this.uow.run(async (tx) => {
+        // Pools, then holds, then allocations: the order every transaction takes them in.
+        const pool = await this.pools.lock(tx, poolId);
+        const hold = await this.holds.lock(tx, allocationId);
+        const allocation = await this.allocations.lock(tx, allocationId);
+        if (!pool || !hold || !allocation) return false;
+        if (!(await this.allocations.stillPendingSince(tx, allocationId, seconds))) return false;
+        const at = new Date();
+        await this.giveBack(tx, hold, pool, at);
+        await this.change(
+          tx,
+          allocation,
+          'failed',
+          `the provider did not start the task within ${seconds} s of the order's confirmation`,
+          at,
+        );
+        return true;
+      });
+      if (moved) failed += 1;
+    }
+    return failed;
+  }
+
+  /** An ended task's capacity back to its pool: the confirmed hold released (pool and hold locked). */
+  private async giveBack(tx: Tx, hold: HoldEntity, pool: PoolEntity, at: Date): Promise<void> {
+    if (hold.state !== 'confirmed') return;
+    hold.state = 'released';
+    hold.stateChangedAt = at;
+    await this.holds.setState(tx, hold.holdId, 'released', at);
+    await this.capacity.change(tx, pool, hold.resources, -1);
   }
 
   /** Moves a locked allocation to `state`; last in its transaction (the sequence lock). */

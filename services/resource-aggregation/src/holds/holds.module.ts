@@ -23,6 +23,6 @@ import { HoldsService } from './holds.service';
     AllocationsRepository,
     AllocationsService,
   ],
-  exports: [HoldsService],
+  exports: [HoldsService, AllocationsService],
 })
 export class HoldsModule {}

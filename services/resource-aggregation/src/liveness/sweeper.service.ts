@@ -8,6 +8,7 @@ import { PoolOffline, PoolStale, type EventContract, type PoolData } from '@cino
 import { UnitOfWork } from '@cinode/database';
 import { InjectConfig } from '@cinode/kit';
 import type { ResourceAggregationConfig } from '../config';
+import { AllocationsService } from '../allocations/allocations.service';
 import { HoldsService } from '../holds/holds.service';
 import { InventoryRepository } from '../inventory/inventory.repository';
 import { poolEvent } from '../pools/pool-view';
@@ -20,7 +21,8 @@ const DAY_MS = 86_400_000;
 /**
  * The periodic work of every replica: pools that stopped reporting go STALE, then OFFLINE (each
  * change an event, once, whichever replica makes it); holds past their time expire and give their
- * capacity back; history older than the retention is deleted.
+ * capacity back; allocations their providers never started fail and give theirs back; history
+ * older than the retention is deleted.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -33,6 +35,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly liveness: LivenessRepository,
     private readonly inventory: InventoryRepository,
     private readonly holds: HoldsService,
+    private readonly allocations: AllocationsService,
     @InjectConfig() private readonly config: ResourceAggregationConfig,
   ) {}
 
@@ -54,7 +57,13 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** One pass; public for tests. */
-  async sweep(): Promise<{ stale: number; offline: number; expired: number; pruned: number }> {
+  async sweep(): Promise<{
+    stale: number;
+    offline: number;
+    expired: number;
+    unstarted: number;
+    pruned: number;
+  }> {
     const stale = await this.demoteAll(
       'online',
       'stale',
@@ -68,11 +77,15 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       PoolOffline,
     );
     const expired = await this.holds.expireDue(BATCH);
+    const unstarted = await this.allocations.failUnstarted(
+      this.config.ALLOCATION_START_TIMEOUT_SECONDS,
+      BATCH,
+    );
     const pruned = await this.inventory.prune(
       new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
       10_000,
     );
-    return { stale, offline, expired, pruned };
+    return { stale, offline, expired, unstarted, pruned };
   }
 
   private async demoteAll(

@@ -273,6 +273,12 @@ export const allocationData = z.object({
   version: z.number().int().positive().safe(),
   /** ISO 8601: when the state last changed (creation for AllocationCreated). */
   changedAt: z.string().datetime(),
+  /**
+   * ISO 8601: when the allocation was created (its order confirmed), on every event of it, so a
+   * consumer that handles a task's change before its AllocationCreated (a redelivery) still knows
+   * when it began. Absent from producers before it.
+   */
+  createdAt: z.string().datetime().optional(),
 });
 export type AllocationData = z.infer<typeof allocationData>;
 

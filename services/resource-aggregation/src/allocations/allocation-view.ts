@@ -38,6 +38,7 @@ export function allocationDataOf(allocation: AllocationEntity): AllocationData {
     detail: allocation.detail,
     version: allocation.version,
     changedAt: allocation.stateChangedAt.toISOString(),
+    createdAt: allocation.createdAt.toISOString(),
   };
 }
 

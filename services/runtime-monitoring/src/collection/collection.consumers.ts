@@ -146,8 +146,14 @@ export class CollectionConsumers implements OnModuleInit {
     const { tx } = context;
     const data = event.data;
     await this.collection.lockObject(tx, 'allocation', data.allocationId);
-    if (event.type === 'cinode.resource.allocation.created')
-      await this.collection.recordAllocation(tx, data.allocationId, new Date(data.changedAt));
+    // When the allocation began: every event of it says so (older producers only on creation), so
+    // a task's `running` handled before its AllocationCreated (a redelivery overtaken by the next
+    // event) is still timed. The row is written once; the first event to arrive writes it.
+    const createdAt =
+      data.createdAt ??
+      (event.type === 'cinode.resource.allocation.created' ? data.changedAt : undefined);
+    if (createdAt)
+      await this.collection.recordAllocation(tx, data.allocationId, new Date(createdAt));
     const seen = await this.collection.findAllocation(tx, data.allocationId);
     const region = await this.collection.poolRegion(tx, data.poolId);
     const result = interpretAllocation(metaOf(context), data, region, seen);

@@ -428,6 +428,17 @@ describe('dedicated lines (issue 8)', () => {
     );
     expect(cancelled!.state).toBe(OrderState.ORDER_STATE_CANCELLED);
     expect((await lineOf()).bandwidthMbpsReserved).toBe(0);
+    // Its card is free once the provider reports the cancelled task stopped.
+    expect(await freeGpuCards()).toBe(gpusBefore - 1);
+    await api.resources.reportTaskState(
+      {
+        allocationId: cancelled!.holdId,
+        state: TaskState.TASK_STATE_CANCELLED,
+        detail: 'stopped',
+        requestId: '',
+      },
+      await provider.options(),
+    );
     expect(await freeGpuCards()).toBe(gpusBefore);
   });
 

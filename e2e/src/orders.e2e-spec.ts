@@ -331,14 +331,14 @@ describe('a user orders compute and the provider runs it', () => {
       GrpcStatus.FAILED_PRECONDITION,
     );
     expect(error.status?.errorInfo?.reason).toBe('DEMAND_ALREADY_ORDERED');
-    // Cancelling releases the capacity and tells the provider to stop.
+    // Cancelling tells the provider to stop; the capacity is free once it reports the task stopped.
     const before = await freeGpuCards(pool.poolId);
     const { order: cancelled } = await api.market.cancelOrder(
       { orderId: first.order!.orderId, reason: 'plans changed' },
       await user.options(),
     );
     expect(cancelled!.state).toBe(OrderState.ORDER_STATE_CANCELLED);
-    expect(await freeGpuCards(pool.poolId)).toBe(before + 2);
+    expect(await freeGpuCards(pool.poolId)).toBe(before);
     const { allocations } = await api.resources.listAllocations(
       {
         providerParticipantId: '',
@@ -350,7 +350,18 @@ describe('a user orders compute and the provider runs it', () => {
       },
       await provider.options(),
     );
-    expect(allocations.map((a) => a.orderReference)).toContain(first.order!.orderId);
+    const stopping = allocations.find((a) => a.orderReference === first.order!.orderId)!;
+    expect(stopping).toBeDefined();
+    await api.resources.reportTaskState(
+      {
+        allocationId: stopping.allocationId,
+        state: TaskState.TASK_STATE_CANCELLED,
+        detail: 'stopped',
+        requestId: '',
+      },
+      await provider.options(),
+    );
+    expect(await freeGpuCards(pool.poolId)).toBe(before + 2);
     // The demand is open again.
     const { demand: reopened } = await api.market.getDemand(
       { demandId: record.demandId },

@@ -5,6 +5,7 @@ import {
   UserCategory,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
 import {
+  HoldState,
   PoolState,
   TaskState,
   type Pool,
@@ -46,7 +47,8 @@ function startAgent(apiKey: string): ServiceProcess {
     HEARTBEAT_INTERVAL_MS: '1000',
     ALLOCATION_POLL_MS: '200',
     TASK_START_DELAY_MS: '300',
-    TASK_DURATION_MS: '1500',
+    // Long enough for a test to cancel a running task before it ends.
+    TASK_DURATION_MS: '6000',
     LOG_LEVEL: 'info',
   });
 }
@@ -203,6 +205,66 @@ describe('provider agent (issue 8)', () => {
     expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
     expect(agent!.output()).toMatch(/reported TASK_STATE_RUNNING/);
     expect(agent!.output()).toMatch(/task completed on/);
+  }, 60_000);
+
+  it('stops a running task whose order is cancelled, and its capacity is free once the agent says so', async () => {
+    const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
+    const isNpu = target.inventory!.npuCardsTotal > 0;
+    const { hold } = await api.resources.createHold(
+      {
+        requestId: randomUUID(),
+        poolId: target.poolId,
+        orderReference: 'agent-e2e-cancelled',
+        resources: {
+          cpuCores: 2,
+          gpuCards: isNpu ? 0 : 1,
+          npuCards: isNpu ? 1 : 0,
+          memoryGib: 8,
+          storageGib: 0,
+        },
+        ttlSeconds: 60,
+      },
+      as(serviceToken),
+    );
+    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    await pollUntil(
+      'the agent to start the task',
+      async () => {
+        const { allocations } = await api.resources.listAllocations(
+          {
+            providerParticipantId: providerId,
+            poolId: target.poolId,
+            state: TaskState.TASK_STATE_RUNNING,
+            afterSequence: 0,
+            pageSize: 10,
+            pageToken: '',
+          },
+          await operator.options(),
+        );
+        return allocations.some((a) => a.allocationId === hold!.holdId);
+      },
+      (running) => running,
+      SETTLE_MS,
+    );
+    const released = await api.resources.releaseHold(
+      { holdId: hold!.holdId, reason: 'the user cancelled the order' },
+      as(serviceToken),
+    );
+    expect(released.allocationState).toBe(TaskState.TASK_STATE_CANCELLED);
+    // Held until the agent has stopped the task and said so (it polls every 200 ms).
+    expect(released.hold!.state).toBe(HoldState.HOLD_STATE_STOPPING);
+    const { value: after } = await pollUntil(
+      'the agent to report the task stopped',
+      async () => (await api.resources.getHold({ holdId: hold!.holdId }, as(serviceToken))).hold!,
+      (h) => h.state === HoldState.HOLD_STATE_RELEASED,
+      SETTLE_MS,
+    );
+    expect(after.state).toBe(HoldState.HOLD_STATE_RELEASED);
+    const pool = (await api.resources.getPool({ poolId: target.poolId }, as(serviceToken))).pool!;
+    expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
+    expect(agent!.output()).toMatch(/stopped the task on .*: its order was cancelled/);
+    expect(agent!.output()).toMatch(/reported the cancelled task stopped/);
+    expect(agent!.output()).not.toMatch(/could not report the cancelled task stopped/);
   }, 60_000);
 
   it("takes a user's order through the market: demand, ranked candidates, order, the agent's task COMPLETED", async () => {

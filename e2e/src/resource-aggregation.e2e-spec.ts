@@ -570,10 +570,13 @@ describe('resource aggregation and compute selection (issue 8)', () => {
     expect(pending?.allocationId).toBe(hold!.holdId);
     expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(2);
 
-    await api.resources.releaseHold(
+    const released = await api.resources.releaseHold(
       { holdId: hold!.holdId, reason: 'the user cancelled the order' },
       as(serviceToken),
     );
+    // The task may still run until the provider sees the cancellation: the hold is STOPPING.
+    expect(released.hold?.state).toBe(HoldState.HOLD_STATE_STOPPING);
+    expect(released.allocationState).toBe(TaskState.TASK_STATE_CANCELLED);
     const { allocations } = await api.resources.listAllocations(
       { ...NO_FILTER, afterSequence: pending.sequence },
       options,
@@ -585,7 +588,7 @@ describe('resource aggregation and compute selection (issue 8)', () => {
       detail: 'the user cancelled the order',
       version: 2,
     });
-    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(0);
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(2);
     const { status } = await expectGrpcError(
       api.resources.reportTaskState(
         {
@@ -599,6 +602,20 @@ describe('resource aggregation and compute selection (issue 8)', () => {
       GrpcStatus.FAILED_PRECONDITION,
     );
     expect(status?.errorInfo?.reason).toBe('ALLOCATION_CANCELLED');
+    // The provider reports the task stopped: the capacity is back.
+    const stopped = await api.resources.reportTaskState(
+      {
+        allocationId: hold!.holdId,
+        state: TaskState.TASK_STATE_CANCELLED,
+        detail: 'stopped',
+        requestId: '',
+      },
+      options,
+    );
+    expect(stopped.changed).toBe(true);
+    expect((await poolAs(operator, poolId)).held?.gpuCardsFree).toBe(0);
+    const after = await api.resources.getHold({ holdId: hold!.holdId }, as(serviceToken));
+    expect(after.hold?.state).toBe(HoldState.HOLD_STATE_RELEASED);
   });
 });
 

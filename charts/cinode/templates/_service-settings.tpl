@@ -316,6 +316,8 @@ migration Job, which calls nothing. Args: ctx, component, migration.
   value: {{ $s.holdDefaultTtlSeconds | quote }}
 - name: ALLOCATION_START_TIMEOUT_SECONDS
   value: {{ $s.allocationStartTimeoutSeconds | quote }}
+- name: ALLOCATION_STOP_GRACE_SECONDS
+  value: {{ $s.allocationStopGraceSeconds | quote }}
 {{- end -}}
 
 {{- define "cinode.egress.resource-aggregation" -}}

@@ -35,6 +35,12 @@ const schema = baseServiceSchema.extend({
    * up cannot keep the capacity held for ever.
    */
   ALLOCATION_START_TIMEOUT_SECONDS: envInt(900, 1, 7 * 86_400),
+  /**
+   * A cancelled order's capacity stays held until its provider reports the task stopped, or this
+   * long after the cancellation: an agent that never answers cannot keep it for ever, and one that
+   * does frees it as soon as the task is down.
+   */
+  ALLOCATION_STOP_GRACE_SECONDS: envInt(120, 1, 86_400),
 });
 
 export type ResourceAggregationConfig = z.infer<typeof schema>;

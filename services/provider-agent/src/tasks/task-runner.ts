@@ -8,6 +8,9 @@ import {
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import type { Logger } from 'pino';
 
+/** Tries at reporting a cancelled task stopped before the node's stop grace is left to free it. */
+const STOP_REPORT_ATTEMPTS = 10;
+
 /** How a task's state reaches the node: ReportTaskState, as the pool's provider. */
 export type ReportTaskState = (request: ReportTaskStateRequest) => Promise<unknown>;
 
@@ -38,7 +41,8 @@ interface Task {
  * Runs each allocation as a task: PENDING → RUNNING after the start delay → COMPLETED after the
  * duration, each step reported (with a request id per step, so a retried report is applied once).
  * This is the simulated executor of the reference agent; a real one starts the workload where
- * this one sets a timer. A cancelled allocation stops its task. After a restart the allocations
+ * this one sets a timer. A cancelled allocation stops its task, which is then reported stopped (the
+ * node holds its capacity until then). After a restart the allocations
  * are listed again from the start, so a task the agent ran before carries on from its state.
  */
 export class TaskRunner {
@@ -189,6 +193,44 @@ export class TaskRunner {
       `stopped the task on ${task.allocation.poolId}: ${why}`,
     );
     this.forget(task);
+    void this.reportStopped(task.allocation.allocationId);
+  }
+
+  /**
+   * Tells the node a cancelled allocation's task is down (ReportTaskState CANCELLED), so its
+   * capacity is free again at once rather than after the node's stop grace. Transient failures are
+   * retried a few times; a refusal (a node that predates the acknowledgement) is logged, and the
+   * grace frees the capacity instead.
+   */
+  private async reportStopped(allocationId: string): Promise<void> {
+    const state = TaskState.TASK_STATE_CANCELLED;
+    for (let attempt = 1; !this.stopped; attempt += 1) {
+      try {
+        await this.report({
+          allocationId,
+          state,
+          detail: 'the task stopped',
+          requestId: `${allocationId}:${TaskState[state]}`.slice(0, 64),
+        });
+        this.logger.info({ allocationId }, 'reported the cancelled task stopped');
+        return;
+      } catch (error) {
+        const refused = [
+          GrpcStatus.INVALID_ARGUMENT,
+          GrpcStatus.FAILED_PRECONDITION,
+          GrpcStatus.NOT_FOUND,
+          GrpcStatus.PERMISSION_DENIED,
+        ].some((code) => isGrpcError(error, code));
+        if (refused || attempt >= STOP_REPORT_ATTEMPTS) {
+          this.logger.warn(
+            { allocationId, err: error },
+            'could not report the cancelled task stopped; the node frees its capacity after its stop grace',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.timings.retryMs));
+      }
+    }
   }
 
   private forget(task: Task): void {

@@ -266,17 +266,25 @@ describe(AllocationsService.name, () => {
     expect(reused).toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'REQUEST_ID_REUSED' });
   });
 
-  it('cancels the allocation when its confirmed hold is released, and then refuses reports', async () => {
+  it('cancels the allocation when its confirmed hold is released, keeps its capacity until the provider reports it stopped, and refuses other reports', async () => {
     const s = subject();
     const id = await confirmed(s);
     await s.service.report(provider, report(id, TaskState.TASK_STATE_RUNNING));
-    await s.holdsService.release(centre, id, 'user cancelled the order');
+    const released = await s.holdsService.release(centre, id, 'user cancelled the order');
+    expect(released).toMatchObject({ releasedNow: true, allocationState: 'cancelled' });
     expect(s.allocations.rows.get(id)).toMatchObject({
       state: 'cancelled',
       detail: 'user cancelled the order',
       version: 3,
     });
-    expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(0);
+    // The task may still run at the provider: its cards are not free yet.
+    expect(s.holds.rows.get(id)!.state).toBe('stopping');
+    expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(2);
+    // A retried cancel changes nothing.
+    expect(await s.holdsService.release(centre, id, 'again')).toMatchObject({
+      releasedNow: false,
+      allocationState: 'cancelled',
+    });
     const refused = await expectDomainError(
       s.service.report(provider, report(id, TaskState.TASK_STATE_COMPLETED)),
     );
@@ -285,7 +293,33 @@ describe(AllocationsService.name, () => {
       reason: 'ALLOCATION_CANCELLED',
       metadata: { current_state: 'CANCELLED' },
     });
+    expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(2);
+    // The provider stopped it: the capacity is back, once.
+    const stopped = await s.service.report(provider, report(id, TaskState.TASK_STATE_CANCELLED));
+    expect(stopped).toMatchObject({
+      changed: true,
+      allocation: { state: 'cancelled', version: 3 },
+    });
+    expect(s.holds.rows.get(id)!.state).toBe('released');
     expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(0);
+    const again = await s.service.report(provider, report(id, TaskState.TASK_STATE_CANCELLED));
+    expect(again.changed).toBe(false);
+    expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(0);
+  });
+
+  it('refuses CANCELLED from a provider whose allocation the node did not cancel', async () => {
+    const s = subject();
+    const id = await confirmed(s);
+    const refused = await expectDomainError(
+      s.service.report(provider, report(id, TaskState.TASK_STATE_CANCELLED)),
+    );
+    expect(refused).toMatchObject({
+      kind: 'FAILED_PRECONDITION',
+      reason: 'INVALID_TASK_TRANSITION',
+      metadata: { current_state: 'PENDING' },
+    });
+    expect(s.allocations.rows.get(id)!.state).toBe('pending');
+    expect(s.pools.rows.get(POOL_ID)!.held.gpuCards).toBe(2);
   });
 
   it("answers another provider's allocation as it answers an unknown one", async () => {
@@ -305,12 +339,12 @@ describe(AllocationsService.name, () => {
     expect(s.allocations.rows.get(id)!.state).toBe('pending');
   });
 
-  it('names every malformed field, and refuses CANCELLED as a report', async () => {
+  it('names every malformed field', async () => {
     const s = subject();
     const error = await expectDomainError(
       s.service.report(provider, {
         allocationId: 'nope',
-        state: TaskState.TASK_STATE_CANCELLED,
+        state: 99 as TaskState,
         detail: 'x'.repeat(501),
         requestId: 'has spaces',
       }),

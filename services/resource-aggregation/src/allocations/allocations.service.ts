@@ -32,7 +32,7 @@ import { AllocationsRepository } from './allocations.repository';
 export const REPORT_TASK_STATE_OPERATION = 'ReportTaskState';
 const MAX_DETAIL = 500;
 
-/** The states a provider reports. */
+/** The states a task moves to on its provider's report (CANCELLED is only acknowledged). */
 export type ReportedTaskState = Exclude<TaskStateName, 'cancelled'>;
 const FINAL: ReadonlySet<TaskStateName> = new Set(['completed', 'failed', 'cancelled']);
 /** Where each state may go: forwards only. */
@@ -219,6 +219,18 @@ export class AllocationsService {
       const allocation = await this.allocations.lock(tx, allocationId);
       if (!pool || !hold || !allocation) throw allocationNotFound(allocationId);
       tx.objectId = allocationId;
+      if (reported === 'cancelled') {
+        // The provider stopped the task of a cancelled allocation: its capacity is free now.
+        if (allocation.state !== 'cancelled')
+          throw new FailedPreconditionError(
+            ErrorReason.INVALID_TASK_TRANSITION,
+            `the task is ${allocation.state}; only the node cancels an allocation, which its provider then reports stopped`,
+            { metadata: { current_state: allocation.state.toUpperCase() } },
+          );
+        const stopping = hold.state === 'stopping';
+        if (stopping) await this.giveBack(tx, hold, pool, new Date());
+        return { result: { allocation, changed: stopping }, objectId: allocationId };
+      }
       if (!taskMoves(allocation.state, reported))
         return { result: { allocation, changed: false }, objectId: allocationId };
       const at = new Date();
@@ -266,9 +278,12 @@ export class AllocationsService {
     return failed;
   }
 
-  /** An ended task's capacity back to its pool: the confirmed hold released (pool and hold locked). */
+  /**
+   * An ended task's capacity back to its pool: its confirmed (or stopping) hold released, pool and
+   * hold locked.
+   */
   private async giveBack(tx: Tx, hold: HoldEntity, pool: PoolEntity, at: Date): Promise<void> {
-    if (hold.state !== 'confirmed') return;
+    if (hold.state !== 'confirmed' && hold.state !== 'stopping') return;
     hold.state = 'released';
     hold.stateChangedAt = at;
     await this.holds.setState(tx, hold.holdId, 'released', at);
@@ -292,12 +307,10 @@ export class AllocationsService {
   }
 }
 
-function reportedStateOf(checks: FieldChecks, state: TaskState): ReportedTaskState | undefined {
+function reportedStateOf(checks: FieldChecks, state: TaskState): TaskStateName | undefined {
   const name = taskStateNameOf(state);
   if (state === TaskState.TASK_STATE_UNSPECIFIED) checks.add('state', 'is required');
   else if (!name) checks.add('state', `unknown value ${state}`);
-  else if (name === 'cancelled')
-    checks.add('state', 'is set by the node when the order is cancelled, never reported');
   else return name;
   return undefined;
 }

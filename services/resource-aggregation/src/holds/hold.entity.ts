@@ -1,7 +1,11 @@
 import type { HeldData } from '@cinode/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type HoldStateName = 'active' | 'confirmed' | 'released' | 'expired';
+/**
+ * `stopping`: the order was cancelled while its provider may still run the task; the capacity stays
+ * held until the provider reports the task stopped or ALLOCATION_STOP_GRACE_SECONDS have passed.
+ */
+export type HoldStateName = 'active' | 'confirmed' | 'stopping' | 'released' | 'expired';
 
 /** Capacity of a pool held for an order. */
 @Entity({ name: 'hold' })

@@ -28,6 +28,7 @@ const STATES: Readonly<Record<HoldStateName, HoldState>> = {
   confirmed: HoldState.HOLD_STATE_CONFIRMED,
   released: HoldState.HOLD_STATE_RELEASED,
   expired: HoldState.HOLD_STATE_EXPIRED,
+  stopping: HoldState.HOLD_STATE_STOPPING,
 };
 
 export function toHoldMessage(hold: HoldEntity): Hold {

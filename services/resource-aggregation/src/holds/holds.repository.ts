@@ -56,6 +56,33 @@ export class HoldsRepository {
     return rows.map((r) => r.pool_id).sort();
   }
 
+  /** Pools with holds stopping for at least `graceSeconds` (at most `limit`). */
+  async poolsWithStopping(graceSeconds: number, limit: number): Promise<string[]> {
+    const rows = await this.uow.manager().query<Array<{ pool_id: string }>>(
+      `SELECT DISTINCT pool_id FROM hold
+       WHERE state = 'stopping' AND state_changed_at <= now() - make_interval(secs => $1)
+       LIMIT $2`,
+      [graceSeconds, limit],
+    );
+    return rows.map((r) => r.pool_id).sort();
+  }
+
+  /** Releases the holds of a locked pool stopping for at least `graceSeconds`; returns them. */
+  async releaseStopping(tx: Tx, poolId: string, graceSeconds: number): Promise<HoldEntity[]> {
+    const rows = affectedRows<{ hold_id: string; resources: HeldData }>(
+      await tx.manager.query(
+        `UPDATE hold SET state = 'released', state_changed_at = now()
+         WHERE pool_id = $1 AND state = 'stopping'
+           AND state_changed_at <= now() - make_interval(secs => $2)
+         RETURNING hold_id, resources`,
+        [poolId, graceSeconds],
+      ),
+    );
+    return rows.map((r) =>
+      Object.assign(new HoldEntity(), { holdId: r.hold_id, resources: r.resources }),
+    );
+  }
+
   /** Expires the active holds of a locked pool that are past their time; returns them. */
   async expire(tx: Tx, poolId: string): Promise<HoldEntity[]> {
     const rows = affectedRows<{ hold_id: string; resources: HeldData }>(

@@ -168,8 +168,11 @@ export class HoldsService {
   }
 
   /**
-   * Gives a hold's capacity back: an active one (the order was cancelled) or a confirmed one (its
-   * allocation ended); a released or expired one stays as it is.
+   * Ends a hold: an active one gives its capacity back at once (the order was cancelled before its
+   * confirmation); a confirmed one cancels its allocation and turns STOPPING, its capacity held
+   * until the provider reports the task stopped (or the stop grace passes), since the task may run
+   * until the provider's agent sees the cancellation. A stopping, released or expired hold stays
+   * as it is. `releasedNow`: this call ended the hold's claim.
    */
   async release(
     caller: Caller,
@@ -192,23 +195,20 @@ export class HoldsService {
           );
         new FieldChecks().text('reason', reason, { max: 500 }).throwIfAny();
       }
-      if (hold.state === 'released' || hold.state === 'expired') {
+      if (hold.state === 'stopping' || hold.state === 'released' || hold.state === 'expired') {
         // How its allocation (if it had one) ended: a task that finished, or a cancellation.
         allocationState = await this.allocations.stateOf(tx, hold.holdId);
         return;
       }
-      const confirmed = hold.state === 'confirmed';
-      hold.state = 'released';
-      hold.stateChangedAt = new Date();
-      await this.holds.setState(tx, hold.holdId, 'released', hold.stateChangedAt);
-      await this.capacity.change(tx, pool, hold.resources, -1);
-      if (confirmed)
-        allocationState = await this.allocations.cancel(
-          tx,
-          hold.holdId,
-          reason,
-          hold.stateChangedAt,
-        );
+      const at = new Date();
+      if (hold.state === 'confirmed')
+        allocationState = await this.allocations.cancel(tx, hold.holdId, reason, at);
+      // A task this call cancelled may still run: its capacity is not free until it stops.
+      const next = allocationState === 'cancelled' ? 'stopping' : 'released';
+      hold.state = next;
+      hold.stateChangedAt = at;
+      await this.holds.setState(tx, hold.holdId, next, at);
+      if (next === 'released') await this.capacity.change(tx, pool, hold.resources, -1);
       releasedNow = true;
     });
     return { hold, releasedNow, allocationState };
@@ -238,6 +238,28 @@ export class HoldsService {
       });
     }
     return expired;
+  }
+
+  /**
+   * Gives back the capacity of holds stopping for `graceSeconds` (by the database's clock) whose
+   * providers never reported their tasks stopped, pool by pool; returns how many.
+   */
+  async releaseStopped(graceSeconds: number, limit = 500): Promise<number> {
+    let released = 0;
+    for (const poolId of await this.holds.poolsWithStopping(graceSeconds, limit)) {
+      released += await this.uow.run(async (tx) => {
+        const pool = await this.pools.lock(tx, poolId);
+        if (!pool) return 0;
+        const holds = await this.holds.releaseStopping(tx, poolId, graceSeconds);
+        if (holds.length === 0) return 0;
+        const given = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), {
+          ...NOTHING_HELD,
+        });
+        await this.capacity.change(tx, pool, given, -1);
+        return holds.length;
+      });
+    }
+    return released;
   }
 
   /** Locks the hold's pool, then the hold, and runs `change` on them. */

@@ -21,8 +21,9 @@ const DAY_MS = 86_400_000;
 /**
  * The periodic work of every replica: pools that stopped reporting go STALE, then OFFLINE (each
  * change an event, once, whichever replica makes it); holds past their time expire and give their
- * capacity back; allocations their providers never started fail and give theirs back; history
- * older than the retention is deleted.
+ * capacity back; allocations their providers never started fail and give theirs back, and so do
+ * cancelled ones whose providers never reported them stopped; history older than the retention
+ * is deleted.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -62,6 +63,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     offline: number;
     expired: number;
     unstarted: number;
+    stopped: number;
     pruned: number;
   }> {
     const stale = await this.demoteAll(
@@ -81,11 +83,15 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       this.config.ALLOCATION_START_TIMEOUT_SECONDS,
       BATCH,
     );
+    const stopped = await this.holds.releaseStopped(
+      this.config.ALLOCATION_STOP_GRACE_SECONDS,
+      BATCH,
+    );
     const pruned = await this.inventory.prune(
       new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
       10_000,
     );
-    return { stale, offline, expired, unstarted, pruned };
+    return { stale, offline, expired, unstarted, stopped, pruned };
   }
 
   private async demoteAll(

@@ -68,6 +68,12 @@ export enum HoldState {
   HOLD_STATE_RELEASED = 3,
   /** HOLD_STATE_EXPIRED - Its time ran out before confirmation. */
   HOLD_STATE_EXPIRED = 4,
+  /**
+   * HOLD_STATE_STOPPING - Its order was cancelled while the provider may still run its task: the capacity stays held
+   * until the provider reports the task stopped (ReportTaskState CANCELLED) or the node's stop grace
+   * has passed, then the hold is RELEASED.
+   */
+  HOLD_STATE_STOPPING = 5,
 }
 
 /** State of an allocation's task, as its provider reports it. */
@@ -84,7 +90,8 @@ export enum TaskState {
   TASK_STATE_FAILED = 4,
   /**
    * TASK_STATE_CANCELLED - The order was cancelled (its confirmed hold released); the provider stops the task. Final; set
-   * by the node, never reported.
+   * by the node. The provider reports it back once the task has stopped, which gives the capacity
+   * back to the pool (until then, or the node's stop grace, it stays held).
    */
   TASK_STATE_CANCELLED = 5,
 }
@@ -627,7 +634,10 @@ export interface ListAllocationsResponse {
 export interface ReportTaskStateRequest {
   /** The allocation. */
   allocationId: string;
-  /** The task's new state: RUNNING, COMPLETED or FAILED (or PENDING, repeating the initial state). */
+  /**
+   * The task's new state: RUNNING, COMPLETED or FAILED (or PENDING, repeating the initial state);
+   * CANCELLED only for an allocation the node cancelled, once its task has stopped.
+   */
   state: TaskState;
   /** What the provider has to say (an error for FAILED, for instance); 0 to 500 characters. */
   detail: string;
@@ -644,7 +654,7 @@ export interface ReportTaskStateResponse {
   allocation:
     | Allocation
     | undefined;
-  /** True when this report changed its state. */
+  /** True when this report changed its state (for CANCELLED: when it gave the capacity back). */
   changed: boolean;
 }
 
@@ -3643,10 +3653,13 @@ export interface ResourceServiceClient {
   confirmHold(request: ConfirmHoldRequest, metadata?: Metadata): Observable<ConfirmHoldResponse>;
 
   /**
-   * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (the order cancelled: only by the caller that created it or an operator, with a
-   * reason; its allocation becomes CANCELLED, so the provider stops the task). Releasing a released
-   * or expired hold, or one whose task ended (COMPLETED or FAILED released it), is a no-op.
+   * Ends a hold: an active hold (an order cancelled before confirmation) gives its capacity back at
+   * once; a confirmed one (the order cancelled: only by the caller that created it or an operator,
+   * with a reason) cancels its allocation, so the provider stops the task, and turns STOPPING: its
+   * capacity stays held until the provider reports the task stopped (ReportTaskState CANCELLED) or
+   * the node's stop grace has passed, since the task may run until the agent sees the
+   * cancellation. Releasing a stopping, released or expired hold, or one whose task ended
+   * (COMPLETED or FAILED released it), is a no-op.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
@@ -3688,6 +3701,8 @@ export interface ResourceServiceClient {
    * to RUNNING, and from PENDING or RUNNING to COMPLETED or FAILED; those are final, and end the
    * allocation: its capacity returns to the pool. Reporting the current state again changes
    * nothing (a retry). Retrying with the same `request_id` answers the allocation as it is now.
+   * CANCELLED is reported only for an allocation the node cancelled, once its task has stopped: its
+   * capacity returns to the pool then (`changed` true the first time).
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed allocation id, state, detail or request id.
@@ -3695,7 +3710,8 @@ export interface ResourceServiceClient {
    * - FAILED_PRECONDITION (ALLOCATION_CANCELLED): the order was cancelled; stop the task. The
    *   metadata carries `current_state`.
    * - FAILED_PRECONDITION (INVALID_TASK_TRANSITION): the task cannot move from its current state to
-   *   the one reported (backwards, or out of a final state); the metadata carries `current_state`.
+   *   the one reported (backwards, out of a final state, or CANCELLED for an allocation the node did
+   *   not cancel); the metadata carries `current_state`.
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the `request_id` was used for another report.
    */
 
@@ -3874,10 +3890,13 @@ export interface ResourceServiceController {
   ): Promise<ConfirmHoldResponse> | Observable<ConfirmHoldResponse> | ConfirmHoldResponse;
 
   /**
-   * Gives a hold's capacity back: an active hold (an order cancelled before confirmation) or a
-   * confirmed one (the order cancelled: only by the caller that created it or an operator, with a
-   * reason; its allocation becomes CANCELLED, so the provider stops the task). Releasing a released
-   * or expired hold, or one whose task ended (COMPLETED or FAILED released it), is a no-op.
+   * Ends a hold: an active hold (an order cancelled before confirmation) gives its capacity back at
+   * once; a confirmed one (the order cancelled: only by the caller that created it or an operator,
+   * with a reason) cancels its allocation, so the provider stops the task, and turns STOPPING: its
+   * capacity stays held until the provider reports the task stopped (ReportTaskState CANCELLED) or
+   * the node's stop grace has passed, since the task may run until the agent sees the
+   * cancellation. Releasing a stopping, released or expired hold, or one whose task ended
+   * (COMPLETED or FAILED released it), is a no-op.
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): no reason for a confirmed hold, or one too long.
@@ -3928,6 +3947,8 @@ export interface ResourceServiceController {
    * to RUNNING, and from PENDING or RUNNING to COMPLETED or FAILED; those are final, and end the
    * allocation: its capacity returns to the pool. Reporting the current state again changes
    * nothing (a retry). Retrying with the same `request_id` answers the allocation as it is now.
+   * CANCELLED is reported only for an allocation the node cancelled, once its task has stopped: its
+   * capacity returns to the pool then (`changed` true the first time).
    *
    * Errors (reason):
    * - INVALID_ARGUMENT (INVALID_REQUEST): a malformed allocation id, state, detail or request id.
@@ -3935,7 +3956,8 @@ export interface ResourceServiceController {
    * - FAILED_PRECONDITION (ALLOCATION_CANCELLED): the order was cancelled; stop the task. The
    *   metadata carries `current_state`.
    * - FAILED_PRECONDITION (INVALID_TASK_TRANSITION): the task cannot move from its current state to
-   *   the one reported (backwards, or out of a final state); the metadata carries `current_state`.
+   *   the one reported (backwards, out of a final state, or CANCELLED for an allocation the node did
+   *   not cancel); the metadata carries `current_state`.
    * - ALREADY_EXISTS (REQUEST_ID_REUSED): the `request_id` was used for another report.
    */
 

@@ -24,11 +24,14 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
 import { resourceAggregationService } from '../src/service';
 
-// Allocations a provider never starts fail after ALLOCATION_START_TIMEOUT_SECONDS and give their
-// capacity back; started ones are left alone. The real service, its Postgres and NATS.
+// What the sweep does to allocations: those a provider never starts fail after
+// ALLOCATION_START_TIMEOUT_SECONDS, and cancelled ones whose provider never reports the task stopped
+// give their capacity back after ALLOCATION_STOP_GRACE_SECONDS. The real service, its Postgres and
+// NATS.
 const POOL_ID = 'CN.R0001.RP.000000011';
 const PROVIDER = 'prov-1';
 const START_TIMEOUT_SECONDS = 2;
+const STOP_GRACE_SECONDS = 2;
 
 let nats: TestNats;
 let auth: TestAuth;
@@ -90,6 +93,7 @@ beforeAll(async () => {
     POOL_OFFLINE_AFTER_SECONDS: '7200',
     SWEEP_INTERVAL_MS: '200',
     ALLOCATION_START_TIMEOUT_SECONDS: String(START_TIMEOUT_SECONDS),
+    ALLOCATION_STOP_GRACE_SECONDS: String(STOP_GRACE_SECONDS),
   });
   service = await startService(
     resourceAggregationService,
@@ -230,5 +234,45 @@ describe('allocations their providers never start', () => {
       metadata: { current_state: 'FAILED' },
     });
     expect(await heldGpus()).toBe(2);
+  }, 30_000);
+});
+
+describe('cancelled allocations whose providers never report the task stopped', () => {
+  const holdState = async (holdId: string) =>
+    (await db.query<{ state: string }>(`SELECT state FROM hold WHERE hold_id = $1`, [holdId]))
+      .rows[0].state;
+
+  it('keep their capacity held for the stop grace, then give it back', async () => {
+    const before = await heldGpus();
+    const cancelled = await allocate('order-cancelled-silent');
+    await client.api.reportTaskState(
+      { allocationId: cancelled, state: TaskState.TASK_STATE_RUNNING, detail: '', requestId: '' },
+      { metadata: bearer(provider) },
+    );
+    const released = await client.api.releaseHold(
+      { holdId: cancelled, reason: 'the user cancelled the order' },
+      { metadata: bearer(operator) },
+    );
+    expect(released.releasedNow).toBe(true);
+    expect(released.allocationState).toBe(TaskState.TASK_STATE_CANCELLED);
+    expect(await holdState(cancelled)).toBe('stopping');
+    expect(await heldGpus()).toBe(before + 2);
+
+    await new Promise((resolve) => setTimeout(resolve, (STOP_GRACE_SECONDS * 1000) / 2));
+    expect(await holdState(cancelled)).toBe('stopping');
+    expect(await heldGpus()).toBe(before + 2);
+
+    await eventually('the grace over', async () => {
+      expect(await holdState(cancelled)).toBe('released');
+      return true;
+    });
+    expect(await heldGpus()).toBe(before);
+    // The agent that answers after the grace changes nothing more.
+    const late = await client.api.reportTaskState(
+      { allocationId: cancelled, state: TaskState.TASK_STATE_CANCELLED, detail: '', requestId: '' },
+      { metadata: bearer(provider) },
+    );
+    expect(late.changed).toBe(false);
+    expect(await heldGpus()).toBe(before);
   }, 30_000);
 });

@@ -267,6 +267,42 @@ describe('provider agent (issue 8)', () => {
     expect(agent!.output()).not.toMatch(/could not report the cancelled task stopped/);
   }, 60_000);
 
+  it('frees at once an order cancelled before the agent ran it', async () => {
+    const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
+    const isNpu = target.inventory!.npuCardsTotal > 0;
+    const { hold } = await api.resources.createHold(
+      {
+        requestId: randomUUID(),
+        poolId: target.poolId,
+        orderReference: 'agent-e2e-cancelled-at-once',
+        resources: {
+          cpuCores: 2,
+          gpuCards: isNpu ? 0 : 1,
+          npuCards: isNpu ? 1 : 0,
+          memoryGib: 8,
+          storageGib: 0,
+        },
+        ttlSeconds: 60,
+      },
+      as(serviceToken),
+    );
+    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const released = await api.resources.releaseHold(
+      { holdId: hold!.holdId, reason: 'cancelled at once' },
+      as(serviceToken),
+    );
+    expect(released.hold!.state).toBe(HoldState.HOLD_STATE_STOPPING);
+    // Well within the node's stop grace (120 s): the agent said nothing of it runs.
+    await pollUntil(
+      'the agent to report the cancelled allocation stopped',
+      async () => (await api.resources.getHold({ holdId: hold!.holdId }, as(serviceToken))).hold!,
+      (h) => h.state === HoldState.HOLD_STATE_RELEASED,
+      SETTLE_MS,
+    );
+    const pool = (await api.resources.getPool({ poolId: target.poolId }, as(serviceToken))).pool!;
+    expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
+  }, 60_000);
+
   it("takes a user's order through the market: demand, ranked candidates, order, the agent's task COMPLETED", async () => {
     const request = organisation(
       ParticipantKind.PARTICIPANT_KIND_USER,

@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { HeldData } from '@cinode/contracts';
-import { decodeRichStatus, isGrpcError } from '@cinode/grpc';
+import { decodeRichStatus, fromTimestamp, isGrpcError } from '@cinode/grpc';
 import {
   TaskState,
   type Allocation,
@@ -66,6 +66,12 @@ export class TaskRunner {
     switch (allocation.state) {
       case TaskState.TASK_STATE_CANCELLED:
         if (known) this.stop(known, 'its order was cancelled');
+        // Cancelled before this agent ran it (between two listings, or while the agent was down):
+        // nothing of it runs here, so its capacity is free; older cancellations the node's stop
+        // grace has long freed, and an agent restarted after years of orders does not report them
+        // all again.
+        else if (poolKey !== undefined && cancelledRecently(allocation))
+          void this.reportStopped(allocation.allocationId);
         return;
       case TaskState.TASK_STATE_COMPLETED:
       case TaskState.TASK_STATE_FAILED:
@@ -240,6 +246,14 @@ export class TaskRunner {
     if (this.tasks.get(task.allocation.allocationId) === task)
       this.tasks.delete(task.allocation.allocationId);
   }
+}
+
+/** How far back a cancellation an agent did not run is still reported stopped. */
+const RECENT_CANCELLATION_MS = 86_400_000;
+
+function cancelledRecently(allocation: Allocation): boolean {
+  const at = allocation.stateChangedAt;
+  return at !== undefined && Date.now() - fromTimestamp(at).getTime() <= RECENT_CANCELLATION_MS;
 }
 
 function toHeld(resources: NonNullable<Allocation['resources']>): HeldData {

@@ -301,6 +301,13 @@ describe('provider agent (issue 8)', () => {
     );
     const pool = (await api.resources.getPool({ poolId: target.poolId }, as(serviceToken))).pool!;
     expect(pool.held).toMatchObject({ cpuCoresFree: 0, gpuCardsFree: 0, npuCardsFree: 0 });
+    // Reported through the path for allocations it never ran when it listed it only cancelled (it
+    // polls every 200 ms, so it may have seen it pending and stopped it: either way, said so).
+    const lines = agent!
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(hold!.holdId));
+    expect(lines.some((line) => line.includes('reported the cancelled task stopped'))).toBe(true);
   }, 60_000);
 
   it("takes a user's order through the market: demand, ranked candidates, order, the agent's task COMPLETED", async () => {

@@ -31,8 +31,8 @@ const schema = baseServiceSchema.extend({
   HOLD_DEFAULT_TTL_SECONDS: envInt(300, 1, 3_600),
   /**
    * An allocation its provider has not started (still pending) this long after its order was
-   * confirmed fails, and its capacity goes back to the pool: a provider whose agent never takes it
-   * up cannot keep the capacity held for ever.
+   * confirmed, on a pool that has stopped reporting (stale or offline), fails, and its capacity goes
+   * back to the pool: a provider whose agent is gone cannot keep the capacity held for ever.
    */
   ALLOCATION_START_TIMEOUT_SECONDS: envInt(900, 1, 7 * 86_400),
   /**

@@ -175,8 +175,8 @@ const allocationState = async (allocationId: string) => {
   return rows[0];
 };
 
-describe('allocations their providers never start', () => {
-  it('fail after the start timeout and give their capacity back; started ones stay', async () => {
+describe('allocations their providers never start on pools that stopped reporting', () => {
+  it('fail after the start timeout once the pool is silent and give their capacity back; started ones stay', async () => {
     const unstarted = await allocate('order-unstarted');
     const started = await allocate('order-started');
     expect(await heldGpus()).toBe(4);
@@ -185,14 +185,17 @@ describe('allocations their providers never start', () => {
       { metadata: bearer(provider) },
     );
 
-    // Not before its time: the sweep runs every 200 ms.
-    await new Promise((resolve) => setTimeout(resolve, (START_TIMEOUT_SECONDS * 1000) / 2));
+    // Past the timeout, but its pool still reports: its agent is there, and the task is its own
+    // (a task may go from PENDING to COMPLETED, or take long to start).
+    await new Promise((resolve) => setTimeout(resolve, START_TIMEOUT_SECONDS * 1000 + 1_000));
     expect((await allocationState(unstarted)).state).toBe('pending');
 
+    // The pool stops reporting (its agent is gone): the unstarted allocation fails.
+    await db.query(`UPDATE pool SET liveness = 'stale' WHERE pool_id = $1`, [POOL_ID]);
     await eventually('the unstarted allocation failed', async () => {
       expect(await allocationState(unstarted)).toEqual({
         state: 'failed',
-        detail: `the provider did not start the task within ${START_TIMEOUT_SECONDS} s of the order's confirmation`,
+        detail: `the provider did not start the task within ${START_TIMEOUT_SECONDS} s of the order's confirmation, and its pool stopped reporting`,
       });
       return true;
     });
@@ -234,6 +237,7 @@ describe('allocations their providers never start', () => {
       metadata: { current_state: 'FAILED' },
     });
     expect(await heldGpus()).toBe(2);
+    await db.query(`UPDATE pool SET liveness = 'online' WHERE pool_id = $1`, [POOL_ID]);
   }, 30_000);
 });
 

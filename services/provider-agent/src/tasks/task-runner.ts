@@ -67,9 +67,9 @@ export class TaskRunner {
       case TaskState.TASK_STATE_CANCELLED:
         if (known) this.stop(known, 'its order was cancelled');
         // Cancelled before this agent ran it (between two listings, or while the agent was down):
-        // nothing of it runs here, so its capacity is free; older cancellations the node's stop
-        // grace has long freed, and an agent restarted after years of orders does not report them
-        // all again.
+        // this simulated executor runs nothing of it, so its capacity is free. A real executor
+        // whose workloads outlive the agent must check before saying so. Only recent ones: older
+        // ones the node's stop grace has freed, and a restarted agent does not report a backlog.
         else if (poolKey !== undefined && cancelledRecently(allocation))
           void this.reportStopped(allocation.allocationId);
         return;
@@ -205,7 +205,7 @@ export class TaskRunner {
   /**
    * Tells the node a cancelled allocation's task is down (ReportTaskState CANCELLED), so its
    * capacity is free again at once rather than after the node's stop grace. Transient failures are
-   * retried a few times; a refusal (a node that predates the acknowledgement) is logged, and the
+   * retried with backoff, ten times at most; a refusal (a node that predates the acknowledgement) is logged, and the
    * grace frees the capacity instead.
    */
   private async reportStopped(allocationId: string): Promise<void> {
@@ -234,7 +234,9 @@ export class TaskRunner {
           );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.timings.retryMs));
+        // Backing off, so that a node restarting is ridden out (about a minute in all).
+        const wait = Math.min(STOP_REPORT_MAX_WAIT_MS, this.timings.retryMs * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
   }
@@ -249,7 +251,9 @@ export class TaskRunner {
 }
 
 /** How far back a cancellation an agent did not run is still reported stopped. */
-const RECENT_CANCELLATION_MS = 86_400_000;
+const RECENT_CANCELLATION_MS = 600_000;
+/** Longest wait between two tries at reporting a cancelled task stopped. */
+const STOP_REPORT_MAX_WAIT_MS = 10_000;
 
 function cancelledRecently(allocation: Allocation): boolean {
   const at = allocation.stateChangedAt;

@@ -83,17 +83,22 @@ export class AllocationsRepository {
   }
 
   /**
-   * Allocations still pending `seconds` after they were created, by the database's clock, oldest
-   * first (at most `limit`), with their pools: the ones their providers never started.
+   * Allocations still pending `seconds` after they were created, by the database's clock, on
+   * pools that have stopped reporting (stale or offline), oldest first (at most `limit`), with
+   * their pools: the ones their providers' agents are gone without starting. A pool still
+   * reporting has its agent; a task may go from PENDING to COMPLETED without RUNNING, or take long
+   * to start, and is left to it.
    */
   async pendingSince(
     seconds: number,
     limit: number,
   ): Promise<Array<{ allocationId: string; poolId: string }>> {
     const rows = await this.uow.manager().query<Array<{ allocation_id: string; pool_id: string }>>(
-      `SELECT allocation_id, pool_id FROM allocation
-       WHERE state = 'pending' AND created_at <= now() - make_interval(secs => $1)
-       ORDER BY created_at, allocation_id
+      `SELECT a.allocation_id, a.pool_id FROM allocation a
+       JOIN pool p ON p.pool_id = a.pool_id
+       WHERE a.state = 'pending' AND a.created_at <= now() - make_interval(secs => $1)
+         AND p.liveness <> 'online'
+       ORDER BY a.created_at, a.allocation_id
        LIMIT $2`,
       [seconds, limit],
     );

@@ -245,8 +245,8 @@ export class AllocationsService {
   }
 
   /**
-   * Fails the allocations still pending `seconds` after they were created (their providers never
-   * started them: the agent is gone, or never listed them), each in a transaction of its own under
+   * Fails the allocations still pending `seconds` after they were created on pools that stopped
+   * reporting (their providers' agents are gone without starting them), each in a transaction of its own under
    * the usual locks, and gives their capacity back as a reported failure does; returns how many.
    * The provider's agent sees FAILED in its next listing and drops the task; the order follows the
    * TaskStateChanged event. A replica that finds one already moved (by a report, a cancel or
@@ -261,6 +261,8 @@ export class AllocationsService {
         const hold = await this.holds.lock(tx, allocationId);
         const allocation = await this.allocations.lock(tx, allocationId);
         if (!pool || !hold || !allocation) return false;
+        // Its pool reports again: the agent is back, and the task is its business.
+        if (pool.liveness === 'online') return false;
         if (!(await this.allocations.stillPendingSince(tx, allocationId, seconds))) return false;
         const at = new Date();
         await this.giveBack(tx, hold, pool, at);
@@ -268,7 +270,7 @@ export class AllocationsService {
           tx,
           allocation,
           'failed',
-          `the provider did not start the task within ${seconds} s of the order's confirmation`,
+          `the provider did not start the task within ${seconds} s of the order's confirmation, and its pool stopped reporting`,
           at,
         );
         return true;

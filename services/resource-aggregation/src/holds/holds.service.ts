@@ -160,7 +160,8 @@ export class HoldsService {
       // name a pool selection has dropped since): its provider receives no new allocation.
       refuseQuarantined(pool);
       hold.state = 'confirmed';
-      hold.stateChangedAt = new Date();
+      // The database's clock, which the sweeps compare the allocation's age with.
+      hold.stateChangedAt = now;
       await this.holds.setState(tx, hold.holdId, 'confirmed', hold.stateChangedAt);
       // The pool's provider receives it as an allocation, in the same transaction.
       await this.allocations.open(tx, hold, pool, hold.stateChangedAt);
@@ -200,7 +201,8 @@ export class HoldsService {
         allocationState = await this.allocations.stateOf(tx, hold.holdId);
         return;
       }
-      const at = new Date();
+      // The database's clock, which the stop grace is judged by.
+      const at = await this.holds.databaseNow(tx);
       if (hold.state === 'confirmed')
         allocationState = await this.allocations.cancel(tx, hold.holdId, reason, at);
       // A task this call cancelled may still run: its capacity is not free until it stops.

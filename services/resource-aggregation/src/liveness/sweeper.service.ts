@@ -66,32 +66,38 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     stopped: number;
     pruned: number;
   }> {
-    const stale = await this.demoteAll(
-      'online',
-      'stale',
-      this.config.POOL_STALE_AFTER_SECONDS,
-      PoolStale,
+    // Each step on its own: one that fails (a deadlock, a bad row) is logged and tried again next
+    // interval without holding up the others (released capacity above all).
+    const stale = await this.step('liveness (stale)', () =>
+      this.demoteAll('online', 'stale', this.config.POOL_STALE_AFTER_SECONDS, PoolStale),
     );
-    const offline = await this.demoteAll(
-      'stale',
-      'offline',
-      this.config.POOL_OFFLINE_AFTER_SECONDS,
-      PoolOffline,
+    const offline = await this.step('liveness (offline)', () =>
+      this.demoteAll('stale', 'offline', this.config.POOL_OFFLINE_AFTER_SECONDS, PoolOffline),
     );
-    const expired = await this.holds.expireDue(BATCH);
-    const unstarted = await this.allocations.failUnstarted(
-      this.config.ALLOCATION_START_TIMEOUT_SECONDS,
-      BATCH,
+    const expired = await this.step('hold expiry', () => this.holds.expireDue(BATCH));
+    const unstarted = await this.step('unstarted allocations', () =>
+      this.allocations.failUnstarted(this.config.ALLOCATION_START_TIMEOUT_SECONDS, BATCH),
     );
-    const stopped = await this.holds.releaseStopped(
-      this.config.ALLOCATION_STOP_GRACE_SECONDS,
-      BATCH,
+    const stopped = await this.step('stopped allocations', () =>
+      this.holds.releaseStopped(this.config.ALLOCATION_STOP_GRACE_SECONDS, BATCH),
     );
-    const pruned = await this.inventory.prune(
-      new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
-      10_000,
+    const pruned = await this.step('history retention', () =>
+      this.inventory.prune(
+        new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
+        10_000,
+      ),
     );
     return { stale, offline, expired, unstarted, stopped, pruned };
+  }
+
+  /** One step of a sweep: its count, or 0 when it failed (logged; the next sweep tries again). */
+  private async step(what: string, run: () => Promise<number>): Promise<number> {
+    try {
+      return await run();
+    } catch (error) {
+      this.logger.error({ err: error }, `sweep: ${what} failed; tried again next interval`);
+      return 0;
+    }
   }
 
   private async demoteAll(

@@ -7,6 +7,7 @@ import {
 import {
   HoldState,
   PoolState,
+  type CreateHoldResponse,
   TaskState,
   type Pool,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
@@ -75,6 +76,33 @@ function demandFor(target: Pool, cpuCores: number, memoryGib: number): Demand {
     minRenewableRatio: 0,
     domesticOnly: false,
   };
+}
+
+/** A hold on the pool of one card of its kind, with cores and memory, as the service center holds. */
+async function holdOneCard(
+  target: Pool,
+  orderReference: string,
+  cpuCores: number,
+  memoryGib: number,
+): Promise<NonNullable<CreateHoldResponse['hold']>> {
+  const isNpu = target.inventory!.npuCardsTotal > 0;
+  const { hold } = await api.resources.createHold(
+    {
+      requestId: randomUUID(),
+      poolId: target.poolId,
+      orderReference,
+      resources: {
+        cpuCores,
+        gpuCards: isNpu ? 0 : 1,
+        npuCards: isNpu ? 1 : 0,
+        memoryGib,
+        storageGib: 0,
+      },
+      ttlSeconds: 60,
+    },
+    as(serviceToken),
+  );
+  return hold!;
 }
 
 async function providerPools(): Promise<Pool[]> {
@@ -161,24 +189,8 @@ describe('provider agent (issue 8)', () => {
     );
     expect(selected.candidates.map((c) => c.poolId)).toContain(target.poolId);
 
-    const isNpu = target.inventory!.npuCardsTotal > 0;
-    const { hold } = await api.resources.createHold(
-      {
-        requestId: randomUUID(),
-        poolId: target.poolId,
-        orderReference: 'agent-e2e-order',
-        resources: {
-          cpuCores: 4,
-          gpuCards: isNpu ? 0 : 1,
-          npuCards: isNpu ? 1 : 0,
-          memoryGib: 16,
-          storageGib: 0,
-        },
-        ttlSeconds: 60,
-      },
-      as(serviceToken),
-    );
-    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const hold = await holdOneCard(target, 'agent-e2e-order', 4, 16);
+    await api.resources.confirmHold({ holdId: hold.holdId }, as(serviceToken));
     const { value: done } = await pollUntil(
       'the agent to run the task to completion',
       async () => {
@@ -193,7 +205,7 @@ describe('provider agent (issue 8)', () => {
           },
           await operator.options(),
         );
-        return allocations.find((a) => a.allocationId === hold!.holdId);
+        return allocations.find((a) => a.allocationId === hold.holdId);
       },
       (a) => a?.state === TaskState.TASK_STATE_COMPLETED,
       SETTLE_MS,
@@ -209,24 +221,8 @@ describe('provider agent (issue 8)', () => {
 
   it('stops a running task whose order is cancelled, and its capacity is free once the agent says so', async () => {
     const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
-    const isNpu = target.inventory!.npuCardsTotal > 0;
-    const { hold } = await api.resources.createHold(
-      {
-        requestId: randomUUID(),
-        poolId: target.poolId,
-        orderReference: 'agent-e2e-cancelled',
-        resources: {
-          cpuCores: 2,
-          gpuCards: isNpu ? 0 : 1,
-          npuCards: isNpu ? 1 : 0,
-          memoryGib: 8,
-          storageGib: 0,
-        },
-        ttlSeconds: 60,
-      },
-      as(serviceToken),
-    );
-    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const hold = await holdOneCard(target, 'agent-e2e-cancelled', 2, 8);
+    await api.resources.confirmHold({ holdId: hold.holdId }, as(serviceToken));
     await pollUntil(
       'the agent to start the task',
       async () => {
@@ -241,13 +237,13 @@ describe('provider agent (issue 8)', () => {
           },
           await operator.options(),
         );
-        return allocations.some((a) => a.allocationId === hold!.holdId);
+        return allocations.some((a) => a.allocationId === hold.holdId);
       },
       (running) => running,
       SETTLE_MS,
     );
     const released = await api.resources.releaseHold(
-      { holdId: hold!.holdId, reason: 'the user cancelled the order' },
+      { holdId: hold.holdId, reason: 'the user cancelled the order' },
       as(serviceToken),
     );
     expect(released.allocationState).toBe(TaskState.TASK_STATE_CANCELLED);
@@ -255,7 +251,7 @@ describe('provider agent (issue 8)', () => {
     expect(released.hold!.state).toBe(HoldState.HOLD_STATE_STOPPING);
     const { value: after } = await pollUntil(
       'the agent to report the task stopped',
-      async () => (await api.resources.getHold({ holdId: hold!.holdId }, as(serviceToken))).hold!,
+      async () => (await api.resources.getHold({ holdId: hold.holdId }, as(serviceToken))).hold!,
       (h) => h.state === HoldState.HOLD_STATE_RELEASED,
       SETTLE_MS,
     );
@@ -269,33 +265,17 @@ describe('provider agent (issue 8)', () => {
 
   it('frees at once an order cancelled before the agent ran it', async () => {
     const target = pools.find((p) => p.spec!.accelerators.length > 0)!;
-    const isNpu = target.inventory!.npuCardsTotal > 0;
-    const { hold } = await api.resources.createHold(
-      {
-        requestId: randomUUID(),
-        poolId: target.poolId,
-        orderReference: 'agent-e2e-cancelled-at-once',
-        resources: {
-          cpuCores: 2,
-          gpuCards: isNpu ? 0 : 1,
-          npuCards: isNpu ? 1 : 0,
-          memoryGib: 8,
-          storageGib: 0,
-        },
-        ttlSeconds: 60,
-      },
-      as(serviceToken),
-    );
-    await api.resources.confirmHold({ holdId: hold!.holdId }, as(serviceToken));
+    const hold = await holdOneCard(target, 'agent-e2e-cancelled-at-once', 2, 8);
+    await api.resources.confirmHold({ holdId: hold.holdId }, as(serviceToken));
     const released = await api.resources.releaseHold(
-      { holdId: hold!.holdId, reason: 'cancelled at once' },
+      { holdId: hold.holdId, reason: 'cancelled at once' },
       as(serviceToken),
     );
     expect(released.hold!.state).toBe(HoldState.HOLD_STATE_STOPPING);
     // Well within the node's stop grace (120 s): the agent said nothing of it runs.
     await pollUntil(
       'the agent to report the cancelled allocation stopped',
-      async () => (await api.resources.getHold({ holdId: hold!.holdId }, as(serviceToken))).hold!,
+      async () => (await api.resources.getHold({ holdId: hold.holdId }, as(serviceToken))).hold!,
       (h) => h.state === HoldState.HOLD_STATE_RELEASED,
       SETTLE_MS,
     );
@@ -306,7 +286,7 @@ describe('provider agent (issue 8)', () => {
     const lines = agent!
       .output()
       .split('\n')
-      .filter((line) => line.includes(hold!.holdId));
+      .filter((line) => line.includes(hold.holdId));
     expect(lines.some((line) => line.includes('reported the cancelled task stopped'))).toBe(true);
   }, 60_000);
 

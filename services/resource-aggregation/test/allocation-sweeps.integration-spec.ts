@@ -1,8 +1,6 @@
 import { TaskStateChanged, type AllocationData } from '@cinode/contracts';
 import { decodeEnvelope } from '@cinode/events';
-import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
-import { startService } from '@cinode/kit';
-import { createLogger } from '@cinode/logging';
+import type { GrpcClient, RunningGrpcService } from '@cinode/grpc';
 import {
   TaskState,
   type ResourceServiceClient,
@@ -14,15 +12,13 @@ import {
   createTestDatabase,
   eventually,
   expectGrpcError,
-  findFreePort,
-  plaintext,
   startTestNats,
   type TestAuth,
   type TestNats,
 } from '@cinode/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
-import { resourceAggregationService } from '../src/service';
+import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
 
 // What the sweep does to allocations: those a provider never starts fail after
 // ALLOCATION_START_TIMEOUT_SECONDS, and cancelled ones whose provider never reports the task stopped
@@ -44,97 +40,28 @@ let provider: string;
 let changes: Subscription;
 const changed: AllocationData[] = [];
 
-const inventory = {
-  cpuServers: 1,
-  cpuCoresTotal: 64,
-  cpuCoresFree: 64,
-  gpuServers: 1,
-  gpuCardsTotal: 8,
-  gpuCardsFree: 8,
-  npuServers: 0,
-  npuCardsTotal: 0,
-  npuCardsFree: 0,
-  fp16TflopsTotal: 100,
-  fp16TflopsFree: 100,
-  fp32TflopsTotal: 50,
-  fp32TflopsFree: 50,
-  memoryGibTotal: 512,
-  memoryGibFree: 512,
-  storageGibTotal: 1000,
-  storageGibFree: 1000,
-  uplinkMbpsTotal: 1000,
-  uplinkMbpsFree: 1000,
-  uplinkTrafficGbFree: 0,
-  downlinkMbpsTotal: 1000,
-  downlinkMbpsFree: 1000,
-  downlinkTrafficGbFree: 0,
-};
-
 beforeAll(async () => {
   nats = await startTestNats();
   auth = await createTestAuth();
   nc = await connect({ servers: nats.url });
   const databaseUrl = await createTestDatabase('resource');
-  const port = await findFreePort();
-  const config = resourceAggregationService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: nats.url,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
-    EVENT_RETRY_INITIAL_MS: '100',
-    EVENT_RETRY_MAX_MS: '500',
-    IDENTIFIER_ADDRESS: '127.0.0.1:1',
+  ({ service, client } = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
     // The pool stays online for the whole test: nothing reports for it.
     POOL_STALE_AFTER_SECONDS: '3600',
     POOL_OFFLINE_AFTER_SECONDS: '7200',
     SWEEP_INTERVAL_MS: '200',
     ALLOCATION_START_TIMEOUT_SECONDS: String(START_TIMEOUT_SECONDS),
     ALLOCATION_STOP_GRACE_SECONDS: String(STOP_GRACE_SECONDS),
-  });
-  service = await startService(
-    resourceAggregationService,
-    config,
-    createLogger({
-      service: 'resource-aggregation',
-      level: process.env.TEST_LOG_LEVEL ?? 'silent',
-    }),
-  );
-  client = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
-    address: `127.0.0.1:${port}`,
-    credentials: plaintext(),
-    defaultTimeoutMs: 10_000,
-  });
+  }));
   operator = await auth.token(['operator'], 'operator-1');
   provider = await auth.token(['provider'], 'prov-1-agent', PROVIDER);
   db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  const now = new Date();
-  await db.query(
-    `INSERT INTO pool (pool_id, provider_participant_id, name, pool_class, site, region_code,
-       accelerators, security_level, datacenter_tier, pue, renewable_ratio, gflops_per_watt, price,
-       filing, liveness, inventory, inventory_sequence, last_reported_at, held, version,
-       contract_version, registered_at, state_changed_at)
-     VALUES ($1, $2, 'Lingang GPU', 'A', 'sh-1', '310115', '[]', 3, 4, 1.3, 0.2, 50, $3,
-       'filed', 'online', $4, 1, $5, $6, 1, 1, $5, $5)`,
-    [
-      POOL_ID,
-      PROVIDER,
-      {
-        cpuCoreHourFen: 1,
-        gpuCardHourFen: 100,
-        npuCardHourFen: 0,
-        memoryGibHourFen: 1,
-        storageGibHourFen: 1,
-      },
-      inventory,
-      now,
-      { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
-    ],
-  );
+  await insertPool(db, POOL_ID, {
+    providerParticipantId: PROVIDER,
+    inventory: FULL_INVENTORY,
+    lastReportedAt: new Date(),
+  });
   changes = nc.subscribe(TaskStateChanged.type);
   void (async () => {
     for await (const message of changes)

@@ -7,9 +7,7 @@ import {
   type RiskChangedData,
 } from '@cinode/contracts';
 import { createEnvelope, decodeEnvelope, encodeEnvelope, ensureOwnedStreams } from '@cinode/events';
-import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
-import { startService } from '@cinode/kit';
-import { createLogger } from '@cinode/logging';
+import type { GrpcClient, RunningGrpcService } from '@cinode/grpc';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
@@ -18,15 +16,13 @@ import {
   createTestDatabase,
   eventually,
   expectGrpcError,
-  findFreePort,
-  plaintext,
   startTestNats,
   type TestAuth,
   type TestNats,
 } from '@cinode/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
-import { resourceAggregationService } from '../src/service';
+import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
 
 const POOL_ID = 'CN.R0001.RP.000000011';
 const UNREGISTERED = 'CN.R0001.RP.000000029';
@@ -48,60 +44,13 @@ beforeAll(async () => {
   // The security service owns the stream; here the test stands in for it.
   await ensureOwnedStreams(await nc.jetstreamManager(), [SECURITY_STREAM]);
   const databaseUrl = await createTestDatabase('resource');
-  const port = await findFreePort();
-  const config = resourceAggregationService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: nats.url,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
-    EVENT_RETRY_INITIAL_MS: '100',
-    EVENT_RETRY_MAX_MS: '500',
-    // Never called here: the pool is written straight into the database.
-    IDENTIFIER_ADDRESS: '127.0.0.1:1',
+  ({ service, client } = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
     SWEEP_INTERVAL_MS: '600000',
-  });
-  service = await startService(
-    resourceAggregationService,
-    config,
-    createLogger({
-      service: 'resource-aggregation',
-      level: process.env.TEST_LOG_LEVEL ?? 'silent',
-    }),
-  );
-  client = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
-    address: `127.0.0.1:${port}`,
-    credentials: plaintext(),
-    defaultTimeoutMs: 10_000,
-  });
+  }));
   token = await auth.token(['operator'], 'operator-1');
   db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  const now = new Date();
-  await db.query(
-    `INSERT INTO pool (pool_id, provider_participant_id, name, pool_class, site, region_code,
-       accelerators, security_level, datacenter_tier, pue, renewable_ratio, gflops_per_watt, price,
-       filing, liveness, inventory, inventory_sequence, held, version, contract_version,
-       registered_at, state_changed_at)
-     VALUES ($1, 'prov-1', 'Lingang GPU', 'A', 'sh-1', '310115', '[]', 3, 4, 1.3, 0.2, 50, $2,
-       'filed', 'online', NULL, 0, $3, 1, 1, $4, $4)`,
-    [
-      POOL_ID,
-      {
-        cpuCoreHourFen: 1,
-        gpuCardHourFen: 100,
-        npuCardHourFen: 0,
-        memoryGibHourFen: 1,
-        storageGibHourFen: 1,
-      },
-      { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
-      now,
-    ],
-  );
+  await insertPool(db, POOL_ID);
   updates = nc.subscribe(PoolUpdated.type);
   void (async () => {
     for await (const message of updates)
@@ -191,31 +140,6 @@ describe('resource aggregation following pool risk (SECURITY stream)', () => {
 });
 
 describe('holds on a quarantined pool', () => {
-  const inventory = {
-    cpuServers: 1,
-    cpuCoresTotal: 64,
-    cpuCoresFree: 64,
-    gpuServers: 1,
-    gpuCardsTotal: 8,
-    gpuCardsFree: 8,
-    npuServers: 0,
-    npuCardsTotal: 0,
-    npuCardsFree: 0,
-    fp16TflopsTotal: 100,
-    fp16TflopsFree: 100,
-    fp32TflopsTotal: 50,
-    fp32TflopsFree: 50,
-    memoryGibTotal: 512,
-    memoryGibFree: 512,
-    storageGibTotal: 1000,
-    storageGibFree: 1000,
-    uplinkMbpsTotal: 1000,
-    uplinkMbpsFree: 1000,
-    uplinkTrafficGbFree: 0,
-    downlinkMbpsTotal: 1000,
-    downlinkMbpsFree: 1000,
-    downlinkTrafficGbFree: 0,
-  };
   const resources = { cpuCores: 4, gpuCards: 1, npuCards: 0, memoryGib: 16, storageGib: 0 };
   const setQuarantined = (quarantined: boolean) =>
     db.query(`UPDATE pool SET quarantined = $1 WHERE pool_id = $2`, [quarantined, POOL_ID]);
@@ -230,7 +154,7 @@ describe('holds on a quarantined pool', () => {
     await db.query(
       `UPDATE pool SET inventory = $1, inventory_sequence = 1, last_reported_at = now()
        WHERE pool_id = $2`,
-      [inventory, POOL_ID],
+      [FULL_INVENTORY, POOL_ID],
     );
   });
 

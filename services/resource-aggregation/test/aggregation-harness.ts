@@ -1,0 +1,118 @@
+import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { startService } from '@cinode/kit';
+import { createLogger } from '@cinode/logging';
+import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { findFreePort, plaintext } from '@cinode/testing';
+import type { Client } from 'pg';
+import { resourceAggregationService } from '../src/service';
+
+/** What the integration specs share: resource aggregation in process, and pools written straight in. */
+
+/** A pool's inventory with every unit free: 64 cores, 8 GPUs, 512 GiB memory, 1,000 GiB storage. */
+export const FULL_INVENTORY = {
+  cpuServers: 1,
+  cpuCoresTotal: 64,
+  cpuCoresFree: 64,
+  gpuServers: 1,
+  gpuCardsTotal: 8,
+  gpuCardsFree: 8,
+  npuServers: 0,
+  npuCardsTotal: 0,
+  npuCardsFree: 0,
+  fp16TflopsTotal: 100,
+  fp16TflopsFree: 100,
+  fp32TflopsTotal: 50,
+  fp32TflopsFree: 50,
+  memoryGibTotal: 512,
+  memoryGibFree: 512,
+  storageGibTotal: 1000,
+  storageGibFree: 1000,
+  uplinkMbpsTotal: 1000,
+  uplinkMbpsFree: 1000,
+  uplinkTrafficGbFree: 0,
+  downlinkMbpsTotal: 1000,
+  downlinkMbpsFree: 1000,
+  downlinkTrafficGbFree: 0,
+};
+
+export interface RunningAggregation {
+  service: RunningGrpcService;
+  client: GrpcClient<ResourceServiceClient>;
+}
+
+/** Resource aggregation in this process on a loopback port, with the spec's settings on top. */
+export async function startAggregation(
+  databaseUrl: string,
+  natsUrl: string,
+  publicKeys: string,
+  env: Record<string, string>,
+): Promise<RunningAggregation> {
+  const port = await findFreePort();
+  const config = resourceAggregationService.loadConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    AUTH_JWT_PUBLIC_KEYS: publicKeys,
+    GRPC_PORT: String(port),
+    METRICS_PORT: '0',
+    SHUTDOWN_GRACE_MS: '1000',
+    // In process, the event loop is the test's too: its lag is not the service's load.
+    GRPC_SHED_LAG_MS: '0',
+    LOG_LEVEL: 'warn',
+    EVENT_RETRY_INITIAL_MS: '100',
+    EVENT_RETRY_MAX_MS: '500',
+    // Never called: pools are written straight into the database.
+    IDENTIFIER_ADDRESS: '127.0.0.1:1',
+    ...env,
+  });
+  const service = await startService(
+    resourceAggregationService,
+    config,
+    createLogger({
+      service: 'resource-aggregation',
+      level: process.env.TEST_LOG_LEVEL ?? 'silent',
+    }),
+  );
+  const client = createGrpcClient<ResourceServiceClient>('cinode.resource.v1.ResourceService', {
+    address: `127.0.0.1:${port}`,
+    credentials: plaintext(),
+    defaultTimeoutMs: 10_000,
+  });
+  return { service, client };
+}
+
+/** A filed, online class A pool in region 310115, nothing held, written straight into the table. */
+export async function insertPool(
+  db: Client,
+  poolId: string,
+  options: {
+    providerParticipantId?: string;
+    inventory?: typeof FULL_INVENTORY | null;
+    lastReportedAt?: Date | null;
+  } = {},
+): Promise<void> {
+  const now = new Date();
+  await db.query(
+    `INSERT INTO pool (pool_id, provider_participant_id, name, pool_class, site, region_code,
+       accelerators, security_level, datacenter_tier, pue, renewable_ratio, gflops_per_watt, price,
+       filing, liveness, inventory, inventory_sequence, last_reported_at, held, version,
+       contract_version, registered_at, state_changed_at)
+     VALUES ($1, $2, 'Lingang GPU', 'A', 'sh-1', '310115', '[]', 3, 4, 1.3, 0.2, 50, $3,
+       'filed', 'online', $4, $5, $6, $7, 1, 1, $8, $8)`,
+    [
+      poolId,
+      options.providerParticipantId ?? 'prov-1',
+      {
+        cpuCoreHourFen: 1,
+        gpuCardHourFen: 100,
+        npuCardHourFen: 0,
+        memoryGibHourFen: 1,
+        storageGibHourFen: 1,
+      },
+      options.inventory ?? null,
+      options.inventory ? 1 : 0,
+      options.lastReportedAt ?? null,
+      { cpuCores: 0, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+      now,
+    ],
+  );
+}

@@ -207,3 +207,29 @@ describe('cancelled allocations whose providers never report the task stopped', 
     expect(await heldGpus()).toBe(before);
   }, 30_000);
 });
+
+describe('holds left unconfirmed past their time', () => {
+  it('expire in the sweep and give their capacity back', async () => {
+    const before = await heldGpus();
+    const { hold } = await client.api.createHold(
+      {
+        requestId: 'hold-left-to-expire',
+        poolId: POOL_ID,
+        orderReference: 'order-left',
+        resources,
+        ttlSeconds: 1,
+      },
+      { metadata: bearer(operator) },
+    );
+    expect(await heldGpus()).toBe(before + 2);
+    await eventually('the hold expired', async () => {
+      const { rows } = await db.query<{ state: string }>(
+        `SELECT state FROM hold WHERE hold_id = $1`,
+        [hold!.holdId],
+      );
+      expect(rows[0].state).toBe('expired');
+      return true;
+    });
+    expect(await heldGpus()).toBe(before);
+  }, 30_000);
+});

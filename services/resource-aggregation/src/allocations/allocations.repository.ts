@@ -105,17 +105,6 @@ export class AllocationsRepository {
     return rows.map((r) => ({ allocationId: r.allocation_id, poolId: r.pool_id }));
   }
 
-  /** Whether the locked allocation is still pending `seconds` after its creation (database clock). */
-  async stillPendingSince(tx: Tx, allocationId: string, seconds: number): Promise<boolean> {
-    const rows = await tx.manager.query<Array<{ due: boolean }>>(
-      `SELECT true AS due FROM allocation
-       WHERE allocation_id = $1 AND state = 'pending'
-         AND created_at <= now() - make_interval(secs => $2)`,
-      [allocationId, seconds],
-    );
-    return rows.length > 0;
-  }
-
   /** One page in change order; fetches one extra row to know whether another page exists. */
   list(filter: AllocationFilter, limit: number): Promise<AllocationEntity[]> {
     const query = this.uow

@@ -263,8 +263,13 @@ export class AllocationsService {
         if (!pool || !hold || !allocation) return false;
         // Its pool reports again: the agent is back, and the task is its business.
         if (pool.liveness === 'online') return false;
-        if (!(await this.allocations.stillPendingSince(tx, allocationId, seconds))) return false;
-        const at = new Date();
+        // Still pending and as old, by the database's clock, now that it is locked.
+        const at = await this.holds.databaseNow(tx);
+        if (
+          allocation.state !== 'pending' ||
+          at.getTime() - allocation.createdAt.getTime() < seconds * 1000
+        )
+          return false;
         await this.giveBack(tx, hold, pool, at);
         await this.change(
           tx,

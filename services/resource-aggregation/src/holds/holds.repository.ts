@@ -46,55 +46,48 @@ export class HoldsRepository {
       .update({ poolId: pool.poolId }, { held: pool.held, version: pool.version });
   }
 
-  /** Pools with active holds past their expiry (at most `limit`). */
-  async poolsWithExpired(limit: number): Promise<string[]> {
+  /** Pools with holds `due` has run out (at most `limit`). */
+  async poolsWithDue(due: DueHolds, limit: number): Promise<string[]> {
+    const { where, params } = dueClause(due, 1);
     const rows = await this.uow
       .manager()
       .query<
         Array<{ pool_id: string }>
-      >(`SELECT DISTINCT pool_id FROM hold WHERE state = 'active' AND expires_at <= now() LIMIT $1`, [limit]);
+      >(`SELECT DISTINCT pool_id FROM hold WHERE ${where} LIMIT $${params.length + 1}`, [...params, limit]);
     return rows.map((r) => r.pool_id).sort();
   }
 
-  /** Pools with holds stopping for at least `graceSeconds` (at most `limit`). */
-  async poolsWithStopping(graceSeconds: number, limit: number): Promise<string[]> {
-    const rows = await this.uow.manager().query<Array<{ pool_id: string }>>(
-      `SELECT DISTINCT pool_id FROM hold
-       WHERE state = 'stopping' AND state_changed_at <= now() - make_interval(secs => $1)
-       LIMIT $2`,
-      [graceSeconds, limit],
-    );
-    return rows.map((r) => r.pool_id).sort();
-  }
-
-  /** Releases the holds of a locked pool stopping for at least `graceSeconds`; returns them. */
-  async releaseStopping(tx: Tx, poolId: string, graceSeconds: number): Promise<HoldEntity[]> {
+  /** Ends the holds of a locked pool that `due` has run out (see DueHolds); returns them. */
+  async endDue(tx: Tx, poolId: string, due: DueHolds): Promise<HoldEntity[]> {
+    const { where, params } = dueClause(due, 2);
     const rows = affectedRows<{ hold_id: string; resources: HeldData }>(
       await tx.manager.query(
-        `UPDATE hold SET state = 'released', state_changed_at = now()
-         WHERE pool_id = $1 AND state = 'stopping'
-           AND state_changed_at <= now() - make_interval(secs => $2)
+        `UPDATE hold SET state = '${due.kind === 'expiry' ? 'expired' : 'released'}',
+           state_changed_at = now()
+         WHERE pool_id = $1 AND ${where}
          RETURNING hold_id, resources`,
-        [poolId, graceSeconds],
+        [poolId, ...params],
       ),
     );
     return rows.map((r) =>
       Object.assign(new HoldEntity(), { holdId: r.hold_id, resources: r.resources }),
     );
   }
+}
 
-  /** Expires the active holds of a locked pool that are past their time; returns them. */
-  async expire(tx: Tx, poolId: string): Promise<HoldEntity[]> {
-    const rows = affectedRows<{ hold_id: string; resources: HeldData }>(
-      await tx.manager.query(
-        `UPDATE hold SET state = 'expired', state_changed_at = now()
-         WHERE pool_id = $1 AND state = 'active' AND expires_at <= now()
-         RETURNING hold_id, resources`,
-        [poolId],
-      ),
-    );
-    return rows.map((r) =>
-      Object.assign(new HoldEntity(), { holdId: r.hold_id, resources: r.resources }),
-    );
-  }
+/**
+ * Holds whose time has run out, by the database's clock: active ones past their expiry (they
+ * expire), and stopping ones whose provider has not reported the task stopped within the grace
+ * (they are released). Either way their capacity goes back to the pool.
+ */
+export type DueHolds = { kind: 'expiry' } | { kind: 'stop-grace'; graceSeconds: number };
+
+/** The condition on `hold` for `due`, its parameters numbered from `$first`. */
+function dueClause(due: DueHolds, first: number): { where: string; params: unknown[] } {
+  return due.kind === 'expiry'
+    ? { where: `state = 'active' AND expires_at <= now()`, params: [] }
+    : {
+        where: `state = 'stopping' AND state_changed_at <= now() - make_interval(secs => $${first})`,
+        params: [due.graceSeconds],
+      };
 }

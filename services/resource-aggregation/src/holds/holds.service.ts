@@ -27,7 +27,7 @@ import { AllocationsService } from '../allocations/allocations.service';
 import type { HoldEntity } from './hold.entity';
 import { HELD_RESOURCES, HeldCapacity, addHeld } from './held-capacity';
 import { holdIdOf } from './hold-input';
-import { HoldsRepository } from './holds.repository';
+import { HoldsRepository, type DueHolds } from './holds.repository';
 
 export const CREATE_HOLD_OPERATION = 'CreateHold';
 const MAX_TTL_SECONDS = 3_600;
@@ -223,14 +223,27 @@ export class HoldsService {
     return hold;
   }
 
-  /** Expires the holds past their time, pool by pool; returns how many. */
-  async expireDue(limit = 500): Promise<number> {
-    let expired = 0;
-    for (const poolId of await this.holds.poolsWithExpired(limit)) {
-      expired += await this.uow.run(async (tx) => {
+  /** Expires the active holds past their time, pool by pool; returns how many. */
+  expireDue(limit = 500): Promise<number> {
+    return this.endDue({ kind: 'expiry' }, limit);
+  }
+
+  /**
+   * Gives back the capacity of holds stopping for `graceSeconds` whose providers never reported
+   * their tasks stopped, pool by pool; returns how many.
+   */
+  releaseStopped(graceSeconds: number, limit = 500): Promise<number> {
+    return this.endDue({ kind: 'stop-grace', graceSeconds }, limit);
+  }
+
+  /** Ends the holds `due` has run out, pool by pool under the pool's lock, capacity given back. */
+  private async endDue(due: DueHolds, limit: number): Promise<number> {
+    let ended = 0;
+    for (const poolId of await this.holds.poolsWithDue(due, limit)) {
+      ended += await this.uow.run(async (tx) => {
         const pool = await this.pools.lock(tx, poolId);
         if (!pool) return 0;
-        const holds = await this.holds.expire(tx, poolId);
+        const holds = await this.holds.endDue(tx, poolId, due);
         if (holds.length === 0) return 0;
         const released = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), {
           ...NOTHING_HELD,
@@ -239,29 +252,7 @@ export class HoldsService {
         return holds.length;
       });
     }
-    return expired;
-  }
-
-  /**
-   * Gives back the capacity of holds stopping for `graceSeconds` (by the database's clock) whose
-   * providers never reported their tasks stopped, pool by pool; returns how many.
-   */
-  async releaseStopped(graceSeconds: number, limit = 500): Promise<number> {
-    let released = 0;
-    for (const poolId of await this.holds.poolsWithStopping(graceSeconds, limit)) {
-      released += await this.uow.run(async (tx) => {
-        const pool = await this.pools.lock(tx, poolId);
-        if (!pool) return 0;
-        const holds = await this.holds.releaseStopping(tx, poolId, graceSeconds);
-        if (holds.length === 0) return 0;
-        const given = holds.reduce((sum, h) => addHeld(sum, h.resources, 1), {
-          ...NOTHING_HELD,
-        });
-        await this.capacity.change(tx, pool, given, -1);
-        return holds.length;
-      });
-    }
-    return released;
+    return ended;
   }
 
   /** Locks the hold's pool, then the hold, and runs `change` on them. */

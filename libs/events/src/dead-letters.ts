@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEAD_LETTER_STREAM, deadLetterSubject } from '@cinode/contracts';
 import {
   headers as natsHeaders,
@@ -50,7 +51,10 @@ function headerValue(text: string): string {
 
 /**
  * Copies a message to its consumer's dead-letter subject with why and from where. Parking the same
- * stream message again (a retry after a failure to ack) is stored once.
+ * stream message again (a retry after a failure to ack) is stored once: its de-duplication id is
+ * the consumer, the stream, the sequence and a digest of the body. The digest keeps a different
+ * message at the same sequence apart, which a stream recreated within the dead-letter stream's
+ * duplicate window numbers from 1 again; without it that message would be dropped as a repeat.
  */
 export async function publishDeadLetter(
   js: JetStreamClient,
@@ -73,8 +77,14 @@ export async function publishDeadLetter(
   h.set(DLQ_HEADERS.kind, kind);
   await js.publish(deadLetterSubject(origin.consumer), origin.data, {
     headers: h,
-    msgID: `${origin.consumer}:${origin.stream}:${origin.streamSequence}`,
+    msgID: deadLetterId(origin),
   });
+}
+
+/** The de-duplication id of a parked copy (see `publishDeadLetter`). */
+export function deadLetterId(origin: DeadLetterOrigin): string {
+  const digest = createHash('sha256').update(origin.data).digest('hex').slice(0, 32);
+  return `${origin.consumer}:${origin.stream}:${origin.streamSequence}:${digest}`;
 }
 
 /** One parked message, as `npm run dlq -- list` shows it. */

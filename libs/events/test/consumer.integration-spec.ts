@@ -151,6 +151,39 @@ describe(EventConsumer.name, () => {
     );
   }, 60_000);
 
+  it('parks a message of a recreated stream, though the first one there had the same sequence', async () => {
+    await startConsumer({
+      handle: async (e) => {
+        throw new PermanentEventError(`no thing ${e.data.id}`);
+      },
+    });
+    const js = nc.jetstream();
+    const first = event('first-poison', 'poisoned');
+    await publishEnvelope(js, first);
+    const [letter] = await parked(1);
+    expect(letter.originSequence).toBe(1);
+
+    // JetStream's state lost, say: the stream numbers from 1 again, within the dead-letter
+    // stream's duplicate window.
+    await jsm.streams.delete(streams.stream.name);
+    await eventually(
+      'the stream declared again',
+      () =>
+        jsm.streams.info(streams.stream.name).then(
+          () => true,
+          () => undefined,
+        ),
+      20_000,
+    );
+    const second = event('second-poison', 'poisoned');
+    await publishEnvelope(js, second);
+    const letters = await parked(2);
+    expect(letters.map((l) => [l.originSequence, l.eventId])).toEqual([
+      [1, first.id],
+      [1, second.id],
+    ]);
+  }, 60_000);
+
   it('stops while it waits to declare its consumer again (a hang fails on the test timeout)', async () => {
     const consumer = await startConsumer({ handle: (e, { tx }) => recordHandled(e.data.id, tx) });
     await jsm.consumers.delete(streams.stream.name, streams.consumerName);

@@ -421,15 +421,21 @@ describe('dedicated lines (issue 8)', () => {
       SETTLE_MS,
     );
 
-    // Cancelling the winner gives the line's bandwidth back too.
+    // Cancelling the winner gives its card and the line's bandwidth back once the provider
+    // reports the cancelled task stopped: until then the task may still use both.
     const { order: cancelled } = await api.market.cancelOrder(
       { orderId: confirmed[0].orderId, reason: 'plans changed' },
       await user.options(),
     );
     expect(cancelled!.state).toBe(OrderState.ORDER_STATE_CANCELLED);
-    expect((await lineOf()).bandwidthMbpsReserved).toBe(0);
-    // Its card is free once the provider reports the cancelled task stopped.
     expect(await freeGpuCards()).toBe(gpusBefore - 1);
+    expect((await lineOf()).bandwidthMbpsReserved).toBe(12_000);
+    // A retried cancel changes nothing of that either.
+    await api.market.cancelOrder(
+      { orderId: confirmed[0].orderId, reason: 'plans changed' },
+      await user.options(),
+    );
+    expect((await lineOf()).bandwidthMbpsReserved).toBe(12_000);
     await api.resources.reportTaskState(
       {
         allocationId: cancelled!.holdId,
@@ -440,6 +446,13 @@ describe('dedicated lines (issue 8)', () => {
       await provider.options(),
     );
     expect(await freeGpuCards()).toBe(gpusBefore);
+    // The service center's recovery pass (every ORDER_RECOVERY_INTERVAL_MS) sees the hold ended.
+    await pollUntil(
+      'the line bandwidth to be released',
+      async () => (await lineOf()).bandwidthMbpsReserved,
+      (r) => r === 0,
+      SETTLE_MS,
+    );
   });
 
   it('drops the line from selection when its provider takes it out of service', async () => {

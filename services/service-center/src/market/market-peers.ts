@@ -11,6 +11,7 @@ import {
 } from '@cinode/grpc';
 import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
 import {
+  HoldState,
   TaskState,
   type HoldResources,
   type Pool,
@@ -74,9 +75,13 @@ export interface MarketPeers {
   /**
    * Releases a hold; one already released or expired counts as released. Resolves with whether
    * its allocation's task had finished before (COMPLETED or FAILED) rather than being cancelled:
-   * false when the peer does not say (a replica older than `allocation_state`).
+   * false when the peer does not say (a replica older than `allocation_state`); and whether the
+   * hold is STOPPING: its allocation cancelled, its capacity held until the provider reports the
+   * task stopped (or the grace passes).
    */
-  releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean }>;
+  releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean; stopping: boolean }>;
+  /** Whether the hold is STOPPING (see `releaseHold`); false for a hold the peer does not know. */
+  holdStopping(holdId: string): Promise<boolean>;
   /** Reserves bandwidth of a dedicated line at compute selection for an order. */
   holdLine(request: {
     requestId: string;
@@ -173,20 +178,35 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     await this.call(() => this.resources.api.confirmHold({ holdId }));
   }
 
-  async releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean }> {
+  async releaseHold(
+    holdId: string,
+    reason: string,
+  ): Promise<{ taskEnded: boolean; stopping: boolean }> {
     try {
-      const { allocationState } = await this.call(() =>
+      const { allocationState, hold } = await this.call(() =>
         this.resources.api.releaseHold({ holdId, reason }),
       );
       return {
         taskEnded:
           allocationState === TaskState.TASK_STATE_COMPLETED ||
           allocationState === TaskState.TASK_STATE_FAILED,
+        stopping: hold?.state === HoldState.HOLD_STATE_STOPPING,
       };
     } catch (error) {
       // Released, expired or consumed by a finished task: nothing is held any more.
       if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE')
-        return { taskEnded: false };
+        return { taskEnded: false, stopping: false };
+      throw error;
+    }
+  }
+
+  async holdStopping(holdId: string): Promise<boolean> {
+    try {
+      const { hold } = await this.call(() => this.resources.api.getHold({ holdId }));
+      return hold?.state === HoldState.HOLD_STATE_STOPPING;
+    } catch (error) {
+      // Nothing is held under an id resource aggregation does not know (its database restored).
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND') return false;
       throw error;
     }
   }

@@ -129,8 +129,10 @@ export class MarketRepository {
   }
 
   /**
-   * Ended orders (completed, failed, cancelled, refused) whose line hold was not yet seen released,
-   * ended before `olderThan` (the allocation event's handler releases the rest first).
+   * Ended orders (completed, failed, cancelled, refused) whose line hold was not yet seen released:
+   * cancelled ones at once (their release waits for the task to stop, which no event of this
+   * service's announces), the others once ended before `olderThan` (the allocation event's
+   * handler releases them first).
    */
   endedWithLineHeld(olderThan: Date, limit: number): Promise<OrderEntity[]> {
     return this.uow
@@ -139,7 +141,7 @@ export class MarketRepository {
       .createQueryBuilder('o')
       .where(
         "o.state IN ('completed', 'failed', 'cancelled', 'refused') AND o.line_hold_id IS NOT NULL" +
-          ' AND o.line_released_at IS NULL AND o.state_changed_at < :olderThan',
+          " AND o.line_released_at IS NULL AND (o.state = 'cancelled' OR o.state_changed_at < :olderThan)",
         { olderThan },
       )
       .orderBy('o.state_changed_at', 'ASC')

@@ -330,27 +330,35 @@ export class MarketService {
     if (order.state === 'cancelled') {
       // A retry: release again (it changes nothing once done), in case the first call's release
       // of a hold recorded by a racing placement failed.
-      if (order.holdId) await this.peers.releaseHold(order.holdId, order.detail || detail);
-      await this.releaseLineOfEnded(order).catch((error: unknown) => this.lineLeft(order, error));
+      const released = order.holdId
+        ? await this.peers.releaseHold(order.holdId, order.detail || detail)
+        : undefined;
+      await this.releaseLineOfEnded(order, released?.stopping).catch((error: unknown) =>
+        this.lineLeft(order, error),
+      );
       return order;
     }
     if (FINAL.has(order.state)) throw orderFinished(order);
     // Released first: an order is never shown cancelled while its capacity is still held.
+    let stopping = false;
     if (order.holdId) {
-      const { taskEnded } = await this.peers.releaseHold(order.holdId, detail);
+      const released = await this.peers.releaseHold(order.holdId, detail);
       // Its task had finished already (COMPLETED or FAILED, an event that has not reached this
       // service yet): that outcome is the order's, not a cancellation.
-      if (taskEnded) throw taskFinished(order);
+      if (released.taskEnded) throw taskFinished(order);
+      stopping = released.stopping;
     }
     const after = await this.move(id, 'cancelled', detail);
     if (after.state !== 'cancelled') throw orderFinished(after);
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
     if (after.holdId && after.holdId !== order.holdId)
-      await this.peers.releaseHold(after.holdId, detail);
+      stopping = (await this.peers.releaseHold(after.holdId, detail)).stopping;
     // The line after the order is cancelled: compute selection down does not stop a cancellation
-    // (the recovery pass gives the bandwidth back then).
-    await this.releaseLineOfEnded(after).catch((error: unknown) => this.lineLeft(after, error));
+    // (the recovery pass gives the bandwidth back then). A task still stopping keeps its line.
+    await this.releaseLineOfEnded(after, stopping).catch((error: unknown) =>
+      this.lineLeft(after, error),
+    );
     return after;
   }
 
@@ -374,19 +382,30 @@ export class MarketService {
 
   /**
    * Gives back the line bandwidth of an order that has ended (its task completed or failed, it was
-   * cancelled or refused) and notes it (in `tx` when given): the pool's capacity is given back by
-   * resource aggregation with the task.
+   * cancelled or refused) and notes it; true when it did. The pool's capacity is given back by
+   * resource aggregation with the task. A cancelled order whose task is still stopping (its hold
+   * STOPPING: the provider has not reported it stopped, and the grace has not passed) keeps its
+   * line, whose traffic the task may still send: the recovery pass gives it back once the hold has
+   * ended. `holdStopping`: the hold's state as a release just answered, when known.
    */
-  async releaseLineOfEnded(order: OrderEntity, tx?: Tx): Promise<void> {
-    if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return;
+  async releaseLineOfEnded(order: OrderEntity, holdStopping?: boolean): Promise<boolean> {
+    if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return false;
+    if (
+      order.state === 'cancelled' &&
+      order.holdId &&
+      (holdStopping ?? (await this.peers.holdStopping(order.holdId)))
+    )
+      return false;
     await this.peers.releaseLineHold(order.lineHoldId, `order ${order.state}`);
-    await this.market.markLineReleased(order.id, tx);
+    await this.market.markLineReleased(order.id);
     order.lineReleasedAt = new Date();
+    return true;
   }
 
   /**
    * Gives back the line bandwidth of ended orders it was not yet seen given back for (compute
-   * selection was down when they ended); returns how many.
+   * selection was down when they ended, or their cancelled task was still stopping); returns how
+   * many.
    */
   async releaseEndedLines(limit = 50): Promise<number> {
     const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
@@ -394,8 +413,7 @@ export class MarketService {
     let released = 0;
     for (const order of orders) {
       try {
-        await this.releaseLineOfEnded(order);
-        released += 1;
+        if (await this.releaseLineOfEnded(order)) released += 1;
       } catch (error) {
         this.logger.warn(
           { err: error, orderId: order.id },

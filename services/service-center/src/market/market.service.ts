@@ -75,12 +75,14 @@ const REFUSAL_DETAIL: Readonly<Record<string, string>> = {
   INSUFFICIENT_CAPACITY: 'the pool no longer has the free capacity (another order took it)',
   POOL_NOT_SELECTABLE: 'the pool left selection (stale, offline or suspended)',
   POOL_NOT_FOUND: 'the pool no longer exists',
-  HOLD_NOT_ACTIVE: 'the hold expired before it was confirmed',
+  HOLD_NOT_ACTIVE:
+    'the hold ended before it was confirmed (it expired, or a cancellation released it)',
   HOLD_NOT_FOUND: 'the hold was lost',
   INSUFFICIENT_BANDWIDTH: 'the dedicated line no longer has the bandwidth (another order took it)',
   LINE_NOT_USABLE: 'the dedicated line is out of service or suspended',
   LINE_NOT_FOUND: 'the dedicated line no longer exists',
-  LINE_HOLD_NOT_ACTIVE: "the line's hold expired before it was confirmed",
+  LINE_HOLD_NOT_ACTIVE:
+    "the line's hold ended before it was confirmed (it expired, or a cancellation released it)",
   LINE_HOLD_NOT_FOUND: "the line's hold was lost",
 };
 

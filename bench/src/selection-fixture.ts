@@ -34,7 +34,7 @@ export const SELECTION_SERVICE = 'cinode.selection.v1.SelectionService';
 export const RESOURCE_SERVICE = 'cinode.resource.v1.ResourceService';
 
 /** The latency matrix the selection-index bench uses, so demands meet the same regions. */
-const LATENCY_ENV = {
+export const LATENCY_ENV = {
   LATENCY_SAME_REGION_MS: '2',
   LATENCY_SAME_PROVINCE_MS: '5',
   LATENCY_DEFAULT_MS: '35',

@@ -7,6 +7,12 @@
 // answering the same path with the very reply bytes compute selection gave, same connections and
 // streams, rounds interleaved. Also the memory target: compute selection's resident set with the
 // 100,000 pools, next to an idle one's (no pools) started before them, and again after the load.
+// A third side in the saturated rounds, with no target of its own: the same Select on a bare
+// node:http2 server (processes/bare-select-server.ts: decode, check, search, encode, nothing
+// else), the floor that Select's own work leaves, so the run shows how much of the gap to the
+// echo is the stack's and how much the search's.
+import http2 from 'node:http2';
+import { isDeepStrictEqual } from 'node:util';
 import type {
   SelectRequest,
   SelectResponse,
@@ -30,6 +36,7 @@ import {
   stopProcess,
 } from './bench-processes';
 import {
+  LATENCY_ENV,
   SELECTION_SERVICE,
   TYPICAL_SELECT,
   selectionClient,
@@ -54,10 +61,34 @@ const THROUGHPUT_MIN = 0.5;
 const P99_AT_HALF_LOAD_MAX = 4;
 const RSS_MAX_BYTES = 300 * 1024 * 1024;
 
-type SideName = 'echo' | 'select';
+type SideName = 'echo' | 'select' | 'bare';
 
 function ms(value: number): string {
   return value.toFixed(value < 10 ? 2 : 1);
+}
+
+/** One unary call over HTTP/2 with a gRPC frame; resolves with the reply's message bytes. */
+function callOnce(port: number, path: string, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => {
+      session.close();
+      const frame = Buffer.concat(chunks);
+      if (frame.length < 5) reject(new Error(`no message in the reply (${frame.length} bytes)`));
+      else resolve(frame.subarray(5, 5 + frame.readUInt32BE(1)));
+    });
+    stream.end(body);
+  });
 }
 
 function median(values: number[]): number {
@@ -109,9 +140,24 @@ async function main(): Promise<boolean> {
     await waitUntil(async () => /listening \d+/.test(echo.output()), 'the echo server', 30_000);
     const echoPort = Number(/listening (\d+)/.exec(echo.output())![1]);
 
+    const bare = spawnBenchProcess('processes/bare-select-server.ts', {
+      BARE_SELECT_POOLS: String(POOLS),
+      BARE_SELECT_LATENCY: JSON.stringify(LATENCY_ENV),
+    });
+    cleanups.push(() => stopProcess(bare));
+    await waitUntil(async () => /listening \d+/.test(bare.output()), 'the bare Select', 60_000);
+    const barePort = Number(/listening (\d+)/.exec(bare.output())![1]);
+    // The floor is only one if it does the service's work: the very same answer.
+    const bareReply = await callOnce(barePort, SELECT_PATH, body);
+    // (Equal as messages: the echo's bytes are the generated encoder's, the bare Select's those
+    // of the service's own encoder, which may order and size fields differently.)
+    if (!isDeepStrictEqual(method.responseDeserialize(bareReply), reply))
+      throw new Error('the bare Select answers differently from compute selection');
+
     const url: Record<SideName, string> = {
       echo: `http://127.0.0.1:${echoPort}${SELECT_PATH}`,
       select: `http://127.0.0.1:${selection.port}${SELECT_PATH}`,
+      bare: `http://127.0.0.1:${barePort}${SELECT_PATH}`,
     };
     const headers = { authorization: `Bearer ${token}` };
     const run = async (side: SideName, load: H2loadLoad): Promise<H2loadRun> => {
@@ -136,11 +182,14 @@ async function main(): Promise<boolean> {
       seconds,
       warmUpSeconds: 1,
     };
-    const saturated: Record<SideName, H2loadRun[]> = { echo: [], select: [] };
+    const saturated: Record<SideName, H2loadRun[]> = { echo: [], select: [], bare: [] };
     for (let round = 0; round < rounds; round += 1) {
-      const order: SideName[] = round % 2 === 0 ? ['echo', 'select'] : ['select', 'echo'];
+      const order: SideName[] =
+        round % 2 === 0 ? ['echo', 'select', 'bare'] : ['bare', 'select', 'echo'];
       for (const side of order) saturated[side].push(await run(side, saturation));
     }
+    if (/select failed/.test(bare.output()))
+      throw new Error(`the bare Select failed calls:\n${bare.output()}`);
     const throughput = (side: SideName) => median(saturated[side].map((r) => r.throughput));
 
     // 2. Both offered half the echo's saturated throughput.
@@ -149,7 +198,7 @@ async function main(): Promise<boolean> {
       ...saturation,
       rpsPerConnection: Math.max(1, Math.round(halfLoad / CONNECTIONS)),
     };
-    const pacedRuns: Record<SideName, H2loadRun[]> = { echo: [], select: [] };
+    const pacedRuns: Record<SideName, H2loadRun[]> = { echo: [], select: [], bare: [] };
     for (let round = 0; round < rounds; round += 1) {
       const order: SideName[] = round % 2 === 0 ? ['echo', 'select'] : ['select', 'echo'];
       for (const side of order) pacedRuns[side].push(await run(side, paced));
@@ -172,7 +221,7 @@ async function main(): Promise<boolean> {
         `(${Math.round(halfLoad)} req/s in all, half the echo's saturated throughput)\n`,
     );
     console.log('side     req/s (median)  rounds                 p50 ms   p99 ms');
-    for (const side of ['echo', 'select'] as const) {
+    for (const side of ['echo', 'select', 'bare'] as const) {
       const latencies = pooled(saturated[side]);
       console.log(
         `${side.padEnd(8)} ${throughput(side).toFixed(0).padStart(14)}  ` +
@@ -184,6 +233,11 @@ async function main(): Promise<boolean> {
             )}  ${ms(quantile(latencies, 0.5)).padStart(7)}  ${ms(quantile(latencies, 0.99)).padStart(7)}`,
       );
     }
+    console.log(
+      `bare: Select's own work (decode, check, search, encode) on a bare node:http2 server, no ` +
+        `grpc-js server and none of the stack: ${(throughput('bare') / throughput('echo')).toFixed(2)}x ` +
+        `the echo; compute selection ${(throughput('select') / throughput('bare')).toFixed(2)}x the bare Select (no target)`,
+    );
     const halfEcho = pooled(pacedRuns.echo);
     const halfSelect = pooled(pacedRuns.select);
     for (const [side, latencies] of [

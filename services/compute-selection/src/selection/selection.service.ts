@@ -14,11 +14,11 @@ import { IndexFollower } from '../offers/index-follower.service';
 import {
   LatencyModel,
   checkSelectRequest,
+  encodeSelectResponse,
   parseProvinceMatrix,
   type SelectionResult,
 } from '@cinode/selection';
 import { SelectAnswers, selectRequestKey } from './select-answers';
-import { encodeSelectResponse } from './select-response.encoder';
 
 @Injectable()
 export class SelectionService {

@@ -2,7 +2,7 @@ import {
   PathKind,
   type SelectResponse,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
-import type { PathKindName, SelectionResult } from '@cinode/selection';
+import type { PathKindName, SelectionResult } from './matcher';
 
 export const PATH_KINDS: Readonly<Record<PathKindName, PathKind>> = {
   none: PathKind.PATH_KIND_UNSPECIFIED,

@@ -1,17 +1,14 @@
 import { seededRandom } from '@cinode/common';
 import { SelectResponse } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
-import {
-  LatencyModel,
-  LineTable,
-  OfferIndex,
-  checkSelectRequest,
-  randomDemand,
-  randomLine,
-  randomPool,
-  type SelectionResult,
-} from '@cinode/selection';
+import { checkSelectRequest } from './demand';
+import { randomLine, randomPool } from './fixtures';
+import { LatencyModel } from './latency';
+import { LineTable } from './line-table';
+import type { SelectionResult } from './matcher';
+import { OfferIndex } from './offer-index';
+import { randomDemand } from './random-demands';
+import { selectResponseOf } from './select-response';
 import { encodeSelectResponse } from './select-response.encoder';
-import { selectResponseOf } from './selection.mapper';
 
 const generated = (result: SelectionResult, hours: number) =>
   Buffer.from(SelectResponse.encode(selectResponseOf(result, hours)).finish());

@@ -1,6 +1,6 @@
 import { SelectResponse } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
-import type { Scored, SelectionResult } from '@cinode/selection';
-import { PATH_KINDS, eliminationOrder, selectResponseOf } from './selection.mapper';
+import type { Scored, SelectionResult } from './matcher';
+import { PATH_KINDS, eliminationOrder, selectResponseOf } from './select-response';
 
 /*
  * Select's answer written straight into one buffer: the very bytes SelectResponse.encode gives for

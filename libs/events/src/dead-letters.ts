@@ -83,8 +83,12 @@ export async function publishDeadLetter(
 
 /** The de-duplication id of a parked copy (see `publishDeadLetter`). */
 export function deadLetterId(origin: DeadLetterOrigin): string {
-  const digest = createHash('sha256').update(origin.data).digest('hex').slice(0, 32);
-  return `${origin.consumer}:${origin.stream}:${origin.streamSequence}:${digest}`;
+  return `${origin.consumer}:${origin.stream}:${origin.streamSequence}:${bodyDigest(origin.data)}`;
+}
+
+/** What keeps apart two bodies at the same position: 128 bits of their SHA-256. */
+function bodyDigest(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex').slice(0, 32);
 }
 
 /** One parked message, as `npm run dlq -- list` shows it. */
@@ -229,9 +233,11 @@ export async function replayDeadLetter(
     for (const value of message.header?.values(key) ?? []) h.append(key, value);
   }
   h.set(REPLAYED_FROM_HEADER, `${stream}:${seq}`);
+  // A replay run again (its delete below failed) is stored once; another body at the same
+  // sequence of a recreated dead-letter stream is not taken for it, and then lost by the delete.
   await nc.jetstream().publish(letter.subject, data, {
     headers: h,
-    msgID: `replay:${stream}:${seq}`,
+    msgID: `replay:${stream}:${seq}:${bodyDigest(data)}`,
   });
   await jsm.streams.deleteMessage(stream, seq, false);
   return letter;

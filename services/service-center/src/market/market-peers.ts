@@ -27,6 +27,12 @@ import type {
 import type { ServiceCenterConfig } from '../config';
 import { ErrorReason } from '../errors';
 
+/** Hold states under which nothing can run any more. */
+const ENDED_HOLD_STATES: ReadonlySet<HoldState> = new Set([
+  HoldState.HOLD_STATE_RELEASED,
+  HoldState.HOLD_STATE_EXPIRED,
+]);
+
 /** Resource aggregation's answers that mean "this capacity cannot be had", not "try again". */
 const CAPACITY_REFUSALS = new Set([
   'INSUFFICIENT_CAPACITY',
@@ -76,12 +82,16 @@ export interface MarketPeers {
    * Releases a hold; one already released or expired counts as released. Resolves with whether
    * its allocation's task had finished before (COMPLETED or FAILED) rather than being cancelled:
    * false when the peer does not say (a replica older than `allocation_state`); and whether the
-   * hold is STOPPING: its allocation cancelled, its capacity held until the provider reports the
-   * task stopped (or the grace passes).
+   * hold has ended (see `holdEnded`): not so while it is STOPPING, its allocation cancelled and
+   * its capacity held until the provider reports the task stopped (or the grace passes).
    */
-  releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean; stopping: boolean }>;
-  /** Whether the hold is STOPPING (see `releaseHold`); false for a hold the peer does not know. */
-  holdStopping(holdId: string): Promise<boolean>;
+  releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean; ended: boolean }>;
+  /**
+   * Whether nothing can run under the hold any more: it is RELEASED or EXPIRED, or the peer does
+   * not know it. Any other state (STOPPING above all, or one this service does not know) is not
+   * an end.
+   */
+  holdEnded(holdId: string): Promise<boolean>;
   /** Reserves bandwidth of a dedicated line at compute selection for an order. */
   holdLine(request: {
     requestId: string;
@@ -181,7 +191,7 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   async releaseHold(
     holdId: string,
     reason: string,
-  ): Promise<{ taskEnded: boolean; stopping: boolean }> {
+  ): Promise<{ taskEnded: boolean; ended: boolean }> {
     try {
       const { allocationState, hold } = await this.call(() =>
         this.resources.api.releaseHold({ holdId, reason }),
@@ -190,23 +200,23 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
         taskEnded:
           allocationState === TaskState.TASK_STATE_COMPLETED ||
           allocationState === TaskState.TASK_STATE_FAILED,
-        stopping: hold?.state === HoldState.HOLD_STATE_STOPPING,
+        ended: ENDED_HOLD_STATES.has(hold?.state ?? HoldState.HOLD_STATE_UNSPECIFIED),
       };
     } catch (error) {
       // Released, expired or consumed by a finished task: nothing is held any more.
       if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE')
-        return { taskEnded: false, stopping: false };
+        return { taskEnded: false, ended: true };
       throw error;
     }
   }
 
-  async holdStopping(holdId: string): Promise<boolean> {
+  async holdEnded(holdId: string): Promise<boolean> {
     try {
       const { hold } = await this.call(() => this.resources.api.getHold({ holdId }));
-      return hold?.state === HoldState.HOLD_STATE_STOPPING;
+      return ENDED_HOLD_STATES.has(hold?.state ?? HoldState.HOLD_STATE_UNSPECIFIED);
     } catch (error) {
       // Nothing is held under an id resource aggregation does not know (its database restored).
-      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND') return false;
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND') return true;
       throw error;
     }
   }

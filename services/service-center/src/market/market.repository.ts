@@ -129,13 +129,18 @@ export class MarketRepository {
   }
 
   /**
-   * Ended orders (completed, failed, cancelled, refused) whose line hold was not yet seen released:
+   * Ended orders (completed, failed, cancelled, refused) whose line hold was not yet seen released,
+   * `limit` of them past `after` (a position in their order):
    * cancelled ones at once (their release waits for the task to stop, which no event of this
    * service's announces), the others once ended before `olderThan` (the allocation event's
    * handler releases them first).
    */
-  endedWithLineHeld(olderThan: Date, limit: number): Promise<OrderEntity[]> {
-    return this.uow
+  endedWithLineHeld(
+    olderThan: Date,
+    limit: number,
+    after?: { at: Date; id: string },
+  ): Promise<OrderEntity[]> {
+    const query = this.uow
       .manager()
       .getRepository(OrderEntity)
       .createQueryBuilder('o')
@@ -143,8 +148,19 @@ export class MarketRepository {
         "o.state IN ('completed', 'failed', 'cancelled', 'refused') AND o.line_hold_id IS NOT NULL" +
           " AND o.line_released_at IS NULL AND (o.state = 'cancelled' OR o.state_changed_at < :olderThan)",
         { olderThan },
-      )
+      );
+    // In (state_changed_at, id) order, from past a position.
+    if (after)
+      query.andWhere(
+        '(o.state_changed_at, o.id) > (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))',
+        {
+          afterAt: after.at,
+          afterId: after.id,
+        },
+      );
+    return query
       .orderBy('o.state_changed_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
       .limit(limit)
       .getMany();
   }

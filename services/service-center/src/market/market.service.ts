@@ -5,6 +5,7 @@ import {
   FieldChecks,
   PageTokens,
   PermissionDeniedError,
+  UnavailableError,
   fingerprintOf,
   resolvePageSize,
   truncateChars,
@@ -146,6 +147,8 @@ function encoded(bytes: Uint8Array): Buffer {
 @Injectable()
 export class MarketService {
   private readonly logger = new Logger(MarketService.name);
+  /** Where the recovery pass's next look at ended orders' lines starts (see releaseEndedLines). */
+  private lineCursor: { at: Date; id: string } | undefined;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -335,30 +338,30 @@ export class MarketService {
       const released = order.holdId
         ? await this.peers.releaseHold(order.holdId, order.detail || detail)
         : undefined;
-      await this.releaseLineOfEnded(order, released?.stopping).catch((error: unknown) =>
+      await this.releaseLineOfEnded(order, released?.ended).catch((error: unknown) =>
         this.lineLeft(order, error),
       );
       return order;
     }
     if (FINAL.has(order.state)) throw orderFinished(order);
     // Released first: an order is never shown cancelled while its capacity is still held.
-    let stopping = false;
+    let holdEnded = true;
     if (order.holdId) {
       const released = await this.peers.releaseHold(order.holdId, detail);
       // Its task had finished already (COMPLETED or FAILED, an event that has not reached this
       // service yet): that outcome is the order's, not a cancellation.
       if (released.taskEnded) throw taskFinished(order);
-      stopping = released.stopping;
+      holdEnded = released.ended;
     }
     const after = await this.move(id, 'cancelled', detail);
     if (after.state !== 'cancelled') throw orderFinished(after);
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
     if (after.holdId && after.holdId !== order.holdId)
-      stopping = (await this.peers.releaseHold(after.holdId, detail)).stopping;
+      holdEnded = (await this.peers.releaseHold(after.holdId, detail)).ended;
     // The line after the order is cancelled: compute selection down does not stop a cancellation
     // (the recovery pass gives the bandwidth back then). A task still stopping keeps its line.
-    await this.releaseLineOfEnded(after, stopping).catch((error: unknown) =>
+    await this.releaseLineOfEnded(after, holdEnded).catch((error: unknown) =>
       this.lineLeft(after, error),
     );
     return after;
@@ -371,13 +374,17 @@ export class MarketService {
     );
   }
 
-  /** Gives back what the order holds: the pool's capacity and the line's bandwidth. */
+  /**
+   * Gives back what the order holds: the pool's capacity, and the line's bandwidth unless a task
+   * may still run under the pool's hold (it was confirmed: STOPPING until the provider reports
+   * the task stopped), in which case the recovery pass gives the line back once the hold ends.
+   */
   private async releaseHolds(
     order: Pick<OrderEntity, 'id' | 'holdId' | 'lineHoldId'>,
     reason: string,
   ): Promise<void> {
-    if (order.holdId) await this.peers.releaseHold(order.holdId, reason);
-    if (!order.lineHoldId) return;
+    const ended = order.holdId ? (await this.peers.releaseHold(order.holdId, reason)).ended : true;
+    if (!order.lineHoldId || !ended) return;
     await this.peers.releaseLineHold(order.lineHoldId, reason);
     await this.market.markLineReleased(order.id);
   }
@@ -385,17 +392,17 @@ export class MarketService {
   /**
    * Gives back the line bandwidth of an order that has ended (its task completed or failed, it was
    * cancelled or refused) and notes it; true when it did. The pool's capacity is given back by
-   * resource aggregation with the task. A cancelled order whose task is still stopping (its hold
-   * STOPPING: the provider has not reported it stopped, and the grace has not passed) keeps its
-   * line, whose traffic the task may still send: the recovery pass gives it back once the hold has
-   * ended. `holdStopping`: the hold's state as a release just answered, when known.
+   * resource aggregation with the task. A cancelled order keeps its line until its hold has ended
+   * (`MarketPeers.holdEnded`): while it is STOPPING the provider has not reported the task stopped
+   * and the grace has not passed, and the task may still send its traffic; the recovery pass gives
+   * the line back once the hold has ended. `holdEnded`: as a release just answered, when known.
    */
-  async releaseLineOfEnded(order: OrderEntity, holdStopping?: boolean): Promise<boolean> {
+  async releaseLineOfEnded(order: OrderEntity, holdEnded?: boolean): Promise<boolean> {
     if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return false;
     if (
       order.state === 'cancelled' &&
       order.holdId &&
-      (holdStopping ?? (await this.peers.holdStopping(order.holdId)))
+      !(holdEnded ?? (await this.peers.holdEnded(order.holdId)))
     )
       return false;
     await this.peers.releaseLineHold(order.lineHoldId, `order ${order.state}`);
@@ -411,9 +418,15 @@ export class MarketService {
    */
   async releaseEndedLines(limit = 50): Promise<number> {
     const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
-    const orders = await this.market.endedWithLineHeld(before, limit);
+    const from = this.lineCursor;
+    const orders = await this.market.endedWithLineHeld(before, limit, from);
+    // Each pass goes on after the last order the one before looked at, and starts over past the
+    // end: orders whose tasks are still stopping (or whose release keeps failing) never hold up
+    // those behind them.
+    const positionOf = (order: OrderEntity) => ({ at: order.stateChangedAt, id: order.id });
+    this.lineCursor = orders.length < limit ? undefined : positionOf(orders[orders.length - 1]);
     let released = 0;
-    for (const order of orders) {
+    for (const [i, order] of orders.entries()) {
       try {
         if (await this.releaseLineOfEnded(order)) released += 1;
       } catch (error) {
@@ -421,6 +434,12 @@ export class MarketService {
           { err: error, orderId: order.id },
           "releasing an ended order's line bandwidth failed; will retry",
         );
+        // A peer down fails the rest the same way, each only after its deadline: the next pass
+        // starts again at this order.
+        if (error instanceof UnavailableError) {
+          this.lineCursor = i === 0 ? from : positionOf(orders[i - 1]);
+          break;
+        }
       }
     }
     return released;

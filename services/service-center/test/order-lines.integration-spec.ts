@@ -7,6 +7,13 @@ import {
   type TestAuth,
   type TestNats,
 } from '@cinode/testing';
+import type { Caller } from '@cinode/auth';
+import { PoolClass, type Pool } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import {
+  Candidate,
+  Demand,
+  PathKind,
+} from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { Client } from 'pg';
 import type { MarketPeers } from '../src/market/market-peers';
 import { MarketService } from '../src/market/market.service';
@@ -36,6 +43,35 @@ class ScriptedPeers {
 
   async releaseLineHold(holdId: string): Promise<void> {
     this.releasedLines.push(holdId);
+  }
+
+  // What a placement calls, for the race with a cancellation below.
+  readonly poolHold = randomUUID();
+  readonly lineHold = randomUUID();
+  /** Runs while the pool's hold is being confirmed, before the placement records CONFIRMED. */
+  duringConfirm: () => Promise<void> = async () => undefined;
+
+  async getPool(): Promise<Pool> {
+    return { spec: { accelerators: [] } } as unknown as Pool;
+  }
+
+  async createHold(): Promise<{ holdId: string }> {
+    return { holdId: this.poolHold };
+  }
+
+  async holdLine(): Promise<{ holdId: string }> {
+    return { holdId: this.lineHold };
+  }
+
+  async confirmLineHold(): Promise<void> {}
+
+  async confirmHold(): Promise<void> {
+    await this.duringConfirm();
+  }
+
+  /** A confirmed hold's release leaves it STOPPING while its task may run. */
+  async releaseHold(holdId: string): Promise<{ taskEnded: boolean; ended: boolean }> {
+    return { taskEnded: false, ended: !this.stopping.has(holdId) };
   }
 }
 
@@ -171,5 +207,99 @@ describe('the recovery pass over ended orders that hold a line', () => {
       true,
       true,
     ]);
+  });
+});
+
+describe('a cancellation that lands while its order is being confirmed', () => {
+  it('leaves the line reserved while the task may still run', async () => {
+    // An order left PLACING on a candidate reached through a dedicated line, resumed by the
+    // recovery pass; the user cancels it while resource aggregation confirms the pool's hold.
+    const participant = randomUUID();
+    const demandId = randomUUID();
+    const orderId = randomUUID();
+    const at = new Date(Date.now() - 120_000);
+    const demand = Demand.encode({
+      poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+      acceleratorModel: '',
+      acceleratorCount: 0,
+      fp16Tflops: 0,
+      fp32Tflops: 0,
+      cpuCores: 4,
+      memoryGib: 8,
+      storageGib: 0,
+      durationHours: 2,
+      allowedRegions: [],
+      userRegionCode: '310000',
+      userSite: '',
+      maxLatencyMs: 0,
+      minBandwidthMbps: 100,
+      maxPriceFenPerHour: 0,
+      minSecurityLevel: 0,
+      minRenewableRatio: 0,
+      domesticOnly: false,
+    }).finish();
+    const candidate = Candidate.encode({
+      poolId: 'CN.R0001.RP.00000001X',
+      providerParticipantId: 'provider',
+      regionCode: '110000',
+      site: 'site-1',
+      path: {
+        kind: PathKind.PATH_KIND_LINE,
+        latencyMs: 10,
+        bandwidthMbps: 1_000,
+        lineId: 'CN.R0001.LN.00000001X',
+        linePriceFenPerHour: 100,
+      },
+      priceFenPerHour: 1_000,
+      totalPriceFen: 2_000,
+      score: 1,
+      breakdown: undefined,
+      poolVersion: 1,
+    }).finish();
+    await db.query(
+      `INSERT INTO demand (id, participant_id, customer_reference, demand, weights, top_k, selection,
+         state, order_id, created_at, state_changed_at)
+       VALUES ($1, $2, '', $3, '\\x', 10, '\\x', 'ordered', $4, $5, $5)`,
+      [demandId, participant, Buffer.from(demand), orderId, at],
+    );
+    await db.query(
+      `INSERT INTO market_order (id, demand_id, participant_id, customer_reference, pool_id,
+         provider_participant_id, candidate, hold_id, line_hold_id, line_released_at, state, detail,
+         version, task_version, created_at, state_changed_at)
+       VALUES ($1, $2, $3, '', 'CN.R0001.RP.00000001X', 'provider', $4, NULL, NULL, NULL,
+         'placing', '', 1, 0, $5, $5)`,
+      [orderId, demandId, participant, Buffer.from(candidate), at],
+    );
+    const user: Caller = {
+      subject: participant,
+      roles: ['user'],
+      tenant: participant,
+      tokenId: randomUUID(),
+      expiresAt: new Date(Date.now() + 600_000),
+    };
+    peers.stopping.add(peers.poolHold);
+    let cancelled = false;
+    peers.duringConfirm = async () => {
+      cancelled = (await market.cancelOrder(user, orderId, 'plans changed')).state === 'cancelled';
+    };
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect(cancelled).toBe(true);
+    const { rows } = await db.query<{ state: string; hold_id: string; line_hold_id: string }>(
+      'SELECT state, hold_id, line_hold_id FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    expect(rows[0]).toEqual({
+      state: 'cancelled',
+      hold_id: peers.poolHold,
+      line_hold_id: peers.lineHold,
+    });
+    expect(peers.releasedLines).toEqual([]);
+    expect(await released(orderId)).toBe(false);
+
+    // Once the task has stopped, the recovery pass gives the line back.
+    peers.stopping.delete(peers.poolHold);
+    expect(await market.releaseEndedLines()).toBe(1);
+    expect(peers.releasedLines).toEqual([peers.lineHold]);
   });
 });

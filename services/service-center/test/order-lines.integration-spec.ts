@@ -15,7 +15,7 @@ import {
   PathKind,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { Client } from 'pg';
-import type { MarketPeers } from '../src/market/market-peers';
+import type { HoldStanding, MarketPeers } from '../src/market/market-peers';
 import { MarketService } from '../src/market/market.service';
 import { startServiceCenter, type ServiceCenterUnderTest } from './service-center-harness';
 
@@ -34,11 +34,16 @@ class ScriptedPeers {
   readonly releasedLines: string[] = [];
   readonly asked: string[] = [];
 
-  async holdEnded(holdId: string): Promise<boolean> {
+  /** Holds still live under a cancelled order (its cancellation's release never took). */
+  readonly live = new Set<string>();
+  readonly releasedHolds: string[] = [];
+
+  async holdStanding(holdId: string): Promise<HoldStanding> {
     this.asked.push(holdId);
     if (this.unreachable.has(holdId))
       throw new UnavailableError('AGGREGATION_UNAVAILABLE', 'resource aggregation is down');
-    return !this.stopping.has(holdId);
+    if (this.live.has(holdId)) return 'live';
+    return this.stopping.has(holdId) ? 'stopping' : 'ended';
   }
 
   async releaseLineHold(holdId: string): Promise<void> {
@@ -71,6 +76,8 @@ class ScriptedPeers {
 
   /** A confirmed hold's release leaves it STOPPING while its task may run. */
   async releaseHold(holdId: string): Promise<{ taskEnded: boolean; ended: boolean }> {
+    this.releasedHolds.push(holdId);
+    if (this.live.delete(holdId)) this.stopping.add(holdId);
     return { taskEnded: false, ended: !this.stopping.has(holdId) };
   }
 }
@@ -104,7 +111,11 @@ beforeEach(async () => {
   await db.query('DELETE FROM demand');
   peers = new ScriptedPeers();
   // The service's own peers are unreachable here; the pass talks to the script instead.
-  Object.assign(market, { peers: peers as unknown as MarketPeers, lineCursor: undefined });
+  Object.assign(market, {
+    peers: peers as unknown as MarketPeers,
+    lineCursor: undefined,
+    linePasses: 0,
+  });
 });
 
 interface EndedOrder {
@@ -179,34 +190,55 @@ describe('the recovery pass over ended orders that hold a line', () => {
       stuck.push(order);
     }
     const behind = await endedOrder('cancelled', 10);
-    // 50 a pass: the first pass sees only stopping ones, the second reaches the one behind them.
+    // 50 a pass: the first sees only stopping ones; the second starts at the oldest again; the
+    // third goes on from where the first stopped and reaches the one behind them.
     expect(await market.releaseEndedLines(50)).toBe(0);
+    expect(await market.releaseEndedLines(50)).toBe(0);
+    expect(peers.asked[50]).toBe(stuck[0].holdId);
     expect(await market.releaseEndedLines(50)).toBe(1);
     expect(peers.releasedLines).toEqual([behind.lineHoldId]);
-    // Then it starts over from the oldest.
+    // The one that goes on next starts over from the oldest.
     peers.asked.length = 0;
     await market.releaseEndedLines(50);
+    await market.releaseEndedLines(50);
     expect(peers.asked[0]).toBe(stuck[0].holdId);
+    expect(peers.asked[50]).toBe(stuck[0].holdId);
   });
 
-  it('stops a pass at a peer that cannot be reached and starts the next one at that order', async () => {
-    const first = await endedOrder('cancelled', 30);
-    const down = await endedOrder('cancelled', 20);
-    const last = await endedOrder('cancelled', 10);
-    peers.unreachable.add(down.holdId);
-    // The order behind the unreachable one is not tried: it would wait out the same deadline.
-    expect(await market.releaseEndedLines(3)).toBe(1);
-    expect(peers.asked).toEqual([first.holdId, down.holdId]);
-
-    peers.unreachable.delete(down.holdId);
+  it('ends a pass at a peer that cannot be reached, and goes on past that order next time', async () => {
+    const stopping = [await endedOrder('cancelled', 50), await endedOrder('cancelled', 40)];
+    for (const order of stopping) peers.stopping.add(order.holdId);
+    const failing = await endedOrder('cancelled', 30);
+    const behind = [await endedOrder('cancelled', 20), await endedOrder('cancelled', 10)];
+    peers.unreachable.add(failing.holdId);
+    // 2 a pass. Going on: the two stopping ones. From the oldest: the same two.
+    expect(await market.releaseEndedLines(2)).toBe(0);
+    expect(await market.releaseEndedLines(2)).toBe(0);
+    // Going on: the failing one ends the pass; the one behind it is not tried (it would wait
+    // out the same deadline).
     peers.asked.length = 0;
-    expect(await market.releaseEndedLines(3)).toBe(2);
-    expect(peers.asked).toEqual([down.holdId, last.holdId]);
-    expect(await Promise.all([first, down, last].map((o) => released(o.id)))).toEqual([
-      true,
-      true,
-      true,
-    ]);
+    expect(await market.releaseEndedLines(2)).toBe(0);
+    expect(peers.asked).toEqual([failing.holdId]);
+    // From the oldest, then going on past the failing one: it cannot hold up those behind it.
+    await market.releaseEndedLines(2);
+    peers.asked.length = 0;
+    expect(await market.releaseEndedLines(2)).toBe(2);
+    expect(peers.asked).toEqual(behind.map((o) => o.holdId));
+    expect(peers.releasedLines).toEqual(behind.map((o) => o.lineHoldId));
+  });
+
+  it('releases a hold a cancelled order left live, and keeps the line while its task stops', async () => {
+    const cancelled = await endedOrder('cancelled', 5);
+    // Its cancellation's release never took: the allocation still runs under a confirmed hold.
+    peers.live.add(cancelled.holdId);
+    expect(await market.releaseEndedLines()).toBe(0);
+    expect(peers.releasedHolds).toEqual([cancelled.holdId]);
+    expect(peers.releasedLines).toEqual([]);
+    // The provider reports the task stopped.
+    peers.stopping.delete(cancelled.holdId);
+    expect(await market.releaseEndedLines()).toBe(1);
+    expect(peers.releasedLines).toEqual([cancelled.lineHoldId]);
+    expect(peers.releasedHolds).toEqual([cancelled.holdId]);
   });
 });
 

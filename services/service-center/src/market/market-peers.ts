@@ -27,11 +27,24 @@ import type {
 import type { ServiceCenterConfig } from '../config';
 import { ErrorReason } from '../errors';
 
-/** Hold states under which nothing can run any more. */
-const ENDED_HOLD_STATES: ReadonlySet<HoldState> = new Set([
-  HoldState.HOLD_STATE_RELEASED,
-  HoldState.HOLD_STATE_EXPIRED,
-]);
+/**
+ * Where a hold stands for the line of its order: `ended` when nothing can run under it any more
+ * (RELEASED or EXPIRED); `stopping` while its cancelled allocation's task may still run (STOPPING);
+ * `live` otherwise (ACTIVE, CONFIRMED, or a state this service does not know).
+ */
+export type HoldStanding = 'ended' | 'stopping' | 'live';
+
+export function holdStandingOf(state: HoldState | undefined): HoldStanding {
+  switch (state) {
+    case HoldState.HOLD_STATE_RELEASED:
+    case HoldState.HOLD_STATE_EXPIRED:
+      return 'ended';
+    case HoldState.HOLD_STATE_STOPPING:
+      return 'stopping';
+    default:
+      return 'live';
+  }
+}
 
 /** Resource aggregation's answers that mean "this capacity cannot be had", not "try again". */
 const CAPACITY_REFUSALS = new Set([
@@ -82,16 +95,12 @@ export interface MarketPeers {
    * Releases a hold; one already released or expired counts as released. Resolves with whether
    * its allocation's task had finished before (COMPLETED or FAILED) rather than being cancelled:
    * false when the peer does not say (a replica older than `allocation_state`); and whether the
-   * hold has ended (see `holdEnded`): not so while it is STOPPING, its allocation cancelled and
+   * hold has ended (see `HoldStanding`): not so while it is STOPPING, its allocation cancelled and
    * its capacity held until the provider reports the task stopped (or the grace passes).
    */
   releaseHold(holdId: string, reason: string): Promise<{ taskEnded: boolean; ended: boolean }>;
-  /**
-   * Whether nothing can run under the hold any more: it is RELEASED or EXPIRED, or the peer does
-   * not know it. Any other state (STOPPING above all, or one this service does not know) is not
-   * an end.
-   */
-  holdEnded(holdId: string): Promise<boolean>;
+  /** Where the hold stands (see `HoldStanding`); `ended` for a hold the peer does not know. */
+  holdStanding(holdId: string): Promise<HoldStanding>;
   /** Reserves bandwidth of a dedicated line at compute selection for an order. */
   holdLine(request: {
     requestId: string;
@@ -200,23 +209,24 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
         taskEnded:
           allocationState === TaskState.TASK_STATE_COMPLETED ||
           allocationState === TaskState.TASK_STATE_FAILED,
-        ended: ENDED_HOLD_STATES.has(hold?.state ?? HoldState.HOLD_STATE_UNSPECIFIED),
+        ended: holdStandingOf(hold?.state) === 'ended',
       };
     } catch (error) {
-      // Released, expired or consumed by a finished task: nothing is held any more.
+      // Only a replica older than STOPPING refuses a release so, for a confirmed hold whose task
+      // it leaves running: nothing ended. (Today's answers a finished hold with its state.)
       if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE')
-        return { taskEnded: false, ended: true };
+        return { taskEnded: false, ended: false };
       throw error;
     }
   }
 
-  async holdEnded(holdId: string): Promise<boolean> {
+  async holdStanding(holdId: string): Promise<HoldStanding> {
     try {
       const { hold } = await this.call(() => this.resources.api.getHold({ holdId }));
-      return ENDED_HOLD_STATES.has(hold?.state ?? HoldState.HOLD_STATE_UNSPECIFIED);
+      return holdStandingOf(hold?.state);
     } catch (error) {
       // Nothing is held under an id resource aggregation does not know (its database restored).
-      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND') return true;
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND') return 'ended';
       throw error;
     }
   }

@@ -149,6 +149,7 @@ export class MarketService {
   private readonly logger = new Logger(MarketService.name);
   /** Where the recovery pass's next look at ended orders' lines starts (see releaseEndedLines). */
   private lineCursor: { at: Date; id: string } | undefined;
+  private linePasses = 0;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -393,18 +394,25 @@ export class MarketService {
    * Gives back the line bandwidth of an order that has ended (its task completed or failed, it was
    * cancelled or refused) and notes it; true when it did. The pool's capacity is given back by
    * resource aggregation with the task. A cancelled order keeps its line until its hold has ended
-   * (`MarketPeers.holdEnded`): while it is STOPPING the provider has not reported the task stopped
-   * and the grace has not passed, and the task may still send its traffic; the recovery pass gives
-   * the line back once the hold has ended. `holdEnded`: as a release just answered, when known.
+   * (`HoldStanding`): while it is STOPPING the provider has not reported the task stopped and the
+   * grace has not passed, and the task may still send its traffic; the recovery pass gives the
+   * line back once the hold has ended. A hold still live under a cancelled order (its cancellation's
+   * release failed, or lost a race with a placement) is released here, as the cancellation meant.
+   * `holdEnded`: as a release just answered, when known.
    */
   async releaseLineOfEnded(order: OrderEntity, holdEnded?: boolean): Promise<boolean> {
     if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return false;
-    if (
-      order.state === 'cancelled' &&
-      order.holdId &&
-      !(holdEnded ?? (await this.peers.holdEnded(order.holdId)))
-    )
-      return false;
+    if (order.state === 'cancelled' && order.holdId) {
+      let ended = holdEnded;
+      if (ended === undefined) {
+        const standing = await this.peers.holdStanding(order.holdId);
+        ended =
+          standing === 'live'
+            ? (await this.peers.releaseHold(order.holdId, order.detail || 'order cancelled')).ended
+            : standing === 'ended';
+      }
+      if (!ended) return false;
+    }
     await this.peers.releaseLineHold(order.lineHoldId, `order ${order.state}`);
     await this.market.markLineReleased(order.id);
     order.lineReleasedAt = new Date();
@@ -418,13 +426,17 @@ export class MarketService {
    */
   async releaseEndedLines(limit = 50): Promise<number> {
     const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
-    const from = this.lineCursor;
+    // Every other pass goes on after the last order the one before it looked at (starting over
+    // past the end), so orders whose tasks are still stopping, or whose release keeps failing,
+    // never hold up those behind them; the passes between start at the oldest, so that orders
+    // joining the set behind the cursor are never left waiting for it to come round.
+    this.linePasses += 1;
+    const continuing = this.linePasses % 2 === 1;
+    const from = continuing ? this.lineCursor : undefined;
     const orders = await this.market.endedWithLineHeld(before, limit, from);
-    // Each pass goes on after the last order the one before looked at, and starts over past the
-    // end: orders whose tasks are still stopping (or whose release keeps failing) never hold up
-    // those behind them.
     const positionOf = (order: OrderEntity) => ({ at: order.stateChangedAt, id: order.id });
-    this.lineCursor = orders.length < limit ? undefined : positionOf(orders[orders.length - 1]);
+    if (continuing)
+      this.lineCursor = orders.length < limit ? undefined : positionOf(orders[orders.length - 1]);
     let released = 0;
     for (const [i, order] of orders.entries()) {
       try {
@@ -434,10 +446,11 @@ export class MarketService {
           { err: error, orderId: order.id },
           "releasing an ended order's line bandwidth failed; will retry",
         );
-        // A peer down fails the rest the same way, each only after its deadline: the next pass
-        // starts again at this order.
+        // A peer down fails the rest the same way, each only after its deadline: the pass ends
+        // here, and the next one that goes on starts after this order (which it meets again
+        // when it comes round), so one order that always fails cannot stop the others.
         if (error instanceof UnavailableError) {
-          this.lineCursor = i === 0 ? from : positionOf(orders[i - 1]);
+          if (continuing) this.lineCursor = positionOf(orders[i]);
           break;
         }
       }

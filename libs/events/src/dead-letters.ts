@@ -50,8 +50,9 @@ function headerValue(text: string): string {
 }
 
 /**
- * Copies a message to its consumer's dead-letter subject with why and from where. Parking the same
- * stream message again (a retry after a failure to ack) is stored once: its de-duplication id is
+ * Copies a message to its consumer's dead-letter subject with why and from where; `duplicate` when
+ * JetStream took it for a copy parked before. Parking the same stream message again (a retry
+ * after a failure to ack) is stored once: its de-duplication id is
  * the consumer, the stream, the sequence and a digest of the body. The digest keeps a different
  * message at the same sequence apart, which a stream recreated within the dead-letter stream's
  * duplicate window numbers from 1 again; without it that message would be dropped as a repeat.
@@ -61,7 +62,7 @@ export async function publishDeadLetter(
   origin: DeadLetterOrigin,
   error: string,
   kind: DeadLetterKind = 'failure',
-): Promise<void> {
+): Promise<{ duplicate: boolean }> {
   const h = natsHeaders();
   for (const key of origin.headers?.keys() ?? []) {
     if (key.toLowerCase() === 'nats-msg-id') continue;
@@ -75,10 +76,11 @@ export async function publishDeadLetter(
   h.set(DLQ_HEADERS.error, headerValue(error));
   h.set(DLQ_HEADERS.time, new Date().toISOString());
   h.set(DLQ_HEADERS.kind, kind);
-  await js.publish(deadLetterSubject(origin.consumer), origin.data, {
+  const ack = await js.publish(deadLetterSubject(origin.consumer), origin.data, {
     headers: h,
     msgID: deadLetterId(origin),
   });
+  return { duplicate: ack.duplicate };
 }
 
 /** The de-duplication id of a parked copy (see `publishDeadLetter`). */

@@ -14,6 +14,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   ensureOwnedStreams,
+  publishDeadLetter,
   publishEnvelope,
   replayDeadLetter,
   type EventEnvelope,
@@ -183,6 +184,28 @@ describe(EventConsumer.name, () => {
       [1, second.id],
     ]);
   }, 60_000);
+
+  it('parks a retried copy of one message once, and says the retry was a repeat', async () => {
+    // Its consumer declares the dead-letter stream.
+    await startConsumer({ handle: async () => undefined });
+    const origin = {
+      consumer: streams.consumerName,
+      stream: streams.stream.name,
+      subject: streams.subject('thing', 'created'),
+      streamSequence: 7,
+      deliveries: 3,
+      data: encodeEnvelope(event('parked-twice')),
+    };
+    const js = nc.jetstream();
+    expect(await publishDeadLetter(js, origin, 'the database refused it')).toEqual({
+      duplicate: false,
+    });
+    // The ack of the first was lost: the consumer parks it again.
+    expect(await publishDeadLetter(js, origin, 'the database refused it')).toEqual({
+      duplicate: true,
+    });
+    expect(await parkedFor(jsm, streams)).toHaveLength(1);
+  });
 
   it('stops while it waits to declare its consumer again (a hang fails on the test timeout)', async () => {
     const consumer = await startConsumer({ handle: (e, { tx }) => recordHandled(e.data.id, tx) });

@@ -411,8 +411,8 @@ export class EventConsumer<E extends EventContract = EventContract> {
     }
   }
 
-  private park(message: JsMsg, reason: string, kind: DeadLetterKind): Promise<void> {
-    return publishDeadLetter(
+  private async park(message: JsMsg, reason: string, kind: DeadLetterKind): Promise<void> {
+    const { duplicate } = await publishDeadLetter(
       this.nc.jetstream(),
       {
         consumer: this.definition.name,
@@ -426,6 +426,12 @@ export class EventConsumer<E extends EventContract = EventContract> {
       reason,
       kind,
     );
+    // Parked before (a retry after a lost ack): the copy there is this message's. Said, so that
+    // an operator missing a dead letter sees where it went.
+    if (duplicate)
+      this.logger.warn(
+        `message ${message.info.stream}:${message.info.streamSequence} was parked before; its dead-letter copy is the earlier one`,
+      );
   }
 
   private async deadLetter(message: JsMsg, error: unknown): Promise<ConsumeResult> {

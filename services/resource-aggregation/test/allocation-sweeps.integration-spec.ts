@@ -18,6 +18,7 @@ import {
 } from '@cinode/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
+import { AllocationsService } from '../src/allocations/allocations.service';
 import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
 
 // What the sweep does to allocations: those a provider never starts fail after
@@ -112,9 +113,14 @@ describe('allocations their providers never start on pools that stopped reportin
       { metadata: bearer(provider) },
     );
 
-    // Past the timeout, but its pool still reports: its agent is there, and the task is its own
-    // (a task may go from PENDING to COMPLETED, or take long to start).
-    await new Promise((resolve) => setTimeout(resolve, START_TIMEOUT_SECONDS * 1000 + 1_000));
+    // Past the timeout (confirmed an hour ago), but its pool still reports: its agent is there,
+    // and the task is its own (a task may go from PENDING to COMPLETED, or take long to start).
+    // The sweep's step, run here, leaves it alone.
+    await db.query(
+      `UPDATE allocation SET created_at = created_at - interval '1 hour' WHERE allocation_id = $1`,
+      [unstarted],
+    );
+    expect(await service.app.get(AllocationsService).failUnstarted(START_TIMEOUT_SECONDS)).toBe(0);
     expect((await allocationState(unstarted)).state).toBe('pending');
 
     // The pool stops reporting (its agent is gone): the unstarted allocation fails.

@@ -10,3 +10,4 @@ export * from './domain-errors';
 export * from './eventually';
 export * from './test-pki';
 export * from './event-publisher';
+export * from './in-process-service';

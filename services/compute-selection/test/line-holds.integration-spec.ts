@@ -19,6 +19,7 @@ import {
   startTestNats,
   type TestAuth,
   type TestNats,
+  inProcessServiceSettings,
 } from '@cinode/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
@@ -58,17 +59,14 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('selection');
   const port = await findFreePort();
   const config = computeSelectionService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: nats.url,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
+    ...inProcessServiceSettings({
+      databaseUrl,
+      natsUrl: nats.url,
+      publicKeys: auth.publicKeys,
+      port,
+    }),
     // V8's own heap growth: the flag would apply to the whole test process.
     HEAP_GROWING_PERCENT: '0',
-    LOG_LEVEL: 'warn',
     // Nothing here needs the offer index or new line identifiers.
     RESOURCE_AGGREGATION_ADDRESS: '127.0.0.1:1',
     IDENTIFIER_ADDRESS: '127.0.0.1:1',

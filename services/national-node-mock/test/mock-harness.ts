@@ -5,7 +5,7 @@ import type {
   NationalNodeAdminServiceClient,
   NationalNodeServiceClient,
 } from '@cinode/proto/gen/cinode/national/v1/national_node_service';
-import { findFreePort, type TestAuth, plaintext } from '@cinode/testing';
+import { findFreePort, type TestAuth, plaintext, inProcessServiceSettings } from '@cinode/testing';
 import { SERVICE_NAME } from '../src/config';
 import { nationalNodeMock } from '../src/service';
 
@@ -28,14 +28,7 @@ export async function startMock(
 ): Promise<MockUnderTest> {
   const port = await findFreePort();
   const config = nationalNodeMock.loadConfig({
-    DATABASE_URL: databaseUrl,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
+    ...inProcessServiceSettings({ databaseUrl: databaseUrl, publicKeys: auth.publicKeys, port }),
     ...env,
   });
   const service = await startService(

@@ -2,7 +2,7 @@ import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cin
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
-import { findFreePort, plaintext } from '@cinode/testing';
+import { findFreePort, plaintext, inProcessServiceSettings } from '@cinode/testing';
 import type { Client } from 'pg';
 import { resourceAggregationService } from '../src/service';
 
@@ -49,15 +49,7 @@ export async function startAggregation(
 ): Promise<RunningAggregation> {
   const port = await findFreePort();
   const config = resourceAggregationService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
-    AUTH_JWT_PUBLIC_KEYS: publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
+    ...inProcessServiceSettings({ databaseUrl: databaseUrl, natsUrl: natsUrl, publicKeys, port }),
     EVENT_RETRY_INITIAL_MS: '100',
     EVENT_RETRY_MAX_MS: '500',
     // Never called: pools are written straight into the database.

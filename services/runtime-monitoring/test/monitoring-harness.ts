@@ -3,7 +3,13 @@ import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cin
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { MonitoringServiceClient } from '@cinode/proto/gen/cinode/monitoring/v1/monitoring_service';
-import { bearer, findFreePort, plaintext, type TestAuth } from '@cinode/testing';
+import {
+  bearer,
+  findFreePort,
+  plaintext,
+  type TestAuth,
+  inProcessServiceSettings,
+} from '@cinode/testing';
 import { runtimeMonitoringService } from '../src/service';
 
 export interface MonitoringUnderTest {
@@ -21,15 +27,12 @@ export async function startMonitoring(
 ): Promise<MonitoringUnderTest> {
   const port = await findFreePort();
   const config = runtimeMonitoringService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
+    ...inProcessServiceSettings({
+      databaseUrl,
+      natsUrl: natsUrl,
+      publicKeys: auth.publicKeys,
+      port,
+    }),
     EVENT_RETRY_INITIAL_MS: '100',
     EVENT_RETRY_MAX_MS: '500',
     ROLLUP_INTERVAL_MS: '100',

@@ -2,7 +2,7 @@ import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cin
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { SecurityServiceClient } from '@cinode/proto/gen/cinode/security/v1/security_service';
-import { findFreePort, plaintext, type TestAuth } from '@cinode/testing';
+import { findFreePort, plaintext, type TestAuth, inProcessServiceSettings } from '@cinode/testing';
 import { securityService } from '../src/service';
 
 export interface SecurityUnderTest {
@@ -20,15 +20,12 @@ export async function startSecurity(
 ): Promise<SecurityUnderTest> {
   const port = await findFreePort();
   const config = securityService.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
+    ...inProcessServiceSettings({
+      databaseUrl,
+      natsUrl: natsUrl,
+      publicKeys: auth.publicKeys,
+      port,
+    }),
     EVENT_RETRY_INITIAL_MS: '100',
     EVENT_RETRY_MAX_MS: '500',
     // No peers here: the backfill's rounds fail and are logged; the events fill the projections.

@@ -9,7 +9,7 @@ import type {
   ParticipantServiceClient,
   QualificationServiceClient,
 } from '@cinode/proto/gen/cinode/participant/v1/participant_service';
-import { findFreePort, type TestAuth, plaintext } from '@cinode/testing';
+import { findFreePort, type TestAuth, plaintext, inProcessServiceSettings } from '@cinode/testing';
 import { SERVICE_NAME } from '../src/config';
 import { serviceCenter } from '../src/service';
 
@@ -45,15 +45,12 @@ export async function startServiceCenter(
 ): Promise<ServiceCenterUnderTest> {
   const port = await findFreePort();
   const config = serviceCenter.loadConfig({
-    DATABASE_URL: databaseUrl,
-    NATS_URL: natsUrl,
-    AUTH_JWT_PUBLIC_KEYS: auth.publicKeys,
-    GRPC_PORT: String(port),
-    METRICS_PORT: '0',
-    SHUTDOWN_GRACE_MS: '1000',
-    // In process, the event loop is the test's too: its lag is not the service's load.
-    GRPC_SHED_LAG_MS: '0',
-    LOG_LEVEL: 'warn',
+    ...inProcessServiceSettings({
+      databaseUrl,
+      natsUrl: natsUrl,
+      publicKeys: auth.publicKeys,
+      port,
+    }),
     SIGNING_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
     QUALIFICATION_SWEEP_INTERVAL_MS: '0',
     // The market's peers do not run here (the market is tested through the whole node, in e2e):

@@ -19,6 +19,12 @@ export interface LatestInventory {
   inventory: InventoryData;
 }
 
+/**
+ * The minute of a timestamptz, as `minuteOf` computes it: whole minutes since the epoch, whatever
+ * the session's time zone.
+ */
+const MINUTE_OF = (column: string) => `date_bin('1 minute', ${column}, timestamptz 'epoch')`;
+
 export interface MinuteRow {
   poolId: string;
   minute: Date;
@@ -55,15 +61,32 @@ export class InventoryRepository {
   }
 
   /**
-   * Makes each snapshot its pool's latest; the pools report now and are online. Returns each
-   * pool as its events carry it, as of the new version. The rows travel as one JSON document:
-   * node-postgres escapes array parameters element by element, which cost more than the update.
+   * Makes each snapshot its pool's latest; the pools report now and are online. A latest it
+   * replaces from another minute goes into the minute history (a newer point of that minute
+   * already there stays): the pool's row holds its latest minute's point until then, which
+   * `history` reads with the table. The history statement is a data-modifying CTE of the update,
+   * so it reads each row as it was before. Returns each pool as its events carry it, as of the new
+   * version. The rows travel as one JSON document: node-postgres escapes array parameters element
+   * by element, which cost more than the update.
    */
   async applyLatest(tx: Tx, latest: LatestInventory[]): Promise<PoolData[]> {
     if (latest.length === 0) return [];
     const rows = affectedRows<PoolDataRow>(
       await tx.manager.query(
-        `UPDATE pool p SET
+        `WITH v AS MATERIALIZED (
+           SELECT * FROM jsonb_to_recordset($1::jsonb)
+             AS v(pool_id varchar, sequence bigint, observed_at timestamptz, inventory jsonb)
+         ), replaced AS (
+           INSERT INTO inventory_minute (pool_id, minute, sequence, inventory)
+           SELECT p.pool_id, ${MINUTE_OF('p.observed_at')}, p.inventory_sequence, p.inventory
+           FROM pool p JOIN v ON v.pool_id = p.pool_id
+           WHERE p.inventory IS NOT NULL AND p.observed_at IS NOT NULL
+             AND ${MINUTE_OF('p.observed_at')} <> ${MINUTE_OF('v.observed_at')}
+           ON CONFLICT (pool_id, minute) DO UPDATE
+             SET sequence = excluded.sequence, inventory = excluded.inventory
+             WHERE inventory_minute.sequence < excluded.sequence
+         )
+         UPDATE pool p SET
            inventory = v.inventory,
            inventory_sequence = v.sequence,
            observed_at = v.observed_at,
@@ -71,9 +94,7 @@ export class InventoryRepository {
            state_changed_at = CASE WHEN p.liveness = 'online' THEN p.state_changed_at ELSE now() END,
            liveness = 'online',
            version = p.version + 1
-         FROM jsonb_to_recordset($1::jsonb)
-           AS v(pool_id varchar, sequence bigint, observed_at timestamptz, inventory jsonb)
-         WHERE p.pool_id = v.pool_id
+         FROM v WHERE p.pool_id = v.pool_id
          RETURNING ${POOL_DATA_COLUMNS}`,
         [
           JSON.stringify(
@@ -116,7 +137,10 @@ export class InventoryRepository {
     return rows.filter((r) => r.changed).map((r) => r.pool_id);
   }
 
-  /** Keeps each minute's last snapshot (one row per pool and minute in `rows`). */
+  /**
+   * Keeps each minute's last snapshot (one row per pool and minute in `rows`); a pool's latest
+   * snapshot is not among them (see `applyLatest`).
+   */
   async appendHistory(tx: Tx, rows: MinuteRow[]): Promise<void> {
     if (rows.length === 0) return;
     await tx.manager.query(

@@ -1,4 +1,5 @@
-import { planBatch, planBatches } from './inventory.service';
+import type { InventoryMinuteEntity } from './inventory-minute.entity';
+import { planBatch, planBatches, withLatestPoint } from './inventory.service';
 import type { CheckedSnapshot } from './inventory-input';
 import { EMPTY_INVENTORY } from '../pools/pool-view';
 
@@ -29,10 +30,8 @@ describe(planBatch.name, () => {
     );
     expect(plan.applied).toBe(3);
     expect(plan.latest.map((l) => l.sequence)).toEqual([9]);
-    expect(plan.history.map((h) => [h.minute.getUTCMinutes(), h.sequence])).toEqual([
-      [1, 7],
-      [2, 9],
-    ]);
+    // The latest (9) is its minute's point in the pool's row, not a history row yet.
+    expect(plan.history.map((h) => [h.minute.getUTCMinutes(), h.sequence])).toEqual([[1, 7]]);
   });
 });
 
@@ -47,9 +46,19 @@ describe(planBatches.name, () => {
     // One after another: 5 and 7; then 9 (7 is repeated, 6 is below 7); then 10 (8 is below 9).
     expect(plan.applied).toBe(4);
     expect(plan.latest.map((l) => l.sequence)).toEqual([10]);
+    // 7, the first batch's latest, is replaced by a snapshot of another minute: history.
+    expect(plan.history.map((h) => [h.minute.getUTCMinutes(), h.sequence])).toEqual([[1, 7]]);
+  });
+
+  it("keeps a replaced batch's latest in its minute unless a newer one of that minute came", () => {
+    const plan = planBatches(
+      [[snapshot(5, 1)], [snapshot(6, 2)], [snapshot(7, 2)], [snapshot(8, 3)]],
+      new Map([[POOL, { inventorySequence: 4 }]]),
+    );
+    expect(plan.latest.map((l) => l.sequence)).toEqual([8]);
     expect(plan.history.map((h) => [h.minute.getUTCMinutes(), h.sequence])).toEqual([
-      [1, 7],
-      [2, 10],
+      [1, 5],
+      [2, 7],
     ]);
   });
 
@@ -57,5 +66,70 @@ describe(planBatches.name, () => {
     const batch = [snapshot(5, 1), snapshot(3, 0), snapshot(9, 2)];
     const pools = new Map([[POOL, { inventorySequence: 4 }]]);
     expect(planBatches([batch], pools)).toEqual(planBatch(batch, pools));
+  });
+});
+
+describe(withLatestPoint.name, () => {
+  const minute = (m: number) => new Date(Date.UTC(2026, 11, 1, 0, m));
+  const row = (m: number, sequence: number): InventoryMinuteEntity => ({
+    poolId: POOL,
+    minute: minute(m),
+    sequence,
+    inventory: { ...EMPTY_INVENTORY, cpuCoresTotal: sequence },
+  });
+  const pool = (m: number, sequence: number) => ({
+    poolId: POOL,
+    inventory: { ...EMPTY_INVENTORY, cpuCoresTotal: sequence },
+    inventorySequence: sequence,
+    observedAt: new Date(minute(m).getTime() + 30_000),
+  });
+  const range = { from: undefined, to: minute(60), after: undefined, kept: minute(0) };
+  const points = (rows: InventoryMinuteEntity[]) =>
+    rows.map((r) => [r.minute.getUTCMinutes(), r.sequence]);
+
+  it("adds the pool's latest as its minute's point, in order", () => {
+    expect(points(withLatestPoint([row(1, 3), row(2, 5)], pool(4, 9), 10, range))).toEqual([
+      [1, 3],
+      [2, 5],
+      [4, 9],
+    ]);
+  });
+
+  it('replaces an older stored point of the same minute, and keeps a newer one', () => {
+    expect(points(withLatestPoint([row(1, 3), row(4, 7)], pool(4, 9), 10, range))).toEqual([
+      [1, 3],
+      [4, 9],
+    ]);
+    expect(points(withLatestPoint([row(4, 11)], pool(4, 9), 10, range))).toEqual([[4, 11]]);
+  });
+
+  it('keeps a page at limit + 1 points, the latest going to a later page', () => {
+    expect(
+      points(withLatestPoint([row(1, 1), row(2, 2), row(3, 3)], pool(9, 9), 2, range)),
+    ).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(
+      points(withLatestPoint([row(1, 1), row(5, 2), row(6, 3)], pool(2, 9), 2, range)),
+    ).toEqual([
+      [1, 1],
+      [2, 9],
+      [5, 2],
+    ]);
+  });
+
+  it('leaves it out when outside the range, before the page start, past retention, or none', () => {
+    const stored = [row(1, 3)];
+    expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, to: minute(4) })).toBe(stored);
+    expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, from: minute(5) })).toBe(stored);
+    expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, after: minute(4) })).toBe(stored);
+    expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, kept: minute(5) })).toBe(stored);
+    expect(withLatestPoint(stored, { ...pool(4, 9), inventory: null }, 10, range)).toBe(stored);
+    expect(points(withLatestPoint(stored, pool(4, 9), 10, { ...range, from: minute(4) }))).toEqual([
+      [1, 3],
+      [4, 9],
+    ]);
   });
 });

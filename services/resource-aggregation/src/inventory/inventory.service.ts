@@ -4,10 +4,12 @@ import type { InventoryData } from '@cinode/contracts';
 import { FieldChecks, NotFoundError, PageTokens, resolvePageSize } from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
+import { InjectConfig } from '@cinode/kit';
 import type {
   InventorySnapshot,
   ListInventoryHistoryRequest,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { maySee } from '../pools/pool-access';
 import { checkPoolId, poolIdOf, poolNotFound } from '../pools/pool-input';
@@ -45,6 +47,7 @@ export class InventoryService {
     private readonly inventory: InventoryRepository,
     private readonly pools: PoolsRepository,
     private readonly pageTokens: PageTokens,
+    @InjectConfig() private readonly config: ResourceAggregationConfig,
   ) {}
 
   /**
@@ -163,7 +166,14 @@ export class InventoryService {
     // The request's own range: an open end (now) must not change the key from page to page.
     const filterKey = `history:${poolId}:${from?.toISOString() ?? ''}:${request.to ? to.toISOString() : ''}`;
     const after = this.pageTokens.decode(request.pageToken, filterKey);
-    const rows = await this.inventory.history(poolId, from, to, limit, after);
+    const stored = await this.inventory.history(poolId, from, to, limit, after);
+    const rows = withLatestPoint(stored, pool, limit, {
+      from,
+      to,
+      after: after ? new Date(after.after) : undefined,
+      // The retention the sweep applies to the table.
+      kept: new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 24 * 3_600_000),
+    });
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
       limit,
@@ -231,7 +241,11 @@ export class InventoryService {
 
 /**
  * Which snapshots of a batch apply: per pool, those above its latest sequence (each sequence once);
- * the highest becomes the latest, and each minute keeps its highest.
+ * the highest becomes the latest, and each minute keeps its highest. `history` holds the minutes
+ * besides each pool's new latest: the latest is its minute's point already, kept in the pool's
+ * row, and goes into the history only when a snapshot of another minute replaces it
+ * (`InventoryRepository.applyLatest`), so a pool reporting every second writes its history once a
+ * minute, not sixty times.
  */
 export function planBatch(
   snapshots: CheckedSnapshot[],
@@ -249,23 +263,18 @@ export function planBatch(
     applied += 1;
     const best = latest.get(snapshot.poolId);
     if (!best || snapshot.sequence > best.sequence) latest.set(snapshot.poolId, snapshot);
-    const minute = minuteOf(snapshot.observedAt);
-    const minuteKey = `${snapshot.poolId}\u0000${minute.getTime()}`;
+    const row = minuteRowOf(snapshot);
+    const minuteKey = `${snapshot.poolId}\u0000${row.minute.getTime()}`;
     const kept = minutes.get(minuteKey);
-    if (!kept || snapshot.sequence > kept.sequence)
-      minutes.set(minuteKey, {
-        poolId: snapshot.poolId,
-        minute,
-        sequence: snapshot.sequence,
-        inventory: snapshot.inventory,
-      });
+    if (!kept || snapshot.sequence > kept.sequence) minutes.set(minuteKey, row);
   }
-  return { latest: [...latest.values()], history: [...minutes.values()], applied };
+  return { latest: [...latest.values()], history: besideLatest(minutes, latest), applied };
 }
 
 /**
  * Plans batches as if applied one after another: each against the sequences the ones before it
- * left. The newest applied snapshot of each pool becomes its latest; each minute keeps its newest.
+ * left. The newest applied snapshot of each pool becomes its latest; each minute keeps its newest,
+ * and `history` holds the minutes besides the latest's, as with `planBatch`.
  */
 export function planBatches(
   batches: CheckedSnapshot[][],
@@ -283,13 +292,71 @@ export function planBatches(
       latest.set(l.poolId, l);
       current.set(l.poolId, { inventorySequence: l.sequence });
     }
-    for (const row of plan.history) {
+    // A batch's latest left its history: it is a point of its minute until a later batch
+    // replaces it, and then that minute keeps it unless another of its snapshots is newer.
+    for (const row of [...plan.history, ...plan.latest.map(minuteRowOf)]) {
       const key = `${row.poolId}\u0000${row.minute.getTime()}`;
       const kept = minutes.get(key);
       if (!kept || row.sequence > kept.sequence) minutes.set(key, row);
     }
   }
-  return { latest: [...latest.values()], history: [...minutes.values()], applied };
+  return { latest: [...latest.values()], history: besideLatest(minutes, latest), applied };
+}
+
+function minuteRowOf(snapshot: LatestInventory): MinuteRow {
+  return {
+    poolId: snapshot.poolId,
+    minute: minuteOf(snapshot.observedAt),
+    sequence: snapshot.sequence,
+    inventory: snapshot.inventory,
+  };
+}
+
+/** The minutes' points, but for each pool's latest snapshot (the highest sequence of its pool). */
+function besideLatest(
+  minutes: ReadonlyMap<string, MinuteRow>,
+  latest: ReadonlyMap<string, LatestInventory>,
+): MinuteRow[] {
+  return [...minutes.values()].filter((row) => latest.get(row.poolId)?.sequence !== row.sequence);
+}
+
+/**
+ * A page of stored minutes with the pool's latest snapshot as its minute's point: it lives in the
+ * pool's row until a snapshot of another minute replaces it (`InventoryRepository.applyLatest`).
+ * It joins the page when its minute is in the request's range, past the page's start, within the
+ * retention, and newer than a stored point of the same minute; `stored` and the result hold at most
+ * `limit + 1` points, oldest first (the last one tells that more follow).
+ */
+export function withLatestPoint(
+  stored: InventoryMinuteEntity[],
+  pool: Pick<PoolEntity, 'poolId' | 'inventory' | 'inventorySequence' | 'observedAt'>,
+  limit: number,
+  range: { from: Date | undefined; to: Date; after: Date | undefined; kept: Date },
+): InventoryMinuteEntity[] {
+  if (!pool.inventory || !pool.observedAt) return stored;
+  const minute = minuteOf(pool.observedAt);
+  const at = minute.getTime();
+  if (
+    at >= range.to.getTime() ||
+    (range.from && at < range.from.getTime()) ||
+    (range.after && at <= range.after.getTime()) ||
+    at < range.kept.getTime()
+  )
+    return stored;
+  const point: InventoryMinuteEntity = {
+    poolId: pool.poolId,
+    minute,
+    sequence: pool.inventorySequence,
+    inventory: pool.inventory,
+  };
+  const same = stored.findIndex((row) => row.minute.getTime() === at);
+  if (same >= 0) {
+    if (stored[same].sequence >= point.sequence) return stored;
+    return stored.map((row, i) => (i === same ? point : row));
+  }
+  return [...stored, point]
+    .sort((a, b) => a.minute.getTime() - b.minute.getTime())
+    .slice(0, limit + 1);
 }
 
 /** A pool's free capacity less what holds take (never below zero). */

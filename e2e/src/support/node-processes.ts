@@ -419,6 +419,8 @@ export function as(token: string): { metadata: Metadata } {
  */
 export class KeyHolder {
   private current: { token: string; expiresAtMs: number } | undefined;
+  /** The exchange in flight: calls made meanwhile wait for it instead of making their own. */
+  private exchanging: Promise<string> | undefined;
 
   constructor(
     private readonly tokens: PromiseClient<TokenServiceClient>,
@@ -430,15 +432,27 @@ export class KeyHolder {
     return as(await this.token());
   }
 
-  async token(): Promise<string> {
-    if (this.current === undefined || this.current.expiresAtMs - Date.now() < 10_000) {
-      const issued = await this.tokens.issueToken({ apiKey: this.apiKey });
-      if (issued.expiresAt === undefined) throw new Error('IssueToken returned no expires_at');
-      this.current = {
-        token: issued.accessToken,
-        expiresAtMs: fromTimestamp(issued.expiresAt).getTime(),
-      };
-    }
+  /**
+   * A valid token, exchanged once however many calls want one at the same moment: the service
+   * center counts every exchange in flight against the key's attempt limit (it cannot tell a
+   * genuine key before checking it), so fifty at once from one address are refused past the limit.
+   */
+  token(): Promise<string> {
+    if (this.current !== undefined && this.current.expiresAtMs - Date.now() >= 10_000)
+      return Promise.resolve(this.current.token);
+    this.exchanging ??= this.exchange().finally(() => {
+      this.exchanging = undefined;
+    });
+    return this.exchanging;
+  }
+
+  private async exchange(): Promise<string> {
+    const issued = await this.tokens.issueToken({ apiKey: this.apiKey });
+    if (issued.expiresAt === undefined) throw new Error('IssueToken returned no expires_at');
+    this.current = {
+      token: issued.accessToken,
+      expiresAtMs: fromTimestamp(issued.expiresAt).getTime(),
+    };
     return this.current.token;
   }
 }

@@ -65,7 +65,11 @@ describe(loadConfig.name, () => {
     const events = { ...definition, schema: definition.schema.extend(eventsConfigShape) };
     const env = { ...validEnv, NATS_URL: 'nats://127.0.0.1:4222' };
     const config = loadConfig(events, env);
-    expect([config.OUTBOX_BATCH_SIZE, config.OUTBOX_CONCURRENCY]).toEqual([500, 4]);
+    expect([
+      config.OUTBOX_BATCH_SIZE,
+      config.OUTBOX_CONCURRENCY,
+      config.OUTBOX_RETENTION_HOURS,
+    ]).toEqual([500, 4, 168]);
     const problemsOf = (more: Record<string, string>) => {
       try {
         loadConfig(events, { ...env, ...more });
@@ -74,10 +78,9 @@ describe(loadConfig.name, () => {
         return (error as ConfigError).problems.map((p) => p.key);
       }
     };
-    expect(problemsOf({ OUTBOX_BATCH_SIZE: '0', OUTBOX_CONCURRENCY: '33' })).toEqual([
-      'OUTBOX_BATCH_SIZE',
-      'OUTBOX_CONCURRENCY',
-    ]);
+    expect(
+      problemsOf({ OUTBOX_BATCH_SIZE: '0', OUTBOX_CONCURRENCY: '33', OUTBOX_RETENTION_HOURS: '0' }),
+    ).toEqual(['OUTBOX_BATCH_SIZE', 'OUTBOX_CONCURRENCY', 'OUTBOX_RETENTION_HOURS']);
     expect(problemsOf({ OUTBOX_CONCURRENCY: '4', DB_POOL_MAX: '4' })).toEqual([
       'OUTBOX_CONCURRENCY',
     ]);

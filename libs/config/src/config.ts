@@ -291,6 +291,13 @@ export const eventsConfigShape = {
    * DB_POOL_MAX).
    */
   OUTBOX_CONCURRENCY: envInt(4, 1, 32),
+  /**
+   * Hours a published outbox row is kept for inspection before the relay deletes it (hourly, in
+   * batches, beside its rounds). The streams and the consumers keep their own history; this is the
+   * producer's record of what it published. A busy resource aggregation writes about a quarter of
+   * a megabyte of event data per 200 pools reported, so its disk sets the bound.
+   */
+  OUTBOX_RETENTION_HOURS: envInt(168, 1, 87_600),
 };
 
 export type EventsConfig = z.infer<z.ZodObject<typeof eventsConfigShape>>;

@@ -132,6 +132,10 @@ export class PlatformModule {
             maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
             batchSize: config.OUTBOX_BATCH_SIZE,
             concurrency: config.OUTBOX_CONCURRENCY,
+            retentionMs:
+              config.OUTBOX_RETENTION_HOURS === undefined
+                ? undefined
+                : config.OUTBOX_RETENTION_HOURS * 3_600_000,
           },
           streamOptions: { replicas: config.EVENT_STREAM_REPLICAS },
           processedEventRetentionMs: config.PROCESSED_EVENT_RETENTION_MS,

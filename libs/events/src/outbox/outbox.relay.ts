@@ -3,7 +3,7 @@ import { subjectMatches, type StreamContract } from '@cinode/contracts';
 import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { JetStreamClient, NatsConnection, PubAck } from 'nats';
-import { openSideConnection } from '@cinode/database';
+import { affectedCount, openSideConnection } from '@cinode/database';
 import type { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { BackoffPolicy, DEFAULT_RELAY_BACKOFF, computeBackoff } from '../backoff';
@@ -35,6 +35,8 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
   /** Published rows older than this are deleted (default 7 days; 0 keeps them). */
   retentionMs?: number;
+  /** Rows one statement of the prune deletes (default 1,000). */
+  pruneBatchSize?: number;
   /**
    * Failed attempts of one row, made while NATS otherwise works, before the row is parked
    * (default 20). Attempts during an outage (nothing publishes) do not count.
@@ -254,6 +256,23 @@ const RECORD_FAILURE = `UPDATE outbox_event
   WHERE id = $1
   RETURNING parked_at IS NOT NULL AS parked`;
 
+/**
+ * One batch of the prune: published rows of the retention's past, oldest first by id along the
+ * primary key. Outbox ids are UUIDv7 (`nextEventId`), so every row created before $1 (the least
+ * id of the cutoff's millisecond) sorts below it; published_at is checked too, so a row created
+ * long ago but published recently (a parked row requeued) is kept its full retention.
+ */
+const PRUNE_BATCH = `DELETE FROM outbox_event WHERE id IN (
+    SELECT id FROM outbox_event
+    WHERE id < $1::uuid AND published_at IS NOT NULL AND published_at < $2
+    ORDER BY id LIMIT $3)`;
+
+/** The least UUIDv7 of a millisecond: every id made in it or later sorts at or above it. */
+export function leastUuidV7(ms: number): string {
+  const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7000-8000-000000000000`;
+}
+
 /** How often the pending and parked gauges are refreshed while the relay is busy. */
 const GAUGE_REFRESH_MS = 1_000;
 
@@ -301,7 +320,9 @@ export class OutboxRelay {
   private readonly publishTimeoutMs: number;
   private readonly retentionMs: number;
   private readonly maxAttempts: number;
+  private readonly pruneBatchSize: number;
   private running?: Promise<void>;
+  private pruning?: Promise<void>;
   private stopping = false;
   private notified = false;
   private wake?: () => void;
@@ -339,6 +360,9 @@ export class OutboxRelay {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.pruneBatchSize = options.pruneBatchSize ?? 1_000;
+    if (!Number.isInteger(this.pruneBatchSize) || this.pruneBatchSize < 1)
+      throw new RangeError('pruneBatchSize must be a whole number of rows, at least 1');
   }
 
   /** Counts since construction; `duplicates` are re-publishes JetStream recognised and dropped. */
@@ -372,6 +396,7 @@ export class OutboxRelay {
     this.stopping = true;
     this.wake?.();
     await this.running;
+    await this.pruning;
     await this.closeListener();
   }
 
@@ -606,10 +631,25 @@ export class OutboxRelay {
     await this.refreshPending().catch(() => undefined);
   }
 
-  /** The gauges (when idle, or every GAUGE_REFRESH_MS while busy) and the hourly prune. */
+  /**
+   * The gauges (when idle, or every GAUGE_REFRESH_MS while busy), and the hourly prune started
+   * beside the rounds: it never holds them up.
+   */
   private async housekeeping(idle: boolean): Promise<void> {
     if (idle || Date.now() - this.lastGauges >= GAUGE_REFRESH_MS) await this.refreshPending();
-    await this.prune();
+    if (this.pruning || this.retentionMs <= 0 || Date.now() - this.lastPrune < 3_600_000) return;
+    this.lastPrune = Date.now();
+    this.pruning = this.prune()
+      .then(
+        (deleted) => {
+          if (deleted > 0) this.logger.log(`deleted ${deleted} published outbox row(s)`);
+        },
+        (error: unknown) =>
+          this.logger.warn(`pruning published outbox rows failed: ${errorMessage(error)}`),
+      )
+      .finally(() => {
+        this.pruning = undefined;
+      });
   }
 
   /** Waits for the delay, a stop, or (if allowed) a NOTIFY, whichever comes first. */
@@ -657,13 +697,32 @@ export class OutboxRelay {
     if (client) await client.end();
   }
 
-  /** Deletes long-published rows at most once an hour; the consumers' side keeps its own history. */
-  private async prune(): Promise<void> {
-    if (this.retentionMs <= 0 || Date.now() - this.lastPrune < 3_600_000) return;
-    this.lastPrune = Date.now();
-    await this.dataSource.query(
-      `DELETE FROM outbox_event WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)`,
+  /**
+   * Deletes the rows published longer than the retention ago (the consumers' side keeps its own
+   * history), a batch per statement, each its own transaction, until a batch comes back short or
+   * the relay stops; returns how many. A busy service's outbox (resource aggregation's events
+   * carry up to 200 whole pools) holds hours of large rows: one statement deleting them all would
+   * run for long. The cutoff is taken once, by the database's clock (the one published_at is
+   * stamped with).
+   */
+  async prune(): Promise<number> {
+    if (this.retentionMs <= 0) return 0;
+    const [{ cutoff }] = await this.dataSource.query<{ cutoff: Date }[]>(
+      `SELECT now() - make_interval(secs => $1) AS cutoff`,
       [this.retentionMs / 1000],
     );
+    const below = leastUuidV7(new Date(cutoff).getTime());
+    let deleted = 0;
+    while (!this.stopping) {
+      const result: unknown = await this.dataSource.query(PRUNE_BATCH, [
+        below,
+        cutoff,
+        this.pruneBatchSize,
+      ]);
+      const count = affectedCount(result);
+      deleted += count;
+      if (count < this.pruneBatchSize) break;
+    }
+    return deleted;
   }
 }

@@ -130,7 +130,7 @@ it("keeps a pool's latest in its row, and moves it to the history when another m
   expect(await history(3)).toEqual(await history(10));
 });
 
-it('lets a stored newer point of a minute stand over an older latest moved in later', async () => {
+it('moves a late snapshot of an earlier minute into that minute, over the older point stored there', async () => {
   // A late snapshot of minute 2 (sequence 7) arrives after 6 (minute 3): it becomes the latest,
   // and 6 moves to minute 3. Then minute 4 replaces 7 in minute 2, where 5 was stored: 7 is newer.
   await report(snapshot(7, 2, 30));

@@ -3,7 +3,7 @@ import { subjectMatches, type StreamContract } from '@cinode/contracts';
 import { eventsPublished, outboxParked, outboxPending } from '@cinode/telemetry';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { JetStreamClient, NatsConnection, PubAck } from 'nats';
-import { affectedCount, openSideConnection } from '@cinode/database';
+import { openSideConnection } from '@cinode/database';
 import type { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { BackoffPolicy, DEFAULT_RELAY_BACKOFF, computeBackoff } from '../backoff';
@@ -257,21 +257,25 @@ const RECORD_FAILURE = `UPDATE outbox_event
   RETURNING parked_at IS NOT NULL AS parked`;
 
 /**
- * One batch of the prune: published rows of the retention's past, oldest first by id along the
- * primary key. Outbox ids are UUIDv7 (`nextEventId`), so every row created before $1 (the least
- * id of the cutoff's millisecond) sorts below it; published_at is checked too, so a row created
- * long ago but published recently (a parked row requeued) is kept its full retention.
+ * One batch of the prune: up to $4 rows published before $1, oldest first, past the last row the
+ * batch before deleted ($2, $3; keyset order, so no batch walks again over what earlier ones left
+ * behind in the index), along ix_outbox_event_published_at (the redundant `published_at >= $2`
+ * is what starts the index scan there). Answers how many it deleted and the last one, as text, so
+ * the next batch goes on from it to the microsecond.
  */
-const PRUNE_BATCH = `DELETE FROM outbox_event WHERE id IN (
+const PRUNE_BATCH = `WITH doomed AS (
     SELECT id FROM outbox_event
-    WHERE id < $1::uuid AND published_at IS NOT NULL AND published_at < $2
-    ORDER BY id LIMIT $3)`;
-
-/** The least UUIDv7 of a millisecond: every id made in it or later sorts at or above it. */
-export function leastUuidV7(ms: number): string {
-  const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7000-8000-000000000000`;
-}
+    WHERE published_at < $1 AND published_at >= $2::timestamptz
+      AND (published_at, id) > ($2::timestamptz, $3::uuid)
+    ORDER BY published_at, id LIMIT $4),
+  gone AS (
+    DELETE FROM outbox_event o USING doomed WHERE o.id = doomed.id
+    RETURNING o.id, o.published_at)
+  SELECT (SELECT count(*) FROM gone)::int AS deleted, last.published_at::text AS published_at,
+    last.id::text AS id
+  FROM (SELECT 1) one
+  LEFT JOIN (SELECT id, published_at FROM gone ORDER BY published_at DESC, id DESC LIMIT 1) last
+    ON true`;
 
 /** How often the pending and parked gauges are refreshed while the relay is busy. */
 const GAUGE_REFRESH_MS = 1_000;
@@ -703,25 +707,23 @@ export class OutboxRelay {
    * the relay stops; returns how many. A busy service's outbox (resource aggregation's events
    * carry up to 200 whole pools) holds hours of large rows: one statement deleting them all would
    * run for long. The cutoff is taken once, by the database's clock (the one published_at is
-   * stamped with).
+   * stamped with). It uses one connection of the pool beside the rounds, as the gauges do.
    */
   async prune(): Promise<number> {
     if (this.retentionMs <= 0) return 0;
-    const [{ cutoff }] = await this.dataSource.query<{ cutoff: Date }[]>(
-      `SELECT now() - make_interval(secs => $1) AS cutoff`,
+    const [{ cutoff }] = await this.dataSource.query<{ cutoff: string }[]>(
+      `SELECT (now() - make_interval(secs => $1))::text AS cutoff`,
       [this.retentionMs / 1000],
     );
-    const below = leastUuidV7(new Date(cutoff).getTime());
+    let after = { publishedAt: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
     let deleted = 0;
     while (!this.stopping) {
-      const result: unknown = await this.dataSource.query(PRUNE_BATCH, [
-        below,
-        cutoff,
-        this.pruneBatchSize,
-      ]);
-      const count = affectedCount(result);
-      deleted += count;
-      if (count < this.pruneBatchSize) break;
+      const [batch] = await this.dataSource.query<
+        { deleted: number; published_at: string | null; id: string | null }[]
+      >(PRUNE_BATCH, [cutoff, after.publishedAt, after.id, this.pruneBatchSize]);
+      deleted += batch.deleted;
+      if (batch.deleted < this.pruneBatchSize || !batch.published_at || !batch.id) break;
+      after = { publishedAt: batch.published_at, id: batch.id };
     }
     return deleted;
   }

@@ -65,7 +65,9 @@ export class InventoryRepository {
    * replaces from another minute goes into the minute history (a newer point of that minute
    * already there stays): the pool's row holds its latest minute's point until then, which
    * `history` reads with the table. The history statement is a data-modifying CTE of the update,
-   * so it reads each row as it was before. Returns each pool as its events carry it, as of the new
+   * so it reads each row as it was before. The caller holds the rows' locks (`lock`, first in the
+   * transaction): the CTE reads plain snapshot rows, and without the lock a report committing in
+   * between would have the update apply to its newer row while the CTE moved the older one. Returns each pool as its events carry it, as of the new
    * version. The rows travel as one JSON document: node-postgres escapes array parameters element
    * by element, which cost more than the update.
    */

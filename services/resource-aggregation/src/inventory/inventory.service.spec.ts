@@ -83,7 +83,7 @@ describe(withLatestPoint.name, () => {
     inventorySequence: sequence,
     observedAt: new Date(minute(m).getTime() + 30_000),
   });
-  const range = { from: undefined, to: minute(60), after: undefined, kept: minute(0) };
+  const range = { from: undefined, to: minute(60), after: undefined };
   const points = (rows: InventoryMinuteEntity[]) =>
     rows.map((r) => [r.minute.getUTCMinutes(), r.sequence]);
 
@@ -120,12 +120,11 @@ describe(withLatestPoint.name, () => {
     ]);
   });
 
-  it('leaves it out when outside the range, before the page start, past retention, or none', () => {
+  it('leaves it out when outside the range, before the page start, or none', () => {
     const stored = [row(1, 3)];
     expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, to: minute(4) })).toBe(stored);
     expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, from: minute(5) })).toBe(stored);
     expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, after: minute(4) })).toBe(stored);
-    expect(withLatestPoint(stored, pool(4, 9), 10, { ...range, kept: minute(5) })).toBe(stored);
     expect(withLatestPoint(stored, { ...pool(4, 9), inventory: null }, 10, range)).toBe(stored);
     expect(points(withLatestPoint(stored, pool(4, 9), 10, { ...range, from: minute(4) }))).toEqual([
       [1, 3],

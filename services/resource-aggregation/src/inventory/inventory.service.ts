@@ -166,13 +166,15 @@ export class InventoryService {
     // The request's own range: an open end (now) must not change the key from page to page.
     const filterKey = `history:${poolId}:${from?.toISOString() ?? ''}:${request.to ? to.toISOString() : ''}`;
     const after = this.pageTokens.decode(request.pageToken, filterKey);
-    const stored = await this.inventory.history(poolId, from, to, limit, after);
+    // Within the retention, for the table's points as for the row's: the sweep deletes the
+    // table's older minutes only every so often.
+    const kept = new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 24 * 3_600_000);
+    const since = from && from > kept ? from : kept;
+    const stored = await this.inventory.history(poolId, since, to, limit, after);
     const rows = withLatestPoint(stored, pool, limit, {
-      from,
+      from: since,
       to,
       after: after ? new Date(after.after) : undefined,
-      // The retention the sweep applies to the table.
-      kept: new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 24 * 3_600_000),
     });
     const { page, nextPageToken } = this.pageTokens.pageOf(
       rows,
@@ -323,15 +325,15 @@ function besideLatest(
 /**
  * A page of stored minutes with the pool's latest snapshot as its minute's point: it lives in the
  * pool's row until a snapshot of another minute replaces it (`InventoryRepository.applyLatest`).
- * It joins the page when its minute is in the request's range, past the page's start, within the
- * retention, and newer than a stored point of the same minute; `stored` and the result hold at most
+ * It joins the page when its minute is in the range (`from`, the later of the request's and the
+ * retention's start), past the page's start, and newer than a stored point of the same minute; `stored` and the result hold at most
  * `limit + 1` points, oldest first (the last one tells that more follow).
  */
 export function withLatestPoint(
   stored: InventoryMinuteEntity[],
   pool: Pick<PoolEntity, 'poolId' | 'inventory' | 'inventorySequence' | 'observedAt'>,
   limit: number,
-  range: { from: Date | undefined; to: Date; after: Date | undefined; kept: Date },
+  range: { from: Date | undefined; to: Date; after: Date | undefined },
 ): InventoryMinuteEntity[] {
   if (!pool.inventory || !pool.observedAt) return stored;
   const minute = minuteOf(pool.observedAt);
@@ -339,8 +341,7 @@ export function withLatestPoint(
   if (
     at >= range.to.getTime() ||
     (range.from && at < range.from.getTime()) ||
-    (range.after && at <= range.after.getTime()) ||
-    at < range.kept.getTime()
+    (range.after && at <= range.after.getTime())
   )
     return stored;
   const point: InventoryMinuteEntity = {

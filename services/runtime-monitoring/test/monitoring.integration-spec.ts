@@ -307,11 +307,28 @@ describe('runtime monitoring, against real Postgres and NATS', () => {
       allocation('running', 2, new Date(submittedAt.getTime() + 2_000)),
     );
 
+    // Each stream has its own consumer, and they go at their own pace: wait for the last event of
+    // every stream published to (resource, market, participant, identifier), then check it all.
     await eventually('the task response time', async () =>
       (await seriesOf(Domain.DOMAIN_SCHEDULING, 'task_response_ms')).length > 0 ? true : undefined,
     );
     await eventually('the recovery', async () =>
       (await total(Domain.DOMAIN_RESOURCE, 'pools_recovered')) === 1 ? true : undefined,
+    );
+    await eventually('the confirmed order', async () =>
+      (await seriesOf(Domain.DOMAIN_SCHEDULING, 'demand_to_allocation_ms')).length > 0
+        ? true
+        : undefined,
+    );
+    await eventually('the certification', async () =>
+      (await total(Domain.DOMAIN_APPLICATION, 'application_providers_certified')) === 1
+        ? true
+        : undefined,
+    );
+    await eventually('the identified application service', async () =>
+      (await total(Domain.DOMAIN_APPLICATION, 'application_services_identified')) === 1
+        ? true
+        : undefined,
     );
     expect(await total(Domain.DOMAIN_RESOURCE, 'pools_went_stale')).toBe(1);
     expect(await total(Domain.DOMAIN_RESOURCE, 'pools_registered')).toBe(2);

@@ -258,23 +258,25 @@ const RECORD_FAILURE = `UPDATE outbox_event
 
 /**
  * One batch of the prune: up to $4 rows published before $1, oldest first, past the last row the
- * batch before deleted ($2, $3; keyset order, so no batch walks again over what earlier ones left
+ * batch before chose ($2, $3; keyset order, so no batch walks again over what earlier ones left
  * behind in the index), along ix_outbox_event_published_at (the redundant `published_at >= $2`
- * is what starts the index scan there). Answers how many it deleted and the last one, as text, so
- * the next batch goes on from it to the microsecond.
+ * is what starts the index scan there), deleted through the primary key (`= ANY` of an array: a
+ * join could be planned as a scan of the whole table). Answers how many it chose (fewer than $4:
+ * none are left; another replica's prune may have deleted some of them first), how many it
+ * deleted, and the last one chosen, its time as ISO 8601 text whatever the session's DateStyle,
+ * so the next batch goes on from it to the microsecond.
  */
-const PRUNE_BATCH = `WITH doomed AS (
-    SELECT id FROM outbox_event
-    WHERE published_at < $1 AND published_at >= $2::timestamptz
+const PRUNE_BATCH = `WITH doomed AS MATERIALIZED (
+    SELECT id, published_at FROM outbox_event
+    WHERE published_at < $1::timestamptz AND published_at >= $2::timestamptz
       AND (published_at, id) > ($2::timestamptz, $3::uuid)
     ORDER BY published_at, id LIMIT $4),
   gone AS (
-    DELETE FROM outbox_event o USING doomed WHERE o.id = doomed.id
-    RETURNING o.id, o.published_at)
-  SELECT (SELECT count(*) FROM gone)::int AS deleted, last.published_at::text AS published_at,
-    last.id::text AS id
+    DELETE FROM outbox_event WHERE id = ANY (ARRAY(SELECT id FROM doomed)) RETURNING id)
+  SELECT (SELECT count(*) FROM doomed)::int AS chosen, (SELECT count(*) FROM gone)::int AS deleted,
+    to_json(last.published_at) #>> '{}' AS published_at, last.id::text AS id
   FROM (SELECT 1) one
-  LEFT JOIN (SELECT id, published_at FROM gone ORDER BY published_at DESC, id DESC LIMIT 1) last
+  LEFT JOIN (SELECT id, published_at FROM doomed ORDER BY published_at DESC, id DESC LIMIT 1) last
     ON true`;
 
 /** How often the pending and parked gauges are refreshed while the relay is busy. */
@@ -712,17 +714,17 @@ export class OutboxRelay {
   async prune(): Promise<number> {
     if (this.retentionMs <= 0) return 0;
     const [{ cutoff }] = await this.dataSource.query<{ cutoff: string }[]>(
-      `SELECT (now() - make_interval(secs => $1))::text AS cutoff`,
+      `SELECT to_json(now() - make_interval(secs => $1)) #>> '{}' AS cutoff`,
       [this.retentionMs / 1000],
     );
     let after = { publishedAt: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
     let deleted = 0;
     while (!this.stopping) {
       const [batch] = await this.dataSource.query<
-        { deleted: number; published_at: string | null; id: string | null }[]
+        { chosen: number; deleted: number; published_at: string | null; id: string | null }[]
       >(PRUNE_BATCH, [cutoff, after.publishedAt, after.id, this.pruneBatchSize]);
       deleted += batch.deleted;
-      if (batch.deleted < this.pruneBatchSize || !batch.published_at || !batch.id) break;
+      if (batch.chosen < this.pruneBatchSize || !batch.published_at || !batch.id) break;
       after = { publishedAt: batch.published_at, id: batch.id };
     }
     return deleted;

@@ -70,6 +70,7 @@ function subject() {
     stateChangedAt: now,
   });
   const poolsRepo = {
+    findById: async (id: string) => pools.rows.get(id),
     lock: async (_tx: Tx, id: string) => pools.rows.get(id),
   } as unknown as PoolsRepository;
   const holdsRepo = {

@@ -81,31 +81,20 @@ export class HoldsService {
       fingerprint: fingerprintOf({ poolId, order: request.orderReference, resources, ttl }),
     };
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      // The database's clock (the one reports are stamped with) judges silence.
+      const now = await this.holds.databaseNow(tx);
+      // First on the pool as last committed, without its row lock: when many orders race for
+      // its last units, those arriving after the winner committed are refused at once instead
+      // of queueing behind the lock, each holding a database connection. This runs after the
+      // request id is taken (idempotentInsert), so a retry of a request that got its hold is
+      // answered with that hold, never with this refusal. Then again under the lock, which is
+      // what decides.
+      const seen = await this.pools.findById(poolId, tx);
+      if (!seen) throw poolNotFound(poolId);
+      this.refuseUnlessHoldable(seen, resources, now);
       const pool = await this.pools.lock(tx, poolId);
       if (!pool) throw poolNotFound(poolId);
-      // Online, and still reporting by the database's clock (the one reports are stamped with):
-      // a pool whose silence the sweep has not yet noticed is not held.
-      const now = await this.holds.databaseNow(tx);
-      const silent =
-        !pool.lastReportedAt ||
-        now.getTime() - pool.lastReportedAt.getTime() > this.config.POOL_STALE_AFTER_SECONDS * 1000;
-      const state = silent && poolStateOf(pool) === 'online' ? 'stale' : poolStateOf(pool);
-      if (state !== 'online')
-        throw new FailedPreconditionError(
-          ErrorReason.POOL_NOT_SELECTABLE,
-          `pool ${poolId} is ${state}, not online`,
-          { metadata: { current_state: state.toUpperCase() } },
-        );
-      refuseQuarantined(pool);
-      const free = netFree(pool);
-      for (const [field, wire] of HELD_RESOURCES) {
-        if (resources[field] > free[FREE_OF[field]])
-          throw new ResourceExhaustedError(
-            ErrorReason.INSUFFICIENT_CAPACITY,
-            `pool ${poolId} has ${free[FREE_OF[field]]} ${wire} free, ${resources[field]} asked`,
-            { metadata: { resource: wire, free: String(free[FREE_OF[field]]) } },
-          );
-      }
+      this.refuseUnlessHoldable(pool, resources, now);
       const hold: HoldEntity = {
         holdId: uuidv7(),
         poolId,
@@ -123,6 +112,26 @@ export class HoldsService {
     });
     if (outcome.created) return { hold: outcome.result, created: true };
     return { hold: await this.get(outcome.objectId), created: false };
+  }
+
+  /**
+   * Refuses a hold the pool cannot take: not online, or silent longer than the stale interval
+   * (even before the sweep marks it), quarantined, or without the free capacity (less every
+   * hold) the request asks.
+   */
+  private refuseUnlessHoldable(pool: PoolEntity, resources: HeldData, now: Date): void {
+    const silent =
+      !pool.lastReportedAt ||
+      now.getTime() - pool.lastReportedAt.getTime() > this.config.POOL_STALE_AFTER_SECONDS * 1000;
+    const state = silent && poolStateOf(pool) === 'online' ? 'stale' : poolStateOf(pool);
+    if (state !== 'online')
+      throw new FailedPreconditionError(
+        ErrorReason.POOL_NOT_SELECTABLE,
+        `pool ${pool.poolId} is ${state}, not online`,
+        { metadata: { current_state: state.toUpperCase() } },
+      );
+    refuseQuarantined(pool);
+    refuseUnlessFree(pool, resources);
   }
 
   /**
@@ -303,4 +312,20 @@ function checkResources(checks: FieldChecks, resources: HoldResources | undefine
 
 function holdNotFound(holdId: string): NotFoundError {
   return new NotFoundError(ErrorReason.HOLD_NOT_FOUND, `hold ${holdId} does not exist`);
+}
+
+/** RESOURCE_EXHAUSTED naming the first resource the pool's free capacity (less holds) lacks. */
+function refuseUnlessFree(
+  pool: Pick<PoolEntity, 'poolId' | 'inventory' | 'held'>,
+  resources: HeldData,
+): void {
+  const free = netFree(pool);
+  for (const [field, wire] of HELD_RESOURCES) {
+    if (resources[field] > free[FREE_OF[field]])
+      throw new ResourceExhaustedError(
+        ErrorReason.INSUFFICIENT_CAPACITY,
+        `pool ${pool.poolId} has ${free[FREE_OF[field]]} ${wire} free, ${resources[field]} asked`,
+        { metadata: { resource: wire, free: String(free[FREE_OF[field]]) } },
+      );
+  }
 }

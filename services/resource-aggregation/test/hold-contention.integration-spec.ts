@@ -1,0 +1,99 @@
+import type { GrpcClient, RunningGrpcService } from '@cinode/grpc';
+import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  bearer,
+  createTestAuth,
+  createTestDatabase,
+  expectGrpcError,
+  startTestNats,
+  type TestNats,
+} from '@cinode/testing';
+import { Client } from 'pg';
+import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
+
+// When many orders race for a pool's last units, the ones arriving after the winner committed are
+// refused on the pool's committed state, without queueing behind its row lock. The real service
+// and its Postgres; another connection holds the pool's row lock meanwhile.
+const POOL_ID = 'CN.R0001.RP.000000031';
+/** How long the other connection holds the row lock: a call that waits for it takes this long. */
+const LOCK_HELD_MS = 4_000;
+
+let nats: TestNats;
+let db: Client;
+let locker: Client;
+let service: RunningGrpcService;
+let client: GrpcClient<ResourceServiceClient>;
+let caller: string;
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  const auth = await createTestAuth();
+  const databaseUrl = await createTestDatabase('resource');
+  ({ service, client } = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
+    POOL_STALE_AFTER_SECONDS: '3600',
+    POOL_OFFLINE_AFTER_SECONDS: '7200',
+  }));
+  caller = await auth.token(['service'], 'service-center');
+  db = new Client({ connectionString: databaseUrl });
+  locker = new Client({ connectionString: databaseUrl });
+  await Promise.all([db.connect(), locker.connect()]);
+  await insertPool(db, POOL_ID, {
+    inventory: { ...FULL_INVENTORY, gpuCardsFree: 1 },
+    lastReportedAt: new Date(),
+  });
+});
+
+afterAll(async () => {
+  client?.close();
+  await locker?.end();
+  await db?.end();
+  await service?.stop();
+  await nats?.stop();
+});
+
+function createHold(requestId: string) {
+  return client.api.createHold(
+    {
+      requestId,
+      poolId: POOL_ID,
+      orderReference: `order-${requestId}`,
+      resources: { cpuCores: 0, gpuCards: 1, npuCards: 0, memoryGib: 0, storageGib: 0 },
+      ttlSeconds: 60,
+    },
+    { metadata: bearer(caller) },
+  );
+}
+
+it("refuses a hold the pool's committed capacity cannot cover without waiting for its row lock", async () => {
+  const { hold: winner } = await createHold('winner');
+  expect(winner?.state).toBeDefined();
+
+  await locker.query('BEGIN');
+  await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [POOL_ID]);
+  const released = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      locker.query('ROLLBACK').then(() => resolve(), resolve);
+    }, LOCK_HELD_MS),
+  );
+  try {
+    const started = Date.now();
+    const late = await expectGrpcError(createHold('late'), GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(late.status?.errorInfo).toMatchObject({
+      reason: 'INSUFFICIENT_CAPACITY',
+      metadata: { resource: 'gpu_cards', free: '0' },
+    });
+    // Answered while the lock was still held (a call waiting for it would take LOCK_HELD_MS).
+    expect(Date.now() - started).toBeLessThan(LOCK_HELD_MS / 2);
+    // The winner's retry is answered with its hold, not refused.
+    const { hold: retried } = await createHold('winner');
+    expect(retried?.holdId).toBe(winner?.holdId);
+  } finally {
+    await released;
+  }
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM hold WHERE pool_id = $1`,
+    [POOL_ID],
+  );
+  expect(rows[0].n).toBe(1);
+});

@@ -67,7 +67,7 @@ function createHold(requestId: string) {
 
 it("refuses a hold the pool's committed capacity cannot cover without waiting for its row lock", async () => {
   const { hold: winner } = await createHold('winner');
-  expect(winner?.state).toBeDefined();
+  expect(winner?.holdId).toMatch(/^[0-9a-f-]{36}$/);
 
   await locker.query('BEGIN');
   await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [POOL_ID]);

@@ -87,8 +87,10 @@ export class HoldsService {
       // its last units, those arriving after the winner committed are refused at once instead
       // of queueing behind the lock, each holding a database connection. This runs after the
       // request id is taken (idempotentInsert), so a retry of a request that got its hold is
-      // answered with that hold, never with this refusal. Then again under the lock, which is
-      // what decides.
+      // answered with that hold, never with this refusal. A request that meets a change still
+      // uncommitted (a release, an expiry, a report bringing the pool back) is answered as of
+      // before it, as it would have been had it come a moment earlier: the two overlap, and
+      // either order is theirs. Then again under the lock, which is what decides.
       const seen = await this.pools.findById(poolId, tx);
       if (!seen) throw poolNotFound(poolId);
       this.refuseUnlessHoldable(seen, resources, now);

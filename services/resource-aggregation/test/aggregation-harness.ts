@@ -2,8 +2,16 @@ import { createGrpcClient, type GrpcClient, type RunningGrpcService } from '@cin
 import { startService } from '@cinode/kit';
 import { createLogger } from '@cinode/logging';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
-import { findFreePort, plaintext, inProcessServiceSettings } from '@cinode/testing';
-import type { Client } from 'pg';
+import {
+  createTestAuth,
+  createTestDatabase,
+  findFreePort,
+  inProcessServiceSettings,
+  plaintext,
+  startTestNats,
+  type TestAuth,
+} from '@cinode/testing';
+import { Client } from 'pg';
 import { resourceAggregationService } from '../src/service';
 
 /** What the integration specs share: resource aggregation in process, and pools written straight in. */
@@ -70,6 +78,47 @@ export async function startAggregation(
     defaultTimeoutMs: 10_000,
   });
   return { service, client };
+}
+
+/** Resource aggregation with its own NATS, test keys and database, and a client of that database. */
+export interface AggregationUnderTest extends RunningAggregation {
+  auth: TestAuth;
+  databaseUrl: string;
+  db: Client;
+  /** Stops what `startAggregationWithInfra` started, whatever got started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * NATS, test keys, a fresh database, resource aggregation on them (pools stay online an hour
+ * without reports unless `env` says otherwise) and a connected database client.
+ */
+export async function startAggregationWithInfra(
+  env: Record<string, string> = {},
+): Promise<AggregationUnderTest> {
+  const nats = await startTestNats();
+  const stops: Array<() => Promise<unknown>> = [() => nats.stop()];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  try {
+    const auth = await createTestAuth();
+    const databaseUrl = await createTestDatabase('resource');
+    const running = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
+      POOL_STALE_AFTER_SECONDS: '3600',
+      POOL_OFFLINE_AFTER_SECONDS: '7200',
+      ...env,
+    });
+    stops.push(() => running.service.stop());
+    stops.push(async () => running.client.close());
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    stops.push(() => db.end());
+    return { ...running, auth, databaseUrl, db, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** A filed, online class A pool in region 310115, nothing held, written straight into the table. */

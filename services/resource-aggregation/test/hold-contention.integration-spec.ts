@@ -1,16 +1,14 @@
-import type { GrpcClient, RunningGrpcService } from '@cinode/grpc';
+import type { GrpcClient } from '@cinode/grpc';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import {
-  bearer,
-  createTestAuth,
-  createTestDatabase,
-  expectGrpcError,
-  startTestNats,
-  type TestNats,
-} from '@cinode/testing';
+import { bearer, expectGrpcError } from '@cinode/testing';
 import { Client } from 'pg';
-import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
+import {
+  FULL_INVENTORY,
+  insertPool,
+  startAggregationWithInfra,
+  type AggregationUnderTest,
+} from './aggregation-harness';
 
 // When many orders race for a pool's last units, the ones arriving after the winner committed are
 // refused on the pool's committed state, without queueing behind its row lock. The real service
@@ -19,25 +17,18 @@ const POOL_ID = 'CN.R0001.RP.000000031';
 /** How long the other connection holds the row lock: a call that waits for it takes this long. */
 const LOCK_HELD_MS = 4_000;
 
-let nats: TestNats;
+let node: AggregationUnderTest | undefined;
 let db: Client;
 let locker: Client;
-let service: RunningGrpcService;
 let client: GrpcClient<ResourceServiceClient>;
 let caller: string;
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  const auth = await createTestAuth();
-  const databaseUrl = await createTestDatabase('resource');
-  ({ service, client } = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
-    POOL_STALE_AFTER_SECONDS: '3600',
-    POOL_OFFLINE_AFTER_SECONDS: '7200',
-  }));
-  caller = await auth.token(['service'], 'service-center');
-  db = new Client({ connectionString: databaseUrl });
-  locker = new Client({ connectionString: databaseUrl });
-  await Promise.all([db.connect(), locker.connect()]);
+  node = await startAggregationWithInfra();
+  ({ db, client } = node);
+  caller = await node.auth.token(['service'], 'service-center');
+  locker = new Client({ connectionString: node.databaseUrl });
+  await locker.connect();
   await insertPool(db, POOL_ID, {
     inventory: { ...FULL_INVENTORY, gpuCardsFree: 1 },
     lastReportedAt: new Date(),
@@ -45,11 +36,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.close();
   await locker?.end();
-  await db?.end();
-  await service?.stop();
-  await nats?.stop();
+  await node?.stop();
 });
 
 function createHold(requestId: string) {

@@ -1,17 +1,16 @@
-import { toTimestamp, type GrpcClient, type RunningGrpcService } from '@cinode/grpc';
+import { toTimestamp, type GrpcClient } from '@cinode/grpc';
 import type {
   InventorySnapshot,
   ResourceServiceClient,
 } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { bearer } from '@cinode/testing';
+import type { Client } from 'pg';
 import {
-  bearer,
-  createTestAuth,
-  createTestDatabase,
-  startTestNats,
-  type TestNats,
-} from '@cinode/testing';
-import { Client } from 'pg';
-import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harness';
+  FULL_INVENTORY,
+  insertPool,
+  startAggregationWithInfra,
+  type AggregationUnderTest,
+} from './aggregation-harness';
 
 // The one-minute history: a pool's latest snapshot is its minute's point in the pool's row, and
 // goes into inventory_minute only when a snapshot of another minute replaces it. What the table
@@ -20,33 +19,22 @@ import { FULL_INVENTORY, insertPool, startAggregation } from './aggregation-harn
 const POOL_ID = 'CN.R0001.RP.000000021';
 const PROVIDER = 'prov-1';
 
-let nats: TestNats;
+let node: AggregationUnderTest | undefined;
 let db: Client;
-let service: RunningGrpcService;
 let client: GrpcClient<ResourceServiceClient>;
 let provider: string;
 /** A whole minute ten minutes ago: the snapshots' minutes count from it. */
 const base = Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000;
 
 beforeAll(async () => {
-  nats = await startTestNats();
-  const auth = await createTestAuth();
-  const databaseUrl = await createTestDatabase('resource');
-  ({ service, client } = await startAggregation(databaseUrl, nats.url, auth.publicKeys, {
-    POOL_STALE_AFTER_SECONDS: '3600',
-    POOL_OFFLINE_AFTER_SECONDS: '7200',
-  }));
-  provider = await auth.token(['provider'], 'prov-1-agent', PROVIDER);
-  db = new Client({ connectionString: databaseUrl });
-  await db.connect();
+  node = await startAggregationWithInfra();
+  ({ db, client } = node);
+  provider = await node.auth.token(['provider'], 'prov-1-agent', PROVIDER);
   await insertPool(db, POOL_ID, { providerParticipantId: PROVIDER });
 });
 
 afterAll(async () => {
-  client?.close();
-  await db?.end();
-  await service?.stop();
-  await nats?.stop();
+  await node?.stop();
 });
 
 function snapshot(sequence: number, minute: number, second: number): InventorySnapshot {

@@ -147,6 +147,14 @@ export function checkSnapshots(
 }
 
 /** The start of the minute a time falls in. */
+/** The oldest minute the history keeps: HISTORY_RETENTION_DAYS before `now`. */
+export function historyKeptSince(
+  config: { HISTORY_RETENTION_DAYS: number },
+  now: number = Date.now(),
+): Date {
+  return new Date(now - config.HISTORY_RETENTION_DAYS * 86_400_000);
+}
+
 export function minuteOf(at: Date): Date {
   return new Date(Math.floor(at.getTime() / 60_000) * 60_000);
 }

@@ -67,9 +67,10 @@ export class InventoryRepository {
    * `history` reads with the table. The history statement is a data-modifying CTE of the update,
    * so it reads each row as it was before. The caller holds the rows' locks (`lock`, first in the
    * transaction): the CTE reads plain snapshot rows, and without the lock a report committing in
-   * between would have the update apply to its newer row while the CTE moved the older one. Returns each pool as its events carry it, as of the new
-   * version. The rows travel as one JSON document: node-postgres escapes array parameters element
-   * by element, which cost more than the update.
+   * between would have the update apply to its newer row while the CTE moved the older one.
+   * Returns each pool as its events carry it, as of the new version. The rows travel as one JSON
+   * document: node-postgres escapes array parameters element by element, which cost more than the
+   * update.
    */
   async applyLatest(tx: Tx, latest: LatestInventory[]): Promise<PoolData[]> {
     if (latest.length === 0) return [];

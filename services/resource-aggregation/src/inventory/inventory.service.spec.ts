@@ -83,7 +83,7 @@ describe(withLatestPoint.name, () => {
     inventorySequence: sequence,
     observedAt: new Date(minute(m).getTime() + 30_000),
   });
-  const range = { from: undefined, to: minute(60), after: undefined };
+  const range = { from: minute(0), to: minute(60), after: undefined };
   const points = (rows: InventoryMinuteEntity[]) =>
     rows.map((r) => [r.minute.getUTCMinutes(), r.sequence]);
 

@@ -20,6 +20,7 @@ import type { InventoryMinuteEntity } from './inventory-minute.entity';
 import {
   MAX_SNAPSHOTS_PER_BATCH,
   checkSnapshots,
+  historyKeptSince,
   minuteOf,
   type CheckedSnapshot,
 } from './inventory-input';
@@ -168,7 +169,7 @@ export class InventoryService {
     const after = this.pageTokens.decode(request.pageToken, filterKey);
     // Within the retention, for the table's points as for the row's: the sweep deletes the
     // table's older minutes only every so often.
-    const kept = new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * 24 * 3_600_000);
+    const kept = historyKeptSince(this.config);
     const since = from && from > kept ? from : kept;
     const stored = await this.inventory.history(poolId, since, to, limit, after);
     const rows = withLatestPoint(stored, pool, limit, {
@@ -333,14 +334,14 @@ export function withLatestPoint(
   stored: InventoryMinuteEntity[],
   pool: Pick<PoolEntity, 'poolId' | 'inventory' | 'inventorySequence' | 'observedAt'>,
   limit: number,
-  range: { from: Date | undefined; to: Date; after: Date | undefined },
+  range: { from: Date; to: Date; after: Date | undefined },
 ): InventoryMinuteEntity[] {
   if (!pool.inventory || !pool.observedAt) return stored;
   const minute = minuteOf(pool.observedAt);
   const at = minute.getTime();
   if (
     at >= range.to.getTime() ||
-    (range.from && at < range.from.getTime()) ||
+    at < range.from.getTime() ||
     (range.after && at <= range.after.getTime())
   )
     return stored;

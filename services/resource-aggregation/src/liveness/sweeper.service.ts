@@ -10,13 +10,13 @@ import { InjectConfig } from '@cinode/kit';
 import type { ResourceAggregationConfig } from '../config';
 import { AllocationsService } from '../allocations/allocations.service';
 import { HoldsService } from '../holds/holds.service';
+import { historyKeptSince } from '../inventory/inventory-input';
 import { InventoryRepository } from '../inventory/inventory.repository';
 import { poolEvent } from '../pools/pool-view';
 import type { PoolLiveness } from '../pools/pool.entity';
 import { LivenessRepository } from './liveness.repository';
 
 const BATCH = 500;
-const DAY_MS = 86_400_000;
 
 /**
  * The periodic work of every replica: pools that stopped reporting go STALE, then OFFLINE (each
@@ -82,10 +82,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       this.holds.releaseStopped(this.config.ALLOCATION_STOP_GRACE_SECONDS, BATCH),
     );
     const pruned = await this.step('history retention', () =>
-      this.inventory.prune(
-        new Date(Date.now() - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
-        10_000,
-      ),
+      this.inventory.prune(historyKeptSince(this.config), 10_000),
     );
     return { stale, offline, expired, unstarted, stopped, pruned };
   }

@@ -97,6 +97,8 @@ required: cinode.checkCalls). */}}
   value: {{ include "cinode.resourceAggregationAddress" .ctx | quote }}
 - name: MARKET_PEER_TIMEOUT_MS
   value: {{ $s.marketPeerTimeoutMs | quote }}
+- name: ORDER_CANDIDATE_MAX_AGE_SECONDS
+  value: {{ $s.orderCandidateMaxAgeSeconds | quote }}
 - name: ORDER_HOLD_TTL_SECONDS
   value: {{ $s.orderHoldTtlSeconds | quote }}
 - name: ORDER_RECOVERY_AFTER_SECONDS

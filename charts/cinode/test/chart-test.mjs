@@ -616,6 +616,7 @@ function assertServiceCenterEnv(doc, env, ctx) {
   assertSettingsEnv(doc, env, settings, [
     ['TOKEN_TTL_SECONDS', 'tokenTtlSeconds', 300],
     ['MARKET_PEER_TIMEOUT_MS', 'marketPeerTimeoutMs', 10000],
+    ['ORDER_CANDIDATE_MAX_AGE_SECONDS', 'orderCandidateMaxAgeSeconds', 1800],
     ['ORDER_HOLD_TTL_SECONDS', 'orderHoldTtlSeconds', 120],
     ['ORDER_RECOVERY_AFTER_SECONDS', 'orderRecoveryAfterSeconds', 30],
   ]);

@@ -198,7 +198,11 @@ export const AUTHORIZATION_MATRIX: Readonly<
   '/cinode.resource.v1.ResourceService/ConfirmHold': ['operator', 'service:service-center'],
   '/cinode.resource.v1.ResourceService/CreateHold': ['operator', 'service:service-center'],
   '/cinode.resource.v1.ResourceService/GetComputeMap': ['operator', 'regulator', 'service'],
-  '/cinode.resource.v1.ResourceService/GetHold': ['operator', 'regulator', 'service'],
+  '/cinode.resource.v1.ResourceService/GetHold': [
+    'operator',
+    'regulator',
+    'service:service-center',
+  ],
   '/cinode.resource.v1.ResourceService/GetPool': ['operator', 'provider', 'regulator', 'service'],
   '/cinode.resource.v1.ResourceService/Heartbeat': ['provider'],
   '/cinode.resource.v1.ResourceService/ListAllocations': [

@@ -23,6 +23,7 @@ import {
 } from '@cinode/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
+import { LineHoldSweeper } from '../src/lines/line-hold.sweeper';
 import { computeSelectionService } from '../src/service';
 
 const LINE_ID = 'CN.R0001.LN.000000011';
@@ -472,5 +473,41 @@ describe('line holds (bandwidth of dedicated lines reserved for orders)', () => 
       );
       expect(refused.status?.fieldViolations?.map((v) => v.field)).toEqual([field]);
     }
+  });
+});
+
+describe('a hold past its time that the sweep has not reached', () => {
+  // Last in the file: the sweep stays stopped from here on.
+  beforeAll(() => service.app.get(LineHoldSweeper).beforeApplicationShutdown());
+
+  it('reserves nothing any more: a new hold may take its bandwidth', async () => {
+    const line = 'CN.R0001.LN.000000037';
+    await insertLine(line, 300);
+    const take = (requestId: string, mbps: number) =>
+      client.api.holdLineBandwidth(
+        {
+          requestId,
+          lineId: line,
+          orderReference: `order-${requestId}`,
+          bandwidthMbps: mbps,
+          ttlSeconds: 60,
+          durationHours: 1,
+        },
+        as(market),
+      );
+    const { hold: first } = await take('first-of-two', 200);
+    await expectGrpcError(take('refused-while-held', 200), GrpcStatus.RESOURCE_EXHAUSTED);
+    await db.query(
+      `UPDATE line_hold SET expires_at = now() - interval '1 second' WHERE hold_id = $1`,
+      [first!.holdId],
+    );
+    const { hold: second } = await take('second-of-two', 200);
+    expect(second!.state).toBe(LineHoldState.LINE_HOLD_STATE_HELD);
+    expect(await reserved(line)).toBe(200);
+    const { rows } = await db.query<{ state: string }>(
+      `SELECT state FROM line_hold WHERE hold_id = $1`,
+      [first!.holdId],
+    );
+    expect(rows).toEqual([{ state: 'expired' }]);
   });
 });

@@ -104,7 +104,7 @@ const allocationState = async (allocationId: string) => {
 };
 
 describe('allocations their providers never start on pools that stopped reporting', () => {
-  it('fail after the start timeout once the pool is silent and give their capacity back; started ones stay', async () => {
+  it('fail after the start timeout once the pool is silent and give their capacity back after the stop grace; started ones stay', async () => {
     const unstarted = await allocate('order-unstarted');
     const started = await allocate('order-started');
     expect(await heldGpus()).toBe(4);
@@ -132,15 +132,27 @@ describe('allocations their providers never start on pools that stopped reportin
       });
       return true;
     });
-    // Its two cards are back; the running task keeps its own.
-    expect(await heldGpus()).toBe(2);
-    const { rows: holds } = await db.query<{ hold_id: string; state: string }>(
-      `SELECT hold_id, state FROM hold ORDER BY created_at`,
-    );
-    expect(holds).toEqual([
-      { hold_id: unstarted, state: 'released' },
+    // Its two cards stay held for the stop grace (its agent may have started the task and lost
+    // its link before saying so), then come back; the running task keeps its own.
+    const holds = async () =>
+      (
+        await db.query<{ hold_id: string; state: string }>(
+          `SELECT hold_id, state FROM hold ORDER BY created_at`,
+        )
+      ).rows;
+    expect(await holds()).toEqual([
+      { hold_id: unstarted, state: 'stopping' },
       { hold_id: started, state: 'confirmed' },
     ]);
+    expect(await heldGpus()).toBe(4);
+    await eventually('the stop grace over', async () => {
+      expect(await holds()).toEqual([
+        { hold_id: unstarted, state: 'released' },
+        { hold_id: started, state: 'confirmed' },
+      ]);
+      return true;
+    });
+    expect(await heldGpus()).toBe(2);
     await eventually('its TaskStateChanged', async () => {
       expect(changed).toContainEqual(
         expect.objectContaining({

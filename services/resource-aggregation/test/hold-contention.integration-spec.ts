@@ -1,5 +1,6 @@
 import type { GrpcClient } from '@cinode/grpc';
 import type { ResourceServiceClient } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { HoldState } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { bearer, expectGrpcError } from '@cinode/testing';
 import { Client } from 'pg';
@@ -84,4 +85,68 @@ it("refuses a hold the pool's committed capacity cannot cover without waiting fo
     [POOL_ID],
   );
   expect(rows[0].n).toBe(1);
+});
+
+describe("a hold's confirmation after its pool left selection", () => {
+  const OTHER_POOL = 'CN.R0001.RP.000000032';
+  const confirm = (holdId: string) =>
+    client.api.confirmHold({ holdId }, { metadata: bearer(caller) });
+  const setPool = (filing: string, liveness: string) =>
+    db.query(`UPDATE pool SET filing = $1, liveness = $2 WHERE pool_id = $3`, [
+      filing,
+      liveness,
+      OTHER_POOL,
+    ]);
+  const hold = async (requestId: string): Promise<string> => {
+    await setPool('filed', 'online');
+    const { hold: held } = await client.api.createHold(
+      {
+        requestId,
+        poolId: OTHER_POOL,
+        orderReference: `order-${requestId}`,
+        resources: { cpuCores: 1, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+        ttlSeconds: 60,
+      },
+      { metadata: bearer(caller) },
+    );
+    return held!.holdId;
+  };
+  const allocations = async (holdId: string) =>
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM allocation WHERE allocation_id = $1`,
+        [holdId],
+      )
+    ).rows[0].n;
+
+  beforeAll(() =>
+    insertPool(db, OTHER_POOL, { inventory: FULL_INVENTORY, lastReportedAt: new Date() }),
+  );
+
+  it.each([
+    ['suspended', 'online', 'SUSPENDED'],
+    ['filed', 'offline', 'OFFLINE'],
+  ])(
+    'refuses it when the filing is %s and the pool %s, allocating nothing',
+    async (filing, liveness, state) => {
+      const holdId = await hold(`left-${state}`);
+      await setPool(filing, liveness);
+      const refused = await expectGrpcError(confirm(holdId), GrpcStatus.FAILED_PRECONDITION);
+      expect(refused.status?.errorInfo).toMatchObject({
+        reason: 'POOL_NOT_SELECTABLE',
+        metadata: { current_state: state },
+      });
+      expect(await allocations(holdId)).toBe(0);
+      const { hold: after } = await client.api.getHold({ holdId }, { metadata: bearer(caller) });
+      // Still active: released by its order's refusal, or expired, as any other.
+      expect(after?.state).toBe(HoldState.HOLD_STATE_ACTIVE);
+    },
+  );
+
+  it('confirms it when the pool only went stale (a missed report)', async () => {
+    const holdId = await hold('left-stale');
+    await setPool('filed', 'stale');
+    await confirm(holdId);
+    expect(await allocations(holdId)).toBe(1);
+  });
 });

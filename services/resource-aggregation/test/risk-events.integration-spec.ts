@@ -191,7 +191,12 @@ describe('holds on a quarantined pool', () => {
     expect((await release()).releasedNow).toBe(false);
     expect(await heldGpus()).toBe(0);
 
+    // Nor is it in the compute map (nor so in the capacity reported upward) while quarantined.
+    const mapped = async () =>
+      (await client.api.getComputeMap({ regionCode: '' }, { metadata: bearer(token) })).pools;
+    expect(await mapped()).toBe(0);
     await setQuarantined(false);
+    expect(await mapped()).toBe(1);
     const { hold: after } = await createHold('hold-after-quarantine');
     await client.api.confirmHold({ holdId: after!.holdId }, { metadata: bearer(token) });
     expect(await heldGpus()).toBe(1);

@@ -56,6 +56,11 @@ const schema = baseServiceSchema.extend({
   RESOURCE_AGGREGATION_ADDRESS: z.string({ required_error: 'is required' }).min(1),
   /** Deadline of each call to compute selection and resource aggregation. */
   MARKET_PEER_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /**
+   * How long a demand's candidates may be ordered: past it, PlaceOrder asks for the demand to be
+   * submitted again, so no order is placed on prices, levels or paths selection no longer offers.
+   */
+  ORDER_CANDIDATE_MAX_AGE_SECONDS: envInt(1_800, 60, 604_800),
   /** Lifetime of an order's hold between taking it and confirming it. */
   ORDER_HOLD_TTL_SECONDS: envInt(120, 5, 3_600),
   /** An order still PLACING after this long (its placing call failed) is resumed by the node. */

@@ -24,6 +24,8 @@ export enum ErrorReason {
   ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
   /** PlaceOrder: the pool is not among the demand's stored candidates. */
   NOT_A_CANDIDATE = 'NOT_A_CANDIDATE',
+  /** PlaceOrder: the demand's candidates are older than ORDER_CANDIDATE_MAX_AGE_SECONDS. */
+  CANDIDATES_EXPIRED = 'CANDIDATES_EXPIRED',
   /** PlaceOrder: resource aggregation could not hold the capacity; the order is REFUSED. */
   CAPACITY_UNAVAILABLE = 'CAPACITY_UNAVAILABLE',
   DEMAND_ALREADY_ORDERED = 'DEMAND_ALREADY_ORDERED',
@@ -31,6 +33,8 @@ export enum ErrorReason {
   ORDER_REFUSED = 'ORDER_REFUSED',
   /** CancelOrder: the order completed, failed or was refused, or its task had finished already. */
   ORDER_FINISHED = 'ORDER_FINISHED',
+  /** CancelOrder: resource aggregation refused to release the order's hold; the order is unchanged. */
+  HOLD_RELEASE_REFUSED = 'HOLD_RELEASE_REFUSED',
   SELECTION_UNAVAILABLE = 'SELECTION_UNAVAILABLE',
   AGGREGATION_UNAVAILABLE = 'AGGREGATION_UNAVAILABLE',
 }

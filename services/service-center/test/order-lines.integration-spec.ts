@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnavailableError } from '@cinode/common';
+import { FailedPreconditionError, UnavailableError } from '@cinode/common';
 import {
   createTestAuth,
   createTestDatabase,
@@ -9,14 +9,17 @@ import {
 } from '@cinode/testing';
 import type { Caller } from '@cinode/auth';
 import { PoolClass, type Pool } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import { SelectionSnapshot } from '@cinode/proto/gen/cinode/market/v1/market_service';
 import {
   Candidate,
   Demand,
   PathKind,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
+import { toTimestamp } from '@cinode/grpc';
 import { Client } from 'pg';
-import type { HoldStanding, MarketPeers } from '../src/market/market-peers';
+import { CapacityRefusal, type HoldStanding, type MarketPeers } from '../src/market/market-peers';
 import { MarketService } from '../src/market/market.service';
+import { QualificationsService } from '../src/qualifications/qualifications.service';
 import { startServiceCenter, type ServiceCenterUnderTest } from './service-center-harness';
 
 /*
@@ -70,12 +73,21 @@ class ScriptedPeers {
 
   async confirmLineHold(): Promise<void> {}
 
+  /** Refuses the pool hold's confirmation as one whose task ended already would be. */
+  confirmRefused = false;
+
   async confirmHold(): Promise<void> {
     await this.duringConfirm();
+    if (this.confirmRefused)
+      throw new CapacityRefusal('HOLD_NOT_ACTIVE', `hold ${this.poolHold} is released`, true);
   }
 
   /** A confirmed hold's release leaves it STOPPING while its task may run. */
+  /** What resource aggregation answers every release with instead, when set. */
+  releaseRefusal: CapacityRefusal | undefined;
+
   async releaseHold(holdId: string): Promise<{ taskEnded: boolean; ended: boolean }> {
+    if (this.releaseRefusal) throw this.releaseRefusal;
     this.releasedHolds.push(holdId);
     if (this.live.delete(holdId)) this.stopping.add(holdId);
     return { taskEnded: false, ended: !this.stopping.has(holdId) };
@@ -242,73 +254,101 @@ describe('the recovery pass over ended orders that hold a line', () => {
   });
 });
 
+/** What the orders below were placed for: 4 cores and 8 GiB for 2 hours, 100 Mbit/s. */
+const DEMAND = Demand.encode({
+  poolClass: PoolClass.POOL_CLASS_BARE_METAL,
+  acceleratorModel: '',
+  acceleratorCount: 0,
+  fp16Tflops: 0,
+  fp32Tflops: 0,
+  cpuCores: 4,
+  memoryGib: 8,
+  storageGib: 0,
+  durationHours: 2,
+  allowedRegions: [],
+  userRegionCode: '310000',
+  userSite: '',
+  maxLatencyMs: 0,
+  minBandwidthMbps: 100,
+  maxPriceFenPerHour: 0,
+  minSecurityLevel: 0,
+  minRenewableRatio: 0,
+  domesticOnly: false,
+}).finish();
+/** A pool reached through a dedicated line. */
+const CANDIDATE = {
+  poolId: 'CN.R0001.RP.00000001X',
+  providerParticipantId: 'provider',
+  regionCode: '110000',
+  site: 'site-1',
+  path: {
+    kind: PathKind.PATH_KIND_LINE,
+    latencyMs: 10,
+    bandwidthMbps: 1_000,
+    lineId: 'CN.R0001.LN.00000001X',
+    linePriceFenPerHour: 100,
+  },
+  priceFenPerHour: 1_000,
+  totalPriceFen: 2_000,
+  score: 1,
+  breakdown: undefined,
+  poolVersion: 1,
+};
+
+/**
+ * An order left PLACING two minutes ago on a candidate reached through a dedicated line, with
+ * its pool hold recorded already or not, for the recovery pass to resume.
+ */
+async function placingOrder(
+  holdId: string | null = null,
+  customerReference = '',
+): Promise<{ orderId: string; participant: string }> {
+  const participant = randomUUID();
+  const demandId = randomUUID();
+  const orderId = randomUUID();
+  const at = new Date(Date.now() - 120_000);
+  await db.query(
+    `INSERT INTO demand (id, participant_id, customer_reference, demand, weights, top_k, selection,
+       state, order_id, created_at, state_changed_at)
+     VALUES ($1, $2, $6, $3, '\\x', 10, '\\x', 'ordered', $4, $5, $5)`,
+    [demandId, participant, Buffer.from(DEMAND), orderId, at, customerReference],
+  );
+  await db.query(
+    `INSERT INTO market_order (id, demand_id, participant_id, customer_reference, pool_id,
+       provider_participant_id, candidate, hold_id, line_hold_id, line_released_at, state, detail,
+       version, task_version, created_at, state_changed_at)
+     VALUES ($1, $2, $3, $7, 'CN.R0001.RP.00000001X', 'provider', $4, $6, NULL, NULL,
+       'placing', '', 1, 0, $5, $5)`,
+    [
+      orderId,
+      demandId,
+      participant,
+      Buffer.from(Candidate.encode(CANDIDATE).finish()),
+      at,
+      holdId,
+      customerReference,
+    ],
+  );
+  return { orderId, participant };
+}
+
+/** The user who submitted an order's demand, as the service sees a verified caller. */
+function userOf(participant: string): Caller {
+  return {
+    subject: participant,
+    roles: ['user'],
+    tenant: participant,
+    tokenId: randomUUID(),
+    expiresAt: new Date(Date.now() + 600_000),
+  };
+}
+
 describe('a cancellation that lands while its order is being confirmed', () => {
   it('leaves the line reserved while the task may still run', async () => {
     // An order left PLACING on a candidate reached through a dedicated line, resumed by the
     // recovery pass; the user cancels it while resource aggregation confirms the pool's hold.
-    const participant = randomUUID();
-    const demandId = randomUUID();
-    const orderId = randomUUID();
-    const at = new Date(Date.now() - 120_000);
-    const demand = Demand.encode({
-      poolClass: PoolClass.POOL_CLASS_BARE_METAL,
-      acceleratorModel: '',
-      acceleratorCount: 0,
-      fp16Tflops: 0,
-      fp32Tflops: 0,
-      cpuCores: 4,
-      memoryGib: 8,
-      storageGib: 0,
-      durationHours: 2,
-      allowedRegions: [],
-      userRegionCode: '310000',
-      userSite: '',
-      maxLatencyMs: 0,
-      minBandwidthMbps: 100,
-      maxPriceFenPerHour: 0,
-      minSecurityLevel: 0,
-      minRenewableRatio: 0,
-      domesticOnly: false,
-    }).finish();
-    const candidate = Candidate.encode({
-      poolId: 'CN.R0001.RP.00000001X',
-      providerParticipantId: 'provider',
-      regionCode: '110000',
-      site: 'site-1',
-      path: {
-        kind: PathKind.PATH_KIND_LINE,
-        latencyMs: 10,
-        bandwidthMbps: 1_000,
-        lineId: 'CN.R0001.LN.00000001X',
-        linePriceFenPerHour: 100,
-      },
-      priceFenPerHour: 1_000,
-      totalPriceFen: 2_000,
-      score: 1,
-      breakdown: undefined,
-      poolVersion: 1,
-    }).finish();
-    await db.query(
-      `INSERT INTO demand (id, participant_id, customer_reference, demand, weights, top_k, selection,
-         state, order_id, created_at, state_changed_at)
-       VALUES ($1, $2, '', $3, '\\x', 10, '\\x', 'ordered', $4, $5, $5)`,
-      [demandId, participant, Buffer.from(demand), orderId, at],
-    );
-    await db.query(
-      `INSERT INTO market_order (id, demand_id, participant_id, customer_reference, pool_id,
-         provider_participant_id, candidate, hold_id, line_hold_id, line_released_at, state, detail,
-         version, task_version, created_at, state_changed_at)
-       VALUES ($1, $2, $3, '', 'CN.R0001.RP.00000001X', 'provider', $4, NULL, NULL, NULL,
-         'placing', '', 1, 0, $5, $5)`,
-      [orderId, demandId, participant, Buffer.from(candidate), at],
-    );
-    const user: Caller = {
-      subject: participant,
-      roles: ['user'],
-      tenant: participant,
-      tokenId: randomUUID(),
-      expiresAt: new Date(Date.now() + 600_000),
-    };
+    const { orderId, participant } = await placingOrder();
+    const user = userOf(participant);
     peers.stopping.add(peers.poolHold);
     let cancelled = false;
     peers.duringConfirm = async () => {
@@ -333,5 +373,144 @@ describe('a cancellation that lands while its order is being confirmed', () => {
     peers.stopping.delete(peers.poolHold);
     expect(await market.releaseEndedLines()).toBe(1);
     expect(peers.releasedLines).toEqual([peers.lineHold]);
+  });
+});
+
+describe('an attempt whose confirmation another attempt has overtaken', () => {
+  it('leaves a confirmed order confirmed and its holds held', async () => {
+    // The pool hold was recorded by an attempt that then failed; the recovery pass resumes the
+    // order. While it confirms, a retry of PlaceOrder confirms the order, and the task ends at
+    // once: the pass's own confirmation finds the hold ended.
+    const { orderId } = await placingOrder(peers.poolHold);
+    peers.confirmRefused = true;
+    peers.duringConfirm = async () => {
+      await db.query(
+        `UPDATE market_order SET state = 'confirmed', version = 2, line_hold_id = $2 WHERE id = $1`,
+        [orderId, peers.lineHold],
+      );
+    };
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    const { rows } = await db.query<{ state: string; version: number }>(
+      'SELECT state, version FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    // Not refused (a final state that would hide the task's real outcome), nothing given back.
+    expect(rows[0]).toEqual({ state: 'confirmed', version: 2 });
+    expect(peers.releasedHolds).toEqual([]);
+    expect(peers.releasedLines).toEqual([]);
+  });
+
+  it("refuses a reseller's order resumed after its qualification lapsed, and gives back what it held", async () => {
+    const { orderId } = await placingOrder(peers.poolHold, 'customer-7');
+    Object.assign(market, {
+      qualifications: {
+        check: async () => ({ allowed: false, denialReason: 'NO_VALID_QUALIFICATION' }),
+      },
+    });
+    try {
+      expect(await market.resumeUnfinished()).toBe(1);
+    } finally {
+      Object.assign(market, { qualifications: center.service.app.get(QualificationsService) });
+    }
+    const { rows } = await db.query<{ state: string; detail: string }>(
+      'SELECT state, detail FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    expect(rows[0]).toMatchObject({
+      state: 'refused',
+      detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
+    });
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+  });
+
+  it('refuses a placing order and gives back what it held', async () => {
+    const { orderId } = await placingOrder(peers.poolHold);
+    peers.confirmRefused = true;
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    const { rows } = await db.query<{ state: string }>(
+      'SELECT state FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    expect(rows[0].state).toBe('refused');
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+  });
+});
+
+describe("a cancellation whose hold's release resource aggregation refuses", () => {
+  it('answers FAILED_PRECONDITION with the reason and leaves the order as it was', async () => {
+    const { orderId, participant } = await placingOrder(peers.poolHold);
+    await db.query(`UPDATE market_order SET state = 'confirmed', version = 2 WHERE id = $1`, [
+      orderId,
+    ]);
+    peers.releaseRefusal = new CapacityRefusal(
+      'NOT_HOLDER',
+      'hold was confirmed by another caller',
+      false,
+    );
+    const user = userOf(participant);
+    const refusal = await market
+      .cancelOrder(user, orderId, 'plans changed')
+      .catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(FailedPreconditionError);
+    expect(refusal).toMatchObject({
+      reason: 'HOLD_RELEASE_REFUSED',
+      metadata: { order_id: orderId, refusal: 'NOT_HOLDER' },
+    });
+    const { rows } = await db.query<{ state: string }>(
+      'SELECT state FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    expect(rows[0].state).toBe('confirmed');
+  });
+});
+
+describe('an order on candidates selected too long ago', () => {
+  /** An open demand with CANDIDATE among its candidates, selected `secondsAgo`. */
+  async function openDemand(
+    secondsAgo: number,
+  ): Promise<{ demandId: string; participant: string }> {
+    const demandId = randomUUID();
+    const participant = randomUUID();
+    const at = new Date(Date.now() - secondsAgo * 1000);
+    const selection = SelectionSnapshot.encode({
+      candidates: [CANDIDATE],
+      matched: 1,
+      considered: 1,
+      eliminations: [],
+      selectedAt: toTimestamp(at),
+    }).finish();
+    await db.query(
+      `INSERT INTO demand (id, participant_id, customer_reference, demand, weights, top_k, selection,
+         state, order_id, created_at, state_changed_at)
+       VALUES ($1, $2, '', $3, '\\x', 10, $4, 'open', NULL, $5, $5)`,
+      [demandId, participant, Buffer.from(DEMAND), Buffer.from(selection), at],
+    );
+    return { demandId, participant };
+  }
+  const place = (demandId: string, participant: string) =>
+    market.placeOrder(userOf(participant), {
+      requestId: `order-${demandId}`,
+      demandId,
+      poolId: CANDIDATE.poolId,
+    });
+
+  it('refuses it, naming when they were selected, and places nothing', async () => {
+    const { demandId, participant } = await openDemand(2 * 3_600);
+    const refusal = await place(demandId, participant).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(FailedPreconditionError);
+    expect(refusal).toMatchObject({
+      reason: 'CANDIDATES_EXPIRED',
+      metadata: { max_age_seconds: '1800' },
+    });
+    const { rows } = await db.query('SELECT id FROM market_order WHERE demand_id = $1', [demandId]);
+    expect(rows).toEqual([]);
+  });
+
+  it('places one on candidates selected within the limit', async () => {
+    const { demandId, participant } = await openDemand(60);
+    const { order } = await place(demandId, participant);
+    expect(order.state).toBe('confirmed');
   });
 });

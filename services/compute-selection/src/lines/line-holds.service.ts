@@ -32,7 +32,7 @@ export const HOLD_LINE_OPERATION = 'HoldLineBandwidth';
 /** A hold not confirmed within this (0 asks for it) gives its bandwidth back. */
 export const DEFAULT_LINE_HOLD_TTL_SECONDS = 300;
 const MAX_TTL_SECONDS = 3_600;
-/** A year: the longest a confirmed reservation lasts without being released. */
+/** A year: the longest duration an order may plan (a confirmed reservation has no end of its own). */
 const MAX_DURATION_HOURS = 8_760;
 const MAX_BANDWIDTH_MBPS = 1_000_000_000;
 
@@ -153,7 +153,14 @@ export class LineHoldsService {
           `line ${lineId} is ${state}, not active`,
           { metadata: { current_state: state.toUpperCase() } },
         );
-      const available = Math.max(0, line.bandwidthMbpsFree - line.bandwidthMbpsReserved);
+      // Holds past their time that the sweep has not reached yet reserve nothing any more: they
+      // expire here (under the line's lock, as the sweep expires them), and `reserve` below
+      // publishes the line's reservation without them.
+      const reserved =
+        (await this.holds.expire(tx, lineId)) > 0
+          ? await this.holds.reservedOn(tx, lineId)
+          : line.bandwidthMbpsReserved;
+      const available = Math.max(0, line.bandwidthMbpsFree - reserved);
       if (request.bandwidthMbps > available)
         throw new ResourceExhaustedError(
           ErrorReason.INSUFFICIENT_BANDWIDTH,

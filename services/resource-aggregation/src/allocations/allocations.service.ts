@@ -270,7 +270,11 @@ export class AllocationsService {
           at.getTime() - allocation.createdAt.getTime() < seconds * 1000
         )
           return false;
-        await this.giveBack(tx, hold, pool, at);
+        // Its capacity stays held for the stop grace, as a cancelled task's does: the agent may
+        // have started the task and lost its link before it could say so, and it stops the task
+        // only once it sees the allocation failed. Freed now, the cards could go to another order
+        // while the task still runs on them.
+        await this.keepUntilStopped(tx, hold, at);
         await this.change(
           tx,
           allocation,
@@ -283,6 +287,17 @@ export class AllocationsService {
       if (moved) failed += 1;
     }
     return failed;
+  }
+
+  /**
+   * A failed task's hold turns STOPPING (pool and hold locked): its capacity held until the stop
+   * grace passes, as for a cancelled task whose provider has not reported it stopped.
+   */
+  private async keepUntilStopped(tx: Tx, hold: HoldEntity, at: Date): Promise<void> {
+    if (hold.state !== 'confirmed') return;
+    hold.state = 'stopping';
+    hold.stateChangedAt = at;
+    await this.holds.setState(tx, hold.holdId, 'stopping', at);
   }
 
   /**

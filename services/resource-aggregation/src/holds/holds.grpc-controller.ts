@@ -45,7 +45,6 @@ export function toHoldMessage(hold: HoldEntity): Hold {
   };
 }
 
-/** Holds are the node's business (the service center placing orders) and operators'. */
 /** Holds capacity for orders: the service center's market, and no other service of the node. */
 const ORDER_PLACER = 'service-center';
 
@@ -89,8 +88,10 @@ export class HoldsGrpcController {
     };
   }
 
+  /** Read by operators, regulators and the order placer: a hold names its order and creator. */
   @GrpcMethod(SERVICE, 'GetHold')
   @AllowRoles('service', 'operator', 'regulator')
+  @ServiceCallers(ORDER_PLACER)
   @ReadOnly()
   async getHold(request: GetHoldRequest): Promise<GetHoldResponse> {
     return { hold: toHoldMessage(await this.holds.get(request.holdId)) };

@@ -167,8 +167,12 @@ export class HoldsService {
             },
           },
         );
-      // Quarantined since it was held (a demand's candidates are kept with it, so an order can
-      // name a pool selection has dropped since): its provider receives no new allocation.
+      // Out of selection since it was held (a demand's candidates are kept with it, and an order
+      // left placing is resumed later, so a confirmation can come long after its hold): a pool
+      // whose filing was withdrawn (suspended), that went offline or that was quarantined gets
+      // no new allocation. A stale one does: it missed a report or two, and the provider's agent
+      // sees the allocation when it reports again.
+      refuseUnlessConfirmable(pool);
       refuseQuarantined(pool);
       hold.state = 'confirmed';
       // The database's clock, which the sweeps compare the allocation's age with.
@@ -283,6 +287,17 @@ export class HoldsService {
       return hold;
     });
   }
+}
+
+/** Confirmed only while the pool is filed and reporting, or has just missed a report (stale). */
+function refuseUnlessConfirmable(pool: PoolEntity): void {
+  const state = poolStateOf(pool);
+  if (state !== 'online' && state !== 'stale')
+    throw new FailedPreconditionError(
+      ErrorReason.POOL_NOT_SELECTABLE,
+      `pool ${pool.poolId} is ${state}; its holds are no longer confirmed`,
+      { metadata: { current_state: state.toUpperCase() } },
+    );
 }
 
 /** A pool the security service quarantined (it or its provider) is neither held nor allocated. */

@@ -208,13 +208,19 @@ export class InventoryRepository {
     return affectedCount(result);
   }
 
-  /** Pools in selection (filed and online), for the compute map. */
+  /**
+   * Pools in selection (filed, online, reporting and not quarantined: what an order can be
+   * placed on), for the compute map.
+   */
   selectable(regionCode: string | undefined): Promise<PoolEntity[]> {
     const query = this.uow
       .manager()
       .getRepository(PoolEntity)
       .createQueryBuilder('p')
-      .where(`p.filing = 'filed' AND p.liveness = 'online' AND p.inventory IS NOT NULL`);
+      .where(
+        `p.filing = 'filed' AND p.liveness = 'online' AND p.inventory IS NOT NULL
+         AND NOT p.quarantined`,
+      );
     if (regionCode) query.andWhere('p.region_code = :regionCode', { regionCode });
     return query.getMany();
   }

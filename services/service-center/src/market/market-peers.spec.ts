@@ -93,5 +93,12 @@ describe(GrpcMarketPeers.name, () => {
         refused(new FailedPreconditionError('HOLD_NOT_ACTIVE', 'hold h is confirmed')),
       ).releaseHold('h', 'x'),
     ).toEqual({ taskEnded: false, ended: false });
+    // Nothing is held under an id resource aggregation does not know.
+    expect(
+      await peersAnswering(refused(new NotFoundError('HOLD_NOT_FOUND', 'no hold h'))).releaseHold(
+        'h',
+        'x',
+      ),
+    ).toEqual({ taskEnded: false, ended: true });
   });
 });

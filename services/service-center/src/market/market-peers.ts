@@ -216,6 +216,9 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
       // it leaves running: nothing ended. (Today's answers a finished hold with its state.)
       if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_ACTIVE')
         return { taskEnded: false, ended: false };
+      // Nothing is held under an id resource aggregation does not know (its database restored).
+      if (error instanceof CapacityRefusal && error.reason === 'HOLD_NOT_FOUND')
+        return { taskEnded: false, ended: true };
       throw error;
     }
   }

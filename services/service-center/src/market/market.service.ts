@@ -310,6 +310,8 @@ export class MarketService {
           ErrorReason.NOT_A_CANDIDATE,
           `pool ${poolId} is not among the candidates of demand ${demand.id}`,
         );
+      // A new order only: a retry of one placed in time goes on whenever it comes.
+      this.refuseExpiredCandidates(demand);
       const outcome = await this.uow.idempotentInsert(key, (tx) =>
         this.insertOrder(tx, demand.id, candidate),
       );
@@ -319,6 +321,27 @@ export class MarketService {
     if (order.state === 'placing') order = await this.complete(order);
     if (order.state === 'refused') throw refusalOf(order);
     return { order, created };
+  }
+
+  /**
+   * Candidates selected longer ago than ORDER_CANDIDATE_MAX_AGE_SECONDS are not ordered: their
+   * prices, the pool's security level (a cap since) and the path's latency are as selection saw
+   * them then. The demand is submitted again for candidates of today.
+   */
+  private refuseExpiredCandidates(demand: DemandEntity): void {
+    const maxAgeMs = this.config.ORDER_CANDIDATE_MAX_AGE_SECONDS * 1000;
+    if (Date.now() - demand.createdAt.getTime() <= maxAgeMs) return;
+    throw new FailedPreconditionError(
+      ErrorReason.CANDIDATES_EXPIRED,
+      `the candidates of demand ${demand.id} were selected at ${demand.createdAt.toISOString()}, ` +
+        `more than ${this.config.ORDER_CANDIDATE_MAX_AGE_SECONDS} s ago; submit the demand again`,
+      {
+        metadata: {
+          selected_at: demand.createdAt.toISOString(),
+          max_age_seconds: String(this.config.ORDER_CANDIDATE_MAX_AGE_SECONDS),
+        },
+      },
+    );
   }
 
   /** Cancels an unfinished order: releases its hold (the provider's agent sees its allocation cancelled). */
@@ -337,7 +360,7 @@ export class MarketService {
       // A retry: release again (it changes nothing once done), in case the first call's release
       // of a hold recorded by a racing placement failed.
       const released = order.holdId
-        ? await this.peers.releaseHold(order.holdId, order.detail || detail)
+        ? await this.releaseForCancel(order, order.holdId, order.detail || detail)
         : undefined;
       await this.releaseLineOfEnded(order, released?.ended).catch((error: unknown) =>
         this.lineLeft(order, error),
@@ -348,7 +371,7 @@ export class MarketService {
     // Released first: an order is never shown cancelled while its capacity is still held.
     let holdEnded = true;
     if (order.holdId) {
-      const released = await this.peers.releaseHold(order.holdId, detail);
+      const released = await this.releaseForCancel(order, order.holdId, detail);
       // Its task had finished already (COMPLETED or FAILED, an event that has not reached this
       // service yet): that outcome is the order's, not a cancellation.
       if (released.taskEnded) throw taskFinished(order);
@@ -359,13 +382,34 @@ export class MarketService {
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
     if (after.holdId && after.holdId !== order.holdId)
-      holdEnded = (await this.peers.releaseHold(after.holdId, detail)).ended;
+      holdEnded = (await this.releaseForCancel(after, after.holdId, detail)).ended;
     // The line after the order is cancelled: compute selection down does not stop a cancellation
     // (the recovery pass gives the bandwidth back then). A task still stopping keeps its line.
     await this.releaseLineOfEnded(after, holdEnded).catch((error: unknown) =>
       this.lineLeft(after, error),
     );
     return after;
+  }
+
+  /**
+   * A cancellation's release of the order's hold; a lasting refusal (not a peer down) is the
+   * caller's to see as FAILED_PRECONDITION, with aggregation's reason.
+   */
+  private async releaseForCancel(
+    order: Pick<OrderEntity, 'id'>,
+    holdId: string,
+    reason: string,
+  ): Promise<{ taskEnded: boolean; ended: boolean }> {
+    try {
+      return await this.peers.releaseHold(holdId, reason);
+    } catch (error) {
+      if (!(error instanceof CapacityRefusal)) throw error;
+      throw new FailedPreconditionError(
+        ErrorReason.HOLD_RELEASE_REFUSED,
+        `resource aggregation refused to release the hold of order ${order.id}: ${error.message}`,
+        { metadata: { order_id: order.id, refusal: error.reason } },
+      );
+    }
   }
 
   private lineLeft(order: Pick<OrderEntity, 'id'>, error: unknown): void {
@@ -511,6 +555,21 @@ export class MarketService {
     detail: string,
     task?: { holdId: string; poolId: string; version: number },
   ): Promise<OrderEntity | undefined> {
+    return (await this.transitionIn(tx, orderId, state, detail, task))?.order;
+  }
+
+  /**
+   * `moveIn`, saying whether this call moved the order; with `from`, it moves only an order in
+   * that state.
+   */
+  private async transitionIn(
+    tx: Tx,
+    orderId: string,
+    state: OrderStateName,
+    detail: string,
+    task?: { holdId: string; poolId: string; version: number },
+    from?: OrderStateName,
+  ): Promise<{ order: OrderEntity; moved: boolean } | undefined> {
     const found = await this.market.findOrder(orderId, tx);
     if (!found) return undefined;
     const demand = await this.market.lockDemand(tx, found.demandId);
@@ -518,13 +577,18 @@ export class MarketService {
     if (!demand || !order) return undefined;
     if (task) {
       // Only the order's own allocation moves it: anyone may name an order in a hold's reference.
-      if (task.holdId !== order.holdId || task.poolId.toUpperCase() !== order.poolId) return order;
-      if (task.version <= order.taskVersion) return order;
+      if (task.holdId !== order.holdId || task.poolId.toUpperCase() !== order.poolId)
+        return { order, moved: false };
+      if (task.version <= order.taskVersion) return { order, moved: false };
       order.taskVersion = task.version;
     }
-    if (FINAL.has(order.state) || RANK[state] <= RANK[order.state]) {
+    if (
+      (from !== undefined && order.state !== from) ||
+      FINAL.has(order.state) ||
+      RANK[state] <= RANK[order.state]
+    ) {
       if (task) await this.market.saveOrder(tx, order);
-      return order;
+      return { order, moved: false };
     }
     const previous = order.state;
     const now = new Date();
@@ -539,7 +603,23 @@ export class MarketService {
       demand.stateChangedAt = now;
       await this.market.saveDemand(tx, demand);
     }
-    return order;
+    return { order, moved: true };
+  }
+
+  /**
+   * Refuses a PLACING order; one that has moved on meanwhile (another attempt confirmed it, or it
+   * was cancelled or refused) stays as it is. `refusedNow`: this call refused it, so what was held
+   * for it is this call's to give back.
+   */
+  private async refuse(
+    orderId: string,
+    detail: string,
+  ): Promise<{ order: OrderEntity; refusedNow: boolean }> {
+    const result = await this.uow.run((tx) =>
+      this.transitionIn(tx, orderId, 'refused', detail, undefined, 'placing'),
+    );
+    if (!result) throw orderNotFound(orderId);
+    return { order: result.order, refusedNow: result.moved };
   }
 
   /** Resumes orders a failure left PLACING for longer than the recovery delay; returns how many. */
@@ -604,16 +684,30 @@ export class MarketService {
   private async complete(placing: OrderEntity): Promise<OrderEntity> {
     let holdId = placing.holdId;
     let lineHoldId = placing.lineHoldId;
+    if (holdId) {
+      // A copy loaded a while ago (the recovery pass works through a batch, each order with its
+      // peers' deadlines): another attempt may have finished it meanwhile.
+      const current = await this.market.findOrder(placing.id);
+      if (!current) throw orderNotFound(placing.id);
+      if (current.state !== 'placing') return current;
+    }
     try {
-      if (!holdId && placing.customerReference !== '') {
-        // A reseller's order resumed later is held only while the reseller may still resell.
+      if (placing.customerReference !== '') {
+        // A reseller's order resumed later is held, and confirmed, only while the reseller may
+        // still resell: what an attempt before the lapse held for it is given back.
         const check = await this.qualifications.check(placing.participantId);
-        if (!check.allowed)
-          return await this.move(
-            placing.id,
-            'refused',
-            refusalDetail(check.denialReason, 'the reseller may no longer act for customers'),
+        if (!check.allowed) {
+          const detail = refusalDetail(
+            check.denialReason,
+            'the reseller may no longer act for customers',
           );
+          const { order, refusedNow } = await this.refuse(placing.id, detail);
+          if (refusedNow && (holdId || lineHoldId))
+            await this.releaseHolds({ id: placing.id, holdId, lineHoldId }, detail).catch(
+              (releaseError: unknown) => this.releaseLeft(placing.id, releaseError),
+            );
+          return order;
+        }
       }
       if (!holdId) {
         const demand = await this.market.findDemand(placing.demandId);
@@ -621,11 +715,12 @@ export class MarketService {
         const pool = await this.peers.getPool(placing.poolId);
         const resources = holdResourcesOf(Demand.decode(demand.demand), pool);
         if (!resources)
-          return await this.move(
-            placing.id,
-            'refused',
-            refusalDetail('MODEL_GONE', 'the pool no longer offers the accelerator model'),
-          );
+          return (
+            await this.refuse(
+              placing.id,
+              refusalDetail('MODEL_GONE', 'the pool no longer offers the accelerator model'),
+            )
+          ).order;
         const hold = await this.peers.createHold({
           requestId: `order:${placing.id}`,
           poolId: placing.poolId,
@@ -684,23 +779,28 @@ export class MarketService {
         await this.market.touchPlacing(placing.id);
         throw error;
       }
-      const refused = await this.move(
+      const { order: refused, refusedNow } = await this.refuse(
         placing.id,
-        'refused',
         refusalDetail(error.reason, error.message),
       );
+      // Another attempt moved it on meanwhile (confirmed it: this one's confirmation then found
+      // its hold ended with its task, or cancelled or refused it): its holds are not this
+      // call's to give back.
+      if (!refusedNow) return refused;
       // What was held for it is given back now rather than when its time runs out.
       await this.releaseHolds(
         { id: placing.id, holdId, lineHoldId },
         `order refused: ${error.reason}`,
-      ).catch((releaseError: unknown) =>
-        this.logger.warn(
-          { err: releaseError, orderId: placing.id },
-          'releasing the holds of a refused order failed; the recovery pass gives the line back',
-        ),
-      );
+      ).catch((releaseError: unknown) => this.releaseLeft(placing.id, releaseError));
       return refused;
     }
+  }
+
+  private releaseLeft(orderId: string, error: unknown): void {
+    this.logger.warn(
+      { err: error, orderId },
+      'releasing the holds of a refused order failed; the recovery pass gives the line back',
+    );
   }
 
   /**

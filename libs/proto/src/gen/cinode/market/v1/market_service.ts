@@ -1402,6 +1402,8 @@ export interface MarketServiceClient {
    * - INVALID_ARGUMENT (INVALID_REQUEST).
    * - NOT_FOUND (DEMAND_NOT_FOUND).
    * - FAILED_PRECONDITION (NOT_A_CANDIDATE): the pool is not among the demand's candidates.
+   * - FAILED_PRECONDITION (CANDIDATES_EXPIRED): the demand's candidates were selected longer ago
+   *   than the node lets them be ordered (`selected_at`, `max_age_seconds`); submit it again.
    * - FAILED_PRECONDITION (CAPACITY_UNAVAILABLE): the pool no longer has the capacity (another
    *   order took it, or the pool left selection); the order is kept as REFUSED, its id and
    *   aggregation's reason in the metadata (`order_id`, `refusal`).
@@ -1416,6 +1418,16 @@ export interface MarketServiceClient {
   /**
    * Cancels an order that has not finished: its hold is released and the provider told to stop.
    * The submitter or an operator.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST).
+   * - NOT_FOUND (ORDER_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_OWN_RECORD): neither the submitter nor an operator.
+   * - FAILED_PRECONDITION (ORDER_FINISHED): the order completed, failed or was refused, or its
+   *   task had finished already.
+   * - FAILED_PRECONDITION (HOLD_RELEASE_REFUSED): resource aggregation refused to release the
+   *   order's hold (its reason in the metadata, `refusal`); the order is left as it was.
+   * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry.
    */
 
   cancelOrder(request: CancelOrderRequest, metadata?: Metadata): Observable<CancelOrderResponse>;
@@ -1478,6 +1490,8 @@ export interface MarketServiceController {
    * - INVALID_ARGUMENT (INVALID_REQUEST).
    * - NOT_FOUND (DEMAND_NOT_FOUND).
    * - FAILED_PRECONDITION (NOT_A_CANDIDATE): the pool is not among the demand's candidates.
+   * - FAILED_PRECONDITION (CANDIDATES_EXPIRED): the demand's candidates were selected longer ago
+   *   than the node lets them be ordered (`selected_at`, `max_age_seconds`); submit it again.
    * - FAILED_PRECONDITION (CAPACITY_UNAVAILABLE): the pool no longer has the capacity (another
    *   order took it, or the pool left selection); the order is kept as REFUSED, its id and
    *   aggregation's reason in the metadata (`order_id`, `refusal`).
@@ -1495,6 +1509,16 @@ export interface MarketServiceController {
   /**
    * Cancels an order that has not finished: its hold is released and the provider told to stop.
    * The submitter or an operator.
+   *
+   * Errors (reason):
+   * - INVALID_ARGUMENT (INVALID_REQUEST).
+   * - NOT_FOUND (ORDER_NOT_FOUND).
+   * - PERMISSION_DENIED (NOT_OWN_RECORD): neither the submitter nor an operator.
+   * - FAILED_PRECONDITION (ORDER_FINISHED): the order completed, failed or was refused, or its
+   *   task had finished already.
+   * - FAILED_PRECONDITION (HOLD_RELEASE_REFUSED): resource aggregation refused to release the
+   *   order's hold (its reason in the metadata, `refusal`); the order is left as it was.
+   * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry.
    */
 
   cancelOrder(

@@ -3612,8 +3612,8 @@ export interface ResourceServiceClient {
   ): Observable<ListInventoryHistoryResponse>;
 
   /**
-   * The regional compute map: total and free capacity of the pools in selection (filed, online),
-   * by region, class and accelerator model. Free capacity is net of active holds. Operators,
+   * The regional compute map: total and free capacity of the pools in selection (filed, online,
+   * not quarantined), by region, class and accelerator model. Free capacity is net of active holds. Operators,
    * regulators and the node's services (a cell of one pool would show a provider's live capacity).
    *
    * Errors (reason):
@@ -3648,6 +3648,9 @@ export interface ResourceServiceClient {
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
    * - FAILED_PRECONDITION (HOLD_NOT_ACTIVE): the hold expired or was released.
+   * - FAILED_PRECONDITION (POOL_NOT_SELECTABLE): the pool left selection since it was held: its
+   *   filing was suspended, it went offline, or it was quarantined (`current_state`).
+   * - PERMISSION_DENIED (NOT_HOLDER): the hold was created by another caller.
    */
 
   confirmHold(request: ConfirmHoldRequest, metadata?: Metadata): Observable<ConfirmHoldResponse>;
@@ -3840,8 +3843,8 @@ export interface ResourceServiceController {
   ): Promise<ListInventoryHistoryResponse> | Observable<ListInventoryHistoryResponse> | ListInventoryHistoryResponse;
 
   /**
-   * The regional compute map: total and free capacity of the pools in selection (filed, online),
-   * by region, class and accelerator model. Free capacity is net of active holds. Operators,
+   * The regional compute map: total and free capacity of the pools in selection (filed, online,
+   * not quarantined), by region, class and accelerator model. Free capacity is net of active holds. Operators,
    * regulators and the node's services (a cell of one pool would show a provider's live capacity).
    *
    * Errors (reason):
@@ -3882,6 +3885,9 @@ export interface ResourceServiceController {
    * Errors (reason):
    * - NOT_FOUND (HOLD_NOT_FOUND).
    * - FAILED_PRECONDITION (HOLD_NOT_ACTIVE): the hold expired or was released.
+   * - FAILED_PRECONDITION (POOL_NOT_SELECTABLE): the pool left selection since it was held: its
+   *   filing was suspended, it went offline, or it was quarantined (`current_state`).
+   * - PERMISSION_DENIED (NOT_HOLDER): the hold was created by another caller.
    */
 
   confirmHold(

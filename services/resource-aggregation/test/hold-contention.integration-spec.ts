@@ -150,3 +150,25 @@ describe("a hold's confirmation after its pool left selection", () => {
     expect(await allocations(holdId)).toBe(1);
   });
 });
+
+it('names every bad field of a CreateHold in one answer, the pool id among them', async () => {
+  const refused = await expectGrpcError(
+    client.api.createHold(
+      {
+        requestId: 'bad fields',
+        poolId: 'not a pool',
+        orderReference: 'order-bad',
+        resources: undefined,
+        ttlSeconds: 99_999,
+      },
+      { metadata: bearer(caller) },
+    ),
+    GrpcStatus.INVALID_ARGUMENT,
+  );
+  expect(refused.status?.fieldViolations?.map((v) => v.field).sort()).toEqual([
+    'pool_id',
+    'request_id',
+    'resources',
+    'ttl_seconds',
+  ]);
+});

@@ -22,7 +22,7 @@ import type { HoldEntity } from '../holds/hold.entity';
 import { checkHoldId } from '../holds/hold-input';
 import { HoldsRepository } from '../holds/holds.repository';
 import { seesEveryPool } from '../pools/pool-access';
-import { REQUEST_ID_PATTERN, poolIdOf } from '../pools/pool-input';
+import { REQUEST_ID_PATTERN, checkPoolId } from '../pools/pool-input';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 import type { AllocationEntity } from './allocation.entity';
@@ -143,8 +143,8 @@ export class AllocationsService {
       checks.add('state', `unknown value ${request.state}`);
     if (!Number.isSafeInteger(request.afterSequence) || request.afterSequence < 0)
       checks.add('after_sequence', 'must be 0 or more');
+    const poolId = request.poolId ? checkPoolId(checks, 'pool_id', request.poolId) : undefined;
     checks.throwIfAny();
-    const poolId = request.poolId ? poolIdOf(request.poolId) : undefined;
     let provider = request.providerParticipantId || undefined;
     if (!seesEveryPool(caller)) {
       if (!caller.tenant)

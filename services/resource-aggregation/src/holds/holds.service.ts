@@ -19,7 +19,7 @@ import type {
 import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { netFree } from '../inventory/inventory.service';
-import { REQUEST_ID_PATTERN, poolIdOf, poolNotFound } from '../pools/pool-input';
+import { REQUEST_ID_PATTERN, checkPoolId, poolNotFound } from '../pools/pool-input';
 import { NOTHING_HELD, poolStateOf } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
@@ -68,7 +68,8 @@ export class HoldsService {
         patternHint: "must be letters, digits, '.', '_', ':' or '-'",
       })
       .text('order_reference', request.orderReference, { max: 128 });
-    const poolId = poolIdOf(request.poolId);
+    // Every bad field in one answer: the pool id among the others.
+    const poolId = checkPoolId(checks, 'pool_id', request.poolId);
     const resources = checkResources(checks, request.resources);
     const ttl =
       request.ttlSeconds === 0 ? this.config.HOLD_DEFAULT_TTL_SECONDS : request.ttlSeconds;

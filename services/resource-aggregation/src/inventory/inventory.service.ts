@@ -12,7 +12,7 @@ import type {
 import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { maySee } from '../pools/pool-access';
-import { checkPoolId, poolIdOf, poolNotFound } from '../pools/pool-input';
+import { checkPoolId, poolNotFound } from '../pools/pool-input';
 import { EMPTY_INVENTORY, poolsReportedEvents } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
@@ -151,8 +151,9 @@ export class InventoryService {
     request: ListInventoryHistoryRequest,
   ): Promise<{ points: InventoryMinuteEntity[]; nextPageToken: string }> {
     const limit = resolvePageSize(request.pageSize);
-    const poolId = poolIdOf(request.poolId);
-    const checks = new FieldChecks()
+    const checks = new FieldChecks();
+    const poolId = checkPoolId(checks, 'pool_id', request.poolId);
+    checks
       .timestamp('from', request.from, { required: false })
       .timestamp('to', request.to, { required: false });
     checks.throwIfAny();

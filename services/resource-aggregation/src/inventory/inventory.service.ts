@@ -204,36 +204,18 @@ export class InventoryService {
         patternHint: 'must be a six-digit administrative division code',
       })
       .throwIfAny();
-    const pools = await this.inventory.selectable(regionCodeInput || undefined);
-    const cells = new Map<string, ComputeMapCellData>();
-    const totals = { pools: 0, total: { ...EMPTY_INVENTORY }, free: { ...EMPTY_INVENTORY } };
-    for (const pool of pools) {
-      if (!pool.inventory) continue;
-      const free = netFree(pool);
-      totals.pools += 1;
-      addInto(totals.total, pool.inventory);
-      addInto(totals.free, free);
-      const models = pool.accelerators.length > 0 ? pool.accelerators.map((a) => a.model) : [''];
-      for (const model of models) {
-        const key = `${pool.regionCode}\u0000${pool.poolClass}\u0000${model}`;
-        let cell = cells.get(key);
-        if (!cell) {
-          cell = {
-            regionCode: pool.regionCode,
-            poolClass: pool.poolClass,
-            acceleratorModel: model,
-            pools: 0,
-            total: { ...EMPTY_INVENTORY },
-            free: { ...EMPTY_INVENTORY },
-          };
-          cells.set(key, cell);
-        }
-        cell.pools += 1;
-        addInto(cell.total, pool.inventory);
-        addInto(cell.free, free);
-      }
+    const rows = await this.inventory.computeMapSums(regionCodeInput || undefined);
+    let totals: Omit<ComputeMapCellData, 'regionCode' | 'poolClass' | 'acceleratorModel'> = {
+      pools: 0,
+      total: { ...EMPTY_INVENTORY },
+      free: { ...EMPTY_INVENTORY },
+    };
+    const cells: ComputeMapCellData[] = [];
+    for (const { regionCode, poolClass, acceleratorModel, ...sums } of rows) {
+      if (regionCode === null || poolClass === null || acceleratorModel === null) totals = sums;
+      else cells.push({ regionCode, poolClass, acceleratorModel, ...sums });
     }
-    const sorted = [...cells.values()].sort(
+    const sorted = cells.sort(
       (a, b) =>
         a.regionCode.localeCompare(b.regionCode) ||
         a.poolClass.localeCompare(b.poolClass) ||
@@ -374,8 +356,4 @@ export function netFree(pool: Pick<PoolEntity, 'inventory' | 'held'>): Inventory
     memoryGibFree: Math.max(0, inventory.memoryGibFree - held.memoryGib),
     storageGibFree: Math.max(0, inventory.storageGibFree - held.storageGib),
   };
-}
-
-function addInto(sum: InventoryData, add: InventoryData): void {
-  for (const key of Object.keys(sum) as Array<keyof InventoryData>) sum[key] += add[key];
 }

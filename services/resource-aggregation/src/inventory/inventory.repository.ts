@@ -220,16 +220,23 @@ export class InventoryRepository {
       ...INVENTORY_FIELDS.map((field) => `sum(p.total_${field})::float8 AS "total_${field}"`),
       ...INVENTORY_FIELDS.map((field) => `sum(p.free_${field})::float8 AS "free_${field}"`),
     ].join(', ');
+    // Each document read once into typed columns (jsonb_to_record), not a lookup per field.
     const columns = INVENTORY_FIELDS.map((field) => {
-      const total = `(inventory->>'${field}')::float8`;
+      const total = `i."${field}"`;
       const held = HELD_OF[field];
-      const free = held ? `greatest(0, ${total} - (held->>'${held}')::float8)` : total;
+      const free = held ? `greatest(0, ${total} - h."${held}")` : total;
       return `${total} AS total_${field}, ${free} AS free_${field}`;
     }).join(', ');
+    const inventoryRecord = INVENTORY_FIELDS.map((field) => `"${field}" float8`).join(', ');
+    const heldRecord = Object.values(HELD_OF)
+      .map((field) => `"${field}" float8`)
+      .join(', ');
     const rows = await this.uow.manager().query<Array<Record<string, unknown>>>(
       `WITH p AS (
          SELECT region_code, pool_class, accelerators, ${columns}
            FROM pool
+          CROSS JOIN LATERAL jsonb_to_record(inventory) AS i(${inventoryRecord})
+          CROSS JOIN LATERAL jsonb_to_record(held) AS h(${heldRecord})
           WHERE filing = 'filed' AND liveness = 'online' AND inventory IS NOT NULL
             AND NOT quarantined AND ($1::text IS NULL OR region_code = $1)
        )

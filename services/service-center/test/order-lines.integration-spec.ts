@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FailedPreconditionError, UnavailableError } from '@cinode/common';
+import { FailedPreconditionError, PermissionDeniedError, UnavailableError } from '@cinode/common';
 import {
   createTestAuth,
   createTestDatabase,
@@ -14,6 +14,7 @@ import {
   Candidate,
   Demand,
   PathKind,
+  type SelectResponse,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { toTimestamp } from '@cinode/grpc';
 import { Client } from 'pg';
@@ -58,6 +59,14 @@ class ScriptedPeers {
   readonly lineHold = randomUUID();
   /** Runs while the pool's hold is being confirmed, before the placement records CONFIRMED. */
   duringConfirm: () => Promise<void> = async () => undefined;
+
+  /** Runs while compute selection answers a demand. */
+  duringSelect: () => Promise<void> = async () => undefined;
+
+  async select(): Promise<SelectResponse> {
+    await this.duringSelect();
+    return { candidates: [CANDIDATE], matched: 1, considered: 1, eliminations: [] };
+  }
 
   async getPool(): Promise<Pool> {
     return { spec: { accelerators: [] } } as unknown as Pool;
@@ -512,5 +521,42 @@ describe('an order on candidates selected too long ago', () => {
     const { demandId, participant } = await openDemand(60);
     const { order } = await place(demandId, participant);
     expect(order.state).toBe('confirmed');
+  });
+});
+
+describe("a reseller's demand while its qualification is revoked", () => {
+  it('is refused when the revocation lands while compute selection answers', async () => {
+    const reseller = randomUUID();
+    let allowed = true;
+    Object.assign(market, {
+      qualifications: {
+        assertMayActForCustomers: async () => {
+          if (!allowed)
+            throw new PermissionDeniedError('NO_VALID_QUALIFICATION', 'qualification revoked');
+        },
+      },
+    });
+    peers.duringSelect = async () => {
+      allowed = false;
+    };
+    try {
+      const refusal = await market
+        .submitDemand(
+          { ...userOf(reseller), roles: ['reseller'] },
+          {
+            requestId: 'demand-while-revoked',
+            customerReference: 'customer-9',
+            demand: Demand.decode(DEMAND),
+            weights: undefined,
+            topK: 5,
+          },
+        )
+        .catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(PermissionDeniedError);
+    } finally {
+      Object.assign(market, { qualifications: center.service.app.get(QualificationsService) });
+    }
+    const { rows } = await db.query('SELECT id FROM demand WHERE participant_id = $1', [reseller]);
+    expect(rows).toEqual([]);
   });
 });

@@ -195,6 +195,9 @@ export class MarketService {
       selectedAt: toTimestamp(now),
     };
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      // Again once the answer is in (Select may take seconds): a qualification revoked
+      // meanwhile stops the demand too.
+      if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId);
       const row: DemandEntity = {
         id: uuidv7(now.getTime()),
         participantId,

@@ -221,23 +221,43 @@ describe('resource aggregation and compute selection (issue 8)', () => {
     });
     try {
       const metadata: Metadata = bearer(await provider.token());
-      const totals = await new Promise<StreamInventoryResponse>((resolve, reject) => {
-        const call = client.raw.makeClientStreamRequest(
-          '/cinode.resource.v1.ResourceService/StreamInventory',
-          (message: StreamInventoryRequest) =>
-            Buffer.from(StreamInventoryRequest.encode(message).finish()),
-          (bytes: Buffer) => StreamInventoryResponse.decode(bytes),
-          metadata,
-          { deadline: Date.now() + 10_000 },
-          (error, response) => (error ? reject(error) : resolve(response!)),
-        );
-        for (let sequence = 4; sequence <= 9; sequence += 2)
-          call.write({ snapshots: [snapshot(poolId, sequence), snapshot(poolId, sequence + 1)] });
-        call.write({ snapshots: [snapshot(poolId, 5)] });
-        call.end();
-      });
-      expect(totals).toEqual({ batches: 4, applied: 6, ignored: 1 });
+      /** One stream of these batches, answered with its totals or its error. */
+      const stream = (batches: StreamInventoryRequest[]) =>
+        new Promise<StreamInventoryResponse>((resolve, reject) => {
+          const call = client.raw.makeClientStreamRequest(
+            '/cinode.resource.v1.ResourceService/StreamInventory',
+            (message: StreamInventoryRequest) =>
+              Buffer.from(StreamInventoryRequest.encode(message).finish()),
+            (bytes: Buffer) => StreamInventoryResponse.decode(bytes),
+            metadata,
+            { deadline: Date.now() + 10_000 },
+            (error, response) => (error ? reject(error) : resolve(response!)),
+          );
+          for (const batch of batches) call.write(batch);
+          call.end();
+        });
+      const batches: StreamInventoryRequest[] = [];
+      for (let sequence = 4; sequence <= 9; sequence += 2)
+        batches.push({ snapshots: [snapshot(poolId, sequence), snapshot(poolId, sequence + 1)] });
+      batches.push({ snapshots: [snapshot(poolId, 5)] });
+      expect(await stream(batches)).toEqual({ batches: 4, applied: 6, ignored: 1 });
       expect((await poolAs(provider, poolId)).inventorySequence).toBe(9);
+
+      // A bad batch ends the stream; the error names it, and the batches before it are applied.
+      const { status } = await expectGrpcError(
+        stream([
+          { snapshots: [snapshot(poolId, 10)] },
+          { snapshots: [snapshot(poolId, 11)] },
+          { snapshots: [snapshot(poolId, 12, { gpuCardsFree: 99 })] },
+          { snapshots: [snapshot(poolId, 13)] },
+        ]),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(status?.errorInfo?.metadata).toMatchObject({ batch: '2' });
+      expect(status?.fieldViolations.map((v) => v.field)).toEqual([
+        'snapshots[0].inventory.gpu_cards_free',
+      ]);
+      expect((await poolAs(provider, poolId)).inventorySequence).toBe(11);
     } finally {
       client.close();
     }
@@ -264,7 +284,7 @@ describe('resource aggregation and compute selection (issue 8)', () => {
       'snapshots[2].pool_id',
       'snapshots[2].sequence',
     ]);
-    expect((await poolAs(provider, poolId)).inventorySequence).toBe(9);
+    expect((await poolAs(provider, poolId)).inventorySequence).toBe(11);
     // Another provider's pool is not found, for reports and reads alike.
     await expectGrpcError(
       api.resources.reportInventory(

@@ -67,6 +67,7 @@ export class InventoryGrpcController {
       const result = await this.inventory.reportBatches(
         caller,
         group.map((batch) => batch.snapshots),
+        totals.batches,
       );
       totals.batches += group.length;
       totals.applied += result.applied;

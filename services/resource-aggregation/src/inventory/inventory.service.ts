@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
 import type { InventoryData } from '@cinode/contracts';
-import { FieldChecks, NotFoundError, PageTokens, resolvePageSize } from '@cinode/common';
+import {
+  DomainError,
+  FieldChecks,
+  NotFoundError,
+  PageTokens,
+  resolvePageSize,
+} from '@cinode/common';
 import { UnitOfWork } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import { InjectConfig } from '@cinode/kit';
@@ -69,14 +75,19 @@ export class InventoryService {
    * gets one event, with its final state (events carry whole states; the minute history keeps
    * every minute).
    */
-  async reportBatches(caller: Caller, batches: InventorySnapshot[][]): Promise<IngestResult> {
+  async reportBatches(
+    caller: Caller,
+    batches: InventorySnapshot[][],
+    /** Of a stream: how many of its batches came before these, to name a refused one by. */
+    firstBatch?: number,
+  ): Promise<IngestResult> {
     const checked: CheckedSnapshot[][] = [];
     let refusal: Error | undefined;
     for (const batch of batches) {
       try {
         checked.push(checkSnapshots(batch));
       } catch (error) {
-        refusal = error instanceof Error ? error : new Error(String(error));
+        refusal = inBatch(error, firstBatch, checked.length);
         break;
       }
     }
@@ -86,16 +97,20 @@ export class InventoryService {
       const locked = await this.inventory.lock(tx, poolIds, caller.tenant ?? '');
       const byId = new Map(locked.map((p) => [p.poolId, p]));
       let accepted = checked.length;
-      let notFound: NotFoundError | undefined;
+      let notFound: Error | undefined;
       for (const [b, batch] of checked.entries()) {
         const i = batch.findIndex(
           (snapshot) => byId.get(snapshot.poolId)?.providerParticipantId !== caller.tenant,
         );
         if (i < 0) continue;
         accepted = b;
-        notFound = new NotFoundError(
-          ErrorReason.POOL_NOT_FOUND,
-          `snapshots[${i}].pool_id: pool ${batch[i].poolId} does not exist`,
+        notFound = inBatch(
+          new NotFoundError(
+            ErrorReason.POOL_NOT_FOUND,
+            `snapshots[${i}].pool_id: pool ${batch[i].poolId} does not exist`,
+          ),
+          firstBatch,
+          b,
         );
         break;
       }
@@ -356,4 +371,21 @@ export function netFree(pool: Pick<PoolEntity, 'inventory' | 'held'>): Inventory
     memoryGibFree: Math.max(0, inventory.memoryGibFree - held.memoryGib),
     storageGibFree: Math.max(0, inventory.storageGibFree - held.storageGib),
   };
+}
+
+/**
+ * A stream's refusal of one batch, naming it: `batch` in the metadata (0-based, in the order the
+ * stream sent them; every batch before it is applied), and in the message. A unary report's
+ * refusal (`firstBatch` undefined) is as it was.
+ */
+function inBatch(error: unknown, firstBatch: number | undefined, index: number): Error {
+  if (!(error instanceof DomainError))
+    return error instanceof Error ? error : new Error(String(error));
+  if (firstBatch === undefined) return error;
+  const batch = firstBatch + index;
+  return new DomainError(error.kind, error.reason, `batch ${batch}: ${error.message}`, {
+    metadata: { ...error.metadata, batch: String(batch) },
+    fieldViolations: error.fieldViolations,
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
 }

@@ -3578,7 +3578,8 @@ export interface ResourceServiceClient {
    * A bad batch ends the stream with its error; the batches before it stay applied. One audit
    * record per stream.
    *
-   * Errors (reason): as ReportInventory, for the first bad batch.
+   * Errors (reason): as ReportInventory, for the first bad batch, which the metadata names
+   * (`batch`: its 0-based place among the stream's messages; every batch before it is applied).
    */
 
   streamInventory(
@@ -3806,7 +3807,8 @@ export interface ResourceServiceController {
    * A bad batch ends the stream with its error; the batches before it stay applied. One audit
    * record per stream.
    *
-   * Errors (reason): as ReportInventory, for the first bad batch.
+   * Errors (reason): as ReportInventory, for the first bad batch, which the metadata names
+   * (`batch`: its 0-based place among the stream's messages; every batch before it is applied).
    */
 
   streamInventory(

@@ -59,6 +59,8 @@ beforeAll(async () => {
     ) as unknown as InventoryData;
     await insertPool(db, poolId, { inventory, lastReportedAt: new Date() });
     const models = MODELS.filter(() => random() < 0.3);
+    // A model listed twice (two kinds of card of one model) counts the pool once in its cell.
+    if (i % 50 === 0) models.push(MODELS[0], MODELS[0]);
     await db.query(
       `UPDATE pool SET region_code = $2, pool_class = $3, accelerators = $4, held = $5,
          filing = $6, liveness = $7, quarantined = $8,
@@ -112,7 +114,8 @@ async function expectedMap(regionCode: string) {
     totals.pools += 1;
     add(totals.total, row, false);
     add(totals.free, row, true);
-    const models = row.accelerators.length > 0 ? row.accelerators.map((a) => a.model) : [''];
+    const models =
+      row.accelerators.length > 0 ? [...new Set(row.accelerators.map((a) => a.model))] : [''];
     for (const model of models) {
       const key = [row.region_code, row.pool_class, model];
       const id = key.join('/');

@@ -10,6 +10,7 @@ import {
   startAggregationWithInfra,
   type AggregationUnderTest,
 } from './aggregation-harness';
+import { HoldsService } from '../src/holds/holds.service';
 
 // When many orders race for a pool's last units, the ones arriving after the winner committed are
 // refused on the pool's committed state, without queueing behind its row lock. The real service
@@ -171,4 +172,47 @@ it('names every bad field of a CreateHold in one answer, the pool id among them'
     'resources',
     'ttl_seconds',
   ]);
+});
+
+it('leaves the holds of a pool whose row another transaction holds to the next sweep, without waiting', async () => {
+  const POOL = 'CN.R0001.RP.000000033';
+  await insertPool(db, POOL, { inventory: FULL_INVENTORY, lastReportedAt: new Date() });
+  const { hold } = await client.api.createHold(
+    {
+      requestId: 'expiring',
+      poolId: POOL,
+      orderReference: 'order-expiring',
+      resources: { cpuCores: 2, gpuCards: 0, npuCards: 0, memoryGib: 0, storageGib: 0 },
+      ttlSeconds: 60,
+    },
+    { metadata: bearer(caller) },
+  );
+  await db.query(`UPDATE hold SET expires_at = now() - interval '1 second' WHERE hold_id = $1`, [
+    hold!.holdId,
+  ]);
+  const holds = node!.service.app.get(HoldsService);
+  const state = async () =>
+    (await db.query<{ state: string }>(`SELECT state FROM hold WHERE hold_id = $1`, [hold!.holdId]))
+      .rows[0].state;
+
+  await locker.query('BEGIN');
+  await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [POOL]);
+  const released = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      locker.query('ROLLBACK').then(() => resolve(), resolve);
+    }, LOCK_HELD_MS),
+  );
+  try {
+    const started = Date.now();
+    const expired = await holds.expireDue();
+    // Answered while the lock was still held (a sweep waiting for it would take LOCK_HELD_MS).
+    expect(Date.now() - started).toBeLessThan(LOCK_HELD_MS / 2);
+    expect(expired).toBe(0);
+    expect(await state()).toBe('active');
+  } finally {
+    await released;
+  }
+  // Free again: the next sweep (this call, or the service's own) expires it.
+  await holds.expireDue();
+  expect(await state()).toBe('expired');
 });

@@ -194,6 +194,16 @@ describe('the recovery pass over ended orders that hold a line', () => {
     expect(peers.releasedLines).toHaveLength(1);
   });
 
+  it("keeps a failed order's line while its hold is stopping (the node failed a task never reported started)", async () => {
+    const failed = await endedOrder('failed', 120);
+    peers.stopping.add(failed.holdId);
+    expect(await market.releaseEndedLines()).toBe(0);
+    expect(peers.releasedLines).toEqual([]);
+    peers.stopping.delete(failed.holdId);
+    expect(await market.releaseEndedLines()).toBe(1);
+    expect(peers.releasedLines).toEqual([failed.lineHoldId]);
+  });
+
   it('gives back the line of a completed order without asking for its hold, once the event had its chance', async () => {
     const recent = await endedOrder('completed', 1);
     const completed = await endedOrder('completed', 120);
@@ -433,6 +443,26 @@ describe('an attempt whose confirmation another attempt has overtaken', () => {
     expect(peers.releasedHolds).toEqual([peers.poolHold]);
   });
 
+  it('gives back the holds the order names, not those of its own older copy, when it refuses', async () => {
+    // The recovery pass read the order before another attempt recorded its hold; the reseller's
+    // qualification lapsed meanwhile.
+    const { orderId, participant } = await placingOrder(peers.poolHold, 'customer-8');
+    const olderCopy = { ...(await market.getOrder(userOf(participant), orderId)), holdId: null };
+    Object.assign(market, {
+      qualifications: {
+        check: async () => ({ allowed: false, denialReason: 'NO_VALID_QUALIFICATION' }),
+      },
+    });
+    try {
+      const complete = (market as unknown as { complete(o: unknown): Promise<{ state: string }> })
+        .complete;
+      expect((await complete.call(market, olderCopy)).state).toBe('refused');
+    } finally {
+      Object.assign(market, { qualifications: center.service.app.get(QualificationsService) });
+    }
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+  });
+
   it('refuses a placing order and gives back what it held', async () => {
     const { orderId } = await placingOrder(peers.poolHold);
     peers.confirmRefused = true;
@@ -453,11 +483,9 @@ describe("a cancellation whose hold's release resource aggregation refuses", () 
     await db.query(`UPDATE market_order SET state = 'confirmed', version = 2 WHERE id = $1`, [
       orderId,
     ]);
-    peers.releaseRefusal = new CapacityRefusal(
-      'NOT_HOLDER',
-      'hold was confirmed by another caller',
-      false,
-    );
+    // A lasting refusal, as the peers client makes of an INVALID_ARGUMENT (a newer aggregation
+    // refusing what this one sends).
+    peers.releaseRefusal = new CapacityRefusal('INVALID_REQUEST', 'reason: is too long', false);
     const user = userOf(participant);
     const refusal = await market
       .cancelOrder(user, orderId, 'plans changed')
@@ -465,7 +493,7 @@ describe("a cancellation whose hold's release resource aggregation refuses", () 
     expect(refusal).toBeInstanceOf(FailedPreconditionError);
     expect(refusal).toMatchObject({
       reason: 'HOLD_RELEASE_REFUSED',
-      metadata: { order_id: orderId, refusal: 'NOT_HOLDER' },
+      metadata: { order_id: orderId, refusal: 'INVALID_REQUEST' },
     });
     const { rows } = await db.query<{ state: string }>(
       'SELECT state FROM market_order WHERE id = $1',

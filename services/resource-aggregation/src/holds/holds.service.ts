@@ -252,12 +252,17 @@ export class HoldsService {
     return this.endDue({ kind: 'stop-grace', graceSeconds }, limit);
   }
 
-  /** Ends the holds `due` has run out, pool by pool under the pool's lock, capacity given back. */
+  /**
+   * Ends the holds `due` has run out, pool by pool under the pool's lock, capacity given back. A
+   * pool whose row another transaction holds is left for the next sweep: another replica's sweep
+   * is ending its holds, or a report or an order has it for a moment; waiting for it would hold a
+   * database connection and this sweep's other pools.
+   */
   private async endDue(due: DueHolds, limit: number): Promise<number> {
     let ended = 0;
     for (const poolId of await this.holds.poolsWithDue(due, limit)) {
       ended += await this.uow.run(async (tx) => {
-        const pool = await this.pools.lock(tx, poolId);
+        const pool = await this.pools.lockIfFree(tx, poolId);
         if (!pool) return 0;
         const holds = await this.holds.endDue(tx, poolId, due);
         if (holds.length === 0) return 0;

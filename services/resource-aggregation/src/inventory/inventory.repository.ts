@@ -240,11 +240,11 @@ export class InventoryRepository {
           WHERE filing = 'filed' AND liveness = 'online' AND inventory IS NOT NULL
             AND NOT quarantined AND ($1::text IS NULL OR region_code = $1)
        )
-       SELECT NULL AS region_code, NULL AS pool_class, NULL AS model, count(*)::int AS pools,
-              ${sums}
+       SELECT true AS totals, NULL AS region_code, NULL AS pool_class, NULL AS model,
+              count(*)::int AS pools, ${sums}
          FROM p
        UNION ALL
-       SELECT p.region_code, p.pool_class, m.model, count(*)::int, ${sums}
+       SELECT false, p.region_code, p.pool_class, m.model, count(*)::int, ${sums}
          FROM p
         CROSS JOIN LATERAL (
           SELECT DISTINCT a->>'model' AS model FROM jsonb_array_elements(p.accelerators) a
@@ -255,6 +255,7 @@ export class InventoryRepository {
       [regionCode ?? null],
     );
     return rows.map((row) => ({
+      totals: row.totals === true,
       regionCode: row.region_code as string | null,
       poolClass: row.pool_class as PoolEntity['poolClass'] | null,
       acceleratorModel: row.model as string | null,
@@ -265,8 +266,9 @@ export class InventoryRepository {
   }
 }
 
-/** A row of `computeMapSums`: the totals when `regionCode` is null, else one cell. */
+/** A row of `computeMapSums`: the totals (`totals`, no region, class or model), or one cell. */
 export interface ComputeMapSumRow {
+  totals: boolean;
   regionCode: string | null;
   poolClass: PoolEntity['poolClass'] | null;
   acceleratorModel: string | null;

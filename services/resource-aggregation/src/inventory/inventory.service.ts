@@ -226,9 +226,15 @@ export class InventoryService {
       free: { ...EMPTY_INVENTORY },
     };
     const cells: ComputeMapCellData[] = [];
-    for (const { regionCode, poolClass, acceleratorModel, ...sums } of rows) {
-      if (regionCode === null || poolClass === null || acceleratorModel === null) totals = sums;
-      else cells.push({ regionCode, poolClass, acceleratorModel, ...sums });
+    for (const { totals: isTotals, regionCode, poolClass, acceleratorModel, ...sums } of rows) {
+      if (isTotals) totals = sums;
+      else
+        cells.push({
+          regionCode: regionCode!,
+          poolClass: poolClass!,
+          acceleratorModel: acceleratorModel ?? '',
+          ...sums,
+        });
     }
     const sorted = cells.sort(
       (a, b) =>

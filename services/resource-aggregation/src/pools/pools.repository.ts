@@ -122,6 +122,22 @@ export class PoolsRepository {
     );
   }
 
+  /**
+   * `lock`, unless another transaction holds the pool's row (a report, another replica's sweep):
+   * then undefined at once, as for a pool that does not exist.
+   */
+  async lockIfFree(tx: Tx, poolId: string): Promise<PoolEntity | undefined> {
+    return (
+      (await tx.manager
+        .getRepository(PoolEntity)
+        .createQueryBuilder('p')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where('p.pool_id = :poolId', { poolId })
+        .getOne()) ?? undefined
+    );
+  }
+
   /** Sets a pool's filing; the pool's version advances. Undefined when there is no such pool. */
   async setFiling(
     tx: Tx,

@@ -194,10 +194,11 @@ export class MarketService {
       eliminations: answer.eliminations,
       selectedAt: toTimestamp(now),
     };
+    // Again once the answer is in (Select may take seconds): a qualification revoked meanwhile
+    // stops the demand too. Before the insert's transaction, which holds a connection: the check
+    // reads through another.
+    if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId);
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
-      // Again once the answer is in (Select may take seconds): a qualification revoked
-      // meanwhile stops the demand too.
-      if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId);
       const row: DemandEntity = {
         id: uuidv7(now.getTime()),
         participantId,
@@ -385,7 +386,18 @@ export class MarketService {
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
     if (after.holdId && after.holdId !== order.holdId)
-      holdEnded = (await this.releaseForCancel(after, after.holdId, detail)).ended;
+      holdEnded = await this.peers.releaseHold(after.holdId, detail).then(
+        (released) => released.ended,
+        (error: unknown) => {
+          // The order is cancelled; the recovery pass releases the hold (releaseLineOfEnded).
+          if (!(error instanceof CapacityRefusal)) throw error;
+          this.logger.warn(
+            { err: error, orderId: id },
+            'releasing the hold a placement recorded meanwhile was refused; the recovery pass retries',
+          );
+          return false;
+        },
+      );
     // The line after the order is cancelled: compute selection down does not stop a cancellation
     // (the recovery pass gives the bandwidth back then). A task still stopping keeps its line.
     await this.releaseLineOfEnded(after, holdEnded).catch((error: unknown) =>
@@ -440,22 +452,24 @@ export class MarketService {
   /**
    * Gives back the line bandwidth of an order that has ended (its task completed or failed, it was
    * cancelled or refused) and notes it; true when it did. The pool's capacity is given back by
-   * resource aggregation with the task. A cancelled order keeps its line until its hold has ended
-   * (`HoldStanding`): while it is STOPPING the provider has not reported the task stopped and the
-   * grace has not passed, and the task may still send its traffic; the recovery pass gives the
-   * line back once the hold has ended. A hold still live under a cancelled order (its cancellation's
-   * release failed, or lost a race with a placement) is released here, as the cancellation meant.
+   * resource aggregation with the task. A cancelled order, or one whose task the node failed (its
+   * provider never started it), keeps its line until its hold has ended (`HoldStanding`): while it
+   * is STOPPING the provider has not reported the task stopped and the grace has not passed, and
+   * the task may still send its traffic; the recovery pass gives the line back once the hold has
+   * ended. A hold still live under such an order (a cancellation's release failed, or lost a race
+   * with a placement) is released here, as the order's end meant.
    * `holdEnded`: as a release just answered, when known.
    */
   async releaseLineOfEnded(order: OrderEntity, holdEnded?: boolean): Promise<boolean> {
     if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return false;
-    if (order.state === 'cancelled' && order.holdId) {
+    if ((order.state === 'cancelled' || order.state === 'failed') && order.holdId) {
       let ended = holdEnded;
       if (ended === undefined) {
         const standing = await this.peers.holdStanding(order.holdId);
         ended =
           standing === 'live'
-            ? (await this.peers.releaseHold(order.holdId, order.detail || 'order cancelled')).ended
+            ? (await this.peers.releaseHold(order.holdId, order.detail || `order ${order.state}`))
+                .ended
             : standing === 'ended';
       }
       if (!ended) return false;
@@ -705,9 +719,11 @@ export class MarketService {
             'the reseller may no longer act for customers',
           );
           const { order, refusedNow } = await this.refuse(placing.id, detail);
-          if (refusedNow && (holdId || lineHoldId))
-            await this.releaseHolds({ id: placing.id, holdId, lineHoldId }, detail).catch(
-              (releaseError: unknown) => this.releaseLeft(placing.id, releaseError),
+          // The holds the order's row names: another attempt may have recorded one since this
+          // copy was read.
+          if (refusedNow && (order.holdId || order.lineHoldId))
+            await this.releaseHolds(order, detail).catch((releaseError: unknown) =>
+              this.releaseLeft(placing.id, releaseError),
             );
           return order;
         }
@@ -717,13 +733,18 @@ export class MarketService {
         if (!demand) throw demandNotFound(placing.demandId);
         const pool = await this.peers.getPool(placing.poolId);
         const resources = holdResourcesOf(Demand.decode(demand.demand), pool);
-        if (!resources)
-          return (
-            await this.refuse(
-              placing.id,
-              refusalDetail('MODEL_GONE', 'the pool no longer offers the accelerator model'),
-            )
-          ).order;
+        if (!resources) {
+          const detail = refusalDetail(
+            'MODEL_GONE',
+            'the pool no longer offers the accelerator model',
+          );
+          const { order, refusedNow } = await this.refuse(placing.id, detail);
+          if (refusedNow && (order.holdId || order.lineHoldId))
+            await this.releaseHolds(order, detail).catch((releaseError: unknown) =>
+              this.releaseLeft(placing.id, releaseError),
+            );
+          return order;
+        }
         const hold = await this.peers.createHold({
           requestId: `order:${placing.id}`,
           poolId: placing.poolId,
@@ -770,10 +791,12 @@ export class MarketService {
       if (lineHoldId) await this.peers.confirmLineHold(lineHoldId);
       await this.peers.confirmHold(holdId);
       const after = await this.move(placing.id, 'confirmed', '');
-      if (after.state === 'cancelled')
+      // Cancelled, or refused by another attempt, while this one confirmed: what this one
+      // confirmed is given back (releasing twice changes nothing).
+      if (after.state === 'cancelled' || after.state === 'refused')
         await this.releaseHolds(
           { id: placing.id, holdId, lineHoldId },
-          'the order was cancelled while it was placed',
+          `the order was ${after.state} while it was placed`,
         );
       return after;
     } catch (error) {
@@ -790,9 +813,15 @@ export class MarketService {
       // its hold ended with its task, or cancelled or refused it): its holds are not this
       // call's to give back.
       if (!refusedNow) return refused;
-      // What was held for it is given back now rather than when its time runs out.
+      // What was held for it is given back now rather than when its time runs out: the holds
+      // its row names (another attempt may have recorded one since this copy was read), or
+      // this call's own, taken but not recorded.
       await this.releaseHolds(
-        { id: placing.id, holdId, lineHoldId },
+        {
+          id: placing.id,
+          holdId: refused.holdId ?? holdId,
+          lineHoldId: refused.lineHoldId ?? lineHoldId,
+        },
         `order refused: ${error.reason}`,
       ).catch((releaseError: unknown) => this.releaseLeft(placing.id, releaseError));
       return refused;

@@ -1426,7 +1426,8 @@ export interface MarketServiceClient {
    * - FAILED_PRECONDITION (ORDER_FINISHED): the order completed, failed or was refused, or its
    *   task had finished already.
    * - FAILED_PRECONDITION (HOLD_RELEASE_REFUSED): resource aggregation refused to release the
-   *   order's hold (its reason in the metadata, `refusal`); the order is left as it was.
+   *   order's hold for a lasting reason (its reason in the metadata, `refusal`); the order is
+   *   left as it was.
    * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry.
    */
 
@@ -1517,7 +1518,8 @@ export interface MarketServiceController {
    * - FAILED_PRECONDITION (ORDER_FINISHED): the order completed, failed or was refused, or its
    *   task had finished already.
    * - FAILED_PRECONDITION (HOLD_RELEASE_REFUSED): resource aggregation refused to release the
-   *   order's hold (its reason in the metadata, `refusal`); the order is left as it was.
+   *   order's hold for a lasting reason (its reason in the metadata, `refusal`); the order is
+   *   left as it was.
    * - UNAVAILABLE (AGGREGATION_UNAVAILABLE): retry.
    */
 

@@ -55,18 +55,31 @@ function createHold(requestId: string) {
   );
 }
 
-it("refuses a hold the pool's committed capacity cannot cover without waiting for its row lock", async () => {
-  const { hold: winner } = await createHold('winner');
-  expect(winner?.holdId).toMatch(/^[0-9a-f-]{36}$/);
-
+/**
+ * Runs `run` while another connection holds the pool's row lock, which it keeps for LOCK_HELD_MS
+ * whatever `run` does (a call waiting for the lock fails the timing checks, not the test's
+ * timeout); resolves once the lock is given back.
+ */
+async function whileRowLocked(poolId: string, run: () => Promise<void>): Promise<void> {
   await locker.query('BEGIN');
-  await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [POOL_ID]);
+  await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [poolId]);
   const released = new Promise<void>((resolve) =>
     setTimeout(() => {
       locker.query('ROLLBACK').then(() => resolve(), resolve);
     }, LOCK_HELD_MS),
   );
   try {
+    await run();
+  } finally {
+    await released;
+  }
+}
+
+it("refuses a hold the pool's committed capacity cannot cover without waiting for its row lock", async () => {
+  const { hold: winner } = await createHold('winner');
+  expect(winner?.holdId).toMatch(/^[0-9a-f-]{36}$/);
+
+  await whileRowLocked(POOL_ID, async () => {
     const started = Date.now();
     const late = await expectGrpcError(createHold('late'), GrpcStatus.RESOURCE_EXHAUSTED);
     expect(late.status?.errorInfo).toMatchObject({
@@ -78,9 +91,7 @@ it("refuses a hold the pool's committed capacity cannot cover without waiting fo
     // The winner's retry is answered with its hold, not refused.
     const { hold: retried } = await createHold('winner');
     expect(retried?.holdId).toBe(winner?.holdId);
-  } finally {
-    await released;
-  }
+  });
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM hold WHERE pool_id = $1`,
     [POOL_ID],
@@ -195,23 +206,14 @@ it('leaves the holds of a pool whose row another transaction holds to the next s
     (await db.query<{ state: string }>(`SELECT state FROM hold WHERE hold_id = $1`, [hold!.holdId]))
       .rows[0].state;
 
-  await locker.query('BEGIN');
-  await locker.query('SELECT 1 FROM pool WHERE pool_id = $1 FOR UPDATE', [POOL]);
-  const released = new Promise<void>((resolve) =>
-    setTimeout(() => {
-      locker.query('ROLLBACK').then(() => resolve(), resolve);
-    }, LOCK_HELD_MS),
-  );
-  try {
+  await whileRowLocked(POOL, async () => {
     const started = Date.now();
     const expired = await holds.expireDue();
     // Answered while the lock was still held (a sweep waiting for it would take LOCK_HELD_MS).
     expect(Date.now() - started).toBeLessThan(LOCK_HELD_MS / 2);
     expect(expired).toBe(0);
     expect(await state()).toBe('active');
-  } finally {
-    await released;
-  }
+  });
   // Free again: the next sweep (this call, or the service's own) expires it.
   await holds.expireDue();
   expect(await state()).toBe('expired');

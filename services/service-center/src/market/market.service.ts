@@ -624,19 +624,36 @@ export class MarketService {
   }
 
   /**
-   * Refuses a PLACING order; one that has moved on meanwhile (another attempt confirmed it, or it
-   * was cancelled or refused) stays as it is. `refusedNow`: this call refused it, so what was held
-   * for it is this call's to give back.
+   * Refuses a PLACING order and gives back what was held for it: the holds its row names (another
+   * attempt may have recorded one after this one read the order) or, where it names none, those
+   * this attempt took (`taken`). An order that has moved on meanwhile (another attempt confirmed
+   * it, or it was cancelled or refused) stays as it is, and nothing is given back: its holds are
+   * not this call's. Returns the order as it is.
    */
   private async refuse(
     orderId: string,
     detail: string,
-  ): Promise<{ order: OrderEntity; refusedNow: boolean }> {
+    taken: Pick<OrderEntity, 'holdId' | 'lineHoldId'> = { holdId: null, lineHoldId: null },
+  ): Promise<OrderEntity> {
     const result = await this.uow.run((tx) =>
       this.transitionIn(tx, orderId, 'refused', detail, undefined, 'placing'),
     );
     if (!result) throw orderNotFound(orderId);
-    return { order: result.order, refusedNow: result.moved };
+    const { order, moved } = result;
+    if (!moved) return order;
+    const holds = {
+      id: orderId,
+      holdId: order.holdId ?? taken.holdId,
+      lineHoldId: order.lineHoldId ?? taken.lineHoldId,
+    };
+    if (holds.holdId || holds.lineHoldId)
+      await this.releaseHolds(holds, detail).catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, orderId },
+          'releasing the holds of a refused order failed; the recovery pass gives the line back',
+        ),
+      );
+    return order;
   }
 
   /** Resumes orders a failure left PLACING for longer than the recovery delay; returns how many. */
@@ -718,14 +735,7 @@ export class MarketService {
             check.denialReason,
             'the reseller may no longer act for customers',
           );
-          const { order, refusedNow } = await this.refuse(placing.id, detail);
-          // The holds the order's row names: another attempt may have recorded one since this
-          // copy was read.
-          if (refusedNow && (order.holdId || order.lineHoldId))
-            await this.releaseHolds(order, detail).catch((releaseError: unknown) =>
-              this.releaseLeft(placing.id, releaseError),
-            );
-          return order;
+          return await this.refuse(placing.id, detail);
         }
       }
       if (!holdId) {
@@ -738,12 +748,7 @@ export class MarketService {
             'MODEL_GONE',
             'the pool no longer offers the accelerator model',
           );
-          const { order, refusedNow } = await this.refuse(placing.id, detail);
-          if (refusedNow && (order.holdId || order.lineHoldId))
-            await this.releaseHolds(order, detail).catch((releaseError: unknown) =>
-              this.releaseLeft(placing.id, releaseError),
-            );
-          return order;
+          return await this.refuse(placing.id, detail);
         }
         const hold = await this.peers.createHold({
           requestId: `order:${placing.id}`,
@@ -805,34 +810,13 @@ export class MarketService {
         await this.market.touchPlacing(placing.id);
         throw error;
       }
-      const { order: refused, refusedNow } = await this.refuse(
-        placing.id,
-        refusalDetail(error.reason, error.message),
-      );
-      // Another attempt moved it on meanwhile (confirmed it: this one's confirmation then found
-      // its hold ended with its task, or cancelled or refused it): its holds are not this
-      // call's to give back.
-      if (!refusedNow) return refused;
-      // What was held for it is given back now rather than when its time runs out: the holds
-      // its row names (another attempt may have recorded one since this copy was read), or
-      // this call's own, taken but not recorded.
-      await this.releaseHolds(
-        {
-          id: placing.id,
-          holdId: refused.holdId ?? holdId,
-          lineHoldId: refused.lineHoldId ?? lineHoldId,
-        },
-        `order refused: ${error.reason}`,
-      ).catch((releaseError: unknown) => this.releaseLeft(placing.id, releaseError));
-      return refused;
+      // What this attempt took, given back (with what the order's row names) now rather than
+      // when its time runs out.
+      return await this.refuse(placing.id, refusalDetail(error.reason, error.message), {
+        holdId,
+        lineHoldId,
+      });
     }
-  }
-
-  private releaseLeft(orderId: string, error: unknown): void {
-    this.logger.warn(
-      { err: error, orderId },
-      'releasing the holds of a refused order failed; the recovery pass gives the line back',
-    );
   }
 
   /**

@@ -20,7 +20,7 @@ import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { netFree } from '../inventory/inventory.service';
 import { REQUEST_ID_PATTERN, checkPoolId, poolNotFound } from '../pools/pool-input';
-import { NOTHING_HELD, poolStateOf } from '../pools/pool-view';
+import { FREE_FIELD_OF, NOTHING_HELD, poolStateOf } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 import { AllocationsService } from '../allocations/allocations.service';
@@ -32,15 +32,6 @@ import { HoldsRepository, type DueHolds } from './holds.repository';
 export const CREATE_HOLD_OPERATION = 'CreateHold';
 const MAX_TTL_SECONDS = 3_600;
 const MAX_UNITS = 1e12;
-
-/** The pool's free field each resource of a hold takes from. */
-const FREE_OF: Readonly<Record<keyof HeldData, keyof ReturnType<typeof netFree>>> = {
-  cpuCores: 'cpuCoresFree',
-  gpuCards: 'gpuCardsFree',
-  npuCards: 'npuCardsFree',
-  memoryGib: 'memoryGibFree',
-  storageGib: 'storageGibFree',
-};
 
 @Injectable()
 export class HoldsService {
@@ -344,11 +335,11 @@ function refuseUnlessFree(
 ): void {
   const free = netFree(pool);
   for (const [field, wire] of HELD_RESOURCES) {
-    if (resources[field] > free[FREE_OF[field]])
+    if (resources[field] > free[FREE_FIELD_OF[field]])
       throw new ResourceExhaustedError(
         ErrorReason.INSUFFICIENT_CAPACITY,
-        `pool ${pool.poolId} has ${free[FREE_OF[field]]} ${wire} free, ${resources[field]} asked`,
-        { metadata: { resource: wire, free: String(free[FREE_OF[field]]) } },
+        `pool ${pool.poolId} has ${free[FREE_FIELD_OF[field]]} ${wire} free, ${resources[field]} asked`,
+        { metadata: { resource: wire, free: String(free[FREE_FIELD_OF[field]]) } },
       );
   }
 }

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { inventoryData, type HeldData, type InventoryData, type PoolData } from '@cinode/contracts';
 import type { PagePosition } from '@cinode/common';
 import { UnitOfWork, affectedCount, affectedRows, type Tx } from '@cinode/database';
-import { POOL_DATA_COLUMNS, poolDataOfRow, type PoolDataRow } from '../pools/pool-view';
+import {
+  FREE_FIELD_OF,
+  POOL_DATA_COLUMNS,
+  poolDataOfRow,
+  type PoolDataRow,
+} from '../pools/pool-view';
 import { PoolEntity } from '../pools/pool.entity';
 import { InventoryMinuteEntity } from './inventory-minute.entity';
 
@@ -211,8 +216,8 @@ export class InventoryRepository {
   /**
    * The compute map's sums over the pools in selection (filed, online, reporting and not
    * quarantined: what an order can be placed on), in one statement: the totals, each pool once
-   * (`region_code` null), and a row per region, class and accelerator model, a pool under each
-   * model it offers ("" when none). Free capacity is net of holds (never below 0), as `netFree`
+   * (the row flagged `totals`), and a row per region, class and accelerator model, a pool under
+   * each model it offers once ("" when none). Free capacity is net of holds (never below 0), as `netFree`
    * computes it. Summed in the database, so a map over 100,000 pools costs the service a few rows.
    */
   async computeMapSums(regionCode: string | undefined): Promise<ComputeMapSumRow[]> {
@@ -280,14 +285,10 @@ export interface ComputeMapSumRow {
 /** The inventory's fields, as the contract names them (constants, never a caller's text). */
 const INVENTORY_FIELDS = Object.keys(inventoryData.shape) as Array<keyof InventoryData>;
 
-/** The held resource each free field is net of. */
-const HELD_OF: Partial<Record<keyof InventoryData, keyof HeldData>> = {
-  cpuCoresFree: 'cpuCores',
-  gpuCardsFree: 'gpuCards',
-  npuCardsFree: 'npuCards',
-  memoryGibFree: 'memoryGib',
-  storageGibFree: 'storageGib',
-};
+/** The held resource each free field is net of (FREE_FIELD_OF the other way round). */
+const HELD_OF: Partial<Record<keyof InventoryData, keyof HeldData>> = Object.fromEntries(
+  Object.entries(FREE_FIELD_OF).map(([held, free]) => [free, held]),
+);
 
 function inventoryOf(row: Record<string, unknown>, prefix: string): InventoryData {
   const inventory = {} as InventoryData;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '@cinode/auth';
-import type { InventoryData } from '@cinode/contracts';
+import type { HeldData, InventoryData } from '@cinode/contracts';
 import {
   DomainError,
   FieldChecks,
@@ -19,7 +19,7 @@ import type { ResourceAggregationConfig } from '../config';
 import { ErrorReason } from '../errors';
 import { maySee } from '../pools/pool-access';
 import { checkPoolId, poolNotFound } from '../pools/pool-input';
-import { EMPTY_INVENTORY, poolsReportedEvents } from '../pools/pool-view';
+import { EMPTY_INVENTORY, FREE_FIELD_OF, poolsReportedEvents } from '../pools/pool-view';
 import type { PoolEntity } from '../pools/pool.entity';
 import { PoolsRepository } from '../pools/pools.repository';
 import type { InventoryMinuteEntity } from './inventory-minute.entity';
@@ -365,18 +365,16 @@ export function withLatestPoint(
     .slice(0, limit + 1);
 }
 
+const HELD_AND_FREE = Object.entries(FREE_FIELD_OF) as ReadonlyArray<
+  [keyof HeldData, keyof InventoryData]
+>;
+
 /** A pool's free capacity less what holds take (never below zero). */
 export function netFree(pool: Pick<PoolEntity, 'inventory' | 'held'>): InventoryData {
-  const inventory = pool.inventory ?? EMPTY_INVENTORY;
-  const held = pool.held;
-  return {
-    ...inventory,
-    cpuCoresFree: Math.max(0, inventory.cpuCoresFree - held.cpuCores),
-    gpuCardsFree: Math.max(0, inventory.gpuCardsFree - held.gpuCards),
-    npuCardsFree: Math.max(0, inventory.npuCardsFree - held.npuCards),
-    memoryGibFree: Math.max(0, inventory.memoryGibFree - held.memoryGib),
-    storageGibFree: Math.max(0, inventory.storageGibFree - held.storageGib),
-  };
+  const free = { ...(pool.inventory ?? EMPTY_INVENTORY) };
+  for (const [held, field] of HELD_AND_FREE)
+    free[field] = Math.max(0, free[field] - pool.held[held]);
+  return free;
 }
 
 /**

@@ -198,6 +198,15 @@ export function heldMessageOf(held: HeldData): Inventory {
   };
 }
 
+/** The inventory's free field each held resource is taken from (and free capacity is net of). */
+export const FREE_FIELD_OF: Readonly<Record<keyof HeldData, keyof InventoryData>> = Object.freeze({
+  cpuCores: 'cpuCoresFree',
+  gpuCards: 'gpuCardsFree',
+  npuCards: 'npuCardsFree',
+  memoryGib: 'memoryGibFree',
+  storageGib: 'storageGibFree',
+});
+
 export const EMPTY_INVENTORY: InventoryData = Object.freeze({
   cpuServers: 0,
   cpuCoresTotal: 0,

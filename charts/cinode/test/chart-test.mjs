@@ -1570,6 +1570,12 @@ const rejects = [
     schema: true,
   },
   {
+    what: 'serviceCenter.settings.orderCandidateMaxAgeSeconds out of range (59)',
+    args: [...valid, '--set', 'serviceCenter.settings.orderCandidateMaxAgeSeconds=59'],
+    expect: /orderCandidateMaxAgeSeconds/,
+    schema: true,
+  },
+  {
     what: 'orders resumed only after their hold expired',
     args: [
       ...valid,

@@ -11,6 +11,10 @@ import type { Caller } from '@cinode/auth';
 import { PoolClass, type Pool } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { SelectionSnapshot } from '@cinode/proto/gen/cinode/market/v1/market_service';
 import {
+  ParticipantKind,
+  ParticipantState,
+} from '@cinode/proto/gen/cinode/participant/v1/participant_service';
+import {
   Candidate,
   Demand,
   PathKind,
@@ -586,5 +590,134 @@ describe("a reseller's demand while its qualification is revoked", () => {
     }
     const { rows } = await db.query('SELECT id FROM demand WHERE participant_id = $1', [reseller]);
     expect(rows).toEqual([]);
+  });
+});
+
+describe("a reseller's demand and a revocation of its qualification at once", () => {
+  /** A certified reseller with one qualification valid for a day, written as the service writes them. */
+  async function qualifiedReseller(): Promise<{ reseller: string; qualification: string }> {
+    const reseller = randomUUID();
+    const qualification = randomUUID();
+    await db.query(
+      `INSERT INTO participant (id, kind, user_category, name, state, organization, individual,
+         version, created_by, created_at, updated_at)
+       VALUES ($1, $2, 0, 'Racing Reseller', $3, NULL, NULL, 1, 'test', now(), now())`,
+      [
+        reseller,
+        ParticipantKind.PARTICIPANT_KIND_RESELLER,
+        ParticipantState.PARTICIPANT_STATE_CERTIFIED,
+      ],
+    );
+    await db.query(
+      `INSERT INTO qualification (id, participant_id, version, valid_from, valid_until, granted_by,
+         grant_reason, created_at)
+       VALUES ($1, $2, 1, now() - interval '1 hour', now() + interval '1 day', 'test', 'test', now())`,
+      [qualification, reseller],
+    );
+    return { reseller, qualification };
+  }
+
+  it('waits for a revocation in flight once Select has answered, and is then refused', async () => {
+    const { reseller, qualification } = await qualifiedReseller();
+    const revoker = new Client({ connectionString: databaseUrl });
+    await revoker.connect();
+    let committed: Promise<void> | undefined;
+    try {
+      // The revocation takes its row while compute selection answers, and commits 500 ms later:
+      // the demand's own check comes in between.
+      peers.duringSelect = async () => {
+        await revoker.query('BEGIN');
+        await revoker.query('SELECT id FROM qualification WHERE id = $1 FOR UPDATE', [
+          qualification,
+        ]);
+        await revoker.query(
+          `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
+             version = version + 1 WHERE id = $1`,
+          [qualification],
+        );
+        committed = new Promise<void>((resolve, reject) => {
+          setTimeout(() => {
+            revoker.query('COMMIT').then(() => resolve(), reject);
+          }, 500);
+        });
+      };
+      const refusal = await market
+        .submitDemand(
+          { ...userOf(reseller), roles: ['reseller'] },
+          {
+            requestId: 'demand-racing-revocation',
+            customerReference: 'customer-7',
+            demand: Demand.decode(DEMAND),
+            weights: undefined,
+            topK: 5,
+          },
+        )
+        .catch((e: unknown) => e);
+      await committed;
+      expect(refusal).toBeInstanceOf(PermissionDeniedError);
+      expect((refusal as PermissionDeniedError).reason).toBe('NO_VALID_QUALIFICATION');
+    } finally {
+      await committed?.catch(() => undefined);
+      await revoker.end();
+    }
+    const { rows } = await db.query('SELECT id FROM demand WHERE participant_id = $1', [reseller]);
+    expect(rows).toEqual([]);
+  });
+
+  it('holds a revocation back until a demand already checked is stored', async () => {
+    const { reseller, qualification } = await qualifiedReseller();
+    const revoker = new Client({ connectionString: databaseUrl });
+    await revoker.connect();
+    const qualifications = center.service.app.get(QualificationsService);
+    let revocation: Promise<unknown> | undefined;
+    let revokedAt = 0;
+    let checkedAt = 0;
+    let checks = 0;
+    try {
+      // Right after the demand's second check (the one once Select has answered), a revocation
+      // starts; the demand then takes 300 ms more before it commits.
+      Object.assign(market, {
+        qualifications: {
+          assertMayActForCustomers: async (
+            ...args: Parameters<QualificationsService['assertMayActForCustomers']>
+          ) => {
+            await qualifications.assertMayActForCustomers(...args);
+            if (++checks < 2) return;
+            revocation = revoker
+              .query(
+                `UPDATE qualification SET revoked_at = now(), revoked_by = 'test',
+                   revoke_reason = 'race', version = version + 1 WHERE id = $1`,
+                [qualification],
+              )
+              .then(() => (revokedAt = Date.now()));
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            checkedAt = Date.now();
+          },
+        },
+      });
+      const { demand } = await market.submitDemand(
+        { ...userOf(reseller), roles: ['reseller'] },
+        {
+          requestId: 'demand-before-revocation',
+          customerReference: 'customer-8',
+          demand: Demand.decode(DEMAND),
+          weights: undefined,
+          topK: 5,
+        },
+      );
+      await revocation;
+      // The revocation waited for the demand's transaction rather than committing under it.
+      expect(checks).toBe(2);
+      expect(revokedAt).toBeGreaterThanOrEqual(checkedAt);
+      const { rows } = await db.query<{ created_at: Date }>(
+        'SELECT created_at FROM demand WHERE id = $1',
+        [demand.id],
+      );
+      expect(rows).toHaveLength(1);
+    } finally {
+      Object.assign(market, { qualifications });
+      await revocation?.catch(() => undefined);
+      await revoker.end();
+    }
   });
 });

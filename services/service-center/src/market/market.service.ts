@@ -194,11 +194,12 @@ export class MarketService {
       eliminations: answer.eliminations,
       selectedAt: toTimestamp(now),
     };
-    // Again once the answer is in (Select may take seconds): a qualification revoked meanwhile
-    // stops the demand too. Before the insert's transaction, which holds a connection: the check
-    // reads through another.
-    if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId);
     const outcome = await this.uow.idempotentInsert(key, async (tx) => {
+      // Again once the answer is in (Select may take seconds), inside the insert's transaction and
+      // through its connection: the participant and its qualification are locked FOR SHARE, so a
+      // suspension or revocation either committed before (and refuses the demand) or waits until
+      // the demand is stored.
+      if (forCustomers) await this.qualifications.assertMayActForCustomers(participantId, now, tx);
       const row: DemandEntity = {
         id: uuidv7(now.getTime()),
         participantId,

@@ -46,16 +46,21 @@ export class QualificationsRepository {
       .getMany();
   }
 
-  /** Qualifications of the participant not revoked and valid at `at`, latest end first. */
-  findValidAt(participantId: string, at: Date): Promise<QualificationEntity[]> {
-    return this.uow
-      .manager()
+  /**
+   * Qualifications of the participant not revoked and valid at `at`, latest end first. Inside a
+   * transaction they are locked FOR SHARE: a revocation (which locks its row FOR UPDATE) waits for
+   * that transaction to end.
+   */
+  findValidAt(participantId: string, at: Date, tx?: Tx): Promise<QualificationEntity[]> {
+    const query = this.uow
+      .manager(tx)
       .getRepository(QualificationEntity)
       .createQueryBuilder('q')
       .where('q.participant_id = :participantId AND q.revoked_at IS NULL', { participantId })
       .andWhere('q.valid_from <= :at AND q.valid_until > :at', { at })
-      .orderBy('q.valid_until', 'DESC')
-      .getMany();
+      .orderBy('q.valid_until', 'DESC');
+    if (tx) query.setLock('pessimistic_read');
+    return query.getMany();
   }
 
   /** Newest first; one extra row tells whether another page exists. */

@@ -18,7 +18,7 @@ import {
   eventOf,
   type QualificationEventData,
 } from '@cinode/contracts';
-import { UnitOfWork } from '@cinode/database';
+import { UnitOfWork, type Tx } from '@cinode/database';
 import { fromTimestamp } from '@cinode/grpc';
 import {
   ParticipantKind,
@@ -218,23 +218,34 @@ export class QualificationsService {
     });
   }
 
-  /** Whether the participant may act for customers at `now`. Reads the database: no cache to go stale. */
-  async check(participantId: string, now: Date = new Date()): Promise<ResaleCheck> {
-    const participant = await this.participants.findById(participantId);
+  /**
+   * Whether the participant may act for customers at `now`. Reads the database: no cache to go
+   * stale. Given a transaction, it reads through it and locks the participant and its valid
+   * qualifications FOR SHARE, so a suspension or revocation cannot commit before that transaction
+   * ends: what the transaction then writes is covered by the answer.
+   */
+  async check(participantId: string, now: Date = new Date(), tx?: Tx): Promise<ResaleCheck> {
+    const participant = tx
+      ? await this.participants.lock(tx, participantId, 'share')
+      : await this.participants.findById(participantId);
     if (!participant) throw participantNotFound(participantId);
     if (participant.state !== (ParticipantState.PARTICIPANT_STATE_CERTIFIED as number)) {
       return { allowed: false, denialReason: 'PARTICIPANT_NOT_CERTIFIED' };
     }
     if (participant.kind !== (ParticipantKind.PARTICIPANT_KIND_RESELLER as number))
       return { allowed: false, denialReason: 'NOT_A_RESELLER' };
-    const [valid] = await this.qualifications.findValidAt(participantId, now);
+    const [valid] = await this.qualifications.findValidAt(participantId, now, tx);
     if (!valid) return { allowed: false, denialReason: 'NO_VALID_QUALIFICATION' };
     return { allowed: true, denialReason: '', validUntil: valid.validUntil };
   }
 
   /** For the parts of the service center that act for a reseller's customers (demands, orders). */
-  async assertMayActForCustomers(participantId: string, now: Date = new Date()): Promise<void> {
-    const result = await this.check(participantId, now);
+  async assertMayActForCustomers(
+    participantId: string,
+    now: Date = new Date(),
+    tx?: Tx,
+  ): Promise<void> {
+    const result = await this.check(participantId, now, tx);
     if (!result.allowed) {
       throw new PermissionDeniedError(
         result.denialReason,

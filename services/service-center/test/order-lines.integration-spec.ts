@@ -76,7 +76,13 @@ class ScriptedPeers {
     return { spec: { accelerators: [] } } as unknown as Pool;
   }
 
+  /** Runs while the pool's hold is being taken. */
+  duringHold: () => Promise<void> = async () => undefined;
+  /** Holds (the pool's and the line's) whose confirmation was asked for. */
+  readonly confirmed: string[] = [];
+
   async createHold(): Promise<{ holdId: string }> {
+    await this.duringHold();
     return { holdId: this.poolHold };
   }
 
@@ -84,12 +90,15 @@ class ScriptedPeers {
     return { holdId: this.lineHold };
   }
 
-  async confirmLineHold(): Promise<void> {}
+  async confirmLineHold(holdId: string): Promise<void> {
+    this.confirmed.push(holdId);
+  }
 
   /** Refuses the pool hold's confirmation as one whose task ended already would be. */
   confirmRefused = false;
 
-  async confirmHold(): Promise<void> {
+  async confirmHold(holdId: string): Promise<void> {
+    this.confirmed.push(holdId);
     await this.duringConfirm();
     if (this.confirmRefused)
       throw new CapacityRefusal('HOLD_NOT_ACTIVE', `hold ${this.poolHold} is released`, true);
@@ -593,30 +602,31 @@ describe("a reseller's demand while its qualification is revoked", () => {
   });
 });
 
-describe("a reseller's demand and a revocation of its qualification at once", () => {
-  /** A certified reseller with one qualification valid for a day, written as the service writes them. */
-  async function qualifiedReseller(): Promise<{ reseller: string; qualification: string }> {
-    const reseller = randomUUID();
-    const qualification = randomUUID();
-    await db.query(
-      `INSERT INTO participant (id, kind, user_category, name, state, organization, individual,
-         version, created_by, created_at, updated_at)
-       VALUES ($1, $2, 0, 'Racing Reseller', $3, NULL, NULL, 1, 'test', now(), now())`,
-      [
-        reseller,
-        ParticipantKind.PARTICIPANT_KIND_RESELLER,
-        ParticipantState.PARTICIPANT_STATE_CERTIFIED,
-      ],
-    );
-    await db.query(
-      `INSERT INTO qualification (id, participant_id, version, valid_from, valid_until, granted_by,
-         grant_reason, created_at)
-       VALUES ($1, $2, 1, now() - interval '1 hour', now() + interval '1 day', 'test', 'test', now())`,
-      [qualification, reseller],
-    );
-    return { reseller, qualification };
-  }
+/** A certified reseller with one qualification valid for a day, written as the service writes them. */
+async function qualifiedReseller(
+  reseller: string = randomUUID(),
+): Promise<{ reseller: string; qualification: string }> {
+  const qualification = randomUUID();
+  await db.query(
+    `INSERT INTO participant (id, kind, user_category, name, state, organization, individual,
+       version, created_by, created_at, updated_at)
+     VALUES ($1, $2, 0, 'Racing Reseller', $3, NULL, NULL, 1, 'test', now(), now())`,
+    [
+      reseller,
+      ParticipantKind.PARTICIPANT_KIND_RESELLER,
+      ParticipantState.PARTICIPANT_STATE_CERTIFIED,
+    ],
+  );
+  await db.query(
+    `INSERT INTO qualification (id, participant_id, version, valid_from, valid_until, granted_by,
+       grant_reason, created_at)
+     VALUES ($1, $2, 1, now() - interval '1 hour', now() + interval '1 day', 'test', 'test', now())`,
+    [qualification, reseller],
+  );
+  return { reseller, qualification };
+}
 
+describe("a reseller's demand and a revocation of its qualification at once", () => {
   it('waits for a revocation in flight once Select has answered, and is then refused', async () => {
     const { reseller, qualification } = await qualifiedReseller();
     const revoker = new Client({ connectionString: databaseUrl });
@@ -720,4 +730,122 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
       await revoker.end();
     }
   });
+});
+
+describe("a reseller's order while its holds are confirmed", () => {
+  /** An order of a certified, qualified reseller for a customer, left PLACING with no hold yet. */
+  async function resellersPlacingOrder(): Promise<{ orderId: string; qualification: string }> {
+    const { orderId, participant } = await placingOrder(null, 'customer-9');
+    const { qualification } = await qualifiedReseller(participant);
+    return { orderId, qualification };
+  }
+
+  async function orderRow(orderId: string): Promise<{ state: string; detail: string }> {
+    const { rows } = await db.query<{ state: string; detail: string }>(
+      'SELECT state, detail FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    return rows[0];
+  }
+
+  it('is refused before anything is confirmed when the qualification lapsed while its holds were taken', async () => {
+    const { orderId, qualification } = await resellersPlacingOrder();
+    peers.duringHold = async () => {
+      await db.query(
+        `UPDATE qualification SET valid_until = now() - interval '1 second', version = version + 1
+           WHERE id = $1`,
+        [qualification],
+      );
+    };
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect(await orderRow(orderId)).toEqual({
+      state: 'refused',
+      detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
+    });
+    // The provider was never told: neither hold was confirmed, and both were given back.
+    expect(peers.confirmed).toEqual([]);
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+    expect(peers.releasedLines).toEqual([peers.lineHold]);
+  });
+
+  it('is refused when the qualification was revoked meanwhile, and gives back what it confirmed', async () => {
+    const { orderId, qualification } = await resellersPlacingOrder();
+    peers.duringConfirm = async () => {
+      await db.query(
+        `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
+           version = version + 1 WHERE id = $1`,
+        [qualification],
+      );
+    };
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect(await orderRow(orderId)).toEqual({
+      state: 'refused',
+      detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
+    });
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+    expect(peers.releasedLines).toEqual([peers.lineHold]);
+  });
+
+  it.each([
+    {
+      what: 'a revocation',
+      reason: 'NO_VALID_QUALIFICATION',
+      lock: 'SELECT id FROM qualification WHERE id = $1 FOR UPDATE',
+      change: `UPDATE qualification SET revoked_at = now(), revoked_by = 'test',
+                 revoke_reason = 'race', version = version + 1 WHERE id = $1`,
+      row: 'qualification' as const,
+    },
+    {
+      what: 'a suspension',
+      reason: 'PARTICIPANT_NOT_CERTIFIED',
+      lock: 'SELECT id FROM participant WHERE id = $1 FOR UPDATE',
+      change: `UPDATE participant SET state = ${ParticipantState.PARTICIPANT_STATE_SUSPENDED},
+                 version = version + 1 WHERE id = $1`,
+      row: 'participant' as const,
+    },
+  ])(
+    'waits for $what in flight as it records the order confirmed, and is then refused',
+    async ({ reason, lock, change, row }) => {
+      const { orderId, qualification } = await resellersPlacingOrder();
+      const participant = (
+        await db.query<{ participant_id: string }>(
+          'SELECT participant_id FROM market_order WHERE id = $1',
+          [orderId],
+        )
+      ).rows[0].participant_id;
+      const target = row === 'qualification' ? qualification : participant;
+      const changer = new Client({ connectionString: databaseUrl });
+      await changer.connect();
+      let committed: Promise<number> | undefined;
+      try {
+        // The change takes its row once resource aggregation has confirmed the hold, and commits
+        // 500 ms later: the order's record of its confirmation comes in between.
+        peers.duringConfirm = async () => {
+          await changer.query('BEGIN');
+          await changer.query(lock, [target]);
+          await changer.query(change, [target]);
+          committed = new Promise<number>((resolve, reject) => {
+            setTimeout(() => {
+              changer.query('COMMIT').then(() => resolve(Date.now()), reject);
+            }, 500);
+          });
+        };
+
+        expect(await market.resumeUnfinished()).toBe(1);
+        const settledAt = Date.now();
+        // The order waited for the change rather than confirming under it.
+        expect(await committed).toBeLessThanOrEqual(settledAt);
+        expect(await orderRow(orderId)).toEqual({
+          state: 'refused',
+          detail: expect.stringMatching(new RegExp(`^${reason}`)),
+        });
+        expect(peers.releasedHolds).toEqual([peers.poolHold]);
+      } finally {
+        await committed?.catch(() => undefined);
+        await changer.end();
+      }
+    },
+  );
 });

@@ -641,20 +641,79 @@ export class MarketService {
     );
     if (!result) throw orderNotFound(orderId);
     const { order, moved } = result;
-    if (!moved) return order;
+    if (moved) await this.giveBack(order, detail, taken);
+    return order;
+  }
+
+  /**
+   * Gives back what was held for an order this call has just refused: the holds its row names or,
+   * where it names none, those the attempt took (`taken`).
+   */
+  private async giveBack(
+    order: OrderEntity,
+    detail: string,
+    taken: Pick<OrderEntity, 'holdId' | 'lineHoldId'>,
+  ): Promise<void> {
     const holds = {
-      id: orderId,
+      id: order.id,
       holdId: order.holdId ?? taken.holdId,
       lineHoldId: order.lineHoldId ?? taken.lineHoldId,
     };
     if (holds.holdId || holds.lineHoldId)
       await this.releaseHolds(holds, detail).catch((error: unknown) =>
         this.logger.warn(
-          { err: error, orderId },
+          { err: error, orderId: order.id },
           'releasing the holds of a refused order failed; the recovery pass gives the line back',
         ),
       );
-    return order;
+  }
+
+  /**
+   * Why a reseller may no longer have an order placed for its customer (its participant not
+   * certified, no valid resale qualification), as an order's detail; undefined when it may, and
+   * for any order not placed for a customer. Inside `tx` it locks the participant and its valid
+   * qualifications FOR SHARE (see QualificationsService.check).
+   */
+  private async resaleLapse(order: OrderEntity, tx?: Tx): Promise<string | undefined> {
+    if (order.customerReference === '') return undefined;
+    const check = await this.qualifications.check(order.participantId, new Date(), tx);
+    if (check.allowed) return undefined;
+    return refusalDetail(check.denialReason, 'the reseller may no longer act for customers');
+  }
+
+  /**
+   * Records a PLACING order CONFIRMED, its peers having confirmed its holds. A reseller's order is
+   * checked once more in the same transaction, after its demand and order rows are locked (in the
+   * order every transition takes them): a revocation, suspension or decertification in flight
+   * either commits first, and the order is REFUSED instead (`refusal`, its detail), or waits until
+   * the order is recorded CONFIRMED. The lock order demand, order, participant, qualification is
+   * one no other transaction reverses: those that lock a participant FOR UPDATE touch no order.
+   */
+  private async confirm(
+    placing: OrderEntity,
+  ): Promise<{ order: OrderEntity; moved: boolean; refusal?: string }> {
+    const result = await this.uow.run(async (tx) => {
+      if (placing.customerReference !== '') {
+        await this.market.lockDemand(tx, placing.demandId);
+        const locked = await this.market.lockOrder(tx, placing.id);
+        const refusal =
+          locked?.state === 'placing' ? await this.resaleLapse(locked, tx) : undefined;
+        if (refusal) {
+          const refused = await this.transitionIn(
+            tx,
+            placing.id,
+            'refused',
+            refusal,
+            undefined,
+            'placing',
+          );
+          return refused && { ...refused, refusal };
+        }
+      }
+      return this.transitionIn(tx, placing.id, 'confirmed', '');
+    });
+    if (!result) throw orderNotFound(placing.id);
+    return result;
   }
 
   /** Resumes orders a failure left PLACING for longer than the recovery delay; returns how many. */
@@ -727,18 +786,10 @@ export class MarketService {
       if (current.state !== 'placing') return current;
     }
     try {
-      if (placing.customerReference !== '') {
-        // A reseller's order resumed later is held, and confirmed, only while the reseller may
-        // still resell: what an attempt before the lapse held for it is given back.
-        const check = await this.qualifications.check(placing.participantId);
-        if (!check.allowed) {
-          const detail = refusalDetail(
-            check.denialReason,
-            'the reseller may no longer act for customers',
-          );
-          return await this.refuse(placing.id, detail);
-        }
-      }
+      // A reseller's order resumed later is held, and confirmed, only while the reseller may
+      // still resell: what an attempt before the lapse held for it is given back.
+      const lapsed = await this.resaleLapse(placing);
+      if (lapsed) return await this.refuse(placing.id, lapsed);
       if (!holdId) {
         const demand = await this.market.findDemand(placing.demandId);
         if (!demand) throw demandNotFound(placing.demandId);
@@ -793,10 +844,21 @@ export class MarketService {
         }
         if (recorded.state !== 'placing') return recorded;
       }
+      // Asked again before the provider is told, for a lapse while the holds were taken; the
+      // transaction that records the confirmation asks once more, and decides.
+      const lapsedSince = await this.resaleLapse(placing);
+      if (lapsedSince) return await this.refuse(placing.id, lapsedSince, { holdId, lineHoldId });
       // The line first: a pool allocation is never confirmed to its provider without its line.
       if (lineHoldId) await this.peers.confirmLineHold(lineHoldId);
       await this.peers.confirmHold(holdId);
-      const after = await this.move(placing.id, 'confirmed', '');
+      const confirmed = await this.confirm(placing);
+      if (confirmed.refusal) {
+        // What this attempt confirmed is given back: the provider sees its allocation cancelled.
+        if (confirmed.moved)
+          await this.giveBack(confirmed.order, confirmed.refusal, { holdId, lineHoldId });
+        return confirmed.order;
+      }
+      const after = confirmed.order;
       // Cancelled, or refused by another attempt, while this one confirmed: what this one
       // confirmed is given back (releasing twice changes nothing).
       if (after.state === 'cancelled' || after.state === 'refused')

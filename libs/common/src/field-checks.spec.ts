@@ -38,6 +38,35 @@ describe(FieldChecks.name, () => {
     expect(ok('emoji \uD83D\uDE00 is fine')).toBe(true);
   });
 
+  it('keeps a one-line field to one line as people read it', () => {
+    const refusalOf = (value: string): ValidationError | undefined => {
+      try {
+        new FieldChecks().text('name', value, { max: 64, line: true }).throwIfAny();
+        return undefined;
+      } catch (error) {
+        return error as ValidationError;
+      }
+    };
+    for (const bad of [
+      'a\nb',
+      'a\tb',
+      'a\u0085b',
+      'a\u2028b',
+      'user\u202Egnp.exe',
+      'a\u2066b\u2069',
+    ])
+      expect(refusalOf(bad)?.fieldViolations).toEqual([
+        {
+          field: 'name',
+          description:
+            'must be one line of text, without control, separator or bidirectional-override characters',
+        },
+      ]);
+    expect(refusalOf('昇腾 910B (Ü)')).toBeUndefined();
+    // Without the rule, only what Postgres cannot store is refused.
+    expect(new FieldChecks().text('name', 'a\u202Eb', { max: 64 }).ok).toBe(true);
+  });
+
   it('takes timestamps Postgres can hold, and absent ones only when optional', () => {
     const at = (seconds: number, nanos = 0) => ({ seconds, nanos });
     const ok = (value: { seconds: number; nanos: number } | undefined, required = true): boolean =>

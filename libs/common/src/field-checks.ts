@@ -1,9 +1,12 @@
 import { ValidationError, type FieldViolation } from './errors';
-import { hasLoneSurrogate, sanitizeText } from './text';
+import { hasDisruptiveCharacter, hasLoneSurrogate, sanitizeText } from './text';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
 const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
 const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
+
+const LINE_HINT =
+  'must be one line of text, without control, separator or bidirectional-override characters';
 
 /** How much of a map key a violation's field name shows (the key itself may be far longer). */
 const KEY_IN_FIELD_NAME_CHARS = 64;
@@ -20,7 +23,11 @@ export class FieldChecks {
     return this;
   }
 
-  /** Checks a required string's presence, length and (optionally) pattern. */
+  /**
+   * Checks a required string's presence, length and (optionally) pattern. With `line`, the value
+   * is one line as people read it: no controls (tab and line feed among them), line or paragraph
+   * separators, or bidirectional embeddings, overrides and isolates.
+   */
   text(
     field: string,
     value: string,
@@ -30,6 +37,7 @@ export class FieldChecks {
       max: number;
       pattern?: RegExp;
       patternHint?: string;
+      line?: boolean;
     },
   ): this {
     const required = rules.required ?? true;
@@ -44,6 +52,10 @@ export class FieldChecks {
     }
     if (hasLoneSurrogate(value)) {
       this.add(field, 'must be well-formed Unicode');
+      return this;
+    }
+    if (rules.line && hasDisruptiveCharacter(value)) {
+      this.add(field, LINE_HINT);
       return this;
     }
     const length = [...value].length;

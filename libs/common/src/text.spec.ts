@@ -1,4 +1,4 @@
-import { hasLoneSurrogate, sanitizeText } from './text';
+import { hasDisruptiveCharacter, hasLoneSurrogate, sanitizeText } from './text';
 
 describe(sanitizeText.name, () => {
   it('replaces NUL, other control characters and lone surrogates, and counts code points', () => {
@@ -20,5 +20,13 @@ describe(sanitizeText.name, () => {
     expect(hasLoneSurrogate('𠀀 ok')).toBe(false);
     expect(hasLoneSurrogate('bad \uDC00')).toBe(true);
     expect(hasLoneSurrogate('bad \uD800')).toBe(true);
+  });
+});
+
+describe(hasDisruptiveCharacter.name, () => {
+  it('finds exactly what sanitizeText replaces but lone surrogates', () => {
+    for (const bad of ['a\u0000', 'a\nb', 'a\u0085', 'a\u2029', 'a\u202Ab', 'a\u2069'])
+      expect(hasDisruptiveCharacter(bad)).toBe(true);
+    expect(hasDisruptiveCharacter('算力互联 Ü é 𠀀')).toBe(false);
   });
 });

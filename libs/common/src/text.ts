@@ -33,6 +33,16 @@ function isDisruptive(code: number): boolean {
 }
 
 /**
+ * Whether the string has a character that changes how a line reads rather than what it says (see
+ * isDisruptive): a name or reference with one can break a log line or a listing, or display as
+ * something else than it is.
+ */
+export function hasDisruptiveCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (isDisruptive(value.charCodeAt(i))) return true;
+  return false;
+}
+
+/**
  * The string with lone surrogates, controls and display-disrupting characters (see isDisruptive)
  * replaced by U+FFFD, cut to `max` characters (code points, not UTF-16 units): safe to store and
  * to log, whatever a caller sent.

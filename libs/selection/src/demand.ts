@@ -70,7 +70,7 @@ export function checkSelectRequest(
     PoolClass.POOL_CLASS_VIRTUAL_MACHINE,
   ]);
   const model = d.acceleratorModel.trim();
-  checks.text('demand.accelerator_model', model, { required: false, max: 64 });
+  checks.text('demand.accelerator_model', model, { required: false, max: 64, line: true });
   whole(checks, 'demand.accelerator_count', d.acceleratorCount, 100_000);
   if (d.acceleratorCount > 0 && model === '')
     checks.add('demand.accelerator_count', 'needs demand.accelerator_model');

@@ -7,6 +7,7 @@ import { KitAlignment1796100000000 } from './migrations/1796100000000-KitAlignme
 import { PublishKeysBeforeSigning1796400000000 } from './migrations/1796400000000-PublishKeysBeforeSigning';
 import { Market1796500000000 } from './migrations/1796500000000-Market';
 import { OrderLineHold1796900000000 } from './migrations/1796900000000-OrderLineHold';
+import { OrderHoldRelease1797000000000 } from './migrations/1797000000000-OrderHoldRelease';
 import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
@@ -32,6 +33,7 @@ export const SERVICE_CENTER_SCHEMA = serviceSchema(
       PublishKeysBeforeSigning1796400000000,
       Market1796500000000,
       OrderLineHold1796900000000,
+      OrderHoldRelease1797000000000,
     ],
   },
   { events: true },

@@ -21,6 +21,7 @@ import {
   type SelectResponse,
 } from '@cinode/proto/gen/cinode/selection/v1/selection_service';
 import { toTimestamp } from '@cinode/grpc';
+import { UnitOfWork } from '@cinode/database';
 import { Client } from 'pg';
 import { CapacityRefusal, type HoldStanding, type MarketPeers } from '../src/market/market-peers';
 import { MarketService } from '../src/market/market.service';
@@ -102,7 +103,12 @@ class ScriptedPeers {
     await this.duringConfirm();
     if (this.confirmRefused)
       throw new CapacityRefusal('HOLD_NOT_ACTIVE', `hold ${this.poolHold} is released`, true);
+    // Confirmed: its allocation is the provider's, and a release leaves it STOPPING.
+    this.live.add(holdId);
   }
+
+  /** Releases fail as they do while resource aggregation is down, when set. */
+  releaseUnavailable = false;
 
   /** A confirmed hold's release leaves it STOPPING while its task may run. */
   /** What resource aggregation answers every release with instead, when set. */
@@ -110,6 +116,8 @@ class ScriptedPeers {
 
   async releaseHold(holdId: string): Promise<{ taskEnded: boolean; ended: boolean }> {
     if (this.releaseRefusal) throw this.releaseRefusal;
+    if (this.releaseUnavailable)
+      throw new UnavailableError('AGGREGATION_UNAVAILABLE', 'resource aggregation is down');
     this.releasedHolds.push(holdId);
     if (this.live.delete(holdId)) this.stopping.add(holdId);
     return { taskEnded: false, ended: !this.stopping.has(holdId) };
@@ -740,6 +748,22 @@ describe("a reseller's order while its holds are confirmed", () => {
     return { orderId, qualification };
   }
 
+  async function holdGivenBack(orderId: string): Promise<boolean> {
+    const { rows } = await db.query<{ hold_released_at: Date | null }>(
+      'SELECT hold_released_at FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    return rows[0].hold_released_at !== null;
+  }
+
+  /** Moves the order's end back past the recovery delay. */
+  async function endedLongAgo(orderId: string): Promise<void> {
+    await db.query(
+      `UPDATE market_order SET state_changed_at = now() - interval '1 hour' WHERE id = $1`,
+      [orderId],
+    );
+  }
+
   async function orderRow(orderId: string): Promise<{ state: string; detail: string }> {
     const { rows } = await db.query<{ state: string; detail: string }>(
       'SELECT state, detail FROM market_order WHERE id = $1',
@@ -785,7 +809,81 @@ describe("a reseller's order while its holds are confirmed", () => {
       detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
     });
     expect(peers.releasedHolds).toEqual([peers.poolHold]);
+    expect(await holdGivenBack(orderId)).toBe(true);
+    // The confirmed allocation is stopping at the provider: the task may still send its traffic,
+    // so the line is kept, even past the recovery delay, until the hold has ended.
+    expect(peers.releasedLines).toEqual([]);
+    await endedLongAgo(orderId);
+    expect(await market.releaseEndedLines()).toBe(0);
+    peers.stopping.delete(peers.poolHold);
+    expect(await market.releaseEndedLines()).toBe(1);
     expect(peers.releasedLines).toEqual([peers.lineHold]);
+  });
+
+  it('gives back a confirmed hold the refusal could not release, in the recovery pass', async () => {
+    const { orderId, qualification } = await resellersPlacingOrder();
+    peers.duringConfirm = async () => {
+      await db.query(
+        `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
+           version = version + 1 WHERE id = $1`,
+        [qualification],
+      );
+      peers.releaseUnavailable = true;
+    };
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect((await orderRow(orderId)).state).toBe('refused');
+    expect(peers.releasedHolds).toEqual([]);
+    expect(await holdGivenBack(orderId)).toBe(false);
+    // Resource aggregation back, and the recovery delay passed: the pass releases it, once.
+    peers.releaseUnavailable = false;
+    expect(await market.releaseEndedHolds()).toBe(0);
+    await endedLongAgo(orderId);
+    expect(await market.releaseEndedHolds()).toBe(1);
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
+    expect(await holdGivenBack(orderId)).toBe(true);
+    expect(await market.releaseEndedHolds()).toBe(0);
+  });
+
+  it('is refused, not left placing, when its reseller is no longer in the register', async () => {
+    const { orderId } = await placingOrder(null, 'customer-10');
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect(await orderRow(orderId)).toEqual({
+      state: 'refused',
+      detail: expect.stringMatching(/^PARTICIPANT_NOT_FOUND/),
+    });
+    expect(peers.confirmed).toEqual([]);
+  });
+
+  it('is refused when its allocation event would confirm it after the qualification was revoked', async () => {
+    // The placing attempt failed after resource aggregation confirmed the hold; the allocation's
+    // event comes in after a revocation, and leaves the order PLACING for the recovery pass.
+    const { orderId, qualification } = await resellersPlacingOrder();
+    await db.query('UPDATE market_order SET hold_id = $2 WHERE id = $1', [orderId, peers.poolHold]);
+    peers.live.add(peers.poolHold);
+    await db.query(
+      `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
+         version = version + 1 WHERE id = $1`,
+      [qualification],
+    );
+    const uow = center.service.app.get(UnitOfWork);
+    const moved = await uow.run((tx) =>
+      market.moveIn(tx, orderId, 'confirmed', '', {
+        holdId: peers.poolHold,
+        poolId: 'CN.R0001.RP.00000001X',
+        version: 1,
+      }),
+    );
+    expect(moved?.state).toBe('placing');
+    expect((await orderRow(orderId)).state).toBe('placing');
+
+    expect(await market.resumeUnfinished()).toBe(1);
+    expect(await orderRow(orderId)).toEqual({
+      state: 'refused',
+      detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
+    });
+    expect(peers.releasedHolds).toEqual([peers.poolHold]);
   });
 
   it.each([

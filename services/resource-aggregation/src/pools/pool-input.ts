@@ -72,7 +72,7 @@ export function checkPoolSpec(
   }
   const name = spec.name.trim();
   checks
-    .text(`${field}.name`, name, { max: 200 })
+    .text(`${field}.name`, name, { max: 200, line: true })
     .text(`${field}.site`, spec.site, {
       max: 64,
       pattern: SITE_PATTERN,
@@ -106,7 +106,7 @@ export function checkPoolSpec(
           AcceleratorKind.ACCELERATOR_KIND_GPU,
           AcceleratorKind.ACCELERATOR_KIND_NPU,
         ])
-        .text(`${at}.model`, model, { max: 64 });
+        .text(`${at}.model`, model, { max: 64, line: true });
       if (models.has(model.toLowerCase())) checks.add(`${at}.model`, 'is listed twice');
       models.add(model.toLowerCase());
       const kind = ACCELERATOR_KINDS[accelerator.kind];

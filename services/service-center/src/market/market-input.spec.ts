@@ -123,6 +123,19 @@ describe(checkSubmitDemand.name, () => {
     expect(
       violationsOf(() => checkSubmitDemand({ ...request, customerReference: 'c' }, false)),
     ).toEqual(['customer_reference']);
+    // A reference that would display as another (a right-to-left override), or break a listing.
+    for (const customerReference of ['cust\u202E7-remotsuc', 'a\u2028b'])
+      expect(
+        violationsOf(() => checkSubmitDemand({ ...request, customerReference }, true)),
+      ).toEqual(['customer_reference']);
+    expect(
+      violationsOf(() =>
+        checkSubmitDemand(
+          { ...request, demand: { ...DEMAND, acceleratorModel: 'A100\u2066-80G' } },
+          false,
+        ),
+      ),
+    ).toEqual(['demand.accelerator_model']);
     expect(violationsOf(() => checkSubmitDemand({ ...request, demand: undefined }, false))).toEqual(
       ['demand'],
     );

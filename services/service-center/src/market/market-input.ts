@@ -7,8 +7,6 @@ import { checkSelectRequest } from '@cinode/selection';
 import { ErrorReason } from '../errors';
 import { checkRequestId, checkUuid } from '../request-checks';
 
-/** A reseller's reference to its customer: printable, no control characters. */
-const CUSTOMER_REFERENCE = /^[^\p{Cc}]+$/u;
 /** Pool identifiers as resource aggregation issues them (case-insensitive). */
 const POOL_ID = /^[A-Za-z0-9.:_-]{1,64}$/;
 
@@ -36,11 +34,7 @@ export function checkSubmitDemand(
   const checks = new FieldChecks();
   checkRequestId(checks, request.requestId);
   if (actsForCustomers)
-    checks.text('customer_reference', request.customerReference, {
-      max: 128,
-      pattern: CUSTOMER_REFERENCE,
-      patternHint: 'must not contain control characters',
-    });
+    checks.text('customer_reference', request.customerReference, { max: 128, line: true });
   else if (request.customerReference !== '')
     checks.add('customer_reference', 'is only for resellers acting for a customer');
   collectViolations(checks, () =>

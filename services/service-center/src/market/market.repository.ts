@@ -165,6 +165,35 @@ export class MarketRepository {
       .getMany();
   }
 
+  /**
+   * Cancelled and refused orders, ended before `olderThan`, whose pool hold was not yet seen given
+   * back (`hold_released_at`), oldest first.
+   */
+  endedWithHoldHeld(olderThan: Date, limit: number): Promise<OrderEntity[]> {
+    return this.uow
+      .manager()
+      .getRepository(OrderEntity)
+      .createQueryBuilder('o')
+      .where(
+        "o.state IN ('cancelled', 'refused') AND o.hold_id IS NOT NULL" +
+          ' AND o.hold_released_at IS NULL AND o.state_changed_at < :olderThan',
+        { olderThan },
+      )
+      .orderBy('o.state_changed_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async markHoldReleased(id: string, tx?: Tx): Promise<void> {
+    await this.uow
+      .manager(tx)
+      .query(
+        `UPDATE market_order SET hold_released_at = now() WHERE id = $1 AND hold_released_at IS NULL`,
+        [id],
+      );
+  }
+
   async markLineReleased(id: string, tx?: Tx): Promise<void> {
     await this.uow
       .manager(tx)

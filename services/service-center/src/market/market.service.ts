@@ -3,6 +3,7 @@ import { hasRole, type Caller } from '@cinode/auth';
 import {
   FailedPreconditionError,
   FieldChecks,
+  NotFoundError,
   PageTokens,
   PermissionDeniedError,
   UnavailableError,
@@ -71,6 +72,8 @@ const RANK: Readonly<Record<OrderStateName, number>> = {
 const FINAL = new Set<OrderStateName>(['completed', 'failed', 'cancelled', 'refused']);
 /** Orders ending in these leave their demand open for another order. */
 const REOPENS_DEMAND = new Set<OrderStateName>(['failed', 'cancelled', 'refused']);
+/** What a PLACING order moves to when its capacity is the buyer's: a reseller's must still resell. */
+const ACTIVE = new Set<OrderStateName>(['confirmed', 'running']);
 
 const REFUSAL_DETAIL: Readonly<Record<string, string>> = {
   INSUFFICIENT_CAPACITY: 'the pool no longer has the free capacity (another order took it)',
@@ -367,6 +370,7 @@ export class MarketService {
       const released = order.holdId
         ? await this.releaseForCancel(order, order.holdId, order.detail || detail)
         : undefined;
+      if (released) await this.market.markHoldReleased(order.id);
       await this.releaseLineOfEnded(order, released?.ended).catch((error: unknown) =>
         this.lineLeft(order, error),
       );
@@ -386,19 +390,22 @@ export class MarketService {
     if (after.state !== 'cancelled') throw orderFinished(after);
     // A hold recorded by a PlaceOrder resuming it meanwhile is released here, or by that call
     // when it finds the order cancelled; releasing twice changes nothing.
+    let holdGivenBack = true;
     if (after.holdId && after.holdId !== order.holdId)
       holdEnded = await this.peers.releaseHold(after.holdId, detail).then(
         (released) => released.ended,
         (error: unknown) => {
-          // The order is cancelled; the recovery pass releases the hold (releaseLineOfEnded).
+          // The order is cancelled; the recovery pass releases the hold (releaseEndedHolds).
           if (!(error instanceof CapacityRefusal)) throw error;
           this.logger.warn(
             { err: error, orderId: id },
             'releasing the hold a placement recorded meanwhile was refused; the recovery pass retries',
           );
+          holdGivenBack = false;
           return false;
         },
       );
+    if (after.holdId && holdGivenBack) await this.market.markHoldReleased(id);
     // The line after the order is cancelled: compute selection down does not stop a cancellation
     // (the recovery pass gives the bandwidth back then). A task still stopping keeps its line.
     await this.releaseLineOfEnded(after, holdEnded).catch((error: unknown) =>
@@ -444,7 +451,11 @@ export class MarketService {
     order: Pick<OrderEntity, 'id' | 'holdId' | 'lineHoldId'>,
     reason: string,
   ): Promise<void> {
-    const ended = order.holdId ? (await this.peers.releaseHold(order.holdId, reason)).ended : true;
+    let ended = true;
+    if (order.holdId) {
+      ended = (await this.peers.releaseHold(order.holdId, reason)).ended;
+      await this.market.markHoldReleased(order.id);
+    }
     if (!order.lineHoldId || !ended) return;
     await this.peers.releaseLineHold(order.lineHoldId, reason);
     await this.market.markLineReleased(order.id);
@@ -463,7 +474,10 @@ export class MarketService {
    */
   async releaseLineOfEnded(order: OrderEntity, holdEnded?: boolean): Promise<boolean> {
     if (!order.lineHoldId || !FINAL.has(order.state) || order.lineReleasedAt) return false;
-    if ((order.state === 'cancelled' || order.state === 'failed') && order.holdId) {
+    if (
+      (order.state === 'cancelled' || order.state === 'failed' || order.state === 'refused') &&
+      order.holdId
+    ) {
       let ended = holdEnded;
       if (ended === undefined) {
         const standing = await this.peers.holdStanding(order.holdId);
@@ -479,6 +493,43 @@ export class MarketService {
     await this.market.markLineReleased(order.id);
     order.lineReleasedAt = new Date();
     return true;
+  }
+
+  /**
+   * Gives back the pool holds of cancelled and refused orders they were not yet seen given back
+   * for (resource aggregation could not be told as the order ended); returns how many it saw
+   * given back. A hold still live is released; one already released, stopping or ended counts as
+   * given back.
+   */
+  async releaseEndedHolds(limit = 50): Promise<number> {
+    const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
+    const orders = await this.market.endedWithHoldHeld(before, limit);
+    let released = 0;
+    for (const order of orders) {
+      const holdId = order.holdId!;
+      try {
+        if ((await this.peers.holdStanding(holdId)) === 'live')
+          await this.peers.releaseHold(holdId, order.detail || `order ${order.state}`);
+      } catch (error) {
+        // A peer down fails the rest the same way, each only after its deadline: the next pass.
+        if (!(error instanceof CapacityRefusal)) {
+          this.logger.warn(
+            { err: error, orderId: order.id },
+            "releasing an ended order's hold failed; will retry",
+          );
+          break;
+        }
+        // A lasting refusal (not the peer down): asking again changes nothing, so the order is
+        // not asked about again, and an operator is told.
+        this.logger.error(
+          { err: error, orderId: order.id, holdId },
+          "resource aggregation refused to release an ended order's hold; release it by hand",
+        );
+      }
+      await this.market.markHoldReleased(order.id);
+      released += 1;
+    }
+    return released;
   }
 
   /**
@@ -578,7 +629,14 @@ export class MarketService {
 
   /**
    * `moveIn`, saying whether this call moved the order; with `from`, it moves only an order in
-   * that state.
+   * that state. A reseller's PLACING order becomes CONFIRMED or RUNNING only while the reseller
+   * may still resell, checked here under the demand's and order's locks with the participant and
+   * its qualifications locked FOR SHARE (see resaleLapse): a revocation, suspension or
+   * decertification in flight either commits first, and the order stays PLACING with `lapse` its
+   * refusal's detail (for the attempt placing it, or the recovery pass, to refuse it and give back
+   * what it holds), or waits until the order has moved. The lock order demand, order, participant,
+   * qualification is one no other transaction reverses: those that lock a participant FOR UPDATE
+   * touch no demand or order.
    */
   private async transitionIn(
     tx: Tx,
@@ -587,7 +645,7 @@ export class MarketService {
     detail: string,
     task?: { holdId: string; poolId: string; version: number },
     from?: OrderStateName,
-  ): Promise<{ order: OrderEntity; moved: boolean } | undefined> {
+  ): Promise<{ order: OrderEntity; moved: boolean; lapse?: string } | undefined> {
     const found = await this.market.findOrder(orderId, tx);
     if (!found) return undefined;
     const demand = await this.market.lockDemand(tx, found.demandId);
@@ -607,6 +665,10 @@ export class MarketService {
     ) {
       if (task) await this.market.saveOrder(tx, order);
       return { order, moved: false };
+    }
+    if (order.state === 'placing' && ACTIVE.has(state)) {
+      const lapse = await this.resaleLapse(order, tx);
+      if (lapse) return { order, moved: false, lapse };
     }
     const previous = order.state;
     const now = new Date();
@@ -663,7 +725,7 @@ export class MarketService {
       await this.releaseHolds(holds, detail).catch((error: unknown) =>
         this.logger.warn(
           { err: error, orderId: order.id },
-          'releasing the holds of a refused order failed; the recovery pass gives the line back',
+          'releasing the holds of a refused order failed; the recovery pass gives them back',
         ),
       );
   }
@@ -676,41 +738,40 @@ export class MarketService {
    */
   private async resaleLapse(order: OrderEntity, tx?: Tx): Promise<string | undefined> {
     if (order.customerReference === '') return undefined;
-    const check = await this.qualifications.check(order.participantId, new Date(), tx);
+    let check: Awaited<ReturnType<QualificationsService['check']>>;
+    try {
+      check = await this.qualifications.check(order.participantId, new Date(), tx);
+    } catch (error) {
+      // Gone from the register: it may act for no one.
+      if (error instanceof NotFoundError)
+        return refusalDetail('PARTICIPANT_NOT_FOUND', 'the reseller is no longer registered');
+      throw error;
+    }
     if (check.allowed) return undefined;
     return refusalDetail(check.denialReason, 'the reseller may no longer act for customers');
   }
 
   /**
-   * Records a PLACING order CONFIRMED, its peers having confirmed its holds. A reseller's order is
-   * checked once more in the same transaction, after its demand and order rows are locked (in the
-   * order every transition takes them): a revocation, suspension or decertification in flight
-   * either commits first, and the order is REFUSED instead (`refusal`, its detail), or waits until
-   * the order is recorded CONFIRMED. The lock order demand, order, participant, qualification is
-   * one no other transaction reverses: those that lock a participant FOR UPDATE touch no order.
+   * Records a PLACING order CONFIRMED, its peers having confirmed its holds; a reseller's order
+   * whose reseller may no longer resell (see transitionIn) is REFUSED instead, in the same
+   * transaction, `refusal` its detail.
    */
   private async confirm(
     placing: OrderEntity,
   ): Promise<{ order: OrderEntity; moved: boolean; refusal?: string }> {
     const result = await this.uow.run(async (tx) => {
-      if (placing.customerReference !== '') {
-        await this.market.lockDemand(tx, placing.demandId);
-        const locked = await this.market.lockOrder(tx, placing.id);
-        const refusal =
-          locked?.state === 'placing' ? await this.resaleLapse(locked, tx) : undefined;
-        if (refusal) {
-          const refused = await this.transitionIn(
-            tx,
-            placing.id,
-            'refused',
-            refusal,
-            undefined,
-            'placing',
-          );
-          return refused && { ...refused, refusal };
-        }
-      }
-      return this.transitionIn(tx, placing.id, 'confirmed', '');
+      const confirmed = await this.transitionIn(tx, placing.id, 'confirmed', '');
+      if (!confirmed?.lapse) return confirmed;
+      const refusal = confirmed.lapse;
+      const refused = await this.transitionIn(
+        tx,
+        placing.id,
+        'refused',
+        refusal,
+        undefined,
+        'placing',
+      );
+      return refused && { ...refused, refusal };
     });
     if (!result) throw orderNotFound(placing.id);
     return result;
@@ -755,6 +816,7 @@ export class MarketService {
       holdId: null,
       lineHoldId: null,
       lineReleasedAt: null,
+      holdReleasedAt: null,
       state: 'placing',
       detail: '',
       version: 1,

@@ -11,8 +11,9 @@ import { MarketService } from './market.service';
 /**
  * Finishes orders whose PlaceOrder call failed half-way (the service center restarted, or a peer
  * was down and the caller gave up): each is resumed as a retry would, so an acknowledged order is
- * never left PLACING. Gives back the dedicated-line bandwidth of ended orders when compute
- * selection could not be told at the time.
+ * never left PLACING. Gives back the pool holds of cancelled and refused orders when resource
+ * aggregation could not be told at the time, and the dedicated-line bandwidth of ended orders
+ * when compute selection could not be.
  */
 @Injectable()
 export class OrderRecoveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -42,6 +43,8 @@ export class OrderRecoveryService implements OnApplicationBootstrap, BeforeAppli
       try {
         const resumed = await this.market.resumeUnfinished();
         if (resumed > 0) this.logger.log(`resumed ${resumed} orders left placing`);
+        const holds = await this.market.releaseEndedHolds();
+        if (holds > 0) this.logger.log(`gave back the holds of ${holds} ended orders`);
         const released = await this.market.releaseEndedLines();
         if (released > 0)
           this.logger.log(`gave back the line bandwidth of ${released} ended orders`);

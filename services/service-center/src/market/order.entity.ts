@@ -21,6 +21,9 @@ import { DemandEntity } from './demand.entity';
 @Index('ix_market_order_line_unreleased', ['stateChangedAt'], {
   where: '"line_hold_id" IS NOT NULL AND "line_released_at" IS NULL',
 })
+@Index('ix_market_order_hold_unreleased', ['stateChangedAt'], {
+  where: `"hold_id" IS NOT NULL AND "hold_released_at" IS NULL AND "state" IN ('cancelled', 'refused')`,
+})
 export class OrderEntity {
   @PrimaryColumn({ name: 'id', type: 'uuid', primaryKeyConstraintName: 'pk_market_order' })
   id!: string;
@@ -61,6 +64,15 @@ export class OrderEntity {
    */
   @Column({ name: 'line_released_at', type: 'timestamptz', nullable: true })
   lineReleasedAt!: Date | null;
+
+  /**
+   * When the pool's hold of a cancelled or refused order was seen given back (released, or ended
+   * otherwise); until then the recovery pass keeps asking. A confirmed hold does not expire: one
+   * whose release failed as the order ended would hold its capacity, and its allocation at the
+   * provider, for good.
+   */
+  @Column({ name: 'hold_released_at', type: 'timestamptz', nullable: true })
+  holdReleasedAt!: Date | null;
 
   @Column({ name: 'state', type: 'varchar', length: 16 })
   state!: OrderStateName;

@@ -397,7 +397,7 @@ describe('a user orders compute and the provider runs it', () => {
           `order ${request.requestId} to have a final answer`,
           [GrpcStatus.UNAVAILABLE],
           () => api.market.placeOrder(request, options),
-          30_000,
+          60_000,
         );
       }),
     );
@@ -417,8 +417,8 @@ describe('a user orders compute and the provider runs it', () => {
       await user.options(),
     );
     expect(orders.filter((o) => o.candidate?.poolId === lastCardPool.poolId)).toHaveLength(49);
-    // Retries end 30 s in; the last call may take its 45 s after that: well within this.
-  }, 180_000);
+    // Retries end 60 s in; the last call may take its 45 s after that: well within this.
+  }, 240_000);
 });
 
 describe("a pool's identifier", () => {

@@ -8,6 +8,7 @@ import { PublishKeysBeforeSigning1796400000000 } from './migrations/179640000000
 import { Market1796500000000 } from './migrations/1796500000000-Market';
 import { OrderLineHold1796900000000 } from './migrations/1796900000000-OrderLineHold';
 import { OrderHoldRelease1797000000000 } from './migrations/1797000000000-OrderHoldRelease';
+import { OrderHoldReleaseIndex1797000000001 } from './migrations/1797000000001-OrderHoldReleaseIndex';
 import { ParticipantTransitionEntity } from './participants/participant-transition.entity';
 import { ParticipantEntity } from './participants/participant.entity';
 import { QualificationEntity } from './qualifications/qualification.entity';
@@ -34,6 +35,7 @@ export const SERVICE_CENTER_SCHEMA = serviceSchema(
       Market1796500000000,
       OrderLineHold1796900000000,
       OrderHoldRelease1797000000000,
+      OrderHoldReleaseIndex1797000000001,
     ],
   },
   { events: true },

@@ -155,8 +155,8 @@ beforeEach(async () => {
   // The service's own peers are unreachable here; the pass talks to the script instead.
   Object.assign(market, {
     peers: peers as unknown as MarketPeers,
-    lineCursor: undefined,
-    linePasses: 0,
+    lineSweep: { passes: 0 },
+    holdSweep: { passes: 0 },
   });
 });
 
@@ -858,7 +858,7 @@ describe("a reseller's order while its holds are confirmed", () => {
 
   it('is refused when its allocation event would confirm it after the qualification was revoked', async () => {
     // The placing attempt failed after resource aggregation confirmed the hold; the allocation's
-    // event comes in after a revocation, and leaves the order PLACING for the recovery pass.
+    // event comes in after a revocation: the order is refused, and the hold given back.
     const { orderId, qualification } = await resellersPlacingOrder();
     await db.query('UPDATE market_order SET hold_id = $2 WHERE id = $1', [orderId, peers.poolHold]);
     peers.live.add(peers.poolHold);
@@ -869,21 +869,24 @@ describe("a reseller's order while its holds are confirmed", () => {
     );
     const uow = center.service.app.get(UnitOfWork);
     const moved = await uow.run((tx) =>
-      market.moveIn(tx, orderId, 'confirmed', '', {
+      market.moveIn(tx, orderId, 'running', 'started', {
         holdId: peers.poolHold,
         poolId: 'CN.R0001.RP.00000001X',
-        version: 1,
+        version: 2,
       }),
     );
-    expect(moved?.state).toBe('placing');
-    expect((await orderRow(orderId)).state).toBe('placing');
-
-    expect(await market.resumeUnfinished()).toBe(1);
+    expect(moved?.state).toBe('refused');
     expect(await orderRow(orderId)).toEqual({
       state: 'refused',
       detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
     });
+    // Given back after the commit, without holding up the next event.
+    for (let i = 0; i < 50 && peers.releasedHolds.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(peers.releasedHolds).toEqual([peers.poolHold]);
+    expect(await holdGivenBack(orderId)).toBe(true);
+    // Nothing is left for the recovery pass.
+    expect(await market.resumeUnfinished()).toBe(0);
   });
 
   it.each([

@@ -140,16 +140,45 @@ export class MarketRepository {
     limit: number,
     after?: { at: Date; id: string },
   ): Promise<OrderEntity[]> {
+    return this.endedOrders(
+      "o.state IN ('completed', 'failed', 'cancelled', 'refused') AND o.line_hold_id IS NOT NULL" +
+        " AND o.line_released_at IS NULL AND (o.state = 'cancelled' OR o.state_changed_at < :olderThan)",
+      olderThan,
+      limit,
+      after,
+    );
+  }
+
+  /**
+   * Cancelled and refused orders, ended before `olderThan`, whose pool hold was not yet seen given
+   * back (`hold_released_at`), in (state_changed_at, id) order, from past a position.
+   */
+  endedWithHoldHeld(
+    olderThan: Date,
+    limit: number,
+    after?: { at: Date; id: string },
+  ): Promise<OrderEntity[]> {
+    return this.endedOrders(
+      "o.state IN ('cancelled', 'refused') AND o.hold_id IS NOT NULL" +
+        ' AND o.hold_released_at IS NULL AND o.state_changed_at < :olderThan',
+      olderThan,
+      limit,
+      after,
+    );
+  }
+
+  /** Orders matching `where` in (state_changed_at, id) order, from past a position. */
+  private endedOrders(
+    where: string,
+    olderThan: Date,
+    limit: number,
+    after?: { at: Date; id: string },
+  ): Promise<OrderEntity[]> {
     const query = this.uow
       .manager()
       .getRepository(OrderEntity)
       .createQueryBuilder('o')
-      .where(
-        "o.state IN ('completed', 'failed', 'cancelled', 'refused') AND o.line_hold_id IS NOT NULL" +
-          " AND o.line_released_at IS NULL AND (o.state = 'cancelled' OR o.state_changed_at < :olderThan)",
-        { olderThan },
-      );
-    // In (state_changed_at, id) order, from past a position.
+      .where(where, { olderThan });
     if (after)
       query.andWhere(
         '(o.state_changed_at, o.id) > (CAST(:afterAt AS timestamptz), CAST(:afterId AS uuid))',
@@ -159,26 +188,6 @@ export class MarketRepository {
         },
       );
     return query
-      .orderBy('o.state_changed_at', 'ASC')
-      .addOrderBy('o.id', 'ASC')
-      .limit(limit)
-      .getMany();
-  }
-
-  /**
-   * Cancelled and refused orders, ended before `olderThan`, whose pool hold was not yet seen given
-   * back (`hold_released_at`), oldest first.
-   */
-  endedWithHoldHeld(olderThan: Date, limit: number): Promise<OrderEntity[]> {
-    return this.uow
-      .manager()
-      .getRepository(OrderEntity)
-      .createQueryBuilder('o')
-      .where(
-        "o.state IN ('cancelled', 'refused') AND o.hold_id IS NOT NULL" +
-          ' AND o.hold_released_at IS NULL AND o.state_changed_at < :olderThan',
-        { olderThan },
-      )
       .orderBy('o.state_changed_at', 'ASC')
       .addOrderBy('o.id', 'ASC')
       .limit(limit)

@@ -72,6 +72,14 @@ const RANK: Readonly<Record<OrderStateName, number>> = {
 const FINAL = new Set<OrderStateName>(['completed', 'failed', 'cancelled', 'refused']);
 /** Orders ending in these leave their demand open for another order. */
 const REOPENS_DEMAND = new Set<OrderStateName>(['failed', 'cancelled', 'refused']);
+/** A place in the (state_changed_at, id) order of ended orders. */
+type OrderPosition = { at: Date; id: string };
+/** A recovery pass's count of passes and where the next one that goes on starts. */
+interface Sweep {
+  passes: number;
+  cursor?: OrderPosition;
+}
+
 /** What a PLACING order moves to when its capacity is the buyer's: a reseller's must still resell. */
 const ACTIVE = new Set<OrderStateName>(['confirmed', 'running']);
 
@@ -150,9 +158,9 @@ function encoded(bytes: Uint8Array): Buffer {
 @Injectable()
 export class MarketService {
   private readonly logger = new Logger(MarketService.name);
-  /** Where the recovery pass's next look at ended orders' lines starts (see releaseEndedLines). */
-  private lineCursor: { at: Date; id: string } | undefined;
-  private linePasses = 0;
+  /** Where the recovery pass's next looks at ended orders' lines and holds start (see sweep). */
+  private lineSweep: Sweep = { passes: 0 };
+  private holdSweep: Sweep = { passes: 0 };
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -486,6 +494,7 @@ export class MarketService {
             ? (await this.peers.releaseHold(order.holdId, order.detail || `order ${order.state}`))
                 .ended
             : standing === 'ended';
+        if (order.state !== 'failed') await this.market.markHoldReleased(order.id);
       }
       if (!ended) return false;
     }
@@ -499,37 +508,32 @@ export class MarketService {
    * Gives back the pool holds of cancelled and refused orders they were not yet seen given back
    * for (resource aggregation could not be told as the order ended); returns how many it saw
    * given back. A hold still live is released; one already released, stopping or ended counts as
-   * given back.
+   * given back. A lasting refusal (not the peer down) is logged for an operator and not asked
+   * again: asking again would change nothing.
    */
   async releaseEndedHolds(limit = 50): Promise<number> {
     const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
-    const orders = await this.market.endedWithHoldHeld(before, limit);
-    let released = 0;
-    for (const order of orders) {
-      const holdId = order.holdId!;
-      try {
-        if ((await this.peers.holdStanding(holdId)) === 'live')
-          await this.peers.releaseHold(holdId, order.detail || `order ${order.state}`);
-      } catch (error) {
-        // A peer down fails the rest the same way, each only after its deadline: the next pass.
-        if (!(error instanceof CapacityRefusal)) {
-          this.logger.warn(
-            { err: error, orderId: order.id },
-            "releasing an ended order's hold failed; will retry",
+    return this.sweep(
+      this.holdSweep,
+      (from) => this.market.endedWithHoldHeld(before, limit, from),
+      limit,
+      "releasing an ended order's hold",
+      async (order) => {
+        const holdId = order.holdId!;
+        try {
+          if ((await this.peers.holdStanding(holdId)) === 'live')
+            await this.peers.releaseHold(holdId, order.detail || `order ${order.state}`);
+        } catch (error) {
+          if (!(error instanceof CapacityRefusal)) throw error;
+          this.logger.error(
+            { err: error, orderId: order.id, holdId },
+            "resource aggregation refused to release an ended order's hold; release it by hand",
           );
-          break;
         }
-        // A lasting refusal (not the peer down): asking again changes nothing, so the order is
-        // not asked about again, and an operator is told.
-        this.logger.error(
-          { err: error, orderId: order.id, holdId },
-          "resource aggregation refused to release an ended order's hold; release it by hand",
-        );
-      }
-      await this.market.markHoldReleased(order.id);
-      released += 1;
-    }
-    return released;
+        await this.market.markHoldReleased(order.id);
+        return true;
+      },
+    );
   }
 
   /**
@@ -539,36 +543,52 @@ export class MarketService {
    */
   async releaseEndedLines(limit = 50): Promise<number> {
     const before = new Date(Date.now() - this.config.ORDER_RECOVERY_AFTER_SECONDS * 1000);
-    // Every other pass goes on after the last order the one before it looked at (starting over
-    // past the end), so orders whose tasks are still stopping, or whose release keeps failing,
-    // never hold up those behind them; the passes between start at the oldest, so that orders
-    // joining the set behind the cursor are never left waiting for it to come round.
-    this.linePasses += 1;
-    const continuing = this.linePasses % 2 === 1;
-    const from = continuing ? this.lineCursor : undefined;
-    const orders = await this.market.endedWithLineHeld(before, limit, from);
+    return this.sweep(
+      this.lineSweep,
+      (from) => this.market.endedWithLineHeld(before, limit, from),
+      limit,
+      "releasing an ended order's line bandwidth",
+      (order) => this.releaseLineOfEnded(order),
+    );
+  }
+
+  /**
+   * One pass of the recovery over ended orders: `visit` each of up to `limit` that `fetch` finds
+   * (in (state_changed_at, id) order, past a position when given one); returns how many it
+   * settled. Every other pass goes on after the last order the one before it looked at (starting
+   * over past the end), so orders whose tasks are still stopping, or whose release keeps failing,
+   * never hold up those behind them; the passes between start at the oldest, so that orders
+   * joining the set behind the cursor are never left waiting for it to come round. A peer down
+   * fails the rest the same way, each only after its deadline: the pass ends there, and the next
+   * one that goes on starts after that order (which it meets again when it comes round), so one
+   * order that always fails cannot stop the others.
+   */
+  private async sweep(
+    sweep: Sweep,
+    fetch: (from: OrderPosition | undefined) => Promise<OrderEntity[]>,
+    limit: number,
+    what: string,
+    visit: (order: OrderEntity) => Promise<boolean>,
+  ): Promise<number> {
+    sweep.passes += 1;
+    const continuing = sweep.passes % 2 === 1;
+    const orders = await fetch(continuing ? sweep.cursor : undefined);
     const positionOf = (order: OrderEntity) => ({ at: order.stateChangedAt, id: order.id });
     if (continuing)
-      this.lineCursor = orders.length < limit ? undefined : positionOf(orders[orders.length - 1]);
-    let released = 0;
+      sweep.cursor = orders.length < limit ? undefined : positionOf(orders[orders.length - 1]);
+    let settled = 0;
     for (const [i, order] of orders.entries()) {
       try {
-        if (await this.releaseLineOfEnded(order)) released += 1;
+        if (await visit(order)) settled += 1;
       } catch (error) {
-        this.logger.warn(
-          { err: error, orderId: order.id },
-          "releasing an ended order's line bandwidth failed; will retry",
-        );
-        // A peer down fails the rest the same way, each only after its deadline: the pass ends
-        // here, and the next one that goes on starts after this order (which it meets again
-        // when it comes round), so one order that always fails cannot stop the others.
+        this.logger.warn({ err: error, orderId: order.id }, `${what} failed; will retry`);
         if (error instanceof UnavailableError) {
-          if (continuing) this.lineCursor = positionOf(orders[i]);
+          if (continuing) sweep.cursor = positionOf(orders[i]);
           break;
         }
       }
     }
-    return released;
+    return settled;
   }
 
   async getOrder(caller: Caller, id: string): Promise<OrderEntity> {
@@ -624,7 +644,26 @@ export class MarketService {
     detail: string,
     task?: { holdId: string; poolId: string; version: number },
   ): Promise<OrderEntity | undefined> {
-    return (await this.transitionIn(tx, orderId, state, detail, task))?.order;
+    const moved = await this.transitionIn(tx, orderId, state, detail, task);
+    if (!moved?.lapse) return moved?.order;
+    // A reseller's order its allocation's event would make active after the reseller lapsed: it
+    // is refused now, as its placement would have refused it, and what it holds given back once
+    // this commits (no call to another service while its rows are locked; the recovery pass gives
+    // back what that fails to).
+    const refused = await this.transitionIn(
+      tx,
+      orderId,
+      'refused',
+      moved.lapse,
+      undefined,
+      'placing',
+    );
+    if (refused?.moved)
+      tx.afterCommit(() => {
+        // Not awaited: the next event does not wait for resource aggregation.
+        void this.giveBack(refused.order, moved.lapse!, { holdId: null, lineHoldId: null });
+      });
+    return refused?.order;
   }
 
   /**

@@ -1,31 +1,22 @@
-import { MigrationInterface, QueryRunner } from "typeorm";
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+/**
+ * When the pool hold of a cancelled or refused order was seen given back (`hold_released_at`).
+ * A nullable column without a default changes no row, but ALTER TABLE still waits for every
+ * transaction on `market_order` and holds up every one behind it while it waits: 10 s at most,
+ * then the migration fails (and is run again at the next start) rather than stalling orders.
+ */
 export class OrderHoldRelease1797000000000 implements MigrationInterface {
-    name = 'OrderHoldRelease1797000000000'
+  name = 'OrderHoldRelease1797000000000';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
-            ALTER TABLE "market_order"
-            ADD "hold_released_at" TIMESTAMP WITH TIME ZONE
-        `);
-        // Orders that ended before: completed and failed ones' holds end with their tasks at
-        // resource aggregation, and are never asked about; cancelled and refused ones are asked
-        // about once by the recovery pass.
-        await queryRunner.query(`
-            CREATE INDEX "ix_market_order_hold_unreleased" ON "market_order" ("state_changed_at")
-            WHERE "hold_id" IS NOT NULL
-                AND "hold_released_at" IS NULL
-                AND "state" IN ('cancelled', 'refused')
-        `);
-    }
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`SET LOCAL lock_timeout = '10s'`);
+    await queryRunner.query(
+      `ALTER TABLE "market_order" ADD "hold_released_at" TIMESTAMP WITH TIME ZONE`,
+    );
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
-            DROP INDEX "public"."ix_market_order_hold_unreleased"
-        `);
-        await queryRunner.query(`
-            ALTER TABLE "market_order" DROP COLUMN "hold_released_at"
-        `);
-    }
-
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE "market_order" DROP COLUMN "hold_released_at"`);
+  }
 }

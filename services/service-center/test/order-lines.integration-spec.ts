@@ -610,6 +610,15 @@ describe("a reseller's demand while its qualification is revoked", () => {
   });
 });
 
+/** Revokes a qualification as the service does (its row's revocation columns). */
+async function revoke(qualification: string): Promise<void> {
+  await db.query(
+    `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
+       version = version + 1 WHERE id = $1`,
+    [qualification],
+  );
+}
+
 /** A certified reseller with one qualification valid for a day, written as the service writes them. */
 async function qualifiedReseller(
   reseller: string = randomUUID(),
@@ -796,11 +805,7 @@ describe("a reseller's order while its holds are confirmed", () => {
   it('is refused when the qualification was revoked meanwhile, and gives back what it confirmed', async () => {
     const { orderId, qualification } = await resellersPlacingOrder();
     peers.duringConfirm = async () => {
-      await db.query(
-        `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
-           version = version + 1 WHERE id = $1`,
-        [qualification],
-      );
+      await revoke(qualification);
     };
 
     expect(await market.resumeUnfinished()).toBe(1);
@@ -823,11 +828,7 @@ describe("a reseller's order while its holds are confirmed", () => {
   it('gives back a confirmed hold the refusal could not release, in the recovery pass', async () => {
     const { orderId, qualification } = await resellersPlacingOrder();
     peers.duringConfirm = async () => {
-      await db.query(
-        `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
-           version = version + 1 WHERE id = $1`,
-        [qualification],
-      );
+      await revoke(qualification);
       peers.releaseUnavailable = true;
     };
 
@@ -862,11 +863,7 @@ describe("a reseller's order while its holds are confirmed", () => {
     const { orderId, qualification } = await resellersPlacingOrder();
     await db.query('UPDATE market_order SET hold_id = $2 WHERE id = $1', [orderId, peers.poolHold]);
     peers.live.add(peers.poolHold);
-    await db.query(
-      `UPDATE qualification SET revoked_at = now(), revoked_by = 'test', revoke_reason = 'race',
-         version = version + 1 WHERE id = $1`,
-      [qualification],
-    );
+    await revoke(qualification);
     const uow = center.service.app.get(UnitOfWork);
     const moved = await uow.run((tx) =>
       market.moveIn(tx, orderId, 'running', 'started', {

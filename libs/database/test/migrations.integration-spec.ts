@@ -32,6 +32,21 @@ class RecordRun1763900000001 implements MigrationInterface {
   }
 }
 
+// Builds an index CONCURRENTLY, outside a transaction, after a moment in which the other replica
+// starts waiting for the lock: the build waits for every snapshot older than its own.
+class IndexRuns1763900000003 implements MigrationInterface {
+  transaction = false;
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`SELECT pg_sleep(0.5)`);
+    await queryRunner.query(
+      `CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_migration_runs ON migration_runs (name)`,
+    );
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX IF EXISTS ix_migration_runs`);
+  }
+}
+
 class CreateWidget1763900000002 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE widget (id integer PRIMARY KEY, name text NOT NULL)`);
@@ -99,6 +114,32 @@ describe('runMigrations', () => {
 
     expect(results.map((r) => r.length).sort()).toEqual([0, 1]);
     expect(await countRuns(url)).toEqual({ runs: 1, recorded: 1 });
+  });
+
+  it('lets a replica build an index CONCURRENTLY while another waits for the lock', async () => {
+    // A replica waiting inside pg_advisory_lock would hold a snapshot the build waits for, while
+    // the build's replica holds the lock it waits for: neither would move until the waiter gave up.
+    const url = await createTestDatabase('db_migrate_concurrently');
+    await prepare(url);
+    const replicaIndexing = async () => {
+      const ds = await createDataSource({
+        url,
+        entities: [],
+        migrations: [IndexRuns1763900000003],
+      }).initialize();
+      sources.push(ds);
+      return ds;
+    };
+    const [a, b] = await Promise.all([replicaIndexing(), replicaIndexing()]);
+
+    const results = await Promise.allSettled([
+      runMigrations(a, 'test-lock-concurrently', { lockTimeoutMs: 5_000 }),
+      runMigrations(b, 'test-lock-concurrently', { lockTimeoutMs: 5_000 }),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const applied = results.map((r) => (r.status === 'fulfilled' ? r.value.length : -1));
+    expect(applied.sort()).toEqual([0, 1]);
   });
 
   it('without the lock the same race applies the migration twice (the test above can fail)', async () => {

@@ -877,6 +877,11 @@ describe("a reseller's order while its holds are confirmed", () => {
       state: 'refused',
       detail: expect.stringMatching(/^NO_VALID_QUALIFICATION/),
     });
+    const { rows } = await db.query<{ task_version: number }>(
+      'SELECT task_version FROM market_order WHERE id = $1',
+      [orderId],
+    );
+    expect(rows[0].task_version).toBe(2);
     // Given back after the commit, without holding up the next event.
     for (let i = 0; i < 50 && peers.releasedHolds.length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -67,7 +67,9 @@ export class AllocationEventsConsumer implements OnModuleInit {
     // Its line's bandwidth is given back once the order has ended, after this commits (no call
     // to another service while the order's rows are locked). Compute selection down must not hold
     // up the events behind this one: the recovery pass tries again later.
-    if (order?.lineHoldId && !order.lineReleasedAt)
+    // A refused order (its reseller lapsed before the event could make it active) has its holds
+    // given back by moveIn already.
+    if (order?.lineHoldId && !order.lineReleasedAt && order.state !== 'refused')
       tx.afterCommit(() => {
         // Not awaited: the next event does not wait for compute selection either.
         void this.market

@@ -650,14 +650,8 @@ export class MarketService {
     // is refused now, as its placement would have refused it, and what it holds given back once
     // this commits (no call to another service while its rows are locked; the recovery pass gives
     // back what that fails to).
-    const refused = await this.transitionIn(
-      tx,
-      orderId,
-      'refused',
-      moved.lapse,
-      undefined,
-      'placing',
-    );
+    // With the event's task, so the order notes its version.
+    const refused = await this.transitionIn(tx, orderId, 'refused', moved.lapse, task, 'placing');
     if (refused?.moved)
       tx.afterCommit(() => {
         // Not awaited: the next event does not wait for resource aggregation.

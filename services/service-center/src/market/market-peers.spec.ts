@@ -3,6 +3,7 @@ import type { ServiceTokenSource } from '@cinode/auth';
 import {
   FailedPreconditionError,
   NotFoundError,
+  ResourceExhaustedError,
   UnavailableError,
   type DomainError,
 } from '@cinode/common';
@@ -100,5 +101,47 @@ describe(GrpcMarketPeers.name, () => {
         'x',
       ),
     ).toEqual({ taskEnded: false, ended: true });
+  });
+
+  describe('a peer that sheds the call as overloaded', () => {
+    const overloaded = refused(
+      new ResourceExhaustedError('OVERLOADED', 'the service is overloaded; retry shortly'),
+    );
+    /** Answers with each of `answers` in turn, counting the calls. */
+    function inTurn(...answers: Array<() => Promise<unknown>>) {
+      const calls = { made: 0 };
+      const answer = () => answers[Math.min(calls.made++, answers.length - 1)]();
+      return { calls, answer };
+    }
+
+    it('is asked again after a pause, and its answer then counts', async () => {
+      const { calls, answer } = inTurn(
+        overloaded,
+        overloaded,
+        holdIn(HoldState.HOLD_STATE_STOPPING),
+      );
+      expect(await peersAnswering(answer).holdStanding('h')).toBe('stopping');
+      expect(calls.made).toBe(3);
+    });
+
+    it('is asked three times at most; then the order is told to retry', async () => {
+      const { calls, answer } = inTurn(overloaded);
+      await expect(peersAnswering(answer).holdStanding('h')).rejects.toMatchObject({
+        reason: 'AGGREGATION_UNAVAILABLE',
+      });
+      expect(calls.made).toBe(3);
+    });
+
+    it('is not asked again for any other refusal, a rate limit among them', async () => {
+      for (const error of [
+        new ResourceExhaustedError('RATE_LIMITED', 'slow down'),
+        new UnavailableError('DATABASE_UNAVAILABLE', 'the database is down'),
+        new FailedPreconditionError('INSUFFICIENT_CAPACITY', 'no cards'),
+      ]) {
+        const { calls, answer } = inTurn(refused(error));
+        await expect(peersAnswering(answer).holdStanding('h')).rejects.toBeInstanceOf(Error);
+        expect(calls.made).toBe(1);
+      }
+    });
   });
 });

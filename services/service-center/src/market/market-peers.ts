@@ -124,11 +124,15 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   private readonly resources: GrpcClient<ResourceServiceClient>;
   private readonly lines: GrpcClient<LineServiceClient>;
 
+  /** The peers' deadline: a call shed as overloaded is made again only within it. */
+  private readonly timeoutMs: number;
+
   constructor(
     @InjectConfig() config: ServiceCenterConfig,
     @InjectPeerCredentials() credentials: ChannelCredentials,
     tokens: ServiceTokenSource,
   ) {
+    this.timeoutMs = config.MARKET_PEER_TIMEOUT_MS;
     this.selection = createGrpcClient<SelectionServiceClient>(
       'cinode.selection.v1.SelectionService',
       {
@@ -261,23 +265,40 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Makes a call to a peer, mapping its refusals (see CapacityRefusal, and UnavailableError for
+   * those a retry cures). A call the peer shed as overloaded (RESOURCE_EXHAUSTED OVERLOADED, given
+   * before it read the request: nothing ran) is made again after a short pause, OVERLOAD_TRIES
+   * times in all, while the peer's deadline leaves room: a peer's moment of overload costs the
+   * order a pause, not a PLACING left for a retry. Every call here is idempotent anyway (a request
+   * id, or a hold id).
+   */
   private async call<T>(
     attempt: () => Promise<T>,
     peer: { name: string; reason: ErrorReason } = AGGREGATION_PEER,
   ): Promise<T> {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!isGrpcError(error)) throw error;
-      const reason = decodeRichStatus(error)?.errorInfo?.reason;
-      if (reason && CAPACITY_REFUSALS.has(reason))
-        throw new CapacityRefusal(reason, error.details, true);
-      if (isTransient(error)) throw unavailable(peer.reason, peer.name, error);
-      throw new CapacityRefusal(
-        reason ?? GrpcStatus[error.code] ?? 'UNKNOWN',
-        error.details,
-        false,
-      );
+    const giveUpAt = Date.now() + this.timeoutMs;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isGrpcError(error)) throw error;
+        const reason = decodeRichStatus(error)?.errorInfo?.reason;
+        const pause = OVERLOAD_PAUSE_MS * tries * (0.5 + Math.random());
+        const shed = error.code === GrpcStatus.RESOURCE_EXHAUSTED && reason === 'OVERLOADED';
+        if (shed && tries < OVERLOAD_TRIES && Date.now() + pause < giveUpAt) {
+          await new Promise((resolve) => setTimeout(resolve, pause));
+          continue;
+        }
+        if (reason && CAPACITY_REFUSALS.has(reason))
+          throw new CapacityRefusal(reason, error.details, true);
+        if (isTransient(error)) throw unavailable(peer.reason, peer.name, error);
+        throw new CapacityRefusal(
+          reason ?? GrpcStatus[error.code] ?? 'UNKNOWN',
+          error.details,
+          false,
+        );
+      }
     }
   }
 
@@ -287,6 +308,10 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     this.lines.close();
   }
 }
+
+/** How many times a call a peer sheds as overloaded is made in all, and the base of the pause. */
+const OVERLOAD_TRIES = 3;
+const OVERLOAD_PAUSE_MS = 200;
 
 const AGGREGATION_PEER = {
   name: 'resource aggregation',

@@ -610,6 +610,23 @@ describe("a reseller's demand while its qualification is revoked", () => {
   });
 });
 
+/**
+ * Resolves once Postgres shows `client`'s statement waiting for a lock, or once `done` says the
+ * statement finished without waiting (then the caller's assertions find out); fails after 10 s.
+ */
+async function waitUntilBlocked(client: Client, done: () => boolean): Promise<void> {
+  const pid = (client as unknown as { processID: number }).processID;
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await db.query<{ wait_event_type: string | null }>(
+      'SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1',
+      [pid],
+    );
+    if (rows[0]?.wait_event_type === 'Lock' || done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`backend ${pid} never waited for a lock`);
+}
+
 /** Revokes a qualification as the service does (its row's revocation columns). */
 async function revoke(qualification: string): Promise<void> {
   await db.query(
@@ -702,7 +719,8 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
     let checks = 0;
     try {
       // Right after the demand's second check (the one once Select has answered), a revocation
-      // starts; the demand then takes 300 ms more before it commits.
+      // starts; the demand commits only once Postgres shows the revocation waiting for a lock (a
+      // revocation that did not wait would have committed by then, and the test fails).
       Object.assign(market, {
         qualifications: {
           assertMayActForCustomers: async (
@@ -717,7 +735,7 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
                 [qualification],
               )
               .then(() => (revokedAt = Date.now()));
-            await new Promise((resolve) => setTimeout(resolve, 300));
+            await waitUntilBlocked(revoker, () => revokedAt !== 0);
             checkedAt = Date.now();
           },
         },

@@ -18,24 +18,17 @@ export function hasControlCharacter(value: string): boolean {
 
 /**
  * Characters that change how a line reads rather than what it says: C0 and C1 controls, DEL, the
- * line and paragraph separators, the bidirectional embeddings, overrides and isolates (which can
- * make a logged value display reversed), the invisible direction marks (LRM, RLM, ALM), and the
- * zero-width space and no-break space (BOM), which make two different values look the same. The
- * zero-width joiner and non-joiner are kept: scripts and emoji need them.
+ * line and paragraph separators, and the bidirectional embeddings, overrides and isolates (which
+ * can make a logged value display reversed).
  */
 function isDisruptive(code: number): boolean {
   return (
     code < 0x20 ||
     (code >= 0x7f && code <= 0x9f) ||
-    code === 0x061c ||
-    code === 0x200b ||
-    code === 0x200e ||
-    code === 0x200f ||
     code === 0x2028 ||
     code === 0x2029 ||
     (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff
+    (code >= 0x2066 && code <= 0x2069)
   );
 }
 

@@ -611,17 +611,19 @@ describe("a reseller's demand while its qualification is revoked", () => {
 });
 
 /**
- * Resolves once Postgres shows `client`'s statement waiting for a lock, or once `done` says the
- * statement finished without waiting (then the caller's assertions find out); fails after 10 s.
+ * Whether Postgres showed `client`'s statement waiting for a lock: true once it does, false once
+ * `done` says the statement finished without being seen waiting; fails after 10 s.
  */
-async function waitUntilBlocked(client: Client, done: () => boolean): Promise<void> {
-  const pid = (client as unknown as { processID: number }).processID;
+async function waitUntilBlocked(client: Client, done: () => boolean): Promise<boolean> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (typeof pid !== 'number') throw new Error('the pg client does not say its backend pid');
   for (let i = 0; i < 500; i++) {
     const { rows } = await db.query<{ wait_event_type: string | null }>(
       'SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1',
       [pid],
     );
-    if (rows[0]?.wait_event_type === 'Lock' || done()) return;
+    if (rows[0]?.wait_event_type === 'Lock') return true;
+    if (done()) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`backend ${pid} never waited for a lock`);
@@ -717,6 +719,7 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
     let revokedAt = 0;
     let checkedAt = 0;
     let checks = 0;
+    let blocked = false;
     try {
       // Right after the demand's second check (the one once Select has answered), a revocation
       // starts; the demand commits only once Postgres shows the revocation waiting for a lock (a
@@ -735,7 +738,7 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
                 [qualification],
               )
               .then(() => (revokedAt = Date.now()));
-            await waitUntilBlocked(revoker, () => revokedAt !== 0);
+            blocked = await waitUntilBlocked(revoker, () => revokedAt !== 0);
             checkedAt = Date.now();
           },
         },
@@ -753,6 +756,7 @@ describe("a reseller's demand and a revocation of its qualification at once", ()
       await revocation;
       // The revocation waited for the demand's transaction rather than committing under it.
       expect(checks).toBe(2);
+      expect(blocked).toBe(true);
       expect(revokedAt).toBeGreaterThanOrEqual(checkedAt);
       const { rows } = await db.query<{ created_at: Date }>(
         'SELECT created_at FROM demand WHERE id = $1',
@@ -900,8 +904,8 @@ describe("a reseller's order while its holds are confirmed", () => {
       [orderId],
     );
     expect(rows[0].task_version).toBe(2);
-    // Given back after the commit, without holding up the next event.
-    for (let i = 0; i < 50 && peers.releasedHolds.length === 0; i++)
+    // Given back after the commit, without holding up the next event (so waited for here).
+    for (let i = 0; i < 250 && !(await holdGivenBack(orderId)); i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(peers.releasedHolds).toEqual([peers.poolHold]);
     expect(await holdGivenBack(orderId)).toBe(true);

@@ -7,6 +7,7 @@ import {
   createGrpcClient,
   decodeRichStatus,
   isGrpcError,
+  type CallOptions,
   type GrpcClient,
 } from '@cinode/grpc';
 import { InjectConfig, InjectPeerCredentials } from '@cinode/kit';
@@ -180,7 +181,7 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
   }
 
   async getPool(poolId: string): Promise<Pool> {
-    const { pool } = await this.call(() => this.resources.api.getPool({ poolId }));
+    const { pool } = await this.call((options) => this.resources.api.getPool({ poolId }, options));
     if (!pool) throw new Error('GetPool answered without a pool');
     return pool;
   }
@@ -192,13 +193,13 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     resources: HoldResources;
     ttlSeconds: number;
   }): Promise<{ holdId: string }> {
-    const { hold } = await this.call(() => this.resources.api.createHold(request));
+    const { hold } = await this.call((options) => this.resources.api.createHold(request, options));
     if (!hold) throw new Error('CreateHold answered without a hold');
     return { holdId: hold.holdId };
   }
 
   async confirmHold(holdId: string): Promise<void> {
-    await this.call(() => this.resources.api.confirmHold({ holdId }));
+    await this.call((options) => this.resources.api.confirmHold({ holdId }, options));
   }
 
   async releaseHold(
@@ -206,8 +207,8 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     reason: string,
   ): Promise<{ taskEnded: boolean; ended: boolean }> {
     try {
-      const { allocationState, hold } = await this.call(() =>
-        this.resources.api.releaseHold({ holdId, reason }),
+      const { allocationState, hold } = await this.call((options) =>
+        this.resources.api.releaseHold({ holdId, reason }, options),
       );
       return {
         taskEnded:
@@ -229,7 +230,9 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
 
   async holdStanding(holdId: string): Promise<HoldStanding> {
     try {
-      const { hold } = await this.call(() => this.resources.api.getHold({ holdId }));
+      const { hold } = await this.call((options) =>
+        this.resources.api.getHold({ holdId }, options),
+      );
       return holdStandingOf(hold?.state);
     } catch (error) {
       // Nothing is held under an id resource aggregation does not know (its database restored).
@@ -246,18 +249,24 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
     ttlSeconds: number;
     durationHours: number;
   }): Promise<{ holdId: string }> {
-    const { hold } = await this.call(() => this.lines.api.holdLineBandwidth(request), LINES_PEER);
+    const { hold } = await this.call(
+      (options) => this.lines.api.holdLineBandwidth(request, options),
+      LINES_PEER,
+    );
     if (!hold) throw new Error('HoldLineBandwidth answered without a hold');
     return { holdId: hold.holdId };
   }
 
   async confirmLineHold(holdId: string): Promise<void> {
-    await this.call(() => this.lines.api.confirmLineHold({ holdId }), LINES_PEER);
+    await this.call((options) => this.lines.api.confirmLineHold({ holdId }, options), LINES_PEER);
   }
 
   async releaseLineHold(holdId: string, reason: string): Promise<void> {
     try {
-      await this.call(() => this.lines.api.releaseLineHold({ holdId, reason }), LINES_PEER);
+      await this.call(
+        (options) => this.lines.api.releaseLineHold({ holdId, reason }, options),
+        LINES_PEER,
+      );
     } catch (error) {
       // Nothing is held under an id compute selection does not know (e.g. its database restored).
       if (error instanceof CapacityRefusal && error.reason === 'LINE_HOLD_NOT_FOUND') return;
@@ -274,13 +283,14 @@ export class GrpcMarketPeers implements MarketPeers, OnApplicationShutdown {
    * id, or a hold id).
    */
   private async call<T>(
-    attempt: () => Promise<T>,
+    attempt: (options: CallOptions) => Promise<T>,
     peer: { name: string; reason: ErrorReason } = AGGREGATION_PEER,
   ): Promise<T> {
     const giveUpAt = Date.now() + this.timeoutMs;
     for (let tries = 1; ; tries += 1) {
       try {
-        return await attempt();
+        // Every try within the one deadline, not a fresh one each.
+        return await attempt({ timeoutMs: Math.max(1, giveUpAt - Date.now()) });
       } catch (error) {
         if (!isGrpcError(error)) throw error;
         const reason = decodeRichStatus(error)?.errorInfo?.reason;

@@ -1,12 +1,9 @@
 import type { Caller } from '@cinode/auth';
 import { FieldChecks, ValidationError } from '@cinode/common';
-import {
-  AcceleratorKind,
-  PoolClass,
-  type RegisterPoolRequest,
-} from '@cinode/proto/gen/cinode/resource/v1/resource_service';
+import type { RegisterPoolRequest } from '@cinode/proto/gen/cinode/resource/v1/resource_service';
 import { PoolsService } from '../src/pools/pools.service';
 import { startAggregationWithInfra, type AggregationUnderTest } from './aggregation-harness';
+import { POOL_SPEC } from './pool-spec.fixture';
 
 /*
  * A provider's agent registers its pools again, with the same request ids, every time it starts.
@@ -31,27 +28,7 @@ function registration(requestId: string): RegisterPoolRequest {
   return {
     requestId,
     contractVersion: 1,
-    spec: {
-      name: 'Lingang \u202EUPG',
-      poolClass: PoolClass.POOL_CLASS_BARE_METAL,
-      site: 'sh-lingang-1',
-      regionCode: '310115',
-      accelerators: [
-        { kind: AcceleratorKind.ACCELERATOR_KIND_GPU, model: 'A100-80G', domestic: false },
-      ],
-      securityLevel: 3,
-      datacenterTier: 4,
-      pue: 1.25,
-      renewableRatio: 0.4,
-      gflopsPerWatt: 52.5,
-      price: {
-        cpuCoreHourFen: 12,
-        gpuCardHourFen: 1_800,
-        npuCardHourFen: 0,
-        memoryGibHourFen: 2,
-        storageGibHourFen: 1,
-      },
-    },
+    spec: { ...POOL_SPEC, name: 'Lingang \u202EUPG' },
   };
 }
 

@@ -644,20 +644,36 @@ export class MarketService {
     detail: string,
     task?: { holdId: string; poolId: string; version: number },
   ): Promise<OrderEntity | undefined> {
-    const moved = await this.transitionIn(tx, orderId, state, detail, task);
-    if (!moved?.lapse) return moved?.order;
-    // A reseller's order its allocation's event would make active after the reseller lapsed: it
-    // is refused now, as its placement would have refused it, and what it holds given back once
-    // this commits (no call to another service while its rows are locked; the recovery pass gives
-    // back what that fails to).
-    // With the event's task, so the order notes its version.
-    const refused = await this.transitionIn(tx, orderId, 'refused', moved.lapse, task, 'placing');
-    if (refused?.moved)
+    const result = await this.advanceIn(tx, orderId, state, detail, task);
+    const refusal = result?.refusal;
+    // A reseller's order its allocation's event would have made active after the reseller lapsed
+    // is refused: what it holds is given back once this commits (no call to another service while
+    // its rows are locked; the recovery pass gives back what that fails to). Not awaited: the next
+    // event does not wait for resource aggregation.
+    if (result?.moved && refusal)
       tx.afterCommit(() => {
-        // Not awaited: the next event does not wait for resource aggregation.
-        void this.giveBack(refused.order, moved.lapse!, { holdId: null, lineHoldId: null });
+        void this.giveBack(result.order, refusal, { holdId: null, lineHoldId: null });
       });
-    return refused?.order;
+    return result?.order;
+  }
+
+  /**
+   * `transitionIn`, and a reseller's PLACING order that would have become active after the
+   * reseller lapsed (its `lapse`) REFUSED instead, in the same transaction (`refusal` its detail),
+   * with the event's task if any, so the order notes its version.
+   */
+  private async advanceIn(
+    tx: Tx,
+    orderId: string,
+    state: OrderStateName,
+    detail: string,
+    task?: { holdId: string; poolId: string; version: number },
+  ): Promise<{ order: OrderEntity; moved: boolean; refusal?: string } | undefined> {
+    const moved = await this.transitionIn(tx, orderId, state, detail, task);
+    if (!moved?.lapse) return moved;
+    const refusal = moved.lapse;
+    const refused = await this.transitionIn(tx, orderId, 'refused', refusal, task, 'placing');
+    return refused && { ...refused, refusal };
   }
 
   /**
@@ -666,10 +682,9 @@ export class MarketService {
    * may still resell, checked here under the demand's and order's locks with the participant and
    * its qualifications locked FOR SHARE (see resaleLapse): a revocation, suspension or
    * decertification in flight either commits first, and the order stays PLACING with `lapse` its
-   * refusal's detail (for the attempt placing it, or the recovery pass, to refuse it and give back
-   * what it holds), or waits until the order has moved. The lock order demand, order, participant,
-   * qualification is one no other transaction reverses: those that lock a participant FOR UPDATE
-   * touch no demand or order.
+   * refusal's detail (advanceIn then refuses it), or waits until the order has moved. The lock
+   * order demand, order, participant, qualification is one no other transaction reverses: those
+   * that lock a participant FOR UPDATE touch no demand or order.
    */
   private async transitionIn(
     tx: Tx,
@@ -786,26 +801,12 @@ export class MarketService {
 
   /**
    * Records a PLACING order CONFIRMED, its peers having confirmed its holds; a reseller's order
-   * whose reseller may no longer resell (see transitionIn) is REFUSED instead, in the same
-   * transaction, `refusal` its detail.
+   * whose reseller may no longer resell is REFUSED instead (see advanceIn).
    */
   private async confirm(
     placing: OrderEntity,
   ): Promise<{ order: OrderEntity; moved: boolean; refusal?: string }> {
-    const result = await this.uow.run(async (tx) => {
-      const confirmed = await this.transitionIn(tx, placing.id, 'confirmed', '');
-      if (!confirmed?.lapse) return confirmed;
-      const refusal = confirmed.lapse;
-      const refused = await this.transitionIn(
-        tx,
-        placing.id,
-        'refused',
-        refusal,
-        undefined,
-        'placing',
-      );
-      return refused && { ...refused, refusal };
-    });
+    const result = await this.uow.run((tx) => this.advanceIn(tx, placing.id, 'confirmed', ''));
     if (!result) throw orderNotFound(placing.id);
     return result;
   }
